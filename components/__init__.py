@@ -1,0 +1,1 @@
+"""Pulumi components that turn a Plan into Azure resources (see issue: infrastructure)."""

@@ -1,0 +1,1 @@
+"""inferplan: the command-line shell over spec, sizing and components."""

@@ -1,0 +1,42 @@
+"""The ``inferplan`` command: a thin shell over spec, sizing and components.
+
+Importing this module must stay cheap (``inferplan --help`` imports nothing but click): each
+command lives in its own ``cmd_*`` module and imports pydantic, sizing or rich inside its body.
+To add a command, write ``inferplan/cmd_<name>.py`` with a click command and list it in
+`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from inferplan.cli_context import CliContext
+from inferplan.cmd_estimate import estimate
+from inferplan.cmd_schema import schema
+from inferplan.cmd_validate import validate
+
+COMMANDS: tuple[click.Command, ...] = (validate, schema, estimate)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--catalog",
+    "catalog_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Extra catalog folder, read after the built-in one (repeatable).",
+)
+@click.version_option(package_name="inferplan")
+@click.pass_context
+def main(ctx: click.Context, catalog_dirs: tuple[Path, ...]) -> None:
+    """Size and provision LLM serving on Azure from workload YAML.
+
+    Exit codes: 0 ok, 1 policy or SLA violation, 2 bad input.
+    """
+    ctx.obj = CliContext(catalog_dirs=catalog_dirs)
+
+
+for _command in COMMANDS:
+    main.add_command(_command)

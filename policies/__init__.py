@@ -1,0 +1,1 @@
+"""Guardrails: policy rules over planned resources."""

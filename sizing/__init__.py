@@ -1,0 +1,1 @@
+"""Sizing engine: catalogs, estimator and optimizer. Pure Python, no cloud, no Pulumi."""

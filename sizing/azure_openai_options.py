@@ -1,0 +1,153 @@
+"""Azure OpenAI candidates as optimizer options, and the plan a chosen one becomes.
+
+``sizing.azure_openai_sizing`` sizes every (deployment type, region); this module adds what the
+optimizer needs on top: the availability topology (a second region for 99.95% and above) and
+the Plan fields for the gateway, alerts and infrastructure.
+"""
+
+from __future__ import annotations
+
+from sizing.azure_openai_sizing import AoaiCandidate, size_azure_openai
+from sizing.catalog import Catalog
+from sizing.catalog.entries import ModelSpec
+from sizing.optimizer_types import Option
+from sizing.plan import (
+    Availability,
+    AzureOpenAIPlan,
+    Cost,
+    Predicted,
+    WorkloadPlan,
+)
+from sizing.request import SizingRequest
+from sizing.serving_limits import azure_openai_alerts, gateway_limits
+from sizing.topology import TWO_REGIONS
+
+SINGLE_REGION_AVAILABILITY = 99.9  # Azure OpenAI's published SLA for one deployment
+
+
+def estimated_peak_rpm(req: SizingRequest) -> float:
+    """The stated peak, or Little's law with the SLO's own latency for a typical response."""
+    if req.peak_requests_per_minute:
+        return req.peak_requests_per_minute
+    e2e_s = req.ttft_p95_ms / 1000.0 + req.avg_output_tokens / req.output_tokens_per_second_p50
+    return req.peak_concurrency * 60.0 / max(e2e_s, 0.1)
+
+
+def azure_openai_options(
+    *, req: SizingRequest, model: ModelSpec, catalog: Catalog, source: str
+) -> list[Option]:
+    candidates = size_azure_openai(
+        model=model.azure_openai_name or model.id,
+        regions=req.regions,
+        residency_geography=req.geography,
+        strict_residency=req.strict_residency,
+        peak_requests_per_minute=estimated_peak_rpm(req),
+        avg_input_tokens=req.avg_input_tokens,
+        avg_output_tokens=req.avg_output_tokens,
+        max_output_tokens=req.max_tokens_cap,
+        peak_concurrency=req.peak_concurrency,
+        max_input_tokens=req.max_input_tokens,
+        slo_ttft_p95_ms=req.ttft_p95_ms,
+        slo_min_output_tokens_per_s=req.output_tokens_per_second_p50 or None,
+    )
+    failover_pool = [c for c in candidates if c.feasible and c.billing == "token"]
+    options = []
+    for c in candidates:
+        secondary = None
+        reason = c.rejected_reason
+        if reason is None and req.availability > SINGLE_REGION_AVAILABILITY:
+            secondary = next((f for f in failover_pool if f.region != c.region), None)
+            if secondary is None:
+                reason = (
+                    f"availability {req.availability}% needs a second region; no other allowed "
+                    "region offers a token-billed deployment of this model"
+                )
+        cost = c.monthly_usd if c.monthly_usd is not None else float("inf")
+        options.append(
+            Option(
+                target="azure-openai",
+                summary=f"{c.deployment_type} {c.capacity or 0} {c.capacity_unit} in {c.region}",
+                monthly_usd=cost,
+                region_rank=c.region_rank,
+                rejected_reason=reason,
+                build=_builder(c, secondary, req=req, model=model, source=source)
+                if reason is None
+                else None,
+            )
+        )
+    return options
+
+
+def _builder(c, secondary, *, req, model, source):
+    return lambda: azure_openai_plan(c, secondary, req=req, model=model, source=source)
+
+
+def azure_openai_plan(
+    c: AoaiCandidate,
+    secondary: AoaiCandidate | None,
+    *,
+    req: SizingRequest,
+    model: ModelSpec,
+    source: str,
+) -> WorkloadPlan:
+    peak_rpm = estimated_peak_rpm(req)
+    regions = (c.region,) + ((secondary.region,) if secondary else ())
+    failover = ()
+    reasons = list(c.reasons)
+    if secondary is not None:
+        failover = (
+            {
+                "region": secondary.region,
+                "deployment_type": secondary.deployment_type,
+                "capacity": secondary.capacity,
+                "capacity_unit": secondary.capacity_unit,
+            },
+        )
+        reasons.append(
+            f"Availability {req.availability}% adds a {secondary.deployment_type} deployment in "
+            f"{secondary.region} as the gateway's failover backend (billed per token, so it "
+            "costs nothing while the primary serves)."
+        )
+    reasons += list(c.advisories)
+    if c.break_even_note:
+        reasons.append(c.break_even_note)
+    planned = TWO_REGIONS if secondary else SINGLE_REGION_AVAILABILITY
+    return WorkloadPlan(
+        name=req.name,
+        feasible=True,
+        target="azure-openai",
+        model=model.id,
+        regions=regions,
+        predicted=Predicted(
+            ttft_p95_ms=c.ttft_p95_ms or 0.0,
+            tps_per_request=c.output_tokens_per_s_per_request or 0.0,
+            max_concurrency=req.peak_concurrency,
+            source="azure-openai-reference",
+        ),
+        cost=Cost(
+            monthly_usd=c.monthly_usd or 0.0,
+            per_million_output_tokens_usd=c.usd_per_million_output_tokens_at_peak or 0.0,
+            price_kind="estimate" if c.estimated_figures else "observed",
+        ),
+        reasons=tuple(reasons),
+        alternatives=(),
+        gateway=gateway_limits(req, peak_rpm=peak_rpm),
+        alerts=tuple(azure_openai_alerts(req, provisioned=c.billing == "ptu")),
+        availability=Availability(
+            required=req.availability,
+            planned=planned,
+            topology=(
+                f"{len(regions)} region(s): {', '.join(regions)}"
+                + (" with gateway failover" if secondary else "")
+            ),
+        ),
+        azure_openai=AzureOpenAIPlan(
+            model=c.model,
+            model_version=c.model_version,
+            deployment_type=c.deployment_type,
+            capacity=c.capacity or 0,
+            capacity_unit=c.capacity_unit,
+            failover=failover,
+        ),
+        source=source,
+    )

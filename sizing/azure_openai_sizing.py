@@ -1,0 +1,980 @@
+"""Azure OpenAI sizing: capacity, cost, latency and feasibility per deployment type x region.
+
+Pure functions over the Azure OpenAI catalog (``sizing.catalog.azure_openai``). The optimizer
+calls :func:`size_azure_openai` with the workload's traffic and residency and gets one
+:class:`AoaiCandidate` per (interactive deployment type, allowed region), each either feasible or
+carrying the reason it is not; :func:`best_candidate` picks the cheapest feasible one.
+
+Formulas (units in the names; see docs/azure-openai-sizing.md for the sources):
+
+Token-billed types (Standard, DataZoneStandard, GlobalStandard), capacity in kTPM::
+
+    rate_limit_tpm   = peak_rpm x (avg_input_tokens + max_output_tokens)   # [quota]: the TPM
+                       # counter charges prompt + max_tokens when the request arrives
+    capacity_ktpm    = max(ceil(rate_limit_tpm / 1000), ceil(peak_rpm / rpm_per_ktpm), 1)
+    monthly_requests = peak_rpm x average_to_peak_ratio x 60 x hours_per_month
+    monthly_usd      = monthly_requests x (in x usd_per_1m_in + out x usd_per_1m_out) / 1e6
+
+Provisioned types (ProvisionedManaged, DataZone-, GlobalProvisionedManaged), capacity in PTU::
+
+    effective_tpm = peak_rpm x (avg_input_tokens + output_token_weight x avg_output_tokens)
+    ptu           = max(minimum, ceil(effective_tpm / input_tpm_per_ptu / increment) x increment)
+    monthly_usd   = ptu x usd_per_ptu_hour x hours_per_month   (or the reservation price)
+
+PTU is sized on the *average* output, not on max_tokens: the service admits a request on
+prompt + max_tokens but corrects utilisation with the actual tokens when it finishes
+[ptu-concept-2024]; a max_tokens far above the real output only lowers burst concurrency, which
+is reported as an advisory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sizing.catalog.azure_openai import (
+    AoaiCatalog,
+    AoaiDeploymentType,
+    AoaiFigure,
+    AoaiModel,
+    AoaiRegionList,
+    Billing,
+    CapacityUnit,
+    PtuBilling,
+    ResidencyScope,
+    default_azure_openai_catalog,
+)
+
+DEFAULT_HOURS_PER_MONTH = 730.0
+# Average traffic over the month as a fraction of the peak minute. Interactive traffic follows
+# office hours and weekdays; 0.35 is roughly "peak sustained ~8 h on weekdays, little at night".
+DEFAULT_AVERAGE_TO_PEAK_RATIO = 0.35
+
+
+class AzureOpenAISizingError(ValueError):
+    """A sizing request that cannot be answered; the message says which input is wrong."""
+
+
+class UnknownAzureOpenAIModelError(AzureOpenAISizingError):
+    """The model id or version is not in the Azure OpenAI catalog."""
+
+
+class UnknownAzureOpenAIRegionError(AzureOpenAISizingError):
+    """A region (or residency geography) is not known to the Azure OpenAI catalog."""
+
+
+class InvalidAzureOpenAITrafficError(AzureOpenAISizingError):
+    """Traffic figures that are negative, inconsistent or out of range."""
+
+
+@dataclass(frozen=True)
+class AoaiCandidate:
+    """One way to serve the workload: a deployment type in a region, sized and priced.
+
+    ``capacity`` is the deployment's ``sku.capacity``: kTPM units (1 = 1,000 TPM) for token
+    types, PTUs for provisioned types. It is None when the model has no such offer at all.
+    """
+
+    deployment_type: str
+    billing: Billing
+    residency_scope: ResidencyScope
+    region: str
+    region_rank: int  # position in the allowed regions (0 = preferred)
+    model: str
+    model_version: str
+    capacity: int | None
+    capacity_unit: CapacityUnit
+    monthly_usd: float | None
+    usd_per_million_output_tokens_at_peak: float | None  # all cost / output tokens at peak
+    ttft_p95_ms: float | None  # estimate; Microsoft publishes no TTFT figure
+    output_tokens_per_s_per_request: float | None
+    latency_guaranteed: bool  # provisioned latency target applies
+    break_even_note: str
+    rejected_reason: str | None
+    reasons: tuple[str, ...]
+    advisories: tuple[str, ...] = ()
+    estimated_figures: tuple[str, ...] = ()  # derived / estimate figures the numbers rely on
+
+    @property
+    def feasible(self) -> bool:
+        return self.rejected_reason is None
+
+
+@dataclass(frozen=True)
+class AoaiBreakEven:
+    """Where a provisioned type becomes cheaper than its token-billed counterpart.
+
+    Token cost grows linearly with the peak rate; provisioned cost is a staircase sized on the
+    peak. ``peak_requests_per_minute`` is None when fully used PTUs still cost more per peak
+    request/minute than tokens do, i.e. provisioned never wins on price for this request shape.
+    """
+
+    model: str
+    token_deployment_type: str
+    provisioned_deployment_type: str
+    peak_requests_per_minute: float | None
+    token_usd_per_month_per_peak_rpm: float
+    provisioned_full_usd_per_month_per_peak_rpm: float
+    minimum_ptu: int
+    minimum_ptu_usd_per_month: float
+    explanation: str
+
+
+# --------------------------------------------------------------------------------------------
+# Capacity arithmetic (plain numbers in, plain numbers out)
+# --------------------------------------------------------------------------------------------
+
+
+def _ceil(value: float) -> int:
+    # Guard against binary noise such as 15.000000000000002 becoming 16.
+    return math.ceil(round(value, 9))
+
+
+def rate_limit_tokens_per_minute(
+    *, peak_requests_per_minute: float, avg_input_tokens: float, max_output_tokens: float
+) -> float:
+    """TPM the token rate limiter charges at the peak: each request counts prompt + max_tokens."""
+    return peak_requests_per_minute * (avg_input_tokens + max_output_tokens)
+
+
+def token_capacity_ktpm(
+    *,
+    rate_limit_tokens_per_minute: float,
+    peak_requests_per_minute: float,
+    rpm_per_ktpm: float,
+    tokens_per_minute_per_ktpm: float = 1000.0,
+) -> int:
+    """Smallest ``sku.capacity`` (kTPM units) whose token and request limits both cover the peak."""
+    for_tokens = _ceil(rate_limit_tokens_per_minute / tokens_per_minute_per_ktpm)
+    for_requests = _ceil(peak_requests_per_minute / rpm_per_ktpm)
+    return max(for_tokens, for_requests, 1)
+
+
+def ptu_effective_input_tokens_per_minute(
+    *,
+    peak_requests_per_minute: float,
+    avg_input_tokens: float,
+    avg_output_tokens: float,
+    output_token_weight: float,
+) -> float:
+    """Peak load in input-token equivalents: output tokens weigh ``output_token_weight`` each."""
+    return peak_requests_per_minute * (avg_input_tokens + output_token_weight * avg_output_tokens)
+
+
+def provisioned_capacity_ptu(
+    *,
+    effective_input_tokens_per_minute: float,
+    input_tpm_per_ptu: float,
+    minimum_ptu: int,
+    increment_ptu: int,
+) -> int:
+    """PTUs to deploy: the exact need rounded up to the increment, never below the minimum."""
+    needed_ptu = effective_input_tokens_per_minute / input_tpm_per_ptu
+    rounded_ptu = _ceil(needed_ptu / increment_ptu) * increment_ptu
+    return max(minimum_ptu, rounded_ptu)
+
+
+def monthly_requests(
+    *, peak_requests_per_minute: float, average_to_peak_ratio: float, hours_per_month: float
+) -> float:
+    """Requests billed in a month when the average rate is ``average_to_peak_ratio`` x peak."""
+    return peak_requests_per_minute * average_to_peak_ratio * 60.0 * hours_per_month
+
+
+# --------------------------------------------------------------------------------------------
+# Break-even between billing models
+# --------------------------------------------------------------------------------------------
+
+
+def break_even_peak_requests_per_minute(
+    *,
+    model: str,
+    token_deployment_type: str,
+    provisioned_deployment_type: str,
+    avg_input_tokens: float,
+    avg_output_tokens: float,
+    average_to_peak_ratio: float = DEFAULT_AVERAGE_TO_PEAK_RATIO,
+    hours_per_month: float = DEFAULT_HOURS_PER_MONTH,
+    ptu_billing: PtuBilling = "hourly",
+    catalog: AoaiCatalog | None = None,
+) -> AoaiBreakEven:
+    """Peak request rate above which the provisioned type costs less than the token type.
+
+    With ``k`` the token cost per month of one peak request/minute and ``c`` the monthly price
+    of one PTU::
+
+        k = average_to_peak_ratio x 60 x hours_per_month x usd_per_request
+        provisioned_full = c x (in + weight x out) / input_tpm_per_ptu   # per peak req/min
+        break_even_rpm = minimum_ptu x c / k          if provisioned_full < k, else never
+
+    Below the break-even the minimum PTU block is paid for but not used; above it the PTU
+    staircase stays under the token line except, possibly, just after a large increment.
+    """
+    cat = catalog if catalog is not None else default_azure_openai_catalog()
+    entry = _model(cat, model)
+    token_type = _deployment_type(cat, token_deployment_type)
+    ptu_type = _deployment_type(cat, provisioned_deployment_type)
+    if token_type.billing != "token" or ptu_type.billing != "ptu":
+        raise AzureOpenAISizingError(
+            f"break-even compares a token-billed type with a PTU-billed type; got "
+            f"{token_deployment_type} ({token_type.billing}) and "
+            f"{provisioned_deployment_type} ({ptu_type.billing})"
+        )
+    token_offer = entry.offer(token_deployment_type)
+    if token_offer is None or token_offer.usd_per_million_input_tokens is None:
+        raise AzureOpenAISizingError(f"{model} has no {token_deployment_type} offer")
+    if entry.provisioned is None or entry.offer(provisioned_deployment_type) is None:
+        raise AzureOpenAISizingError(f"{model} has no {provisioned_deployment_type} offer")
+    rules = entry.provisioned
+    usd_per_request = _usd_per_request(
+        entry, token_deployment_type, avg_input_tokens, avg_output_tokens
+    )
+    token_per_rpm = (
+        monthly_requests(
+            peak_requests_per_minute=1.0,
+            average_to_peak_ratio=average_to_peak_ratio,
+            hours_per_month=hours_per_month,
+        )
+        * usd_per_request
+    )
+    ptu_month = (
+        cat.provisioned_prices[provisioned_deployment_type]
+        .usd_per_ptu_month(ptu_billing=ptu_billing, hours_per_month=hours_per_month)
+        .value
+    )
+    effective_per_request = avg_input_tokens + rules.output_token_weight.value * avg_output_tokens
+    full_per_rpm = ptu_month * effective_per_request / rules.input_tpm_per_ptu.value
+    minimum = int(rules.minimum_ptu(ptu_type.residency_scope).value)
+    minimum_usd = minimum * ptu_month
+    load = f"{average_to_peak_ratio:g} average/peak load, {ptu_billing.replace('_', ' ')} PTUs"
+    if full_per_rpm >= token_per_rpm:
+        rpm = None
+        explanation = (
+            f"{provisioned_deployment_type} is never cheaper than {token_deployment_type} for "
+            f"this request shape: fully used PTUs cost ${_num(full_per_rpm)}/month per peak "
+            f"req/min, tokens ${_num(token_per_rpm)} ({load})"
+        )
+    else:
+        rpm = minimum_usd / token_per_rpm
+        explanation = (
+            f"{provisioned_deployment_type} is cheaper than {token_deployment_type} above "
+            f"{_num(rpm)} peak req/min: the minimum {minimum} PTU cost ${_num(minimum_usd)}/month "
+            f"and tokens cost ${_num(token_per_rpm)}/month per peak req/min ({load})"
+        )
+    return AoaiBreakEven(
+        model=model,
+        token_deployment_type=token_deployment_type,
+        provisioned_deployment_type=provisioned_deployment_type,
+        peak_requests_per_minute=rpm,
+        token_usd_per_month_per_peak_rpm=token_per_rpm,
+        provisioned_full_usd_per_month_per_peak_rpm=full_per_rpm,
+        minimum_ptu=minimum,
+        minimum_ptu_usd_per_month=minimum_usd,
+        explanation=explanation,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Residency
+# --------------------------------------------------------------------------------------------
+
+
+def residency_rejection(
+    *,
+    residency_scope: ResidencyScope,
+    region: str,
+    region_geography: str,
+    residency_geography: str | None,
+    strict_residency: bool,
+    data_zone_geographies: Sequence[str],
+) -> str | None:
+    """Why a deployment type in a region breaks the residency rule, or None if it does not.
+
+    strict            -> only region-bound types (Standard, ProvisionedManaged)
+    geography g       -> the region must be in g; DataZone types only where g is a data zone;
+                         Global types never
+    neither           -> every type
+    """
+    if residency_geography is not None and region_geography != residency_geography:
+        return (
+            f"region {region} is in geography {region_geography}; "
+            f"residency requires geography {residency_geography}"
+        )
+    if residency_scope == "global":
+        if strict_residency:
+            return "Global deployment types process data anywhere in the world; residency is strict"
+        if residency_geography is not None:
+            return (
+                "Global deployment types process data anywhere in the world; "
+                f"residency requires geography {residency_geography}"
+            )
+    if residency_scope == "datazone":
+        if strict_residency:
+            return "DataZone types are not region-bound; residency is strict"
+        if region_geography not in data_zone_geographies:
+            return (
+                f"DataZone types exist only for the {', '.join(data_zone_geographies)} data "
+                f"zones; {region} is in geography {region_geography}"
+            )
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Candidates
+# --------------------------------------------------------------------------------------------
+
+
+def size_azure_openai(
+    *,
+    model: str,
+    regions: Sequence[str],
+    residency_geography: str | None,
+    strict_residency: bool,
+    peak_requests_per_minute: float,
+    avg_input_tokens: int,
+    avg_output_tokens: int,
+    max_output_tokens: int,
+    peak_concurrency: int,
+    hours_per_month: float = DEFAULT_HOURS_PER_MONTH,
+    average_to_peak_ratio: float = DEFAULT_AVERAGE_TO_PEAK_RATIO,
+    ptu_billing: PtuBilling = "hourly",
+    model_version: str | None = None,
+    max_input_tokens: int | None = None,
+    slo_ttft_p95_ms: float | None = None,
+    slo_min_output_tokens_per_s: float | None = None,
+    latency_guarantee_required: bool = False,
+    enforce_default_quota: bool = False,
+    catalog: AoaiCatalog | None = None,
+) -> tuple[AoaiCandidate, ...]:
+    """Every (interactive deployment type, allowed region) for the model, sized and judged.
+
+    Order: regions as given (first preferred), then deployment types in catalog order. Each
+    candidate is sized even when rejected, where the model has the offer at all, so a plan can
+    show what the rejected option would have cost.
+
+    ``max_input_tokens`` (default: ``avg_input_tokens``) is checked with ``max_output_tokens``
+    against the model's context limit. Default quota is advisory unless
+    ``enforce_default_quota``; quota can be raised on request [quota].
+    """
+    cat = catalog if catalog is not None else default_azure_openai_catalog()
+    entry = _model(cat, model)
+    version = entry.default_version if model_version is None else model_version
+    if version not in entry.versions:
+        raise UnknownAzureOpenAIModelError(
+            f"{model} version {version!r} is not in the Azure OpenAI catalog "
+            f"(known: {', '.join(entry.versions)})"
+        )
+    _check_regions(cat, regions, residency_geography)
+    _check_traffic(
+        entry,
+        peak_requests_per_minute=peak_requests_per_minute,
+        avg_input_tokens=avg_input_tokens,
+        avg_output_tokens=avg_output_tokens,
+        max_output_tokens=max_output_tokens,
+        peak_concurrency=peak_concurrency,
+        hours_per_month=hours_per_month,
+        average_to_peak_ratio=average_to_peak_ratio,
+        max_input_tokens=max_input_tokens,
+    )
+    traffic = _Traffic(
+        peak_rpm=peak_requests_per_minute,
+        avg_in=avg_input_tokens,
+        avg_out=avg_output_tokens,
+        max_out=max_output_tokens,
+        max_in=avg_input_tokens if max_input_tokens is None else max_input_tokens,
+        concurrency=peak_concurrency,
+        hours=hours_per_month,
+        ratio=average_to_peak_ratio,
+    )
+    slo = _Slo(slo_ttft_p95_ms, slo_min_output_tokens_per_s, latency_guarantee_required)
+    candidates = []
+    for rank, region in enumerate(regions):
+        for dtype in cat.deployment_types.values():
+            if not dtype.interactive:
+                continue
+            candidates.append(
+                _candidate(
+                    cat,
+                    entry,
+                    version,
+                    dtype,
+                    region,
+                    rank,
+                    traffic,
+                    slo,
+                    residency_geography=residency_geography,
+                    strict_residency=strict_residency,
+                    ptu_billing=ptu_billing,
+                    enforce_default_quota=enforce_default_quota,
+                )
+            )
+    return tuple(candidates)
+
+
+def best_candidate(candidates: Iterable[AoaiCandidate]) -> AoaiCandidate | None:
+    """Cheapest feasible candidate; ties go to the preferred region, then the type name."""
+    feasible = [c for c in candidates if c.feasible and c.monthly_usd is not None]
+    if not feasible:
+        return None
+    return min(
+        feasible,
+        key=lambda c: (round(c.monthly_usd or 0.0, 6), c.region_rank, c.deployment_type),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Internals
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Traffic:
+    peak_rpm: float
+    avg_in: int
+    avg_out: int
+    max_out: int
+    max_in: int
+    concurrency: int
+    hours: float
+    ratio: float
+
+
+@dataclass(frozen=True)
+class _Slo:
+    ttft_p95_ms: float | None
+    min_output_tokens_per_s: float | None
+    guarantee_required: bool
+
+
+def _num(value: float) -> str:
+    """1380000 -> '1,380,000'; 7.709 -> '7.71'."""
+    if abs(value - round(value)) < 1e-9:
+        return f"{round(value):,}"
+    return f"{value:,.2f}"
+
+
+def _usd(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _model(cat: AoaiCatalog, model: str) -> AoaiModel:
+    entry = cat.models.get(model)
+    if entry is None:
+        raise UnknownAzureOpenAIModelError(
+            f"model {model!r} is not in the Azure OpenAI catalog ({cat.origin}); "
+            f"known: {', '.join(sorted(cat.models))}"
+        )
+    return entry
+
+
+def _deployment_type(cat: AoaiCatalog, name: str) -> AoaiDeploymentType:
+    dtype = cat.deployment_types.get(name)
+    if dtype is None:
+        raise AzureOpenAISizingError(
+            f"deployment type {name!r} is unknown; known: {', '.join(cat.deployment_types)}"
+        )
+    return dtype
+
+
+def _check_regions(
+    cat: AoaiCatalog, regions: Sequence[str], residency_geography: str | None
+) -> None:
+    if isinstance(regions, str) or not regions:
+        raise UnknownAzureOpenAIRegionError("regions must be a non-empty list of Azure regions")
+    unknown = [r for r in regions if r not in cat.region_geographies]
+    if unknown:
+        raise UnknownAzureOpenAIRegionError(
+            f"region(s) {', '.join(unknown)} unknown to the Azure OpenAI catalog ({cat.origin}); "
+            f"known: {', '.join(sorted(cat.region_geographies))}"
+        )
+    duplicates = sorted({r for r in regions if list(regions).count(r) > 1})
+    if duplicates:
+        raise UnknownAzureOpenAIRegionError(f"region(s) listed twice: {', '.join(duplicates)}")
+    geographies = sorted(set(cat.region_geographies.values()))
+    if residency_geography is not None and residency_geography not in geographies:
+        raise UnknownAzureOpenAIRegionError(
+            f"residency geography {residency_geography!r} is unknown; "
+            f"known: {', '.join(geographies)}"
+        )
+
+
+def _check_traffic(
+    entry: AoaiModel,
+    *,
+    peak_requests_per_minute: float,
+    avg_input_tokens: int,
+    avg_output_tokens: int,
+    max_output_tokens: int,
+    peak_concurrency: int,
+    hours_per_month: float,
+    average_to_peak_ratio: float,
+    max_input_tokens: int | None,
+) -> None:
+    def fail(message: str) -> None:
+        raise InvalidAzureOpenAITrafficError(message)
+
+    if not peak_requests_per_minute > 0:
+        fail(f"peak_requests_per_minute must be > 0, got {peak_requests_per_minute}")
+    if avg_input_tokens < 1:
+        fail(f"avg_input_tokens must be >= 1, got {avg_input_tokens}")
+    if avg_output_tokens < 0 or max_output_tokens < 0:
+        fail("avg_output_tokens and max_output_tokens must be >= 0")
+    if entry.task == "embedding" and (avg_output_tokens or max_output_tokens):
+        fail(f"{entry.id} is an embedding model: avg_output_tokens and max_output_tokens must be 0")
+    if entry.task == "chat" and avg_output_tokens < 1:
+        fail(f"avg_output_tokens must be >= 1 for chat model {entry.id}")
+    if max_output_tokens < avg_output_tokens:
+        fail(
+            f"max_output_tokens ({max_output_tokens}) is below avg_output_tokens "
+            f"({avg_output_tokens}); max_tokens caps every response"
+        )
+    if max_input_tokens is not None and max_input_tokens < avg_input_tokens:
+        fail(
+            f"max_input_tokens ({max_input_tokens}) is below avg_input_tokens ({avg_input_tokens})"
+        )
+    if peak_concurrency < 0:
+        fail(f"peak_concurrency must be >= 0, got {peak_concurrency}")
+    if not 0 < hours_per_month <= 744:
+        fail(f"hours_per_month must be in (0, 744], got {hours_per_month}")
+    if not 0 < average_to_peak_ratio <= 1:
+        fail(f"average_to_peak_ratio must be in (0, 1], got {average_to_peak_ratio}")
+
+
+def _usd_per_request(
+    entry: AoaiModel, deployment_type: str, avg_in: float, avg_out: float
+) -> float:
+    offer = entry.offer(deployment_type)
+    assert offer is not None and offer.usd_per_million_input_tokens is not None
+    usd = avg_in * offer.usd_per_million_input_tokens.value / 1e6
+    if offer.usd_per_million_output_tokens is not None:
+        usd += avg_out * offer.usd_per_million_output_tokens.value / 1e6
+    return usd
+
+
+def _note_estimate(found: list[str], name: str, figure: AoaiFigure | AoaiRegionList | None) -> None:
+    if figure is None or not figure.is_estimate:
+        return
+    if isinstance(figure, AoaiRegionList):
+        text = f"{name}: region list [{figure.source}, {figure.basis}]"
+    else:
+        text = f"{name} = {_num(figure.value)} {figure.unit} [{figure.source}, {figure.basis}]"
+    if figure.note:
+        text += f" ({figure.note})"
+    found.append(text)
+
+
+def _candidate(
+    cat: AoaiCatalog,
+    entry: AoaiModel,
+    version: str,
+    dtype: AoaiDeploymentType,
+    region: str,
+    rank: int,
+    t: _Traffic,
+    slo: _Slo,
+    *,
+    residency_geography: str | None,
+    strict_residency: bool,
+    ptu_billing: PtuBilling,
+    enforce_default_quota: bool,
+) -> AoaiCandidate:
+    rejections: list[str] = []
+    reasons: list[str] = []
+    advisories: list[str] = []
+    estimates: list[str] = []
+
+    residency = residency_rejection(
+        residency_scope=dtype.residency_scope,
+        region=region,
+        region_geography=cat.region_geographies[region],
+        residency_geography=residency_geography,
+        strict_residency=strict_residency,
+        data_zone_geographies=cat.data_zone_geographies,
+    )
+    if residency is not None:
+        rejections.append(residency)
+
+    offer = entry.offer(dtype.name)
+    base = {
+        "deployment_type": dtype.name,
+        "billing": dtype.billing,
+        "residency_scope": dtype.residency_scope,
+        "region": region,
+        "region_rank": rank,
+        "model": entry.id,
+        "model_version": version,
+        "capacity_unit": dtype.capacity_unit,
+    }
+    if offer is None:
+        rejections.append(
+            f"{entry.id} is not offered as {dtype.name} (no such offer in the catalog)"
+        )
+        return AoaiCandidate(
+            **base,
+            capacity=None,
+            monthly_usd=None,
+            usd_per_million_output_tokens_at_peak=None,
+            ttft_p95_ms=None,
+            output_tokens_per_s_per_request=None,
+            latency_guaranteed=False,
+            break_even_note="",
+            rejected_reason="; ".join(rejections),
+            reasons=(),
+        )
+    if region not in offer.regions.regions:
+        rejections.append(
+            f"{entry.id} {version} is not offered as {dtype.name} in {region} "
+            f"[{offer.regions.source}]"
+        )
+    _note_estimate(estimates, f"{dtype.name} regions", offer.regions)
+
+    context_limit = entry.max_context_tokens
+    if dtype.billing == "ptu" and entry.provisioned and entry.provisioned.max_context_tokens:
+        context_limit = entry.provisioned.max_context_tokens
+    if t.max_in + t.max_out > context_limit.value:
+        rejections.append(
+            f"a request of {_num(t.max_in)} prompt + {_num(t.max_out)} max_tokens exceeds the "
+            f"{_num(context_limit.value)}-token limit of {entry.id} as {dtype.name} "
+            f"{context_limit.describe()}"
+        )
+    if entry.max_output_tokens is not None and t.max_out > entry.max_output_tokens.value:
+        rejections.append(
+            f"max_tokens {_num(t.max_out)} exceeds the {_num(entry.max_output_tokens.value)} "
+            f"output-token limit of {entry.id} {entry.max_output_tokens.describe()}"
+        )
+
+    if dtype.billing == "token":
+        sized = _size_token(cat, entry, dtype, region, t, enforce_default_quota, estimates)
+    else:
+        sized = _size_ptu(cat, entry, dtype, t, ptu_billing, estimates)
+    reasons.extend(sized.reasons)
+    advisories.extend(sized.advisories)
+    rejections.extend(sized.rejections)
+    guaranteed = sized.latency_guaranteed
+    ttft_ms = sized.ttft_p95_ms
+    tokens_per_s = sized.output_tokens_per_s_per_request
+
+    if slo.guarantee_required and not guaranteed:
+        rejections.append(
+            f"{dtype.name} has no latency SLA [quota]; the SLO needs a guaranteed token rate "
+            "(use a provisioned type, with spillover for bursts)"
+        )
+    if slo.ttft_p95_ms is not None and ttft_ms is not None and ttft_ms > slo.ttft_p95_ms:
+        rejections.append(
+            f"predicted TTFT p95 {_num(ttft_ms)} ms (estimate) exceeds the SLO of "
+            f"{_num(slo.ttft_p95_ms)} ms"
+        )
+    if (
+        slo.min_output_tokens_per_s is not None
+        and tokens_per_s is not None
+        and tokens_per_s < slo.min_output_tokens_per_s
+    ):
+        rejections.append(
+            f"SLO needs >= {_num(slo.min_output_tokens_per_s)} output tokens/s per request; "
+            f"{entry.id} as {dtype.name} gives {_num(tokens_per_s)} tokens/s"
+            + (" (provisioned latency target)" if guaranteed else " (estimate, no SLA)")
+        )
+
+    return AoaiCandidate(
+        **base,
+        capacity=sized.capacity,
+        monthly_usd=sized.monthly_usd,
+        usd_per_million_output_tokens_at_peak=sized.usd_per_million_output_tokens_at_peak,
+        ttft_p95_ms=ttft_ms,
+        output_tokens_per_s_per_request=tokens_per_s,
+        latency_guaranteed=guaranteed,
+        break_even_note=_break_even_note(cat, entry, dtype, t, ptu_billing),
+        rejected_reason="; ".join(rejections) if rejections else None,
+        reasons=tuple(reasons),
+        advisories=tuple(advisories),
+        estimated_figures=tuple(estimates),
+    )
+
+
+@dataclass(frozen=True)
+class _Sized:
+    capacity: int
+    monthly_usd: float
+    usd_per_million_output_tokens_at_peak: float | None
+    ttft_p95_ms: float
+    output_tokens_per_s_per_request: float | None
+    latency_guaranteed: bool
+    reasons: list[str]
+    advisories: list[str]
+    rejections: list[str]
+
+
+def _size_token(
+    cat: AoaiCatalog,
+    entry: AoaiModel,
+    dtype: AoaiDeploymentType,
+    region: str,
+    t: _Traffic,
+    enforce_default_quota: bool,
+    estimates: list[str],
+) -> _Sized:
+    offer = entry.offer(dtype.name)
+    assert offer is not None and offer.usd_per_million_input_tokens is not None
+    reasons: list[str] = []
+    advisories: list[str] = []
+    rejections: list[str] = []
+
+    ratio = entry.rpm_per_ktpm
+    tpm = rate_limit_tokens_per_minute(
+        peak_requests_per_minute=t.peak_rpm, avg_input_tokens=t.avg_in, max_output_tokens=t.max_out
+    )
+    capacity = token_capacity_ktpm(
+        rate_limit_tokens_per_minute=tpm,
+        peak_requests_per_minute=t.peak_rpm,
+        rpm_per_ktpm=ratio.value,
+        tokens_per_minute_per_ktpm=cat.tokens_per_minute_per_ktpm.value,
+    )
+    for_tokens = _ceil(tpm / cat.tokens_per_minute_per_ktpm.value)
+    if entry.task == "embedding":
+        shape = f"{_num(t.avg_in)} in"
+    else:
+        shape = f"{_num(t.avg_in)} in + {_num(t.max_out)} max_tokens"
+    reasons.append(
+        f"peak {_num(t.peak_rpm)} req/min × ({shape}) = {_num(tpm)} TPM → capacity "
+        f"{_num(for_tokens)} (kTPM) [quota: the rate limiter counts prompt + max_tokens]"
+    )
+    rpm_limit = capacity * ratio.value
+    if capacity > for_tokens:
+        reasons.append(
+            f"requests bind: peak {_num(t.peak_rpm)} req/min ÷ {_num(ratio.value)} RPM per kTPM "
+            f"= capacity {_num(capacity)} (kTPM) {ratio.describe()}"
+        )
+    else:
+        reasons.append(
+            f"RPM limit {_num(ratio.value)} RPM per kTPM × {_num(capacity)} = "
+            f"{_num(rpm_limit)} RPM ≥ peak {_num(t.peak_rpm)} {ratio.describe()}"
+        )
+    _note_estimate(estimates, "rpm_per_ktpm", ratio)
+
+    requests = monthly_requests(
+        peak_requests_per_minute=t.peak_rpm, average_to_peak_ratio=t.ratio, hours_per_month=t.hours
+    )
+    price_in = offer.usd_per_million_input_tokens
+    price_out = offer.usd_per_million_output_tokens
+    usd_per_request = _usd_per_request(entry, dtype.name, t.avg_in, t.avg_out)
+    monthly_usd = requests * usd_per_request
+    priced = f"{_num(t.avg_in)} in × ${price_in.value:g}/1M"
+    if price_out is not None:
+        priced += f" + {_num(t.avg_out)} out × ${price_out.value:g}/1M"
+    reasons.append(
+        f"monthly: {_num(t.peak_rpm)} req/min × {t.ratio:g} average/peak × 60 × {t.hours:g} h = "
+        f"{_num(round(requests))} requests × ({priced}) = ${_usd(monthly_usd)}"
+    )
+    _note_estimate(estimates, "usd_per_million_input_tokens", price_in)
+    _note_estimate(estimates, "usd_per_million_output_tokens", price_out)
+    per_million_out = None if t.avg_out == 0 else usd_per_request / t.avg_out * 1e6
+
+    quota = offer.default_quota_ktpm
+    if quota is not None and capacity > quota.value:
+        message = (
+            f"needs {_num(capacity)} kTPM but default quota is {_num(quota.value)} kTPM per "
+            f"region for {entry.id} {dtype.name} {quota.describe()}"
+        )
+        if offer.enterprise_quota_ktpm is not None:
+            message += f" (Enterprise/MCA-E tier: {_num(offer.enterprise_quota_ktpm.value)} kTPM)"
+        if enforce_default_quota:
+            rejections.append(message)
+        else:
+            advisories.append(message + "; request a quota increase")
+    elif quota is None:
+        advisories.append(
+            f"no default quota figure for {entry.id} {dtype.name}; check quota in {region}"
+        )
+    tier = entry.usage_tier_tokens_per_month
+    monthly_tokens = requests * (t.avg_in + t.avg_out)
+    if tier is not None and monthly_tokens > tier.value:
+        advisories.append(
+            f"{_num(round(monthly_tokens))} tokens/month exceeds the {entry.id} usage tier of "
+            f"{_num(tier.value)} (tenant-wide); latency varies more above it {tier.describe()}"
+        )
+    requests_per_s = rpm_limit / 60.0
+    if t.concurrency > requests_per_s:
+        advisories.append(
+            f"RPM is enforced over 1 s windows: {_num(rpm_limit)} RPM allows about "
+            f"{_num(round(requests_per_s, 2))} requests per second, fewer than a burst of "
+            f"{t.concurrency} concurrent requests; smooth bursts at the gateway or expect 429s"
+        )
+
+    ttft_ms = cat.ttft_p95_base_ms_token.value + (
+        entry.prefill_ms_per_1k_input_tokens.value * t.avg_in / 1000.0
+    )
+    _note_estimate(estimates, "ttft_p95_base_ms_token", cat.ttft_p95_base_ms_token)
+    _note_estimate(
+        estimates, "prefill_ms_per_1k_input_tokens", entry.prefill_ms_per_1k_input_tokens
+    )
+    tokens_per_s_figure = entry.token_output_tokens_per_s_per_request
+    tokens_per_s = None if tokens_per_s_figure is None else tokens_per_s_figure.value
+    _note_estimate(estimates, "token_output_tokens_per_s_per_request", tokens_per_s_figure)
+    reasons.append(
+        f"latency (estimate, no SLA for {dtype.name}): TTFT p95 ≈ "
+        f"{_num(cat.ttft_p95_base_ms_token.value)} ms + "
+        f"{_num(entry.prefill_ms_per_1k_input_tokens.value)} ms per 1k prompt tokens = "
+        f"{_num(ttft_ms)} ms"
+        + ("" if tokens_per_s is None else f"; ≈ {_num(tokens_per_s)} output tokens/s per request")
+    )
+    return _Sized(
+        capacity,
+        monthly_usd,
+        per_million_out,
+        ttft_ms,
+        tokens_per_s,
+        False,
+        reasons,
+        advisories,
+        rejections,
+    )
+
+
+def _size_ptu(
+    cat: AoaiCatalog,
+    entry: AoaiModel,
+    dtype: AoaiDeploymentType,
+    t: _Traffic,
+    ptu_billing: PtuBilling,
+    estimates: list[str],
+) -> _Sized:
+    rules = entry.provisioned
+    assert rules is not None
+    reasons: list[str] = []
+    advisories: list[str] = []
+    rejections: list[str] = []
+
+    weight = rules.output_token_weight
+    per_ptu = rules.input_tpm_per_ptu
+    minimum = int(rules.minimum_ptu(dtype.residency_scope).value)
+    increment = int(rules.increment_ptu(dtype.residency_scope).value)
+    effective = ptu_effective_input_tokens_per_minute(
+        peak_requests_per_minute=t.peak_rpm,
+        avg_input_tokens=t.avg_in,
+        avg_output_tokens=t.avg_out,
+        output_token_weight=weight.value,
+    )
+    capacity = provisioned_capacity_ptu(
+        effective_input_tokens_per_minute=effective,
+        input_tpm_per_ptu=per_ptu.value,
+        minimum_ptu=minimum,
+        increment_ptu=increment,
+    )
+    needed = effective / per_ptu.value
+    reasons.append(
+        f"peak {_num(t.peak_rpm)} req/min × ({_num(t.avg_in)} in + {_num(weight.value)} × "
+        f"{_num(t.avg_out)} out) = {_num(effective)} input-equivalent TPM ÷ "
+        f"{_num(per_ptu.value)} TPM per PTU = {needed:,.2f} PTU → capacity {_num(capacity)} "
+        f"(PTU; minimum {minimum}, increment {increment}) {per_ptu.describe()}"
+    )
+    _note_estimate(estimates, "output_token_weight", weight)
+    if capacity > cat.max_ptu_per_deployment.value:
+        rejections.append(
+            f"needs {_num(capacity)} PTU but one deployment holds at most "
+            f"{_num(cat.max_ptu_per_deployment.value)} PTU {cat.max_ptu_per_deployment.describe()}"
+        )
+    if t.max_out > t.avg_out:
+        advisories.append(
+            f"admission counts prompt + max_tokens ({_num(t.max_out)}) until the request "
+            f"finishes; with {_num(t.avg_out)} average output, bursts hit 429 earlier; keep "
+            "max_tokens close to real output [ptu-concept]"
+        )
+    advisories.append(
+        "PTU quota does not guarantee capacity: check the model-capacities API for the region "
+        "before deploying [ptu-concept]"
+    )
+
+    prices = cat.provisioned_prices[dtype.name]
+    month_price = prices.usd_per_ptu_month(ptu_billing=ptu_billing, hours_per_month=t.hours)
+    monthly_usd = capacity * month_price.value
+    if ptu_billing == "hourly":
+        reasons.append(
+            f"monthly: {_num(capacity)} PTU × ${prices.usd_per_ptu_hour.value:g}/PTU/hour × "
+            f"{t.hours:g} h = ${_usd(monthly_usd)} {prices.usd_per_ptu_hour.describe()}"
+        )
+        _note_estimate(estimates, "usd_per_ptu_hour", prices.usd_per_ptu_hour)
+    else:
+        reasons.append(
+            f"monthly: {_num(capacity)} PTU × ${month_price.value:g}/PTU/month "
+            f"({ptu_billing.replace('_', ' ')}) = ${_usd(monthly_usd)} {month_price.describe()}"
+        )
+        _note_estimate(estimates, f"usd_per_ptu_month ({ptu_billing})", month_price)
+    per_million_out = (
+        None if t.avg_out == 0 else monthly_usd / t.hours / (t.peak_rpm * 60.0 * t.avg_out) * 1e6
+    )
+
+    target = rules.latency_target_output_tokens_per_s
+    ttft_ms = cat.ttft_p95_base_ms_ptu.value + (
+        entry.prefill_ms_per_1k_input_tokens.value * t.avg_in / 1000.0
+    )
+    _note_estimate(estimates, "ttft_p95_base_ms_ptu", cat.ttft_p95_base_ms_ptu)
+    _note_estimate(
+        estimates, "prefill_ms_per_1k_input_tokens", entry.prefill_ms_per_1k_input_tokens
+    )
+    reasons.append(
+        f"latency: target {_num(target.value)} output tokens/s per request {target.describe()}; "
+        f"TTFT p95 ≈ {_num(cat.ttft_p95_base_ms_ptu.value)} ms + "
+        f"{_num(entry.prefill_ms_per_1k_input_tokens.value)} ms per 1k prompt tokens = "
+        f"{_num(ttft_ms)} ms (estimate)"
+    )
+    return _Sized(
+        capacity,
+        monthly_usd,
+        per_million_out,
+        ttft_ms,
+        target.value,
+        True,
+        reasons,
+        advisories,
+        rejections,
+    )
+
+
+def _break_even_note(
+    cat: AoaiCatalog,
+    entry: AoaiModel,
+    dtype: AoaiDeploymentType,
+    t: _Traffic,
+    ptu_billing: PtuBilling,
+) -> str:
+    other = dtype.counterpart
+    if other is None or entry.offer(other) is None or entry.offer(dtype.name) is None:
+        return f"{entry.id} has no {other or 'counterpart'} offer; no break-even to compare"
+    token_type, ptu_type = (dtype.name, other) if dtype.billing == "token" else (other, dtype.name)
+    result = break_even_peak_requests_per_minute(
+        model=entry.id,
+        token_deployment_type=token_type,
+        provisioned_deployment_type=ptu_type,
+        avg_input_tokens=t.avg_in,
+        avg_output_tokens=t.avg_out,
+        average_to_peak_ratio=t.ratio,
+        hours_per_month=t.hours,
+        ptu_billing=ptu_billing,
+        catalog=cat,
+    )
+    if result.peak_requests_per_minute is None:
+        return result.explanation
+    side = "above" if t.peak_rpm >= result.peak_requests_per_minute else "below"
+    return f"{result.explanation}; this workload ({_num(t.peak_rpm)} req/min) is {side} it"
+
+
+__all__ = [
+    "DEFAULT_AVERAGE_TO_PEAK_RATIO",
+    "DEFAULT_HOURS_PER_MONTH",
+    "AoaiBreakEven",
+    "AoaiCandidate",
+    "AzureOpenAISizingError",
+    "InvalidAzureOpenAITrafficError",
+    "UnknownAzureOpenAIModelError",
+    "UnknownAzureOpenAIRegionError",
+    "best_candidate",
+    "break_even_peak_requests_per_minute",
+    "monthly_requests",
+    "provisioned_capacity_ptu",
+    "ptu_effective_input_tokens_per_minute",
+    "rate_limit_tokens_per_minute",
+    "residency_rejection",
+    "size_azure_openai",
+    "token_capacity_ktpm",
+]

@@ -1,0 +1,320 @@
+"""Choose the cheapest Azure deployment that meets a workload's SLO, and say why.
+
+Candidates come from both targets the workload allows: Azure OpenAI deployment types
+(``sizing.azure_openai_sizing``) and vLLM on AKS GPU pools (``sizing.aks_sizing``). Infeasible
+candidates keep the reason they fail; the cheapest feasible one wins, ties broken by region
+preference, then by a fixed order of names, so the same inputs always give the same plan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+
+from sizing.aks_sizing import AksCandidate, ReplicaCapacity, aks_candidates
+from sizing.azure_openai_options import azure_openai_options
+from sizing.catalog import Catalog
+from sizing.catalog.entries import ModelSpec
+from sizing.efficiency import EfficiencyFactors
+from sizing.optimizer_types import Option
+from sizing.plan import (
+    AksPlan,
+    Alternative,
+    Availability,
+    Cost,
+    Plan,
+    Predicted,
+    WorkloadPlan,
+)
+from sizing.request import SizingRequest
+from sizing.serving_limits import (
+    MAX_BACKEND_TIMEOUT_S,
+    gateway_limits,
+    peak_requests_per_minute,
+    slowest_response_s,
+    vllm_alerts,
+)
+from sizing.vllm_args import GPU_MEMORY_UTILIZATION, hf_repository, vllm_args
+
+MAX_ALTERNATIVES = 6
+
+
+def targets_for(model: ModelSpec, req: SizingRequest) -> list[str]:
+    managed = model.hosting in ("managed", "both")
+    open_weights = model.hosting in ("open", "both") and model.task == "chat"
+    allowed = {"azure-openai": managed, "aks-vllm": open_weights}
+    if req.deployment != "auto":
+        return [req.deployment] if allowed[req.deployment] else []
+    return [t for t in ("azure-openai", "aks-vllm") if allowed[t]]
+
+
+def plan_workload(
+    req: SizingRequest, *, catalog: Catalog, eff: EfficiencyFactors | None = None, source: str = ""
+) -> WorkloadPlan:
+    model = catalog.model(req.model)
+    options: list[Option] = []
+    for target in targets_for(model, req):
+        if target == "aks-vllm":
+            options += [
+                _aks_option(c, req=req, model=model, catalog=catalog, source=source)
+                for c in aks_candidates(catalog=catalog, req=req, eff=eff)
+            ]
+        else:
+            options += azure_openai_options(req=req, model=model, catalog=catalog, source=source)
+    if not options:
+        return _infeasible(
+            req,
+            model,
+            source,
+            f"no deployment target can serve {model.id} "
+            f"(deployment: {req.deployment}, model hosting: {model.hosting})",
+            None,
+            (),
+        )
+    ranked = sorted(options, key=Option.sort_key)
+    feasible = [o for o in ranked if o.feasible]
+    if not feasible:
+        reason, nearest = _nearest_relaxation(req, model, ranked)
+        return _infeasible(req, model, source, reason, nearest, _alternatives(ranked, None))
+    best = feasible[0]
+    assert best.build is not None
+    chosen = best.build()
+    alternatives = _alternatives(ranked, best)
+    return _replace_alternatives(chosen, alternatives)
+
+
+def _replace_alternatives(
+    plan: WorkloadPlan, alternatives: tuple[Alternative, ...]
+) -> WorkloadPlan:
+    reasons = list(plan.reasons)
+    runner = next((a for a in alternatives if a.reason.startswith("costs")), None)
+    if runner is not None:
+        reasons.append(f"Runner-up: {runner.summary}, which {runner.reason}.")
+    return replace(plan, alternatives=alternatives, reasons=tuple(reasons))
+
+
+def _alternatives(ranked: Sequence[Option], best: Option | None) -> tuple[Alternative, ...]:
+    """Runners-up that meet the SLO (dearer), then the best of those rejected, one per reason."""
+    out: list[Alternative] = []
+    seen: set[str] = set()
+    for o in ranked:
+        if o is best or not o.feasible or o.summary in seen:
+            continue
+        extra = o.monthly_usd - (best.monthly_usd if best else 0.0)
+        verdict = (
+            f"costs ${extra:,.0f}/month more"
+            if extra >= 0.5
+            else "costs the same; ranked later by region preference and name"
+        )
+        out.append(Alternative(o.target, o.summary, o.monthly_usd, verdict))
+        seen.add(o.summary)
+        if len(out) >= MAX_ALTERNATIVES // 2:
+            break
+    reasons_seen: set[str] = set()
+    for o in ranked:
+        if o.feasible or o.summary in seen:
+            continue
+        kind = (o.rejected_reason or "").split(":")[0].split(";")[0][:40]
+        if kind in reasons_seen:
+            continue
+        reasons_seen.add(kind)
+        cost = o.monthly_usd if math.isfinite(o.monthly_usd) else None
+        out.append(Alternative(o.target, o.summary, cost, o.rejected_reason or ""))
+        if len(out) >= MAX_ALTERNATIVES:
+            break
+    return tuple(out)
+
+
+def _nearest_relaxation(
+    req: SizingRequest, model: ModelSpec, ranked: Sequence[Option]
+) -> tuple[str, str | None]:
+    over_cap = [o for o in ranked if o.rejected_reason and "cost cap" in o.rejected_reason]
+    if over_cap:
+        cheapest = min(over_cap, key=Option.sort_key)
+        return (
+            f"no configuration meets the SLO within the cost cap of ${req.max_monthly_usd:,.0f}",
+            f"cheapest meeting the SLO: {cheapest.summary} at ${cheapest.monthly_usd:,.0f}/month",
+        )
+    latency = [o for o in ranked if o.tie_break and o.tie_break[0] == "ttft"]
+    if latency:
+        best = min(latency, key=lambda o: o.tie_break[1:])
+        ttft, tps = best.tie_break[1], -best.tie_break[2]
+        if ttft > req.ttft_p95_ms:
+            return (
+                f"TTFT {req.ttft_p95_ms:g} ms is not reachable for {model.id}; best found "
+                f"{ttft:.0f} ms on {best.summary}",
+                f"relax slo.ttft_p95_ms to {math.ceil(ttft / 10) * 10} or shorten prompts",
+            )
+        return (
+            f"{req.output_tokens_per_second_p50:g} tokens/s per request is not reachable for "
+            f"{model.id}; best found {tps:.1f} tokens/s on {best.summary}",
+            f"relax slo.output_tokens_per_second_p50 to {math.floor(tps)}",
+        )
+    first = ranked[0]
+    return (first.rejected_reason or "no feasible configuration", None)
+
+
+def _infeasible(
+    req: SizingRequest,
+    model: ModelSpec,
+    source: str,
+    reason: str,
+    nearest: str | None,
+    alternatives: tuple[Alternative, ...],
+) -> WorkloadPlan:
+    return WorkloadPlan(
+        name=req.name,
+        feasible=False,
+        target=None,
+        model=model.id,
+        regions=(),
+        predicted=None,
+        cost=None,
+        reasons=(reason,),
+        alternatives=alternatives,
+        gateway=gateway_limits(req, peak_rpm=peak_requests_per_minute(req, e2e_latency_s=None)),
+        alerts=(),
+        availability=None,
+        infeasible_reason=reason,
+        nearest_relaxation=nearest,
+        source=source,
+    )
+
+
+def _aks_summary(c: AksCandidate) -> str:
+    return f"{c.tp}x {c.gpu} {c.precision} ({c.vm_sku})"
+
+
+def _aks_option(
+    c: AksCandidate, *, req: SizingRequest, model: ModelSpec, catalog: Catalog, source: str
+) -> Option:
+    region_rank = req.regions.index(c.regions[0]) if c.regions else len(req.regions)
+    one = c.capacity.at_one
+    tie: tuple = ("ttft", one.ttft_p95_ms, -one.tps_per_request) if one else ()
+    return Option(
+        target="aks-vllm",
+        summary=_aks_summary(c),
+        monthly_usd=c.monthly_usd,
+        region_rank=region_rank,
+        rejected_reason=c.rejected_reason,
+        build=(lambda: _aks_plan(c, req=req, model=model, catalog=catalog, source=source))
+        if c.rejected_reason is None
+        else None,
+        tie_break=tie,
+    )
+
+
+def _aks_plan(
+    c: AksCandidate, *, req: SizingRequest, model: ModelSpec, catalog: Catalog, source: str
+) -> WorkloadPlan:
+    cap = c.capacity
+    est = cap.at_capacity
+    assert est is not None
+    peak_rpm = peak_requests_per_minute(req, e2e_latency_s=est.e2e_latency_s)
+    out_tokens_per_s = peak_rpm * req.avg_output_tokens / 60.0
+    per_million = c.hourly_usd / (out_tokens_per_s * 3600.0) * 1e6 if out_tokens_per_s else 0.0
+    gateway = gateway_limits(req, peak_rpm=peak_rpm)
+    args = vllm_args(
+        model=model,
+        precision=catalog.precision(c.precision),
+        tp=c.tp,
+        max_model_len=req.max_model_len,
+        max_num_seqs=cap.concurrency,
+        served_model_name=req.name,
+    )
+    load_replicas = c.replicas_per_region - c.topology.spare_replicas
+    reasons = [
+        f"{model.id} at {c.precision} needs {_weights_gib(cap):.0f} GiB of weights per GPU at "
+        f"tensor parallel {c.tp} on {c.gpu}; the KV cache then holds {est.max_concurrency} "
+        f"sequences of {req.avg_input_tokens}+{req.avg_output_tokens} tokens.",
+        f"One replica serves {cap.concurrency} concurrent requests inside the SLO "
+        f"(TTFT p95 {est.ttft_p95_ms:.0f} ms <= {req.ttft_p95_ms:g} ms, "
+        f"{est.tps_per_request:.1f} >= {req.output_tokens_per_second_p50:g} tokens/s per request).",
+        f"Peak {req.peak_concurrency} concurrent requests"
+        + (
+            f" and {req.peak_requests_per_minute:g} requests/min"
+            if req.peak_requests_per_minute
+            else ""
+        )
+        + f" plus 15% headroom need {load_replicas} replica(s) per region; "
+        f"availability {req.availability}% adds {c.topology.describe()}.",
+        f"{c.replicas_per_node} replica(s) per {c.vm_sku} node ({c.tp} of its GPUs each): "
+        f"{c.nodes_per_region} node(s) per region in {', '.join(c.regions)}.",
+        f"Cost: {c.nodes} node(s) x ${c.hourly_usd / max(c.nodes, 1):,.2f}/h x 730 h = "
+        f"${c.monthly_usd:,.0f}/month ({c.price_kind} prices).",
+    ]
+    if not req.streaming and slowest_response_s(req) > MAX_BACKEND_TIMEOUT_S:
+        reasons.append(
+            f"Warning: a non-streaming response may take {slowest_response_s(req):.0f} s, more "
+            f"than the {MAX_BACKEND_TIMEOUT_S} s Azure keeps an idle connection; enable streaming."
+        )
+    return WorkloadPlan(
+        name=req.name,
+        feasible=True,
+        target="aks-vllm",
+        model=model.id,
+        regions=c.regions,
+        predicted=Predicted(
+            ttft_p95_ms=est.ttft_p95_ms,
+            tps_per_request=est.tps_per_request,
+            max_concurrency=cap.concurrency * load_replicas,
+            itl_ms=est.itl_ms,
+            concurrency_per_replica=cap.concurrency,
+        ),
+        cost=Cost(
+            monthly_usd=c.monthly_usd,
+            per_million_output_tokens_usd=per_million,
+            price_kind=c.price_kind,
+        ),
+        reasons=tuple(reasons),
+        alternatives=(),
+        gateway=gateway,
+        alerts=tuple(vllm_alerts(req, concurrency_per_replica=cap.concurrency)),
+        availability=Availability(
+            required=req.availability,
+            planned=c.topology.supports_availability,
+            topology=c.topology.describe(),
+        ),
+        aks=AksPlan(
+            vm_sku=c.vm_sku,
+            gpu=c.gpu,
+            gpus_per_replica=c.tp,
+            tensor_parallel=c.tp,
+            precision=c.precision,
+            replicas=c.replicas,
+            replicas_per_node=c.replicas_per_node,
+            nodes=c.nodes,
+            zones=c.zones,
+            vllm_args=args,
+            replicas_per_region=c.replicas_per_region,
+            nodes_per_region=c.nodes_per_region,
+            min_nodes_per_region=c.nodes_per_region,
+            max_nodes_per_region=c.nodes_per_region * 2,
+            hf_model=hf_repository(model),
+            max_model_len=req.max_model_len,
+            max_num_seqs=cap.concurrency,
+            gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
+        ),
+        source=source,
+    )
+
+
+def _weights_gib(cap: ReplicaCapacity) -> float:
+    est = cap.at_capacity or cap.at_one
+    return est.memory.weights_bytes_per_gpu / 1024**3 if est else 0.0
+
+
+def plan_all(
+    requests: Sequence[tuple[SizingRequest, str]],
+    *,
+    catalog: Catalog,
+    environment: str | None = None,
+    eff: EfficiencyFactors | None = None,
+) -> Plan:
+    """Plan every workload, in name order so the output does not depend on file order."""
+    plans = [
+        plan_workload(req, catalog=catalog, eff=eff, source=src)
+        for req, src in sorted(requests, key=lambda r: (r[0].name, r[1]))
+    ]
+    return Plan(workloads=tuple(plans), environment=environment)

@@ -1,0 +1,170 @@
+"""The Plan: the contract between sizing and infrastructure.
+
+Plain, versioned data. Everything a component needs (SKU, GPU count, tensor-parallel size,
+replicas, vLLM flags, gateway limits, alert thresholds) is decided here, so components map a
+Plan onto resources and decide nothing. ``plan_to_data`` gives JSON-ready dicts whose key order
+and float rounding are fixed: the same inputs give byte-identical output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+PLAN_API_VERSION = "inferplan/v1"
+
+
+@dataclass(frozen=True)
+class Predicted:
+    ttft_p95_ms: float
+    tps_per_request: float
+    max_concurrency: int  # concurrent requests the whole deployment serves inside the SLO
+    itl_ms: float | None = None
+    concurrency_per_replica: int | None = None
+    source: str = "estimator"  # "estimator" (roofline model) or "azure-openai-reference"
+
+
+@dataclass(frozen=True)
+class Cost:
+    monthly_usd: float
+    per_million_output_tokens_usd: float
+    price_kind: str  # observed, observed-third-party, estimate (lowest confidence wins)
+    hours_per_month: float = 730.0
+
+
+@dataclass(frozen=True)
+class AksPlan:
+    vm_sku: str
+    gpu: str
+    gpus_per_replica: int
+    tensor_parallel: int
+    precision: str
+    replicas: int  # across all regions
+    replicas_per_node: int
+    nodes: int  # across all regions
+    zones: tuple[str, ...]
+    vllm_args: tuple[str, ...]
+    replicas_per_region: int = 0
+    nodes_per_region: int = 0
+    min_nodes_per_region: int = 0  # autoscaler floor (dev environments may lower it)
+    max_nodes_per_region: int = 0  # autoscaler ceiling
+    hf_model: str = ""
+    max_model_len: int = 0
+    max_num_seqs: int = 0
+    gpu_memory_utilization: float = 0.9
+
+
+@dataclass(frozen=True)
+class AzureOpenAIPlan:
+    model: str
+    model_version: str
+    deployment_type: str
+    capacity: int
+    capacity_unit: str  # ktpm | ptu
+    failover: tuple[dict[str, Any], ...] = ()  # secondary deployments, in failover order
+
+
+@dataclass(frozen=True)
+class Gateway:
+    max_tokens: int
+    tokens_per_minute: int
+    timeout_s: int
+    streaming: bool
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    metric: str
+    threshold: float
+    window: str  # ISO 8601 duration
+    operator: str = "GreaterThan"
+    severity: int = 2
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Alternative:
+    target: str
+    summary: str
+    monthly_usd: float | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Availability:
+    required: float
+    planned: float
+    topology: str
+
+
+@dataclass(frozen=True)
+class WorkloadPlan:
+    name: str
+    feasible: bool
+    target: str | None  # azure-openai | aks-vllm; None when infeasible
+    model: str
+    regions: tuple[str, ...]
+    predicted: Predicted | None
+    cost: Cost | None
+    reasons: tuple[str, ...]
+    alternatives: tuple[Alternative, ...]
+    gateway: Gateway
+    alerts: tuple[Alert, ...]
+    availability: Availability | None
+    aks: AksPlan | None = None
+    azure_openai: AzureOpenAIPlan | None = None
+    infeasible_reason: str | None = None
+    nearest_relaxation: str | None = None
+    source: str = ""  # the workload file, for messages
+
+
+@dataclass(frozen=True)
+class Plan:
+    workloads: tuple[WorkloadPlan, ...]
+    environment: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def feasible(self) -> bool:
+        return all(w.feasible for w in self.workloads)
+
+    @property
+    def monthly_usd(self) -> float:
+        return sum(w.cost.monthly_usd for w in self.workloads if w.cost)
+
+
+def _round(value: float) -> float | int | None:
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    if value == int(value) and abs(value) < 1e15:
+        return int(value)
+    return round(value, 2 if abs(value) >= 1 else 4)
+
+
+def to_data(obj: Any) -> Any:
+    """Dataclasses to dicts (field order kept), tuples to lists, floats rounded."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_data(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_data(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_data(v) for v in obj]
+    if isinstance(obj, float):
+        return _round(obj)
+    return obj
+
+
+def plan_to_data(plan: Plan) -> dict[str, Any]:
+    return {
+        "apiVersion": PLAN_API_VERSION,
+        "kind": "Plan",
+        "environment": plan.environment,
+        "feasible": plan.feasible,
+        "totals": {
+            "monthly_usd": _round(plan.monthly_usd),
+            "workloads": len(plan.workloads),
+            "infeasible": sum(1 for w in plan.workloads if not w.feasible),
+        },
+        "workloads": [to_data(w) for w in plan.workloads],
+    }

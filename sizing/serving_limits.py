@@ -1,0 +1,155 @@
+"""Numbers the gateway and monitoring need, derived from the workload and its chosen plan.
+
+Gateway: a ``max_tokens`` cap, a tokens-per-minute limit sized for the peak, and a backend
+timeout long enough for the slowest acceptable complete response but inside the 240 s that
+Azure's network keeps an idle connection open. Alerts: thresholds straight from the SLO.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sizing.plan import Alert, Gateway
+from sizing.request import SizingRequest
+
+MAX_BACKEND_TIMEOUT_S = 240  # API Management: larger values "may not be honored" (idle drop)
+MIN_BACKEND_TIMEOUT_S = 30
+SLOWEST_ACCEPTABLE_SHARE = 0.5  # slowest acceptable stream: half the p50 tokens/s target
+TPM_HEADROOM = 0.15
+
+
+def peak_requests_per_minute(req: SizingRequest, *, e2e_latency_s: float | None) -> float:
+    """The stated peak rate, or Little's law from peak concurrency and predicted latency."""
+    if req.peak_requests_per_minute:
+        return req.peak_requests_per_minute
+    if e2e_latency_s and e2e_latency_s > 0:
+        return req.peak_concurrency * 60.0 / e2e_latency_s
+    return float(req.peak_concurrency)
+
+
+def gateway_limits(req: SizingRequest, *, peak_rpm: float) -> Gateway:
+    """Tokens per minute count the prompt plus ``max_tokens``, as Azure OpenAI counts them."""
+    tokens = peak_rpm * (req.avg_input_tokens + req.max_tokens_cap) * (1 + TPM_HEADROOM)
+    tpm = int(math.ceil(tokens / 1000.0) * 1000)
+    slowest_tps = max(req.output_tokens_per_second_p50 * SLOWEST_ACCEPTABLE_SHARE, 1.0)
+    response_s = req.ttft_p95_ms / 1000.0 + req.max_tokens_cap / slowest_tps
+    timeout = int(math.ceil(response_s / 5.0) * 5)
+    timeout = min(max(timeout, MIN_BACKEND_TIMEOUT_S), MAX_BACKEND_TIMEOUT_S)
+    return Gateway(
+        max_tokens=req.max_tokens_cap,
+        tokens_per_minute=tpm,
+        timeout_s=timeout,
+        streaming=req.streaming,
+    )
+
+
+def slowest_response_s(req: SizingRequest) -> float:
+    slowest_tps = max(req.output_tokens_per_second_p50 * SLOWEST_ACCEPTABLE_SHARE, 1.0)
+    return req.ttft_p95_ms / 1000.0 + req.max_tokens_cap / slowest_tps
+
+
+def common_alerts() -> list[Alert]:
+    """Gateway-side alerts every workload gets (API Management metrics)."""
+    return [
+        Alert(
+            "gateway-5xx-rate",
+            "apim:Requests{GatewayResponseCodeCategory=5xx}/Requests",
+            0.01,
+            "PT5M",
+            severity=1,
+            description="more than 1% of requests fail at or behind the gateway",
+        ),
+        Alert(
+            "gateway-429-rate",
+            "apim:Requests{BackendResponseCode=429}/Requests",
+            0.05,
+            "PT5M",
+            severity=2,
+            description="more than 5% of requests are throttled (token limit or quota)",
+        ),
+    ]
+
+
+def vllm_alerts(req: SizingRequest, *, concurrency_per_replica: int) -> list[Alert]:
+    """Prometheus alerts on vLLM's own metrics, thresholds from the SLO and the plan."""
+    itl_budget_s = 1.0 / req.output_tokens_per_second_p50
+    return [
+        Alert(
+            "ttft-p95",
+            "histogram_quantile(0.95, vllm:time_to_first_token_seconds)",
+            req.ttft_p95_ms / 1000.0,
+            "PT5M",
+            severity=2,
+            description=f"TTFT p95 above the SLO of {req.ttft_p95_ms:g} ms",
+        ),
+        Alert(
+            "itl-p50",
+            "histogram_quantile(0.5, vllm:inter_token_latency_seconds)",
+            round(itl_budget_s, 4),
+            "PT5M",
+            severity=2,
+            description=(
+                f"median inter-token latency slower than {req.output_tokens_per_second_p50:g} "
+                "tokens/s"
+            ),
+        ),
+        Alert(
+            "queue-depth",
+            "max(vllm:num_requests_waiting)",
+            float(max(1, math.ceil(concurrency_per_replica / 4))),
+            "PT5M",
+            severity=3,
+            description="requests wait for a slot: replicas are saturated",
+        ),
+        Alert(
+            "kv-cache-usage",
+            "max(vllm:kv_cache_usage_perc)",
+            0.9,
+            "PT10M",
+            severity=3,
+            description="KV cache above 90%: preemptions and latency spikes follow",
+        ),
+        Alert(
+            "gpu-utilization",
+            "avg(DCGM_FI_DEV_GPU_UTIL)",
+            95.0,
+            "PT15M",
+            severity=3,
+            description="GPUs saturated for 15 minutes",
+        ),
+        *common_alerts(),
+    ]
+
+
+def azure_openai_alerts(req: SizingRequest, *, provisioned: bool) -> list[Alert]:
+    """Azure Monitor alerts on Azure OpenAI platform metrics."""
+    alerts = [
+        Alert(
+            "ttft-p95",
+            "azure-openai:TimeToResponse",
+            req.ttft_p95_ms,
+            "PT5M",
+            severity=2,
+            description=f"time to first token above the SLO of {req.ttft_p95_ms:g} ms",
+        ),
+        Alert(
+            "time-between-tokens",
+            "azure-openai:TimeBetweenTokens",
+            round(1000.0 / req.output_tokens_per_second_p50, 2),
+            "PT5M",
+            severity=2,
+            description="tokens stream slower than the SLO",
+        ),
+    ]
+    if provisioned:
+        alerts.append(
+            Alert(
+                "ptu-utilization",
+                "azure-openai:ProvisionedManagedUtilizationV2",
+                90.0,
+                "PT5M",
+                severity=2,
+                description="provisioned capacity above 90%: 429s and spillover follow",
+            )
+        )
+    return [*alerts, *common_alerts()]

@@ -1,0 +1,162 @@
+"""Roofline step times: how long a prefill or a decode step takes on one tensor-parallel replica.
+
+A step is bounded by whichever is slower: moving its bytes through HBM or doing its FLOPs on the
+tensor cores, each at a fitted fraction of peak. Tensor parallelism divides both across GPUs and
+adds two all-reduces per layer. Mixture-of-experts models read only the experts their tokens are
+routed to, but store all of them.
+"""
+
+from __future__ import annotations
+
+from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
+from sizing.efficiency import EfficiencyFactors
+from sizing.memory import BYTES_16BIT, embedding_params, expert_params, weights_bytes
+
+
+def matmul_params(model: ModelSpec) -> float:
+    """Parameters that take part in a token's matmuls: active body plus the output head."""
+    embed = embedding_params(model) / 2  # the input embedding is a lookup, not a matmul
+    return max(model.params_active - embed, 1.0)
+
+
+def attention_flops_per_token(*, model: ModelSpec, context_tokens: float) -> float:
+    """QK^T and PV for one new token attending to ``context_tokens``: 4 x layers x heads x d x L."""
+    return 4.0 * model.layers * model.attention_heads * model.head_dim * context_tokens
+
+
+def experts_touched_fraction(*, model: ModelSpec, tokens: float) -> float:
+    """Expected share of experts a step of ``tokens`` tokens routes to (uniform routing).
+
+    With E experts and k per token, an expert escapes one token with probability 1 - k/E, so a
+    step touches a share 1 - (1 - k/E)^tokens of them.
+    """
+    if model.experts_total <= 1:
+        return 1.0
+    miss = 1.0 - model.experts_per_token / model.experts_total
+    return 1.0 - miss ** max(tokens, 1.0)
+
+
+def weights_read_bytes(*, model: ModelSpec, precision: PrecisionSpec, tokens: float) -> float:
+    """Weight bytes one step streams from HBM: everything but untouched experts."""
+    total = weights_bytes(model=model, precision=precision)
+    experts = expert_params(model) * precision.weight_bytes_per_param
+    return total - experts * (1.0 - experts_touched_fraction(model=model, tokens=tokens))
+
+
+def peak_flops_per_s(*, gpu: GpuSpec, precision: PrecisionSpec) -> float:
+    """Dense peak for the precision's compute dtype (fp16 stands in where bf16 is missing)."""
+    flops = gpu.dense_flops_per_s
+    return flops.get(precision.compute_dtype) or flops.get("fp16") or flops["bf16"]
+
+
+def compute_efficiency(
+    *, eff: EfficiencyFactors, model: ModelSpec, precision: PrecisionSpec, base_efficiency: float
+) -> float:
+    """Fitted share of peak FLOP/s, lowered for FP8, weight-only dequantization and MoE."""
+    efficiency = base_efficiency
+    if precision.compute_dtype in ("fp8", "int8"):
+        efficiency *= eff.fp8_compute_ratio  # 8-bit tensor-core peaks are harder to reach
+    elif precision.weight_only:
+        efficiency *= eff.weight_only_compute_ratio
+    if model.experts_total > 1:
+        efficiency *= eff.moe_compute_ratio
+    return efficiency
+
+
+def fixed_step_s(*, model: ModelSpec, eff: EfficiencyFactors) -> float:
+    """Costs a roofline misses: one per step plus one per layer (kernel launches)."""
+    return eff.step_overhead_s + model.layers * eff.layer_overhead_s
+
+
+def allreduce_time_s(
+    *, model: ModelSpec, gpu: GpuSpec, tp: int, tokens: float, eff: EfficiencyFactors
+) -> float:
+    """Two ring all-reduces per layer of ``tokens x hidden`` 16-bit activations.
+
+    A ring all-reduce moves 2 (tp-1)/tp of the message over each GPU's link, plus a latency
+    term per collective that dominates for the small messages of decode.
+    """
+    if tp <= 1:
+        return 0.0
+    message = tokens * model.hidden_size * BYTES_16BIT
+    transfer = 2.0 * (tp - 1) / tp * message / gpu.interconnect_bytes_per_s
+    latency = (
+        eff.allreduce_latency_pcie_s
+        if gpu.interconnect == "pcie"
+        else eff.allreduce_latency_nvlink_s
+    )
+    return 2.0 * model.layers * (latency + transfer)
+
+
+def prefill_compute_s(
+    *,
+    model: ModelSpec,
+    gpu: GpuSpec,
+    precision: PrecisionSpec,
+    tp: int,
+    input_tokens: float,
+    eff: EfficiencyFactors,
+) -> float:
+    """Tensor-core time of one prompt's prefill, ignoring weight reads (shared when batched).
+
+    FLOPs = 2 x matmul params x N + causal attention 2 x layers x heads x d x N^2.
+    """
+    flops = (
+        2.0 * matmul_params(model) * input_tokens
+        + attention_flops_per_token(model=model, context_tokens=input_tokens / 2.0) * input_tokens
+    )
+    efficiency = compute_efficiency(
+        eff=eff, model=model, precision=precision, base_efficiency=eff.prefill_compute_efficiency
+    )
+    return flops / tp / (peak_flops_per_s(gpu=gpu, precision=precision) * efficiency)
+
+
+def prefill_time_s(
+    *,
+    model: ModelSpec,
+    gpu: GpuSpec,
+    precision: PrecisionSpec,
+    tp: int,
+    input_tokens: float,
+    eff: EfficiencyFactors,
+) -> float:
+    """Wall time of one prompt's prefill alone on the replica (batch 1 TTFT without queueing)."""
+    compute = prefill_compute_s(
+        model=model, gpu=gpu, precision=precision, tp=tp, input_tokens=input_tokens, eff=eff
+    )
+    read = weights_read_bytes(model=model, precision=precision, tokens=input_tokens) / tp
+    memory = read / (gpu.hbm_bandwidth_bytes_per_s * eff.hbm_efficiency)
+    comm = allreduce_time_s(model=model, gpu=gpu, tp=tp, tokens=input_tokens, eff=eff)
+    return max(compute, memory) + comm + fixed_step_s(model=model, eff=eff)
+
+
+def decode_step_time_s(
+    *,
+    model: ModelSpec,
+    gpu: GpuSpec,
+    precision: PrecisionSpec,
+    tp: int,
+    batch: float,
+    context_tokens: float,
+    eff: EfficiencyFactors,
+) -> float:
+    """One decode step for ``batch`` sequences whose KV caches hold ``context_tokens`` each.
+
+    Bytes = weights read + batch x context x KV bytes per token; FLOPs = batch x (2 x matmul
+    params + attention). Small batches are bandwidth-bound, large ones compute-bound.
+    """
+    kv_token = 2.0 * model.layers * model.kv_heads * model.head_dim
+    kv_token *= precision.kv_cache_bytes_per_element
+    read = weights_read_bytes(model=model, precision=precision, tokens=batch)
+    read += batch * context_tokens * kv_token
+    memory = read / tp / (gpu.hbm_bandwidth_bytes_per_s * eff.hbm_efficiency)
+    flops = batch * (
+        2.0 * matmul_params(model)
+        + attention_flops_per_token(model=model, context_tokens=context_tokens)
+    )
+    efficiency = compute_efficiency(
+        eff=eff, model=model, precision=precision, base_efficiency=eff.decode_compute_efficiency
+    )
+    compute = flops / tp / (peak_flops_per_s(gpu=gpu, precision=precision) * efficiency)
+    comm = allreduce_time_s(model=model, gpu=gpu, tp=tp, tokens=batch, eff=eff)
+    return max(compute, memory) + comm + fixed_step_s(model=model, eff=eff)

@@ -1,0 +1,48 @@
+"""The vLLM server flags that follow from a chosen configuration.
+
+Decided here, in sizing, so the Kubernetes manifests only copy them. Order is fixed so rendered
+manifests are byte-stable.
+"""
+
+from __future__ import annotations
+
+from sizing.catalog.entries import ModelSpec, PrecisionSpec
+
+GPU_MEMORY_UTILIZATION = 0.90
+
+
+def hf_repository(model: ModelSpec) -> str:
+    """The Hugging Face repository vLLM loads: the first alias shaped like ``org/name``."""
+    for alias in model.aliases:
+        if "/" in alias:
+            return alias
+    return model.id
+
+
+def vllm_args(
+    *,
+    model: ModelSpec,
+    precision: PrecisionSpec,
+    tp: int,
+    max_model_len: int,
+    max_num_seqs: int,
+    served_model_name: str,
+    prefix_caching: bool = True,
+) -> tuple[str, ...]:
+    args = [
+        f"--model={hf_repository(model)}",
+        f"--served-model-name={served_model_name}",
+        f"--tensor-parallel-size={tp}",
+        f"--max-model-len={max_model_len}",
+        f"--max-num-seqs={max_num_seqs}",
+        f"--gpu-memory-utilization={GPU_MEMORY_UTILIZATION}",
+        f"--dtype={precision.vllm_dtype}",
+    ]
+    if precision.vllm_quantization:
+        args.append(f"--quantization={precision.vllm_quantization}")
+    if precision.kv_cache_dtype != "auto":
+        args.append(f"--kv-cache-dtype={precision.kv_cache_dtype}")
+    if prefix_caching:
+        args.append("--enable-prefix-caching")
+    args += ["--host=0.0.0.0", "--port=8000"]
+    return tuple(args)

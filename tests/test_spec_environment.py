@@ -1,0 +1,199 @@
+"""Environment specs: a stack's location, workload globs, gateway and limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spec import (
+    Environment,
+    InMemoryCatalogView,
+    ModelFacts,
+    SpecError,
+    SpecKindError,
+    SpecValidationError,
+    load_environment,
+    load_environment_workloads,
+    resolve_workload_globs,
+)
+
+CATALOG = InMemoryCatalogView(
+    models=(ModelFacts("gpt-4o", hosting="managed", task="chat", max_context_tokens=128000),),
+    regions={"swedencentral": "eu", "westeurope": "eu", "eastus": "us"},
+)
+
+# Line numbers in the cases below refer to this text.
+ENVIRONMENT = """\
+apiVersion: inferplan/v1
+kind: Environment
+metadata:
+  name: prod-eu
+spec:
+  location: swedencentral
+  workloads: ["workloads/*.yaml"]
+  gateway:
+    tier: StandardV2
+    publisher_email: platform@example.com
+    publisher_name: Example Platform
+  observability:
+    retention_days: 90
+  limits:
+    allowed_regions: [swedencentral, westeurope]
+"""
+
+
+def workload_text(name: str) -> str:
+    return (
+        "apiVersion: inferplan/v1\nkind: Workload\n"
+        f"metadata: {{name: {name}}}\n"
+        "spec:\n  model: gpt-4o\n"
+        "  context: {max_input_tokens: 1000, max_output_tokens: 100}\n"
+        "  traffic: {peak_concurrency: 4}\n"
+    )
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Path:
+    """A folder with prod-eu.yaml and two workloads under workloads/ (one nested deeper)."""
+    (tmp_path / "workloads" / "team").mkdir(parents=True)
+    (tmp_path / "workloads" / "chat.yaml").write_text(workload_text("chat"), encoding="utf-8")
+    (tmp_path / "workloads" / "team" / "rag.yaml").write_text(
+        workload_text("rag"), encoding="utf-8"
+    )
+    (tmp_path / "prod-eu.yaml").write_text(ENVIRONMENT, encoding="utf-8")
+    return tmp_path
+
+
+def problems_of(folder: Path, text: str) -> list[str]:
+    (folder / "env.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError) as raised:
+        load_environment(folder / "env.yaml", CATALOG)
+    prefix = str(folder) + "/"
+    return [problem.format().removeprefix(prefix) for problem in raised.value.problems]
+
+
+def test_valid_environment_is_defaulted_and_resolves_its_workloads(stack: Path) -> None:
+    environment = load_environment(stack / "prod-eu.yaml", CATALOG)
+
+    assert isinstance(environment, Environment)
+    assert environment.name == "prod-eu"
+    assert environment.spec.gateway.tier == "StandardV2"
+    assert environment.spec.observability.alert_email is None
+    assert environment.spec.limits.max_monthly_usd is None
+    assert environment.spec.require_templates is False
+    assert environment.workload_files == (stack / "workloads" / "chat.yaml",)
+
+
+def test_double_star_globs_reach_nested_folders_in_sorted_order(stack: Path) -> None:
+    assert resolve_workload_globs(stack, "workloads/**/*.yaml") == [
+        stack / "workloads" / "chat.yaml",
+        stack / "workloads" / "team" / "rag.yaml",
+    ]
+
+
+def test_globs_may_climb_out_with_dotdot(stack: Path) -> None:
+    assert resolve_workload_globs(stack / "workloads" / "team", "../chat.yaml") == [
+        stack / "workloads" / "chat.yaml"
+    ]
+
+
+def test_environment_workloads_load_in_file_order(stack: Path) -> None:
+    text = ENVIRONMENT.replace('["workloads/*.yaml"]', '["workloads/**/*.yaml"]')
+    (stack / "prod-eu.yaml").write_text(text, encoding="utf-8")
+    environment = load_environment(stack / "prod-eu.yaml", CATALOG)
+    workloads = load_environment_workloads(environment, CATALOG)
+    assert [workload.name for workload in workloads] == ["chat", "rag"]
+
+
+def test_workload_names_must_be_unique_in_an_environment(stack: Path) -> None:
+    (stack / "workloads" / "team" / "rag.yaml").write_text(workload_text("chat"), encoding="utf-8")
+    text = ENVIRONMENT.replace('["workloads/*.yaml"]', '["workloads/**/*.yaml"]')
+    (stack / "prod-eu.yaml").write_text(text, encoding="utf-8")
+    environment = load_environment(stack / "prod-eu.yaml", CATALOG)
+    with pytest.raises(SpecValidationError) as raised:
+        load_environment_workloads(environment, CATALOG)
+    (problem,) = raised.value.problems
+    assert problem.file == str(stack / "workloads" / "team" / "rag.yaml")
+    assert (problem.line, problem.field) == (3, "metadata.name")
+    assert problem.message.startswith("workload name 'chat' is already used by ")
+
+
+def test_an_environment_cannot_list_another_environment(stack: Path) -> None:
+    text = ENVIRONMENT.replace('["workloads/*.yaml"]', '["*.yaml"]')
+    (stack / "prod-eu.yaml").write_text(text, encoding="utf-8")
+    environment = load_environment(stack / "prod-eu.yaml", CATALOG)
+    with pytest.raises(SpecKindError) as raised:
+        load_environment_workloads(environment, CATALOG)
+    assert raised.value.problems[0].message == "expected a Workload here"
+
+
+ENVIRONMENT_CASES = [
+    pytest.param(
+        ("location: swedencentral", "location: swedencentrl"),
+        "env.yaml:6:13: spec.location: unknown Azure region 'swedencentrl'; "
+        "did you mean 'swedencentral'?",
+        id="unknown-location",
+    ),
+    pytest.param(
+        ("location: swedencentral", "location: eastus"),
+        "env.yaml:6:13: spec.location: location 'eastus' is not in limits.allowed_regions "
+        "(swedencentral, westeurope)",
+        id="location-not-allowed",
+    ),
+    pytest.param(
+        ("[swedencentral, westeurope]", "[swedencentral, west-europe]"),
+        "env.yaml:15:38: spec.limits.allowed_regions[1]: unknown Azure region 'west-europe'; "
+        "did you mean 'westeurope'?",
+        id="unknown-allowed-region",
+    ),
+    pytest.param(
+        ('["workloads/*.yaml"]', '["workloads/*.yml"]'),
+        "env.yaml:7:15: spec.workloads[0]: 'workloads/*.yml' matches no file (relative to the "
+        "environment file)",
+        id="glob-matches-nothing",
+    ),
+    pytest.param(
+        ('["workloads/*.yaml"]', '["/srv/workloads/*.yaml"]'),
+        "env.yaml:7:15: spec.workloads[0]: must be relative to the environment file, not an "
+        "absolute path",
+        id="absolute-glob",
+    ),
+    pytest.param(
+        ("tier: StandardV2", "tier: Standard_V2"),
+        "env.yaml:9:11: spec.gateway.tier: must be one of 'Developer', 'Basic', 'BasicV2', "
+        "'Standard', 'StandardV2', 'Premium', 'PremiumV2' or 'Consumption', got string "
+        "'Standard_V2'; did you mean 'StandardV2'?",
+        id="gateway-tier-typo",
+    ),
+    pytest.param(
+        ("platform@example.com", "platform.example.com"),
+        "env.yaml:10:22: spec.gateway.publisher_email: must be an e-mail address such as "
+        "'platform@example.com', got string 'platform.example.com'",
+        id="publisher-email",
+    ),
+    pytest.param(
+        ("retention_days: 90", "retention_days: 7"),
+        "env.yaml:13:21: spec.observability.retention_days: must be at least 30, got 7",
+        id="retention-too-short",
+    ),
+    pytest.param(
+        ('["workloads/*.yaml"]', "[]"),
+        "env.yaml:7:3: spec.workloads: must list at least 1 item(s)",
+        id="no-workloads",
+    ),
+]
+
+
+@pytest.mark.parametrize(("replacement", "expected"), ENVIRONMENT_CASES)
+def test_environment_rule(stack: Path, replacement: tuple[str, str], expected: str) -> None:
+    old, new = replacement
+    assert old in ENVIRONMENT
+    assert problems_of(stack, ENVIRONMENT.replace(old, new)) == [expected]
+
+
+def test_environment_file_holds_one_document(stack: Path) -> None:
+    (stack / "two.yaml").write_text(ENVIRONMENT + "---\n" + ENVIRONMENT, encoding="utf-8")
+    with pytest.raises(SpecKindError) as raised:
+        load_environment(stack / "two.yaml", CATALOG)
+    assert raised.value.problems[0].message == "an environment file holds exactly one document"
