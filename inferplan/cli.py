@@ -14,10 +14,11 @@ import click
 
 from inferplan.cli_context import CliContext
 from inferplan.cmd_estimate import estimate
+from inferplan.cmd_plan import plan
 from inferplan.cmd_schema import schema
 from inferplan.cmd_validate import validate
 
-COMMANDS: tuple[click.Command, ...] = (validate, schema, estimate)
+COMMANDS: tuple[click.Command, ...] = (validate, schema, estimate, plan)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sizing.azure_openai_sizing import AoaiCandidate, size_azure_openai
 from sizing.catalog import Catalog
+from sizing.catalog.azure_openai import default_azure_openai_catalog
 from sizing.catalog.entries import ModelSpec
 from sizing.optimizer_types import Option
 from sizing.plan import (
@@ -36,9 +37,24 @@ def estimated_peak_rpm(req: SizingRequest) -> float:
 def azure_openai_options(
     *, req: SizingRequest, model: ModelSpec, catalog: Catalog, source: str
 ) -> list[Option]:
+    aoai = default_azure_openai_catalog()
+    regions = [r for r in req.regions if r in aoai.region_geographies]
+    zones = set(aoai.region_geographies.values())
+    if not regions or (req.geography is not None and req.geography not in zones):
+        where = ", ".join(req.regions) or "no region"
+        return [
+            Option(
+                target="azure-openai",
+                summary=f"Azure OpenAI {model.azure_openai_name or model.id}",
+                monthly_usd=float("inf"),
+                region_rank=len(req.regions),
+                rejected_reason=f"Azure OpenAI is not offered in the allowed regions ({where})",
+                build=None,
+            )
+        ]
     candidates = size_azure_openai(
         model=model.azure_openai_name or model.id,
-        regions=req.regions,
+        regions=regions,
         residency_geography=req.geography,
         strict_residency=req.strict_residency,
         peak_requests_per_minute=estimated_peak_rpm(req),
@@ -68,7 +84,7 @@ def azure_openai_options(
                 target="azure-openai",
                 summary=f"{c.deployment_type} {c.capacity or 0} {c.capacity_unit} in {c.region}",
                 monthly_usd=cost,
-                region_rank=c.region_rank,
+                region_rank=req.regions.index(c.region),
                 rejected_reason=reason,
                 build=_builder(c, secondary, req=req, model=model, source=source)
                 if reason is None

@@ -23,7 +23,6 @@ from sizing.plan import (
     Alternative,
     Availability,
     Cost,
-    Plan,
     Predicted,
     WorkloadPlan,
 )
@@ -306,15 +305,14 @@ def _weights_gib(cap: ReplicaCapacity) -> float:
 
 
 def plan_all(
-    requests: Sequence[tuple[SizingRequest, str]],
+    requests: Sequence[tuple[SizingRequest, str, str | None]],
     *,
     catalog: Catalog,
-    environment: str | None = None,
     eff: EfficiencyFactors | None = None,
-) -> Plan:
-    """Plan every workload, in name order so the output does not depend on file order."""
-    plans = [
-        plan_workload(req, catalog=catalog, eff=eff, source=src)
-        for req, src in sorted(requests, key=lambda r: (r[0].name, r[1]))
-    ]
-    return Plan(workloads=tuple(plans), environment=environment)
+) -> tuple[WorkloadPlan, ...]:
+    """Plan ``(request, source, environment)`` triples, ordered by environment, then name."""
+    ordered = sorted(requests, key=lambda r: (r[2] or "", r[0].name, r[1]))
+    return tuple(
+        replace(plan_workload(req, catalog=catalog, eff=eff, source=src), environment=env)
+        for req, src, env in ordered
+    )

@@ -117,17 +117,32 @@ class WorkloadPlan:
     infeasible_reason: str | None = None
     nearest_relaxation: str | None = None
     source: str = ""  # the workload file, for messages
+    environment: str | None = None  # the environment (stack) planning it, if any
+
+
+@dataclass(frozen=True)
+class EnvironmentSummary:
+    """One environment's total against its cap; ``violations`` make the plan fail (exit 1)."""
+
+    name: str
+    location: str
+    monthly_usd: float
+    max_monthly_usd: float | None
+    workloads: tuple[str, ...]
+    violations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Plan:
     workloads: tuple[WorkloadPlan, ...]
-    environment: str | None = None
+    environments: tuple[EnvironmentSummary, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def feasible(self) -> bool:
-        return all(w.feasible for w in self.workloads)
+        return all(w.feasible for w in self.workloads) and not any(
+            e.violations for e in self.environments
+        )
 
     @property
     def monthly_usd(self) -> float:
@@ -159,12 +174,12 @@ def plan_to_data(plan: Plan) -> dict[str, Any]:
     return {
         "apiVersion": PLAN_API_VERSION,
         "kind": "Plan",
-        "environment": plan.environment,
         "feasible": plan.feasible,
         "totals": {
             "monthly_usd": _round(plan.monthly_usd),
             "workloads": len(plan.workloads),
             "infeasible": sum(1 for w in plan.workloads if not w.feasible),
         },
+        "environments": [to_data(e) for e in plan.environments],
         "workloads": [to_data(w) for w in plan.workloads],
     }

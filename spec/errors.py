@@ -46,10 +46,6 @@ class SpecReadError(SpecError):
     """The file cannot be read: missing, a directory, no permission, or not UTF-8 text."""
 
 
-class SpecPathError(SpecError):
-    """A path or glob names no YAML file (an empty folder, a workload glob matching nothing)."""
-
-
 class SpecSyntaxError(SpecError):
     """The text is not the YAML a spec needs: a syntax error, an empty file, a list at the top."""
 

@@ -30,8 +30,10 @@ def describe_value(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
-        return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return repr(value) if value.is_integer() else f"{value:g}"  # 1e3 reads as 1000.0
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, str):
         return f"string '{value}'"
     if isinstance(value, list | tuple):

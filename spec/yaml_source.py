@@ -38,6 +38,8 @@ _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
 
 
 @dataclass(frozen=True, order=True)
@@ -212,6 +214,9 @@ class _Builder:
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
         self.collections.add(path)
+        if node.tag not in (_MAP, _SEQ):
+            self._fail(node, path, f"unsupported YAML tag {node.tag!r}; write a plain value")
+            return None
         self._active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
@@ -322,6 +327,8 @@ def parse_documents(text: str, file: str) -> list[YamlDocument]:
         mark = error.problem_mark or error.context_mark
         where = _position(mark) if mark else Position(0, 0)
         message = f"YAML syntax error: {error.problem or error.context}"
+        if "'\\t'" in message:
+            message += "; indent with spaces, not tabs"
         if error.context and error.problem and error.context_mark:
             message += f" ({error.context} on line {error.context_mark.line + 1})"
         raise SpecSyntaxError([Problem(file, where.line, where.col, "", message)]) from None

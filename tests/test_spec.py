@@ -532,6 +532,30 @@ YAML_CASES = [
         id="number-as-key",
     ),
     pytest.param(
+        "kind: Workload\nspec: !!python/object:os.system {}\n",
+        SpecSyntaxError,
+        [
+            "w.yaml:2:7: spec: unsupported YAML tag 'tag:yaml.org,2002:python/object:os.system'; "
+            "write a plain value"
+        ],
+        id="python-tag",
+    ),
+    pytest.param(
+        "kind: Workload\nmetadata:\n\tname: x\n",
+        SpecSyntaxError,
+        [
+            "w.yaml:3:1: YAML syntax error: found character '\\t' that cannot start any token; "
+            "indent with spaces, not tabs"
+        ],
+        id="tab-indent",
+    ),
+    pytest.param(
+        "a: &loop [1, *loop]\n",
+        SpecSyntaxError,
+        ["w.yaml:1:4: a[1]: an alias refers to the collection that contains it"],
+        id="recursive-alias",
+    ),
+    pytest.param(
         edit(CHAT, ("kind: Workload", "kind: Worklaod")),
         SpecKindError,
         [

@@ -56,7 +56,7 @@ class GpuSpec:
     vendor: str
     arch: str
     compute_capability: float | None
-    memory_bytes: int  # as marketed (decimal GB x 1e9)
+    memory_bytes: int  # driver-reported capacity where known, else marketed GB x 1e9
     hbm_bandwidth_bytes_per_s: float
     # Dense tensor-core peak by compute dtype: keys among fp16, bf16, fp8, int8.
     dense_flops_per_s: dict[str, float]

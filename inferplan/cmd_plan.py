@@ -1,0 +1,77 @@
+"""``inferplan plan PATH...``: the cheapest Azure deployment meeting each workload's SLO."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from inferplan.cli_context import CliContext
+from inferplan.errors_output import EXIT_OK, EXIT_VIOLATION, exit_on_input_errors
+
+DEFAULT_PATHS = (Path("examples"),)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--explain", is_flag=True, help="Table: print every workload's reasons.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout (json and markdown).",
+)
+@click.pass_obj
+def plan(
+    context: CliContext, paths: tuple[Path, ...], fmt: str, explain: bool, output: Path | None
+) -> None:
+    """Size every workload and print the plan.
+
+    PATHS are workload files, folders, or environment files from stacks/ (default: examples/).
+    Exit code 0 when every workload is feasible, 1 when any is not (or an environment's cost
+    cap is exceeded), 2 on bad input.
+    """
+    from inferplan.plan_render import markdown, print_table
+    from inferplan.planning import build_plan, load_inputs
+    from sizing.plan import plan_to_data
+
+    with exit_on_input_errors():
+        inputs = load_inputs(paths or DEFAULT_PATHS, context.catalog_view)
+        result = build_plan(inputs, catalog=context.catalog)
+    if fmt == "table":
+        print_table(result, explain=explain)
+    else:
+        text = (
+            json.dumps(plan_to_data(result), indent=2, ensure_ascii=False) + "\n"
+            if fmt == "json"
+            else markdown(result)
+        )
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            write_atomically(output, text)
+    raise click.exceptions.Exit(EXIT_OK if result.feasible else EXIT_VIOLATION)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder, so a failure leaves nothing half-written."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

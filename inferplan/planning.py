@@ -1,0 +1,100 @@
+"""Load what the user pointed at (workload files, folders, environment files) and plan it.
+
+Shared by ``plan`` and the later commands that start from a plan (preview, render, diff), so
+they all read the same inputs the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sizing.catalog import Catalog
+from sizing.from_spec import request_from_workload
+from sizing.optimizer import plan_all
+from sizing.plan import EnvironmentSummary, Plan
+from spec.catalog_view import CatalogView
+from spec.environment import Environment
+from spec.errors import Problem, SpecError, SpecValidationError
+from spec.loader import load_environment_workloads, load_file
+from spec.paths import find_yaml_files
+from spec.workload import Workload
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """Workloads with the environment that carries them (None for a loose workload file)."""
+
+    workloads: tuple[tuple[Workload, Environment | None], ...]
+    environments: tuple[Environment, ...]
+
+
+def load_inputs(paths: Iterable[str | Path], catalog: CatalogView) -> PlanInputs:
+    """Every workload and environment under ``paths``; raises one SpecError with all problems.
+
+    A workload that an environment given here lists is planned for that environment only.
+    """
+    files, problems = find_yaml_files(paths)
+    loose: list[Workload] = []
+    environments: list[Environment] = []
+    error_type: type[SpecError] = SpecValidationError
+    for path in files:
+        try:
+            loaded = load_file(path, catalog)
+        except SpecError as error:
+            problems += error.problems
+            error_type = type(error)
+            continue
+        for item in loaded:
+            (environments if isinstance(item, Environment) else loose).append(item)
+    pairs: list[tuple[Workload, Environment | None]] = []
+    claimed: set[Path] = set()
+    for env in environments:
+        try:
+            pairs += [(w, env) for w in load_environment_workloads(env, catalog)]
+        except SpecError as error:
+            problems += error.problems
+            error_type = type(error)
+        claimed.update(p.resolve() for p in env.workload_files)
+    pairs += [(w, None) for w in loose if Path(w.source.file).resolve() not in claimed]
+    if problems:
+        raise error_type(_unique(problems))
+    return PlanInputs(tuple(pairs), tuple(environments))
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return sorted(set(problems))
+
+
+def build_plan(inputs: PlanInputs, *, catalog: Catalog) -> Plan:
+    requests = [
+        (
+            request_from_workload(w, catalog=catalog, environment=env),
+            w.source.file,
+            env.name if env else None,
+        )
+        for w, env in inputs.workloads
+    ]
+    workloads = plan_all(requests, catalog=catalog)
+    summaries = []
+    for env in sorted(inputs.environments, key=lambda e: e.name):
+        mine = [w for w in workloads if w.environment == env.name]
+        total = sum(w.cost.monthly_usd for w in mine if w.cost)
+        cap = env.spec.limits.max_monthly_usd
+        violations = []
+        if cap is not None and total > cap:
+            violations.append(
+                f"planned ${total:,.0f}/month exceeds the environment cap of ${cap:,.0f}"
+            )
+        summaries.append(
+            EnvironmentSummary(
+                name=env.name,
+                location=env.spec.location,
+                monthly_usd=total,
+                max_monthly_usd=cap,
+                workloads=tuple(w.name for w in mine),
+                violations=tuple(violations),
+            )
+        )
+    return Plan(workloads=workloads, environments=tuple(summaries))
