@@ -41,3 +41,7 @@ def main(ctx: click.Context, catalog_dirs: tuple[Path, ...]) -> None:
 
 for _command in COMMANDS:
     main.add_command(_command)
+
+
+if __name__ == "__main__":
+    main()

@@ -5,6 +5,8 @@ Both are pure functions of the Plan, so the same plan always renders to the same
 
 from __future__ import annotations
 
+import sys
+
 from sizing.plan import Plan, WorkloadPlan
 
 
@@ -32,7 +34,8 @@ def _status(w: WorkloadPlan) -> str:
 def _latency(w: WorkloadPlan) -> tuple[str, str]:
     if w.predicted is None:
         return "-", "-"
-    return f"{w.predicted.ttft_p95_ms:,.0f} ms", f"{w.predicted.tps_per_request:.1f}"
+    tps = w.predicted.tps_per_request
+    return f"{w.predicted.ttft_p95_ms:,.0f} ms", f"{tps:.1f}" if tps else "-"
 
 
 def markdown(plan: Plan) -> str:
@@ -75,7 +78,8 @@ def print_table(plan: Plan, *, explain: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(soft_wrap=False)
+    # A terminal sets its own width; a pipe or log file gets lines wide enough not to wrap.
+    console = Console(width=None if sys.stdout.isatty() else 200)
     table = Table(title="inferplan plan", header_style="bold", show_lines=False)
     for col, justify in (
         ("workload", "left"),

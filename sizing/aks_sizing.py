@@ -222,8 +222,14 @@ def aks_candidates(
     return out
 
 
-def _rejected(sku: VmSku, precision: str, tp: int, reason: str) -> AksCandidate:
-    cap = ReplicaCapacity(sku.gpu, precision, tp, False, 0, None, None, reason)
+def _rejected(
+    sku: VmSku,
+    precision: str,
+    tp: int,
+    reason: str,
+    cap: ReplicaCapacity | None = None,
+) -> AksCandidate:
+    cap = cap or ReplicaCapacity(sku.gpu, precision, tp, False, 0, None, None, reason)
     topo = Topology(1, 0, False, 0.0)
     return AksCandidate(
         sku.name,
@@ -248,7 +254,7 @@ def _candidate(
     *, sku: VmSku, cap: ReplicaCapacity, regions: list[str], req: SizingRequest, catalog: Catalog
 ) -> AksCandidate:
     if cap.concurrency < 1:
-        return _rejected(sku, cap.precision, cap.tp, cap.reason or "does not meet the SLO")
+        return _rejected(sku, cap.precision, cap.tp, cap.reason or "does not meet the SLO", cap)
     if not regions:
         return _rejected(
             sku,

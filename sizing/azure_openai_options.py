@@ -23,7 +23,12 @@ from sizing.request import SizingRequest
 from sizing.serving_limits import azure_openai_alerts, gateway_limits
 from sizing.topology import TWO_REGIONS
 
-SINGLE_REGION_AVAILABILITY = 99.9  # Azure OpenAI's published SLA for one deployment
+SINGLE_REGION_AVAILABILITY = 99.9
+PTU_BILLING = {
+    "none": "hourly",
+    "monthly": "monthly_reservation",
+    "yearly": "yearly_reservation",
+}  # Azure OpenAI's published SLA for one deployment
 
 
 def estimated_peak_rpm(req: SizingRequest) -> float:
@@ -64,7 +69,11 @@ def azure_openai_options(
         peak_concurrency=req.peak_concurrency,
         max_input_tokens=req.max_input_tokens,
         slo_ttft_p95_ms=req.ttft_p95_ms,
-        slo_min_output_tokens_per_s=req.output_tokens_per_second_p50 or None,
+        slo_min_output_tokens_per_s=(
+            None if model.task == "embedding" else req.output_tokens_per_second_p50
+        ),
+        average_to_peak_ratio=req.average_to_peak_ratio,
+        ptu_billing=PTU_BILLING[req.reservation],
     )
     failover_pool = [c for c in candidates if c.feasible and c.billing == "token"]
     options = []
@@ -79,6 +88,8 @@ def azure_openai_options(
                     "region offers a token-billed deployment of this model"
                 )
         cost = c.monthly_usd if c.monthly_usd is not None else float("inf")
+        if reason is None and req.max_monthly_usd is not None and cost > req.max_monthly_usd:
+            reason = f"${cost:,.0f}/month exceeds the cost cap of ${req.max_monthly_usd:,.0f}"
         options.append(
             Option(
                 target="azure-openai",

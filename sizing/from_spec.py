@@ -2,7 +2,8 @@
 
 This is where the spec's defaults meet the environment's limits: regions left open become the
 geography's regions (or every catalog region), then the environment's allowed regions narrow
-them; the environment's location leads when the workload states no preference.
+them; the environment's location (eastus without an environment, the region with the widest
+GPU and model offer) leads when the workload states no preference.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from sizing.catalog import Catalog
 from sizing.request import SizingRequest
 from spec.environment import Environment
 from spec.workload import Workload
+
+DEFAULT_LEAD_REGION = "eastus"  # leads an open region list when no environment says otherwise
 
 
 def candidate_regions(
@@ -23,7 +26,7 @@ def candidate_regions(
         regions = stated
     else:
         pool = sorted(r.name for r in catalog.regions.values() if geography in (None, r.geography))
-        lead = environment.spec.location if environment else None
+        lead = environment.spec.location if environment else DEFAULT_LEAD_REGION
         regions = tuple(([lead] if lead in pool else []) + [r for r in pool if r != lead])
     allowed = environment.spec.limits.allowed_regions if environment else None
     if allowed:
@@ -57,4 +60,6 @@ def request_from_workload(
         streaming=spec.streaming,
         max_tokens=spec.generation.max_tokens if spec.generation else None,
         max_monthly_usd=spec.cost.max_monthly_usd if spec.cost else None,
+        average_to_peak_ratio=spec.traffic.average_to_peak_ratio,
+        reservation=spec.cost.reservation if spec.cost else "none",
     )

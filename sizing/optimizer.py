@@ -137,17 +137,20 @@ def _nearest_relaxation(
         )
     latency = [o for o in ranked if o.tie_break and o.tie_break[0] == "ttft"]
     if latency:
-        best = min(latency, key=lambda o: o.tie_break[1:])
-        ttft, tps = best.tie_break[1], -best.tie_break[2]
+        fastest = min(latency, key=lambda o: (o.tie_break[1], o.sort_key()))
+        ttft = fastest.tie_break[1]
         if ttft > req.ttft_p95_ms:
             return (
                 f"TTFT {req.ttft_p95_ms:g} ms is not reachable for {model.id}; best found "
-                f"{ttft:.0f} ms on {best.summary}",
+                f"{ttft:.0f} ms on {fastest.summary}",
                 f"relax slo.ttft_p95_ms to {math.ceil(ttft / 10) * 10} or shorten prompts",
             )
+        in_time = [o for o in latency if o.tie_break[1] <= req.ttft_p95_ms]
+        quickest = min(in_time, key=lambda o: (o.tie_break[2], o.sort_key()))
+        tps = -quickest.tie_break[2]
         return (
             f"{req.output_tokens_per_second_p50:g} tokens/s per request is not reachable for "
-            f"{model.id}; best found {tps:.1f} tokens/s on {best.summary}",
+            f"{model.id}; best found {tps:.1f} tokens/s on {quickest.summary}",
             f"relax slo.output_tokens_per_second_p50 to {math.floor(tps)}",
         )
     first = ranked[0]

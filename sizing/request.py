@@ -33,6 +33,8 @@ class SizingRequest:
     streaming: bool = True
     max_tokens: int | None = None  # generation.max_tokens; defaults to max_output_tokens
     max_monthly_usd: float | None = None
+    average_to_peak_ratio: float = 0.35  # for usage-billed offers
+    reservation: Literal["none", "monthly", "yearly"] = "none"  # PTU commitment allowed
 
     @property
     def max_tokens_cap(self) -> int:

@@ -12,11 +12,16 @@ GPU_MEMORY_UTILIZATION = 0.90
 
 
 def hf_repository(model: ModelSpec) -> str:
-    """The Hugging Face repository vLLM loads: the first alias shaped like ``org/name``."""
-    for alias in model.aliases:
-        if "/" in alias:
-            return alias
-    return model.id
+    """The Hugging Face repository vLLM loads: an ``org/name`` alias, instruct-tuned first.
+
+    A chat service serves the instruction-tuned checkpoint; the base model only where the
+    catalog knows no instruct repository.
+    """
+    repos = [alias for alias in model.aliases if "/" in alias]
+    for repo in repos:
+        if "instruct" in repo.lower() or "-chat" in repo.lower():
+            return repo
+    return repos[0] if repos else model.id
 
 
 def vllm_args(

@@ -129,6 +129,18 @@ class TrafficSpec(SpecModel):
             ),
         ),
     ] = None
+    average_to_peak_ratio: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=1,
+            description=(
+                "Average traffic over the month as a share of the peak, for usage-billed "
+                "offers (Azure OpenAI tokens). Default 0.35: busy working hours, quiet nights. "
+                "GPU pools and provisioned capacity are paid for the peak whatever this is."
+            ),
+        ),
+    ] = 0.35
 
 
 class SloSpec(SpecModel):
@@ -220,11 +232,22 @@ class GenerationSpec(SpecModel):
 
 
 class CostSpec(SpecModel):
-    """Budget the plan must stay under."""
+    """Budget the plan must stay under, and how capacity may be bought."""
 
     max_monthly_usd: Annotated[
-        float, Field(gt=0, description="Monthly cost ceiling in US dollars (730 hours).")
-    ]
+        float | None,
+        Field(gt=0, description="Monthly cost ceiling in US dollars (730 hours). Left out: none."),
+    ] = None
+    reservation: Annotated[
+        Literal["none", "monthly", "yearly"],
+        Field(
+            description=(
+                "Commitment allowed for Azure OpenAI provisioned throughput (PTU): 'none' pays "
+                "PTUs by the hour, 'monthly' or 'yearly' prices them at the reservation rate. "
+                "Default none."
+            )
+        ),
+    ] = "none"
 
 
 def _precision_to_tuple(value: Any) -> Any:
