@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sizing.catalog import Catalog
-from sizing.from_spec import request_from_workload
+from sizing.from_spec import environment_plan, finish_workload_plan, request_from_workload
 from sizing.optimizer import plan_all
-from sizing.plan import EnvironmentSummary, Plan
+from sizing.plan import Plan
 from spec.catalog_view import CatalogView
 from spec.environment import Environment
 from spec.errors import Problem, SpecError, SpecValidationError
@@ -76,25 +76,16 @@ def build_plan(inputs: PlanInputs, *, catalog: Catalog) -> Plan:
         )
         for w, env in inputs.workloads
     ]
-    workloads = plan_all(requests, catalog=catalog)
-    summaries = []
-    for env in sorted(inputs.environments, key=lambda e: e.name):
-        mine = [w for w in workloads if w.environment == env.name]
-        total = sum(w.cost.monthly_usd for w in mine if w.cost)
-        cap = env.spec.limits.max_monthly_usd
-        violations = []
-        if cap is not None and total > cap:
-            violations.append(
-                f"planned ${total:,.0f}/month exceeds the environment cap of ${cap:,.0f}"
-            )
-        summaries.append(
-            EnvironmentSummary(
-                name=env.name,
-                location=env.spec.location,
-                monthly_usd=total,
-                max_monthly_usd=cap,
-                workloads=tuple(w.name for w in mine),
-                violations=tuple(violations),
-            )
-        )
-    return Plan(workloads=workloads, environments=tuple(summaries))
+    planned = {(p.environment, p.name): p for p in plan_all(requests, catalog=catalog)}
+    finished = sorted(
+        (
+            finish_workload_plan(planned[(env.name if env else None, w.name)], w, environment=env)
+            for w, env in inputs.workloads
+        ),
+        key=lambda p: (p.environment or "", p.name, p.source),
+    )
+    environments = tuple(
+        environment_plan(env, tuple(finished))
+        for env in sorted(inputs.environments, key=lambda e: e.name)
+    )
+    return Plan(workloads=tuple(finished), environments=environments)

@@ -25,10 +25,10 @@ from sizing.estimator import (
 from sizing.memory import memory_fit
 from sizing.request import SizingRequest
 from sizing.topology import Topology, topology_for
+from sizing.vllm_args import GPU_MEMORY_UTILIZATION
 
 HOURS_PER_MONTH = 730.0
 HEADROOM = 0.15  # capacity above the stated peak, for bursts and uneven load balancing
-GPU_MEMORY_UTILIZATION = 0.90
 
 
 @dataclass(frozen=True)

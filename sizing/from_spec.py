@@ -8,7 +8,16 @@ GPU and model offer) leads when the workload states no preference.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sizing.catalog import Catalog
+from sizing.plan import (
+    EnvironmentPlan,
+    GatewaySettings,
+    KubernetesSettings,
+    ObservabilitySettings,
+    WorkloadPlan,
+)
 from sizing.request import SizingRequest
 from spec.environment import Environment
 from spec.workload import Workload
@@ -62,4 +71,95 @@ def request_from_workload(
         max_monthly_usd=spec.cost.max_monthly_usd if spec.cost else None,
         average_to_peak_ratio=spec.traffic.average_to_peak_ratio,
         reservation=spec.cost.reservation if spec.cost else "none",
+    )
+
+
+def finish_workload_plan(
+    plan: WorkloadPlan, workload: Workload, *, environment: Environment | None = None
+) -> WorkloadPlan:
+    """Add what the spec says beyond sizing: tags, task, the gateway's sampling defaults, and
+    the environment's scale-to-zero floor for GPU pools."""
+    spec = workload.spec
+    generation = spec.generation
+    gateway = plan.gateway
+    if generation is not None:
+        gateway = replace(
+            gateway,
+            temperature=generation.temperature,
+            top_p=generation.top_p,
+            frequency_penalty=generation.frequency_penalty,
+            presence_penalty=generation.presence_penalty,
+            stop=tuple(generation.stop),
+        )
+    tags = {"workload": workload.name}
+    if workload.metadata.owner:
+        tags["owner"] = workload.metadata.owner
+    tags.update(workload.metadata.labels)
+    aks = plan.aks
+    reasons = plan.reasons
+    if (
+        aks is not None
+        and environment is not None
+        and environment.spec.kubernetes.gpu_scale_to_zero
+    ):
+        aks = replace(aks, min_nodes_per_region=0)
+        reasons = (
+            *reasons,
+            f"Environment {environment.name} lets GPU pools scale to zero when idle; the cost "
+            "shown is the cost at peak.",
+        )
+    return replace(
+        plan,
+        gateway=gateway,
+        aks=aks,
+        reasons=reasons,
+        task=workload.model.task,
+        tags=dict(sorted(tags.items())),
+    )
+
+
+def environment_plan(
+    environment: Environment, workloads: tuple[WorkloadPlan, ...]
+) -> EnvironmentPlan:
+    """The environment's shared settings and its planned cost against its cap."""
+    spec = environment.spec
+    mine = [w for w in workloads if w.environment == environment.name]
+    total = sum(w.cost.monthly_usd for w in mine if w.cost)
+    cap = spec.limits.max_monthly_usd
+    violations = []
+    if cap is not None and total > cap:
+        violations.append(f"planned ${total:,.0f}/month exceeds the environment cap of ${cap:,.0f}")
+    if spec.gateway.tier == "Consumption" and any(w.gateway.streaming for w in mine):
+        violations.append(
+            "API Management Consumption tier cannot carry streaming (SSE) workloads reliably; "
+            "choose Developer, Basic/BasicV2, Standard/StandardV2 or Premium"
+        )
+    tags = {"environment": environment.name, "managed-by": "inferplan", **spec.tags}
+    return EnvironmentPlan(
+        name=environment.name,
+        location=spec.location,
+        monthly_usd=total,
+        max_monthly_usd=cap,
+        workloads=tuple(w.name for w in mine),
+        violations=tuple(violations),
+        gateway=GatewaySettings(
+            tier=spec.gateway.tier,
+            publisher_email=spec.gateway.publisher_email,
+            publisher_name=spec.gateway.publisher_name,
+        ),
+        kubernetes=KubernetesSettings(
+            version=spec.kubernetes.version,
+            system_vm_size=spec.kubernetes.system_vm_size,
+            system_node_count=spec.kubernetes.system_node_count,
+            gpu_scale_to_zero=spec.kubernetes.gpu_scale_to_zero,
+            sku_tier="Free" if spec.kubernetes.gpu_scale_to_zero else "Standard",
+        ),
+        observability=ObservabilitySettings(
+            retention_days=spec.observability.retention_days,
+            alert_email=spec.observability.alert_email,
+        ),
+        public_network_access=spec.network.public_network_access,
+        protect=spec.protect,
+        require_templates=spec.require_templates,
+        tags=dict(sorted(tags.items())),
     )

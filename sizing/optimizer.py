@@ -34,7 +34,7 @@ from sizing.serving_limits import (
     slowest_response_s,
     vllm_alerts,
 )
-from sizing.vllm_args import GPU_MEMORY_UTILIZATION, hf_repository, vllm_args
+from sizing.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_IMAGE, hf_repository, vllm_args
 
 MAX_ALTERNATIVES = 6
 
@@ -297,6 +297,7 @@ def _aks_plan(
             max_model_len=req.max_model_len,
             max_num_seqs=cap.concurrency,
             gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
+            image=VLLM_IMAGE,
         ),
         source=source,
     )

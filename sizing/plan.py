@@ -52,6 +52,7 @@ class AksPlan:
     max_model_len: int = 0
     max_num_seqs: int = 0
     gpu_memory_utilization: float = 0.9
+    image: str = ""  # pinned vLLM OpenAI-compatible server image
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,16 @@ class AzureOpenAIPlan:
 
 @dataclass(frozen=True)
 class Gateway:
-    max_tokens: int
-    tokens_per_minute: int
-    timeout_s: int
+    max_tokens: int  # cap on a request's max_tokens (0 for embeddings: nothing to cap)
+    tokens_per_minute: int  # per-subscription token limit at the gateway
+    timeout_s: int  # backend timeout (forward-request)
     streaming: bool
+    # Sampling defaults the gateway sets when a request leaves them out (None: model default).
+    temperature: float | None = None
+    top_p: float | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    stop: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,11 +125,36 @@ class WorkloadPlan:
     nearest_relaxation: str | None = None
     source: str = ""  # the workload file, for messages
     environment: str | None = None  # the environment (stack) planning it, if any
+    task: str = "chat"  # chat | embedding: which API operations the gateway exposes
+    tags: dict[str, str] = field(default_factory=dict)  # workload, owner and labels
 
 
 @dataclass(frozen=True)
-class EnvironmentSummary:
-    """One environment's total against its cap; ``violations`` make the plan fail (exit 1)."""
+class GatewaySettings:
+    tier: str  # API Management SKU name
+    publisher_email: str
+    publisher_name: str
+
+
+@dataclass(frozen=True)
+class KubernetesSettings:
+    version: str
+    system_vm_size: str
+    system_node_count: int
+    gpu_scale_to_zero: bool
+    sku_tier: str = "Standard"  # AKS control plane: Standard (uptime SLA) or Free (dev)
+
+
+@dataclass(frozen=True)
+class ObservabilitySettings:
+    retention_days: int
+    alert_email: str | None
+
+
+@dataclass(frozen=True)
+class EnvironmentPlan:
+    """One environment (Pulumi stack): shared infrastructure settings and its cost against the
+    cap. ``violations`` make the plan fail (exit 1)."""
 
     name: str
     location: str
@@ -130,12 +162,19 @@ class EnvironmentSummary:
     max_monthly_usd: float | None
     workloads: tuple[str, ...]
     violations: tuple[str, ...] = ()
+    gateway: GatewaySettings | None = None
+    kubernetes: KubernetesSettings | None = None
+    observability: ObservabilitySettings | None = None
+    public_network_access: bool = False
+    protect: bool = False
+    require_templates: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Plan:
     workloads: tuple[WorkloadPlan, ...]
-    environments: tuple[EnvironmentSummary, ...] = ()
+    environments: tuple[EnvironmentPlan, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -147,6 +186,12 @@ class Plan:
     @property
     def monthly_usd(self) -> float:
         return sum(w.cost.monthly_usd for w in self.workloads if w.cost)
+
+    def environment(self, name: str) -> EnvironmentPlan:
+        return next(e for e in self.environments if e.name == name)
+
+    def workloads_of(self, environment: str) -> tuple[WorkloadPlan, ...]:
+        return tuple(w for w in self.workloads if w.environment == environment)
 
 
 def _round(value: float) -> float | int | None:

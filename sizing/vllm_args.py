@@ -9,6 +9,9 @@ from __future__ import annotations
 from sizing.catalog.entries import ModelSpec, PrecisionSpec
 
 GPU_MEMORY_UTILIZATION = 0.90
+# The vLLM OpenAI-compatible server image, pinned: a moving tag would change what runs without a
+# change to the plan. Bump it deliberately (and re-check flags and metric names).
+VLLM_IMAGE = "docker.io/vllm/vllm-openai:v0.11.0"
 
 
 def hf_repository(model: ModelSpec) -> str:

@@ -78,6 +78,48 @@ class LimitsSpec(SpecModel):
     ] = None
 
 
+class KubernetesSpec(SpecModel):
+    """The AKS cluster that carries self-hosted workloads."""
+
+    version: Annotated[
+        str,
+        Field(
+            pattern=r"^[0-9]+\.[0-9]+(\.[0-9]+)?$",
+            description="Kubernetes version (e.g. 1.31); AKS picks the latest patch.",
+        ),
+    ] = "1.31"
+    system_vm_size: Annotated[
+        NonEmptyStr,
+        Field(description="VM size of the small system pool that runs cluster add-ons."),
+    ] = "Standard_D4ds_v5"
+    system_node_count: Annotated[
+        int, Field(ge=1, le=10, description="Nodes in the system pool (3 spreads over zones).")
+    ] = 2
+    gpu_scale_to_zero: Annotated[
+        bool,
+        Field(
+            description=(
+                "GPU pools may scale down to zero nodes when idle (cheap dev environments; the "
+                "first request after idle waits for a node and a model load)."
+            )
+        ),
+    ] = False
+
+
+class NetworkSpec(SpecModel):
+    """How the environment's services are reached."""
+
+    public_network_access: Annotated[
+        bool,
+        Field(
+            description=(
+                "Azure OpenAI accounts accept traffic from public networks (still behind "
+                "Entra ID auth). false: only private endpoints and trusted services."
+            )
+        ),
+    ] = False
+
+
 class EnvironmentSpec(SpecModel):
     """The stack's location, workloads, gateway, monitoring and limits."""
 
@@ -108,6 +150,19 @@ class EnvironmentSpec(SpecModel):
         dict[str, str],
         Field(default_factory=dict, description="Azure tags put on every resource of the stack."),
     ]
+    kubernetes: Annotated[
+        KubernetesSpec, Field(description="AKS settings for self-hosted workloads.")
+    ] = KubernetesSpec()
+    network: Annotated[NetworkSpec, Field(description="Network exposure.")] = NetworkSpec()
+    protect: Annotated[
+        bool,
+        Field(
+            description=(
+                "Protect what holds state or is slow to rebuild (clusters, API Management, "
+                "Azure OpenAI accounts, logs) from deletion by Pulumi. Use true in production."
+            )
+        ),
+    ] = False
 
 
 class EnvironmentDocument(SpecModel):

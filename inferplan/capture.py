@@ -1,0 +1,333 @@
+"""Run the real Pulumi program in-process under mocks and record every resource it asks for.
+
+No Pulumi CLI, no provider plugins, no cloud: ``capture`` installs fresh mocks and a recording
+monitor, runs the program on its own event loop, and returns each registration with its inputs
+and options (parent, provider, protect, dependsOn, ignoreChanges, deleteBeforeReplace), plus the
+stack's exports. This is what ``inferplan preview``, ``render`` and ``check`` stand on.
+
+What it cannot show: the engine's create/update/replace decision (that needs each provider's
+diff) and provider-side defaults such as auto-names; components therefore set explicit names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.stack import get_root_resource, run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+COMPUTED = "<computed>"
+SECRET = "<secret>"
+
+# A kubeconfig that points nowhere: enough for the Kubernetes provider's inputs under mocks.
+MOCK_KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: mock, cluster: {server: "https://mock-cluster.invalid:443"}}]
+contexts: [{name: mock, context: {cluster: mock, user: mock}}]
+current-context: mock
+users: [{name: mock, user: {token: mock}}]
+"""
+
+SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
+TENANT_ID = "11111111-1111-1111-1111-111111111111"
+
+
+def _plain(value: Any) -> Any:
+    """Protobuf-shaped values to plain, stable JSON data: unknowns and secrets marked."""
+    if value is rpc.UNKNOWN or isinstance(value, pulumi.output.Unknown):
+        return COMPUTED
+    if isinstance(value, dict):
+        if rpc.is_rpc_secret(value):
+            return {SECRET: _plain(rpc.unwrap_rpc_secret(value))}
+        return {k: _plain(value[k]) for k in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf Struct turns every number into a float
+    return value
+
+
+def mask_secrets(value: Any) -> Any:
+    """The same data with every secret's value hidden, for printing and PR comments."""
+    if isinstance(value, dict):
+        if set(value) == {SECRET}:
+            return {SECRET: "***"}
+        return {k: mask_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource as the program registered it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    provider: str | None
+    inputs: dict[str, Any]
+    protect: bool
+    depends_on: tuple[str, ...]  # explicit dependsOn only
+    ignore_changes: tuple[str, ...]
+    delete_before_replace: bool
+    replace_on_changes: tuple[str, ...]
+    retain_on_delete: bool
+
+    @property
+    def key(self) -> str:
+        """Type and name: what identifies a resource across two captures (URNs embed the
+        mock stack's type chain, see the module docstring)."""
+        return f"{self.type}::{self.name}"
+
+    def options(self) -> dict[str, Any]:
+        opts: dict[str, Any] = {}
+        if self.protect:
+            opts["protect"] = True
+        if self.depends_on:
+            opts["dependsOn"] = list(self.depends_on)
+        if self.ignore_changes:
+            opts["ignoreChanges"] = list(self.ignore_changes)
+        if self.delete_before_replace:
+            opts["deleteBeforeReplace"] = True
+        if self.replace_on_changes:
+            opts["replaceOnChanges"] = list(self.replace_on_changes)
+        if self.retain_on_delete:
+            opts["retainOnDelete"] = True
+        return opts
+
+
+@dataclass
+class Capture:
+    """Everything one program run registered, in a stable order."""
+
+    resources: list[Registration] = field(default_factory=list)
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    exports: dict[str, Any] = field(default_factory=dict)
+
+    def by_urn(self) -> dict[str, Registration]:
+        return {r.urn: r for r in self.resources}
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def get(self, type_: str, name: str) -> Registration:
+        matches = [r for r in self.resources if r.type == type_ and r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources of type {type_} named {name}")
+        return matches[0]
+
+    def key_of(self, urn: str | None) -> str | None:
+        """``type::name`` of the resource a URN (or a provider reference) points at; None for
+        the stack itself."""
+        if urn is None or urn.endswith("pulumi:pulumi:Stack::" + urn.rsplit("::", 1)[-1]):
+            return None
+        index = self.by_urn()
+        r = index.get(urn) or index.get(urn.rsplit("::", 1)[0])  # providers: "<urn>::<id>"
+        return r.key if r else urn
+
+    def to_data(self) -> list[dict[str, Any]]:
+        """Every resource with its inputs and options, references by type::name, secrets masked."""
+        return [
+            {
+                "type": r.type,
+                "name": r.name,
+                "parent": self.key_of(r.parent),
+                "provider": self.key_of(r.provider),
+                "custom": r.custom,
+                "options": {
+                    k: ([self.key_of(u) for u in v] if k == "dependsOn" else v)
+                    for k, v in r.options().items()
+                },
+                "inputs": mask_secrets(r.inputs),
+            }
+            for r in self.resources
+        ]
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The stock mock monitor, plus a record of every registration with its options."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+        self.invoke_log: list[tuple[str, dict[str, Any]]] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        if any(r.urn == response.urn for r in self.registrations):
+            raise ValueError(f"duplicate resource {response.urn}: the engine would reject it")
+        implicit = {u for deps in request.propertyDependencies.values() for u in deps.urns}
+        self.registrations.append(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent or None,
+                custom=bool(request.custom),
+                provider=request.provider or None,
+                inputs=_plain(rpc.deserialize_properties(request.object, keep_unknowns=True)),
+                protect=bool(request.protect),
+                depends_on=tuple(sorted(set(request.dependencies) - implicit)),
+                ignore_changes=tuple(request.ignoreChanges),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                replace_on_changes=tuple(request.replaceOnChanges),
+                retain_on_delete=bool(request.retainOnDelete),
+            )
+        )
+        return response
+
+    def Invoke(self, request: Any) -> Any:
+        self.invoke_log.append((request.tok, _plain(rpc.deserialize_properties(request.args))))
+        return super().Invoke(request)
+
+
+def _mock_id(type_: str, name: str) -> str:
+    kind = type_.split(":")[-1]
+    return f"/subscriptions/{SUBSCRIPTION_ID}/mock/{kind}/{name}"
+
+
+class EchoMocks(pulumi_mocks.Mocks):
+    """Outputs echo inputs, plus the ids, names and endpoints components read back.
+
+    Invokes answer from a fixed table; an invoke nobody expected fails loudly instead of
+    returning an empty result that would silently drop inputs downstream.
+    """
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        resource_id = _mock_id(args.typ, args.name)
+        name = next(
+            (
+                outputs[k]
+                for k in (
+                    "agentPoolName",
+                    "resourceName",
+                    "serviceName",
+                    "accountName",
+                    "workspaceName",
+                    "resourceGroupName",
+                    "name",
+                )
+                if isinstance(outputs.get(k), str)
+            ),
+            args.name,
+        )
+        outputs.setdefault("name", name)
+        outputs.setdefault("id", resource_id)
+        short = args.typ.split(":")[-1]
+        extra = {
+            "ManagedCluster": {
+                "fqdn": f"{name}.hcp.mock.azmk8s.io",
+                "oidcIssuerProfile": {"enabled": True, "issuerURL": f"https://oidc.mock/{name}/"},
+                "identityProfile": {"kubeletidentity": {"objectId": "kubelet-object-id"}},
+            },
+            "ApiManagementService": {
+                "gatewayUrl": f"https://{name}.azure-api.net",
+                "identity": {"type": "SystemAssigned", "principalId": f"{name}-principal"},
+            },
+            "Account": {"properties": {"endpoint": f"https://{name}.openai.azure.com/"}},
+            "Workspace": {"customerId": f"{name}-customer-id"},
+            "Component": {
+                "connectionString": f"InstrumentationKey={name}-key",
+                "instrumentationKey": f"{name}-key",
+            },
+            "AzureMonitorWorkspace": {
+                "defaultIngestionSettings": {"dataCollectionRuleResourceId": f"{resource_id}/dcr"}
+            },
+        }.get(short, {})
+        if args.typ == "kubernetes:core/v1:Service":
+            octet = int(_mock_id(args.typ, args.name).encode().hex()[-4:], 16) % 250 + 4
+            extra = {"status": {"loadBalancer": {"ingress": [{"ip": f"10.240.0.{octet}"}]}}}
+        for key, value in extra.items():
+            outputs.setdefault(key, value)
+        return resource_id, outputs
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+        token = args.token
+        if token.endswith(":listManagedClusterUserCredentials") or token.endswith(
+            ":listManagedClusterAdminCredentials"
+        ):
+            encoded = base64.b64encode(MOCK_KUBECONFIG.encode()).decode()
+            return {"kubeconfigs": [{"name": "clusterUser", "value": encoded}]}
+        if token == "azure-native:authorization:getClientConfig":
+            return {
+                "clientId": "mock-client",
+                "objectId": "mock-object",
+                "subscriptionId": SUBSCRIPTION_ID,
+                "tenantId": TENANT_ID,
+            }
+        raise KeyError(f"no mock answer for invoke {token}; add one to EchoMocks.call")
+
+
+def _resolve(value: Any) -> Any:
+    if isinstance(value, pulumi.Output):
+        known = _sync_await(value.is_known())
+        if not known:
+            return COMPUTED
+        inner = _resolve(_sync_await(value.future()))
+        return {SECRET: inner} if _sync_await(value.is_secret()) else inner
+    if isinstance(value, dict):
+        return {k: _resolve(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [_resolve(v) for v in value]
+    return _plain(value)
+
+
+def capture(
+    program: Callable[[], None],
+    *,
+    project: str = "inferplan",
+    stack: str = "dev",
+    preview: bool = True,
+    config: dict[str, str] | None = None,
+) -> Capture:
+    """Run ``program`` under fresh mocks on its own event loop and return what it registered.
+
+    ``preview=True`` behaves like ``pulumi preview`` (outputs that only the cloud knows stay
+    unknown); ``False`` like ``pulumi up`` against the echo mocks.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        mocks = EchoMocks()
+        monitor = RecordingMonitor(mocks)
+        pulumi.runtime.set_all_config(dict(config or {}))
+        pulumi_mocks.set_mocks(
+            mocks, project=project, stack=stack, preview=preview, monitor=monitor
+        )
+        SETTINGS.rpc_manager.clear()
+        SETTINGS.outputs.clear()
+        _sync_await(run_pulumi_func(program))
+        root = get_root_resource()
+        exports = _resolve(dict(root.outputs)) if root is not None and root.outputs else {}
+        return Capture(
+            resources=sorted(monitor.registrations, key=lambda r: r.urn),
+            invokes=monitor.invoke_log,
+            exports=exports,
+        )
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def capture_json(result: Capture) -> str:
+    return json.dumps(
+        {"resources": result.to_data(), "exports": mask_secrets(result.exports)},
+        indent=2,
+        sort_keys=False,
+        ensure_ascii=False,
+    )
