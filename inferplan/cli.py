@@ -15,10 +15,12 @@ import click
 from inferplan.cli_context import CliContext
 from inferplan.cmd_estimate import estimate
 from inferplan.cmd_plan import plan
+from inferplan.cmd_preview import preview
+from inferplan.cmd_render import render
 from inferplan.cmd_schema import schema
 from inferplan.cmd_validate import validate
 
-COMMANDS: tuple[click.Command, ...] = (validate, schema, estimate, plan)
+COMMANDS: tuple[click.Command, ...] = (validate, schema, estimate, plan, preview, render)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import sys
 from pathlib import Path
 
 import click
 
 from inferplan.cli_context import CliContext
-from inferplan.errors_output import EXIT_BAD_INPUT, exit_on_input_errors
+from inferplan.errors_output import EXIT_BAD_INPUT, EXIT_VIOLATION, exit_on_input_errors
 
 
 @click.command()
@@ -49,6 +50,14 @@ from inferplan.errors_output import EXIT_BAD_INPUT, exit_on_input_errors
     help="Serving engine the prediction is for.",
 )
 @click.option(
+    "--arrival",
+    type=click.Choice(["closed-loop", "poisson"]),
+    default="closed-loop",
+    show_default=True,
+    help="closed-loop: clients that send again when answered (how benchmarks run); "
+    "poisson: random arrivals (what plan sizes for).",
+)
+@click.option(
     "--cases",
     "cases_file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -72,6 +81,7 @@ def estimate(
     output_tokens: int | None,
     concurrency: int | None,
     engine: str,
+    arrival: str,
     cases_file: Path | None,
     fmt: str | None,
 ) -> None:
@@ -85,7 +95,7 @@ def estimate(
     with exit_on_input_errors():
         catalog = context.catalog
         if cases_file is not None:
-            _run_batch(cases_file, catalog, engine, fmt or "csv")
+            _run_batch(cases_file, catalog, engine, arrival, fmt or "csv")
             return
         missing = [
             flag
@@ -108,14 +118,21 @@ def estimate(
             int(output_tokens or 0),
             concurrency,
         )
-        result = run_case(case, catalog=catalog, engine=engine)  # type: ignore[arg-type]
+        result = run_case(
+            case,
+            catalog=catalog,
+            engine=engine,
+            arrival=arrival,  # type: ignore[arg-type]
+        )
         if result.estimate is None:
             click.echo(f"error: {result.error}", err=True)
             raise click.exceptions.Exit(EXIT_BAD_INPUT)
         _print_one(result, fmt or "table")
+        if not result.estimate.fits:
+            raise click.exceptions.Exit(EXIT_VIOLATION)
 
 
-def _run_batch(path: Path, catalog, engine: str, fmt: str) -> None:
+def _run_batch(path: Path, catalog, engine: str, arrival: str, fmt: str) -> None:
     from sizing.cases import CASE_COLUMNS, RESULT_COLUMNS, CaseResult, parse_case, run_case
 
     if fmt != "csv":
@@ -138,12 +155,22 @@ def _run_batch(path: Path, catalog, engine: str, fmt: str) -> None:
         row = {(k or "").strip(): (v or "") for k, v in row.items()}
         raw = [row.get(c, "").strip() for c in CASE_COLUMNS]
         try:
-            result = run_case(parse_case(row), catalog=catalog, engine=engine)  # type: ignore[arg-type]
+            result = run_case(
+                parse_case(row),
+                catalog=catalog,
+                engine=engine,
+                arrival=arrival,  # type: ignore[arg-type]
+            )
             cols = result.columns()
         except ValueError as exc:
             cols = CaseResult(None, None, str(exc)).columns()  # type: ignore[arg-type]
         writer.writerow([*raw, *(cols[c] for c in RESULT_COLUMNS)])
     sys.stdout.write(out.getvalue())
+
+
+def _finite(value: float, digits: int = 3) -> float | None:
+    """JSON has no NaN: a quantity that does not exist (nothing fits) is null."""
+    return round(value, digits) if math.isfinite(value) else None
 
 
 def _print_one(result, fmt: str) -> None:
@@ -160,13 +187,14 @@ def _print_one(result, fmt: str) -> None:
         "concurrency": result.case.concurrency,
         "fits": est.fits,
         "max_concurrency": est.max_concurrency,
-        "ttft_ms": round(est.ttft_ms, 3),
-        "ttft_p95_ms": round(est.ttft_p95_ms, 3),
-        "itl_ms": round(est.itl_ms, 3),
-        "tps_per_request": round(est.tps_per_request, 3),
-        "output_tps_total": round(est.output_tps_total, 3),
-        "weights_gib_per_gpu": round(est.memory.weights_bytes_per_gpu / 1024**3, 2),
-        "kv_cache_gib_per_gpu": round(est.memory.kv_cache_bytes_per_gpu / 1024**3, 2),
+        "ttft_ms": _finite(est.ttft_ms),
+        "ttft_p95_ms": _finite(est.ttft_p95_ms),
+        "itl_ms": _finite(est.itl_ms),
+        "tps_per_request": _finite(est.tps_per_request),
+        "output_tps_total": _finite(est.output_tps_total),
+        "weights_gib_per_gpu": _finite(est.memory.weights_bytes_per_gpu / 1024**3, 2),
+        "kv_cache_gib_per_gpu": _finite(est.memory.kv_cache_bytes_per_gpu / 1024**3, 2),
+        "error": result.error,
     }
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))

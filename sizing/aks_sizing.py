@@ -68,6 +68,8 @@ class AksCandidate:
     hourly_usd: float
     price_kind: str
     rejected_reason: str | None = None
+    # Why it was rejected, as a kind: unsupported, memory, slo, region, availability, cost-cap.
+    rejection_kind: str = ""
 
     @property
     def replicas(self) -> int:
@@ -215,7 +217,14 @@ def aks_candidates(
                 try:
                     check_configuration(model=model, gpu=gpu, precision=precision, tp=tp)
                 except UnsupportedConfiguration as exc:
-                    out.append(_rejected(sku, precision.id, tp, str(exc)))
+                    out.append(_rejected(sku, precision.id, tp, str(exc), "unsupported"))
+                    continue
+                if precision.needs_quantized_checkpoint and precision.id not in model.checkpoints:
+                    reason = (
+                        f"no {precision.id} checkpoint of {model.id} in the catalog "
+                        f"(vLLM needs one quantized ahead of time; add it under checkpoints)"
+                    )
+                    out.append(_rejected(sku, precision.id, tp, reason, "unsupported"))
                     continue
                 cap = capacity(gpu.id, precision.id, tp)
                 out.append(_candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog))
@@ -227,26 +236,28 @@ def _rejected(
     precision: str,
     tp: int,
     reason: str,
+    kind: str,
     cap: ReplicaCapacity | None = None,
 ) -> AksCandidate:
+    """A candidate that cannot be deployed; keeps its capacity so relaxations can be found."""
     cap = cap or ReplicaCapacity(sku.gpu, precision, tp, False, 0, None, None, reason)
-    topo = Topology(1, 0, False, 0.0)
     return AksCandidate(
-        sku.name,
-        sku.gpu,
-        precision,
-        tp,
-        0,
-        0,
-        0,
-        (),
-        (),
-        topo,
-        cap,
-        math.inf,
-        math.inf,
-        "",
-        reason,
+        vm_sku=sku.name,
+        gpu=sku.gpu,
+        precision=precision,
+        tp=tp,
+        replicas_per_node=0,
+        replicas_per_region=0,
+        nodes_per_region=0,
+        regions=(),
+        zones=(),
+        topology=Topology(1, 0, False, 0.0),
+        capacity=cap,
+        monthly_usd=math.inf,
+        hourly_usd=math.inf,
+        price_kind="",
+        rejected_reason=reason,
+        rejection_kind=kind,
     )
 
 
@@ -254,13 +265,18 @@ def _candidate(
     *, sku: VmSku, cap: ReplicaCapacity, regions: list[str], req: SizingRequest, catalog: Catalog
 ) -> AksCandidate:
     if cap.concurrency < 1:
-        return _rejected(sku, cap.precision, cap.tp, cap.reason or "does not meet the SLO", cap)
+        kind = "slo" if cap.fits_max_length else "memory"
+        return _rejected(
+            sku, cap.precision, cap.tp, cap.reason or "does not meet the SLO", kind, cap
+        )
     if not regions:
         return _rejected(
             sku,
             cap.precision,
             cap.tp,
             f"{sku.name} is not offered (with a known price) in {', '.join(req.regions)}",
+            "region",
+            cap,
         )
     primary = catalog.region(regions[0])
     zonal = sku.zonal and primary.availability_zones
@@ -272,6 +288,8 @@ def _candidate(
             cap.tp,
             f"availability {req.availability}% needs {topo.regions} regions; {sku.name} is "
             f"offered in {len(regions)} of the allowed ones",
+            "availability",
+            cap,
         )
     chosen = tuple(regions[: topo.regions])
     per_node = sku.gpus // cap.tp
@@ -280,7 +298,7 @@ def _candidate(
         replicas = max(replicas, 2)
     nodes = math.ceil(replicas / per_node)
     hourly = sum(sku.prices[r].usd_per_hour for r in chosen) * nodes
-    kinds = sorted({sku.prices[r].kind for r in chosen})
+    price_kind = least_certain(sku.prices[r].kind for r in chosen)
     zones = ("1", "2", "3") if topo.zone_redundant else ()
     candidate = AksCandidate(
         vm_sku=sku.name,
@@ -296,16 +314,23 @@ def _candidate(
         capacity=cap,
         monthly_usd=hourly * HOURS_PER_MONTH,
         hourly_usd=hourly,
-        price_kind="/".join(kinds),
+        price_kind=price_kind,
     )
     if req.max_monthly_usd is not None and candidate.monthly_usd > req.max_monthly_usd:
-        return _with_reason(
+        return replace(
             candidate,
-            f"${candidate.monthly_usd:,.0f}/month exceeds the cost cap of "
-            f"${req.max_monthly_usd:,.0f}",
+            rejected_reason=(
+                f"${candidate.monthly_usd:,.0f}/month exceeds the cost cap of "
+                f"${req.max_monthly_usd:,.0f}"
+            ),
+            rejection_kind="cost-cap",
         )
     return candidate
 
 
-def _with_reason(c: AksCandidate, reason: str) -> AksCandidate:
-    return replace(c, rejected_reason=reason)
+PRICE_CERTAINTY = ("observed", "observed-third-party", "estimate")  # most to least certain
+
+
+def least_certain(kinds) -> str:
+    """A sum of prices is only as certain as its least certain part."""
+    return max(kinds, key=PRICE_CERTAINTY.index, default="estimate")

@@ -20,23 +20,33 @@ from sizing.plan import (
     WorkloadPlan,
 )
 from sizing.request import SizingRequest
-from sizing.serving_limits import azure_openai_alerts, gateway_limits
+from sizing.serving_limits import (
+    azure_openai_alerts,
+    gateway_limits,
+    peak_requests_per_minute,
+)
 from sizing.topology import TWO_REGIONS
 
-SINGLE_REGION_AVAILABILITY = 99.9
-PTU_BILLING = {
-    "none": "hourly",
-    "monthly": "monthly_reservation",
-    "yearly": "yearly_reservation",
-}  # Azure OpenAI's published SLA for one deployment
+SINGLE_REGION_AVAILABILITY = 99.9  # Azure OpenAI's published SLA for one deployment
+# The spec's cost.reservation -> the Azure OpenAI sizing's PTU billing mode.
+PTU_BILLING = {"none": "hourly", "monthly": "monthly_reservation", "yearly": "yearly_reservation"}
+# At equal cost, the narrower data scope wins: region-bound, then data zone, then global.
+SCOPE_PREFERENCE = {"region": 0, "datazone": 1, "global": 2}
 
 
-def estimated_peak_rpm(req: SizingRequest) -> float:
-    """The stated peak, or Little's law with the SLO's own latency for a typical response."""
-    if req.peak_requests_per_minute:
-        return req.peak_requests_per_minute
-    e2e_s = req.ttft_p95_ms / 1000.0 + req.avg_output_tokens / req.output_tokens_per_second_p50
-    return req.peak_concurrency * 60.0 / max(e2e_s, 0.1)
+def rejection_kind(reason: str) -> str:
+    """Classify a sizing rejection so alternatives show one of each kind."""
+    text = reason.lower()
+    for kind, needles in (
+        ("residency", ("residency", "process data", "not region-bound", "data zone")),
+        ("offer", ("not offered", "no such offer")),
+        ("slo", ("slo", "exceeds the", "tokens/s")),
+        ("quota", ("quota",)),
+        ("context", ("context",)),
+    ):
+        if any(n in text for n in needles):
+            return kind
+    return "other"
 
 
 def azure_openai_options(
@@ -44,8 +54,8 @@ def azure_openai_options(
 ) -> list[Option]:
     aoai = default_azure_openai_catalog()
     regions = [r for r in req.regions if r in aoai.region_geographies]
-    zones = set(aoai.region_geographies.values())
-    if not regions or (req.geography is not None and req.geography not in zones):
+    geographies = set(aoai.region_geographies.values())
+    if not regions or (req.geography is not None and req.geography not in geographies):
         where = ", ".join(req.regions) or "no region"
         return [
             Option(
@@ -55,6 +65,7 @@ def azure_openai_options(
                 region_rank=len(req.regions),
                 rejected_reason=f"Azure OpenAI is not offered in the allowed regions ({where})",
                 build=None,
+                rejection_kind="region",
             )
         ]
     candidates = size_azure_openai(
@@ -62,7 +73,7 @@ def azure_openai_options(
         regions=regions,
         residency_geography=req.geography,
         strict_residency=req.strict_residency,
-        peak_requests_per_minute=estimated_peak_rpm(req),
+        peak_requests_per_minute=peak_requests_per_minute(req),
         avg_input_tokens=req.avg_input_tokens,
         avg_output_tokens=req.avg_output_tokens,
         max_output_tokens=req.max_tokens_cap,
@@ -87,9 +98,13 @@ def azure_openai_options(
                     f"availability {req.availability}% needs a second region; no other allowed "
                     "region offers a token-billed deployment of this model"
                 )
+        kind = rejection_kind(reason) if reason else ""
+        if reason is not None and secondary is None and c.rejected_reason is None:
+            kind = "availability"
         cost = c.monthly_usd if c.monthly_usd is not None else float("inf")
         if reason is None and req.max_monthly_usd is not None and cost > req.max_monthly_usd:
             reason = f"${cost:,.0f}/month exceeds the cost cap of ${req.max_monthly_usd:,.0f}"
+            kind = "cost-cap"
         options.append(
             Option(
                 target="azure-openai",
@@ -100,6 +115,9 @@ def azure_openai_options(
                 build=_builder(c, secondary, req=req, model=model, source=source)
                 if reason is None
                 else None,
+                rejection_kind=kind,
+                preference=SCOPE_PREFERENCE.get(c.residency_scope, 3),
+                meets_slo=c.rejected_reason is None,
             )
         )
     return options
@@ -117,7 +135,7 @@ def azure_openai_plan(
     model: ModelSpec,
     source: str,
 ) -> WorkloadPlan:
-    peak_rpm = estimated_peak_rpm(req)
+    peak_rpm = peak_requests_per_minute(req)
     regions = (c.region,) + ((secondary.region,) if secondary else ())
     failover = ()
     reasons = list(c.reasons)

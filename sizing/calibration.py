@@ -59,12 +59,22 @@ class Measurement:
         return f"{regime}: {self.metric}"
 
 
+def _output_len(row: dict[str, str]) -> int | None:
+    """Output length; first-token runs measured with one output token leave it blank."""
+    if row["output_len"]:
+        return int(row["output_len"])
+    if row["metric"] == "ttft_ms" and "1 output token" in row["notes"]:
+        return 1
+    return None
+
+
 def load_measurements(path: Path = DEFAULT_CSV) -> list[Measurement]:
     """Rows with fixed input and output lengths; dataset-driven rows (MLPerf) have none."""
     rows: list[Measurement] = []
     with path.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
-            if not row["input_len"] or not row["output_len"]:
+            output_len = _output_len(row)
+            if not row["input_len"] or output_len is None:
                 continue
             rows.append(
                 Measurement(
@@ -75,7 +85,7 @@ def load_measurements(path: Path = DEFAULT_CSV) -> list[Measurement]:
                     model=row["model"],
                     precision=row["precision"],
                     input_tokens=int(row["input_len"]),
-                    output_tokens=int(row["output_len"]),
+                    output_tokens=output_len,
                     concurrency=int(row["concurrency"]) if row["concurrency"] else None,
                     metric=row["metric"],
                     value=float(row["value"]),

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from sizing.catalog import Catalog, UnknownEntryError
-from sizing.estimator import Engine, Estimate, UnsupportedConfiguration, estimate
+from sizing.estimator import Arrival, Engine, Estimate, UnsupportedConfiguration, estimate
 
 CASE_COLUMNS = ("model", "gpu", "tp", "precision", "input_tokens", "output_tokens", "concurrency")
 RESULT_COLUMNS = (
@@ -22,6 +22,7 @@ RESULT_COLUMNS = (
     "tps_per_request",
     "output_tps_total",
     "error",
+    "ttft_p95_ms",  # added after the contract's columns, so parsers by position keep working
 )
 
 
@@ -59,6 +60,7 @@ class CaseResult:
             "tps_per_request": _num(est.tps_per_request),
             "output_tps_total": _num(est.output_tps_total),
             "error": "",
+            "ttft_p95_ms": _num(est.ttft_p95_ms),
         }
 
 
@@ -92,7 +94,9 @@ def parse_case(row: dict[str, str]) -> Case:
     )
 
 
-def run_case(case: Case, *, catalog: Catalog, engine: Engine = "vllm") -> CaseResult:
+def run_case(
+    case: Case, *, catalog: Catalog, engine: Engine = "vllm", arrival: Arrival = "closed-loop"
+) -> CaseResult:
     try:
         est = estimate(
             model=catalog.model(case.model),
@@ -103,6 +107,7 @@ def run_case(case: Case, *, catalog: Catalog, engine: Engine = "vllm") -> CaseRe
             output_tokens=case.output_tokens,
             concurrency=case.concurrency,
             engine=engine,
+            arrival=arrival,
         )
     except (UnknownEntryError, UnsupportedConfiguration) as exc:
         return CaseResult(case, None, str(exc))

@@ -21,7 +21,7 @@ Production traffic arrives at random instead (``arrival="poisson"``, what the op
 (Little's law). Prefill is a single server busy ``rho = lambda Pm`` of the time; a request waits
 for it as in an M/M/1 queue (mean ``rho Pm / (1 - rho)``, 95th percentile
 ``Pm ln(20 rho) / (1 - rho)``), and decoding slows to ``S(B) / (1 - rho)``. ``E`` and ``lambda``
-depend on each other; the request time that satisfies both is found by bisection.
+depend on each other; the request time that satisfies both is a quadratic's root.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from sizing.timing import decode_step_time_s, prefill_compute_s, prefill_time_s
 
 Engine = Literal["vllm", "trtllm"]
 Arrival = Literal["closed-loop", "poisson"]
-POISSON_BISECTIONS = 40  # settles the request time to ~1e-12 of its bracket
 GIB = 1024**3
 P95_OF_UNIFORM_QUEUE = 0.95  # the 95th percentile position in a queue served in turn
 
@@ -227,33 +226,22 @@ def _poisson_latencies(
 ) -> tuple[float, float, float]:
     """ITL, mean TTFT and p95 TTFT for random arrivals keeping ``batch`` requests in flight.
 
-    The request time ``E`` must equal the latency that the arrival rate ``batch / E`` causes.
-    That latency falls as ``E`` grows, so ``E - latency(E)`` rises monotonically and bisection
-    finds its single root (between ``batch Pm``, where prefill would be saturated, and the
-    latency of an idle replica plus the whole batch's prefill).
+    The request time ``E`` must equal the latency that the arrival rate ``batch / E`` causes:
+    ``E = P1 + (rho Pm + (O - 1) S) / (1 - rho)`` with ``rho = batch Pm / E``. Substituting
+    ``E = batch Pm / rho`` gives ``(Pm - P1) rho^2 + (P1 + (O - 1) S + batch Pm) rho - batch Pm
+    = 0``, whose one root in (0, 1) is taken in the numerically stable form.
     """
-
-    def latencies(e2e: float) -> tuple[float, float, float, float]:
-        rho = min(batch * pm / e2e, 1.0 - 1e-9)
-        itl = step / (1.0 - rho)
-        ttft = p1 + rho * pm / (1.0 - rho)
-        # M/M/1: P(wait > t) = rho exp(-(1 - rho) t / Pm). Below rho = 5% the p95 wait is 0
-        # while the mean is not; report no less than the mean, to stay on the safe side.
-        ttft_p95 = max(p1 + pm * max(math.log(20.0 * rho), 0.0) / (1.0 - rho), ttft)
-        return ttft + (out - 1) * itl, itl, ttft, ttft_p95
-
-    low = batch * pm
-    high = p1 + (out - 1) * step + batch * pm + 1e-9
-    while latencies(high)[0] > high:  # widen until the idle-side bound holds
-        high *= 2.0
-    for _ in range(POISSON_BISECTIONS):
-        mid = 0.5 * (low + high)
-        if latencies(mid)[0] > mid:
-            low = mid
-        else:
-            high = mid
-    _, itl, ttft, ttft_p95 = latencies(high)
-    return itl, ttft, ttft_p95
+    b_pm = batch * pm
+    a = pm - p1
+    b = p1 + (out - 1) * step + b_pm
+    discriminant = max(b * b + 4.0 * a * b_pm, 0.0)
+    rho = min(2.0 * b_pm / (b + math.sqrt(discriminant)), 1.0 - 1e-9) if b_pm > 0 else 0.0
+    itl = step / (1.0 - rho)
+    ttft = p1 + rho * pm / (1.0 - rho)
+    # M/M/1: P(wait > t) = rho exp(-(1 - rho) t / Pm). Below rho = 5% the p95 wait is 0 while
+    # the mean is not; report no less than the mean, to stay on the safe side.
+    tail = pm * math.log(20.0 * rho) / (1.0 - rho) if rho > 0.05 else 0.0
+    return itl, ttft, max(p1 + tail, ttft)
 
 
 def _not_fitting(

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 
-from sizing.aks_sizing import AksCandidate, ReplicaCapacity, aks_candidates
+from sizing.aks_sizing import HEADROOM, AksCandidate, ReplicaCapacity, aks_candidates
 from sizing.azure_openai_options import azure_openai_options
 from sizing.catalog import Catalog
 from sizing.catalog.entries import ModelSpec
@@ -30,6 +30,7 @@ from sizing.request import SizingRequest
 from sizing.serving_limits import (
     MAX_BACKEND_TIMEOUT_S,
     gateway_limits,
+    implied_concurrency,
     peak_requests_per_minute,
     slowest_response_s,
     vllm_alerts,
@@ -110,14 +111,11 @@ def _alternatives(ranked: Sequence[Option], best: Option | None) -> tuple[Altern
         seen.add(o.summary)
         if len(out) >= MAX_ALTERNATIVES // 2:
             break
-    reasons_seen: set[str] = set()
+    kinds_seen: set[str] = set()
     for o in ranked:
-        if o.feasible or o.summary in seen:
+        if o.feasible or o.summary in seen or o.rejection_kind in kinds_seen:
             continue
-        kind = (o.rejected_reason or "").split(":")[0].split(";")[0][:40]
-        if kind in reasons_seen:
-            continue
-        reasons_seen.add(kind)
+        kinds_seen.add(o.rejection_kind)
         cost = o.monthly_usd if math.isfinite(o.monthly_usd) else None
         out.append(Alternative(o.target, o.summary, cost, o.rejected_reason or ""))
         if len(out) >= MAX_ALTERNATIVES:
@@ -128,26 +126,37 @@ def _alternatives(ranked: Sequence[Option], best: Option | None) -> tuple[Altern
 def _nearest_relaxation(
     req: SizingRequest, model: ModelSpec, ranked: Sequence[Option]
 ) -> tuple[str, str | None]:
-    over_cap = [o for o in ranked if o.rejected_reason and "cost cap" in o.rejected_reason]
+    """Why nothing is feasible, and the smallest change to the workload that would fix it."""
+    over_cap = [o for o in ranked if o.rejection_kind == "cost-cap"]
     if over_cap:
         cheapest = min(over_cap, key=Option.sort_key)
         return (
             f"no configuration meets the SLO within the cost cap of ${req.max_monthly_usd:,.0f}",
             f"cheapest meeting the SLO: {cheapest.summary} at ${cheapest.monthly_usd:,.0f}/month",
         )
-    latency = [o for o in ranked if o.tie_break and o.tie_break[0] == "ttft"]
+    placed = [o for o in ranked if o.meets_slo and o.rejection_kind in ("region", "availability")]
+    if placed:
+        first = placed[0]
+        return (
+            f"configurations meet the SLO but cannot be placed: {first.summary}: "
+            f"{first.rejected_reason}",
+            "allow more regions in residency.regions"
+            if first.rejection_kind == "region"
+            else "add a region to residency.regions or lower slo.availability",
+        )
+    latency = [o for o in ranked if o.best_latency is not None]
     if latency:
-        fastest = min(latency, key=lambda o: (o.tie_break[1], o.sort_key()))
-        ttft = fastest.tie_break[1]
+        fastest = min(latency, key=lambda o: (o.best_latency[0], o.sort_key()))
+        ttft = fastest.best_latency[0]
         if ttft > req.ttft_p95_ms:
             return (
                 f"TTFT {req.ttft_p95_ms:g} ms is not reachable for {model.id}; best found "
                 f"{ttft:.0f} ms on {fastest.summary}",
                 f"relax slo.ttft_p95_ms to {math.ceil(ttft / 10) * 10} or shorten prompts",
             )
-        in_time = [o for o in latency if o.tie_break[1] <= req.ttft_p95_ms]
-        quickest = min(in_time, key=lambda o: (o.tie_break[2], o.sort_key()))
-        tps = -quickest.tie_break[2]
+        in_time = [o for o in latency if o.best_latency[0] <= req.ttft_p95_ms]
+        quickest = max(in_time, key=lambda o: o.best_latency[1])  # ties: the cheaper, first
+        tps = quickest.best_latency[1]
         return (
             f"{req.output_tokens_per_second_p50:g} tokens/s per request is not reachable for "
             f"{model.id}; best found {tps:.1f} tokens/s on {quickest.summary}",
@@ -175,7 +184,7 @@ def _infeasible(
         cost=None,
         reasons=(reason,),
         alternatives=alternatives,
-        gateway=gateway_limits(req, peak_rpm=peak_requests_per_minute(req, e2e_latency_s=None)),
+        gateway=gateway_limits(req, peak_rpm=peak_requests_per_minute(req)),
         alerts=(),
         availability=None,
         infeasible_reason=reason,
@@ -193,7 +202,6 @@ def _aks_option(
 ) -> Option:
     region_rank = req.regions.index(c.regions[0]) if c.regions else len(req.regions)
     one = c.capacity.at_one
-    tie: tuple = ("ttft", one.ttft_p95_ms, -one.tps_per_request) if one else ()
     return Option(
         target="aks-vllm",
         summary=_aks_summary(c),
@@ -203,7 +211,9 @@ def _aks_option(
         build=(lambda: _aks_plan(c, req=req, model=model, catalog=catalog, source=source))
         if c.rejected_reason is None
         else None,
-        tie_break=tie,
+        rejection_kind=c.rejection_kind,
+        best_latency=(one.ttft_p95_ms, one.tps_per_request) if one is not None else None,
+        meets_slo=c.capacity.concurrency >= 1,
     )
 
 
@@ -239,13 +249,20 @@ def _aks_plan(
             if req.peak_requests_per_minute
             else ""
         )
-        + f" plus 15% headroom need {load_replicas} replica(s) per region; "
+        + f" plus {HEADROOM:.0%} headroom need {load_replicas} replica(s) per region; "
         f"availability {req.availability}% adds {c.topology.describe()}.",
         f"{c.replicas_per_node} replica(s) per {c.vm_sku} node ({c.tp} of its GPUs each): "
         f"{c.nodes_per_region} node(s) per region in {', '.join(c.regions)}.",
         f"Cost: {c.nodes} node(s) x ${c.hourly_usd / max(c.nodes, 1):,.2f}/h x 730 h = "
         f"${c.monthly_usd:,.0f}/month ({c.price_kind} prices).",
     ]
+    implied = implied_concurrency(req, e2e_latency_s=est.e2e_latency_s)
+    if implied is not None and implied > req.peak_concurrency * 1.1:
+        reasons.append(
+            f"Note: {req.peak_requests_per_minute:g} requests/min at {est.e2e_latency_s:.1f} s "
+            f"each means about {implied:.0f} requests in flight, more than the stated peak "
+            f"concurrency of {req.peak_concurrency}; sized for the larger."
+        )
     if not req.streaming and slowest_response_s(req) > MAX_BACKEND_TIMEOUT_S:
         reasons.append(
             f"Warning: a non-streaming response may take {slowest_response_s(req):.0f} s, more "
@@ -293,7 +310,7 @@ def _aks_plan(
             nodes_per_region=c.nodes_per_region,
             min_nodes_per_region=c.nodes_per_region,
             max_nodes_per_region=c.nodes_per_region * 2,
-            hf_model=hf_repository(model),
+            hf_model=hf_repository(model, catalog.precision(c.precision)),
             max_model_len=req.max_model_len,
             max_num_seqs=cap.concurrency,
             gpu_memory_utilization=GPU_MEMORY_UTILIZATION,

@@ -11,7 +11,12 @@ from sizing.plan import WorkloadPlan
 
 @dataclass(frozen=True)
 class Option:
-    """One candidate of either target, reduced to what the choice needs."""
+    """One candidate of either target, reduced to what the choice needs.
+
+    Ranking: monthly cost, then the region's place in the workload's list, then ``preference``
+    (lower first: for Azure OpenAI the narrower data scope wins a tie), then target and summary
+    so that equal options still have one order.
+    """
 
     target: str
     summary: str
@@ -19,7 +24,13 @@ class Option:
     region_rank: int
     rejected_reason: str | None
     build: Callable[[], WorkloadPlan] | None  # the full plan if this option is chosen
-    tie_break: tuple = ()
+    # Kind of rejection: unsupported, memory, slo, region, availability, residency, offer,
+    # cost-cap, other. Alternatives show one of each; relaxations are chosen by it.
+    rejection_kind: str = ""
+    preference: int = 0
+    # Best latency a lone request gets, for relaxation messages: (ttft_p95_ms, tokens/s).
+    best_latency: tuple[float, float] | None = None
+    meets_slo: bool = False  # the SLO is met; something else (cost, region) rejects it
 
     @property
     def feasible(self) -> bool:
@@ -27,4 +38,4 @@ class Option:
 
     def sort_key(self) -> tuple:
         cost = round(self.monthly_usd, 2) if math.isfinite(self.monthly_usd) else math.inf
-        return (cost, self.region_rank, self.target, self.summary, self.tie_break)
+        return (cost, self.region_rank, self.preference, self.target, self.summary)

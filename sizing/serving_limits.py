@@ -18,13 +18,26 @@ SLOWEST_ACCEPTABLE_SHARE = 0.5  # slowest acceptable stream: half the p50 tokens
 TPM_HEADROOM = 0.15
 
 
-def peak_requests_per_minute(req: SizingRequest, *, e2e_latency_s: float | None) -> float:
-    """The stated peak rate, or Little's law from peak concurrency and predicted latency."""
+def slo_request_seconds(req: SizingRequest) -> float:
+    """How long an average request takes when it just meets the SLO: the fallback duration
+    when no prediction exists (Azure OpenAI, infeasible plans)."""
+    return req.ttft_p95_ms / 1000.0 + req.avg_output_tokens / req.output_tokens_per_second_p50
+
+
+def peak_requests_per_minute(req: SizingRequest, *, e2e_latency_s: float | None = None) -> float:
+    """The stated peak, or Little's law: peak concurrency over the request duration (the
+    predicted one when known, else the SLO's)."""
     if req.peak_requests_per_minute:
         return req.peak_requests_per_minute
-    if e2e_latency_s and e2e_latency_s > 0:
-        return req.peak_concurrency * 60.0 / e2e_latency_s
-    return float(req.peak_concurrency)
+    seconds = e2e_latency_s if e2e_latency_s and e2e_latency_s > 0 else slo_request_seconds(req)
+    return req.peak_concurrency * 60.0 / max(seconds, 0.1)
+
+
+def implied_concurrency(req: SizingRequest, *, e2e_latency_s: float) -> float | None:
+    """Requests in flight that the stated request rate implies (Little's law), if stated."""
+    if not req.peak_requests_per_minute:
+        return None
+    return req.peak_requests_per_minute / 60.0 * e2e_latency_s
 
 
 def gateway_limits(req: SizingRequest, *, peak_rpm: float) -> Gateway:

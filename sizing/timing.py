@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
 from sizing.efficiency import EfficiencyFactors
-from sizing.memory import BYTES_16BIT, embedding_params, expert_params, weights_bytes
+from sizing.memory import (
+    BYTES_16BIT,
+    embedding_params,
+    expert_params,
+    kv_cache_bytes_per_token,
+    weights_bytes,
+)
 
 
 def matmul_params(model: ModelSpec) -> float:
@@ -145,11 +151,12 @@ def decode_step_time_s(
     Bytes = weights read + batch x context x KV bytes per token; FLOPs = batch x (2 x matmul
     params + attention). Small batches are bandwidth-bound, large ones compute-bound.
     """
-    kv_token = 2.0 * model.layers * model.kv_heads * model.head_dim
-    kv_token *= precision.kv_cache_bytes_per_element
-    read = weights_read_bytes(model=model, precision=precision, tokens=batch)
-    read += batch * context_tokens * kv_token
-    memory = read / tp / (gpu.hbm_bandwidth_bytes_per_s * eff.hbm_efficiency)
+    kv_token_per_gpu = kv_cache_bytes_per_token(
+        model=model, kv_bytes_per_element=precision.kv_cache_bytes_per_element, tp=tp
+    )
+    read_per_gpu = weights_read_bytes(model=model, precision=precision, tokens=batch) / tp
+    read_per_gpu += batch * context_tokens * kv_token_per_gpu  # replicated heads read per GPU
+    memory = read_per_gpu / (gpu.hbm_bandwidth_bytes_per_s * eff.hbm_efficiency)
     flops = batch * (
         2.0 * matmul_params(model)
         + attention_flops_per_token(model=model, context_tokens=context_tokens)

@@ -2,8 +2,9 @@
 
 The percentages are inferplan's planning targets for each topology, not Azure SLAs: a single
 replica is one failure from an outage; a spare replica (N+1) survives a node loss; spreading
-over availability zones survives a zone loss; a second region survives a regional outage and
-gives the gateway a failover target.
+the replicas over availability zones keeps the service up through a zone loss (with up to a
+third of its capacity gone until the autoscaler replaces it); a second region survives a
+regional outage and gives the gateway a failover target.
 """
 
 from __future__ import annotations
@@ -45,4 +46,4 @@ def topology_for(*, availability: float, zonal: bool) -> Topology:
         return Topology(2, 1, False, TWO_REGIONS)
     if availability > SINGLE_REPLICA:
         return Topology(1, 1, zonal, SPARE_REPLICA_ZONES if zonal else SPARE_REPLICA_ONE_ZONE)
-    return Topology(1, 0, zonal, SINGLE_REPLICA)
+    return Topology(1, 0, False, SINGLE_REPLICA)

@@ -14,12 +14,15 @@ GPU_MEMORY_UTILIZATION = 0.90
 VLLM_IMAGE = "docker.io/vllm/vllm-openai:v0.11.0"
 
 
-def hf_repository(model: ModelSpec) -> str:
-    """The Hugging Face repository vLLM loads: an ``org/name`` alias, instruct-tuned first.
+def hf_repository(model: ModelSpec, precision: PrecisionSpec | None = None) -> str:
+    """The Hugging Face repository vLLM loads.
 
-    A chat service serves the instruction-tuned checkpoint; the base model only where the
-    catalog knows no instruct repository.
+    A pre-quantized checkpoint when the precision needs one (int4 AWQ, int8 W8A8); otherwise an
+    ``org/name`` alias, instruction-tuned first (a chat service serves the instruct model; the
+    base model only where the catalog knows no instruct repository).
     """
+    if precision is not None and precision.id in model.checkpoints:
+        return model.checkpoints[precision.id]
     repos = [alias for alias in model.aliases if "/" in alias]
     for repo in repos:
         if "instruct" in repo.lower() or "-chat" in repo.lower():
@@ -38,7 +41,7 @@ def vllm_args(
     prefix_caching: bool = True,
 ) -> tuple[str, ...]:
     args = [
-        f"--model={hf_repository(model)}",
+        f"--model={hf_repository(model, precision)}",
         f"--served-model-name={served_model_name}",
         f"--tensor-parallel-size={tp}",
         f"--max-model-len={max_model_len}",

@@ -45,6 +45,9 @@ class ModelSpec:
     provenance: Provenance
     # Azure OpenAI model name when the model is offered there (managed or both).
     azure_openai_name: str | None = None
+    # Pre-quantized checkpoints by precision id (Hugging Face repositories), for precisions
+    # that vLLM cannot produce from the 16-bit weights at load time (int4 AWQ, int8 W8A8).
+    checkpoints: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,9 @@ class PrecisionSpec:
     vllm_dtype: str  # vLLM --dtype value
     vllm_quantization: str | None  # vLLM --quantization value, None for none
     description: str
+    # True when vLLM needs a checkpoint quantized ahead of time (AWQ, W8A8); fp8 is quantized
+    # on the fly from 16-bit weights.
+    needs_quantized_checkpoint: bool = False
 
 
 @dataclass(frozen=True)

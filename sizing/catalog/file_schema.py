@@ -119,6 +119,7 @@ class ModelEntry(_Sourced):
     experts_per_token: PositiveInt = 1
     license: str
     azure_openai_name: str | None = None
+    checkpoints: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelEntry:
@@ -172,6 +173,7 @@ def model_entries(file: ModelsFile) -> list[tuple[str, Loc, ModelSpec]]:
                     license=entry.license,
                     provenance=provenance(file.sources, entry.source, entry.date, loc),
                     azure_openai_name=entry.azure_openai_name,
+                    checkpoints=dict(sorted(entry.checkpoints.items())),
                 ),
             )
         )
@@ -248,6 +250,7 @@ class PrecisionEntry(_Sourced):
     vllm_dtype: Literal["auto", "float16", "bfloat16", "half", "float32"]
     vllm_quantization: str | None
     description: str
+    needs_quantized_checkpoint: bool = False
 
 
 class PrecisionsFile(CatalogFileHeader):
@@ -276,6 +279,7 @@ def precision_entries(file: PrecisionsFile) -> list[tuple[str, Loc, PrecisionSpe
                     vllm_dtype=entry.vllm_dtype,
                     vllm_quantization=entry.vllm_quantization,
                     description=entry.description,
+                    needs_quantized_checkpoint=entry.needs_quantized_checkpoint,
                 ),
             )
         )

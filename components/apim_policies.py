@@ -1,0 +1,170 @@
+"""API Management policies for inferplan's LLM gateway, rendered from Jinja2 templates.
+
+Pure text: no Pulumi here, so the policies can be rendered for review (``inferplan render``),
+scanned, and compared against golden files in tests. Same Plan, same bytes.
+
+What a workload's API policy does, and why (sources are the keys of apim-sse.md and
+azure-openai.md in the team's reference notes):
+
+* inbound: route to the workload's backend or backend pool (``set-backend-service``); for Azure
+  OpenAI, authenticate with the gateway's managed identity, because the accounts have keys off
+  [auth][apim-auth]; cap ``max_tokens``/``max_completion_tokens`` at the Plan's
+  ``gateway.max_tokens`` and fill the sampling defaults the Plan sets (chat only; Azure OpenAI
+  meters quota on prompt + ``max_tokens`` [quota], so an uncapped request costs capacity); limit
+  tokens per minute per subscription (``llm-token-limit`` [llm-tl]) and emit token metrics
+  (``llm-emit-token-metric`` [aoai-em]); for Azure OpenAI, rewrite ``/<operation>`` to the
+  workload's deployment and pin the data-plane api-version.
+* backend: ``forward-request`` with the Plan's ``timeout_s`` and ``buffer-response="false"``,
+  without which API Management buffers server-sent events [sse][fwd]; with a backend pool, a
+  retry that lands on the next region after the failing backend's circuit breaker trips
+  [backends][aigw].
+* outbound and on-error: ``<base />`` only. Nothing reads the response body, which would buffer
+  the stream [sse].
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from xml.sax.saxutils import escape
+
+import jinja2
+from markupsafe import Markup
+
+from sizing.plan import WorkloadPlan
+
+TEMPLATES_PACKAGE = "components"
+TEMPLATES_DIR = "templates"
+API_POLICY_TEMPLATE = "api-policy.xml.j2"
+
+BACKEND_KINDS = ("vllm", "azure-openai")
+
+# The latest GA Azure OpenAI data-plane inference API when this was written (Learn "Azure OpenAI
+# REST API reference": latest GA 2024-10-21). It takes ``max_completion_tokens`` (added in
+# 2024-09-01-preview for the o-series, which reject ``max_tokens``). A gateway-protocol constant,
+# not a sizing decision: clients call the OpenAI-style path and never see it.
+AZURE_OPENAI_API_VERSION = "2024-10-21"
+
+# Custom-metric namespace of the token metrics in Application Insights; alert rules and
+# dashboards that chart gateway token use query this namespace.
+TOKEN_METRIC_NAMESPACE = "inferplan"
+
+_BACKEND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,79}$")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of a workload's OpenAI-compatible API (relative to ``/<workload>/v1``)."""
+
+    operation_id: str
+    method: str
+    url_template: str
+    display_name: str
+
+
+CHAT_COMPLETIONS = Operation("chat-completions", "POST", "/chat/completions", "Chat completions")
+COMPLETIONS = Operation("completions", "POST", "/completions", "Completions")
+LIST_MODELS = Operation("list-models", "GET", "/models", "List models")
+EMBEDDINGS = Operation("embeddings", "POST", "/embeddings", "Embeddings")
+
+OPERATIONS_BY_TASK: dict[str, tuple[Operation, ...]] = {
+    "chat": (CHAT_COMPLETIONS, COMPLETIONS, LIST_MODELS),
+    "embedding": (EMBEDDINGS,),
+}
+
+
+def api_operations(workload: WorkloadPlan) -> tuple[Operation, ...]:
+    """The operations a workload's API exposes, by the Plan's ``task``."""
+    try:
+        return OPERATIONS_BY_TASK[workload.task]
+    except KeyError:
+        raise ValueError(
+            f"workload {workload.name}: task {workload.task!r} has no gateway API "
+            f"(known: {', '.join(OPERATIONS_BY_TASK)})"
+        ) from None
+
+
+def _csharp_string(value: str) -> Markup:
+    """A C# string literal (JSON escapes are valid C# escapes) escaped for XML element text."""
+    return Markup(escape(json.dumps(value)))
+
+
+def _csharp_value(value: float | tuple[str, ...]) -> Markup:
+    """A JSON value as a C# expression assignable to a ``JObject`` property."""
+    if isinstance(value, tuple):
+        return Markup(f"new JArray({', '.join(_csharp_string(s) for s in value)})")
+    return Markup(repr(float(value)))
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader(TEMPLATES_PACKAGE, TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["csharp_string"] = _csharp_string
+    return env
+
+
+def _sampling_defaults(workload: WorkloadPlan) -> list[tuple[str, Markup]]:
+    """Request fields the gateway fills when a request leaves them out, in a fixed order."""
+    gateway = workload.gateway
+    defaults: list[tuple[str, Markup]] = [
+        (name, _csharp_value(value))
+        for name, value in (
+            ("temperature", gateway.temperature),
+            ("top_p", gateway.top_p),
+            ("frequency_penalty", gateway.frequency_penalty),
+            ("presence_penalty", gateway.presence_penalty),
+        )
+        if value is not None
+    ]
+    if gateway.stop:
+        defaults.append(("stop", _csharp_value(tuple(gateway.stop))))
+    return defaults
+
+
+def render_api_policy(workload: WorkloadPlan, *, backend_id: str, kind: str) -> str:
+    """The API-scope policy XML of ``workload``, routing to ``backend_id`` (a backend or pool).
+
+    ``kind`` is the backend kind, ``"vllm"`` or ``"azure-openai"``. A workload planned in more
+    than one region is served by a pool; its policy retries ``len(regions) - 1`` times so a
+    request that meets a throttled or failing region is answered by the next one.
+    """
+    if kind not in BACKEND_KINDS:
+        raise ValueError(f"backend kind {kind!r} is not one of {', '.join(BACKEND_KINDS)}")
+    if not _BACKEND_ID.match(backend_id):
+        raise ValueError(f"backend id {backend_id!r}: letters, digits and hyphens, at most 80")
+    operations = api_operations(workload)
+    ids = {op.operation_id for op in operations}
+    generation = [op for op in operations if op in (CHAT_COMPLETIONS, COMPLETIONS)]
+    models = {
+        "object": "list",
+        "data": [{"id": workload.name, "object": "model", "owned_by": kind}],
+    }
+    return (
+        _environment()
+        .get_template(API_POLICY_TEMPLATE)
+        .render(
+            workload=workload.name,
+            kind=kind,
+            backend_id=backend_id,
+            operations={
+                "list_models": LIST_MODELS.operation_id if LIST_MODELS.operation_id in ids else "",
+                "completions": COMPLETIONS.operation_id,
+            },
+            models_json=Markup(escape(json.dumps(models, separators=(",", ":")))),
+            generation_operations=[{"id": op.operation_id} for op in generation],
+            max_tokens=workload.gateway.max_tokens,
+            defaults=_sampling_defaults(workload),
+            tokens_per_minute=workload.gateway.tokens_per_minute,
+            metric_namespace=TOKEN_METRIC_NAMESPACE,
+            api_version=AZURE_OPENAI_API_VERSION,
+            timeout_s=workload.gateway.timeout_s,
+            retries=max(len(workload.regions) - 1, 0),
+        )
+    )

@@ -1,0 +1,270 @@
+"""The environment's Azure portal dashboard as data: pure, deterministic, no Pulumi.
+
+``dashboard_properties`` returns the ``properties`` of a ``Microsoft.Portal/dashboards``
+resource in Azure's own JSON shape (``lenses`` -> ``parts`` -> ``position`` + ``metadata``), so
+``render`` can write it out and ``az portal dashboard import`` would accept it as well.
+
+Two kinds of tile:
+
+* **metric charts** (``MonitorChartPart``) for the platform metrics Azure Monitor stores itself:
+  API Management requests split by status class, Azure OpenAI time to response, time between
+  tokens and provisioned utilisation;
+* **PromQL tiles** (``MarkdownPart``) for the vLLM and GPU series in the Azure Monitor workspace:
+  TTFT p95, inter-token latency, generated tokens/s, queue depth, KV-cache use, GPU use. A
+  portal dashboard has no documented part that charts PromQL, so each tile carries its query,
+  the Plan's SLO threshold per workload and a link to the workspace's PromQL metrics explorer,
+  where the query runs as written (or can be pasted into Grafana, which reads the same
+  workspace).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.alert_rules import (
+    APIM_NAMESPACE,
+    AZURE_OPENAI_NAMESPACE,
+    PROMQL_OPERATORS,
+    promql_number,
+)
+from sizing.plan import Alert, WorkloadPlan
+
+MARKDOWN_PART = "Extension/HubsExtension/PartType/MarkdownPart"
+CHART_PART = "Extension/HubsExtension/PartType/MonitorChartPart"
+
+# Portal chart codes: aggregationType 1 sum, 3 max, 4 average; chartType 2 line chart.
+AGGREGATION_CODES = {"Total": 1, "Maximum": 3, "Average": 4}
+LINE_CHART = 2
+DAY_MS = 24 * 3600 * 1000
+
+TILE_COLUMNS = 6  # two tiles side by side on the 12-column grid
+TILE_ROWS = 4
+
+
+def _namespaces(workloads: tuple[WorkloadPlan, ...]) -> list[str]:
+    return sorted(w.name for w in workloads if w.aks is not None)
+
+
+def _alert(workload: WorkloadPlan, alert_name: str) -> Alert | None:
+    return next((a for a in workload.alerts if a.name == alert_name), None)
+
+
+def vllm_tile_queries(workloads: tuple[WorkloadPlan, ...]) -> list[dict[str, str]]:
+    """The PromQL tiles: title, query, unit and the alert whose threshold the tile shows."""
+    names = _namespaces(workloads)
+    if not names:
+        return []
+    ns = f'namespace=~"{"|".join(names)}"'
+    return [
+        {
+            "title": "TTFT p95",
+            "unit": "s",
+            "alert": "ttft-p95",
+            "query": "histogram_quantile(0.95, sum by (le, namespace) "
+            f"(rate(vllm:time_to_first_token_seconds_bucket{{{ns}}}[5m])))",
+        },
+        {
+            "title": "Inter-token latency p50",
+            "unit": "s",
+            "alert": "itl-p50",
+            "query": "histogram_quantile(0.5, sum by (le, namespace) "
+            f"(rate(vllm:inter_token_latency_seconds_bucket{{{ns}}}[5m])))",
+        },
+        {
+            "title": "Generated tokens/s",
+            "unit": "tokens/s",
+            "alert": "",
+            "query": f"sum by (namespace) (rate(vllm:generation_tokens_total{{{ns}}}[1m]))",
+        },
+        {
+            "title": "Queue depth",
+            "unit": "requests",
+            "alert": "queue-depth",
+            "query": f"max by (namespace) (vllm:num_requests_waiting{{{ns}}})",
+        },
+        {
+            "title": "KV cache use",
+            "unit": "fraction",
+            "alert": "kv-cache-usage",
+            "query": f"max by (namespace) (vllm:kv_cache_usage_perc{{{ns}}})",
+        },
+        {
+            "title": "GPU use",
+            "unit": "%",
+            "alert": "gpu-utilization",
+            "query": "avg by (cluster, Hostname) (DCGM_FI_DEV_GPU_UTIL)",
+        },
+    ]
+
+
+def _markdown(title: str, content: str) -> dict[str, Any]:
+    return {
+        "type": MARKDOWN_PART,
+        "inputs": [],
+        "settings": {
+            "content": {
+                "settings": {
+                    "content": content,
+                    "title": title,
+                    "subtitle": "",
+                    "markdownSource": 1,
+                }
+            }
+        },
+    }
+
+
+def _chart(
+    title: str,
+    *,
+    resource_ids: list[str],
+    namespace: str,
+    metric: str,
+    aggregation: str,
+    split_by: str | None,
+) -> dict[str, Any]:
+    chart: dict[str, Any] = {
+        "metrics": [
+            {
+                "resourceMetadata": {"id": rid},
+                "name": metric,
+                "aggregationType": AGGREGATION_CODES[aggregation],
+                "namespace": namespace.lower(),
+                "metricVisualization": {"displayName": metric},
+            }
+            for rid in resource_ids
+        ],
+        "title": title,
+        "titleKind": 2,
+        "visualization": {"chartType": LINE_CHART},
+        "timespan": {"relative": {"duration": DAY_MS}, "showUTCTime": False, "grain": 1},
+    }
+    # The portal splits a chart by a dimension only when it shows one metric.
+    if split_by and len(resource_ids) == 1:
+        chart["grouping"] = {"dimension": split_by, "sort": 2, "top": 10}
+    return {
+        "type": CHART_PART,
+        "inputs": [
+            {"name": "options", "isOptional": True, "value": {"chart": chart}},
+            {"name": "sharedTimeRange", "isOptional": True},
+        ],
+        "settings": {},
+    }
+
+
+def _explorer_link(monitor_workspace_id: str) -> str:
+    return f"https://portal.azure.com/#resource{monitor_workspace_id}/metrics"
+
+
+def dashboard_properties(
+    *,
+    title: str,
+    workloads: tuple[WorkloadPlan, ...],
+    monitor_workspace_id: str,
+    gateway_id: str,
+    openai_account_ids: dict[str, str],
+) -> dict[str, Any]:
+    """The dashboard's ``properties``: a header, the PromQL tiles when any workload runs on vLLM,
+    API Management requests by status, and the Azure OpenAI charts when any workload uses it."""
+    tiles: list[tuple[dict[str, Any], int]] = []  # (part metadata, column span)
+    link = _explorer_link(monitor_workspace_id)
+    names = ", ".join(sorted(w.name for w in workloads)) or "none"
+    tiles.append(
+        (
+            _markdown(
+                title,
+                f"Workloads: {names}.\n\nvLLM and GPU series live in the Azure Monitor "
+                f"workspace: [PromQL metrics explorer]({link}).",
+            ),
+            12,
+        )
+    )
+    for tile in vllm_tile_queries(workloads):
+        slo_lines = []
+        if tile["alert"]:
+            for w in sorted(workloads, key=lambda w: w.name):
+                alert = _alert(w, tile["alert"]) if w.aks is not None else None
+                if alert is not None:
+                    operator = PROMQL_OPERATORS.get(alert.operator, alert.operator)
+                    value = promql_number(alert.threshold)
+                    slo_lines.append(f"- {w.name}: alert when {operator} {value} {tile['unit']}")
+        content = "\n".join(
+            [
+                f"```promql\n{tile['query']}\n```",
+                *(["", "Plan thresholds:", *slo_lines] if slo_lines else []),
+                "",
+                f"[Run in the PromQL metrics explorer]({link})",
+            ]
+        )
+        tiles.append((_markdown(tile["title"], content), TILE_COLUMNS))
+
+    tiles.append(
+        (
+            _chart(
+                "API Management requests by status",
+                resource_ids=[gateway_id],
+                namespace=APIM_NAMESPACE,
+                metric="Requests",
+                aggregation="Total",
+                split_by="GatewayResponseCodeCategory",
+            ),
+            TILE_COLUMNS,
+        )
+    )
+    managed = [w for w in workloads if w.azure_openai is not None]
+    accounts = [openai_account_ids[r] for r in sorted(openai_account_ids)]
+    if managed and accounts:
+        metrics = [
+            ("Azure OpenAI time to response (ms)", "TimeToResponse"),
+            ("Azure OpenAI time between tokens (ms)", "NormalizedTimeBetweenTokens"),
+        ]
+        provisioned = any(
+            a.metric == "azure-openai:ProvisionedManagedUtilizationV2"
+            for w in managed
+            for a in w.alerts
+        )
+        if provisioned:
+            metrics.append(
+                ("Azure OpenAI provisioned utilisation (%)", "ProvisionedManagedUtilizationV2")
+            )
+        for chart_title, metric in metrics:
+            tiles.append(
+                (
+                    _chart(
+                        chart_title,
+                        resource_ids=accounts,
+                        namespace=AZURE_OPENAI_NAMESPACE,
+                        metric=metric,
+                        aggregation="Average",
+                        split_by="ModelDeploymentName",
+                    ),
+                    TILE_COLUMNS,
+                )
+            )
+
+    parts = []
+    x = y = 0
+    for metadata, columns in tiles:
+        if x + columns > 12:
+            x, y = 0, y + TILE_ROWS
+        rows = 2 if columns == 12 else TILE_ROWS
+        parts.append(
+            {
+                "position": {"x": x, "y": y, "colSpan": columns, "rowSpan": rows},
+                "metadata": metadata,
+            }
+        )
+        x += columns
+        if columns == 12:
+            x, y = 0, y + rows
+    return {
+        "lenses": [{"order": 0, "parts": parts}],
+        "metadata": {
+            "model": {
+                "timeRange": {
+                    "value": {"relative": {"duration": 24, "timeUnit": 1}},
+                    "type": "MsPortalFx.Composition.Configuration.ValueTypes.TimeRange",
+                }
+            }
+        },
+    }

@@ -1,0 +1,334 @@
+"""An AKS cluster for one region: a small system pool plus one GPU pool per VM size.
+
+Why the cluster has this shape (sources are keys of shared/reference/aks-gpu.md unless named):
+
+* **GPU pools are separate ``AgentPool`` resources named after their VM size.** A pool's VM
+  size, zones, taints, GPU driver mode and max pods are fixed at creation [use-gpu][az], so a
+  new size cannot be an update. Because the pool name is ``naming.agent_pool_name(vm_sku)``, a
+  new size is a *new* resource: Pulumi creates it first and deletes the old pool afterwards
+  (its default create-before-delete), so serving capacity never drops to zero. Do not set
+  ``delete_before_replace`` and do not protect the pools: a protected pool could not be
+  deleted after its replacement exists (pulumi-practice.md section 0.6).
+* **Only the system pool is inline** on the ``ManagedCluster``: it is small and stable, and
+  keeping GPU pools out of the cluster's own properties means a pool change never rewrites the
+  cluster. It carries ``CriticalAddonsOnly=true:NoSchedule`` [sys-pool].
+* **The autoscaler owns node counts**: GPU pools set an initial ``count`` (AKS requires one)
+  and ``ignore_changes=["count"]``, so ``pulumi up`` never resets what the autoscaler chose.
+  ``min_count`` may be 0 on user pools ("scale down to zero ... setting min-count to 0 at
+  node pool creation time" [keda-gpu]); the initial count is the plan's node count.
+* **GPU workloads only on GPU nodes**: taint ``nvidia.com/gpu=present:NoSchedule`` [bp-gpu]
+  (the form an observed live pool uses, aks-gpu.md section 9) and labels naming the VM size,
+  the pool and the workloads the plan put there; the driver mode is stated, ``Install`` (the
+  AKS-managed driver, the default for NVIDIA sizes [use-gpu] section 1).
+* **Identity**: Entra ID with Azure RBAC and no local accounts, OIDC issuer and workload
+  identity on (KEDA and the pods authenticate to Azure with workload identity [keda-gpu]).
+  With local accounts off, Azure RBAC is the only way in: whoever runs ``pulumi up`` needs a
+  Kubernetes data-plane role such as "Azure Kubernetes Service RBAC Cluster Admin" on the
+  cluster or above (Owner is not enough: it has no data actions). It is not granted here
+  because the plan does not name that identity, and a role assignment needs its principal
+  type. The cluster's own identity gets "Network Contributor" on its subnet so internal load
+  balancers (the gateway's way to vLLM) can be placed there.
+* **Monitoring**: managed Prometheus metrics with the cluster associated to the Observability
+  data collection rule, KEDA for queue-depth autoscaling of vLLM, Container Insights to Log
+  Analytics. Upgrades: patch channel for Kubernetes, node image channel for the OS, since GPU
+  drivers ship in the node image [bp-gpu].
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import yaml
+from pulumi_azure_native import authorization, containerservice, monitor
+
+from components.naming import agent_pool_name, resource_name
+from components.network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR
+from sizing.plan import EnvironmentPlan
+
+GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
+SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+SYSTEM_POOL_NAME = "system"
+# Fixed at pool creation (changing it needs a new pool), so stated rather than left to the
+# API's default, which has changed between network plugins: the upstream Kubernetes default.
+MAX_PODS_PER_NODE = 110
+LABEL_VM_SKU = "inferplan.io/vm-sku"
+LABEL_POOL = "inferplan.io/pool"
+LABEL_WORKLOAD_PREFIX = "workload.inferplan.io/"  # one label per workload: <prefix><name>=true
+
+# Built-in role definition ids (the same in every tenant).
+NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+
+
+@dataclass(frozen=True)
+class GpuPool:
+    """One GPU node pool as the plan sizes it: nodes summed over the workloads that share the
+    VM size in a region. ``min_count`` 0 lets the pool scale to zero (dev)."""
+
+    vm_sku: str
+    node_count: int
+    min_count: int
+    max_count: int
+    zones: tuple[str, ...]
+    workloads: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_count <= self.node_count <= self.max_count or self.max_count < 1:
+            raise ValueError(
+                f"GPU pool {self.vm_sku}: need 0 <= min_count <= node_count <= max_count and "
+                f"max_count >= 1, got {self.min_count}/{self.node_count}/{self.max_count}"
+            )
+
+    @property
+    def name(self) -> str:
+        return agent_pool_name(self.vm_sku)
+
+    def node_labels(self) -> dict[str, str]:
+        labels = {LABEL_VM_SKU: self.vm_sku, LABEL_POOL: self.name}
+        labels.update({f"{LABEL_WORKLOAD_PREFIX}{w}": "true" for w in sorted(self.workloads)})
+        return labels
+
+
+def kubeconfig_for_azure_cli(kubeconfig: str) -> str:
+    """Point kubelogin at the Azure CLI's login instead of an interactive device code.
+
+    With Entra ID and local accounts off, AKS hands out a kubeconfig whose user runs
+    ``kubelogin get-token --login devicecode ...``, which would stop ``pulumi up`` at a prompt.
+    This gives the same user ``kubelogin get-token --login azurecli --server-id <id>`` (what
+    ``kubelogin convert-kubeconfig -l azurecli`` writes), so whoever ran ``az login`` (a person,
+    or CI with ``az login --service-principal``/federated credentials) is who Kubernetes sees.
+    Kubeconfigs without kubelogin users come back unchanged.
+    """
+    data = yaml.safe_load(kubeconfig)
+    changed = False
+    for user in (data or {}).get("users") or []:
+        exec_ = (user.get("user") or {}).get("exec") or {}
+        if "kubelogin" not in str(exec_.get("command", "")):
+            continue
+        args = [str(a) for a in exec_.get("args") or []]
+        server_id = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--server-id"), None)
+        exec_["args"] = ["get-token", "--login", "azurecli"]
+        if server_id:
+            exec_["args"] += ["--server-id", server_id]
+        changed = True
+    return yaml.safe_dump(data, sort_keys=False) if changed else kubeconfig
+
+
+def _first_kubeconfig(kubeconfigs: list[Any]) -> str:
+    first = kubeconfigs[0]
+    value = first["value"] if isinstance(first, dict) else first.value
+    return kubeconfig_for_azure_cli(base64.b64decode(value).decode())
+
+
+def _role_assignment_name(*parts: str) -> str:
+    """Role assignment names are GUIDs; derive them so the same assignment keeps its name."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "inferplan/" + "/".join(parts)))
+
+
+class GpuCluster(pulumi.ComponentResource):
+    """AKS in one region with one autoscaled GPU pool per VM size (see the module docstring).
+
+    ``provider`` is the explicit Kubernetes provider for this cluster; it depends on every GPU
+    pool, so workloads that use it are created after their nodes can exist. Its kubeconfig
+    (a secret) authenticates through kubelogin with the Azure CLI login, so running the program
+    needs ``kubelogin`` on ``PATH`` and a prior ``az login``; ``pulumi`` never writes it to disk.
+    """
+
+    cluster_id: pulumi.Output[str]
+    cluster_name: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    provider: k8s.Provider
+    pool_names: dict[str, str]
+    pools: dict[str, containerservice.AgentPool]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        environment: EnvironmentPlan,
+        region: str,
+        resource_group_name: pulumi.Input[str],
+        subnet_id: pulumi.Input[str],
+        pools: list[GpuPool],
+        log_analytics_workspace_id: pulumi.Input[str],
+        prometheus_data_collection_rule_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("inferplan:azure:GpuCluster", name, None, opts)
+        env = environment
+        kube = env.kubernetes
+        if kube is None:
+            raise ValueError(f"environment {env.name}: the plan has no Kubernetes settings")
+        skus = [p.vm_sku for p in pools]
+        if len(set(skus)) != len(skus):
+            raise ValueError(f"GPU cluster {name}: one pool per VM size, got {skus}")
+        child = pulumi.ResourceOptions(parent=self)
+        cluster_name = resource_name("aks", env.name, region)
+
+        cluster = containerservice.ManagedCluster(
+            name,
+            resource_name_=cluster_name,
+            resource_group_name=resource_group_name,
+            location=region,
+            dns_prefix=cluster_name,
+            kubernetes_version=kube.version,
+            sku=containerservice.ManagedClusterSKUArgs(name="Base", tier=kube.sku_tier),
+            identity=containerservice.ManagedClusterIdentityArgs(type="SystemAssigned"),
+            agent_pool_profiles=[
+                containerservice.ManagedClusterAgentPoolProfileArgs(
+                    name=SYSTEM_POOL_NAME,
+                    mode="System",
+                    type="VirtualMachineScaleSets",
+                    os_type="Linux",
+                    os_sku="Ubuntu",
+                    vm_size=kube.system_vm_size,
+                    count=kube.system_node_count,
+                    enable_auto_scaling=False,
+                    availability_zones=(["1", "2", "3"] if kube.system_node_count >= 3 else None),
+                    node_taints=[SYSTEM_TAINT],
+                    max_pods=MAX_PODS_PER_NODE,
+                    vnet_subnet_id=subnet_id,
+                    tags=env.tags,
+                )
+            ],
+            enable_rbac=True,
+            aad_profile=containerservice.ManagedClusterAADProfileArgs(
+                managed=True, enable_azure_rbac=True
+            ),
+            disable_local_accounts=True,
+            oidc_issuer_profile=containerservice.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=containerservice.ManagedClusterSecurityProfileArgs(
+                workload_identity=containerservice.ManagedClusterSecurityProfileWorkloadIdentityArgs(
+                    enabled=True
+                )
+            ),
+            azure_monitor_profile=containerservice.ManagedClusterAzureMonitorProfileArgs(
+                metrics=containerservice.ManagedClusterAzureMonitorProfileMetricsArgs(enabled=True)
+            ),
+            workload_auto_scaler_profile=containerservice.ManagedClusterWorkloadAutoScalerProfileArgs(
+                keda=containerservice.ManagedClusterWorkloadAutoScalerProfileKedaArgs(enabled=True)
+            ),
+            addon_profiles={
+                # Container Insights. Key-based ingestion (useAADAuth false) until Observability
+                # creates the Container Insights data collection rule managed-identity
+                # ingestion needs; then switch to "true".
+                "omsagent": containerservice.ManagedClusterAddonProfileArgs(
+                    enabled=True,
+                    config={
+                        "logAnalyticsWorkspaceResourceID": log_analytics_workspace_id,
+                        "useAADAuth": "false",
+                    },
+                )
+            },
+            network_profile=containerservice.ContainerServiceNetworkProfileArgs(
+                network_plugin="azure",
+                network_plugin_mode="overlay",
+                pod_cidr=POD_CIDR,
+                service_cidr=SERVICE_CIDR,
+                dns_service_ip=DNS_SERVICE_IP,
+                load_balancer_sku="standard",
+            ),
+            auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgs(
+                upgrade_channel="patch", node_os_upgrade_channel="NodeImage"
+            ),
+            tags=env.tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=env.protect),
+        )
+
+        client = authorization.get_client_config_output()
+
+        def role_definition(role: str) -> pulumi.Output[str]:
+            return client.subscription_id.apply(
+                lambda sub: (
+                    f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role}"
+                )
+            )
+
+        principal_id = cluster.identity.apply(lambda i: i.principal_id if i else None)
+        subnet_access = authorization.RoleAssignment(
+            f"{name}-subnet-access",
+            # Named after its principal too: a re-created cluster (new identity) gets a new
+            # assignment next to the old one instead of a name clash.
+            role_assignment_name=principal_id.apply(
+                lambda pid: _role_assignment_name(env.name, region, "aks-subnet", pid or "")
+            ),
+            scope=subnet_id,
+            role_definition_id=role_definition(NETWORK_CONTRIBUTOR),
+            principal_id=principal_id,
+            principal_type="ServicePrincipal",
+            opts=child,
+        )
+        self.pools = {}
+        self.pool_names = {}
+        previous: list[pulumi.Resource] = []
+        for pool in sorted(pools, key=lambda p: p.vm_sku):
+            agent_pool = containerservice.AgentPool(
+                f"{name}-{pool.name}",
+                agent_pool_name=pool.name,
+                resource_name_=cluster.name,
+                resource_group_name=resource_group_name,
+                mode="User",
+                type="VirtualMachineScaleSets",
+                os_type="Linux",
+                os_sku="Ubuntu",
+                vm_size=pool.vm_sku,
+                gpu_profile=containerservice.GPUProfileArgs(driver="Install"),
+                enable_auto_scaling=True,
+                count=pool.node_count,
+                min_count=pool.min_count,
+                max_count=pool.max_count,
+                availability_zones=list(pool.zones) or None,
+                node_taints=[GPU_TAINT],
+                node_labels=pool.node_labels(),
+                max_pods=MAX_PODS_PER_NODE,
+                vnet_subnet_id=subnet_id,
+                tags=env.tags,
+                # One node-pool operation at a time per cluster: AKS rejects overlapping ones.
+                opts=pulumi.ResourceOptions(
+                    parent=self, ignore_changes=["count"], depends_on=previous
+                ),
+            )
+            previous = [agent_pool]
+            self.pools[pool.vm_sku] = agent_pool
+            self.pool_names[pool.vm_sku] = pool.name
+
+        monitor.DataCollectionRuleAssociation(
+            f"{name}-prometheus",
+            association_name=resource_name("dcra", env.name, region, "prometheus"),
+            resource_uri=cluster.id,
+            data_collection_rule_id=prometheus_data_collection_rule_id,
+            description="Managed Prometheus metrics of this cluster to the Azure Monitor workspace",
+            opts=child,
+        )
+
+        # KUBECONFIG equivalent for humans: `az aks get-credentials -g <rg> -n <cluster>` then
+        # `kubelogin convert-kubeconfig -l azurecli`; the program does the same in memory.
+        credentials = containerservice.list_managed_cluster_user_credentials_output(
+            resource_group_name=resource_group_name, resource_name=cluster.name, format="exec"
+        )
+        self.kubeconfig = pulumi.Output.secret(credentials.kubeconfigs.apply(_first_kubeconfig))
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*self.pools.values(), subnet_access]
+            ),
+        )
+        self.cluster_id = cluster.id
+        self.cluster_name = cluster.name
+        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(
+            lambda p: p.issuer_url if p else None
+        )
+        self.register_outputs(
+            {
+                "clusterId": self.cluster_id,
+                "clusterName": self.cluster_name,
+                "oidcIssuerUrl": self.oidc_issuer_url,
+                "poolNames": self.pool_names,
+            }
+        )
