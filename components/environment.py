@@ -108,6 +108,7 @@ def build_environment(
             region=region,
             cluster=clusters[region],
             hf_token=hf_token,
+            prometheus_query_url=observability.prometheus_query_url,
         )
         for w in feasible
         if w.aks is not None
@@ -149,6 +150,7 @@ def build_environment(
         subnet_id=network.gateway_subnet_id,
         app_insights_id=observability.app_insights_id,
         app_insights_connection_string=observability.app_insights_connection_string,
+        log_analytics_workspace_id=observability.workspace_id,
     )
     SloAlerts(
         "alerts",

@@ -19,7 +19,9 @@ Why the cluster has this shape (sources are keys of shared/reference/aks-gpu.md 
 * **GPU workloads only on GPU nodes**: taint ``nvidia.com/gpu=present:NoSchedule`` [bp-gpu]
   (the form an observed live pool uses, aks-gpu.md section 9) and labels naming the VM size,
   the pool and the workloads the plan put there; the driver mode is stated, ``Install`` (the
-  AKS-managed driver, the default for NVIDIA sizes [use-gpu] section 1).
+  AKS-managed driver, the default for NVIDIA sizes [use-gpu] section 1). That mode installs
+  the driver only, so the cluster also runs the NVIDIA device plugin on its GPU pools; without
+  it no node advertises ``nvidia.com/gpu`` and vLLM pods would never schedule.
 * **Identity**: Entra ID with Azure RBAC and no local accounts, OIDC issuer and workload
   identity on (KEDA and the pods authenticate to Azure with workload identity [keda-gpu]).
   With local accounts off, Azure RBAC is the only way in: whoever runs ``pulumi up`` needs a
@@ -59,6 +61,9 @@ MAX_PODS_PER_NODE = 110
 LABEL_VM_SKU = "inferplan.io/vm-sku"
 LABEL_POOL = "inferplan.io/pool"
 LABEL_WORKLOAD_PREFIX = "workload.inferplan.io/"  # one label per workload: <prefix><name>=true
+# With the driver-only GPU profile AKS installs no device plugin: "No nvidia.com/gpu resource is
+# advertised until you deploy a device plugin" [use-gpu]. Image and shape from the same page.
+DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.18.0"
 
 # Built-in role definition ids (the same in every tenant).
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
@@ -118,6 +123,61 @@ def kubeconfig_for_azure_cli(kubeconfig: str) -> str:
     return yaml.safe_dump(data, sort_keys=False) if changed else kubeconfig
 
 
+def device_plugin_spec() -> dict[str, Any]:
+    """The NVIDIA device plugin DaemonSet spec, on inferplan GPU pools only (they carry the
+    pool label), tolerating their taint; the shape of the AKS docs' example [use-gpu]."""
+    labels = {"app.kubernetes.io/name": "nvidia-device-plugin"}
+    return {
+        "selector": {"matchLabels": labels},
+        "updateStrategy": {"type": "RollingUpdate"},
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {
+                "priorityClassName": "system-node-critical",
+                "affinity": {
+                    "nodeAffinity": {
+                        "requiredDuringSchedulingIgnoredDuringExecution": {
+                            "nodeSelectorTerms": [
+                                {"matchExpressions": [{"key": LABEL_POOL, "operator": "Exists"}]}
+                            ]
+                        }
+                    }
+                },
+                "tolerations": [
+                    {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+                ],
+                "containers": [
+                    {
+                        "name": "nvidia-device-plugin",
+                        "image": DEVICE_PLUGIN_IMAGE,
+                        "env": [{"name": "FAIL_ON_INIT_ERROR", "value": "false"}],
+                        "resources": {
+                            "requests": {"cpu": "50m", "memory": "64Mi"},
+                            "limits": {"memory": "256Mi"},
+                        },
+                        "securityContext": {
+                            "allowPrivilegeEscalation": False,
+                            "capabilities": {"drop": ["ALL"]},
+                        },
+                        "volumeMounts": [
+                            {
+                                "name": "device-plugin",
+                                "mountPath": "/var/lib/kubelet/device-plugins",
+                            }
+                        ],
+                    }
+                ],
+                "volumes": [
+                    {
+                        "name": "device-plugin",
+                        "hostPath": {"path": "/var/lib/kubelet/device-plugins"},
+                    }
+                ],
+            },
+        },
+    }
+
+
 def _first_kubeconfig(kubeconfigs: list[Any]) -> str:
     first = kubeconfigs[0]
     value = first["value"] if isinstance(first, dict) else first.value
@@ -143,6 +203,7 @@ class GpuCluster(pulumi.ComponentResource):
     oidc_issuer_url: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     provider: k8s.Provider
+    device_plugin: k8s.apps.v1.DaemonSet
     pool_names: dict[str, str]
     pools: dict[str, containerservice.AgentPool]
 
@@ -318,6 +379,12 @@ class GpuCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[*self.pools.values(), subnet_access]
             ),
+        )
+        self.device_plugin = k8s.apps.v1.DaemonSet(
+            f"{name}-nvidia-device-plugin",
+            metadata={"name": "nvidia-device-plugin", "namespace": "kube-system"},
+            spec=device_plugin_spec(),
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
         )
         self.cluster_id = cluster.id
         self.cluster_name = cluster.name

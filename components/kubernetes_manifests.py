@@ -227,7 +227,10 @@ def container_port(aks: AksPlan) -> int:
 
 
 def checkpoint_bound_bytes(aks: AksPlan) -> int:
-    """Upper bound on the model download, until the Plan carries the checkpoint size."""
+    """The model download with 10% to spare (tokenizer, config, partial files), from the Plan's
+    checkpoint size; plans without one fall back to a per-GPU bound."""
+    if aks.checkpoint_bytes > 0:
+        return math.ceil(aks.checkpoint_bytes * 1.1)
     return aks.tensor_parallel * CHECKPOINT_BOUND_BYTES_PER_GPU
 
 
@@ -235,14 +238,29 @@ def startup_budget_s(aks: AksPlan) -> int:
     """Seconds a cold replica may take to serve: pull + download + load + compile.
 
     ``IMAGE_PULL_S + bytes / DOWNLOAD_BYTES_PER_S + bytes / LOAD_BYTES_PER_S +
-    COMPILE_AND_CAPTURE_S`` with ``bytes = checkpoint_bound_bytes``: about 30 min for one GPU,
-    50 min for two.
+    COMPILE_AND_CAPTURE_S`` with ``bytes = checkpoint_bound_bytes`` (about 20 min for an 8B
+    model, 35 min for a 70B one).
     """
     size = checkpoint_bound_bytes(aks)
     seconds = (
         IMAGE_PULL_S + size / DOWNLOAD_BYTES_PER_S + size / LOAD_BYTES_PER_S + COMPILE_AND_CAPTURE_S
     )
     return math.ceil(seconds)
+
+
+NODE_SHARE_FOR_PODS = 0.75  # leave a quarter of the node to kubelet, daemons and eviction margin
+
+
+def replica_cpu_memory(aks: AksPlan) -> tuple[int, int, int]:
+    """CPU request, CPU limit and memory (request = limit) of one replica: its GPUs' share of
+    the node, less what AKS reserves; plans without VM figures fall back to per-GPU constants."""
+    gpus = aks.tensor_parallel
+    if aks.vm_gpus and aks.vm_vcpus and aks.vm_memory_bytes:
+        share = gpus / aks.vm_gpus * NODE_SHARE_FOR_PODS
+        cpu = max(1, math.floor(aks.vm_vcpus * share))
+        memory = math.floor(aks.vm_memory_bytes * share / GIB) * GIB
+        return cpu, cpu, max(memory, gpus * SHM_BYTES_PER_GPU + 4 * GIB)
+    return gpus * CPU_REQUEST_PER_GPU, gpus * CPU_LIMIT_PER_GPU, gpus * MEMORY_BYTES_PER_GPU
 
 
 def startup_failure_threshold(aks: AksPlan) -> int:
@@ -338,8 +356,6 @@ def deployment_manifest(
     aks = _aks(workload)
     port = container_port(aks)
     gpus = aks.tensor_parallel
-    labels = common_labels(workload)
-    selector = selector_labels(workload)
     skips = {
         "CKV_K8S_15": (
             "multi-GB pinned image; IfNotPresent avoids a registry round trip per start and "
@@ -351,7 +367,8 @@ def deployment_manifest(
             "the Plan pins the image by version tag; digest pinning belongs in the sizing catalog"
         )
 
-    memory = _quantity_gi(gpus * MEMORY_BYTES_PER_GPU)
+    cpu_request, cpu_limit, memory_bytes = replica_cpu_memory(aks)
+    memory = _quantity_gi(memory_bytes)
     container: dict[str, Any] = {
         "name": "vllm",
         "image": aks.image,
@@ -361,12 +378,12 @@ def deployment_manifest(
         "env": _environment_variables(),
         "resources": {
             "requests": {
-                "cpu": str(gpus * CPU_REQUEST_PER_GPU),
+                "cpu": str(cpu_request),
                 "memory": memory,
                 GPU_RESOURCE: str(gpus),
             },
             "limits": {
-                "cpu": str(gpus * CPU_LIMIT_PER_GPU),
+                "cpu": str(cpu_limit),
                 "memory": memory,
                 GPU_RESOURCE: str(gpus),
             },
@@ -399,7 +416,7 @@ def deployment_manifest(
             "maxSkew": 1,
             "topologyKey": "kubernetes.io/hostname",
             "whenUnsatisfiable": "ScheduleAnyway",
-            "labelSelector": {"matchLabels": selector},
+            "labelSelector": {"matchLabels": selector_labels(workload)},
         }
     ]
     if aks.zones:
@@ -409,7 +426,7 @@ def deployment_manifest(
                 "maxSkew": 1,
                 "topologyKey": "topology.kubernetes.io/zone",
                 "whenUnsatisfiable": "DoNotSchedule",
-                "labelSelector": {"matchLabels": selector},
+                "labelSelector": {"matchLabels": selector_labels(workload)},
             },
         )
     pod_spec: dict[str, Any] = {
@@ -464,7 +481,7 @@ def deployment_manifest(
             "replicas": aks.replicas_per_region,
             "revisionHistoryLimit": 3,
             "progressDeadlineSeconds": progress_deadline,
-            "selector": {"matchLabels": selector},
+            "selector": {"matchLabels": selector_labels(workload)},
             # One new replica at a time and none taken away first: GPU capacity is scarce and
             # the Plan's replica count is what the SLO was sized on.
             "strategy": {
@@ -474,7 +491,7 @@ def deployment_manifest(
             "template": {
                 # checkov reads the skips from the Deployment's metadata; kept off the pod
                 # template so rewording a reason never rolls the GPU pods.
-                "metadata": {"labels": labels | {"inferplan.io/region": region}},
+                "metadata": {"labels": common_labels(workload) | {"inferplan.io/region": region}},
                 "spec": pod_spec,
             },
         },

@@ -18,7 +18,8 @@ Rules this follows (keys of apim-sse.md and azure-openai.md in the team's refere
   account, whose keys are off [apim-auth];
 * a subnet, when given, joins the gateway to the virtual network the way the tier supports:
   injection for Developer and Premium, outbound integration for Standard v2 and Premium v2, both
-  with a public gateway (``External``) [features][vnet-v2].
+  with a public gateway (``External``) [features][vnet-v2]. The mode comes from
+  ``components.network.gateway_network_mode``, the same decision that delegated the subnet.
 """
 
 from __future__ import annotations
@@ -28,16 +29,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import apimanagement, authorization
+from pulumi_azure_native import apimanagement, authorization, monitor
 
 from components.apim_policies import BACKEND_KINDS, api_operations, render_api_policy
 from components.naming import globally_unique_name, region_code
+from components.network import gateway_network_mode
 from sizing.plan import EnvironmentPlan, WorkloadPlan
 
 CONSUMPTION_TIER = "Consumption"
-VNET_INJECTION_TIERS = frozenset({"Developer", "Premium"})
-VNET_INTEGRATION_TIERS = frozenset({"StandardV2", "PremiumV2"})
-VNET_TYPE = "External"  # public gateway; backends reached through the virtual network
 
 # Built-in role "Cognitive Services OpenAI User": data-plane inference calls with Entra ID.
 OPENAI_USER_ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
@@ -163,6 +162,7 @@ class LlmGateway(pulumi.ComponentResource):
         subnet_id: pulumi.Input[str] | None,
         app_insights_id: pulumi.Input[str],
         app_insights_connection_string: pulumi.Input[str],
+        log_analytics_workspace_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("inferplan:azure:LlmGateway", name, None, opts)
@@ -177,9 +177,10 @@ class LlmGateway(pulumi.ComponentResource):
 
         vnet: dict[str, object] = {}
         if subnet_id is not None:
-            if tier in VNET_INJECTION_TIERS | VNET_INTEGRATION_TIERS:
+            mode = gateway_network_mode(environment)
+            if mode.virtual_network_type != "None":
                 vnet = {
-                    "virtual_network_type": VNET_TYPE,
+                    "virtual_network_type": mode.virtual_network_type,
                     "virtual_network_configuration": apimanagement.VirtualNetworkConfigurationArgs(
                         subnet_resource_id=subnet_id
                     ),
@@ -208,7 +209,23 @@ class LlmGateway(pulumi.ComponentResource):
             **vnet,
         )
         scope = {"resource_group_name": resource_group_name, "service_name": service.name}
-        in_service = child
+        if log_analytics_workspace_id is not None:
+            # Gateway logs in their own table (ApiManagementGatewayLogs): the SLO alerts on
+            # 5xx and 429 ratios query it [apim-sse.md §4].
+            monitor.DiagnosticSetting(
+                f"{name}-logs",
+                name="gateway-to-log-analytics",
+                resource_uri=service.id,
+                workspace_id=log_analytics_workspace_id,
+                log_analytics_destination_type="Dedicated",
+                logs=[
+                    monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)
+                ],
+                metrics=[
+                    monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)
+                ],
+                opts=child,
+            )
 
         logger = apimanagement.Logger(
             f"{name}-logger",
@@ -218,7 +235,7 @@ class LlmGateway(pulumi.ComponentResource):
             credentials={"connectionString": pulumi.Output.secret(app_insights_connection_string)},
             is_buffered=True,
             description="Application Insights: gateway requests and token metrics",
-            opts=in_service,
+            opts=child,
             **scope,
         )
 
@@ -238,7 +255,7 @@ class LlmGateway(pulumi.ComponentResource):
                 subscription_key_parameter_names=apimanagement.SubscriptionKeyParameterNamesContractArgs(
                     header=SUBSCRIPTION_KEY_NAME, query=SUBSCRIPTION_KEY_NAME
                 ),
-                opts=in_service,
+                opts=child,
                 **scope,
             )
             in_api = pulumi.ResourceOptions(parent=self, depends_on=[api])
@@ -259,12 +276,13 @@ class LlmGateway(pulumi.ComponentResource):
                     f"{name}-{backend_id(w.name, b.region)}",
                     backend_id=backend_id(w.name, b.region),
                     title=f"{w.name} in {b.region}",
-                    description=f"{b.kind} backend of {w.name} in {b.region}, priority {b.priority}",
+                    description=f"{b.kind} backend of {w.name} in {b.region} "
+                    f"(priority {b.priority})",
                     type="Single",
                     protocol="http",
                     url=_backend_url(b),
                     circuit_breaker=_circuit_breaker(),
-                    opts=in_service,
+                    opts=child,
                     **scope,
                 )
                 for b in members
@@ -284,7 +302,7 @@ class LlmGateway(pulumi.ComponentResource):
                             for b, single in zip(members, singles, strict=True)
                         ]
                     ),
-                    opts=in_service,
+                    opts=child,
                     **scope,
                 )
                 target = pool_id(w.name)

@@ -122,10 +122,6 @@ class GatewayNetworkMode:
     source: str
 
 
-_V2_INJECTION_RULES = (  # [inject-vnet-v2] network security group include (12/2025)
-    NsgRule("AllowStorageOutbound", 100, "Outbound", "VirtualNetwork", "Storage", ("443",)),
-    NsgRule("AllowKeyVaultOutbound", 110, "Outbound", "VirtualNetwork", "AzureKeyVault", ("443",)),
-)
 _CLASSIC_RULES = (  # [vnet-ref] required ports (bold rows), External and Internal
     NsgRule("AllowApimManagement", 100, "Inbound", "ApiManagement", "VirtualNetwork", ("3443",)),
     NsgRule("AllowLoadBalancer", 110, "Inbound", "AzureLoadBalancer", "VirtualNetwork", ("6390",)),
@@ -142,32 +138,31 @@ _CLASSIC_EXTERNAL_RULES = (  # [vnet-ref] client communication, External only
 
 
 def gateway_network_mode(environment: EnvironmentPlan) -> GatewayNetworkMode:
-    """The API Management networking the plan's gateway tier supports.
+    """The API Management networking of the plan's gateway tier.
 
-    * Standard v2, and Premium v2 with public access: outbound VNet integration (gateway stays
-      public, reaches private backends): subnet delegated to ``Microsoft.Web/serverFarms``, an
-      NSG with no specific rules [integrate-vnet-outbound].
-    * Premium v2 without public access: VNet injection (private gateway): delegated to
-      ``Microsoft.Web/hostingEnvironments``, NSG allowing Storage and Key Vault [inject-vnet-v2].
-    * Developer and Premium (classic): injection, External with public access, else Internal;
-      no delegation; the NSG rules [vnet-ref] marks required.
+    The gateway stays public in every tier and reaches the clusters through the virtual
+    network (``LlmGateway`` sets ``virtualNetworkType`` External; it should read it from here):
+
+    * Standard v2 and Premium v2: outbound VNet integration, the subnet delegated to
+      ``Microsoft.Web/serverFarms`` with an NSG that needs no specific rules
+      [integrate-vnet-outbound].
+    * Developer and Premium (classic): External injection, no delegation, and the NSG rules
+      [vnet-ref] marks required plus clients' HTTPS.
     * Other tiers cannot reach a virtual network: the subnet is made but stays unused.
+
+    A private gateway (Premium v2 injection, virtualNetworkType Internal) would instead need
+    ``Microsoft.Web/hostingEnvironments`` and outbound Storage and Key Vault rules
+    [inject-vnet-v2], and can only be chosen when the service is created; integration and
+    injection cannot be switched later.
     """
     tier = environment.gateway.tier if environment.gateway else None
-    public = environment.public_network_access
-    if tier == "StandardV2" or (tier == "PremiumV2" and public):
+    if tier in ("StandardV2", "PremiumV2"):
         return GatewayNetworkMode(
             "External", "Microsoft.Web/serverFarms", (), "integrate-vnet-outbound"
         )
-    if tier == "PremiumV2":
-        return GatewayNetworkMode(
-            "Internal", "Microsoft.Web/hostingEnvironments", _V2_INJECTION_RULES, "inject-vnet-v2"
-        )
     if tier in ("Developer", "Premium"):
-        if public:
-            rules = _CLASSIC_RULES + _CLASSIC_EXTERNAL_RULES
-            return GatewayNetworkMode("External", None, rules, "vnet-ref")
-        return GatewayNetworkMode("Internal", None, _CLASSIC_RULES, "vnet-ref")
+        rules = _CLASSIC_RULES + _CLASSIC_EXTERNAL_RULES
+        return GatewayNetworkMode("External", None, rules, "vnet-ref")
     return GatewayNetworkMode("None", None, (), "no virtual network support in this tier")
 
 

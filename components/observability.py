@@ -148,8 +148,13 @@ class Observability(pulumi.ComponentResource):
             lambda s: s.data_collection_rule_resource_id if s else None
         )
         self.action_group_id = action_group.id
+        # KEDA reads vLLM's queue depth from here to scale replicas.
+        self.prometheus_query_url = monitor_workspace.metrics.apply(
+            lambda m: m.prometheus_query_endpoint if m else None
+        )
         self.register_outputs(
             {
+                "prometheusQueryUrl": self.prometheus_query_url,
                 "workspaceId": self.workspace_id,
                 "appInsightsId": self.app_insights_id,
                 "appInsightsConnectionString": self.app_insights_connection_string,

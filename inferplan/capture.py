@@ -22,7 +22,7 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import SETTINGS
-from pulumi.runtime.stack import get_root_resource, run_pulumi_func
+from pulumi.runtime.stack import get_root_resource, run_pulumi_func, set_root_resource
 from pulumi.runtime.sync_await import _sync_await
 
 COMPUTED = "<computed>"
@@ -195,6 +195,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().Invoke(request)
 
 
+def _merge(inputs: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Inputs win; output-only fields (``issuerURL``, ``principalId``) fill in beside them."""
+    merged = dict(inputs)
+    for key, value in extra.items():
+        if isinstance(merged.get(key), dict) and isinstance(value, dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged.setdefault(key, value)
+    return merged
+
+
 def _mock_id(type_: str, name: str) -> str:
     kind = type_.split(":")[-1]
     return f"/subscriptions/{SUBSCRIPTION_ID}/mock/{kind}/{name}"
@@ -215,6 +226,8 @@ class EchoMocks(pulumi_mocks.Mocks):
                 outputs[k]
                 for k in (
                     "agentPoolName",
+                    "virtualNetworkName",
+                    "subnetName",
                     "resourceName",
                     "serviceName",
                     "accountName",
@@ -232,6 +245,7 @@ class EchoMocks(pulumi_mocks.Mocks):
         extra = {
             "ManagedCluster": {
                 "fqdn": f"{name}.hcp.mock.azmk8s.io",
+                "identity": {"principalId": f"{name}-principal", "tenantId": TENANT_ID},
                 "oidcIssuerProfile": {"enabled": True, "issuerURL": f"https://oidc.mock/{name}/"},
                 "identityProfile": {"kubeletidentity": {"objectId": "kubelet-object-id"}},
             },
@@ -246,15 +260,16 @@ class EchoMocks(pulumi_mocks.Mocks):
                 "instrumentationKey": f"{name}-key",
             },
             "AzureMonitorWorkspace": {
-                "defaultIngestionSettings": {"dataCollectionRuleResourceId": f"{resource_id}/dcr"}
+                "defaultIngestionSettings": {"dataCollectionRuleResourceId": f"{resource_id}/dcr"},
+                "metrics": {
+                    "prometheusQueryEndpoint": f"https://{name}.mock.prometheus.monitor.azure.com"
+                },
             },
         }.get(short, {})
         if args.typ == "kubernetes:core/v1:Service":
             octet = int(_mock_id(args.typ, args.name).encode().hex()[-4:], 16) % 250 + 4
             extra = {"status": {"loadBalancer": {"ingress": [{"ip": f"10.240.0.{octet}"}]}}}
-        for key, value in extra.items():
-            outputs.setdefault(key, value)
-        return resource_id, outputs
+        return resource_id, _merge(outputs, extra)
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
         token = args.token
@@ -305,6 +320,7 @@ def capture(
     try:
         mocks = EchoMocks()
         monitor = RecordingMonitor(mocks)
+        set_root_resource(None)  # a fresh stack: exports must not pile up across captures
         pulumi.runtime.set_all_config(dict(config or {}))
         pulumi_mocks.set_mocks(
             mocks, project=project, stack=stack, preview=preview, monitor=monitor

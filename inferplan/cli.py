@@ -18,9 +18,18 @@ from inferplan.cmd_plan import plan
 from inferplan.cmd_preview import preview
 from inferplan.cmd_render import render
 from inferplan.cmd_schema import schema
+from inferplan.cmd_templates import templates
 from inferplan.cmd_validate import validate
 
-COMMANDS: tuple[click.Command, ...] = (validate, schema, estimate, plan, preview, render)
+COMMANDS: tuple[click.Command, ...] = (
+    validate,
+    schema,
+    estimate,
+    plan,
+    preview,
+    render,
+    templates,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,14 +40,23 @@ COMMANDS: tuple[click.Command, ...] = (validate, schema, estimate, plan, preview
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Extra catalog folder, read after the built-in one (repeatable).",
 )
+@click.option(
+    "--templates",
+    "template_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Template folder, searched before $INFERPLAN_TEMPLATE_PATH and ./templates (repeatable).",
+)
 @click.version_option(package_name="inferplan")
 @click.pass_context
-def main(ctx: click.Context, catalog_dirs: tuple[Path, ...]) -> None:
+def main(
+    ctx: click.Context, catalog_dirs: tuple[Path, ...], template_dirs: tuple[Path, ...]
+) -> None:
     """Size and provision LLM serving on Azure from workload YAML.
 
     Exit codes: 0 ok, 1 policy or SLA violation, 2 bad input.
     """
-    ctx.obj = CliContext(catalog_dirs=catalog_dirs)
+    ctx.obj = CliContext(catalog_dirs=catalog_dirs, template_dirs=template_dirs)
 
 
 for _command in COMMANDS:

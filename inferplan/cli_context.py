@@ -1,4 +1,5 @@
-"""What every command shares: the global options, and the catalog built from them on demand."""
+"""What every command shares: the global options, and the catalog and templates built from them
+on demand."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sizing.catalog import Catalog
     from spec.catalog_view import CatalogView
+    from spec.template_library import TemplateFolders
 
 
 @dataclass
@@ -17,6 +19,7 @@ class CliContext:
     """Global options of ``inferplan``; the catalog is loaded only by commands that need it."""
 
     catalog_dirs: tuple[Path, ...] = field(default_factory=tuple)
+    template_dirs: tuple[Path, ...] = field(default_factory=tuple)
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -33,3 +36,10 @@ class CliContext:
         from inferplan.catalog_adapter import CatalogFacts
 
         return CatalogFacts(self.catalog)
+
+    @cached_property
+    def templates(self) -> TemplateFolders:
+        """The ``--templates`` folders, then ``$INFERPLAN_TEMPLATE_PATH``, then ./templates."""
+        from spec.template_library import TemplateFolders
+
+        return TemplateFolders.default(self.template_dirs)

@@ -44,7 +44,9 @@ def plan(
     from sizing.plan import plan_to_data
 
     with exit_on_input_errors():
-        inputs = load_inputs(paths or DEFAULT_PATHS, context.catalog_view)
+        inputs = load_inputs(
+            paths or DEFAULT_PATHS, context.catalog_view, templates=context.templates
+        )
         result = build_plan(inputs, catalog=context.catalog)
     if fmt == "table":
         print_table(result, explain=explain)

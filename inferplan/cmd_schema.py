@@ -10,7 +10,7 @@ import click
 @click.command()
 @click.option(
     "--kind",
-    type=click.Choice(["workload", "environment", "all"]),
+    type=click.Choice(["workload", "environment", "template", "all"]),
     default="all",
     show_default=True,
     help="Which document kind; 'all' accepts either, chosen by the document's kind.",
@@ -19,10 +19,10 @@ import click
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
     help="Write <kind>.schema.json files into this folder instead of printing "
-    "(with --kind all: all three files).",
+    "(with --kind all: every file).",
 )
 def schema(kind: str, output: Path | None) -> None:
-    """Print or write the JSON Schema of workload and environment files.
+    """Print or write the JSON Schema of workload, environment and template files.
 
     Point yaml-language-server at it with a first line such as
     '# yaml-language-server: $schema=../schema/workload.schema.json'.
@@ -32,7 +32,7 @@ def schema(kind: str, output: Path | None) -> None:
     if output is None:
         click.echo(schema_text(kind), nl=False)  # type: ignore[arg-type]
         return
-    kinds = ["workload", "environment", "all"] if kind == "all" else [kind]
+    kinds = list(SCHEMA_FILE_NAMES) if kind == "all" else [kind]
     try:
         output.mkdir(parents=True, exist_ok=True)
         for name in kinds:

@@ -14,7 +14,7 @@ from inferplan.errors_output import EXIT_BAD_INPUT, exit_on_input_errors, print_
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_obj
 def validate(context: CliContext, paths: tuple[Path, ...]) -> None:
-    """Validate workload and environment files.
+    """Validate workload, environment and template files.
 
     PATHS are files or folders; folders are searched recursively for *.yaml and *.yml
     (Pulumi's own Pulumi*.yaml files are skipped). An environment's workload files are checked
@@ -27,11 +27,12 @@ def validate(context: CliContext, paths: tuple[Path, ...]) -> None:
 
     with exit_on_input_errors():
         catalog = context.catalog_view
+        templates = context.templates
         files, problems = find_yaml_files(paths)
         checked: set[Path] = set(files)
         for path in files:
             try:
-                loaded = load_file(path, catalog)
+                loaded = load_file(path, catalog, templates=templates)
             except SpecError as error:
                 problems += error.problems
                 continue
@@ -40,7 +41,7 @@ def validate(context: CliContext, paths: tuple[Path, ...]) -> None:
                     continue
                 checked.update(item.workload_files)
                 try:
-                    load_environment_workloads(item, catalog)
+                    load_environment_workloads(item, catalog, templates=templates)
                 except SpecError as error:
                     problems += error.problems
 

@@ -19,6 +19,8 @@ from spec.environment import Environment
 from spec.errors import Problem, SpecError, SpecValidationError
 from spec.loader import load_environment_workloads, load_file
 from spec.paths import find_yaml_files
+from spec.template import TemplateLibrary
+from spec.template_library import TemplateFolders
 from spec.workload import Workload
 
 
@@ -30,29 +32,43 @@ class PlanInputs:
     environments: tuple[Environment, ...]
 
 
-def load_inputs(paths: Iterable[str | Path], catalog: CatalogView) -> PlanInputs:
+def load_inputs(
+    paths: Iterable[str | Path],
+    catalog: CatalogView,
+    *,
+    templates: TemplateLibrary | None = None,
+) -> PlanInputs:
     """Every workload and environment under ``paths``; raises one SpecError with all problems.
 
     A workload that an environment given here lists is planned for that environment only.
+    Template files among ``paths`` are validated and otherwise skipped. ``templates`` resolves
+    ``spec.template``; left out, the default search path (``TemplateFolders.default()``).
     """
+    if templates is None:
+        templates = TemplateFolders.default()
     files, problems = find_yaml_files(paths)
     loose: list[Workload] = []
     environments: list[Environment] = []
     error_type: type[SpecError] = SpecValidationError
     for path in files:
         try:
-            loaded = load_file(path, catalog)
+            loaded = load_file(path, catalog, templates=templates)
         except SpecError as error:
             problems += error.problems
             error_type = type(error)
             continue
         for item in loaded:
-            (environments if isinstance(item, Environment) else loose).append(item)
+            if isinstance(item, Environment):
+                environments.append(item)
+            elif isinstance(item, Workload):
+                loose.append(item)
     pairs: list[tuple[Workload, Environment | None]] = []
     claimed: set[Path] = set()
     for env in environments:
         try:
-            pairs += [(w, env) for w in load_environment_workloads(env, catalog)]
+            pairs += [
+                (w, env) for w in load_environment_workloads(env, catalog, templates=templates)
+            ]
         except SpecError as error:
             problems += error.problems
             error_type = type(error)

@@ -93,13 +93,32 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+SHORTER = (
+    ("spec.template.spec.containers.0.resources.limits.", ""),
+    ("spec.template.spec.containers.0.", ""),
+    ("agentPoolProfiles.0.", "system."),
+    ("addressSpace.addressPrefixes", "addressPrefixes"),
+    ("properties.model.", "model."),
+    ("metadata.", ""),
+    ("spec.", ""),
+)
+
+
+def label(key: str) -> str:
+    """A short, unambiguous label for an input path (``sku.name``, ``model.version``)."""
+    for prefix, replacement in SHORTER:
+        if key.startswith(prefix):
+            return replacement + key[len(prefix) :]
+    return key
+
+
 def describe(r: Registration) -> str:
     keys = KEY_INPUTS.get(r.type, DEFAULT_KEYS)
     shown = []
     for key in keys:
         value = lookup(r.inputs, key)
         if value is not None:
-            shown.append(f"{key.split('.')[-1]}={_fmt(value)}")
+            shown.append(f"{label(key)}={_fmt(value)}")
     opts = r.options()
     flags = []
     if opts.get("protect"):

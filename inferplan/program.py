@@ -24,12 +24,17 @@ def stack_file(stack: str, *, root: Path = Path()) -> Path:
 
 
 def stack_plan(stack: str, *, root: Path = Path(), catalog_dirs: tuple[Path, ...] = ()) -> Plan:
-    """Plan the environment file ``stacks/<stack>.yaml``; spec errors raise ``SpecError``."""
+    """Plan the environment file ``stacks/<stack>.yaml``; spec errors raise ``SpecError``.
+
+    Templates come from ``<root>/templates`` (after ``$INFERPLAN_TEMPLATE_PATH``).
+    """
     from inferplan.cli_context import CliContext
     from inferplan.planning import build_plan, load_inputs
+    from spec.template_library import TemplateFolders, template_search_path
 
     context = CliContext(catalog_dirs=catalog_dirs)
-    inputs = load_inputs([stack_file(stack, root=root)], context.catalog_view)
+    templates = TemplateFolders(template_search_path(cwd_templates=root / "templates"))
+    inputs = load_inputs([stack_file(stack, root=root)], context.catalog_view, templates=templates)
     return build_plan(inputs, catalog=context.catalog)
 
 

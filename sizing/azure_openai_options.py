@@ -177,7 +177,11 @@ def azure_openai_plan(
         reasons=tuple(reasons),
         alternatives=(),
         gateway=gateway_limits(req, peak_rpm=peak_rpm),
-        alerts=tuple(azure_openai_alerts(req, provisioned=c.billing == "ptu")),
+        alerts=tuple(
+            azure_openai_alerts(
+                req, provisioned=c.billing == "ptu", streams_tokens=model.task != "embedding"
+            )
+        ),
         availability=Availability(
             required=req.availability,
             planned=planned,

@@ -15,8 +15,9 @@ from dataclasses import replace
 from sizing.aks_sizing import HEADROOM, AksCandidate, ReplicaCapacity, aks_candidates
 from sizing.azure_openai_options import azure_openai_options
 from sizing.catalog import Catalog
-from sizing.catalog.entries import ModelSpec
+from sizing.catalog.entries import ModelSpec, PrecisionSpec
 from sizing.efficiency import EfficiencyFactors
+from sizing.memory import weights_bytes
 from sizing.optimizer_types import Option
 from sizing.plan import (
     AksPlan,
@@ -315,9 +316,20 @@ def _aks_plan(
             max_num_seqs=cap.concurrency,
             gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
             image=VLLM_IMAGE,
+            checkpoint_bytes=int(checkpoint_bytes(model, catalog.precision(c.precision), catalog)),
+            vm_vcpus=catalog.vm_sku(c.vm_sku).vcpus,
+            vm_memory_bytes=catalog.vm_sku(c.vm_sku).memory_bytes,
+            vm_gpus=catalog.vm_sku(c.vm_sku).gpus,
         ),
         source=source,
     )
+
+
+def checkpoint_bytes(model: ModelSpec, precision: PrecisionSpec, catalog: Catalog) -> float:
+    """Bytes a replica downloads: the pre-quantized checkpoint, or the 16-bit weights that
+    vLLM quantizes on load (fp8) or serves as they are."""
+    stored = precision if precision.needs_quantized_checkpoint else catalog.precision("bf16")
+    return weights_bytes(model=model, precision=stored)
 
 
 def _weights_gib(cap: ReplicaCapacity) -> float:

@@ -53,6 +53,10 @@ class AksPlan:
     max_num_seqs: int = 0
     gpu_memory_utilization: float = 0.9
     image: str = ""  # pinned vLLM OpenAI-compatible server image
+    checkpoint_bytes: int = 0  # what each replica downloads (16-bit unless pre-quantized)
+    vm_vcpus: int = 0  # the node's vCPUs, memory and GPUs: a replica's share of them
+    vm_memory_bytes: int = 0
+    vm_gpus: int = 0
 
 
 @dataclass(frozen=True)

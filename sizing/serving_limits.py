@@ -134,8 +134,11 @@ def vllm_alerts(req: SizingRequest, *, concurrency_per_replica: int) -> list[Ale
     ]
 
 
-def azure_openai_alerts(req: SizingRequest, *, provisioned: bool) -> list[Alert]:
-    """Azure Monitor alerts on Azure OpenAI platform metrics."""
+def azure_openai_alerts(
+    req: SizingRequest, *, provisioned: bool, streams_tokens: bool = True
+) -> list[Alert]:
+    """Azure Monitor alerts on Azure OpenAI platform metrics. Time between tokens is published
+    for provisioned deployments only, and means nothing for embeddings."""
     alerts = [
         Alert(
             "ttft-p95",
@@ -145,15 +148,18 @@ def azure_openai_alerts(req: SizingRequest, *, provisioned: bool) -> list[Alert]
             severity=2,
             description=f"time to first token above the SLO of {req.ttft_p95_ms:g} ms",
         ),
-        Alert(
-            "time-between-tokens",
-            "azure-openai:TimeBetweenTokens",
-            round(1000.0 / req.output_tokens_per_second_p50, 2),
-            "PT5M",
-            severity=2,
-            description="tokens stream slower than the SLO",
-        ),
     ]
+    if streams_tokens and provisioned:  # Azure publishes time-between-tokens for PTU only
+        alerts.append(
+            Alert(
+                "time-between-tokens",
+                "azure-openai:TimeBetweenTokens",
+                round(1000.0 / req.output_tokens_per_second_p50, 2),
+                "PT5M",
+                severity=2,
+                description="tokens stream slower than the SLO",
+            )
+        )
     if provisioned:
         alerts.append(
             Alert(

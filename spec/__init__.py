@@ -8,6 +8,9 @@ Typical use (the caller supplies catalog facts through a `CatalogView`)::
     environment = load_environment("stacks/prod.yaml", catalog_view)
     stack = load_environment_workloads(environment, catalog_view)
 
+Workloads that name a template (``spec.template: chat-eu@2``) need a `TemplateLibrary`, such as
+``TemplateFolders.default()``: ``load_workloads(path, catalog_view, templates=library)``.
+
 Every loader raises a `SpecError` subclass whose ``problems`` say file, line, column, field and
 message for every mistake found.
 
@@ -38,9 +41,15 @@ _EXPORTS = {
     "load_environment_workloads": "spec.loader",
     "load_file": "spec.loader",
     "load_text": "spec.loader",
+    "load_template_file": "spec.loader",
     "load_workloads": "spec.loader",
     "find_yaml_files": "spec.paths",
     "resolve_workload_globs": "spec.paths",
+    "TemplateLibrary": "spec.template",
+    "WorkloadTemplate": "spec.template",
+    "WorkloadTemplateDocument": "spec.template",
+    "TemplateFolders": "spec.template_library",
+    "template_search_path": "spec.template_library",
     "Workload": "spec.workload",
     "WorkloadDocument": "spec.workload",
     "SourceRef": "spec.yaml_source",
@@ -61,15 +70,21 @@ __all__ = [
     "SpecReadError",
     "SpecSyntaxError",
     "SpecValidationError",
+    "TemplateFolders",
+    "TemplateLibrary",
     "Workload",
     "WorkloadDocument",
+    "WorkloadTemplate",
+    "WorkloadTemplateDocument",
     "find_yaml_files",
     "load_environment",
     "load_environment_workloads",
     "load_file",
+    "load_template_file",
     "load_text",
     "load_workloads",
     "resolve_workload_globs",
+    "template_search_path",
 ]
 
 
@@ -96,9 +111,12 @@ if TYPE_CHECKING:
         load_environment,
         load_environment_workloads,
         load_file,
+        load_template_file,
         load_text,
         load_workloads,
     )
     from spec.paths import find_yaml_files, resolve_workload_globs
+    from spec.template import TemplateLibrary, WorkloadTemplate, WorkloadTemplateDocument
+    from spec.template_library import TemplateFolders, template_search_path
     from spec.workload import Workload, WorkloadDocument
     from spec.yaml_source import SourceRef

@@ -2,8 +2,10 @@
 
 The steps, per ``---`` document: parse YAML with positions (`spec.yaml_source`), check
 ``apiVersion`` and ``kind``, validate fields with pydantic, then run the rules that span fields
-or need the catalog. A document is returned only when all of that passes; otherwise the first
-failing document's error type is raised carrying the problems of every document in the file.
+or need the catalog. A workload that names a template (``spec.template: chat-eu@2``) is first
+resolved against it (`spec.template_resolution`), from the `TemplateLibrary` the caller passes.
+A document is returned only when all of that passes; otherwise the first failing document's
+error type is raised carrying the problems of every document in the file.
 """
 
 from __future__ import annotations
@@ -21,14 +23,23 @@ from spec.environment_rules import EnvironmentRuleInput, check_environment
 from spec.errors import Problem, SpecError, SpecKindError, SpecValidationError
 from spec.paths import resolve_workload_globs
 from spec.pydantic_errors import describe_value, problems_from_validation_error
+from spec.template import (
+    TEMPLATE_FILE_NAME,
+    TemplateLibrary,
+    WorkloadTemplate,
+    WorkloadTemplateDocument,
+    dump_written,
+)
+from spec.template_resolution import lookup_template, resolve
+from spec.template_rules import check_template
 from spec.workload import API_VERSION, Workload, WorkloadDocument
 from spec.workload_rules import RuleInput, check_workload
 from spec.yaml_source import YamlDocument, parse_documents, read_documents
 
-SpecObject = Workload | Environment
+SpecObject = Workload | Environment | WorkloadTemplate
 
 # Kinds a later version will read; naming them gives a better message than "unknown kind".
-_RESERVED_KINDS = ("WorkloadTemplate",)
+_RESERVED_KINDS: tuple[str, ...] = ()
 
 
 def _check_kind(document: YamlDocument) -> str:
@@ -68,12 +79,28 @@ def _validate(model: type[BaseModel], document: YamlDocument) -> Any:
         raise SpecValidationError(problems) from None
 
 
-def _finish_workload(document: YamlDocument, catalog: CatalogView) -> Workload:
-    parsed: WorkloadDocument = _validate(WorkloadDocument, document)
+def _finish_workload(
+    document: YamlDocument, catalog: CatalogView, templates: TemplateLibrary | None
+) -> Workload:
+    template = lookup_template(document, templates)
+    resolution = resolve(document, template) if template is not None else None
+    if resolution is not None:
+        document = resolution.document(document)
+    try:
+        parsed: WorkloadDocument = _validate(WorkloadDocument, document)
+    except SpecValidationError as error:
+        if resolution is None:
+            raise
+        raise SpecValidationError(
+            [*resolution.drop_echoes(error.problems), *resolution.problems]
+        ) from None
     facts = catalog.model_facts(parsed.spec.model)
     findings = check_workload(RuleInput(parsed, catalog, facts, document.source_map))
-    if findings:
-        raise SpecValidationError(document.source_map.problem(*f) for f in findings)
+    problems = [document.source_map.problem(*f) for f in findings]
+    if resolution is not None:
+        problems += [*resolution.problems, *resolution.bound_problems(parsed.spec)]
+    if problems:
+        raise SpecValidationError(problems)
     assert facts is not None  # model_is_known would have reported it
     updates: dict[str, Any] = {"model": facts.id}
     if facts.task == "embedding":
@@ -84,10 +111,37 @@ def _finish_workload(document: YamlDocument, catalog: CatalogView) -> Workload:
         model=facts,
         model_as_written=parsed.spec.model,
         source=document.source,
+        template=template.ref if template is not None else None,
     )
 
 
-def _finish_environment(document: YamlDocument, catalog: CatalogView) -> Environment:
+def _finish_template(
+    document: YamlDocument, catalog: CatalogView | None = None, templates: object = None
+) -> WorkloadTemplate:
+    """A template needs no catalog: its values meet the catalog rules in each workload."""
+    parsed: WorkloadTemplateDocument = _validate(WorkloadTemplateDocument, document)
+    bounds, findings = check_template(parsed)
+    published = TEMPLATE_FILE_NAME.match(Path(document.file).name)
+    if published is not None:  # templates/chat-eu@2.yaml must hold chat-eu version 2
+        for field in ("name", "version"):
+            wanted = published[field]
+            if getattr(parsed.metadata, field) != wanted:
+                findings.append((("metadata", field), f"must match the file name ({wanted})"))
+    if findings:
+        raise SpecValidationError(document.source_map.problem(*f) for f in findings)
+    return WorkloadTemplate(
+        metadata=parsed.metadata,
+        spec=parsed.spec,
+        fixed=dump_written(parsed.spec.fixed),
+        defaults=dump_written(parsed.spec.defaults),
+        bounds=bounds,
+        source=document.source,
+    )
+
+
+def _finish_environment(
+    document: YamlDocument, catalog: CatalogView, templates: TemplateLibrary | None = None
+) -> Environment:
     parsed: EnvironmentDocument = _validate(EnvironmentDocument, document)
     base_dir = Path(document.file).parent
     findings = check_environment(EnvironmentRuleInput(parsed, catalog, base_dir))
@@ -102,18 +156,21 @@ def _finish_environment(document: YamlDocument, catalog: CatalogView) -> Environ
     )
 
 
-_KINDS: dict[str, Callable[[YamlDocument, CatalogView], SpecObject]] = {
+_KINDS: dict[str, Callable[[YamlDocument, CatalogView, TemplateLibrary | None], SpecObject]] = {
     "Workload": _finish_workload,
     "Environment": _finish_environment,
+    "WorkloadTemplate": _finish_template,
 }
 
 
-def _load_documents(documents: list[YamlDocument], catalog: CatalogView) -> tuple[SpecObject, ...]:
+def _load_documents(
+    documents: list[YamlDocument], catalog: CatalogView, templates: TemplateLibrary | None
+) -> tuple[SpecObject, ...]:
     loaded: list[SpecObject] = []
     failures: list[SpecError] = []
     for document in documents:
         try:
-            loaded.append(_KINDS[_check_kind(document)](document, catalog))
+            loaded.append(_KINDS[_check_kind(document)](document, catalog, templates))
         except SpecError as error:
             failures.append(error)
     if failures:
@@ -121,20 +178,47 @@ def _load_documents(documents: list[YamlDocument], catalog: CatalogView) -> tupl
     return tuple(loaded)
 
 
-def load_text(text: str, catalog: CatalogView, *, file: str = "<text>") -> tuple[SpecObject, ...]:
+def load_text(
+    text: str,
+    catalog: CatalogView,
+    *,
+    file: str = "<text>",
+    templates: TemplateLibrary | None = None,
+) -> tuple[SpecObject, ...]:
     """Every document of ``text``; ``file`` names it in messages and anchors workload globs."""
-    return _load_documents(parse_documents(text, file), catalog)
+    return _load_documents(parse_documents(text, file), catalog, templates)
 
 
 def load_file(
-    path: str | Path, catalog: CatalogView, *, display: str | None = None
+    path: str | Path,
+    catalog: CatalogView,
+    *,
+    display: str | None = None,
+    templates: TemplateLibrary | None = None,
 ) -> tuple[SpecObject, ...]:
-    """Every document of the file at ``path``, validated: `Workload`s and `Environment`s.
+    """Every document of the file at ``path``, validated: `Workload`s, `Environment`s and
+    `WorkloadTemplate`s.
 
-    ``display`` is how the file is named in messages (default: ``path`` as given). Raises a
-    `SpecError` subclass with every problem of every document in the file.
+    ``display`` is how the file is named in messages (default: ``path`` as given).
+    ``templates`` resolves workloads that name a template; without it such a workload is an
+    error. Raises a `SpecError` subclass with every problem of every document in the file.
     """
-    return _load_documents(read_documents(Path(path), display), catalog)
+    return _load_documents(read_documents(Path(path), display), catalog, templates)
+
+
+def load_template_file(path: str | Path, *, display: str | None = None) -> WorkloadTemplate:
+    """The one `WorkloadTemplate` a template file holds; anything else is a `SpecKindError`."""
+    documents = read_documents(Path(path), display)
+    problems = [
+        document.source_map.problem((), "a template file holds exactly one document")
+        for document in documents[1:]
+    ]
+    kind = _check_kind(documents[0])
+    if kind != "WorkloadTemplate":
+        problems.append(documents[0].source_map.problem(("kind",), "expected a WorkloadTemplate"))
+    if problems:
+        raise SpecKindError(problems)
+    return _finish_template(documents[0])
 
 
 def _only(kind: type[SpecObject], loaded: tuple[SpecObject, ...]) -> list[Problem]:
@@ -145,9 +229,11 @@ def _only(kind: type[SpecObject], loaded: tuple[SpecObject, ...]) -> list[Proble
     ]
 
 
-def load_workloads(path: str | Path, catalog: CatalogView) -> tuple[Workload, ...]:
+def load_workloads(
+    path: str | Path, catalog: CatalogView, *, templates: TemplateLibrary | None = None
+) -> tuple[Workload, ...]:
     """The workloads of one file; any other kind of document in it is a `SpecKindError`."""
-    loaded = load_file(path, catalog)
+    loaded = load_file(path, catalog, templates=templates)
     problems = _only(Workload, loaded)
     if problems:
         raise SpecKindError(problems)
@@ -169,7 +255,7 @@ def load_environment(path: str | Path, catalog: CatalogView) -> Environment:
 
 
 def load_environment_workloads(
-    environment: Environment, catalog: CatalogView
+    environment: Environment, catalog: CatalogView, *, templates: TemplateLibrary | None = None
 ) -> tuple[Workload, ...]:
     """Load every workload file an environment lists, in file order.
 
@@ -180,7 +266,7 @@ def load_environment_workloads(
     failures: list[SpecError] = []
     for path in environment.workload_files:
         try:
-            workloads += load_workloads(path, catalog)
+            workloads += load_workloads(path, catalog, templates=templates)
         except SpecError as error:
             failures.append(error)
     first_by_name: dict[str, Workload] = {}

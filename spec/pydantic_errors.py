@@ -47,7 +47,7 @@ def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _unwrap(annotation: Any) -> Any:
+def unwrap_annotation(annotation: Any) -> Any:
     """Strip Annotated and Optional so the underlying model/list/dict type shows."""
     while True:
         origin = typing.get_origin(annotation)
@@ -66,7 +66,7 @@ def field_names_at(model: type[BaseModel], path: FieldPath) -> list[str]:
     """The keys the spec allows in the mapping at ``path`` (empty when it is free-form)."""
     current: Any = model
     for part in path:
-        current = _unwrap(current)
+        current = unwrap_annotation(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
             field = next(
                 (f for name, f in current.model_fields.items() if part in (name, f.alias)), None
@@ -79,13 +79,14 @@ def field_names_at(model: type[BaseModel], path: FieldPath) -> list[str]:
             current = args[-1] if args else Any
         else:
             return []
-    current = _unwrap(current)
+    current = unwrap_annotation(current)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return [f.alias or name for name, f in current.model_fields.items()]
     return []
 
 
-def _message(error: ErrorDetails, model: type[BaseModel], path: FieldPath) -> str:
+def error_message(error: ErrorDetails, model: type[BaseModel], path: FieldPath) -> str:
+    """The human message for one pydantic error at ``path`` of ``model``."""
     kind = error["type"]
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
     got = describe_value(error.get("input"))
@@ -148,7 +149,7 @@ def problems_from_validation_error(
         if detail["type"] in _ECHO_ERRORS:
             continue
         path: FieldPath = tuple(detail["loc"])
-        message = _message(detail, model, path)
+        message = error_message(detail, model, path)
         problems.append(
             source_map.problem(path, message, at_key=detail["type"] == "extra_forbidden")
         )

@@ -12,13 +12,15 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, TypeAdapter
 
 from spec.environment import EnvironmentDocument
+from spec.template import WorkloadTemplateDocument
 from spec.workload import WorkloadDocument
 
-SchemaKind = Literal["workload", "environment", "all"]
+SchemaKind = Literal["workload", "environment", "template", "all"]
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_FILE_NAMES: dict[str, str] = {
     "workload": "workload.schema.json",
     "environment": "environment.schema.json",
+    "template": "template.schema.json",
     "all": "inferplan.schema.json",
 }
 
@@ -29,13 +31,18 @@ def json_schema(kind: SchemaKind) -> dict[str, Any]:
         schema = WorkloadDocument.model_json_schema(by_alias=True)
     elif kind == "environment":
         schema = EnvironmentDocument.model_json_schema(by_alias=True)
+    elif kind == "template":
+        schema = WorkloadTemplateDocument.model_json_schema(by_alias=True)
     else:
         any_document = Annotated[
-            WorkloadDocument | EnvironmentDocument, Field(discriminator="kind")
+            WorkloadDocument | EnvironmentDocument | WorkloadTemplateDocument,
+            Field(discriminator="kind"),
         ]
         schema = TypeAdapter(any_document).json_schema(by_alias=True)
         schema["title"] = "inferplan document"
-        schema["description"] = "Any inferplan document (Workload or Environment), by its kind."
+        schema["description"] = (
+            "Any inferplan document (Workload, Environment or WorkloadTemplate), by its kind."
+        )
     return {"$schema": SCHEMA_DIALECT, "$id": SCHEMA_FILE_NAMES[kind], **schema}
 
 

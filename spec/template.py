@@ -19,13 +19,20 @@ defaults as plain data, the bounds normalised, and where it came from.
 from __future__ import annotations
 
 import copy
+import re
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic import create_model as _create_model
 
 from spec.field_types import DnsName, NonEmptyStr, StrTuple
@@ -36,6 +43,11 @@ from spec.yaml_source import SourceRef
 TEMPLATE_VERSION_PATTERN = r"^[0-9]+(\.[0-9]+){0,2}$"
 # Workload metadata fields a template may require a team to fill in (name is always required).
 REQUIRABLE_METADATA = ("metadata.owner", "metadata.description", "metadata.labels")
+
+# How a published template file is named: ``chat-eu@2.yaml`` holds chat-eu version 2.
+TEMPLATE_FILE_NAME = re.compile(
+    r"^(?P<name>[a-z]([-a-z0-9]*[a-z0-9])?)@(?P<version>[0-9]+(\.[0-9]+){0,2})\.(yaml|yml)$"
+)
 
 FieldKind = Literal["section", "list", "integer", "number", "boolean", "string"]
 
@@ -160,7 +172,7 @@ TemplateVersion = Annotated[
 def version_key(version: str) -> tuple[int, int, int]:
     """Order of versions: ``"2"`` == ``"2.0"`` < ``"2.1"`` < ``"10"``."""
     parts = [int(part) for part in version.split(".")]
-    return (parts + [0, 0, 0])[:3]  # type: ignore[return-value]
+    return tuple([*parts, 0, 0, 0][:3])  # type: ignore[return-value]
 
 
 BoundValue = str | int | float | bool
@@ -277,15 +289,15 @@ class TemplateSpec(SpecModel):
 class WorkloadTemplateDocument(SpecModel):
     """A template file, exactly as written: one document per file, one file per version."""
 
-    model_config = {
-        "title": "inferplan WorkloadTemplate",
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        title="inferplan WorkloadTemplate",
+        json_schema_extra={
             "description": (
                 "An approved, versioned workload template: fixed values, defaults, the fields a "
                 "team may override with their bounds, and the fields it must fill in."
             )
         },
-    }
+    )
 
     api_version: Annotated[
         Literal["inferplan/v1"],
@@ -328,6 +340,21 @@ class TemplateBound:
 
 def _number(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def show_value(value: Any) -> str:
+    """A value as a message quotes it: ``'gpt-4o-mini'``, ``[bf16, fp8]``, ``true``, ``99.9``."""
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return _number(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -421,13 +448,3 @@ class TemplateLibrary(Protocol):
     def describe_search(self) -> str:
         """Where templates were looked for, for messages (``templates/``)."""
         ...
-
-
-@cache
-def _spec_field_list() -> tuple[str, ...]:
-    return tuple(SPEC_FIELD_KINDS)
-
-
-def spec_field_names() -> tuple[str, ...]:
-    """Every dotted spec path, for did-you-mean suggestions."""
-    return _spec_field_list()

@@ -336,8 +336,9 @@ class WorkloadSpec(SpecModel):
         TemplateRef | None,
         Field(
             description=(
-                "Reserved: approved template this workload instantiates, as name@version "
-                "(e.g. chat-eu@2). Accepted and checked for form only for now."
+                "Approved template this workload instantiates, as name@version (e.g. "
+                "chat-eu@2). The template's fixed values and defaults fill the spec; the "
+                "workload may set only the fields the template lets it, within their bounds."
             )
         ),
     ] = None
@@ -366,7 +367,8 @@ class Workload:
 
     ``spec.model`` is the canonical catalog id (``model_as_written`` keeps the alias the team
     used), ``spec.precision`` is a tuple of allowed ids or ``("auto",)``, defaults are filled in,
-    and ``spec.streaming`` is false for embedding models.
+    and ``spec.streaming`` is false for embedding models. A workload that names a template holds
+    the merged result; ``template`` says which one (``chat-eu@2``), for policies to check.
     """
 
     metadata: Metadata
@@ -374,6 +376,7 @@ class Workload:
     model: ModelFacts
     model_as_written: str
     source: SourceRef
+    template: str | None = None  # the template it was resolved from, as name@version
 
     @property
     def name(self) -> str:

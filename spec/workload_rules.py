@@ -32,8 +32,8 @@ class RuleInput:
     source_map: SourceMap
 
     def written(self, path: FieldPath) -> bool:
-        """True when the YAML sets ``path`` itself (rather than taking the default)."""
-        return path in self.source_map.values
+        """True when the YAML (or the template it names) sets ``path`` rather than a default."""
+        return self.source_map.written(path)
 
 
 Rule = Callable[[RuleInput], Iterator[Finding]]

@@ -80,6 +80,10 @@ class SourceMap:
                 return self.values[ancestor]
         return self.document_start
 
+    def written(self, path: FieldPath) -> bool:
+        """True when the document sets ``path`` itself (rather than leaving it to a default)."""
+        return path in self.values
+
     def problem(self, path: FieldPath, message: str, *, at_key: bool = False) -> Problem:
         """A `Problem` at ``path`` of this document."""
         where = self.locate(path, at_key=at_key)

@@ -135,7 +135,12 @@ def test_schema_output_writes_the_committed_files(tmp_path: Path) -> None:
     result = run("schema", "--output", str(tmp_path))
     assert result.exit_code == 0
     written = sorted(path.name for path in tmp_path.iterdir())
-    assert written == ["environment.schema.json", "inferplan.schema.json", "workload.schema.json"]
+    assert written == [
+        "environment.schema.json",
+        "inferplan.schema.json",
+        "template.schema.json",
+        "workload.schema.json",
+    ]
     for name in written:  # schema/ in the repository is regenerated with the same command
         committed = (REPO / "schema" / name).read_text(encoding="utf-8")
         assert (tmp_path / name).read_text(encoding="utf-8") == committed, (

@@ -18,6 +18,7 @@ AGENT_POOL = "azure-native:containerservice:AgentPool"
 PROVIDER = "pulumi:providers:kubernetes"
 DCRA = "azure-native:monitor:DataCollectionRuleAssociation"
 ROLE = "azure-native:authorization:RoleAssignment"
+DAEMONSET = "kubernetes:apps/v1:DaemonSet"
 COMPONENT = "inferplan:azure:GpuCluster"
 
 SUBNET_ID = (
@@ -69,7 +70,6 @@ def build(env, pools: list[GpuPool], *, preview: bool = True, region: str = "eas
             prometheus_data_collection_rule_id=DCR_ID,
         )
         pulumi.export("clusterName", cluster.cluster_name)
-        pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
         pulumi.export("poolNames", cluster.pool_names)
         pulumi.export("pools", {sku: p.name for sku, p in cluster.pools.items()})
         pulumi.export("kubeconfig", cluster.kubeconfig)
@@ -94,6 +94,7 @@ def test_resource_set_and_parents(prod_env, prod_pools, preview):
             f"{ROLE}::aks-eus2-subnet-access",
             f"{DCRA}::aks-eus2-prometheus",
             f"{PROVIDER}::aks-eus2-k8s",
+            f"{DAEMONSET}::aks-eus2-nvidia-device-plugin",
         ]
     )
     assert all(r.parent == component.urn for r in result.resources if r is not component)
@@ -181,7 +182,7 @@ def test_one_gpu_pool_per_vm_size(prod_env, prod_pools, preview):
         }
         assert inputs["maxPods"] == MAX_PODS_PER_NODE
         assert inputs["vnetSubnetID"] == SUBNET_ID
-        assert inputs["resourceName"] == ("aks-prod-eus2" if not preview else "<computed>")
+        assert inputs["resourceName"] == "aks-prod-eus2"  # the cluster's name output
 
 
 def test_gpu_pools_are_created_one_after_another(prod_env, prod_pools):
@@ -224,19 +225,31 @@ def test_kubernetes_provider_has_a_secret_kubeconfig_and_waits_for_the_pools(
     result = build(prod_env, prod_pools, preview=preview)
     provider = result.get(PROVIDER, "aks-eus2-k8s")
 
-    assert set(provider.inputs["kubeconfig"]) == {SECRET}
+    assert provider.inputs["kubeconfig"] == {SECRET: MOCK_KUBECONFIG}
     assert {r.urn for r in result.of_type(AGENT_POOL)} <= set(provider.depends_on)
-    if preview:  # the credentials invoke waits for the cluster: unknown until it exists
-        assert provider.inputs["kubeconfig"] == {SECRET: "<computed>"}
-    else:
-        assert provider.inputs["kubeconfig"] == {SECRET: MOCK_KUBECONFIG}
-        assert result.exports["kubeconfig"] == {SECRET: MOCK_KUBECONFIG}
+    assert result.exports["kubeconfig"] == {SECRET: MOCK_KUBECONFIG}
+    if not preview:
         assert result.exports["poolNames"] == {s: agent_pool_name(s) for s in (H100, H100_X2)}
-        assert result.exports["pools"] == {
-            s: f"aks-eus2-{agent_pool_name(s)}" for s in (H100, H100_X2)
-        }
+        assert result.exports["pools"] == {s: agent_pool_name(s) for s in (H100, H100_X2)}
         assert result.exports["clusterName"] == "aks-prod-eus2"
-        assert result.exports["oidcIssuerUrl"] == "https://oidc.mock/aks-prod-eus2/"
+
+
+def test_device_plugin_runs_on_the_gpu_pools_through_the_cluster_provider(prod_env, prod_pools):
+    """The driver-only GPU profile installs no device plugin; without one no node advertises
+    nvidia.com/gpu [use-gpu]."""
+    result = build(prod_env, prod_pools)
+    plugin = result.get(DAEMONSET, "aks-eus2-nvidia-device-plugin")
+    pod = plugin.inputs["spec"]["template"]["spec"]
+
+    assert result.key_of(plugin.provider) == f"{PROVIDER}::aks-eus2-k8s"
+    assert plugin.inputs["metadata"]["namespace"] == "kube-system"
+    assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod[
+        "tolerations"
+    ]
+    terms = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert terms["nodeSelectorTerms"] == [
+        {"matchExpressions": [{"key": "inferplan.io/pool", "operator": "Exists"}]}
+    ]
 
 
 def test_entra_kubeconfig_logs_in_with_the_azure_cli():

@@ -94,7 +94,8 @@ def test_no_gpu_regions_creates_nothing(prod_env, preview):
 
     assert [r.type for r in result.resources] == ["inferplan:azure:Network"]
     if not preview:
-        assert result.exports == {"aksSubnetIds": {}, "gatewaySubnetId": None}
+        assert result.exports["aksSubnetIds"] == {}
+        assert result.exports["gatewaySubnetId"] is None
 
 
 def test_address_spaces_of_every_known_region_are_disjoint_and_clear_of_kubernetes_ranges():
@@ -176,23 +177,18 @@ def test_changes_to_one_vnet_are_serialised(prod_env):
 
 
 @pytest.mark.parametrize(
-    ("tier", "public", "network_type", "delegation"),
+    ("tier", "network_type", "delegation"),
     [
-        ("StandardV2", False, "External", "Microsoft.Web/serverFarms"),
-        ("PremiumV2", True, "External", "Microsoft.Web/serverFarms"),
-        ("PremiumV2", False, "Internal", "Microsoft.Web/hostingEnvironments"),
-        ("Developer", True, "External", None),
-        ("Premium", False, "Internal", None),
-        ("BasicV2", True, "None", None),
+        ("StandardV2", "External", "Microsoft.Web/serverFarms"),
+        ("PremiumV2", "External", "Microsoft.Web/serverFarms"),
+        ("Developer", "External", None),
+        ("Premium", "External", None),
+        ("BasicV2", "None", None),
     ],
-    ids=["standardv2", "premiumv2-public", "premiumv2-private", "developer", "premium", "basicv2"],
+    ids=["standardv2", "premiumv2", "developer", "premium", "basicv2"],
 )
-def test_gateway_subnet_follows_the_gateway_tier(prod_env, tier, public, network_type, delegation):
-    env = dataclasses.replace(
-        prod_env,
-        gateway=dataclasses.replace(prod_env.gateway, tier=tier),
-        public_network_access=public,
-    )
+def test_gateway_subnet_follows_the_gateway_tier(prod_env, tier, network_type, delegation):
+    env = dataclasses.replace(prod_env, gateway=dataclasses.replace(prod_env.gateway, tier=tier))
     mode = gateway_network_mode(env)
     assert (mode.virtual_network_type, mode.delegation) == (network_type, delegation)
 
@@ -202,11 +198,13 @@ def test_gateway_subnet_follows_the_gateway_tier(prod_env, tier, public, network
     assert delegations == ([delegation] if delegation else [])
     # Every mode gets an NSG: v2 requires one, classic injection needs its inbound rules.
     nsg = result.get(NSG, "network-nsg-gateway")
+    assert subnet.inputs["networkSecurityGroup"]["id"].endswith("/network-nsg-gateway")
     rules = {
         (r["direction"], r["sourceAddressPrefix"], r["destinationAddressPrefix"])
         for r in nsg.inputs.get("securityRules", [])
     }
     if tier in ("Developer", "Premium"):
         assert ("Inbound", "ApiManagement", "VirtualNetwork") in rules  # port 3443 [vnet-ref]
-    if (tier, public) == ("PremiumV2", False):
-        assert ("Outbound", "VirtualNetwork", "Storage") in rules  # [inject-vnet-v2]
+        assert ("Inbound", "AzureLoadBalancer", "VirtualNetwork") in rules  # port 6390
+    else:
+        assert rules == set()  # "No specific rules are required" [integrate-vnet-outbound]

@@ -170,9 +170,13 @@ def test_geography_no_is_norway_not_false() -> None:
     assert residency is not None and residency.geography == "no"
 
 
-def test_template_reference_is_accepted() -> None:
+def test_template_reference_needs_a_template_library() -> None:
+    # Resolving templates is tested in test_templates.py; without a library it is a clear error.
     text = edit(CHAT, ("  deployment: auto\n", "  deployment: auto\n  template: chat-eu@2\n"))
-    assert only_workload(text).spec.template == "chat-eu@2"
+    assert problems_of(text) == [
+        "w.yaml:9:13: spec.template: names template 'chat-eu@2', but no template library was "
+        "given to the loader (pass templates=... to spec.load_file)"
+    ]
 
 
 def test_merge_keys_copy_entries_and_keep_their_positions() -> None:
@@ -560,14 +564,17 @@ YAML_CASES = [
         SpecKindError,
         [
             "w.yaml:2:7: kind: unknown kind string 'Worklaod'; did you mean 'Workload'? "
-            "(known: Environment, Workload)"
+            "(known: Environment, Workload, WorkloadTemplate)"
         ],
         id="unknown-kind",
     ),
     pytest.param(
         edit(CHAT, ("kind: Workload\n", "")),
         SpecKindError,
-        ["w.yaml:1:1: kind: missing; write 'kind: Environment' or 'kind: Workload'"],
+        [
+            "w.yaml:1:1: kind: missing; write 'kind: Environment' or 'kind: Workload' or "
+            "'kind: WorkloadTemplate'"
+        ],
         id="missing-kind",
     ),
     pytest.param(

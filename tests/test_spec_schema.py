@@ -19,7 +19,7 @@ def properties(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
             yield f"{model_name}.{field_name}", field
 
 
-@pytest.mark.parametrize("kind", ["workload", "environment", "all"])
+@pytest.mark.parametrize("kind", ["workload", "environment", "template", "all"])
 def test_every_field_has_a_description(kind: str) -> None:
     schema = json_schema(kind)  # type: ignore[arg-type]
     missing = [name for name, field in properties(schema) if not field.get("description")]
@@ -27,7 +27,7 @@ def test_every_field_has_a_description(kind: str) -> None:
     assert len(list(properties(schema))) > 10
 
 
-@pytest.mark.parametrize("kind", ["workload", "environment"])
+@pytest.mark.parametrize("kind", ["workload", "environment", "template"])
 def test_unknown_fields_are_rejected_by_the_schema_too(kind: str) -> None:
     schema = json_schema(kind)  # type: ignore[arg-type]
     objects = [schema, *schema["$defs"].values()]
@@ -61,7 +61,11 @@ def test_workload_schema_names_the_contract_fields() -> None:
 def test_all_kinds_schema_chooses_by_kind() -> None:
     schema = json_schema("all")
     assert schema["discriminator"]["propertyName"] == "kind"
-    assert sorted(schema["discriminator"]["mapping"]) == ["Environment", "Workload"]
+    assert sorted(schema["discriminator"]["mapping"]) == [
+        "Environment",
+        "Workload",
+        "WorkloadTemplate",
+    ]
 
 
 def test_schema_text_is_sorted_and_stable() -> None:

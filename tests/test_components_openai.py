@@ -1,0 +1,226 @@
+"""OpenAIService under offline capture: the account's secure shape and the Plan's deployments.
+
+Expected values come from the Plan itself (the example stacks) or from small hand-built plans
+for cases the examples do not reach (a failover deployment in a second region).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import pulumi
+import pytest
+
+from components.naming import globally_unique_name
+from components.openai_service import OpenAIService, region_deployments
+from inferplan.capture import capture
+from sizing.plan import AzureOpenAIPlan, EnvironmentPlan, Gateway, WorkloadPlan
+
+ACCOUNT = "azure-native:cognitiveservices:Account"
+DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
+
+
+def environment(**changes) -> EnvironmentPlan:
+    base = EnvironmentPlan(
+        name="test",
+        location="swedencentral",
+        monthly_usd=0.0,
+        max_monthly_usd=None,
+        workloads=(),
+        public_network_access=False,
+        protect=True,
+        tags={"environment": "test", "managed-by": "inferplan"},
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def managed_workload(
+    name: str,
+    regions: tuple[str, ...],
+    *,
+    deployment_type: str = "DataZoneStandard",
+    capacity: int = 100,
+    failover: tuple[dict, ...] = (),
+    task: str = "chat",
+) -> WorkloadPlan:
+    return WorkloadPlan(
+        name=name,
+        feasible=True,
+        target="azure-openai",
+        model="gpt-4o",
+        regions=regions,
+        predicted=None,
+        cost=None,
+        reasons=(),
+        alternatives=(),
+        gateway=Gateway(max_tokens=500, tokens_per_minute=100_000, timeout_s=60, streaming=True),
+        alerts=(),
+        availability=None,
+        azure_openai=AzureOpenAIPlan(
+            model="gpt-4o",
+            model_version="2024-11-20",
+            deployment_type=deployment_type,
+            capacity=capacity,
+            capacity_unit="ktpm",
+            failover=failover,
+        ),
+        task=task,
+        tags={"workload": name},
+    )
+
+
+def build(env: EnvironmentPlan, region: str, workloads: tuple[WorkloadPlan, ...]):
+    def program() -> None:
+        service = OpenAIService(
+            f"oai-{region}",
+            environment=env,
+            region=region,
+            resource_group_name="rg-test",
+            workloads=workloads,
+        )
+        pulumi.export("endpoint", service.endpoint)
+        pulumi.export("deployments", sorted(service.deployments))
+
+    return capture(program, stack=env.name)
+
+
+def managed(plan, env_name: str) -> tuple[WorkloadPlan, ...]:
+    return tuple(w for w in plan.workloads_of(env_name) if w.feasible and w.azure_openai)
+
+
+# --- the account -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env_name", ["dev", "prod"])
+def test_the_account_is_entra_only_with_a_stable_custom_subdomain(
+    env_name, dev_plan, prod_plan
+) -> None:
+    plan = {"dev": dev_plan, "prod": prod_plan}[env_name]
+    env = plan.environment(env_name)
+    workloads = managed(plan, env_name)
+    region = workloads[0].regions[0]
+    account = build(env, region, workloads).of_type(ACCOUNT)[0]
+
+    expected_name = globally_unique_name("oai", env_name, region)
+    assert account.inputs["kind"] == "OpenAI"
+    assert account.inputs["sku"] == {"name": "S0"}
+    assert account.inputs["location"] == region
+    assert account.inputs["accountName"] == expected_name
+    # a custom subdomain is what Entra ID auth needs, and it can never change [subdomain]
+    assert account.inputs["properties"]["customSubDomainName"] == expected_name
+    assert account.inputs["properties"]["disableLocalAuth"] is True
+    assert account.inputs["identity"] == {"type": "SystemAssigned"}
+    assert account.inputs["tags"] == env.tags
+    assert account.protect is env.protect
+
+
+@pytest.mark.parametrize(
+    ("public", "access", "acls"),
+    [(True, "Enabled", None), (False, "Disabled", {"defaultAction": "Deny"})],
+    ids=["public", "private"],
+)
+def test_public_network_access_follows_the_environment(public, access, acls) -> None:
+    env = environment(public_network_access=public)
+    account = build(env, "swedencentral", (managed_workload("chat", ("swedencentral",)),))
+    props = account.of_type(ACCOUNT)[0].inputs["properties"]
+    assert props["publicNetworkAccess"] == access
+    assert props.get("networkAcls") == acls
+
+
+def test_the_endpoint_is_the_accounts_openai_host() -> None:
+    env = environment()
+    result = build(env, "swedencentral", (managed_workload("chat", ("swedencentral",)),))
+    name = globally_unique_name("oai", env.name, "swedencentral")
+    assert result.exports["endpoint"] == f"https://{name}.openai.azure.com/"
+
+
+# --- deployments -------------------------------------------------------------------------------
+
+
+def test_deployments_carry_the_plans_type_capacity_and_pinned_model(dev_plan) -> None:
+    env = dev_plan.environment("dev")
+    workloads = managed(dev_plan, "dev")
+    region = workloads[0].regions[0]
+    result = build(env, region, workloads)
+    deployments = {d.inputs["deploymentName"]: d for d in result.of_type(DEPLOYMENT)}
+
+    expected = {w.name: w for w in workloads if w.regions[0] == region}
+    assert set(deployments) == set(expected)
+    account_name = globally_unique_name("oai", "dev", region)
+    for name, w in expected.items():
+        d = deployments[name].inputs
+        assert d["accountName"] == account_name
+        assert d["sku"] == {
+            "name": w.azure_openai.deployment_type,
+            "capacity": w.azure_openai.capacity,
+        }
+        assert d["properties"]["model"] == {
+            "format": "OpenAI",
+            "name": w.azure_openai.model,
+            "version": w.azure_openai.model_version,
+        }
+        assert d["properties"]["versionUpgradeOption"] == "NoAutoUpgrade"
+        assert d["properties"]["raiPolicyName"] == "Microsoft.DefaultV2"
+    assert result.exports["deployments"] == sorted(expected)
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["given-order", "reversed"])
+def test_deployments_are_created_one_after_another_in_name_order(reverse) -> None:
+    """Azure rejects concurrent deployment writes on one account: each waits for the last."""
+    workloads = tuple(
+        managed_workload(name, ("swedencentral",)) for name in ("chat", "assist", "zeta", "beta")
+    )
+    if reverse:
+        workloads = workloads[::-1]
+    result = build(environment(), "swedencentral", workloads)
+    chain = sorted(result.of_type(DEPLOYMENT), key=lambda r: r.inputs["deploymentName"])
+    assert [d.inputs["deploymentName"] for d in chain] == ["assist", "beta", "chat", "zeta"]
+    assert chain[0].depends_on == ()
+    for before, after in itertools.pairwise(chain):
+        assert after.depends_on == (before.urn,)
+    assert all(d.protect for d in chain)
+
+
+def test_a_failover_region_gets_the_failover_entrys_type_and_capacity() -> None:
+    failover = (
+        {
+            "region": "francecentral",
+            "deployment_type": "DataZoneStandard",
+            "capacity": 30,
+            "capacity_unit": "ktpm",
+        },
+    )
+    w = managed_workload(
+        "claims",
+        ("swedencentral", "francecentral"),
+        deployment_type="DataZoneProvisionedManaged",
+        capacity=15,
+        failover=failover,
+    )
+    primary = build(environment(), "swedencentral", (w,)).of_type(DEPLOYMENT)
+    secondary = build(environment(), "francecentral", (w,)).of_type(DEPLOYMENT)
+
+    assert [d.inputs["sku"] for d in primary] == [
+        {"name": "DataZoneProvisionedManaged", "capacity": 15}
+    ]
+    assert [d.inputs["sku"] for d in secondary] == [{"name": "DataZoneStandard", "capacity": 30}]
+    # same deployment name in both regions: the gateway routes to /deployments/<workload> alike
+    assert primary[0].inputs["deploymentName"] == secondary[0].inputs["deploymentName"] == "claims"
+    assert secondary[0].inputs["tags"]["role"] == "failover"
+
+
+def test_workloads_of_other_regions_and_self_hosted_ones_get_no_deployment(dev_plan) -> None:
+    others = tuple(w for w in dev_plan.workloads_of("dev") if w.azure_openai is None)
+    far = managed_workload("far", ("eastus2",))
+    assert region_deployments((*others, far), "swedencentral") == ()
+
+
+def test_two_deployments_of_one_workload_in_one_region_are_refused() -> None:
+    w = managed_workload(
+        "chat",
+        ("swedencentral",),
+        failover=({"region": "swedencentral", "deployment_type": "Standard", "capacity": 1},),
+    )
+    with pytest.raises(ValueError, match="more than one Azure OpenAI deployment"):
+        region_deployments((w,), "swedencentral")
