@@ -81,11 +81,13 @@ def build_environment(
     observability = Observability("observability", environment=env, resource_group_name=group.name)
 
     aks_regions = sorted({r for w in feasible if w.aks for r in w.regions})
+    private_openai = not env.public_network_access and any(w.azure_openai for w in feasible)
     network = Network(
         "network",
         environment=env,
         resource_group_name=group.name,
         regions=tuple(aks_regions),
+        private_endpoints=private_openai,
     )
     clusters = {
         region: GpuCluster(
@@ -123,6 +125,8 @@ def build_environment(
             region=region,
             resource_group_name=group.name,
             workloads=tuple(w for w in feasible if w.azure_openai and region in _openai_regions(w)),
+            private_endpoint_subnet_id=network.endpoint_subnet_id,
+            private_dns_zone_id=network.openai_dns_zone_id,
         )
         for region in openai_regions
     }

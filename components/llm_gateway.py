@@ -218,9 +218,7 @@ class LlmGateway(pulumi.ComponentResource):
                 resource_uri=service.id,
                 workspace_id=log_analytics_workspace_id,
                 log_analytics_destination_type="Dedicated",
-                logs=[
-                    monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)
-                ],
+                logs=[monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)],
                 metrics=[
                     monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)
                 ],

@@ -29,7 +29,7 @@ import ipaddress
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import network
+from pulumi_azure_native import network, privatedns
 
 from components.naming import region_code, resource_name, stable_hash
 from sizing.plan import EnvironmentPlan
@@ -95,6 +95,15 @@ def gateway_subnet_prefix(region: str) -> str:
     """The /24 right after the ``aks`` subnet: the size API Management v2 recommends."""
     space = ipaddress.ip_network(vnet_address_space(region))
     return str(list(space.subnets(new_prefix=24))[16])
+
+
+def endpoint_subnet_prefix(region: str) -> str:
+    """The /24 after the gateway's: private endpoints of Azure OpenAI accounts."""
+    space = ipaddress.ip_network(vnet_address_space(region))
+    return str(list(space.subnets(new_prefix=24))[17])
+
+
+OPENAI_PRIVATE_DNS_ZONE = "privatelink.openai.azure.com"  # Azure OpenAI private endpoints
 
 
 @dataclass(frozen=True)
@@ -208,15 +217,18 @@ class Network(pulumi.ComponentResource):
         environment: EnvironmentPlan,
         resource_group_name: pulumi.Input[str],
         regions: tuple[str, ...],
+        private_endpoints: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("inferplan:azure:Network", name, None, opts)
         env = environment
         self.aks_subnet_ids = {}
         self.gateway_subnet_id = None
+        self.endpoint_subnet_id = None
+        self.openai_dns_zone_id = None
         self.vnet_ids = {}
         self.gateway_mode = gateway_network_mode(env)
-        if not regions:
+        if not regions and not private_endpoints:
             self.register_outputs({})
             return
 
@@ -287,6 +299,41 @@ class Network(pulumi.ComponentResource):
         last_change[hub] = gateway_subnet
         self.gateway_subnet_id = gateway_subnet.id
 
+        if private_endpoints:
+            # Azure OpenAI without public access is reached through private endpoints in the
+            # gateway's network, resolved by a private DNS zone linked to it.
+            endpoints = network.Subnet(
+                f"{name}-snet-endpoints-{region_code(hub)}",
+                subnet_name=resource_name("snet", env.name, hub, "endpoints"),
+                virtual_network_name=vnet_names[hub],
+                resource_group_name=resource_group_name,
+                address_prefix=endpoint_subnet_prefix(hub),
+                private_endpoint_network_policies="Enabled",
+                opts=after(hub),
+            )
+            last_change[hub] = endpoints
+            self.endpoint_subnet_id = endpoints.id
+            zone = privatedns.PrivateZone(
+                f"{name}-dns-openai",
+                private_zone_name=OPENAI_PRIVATE_DNS_ZONE,
+                resource_group_name=resource_group_name,
+                location="Global",
+                tags=env.tags,
+                opts=child,
+            )
+            privatedns.VirtualNetworkLink(
+                f"{name}-dns-openai-link-{region_code(hub)}",
+                private_zone_name=OPENAI_PRIVATE_DNS_ZONE,
+                virtual_network_link_name=resource_name("vnl", env.name, hub, "openai"),
+                resource_group_name=resource_group_name,
+                location="Global",
+                registration_enabled=False,
+                virtual_network=network.SubResourceArgs(id=vnets[hub].id),
+                tags=env.tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[zone]),
+            )
+            self.openai_dns_zone_id = zone.id
+
         for spoke in all_regions[1:]:
             for local, remote in ((hub, spoke), (spoke, hub)):
                 peering = network.VirtualNetworkPeering(
@@ -309,6 +356,7 @@ class Network(pulumi.ComponentResource):
             {
                 "aksSubnetIds": self.aks_subnet_ids,
                 "gatewaySubnetId": self.gateway_subnet_id,
+                "endpointSubnetId": self.endpoint_subnet_id,
                 "vnetIds": self.vnet_ids,
             }
         )

@@ -23,9 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import cognitiveservices
+from pulumi_azure_native import cognitiveservices, network
 
-from components.naming import globally_unique_name
+from components.naming import globally_unique_name, resource_name
 from sizing.plan import EnvironmentPlan, WorkloadPlan
 
 ACCOUNT_KIND = "OpenAI"
@@ -104,8 +104,12 @@ class OpenAIService(pulumi.ComponentResource):
         region: str,
         resource_group_name: pulumi.Input[str],
         workloads: tuple[WorkloadPlan, ...],
+        private_endpoint_subnet_id: pulumi.Input[str] | None = None,
+        private_dns_zone_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """``private_endpoint_subnet_id`` and ``private_dns_zone_id`` (both or neither) give an
+        account without public access a private endpoint the gateway resolves and reaches."""
         super().__init__("inferplan:azure:OpenAIService", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, protect=environment.protect)
         account_name = globally_unique_name("oai", environment.name, region)
@@ -155,6 +159,37 @@ class OpenAIService(pulumi.ComponentResource):
             )
             self.deployments[spec.workload] = deployment
             previous = deployment
+
+        if private_endpoint_subnet_id is not None and private_dns_zone_id is not None:
+            endpoint_name = resource_name("pep", environment.name, region, "openai")
+            endpoint = network.PrivateEndpoint(
+                f"{name}-pep",
+                private_endpoint_name=endpoint_name,
+                resource_group_name=resource_group_name,
+                location=environment.location,  # the endpoint lives in the gateway's network
+                subnet=network.SubnetArgs(id=private_endpoint_subnet_id),
+                private_link_service_connections=[
+                    network.PrivateLinkServiceConnectionArgs(
+                        name=endpoint_name,
+                        private_link_service_id=account.id,
+                        group_ids=["account"],
+                    )
+                ],
+                tags=environment.tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            network.PrivateDnsZoneGroup(
+                f"{name}-pep-dns",
+                private_dns_zone_group_name="openai",
+                private_endpoint_name=endpoint_name,
+                resource_group_name=resource_group_name,
+                private_dns_zone_configs=[
+                    network.PrivateDnsZoneConfigArgs(
+                        name="openai", private_dns_zone_id=private_dns_zone_id
+                    )
+                ],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[endpoint]),
+            )
 
         self.account_id = account.id
         self.account_name = account.name

@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, StringConstraints
 # which allow little more than this; 40 characters leaves room for prefixes and suffixes.
 DNS_NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 DNS_NAME_MAX_LENGTH = 40
-# Approved template reference, reserved for templates: ``chat-eu@2``, ``rag@1.3``.
+# Approved template reference (spec.template): ``chat-eu@2``, ``rag@1.3``.
 TEMPLATE_REF_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?@[0-9]+(\.[0-9]+){0,2}$"
 # Deliberately loose: Azure checks deliverability; this only catches obvious slips.
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"

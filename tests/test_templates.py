@@ -9,6 +9,7 @@ and column are the interface a team sees.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -582,7 +583,7 @@ def test_one_version_in_two_folders_is_an_error(tmp_path: Path) -> None:
 
 def test_search_path_order_and_environment_variable(tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
-    environ = {"INFERPLAN_TEMPLATE_PATH": f"{second}:{first}"}
+    environ = {"INFERPLAN_TEMPLATE_PATH": f"{second}{os.pathsep}{first}"}
     found = template_search_path([first], environ=environ, cwd_templates=Path("templates"))
     assert found == (first, second, Path("templates"))  # each folder once, --templates first
 

@@ -1,0 +1,195 @@
+"""The Pulumi program end to end, offline: preview, render, stability and determinism."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from conftest import ROOT, capture_environment
+from inferplan.capture import capture
+from inferplan.cli import main
+from inferplan.program import InfeasiblePlanError, deployable, run_stack
+from inferplan.render import render_files
+
+CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "PodMonitor"}  # no schema offline
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(autouse=True)
+def at_repo_root(monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def keys(result) -> set[str]:
+    return {r.key for r in result.resources}
+
+
+def test_the_program_entry_point_builds_the_dev_stack() -> None:
+    """What ``pulumi up`` runs: stacks/dev.yaml -> plan -> components, under mocks."""
+    result = capture(lambda: run_stack("dev"), stack="dev")
+    types = {r.type for r in result.resources}
+    for expected in (
+        "azure-native:containerservice:ManagedCluster",
+        "azure-native:containerservice:AgentPool",
+        "azure-native:cognitiveservices:Account",
+        "azure-native:cognitiveservices:Deployment",
+        "azure-native:apimanagement:ApiManagementService",
+        "azure-native:monitor:ActionGroup",
+        "kubernetes:apps/v1:Deployment",
+    ):
+        assert expected in types
+    assert set(result.exports) >= {"gatewayUrl", "endpoints", "monthlyCostUsd"}
+
+
+def test_an_infeasible_plan_is_never_deployed(prod_plan) -> None:
+    broken = dataclasses.replace(
+        prod_plan,
+        workloads=tuple(
+            dataclasses.replace(w, feasible=False, infeasible_reason="TTFT unreachable")
+            if w.name == "support-chat"
+            else w
+            for w in prod_plan.workloads
+        ),
+    )
+    with pytest.raises(InfeasiblePlanError, match="support-chat: TTFT unreachable"):
+        deployable(broken, "prod")
+
+
+def test_preview_prints_the_plan_and_the_resource_tree() -> None:
+    result = invoke("preview", "dev")
+    assert result.exit_code == 0, result.output
+    assert "inferplan plan" in result.output
+    assert "Stack dev:" in result.output
+    assert "azure-native:containerservice:AgentPool" in result.output
+    assert "vmSize=Standard_NC4as_T4_v3" in result.output
+    assert "ignore=count" in result.output
+
+
+def test_preview_json_is_byte_identical_across_runs_and_hash_seeds() -> None:
+    first = invoke("preview", "dev", "--format", "json").output
+    assert first == invoke("preview", "dev", "--format", "json").output
+    env = dict(os.environ, PYTHONHASHSEED="4242")
+    other = subprocess.run(
+        [sys.executable, "-m", "inferplan.cli", "preview", "dev", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    assert other == first
+
+
+def test_preview_of_an_unknown_stack_is_bad_input() -> None:
+    result = invoke("preview", "nope")
+    assert result.exit_code == 2
+    assert "stacks/nope.yaml" in result.output
+
+
+def test_render_writes_valid_manifests_policies_and_alerts(tmp_path: Path, prod_plan) -> None:
+    result = invoke("render", "prod", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    manifests = sorted((tmp_path / "kubernetes").glob("*.yaml"))
+    assert manifests
+    version = prod_plan.environment("prod").kubernetes.version
+    for path in manifests:
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc["kind"] in CRD_KINDS:
+                continue
+            kubernetes_validate.validate(doc, version, strict=True)
+    policies = sorted((tmp_path / "apim").glob("*.xml"))
+    assert policies
+    for path in policies:
+        ET.fromstring(path.read_text())
+    support = (tmp_path / "apim" / "gateway-support-chat-policy.xml").read_text()
+    timeout = next(w for w in prod_plan.workloads if w.name == "support-chat").gateway.timeout_s
+    assert f'timeout="{timeout}"' in support
+    assert 'buffer-response="false"' in support
+    assert sorted((tmp_path / "alerts").glob("*.json"))
+
+
+def test_render_is_deterministic_and_replaces_its_own_folders(tmp_path: Path) -> None:
+    invoke("render", "dev", "--out", str(tmp_path))
+    first = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    (tmp_path / "kubernetes" / "stale.yaml").write_text("kind: Stale\n")
+    (tmp_path / "notes.txt").write_text("mine\n")
+    invoke("render", "dev", "--out", str(tmp_path))
+    second = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert second.pop(Path("notes.txt")) == b"mine\n"  # files render does not own are kept
+    assert second == first  # the stale manifest is gone, the rest byte-identical
+
+
+def test_a_stack_that_cannot_be_deployed_renders_nothing(tmp_path: Path) -> None:
+    stack = ROOT / "tests" / "fixtures" / "plan" / "capped-stack" / "env.yaml"
+    result = invoke("render", str(stack), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "exceeds the environment cap" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def _with_aks(plan, name: str, **changes):
+    workloads = tuple(
+        dataclasses.replace(w, aks=dataclasses.replace(w.aks, **changes)) if w.name == name else w
+        for w in plan.workloads
+    )
+    return dataclasses.replace(plan, workloads=workloads)
+
+
+def test_more_replicas_rename_or_replace_nothing(prod_plan) -> None:
+    before = capture_environment(prod_plan, "prod")
+    grown = _with_aks(
+        prod_plan,
+        "support-chat",
+        replicas=12,
+        replicas_per_region=12,
+        nodes=12,
+        nodes_per_region=12,
+        min_nodes_per_region=12,
+        max_nodes_per_region=24,
+    )
+    after = capture_environment(grown, "prod")
+    assert keys(before) == keys(after)
+    changed = {
+        r.key
+        for r in after.resources
+        if r.inputs != next(b for b in before.resources if b.key == r.key).inputs
+    }
+    assert changed  # the counts did change ...
+    assert all(  # ... but only on the pool, the Deployment and its autoscaler
+        k.split("::")[0]
+        in {
+            "azure-native:containerservice:AgentPool",
+            "kubernetes:apps/v1:Deployment",
+            "kubernetes:keda.sh/v1alpha1:ScaledObject",
+        }
+        for k in changed
+    ), changed
+
+
+def test_a_new_vm_size_adds_one_pool_and_removes_one(prod_plan) -> None:
+    before = capture_environment(prod_plan, "prod")
+    moved = _with_aks(prod_plan, "ticket-triage", vm_sku="Standard_NC8as_T4_v3")
+    after = capture_environment(moved, "prod")
+    added, removed = keys(after) - keys(before), keys(before) - keys(after)
+    assert len(added) == 1 and len(removed) == 1
+    assert next(iter(added)).startswith("azure-native:containerservice:AgentPool::")
+    assert next(iter(removed)).startswith("azure-native:containerservice:AgentPool::")
+
+
+def test_render_files_are_a_pure_function_of_the_capture(dev_plan) -> None:
+    a = render_files(capture_environment(dev_plan, "dev"))
+    b = render_files(capture_environment(dev_plan, "dev"))
+    assert a == b
+    assert all(not Path(p).is_absolute() for p in a)
