@@ -34,7 +34,9 @@ def preview(context: CliContext, stack: str, fmt: str, output: Path | None) -> N
     from inferplan.stack_capture import run_stack_offline
 
     with exit_on_input_errors():
-        run = run_stack_offline(stack, catalog_dirs=context.catalog_dirs)
+        run = run_stack_offline(
+            stack, catalog_dirs=context.catalog_dirs, template_dirs=context.template_dirs
+        )
     if fmt == "tree" and output is None:
         from inferplan.plan_render import print_table
 

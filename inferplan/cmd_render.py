@@ -35,7 +35,9 @@ def render(context: CliContext, stack: str, out_dir: Path) -> None:
     from inferplan.stack_capture import run_stack_offline
 
     with exit_on_input_errors():
-        run = run_stack_offline(stack, catalog_dirs=context.catalog_dirs)
+        run = run_stack_offline(
+            stack, catalog_dirs=context.catalog_dirs, template_dirs=context.template_dirs
+        )
     if run.capture is None:
         for reason in run.blocked:
             click.echo(f"error: {reason}", err=True)

@@ -26,7 +26,11 @@ def resolve_stack(stack: str, *, root: Path = Path()) -> tuple[str, Path]:
 
 
 def run_stack_offline(
-    stack: str, *, catalog_dirs: tuple[Path, ...] = (), root: Path = Path()
+    stack: str,
+    *,
+    catalog_dirs: tuple[Path, ...] = (),
+    template_dirs: tuple[Path, ...] = (),
+    root: Path = Path(),
 ) -> StackRun:
     """Plan ``stack`` and, when deployable, capture its program under mocks (preview mode)."""
     from inferplan.capture import capture
@@ -40,8 +44,9 @@ def run_stack_offline(
         raise SpecReadError(
             [Problem(str(path), 0, 0, "", f"no environment file for stack {name!r}")]
         )
-    context = CliContext(catalog_dirs=catalog_dirs)
-    plan = build_plan(load_inputs([path], context.catalog_view), catalog=context.catalog)
+    context = CliContext(catalog_dirs=catalog_dirs, template_dirs=template_dirs)
+    inputs = load_inputs([path], context.catalog_view, templates=context.templates)
+    plan = build_plan(inputs, catalog=context.catalog)
     environment = plan.environments[0].name if plan.environments else name
     try:
         deployable(plan, environment)

@@ -13,8 +13,8 @@ import kubernetes_validate
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from conftest import ROOT, capture_environment
+
 from inferplan.capture import capture
 from inferplan.cli import main
 from inferplan.program import InfeasiblePlanError, deployable, run_stack
