@@ -176,9 +176,7 @@ CREATE_ONLY_FIELDS: tuple[CreateOnlyField, ...] = (
     CreateOnlyField(
         AGENT_POOL, "vnetSubnetID", "replace", "the node subnet is fixed", "team-knowledge"
     ),
-    CreateOnlyField(
-        AGENT_POOL, "maxPods", "replace", "pods per node is fixed", "team-knowledge"
-    ),
+    CreateOnlyField(AGENT_POOL, "maxPods", "replace", "pods per node is fixed", "team-knowledge"),
     # The AKS cluster: a replacement takes every pool and workload with it.
     CreateOnlyField(MANAGED_CLUSTER, "dnsPrefix", "replace", "set at creation", "team-knowledge"),
     CreateOnlyField(
@@ -289,9 +287,7 @@ CREATE_ONLY_FIELDS: tuple[CreateOnlyField, ...] = (
         "azure-native:*", "location", "replace", "resources cannot move regions", "arm-id"
     ),
     *(
-        CreateOnlyField(
-            "azure-native:*", name, "replace", "a new name is a new resource", "arm-id"
-        )
+        CreateOnlyField("azure-native:*", name, "replace", "a new name is a new resource", "arm-id")
         for name in AZURE_ID_INPUTS
     ),
     # Kubernetes objects.
@@ -369,7 +365,9 @@ def value_at(data: Any, path: str) -> Any:
 
 
 def fields_for(resource_type: str) -> tuple[CreateOnlyField, ...]:
-    return tuple(f for f in CREATE_ONLY_FIELDS if fnmatch.fnmatchcase(resource_type, f.type_pattern))
+    return tuple(
+        f for f in CREATE_ONLY_FIELDS if fnmatch.fnmatchcase(resource_type, f.type_pattern)
+    )
 
 
 def create_only_changes(

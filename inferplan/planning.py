@@ -95,8 +95,13 @@ def build_plan(inputs: PlanInputs, *, catalog: Catalog) -> Plan:
     planned = {(p.environment, p.name): p for p in plan_all(requests, catalog=catalog)}
     finished = sorted(
         (
-            finish_workload_plan(planned[(env.name if env else None, w.name)], w, environment=env)
-            for w, env in inputs.workloads
+            finish_workload_plan(
+                planned[(env.name if env else None, w.name)],
+                w,
+                environment=env,
+                allowed_regions=request.regions,
+            )
+            for (w, env), (request, _, _) in zip(inputs.workloads, requests, strict=True)
         ),
         key=lambda p: (p.environment or "", p.name, p.source),
     )

@@ -16,6 +16,7 @@ from sizing.plan import (
     GatewaySettings,
     KubernetesSettings,
     ObservabilitySettings,
+    Residency,
     WorkloadPlan,
 )
 from sizing.request import SizingRequest
@@ -74,11 +75,32 @@ def request_from_workload(
     )
 
 
+def residency_of(
+    workload: Workload, *, allowed_regions: tuple[str, ...], environment: Environment | None
+) -> Residency:
+    """The residency policies enforce: ``allowed_regions`` (what ``candidate_regions`` gave
+    sizing) only when the workload or the environment constrains regions, else empty (any)."""
+    residency = workload.spec.residency
+    constrained = bool(residency and (residency.regions or residency.geography)) or bool(
+        environment and environment.spec.limits.allowed_regions
+    )
+    return Residency(
+        allowed_regions=tuple(allowed_regions) if constrained else (),
+        geography=residency.geography if residency else None,
+        strict=residency.strict if residency else False,
+    )
+
+
 def finish_workload_plan(
-    plan: WorkloadPlan, workload: Workload, *, environment: Environment | None = None
+    plan: WorkloadPlan,
+    workload: Workload,
+    *,
+    environment: Environment | None = None,
+    allowed_regions: tuple[str, ...] = (),
 ) -> WorkloadPlan:
-    """Add what the spec says beyond sizing: tags, task, the gateway's sampling defaults, and
-    the environment's scale-to-zero floor for GPU pools."""
+    """Add what the spec says beyond sizing: tags, task, the gateway's sampling defaults, the
+    environment's scale-to-zero floor for GPU pools, and what policies check (residency with
+    the ``allowed_regions`` sizing chose from, the cost cap, the template)."""
     spec = workload.spec
     generation = spec.generation
     gateway = plan.gateway
@@ -115,6 +137,9 @@ def finish_workload_plan(
         reasons=reasons,
         task=workload.model.task,
         tags=dict(sorted(tags.items())),
+        residency=residency_of(workload, allowed_regions=allowed_regions, environment=environment),
+        max_monthly_usd=spec.cost.max_monthly_usd if spec.cost else None,
+        template=getattr(workload, "template", None),
     )
 
 
@@ -162,4 +187,5 @@ def environment_plan(
         protect=spec.protect,
         require_templates=spec.require_templates,
         tags=dict(sorted(tags.items())),
+        allowed_regions=tuple(spec.limits.allowed_regions or ()),
     )

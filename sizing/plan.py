@@ -110,6 +110,20 @@ class Availability:
 
 
 @dataclass(frozen=True)
+class Residency:
+    """Where a workload's data may be processed, as the spec and the environment allow.
+
+    ``allowed_regions`` is the list sizing chose from (the stated regions, or the geography's,
+    narrowed by the environment's allowed regions); empty when nothing constrains the workload.
+    Policies check every resource that serves the workload against it.
+    """
+
+    allowed_regions: tuple[str, ...] = ()
+    geography: str | None = None
+    strict: bool = False  # no Global or Data Zone types, and shared services in allowed regions
+
+
+@dataclass(frozen=True)
 class WorkloadPlan:
     name: str
     feasible: bool
@@ -131,6 +145,9 @@ class WorkloadPlan:
     environment: str | None = None  # the environment (stack) planning it, if any
     task: str = "chat"  # chat | embedding: which API operations the gateway exposes
     tags: dict[str, str] = field(default_factory=dict)  # workload, owner and labels
+    residency: Residency = field(default_factory=Residency)
+    max_monthly_usd: float | None = None  # the workload's own cost cap (spec.cost)
+    template: str | None = None  # the approved template it instantiates, as name@version
 
 
 @dataclass(frozen=True)
@@ -173,6 +190,7 @@ class EnvironmentPlan:
     protect: bool = False
     require_templates: bool = False
     tags: dict[str, str] = field(default_factory=dict)
+    allowed_regions: tuple[str, ...] = ()  # limits.allowed_regions; empty: any region
 
 
 @dataclass(frozen=True)
