@@ -34,7 +34,7 @@ import math
 from typing import Any
 
 from components.naming import kubernetes_name
-from sizing.plan import AksPlan, EnvironmentPlan, WorkloadPlan
+from sizing.plan import AksPlan, EnvironmentPlan, WorkingHours, WorkloadPlan
 
 GIB = 1024**3
 MIB = 1024**2
@@ -136,7 +136,13 @@ def vllm_manifests(
         objects += [
             trigger_authentication_manifest(workload, names=names),
             scaled_object_manifest(
-                workload, region=region, names=names, prometheus_query_url=prometheus_query_url
+                workload,
+                region=region,
+                names=names,
+                prometheus_query_url=prometheus_query_url,
+                working_hours=environment.kubernetes.working_hours
+                if environment.kubernetes
+                else None,
             ),
         ]
     objects.append(pod_monitor_manifest(workload, region=region, names=names))
@@ -621,7 +627,12 @@ def queue_depth_query(workload: WorkloadPlan, *, region: str) -> str:
 
 
 def scaled_object_manifest(
-    workload: WorkloadPlan, *, region: str, names: ManifestNames, prometheus_query_url: str
+    workload: WorkloadPlan,
+    *,
+    region: str,
+    names: ManifestNames,
+    prometheus_query_url: str,
+    working_hours: WorkingHours | None = None,
 ) -> dict[str, Any]:
     """KEDA scales the Deployment on vLLM's queue depth [ps-keda][aks-keda].
 
@@ -631,6 +642,9 @@ def scaled_object_manifest(
     environments) up to what the pool's autoscaler ceiling holds. If the query fails KEDA falls
     back to the Plan's replica count. Scale-out is immediate, scale-in one replica per five
     minutes after ten quiet minutes: a replica takes many minutes to come back.
+
+    With zero replicas there is no queue metric to wake a workload, so scale-to-zero
+    environments add a cron trigger that holds the Plan's replicas during working hours.
     """
     aks = _aks(workload)
     threshold = queue_depth_threshold(workload)
@@ -671,10 +685,28 @@ def scaled_object_manifest(
                         "threshold": f"{threshold:g}",
                     },
                     "authenticationRef": {"name": names.trigger_auth},
-                }
+                },
+                *_working_hours_trigger(aks, working_hours),
             ],
         },
     }
+
+
+def _working_hours_trigger(aks: AksPlan, hours: WorkingHours | None) -> list[dict[str, Any]]:
+    if hours is None or min_replicas(aks) > 0:
+        return []
+    return [
+        {
+            "type": "cron",
+            "name": "working-hours",
+            "metadata": {
+                "timezone": hours.timezone,
+                "start": hours.start_cron,
+                "end": hours.end_cron,
+                "desiredReplicas": str(aks.replicas_per_region),
+            },
+        }
+    ]
 
 
 def pod_monitor_manifest(

@@ -73,6 +73,7 @@ SUMMARY_LABELS: Mapping[str, str] = {
     "monthly_usd": "$/month",
 }
 # Workload plan fields the summary covers or that only explain (not compared path by path).
+_ENV_FIELDS_SKIPPED = {"monthly_usd", "workloads", "violations"}  # shown as totals and warnings
 _PLAN_FIELDS_SKIPPED = {"reasons", "alternatives", "source", "predicted", "cost", "environment"}
 
 
@@ -375,6 +376,7 @@ def _pool_warnings(
                 if aks
                 else f"{w.get('target')}"
             )
+            kind = "pool-replaced" if successors else "pool-removed"
             if successors:
                 moves = ", ".join(f"{_short(k)}" for k in successors)
                 message = (
@@ -388,9 +390,7 @@ def _pool_warnings(
                     f"{_short(key)} ({inputs.get('vmSize')}) is deleted while `{name}` still "
                     f"runs on it and no new pool takes it over ({target})"
                 )
-            warnings.append(
-                {"kind": "pool-removed", "subject": key, "message": message, "source": None}
-            )
+            warnings.append({"kind": kind, "subject": key, "message": message, "source": None})
     return warnings
 
 
@@ -466,6 +466,7 @@ _WARNING_ORDER = {
     "replace": 0,
     "delete": 1,
     "pool-removed": 2,
+    "pool-replaced": 2,
     "interrupt": 3,
     "region": 4,
     "cost-cap": 5,
@@ -488,8 +489,8 @@ def diff_stack(stack: str, base: StackSide | None, head: StackSide | None) -> di
         [
             {"path": p, "base": _pick(b_env, p), "head": _pick(h_env, p)}
             for p in changed_paths(
-                {k: v for k, v in b_env.items() if k not in ("monthly_usd", "workloads")},
-                {k: v for k, v in h_env.items() if k not in ("monthly_usd", "workloads")},
+                {k: v for k, v in b_env.items() if k not in _ENV_FIELDS_SKIPPED},
+                {k: v for k, v in h_env.items() if k not in _ENV_FIELDS_SKIPPED},
             )
         ]
         if base and head
@@ -628,7 +629,7 @@ def _openai(side: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
 def _against_slo(entry: Mapping[str, Any], key: str, slo: Any, unit: str, bound: str) -> str:
     def show(side: Mapping[str, Any] | None) -> str:
         value = side.get(key) if side else None
-        if value is None:
+        if not value:  # None, or 0 tokens/s for embeddings: nothing to compare
             return "-"
         return f"{value:,.0f}{unit}" if unit else f"{value:,.1f}"
 
@@ -649,7 +650,7 @@ def _cost_cell(entry: Mapping[str, Any]) -> str:
     before = base["monthly_usd"] if base else None
     after = head["monthly_usd"] if head else None
     if base is None:
-        return f"{_money(after)} ({_signed_money(entry['delta_monthly_usd'])})"
+        return f"{_money(after)} ({_signed_money(entry['delta_monthly_usd'])})" if after else "-"
     if head is None:
         return f"~~{_money(before)}~~ ({_signed_money(entry['delta_monthly_usd'])})"
     if _money(before) == _money(after):
@@ -687,6 +688,8 @@ def _stack_markdown(entry: Mapping[str, Any], cap: int) -> list[str]:
             f"### `{stack}`: environment removed ({_money(totals['base_monthly_usd'])}/month "
             "no longer planned)"
         )
+    elif _money(totals["base_monthly_usd"]) == _money(totals["head_monthly_usd"]):
+        heading = f"### `{stack}`: {_money(totals['head_monthly_usd'])}/month (cost unchanged)"
     else:
         heading = (
             f"### `{stack}`: {_money(totals['base_monthly_usd'])} → "
@@ -717,6 +720,29 @@ def _warning_lines(warnings: Sequence[Mapping[str, Any]]) -> list[str]:
         source = f" [{w['source']}]" if w.get("source") else ""
         lines.append(f"> - **{w['kind']}**: {w['message']}{source}")
     return lines
+
+
+# Plan paths the table or the intent line already shows.
+_SHOWN_PATHS = {
+    "aks.vm_sku",
+    "aks.gpus_per_replica",
+    "aks.tensor_parallel",
+    "aks.replicas",
+    "aks.nodes",
+    "aks.precision",
+    "azure_openai.deployment_type",
+    "azure_openai.capacity",
+    "regions",
+    "target",
+    "model",
+    "feasible",
+    "max_monthly_usd",
+    "template",
+}
+
+
+def _shown_elsewhere(path: str) -> bool:
+    return path in _SHOWN_PATHS or path.startswith("residency")
 
 
 def _workload_table(entry: Mapping[str, Any]) -> list[str]:
@@ -758,10 +784,7 @@ def _workload_table(entry: Mapping[str, Any]) -> list[str]:
             + " |"
         )
         details = [_change_text(c) for c in row["intent_changes"]]
-        covered = {"aks.vm_sku", "aks.gpus_per_replica", "aks.tensor_parallel", "aks.replicas"}
-        covered |= {"aks.nodes", "regions", "azure_openai.deployment_type", "target"}
-        covered |= {"azure_openai.capacity", "aks.precision", "model", "feasible"}
-        other = [p for p in row["plan_paths"] if p not in covered]
+        other = [p for p in row["plan_paths"] if not _shown_elsewhere(p)]
         precision = [c for c in row["changes"] if c["field"] in ("precision", "model")]
         details += [_change_text(c) for c in precision]
         if other:

@@ -17,10 +17,11 @@ from sizing.plan import (
     KubernetesSettings,
     ObservabilitySettings,
     Residency,
+    WorkingHours,
     WorkloadPlan,
 )
 from sizing.request import SizingRequest
-from spec.environment import Environment
+from spec.environment import Environment, WorkingHoursSpec
 from spec.workload import Workload
 
 DEFAULT_LEAD_REGION = "eastus"  # leads an open region list when no environment says otherwise
@@ -143,6 +144,19 @@ def finish_workload_plan(
     )
 
 
+CRON_DAYS = {"mon-fri": "1-5", "mon-sat": "1-6", "every-day": "*"}
+
+
+def working_hours(hours: WorkingHoursSpec) -> WorkingHours:
+    """``07:00``-``19:00`` Mon-Fri -> ``0 7 * * 1-5`` and ``0 19 * * 1-5`` in the time zone."""
+
+    def cron(hhmm: str) -> str:
+        hour, minute = hhmm.split(":")
+        return f"{int(minute)} {int(hour)} * * {CRON_DAYS[hours.days]}"
+
+    return WorkingHours(hours.timezone, cron(hours.start), cron(hours.end))
+
+
 def environment_plan(
     environment: Environment, workloads: tuple[WorkloadPlan, ...]
 ) -> EnvironmentPlan:
@@ -178,6 +192,9 @@ def environment_plan(
             system_node_count=spec.kubernetes.system_node_count,
             gpu_scale_to_zero=spec.kubernetes.gpu_scale_to_zero,
             sku_tier="Free" if spec.kubernetes.gpu_scale_to_zero else "Standard",
+            working_hours=working_hours(spec.kubernetes.working_hours)
+            if spec.kubernetes.gpu_scale_to_zero
+            else None,
         ),
         observability=ObservabilitySettings(
             retention_days=spec.observability.retention_days,

@@ -158,12 +158,22 @@ class GatewaySettings:
 
 
 @dataclass(frozen=True)
+class WorkingHours:
+    """When scale-to-zero workloads run, as cron expressions in a time zone."""
+
+    timezone: str
+    start_cron: str  # e.g. "0 7 * * 1-5"
+    end_cron: str
+
+
+@dataclass(frozen=True)
 class KubernetesSettings:
     version: str
     system_vm_size: str
     system_node_count: int
     gpu_scale_to_zero: bool
     sku_tier: str = "Standard"  # AKS control plane: Standard (uptime SLA) or Free (dev)
+    working_hours: WorkingHours | None = None  # set when GPU pools scale to zero
 
 
 @dataclass(frozen=True)

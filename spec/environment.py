@@ -78,6 +78,27 @@ class LimitsSpec(SpecModel):
     ] = None
 
 
+class WorkingHoursSpec(SpecModel):
+    """When GPU workloads of a scale-to-zero environment run; outside these hours they scale to
+    zero replicas and their GPU nodes follow."""
+
+    timezone: Annotated[
+        NonEmptyStr, Field(description="IANA time zone, e.g. Europe/Stockholm. Default UTC.")
+    ] = "UTC"
+    days: Annotated[
+        Literal["mon-fri", "mon-sat", "every-day"],
+        Field(description="Days the workloads run: mon-fri (default), mon-sat or every-day."),
+    ] = "mon-fri"
+    start: Annotated[
+        str,
+        Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="Start, HH:MM (07:00)."),
+    ] = "07:00"
+    end: Annotated[
+        str,
+        Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="End, HH:MM (19:00)."),
+    ] = "19:00"
+
+
 class KubernetesSpec(SpecModel):
     """The AKS cluster that carries self-hosted workloads."""
 
@@ -104,6 +125,16 @@ class KubernetesSpec(SpecModel):
             )
         ),
     ] = False
+    working_hours: Annotated[
+        WorkingHoursSpec,
+        Field(
+            description=(
+                "With gpu_scale_to_zero: when the self-hosted workloads run (a KEDA cron "
+                "trigger keeps the planned replicas up); outside these hours they scale to zero. "
+                "Default Mon-Fri 07:00-19:00 UTC."
+            )
+        ),
+    ] = WorkingHoursSpec()
 
 
 class NetworkSpec(SpecModel):

@@ -95,6 +95,7 @@ def test_resource_set_and_parents(prod_env, prod_pools, preview):
             f"{DCRA}::aks-eus2-prometheus",
             f"{PROVIDER}::aks-eus2-k8s",
             f"{DAEMONSET}::aks-eus2-nvidia-device-plugin",
+            f"kubernetes:networking.k8s.io/v1:NetworkPolicy::aks-eus2-nvidia-device-plugin-deny-all",
         ]
     )
     assert all(r.parent == component.urn for r in result.resources if r is not component)

@@ -193,3 +193,28 @@ def test_render_files_are_a_pure_function_of_the_capture(dev_plan) -> None:
     b = render_files(capture_environment(dev_plan, "dev"))
     assert a == b
     assert all(not Path(p).is_absolute() for p in a)
+
+
+def test_scale_to_zero_workloads_wake_up_for_working_hours(tmp_path: Path) -> None:
+    """With zero replicas there is no queue metric; a cron trigger brings the planned replicas
+    back during the dev stack's working hours, and prod (never at zero) has none."""
+    invoke("render", "dev", "--out", str(tmp_path / "dev"))
+    docs = list(
+        yaml.safe_load_all(
+            (tmp_path / "dev" / "kubernetes" / "vllm-ticket-triage-weu.yaml").read_text()
+        )
+    )
+    scaled = next(d for d in docs if d["kind"] == "ScaledObject")
+    assert scaled["spec"]["minReplicaCount"] == 0
+    cron = next(t for t in scaled["spec"]["triggers"] if t["type"] == "cron")
+    assert cron["metadata"] == {
+        "timezone": "Europe/Stockholm",
+        "start": "0 7 * * 1-5",
+        "end": "0 19 * * 1-5",
+        "desiredReplicas": str(
+            next(d for d in docs if d["kind"] == "Deployment")["spec"]["replicas"]
+        ),
+    }
+    invoke("render", "prod", "--out", str(tmp_path / "prod"))
+    for path in (tmp_path / "prod" / "kubernetes").glob("*.yaml"):
+        assert "type: cron" not in path.read_text()

@@ -1,0 +1,5 @@
+"""The Pulumi policy pack: ``pulumi preview --policy-pack policies`` (rules in policies.rules)."""
+
+from policies.pack import build_pack
+
+build_pack()

@@ -1,0 +1,829 @@
+"""inferplan's guardrails as plain functions: residency, cost, identity and exposure, streaming,
+GPU pools, approved templates.
+
+Each ``Rule`` has a name, a description, a default enforcement level and a fix. A resource rule
+looks at one ``ResourceView`` and yields messages; a stack rule looks at every resource (or only
+at the context, for the Plan-level caps and templates) and yields ``Violation``s. ``run_rules``
+applies them all; ``policies.pack`` adapts the same rules to pulumi_policy for the Pulumi CLI.
+
+Enforcement levels: every rule has a default (``Rule.level``); an environment overrides it per
+rule in ``PolicyContext.enforcement`` (``mandatory``, ``advisory`` or ``disabled``), which
+``inferplan check`` reads from the stack's ``Pulumi.<stack>.yaml`` key
+``inferplan:policyEnforcement`` and writes into the CLI pack's config (docs/policies.md).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from components.naming import agent_pool_name
+from policies.view import COMPUTED, SECRET, Level, PolicyContext, ResourceView
+
+# --- facts the rules rely on ----------------------------------------------------------------
+
+# Azure's load balancers (and API Management's outbound path through them) drop a TCP flow idle
+# for longer than the default 4 minutes; a backend timeout past that can never be reached.
+LB_IDLE_TIMEOUT_S = 240
+# API Management tiers that cannot hold server-sent-event streams (apim-sse.md [sse]).
+TIERS_WITHOUT_STREAMING = frozenset({"Consumption"})
+GPU_TAINT_KEY = "nvidia.com/gpu"
+GPU_RESOURCE = "nvidia.com/gpu"
+GPU_POOL_LABEL = "inferplan.io/pool"  # nodeSelector of pods placed on an inferplan GPU pool
+WORKLOAD_LABEL = "inferplan.io/workload"
+WORKLOAD_NODE_LABEL_PREFIX = "workload.inferplan.io/"
+INTERNAL_LB_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-internal"
+# Locations that are not a region (no data is processed "there").
+NON_REGIONAL = frozenset({"global"})
+# Shared services that hold or carry a strict-residency workload's data: the gateway (prompts
+# and completions pass through it), logs, request telemetry and metrics.
+SHARED_DATA_TYPES = frozenset(
+    {
+        "azure-native:apimanagement:ApiManagementService",
+        "azure-native:operationalinsights:Workspace",
+        "azure-native:applicationinsights:Component",
+        "azure-native:monitor:AzureMonitorWorkspace",
+    }
+)
+POD_KINDS = frozenset(
+    {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"}
+)
+# Input keys whose value is a credential: they must reach Pulumi as secrets.
+SENSITIVE_KEY = re.compile(
+    r"^(hf_?token|token|api_?key|access_?key|primary_?key|secondary_?key|password|"
+    r"admin_?password|client_?secret|secret|connection_?string|kubeconfig|sas_?token)$",
+    re.IGNORECASE,
+)
+# Container environment variables that hold a credential (a *_PATH/_FILE/_DIR points at one).
+SENSITIVE_ENV = re.compile(r"(TOKEN|SECRET|PASSWORD|API_?KEY|ACCESS_?KEY|CONNECTION_?STRING)")
+NOT_A_VALUE_ENV = re.compile(r"_(PATH|FILE|DIR)$")
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    resource: str  # ``type::name``, or ``environment:<name>`` / ``workload:<name>``
+    message: str
+    urn: str | None = None  # for the CLI pack's report; None: the stack itself
+
+
+ResourceCheck = Callable[[ResourceView, PolicyContext], Iterable[str]]
+StackCheck = Callable[[Sequence[ResourceView], PolicyContext], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    level: Level
+    fix: str
+    resource_check: ResourceCheck | None = None
+    stack_check: StackCheck | None = None
+
+    @property
+    def kind(self) -> str:
+        return "resource" if self.resource_check is not None else "stack"
+
+    def level_in(self, ctx: PolicyContext) -> Level:
+        """The level in this environment: its override, else the rule's default."""
+        return ctx.enforcement.get(self.name, self.level)
+
+
+# --- small helpers ------------------------------------------------------------------------------
+
+
+def _location(view: ResourceView) -> str | None:
+    location = view.inputs.get("location")
+    if not isinstance(location, str) or location == COMPUTED:
+        return None
+    normalized = location.replace(" ", "").lower()
+    return None if normalized in NON_REGIONAL else normalized
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, Mapping) and set(value) == {SECRET}:
+        return value[SECRET]
+    return value
+
+
+def _pod_spec(view: ResourceView) -> Mapping[str, Any] | None:
+    """The pod spec of a Kubernetes workload resource, or None for anything else."""
+    if not view.type.startswith("kubernetes:"):
+        return None
+    kind = view.inputs.get("kind") or view.type.rsplit(":", 1)[-1]
+    if kind not in POD_KINDS:
+        return None
+    spec = view.inputs.get("spec") or {}
+    if kind == "Pod":
+        return spec
+    if kind == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    return (spec.get("template") or {}).get("spec") or {}
+
+
+def _kind(view: ResourceView) -> str:
+    return str(view.inputs.get("kind") or view.type.rsplit(":", 1)[-1])
+
+
+def _containers(pod: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    for key in ("initContainers", "containers"):
+        yield from pod.get(key) or ()
+
+
+def flag_value(args: Sequence[str], flag: str) -> str | None:
+    """``--flag=value`` or ``--flag value`` from a container's args (last one wins)."""
+    found = None
+    for i, arg in enumerate(args):
+        if arg.startswith(flag + "="):
+            found = arg.split("=", 1)[1]
+        elif arg == flag and i + 1 < len(args):
+            found = args[i + 1]
+    return found
+
+
+def _is_vllm(container: Mapping[str, Any]) -> bool:
+    """The vLLM server, by its image's repository (``vllm/vllm-openai`` or a mirror of it)."""
+    return "vllm" in str(container.get("image", "")).split("@")[0].lower()
+
+
+def _gpus(container: Mapping[str, Any], part: str) -> int | None:
+    value = ((container.get("resources") or {}).get(part) or {}).get(GPU_RESOURCE)
+    if value is None:
+        return None
+    try:
+        return int(float(str(value)))
+    except ValueError:
+        return None
+
+
+def image_is_pinned(image: str) -> bool:
+    """A digest, or a tag that is not ``latest`` (an image without a tag means ``latest``)."""
+    if "@sha256:" in image:
+        return True
+    last = image.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return False
+    return last.rsplit(":", 1)[1] not in ("", "latest")
+
+
+def _workload_names(view: ResourceView) -> set[str]:
+    """Workloads a resource names itself: Azure tag, Kubernetes label, GPU pool node labels."""
+    names: set[str] = set()
+    tags = view.inputs.get("tags")
+    if isinstance(tags, Mapping) and isinstance(tags.get("workload"), str):
+        names.add(tags["workload"])
+    metadata = view.inputs.get("metadata")
+    labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
+    if isinstance(labels, Mapping) and isinstance(labels.get(WORKLOAD_LABEL), str):
+        names.add(labels[WORKLOAD_LABEL])
+    node_labels = view.inputs.get("nodeLabels")
+    if isinstance(node_labels, Mapping):
+        names.update(
+            k[len(WORKLOAD_NODE_LABEL_PREFIX) :]
+            for k in node_labels
+            if k.startswith(WORKLOAD_NODE_LABEL_PREFIX)
+        )
+    return names
+
+
+def attributed_workloads(view: ResourceView, views: Sequence[ResourceView]) -> set[str]:
+    """Workloads a resource serves: its own tags and labels, or, for a resource that names
+    none (an AKS cluster, an Azure OpenAI account), those its siblings under the same
+    component name (the cluster's GPU pools, the account's deployments)."""
+    own = _workload_names(view)
+    if own or view.parent is None:
+        return own
+    siblings: set[str] = set()
+    for other in views:
+        if other.parent == view.parent and other is not view:
+            siblings |= _workload_names(other)
+    return siblings
+
+
+def _streaming_names(ctx: PolicyContext) -> set[str] | None:
+    """Streaming workloads by name; None when the context is unknown (treat all as streaming)."""
+    if not ctx.known:
+        return None
+    return {w.name for w in ctx.workloads if w.streaming}
+
+
+def _applies_to_streaming(view: ResourceView, ctx: PolicyContext) -> bool:
+    streaming = _streaming_names(ctx)
+    if streaming is None:
+        return True
+    api = view.inputs.get("apiId")
+    return api in streaming if isinstance(api, str) else bool(streaming)
+
+
+def _forward_requests(view: ResourceView) -> list[ET.Element] | None:
+    """The ``forward-request`` elements of an API Management policy; None if not parseable."""
+    xml = _unwrap(view.inputs.get("value"))
+    if not isinstance(xml, str) or xml == COMPUTED:
+        return None
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return None
+    return list(root.iter("forward-request"))
+
+
+def _regions(names: Iterable[str]) -> str:
+    return ", ".join(names) or "none"
+
+
+# --- residency ---------------------------------------------------------------------------------
+
+
+def check_residency_regions(
+    views: Sequence[ResourceView], ctx: PolicyContext
+) -> Iterator[Violation]:
+    allowed_env = set(ctx.allowed_regions)
+    strict = [w for w in ctx.workloads if w.strict_residency and w.allowed_regions]
+    for view in views:
+        location = _location(view)
+        if location is None:
+            continue
+        if allowed_env and location not in allowed_env:
+            yield Violation(
+                RESIDENCY_REGIONS,
+                view.key,
+                f"{view.key} is in {location}; environment {ctx.environment} allows only "
+                f"{_regions(ctx.allowed_regions)}.",
+                view.urn,
+            )
+        served = attributed_workloads(view, views)
+        for name in sorted(served):
+            w = ctx.workload(name)
+            if w is not None and w.allowed_regions and location not in w.allowed_regions:
+                yield Violation(
+                    RESIDENCY_REGIONS,
+                    view.key,
+                    f"{view.key} serves workload {name} from {location}; its residency allows "
+                    f"only {_regions(w.allowed_regions)}.",
+                    view.urn,
+                )
+        if not served and view.type in SHARED_DATA_TYPES:
+            for w in strict:
+                if location not in w.allowed_regions:
+                    yield Violation(
+                        RESIDENCY_REGIONS,
+                        view.key,
+                        f"{view.key} (gateway, logs or metrics) is in {location}, but workload "
+                        f"{w.name} has strict residency in {_regions(w.allowed_regions)}.",
+                        view.urn,
+                    )
+
+
+def deployment_scope(sku_name: str) -> str:
+    """Where an Azure OpenAI deployment type processes data: global, datazone or regional."""
+    if sku_name.startswith("Global"):
+        return "global"
+    if sku_name.startswith("DataZone"):
+        return "datazone"
+    return "regional"
+
+
+def check_openai_deployment_type(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if view.type != "azure-native:cognitiveservices:Deployment":
+        return
+    sku = str(view.get("sku.name", ""))
+    scope = deployment_scope(sku)
+    for name in sorted(_workload_names(view)):
+        w = ctx.workload(name)
+        if w is None or scope == "regional":
+            continue
+        if w.strict_residency:
+            yield (
+                f"deployment type {sku} of workload {name} is not region-bound ({scope}), but "
+                "its residency is strict."
+            )
+        elif scope == "global" and w.geography:
+            yield (
+                f"deployment type {sku} of workload {name} may process data anywhere in the "
+                f"world, but its residency requires geography {w.geography}."
+            )
+
+
+# --- cost --------------------------------------------------------------------------------------
+
+
+def check_environment_cap(views: Sequence[ResourceView], ctx: PolicyContext) -> Iterator[Violation]:
+    if ctx.max_monthly_usd is None or ctx.monthly_usd is None:
+        return
+    if ctx.monthly_usd > ctx.max_monthly_usd:
+        yield Violation(
+            COST_ENVIRONMENT_CAP,
+            f"environment:{ctx.environment}",
+            f"environment {ctx.environment} is planned at ${ctx.monthly_usd:,.0f}/month, over "
+            f"its cap of ${ctx.max_monthly_usd:,.0f}.",
+        )
+
+
+def check_workload_caps(views: Sequence[ResourceView], ctx: PolicyContext) -> Iterator[Violation]:
+    for w in ctx.workloads:
+        if w.max_monthly_usd is None or w.monthly_usd is None:
+            continue
+        if w.monthly_usd > w.max_monthly_usd:
+            yield Violation(
+                COST_WORKLOAD_CAP,
+                f"workload:{w.name}",
+                f"workload {w.name} is planned at ${w.monthly_usd:,.0f}/month, over its cap of "
+                f"${w.max_monthly_usd:,.0f}.",
+            )
+
+
+# --- identity and exposure -------------------------------------------------------------------
+
+
+def check_openai_local_auth(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if view.type != "azure-native:cognitiveservices:Account":
+        return
+    if view.get("properties.disableLocalAuth") is not True:
+        yield f"{view.key} accepts API keys (properties.disableLocalAuth is not true)."
+
+
+def check_openai_network_access(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if view.type != "azure-native:cognitiveservices:Account" or ctx.public_network_access is not False:
+        return
+    access = view.get("properties.publicNetworkAccess")
+    if access != "Disabled":
+        yield (
+            f"{view.key} has publicNetworkAccess {access or 'unset (Enabled)'}; environment "
+            f"{ctx.environment} allows no public network access."
+        )
+
+
+def check_aks_local_accounts(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if view.type == "azure-native:containerservice:ManagedCluster":
+        if view.get("disableLocalAccounts") is not True:
+            yield f"{view.key} keeps local (certificate) accounts: disableLocalAccounts is not true."
+
+
+def check_aks_azure_rbac(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if view.type != "azure-native:containerservice:ManagedCluster":
+        return
+    if view.get("aadProfile.managed") is not True or view.get("aadProfile.enableAzureRBAC") is not True:
+        yield f"{view.key} does not authorize with Entra ID and Azure RBAC (aadProfile)."
+    if view.get("enableRBAC") is False:
+        yield f"{view.key} turns Kubernetes RBAC off (enableRBAC false)."
+
+
+def check_aks_workload_identity(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if view.type != "azure-native:containerservice:ManagedCluster":
+        return
+    if view.get("securityProfile.workloadIdentity.enabled") is not True:
+        yield f"{view.key} has workload identity off (securityProfile.workloadIdentity)."
+    if view.get("oidcIssuerProfile.enabled") is not True:
+        yield f"{view.key} has no OIDC issuer, which workload identity needs."
+
+
+def check_service_internal(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if _kind(view) != "Service" or not view.type.startswith("kubernetes:"):
+        return
+    spec = view.inputs.get("spec") or {}
+    annotations = (view.inputs.get("metadata") or {}).get("annotations") or {}
+    kind = spec.get("type", "ClusterIP")
+    if kind == "LoadBalancer" and str(annotations.get(INTERNAL_LB_ANNOTATION)).lower() != "true":
+        yield f"{view.key} is a public load balancer (no {INTERNAL_LB_ANNOTATION}: \"true\")."
+    if spec.get("externalIPs"):
+        yield f"{view.key} publishes external IPs {', '.join(spec['externalIPs'])}."
+
+
+def _plain_secrets(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        if set(value) == {SECRET}:
+            return  # kept secret by Pulumi
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if SENSITIVE_KEY.match(str(key)) and isinstance(item, str) and item not in ("", COMPUTED):
+                yield where
+            else:
+                yield from _plain_secrets(item, where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _plain_secrets(item, f"{path}[{i}]")
+
+
+def check_no_plain_secrets(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    pod = _pod_spec(view)
+    for container in _containers(pod or {}):
+        for env in container.get("env") or ():
+            name = str(env.get("name", ""))
+            if (
+                "value" in env
+                and SENSITIVE_ENV.search(name)
+                and not NOT_A_VALUE_ENV.search(name)
+                and env["value"] not in ("", None)
+            ):
+                yield (
+                    f"{view.key}: container {container.get('name')} sets {name} as a literal "
+                    "environment value."
+                )
+    if not view.secrets_marked:
+        return  # the CLI's analyzer unwraps secrets: only the structural checks above apply
+    if view.type == "kubernetes:core/v1:Secret":
+        for part in ("data", "stringData"):
+            for key, item in (view.inputs.get(part) or {}).items():
+                if not (isinstance(item, Mapping) and set(item) == {SECRET}):
+                    yield f"{view.key}: Secret {part}.{key} is a plain input, not a Pulumi secret."
+        return
+    for where in _plain_secrets(view.inputs, ""):
+        yield f"{view.key}: {where} is a plain input, not a Pulumi secret."
+
+
+# --- streaming ---------------------------------------------------------------------------------
+
+POLICY_TYPES = frozenset(
+    {
+        "azure-native:apimanagement:ApiPolicy",
+        "azure-native:apimanagement:ApiOperationPolicy",
+        "azure-native:apimanagement:Policy",
+    }
+)
+DIAGNOSTIC_TYPES = frozenset(
+    {"azure-native:apimanagement:ApiDiagnostic", "azure-native:apimanagement:Diagnostic"}
+)
+
+
+def check_streaming_tier(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if view.type != "azure-native:apimanagement:ApiManagementService":
+        return
+    tier = view.get("sku.name")
+    streaming = _streaming_names(ctx)
+    if tier in TIERS_WITHOUT_STREAMING and (streaming is None or streaming):
+        who = ", ".join(sorted(streaming)) if streaming else "streaming workloads"
+        yield f"{view.key} is the {tier} tier, which cannot hold SSE streams for {who}."
+
+
+def check_no_buffering(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if view.type not in POLICY_TYPES or not _applies_to_streaming(view, ctx):
+        return
+    forwards = _forward_requests(view)
+    if forwards is None:
+        return
+    for fwd in forwards:
+        if fwd.get("buffer-response") != "false":
+            yield f'{view.key}: forward-request without buffer-response="false" buffers SSE.'
+    xml = str(_unwrap(view.inputs.get("value")))
+    if "Response.Body" in xml:
+        yield f"{view.key}: a policy reads the response body, which buffers the stream."
+
+
+def check_no_body_logging(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if view.type not in DIAGNOSTIC_TYPES or not _applies_to_streaming(view, ctx):
+        return
+    for side in ("frontend", "backend"):
+        for message in ("request", "response"):
+            body_bytes = view.get(f"{side}.{message}.body.bytes", 0)
+            if body_bytes not in (0, None):
+                yield f"{view.key} logs {body_bytes} bytes of {side} {message} bodies."
+
+
+def check_backend_timeout(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if view.type not in POLICY_TYPES:
+        return
+    for fwd in _forward_requests(view) or ():
+        timeout = fwd.get("timeout")
+        if timeout is None:
+            yield (
+                f"{view.key}: forward-request has no timeout (API Management's default is 300 s, "
+                f"past Azure's {LB_IDLE_TIMEOUT_S} s idle limit)."
+            )
+        elif not timeout.isdigit() or int(timeout) > LB_IDLE_TIMEOUT_S:
+            yield (
+                f"{view.key}: backend timeout {timeout} s exceeds the {LB_IDLE_TIMEOUT_S} s Azure's "
+                "load balancers keep an idle connection open."
+            )
+
+
+# --- GPU pools and GPU workloads ---------------------------------------------------------------
+
+
+def _is_gpu_pool(view: ResourceView) -> bool:
+    if view.type != "azure-native:containerservice:AgentPool":
+        return False
+    vm_size = str(view.inputs.get("vmSize", ""))
+    return bool(view.inputs.get("gpuProfile")) or vm_size.lower().startswith("standard_n")
+
+
+def check_gpu_pool_taint(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if not _is_gpu_pool(view):
+        return
+    taints = [str(t) for t in view.inputs.get("nodeTaints") or ()]
+    if not any(t.startswith(GPU_TAINT_KEY) and t.endswith(":NoSchedule") for t in taints):
+        yield f"{view.key} ({view.inputs.get('vmSize')}) has no {GPU_TAINT_KEY} NoSchedule taint."
+
+
+def check_gpu_pool_autoscaling(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if not _is_gpu_pool(view):
+        return
+    i = view.inputs
+    if i.get("enableAutoScaling") is not True:
+        yield f"{view.key} is not autoscaled (enableAutoScaling)."
+    low, count, high = i.get("minCount"), i.get("count"), i.get("maxCount")
+    if not all(isinstance(v, int | float) for v in (low, count, high)):
+        yield f"{view.key} needs minCount, count and maxCount (got {low}/{count}/{high})."
+    elif not (0 <= low <= count <= high and high >= 1):
+        yield f"{view.key}: need 0 <= minCount <= count <= maxCount, got {low}/{count}/{high}."
+    if "count" not in (view.options.get("ignoreChanges") or ()):
+        yield f"{view.key} does not ignore changes to count, so an update resets the autoscaler."
+
+
+def check_gpu_pool_name(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if not _is_gpu_pool(view):
+        return
+    vm_size = str(view.inputs.get("vmSize", ""))
+    expected = agent_pool_name(vm_size)
+    actual = view.inputs.get("agentPoolName")
+    if actual != expected:
+        yield f"{view.key} is named {actual!r}; a pool of {vm_size} should be {expected!r}."
+
+
+def check_gpu_toleration(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    pod = _pod_spec(view)
+    if pod is None:
+        return
+    wants_gpu = any(
+        (_gpus(c, "limits") or 0) > 0 or (_gpus(c, "requests") or 0) > 0 for c in _containers(pod)
+    )
+    if not wants_gpu:
+        return
+    tolerated = any(
+        t.get("key") == GPU_TAINT_KEY
+        and t.get("effect") in (None, "", "NoSchedule")
+        and (t.get("operator") == "Exists" or "value" in t)
+        for t in pod.get("tolerations") or ()
+    )
+    if not tolerated:
+        yield f"{view.key} requests GPUs but does not tolerate the {GPU_TAINT_KEY} taint."
+
+
+def check_gpu_requests(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    pod = _pod_spec(view)
+    if pod is None:
+        return
+    containers = list(_containers(pod))
+    on_gpu_pool = GPU_POOL_LABEL in (pod.get("nodeSelector") or {})
+    if on_gpu_pool and _kind(view) != "DaemonSet":
+        if not any((_gpus(c, "limits") or 0) > 0 for c in containers):
+            yield f"{view.key} is placed on a GPU pool but requests no {GPU_RESOURCE}."
+    names = _workload_names(view)
+    planned = next((ctx.workload(n) for n in sorted(names) if ctx.workload(n)), None)
+    for c in containers:
+        if not _is_vllm(c):
+            continue
+        args = [str(a) for a in c.get("args") or ()]
+        tp_text = flag_value(args, "--tensor-parallel-size") or flag_value(args, "-tp") or "1"
+        tp = int(tp_text) if tp_text.isdigit() else None
+        limits, requests = _gpus(c, "limits"), _gpus(c, "requests")
+        if limits != tp or (requests is not None and requests != limits):
+            yield (
+                f"{view.key}: container {c.get('name')} runs tensor parallel {tp_text} with "
+                f"{GPU_RESOURCE} requests {requests} and limits {limits}."
+            )
+        if planned is not None and planned.tensor_parallel and tp != planned.tensor_parallel:
+            yield (
+                f"{view.key}: container {c.get('name')} runs tensor parallel {tp_text}; the "
+                f"plan for {planned.name} says {planned.tensor_parallel}."
+            )
+
+
+def check_images_pinned(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    pod = _pod_spec(view)
+    for c in _containers(pod or {}):
+        image = str(c.get("image", ""))
+        if image and image != COMPUTED and not image_is_pinned(image):
+            yield f"{view.key}: container {c.get('name')} runs unpinned image {image}."
+
+
+# --- templates ---------------------------------------------------------------------------------
+
+
+def check_templates(views: Sequence[ResourceView], ctx: PolicyContext) -> Iterator[Violation]:
+    if not ctx.require_templates:
+        return
+    for w in ctx.workloads:
+        if not w.template:
+            yield Violation(
+                TEMPLATES_REQUIRED,
+                f"workload:{w.name}",
+                f"workload {w.name} names no approved template, but environment "
+                f"{ctx.environment} requires one.",
+            )
+
+
+# --- the rule list -----------------------------------------------------------------------------
+
+RESIDENCY_REGIONS = "residency-regions"
+RESIDENCY_OPENAI_TYPES = "residency-openai-deployment-type"
+COST_ENVIRONMENT_CAP = "cost-environment-cap"
+COST_WORKLOAD_CAP = "cost-workload-cap"
+TEMPLATES_REQUIRED = "templates-required"
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        RESIDENCY_REGIONS,
+        "Every resource with a location is in a region its workloads and environment allow; "
+        "the gateway, logs and metrics stay in the regions of strict-residency workloads.",
+        "mandatory",
+        "Place the resource in one of the allowed regions (the plan's), or widen the workload's "
+        "spec.residency or the environment's limits.allowed_regions if that is truly allowed.",
+        stack_check=check_residency_regions,
+    ),
+    Rule(
+        RESIDENCY_OPENAI_TYPES,
+        "Azure OpenAI deployment types agree with residency: no Global types where data must "
+        "stay in a geography, no Data Zone or Global types where residency is strict.",
+        "mandatory",
+        "Use a regional type (Standard or ProvisionedManaged) for strict residency, or a "
+        "DataZone type inside the geography; re-plan with `inferplan plan`.",
+        resource_check=check_openai_deployment_type,
+    ),
+    Rule(
+        COST_ENVIRONMENT_CAP,
+        "The environment's planned monthly cost is within its cap.",
+        "mandatory",
+        "Lower the workloads' traffic or SLOs, allow cheaper targets, or raise "
+        "spec.limits.max_monthly_usd with the budget owner's approval.",
+        stack_check=check_environment_cap,
+    ),
+    Rule(
+        COST_WORKLOAD_CAP,
+        "Each workload's planned monthly cost is within its own cap.",
+        "mandatory",
+        "Relax the workload's SLO or traffic, allow other precisions or targets, or raise its "
+        "spec.cost.max_monthly_usd.",
+        stack_check=check_workload_caps,
+    ),
+    Rule(
+        "openai-local-auth-disabled",
+        "Azure OpenAI accounts accept Entra ID only: local (API key) auth is disabled.",
+        "mandatory",
+        "Set properties.disableLocalAuth=True on the account; callers use a managed identity "
+        "with the Cognitive Services OpenAI User role.",
+        resource_check=check_openai_local_auth,
+    ),
+    Rule(
+        "openai-public-network-access",
+        "Azure OpenAI public network access is disabled where the environment requires it.",
+        "mandatory",
+        'Set properties.publicNetworkAccess="Disabled" (and a default-deny network ACL), or '
+        "set spec.network.public_network_access: true if the environment really allows it.",
+        resource_check=check_openai_network_access,
+    ),
+    Rule(
+        "aks-local-accounts-disabled",
+        "AKS clusters have local accounts disabled.",
+        "mandatory",
+        "Set disableLocalAccounts=True on the ManagedCluster (Entra ID logins only).",
+        resource_check=check_aks_local_accounts,
+    ),
+    Rule(
+        "aks-azure-rbac",
+        "AKS clusters authorize with Entra ID and Azure RBAC, and keep Kubernetes RBAC on.",
+        "mandatory",
+        "Set aadProfile={managed: True, enableAzureRBAC: True} and enableRBAC=True.",
+        resource_check=check_aks_azure_rbac,
+    ),
+    Rule(
+        "aks-workload-identity",
+        "AKS clusters have the OIDC issuer and workload identity on.",
+        "mandatory",
+        "Set oidcIssuerProfile.enabled=True and securityProfile.workloadIdentity.enabled=True.",
+        resource_check=check_aks_workload_identity,
+    ),
+    Rule(
+        "vllm-service-internal",
+        "No Kubernetes Service is reachable from the internet: load balancers are internal.",
+        "mandatory",
+        f'Annotate the Service with {INTERNAL_LB_ANNOTATION}: "true" (the gateway reaches it '
+        "over the peered virtual network) and publish no externalIPs.",
+        resource_check=check_service_internal,
+    ),
+    Rule(
+        "no-plain-secrets",
+        "No secret (Hugging Face token, keys, passwords, connection strings) is a plain input.",
+        "mandatory",
+        "Pass it as a Pulumi secret (pulumi config set --secret, pulumi.Output.secret) and into "
+        "pods as a mounted Secret file, never as a literal environment value.",
+        resource_check=check_no_plain_secrets,
+    ),
+    Rule(
+        "gateway-streaming-tier",
+        "No API Management tier without streaming support carries a streaming workload.",
+        "mandatory",
+        "Choose a classic or v2 tier (Developer, Basic/BasicV2, Standard/StandardV2, Premium) "
+        "in the environment's spec.gateway.tier.",
+        resource_check=check_streaming_tier,
+    ),
+    Rule(
+        "gateway-no-buffering",
+        "Streaming workloads' gateway policies never buffer the response.",
+        "mandatory",
+        'Use <forward-request buffer-response="false"> and do not read context.Response.Body '
+        "in any policy of a streaming API.",
+        resource_check=check_no_buffering,
+    ),
+    Rule(
+        "gateway-no-body-logging",
+        "Gateway diagnostics log no request or response bodies on streaming operations.",
+        "mandatory",
+        "Set body.bytes to 0 for frontend and backend request and response in the API's "
+        "diagnostic; logging bodies buffers server-sent events.",
+        resource_check=check_no_body_logging,
+    ),
+    Rule(
+        "gateway-backend-timeout",
+        f"Gateway backend timeouts stay within the {LB_IDLE_TIMEOUT_S} s Azure's load "
+        "balancers keep an idle connection open.",
+        "mandatory",
+        f'Set <forward-request timeout="N"> with N <= {LB_IDLE_TIMEOUT_S}; long generations '
+        "must stream so bytes keep flowing.",
+        resource_check=check_backend_timeout,
+    ),
+    Rule(
+        "gpu-pool-taint",
+        "GPU node pools are tainted so only GPU workloads land on them.",
+        "mandatory",
+        f'Add nodeTaints=["{GPU_TAINT_KEY}=present:NoSchedule"] to the AgentPool.',
+        resource_check=check_gpu_pool_taint,
+    ),
+    Rule(
+        "gpu-pool-autoscaling",
+        "GPU node pools autoscale within set bounds, and Pulumi ignores the count after creation.",
+        "mandatory",
+        "Set enableAutoScaling=True with minCount <= count <= maxCount, and "
+        'ResourceOptions(ignore_changes=["count"]).',
+        resource_check=check_gpu_pool_autoscaling,
+    ),
+    Rule(
+        "gpu-pool-named-from-sku",
+        "GPU node pools are named from their VM size, so a new size is a new pool (created "
+        "before the old one is deleted) instead of an in-place change AKS rejects.",
+        "mandatory",
+        "Name the pool components.naming.agent_pool_name(vm_size).",
+        resource_check=check_gpu_pool_name,
+    ),
+    Rule(
+        "gpu-workload-tolerates-taint",
+        "Pods that request GPUs tolerate the GPU pools' taint.",
+        "mandatory",
+        f'Add a toleration {{key: {GPU_TAINT_KEY}, operator: Exists, effect: NoSchedule}}.',
+        resource_check=check_gpu_toleration,
+    ),
+    Rule(
+        "gpu-workload-requests-gpus",
+        "GPU workloads request the GPUs they use: vLLM's nvidia.com/gpu requests = limits = "
+        "--tensor-parallel-size = the plan's tensor parallel; pods on a GPU pool request GPUs.",
+        "mandatory",
+        "Set resources.requests and resources.limits nvidia.com/gpu to the tensor-parallel "
+        "size the plan chose (AksPlan.tensor_parallel).",
+        resource_check=check_gpu_requests,
+    ),
+    Rule(
+        "image-pinned",
+        "Container images are pinned to a version tag or digest, never latest.",
+        "mandatory",
+        "Use an explicit version tag (vllm/vllm-openai:v0.11.0) or a digest (@sha256:...).",
+        resource_check=check_images_pinned,
+    ),
+    Rule(
+        TEMPLATES_REQUIRED,
+        "An environment that requires approved templates carries no workload without one.",
+        "mandatory",
+        "Instantiate an approved template in the workload (spec.template: name@version; see "
+        "`inferplan templates`), or drop require_templates from the environment.",
+        stack_check=check_templates,
+    ),
+)
+
+RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
+
+
+def rule_violations(
+    rule: Rule, views: Sequence[ResourceView], ctx: PolicyContext
+) -> list[Violation]:
+    """One rule over every view (a resource rule) or over all of them at once (a stack rule)."""
+    if rule.resource_check is not None:
+        return [
+            Violation(rule.name, view.key, message, view.urn)
+            for view in views
+            for message in rule.resource_check(view, ctx)
+        ]
+    assert rule.stack_check is not None
+    return list(rule.stack_check(views, ctx))
+
+
+def run_rules(
+    views: Sequence[ResourceView], ctx: PolicyContext, rules: Sequence[Rule] = RULES
+) -> list[tuple[Rule, Violation]]:
+    """Every violation of every rule not disabled in this environment, in rule order."""
+    found: list[tuple[Rule, Violation]] = []
+    for rule in rules:
+        if rule.level_in(ctx) == "disabled":
+            continue
+        found += [(rule, v) for v in rule_violations(rule, views, ctx)]
+    return found

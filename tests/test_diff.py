@@ -1,0 +1,307 @@
+"""``inferplan diff``: golden PR comments for scripted changes to a small stack, and the report.
+
+Each case copies tests/fixtures/diff/tree (one stack, three workloads) and the repository's
+templates/ into a base and a head folder, edits the head the way a pull request would, and runs
+``inferplan diff --base-dir ../base`` from the head. The Markdown is compared with a reviewed
+golden file in tests/golden/diff/; regenerate deliberately with INFERPLAN_UPDATE_GOLDEN=1 and
+review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from inferplan.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+TREE = ROOT / "tests" / "fixtures" / "diff" / "tree"
+GOLDEN = ROOT / "tests" / "golden" / "diff"
+UPDATE = os.environ.get("INFERPLAN_UPDATE_GOLDEN") == "1"
+
+
+def make_tree(path: Path) -> Path:
+    shutil.copytree(TREE, path)
+    shutil.copytree(ROOT / "templates", path / "templates")
+    return path
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}: the fixture changed"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.fixture
+def trees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """(base, head), with the working directory at head: what a pull request's CI sees."""
+    base = make_tree(tmp_path / "base")
+    head = make_tree(tmp_path / "head")
+    monkeypatch.chdir(head)
+    return base, head
+
+
+def run_diff(*args: str):
+    return CliRunner().invoke(main, ["diff", *args], catch_exceptions=False)
+
+
+# --- scripted pull requests ----------------------------------------------------------------------
+
+
+def concurrency_up(head: Path) -> None:
+    triage = head / "workloads" / "triage.yaml"
+    edit(triage, "peak_concurrency: 4\n", "peak_concurrency: 16\n")
+    edit(triage, "peak_requests_per_minute: 30\n", "peak_requests_per_minute: 120\n")
+
+
+def sku_change(head: Path) -> None:
+    """Only 16-bit weights: the T4 pool (int8) gives way to an A100 pool."""
+    edit(head / "workloads" / "triage.yaml", "precision: auto", "precision: [bf16]")
+
+
+def region_change(head: Path) -> None:
+    edit(head / "workloads" / "triage.yaml", "regions: [westeurope]", "regions: [francecentral]")
+
+
+def new_workload(head: Path) -> None:
+    shutil.copy(ROOT / "examples" / "small-open-model.yaml", head / "workloads")
+
+
+def removed_workload(head: Path) -> None:
+    (head / "workloads" / "docs-embed.yaml").unlink()
+
+
+def template_bump(head: Path) -> None:
+    edit(head / "workloads" / "hr-chat.yaml", "template: chat-eu@1", "template: chat-eu@2")
+
+
+def gateway_tier_v2(head: Path) -> None:
+    """Classic Developer tier to Standard v2: a new API Management service."""
+    edit(head / "stacks" / "small.yaml", "tier: Developer", "tier: StandardV2")
+
+
+def cost_cap_exceeded(head: Path) -> None:
+    edit(head / "stacks" / "small.yaml", "max_monthly_usd: 15000", "max_monthly_usd: 2000")
+
+
+def no_change(head: Path) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Case:
+    edit: Callable[[Path], None]
+    expect: tuple[str, ...]  # lines (or fragments) a reviewer must find in the comment
+
+
+CASES = {
+    "concurrency-up": Case(
+        concurrency_up, ("peak concurrency 4 → 16", "4 / 4 → **11 / 11**", "(+$")
+    ),
+    "sku-change": Case(
+        sku_change,
+        (
+            "Standard_NC4as_T4_v3 → **Standard_NC24ads_A100_v4**",
+            "**pool-replaced**",
+            "create before delete",
+        ),
+    ),
+    "region-change": Case(region_change, ("westeurope → **francecentral**", "**region**")),
+    "new-workload": Case(new_workload, ("| `ticket-triage` | added |",)),
+    "removed-workload": Case(removed_workload, ("| ~~docs-embed~~ | removed |",)),
+    "template-bump": Case(template_bump, ("template chat-eu@1 → chat-eu@2",)),
+    "gateway-tier-v2": Case(
+        gateway_tier_v2, ("**replace**", "`sku.name` Developer → StandardV2", "[apim-tiers]")
+    ),
+    "cost-cap-exceeded": Case(cost_cap_exceeded, ("**cost-cap**", "not compared")),
+    "no-change": Case(no_change, ("**`small`: no change**", "no change in any environment")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden_comment(name: str, trees: tuple[Path, Path]) -> None:
+    _, head = trees
+    case = CASES[name]
+    case.edit(head)
+    result = run_diff("--base-dir", "../base")
+    assert result.exit_code == 0, result.output
+    for fragment in case.expect:
+        assert fragment in result.output, f"{fragment!r} missing:\n{result.output}"
+    path = GOLDEN / f"{name}.md"
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(result.output, encoding="utf-8")
+    assert result.output == path.read_text(encoding="utf-8")
+
+
+def test_the_comment_has_one_marker_for_itself_and_one_per_stack(trees) -> None:
+    base, head = trees
+    shutil.copy(head / "stacks" / "small.yaml", head / "stacks" / "second.yaml")
+    edit(head / "stacks" / "second.yaml", "name: small", "name: second")
+    text = run_diff("--base-dir", str(base)).output
+    assert text.startswith("<!-- inferplan-diff -->\n")
+    assert text.count("<!-- inferplan-diff -->") == 1
+    assert "<!-- inferplan-diff:second -->" in text
+    assert "<!-- inferplan-diff:small -->" in text
+    assert "### `second`: new environment" in text
+    assert "`base` → `working tree`" in text  # an absolute --base-dir shows as its name only
+
+
+def test_a_stack_removed_from_the_head_is_an_environment_removed(trees) -> None:
+    _, head = trees
+    (head / "stacks" / "small.yaml").unlink()
+    result = run_diff("--base-dir", "../base")
+    assert result.exit_code == 0
+    assert "### `small`: environment removed ($3,228/month no longer planned)" in result.output
+
+
+# --- the report as data --------------------------------------------------------------------------
+
+
+def test_json_carries_the_same_content_as_data(trees) -> None:
+    _, head = trees
+    sku_change(head)
+    result = run_diff("--base-dir", "../base", "--format", "json")
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    assert (report["apiVersion"], report["kind"], report["base"]) == (
+        "inferplan/v1",
+        "PlanDiff",
+        "../base",
+    )
+    (stack,) = report["stacks"]
+    assert stack["status"] == "changed"
+    (triage,) = stack["workloads"]
+    assert triage["name"] == "triage"
+    assert triage["base"]["vm_sku"] == "Standard_NC4as_T4_v3"
+    assert triage["head"]["vm_sku"] == "Standard_NC24ads_A100_v4"
+    assert triage["slo"] == {"ttft_p95_ms": 1500, "output_tokens_per_second_p50": 20}
+    assert stack["totals"]["delta_monthly_usd"] == pytest.approx(
+        stack["totals"]["head_monthly_usd"] - stack["totals"]["base_monthly_usd"], abs=0.01
+    )
+    resources = stack["resources"]
+    assert resources["added"] == ["azure-native:containerservice:AgentPool::aks-weu-nc24adsd2484"]
+    assert resources["removed"] == ["azure-native:containerservice:AgentPool::aks-weu-nc4as0e34a10"]
+    assert all("::" in c["key"] and not c["key"].startswith("urn:") for c in resources["changed"])
+    assert [w["kind"] for w in stack["warnings"]] == ["pool-replaced"]
+
+
+def test_output_is_deterministic_and_names_no_machine_path(trees, tmp_path: Path) -> None:
+    _, head = trees
+    region_change(head)
+    first = run_diff("--base-dir", "../base", "--format", "json").output
+    second = run_diff("--base-dir", "../base", "--format", "json").output
+    markdown = run_diff("--base-dir", "../base").output
+    assert first == second
+    for text in (first, markdown):
+        assert str(tmp_path) not in text
+        assert str(ROOT) not in text
+        assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", text)  # no timestamps
+
+
+def test_output_file_is_written(trees) -> None:
+    _, head = trees
+    result = run_diff("--base-dir", "../base", "--output", "out/comment.md")
+    assert result.exit_code == 0
+    assert result.output == ""
+    assert (head / "out" / "comment.md").read_text().startswith("<!-- inferplan-diff -->")
+
+
+# --- bad input: exit 2, naming the side ----------------------------------------------------------
+
+
+def test_spec_errors_name_the_side(trees) -> None:
+    base, head = trees
+    edit(base / "workloads" / "triage.yaml", "peak_concurrency: 4", "peak_concurrency: many")
+    edit(head / "workloads" / "hr-chat.yaml", "max_input_tokens: 6000", "max_input_tokens: 0")
+    result = CliRunner().invoke(main, ["diff", "--base-dir", "../base"])
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert any(
+        line.startswith("base (../base): workloads/triage.yaml:") and "peak_concurrency" in line
+        for line in lines
+    ), result.output
+    assert any(
+        line.startswith("head (working tree): workloads/hr-chat.yaml:") for line in lines
+    ), result.output
+
+
+def test_a_stack_on_neither_side_is_bad_input(trees) -> None:
+    result = CliRunner().invoke(main, ["diff", "--base-dir", "../base", "nope"])
+    assert result.exit_code == 2
+    assert "no stack 'nope' on either side" in result.output
+
+
+def test_base_and_base_dir_are_exclusive(trees) -> None:
+    assert CliRunner().invoke(main, ["diff"]).exit_code == 2
+    both = CliRunner().invoke(main, ["diff", "--base", "HEAD", "--base-dir", "../base"])
+    assert both.exit_code == 2
+
+
+def test_a_stack_can_be_named_by_its_file(trees) -> None:
+    _, head = trees
+    concurrency_up(head)
+    by_file = run_diff("--base-dir", "../base", "stacks/small.yaml").output
+    assert by_file == run_diff("--base-dir", "../base", "small").output
+
+
+# --- policy findings -----------------------------------------------------------------------------
+
+
+def test_mandatory_policy_findings_of_the_head_become_warnings(trees, monkeypatch) -> None:
+    """Until inferplan.checks lands, a stand-in module plays its documented interface."""
+
+    @dataclass(frozen=True)
+    class Finding:
+        rule: str
+        resource: str | None
+        severity: str
+        message: str
+        fix: str
+        source: str
+
+    calls: list[str] = []
+
+    def evaluate(plan, capture, environment):
+        calls.append(environment)
+        return [
+            Finding(
+                "approved-templates",
+                "triage",
+                "mandatory",
+                "workload does not use an approved template",
+                "set spec.template",
+                "policies",
+            ),
+            Finding("tags", None, "advisory", "add an owner tag", "", "policies"),
+        ]
+
+    monkeypatch.setitem(sys.modules, "inferplan.checks", types.SimpleNamespace(evaluate=evaluate))
+    _, head = trees
+    concurrency_up(head)
+    text = run_diff("--base-dir", "../base").output
+    assert calls == ["small"]  # the head side only
+    assert (
+        "**policy**: policy `approved-templates` on `triage`: workload does not use an approved "
+        "template. Fix: set spec.template [policies]"
+    ) in text
+    assert "owner tag" not in text  # advisory findings stay in `inferplan check`
+
+
+def test_without_the_checks_module_there_are_no_policy_findings(trees, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "inferplan.checks", None)  # import raises ImportError
+    _, head = trees
+    concurrency_up(head)
+    result = run_diff("--base-dir", "../base", "--format", "json")
+    assert result.exit_code == 0
+    assert not [w for w in json.loads(result.output)["stacks"][0]["warnings"] if w["kind"] == "policy"]
