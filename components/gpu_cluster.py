@@ -335,6 +335,10 @@ class GpuCluster(pulumi.ComponentResource):
             network_profile=containerservice.ContainerServiceNetworkProfileArgs(
                 network_plugin="azure",
                 network_plugin_mode="overlay",
+                # Azure CNI powered by Cilium enforces the NetworkPolicies the services ship
+                # (without an engine they would be accepted and ignored) [aks-gpu.md §3].
+                network_dataplane="cilium",
+                network_policy="cilium",
                 pod_cidr=POD_CIDR,
                 service_cidr=SERVICE_CIDR,
                 dns_service_ip=DNS_SERVICE_IP,

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from inferplan.cli_context import CliContext
+from inferplan.cmd_check import check
 from inferplan.cmd_diff import diff
 from inferplan.cmd_estimate import estimate
 from inferplan.cmd_plan import plan
@@ -29,6 +30,7 @@ COMMANDS: tuple[click.Command, ...] = (
     plan,
     preview,
     render,
+    check,
     templates,
     diff,
 )

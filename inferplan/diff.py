@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from inferplan.immutable_fields import create_only_changes
+from inferplan.immutable_fields import create_only_changes, value_at
 
 REPORT_API_VERSION = "inferplan/v1"
 COMMENT_MARKER = "<!-- inferplan-diff -->"
@@ -451,11 +451,12 @@ def _plan_warnings(
     for finding in head.findings:
         where = f" on `{finding.get('resource')}`" if finding.get("resource") else ""
         fix = f" Fix: {finding['fix']}" if finding.get("fix") else ""
+        text = str(finding.get("message") or "").rstrip(".")
         warnings.append(
             {
                 "kind": "policy",
                 "subject": finding.get("resource") or head.stack,
-                "message": f"policy `{finding.get('rule')}`{where}: {finding.get('message')}.{fix}",
+                "message": f"policy `{finding.get('rule')}`{where}: {text}.{fix}",
                 "source": finding.get("source"),
             }
         )
@@ -474,6 +475,7 @@ _WARNING_ORDER = {
     "infeasible": 7,
     "blocked": 8,
     "policy": 9,
+    "environment-removed": 10,
 }
 
 
@@ -483,11 +485,23 @@ def diff_stack(stack: str, base: StackSide | None, head: StackSide | None) -> di
     resources, resource_warnings = _resource_diff(base, head)
     warnings = resource_warnings + _pool_warnings(base, head, resources)
     warnings += _plan_warnings(base, head, workloads)
+    if base is not None and head is None:
+        warnings.append(
+            {
+                "kind": "environment-removed",
+                "subject": stack,
+                "message": (
+                    f"stacks/{stack}.yaml is gone, but merging destroys nothing: its Pulumi "
+                    "stack and resources stay until someone runs `pulumi destroy` for it"
+                ),
+                "source": None,
+            }
+        )
     warnings.sort(key=lambda w: (_WARNING_ORDER.get(w["kind"], 99), w["subject"], w["message"]))
     b_env, h_env = _environment(base), _environment(head)
     settings = (
         [
-            {"path": p, "base": _pick(b_env, p), "head": _pick(h_env, p)}
+            {"path": p, "base": value_at(b_env, p), "head": value_at(h_env, p)}
             for p in changed_paths(
                 {k: v for k, v in b_env.items() if k not in _ENV_FIELDS_SKIPPED},
                 {k: v for k, v in h_env.items() if k not in _ENV_FIELDS_SKIPPED},
@@ -535,12 +549,6 @@ def diff_stack(stack: str, base: StackSide | None, head: StackSide | None) -> di
         "resources": resources,
         "warnings": warnings,
     }
-
-
-def _pick(data: Mapping[str, Any], path: str) -> Any:
-    from inferplan.immutable_fields import value_at
-
-    return value_at(data, path)
 
 
 def diff_report(
@@ -750,7 +758,7 @@ def _workload_table(entry: Mapping[str, Any]) -> list[str]:
     totals = entry["totals"]
     unchanged = (totals["head_workloads"] or 0) - sum(1 for r in rows if r["status"] != "removed")
     if not rows:
-        return ["", f"Workloads: no change ({unchanged} unchanged)."]
+        return ["", f"Workloads: no change ({unchanged} unchanged)."] if unchanged else []
     lines = [
         "",
         "| workload | change | target | VM SKU | GPUs/replica | replicas / nodes | regions "
@@ -791,10 +799,9 @@ def _workload_table(entry: Mapping[str, Any]) -> list[str]:
             details.append("plan also changes " + _code_list(other, 6))
         if details:
             notes.append(f"- `{row['name']}`: " + "; ".join(details))
-    lines += ["", *notes] if notes else []
     if unchanged:
-        lines.append(f"- {unchanged} workload{'s' if unchanged != 1 else ''} unchanged.")
-    return lines
+        notes.append(f"- {unchanged} workload{'s' if unchanged != 1 else ''} unchanged.")
+    return [*lines, "", *notes] if notes else lines
 
 
 def _resource_lines(resources: Mapping[str, Any], cap: int) -> list[str]:

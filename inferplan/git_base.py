@@ -58,11 +58,12 @@ def revision_tree(rev: str, *, repo: Path = Path()) -> Iterator[Path]:
     """
     commit = resolve_revision(rev, repo=repo)
     prefix = project_prefix(repo=repo)
+    top = _git(repo, "rev-parse", "--show-toplevel").stdout.decode().strip() or str(repo)
     with tempfile.TemporaryDirectory(prefix="inferplan-base-") as tmp:
         root = Path(tmp)
         with tempfile.TemporaryFile() as archive:
             done = subprocess.run(
-                ["git", "-C", str(repo), "archive", "--format=tar", commit],
+                ["git", "-C", top, "archive", "--format=tar", commit],  # the whole tree
                 stdout=archive,
                 stderr=subprocess.PIPE,
                 check=False,

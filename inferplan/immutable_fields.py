@@ -349,10 +349,13 @@ def _covers(pattern: str, path: str) -> bool:
 
 
 def value_at(data: Any, path: str) -> Any:
-    """The value at a dotted path with ``[i]`` indices; None where it does not exist."""
+    """The value at a dotted path with ``[i]`` indices and ``["quoted.keys"]``; None where it
+    does not exist."""
     current = data
-    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
-        if part.startswith("["):
+    for part in re.findall(r'\["[^"]*"\]|[^.\[\]]+|\[\d+\]', path):
+        if part.startswith('["'):
+            current = current.get(part[2:-2]) if isinstance(current, dict) else None
+        elif part.startswith("["):
             index = int(part[1:-1])
             if not isinstance(current, list) or index >= len(current):
                 return None

@@ -174,8 +174,7 @@ def _stack_policy(rule: Rule) -> StackValidationPolicy:
 def pulumi_policies(rules: Sequence[Rule] = RULES) -> list[Policy]:
     """Every rule as a pulumi_policy policy, in rule order."""
     return [
-        _resource_policy(rule) if rule.kind == "resource" else _stack_policy(rule)
-        for rule in rules
+        _resource_policy(rule) if rule.kind == "resource" else _stack_policy(rule) for rule in rules
     ]
 
 

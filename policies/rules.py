@@ -189,12 +189,24 @@ def _workload_names(view: ResourceView) -> set[str]:
     return names
 
 
+# Resources that carry no workload name of their own but serve the workloads their siblings
+# (children of the same component) name: a cluster its GPU pools', an account its deployments'.
+# Network plumbing beside them (private endpoints, peerings) sits where its consumer is and is
+# left to the environment's allowed regions.
+ATTRIBUTED_BY_SIBLINGS = frozenset(
+    {
+        "azure-native:containerservice:ManagedCluster",
+        "azure-native:cognitiveservices:Account",
+    }
+)
+
+
 def attributed_workloads(view: ResourceView, views: Sequence[ResourceView]) -> set[str]:
-    """Workloads a resource serves: its own tags and labels, or, for a resource that names
-    none (an AKS cluster, an Azure OpenAI account), those its siblings under the same
-    component name (the cluster's GPU pools, the account's deployments)."""
+    """Workloads a resource serves: its own tags and labels, or, for an AKS cluster or an
+    Azure OpenAI account, those its siblings under the same component name (the cluster's GPU
+    pools, the account's deployments)."""
     own = _workload_names(view)
-    if own or view.parent is None:
+    if own or view.parent is None or view.type not in ATTRIBUTED_BY_SIBLINGS:
         return own
     siblings: set[str] = set()
     for other in views:
@@ -346,7 +358,10 @@ def check_openai_local_auth(view: ResourceView, ctx: PolicyContext) -> Iterator[
 
 
 def check_openai_network_access(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
-    if view.type != "azure-native:cognitiveservices:Account" or ctx.public_network_access is not False:
+    if (
+        view.type != "azure-native:cognitiveservices:Account"
+        or ctx.public_network_access is not False
+    ):
         return
     access = view.get("properties.publicNetworkAccess")
     if access != "Disabled":
@@ -357,15 +372,20 @@ def check_openai_network_access(view: ResourceView, ctx: PolicyContext) -> Itera
 
 
 def check_aks_local_accounts(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
-    if view.type == "azure-native:containerservice:ManagedCluster":
-        if view.get("disableLocalAccounts") is not True:
-            yield f"{view.key} keeps local (certificate) accounts: disableLocalAccounts is not true."
+    if (
+        view.type == "azure-native:containerservice:ManagedCluster"
+        and view.get("disableLocalAccounts") is not True
+    ):
+        yield f"{view.key} keeps local accounts (disableLocalAccounts is not true)."
 
 
 def check_aks_azure_rbac(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
     if view.type != "azure-native:containerservice:ManagedCluster":
         return
-    if view.get("aadProfile.managed") is not True or view.get("aadProfile.enableAzureRBAC") is not True:
+    if (
+        view.get("aadProfile.managed") is not True
+        or view.get("aadProfile.enableAzureRBAC") is not True
+    ):
         yield f"{view.key} does not authorize with Entra ID and Azure RBAC (aadProfile)."
     if view.get("enableRBAC") is False:
         yield f"{view.key} turns Kubernetes RBAC off (enableRBAC false)."
@@ -387,7 +407,7 @@ def check_service_internal(view: ResourceView, ctx: PolicyContext) -> Iterator[s
     annotations = (view.inputs.get("metadata") or {}).get("annotations") or {}
     kind = spec.get("type", "ClusterIP")
     if kind == "LoadBalancer" and str(annotations.get(INTERNAL_LB_ANNOTATION)).lower() != "true":
-        yield f"{view.key} is a public load balancer (no {INTERNAL_LB_ANNOTATION}: \"true\")."
+        yield f'{view.key} is a public load balancer (no {INTERNAL_LB_ANNOTATION}: "true").'
     if spec.get("externalIPs"):
         yield f"{view.key} publishes external IPs {', '.join(spec['externalIPs'])}."
 
@@ -398,7 +418,11 @@ def _plain_secrets(value: Any, path: str) -> Iterator[str]:
             return  # kept secret by Pulumi
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
-            if SENSITIVE_KEY.match(str(key)) and isinstance(item, str) and item not in ("", COMPUTED):
+            if (
+                SENSITIVE_KEY.match(str(key))
+                and isinstance(item, str)
+                and item not in ("", COMPUTED)
+            ):
                 yield where
             else:
                 yield from _plain_secrets(item, where)
@@ -494,8 +518,8 @@ def check_backend_timeout(view: ResourceView, ctx: PolicyContext) -> Iterator[st
             )
         elif not timeout.isdigit() or int(timeout) > LB_IDLE_TIMEOUT_S:
             yield (
-                f"{view.key}: backend timeout {timeout} s exceeds the {LB_IDLE_TIMEOUT_S} s Azure's "
-                "load balancers keep an idle connection open."
+                f"{view.key}: backend timeout {timeout} s exceeds the {LB_IDLE_TIMEOUT_S} s "
+                "Azure's load balancers keep an idle connection open."
             )
 
 
@@ -567,9 +591,9 @@ def check_gpu_requests(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
         return
     containers = list(_containers(pod))
     on_gpu_pool = GPU_POOL_LABEL in (pod.get("nodeSelector") or {})
-    if on_gpu_pool and _kind(view) != "DaemonSet":
-        if not any((_gpus(c, "limits") or 0) > 0 for c in containers):
-            yield f"{view.key} is placed on a GPU pool but requests no {GPU_RESOURCE}."
+    uses_gpus = any((_gpus(c, "limits") or 0) > 0 for c in containers)
+    if on_gpu_pool and _kind(view) != "DaemonSet" and not uses_gpus:
+        yield f"{view.key} is placed on a GPU pool but requests no {GPU_RESOURCE}."
     names = _workload_names(view)
     planned = next((ctx.workload(n) for n in sorted(names) if ctx.workload(n)), None)
     for c in containers:
@@ -763,7 +787,7 @@ RULES: tuple[Rule, ...] = (
         "gpu-pool-named-from-sku",
         "GPU node pools are named from their VM size, so a new size is a new pool (created "
         "before the old one is deleted) instead of an in-place change AKS rejects.",
-        "mandatory",
+        "advisory",
         "Name the pool components.naming.agent_pool_name(vm_size).",
         resource_check=check_gpu_pool_name,
     ),
@@ -771,7 +795,7 @@ RULES: tuple[Rule, ...] = (
         "gpu-workload-tolerates-taint",
         "Pods that request GPUs tolerate the GPU pools' taint.",
         "mandatory",
-        f'Add a toleration {{key: {GPU_TAINT_KEY}, operator: Exists, effect: NoSchedule}}.',
+        f"Add a toleration {{key: {GPU_TAINT_KEY}, operator: Exists, effect: NoSchedule}}.",
         resource_check=check_gpu_toleration,
     ),
     Rule(

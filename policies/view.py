@@ -153,11 +153,7 @@ def context_from_data(data: Mapping[str, Any] | None) -> PolicyContext:
     known = {f.name for f in fields(WorkloadContext)}
     workloads = tuple(
         WorkloadContext(
-            **{
-                k: tuple(v) if isinstance(v, list) else v
-                for k, v in dict(w).items()
-                if k in known
-            }
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in dict(w).items() if k in known}
         )
         for w in data.get("workloads") or ()
     )

@@ -95,7 +95,7 @@ def test_resource_set_and_parents(prod_env, prod_pools, preview):
             f"{DCRA}::aks-eus2-prometheus",
             f"{PROVIDER}::aks-eus2-k8s",
             f"{DAEMONSET}::aks-eus2-nvidia-device-plugin",
-            f"kubernetes:networking.k8s.io/v1:NetworkPolicy::aks-eus2-nvidia-device-plugin-deny-all",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy::aks-eus2-nvidia-device-plugin-deny-all",
         ]
     )
     assert all(r.parent == component.urn for r in result.resources if r is not component)
@@ -131,6 +131,8 @@ def test_cluster_identity_security_and_add_ons(prod_env, prod_pools):
     assert oms["config"]["logAnalyticsWorkspaceResourceID"] == WORKSPACE_ID
     network = inputs["networkProfile"]
     assert (network["networkPlugin"], network["networkPluginMode"]) == ("azure", "overlay")
+    # NetworkPolicies (vLLM ingress, device plugin deny-all) need an engine to mean anything
+    assert (network["networkDataplane"], network["networkPolicy"]) == ("cilium", "cilium")
     assert inputs["autoUpgradeProfile"] == {
         "upgradeChannel": "patch",
         "nodeOSUpgradeChannel": "NodeImage",

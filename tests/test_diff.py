@@ -51,6 +51,36 @@ def trees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     return base, head
 
 
+_SIDES: dict[tuple, tuple] = {}
+
+
+def _fingerprint(root: Path) -> tuple[tuple[str, bytes], ...]:
+    return tuple(
+        (p.relative_to(root).as_posix(), p.read_bytes()) for p in sorted(root.rglob("*.yaml"))
+    )
+
+
+@pytest.fixture(autouse=True)
+def plan_each_tree_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plan and preview each distinct tree once per session (a preview takes a second or two).
+
+    The key holds every file's content and the guardrail module in use, so a cached side is
+    exactly what reading the tree again would give (the determinism test clears the cache).
+    """
+    from inferplan import cmd_diff
+
+    real = cmd_diff.read_side
+
+    def read_side(tree, stacks, context):
+        checks = sys.modules.get("inferplan.checks", "absent")
+        key = (tree.side, tree.label, tuple(stacks), _fingerprint(tree.root), id(checks))
+        if key not in _SIDES:
+            _SIDES[key] = real(tree, stacks, context)
+        return _SIDES[key]
+
+    monkeypatch.setattr(cmd_diff, "read_side", read_side)
+
+
 def run_diff(*args: str):
     return CliRunner().invoke(main, ["diff", *args], catch_exceptions=False)
 
@@ -163,6 +193,7 @@ def test_a_stack_removed_from_the_head_is_an_environment_removed(trees) -> None:
     result = run_diff("--base-dir", "../base")
     assert result.exit_code == 0
     assert "### `small`: environment removed ($3,228/month no longer planned)" in result.output
+    assert "merging destroys nothing" in result.output
 
 
 # --- the report as data --------------------------------------------------------------------------
@@ -200,6 +231,7 @@ def test_output_is_deterministic_and_names_no_machine_path(trees, tmp_path: Path
     _, head = trees
     region_change(head)
     first = run_diff("--base-dir", "../base", "--format", "json").output
+    _SIDES.clear()  # plan and preview both trees again
     second = run_diff("--base-dir", "../base", "--format", "json").output
     markdown = run_diff("--base-dir", "../base").output
     assert first == second
@@ -231,15 +263,15 @@ def test_spec_errors_name_the_side(trees) -> None:
         line.startswith("base (../base): workloads/triage.yaml:") and "peak_concurrency" in line
         for line in lines
     ), result.output
-    assert any(
-        line.startswith("head (working tree): workloads/hr-chat.yaml:") for line in lines
-    ), result.output
+    assert any(line.startswith("head (working tree): workloads/hr-chat.yaml:") for line in lines), (
+        result.output
+    )
 
 
 def test_a_stack_on_neither_side_is_bad_input(trees) -> None:
     result = CliRunner().invoke(main, ["diff", "--base-dir", "../base", "nope"])
     assert result.exit_code == 2
-    assert "no stack 'nope' on either side" in result.output
+    assert "no environment file for stack 'nope' on either side" in result.output
 
 
 def test_base_and_base_dir_are_exclusive(trees) -> None:
@@ -304,4 +336,28 @@ def test_without_the_checks_module_there_are_no_policy_findings(trees, monkeypat
     concurrency_up(head)
     result = run_diff("--base-dir", "../base", "--format", "json")
     assert result.exit_code == 0
-    assert not [w for w in json.loads(result.output)["stacks"][0]["warnings"] if w["kind"] == "policy"]
+    assert not [
+        w for w in json.loads(result.output)["stacks"][0]["warnings"] if w["kind"] == "policy"
+    ]
+
+
+def test_a_long_comment_shortens_its_lists_to_fit() -> None:
+    from inferplan.diff import StackSide, diff_report, render_markdown
+
+    plan = {"environments": [{"name": "big", "monthly_usd": 0}], "workloads": []}
+    many = [
+        {"type": "kubernetes:core/v1:ConfigMap", "name": f"cm-{i:03}", "inputs": {}, "options": {}}
+        for i in range(300)
+    ]
+    report = diff_report(
+        [("big", StackSide("big", plan, [], side_name="base"), StackSide("big", plan, many))],
+        base_label="main",
+    )
+    full = render_markdown(report)
+    assert "- … and 280 more" in full
+    assert full.count("`kubernetes:core/v1:ConfigMap::") == 20
+    short = render_markdown(report, max_chars=600)
+    assert len(short) <= 600
+    assert "300 added" in short and "ConfigMap::" not in short
+    cut = render_markdown(report, max_chars=300)
+    assert len(cut) <= 300 and cut.endswith("run `inferplan diff` for the rest)\n")

@@ -1,0 +1,133 @@
+"""``inferplan check``: every example stack checks clean with the policy rules, strict schemas
+and checkov together; a broken stack exits 1 with its findings; bad input exits 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from inferplan.checks import run_check, stack_enforcement, validate_manifests
+from inferplan.cli import main
+from spec.errors import SpecValidationError
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def prod_report():
+    """run_check of the prod stack, once (checkov takes a few seconds a run)."""
+    return run_check("prod", root=ROOT)
+
+
+def test_prod_checks_clean(prod_report):
+    report = prod_report
+
+    assert report.findings == (), [f"{f.rule} {f.resource}: {f.message}" for f in report.findings]
+    assert report.exit_code == 0
+    assert report.sources == ("policy", "kubernetes-validate", "checkov")
+    assert report.manifests > 0 and report.resources > 0
+    notes = "\n".join(report.notes)
+    assert "ScaledObject (keda.sh/v1alpha1)" in notes  # CRDs: noted, not failed
+    assert " 0 failed" in notes
+    assert "(no reason)" not in notes
+
+
+def test_dev_checks_clean_and_writes_the_pack_config(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    config = tmp_path / "dev-policy.json"
+
+    result = CliRunner().invoke(
+        main, ["check", "dev", "--format", "json", "--policy-config", str(config)]
+    )
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["passed"] is True and data["findings"] == [], data["findings"]
+    assert data["summary"]["sources"] == ["policy", "kubernetes-validate", "checkov"]
+    assert any(" 0 failed" in note for note in data["notes"])
+    pack_config = json.loads(config.read_text())
+    assert pack_config["templates-required"]["enforcementLevel"] == "mandatory"
+    assert pack_config["residency-regions"]["context"]["environment"] == "dev"
+
+
+def _over_cap_stack(tmp_path: Path) -> Path:
+    """dev with a $1 cap: the plan breaks it, so the program would refuse to run."""
+    env = yaml.safe_load((ROOT / "stacks" / "dev.yaml").read_text())
+    env["metadata"]["name"] = "tiny"
+    env["spec"]["limits"]["max_monthly_usd"] = 1
+    env["spec"]["workloads"] = ["../examples/small-open-model.yaml"]
+    (tmp_path / "examples").mkdir()
+    shutil.copy(ROOT / "examples" / "small-open-model.yaml", tmp_path / "examples")
+    path = tmp_path / "stacks" / "tiny.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(env))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_a_mandatory_finding_exits_1(tmp_path: Path, monkeypatch, fmt):
+    path = _over_cap_stack(tmp_path)
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(main, ["check", str(path), "--format", fmt])
+
+    assert result.exit_code == 1, result.output
+    assert "cost-environment-cap" in result.output
+    assert "plan-deployable" in result.output
+    assert "FAILED: 2 mandatory" in result.output
+
+
+def test_enforcement_is_overridden_per_stack(tmp_path: Path, monkeypatch):
+    path = _over_cap_stack(tmp_path)
+    (tmp_path / "Pulumi.tiny.yaml").write_text(
+        "config:\n  inferplan:policyEnforcement:\n    cost-environment-cap: advisory\n"
+    )
+    monkeypatch.chdir(tmp_path)
+
+    report = run_check(str(path), root=tmp_path)
+
+    severities = {f.rule: f.severity for f in report.findings}
+    assert severities == {"cost-environment-cap": "advisory", "plan-deployable": "mandatory"}
+
+
+def test_bad_input_exits_2(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["check", "no-such-stack"]).exit_code == 2
+
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  inferplan:policyEnforcement:\n    templates-required: sometimes\n"
+        "    no-such-rule: advisory\n"
+    )
+    with pytest.raises(SpecValidationError) as error:
+        stack_enforcement("dev", root=tmp_path)
+    messages = [p.message for p in error.value.problems]
+    assert any(
+        "level 'sometimes' is not one of mandatory, advisory, disabled" in m for m in messages
+    )
+    assert any("no policy rule named 'no-such-rule'" in m for m in messages)
+
+
+def test_schema_errors_are_findings_and_custom_resources_notes():
+    bad = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "x"},
+        "spec": {"replica": 1, "selector": {}, "template": {}},
+    }
+    crd = {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "x"}}
+    files = {"kubernetes/x.yaml": yaml.safe_dump_all([bad, crd])}
+
+    findings, notes = validate_manifests(files, "1.31")
+
+    assert [(f.rule, f.source, f.resource) for f in findings] == [
+        ("kubernetes-schema", "kubernetes-validate", "kubernetes/x.yaml: Deployment/x")
+    ]
+    assert "replica" in findings[0].message and "strict" in findings[0].message
+    assert notes == [
+        "kubernetes-validate: custom resources have no schema and were not validated: "
+        "ScaledObject (keda.sh/v1alpha1)"
+    ]
