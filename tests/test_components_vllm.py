@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from types import SimpleNamespace
@@ -485,13 +484,17 @@ def test_manifests_match_the_reviewed_golden_files(name):
     assert text == path.read_text()
 
 
-@pytest.mark.skipif(shutil.which("checkov") is None, reason="checkov is not installed here")
 def test_checkov_passes_every_built_in_kubernetes_check(tmp_path):
+    """Run the isolated checkov that ./dev sets up (.venv-checkov) over both golden cases."""
+    from inferplan.checks import find_checkov
+
+    checkov = find_checkov()
+    assert checkov is not None, "checkov missing: run the tests through ./dev test"
     for name, (workload, environment) in CASES.items():
         (tmp_path / f"{name}.yaml").write_text(to_yaml(render(workload, environment)))
     result = subprocess.run(
         [
-            "checkov",
+            str(checkov),
             "-d",
             str(tmp_path),
             "--framework",
