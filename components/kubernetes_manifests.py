@@ -35,6 +35,7 @@ from typing import Any
 
 from components.naming import kubernetes_name
 from sizing.plan import AksPlan, EnvironmentPlan, WorkingHours, WorkloadPlan
+from sizing.vllm_args import flag_value
 
 GIB = 1024**3
 MIB = 1024**2
@@ -215,20 +216,9 @@ def _aks(workload: WorkloadPlan) -> AksPlan:
     return workload.aks
 
 
-def _flag(aks: AksPlan, flag: str) -> str | None:
-    """The value of ``--flag=value`` (or ``--flag value``) in the Plan's vLLM arguments."""
-    args = list(aks.vllm_args)
-    for i, arg in enumerate(args):
-        if arg.startswith(f"{flag}="):
-            return arg.split("=", 1)[1]
-        if arg == flag and i + 1 < len(args):
-            return args[i + 1]
-    return None
-
-
 def container_port(aks: AksPlan) -> int:
     """The port vLLM listens on: the Plan's ``--port``, else vLLM's default 8000."""
-    port = _flag(aks, "--port")
+    port = flag_value(aks.vllm_args, "--port")
     return int(port) if port else VLLM_DEFAULT_PORT
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from components.naming import agent_pool_name
 from policies.view import COMPUTED, SECRET, Level, PolicyContext, ResourceView
+from sizing.vllm_args import flag_value
 
 # --- facts the rules rely on ----------------------------------------------------------------
 
@@ -131,17 +132,6 @@ def _kind(view: ResourceView) -> str:
 def _containers(pod: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     for key in ("initContainers", "containers"):
         yield from pod.get(key) or ()
-
-
-def flag_value(args: Sequence[str], flag: str) -> str | None:
-    """``--flag=value`` or ``--flag value`` from a container's args (last one wins)."""
-    found = None
-    for i, arg in enumerate(args):
-        if arg.startswith(flag + "="):
-            found = arg.split("=", 1)[1]
-        elif arg == flag and i + 1 < len(args):
-            found = args[i + 1]
-    return found
 
 
 def _is_vllm(container: Mapping[str, Any]) -> bool:

@@ -6,12 +6,26 @@ manifests are byte-stable.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sizing.catalog.entries import ModelSpec, PrecisionSpec
 
 GPU_MEMORY_UTILIZATION = 0.90
 # The vLLM OpenAI-compatible server image, pinned: a moving tag would change what runs without a
 # change to the plan. Bump it deliberately (and re-check flags and metric names).
 VLLM_IMAGE = "docker.io/vllm/vllm-openai:v0.11.0"
+
+
+def flag_value(args: Sequence[str], flag: str) -> str | None:
+    """``--flag=value`` or ``--flag value`` from server arguments (the last one wins, as in
+    vLLM's own parser)."""
+    found = None
+    for i, arg in enumerate(args):
+        if arg.startswith(flag + "="):
+            found = arg.split("=", 1)[1]
+        elif arg == flag and i + 1 < len(args):
+            found = args[i + 1]
+    return found
 
 
 def hf_repository(model: ModelSpec, precision: PrecisionSpec | None = None) -> str:

@@ -10,7 +10,7 @@
 
 A container is vLLM when its image repository names vllm. Self-contained on purpose: checkov
 runs in its own environment without inferplan installed (the same flag parsing as
-``policies.rules.flag_value``).
+``sizing.vllm_args.flag_value``).
 """
 
 from __future__ import annotations
