@@ -44,6 +44,80 @@ NOTES = {
 }
 
 
+# What each factor does, for the table in docs/sizing-model.md.
+ROLES = {
+    "hbm_efficiency": (
+        "achieved / peak HBM bandwidth when streaming weights and KV; divides every byte term"
+    ),
+    "prefill_compute_efficiency": (
+        "achieved / peak FLOP/s in prefill at 16-bit; `η_base` of `Pm` and `P1`"
+    ),
+    "decode_compute_efficiency": "achieved / peak FLOP/s in large-batch decode; `η_base` of `S`",
+    "fp8_compute_ratio": (
+        "8-bit (FP8, INT8) efficiency relative to 16-bit: 8-bit peaks are twice as high and "
+        "harder to reach"
+    ),
+    "weight_only_compute_ratio": (
+        "dequantizing int4 weights inside the matmul halves tensor-core throughput; no "
+        "weight-only rows to fit"
+    ),
+    "moe_compute_ratio": "grouped expert GEMMs reach less of peak than dense GEMMs",
+    "step_overhead_s": "per engine step: scheduling, sampling, Python",
+    "layer_overhead_s": "per layer and step: kernel launches and synchronisation",
+    "allreduce_latency_nvlink_s": "`λ` of one all-reduce over NVLink (NVSwitch or bridge)",
+    "allreduce_latency_pcie_s": "`λ` of one all-reduce over PCIe",
+    "ttft_queue_factor": (
+        "closed-loop model only: share of the other concurrent prefills a new request waits "
+        "for (`q`)"
+    ),
+    "itl_prefill_interference": (
+        "closed-loop model only: share of the other requests' prefill time that stalls "
+        "decoding (`k`)"
+    ),
+    "vllm_step_time_ratio": "vLLM step time relative to the fitted, mostly TensorRT-LLM, engines",
+    "base_overhead_bytes": "per GPU: CUDA context, NCCL buffers, CUDA graphs (1.5 GiB)",
+}
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "sizing-model.md"
+UNITS = {
+    "step_overhead_s": "s",
+    "layer_overhead_s": "s",
+    "allreduce_latency_nvlink_s": "s",
+    "allreduce_latency_pcie_s": "s",
+    "base_overhead_bytes": "bytes",
+}
+
+
+def factor_table(eff: EfficiencyFactors) -> str:
+    """The factors as docs/sizing-model.md shows them: value, unit, fitted or assumed, role."""
+    fitted = {name for name, _, _ in FITTED}
+    lines = ["| factor | value | unit | kind | role |", "|---|---|---|---|---|"]
+    for name in EfficiencyFactors.__dataclass_fields__:
+        value = getattr(eff, name)
+        text = f"{value:.0f}" if name == "base_overhead_bytes" else f"{value:.6g}"
+        kind = "fitted" if name in fitted else "assumption"
+        lines.append(f"| `{name}` | {text} | {UNITS.get(name, 'ratio')} | {kind} | {ROLES[name]} |")
+    fixed_ms = (eff.step_overhead_s + 80 * eff.layer_overhead_s) * 1e3
+    lines += [
+        "",
+        f"For orientation: an 80-layer model pays `T_fixed = {eff.step_overhead_s * 1e3:.2f} + "
+        f"80 · {eff.layer_overhead_s * 1e3:.4f} = {fixed_ms:.2f}` ms per step, whatever the batch.",
+    ]
+    return "\n".join(lines)
+
+
+def replace_section(text: str, name: str, body: str) -> str:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body.rstrip()}\n{end}{tail}"
+
+
+def documented(text: str, eff: EfficiencyFactors, report: str) -> str:
+    """docs/sizing-model.md with its generated tables brought up to date."""
+    text = replace_section(text, "efficiency-factors", factor_table(eff))
+    return replace_section(text, "calibration-table", report)
+
+
 def _to_unit(value: float, lo: float, hi: float) -> float:
     """Map a bounded factor onto the real line (logit), so the optimiser needs no bounds."""
     share = min(max((value - lo) / (hi - lo), 1e-6), 1 - 1e-6)
@@ -75,13 +149,7 @@ def fit(start: EfficiencyFactors, rows, catalog) -> EfficiencyFactors:
 
 def write_efficiency(eff: EfficiencyFactors, path: Path) -> None:
     fitted = {name for name, _, _ in FITTED}
-    units = {
-        "step_overhead_s": "s",
-        "layer_overhead_s": "s",
-        "allreduce_latency_nvlink_s": "s",
-        "allreduce_latency_pcie_s": "s",
-        "base_overhead_bytes": "bytes",
-    }
+    units = UNITS
     lines = [
         "# Fitted efficiency factors of the performance model (see docs/sizing-model.md).",
         "# Written by scripts/calibrate.py --fit from calibration/calibration.csv; do not edit",
@@ -103,6 +171,9 @@ def write_efficiency(eff: EfficiencyFactors, path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true", help="refit and rewrite the factors file")
+    parser.add_argument(
+        "--update-docs", action="store_true", help="rewrite the tables in docs/sizing-model.md"
+    )
     parser.add_argument("--csv", type=Path, default=None, help="measurements (default: bundled)")
     args = parser.parse_args(argv)
     rows = load_measurements(args.csv) if args.csv else load_measurements()
@@ -111,7 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.fit:
         eff = fit(eff, rows, catalog)
         write_efficiency(eff, DEFAULT_PATH)
-    print(report_markdown(score(compare(rows, catalog=catalog, eff=eff))), end="")
+    report = report_markdown(score(compare(rows, catalog=catalog, eff=eff)))
+    if args.update_docs:
+        DOCS.write_text(documented(DOCS.read_text(encoding="utf-8"), eff, report), encoding="utf-8")
+    print(report, end="")
     return 0
 
 
