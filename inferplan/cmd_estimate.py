@@ -2,7 +2,8 @@
 
 One case from flags prints a table (or JSON). ``--cases FILE.csv`` answers every row with the
 columns ``model,gpu,tp,precision,input_tokens,output_tokens,concurrency`` followed by
-``fits,max_concurrency,ttft_ms,itl_ms,tps_per_request,output_tps_total,error``; a row that cannot
+``fits,max_concurrency,ttft_ms,itl_ms,tps_per_request,output_tps_total,error`` (then
+``ttft_p95_ms``, added after the contract's columns); a row that cannot
 be answered gets its reason in ``error`` and the run goes on. This CSV interface is a contract.
 """
 
@@ -201,8 +202,11 @@ def _print_one(result, fmt: str) -> None:
         return
     if fmt == "csv":
         cols = result.columns()
-        click.echo(",".join(RESULT_COLUMNS))
-        click.echo(",".join(cols[c] for c in RESULT_COLUMNS))
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(RESULT_COLUMNS)
+        writer.writerow([cols[c] for c in RESULT_COLUMNS])
+        click.echo(out.getvalue(), nl=False)
         return
     from rich.console import Console
     from rich.table import Table

@@ -149,7 +149,7 @@ def test_unsupported_configurations_raise_with_a_reason(model, gpu, precision, t
 def test_calibration_error_stays_within_bounds() -> None:
     """Guards the fitted factors: a change that worsens accuracy must be deliberate.
 
-    Bounds sit a little outside the committed fit (median error x1.17, 69% within 25%).
+    Bounds sit a little outside the committed fit (median error x1.17, 68% within 25%).
     """
     rows = load_measurements()
     scores = {s.group: s for s in score(compare(rows, catalog=CAT, eff=EFF))}

@@ -1,0 +1,118 @@
+"""``inferplan estimate``: one case from flags, or a CSV of cases (the evaluation interface)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from inferplan.cli import main
+
+CASE = [
+    "--model", "llama-3.1-70b-instruct", "--gpu", "H100-80GB-SXM", "--tp", "4",
+    "--precision", "fp8", "--input-tokens", "2000", "--output-tokens", "500",
+]  # fmt: skip
+HEADER = (
+    "model,gpu,tp,precision,input_tokens,output_tokens,concurrency,"
+    "fits,max_concurrency,ttft_ms,itl_ms,tps_per_request,output_tps_total,error,ttft_p95_ms"
+)
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, ["estimate", *args], catch_exceptions=False)
+
+
+def test_one_case_as_json_names_every_quantity() -> None:
+    result = invoke(*CASE, "--concurrency", "32", "--format", "json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["fits"] is True
+    assert data["max_concurrency"] > 32
+    assert 0 < data["ttft_ms"] <= data["ttft_p95_ms"]
+    assert (
+        data["output_tps_total"] == round(32 * data["tps_per_request"], 3)
+        or abs(data["output_tps_total"] - 32 * data["tps_per_request"]) < 0.01
+    )
+    assert data["error"] is None
+
+
+def test_random_arrivals_queue_less_than_benchmark_clients() -> None:
+    closed = json.loads(invoke(*CASE, "--concurrency", "32", "--format", "json").output)
+    poisson = json.loads(
+        invoke(*CASE, "--concurrency", "32", "--arrival", "poisson", "--format", "json").output
+    )
+    assert poisson["ttft_p95_ms"] < closed["ttft_p95_ms"]
+
+
+def test_a_configuration_that_does_not_fit_exits_1_with_its_reason_and_valid_json() -> None:
+    result = invoke(
+        "--model", "llama-3.1-405b", "--gpu", "a100-80gb-sxm", "--tp", "8",
+        "--input-tokens", "100", "--output-tokens", "100", "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    data = json.loads(result.output)  # no NaN: JSON stays valid
+    assert data["fits"] is False and data["ttft_ms"] is None
+    assert data["error"].startswith("does not fit: llama-3.1-405b bf16 needs 94.5 GiB")
+
+
+def test_bad_flags_and_unknown_names_are_bad_input() -> None:
+    unknown = invoke("--model", "llama-3.1-7b", "--gpu", "h100", "--input-tokens", "1",
+                     "--output-tokens", "1")  # fmt: skip
+    assert unknown.exit_code == 2
+    assert "unknown model 'llama-3.1-7b'; did you mean" in unknown.output
+    missing = invoke("--model", "llama-3-8b")
+    assert missing.exit_code == 2
+    assert "missing --gpu, --input-tokens, --output-tokens" in missing.output
+
+
+def run_cases(tmp_path: Path, text: str, *extra: str):
+    path = tmp_path / "cases.csv"
+    path.write_text(text, encoding="utf-8")
+    return invoke("--cases", str(path), *extra)
+
+
+def test_cases_file_answers_every_row_and_keeps_going(tmp_path: Path) -> None:
+    result = run_cases(
+        tmp_path,
+        "model,gpu,tp,precision,input_tokens,output_tokens,concurrency\n"
+        "llama-3-8b,h100-sxm,1,bf16,128,128,\n"  # offline maximum throughput
+        "llama-3-8b,a100-80gb-sxm,1,fp8,128,128,4\n"  # no FP8 on Ampere
+        "nope,h100,1,bf16,1,1,\n"  # unknown model
+        "llama-3.1-405b,a100-80gb-sxm,8,bf16,100,100,1\n"  # does not fit
+        "llama-3-8b,h100,x,bf16,1,1,\n",  # not a number
+    )
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert result.output.splitlines()[0] == HEADER
+    assert [r["fits"] for r in rows] == ["true", "false", "false", "false", "false"]
+    offline = rows[0]
+    assert int(offline["max_concurrency"]) > 1 and float(offline["output_tps_total"]) > 1000
+    assert "compute capability >= 8.9" in rows[1]["error"]
+    assert rows[2]["error"].startswith("unknown model 'nope'")
+    assert rows[3]["error"].startswith("does not fit:") and "," in rows[3]["error"]
+    assert rows[4]["error"] == "tp: expected an integer, got 'x'"
+    assert rows[4]["tp"] == "x"  # the input columns come back as written
+
+
+def test_cases_output_is_byte_identical_across_runs(tmp_path: Path) -> None:
+    text = "model,gpu,tp,precision,input_tokens,output_tokens,concurrency\n" + "".join(
+        f"mixtral-8x7b,h200-sxm,2,fp8,{n},{n // 2},{c}\n" for n in (128, 2048) for c in (1, 64)
+    )
+    assert run_cases(tmp_path, text).output == run_cases(tmp_path, text).output
+
+
+def test_a_cases_file_without_the_contract_columns_is_bad_input(tmp_path: Path) -> None:
+    result = run_cases(tmp_path, "model,gpu\nllama-3-8b,h100\n")
+    assert result.exit_code == 2
+    assert "cases.csv:1: missing column(s): tp, precision, input_tokens" in result.output
+
+
+def test_a_cases_file_that_is_not_utf8_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_bytes(b"model,gpu\n\xff\xfe\n")
+    result = invoke("--cases", str(path))
+    assert result.exit_code == 2
+    assert "cannot read" in result.output
