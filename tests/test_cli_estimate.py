@@ -32,10 +32,8 @@ def test_one_case_as_json_names_every_quantity() -> None:
     assert data["fits"] is True
     assert data["max_concurrency"] > 32
     assert 0 < data["ttft_ms"] <= data["ttft_p95_ms"]
-    assert (
-        data["output_tps_total"] == round(32 * data["tps_per_request"], 3)
-        or abs(data["output_tps_total"] - 32 * data["tps_per_request"]) < 0.01
-    )
+    # closed-loop throughput: every client streams at the per-request rate
+    assert abs(data["output_tps_total"] - 32 * data["tps_per_request"]) < 0.01
     assert data["error"] is None
 
 
