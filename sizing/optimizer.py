@@ -106,7 +106,7 @@ def _alternatives(ranked: Sequence[Option], best: Option | None) -> tuple[Altern
         verdict = (
             f"costs ${extra:,.0f}/month more"
             if extra >= 0.5
-            else "costs the same; ranked later by region preference and name"
+            else "costs the same; ranked later (region preference, narrower data scope, name)"
         )
         out.append(Alternative(o.target, o.summary, o.monthly_usd, verdict))
         seen.add(o.summary)

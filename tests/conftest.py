@@ -10,11 +10,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@cache
-def _stack_plan(stack: str):
-    from inferplan.program import stack_plan
+SHOWCASE = ROOT / "tests" / "fixtures" / "showcase"  # stacks/prod.yaml with every example
 
-    return stack_plan(stack, root=ROOT)
+
+@cache
+def _stack_plan(stack: str, root: Path = ROOT):
+    from inferplan.cli_context import CliContext
+    from inferplan.planning import build_plan, load_inputs
+    from inferplan.program import stack_file
+
+    context = CliContext(template_dirs=(ROOT / "templates",))
+    inputs = load_inputs(
+        [stack_file(stack, root=root)], context.catalog_view, templates=context.templates
+    )
+    return build_plan(inputs, catalog=context.catalog)
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +34,14 @@ def dev_plan():
 
 @pytest.fixture(scope="session")
 def prod_plan():
-    """The Plan of stacks/prod.yaml (every example workload, several regions)."""
+    """A production-shaped Plan with every example workload (several regions, both targets,
+    405B, two-region HA): tests/fixtures/showcase/stacks/prod.yaml."""
+    return _stack_plan("prod", SHOWCASE)
+
+
+@pytest.fixture(scope="session")
+def shipped_prod_plan():
+    """The Plan of the shipped stacks/prod.yaml (approved templates only)."""
     return _stack_plan("prod")
 
 

@@ -620,6 +620,8 @@ def test_examples_templates_and_stacks_validate_clean() -> None:
     [
         pytest.param("eu-chat-managed.yaml", "chat-eu@2", id="managed-chat"),
         pytest.param("search-embeddings.yaml", "embeddings-eu@1", id="embeddings"),
+        pytest.param("support-chat.yaml", "selfhosted-chat-eu@1", id="self-hosted-chat"),
+        pytest.param("code-assistant.yaml", "code-assistant@1", id="code-assistant"),
     ],
 )
 def test_examples_record_their_template(example: str, template: str) -> None:
@@ -642,6 +644,7 @@ def test_every_published_template_loads() -> None:
         "chat-eu@2",
         "code-assistant@1",
         "embeddings-eu@1",
+        "selfhosted-chat-eu@1",
     ]
 
 
