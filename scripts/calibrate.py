@@ -27,6 +27,7 @@ FITTED = (
     ("fp8_compute_ratio", 0.3, 1.0),
     ("step_overhead_s", 0.0, 0.02),
     ("layer_overhead_s", 0.0, 0.0002),
+    ("roofline_sharpness", 1.0, 12.0),
     ("moe_compute_ratio", 0.2, 1.0),
     ("allreduce_latency_nvlink_s", 0.0, 0.0002),
     ("allreduce_latency_pcie_s", 0.0, 0.001),
@@ -76,6 +77,10 @@ ROLES = {
     ),
     "vllm_step_time_ratio": "vLLM step time relative to the fitted, mostly TensorRT-LLM, engines",
     "base_overhead_bytes": "per GPU: CUDA context, NCCL buffers, CUDA graphs (1.5 GiB)",
+    "roofline_sharpness": (
+        "`p` of the smooth maximum `(c^p + m^p)^(1/p)` of compute and memory time: how well "
+        "they overlap"
+    ),
 }
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "sizing-model.md"
 UNITS = {

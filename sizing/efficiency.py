@@ -35,6 +35,7 @@ class EfficiencyFactors:
     itl_prefill_interference: float  # share of other requests' prefill time that stalls decode
     vllm_step_time_ratio: float  # vLLM step time relative to the fitted (mostly TRT-LLM) engines
     base_overhead_bytes: float  # per GPU: CUDA context, NCCL buffers, CUDA graphs
+    roofline_sharpness: float  # p of the smooth maximum of compute and memory time
 
     def replace(self, **changes: float) -> EfficiencyFactors:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

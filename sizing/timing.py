@@ -1,7 +1,9 @@
 """Roofline step times: how long a prefill or a decode step takes on one tensor-parallel replica.
 
-A step is bounded by whichever is slower: moving its bytes through HBM or doing its FLOPs on the
-tensor cores, each at a fitted fraction of peak. Tensor parallelism divides both across GPUs and
+A step moves its bytes through HBM and does its FLOPs on the tensor cores, each at a fitted
+fraction of peak; the two times combine as a smooth maximum whose sharpness is fitted too (the
+ideal roofline is the plain maximum, perfect overlap; the calibration data fit a sum, no overlap,
+which is what kernel-by-kernel execution gives). Tensor parallelism divides both across GPUs and
 adds two all-reduces per layer. Mixture-of-experts models read only the experts their tokens are
 routed to, but store all of them.
 """
@@ -69,6 +71,13 @@ def compute_efficiency(
     return efficiency
 
 
+def roofline(compute_s: float, memory_s: float, sharpness: float) -> float:
+    """Step time when compute and memory traffic overlap imperfectly: the smooth maximum
+    ``(c^p + m^p)^(1/p)``. ``p = 1`` adds them (no overlap); large ``p`` tends to the ideal
+    ``max(c, m)``; the result is never below the slower of the two."""
+    return (compute_s**sharpness + memory_s**sharpness) ** (1.0 / sharpness)
+
+
 def fixed_step_s(*, model: ModelSpec, eff: EfficiencyFactors) -> float:
     """Costs a roofline misses: one per step plus one per layer (kernel launches)."""
     return eff.step_overhead_s + model.layers * eff.layer_overhead_s
@@ -133,7 +142,8 @@ def prefill_time_s(
     read = weights_read_bytes(model=model, precision=precision, tokens=input_tokens) / tp
     memory = read / (gpu.hbm_bandwidth_bytes_per_s * eff.hbm_efficiency)
     comm = allreduce_time_s(model=model, gpu=gpu, tp=tp, tokens=input_tokens, eff=eff)
-    return max(compute, memory) + comm + fixed_step_s(model=model, eff=eff)
+    step = roofline(compute, memory, eff.roofline_sharpness)
+    return step + comm + fixed_step_s(model=model, eff=eff)
 
 
 def decode_step_time_s(
@@ -166,4 +176,5 @@ def decode_step_time_s(
     )
     compute = flops / tp / (peak_flops_per_s(gpu=gpu, precision=precision) * efficiency)
     comm = allreduce_time_s(model=model, gpu=gpu, tp=tp, tokens=batch, eff=eff)
-    return max(compute, memory) + comm + fixed_step_s(model=model, eff=eff)
+    step = roofline(compute, memory, eff.roofline_sharpness)
+    return step + comm + fixed_step_s(model=model, eff=eff)

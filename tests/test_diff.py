@@ -95,7 +95,7 @@ def concurrency_up(head: Path) -> None:
 
 
 def sku_change(head: Path) -> None:
-    """Only 16-bit weights: the T4 pool (int8) gives way to an A100 pool."""
+    """Only 16-bit weights: the T4 pool (int8) gives way to an A10 pool."""
     edit(head / "workloads" / "triage.yaml", "precision: auto", "precision: [bf16]")
 
 
@@ -141,7 +141,7 @@ CASES = {
     "sku-change": Case(
         sku_change,
         (
-            "Standard_NC4as_T4_v3 → **Standard_NC24ads_A100_v4**",
+            "Standard_NC4as_T4_v3 → **Standard_NV36ads_A10_v5**",
             "**pool-replaced**",
             "create before delete",
         ),
@@ -215,13 +215,13 @@ def test_json_carries_the_same_content_as_data(trees) -> None:
     (triage,) = stack["workloads"]
     assert triage["name"] == "triage"
     assert triage["base"]["vm_sku"] == "Standard_NC4as_T4_v3"
-    assert triage["head"]["vm_sku"] == "Standard_NC24ads_A100_v4"
+    assert triage["head"]["vm_sku"] == "Standard_NV36ads_A10_v5"
     assert triage["slo"] == {"ttft_p95_ms": 1500, "output_tokens_per_second_p50": 20}
     assert stack["totals"]["delta_monthly_usd"] == pytest.approx(
         stack["totals"]["head_monthly_usd"] - stack["totals"]["base_monthly_usd"], abs=0.01
     )
     resources = stack["resources"]
-    assert resources["added"] == ["azure-native:containerservice:AgentPool::aks-weu-nc24adsd2484"]
+    assert resources["added"] == ["azure-native:containerservice:AgentPool::aks-weu-nv36ads27bd8"]
     assert resources["removed"] == ["azure-native:containerservice:AgentPool::aks-weu-nc4as0e34a10"]
     assert all("::" in c["key"] and not c["key"].startswith("urn:") for c in resources["changed"])
     assert [w["kind"] for w in stack["warnings"]] == ["pool-replaced"]
