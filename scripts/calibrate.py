@@ -98,7 +98,7 @@ def factor_table(eff: EfficiencyFactors) -> str:
     lines = ["| factor | value | unit | kind | role |", "|---|---|---|---|---|"]
     for name in EfficiencyFactors.__dataclass_fields__:
         value = getattr(eff, name)
-        text = f"{value:.0f}" if name == "base_overhead_bytes" else f"{value:.6g}"
+        text = _number(name, value)
         kind = "fitted" if name in fitted else "assumption"
         lines.append(f"| `{name}` | {text} | {UNITS.get(name, 'ratio')} | {kind} | {ROLES[name]} |")
     fixed_ms = (eff.step_overhead_s + 80 * eff.layer_overhead_s) * 1e3
@@ -152,6 +152,14 @@ def fit(start: EfficiencyFactors, rows, catalog) -> EfficiencyFactors:
     return unpack(result.x)
 
 
+def _number(name: str, value: float) -> str:
+    """Factors as written: bytes whole, the rest to 6 significant digits, a factor the fit
+    drove to its zero bound as 0 (not 1e-22)."""
+    if name == "base_overhead_bytes":
+        return f"{value:.0f}"
+    return "0" if abs(value) < 1e-12 else f"{value:.6g}"
+
+
 def write_efficiency(eff: EfficiencyFactors, path: Path) -> None:
     fitted = {name for name, _, _ in FITTED}
     units = UNITS
@@ -167,7 +175,7 @@ def write_efficiency(eff: EfficiencyFactors, path: Path) -> None:
     for name in EfficiencyFactors.__dataclass_fields__:
         value = getattr(eff, name)
         note = "empirical: fitted" if name in fitted else NOTES.get(name, "assumption")
-        text = f"{value:.0f}" if name == "base_overhead_bytes" else f"{value:.6g}"
+        text = _number(name, value)
         unit = units.get(name, "ratio")
         lines.append(f'  {name}: {{value: {text}, unit: {unit}, note: "{note}"}}')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
