@@ -141,11 +141,13 @@ def stack_enforcement(stack: str, *, root: Path = Path()) -> dict[str, Level]:
     from policies.rules import RULES_BY_NAME
     from policies.view import LEVELS
     from spec.errors import Problem, SpecValidationError
+    from spec.yaml_source import read_documents
 
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    documents = read_documents(path)  # line-aware: syntax, encoding and duplicate keys reported
+    data = documents[0].data if documents and isinstance(documents[0].data, Mapping) else {}
     raw = (data.get("config") or {}).get(ENFORCEMENT_CONFIG_KEY) or {}
     if isinstance(raw, Mapping) and "value" in raw and isinstance(raw["value"], Mapping):
         raw = raw["value"]  # the long form Pulumi also accepts: {value: {...}}

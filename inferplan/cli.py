@@ -8,6 +8,8 @@ To add a command, write ``inferplan/cmd_<name>.py`` with a click command and lis
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -36,7 +38,25 @@ COMMANDS: tuple[click.Command, ...] = (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class InferplanGroup(click.Group):
+    """Turns what the operating system refuses (a folder that cannot be created, a file that
+    cannot be written) into one line and exit code 2, and a closed pipe into a quiet exit."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # `inferplan ... | head`: the reader left; nothing is wrong with the input.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise click.exceptions.Exit(0) from None
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            click.echo(f"error: {where}{error.strerror or error}", err=True)
+            raise click.exceptions.Exit(2) from None
+
+
+@click.group(cls=InferplanGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--catalog",
     "catalog_dirs",

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from inferplan.cli_context import CliContext
-from inferplan.errors_output import EXIT_OK, EXIT_VIOLATION, exit_on_input_errors
+from inferplan.errors_output import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, exit_on_input_errors
 
 DEFAULT_PATHS = (Path("examples"),)
 
@@ -39,6 +39,8 @@ def plan(
     Exit code 0 when every workload is feasible, 1 when any is not (or an environment's cost
     cap is exceeded), 2 on bad input.
     """
+    if output is not None and fmt == "table":
+        raise click.UsageError("--output writes json or markdown; add --format json|markdown")
     from inferplan.plan_render import markdown, print_table
     from inferplan.planning import build_plan, load_inputs
     from sizing.plan import plan_to_data
@@ -47,6 +49,10 @@ def plan(
         inputs = load_inputs(
             paths or DEFAULT_PATHS, context.catalog_view, templates=context.templates
         )
+        if not inputs.workloads:
+            shown = ", ".join(str(p) for p in (paths or DEFAULT_PATHS))
+            click.echo(f"error: no workloads to plan in {shown}", err=True)
+            raise click.exceptions.Exit(EXIT_BAD_INPUT)
         result = build_plan(inputs, catalog=context.catalog)
     if fmt == "table":
         print_table(result, explain=explain)

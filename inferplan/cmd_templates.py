@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -79,9 +80,17 @@ def list_templates(context: CliContext, fmt: str) -> None:
 def show(context: CliContext, reference: str, fmt: str) -> None:
     """One template (the latest version when none is given): what it fixes, what a workload
     may override and within which bounds, and what a workload must set."""
+    from spec.template import TEMPLATE_VERSION_PATTERN
     from spec.template_resolution import UnknownTemplateError, published_version
 
-    name, _, asked = reference.partition("@")
+    name, at, asked = reference.partition("@")
+    if at and not re.fullmatch(TEMPLATE_VERSION_PATTERN, asked):
+        click.echo(
+            f"{reference}: not a template reference: write NAME or NAME@VERSION with a version "
+            "such as 2 or 1.3",
+            err=True,
+        )
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
     library = context.templates
     try:
         version = published_version(library, name, asked or None)

@@ -120,21 +120,41 @@ def finish_workload_plan(
     tags.update(workload.metadata.labels)
     aks = plan.aks
     reasons = plan.reasons
+    cost = plan.cost
     if (
         aks is not None
         and environment is not None
         and environment.spec.kubernetes.gpu_scale_to_zero
+        and cost is not None
     ):
+        hours = environment.spec.kubernetes.working_hours
+        share = weekly_hours(hours) / HOURS_PER_WEEK
         aks = replace(aks, min_nodes_per_region=0)
+        cost = replace(
+            cost,
+            monthly_usd=cost.monthly_usd * share,
+            hours_per_month=round(cost.hours_per_month * share, 1),
+        )
         reasons = (
             *reasons,
-            f"Environment {environment.name} lets GPU pools scale to zero when idle; the cost "
-            "shown is the cost at peak.",
+            f"Environment {environment.name} runs self-hosted workloads {weekly_hours(hours):g} "
+            f"h a week ({hours.days} {hours.start}-{hours.end} {hours.timezone}) and scales "
+            f"them and their GPU nodes to zero outside: billed {cost.hours_per_month:g} of 730 "
+            f"hours, ${cost.monthly_usd:,.0f}/month.",
+        )
+    chose_quantized = aks is not None and aks.precision in QUANTIZED
+    if chose_quantized and workload.spec.precision == ("auto",):
+        reasons = (
+            *reasons,
+            f"precision: auto chose {aks.precision} weights, the cheapest that meets the SLO; "
+            "quantized weights can lose accuracy, so pin precision (e.g. [bf16, fp8]) where "
+            "answer quality matters.",
         )
     return replace(
         plan,
         gateway=gateway,
         aks=aks,
+        cost=cost,
         reasons=reasons,
         task=workload.model.task,
         tags=dict(sorted(tags.items())),
@@ -145,6 +165,20 @@ def finish_workload_plan(
 
 
 CRON_DAYS = {"mon-fri": "1-5", "mon-sat": "1-6", "every-day": "*"}
+DAYS_PER_WEEK = {"mon-fri": 5, "mon-sat": 6, "every-day": 7}
+HOURS_PER_WEEK = 168.0
+QUANTIZED = ("int8", "int4")  # weight formats that trade accuracy for memory and cost
+
+
+def weekly_hours(hours: WorkingHoursSpec) -> float:
+    """Hours a week inside the working hours (an end before the start wraps past midnight)."""
+
+    def minutes(hhmm: str) -> int:
+        hour, minute = hhmm.split(":")
+        return int(hour) * 60 + int(minute)
+
+    span = (minutes(hours.end) - minutes(hours.start)) % (24 * 60) or 24 * 60
+    return DAYS_PER_WEEK[hours.days] * span / 60.0
 
 
 def working_hours(hours: WorkingHoursSpec) -> WorkingHours:

@@ -173,6 +173,10 @@ def _load_documents(
             loaded.append(_KINDS[_check_kind(document)](document, catalog, templates))
         except SpecError as error:
             failures.append(error)
+    if len(documents) > 1 and any(isinstance(item, Environment) for item in loaded):
+        # One environment is one Pulumi stack: a second document would be silently dropped.
+        message = "an environment file holds exactly one document"
+        failures.append(SpecKindError([d.source_map.problem((), message) for d in documents[1:]]))
     if failures:
         raise type(failures[0])(problem for error in failures for problem in error.problems)
     return tuple(loaded)

@@ -370,7 +370,7 @@ def parse_documents(text: str, file: str) -> list[YamlDocument]:
             file, start, builder.keys, builder.values, frozenset(builder.collections)
         )
         documents.append(YamlDocument(file, len(documents), data, source_map))
-    if not nodes:
+    if not nodes or (not documents and not problems):  # nothing, or only empty "---" documents
         message = "file is empty; expected a mapping with apiVersion, kind and spec"
         raise SpecSyntaxError([Problem(file, 0, 0, "", message)])
     if problems:

@@ -218,3 +218,19 @@ def test_plans_do_not_depend_on_the_hash_seed(seed: str, tmp_path) -> None:
     )
     reference = json.dumps(to_data(plan(model="llama-3.1-70b", deployment="auto")))
     assert run.stdout.strip() == reference
+
+
+def test_scale_to_zero_environments_bill_only_their_working_hours(dev_plan) -> None:
+    """dev runs self-hosted workloads Mon-Fri 07:00-19:00: 60 of 168 hours a week."""
+    triage = next(w for w in dev_plan.workloads if w.name == "ticket-triage")
+    assert triage.aks.min_nodes_per_region == 0
+    assert triage.cost.hours_per_month == pytest.approx(730 * 60 / 168, abs=0.05)
+    always_on = plan_workload(
+        dataclasses.replace(
+            request(model="llama-3.1-8b", deployment="aks-vllm"),
+        ),
+        catalog=CAT,
+    )
+    assert always_on.cost.hours_per_month == 730
+    assert any("billed 260.7 of 730 hours" in r for r in triage.reasons)
+    assert any("precision: auto chose int8" in r for r in triage.reasons)

@@ -197,8 +197,8 @@ FAILING: list[tuple[str, str, Mutation, str]] = [
     (
         "cost-workload-cap",
         "over-cap",
-        workload("ticket-triage", max_monthly_usd=1000.0),
-        "workload ticket-triage is planned at $1,691/month, over its cap of $1,000",
+        workload("ticket-triage", max_monthly_usd=500.0),
+        "workload ticket-triage is planned at $604/month, over its cap of $500",
     ),
     (
         "openai-local-auth-disabled",
