@@ -62,7 +62,7 @@ def check(
     with exit_on_input_errors():
         report = run_check(stack, catalog_dirs=context.catalog_dirs, checkov=not no_checkov)
         if policy_config is not None and report.plan is not None:
-            from inferplan.cmd_plan import write_atomically
+            from inferplan.output_files import write_atomically
 
             data = policy_config_for(report.plan, report.stack)
             write_atomically(policy_config, json.dumps(data, indent=2, sort_keys=True) + "\n")
@@ -70,7 +70,7 @@ def check(
     if output is None:
         click.echo(text, nl=False)
     else:
-        from inferplan.cmd_plan import write_atomically
+        from inferplan.output_files import write_atomically
 
         write_atomically(output, text)
         click.echo(report.summary(), err=True)

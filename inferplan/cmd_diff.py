@@ -301,7 +301,7 @@ def diff(
     if output is None:
         click.echo(text, nl=False)
     else:
-        from inferplan.cmd_plan import write_atomically
+        from inferplan.output_files import write_atomically
 
         write_atomically(output, text)
     raise click.exceptions.Exit(EXIT_OK)

@@ -41,6 +41,7 @@ def plan(
     """
     if output is not None and fmt == "table":
         raise click.UsageError("--output writes json or markdown; add --format json|markdown")
+    from inferplan.output_files import write_atomically
     from inferplan.plan_render import markdown, print_table
     from inferplan.planning import build_plan, load_inputs
     from sizing.plan import plan_to_data
@@ -67,19 +68,3 @@ def plan(
         else:
             write_atomically(output, text)
     raise click.exceptions.Exit(EXIT_OK if result.feasible else EXIT_VIOLATION)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, so a failure leaves nothing half-written."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

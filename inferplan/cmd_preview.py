@@ -29,7 +29,7 @@ def preview(context: CliContext, stack: str, fmt: str, output: Path | None) -> N
     (secrets masked). Exit 1 when the plan cannot be deployed.
     """
     from inferplan.capture import capture_json
-    from inferplan.cmd_plan import write_atomically
+    from inferplan.output_files import write_atomically
     from inferplan.preview_tree import tree
     from inferplan.stack_capture import run_stack_offline
 

@@ -222,6 +222,7 @@ def _aks_plan(
     c: AksCandidate, *, req: SizingRequest, model: ModelSpec, catalog: Catalog, source: str
 ) -> WorkloadPlan:
     cap = c.capacity
+    vm = catalog.vm_sku(c.vm_sku)
     est = cap.at_capacity
     assert est is not None
     peak_rpm = peak_requests_per_minute(req, e2e_latency_s=est.e2e_latency_s)
@@ -317,9 +318,9 @@ def _aks_plan(
             gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
             image=VLLM_IMAGE,
             checkpoint_bytes=int(checkpoint_bytes(model, catalog.precision(c.precision), catalog)),
-            vm_vcpus=catalog.vm_sku(c.vm_sku).vcpus,
-            vm_memory_bytes=catalog.vm_sku(c.vm_sku).memory_bytes,
-            vm_gpus=catalog.vm_sku(c.vm_sku).gpus,
+            vm_vcpus=vm.vcpus,
+            vm_memory_bytes=vm.memory_bytes,
+            vm_gpus=vm.gpus,
         ),
         source=source,
     )
