@@ -1,7 +1,6 @@
-"""Pulumi program: stacks/<stack>.yaml -> plan -> Azure resources (see inferplan/program.py)."""
+"""Pulumi program: stacks/<stack>.yaml -> plan -> Azure resources (see components/program.py)."""
 
 import pulumi
-
-from inferplan.program import run_stack
+from inferplan.components.program import run_stack
 
 run_stack(pulumi.get_stack())

@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from components.naming import kubernetes_name
-from sizing.plan import Alert, WorkloadPlan
+from inferplan.components.naming import kubernetes_name
+from inferplan.sizing.plan import Alert, WorkloadPlan
 
 PROMETHEUS = "prometheus"
 APIM = "apim"

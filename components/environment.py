@@ -22,16 +22,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+from inferplan.components.gpu_cluster import GpuCluster, GpuPool
+from inferplan.components.llm_gateway import GatewayBackend, LlmGateway
+from inferplan.components.naming import region_code, resource_name
+from inferplan.components.network import Network
+from inferplan.components.observability import Observability, SloAlerts
+from inferplan.components.openai_service import OpenAIService
+from inferplan.components.vllm_service import VllmService
+from inferplan.sizing.plan import EnvironmentPlan, Plan, WorkloadPlan
 from pulumi_azure_native import resources
-
-from components.gpu_cluster import GpuCluster, GpuPool
-from components.llm_gateway import GatewayBackend, LlmGateway
-from components.naming import region_code, resource_name
-from components.network import Network
-from components.observability import Observability, SloAlerts
-from components.openai_service import OpenAIService
-from components.vllm_service import VllmService
-from sizing.plan import EnvironmentPlan, Plan, WorkloadPlan
 
 
 @dataclass(frozen=True)

@@ -46,11 +46,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
+from inferplan.components.naming import agent_pool_name, resource_name
+from inferplan.components.network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR
+from inferplan.sizing.plan import EnvironmentPlan
 from pulumi_azure_native import authorization, containerservice, monitor
-
-from components.naming import agent_pool_name, resource_name
-from components.network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR
-from sizing.plan import EnvironmentPlan
 
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"

@@ -33,9 +33,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from components.naming import kubernetes_name
-from sizing.plan import AksPlan, EnvironmentPlan, WorkingHours, WorkloadPlan
-from sizing.vllm_args import flag_value
+from inferplan.components.naming import kubernetes_name
+from inferplan.sizing.plan import AksPlan, EnvironmentPlan, WorkingHours, WorkloadPlan
+from inferplan.sizing.vllm_args import flag_value
 
 GIB = 1024**3
 MIB = 1024**2

@@ -29,12 +29,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import pulumi
+from inferplan.components.apim_policies import BACKEND_KINDS, api_operations, render_api_policy
+from inferplan.components.naming import globally_unique_name, region_code
+from inferplan.components.network import gateway_network_mode
+from inferplan.sizing.plan import EnvironmentPlan, WorkloadPlan
 from pulumi_azure_native import apimanagement, authorization, monitor
-
-from components.apim_policies import BACKEND_KINDS, api_operations, render_api_policy
-from components.naming import globally_unique_name, region_code
-from components.network import gateway_network_mode
-from sizing.plan import EnvironmentPlan, WorkloadPlan
 
 CONSUMPTION_TIER = "Consumption"
 

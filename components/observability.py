@@ -24,15 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi_azure_native import (
-    alertsmanagement,
-    applicationinsights,
-    monitor,
-    operationalinsights,
-    portal,
-)
-
-from components.alert_rules import (
+from inferplan.components.alert_rules import (
     APIM,
     AZURE_OPENAI,
     alert_kind,
@@ -41,9 +33,16 @@ from components.alert_rules import (
     metric_alert_window,
     prometheus_rule_batches,
 )
-from components.dashboard import dashboard_properties
-from components.naming import resource_name
-from sizing.plan import Alert, EnvironmentPlan, WorkloadPlan
+from inferplan.components.dashboard import dashboard_properties
+from inferplan.components.naming import resource_name
+from inferplan.sizing.plan import Alert, EnvironmentPlan, WorkloadPlan
+from pulumi_azure_native import (
+    alertsmanagement,
+    applicationinsights,
+    monitor,
+    operationalinsights,
+    portal,
+)
 
 ACTION_GROUP_SHORT_NAME_MAX = 12
 PROMETHEUS_EVALUATION_INTERVAL = "PT1M"

@@ -23,10 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+from inferplan.components.naming import globally_unique_name, resource_name
+from inferplan.sizing.plan import EnvironmentPlan, WorkloadPlan
 from pulumi_azure_native import cognitiveservices, network
-
-from components.naming import globally_unique_name, resource_name
-from sizing.plan import EnvironmentPlan, WorkloadPlan
 
 ACCOUNT_KIND = "OpenAI"
 ACCOUNT_SKU = "S0"

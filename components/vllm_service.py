@@ -14,13 +14,12 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components.kubernetes_manifests import (
+from inferplan.components.kubernetes_manifests import (
     HF_TOKEN_KEY,
     SERVICE_PORT,
     vllm_manifests,
 )
-from sizing.plan import EnvironmentPlan, WorkloadPlan
+from inferplan.sizing.plan import EnvironmentPlan, WorkloadPlan
 
 HF_SECRET_NAME = "hf-token"  # in the workload's namespace; key ``token``
 

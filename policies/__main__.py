@@ -1,5 +1,5 @@
 """The Pulumi policy pack: ``pulumi preview --policy-pack policies`` (rules in policies.rules)."""
 
-from policies.pack import build_pack
+from inferplan.policies.pack import build_pack
 
 build_pack()

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.naming import agent_pool_name
-from policies.view import COMPUTED, SECRET, Level, PolicyContext, ResourceView
-from sizing.vllm_args import flag_value
+from inferplan.components.naming import agent_pool_name
+from inferplan.policies.view import COMPUTED, SECRET, Level, PolicyContext, ResourceView
+from inferplan.sizing.vllm_args import flag_value
 
 # --- facts the rules rely on ----------------------------------------------------------------
 

@@ -15,9 +15,15 @@ import math
 import sys
 from pathlib import Path
 
-from sizing.calibration import compare, load_measurements, log_loss, report_markdown, score
-from sizing.catalog import default_catalog
-from sizing.efficiency import DEFAULT_PATH, EfficiencyFactors, load_efficiency
+from inferplan.sizing.calibration import (
+    compare,
+    load_measurements,
+    log_loss,
+    report_markdown,
+    score,
+)
+from inferplan.sizing.catalog import default_catalog
+from inferplan.sizing.efficiency import DEFAULT_PATH, EfficiencyFactors, load_efficiency
 
 # (factor, lower bound, upper bound): the physics bounds each factor must respect.
 FITTED = (

@@ -12,20 +12,20 @@ import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from sizing.catalog import Catalog
-from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
-from sizing.efficiency import EfficiencyFactors, default_efficiency
-from sizing.estimator import (
+from inferplan.sizing.catalog import Catalog
+from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
+from inferplan.sizing.efficiency import EfficiencyFactors, default_efficiency
+from inferplan.sizing.estimator import (
     Estimate,
     UnsupportedConfiguration,
     check_configuration,
     default_engine_limits,
     estimate,
 )
-from sizing.memory import memory_fit
-from sizing.request import SizingRequest
-from sizing.topology import Topology, topology_for
-from sizing.vllm_args import GPU_MEMORY_UTILIZATION
+from inferplan.sizing.memory import memory_fit
+from inferplan.sizing.request import SizingRequest
+from inferplan.sizing.topology import Topology, topology_for
+from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION
 
 HOURS_PER_MONTH = 730.0
 HEADROOM = 0.15  # capacity above the stated peak, for bursts and uneven load balancing

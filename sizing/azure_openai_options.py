@@ -7,25 +7,25 @@ the Plan fields for the gateway, alerts and infrastructure.
 
 from __future__ import annotations
 
-from sizing.azure_openai_sizing import AoaiCandidate, size_azure_openai
-from sizing.catalog import Catalog
-from sizing.catalog.azure_openai import default_azure_openai_catalog
-from sizing.catalog.entries import ModelSpec
-from sizing.optimizer_types import Option
-from sizing.plan import (
+from inferplan.sizing.azure_openai_sizing import AoaiCandidate, size_azure_openai
+from inferplan.sizing.catalog import Catalog
+from inferplan.sizing.catalog.azure_openai import default_azure_openai_catalog
+from inferplan.sizing.catalog.entries import ModelSpec
+from inferplan.sizing.optimizer_types import Option
+from inferplan.sizing.plan import (
     Availability,
     AzureOpenAIPlan,
     Cost,
     Predicted,
     WorkloadPlan,
 )
-from sizing.request import SizingRequest
-from sizing.serving_limits import (
+from inferplan.sizing.request import SizingRequest
+from inferplan.sizing.serving_limits import (
     azure_openai_alerts,
     gateway_limits,
     peak_requests_per_minute,
 )
-from sizing.topology import TWO_REGIONS
+from inferplan.sizing.topology import TWO_REGIONS
 
 SINGLE_REGION_AVAILABILITY = 99.9  # Azure OpenAI's published SLA for one deployment
 # The spec's cost.reservation -> the Azure OpenAI sizing's PTU billing mode.

@@ -33,7 +33,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sizing.catalog.azure_openai import (
+from inferplan.sizing.catalog.azure_openai import (
     AoaiCatalog,
     AoaiDeploymentType,
     AoaiFigure,

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sizing.catalog import Catalog
-from sizing.efficiency import EfficiencyFactors
-from sizing.estimator import Engine, Estimate, UnsupportedConfiguration, estimate
+from inferplan.sizing.catalog import Catalog
+from inferplan.sizing.efficiency import EfficiencyFactors
+from inferplan.sizing.estimator import Engine, Estimate, UnsupportedConfiguration, estimate
 
 DEFAULT_CSV = Path(__file__).resolve().parent.parent / "calibration" / "calibration.csv"
 METRICS = ("output_tps_total", "tps_per_request", "ttft_ms", "itl_ms", "e2e_latency_s")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sizing.catalog import Catalog, UnknownEntryError
-from sizing.estimator import Arrival, Engine, Estimate, UnsupportedConfiguration, estimate
+from inferplan.sizing.catalog import Catalog, UnknownEntryError
+from inferplan.sizing.estimator import Arrival, Engine, Estimate, UnsupportedConfiguration, estimate
 
 CASE_COLUMNS = ("model", "gpu", "tp", "precision", "input_tokens", "output_tokens", "concurrency")
 RESULT_COLUMNS = (

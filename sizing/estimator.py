@@ -30,10 +30,10 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
-from sizing.efficiency import EfficiencyFactors, default_efficiency
-from sizing.memory import MemoryFit, memory_fit
-from sizing.timing import decode_step_time_s, prefill_compute_s, prefill_time_s
+from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
+from inferplan.sizing.efficiency import EfficiencyFactors, default_efficiency
+from inferplan.sizing.memory import MemoryFit, memory_fit
+from inferplan.sizing.timing import decode_step_time_s, prefill_compute_s, prefill_time_s
 
 Engine = Literal["vllm", "trtllm"]
 Arrival = Literal["closed-loop", "poisson"]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sizing.catalog import Catalog
-from sizing.plan import (
+from inferplan.inputs.environment import Environment, WorkingHoursSpec
+from inferplan.inputs.workload import Workload
+from inferplan.sizing.catalog import Catalog
+from inferplan.sizing.plan import (
     EnvironmentPlan,
     GatewaySettings,
     KubernetesSettings,
@@ -20,9 +22,7 @@ from sizing.plan import (
     WorkingHours,
     WorkloadPlan,
 )
-from sizing.request import SizingRequest
-from spec.environment import Environment, WorkingHoursSpec
-from spec.workload import Workload
+from inferplan.sizing.request import SizingRequest
 
 DEFAULT_LEAD_REGION = "eastus"  # leads an open region list when no environment says otherwise
 

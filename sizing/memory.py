@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
+from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
 
 BYTES_16BIT = 2.0
 KV_BLOCK_TOKENS = 16  # vLLM PagedAttention block size: KV is allocated in 16-token blocks

@@ -12,14 +12,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 
-from sizing.aks_sizing import HEADROOM, AksCandidate, ReplicaCapacity, aks_candidates
-from sizing.azure_openai_options import azure_openai_options
-from sizing.catalog import Catalog
-from sizing.catalog.entries import ModelSpec, PrecisionSpec
-from sizing.efficiency import EfficiencyFactors
-from sizing.memory import weights_bytes
-from sizing.optimizer_types import Option
-from sizing.plan import (
+from inferplan.sizing.aks_sizing import HEADROOM, AksCandidate, ReplicaCapacity, aks_candidates
+from inferplan.sizing.azure_openai_options import azure_openai_options
+from inferplan.sizing.catalog import Catalog
+from inferplan.sizing.catalog.entries import ModelSpec, PrecisionSpec
+from inferplan.sizing.efficiency import EfficiencyFactors
+from inferplan.sizing.memory import weights_bytes
+from inferplan.sizing.optimizer_types import Option
+from inferplan.sizing.plan import (
     AksPlan,
     Alternative,
     Availability,
@@ -27,8 +27,8 @@ from sizing.plan import (
     Predicted,
     WorkloadPlan,
 )
-from sizing.request import SizingRequest
-from sizing.serving_limits import (
+from inferplan.sizing.request import SizingRequest
+from inferplan.sizing.serving_limits import (
     MAX_BACKEND_TIMEOUT_S,
     gateway_limits,
     implied_concurrency,
@@ -36,7 +36,7 @@ from sizing.serving_limits import (
     slowest_response_s,
     vllm_alerts,
 )
-from sizing.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_IMAGE, hf_repository, vllm_args
+from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_IMAGE, hf_repository, vllm_args
 
 MAX_ALTERNATIVES = 6
 

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sizing.plan import WorkloadPlan
+from inferplan.sizing.plan import WorkloadPlan
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 
-from sizing.plan import Alert, Gateway
-from sizing.request import SizingRequest
+from inferplan.sizing.plan import Alert, Gateway
+from inferplan.sizing.request import SizingRequest
 
 MAX_BACKEND_TIMEOUT_S = 240  # API Management: larger values "may not be honored" (idle drop)
 MIN_BACKEND_TIMEOUT_S = 30

@@ -10,9 +10,9 @@ routed to, but store all of them.
 
 from __future__ import annotations
 
-from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
-from sizing.efficiency import EfficiencyFactors
-from sizing.memory import (
+from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
+from inferplan.sizing.efficiency import EfficiencyFactors
+from inferplan.sizing.memory import (
     BYTES_16BIT,
     embedding_params,
     expert_params,

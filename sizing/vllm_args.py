@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sizing.catalog.entries import ModelSpec, PrecisionSpec
+from inferplan.sizing.catalog.entries import ModelSpec, PrecisionSpec
 
 GPU_MEMORY_UTILIZATION = 0.90
 # The vLLM OpenAI-compatible server image, pinned: a moving tag would change what runs without a

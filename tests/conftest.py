@@ -15,15 +15,16 @@ SHOWCASE = ROOT / "tests" / "fixtures" / "showcase"  # stacks/prod.yaml with eve
 
 @cache
 def _stack_plan(stack: str, root: Path = ROOT):
-    from inferplan.cli_context import CliContext
-    from inferplan.planning import build_plan, load_inputs
-    from inferplan.program import stack_file
+    from inferplan.inputs.plan_inputs import stack_file
+    from inferplan.inputs.template_library import TemplateFolders
+    from inferplan.sizing.catalog import default_catalog
+    from inferplan.sizing.planning import plan_paths
 
-    context = CliContext(template_dirs=(ROOT / "templates",))
-    inputs = load_inputs(
-        [stack_file(stack, root=root)], context.catalog_view, templates=context.templates
+    templates = TemplateFolders.default((ROOT / "templates",))
+    _, plan = plan_paths(
+        [stack_file(stack, root=root)], catalog=default_catalog(), templates=templates
     )
-    return build_plan(inputs, catalog=context.catalog)
+    return plan
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +48,8 @@ def shipped_prod_plan():
 
 def capture_environment(plan, environment: str, *, preview: bool = True):
     """Run the real program for one environment of ``plan`` under mocks; returns a Capture."""
-    from components.environment import build_environment
-    from inferplan.capture import capture
+    from inferplan.components.environment import build_environment
+
+    from inferplan.offline.capture import capture
 
     return capture(lambda: build_environment(plan, environment), stack=environment, preview=preview)

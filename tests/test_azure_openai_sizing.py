@@ -11,8 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-
-from sizing.azure_openai_sizing import (
+from inferplan.sizing.azure_openai_sizing import (
     AoaiCandidate,
     AzureOpenAISizingError,
     InvalidAzureOpenAITrafficError,
@@ -26,7 +25,7 @@ from sizing.azure_openai_sizing import (
     size_azure_openai,
     token_capacity_ktpm,
 )
-from sizing.catalog.azure_openai import (
+from inferplan.sizing.catalog.azure_openai import (
     AoaiFigure,
     AzureOpenAICatalogError,
     default_azure_openai_catalog,

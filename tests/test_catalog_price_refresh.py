@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-
-from sizing.catalog import load_catalog
-from sizing.catalog.loader import BUILTIN_DATA_DIR
+from inferplan.sizing.catalog import load_catalog
+from inferplan.sizing.catalog.loader import BUILTIN_DATA_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests/fixtures/retail_prices_nc24ads_a100_v4.json"

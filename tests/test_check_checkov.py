@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from inferplan.checks import checkov_findings, find_checkov, run_checkov_on_dir
+from inferplan.review.checks import checkov_findings, find_checkov, run_checkov_on_dir
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "policies" / "checkov"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from inferplan.inputs.errors import SpecValidationError
 
-from inferplan.checks import run_check, stack_enforcement, validate_manifests
-from inferplan.cli import main
-from spec.errors import SpecValidationError
+from inferplan.cli.main import main
+from inferplan.review.checks import run_check, stack_enforcement, validate_manifests
 from tests.conftest import ROOT
 
 

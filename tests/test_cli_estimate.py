@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from inferplan.cli import main
+from inferplan.cli.main import main
 
 CASE = [
     "--model", "llama-3.1-70b-instruct", "--gpu", "H100-80GB-SXM", "--tp", "4",

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT
 
-from inferplan.cli import main
+from inferplan.cli.main import main
 
 
 def invoke(*args: str):
@@ -78,8 +78,9 @@ def test_an_environment_file_holds_one_stack(tmp_path: Path) -> None:
 
 
 def test_a_broken_pulumi_stack_config_is_reported_with_its_line(tmp_path: Path) -> None:
-    from inferplan.checks import stack_enforcement
-    from spec.errors import SpecError
+    from inferplan.inputs.errors import SpecError
+
+    from inferplan.review.checks import stack_enforcement
 
     (tmp_path / "Pulumi.x.yaml").write_text("config:\n  inferplan:policyEnforcement: {a: 1\n")
     with pytest.raises(SpecError) as caught:

@@ -7,11 +7,11 @@ import dataclasses
 import pulumi
 import pytest
 import yaml
+from inferplan.components.gpu_cluster import GPU_TAINT, MAX_PODS_PER_NODE, GpuCluster, GpuPool
+from inferplan.components.gpu_cluster import kubeconfig_for_azure_cli as for_azure_cli
+from inferplan.components.naming import agent_pool_name
 
-from components.gpu_cluster import GPU_TAINT, MAX_PODS_PER_NODE, GpuCluster, GpuPool
-from components.gpu_cluster import kubeconfig_for_azure_cli as for_azure_cli
-from components.naming import agent_pool_name
-from inferplan.capture import MOCK_KUBECONFIG, SECRET, Capture, capture
+from inferplan.offline.capture import MOCK_KUBECONFIG, SECRET, Capture, capture
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL = "azure-native:containerservice:AgentPool"

@@ -16,19 +16,17 @@ from pathlib import Path
 
 import pulumi
 import pytest
-
-from components.apim_policies import AZURE_OPENAI_API_VERSION, render_api_policy
-from components.llm_gateway import (
+from inferplan.components.apim_policies import AZURE_OPENAI_API_VERSION, render_api_policy
+from inferplan.components.llm_gateway import (
     OPENAI_USER_ROLE_ID,
     GatewayBackend,
     LlmGateway,
     check_tier,
     role_assignment_name,
 )
-from components.naming import globally_unique_name
-from components.openai_service import OpenAIService
-from inferplan.capture import capture
-from sizing.plan import (
+from inferplan.components.naming import globally_unique_name
+from inferplan.components.openai_service import OpenAIService
+from inferplan.sizing.plan import (
     AksPlan,
     AzureOpenAIPlan,
     EnvironmentPlan,
@@ -36,6 +34,8 @@ from sizing.plan import (
     GatewaySettings,
     WorkloadPlan,
 )
+
+from inferplan.offline.capture import capture
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "apim"
 UPDATE = os.environ.get("INFERPLAN_UPDATE_GOLDEN") == "1"
@@ -481,7 +481,6 @@ def test_consumption_is_refused_even_without_streaming() -> None:
 
 def test_the_environment_program_wires_the_gateway(dev_plan) -> None:
     """End to end through components/environment.py once all its components exist."""
-    pytest.importorskip("components.environment")
     from tests.conftest import capture_environment
 
     result = capture_environment(dev_plan, "dev")

@@ -7,9 +7,8 @@ import ipaddress
 
 import pulumi
 import pytest
-
-from components import network as network_module
-from components.network import (
+from inferplan.components import network as network_module
+from inferplan.components.network import (
     DNS_SERVICE_IP,
     POD_CIDR,
     SERVICE_CIDR,
@@ -20,7 +19,8 @@ from components.network import (
     gateway_subnet_prefix,
     vnet_address_space,
 )
-from inferplan.capture import Capture, capture
+
+from inferplan.offline.capture import Capture, capture
 
 VNET = "azure-native:network:VirtualNetwork"
 SUBNET = "azure-native:network:Subnet"

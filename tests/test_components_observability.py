@@ -12,8 +12,7 @@ from dataclasses import replace
 
 import pulumi
 import pytest
-
-from components.alert_rules import (
+from inferplan.components.alert_rules import (
     APIM,
     AZURE_OPENAI,
     PROMETHEUS,
@@ -27,10 +26,11 @@ from components.alert_rules import (
     promql_duration,
     promql_for,
 )
-from components.dashboard import dashboard_properties
-from components.naming import region_code
-from inferplan.capture import SECRET, capture
-from sizing.plan import Alert
+from inferplan.components.dashboard import dashboard_properties
+from inferplan.components.naming import region_code
+from inferplan.sizing.plan import Alert
+
+from inferplan.offline.capture import SECRET, capture
 
 OBSERVABILITY = "inferplan:azure:Observability"
 SLO_ALERTS = "inferplan:azure:SloAlerts"
@@ -290,7 +290,7 @@ def test_dashboard_json_is_deterministic_and_has_every_tile(prod_plan):
 
 def _program(plan, environment: str):
     """What components/environment.py wires, with fixed ids for the other components' outputs."""
-    from components.observability import Observability, SloAlerts
+    from inferplan.components.observability import Observability, SloAlerts
 
     env = plan.environment(environment)
     workloads = tuple(w for w in plan.workloads_of(environment) if w.feasible)
@@ -457,8 +457,6 @@ def test_preview_mode_registers_the_same_resources(prod_plan, prod_capture):
 
 def test_the_environment_program_wires_observability_and_alerts(prod_plan):
     """The real program (components/environment.py): runs once every component exists."""
-    for module in ("components.llm_gateway", "components.vllm_service", "components.network"):
-        pytest.importorskip(module)
     from conftest import capture_environment
 
     result = capture_environment(prod_plan, "prod", preview=False)

@@ -11,11 +11,11 @@ import itertools
 
 import pulumi
 import pytest
+from inferplan.components.naming import globally_unique_name
+from inferplan.components.openai_service import OpenAIService, region_deployments
+from inferplan.sizing.plan import AzureOpenAIPlan, EnvironmentPlan, Gateway, WorkloadPlan
 
-from components.naming import globally_unique_name
-from components.openai_service import OpenAIService, region_deployments
-from inferplan.capture import capture
-from sizing.plan import AzureOpenAIPlan, EnvironmentPlan, Gateway, WorkloadPlan
+from inferplan.offline.capture import capture
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
 DEPLOYMENT = "azure-native:cognitiveservices:Deployment"

@@ -20,11 +20,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 import yaml
-
-from components import kubernetes_manifests as km
-from components.naming import agent_pool_name
-from inferplan.capture import MOCK_KUBECONFIG, SECRET, capture
-from sizing.plan import (
+from inferplan.components import kubernetes_manifests as km
+from inferplan.components.naming import agent_pool_name
+from inferplan.sizing.plan import (
     AksPlan,
     Alert,
     EnvironmentPlan,
@@ -32,6 +30,8 @@ from sizing.plan import (
     KubernetesSettings,
     WorkloadPlan,
 )
+
+from inferplan.offline.capture import MOCK_KUBECONFIG, SECRET, capture
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "manifests"
@@ -486,7 +486,7 @@ def test_manifests_match_the_reviewed_golden_files(name):
 
 def test_checkov_passes_every_built_in_kubernetes_check(tmp_path):
     """Run the isolated checkov that ./dev sets up (.venv-checkov) over both golden cases."""
-    from inferplan.checks import find_checkov
+    from inferplan.review.checks import find_checkov
 
     checkov = find_checkov()
     assert checkov is not None, "checkov missing: run the tests through ./dev test"
@@ -513,9 +513,8 @@ def test_checkov_passes_every_built_in_kubernetes_check(tmp_path):
 
 
 def _program(workload: WorkloadPlan, *, hf_token: str | None, query_url: str | None):
+    from inferplan.components.vllm_service import VllmService
     from pulumi_azure_native import containerservice
-
-    from components.vllm_service import VllmService
 
     def program() -> None:
         sku = workload.aks.vm_sku

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from inferplan.cli import main
+from inferplan.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 TREE = ROOT / "tests" / "fixtures" / "diff" / "tree"
@@ -67,12 +67,12 @@ def plan_each_tree_once(monkeypatch: pytest.MonkeyPatch) -> None:
     The key holds every file's content and the guardrail module in use, so a cached side is
     exactly what reading the tree again would give (the determinism test clears the cache).
     """
-    from inferplan import cmd_diff
+    from inferplan.cli import cmd_diff
 
     real = cmd_diff.read_side
 
     def read_side(tree, stacks, context):
-        checks = sys.modules.get("inferplan.checks", "absent")
+        checks = sys.modules.get("inferplan.review.checks", "absent")
         key = (tree.side, tree.label, tuple(stacks), _fingerprint(tree.root), id(checks))
         if key not in _SIDES:
             _SIDES[key] = real(tree, stacks, context)
@@ -318,7 +318,9 @@ def test_mandatory_policy_findings_of_the_head_become_warnings(trees, monkeypatc
             Finding("tags", None, "advisory", "add an owner tag", "", "policies"),
         ]
 
-    monkeypatch.setitem(sys.modules, "inferplan.checks", types.SimpleNamespace(evaluate=evaluate))
+    monkeypatch.setitem(
+        sys.modules, "inferplan.review.checks", types.SimpleNamespace(evaluate=evaluate)
+    )
     _, head = trees
     concurrency_up(head)
     text = run_diff("--base-dir", "../base").output
@@ -330,19 +332,8 @@ def test_mandatory_policy_findings_of_the_head_become_warnings(trees, monkeypatc
     assert "owner tag" not in text  # advisory findings stay in `inferplan check`
 
 
-def test_without_the_checks_module_there_are_no_policy_findings(trees, monkeypatch) -> None:
-    monkeypatch.setitem(sys.modules, "inferplan.checks", None)  # import raises ImportError
-    _, head = trees
-    concurrency_up(head)
-    result = run_diff("--base-dir", "../base", "--format", "json")
-    assert result.exit_code == 0
-    assert not [
-        w for w in json.loads(result.output)["stacks"][0]["warnings"] if w["kind"] == "policy"
-    ]
-
-
 def test_a_long_comment_shortens_its_lists_to_fit() -> None:
-    from inferplan.diff import StackSide, diff_report, render_markdown
+    from inferplan.review.diff import StackSide, diff_report, render_markdown
 
     plan = {"environments": [{"name": "big", "monthly_usd": 0}], "workloads": []}
     many = [

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from inferplan.cli import main
-from inferplan.git_base import BaseRevisionError, resolve_revision, revision_tree
+from inferplan.cli.main import main
+from inferplan.review.git_base import BaseRevisionError, resolve_revision, revision_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 TREE = ROOT / "tests" / "fixtures" / "diff" / "tree"

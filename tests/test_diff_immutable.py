@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from inferplan.diff import StackSide, changed_paths, diff_stack
-from inferplan.immutable_fields import (
+from inferplan.review.diff import StackSide, changed_paths, diff_stack
+from inferplan.review.immutable_fields import (
     CREATE_ONLY_FIELDS,
     SOURCES,
     apim_family,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from inferplan.cli import COMMANDS
+from inferplan.cli.main import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))

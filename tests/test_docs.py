@@ -12,11 +12,11 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import calibrate  # noqa: E402  (a script, not a package)
 from click.testing import CliRunner  # noqa: E402
+from inferplan.sizing.calibration import compare, load_measurements, report_markdown, score  # noqa: E402
+from inferplan.sizing.catalog import default_catalog  # noqa: E402
+from inferplan.sizing.efficiency import load_efficiency  # noqa: E402
 
-from inferplan.cli import main  # noqa: E402
-from sizing.calibration import compare, load_measurements, report_markdown, score  # noqa: E402
-from sizing.catalog import default_catalog  # noqa: E402
-from sizing.efficiency import load_efficiency  # noqa: E402
+from inferplan.cli.main import main  # noqa: E402
 
 
 def test_sizing_model_doc_shows_the_committed_factors_and_calibration_table() -> None:

@@ -7,12 +7,11 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from sizing.calibration import compare, load_measurements, score
-from sizing.catalog import default_catalog
-from sizing.efficiency import default_efficiency
-from sizing.estimator import UnsupportedConfiguration, estimate
-from sizing.timing import decode_step_time_s, experts_touched_fraction, prefill_time_s
+from inferplan.sizing.calibration import compare, load_measurements, score
+from inferplan.sizing.catalog import default_catalog
+from inferplan.sizing.efficiency import default_efficiency
+from inferplan.sizing.estimator import UnsupportedConfiguration, estimate
+from inferplan.sizing.timing import decode_step_time_s, experts_touched_fraction, prefill_time_s
 
 CAT = default_catalog()
 EFF = default_efficiency()
@@ -162,7 +161,7 @@ def test_calibration_error_stays_within_bounds() -> None:
 
 
 def test_the_roofline_combines_compute_and_memory_between_overlap_and_sum() -> None:
-    from sizing.timing import roofline
+    from inferplan.sizing.timing import roofline
 
     assert roofline(3.0, 4.0, 1.0) == 7.0  # p = 1: no overlap, the times add
     assert roofline(3.0, 4.0, 2.0) == 5.0  # p = 2: the Euclidean middle ground

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from sizing.catalog import default_catalog
-from sizing.memory import (
+from inferplan.sizing.catalog import default_catalog
+from inferplan.sizing.memory import (
     expert_params,
     kv_cache_bytes_per_token,
     memory_fit,

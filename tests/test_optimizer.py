@@ -10,11 +10,10 @@ import sys
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from sizing.catalog import default_catalog
-from sizing.optimizer import plan_workload
-from sizing.plan import to_data
-from sizing.request import SizingRequest
+from inferplan.sizing.catalog import default_catalog
+from inferplan.sizing.optimizer import plan_workload
+from inferplan.sizing.plan import to_data
+from inferplan.sizing.request import SizingRequest
 
 CAT = default_catalog()
 

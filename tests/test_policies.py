@@ -14,9 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
-from inferplan.checks import evaluate, views_from_capture
-from policies.rules import (
+from inferplan.policies.rules import (
     RULES,
     RULES_BY_NAME,
     flag_value,
@@ -24,7 +22,7 @@ from policies.rules import (
     rule_violations,
     run_rules,
 )
-from policies.view import (
+from inferplan.policies.view import (
     SECRET,
     PolicyContext,
     ResourceView,
@@ -32,6 +30,8 @@ from policies.view import (
     context_from_plan,
     context_to_data,
 )
+
+from inferplan.review.checks import evaluate, views_from_capture
 from tests.conftest import capture_environment
 
 Views = list[ResourceView]

@@ -14,8 +14,11 @@ import runpy
 from pathlib import Path
 from typing import Any
 
+import inferplan.policies.pack as pack
 import pytest
 from google.protobuf import json_format, struct_pb2
+from inferplan.policies.rules import RULES
+from inferplan.policies.view import SECRET, context_from_plan
 from pulumi.runtime import proto
 from pulumi_policy import (
     EnforcementLevel,
@@ -30,9 +33,6 @@ from pulumi_policy import (
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-import policies.pack as pack
-from policies.rules import RULES
-from policies.view import SECRET, context_from_plan
 from tests.conftest import ROOT, capture_environment
 
 ACCOUNT = "azure-native:cognitiveservices:Account"

@@ -14,11 +14,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import ROOT, capture_environment
+from inferplan.components.program import InfeasiblePlanError, deployable, run_stack
 
-from inferplan.capture import capture
-from inferplan.cli import main
-from inferplan.program import InfeasiblePlanError, deployable, run_stack
-from inferplan.render import render_files
+from inferplan.cli.main import main
+from inferplan.offline.capture import capture
+from inferplan.offline.render import render_files
 
 CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "PodMonitor"}  # no schema offline
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pydantic
 import pytest
-
-from spec import (
+from inferplan.inputs import (
     DuplicateKeyError,
     InMemoryCatalogView,
     ModelFacts,
@@ -25,8 +24,8 @@ from spec import (
     load_text,
     load_workloads,
 )
-from spec.errors import SpecError
-from spec.yaml_source import Position, parse_documents
+from inferplan.inputs.errors import SpecError
+from inferplan.inputs.yaml_source import Position, parse_documents
 
 CATALOG = InMemoryCatalogView(
     models=(

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from spec import (
+from inferplan.inputs import (
     Environment,
     InMemoryCatalogView,
     ModelFacts,

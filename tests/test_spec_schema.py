@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from spec.schema_export import json_schema, schema_text
+from inferplan.inputs.schema_export import json_schema, schema_text
 
 
 def properties(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:

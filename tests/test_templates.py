@@ -15,9 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-
-from inferplan.cli import main
-from spec import (
+from inferplan.inputs import (
     InMemoryCatalogView,
     ModelFacts,
     SpecValidationError,
@@ -29,7 +27,9 @@ from spec import (
     load_text,
     template_search_path,
 )
-from spec.errors import SpecError
+from inferplan.inputs.errors import SpecError
+
+from inferplan.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "templates"
@@ -625,7 +625,7 @@ def test_examples_templates_and_stacks_validate_clean() -> None:
     ],
 )
 def test_examples_record_their_template(example: str, template: str) -> None:
-    from inferplan.cli_context import CliContext
+    from inferplan.cli.context import CliContext
 
     context = CliContext()
     (workload,) = load_file(

@@ -9,8 +9,8 @@
 
 from __future__ import annotations
 
-from sizing.catalog.compatibility import precision_supported
-from sizing.catalog.entries import (
+from inferplan.sizing.catalog.compatibility import precision_supported
+from inferplan.sizing.catalog.entries import (
     GpuSpec,
     ModelSpec,
     PrecisionSpec,
@@ -19,12 +19,13 @@ from sizing.catalog.entries import (
     Region,
     VmSku,
 )
-from sizing.catalog.errors import CatalogError, UnknownEntryError
-from sizing.catalog.loader import (
+from inferplan.sizing.catalog.errors import CatalogError, UnknownEntryError
+from inferplan.sizing.catalog.loader import (
     CATALOG_PATH_ENV,
     Catalog,
     CatalogKind,
     CatalogProblem,
+    catalog_for,
     default_catalog,
     document_kind,
     entries_kind,
@@ -47,6 +48,7 @@ __all__ = [
     "Region",
     "UnknownEntryError",
     "VmSku",
+    "catalog_for",
     "default_catalog",
     "document_kind",
     "entries_kind",

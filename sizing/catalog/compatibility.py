@@ -14,7 +14,7 @@ Pure functions over catalog entries. The rules, checked in this order (first fai
 
 from __future__ import annotations
 
-from sizing.catalog.entries import GpuSpec, PrecisionSpec
+from inferplan.sizing.catalog.entries import GpuSpec, PrecisionSpec
 
 # vLLM --quantization values whose kernels are written in CUDA only (not ROCm).
 CUDA_ONLY_QUANTIZATIONS = frozenset({"awq_marlin", "gptq_marlin", "marlin"})

@@ -12,9 +12,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-
-from sizing.catalog.entries import (
+from inferplan.sizing.catalog.entries import (
     GpuSpec,
     ModelSpec,
     PrecisionSpec,
@@ -23,6 +21,7 @@ from sizing.catalog.entries import (
     Region,
     VmSku,
 )
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Loc = tuple[str | int, ...]
 

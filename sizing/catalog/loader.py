@@ -28,12 +28,11 @@ from types import MappingProxyType
 from typing import Any
 
 import yaml
+from inferplan.sizing.catalog import file_schema
+from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, Region, VmSku
+from inferplan.sizing.catalog.errors import CatalogError, UnknownEntryError
+from inferplan.sizing.catalog.file_schema import CatalogFileHeader, EntryProblem, Loc
 from pydantic import BaseModel, ValidationError
-
-from sizing.catalog import file_schema
-from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, Region, VmSku
-from sizing.catalog.errors import CatalogError, UnknownEntryError
-from sizing.catalog.file_schema import CatalogFileHeader, EntryProblem, Loc
 
 BUILTIN_DATA_DIR = Path(__file__).with_name("data")
 CATALOG_PATH_ENV = "INFERPLAN_CATALOG_PATH"
@@ -140,7 +139,7 @@ def _kind_for(name: str) -> CatalogKind | None:
     ``parse_<name>_document(data, origin)``, which is then registered as a `document_kind`.
     """
     if name not in _KINDS and name.replace("-", "_").isidentifier():
-        module_name = "sizing.catalog." + name.replace("-", "_")
+        module_name = "inferplan.sizing.catalog." + name.replace("-", "_")
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
@@ -470,6 +469,14 @@ def default_catalog() -> Catalog:
 
 
 default_catalog.cache_clear = _cached_catalog.cache_clear  # type: ignore[attr-defined]
+
+
+def catalog_for(extra_dirs: Sequence[Path | str] = ()) -> Catalog:
+    """The catalog a command sees: built-in files, ``INFERPLAN_CATALOG_PATH``, then
+    ``extra_dirs`` (``--catalog``), later files overriding earlier ones."""
+    if not extra_dirs:
+        return default_catalog()
+    return load_catalog([*catalog_dirs_from_env(), *map(Path, extra_dirs)])
 
 
 # --- built-in kinds -----------------------------------------------------------------------------

@@ -1,0 +1,63 @@
+"""The Pulumi program: load the environment of the current stack, plan it, build it.
+
+``pulumi up`` runs this through the repository's ``__main__.py``; ``inferplan preview`` runs the
+very same function in-process under mocks (``inferplan.offline``). An infeasible plan (or a
+broken cost cap) stops the program before any resource is registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from inferplan.sizing.plan import Plan
+
+
+class InfeasiblePlanError(Exception):
+    """The stack's plan cannot be deployed: a workload misses its SLO or a cap is broken."""
+
+
+def stack_plan(stack: str, *, root: Path = Path(), catalog_dirs: tuple[Path, ...] = ()) -> Plan:
+    """Plan the environment file ``stacks/<stack>.yaml``; spec errors raise ``SpecError``.
+
+    Catalogs: the built-in files, ``$INFERPLAN_CATALOG_PATH``, then ``catalog_dirs``.
+    Templates come from ``<root>/templates`` (after ``$INFERPLAN_TEMPLATE_PATH``).
+    """
+    from inferplan.inputs.plan_inputs import stack_file
+    from inferplan.inputs.template_library import TemplateFolders, template_search_path
+    from inferplan.sizing.catalog import catalog_for
+    from inferplan.sizing.planning import plan_paths
+
+    templates = TemplateFolders(template_search_path(cwd_templates=root / "templates"))
+    _, plan = plan_paths(
+        [stack_file(stack, root=root)], catalog=catalog_for(catalog_dirs), templates=templates
+    )
+    return plan
+
+
+def deployable(plan: Plan, environment: str) -> None:
+    problems = [
+        f"{w.name}: {w.infeasible_reason}" for w in plan.workloads_of(environment) if not w.feasible
+    ]
+    problems += list(plan.environment(environment).violations)
+    if problems:
+        raise InfeasiblePlanError(f"stack {environment} cannot be deployed: " + "; ".join(problems))
+
+
+def environment_program(plan: Plan, environment: str) -> Callable[[], None]:
+    """The Pulumi program for one environment of a finished plan."""
+
+    def program() -> None:
+        import pulumi
+        from inferplan.components.environment import build_environment
+
+        deployable(plan, environment)
+        hf_token = pulumi.Config("inferplan").get_secret("hfToken")
+        build_environment(plan, environment, hf_token=hf_token)
+
+    return program
+
+
+def run_stack(stack: str) -> None:
+    """Entry point for ``pulumi up``/``preview``: the stack name selects stacks/<stack>.yaml."""
+    environment_program(stack_plan(stack), stack)()

@@ -1,0 +1,53 @@
+"""``inferplan validate PATH...``: check spec files and report every problem at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from inferplan.cli.context import CliContext
+from inferplan.cli.errors_output import EXIT_BAD_INPUT, exit_on_input_errors, print_problems
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+def validate(context: CliContext, paths: tuple[Path, ...]) -> None:
+    """Validate workload, environment and template files.
+
+    PATHS are files or folders; folders are searched recursively for *.yaml and *.yml
+    (Pulumi's own Pulumi*.yaml files are skipped). An environment's workload files are checked
+    too. Problems go to stderr as file:line:col: field: message; exit code 2 if there is any.
+    """
+    from inferplan.inputs.environment import Environment
+    from inferplan.inputs.errors import SpecError
+    from inferplan.inputs.loader import load_environment_workloads, load_file
+    from inferplan.inputs.paths import find_yaml_files
+
+    with exit_on_input_errors():
+        catalog = context.catalog_view
+        templates = context.templates
+        files, problems = find_yaml_files(paths)
+        checked: set[Path] = set(files)
+        for path in files:
+            try:
+                loaded = load_file(path, catalog, templates=templates)
+            except SpecError as error:
+                problems += error.problems
+                continue
+            for item in loaded:
+                if not isinstance(item, Environment):
+                    continue
+                checked.update(item.workload_files)
+                try:
+                    load_environment_workloads(item, catalog, templates=templates)
+                except SpecError as error:
+                    problems += error.problems
+
+    if problems:
+        count = print_problems(problems)
+        noun = "problem" if count == 1 else "problems"
+        click.echo(f"{count} {noun}; {len(checked)} file(s) checked", err=True)
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
+    click.echo(f"{len(checked)} file(s) valid")

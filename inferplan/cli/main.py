@@ -1,0 +1,91 @@
+"""The ``inferplan`` command: a thin shell over spec, sizing and components.
+
+Importing this module must stay cheap (``inferplan --help`` imports nothing but click): each
+command lives in its own ``cmd_*`` module and imports pydantic, sizing or rich inside its body.
+To add a command, write ``inferplan/cmd_<name>.py`` with a click command and list it in
+`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from inferplan.cli.cmd_check import check
+from inferplan.cli.cmd_diff import diff
+from inferplan.cli.cmd_estimate import estimate
+from inferplan.cli.cmd_plan import plan
+from inferplan.cli.cmd_preview import preview
+from inferplan.cli.cmd_render import render
+from inferplan.cli.cmd_schema import schema
+from inferplan.cli.cmd_templates import templates
+from inferplan.cli.cmd_validate import validate
+from inferplan.cli.context import CliContext
+
+COMMANDS: tuple[click.Command, ...] = (
+    validate,
+    schema,
+    estimate,
+    plan,
+    preview,
+    render,
+    check,
+    templates,
+    diff,
+)
+
+
+class InferplanGroup(click.Group):
+    """Turns what the operating system refuses (a folder that cannot be created, a file that
+    cannot be written) into one line and exit code 2, and a closed pipe into a quiet exit."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # `inferplan ... | head`: the reader left; nothing is wrong with the input.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise click.exceptions.Exit(0) from None
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            click.echo(f"error: {where}{error.strerror or error}", err=True)
+            raise click.exceptions.Exit(2) from None
+
+
+@click.group(cls=InferplanGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--catalog",
+    "catalog_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Extra catalog folder, read after the built-in one (repeatable).",
+)
+@click.option(
+    "--templates",
+    "template_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Template folder, searched before $INFERPLAN_TEMPLATE_PATH and ./templates (repeatable).",
+)
+@click.version_option(package_name="inferplan")
+@click.pass_context
+def main(
+    ctx: click.Context, catalog_dirs: tuple[Path, ...], template_dirs: tuple[Path, ...]
+) -> None:
+    """Size and provision LLM serving on Azure from workload YAML.
+
+    Exit codes: 0 ok, 1 policy or SLA violation, 2 bad input.
+    """
+    ctx.obj = CliContext(catalog_dirs=catalog_dirs, template_dirs=template_dirs)
+
+
+for _command in COMMANDS:
+    main.add_command(_command)
+
+
+if __name__ == "__main__":
+    main()

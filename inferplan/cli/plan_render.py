@@ -1,0 +1,119 @@
+"""Plans as people read them: a terminal table and compact Markdown for pull requests.
+
+Both are pure functions of the Plan, so the same plan always renders to the same text.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from inferplan.sizing.plan import Plan, WorkloadPlan
+
+
+def configuration(w: WorkloadPlan) -> str:
+    """One line saying what runs: GPUs and replicas, or deployment type and capacity."""
+    if w.aks is not None:
+        a = w.aks
+        return (
+            f"{a.replicas}x ({a.tensor_parallel}x {a.gpu} {a.precision}) on {a.nodes}x {a.vm_sku}"
+        )
+    if w.azure_openai is not None:
+        o = w.azure_openai
+        return f"{o.deployment_type} {o.capacity} {o.capacity_unit} ({o.model} {o.model_version})"
+    return "-"
+
+
+def money(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.0f}"
+
+
+def _status(w: WorkloadPlan) -> str:
+    return "ok" if w.feasible else "INFEASIBLE"
+
+
+def _latency(w: WorkloadPlan) -> tuple[str, str]:
+    if w.predicted is None:
+        return "-", "-"
+    tps = w.predicted.tps_per_request
+    return f"{w.predicted.ttft_p95_ms:,.0f} ms", f"{tps:.1f}" if tps else "-"
+
+
+def markdown(plan: Plan) -> str:
+    """A compact table, then each workload's reasons folded away in <details>."""
+    lines = [
+        "| workload | target | configuration | regions | TTFT p95 | tok/s/req | $/month | status |",
+        "|---|---|---|---|---:|---:|---:|---|",
+    ]
+    for w in plan.workloads:
+        ttft, tps = _latency(w)
+        name = f"{w.environment}/{w.name}" if w.environment else w.name
+        lines.append(
+            f"| {name} | {w.target or '-'} | {configuration(w)} | {', '.join(w.regions) or '-'} "
+            f"| {ttft} | {tps} | {money(w.cost.monthly_usd if w.cost else None)} "
+            f"| {_status(w)} |"
+        )
+    lines.append("")
+    lines.append(
+        f"**Total: {money(plan.monthly_usd)}/month** for {len(plan.workloads)} workload(s)."
+    )
+    for e in plan.environments:
+        cap = f" of {money(e.max_monthly_usd)} cap" if e.max_monthly_usd else ""
+        lines.append(f"- environment `{e.name}` ({e.location}): {money(e.monthly_usd)}/month{cap}")
+        lines += [f"  - **violation:** {v}" for v in e.violations]
+    for w in plan.workloads:
+        lines += ["", f"<details><summary>{w.name}: why</summary>", ""]
+        lines += [f"- {r}" for r in w.reasons]
+        if w.nearest_relaxation:
+            lines.append(f"- Nearest feasible: {w.nearest_relaxation}")
+        if w.alternatives:
+            lines.append("- Alternatives:")
+            lines += [
+                f"  - {a.summary} ({money(a.monthly_usd)}): {a.reason}" for a in w.alternatives
+            ]
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+def print_table(plan: Plan, *, explain: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    # A terminal sets its own width; a pipe or log file gets lines wide enough not to wrap.
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    table = Table(title="inferplan plan", header_style="bold", show_lines=False)
+    for col, justify in (
+        ("workload", "left"),
+        ("target", "left"),
+        ("configuration", "left"),
+        ("regions", "left"),
+        ("TTFT p95", "right"),
+        ("tok/s/req", "right"),
+        ("$/month", "right"),
+        ("status", "left"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for w in plan.workloads:
+        ttft, tps = _latency(w)
+        table.add_row(
+            f"{w.environment}/{w.name}" if w.environment else w.name,
+            w.target or "-",
+            configuration(w),
+            ", ".join(w.regions) or "-",
+            ttft,
+            tps,
+            money(w.cost.monthly_usd if w.cost else None),
+            "[green]ok[/]" if w.feasible else "[red]INFEASIBLE[/]",
+        )
+    console.print(table)
+    console.print(f"Total: {money(plan.monthly_usd)}/month")
+    for e in plan.environments:
+        for v in e.violations:
+            console.print(f"[red]environment {e.name}: {v}[/]")
+    for w in plan.workloads:
+        if w.feasible and not explain:
+            continue
+        console.print(f"\n[bold]{w.name}[/]")
+        for r in w.reasons:
+            console.print(f"  - {r}", highlight=False)
+        if w.nearest_relaxation:
+            console.print(f"  - nearest feasible: {w.nearest_relaxation}", highlight=False)

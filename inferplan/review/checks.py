@@ -1,0 +1,582 @@
+"""Guardrail checks of a stack: policy rules over the offline capture, kubernetes-validate and
+checkov over the rendered manifests, as one list of findings.
+
+* ``evaluate(plan, capture, environment)``: the policy rules of ``policies.rules`` only, in
+  process and fast (no subprocess); what ``inferplan diff`` and other commands call.
+* ``run_check(stack)``: everything ``inferplan check`` reports: plans the stack, captures its
+  program under mocks (the same run ``preview`` makes), evaluates the rules, validates every
+  rendered Kubernetes object against the environment's Kubernetes version (strict schemas;
+  custom resources have no schema and are listed in a note) and runs checkov, from its own
+  environment, over the rendered manifests with inferplan's custom checks.
+
+Enforcement levels: each rule's default, overridden per environment in the stack's
+``Pulumi.<stack>.yaml`` under ``inferplan:policyEnforcement`` (rule name -> mandatory, advisory
+or disabled; docs/policies.md). checkov and schema failures are always mandatory: a built-in
+check either passes or is skipped in the manifest with a written reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
+
+if TYPE_CHECKING:
+    from inferplan.offline.capture import Capture
+    from inferplan.policies.view import Level, PolicyContext, ResourceView
+    from inferplan.sizing.plan import Plan
+
+Severity = Literal["mandatory", "advisory"]
+Source = Literal["policy", "checkov", "kubernetes-validate"]
+
+ENFORCEMENT_CONFIG_KEY = "inferplan:policyEnforcement"  # in Pulumi.<stack>.yaml
+CHECKOV_ENV_VAR = "INFERPLAN_CHECKOV"  # path of the checkov executable, if not the default
+CHECKOV_VENV = ".venv-checkov"  # what ./dev creates from requirements-checkov.lock
+CHECKOV_TIMEOUT_S = 300
+KUBERNETES_DIR = "kubernetes/"
+
+# Fixes for inferplan's own checkov checks (policies/checkov/vllm_checks.py).
+CHECKOV_FIXES = {
+    "CKV_LLM_1": "Mount an emptyDir with medium: Memory at /dev/shm in the vLLM container.",
+    "CKV_LLM_2": (
+        "Set nvidia.com/gpu requests = limits = --tensor-parallel-size (the plan's "
+        "AksPlan.tensor_parallel)."
+    ),
+    "CKV_LLM_3": "Pass --max-model-len (the plan's AksPlan.max_model_len) to vLLM.",
+    "CKV_LLM_4": "Pin the vLLM image to a version tag or digest (sizing/vllm_args.VLLM_IMAGE).",
+}
+CHECKOV_DEFAULT_FIX = (
+    "Change the manifest in the component that builds it (components/), or, where the check "
+    "does not apply, skip it on the object with a reason: "
+    "metadata.annotations checkov.io/skipN: CHECK_ID=<reason>."
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    resource: str
+    severity: Severity
+    message: str
+    fix: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What ``inferplan check`` prints: findings (mandatory first), plus notes on what was not
+    checked and why (custom resources without a schema, checkov skips with reasons)."""
+
+    stack: str
+    findings: tuple[Finding, ...]
+    notes: tuple[str, ...] = ()
+    sources: tuple[Source, ...] = ()  # what ran
+    resources: int = 0  # captured resources the policy rules saw
+    manifests: int = 0  # Kubernetes objects validated and scanned
+    plan: Plan | None = field(default=None, compare=False, repr=False)  # the plan checked
+
+    @property
+    def mandatory(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "mandatory")
+
+    @property
+    def advisory(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "advisory")
+
+    @property
+    def exit_code(self) -> int:
+        """1 on any mandatory finding, else 0 (the CLI's contract)."""
+        return 1 if self.mandatory else 0
+
+    def summary(self) -> str:
+        verdict = "FAILED" if self.mandatory else "passed"
+        return (
+            f"stack {self.stack}: {verdict}: {self.mandatory} mandatory, {self.advisory} "
+            f"advisory finding(s) over {self.resources} resources and {self.manifests} "
+            f"Kubernetes objects ({', '.join(self.sources) or 'nothing ran'})"
+        )
+
+
+def _sorted(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    order = {"mandatory": 0, "advisory": 1}
+    return tuple(sorted(findings, key=lambda f: (order[f.severity], f.source, f.rule, f.resource)))
+
+
+# --- policy rules --------------------------------------------------------------------------------
+
+
+def views_from_capture(capture: Capture) -> list[ResourceView]:
+    """The captured registrations as the rules see them (component resources included: the
+    rules attribute resources to workloads through their parents)."""
+    from inferplan.policies.view import ResourceView
+
+    return [
+        ResourceView(
+            type=r.type,
+            name=r.name,
+            inputs=r.inputs,
+            options=r.options(),
+            parent=r.parent,
+            urn=r.urn,
+            secrets_marked=True,
+        )
+        for r in capture.resources
+    ]
+
+
+def stack_enforcement(stack: str, *, root: Path = Path()) -> dict[str, Level]:
+    """The environment's overrides from ``Pulumi.<stack>.yaml``; empty when there are none.
+
+    A level that is not mandatory, advisory or disabled, or an unknown rule, is a user
+    mistake (``SpecValidationError``, exit 2).
+    """
+    from inferplan.inputs.errors import Problem, SpecValidationError
+    from inferplan.inputs.yaml_source import read_documents
+    from inferplan.policies.rules import RULES_BY_NAME
+    from inferplan.policies.view import LEVELS
+
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        return {}
+    documents = read_documents(path)  # line-aware: syntax, encoding and duplicate keys reported
+    data = documents[0].data if documents and isinstance(documents[0].data, Mapping) else {}
+    raw = (data.get("config") or {}).get(ENFORCEMENT_CONFIG_KEY) or {}
+    if isinstance(raw, Mapping) and "value" in raw and isinstance(raw["value"], Mapping):
+        raw = raw["value"]  # the long form Pulumi also accepts: {value: {...}}
+    field_name = f"config.{ENFORCEMENT_CONFIG_KEY}"
+    if not isinstance(raw, Mapping):
+        raise SpecValidationError(
+            [Problem(str(path), 0, 0, field_name, "expected a map of rule name to level")]
+        )
+    problems = []
+    levels: dict[str, Level] = {}
+    for rule, level in raw.items():
+        if rule not in RULES_BY_NAME:
+            problems.append(
+                Problem(
+                    str(path),
+                    0,
+                    0,
+                    f"{field_name}.{rule}",
+                    f"no policy rule named {rule!r} (known: {', '.join(RULES_BY_NAME)})",
+                )
+            )
+        elif level not in LEVELS:
+            problems.append(
+                Problem(
+                    str(path),
+                    0,
+                    0,
+                    f"{field_name}.{rule}",
+                    f"level {level!r} is not one of {', '.join(LEVELS)}",
+                )
+            )
+        else:
+            levels[rule] = level
+    if problems:
+        raise SpecValidationError(problems)
+    return levels
+
+
+def policy_context(
+    plan: Plan,
+    environment: str,
+    *,
+    enforcement: Mapping[str, Level] | None = None,
+    root: Path = Path(),
+) -> PolicyContext:
+    """The rules' context for ``environment``; overrides from ``Pulumi.<environment>.yaml``
+    under ``root`` unless ``enforcement`` is given."""
+    from inferplan.policies.view import context_from_plan
+
+    if enforcement is None:
+        enforcement = stack_enforcement(environment, root=root)
+    return context_from_plan(plan, environment, enforcement=enforcement)
+
+
+def evaluate(
+    plan: Plan,
+    capture: Capture,
+    environment: str,
+    *,
+    enforcement: Mapping[str, Level] | None = None,
+    root: Path = Path(),
+) -> list[Finding]:
+    """The policy rules over one environment's capture: fast, in process, no subprocess.
+
+    Levels: each rule's default, overridden by ``enforcement`` or, when that is None, by
+    ``Pulumi.<environment>.yaml`` under ``root`` (missing file: defaults). Disabled rules do
+    not run. Findings come mandatory first, then by rule and resource.
+    """
+    from inferplan.policies.rules import run_rules
+
+    ctx = policy_context(plan, environment, enforcement=enforcement, root=root)
+    found = [
+        Finding(
+            rule=rule.name,
+            resource=violation.resource,
+            severity="advisory" if rule.level_in(ctx) == "advisory" else "mandatory",
+            message=violation.message,
+            fix=rule.fix,
+            source="policy",
+        )
+        for rule, violation in run_rules(views_from_capture(capture), ctx)
+    ]
+    return list(_sorted(found))
+
+
+# --- kubernetes-validate ------------------------------------------------------------------------
+
+
+def kubernetes_objects(files: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """(file, object) for every Kubernetes object among rendered files."""
+    objects = []
+    for path, text in sorted(files.items()):
+        if path.startswith(KUBERNETES_DIR):
+            objects += [(path, doc) for doc in yaml.safe_load_all(text) if doc]
+    return objects
+
+
+def validate_manifests(
+    files: Mapping[str, str], kubernetes_version: str
+) -> tuple[list[Finding], list[str]]:
+    """Strict schema validation of every rendered object for ``kubernetes_version``.
+
+    Custom resources (KEDA, Azure managed Prometheus) have no schema in kubernetes-validate;
+    they are listed in a note rather than failed.
+    """
+    import kubernetes_validate
+    from kubernetes_validate.utils import VersionNotSupportedError
+
+    findings: list[Finding] = []
+    crds: set[str] = set()
+    for path, obj in kubernetes_objects(files):
+        name = f"{path}: {obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+        try:
+            kubernetes_validate.validate(obj, kubernetes_version, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            crds.add(f"{obj.get('kind')} ({obj.get('apiVersion')})")
+        except kubernetes_validate.ValidationError as error:
+            where = ".".join(str(p) for p in error.path) or "(object)"
+            findings.append(
+                Finding(
+                    rule="kubernetes-schema",
+                    resource=name,
+                    severity="mandatory",
+                    message=f"{where}: {error.message} (Kubernetes {error.version}, strict)",
+                    fix="Correct the field in the component that builds this object "
+                    "(components/kubernetes_manifests.py, components/gpu_cluster.py).",
+                    source="kubernetes-validate",
+                )
+            )
+        except VersionNotSupportedError:
+            findings.append(
+                Finding(
+                    rule="kubernetes-schema",
+                    resource=name,
+                    severity="advisory",
+                    message=f"kubernetes-validate has no schemas for Kubernetes "
+                    f"{kubernetes_version}; not validated",
+                    fix="Upgrade kubernetes-validate in requirements.lock.",
+                    source="kubernetes-validate",
+                )
+            )
+            break
+    notes = []
+    if crds:
+        notes.append(
+            "kubernetes-validate: custom resources have no schema and were not validated: "
+            + ", ".join(sorted(crds))
+        )
+    return findings, notes
+
+
+# --- checkov ------------------------------------------------------------------------------------
+
+
+def find_checkov(*, root: Path = Path()) -> Path | None:
+    """checkov from ``$INFERPLAN_CHECKOV``, else the project's ``.venv-checkov`` (next to the
+    working directory, or to this checkout), else ``checkov`` on PATH."""
+    explicit = os.environ.get(CHECKOV_ENV_VAR)
+    if explicit:
+        return Path(explicit)
+    checkout = Path(__file__).resolve().parent.parent
+    for base in (root, checkout):
+        candidate = base / CHECKOV_VENV / "bin" / "checkov"
+        if candidate.is_file():
+            return candidate
+    on_path = shutil.which("checkov")
+    return Path(on_path) if on_path else None
+
+
+def external_checks_dir() -> Path:
+    """inferplan's custom checkov checks (policies/checkov/)."""
+    import inferplan.policies
+
+    return Path(inferplan.policies.__file__).resolve().parent / "checkov"
+
+
+def run_checkov_on_dir(
+    directory: Path, *, checkov: Path, checks: Sequence[str] = ()
+) -> dict[str, Any]:
+    """checkov's JSON report for one folder of manifests, with inferplan's custom checks.
+
+    Offline: ``--skip-download`` (no guideline download). ``checks`` limits the run to those
+    check ids. Raises ``RuntimeError`` when checkov fails to run.
+    """
+    command = [
+        str(checkov),
+        "--directory",
+        str(directory),
+        "--framework",
+        "kubernetes",
+        "--external-checks-dir",
+        str(external_checks_dir()),
+        "--skip-download",
+        "--compact",
+        "--output",
+        "json",
+    ]
+    if checks:
+        command += ["--check", ",".join(checks)]
+    env = dict(os.environ, BC_SKIP_MAPPING="TRUE", CHECKOV_NO_OUTPUT_COLOR="1")
+    result = subprocess.run(  # a fixed executable with our own arguments
+        command,
+        capture_output=True,
+        text=True,
+        timeout=CHECKOV_TIMEOUT_S,
+        env=env,
+        check=False,
+    )
+    if result.returncode not in (0, 1):
+        raise RuntimeError(f"checkov exited {result.returncode}: {result.stderr.strip()[-2000:]}")
+    try:
+        data = json.loads(result.stdout)
+    except json.JSONDecodeError as error:
+        raise RuntimeError(
+            f"checkov wrote no JSON report: {result.stderr.strip()[-2000:]}"
+        ) from error
+    reports = data if isinstance(data, list) else [data]
+    merged: dict[str, Any] = {"passed_checks": [], "failed_checks": [], "skipped_checks": []}
+    for report in reports:
+        for key in merged:
+            merged[key] += (report.get("results") or {}).get(key) or []
+        for error in (report.get("results") or {}).get("parsing_errors") or ():
+            merged.setdefault("parsing_errors", []).append(error)
+    return merged
+
+
+def checkov_findings(results: Mapping[str, Any]) -> list[Finding]:
+    findings = []
+    for failed in results.get("failed_checks") or ():
+        check_id = str(failed.get("check_id"))
+        findings.append(
+            Finding(
+                rule=check_id,
+                resource=f"{str(failed.get('file_path', '')).lstrip('/')}: "
+                f"{failed.get('resource')}",
+                severity="mandatory",
+                message=str(failed.get("check_name", "")),
+                fix=CHECKOV_FIXES.get(check_id) or failed.get("guideline") or CHECKOV_DEFAULT_FIX,
+                source="checkov",
+            )
+        )
+    for skipped in results.get("skipped_checks") or ():
+        if not _skip_reason(skipped):
+            findings.append(
+                Finding(
+                    rule=str(skipped.get("check_id")),
+                    resource=f"{str(skipped.get('file_path', '')).lstrip('/')}: "
+                    f"{skipped.get('resource')}",
+                    severity="mandatory",
+                    message="checkov check skipped without a written reason",
+                    fix="Give the skip a reason a reviewer can accept: "
+                    "checkov.io/skipN: CHECK_ID=<reason>, or fix the manifest.",
+                    source="checkov",
+                )
+            )
+    for path in results.get("parsing_errors") or ():
+        findings.append(
+            Finding(
+                rule="checkov-parse",
+                resource=str(path),
+                severity="mandatory",
+                message="checkov could not parse the manifest",
+                fix="Render again; the file must be valid multi-document YAML.",
+                source="checkov",
+            )
+        )
+    return findings
+
+
+def scan_with_checkov(
+    files: Mapping[str, str], *, checkov: Path | None
+) -> tuple[list[Finding], list[str]]:
+    """checkov over the rendered Kubernetes manifests; a missing checkov is a finding (the
+    guardrail fails closed), not a silent pass."""
+    manifests = {p: t for p, t in files.items() if p.startswith(KUBERNETES_DIR)}
+    if not manifests:
+        return [], ["checkov: no Kubernetes manifests to scan"]
+    if checkov is None or not checkov.is_file():
+        return [
+            Finding(
+                rule="checkov-unavailable",
+                resource=KUBERNETES_DIR,
+                severity="mandatory",
+                message="checkov was not found, so the manifests were not scanned",
+                fix=f"Run it as ./dev inferplan check (that creates {CHECKOV_VENV} from the lock), "
+                f"set {CHECKOV_ENV_VAR} to a checkov executable, or pass --no-checkov.",
+                source="checkov",
+            )
+        ], []
+    with tempfile.TemporaryDirectory(prefix="inferplan-checkov-") as tmp:
+        for rel, text in manifests.items():
+            target = Path(tmp) / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        try:
+            results = run_checkov_on_dir(Path(tmp), checkov=checkov)
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
+            return [
+                Finding(
+                    rule="checkov-error",
+                    resource=KUBERNETES_DIR,
+                    severity="mandatory",
+                    message=f"checkov did not complete: {error}",
+                    fix=f"Run {checkov} by hand on `inferplan render` output to see why; "
+                    f"recreate {CHECKOV_VENV} by deleting it and running ./dev.",
+                    source="checkov",
+                )
+            ], []
+    skipped = results.get("skipped_checks") or []
+    notes = [
+        f"checkov: {len(results.get('passed_checks') or [])} passed, "
+        f"{len(results.get('failed_checks') or [])} failed, {len(skipped)} skipped in the "
+        "manifests with a written reason"
+    ]
+    reasons: dict[tuple[str, str], int] = {}
+    for s in skipped:
+        key = (str(s.get("check_id")), _skip_reason(s))
+        reasons[key] = reasons.get(key, 0) + 1
+    notes += [
+        f"checkov skip {check} ({count}x): {reason or '(no reason)'}"
+        for (check, reason), count in sorted(reasons.items())
+    ]
+    return checkov_findings(results), notes
+
+
+def _skip_reason(skipped: Mapping[str, Any]) -> str:
+    result = skipped.get("check_result") or {}
+    return str(result.get("suppress_comment") or skipped.get("suppress_comment") or "").strip()
+
+
+# --- everything ----------------------------------------------------------------------------------
+
+
+def run_check(
+    stack: str,
+    *,
+    catalog_dirs: tuple[Path, ...] = (),
+    root: Path = Path(),
+    checkov: bool = True,
+    checkov_path: Path | None = None,
+) -> CheckReport:
+    """Plan ``stack``, capture its program offline and run every check (see the module doc).
+
+    A plan the program would refuse (an infeasible workload, a broken cap) is a mandatory
+    finding; the Plan-level rules (caps, templates) still run, the resource rules and
+    manifest checks have nothing to look at.
+    """
+    from inferplan.offline.capture import Capture
+    from inferplan.offline.render import render_files
+    from inferplan.offline.stack_run import run_stack_offline
+
+    run = run_stack_offline(stack, catalog_dirs=catalog_dirs, root=root)
+    findings = [
+        Finding(
+            rule="plan-deployable",
+            resource=f"environment:{run.stack}",
+            severity="mandatory",
+            message=reason,
+            fix="Run `inferplan plan` on the stack and follow each workload's nearest "
+            "relaxation, or lower the environment's load to fit its cap.",
+            source="policy",
+        )
+        for reason in run.blocked
+    ]
+    capture = run.capture if run.capture is not None else Capture()
+    findings += evaluate(run.plan, capture, run.stack, root=root)
+    sources: list[Source] = ["policy"]
+    notes: list[str] = []
+    if run.capture is None:
+        notes.append(
+            "the program refuses to run this plan: only the Plan-level rules (caps, templates) "
+            "were checked, no resources or manifests"
+        )
+    files = render_files(capture) if run.capture is not None else {}
+    objects = kubernetes_objects(files)
+    if objects:
+        env = run.plan.environment(run.stack)
+        version = env.kubernetes.version if env.kubernetes else "1.31"
+        found, more = validate_manifests(files, version)
+        findings += found
+        notes += more
+        sources.append("kubernetes-validate")
+        if checkov:
+            found, more = scan_with_checkov(files, checkov=checkov_path or find_checkov(root=root))
+            findings += found
+            notes += more
+            sources.append("checkov")
+        else:
+            notes.append("checkov: not run (--no-checkov)")
+    return CheckReport(
+        stack=run.stack,
+        findings=_sorted(findings),
+        notes=tuple(notes),
+        sources=tuple(sources),
+        resources=len(capture.resources),
+        manifests=len(objects),
+        plan=run.plan,
+    )
+
+
+def policy_config_for(plan: Plan, environment: str, *, root: Path = Path()) -> dict[str, Any]:
+    """The ``--policy-pack-config`` file for the Pulumi CLI pack: every rule's level in this
+    environment and the Plan context the rules read."""
+    from inferplan.policies.pack import policy_config
+
+    return policy_config(policy_context(plan, environment, root=root))
+
+
+def report_to_data(report: CheckReport) -> dict[str, Any]:
+    return {
+        "stack": report.stack,
+        "passed": report.exit_code == 0,
+        "summary": {
+            "mandatory": report.mandatory,
+            "advisory": report.advisory,
+            "resources": report.resources,
+            "kubernetes_objects": report.manifests,
+            "sources": list(report.sources),
+        },
+        "findings": [
+            {
+                "rule": f.rule,
+                "resource": f.resource,
+                "severity": f.severity,
+                "source": f.source,
+                "message": f.message,
+                "fix": f.fix,
+            }
+            for f in report.findings
+        ],
+        "notes": list(report.notes),
+    }

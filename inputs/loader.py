@@ -1,0 +1,291 @@
+"""Load spec files into validated, immutable objects, or raise with every problem found.
+
+The steps, per ``---`` document: parse YAML with positions (`spec.yaml_source`), check
+``apiVersion`` and ``kind``, validate fields with pydantic, then run the rules that span fields
+or need the catalog. A workload that names a template (``spec.template: chat-eu@2``) is first
+resolved against it (`spec.template_resolution`), from the `TemplateLibrary` the caller passes.
+A document is returned only when all of that passes; otherwise the first failing document's
+error type is raised carrying the problems of every document in the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from inferplan.inputs.catalog_view import CatalogView
+from inferplan.inputs.did_you_mean import did_you_mean
+from inferplan.inputs.environment import Environment, EnvironmentDocument
+from inferplan.inputs.environment_rules import EnvironmentRuleInput, check_environment
+from inferplan.inputs.errors import Problem, SpecError, SpecKindError, SpecValidationError
+from inferplan.inputs.paths import resolve_workload_globs
+from inferplan.inputs.pydantic_errors import describe_value, problems_from_validation_error
+from inferplan.inputs.template import (
+    TEMPLATE_FILE_NAME,
+    TemplateLibrary,
+    WorkloadTemplate,
+    WorkloadTemplateDocument,
+    dump_written,
+)
+from inferplan.inputs.template_resolution import lookup_template, resolve
+from inferplan.inputs.template_rules import check_template
+from inferplan.inputs.workload import API_VERSION, Workload, WorkloadDocument
+from inferplan.inputs.workload_rules import RuleInput, check_workload
+from inferplan.inputs.yaml_source import YamlDocument, parse_documents, read_documents
+from pydantic import BaseModel, ValidationError
+
+SpecObject = Workload | Environment | WorkloadTemplate
+
+# Kinds a later version will read; naming them gives a better message than "unknown kind".
+_RESERVED_KINDS: tuple[str, ...] = ()
+
+
+def _check_kind(document: YamlDocument) -> str:
+    """The document's kind, or `SpecKindError` when apiVersion or kind is missing or unknown."""
+    data: dict[str, Any] = document.data
+    where = document.source_map
+    problems: list[Problem] = []
+    if "apiVersion" not in data:
+        problems.append(
+            where.problem(("apiVersion",), f"missing; write 'apiVersion: {API_VERSION}'")
+        )
+    elif data["apiVersion"] != API_VERSION:
+        got = describe_value(data["apiVersion"])
+        message = f"unsupported apiVersion {got}; this inferplan reads '{API_VERSION}'"
+        problems.append(where.problem(("apiVersion",), message))
+    kind = data.get("kind")
+    if "kind" not in data:
+        known = " or ".join(f"'kind: {name}'" for name in sorted(_KINDS))
+        problems.append(where.problem(("kind",), f"missing; write {known}"))
+    elif kind in _RESERVED_KINDS:
+        problems.append(where.problem(("kind",), f"kind '{kind}' is not supported yet"))
+    elif kind not in _KINDS:
+        hint = did_you_mean(kind, _KINDS) if isinstance(kind, str) else ""
+        known = ", ".join(sorted(_KINDS))
+        message = f"unknown kind {describe_value(kind)}{hint} (known: {known})"
+        problems.append(where.problem(("kind",), message))
+    if problems:
+        raise SpecKindError(problems)
+    return str(kind)
+
+
+def _validate(model: type[BaseModel], document: YamlDocument) -> Any:
+    try:
+        return model.model_validate(document.data)
+    except ValidationError as error:
+        problems = problems_from_validation_error(error, model, document.source_map)
+        raise SpecValidationError(problems) from None
+
+
+def _finish_workload(
+    document: YamlDocument, catalog: CatalogView, templates: TemplateLibrary | None
+) -> Workload:
+    template = lookup_template(document, templates)
+    resolution = resolve(document, template) if template is not None else None
+    if resolution is not None:
+        document = resolution.document(document)
+    try:
+        parsed: WorkloadDocument = _validate(WorkloadDocument, document)
+    except SpecValidationError as error:
+        if resolution is None:
+            raise
+        raise SpecValidationError(
+            [*resolution.drop_echoes(error.problems), *resolution.problems]
+        ) from None
+    facts = catalog.model_facts(parsed.spec.model)
+    findings = check_workload(RuleInput(parsed, catalog, facts, document.source_map))
+    problems = [document.source_map.problem(*f) for f in findings]
+    if resolution is not None:
+        problems += [*resolution.problems, *resolution.bound_problems(parsed.spec)]
+    if problems:
+        raise SpecValidationError(problems)
+    assert facts is not None  # model_is_known would have reported it
+    updates: dict[str, Any] = {"model": facts.id}
+    if facts.task == "embedding":
+        updates["streaming"] = False
+    return Workload(
+        metadata=parsed.metadata,
+        spec=parsed.spec.model_copy(update=updates),
+        model=facts,
+        model_as_written=parsed.spec.model,
+        source=document.source,
+        template=template.ref if template is not None else None,
+    )
+
+
+def _finish_template(
+    document: YamlDocument, catalog: CatalogView | None = None, templates: object = None
+) -> WorkloadTemplate:
+    """A template needs no catalog: its values meet the catalog rules in each workload."""
+    parsed: WorkloadTemplateDocument = _validate(WorkloadTemplateDocument, document)
+    bounds, findings = check_template(parsed)
+    published = TEMPLATE_FILE_NAME.match(Path(document.file).name)
+    if published is not None:  # templates/chat-eu@2.yaml must hold chat-eu version 2
+        for field in ("name", "version"):
+            wanted = published[field]
+            if getattr(parsed.metadata, field) != wanted:
+                findings.append((("metadata", field), f"must match the file name ({wanted})"))
+    if findings:
+        raise SpecValidationError(document.source_map.problem(*f) for f in findings)
+    return WorkloadTemplate(
+        metadata=parsed.metadata,
+        spec=parsed.spec,
+        fixed=dump_written(parsed.spec.fixed),
+        defaults=dump_written(parsed.spec.defaults),
+        bounds=bounds,
+        source=document.source,
+    )
+
+
+def _finish_environment(
+    document: YamlDocument, catalog: CatalogView, templates: TemplateLibrary | None = None
+) -> Environment:
+    parsed: EnvironmentDocument = _validate(EnvironmentDocument, document)
+    base_dir = Path(document.file).parent
+    findings = check_environment(EnvironmentRuleInput(parsed, catalog, base_dir))
+    if findings:
+        raise SpecValidationError(document.source_map.problem(*f) for f in findings)
+    files = sorted({f for p in parsed.spec.workloads for f in resolve_workload_globs(base_dir, p)})
+    return Environment(
+        metadata=parsed.metadata,
+        spec=parsed.spec,
+        workload_files=tuple(files),
+        source=document.source,
+    )
+
+
+_KINDS: dict[str, Callable[[YamlDocument, CatalogView, TemplateLibrary | None], SpecObject]] = {
+    "Workload": _finish_workload,
+    "Environment": _finish_environment,
+    "WorkloadTemplate": _finish_template,
+}
+
+
+def _load_documents(
+    documents: list[YamlDocument], catalog: CatalogView, templates: TemplateLibrary | None
+) -> tuple[SpecObject, ...]:
+    loaded: list[SpecObject] = []
+    failures: list[SpecError] = []
+    for document in documents:
+        try:
+            loaded.append(_KINDS[_check_kind(document)](document, catalog, templates))
+        except SpecError as error:
+            failures.append(error)
+    if len(documents) > 1 and any(isinstance(item, Environment) for item in loaded):
+        # One environment is one Pulumi stack: a second document would be silently dropped.
+        message = "an environment file holds exactly one document"
+        failures.append(SpecKindError([d.source_map.problem((), message) for d in documents[1:]]))
+    if failures:
+        raise type(failures[0])(problem for error in failures for problem in error.problems)
+    return tuple(loaded)
+
+
+def load_text(
+    text: str,
+    catalog: CatalogView,
+    *,
+    file: str = "<text>",
+    templates: TemplateLibrary | None = None,
+) -> tuple[SpecObject, ...]:
+    """Every document of ``text``; ``file`` names it in messages and anchors workload globs."""
+    return _load_documents(parse_documents(text, file), catalog, templates)
+
+
+def load_file(
+    path: str | Path,
+    catalog: CatalogView,
+    *,
+    display: str | None = None,
+    templates: TemplateLibrary | None = None,
+) -> tuple[SpecObject, ...]:
+    """Every document of the file at ``path``, validated: `Workload`s, `Environment`s and
+    `WorkloadTemplate`s.
+
+    ``display`` is how the file is named in messages (default: ``path`` as given).
+    ``templates`` resolves workloads that name a template; without it such a workload is an
+    error. Raises a `SpecError` subclass with every problem of every document in the file.
+    """
+    return _load_documents(read_documents(Path(path), display), catalog, templates)
+
+
+def load_template_file(path: str | Path, *, display: str | None = None) -> WorkloadTemplate:
+    """The one `WorkloadTemplate` a template file holds; anything else is a `SpecKindError`."""
+    documents = read_documents(Path(path), display)
+    problems = [
+        document.source_map.problem((), "a template file holds exactly one document")
+        for document in documents[1:]
+    ]
+    kind = _check_kind(documents[0])
+    if kind != "WorkloadTemplate":
+        problems.append(documents[0].source_map.problem(("kind",), "expected a WorkloadTemplate"))
+    if problems:
+        raise SpecKindError(problems)
+    return _finish_template(documents[0])
+
+
+def _only(kind: type[SpecObject], loaded: tuple[SpecObject, ...]) -> list[Problem]:
+    return [
+        item.source.problem(("kind",), f"expected a {kind.__name__} here")
+        for item in loaded
+        if not isinstance(item, kind)
+    ]
+
+
+def load_workloads(
+    path: str | Path, catalog: CatalogView, *, templates: TemplateLibrary | None = None
+) -> tuple[Workload, ...]:
+    """The workloads of one file; any other kind of document in it is a `SpecKindError`."""
+    loaded = load_file(path, catalog, templates=templates)
+    problems = _only(Workload, loaded)
+    if problems:
+        raise SpecKindError(problems)
+    return tuple(item for item in loaded if isinstance(item, Workload))
+
+
+def load_environment(path: str | Path, catalog: CatalogView) -> Environment:
+    """The one environment a file holds; anything else in the file is a `SpecKindError`."""
+    loaded = load_file(path, catalog)
+    problems = _only(Environment, loaded)
+    if len(loaded) > 1:
+        message = "an environment file holds exactly one document"
+        problems += [item.source.problem((), message) for item in loaded[1:]]
+    if problems:
+        raise SpecKindError(problems)
+    environment = loaded[0]
+    assert isinstance(environment, Environment)
+    return environment
+
+
+def load_environment_workloads(
+    environment: Environment, catalog: CatalogView, *, templates: TemplateLibrary | None = None
+) -> tuple[Workload, ...]:
+    """Load every workload file an environment lists, in file order.
+
+    Reports, all at once, the problems of every file plus names used by two workloads (they
+    would collide as resource names). Raises the first failure's `SpecError` type.
+    """
+    workloads: list[Workload] = []
+    failures: list[SpecError] = []
+    for path in environment.workload_files:
+        try:
+            workloads += load_workloads(path, catalog, templates=templates)
+        except SpecError as error:
+            failures.append(error)
+    first_by_name: dict[str, Workload] = {}
+    duplicates: list[Problem] = []
+    for workload in workloads:
+        first = first_by_name.setdefault(workload.name, workload)
+        if first is not workload:
+            duplicates.append(
+                workload.source.problem(
+                    ("metadata", "name"),
+                    f"workload name '{workload.name}' is already used by {first.source} in "
+                    f"environment '{environment.name}'; names must be unique",
+                )
+            )
+    if duplicates:
+        failures.append(SpecValidationError(duplicates))
+    if failures:
+        raise type(failures[0])(problem for error in failures for problem in error.problems)
+    return tuple(workloads)

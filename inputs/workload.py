@@ -1,0 +1,390 @@
+"""The ``kind: Workload`` spec: one model served to one application, as its team describes it.
+
+`WorkloadDocument` is the YAML as written (and the JSON Schema editors use); `Workload` is what
+the loader hands to sizing after the catalog rules pass: the canonical model id, the catalog
+facts about it, defaults filled in and where in which file it came from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from inferplan.inputs.catalog_view import ModelFacts
+from inferplan.inputs.field_types import DnsName, NonEmptyStr, StrTuple, TemplateRef
+from inferplan.inputs.yaml_source import SourceRef
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+API_VERSION = "inferplan/v1"
+
+# Planning defaults for average request sizes when the team does not know them yet: prompts
+# average a quarter of their maximum, answers half of theirs (rounded up). Conservative enough
+# for a first plan; measured averages should replace them.
+AVG_INPUT_FRACTION_OF_MAX = 0.25
+AVG_OUTPUT_FRACTION_OF_MAX = 0.5
+MAX_STOP_SEQUENCES = 4  # OpenAI chat completions API limit
+
+DeploymentTarget = Literal["auto", "azure-openai", "aks-vllm"]
+
+
+class SpecModel(BaseModel):
+    """Base of every spec section: unknown keys are errors, values are immutable and strict.
+
+    Strict means YAML's own types are taken at face value: ``"64"`` (quoted) is not a number and
+    ``yes`` is not a boolean.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+class Metadata(SpecModel):
+    """Who and what a spec is; the name becomes part of resource names."""
+
+    name: Annotated[
+        DnsName,
+        Field(
+            description=(
+                "Unique name: lowercase letters, digits and '-', starting with a letter, at most "
+                "40 characters. Used in Kubernetes and Azure resource names."
+            )
+        ),
+    ]
+    description: Annotated[str, Field(description="Free text shown in plans.")] = ""
+    owner: Annotated[
+        str | None, Field(description="Owning team or person, for routing alerts and reviews.")
+    ] = None
+    labels: Annotated[
+        dict[str, str],
+        Field(
+            default_factory=dict,
+            description="String key/value labels copied onto resources as tags.",
+        ),
+    ]
+
+
+def _default_avg_input(data: dict[str, Any]) -> int:
+    return math.ceil(data["max_input_tokens"] * AVG_INPUT_FRACTION_OF_MAX)
+
+
+def _default_avg_output(data: dict[str, Any]) -> int:
+    return math.ceil(data["max_output_tokens"] * AVG_OUTPUT_FRACTION_OF_MAX)
+
+
+class ContextSpec(SpecModel):
+    """Request sizes in tokens: the maxima bound memory, the averages drive throughput."""
+
+    max_input_tokens: Annotated[
+        int, Field(ge=1, description="Largest prompt (system + history + user) in tokens.")
+    ]
+    max_output_tokens: Annotated[
+        int,
+        Field(
+            ge=0,
+            description=(
+                "Largest completion in tokens. Chat models need at least 1; embedding models "
+                "produce no output tokens, so 0 (the default) is the only valid value for them. "
+                "Input + output must fit the model's context window."
+            ),
+        ),
+    ] = 0
+    avg_input_tokens: Annotated[
+        int,
+        Field(
+            default_factory=_default_avg_input,
+            ge=1,
+            description=(
+                "Average prompt in tokens, at most max_input_tokens. "
+                "Default: a quarter of max_input_tokens, rounded up."
+            ),
+        ),
+    ]
+    avg_output_tokens: Annotated[
+        int,
+        Field(
+            default_factory=_default_avg_output,
+            ge=0,
+            description=(
+                "Average completion in tokens, at most max_output_tokens. "
+                "Default: half of max_output_tokens, rounded up."
+            ),
+        ),
+    ]
+
+
+class TrafficSpec(SpecModel):
+    """The peak load the deployment must carry."""
+
+    peak_concurrency: Annotated[
+        int, Field(ge=1, description="Requests in flight at the busiest moment.")
+    ]
+    peak_requests_per_minute: Annotated[
+        float | None,
+        Field(
+            gt=0,
+            description=(
+                "Requests started per minute at peak. Optional: when left out, sizing derives it "
+                "from peak_concurrency and the estimated request duration."
+            ),
+        ),
+    ] = None
+    average_to_peak_ratio: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=1,
+            description=(
+                "Average traffic over the month as a share of the peak, for usage-billed "
+                "offers (Azure OpenAI tokens). Default 0.35: busy working hours, quiet nights. "
+                "GPU pools and provisioned capacity are paid for the peak whatever this is."
+            ),
+        ),
+    ] = 0.35
+
+
+class SloSpec(SpecModel):
+    """Service levels the plan must meet; every field has a default."""
+
+    ttft_p95_ms: Annotated[
+        float,
+        Field(gt=0, description="95th-percentile time to first token in milliseconds."),
+    ] = 2000.0
+    output_tokens_per_second_p50: Annotated[
+        float,
+        Field(
+            gt=0,
+            description=(
+                "Median decode speed one request sees, in output tokens per second (20 is "
+                "faster than people read). Does not apply to embedding models."
+            ),
+        ),
+    ] = 20.0
+    availability: Annotated[
+        float,
+        Field(
+            ge=90,
+            le=99.999,
+            description="Monthly availability target in percent, 90 to 99.999.",
+        ),
+    ] = 99.9
+
+
+class ResidencySpec(SpecModel):
+    """Where requests may be processed. Give regions, a geography, or both."""
+
+    regions: Annotated[
+        StrTuple,
+        Field(
+            description=(
+                "Azure region names (armRegionName, e.g. swedencentral) the workload may run "
+                "in, in order of preference. Empty: any region of the geography."
+            )
+        ),
+    ] = ()
+    geography: Annotated[
+        str | None,
+        Field(
+            description=(
+                "Geography every region must belong to (eu, us, ...). Left out: regions alone "
+                "decide."
+            )
+        ),
+    ] = None
+    strict: Annotated[
+        bool,
+        Field(
+            description=(
+                "true: data must never be processed outside these regions/geography, so no "
+                "global deployment types and no failover elsewhere. false: regions are "
+                "preferences."
+            )
+        ),
+    ] = False
+
+
+class GenerationSpec(SpecModel):
+    """Default sampling parameters the gateway applies; unset ones keep the model's defaults."""
+
+    temperature: Annotated[
+        float | None, Field(ge=0, le=2, description="Sampling temperature, 0 to 2.")
+    ] = None
+    top_p: Annotated[
+        float | None, Field(ge=0, le=1, description="Nucleus sampling mass, 0 to 1.")
+    ] = None
+    frequency_penalty: Annotated[
+        float | None, Field(ge=-2, le=2, description="Frequency penalty, -2 to 2.")
+    ] = None
+    presence_penalty: Annotated[
+        float | None, Field(ge=-2, le=2, description="Presence penalty, -2 to 2.")
+    ] = None
+    max_tokens: Annotated[
+        int | None,
+        Field(ge=1, description="Default completion limit; at most context.max_output_tokens."),
+    ] = None
+    stop: Annotated[
+        StrTuple,
+        Field(
+            max_length=MAX_STOP_SEQUENCES,
+            description="Stop sequences, at most 4 (the OpenAI API limit).",
+        ),
+    ] = ()
+
+
+class CostSpec(SpecModel):
+    """Budget the plan must stay under, and how capacity may be bought."""
+
+    max_monthly_usd: Annotated[
+        float | None,
+        Field(gt=0, description="Monthly cost ceiling in US dollars (730 hours). Left out: none."),
+    ] = None
+    reservation: Annotated[
+        Literal["none", "monthly", "yearly"],
+        Field(
+            description=(
+                "Commitment allowed for Azure OpenAI provisioned throughput (PTU): 'none' pays "
+                "PTUs by the hour, 'monthly' or 'yearly' prices them at the reservation rate. "
+                "Default none."
+            )
+        ),
+    ] = "none"
+
+
+def _precision_to_tuple(value: Any) -> Any:
+    if isinstance(value, str):
+        return (value.lower(),)
+    if isinstance(value, list):
+        return tuple(item.lower() if isinstance(item, str) else item for item in value)
+    return value
+
+
+def _precision_is_coherent(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        raise ValueError("list at least one precision, or write 'auto'")
+    if "auto" in value and len(value) > 1:
+        raise ValueError("'auto' already allows every precision; do not list it with others")
+    if len(set(value)) != len(value):
+        raise ValueError("a precision is listed twice")
+    return value
+
+
+PrecisionChoice = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_precision_to_tuple),
+    AfterValidator(_precision_is_coherent),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            ]
+        }
+    ),
+]
+
+
+class WorkloadSpec(SpecModel):
+    """What to serve, how much, how fast and where."""
+
+    model: Annotated[
+        NonEmptyStr,
+        Field(description="Catalog model id or alias, e.g. llama-3.1-70b-instruct or gpt-4o."),
+    ]
+    precision: Annotated[
+        PrecisionChoice,
+        Field(
+            description=(
+                "Weight precision: one catalog precision (fp16, bf16, fp8, int8, int4), a list "
+                "of allowed ones for the optimizer to choose from, or 'auto' (any). Managed "
+                "(Azure OpenAI) models only accept 'auto'. Loaded as a tuple of ids."
+            )
+        ),
+    ] = ("auto",)
+    deployment: Annotated[
+        DeploymentTarget,
+        Field(
+            description=(
+                "Where to serve: 'azure-openai' (managed), 'aks-vllm' (self-hosted vLLM on AKS) "
+                "or 'auto' (the cheapest feasible one the model allows)."
+            )
+        ),
+    ] = "auto"
+    context: Annotated[ContextSpec, Field(description="Request sizes in tokens.")]
+    traffic: Annotated[TrafficSpec, Field(description="Peak load.")]
+    slo: Annotated[SloSpec, Field(description="Latency, speed and availability targets.")] = (
+        SloSpec()
+    )
+    residency: Annotated[
+        ResidencySpec | None,
+        Field(description="Data residency. Left out: any region the environment allows."),
+    ] = None
+    streaming: Annotated[
+        bool,
+        Field(
+            description=(
+                "Responses stream as server-sent events. Default true; embedding models never "
+                "stream, so it is false for them."
+            )
+        ),
+    ] = True
+    generation: Annotated[
+        GenerationSpec | None,
+        Field(description="Default sampling parameters; not allowed for embedding models."),
+    ] = None
+    cost: Annotated[CostSpec | None, Field(description="Budget; left out: no cap.")] = None
+    template: Annotated[
+        TemplateRef | None,
+        Field(
+            description=(
+                "Approved template this workload instantiates, as name@version (e.g. "
+                "chat-eu@2). The template's fixed values and defaults fill the spec; the "
+                "workload may set only the fields the template lets it, within their bounds."
+            )
+        ),
+    ] = None
+
+
+class WorkloadDocument(SpecModel):
+    """A workload file (or one ``---`` document of it), exactly as written."""
+
+    model_config = ConfigDict(
+        title="inferplan Workload",
+        json_schema_extra={"description": "One LLM workload: model, request sizes, traffic, SLO."},
+    )
+
+    api_version: Annotated[
+        Literal["inferplan/v1"],
+        Field(alias="apiVersion", description="Spec format version: inferplan/v1."),
+    ]
+    kind: Annotated[Literal["Workload"], Field(description="Document type: Workload.")]
+    metadata: Annotated[Metadata, Field(description="Name, owner and labels.")]
+    spec: Annotated[WorkloadSpec, Field(description="The workload itself.")]
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A validated workload, ready for sizing.
+
+    ``spec.model`` is the canonical catalog id (``model_as_written`` keeps the alias the team
+    used), ``spec.precision`` is a tuple of allowed ids or ``("auto",)``, defaults are filled in,
+    and ``spec.streaming`` is false for embedding models. A workload that names a template holds
+    the merged result; ``template`` says which one (``chat-eu@2``), for policies to check.
+    """
+
+    metadata: Metadata
+    spec: WorkloadSpec
+    model: ModelFacts
+    model_as_written: str
+    source: SourceRef
+    template: str | None = None  # the template it was resolved from, as name@version
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    @property
+    def model_id(self) -> str:
+        return self.model.id
+
+    @property
+    def precisions(self) -> tuple[str, ...]:
+        return self.spec.precision

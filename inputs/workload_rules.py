@@ -1,0 +1,211 @@
+"""Workload rules that span fields or need the catalog.
+
+pydantic checks each field on its own (types, ranges, patterns). The rules here run after that,
+on a valid `WorkloadDocument`, and each yields ``(field path, message)`` findings so that every
+broken rule is reported, not just the first. A rule that needs the model's facts is skipped when
+the model is unknown (that is reported once, by `model_is_known`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from inferplan.inputs.catalog_view import CatalogView, ModelFacts
+from inferplan.inputs.did_you_mean import closest, did_you_mean, suggestion_text
+from inferplan.inputs.workload import WorkloadDocument
+from inferplan.inputs.yaml_source import FieldPath, SourceMap
+
+Finding = tuple[FieldPath, str]
+
+_SPEC: FieldPath = ("spec",)
+_CONTEXT: FieldPath = ("spec", "context")
+
+
+@dataclass(frozen=True)
+class RuleInput:
+    """What every rule sees: the document, the catalog, the model's facts and the source."""
+
+    document: WorkloadDocument
+    catalog: CatalogView
+    facts: ModelFacts | None  # None when the model is not in the catalog
+    source_map: SourceMap
+
+    def written(self, path: FieldPath) -> bool:
+        """True when the YAML (or the template it names) sets ``path`` rather than a default."""
+        return self.source_map.written(path)
+
+
+Rule = Callable[[RuleInput], Iterator[Finding]]
+
+
+def model_is_known(rule: RuleInput) -> Iterator[Finding]:
+    if rule.facts is None:
+        name = rule.document.spec.model
+        # An alias and its id often look alike; offer only the closest name of each model.
+        best_name_per_model: dict[str, str] = {}
+        for candidate in closest(name, rule.catalog.model_names()):
+            facts = rule.catalog.model_facts(candidate)
+            best_name_per_model.setdefault(facts.id if facts else candidate, candidate)
+        hint = suggestion_text(best_name_per_model.values())
+        yield (*_SPEC, "model"), f"unknown model '{name}'{hint}"
+
+
+def context_fits_window(rule: RuleInput) -> Iterator[Finding]:
+    if rule.facts is None:
+        return
+    context = rule.document.spec.context
+    total = context.max_input_tokens + context.max_output_tokens
+    if total > rule.facts.max_context_tokens:
+        yield (
+            (*_CONTEXT, "max_input_tokens"),
+            f"input {context.max_input_tokens} + output {context.max_output_tokens} tokens "
+            f"exceed {rule.facts.id}'s context window of {rule.facts.max_context_tokens} tokens",
+        )
+
+
+def averages_within_maxima(rule: RuleInput) -> Iterator[Finding]:
+    context = rule.document.spec.context
+    for side in ("input", "output"):
+        average = getattr(context, f"avg_{side}_tokens")
+        maximum = getattr(context, f"max_{side}_tokens")
+        if average > maximum:
+            yield (
+                (*_CONTEXT, f"avg_{side}_tokens"),
+                f"average {side} of {average} tokens is more than max_{side}_tokens ({maximum})",
+            )
+
+
+def output_matches_task(rule: RuleInput) -> Iterator[Finding]:
+    """Chat models must generate; embedding models generate nothing and do not stream."""
+    if rule.facts is None:
+        return
+    spec = rule.document.spec
+    model = rule.facts.id
+    if rule.facts.task == "chat":
+        if spec.context.max_output_tokens < 1:
+            where = (*_CONTEXT, "max_output_tokens")
+            yield where, f"chat model '{model}' needs max_output_tokens of at least 1"
+        return
+    if spec.context.max_output_tokens:
+        yield (
+            (*_CONTEXT, "max_output_tokens"),
+            f"embedding model '{model}' produces no output tokens; set 0 or leave it out",
+        )
+    if rule.written((*_CONTEXT, "avg_output_tokens")) and spec.context.avg_output_tokens:
+        yield (
+            (*_CONTEXT, "avg_output_tokens"),
+            f"embedding model '{model}' produces no output tokens; set 0 or leave it out",
+        )
+    if spec.generation is not None:
+        yield (*_SPEC, "generation"), f"embedding model '{model}' takes no generation settings"
+    if rule.written((*_SPEC, "streaming")) and spec.streaming:
+        yield (*_SPEC, "streaming"), f"embedding model '{model}' does not stream; remove it"
+    where = (*_SPEC, "slo", "output_tokens_per_second_p50")
+    if rule.written(where):
+        yield where, f"embedding model '{model}' has no output speed; remove it"
+
+
+def generation_within_output(rule: RuleInput) -> Iterator[Finding]:
+    generation = rule.document.spec.generation
+    maximum = rule.document.spec.context.max_output_tokens
+    if generation is None or generation.max_tokens is None or not maximum:
+        return
+    if generation.max_tokens > maximum:
+        yield (
+            (*_SPEC, "generation", "max_tokens"),
+            f"max_tokens {generation.max_tokens} is more than "
+            f"context.max_output_tokens ({maximum})",
+        )
+
+
+def deployment_matches_hosting(rule: RuleInput) -> Iterator[Finding]:
+    if rule.facts is None:
+        return
+    deployment = rule.document.spec.deployment
+    hosting = rule.facts.hosting
+    model = rule.facts.id
+    if deployment == "aks-vllm" and hosting == "managed":
+        yield (
+            (*_SPEC, "deployment"),
+            f"'{model}' is only offered by Azure OpenAI (its weights are not public); "
+            "use 'azure-openai' or 'auto'",
+        )
+    if deployment == "azure-openai" and hosting == "open":
+        yield (
+            (*_SPEC, "deployment"),
+            f"'{model}' is not offered by Azure OpenAI; use 'aks-vllm' or 'auto'",
+        )
+
+
+def precision_is_known(rule: RuleInput) -> Iterator[Finding]:
+    known = list(rule.catalog.precision_ids())
+    for index, precision in enumerate(rule.document.spec.precision):
+        if precision == "auto" or precision in known:
+            continue
+        where: FieldPath = (*_SPEC, "precision", index)
+        if not rule.written(where):
+            where = (*_SPEC, "precision")
+        hint = did_you_mean(precision, known) or f"; known: {', '.join(sorted(known))} or auto"
+        yield where, f"unknown precision '{precision}'{hint}"
+
+
+def precision_auto_when_managed(rule: RuleInput) -> Iterator[Finding]:
+    """Azure OpenAI chooses its own precision, so a managed deployment cannot pin one."""
+    if rule.facts is None or rule.document.spec.precision == ("auto",):
+        return
+    managed = rule.facts.hosting == "managed" or rule.document.spec.deployment == "azure-openai"
+    if managed:
+        yield (
+            (*_SPEC, "precision"),
+            f"'{rule.facts.id}' on Azure OpenAI runs at the precision Microsoft chooses; "
+            "use 'auto' or leave precision out",
+        )
+
+
+def residency_is_real(rule: RuleInput) -> Iterator[Finding]:
+    residency = rule.document.spec.residency
+    if residency is None:
+        return
+    where: FieldPath = (*_SPEC, "residency")
+    if not residency.regions and residency.geography is None:
+        yield where, "give regions, a geography, or both (or leave residency out)"
+    geographies = rule.catalog.region_geographies()
+    known_geographies = sorted(set(geographies.values()))
+    geography = residency.geography
+    if geography is not None and geography not in known_geographies:
+        hint = did_you_mean(geography, known_geographies)
+        hint = hint or f"; known: {', '.join(known_geographies)}"
+        yield (*where, "geography"), f"unknown geography '{geography}'{hint}"
+        geography = None  # membership below would only repeat the same mistake per region
+    seen: set[str] = set()
+    for index, region in enumerate(residency.regions):
+        here = (*where, "regions", index)
+        if region in seen:
+            yield here, f"region '{region}' is listed twice"
+        seen.add(region)
+        if region not in geographies:
+            yield here, f"unknown Azure region '{region}'" + did_you_mean(region, geographies)
+        elif geography is not None and geographies[region] != geography:
+            yield (
+                here,
+                f"region '{region}' is in geography '{geographies[region]}', not '{geography}'",
+            )
+
+
+RULES: tuple[Rule, ...] = (
+    model_is_known,
+    context_fits_window,
+    averages_within_maxima,
+    output_matches_task,
+    generation_within_output,
+    deployment_matches_hosting,
+    precision_is_known,
+    precision_auto_when_managed,
+    residency_is_real,
+)
+
+
+def check_workload(rule_input: RuleInput) -> list[Finding]:
+    """Every finding of every rule, in rule order."""
+    return [finding for rule in RULES for finding in rule(rule_input)]

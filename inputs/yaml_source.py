@@ -1,0 +1,404 @@
+"""Read YAML into plain Python values and remember where every key and value came from.
+
+PyYAML's ``safe_load`` loses positions and silently keeps the last of two equal keys, so this
+module composes the node graph itself and builds the values with its own small constructor:
+
+- every mapping key and every value gets a 1-based (line, column), keyed by its field path,
+  so a validation error on ``spec.context.max_input_tokens`` can point at the right character;
+- a key that appears twice in one mapping is an error naming both lines;
+- scalars resolve as in YAML 1.2's core schema for booleans (only ``true``/``false``; ``yes``,
+  ``no``, ``on`` and ``off`` stay strings, so ``geography: no`` is Norway, not false) and dates
+  stay strings; explicit tags other than the standard scalar ones are rejected;
+- ``---`` separates documents; each one becomes its own `YamlDocument`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+from inferplan.inputs.errors import DuplicateKeyError, Problem, SpecReadError, SpecSyntaxError
+from yaml.composer import Composer
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import BaseResolver
+from yaml.scanner import Scanner
+
+FieldPath = tuple[str | int, ...]
+
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A 1-based line and column in a file."""
+
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """Where each field path of one document sits in its file."""
+
+    file: str
+    document_start: Position
+    keys: Mapping[FieldPath, Position]  # position of the key of a mapping entry
+    values: Mapping[FieldPath, Position]  # position where the value starts
+    collections: frozenset[FieldPath] = frozenset()  # paths whose value is a mapping or list
+
+    def locate(self, path: FieldPath, *, at_key: bool = False) -> Position:
+        """Position of the value at ``path``, or of its key.
+
+        The key is used when ``at_key`` is set and for mapping and list values (a block mapping
+        starts on the line after its key; the key is where a reader looks). A path that is not
+        in the file (a missing field) resolves to the nearest ancestor that is: the key of the
+        mapping that should have held it, or the document start.
+        """
+        if (at_key or path in self.collections) and path in self.keys:
+            return self.keys[path]
+        if path in self.values:
+            return self.values[path]
+        for depth in range(len(path) - 1, 0, -1):
+            ancestor = path[:depth]
+            if ancestor in self.keys:
+                return self.keys[ancestor]
+            if ancestor in self.values:
+                return self.values[ancestor]
+        return self.document_start
+
+    def written(self, path: FieldPath) -> bool:
+        """True when the document sets ``path`` itself (rather than leaving it to a default)."""
+        return path in self.values
+
+    def problem(self, path: FieldPath, message: str, *, at_key: bool = False) -> Problem:
+        """A `Problem` at ``path`` of this document."""
+        where = self.locate(path, at_key=at_key)
+        return Problem(self.file, where.line, where.col, format_path(path), message)
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where a loaded object was written, so any later layer can point back at the YAML.
+
+    ``file`` is the path as the user gave it, ``document`` the 0-based ``---`` document index and
+    ``line`` the document's first line. ``source_map`` places every field of that document:
+    ``workload.source.problem(("spec", "slo", "ttft_p95_ms"), "cannot be met ...")``.
+    """
+
+    file: str
+    document: int
+    line: int
+    source_map: SourceMap = field(compare=False, repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def problem(self, path: FieldPath, message: str) -> Problem:
+        """A `Problem` at ``path`` of this object's document."""
+        return self.source_map.problem(path, message)
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """One ``---`` document of a file: its plain data and where each part of it came from."""
+
+    file: str
+    index: int  # 0-based position among the file's non-empty documents
+    data: Any
+    source_map: SourceMap
+
+    @property
+    def source(self) -> SourceRef:
+        start = self.source_map.document_start
+        return SourceRef(self.file, self.index, start.line, self.source_map)
+
+
+def format_path(path: FieldPath) -> str:
+    """``("spec", "residency", "regions", 1)`` -> ``spec.residency.regions[1]``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+class _Resolver(BaseResolver):
+    """The YAML 1.2 core schema's implicit types, plus ``<<`` merge keys."""
+
+    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
+
+
+_Resolver.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Resolver.add_implicit_resolver(
+    _INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+_Resolver.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+_Resolver.add_implicit_resolver(_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_Resolver.add_implicit_resolver(_MERGE, re.compile(r"^<<$"), ["<"])
+
+
+class _Composer(Reader, Scanner, Parser, Composer, _Resolver):
+    """PyYAML's reading pipeline up to the node graph, with `_Resolver`'s scalar rules."""
+
+    def __init__(self, text: str) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        _Resolver.__init__(self)
+
+
+def _yaml12_int(text: str) -> int:
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    return int(text, 10)  # YAML 1.2: a leading zero is decimal, not octal
+
+
+def _yaml12_float(text: str) -> float:
+    lowered = text.lower()
+    if lowered.endswith(".inf"):
+        return float("-inf") if lowered.startswith("-") else float("inf")
+    if lowered == ".nan":
+        return float("nan")
+    return float(text)
+
+
+def _position(mark: yaml.Mark) -> Position:
+    return Position(mark.line + 1, mark.column + 1)
+
+
+class _Builder:
+    """Builds plain values from nodes, recording positions and collecting key mistakes."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.keys: dict[FieldPath, Position] = {}
+        self.values: dict[FieldPath, Position] = {}
+        self.collections: set[FieldPath] = set()
+        self.duplicates: list[Problem] = []
+        self.other: list[Problem] = []
+        self._active: set[int] = set()
+
+    def _fail(self, node: Node, path: FieldPath, message: str) -> None:
+        where = _position(node.start_mark)
+        self.other.append(Problem(self.file, where.line, where.col, format_path(path), message))
+
+    def build(self, node: Node, path: FieldPath) -> Any:
+        self.values.setdefault(path, _position(node.start_mark))
+        if id(node) in self._active:
+            self._fail(node, path, "an alias refers to the collection that contains it")
+            return None
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path)
+        self.collections.add(path)
+        if node.tag not in (_MAP, _SEQ):
+            self._fail(node, path, f"unsupported YAML tag {node.tag!r}; write a plain value")
+            return None
+        self._active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            assert isinstance(node, MappingNode)
+            return self._mapping(node, path)
+        finally:
+            self._active.discard(id(node))
+
+    def _scalar(self, node: ScalarNode, path: FieldPath) -> Any:
+        if node.tag == _NULL:
+            return None
+        if node.tag == _BOOL:
+            return node.value.lower() == "true"
+        if node.tag == _INT:
+            return _yaml12_int(node.value)
+        if node.tag == _FLOAT:
+            return _yaml12_float(node.value)
+        if node.tag == _STR:
+            return node.value
+        self._fail(node, path, f"unsupported YAML tag {node.tag!r}; write a plain value")
+        return None
+
+    def _mapping(self, node: MappingNode, path: FieldPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        seen: dict[str, Position] = {}
+        merged: list[Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merged.append(value_node)
+                continue
+            key = self._scalar(key_node, path) if isinstance(key_node, ScalarNode) else None
+            where = _position(key_node.start_mark)
+            if not isinstance(key, str):
+                if isinstance(key_node, ScalarNode):
+                    message = f"mapping keys must be strings; quote the key '{key_node.value}'"
+                else:
+                    message = "mapping keys must be plain strings, not lists or mappings"
+                self._fail(key_node, path, message)
+                continue
+            if key in seen:
+                first = seen[key]
+                self.duplicates.append(
+                    Problem(
+                        self.file,
+                        where.line,
+                        where.col,
+                        format_path((*path, key)),
+                        f"duplicate key '{key}' (first given on line {first.line}); "
+                        "YAML would silently keep only the last value",
+                    )
+                )
+                continue
+            seen[key] = where
+            self.keys[(*path, key)] = where
+            result[key] = self.build(value_node, (*path, key))
+        for source in merged:
+            self._merge(source, path, result)
+        return result
+
+    def _merge(self, source: Node, path: FieldPath, result: dict[str, Any]) -> None:
+        """``<<: *anchor``: copy the anchor's entries that the mapping does not set itself.
+
+        Positions of merged entries point at the anchor, where the text actually is.
+        """
+        sources = source.value if isinstance(source, SequenceNode) else [source]
+        for item in sources:
+            if not isinstance(item, MappingNode):
+                self._fail(item, path, "'<<' (merge) needs a mapping or a list of mappings")
+                continue
+            sub = _Builder(self.file)
+            sub._active = self._active
+            value = sub.build(item, path)
+            self.duplicates += sub.duplicates
+            self.other += sub.other
+            for key, entry in value.items():
+                if key in result:
+                    continue
+                result[key] = entry
+                prefix = (*path, key)
+                for theirs, mine in ((sub.keys, self.keys), (sub.values, self.values)):
+                    for sub_path, where in theirs.items():
+                        if sub_path[: len(prefix)] == prefix:
+                            mine.setdefault(sub_path, where)
+                self.collections.update(p for p in sub.collections if p[: len(prefix)] == prefix)
+
+
+def _line_col(text: str, offset: int) -> Position:
+    line = text.count("\n", 0, offset) + 1
+    return Position(line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+
+
+def parse_documents(text: str, file: str) -> list[YamlDocument]:
+    """Parse every ``---`` document of ``text``; ``file`` is only used in messages.
+
+    Raises `SpecSyntaxError` (syntax, empty file, non-mapping document) or `DuplicateKeyError`.
+    Empty documents between separators are skipped; a file with none at all is an error.
+    """
+    nodes: list[Node] = []
+    composer: _Composer | None = None
+    try:
+        composer = _Composer(text)
+        while composer.check_node():
+            node = composer.get_node()
+            if node is not None:
+                nodes.append(node)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = _position(mark) if mark else Position(0, 0)
+        message = f"YAML syntax error: {error.problem or error.context}"
+        if "'\\t'" in message:
+            message += "; indent with spaces, not tabs"
+        if error.context and error.problem and error.context_mark:
+            message += f" ({error.context} on line {error.context_mark.line + 1})"
+        raise SpecSyntaxError([Problem(file, where.line, where.col, "", message)]) from None
+    except yaml.reader.ReaderError as error:
+        where = _line_col(text, error.position)
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        message = f"YAML cannot contain the control character U+{code:04X}"
+        raise SpecSyntaxError([Problem(file, where.line, where.col, "", message)]) from None
+    finally:
+        if composer is not None:
+            composer.dispose()
+
+    documents: list[YamlDocument] = []
+    problems: list[Problem] = []
+    duplicate_only = True
+    for node in nodes:
+        if isinstance(node, ScalarNode) and node.tag == _NULL and len(nodes) > 1:
+            continue  # an empty document between or after "---" separators
+        start = _position(node.start_mark)
+        if not isinstance(node, MappingNode):
+            kind = "a list" if isinstance(node, SequenceNode) else "a single value"
+            if isinstance(node, ScalarNode) and node.tag == _NULL:
+                message = "file is empty; expected a mapping with apiVersion, kind and spec"
+                problems.append(Problem(file, 0, 0, "", message))
+            else:
+                message = f"expected a mapping (key: value lines) at the top level, got {kind}"
+                problems.append(Problem(file, start.line, start.col, "", message))
+            duplicate_only = False
+            continue
+        builder = _Builder(file)
+        data = builder.build(node, ())
+        problems += builder.duplicates + builder.other
+        duplicate_only = duplicate_only and not builder.other
+        source_map = SourceMap(
+            file, start, builder.keys, builder.values, frozenset(builder.collections)
+        )
+        documents.append(YamlDocument(file, len(documents), data, source_map))
+    if not nodes or (not documents and not problems):  # nothing, or only empty "---" documents
+        message = "file is empty; expected a mapping with apiVersion, kind and spec"
+        raise SpecSyntaxError([Problem(file, 0, 0, "", message)])
+    if problems:
+        raise (DuplicateKeyError if duplicate_only else SpecSyntaxError)(problems)
+    return documents
+
+
+def read_documents(path: Path, display: str | None = None) -> list[YamlDocument]:
+    """Read ``path`` as UTF-8 and parse its documents; ``display`` names it in messages.
+
+    Raises `SpecReadError` when the file cannot be read or is not UTF-8, and whatever
+    `parse_documents` raises.
+    """
+    file = display if display is not None else str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecReadError([Problem(file, 0, 0, "", "no such file")]) from None
+    except IsADirectoryError:
+        raise SpecReadError([Problem(file, 0, 0, "", "is a directory, not a file")]) from None
+    except OSError as error:
+        message = f"cannot read file: {error.strerror or error}"
+        raise SpecReadError([Problem(file, 0, 0, "", message)]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        col = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        byte = raw[error.start]
+        message = f"file is not UTF-8 text (byte 0x{byte:02x} cannot be decoded); save it as UTF-8"
+        raise SpecReadError([Problem(file, line, col, "", message)]) from None
+    return parse_documents(text, file)

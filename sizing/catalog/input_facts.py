@@ -1,0 +1,45 @@
+"""Answer the spec layer's catalog questions (`spec.CatalogView`) from the sizing catalog.
+
+The spec layer sits below sizing and cannot import it; this shell-level adapter is the bridge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from inferplan.inputs.catalog_view import ModelFacts
+from inferplan.sizing.catalog import UnknownEntryError
+
+if TYPE_CHECKING:
+    from inferplan.sizing.catalog import Catalog
+
+
+class CatalogFacts:
+    """A `spec.CatalogView` over one loaded `sizing.catalog.Catalog`."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    def model_facts(self, name: str) -> ModelFacts | None:
+        try:
+            model = self._catalog.model(name)
+        except UnknownEntryError:
+            return None
+        return ModelFacts(
+            id=model.id,
+            hosting=model.hosting,
+            task=model.task,
+            max_context_tokens=model.max_context_tokens,
+        )
+
+    def model_names(self) -> Sequence[str]:
+        return sorted(
+            {name for model in self._catalog.models.values() for name in (model.id, *model.aliases)}
+        )
+
+    def region_geographies(self) -> Mapping[str, str]:
+        return {region.name: region.geography for region in self._catalog.regions.values()}
+
+    def precision_ids(self) -> Sequence[str]:
+        return sorted(self._catalog.precisions)
