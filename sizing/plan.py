@@ -9,7 +9,7 @@ and float rounding are fixed: the same inputs give byte-identical output.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any
+from typing import Any, Literal
 
 PLAN_API_VERSION = "inferplan/v1"
 
@@ -102,6 +102,30 @@ class Alternative:
     reason: str
 
 
+WarningKind = Literal[
+    "cost-per-user",  # cost per concurrent user far above the other candidates or a threshold
+    "small-replica",  # a replica that serves one or two requests
+    "quota",  # quota needed above the catalog's documented default quota
+    "gated-model",  # a gated model and no token configured
+    "low-utilization",  # planned utilisation below a fifth of a node
+    "retirement",  # a model version past or near its retirement date
+    "streaming-timeout",  # a non-streaming response may outlast the idle-connection timeout
+    "traffic",  # the stated rate and concurrency disagree
+    "quantized",  # auto precision chose quantized weights
+]
+
+
+@dataclass(frozen=True)
+class PlanWarning:
+    """Something true about a feasible plan that a reviewer should see before deploying.
+
+    ``kind`` is decided where the warning is raised; ``message`` is for people only.
+    """
+
+    kind: WarningKind
+    message: str
+
+
 @dataclass(frozen=True)
 class Availability:
     required: float
@@ -148,6 +172,7 @@ class WorkloadPlan:
     residency: Residency = field(default_factory=Residency)
     max_monthly_usd: float | None = None  # the workload's own cost cap (spec.cost)
     template: str | None = None  # the approved template it instantiates, as name@version
+    warnings: tuple[PlanWarning, ...] = ()
 
 
 @dataclass(frozen=True)
