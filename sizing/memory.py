@@ -8,7 +8,7 @@ how many sequences the replica can hold at once.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
 
@@ -76,9 +76,9 @@ def runtime_overhead_bytes_per_gpu(
     return base_overhead_bytes + activations + logits
 
 
-@dataclass(frozen=True)
-class MemoryFit:
-    """How one replica's GPU memory divides, per GPU, and how many sequences its KV cache holds."""
+class MemoryFit(NamedTuple):
+    """How one replica's GPU memory divides, per GPU, and how many sequences its KV cache holds
+    (a named tuple: immutable, and cheap to build for every case of a batch)."""
 
     usable_bytes_per_gpu: float
     weights_bytes_per_gpu: float
@@ -127,6 +127,24 @@ def memory_fit(
         usable_bytes_per_gpu=usable,
         weights_bytes_per_gpu=weights,
         overhead_bytes_per_gpu=overhead,
+        kv_cache_bytes_per_gpu=kv_free,
+        kv_bytes_per_token_per_gpu=per_token,
+        tokens_per_sequence=seq_tokens,
+        max_concurrency=max(max_conc, 0),
+    )
+
+
+def refit_lengths(fit: MemoryFit, *, input_tokens: int, output_tokens: int) -> MemoryFit:
+    """``memory_fit`` of the same replica for other lengths: only how many sequences fit
+    changes (the split of memory does not depend on the lengths)."""
+    seq_tokens = max(input_tokens + output_tokens, 1)
+    seq_tokens = math.ceil(seq_tokens / KV_BLOCK_TOKENS) * KV_BLOCK_TOKENS
+    kv_free, per_token = fit.kv_cache_bytes_per_gpu, fit.kv_bytes_per_token_per_gpu
+    max_conc = int(kv_free // (per_token * seq_tokens)) if kv_free > 0 and per_token > 0 else 0
+    return MemoryFit(
+        usable_bytes_per_gpu=fit.usable_bytes_per_gpu,
+        weights_bytes_per_gpu=fit.weights_bytes_per_gpu,
+        overhead_bytes_per_gpu=fit.overhead_bytes_per_gpu,
         kv_cache_bytes_per_gpu=kv_free,
         kv_bytes_per_token_per_gpu=per_token,
         tokens_per_sequence=seq_tokens,
