@@ -29,6 +29,12 @@ DEFAULT_PATHS = (Path("examples"),)
 )
 @click.option("--explain", is_flag=True, help="Table: print every workload's reasons.")
 @click.option(
+    "--simulate",
+    is_flag=True,
+    help="Simulate each self-hosted replica at its planned concurrency, request by request: "
+    "p95/p99 latencies and utilisation under predicted.simulated (seeded, deterministic).",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -36,7 +42,12 @@ DEFAULT_PATHS = (Path("examples"),)
 )
 @click.pass_obj
 def plan(
-    context: CliContext, paths: tuple[Path, ...], fmt: str, explain: bool, output: Path | None
+    context: CliContext,
+    paths: tuple[Path, ...],
+    fmt: str,
+    explain: bool,
+    simulate: bool,
+    output: Path | None,
 ) -> None:
     """Size every workload and print the plan.
 
@@ -61,6 +72,8 @@ def plan(
             click.echo(f"error: no workloads to plan in {shown}", err=True)
             raise click.exceptions.Exit(EXIT_BAD_INPUT)
         result = build_plan(inputs, catalog=context.catalog)
+        if simulate:
+            result = _simulated(result, inputs, context.catalog)
     if fmt == "table":
         print_table(result, explain=explain)
     else:
@@ -74,3 +87,17 @@ def plan(
         else:
             write_atomically(output, text)
     raise click.exceptions.Exit(EXIT_OK if result.feasible else EXIT_VIOLATION)
+
+
+def _simulated(result, inputs, catalog):
+    """The plan with each self-hosted replica simulated (``sizing.simulation``)."""
+    from inferplan.sizing.from_spec import request_from_workload
+    from inferplan.sizing.simulation import simulate_plan
+
+    requests = {
+        (env.name if env else None, w.name): request_from_workload(
+            w, catalog=catalog, environment=env
+        )
+        for w, env in inputs.workloads
+    }
+    return simulate_plan(result, requests_by_workload=requests, catalog=catalog)
