@@ -9,7 +9,8 @@ What stops one more request is the binding constraint:
 * ``ttft``: the p95 time to first token would exceed its target;
 * ``itl``: tokens/s per request would fall below its target (the inter-token latency);
 * ``kv-memory`` or ``max-num-seqs``: the targets still hold when the KV cache or the
-  scheduler's sequence limit is full, so that limit decides.
+  scheduler's sequence limit is full, so that limit decides. Under Poisson arrivals the KV
+  cache keeps room for the fluctuation of the number in flight (``kv_safe_concurrency``).
 """
 
 from __future__ import annotations
@@ -59,6 +60,21 @@ class CapacityAtSlo:
         if self.at_capacity is None:
             return 0.0
         return self.concurrency / self.at_capacity.e2e_latency_s
+
+
+def kv_safe_concurrency(*, slots: int, kv_bound: bool, arrival: str) -> int:
+    """The most requests in flight the KV cache takes without preempting.
+
+    Closed-loop clients hold exactly ``C`` in flight. Under Poisson arrivals the number in
+    flight fluctuates, about ``1 + Poisson(C - 1)``; a KV cache sized for the mean would fill
+    and preempt (the simulator shows the replica collapse into recomputation). So when the KV
+    cache sets the slots, keep the 95th percentile inside it: ``C + 1.645 sqrt(C - 1) <= slots``.
+    """
+    if arrival != "poisson" or not kv_bound:
+        return slots
+    z = 1.6449
+    root = (-z + math.sqrt(z * z + 4.0 * (slots - 1))) / 2.0
+    return max(int(root * root + 1.0 + 1e-9), 1)
 
 
 def failing(est: Estimate, target: SloTarget) -> BindingConstraint | None:
@@ -139,7 +155,11 @@ def capacity_at_slo(
     miss = failing(one, target)
     if miss is not None:
         return CapacityAtSlo(0, miss, arrival, None, one)
-    most = max(one.max_concurrency, 1)
+    most = kv_safe_concurrency(
+        slots=max(one.max_concurrency, 1),
+        kv_bound=one.max_concurrency < limits.max_num_seqs,
+        arrival=arrival,
+    )
     top = at(most)
     if failing(top, target) is None:
         limit: BindingConstraint = "kv-memory" if most < limits.max_num_seqs else "max-num-seqs"

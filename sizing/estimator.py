@@ -113,14 +113,15 @@ def _replica(
     eff: EfficiencyFactors,
     engine: Engine,
     limits: EngineLimits | None,
-) -> tuple[StepCost, MemoryFit, EngineLimits]:
+) -> tuple[StepCost, MemoryFit, EngineLimits, SchedulerLimits]:
     """What does not depend on the lengths or the load, once per configuration: it checks the
-    configuration (raising ``UnsupportedConfiguration``), the engine limits, the step cost and
-    the split of memory (``memory.refit_lengths`` then fits the lengths)."""
+    configuration (raising ``UnsupportedConfiguration``), the engine limits, the step cost, the
+    split of memory (``memory.refit_lengths`` then fits the lengths) and the scheduler's limits
+    (the KV cache does not depend on the lengths either)."""
     key = (id(model), id(gpu), id(precision), tp, id(eff), engine, limits)
     hit = _REPLICAS.get(key)
-    if hit is not None and hit[3] is model and hit[4] is gpu and hit[5] is precision:
-        return hit[0], hit[1], hit[2]
+    if hit is not None and hit[4] is model and hit[5] is gpu and hit[6] is precision:
+        return hit[0], hit[1], hit[2], hit[3]
     check_configuration(model=model, gpu=gpu, precision=precision, tp=tp)
     resolved = limits or default_engine_limits(gpu=gpu, engine=engine)
     base = memory_fit(
@@ -138,10 +139,11 @@ def _replica(
     cost = replica_step_cost(
         model=model, gpu=gpu, precision=precision, tp=tp, eff=eff, engine=engine
     )
+    sched = scheduler_limits(mem=base, limits=resolved)
     if len(_REPLICAS) > 4096:
         _REPLICAS.clear()
-    _REPLICAS[key] = (cost, base, resolved, model, gpu, precision, eff)
-    return cost, base, resolved
+    _REPLICAS[key] = (cost, base, resolved, sched, model, gpu, precision, eff)
+    return cost, base, resolved, sched
 
 
 def replica_step_cost(
@@ -197,14 +199,14 @@ def estimate(
     ``arrival``; without a concurrency, the most the scheduler runs at once (saturated).
     ``rate_per_s`` spreads a burst over time (``sizing.scheduler_model.predict_load``)."""
     eff = eff or default_efficiency()
-    cost, base, limits = _replica(model, gpu, precision, tp, eff, engine, limits)
+    cost, base, limits, sched = _replica(model, gpu, precision, tp, eff, engine, limits)
     mem = refit_lengths(base, input_tokens=input_tokens, output_tokens=output_tokens)
     if not mem.fits:
         clients = concurrency if concurrency is not None else 0
         return _not_fitting(mem, clients, model=model, gpu=gpu, precision=precision, tp=tp)
     load = predict_load(
         cost=cost,
-        limits=scheduler_limits(mem=mem, limits=limits),
+        limits=sched,
         lengths=LengthMix(input_tokens, output_tokens),
         arrival=arrival,
         concurrency=concurrency,

@@ -433,7 +433,7 @@ def _solve_rate(
     k = shape.prompt_s + shape.beta * (n_out - 1)
     d = (n_out - 1) * (shape.alpha + shape.beta)
     top = MAX_LOAD / k
-    ttft = alone
+    ttft = alone + shape.alpha  # about one decode step of waiting: close to the answer
     lam = 0.0
     for _ in range(8):
         t = ttft + trip

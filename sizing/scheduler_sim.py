@@ -186,9 +186,18 @@ def simulate(
         n_dec -= 1
         sum_a -= base[rid] - start_step[rid]
 
+    time_s = cost.time_s
+    push, pop = heapq.heappush, heapq.heappop
+    round_trip_rate = 1.0 / CLIENT_ROUND_TRIP_S
+    linear = cost.linear()
+    # Decode-only steps, when the cost is linear: alpha + per_token d + per_context context.
+    alpha = cost.ratio * (cost.weights_s + cost.allreduce_fixed_s + cost.fixed_s)
+    per_token = cost.ratio * (cost.decode_s_per_token + cost.allreduce_s_per_token)
+    per_context = cost.ratio * (cost.decode_s_per_context_token + cost.kv_s_per_token)
+
     while finished_measured < n_measured:
         while arrivals and arrivals[0][0] <= t:
-            at, rid = heapq.heappop(arrivals)
+            at, rid = pop(arrivals)
             t_arrive[rid] = at
             todo[rid] = prompt[rid]
             waiting.append(rid)
@@ -219,64 +228,78 @@ def simulate(
         kv += d
         chunks: list[tuple[int, int]] = []
         p = 0
-        pairs = 0.0
-        ctx_reads = 0.0
-        # 2. running prompts in prefill (static batching: the whole batch in one step).
-        if static:
-            budget = 1 << 62
-        for rid in list(prefilling):
-            if budget <= 0:
-                break
-            chunk = min(todo[rid], budget)
-            if kv + chunk + half_block * len(running) > kv_cap:
-                break
-            chunks.append((rid, chunk))
-            budget -= chunk
-            kv += chunk
-        # 3. waiting requests, first come first served.
-        while waiting and budget > 0 and len(running) < seq_cap:
-            rid = waiting[0]
-            chunk = min(todo[rid], budget)
-            if kv + chunk + half_block * (len(running) + 1) > kv_cap:
-                break
-            waiting.popleft()
-            running[rid] = None
-            prefilling[rid] = None
-            chunks.append((rid, chunk))
-            budget -= chunk
-            kv += chunk
-        for rid, chunk in chunks:
-            p += chunk
-            pairs += chunk * done[rid] + chunk * chunk / 2.0
-            ctx_reads += done[rid]
+        n_running = len(running)
+        if prefilling or waiting:
+            pairs = ctx_reads = 0.0
+            # 2. running prompts in prefill (static batching: the whole batch in one step).
+            if static:
+                budget = 1 << 62
+            for rid in list(prefilling):
+                if budget <= 0:
+                    break
+                chunk = min(todo[rid], budget)
+                if kv + chunk + half_block * n_running > kv_cap:
+                    break
+                chunks.append((rid, chunk))
+                budget -= chunk
+                kv += chunk
+            # 3. waiting requests, first come first served.
+            while waiting and budget > 0 and n_running < seq_cap:
+                rid = waiting[0]
+                chunk = min(todo[rid], budget)
+                if kv + chunk + half_block * (n_running + 1) > kv_cap:
+                    break
+                waiting.popleft()
+                running[rid] = None
+                prefilling[rid] = None
+                n_running += 1
+                chunks.append((rid, chunk))
+                budget -= chunk
+                kv += chunk
+            for rid, chunk in chunks:
+                p += chunk
+                pairs += chunk * done[rid] + chunk * chunk / 2.0
+                ctx_reads += done[rid]
         if d == 0 and p == 0:
             if arrivals:
                 t = max(t, arrivals[0][0])
                 continue
             raise SimulationError("the scheduler cannot make progress: KV cache too small")
         context = sum_a + n_dec * step
-        duration = cost.time_s(d, context, p, pairs, ctx_reads)
-        peak_kv = max(peak_kv, kv + half_block * len(running))
+        if kv + half_block * n_running > peak_kv:
+            peak_kv = kv + half_block * n_running
         if p == 0:
             # Decode-only steps repeat until the next event (an arrival, a sequence that
             # finishes, a KV cache that fills): advance through all of them at once. Each
             # step's context grows by d tokens, so its time grows by a constant (exactly, for
             # the additive roofline; to second order otherwise).
-            slope = cost.time_s(d, context + d) - duration
+            if linear:
+                duration = alpha + per_token * d + per_context * context
+                slope = per_context * d
+            else:
+                duration = time_s(d, context)
+                slope = time_s(d, context + d) - duration
             steps = finish_heap[0][0] - step + 1 if finish_heap else 1 << 40
-            room = kv_cap - half_block * len(running) - prefill_held - sum_a
-            steps = min(steps, max(int(room // d) - step, 1))
+            room = int((kv_cap - half_block * n_running - prefill_held - sum_a) // d) - step
+            if room < steps:
+                steps = room if room > 1 else 1
             if arrivals:
-                steps = min(steps, _steps_until(arrivals[0][0] - t, duration, slope))
-            steps = max(steps, 1)
+                wait = arrivals[0][0] - t
+                if wait < steps * duration:
+                    steps = min(steps, _steps_until(wait, duration, slope))
+            if steps < 1:
+                steps = 1
             span = steps * duration + slope * steps * (steps - 1) / 2.0
             last = duration + slope * (steps - 1)
-            step_log.append((t, span, d, 0, len(running), steps, duration, last))
-            peak_kv = max(peak_kv, sum_a + d * (step + steps - 1) + half_block * len(running))
+            step_log.append((t, span, d, 0, n_running, steps, duration, last))
+            top = sum_a + d * (step + steps - 1) + half_block * n_running
+            if top > peak_kv:
+                peak_kv = top
             t += span
             step += steps - 1
         else:
-            step_log.append((t, duration, d, p, len(running), 1, duration, duration))
+            duration = time_s(d, context, p, pairs, ctx_reads)
+            step_log.append((t, duration, d, p, n_running, 1, duration, duration))
             t += duration
         # Prompts that completed this step give their first (or next, after preemption) token.
         for rid, chunk in chunks:
@@ -297,9 +320,7 @@ def simulate(
                 if rid >= first_measured and rid < first_measured + n_measured:
                     finished_measured += 1
                 if closed and issued < total:
-                    heapq.heappush(
-                        arrivals, (t + rng.expovariate(1.0 / CLIENT_ROUND_TRIP_S), issued)
-                    )
+                    push(arrivals, (t + rng.expovariate(round_trip_rate), issued))
                     issued += 1
                 continue
             start_step[rid] = step
@@ -307,9 +328,9 @@ def simulate(
             done[rid] = 0
             n_dec += 1
             sum_a += base[rid] - step
-            heapq.heappush(finish_heap, (step + answer[rid] - gen[rid], rid, epoch[rid]))
+            push(finish_heap, (step + answer[rid] - gen[rid], rid, epoch[rid]))
         while finish_heap and finish_heap[0][0] <= step:
-            _, rid, ep = heapq.heappop(finish_heap)
+            _, rid, ep = pop(finish_heap)
             if ep != epoch[rid] or rid not in running:
                 continue
             gen[rid] = answer[rid]
@@ -319,7 +340,7 @@ def simulate(
             if first_measured <= rid < first_measured + n_measured:
                 finished_measured += 1
             if closed and issued < total:
-                heapq.heappush(arrivals, (t + rng.expovariate(1.0 / CLIENT_ROUND_TRIP_S), issued))
+                push(arrivals, (t + rng.expovariate(round_trip_rate), issued))
                 issued += 1
         step += 1
 
@@ -372,7 +393,11 @@ def _summarise(
         tokens += (d + p) * count
         running += run * count
         if d:
-            # A run of steps whose time grows linearly: its gaps spread evenly from first to last.
+            # A run of steps whose time grows linearly: its gaps spread evenly from first to
+            # last (one point stands for a run whose steps differ by less than 1%).
+            if last - first <= 0.01 * first:
+                gaps.append(((first + last) / 2.0, d * count))
+                continue
             parts = min(count, GAP_SAMPLES)
             for k in range(parts):
                 share = (k + 0.5) / parts

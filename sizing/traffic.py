@@ -18,17 +18,16 @@ answer; ``bounded`` spreads them uniformly around the averages without exceeding
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Arrival = Literal["closed-loop", "poisson", "burst", "static"]
 USER_ARRIVALS: tuple[str, ...] = ("closed-loop", "poisson", "burst")
 LengthMixKind = Literal["fixed", "bounded"]
 
 
-@dataclass(frozen=True)
-class LengthMix:
-    """Prompt and answer lengths of the requests, in tokens."""
+class LengthMix(NamedTuple):
+    """Prompt and answer lengths of the requests, in tokens (a named tuple: immutable, and
+    cheap to build for every case of a batch)."""
 
     input_tokens: int  # average prompt
     output_tokens: int  # average answer

@@ -51,8 +51,18 @@ def test_the_binding_constraint_is_what_one_more_request_breaks(target, binding)
             arrival="poisson",
         )
         assert failing(more, SloTarget(target["ttft_ms"], target.get("tps"))) == binding
-    else:  # the KV cache is full at capacity
-        assert cap.concurrency == cap.at_one.max_concurrency
+    else:  # the KV cache is full at capacity, with room for the fluctuation of Poisson arrivals
+        slots = cap.at_one.max_concurrency
+        assert cap.concurrency + 1.6449 * (cap.concurrency - 1) ** 0.5 <= slots
+        assert (cap.concurrency + 1) + 1.6449 * cap.concurrency**0.5 > slots
+
+
+def test_closed_loop_clients_may_fill_the_kv_cache_poisson_arrivals_may_not() -> None:
+    target = dict(ttft_ms=600000.0, n_in=20000, n_out=2000)
+    closed = capacity(**target, arrival="closed-loop")
+    poisson = capacity(**target)
+    assert closed.binding == poisson.binding == "kv-memory"
+    assert closed.concurrency == closed.at_one.max_concurrency > poisson.concurrency
 
 
 def test_max_num_seqs_binds_when_sequences_are_tiny() -> None:
