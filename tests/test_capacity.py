@@ -103,3 +103,29 @@ def test_the_optimizer_buys_replicas_with_this_capacity() -> None:
     # a longer prompt on the same replica serves fewer
     longer = replica_capacity(**R70, req=dataclasses.replace(req, avg_input_tokens=3000), eff=EFF)
     assert longer.concurrency < replica.concurrency
+
+
+def test_the_plan_states_the_scheduler_settings_its_capacity_assumed() -> None:
+    """vLLM runs with the sequence limit the plan bought, the token budget and memory share the
+    model assumed (v0.11.0's defaults for a >= 70 GiB GPU), and chunked prefill on."""
+    from inferplan.sizing.optimizer import plan_workload
+    from inferplan.sizing.vllm_args import flag_value
+
+    req = SizingRequest(
+        name="chat", model="llama-3.1-70b", precisions=("fp8",), deployment="aks-vllm",
+        max_input_tokens=4000, max_output_tokens=500, avg_input_tokens=1500,
+        avg_output_tokens=300, peak_concurrency=64, peak_requests_per_minute=None,
+        ttft_p95_ms=1000, output_tokens_per_second_p50=25, availability=99.5,
+        regions=("eastus2",), geography="us", strict_residency=False,
+    )  # fmt: skip
+    plan = plan_workload(req, catalog=CAT)
+    args = plan.aks.vllm_args
+    assert flag_value(args, "--max-num-seqs") == str(plan.predicted.concurrency_per_replica)
+    assert flag_value(args, "--max-num-batched-tokens") == "8192"
+    assert flag_value(args, "--gpu-memory-utilization") == "0.9"
+    assert "--enable-chunked-prefill" in args
+    assert (plan.predicted.arrival, plan.predicted.length_mix) == (
+        "poisson",
+        "fixed 1500+300 tokens",
+    )
+    assert plan.predicted.binding_constraint in ("ttft", "itl", "kv-memory", "max-num-seqs")

@@ -135,9 +135,7 @@ class Case:
 
 
 CASES = {
-    "concurrency-up": Case(
-        concurrency_up, ("peak concurrency 4 → 16", "3 / 3 → **6 / 6**", "(+$")
-    ),
+    "concurrency-up": Case(concurrency_up, ("peak concurrency 4 → 16", "3 / 3 → **6 / 6**", "(+$")),
     "sku-change": Case(
         sku_change,
         (
