@@ -172,6 +172,25 @@ class _Composer(Reader, Scanner, Parser, Composer, _Resolver):
         _Resolver.__init__(self)
 
 
+try:  # libyaml, when PyYAML was built with it
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    _CParser = None
+
+
+if _CParser is not None:
+
+    class _FastComposer(_CParser, _Resolver):  # type: ignore[misc, valid-type]
+        """libyaml's reading pipeline up to the node graph, with `_Resolver`'s scalar rules."""
+
+        def __init__(self, text: str) -> None:
+            _CParser.__init__(self, text)
+            _Resolver.__init__(self)
+
+else:  # pragma: no cover
+    _FastComposer = None
+
+
 def _yaml12_int(text: str) -> int:
     if text.startswith("0x"):
         return int(text[2:], 16)
@@ -312,12 +331,28 @@ def _line_col(text: str, offset: int) -> Position:
     return Position(line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
 
 
-def parse_documents(text: str, file: str) -> list[YamlDocument]:
-    """Parse every ``---`` document of ``text``; ``file`` is only used in messages.
+def _compose_fast(text: str) -> list[Node] | None:
+    """The node graph from libyaml's C parser (about ten times faster than PyYAML's own), or
+    None when libyaml is missing or finds a mistake: `_compose` then reports it in PyYAML's
+    words, so messages do not depend on how PyYAML was built."""
+    if _FastComposer is None:
+        return None
+    composer = _FastComposer(text)
+    try:
+        nodes = []
+        while composer.check_node():
+            node = composer.get_node()
+            if node is not None:
+                nodes.append(node)
+        return nodes
+    except yaml.YAMLError:
+        return None
+    finally:
+        composer.dispose()
 
-    Raises `SpecSyntaxError` (syntax, empty file, non-mapping document) or `DuplicateKeyError`.
-    Empty documents between separators are skipped; a file with none at all is an error.
-    """
+
+def _compose(text: str, file: str) -> list[Node]:
+    """The node graph from PyYAML's pure-Python reader; raises `SpecSyntaxError`."""
     nodes: list[Node] = []
     composer: _Composer | None = None
     try:
@@ -343,6 +378,18 @@ def parse_documents(text: str, file: str) -> list[YamlDocument]:
     finally:
         if composer is not None:
             composer.dispose()
+    return nodes
+
+
+def parse_documents(text: str, file: str) -> list[YamlDocument]:
+    """Parse every ``---`` document of ``text``; ``file`` is only used in messages.
+
+    Raises `SpecSyntaxError` (syntax, empty file, non-mapping document) or `DuplicateKeyError`.
+    Empty documents between separators are skipped; a file with none at all is an error.
+    """
+    nodes = _compose_fast(text)
+    if nodes is None:
+        nodes = _compose(text, file)
 
     documents: list[YamlDocument] = []
     problems: list[Problem] = []

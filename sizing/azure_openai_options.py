@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from inferplan.sizing.azure_openai_sizing import AoaiCandidate, size_azure_openai
 from inferplan.sizing.catalog import Catalog
-from inferplan.sizing.catalog.azure_openai import default_azure_openai_catalog
 from inferplan.sizing.catalog.entries import ModelSpec
 from inferplan.sizing.optimizer_types import Option
 from inferplan.sizing.plan import (
@@ -52,7 +51,7 @@ def rejection_kind(reason: str) -> str:
 def azure_openai_options(
     *, req: SizingRequest, model: ModelSpec, catalog: Catalog, source: str
 ) -> list[Option]:
-    aoai = default_azure_openai_catalog()
+    aoai = catalog.azure_openai
     regions = [r for r in req.regions if r in aoai.region_geographies]
     geographies = set(aoai.region_geographies.values())
     if not regions or (req.geography is not None and req.geography not in geographies):
@@ -85,6 +84,7 @@ def azure_openai_options(
         ),
         average_to_peak_ratio=req.average_to_peak_ratio,
         ptu_billing=PTU_BILLING[req.reservation],
+        catalog=aoai,
     )
     failover_pool = [c for c in candidates if c.feasible and c.billing == "token"]
     options = []

@@ -43,7 +43,6 @@ from inferplan.sizing.catalog.azure_openai import (
     CapacityUnit,
     PtuBilling,
     ResidencyScope,
-    default_azure_openai_catalog,
 )
 
 DEFAULT_HOURS_PER_MONTH = 730.0
@@ -197,7 +196,7 @@ def break_even_peak_requests_per_minute(
     average_to_peak_ratio: float = DEFAULT_AVERAGE_TO_PEAK_RATIO,
     hours_per_month: float = DEFAULT_HOURS_PER_MONTH,
     ptu_billing: PtuBilling = "hourly",
-    catalog: AoaiCatalog | None = None,
+    catalog: AoaiCatalog,
 ) -> AoaiBreakEven:
     """Peak request rate above which the provisioned type costs less than the token type.
 
@@ -211,7 +210,7 @@ def break_even_peak_requests_per_minute(
     Below the break-even the minimum PTU block is paid for but not used; above it the PTU
     staircase stays under the token line except, possibly, just after a large increment.
     """
-    cat = catalog if catalog is not None else default_azure_openai_catalog()
+    cat = catalog
     entry = _model(cat, model)
     token_type = _deployment_type(cat, token_deployment_type)
     ptu_type = _deployment_type(cat, provisioned_deployment_type)
@@ -345,7 +344,7 @@ def size_azure_openai(
     slo_min_output_tokens_per_s: float | None = None,
     latency_guarantee_required: bool = False,
     enforce_default_quota: bool = False,
-    catalog: AoaiCatalog | None = None,
+    catalog: AoaiCatalog,
 ) -> tuple[AoaiCandidate, ...]:
     """Every (interactive deployment type, allowed region) for the model, sized and judged.
 
@@ -357,7 +356,7 @@ def size_azure_openai(
     against the model's context limit. Default quota is advisory unless
     ``enforce_default_quota``; quota can be raised on request [quota].
     """
-    cat = catalog if catalog is not None else default_azure_openai_catalog()
+    cat = catalog
     entry = _model(cat, model)
     version = entry.default_version if model_version is None else model_version
     if version not in entry.versions:

@@ -25,13 +25,14 @@ from inferplan.sizing.azure_openai_sizing import (
     size_azure_openai,
     token_capacity_ktpm,
 )
-from inferplan.sizing.catalog.azure_openai import (
-    AoaiFigure,
-    AzureOpenAICatalogError,
-    default_azure_openai_catalog,
-    load_azure_openai_catalog,
-    parse_azure_openai_document,
-)
+from inferplan.sizing.catalog import CatalogError, default_catalog, load_catalog
+from inferplan.sizing.catalog.azure_openai import AoaiCatalog, AoaiFigure
+
+
+def default_azure_openai_catalog() -> AoaiCatalog:
+    """The built-in Azure OpenAI document, read through the one catalog path."""
+    return default_catalog().azure_openai
+
 
 # A chat workload used across tests: 600 req/min at peak, 1,500 prompt tokens, 500 output
 # tokens on average, max_tokens 800.
@@ -51,6 +52,7 @@ def size(**overrides: object) -> tuple[AoaiCandidate, ...]:
         "residency_geography": None,
         "strict_residency": False,
         **CHAT,
+        "catalog": default_azure_openai_catalog(),
     }
     arguments.update(overrides)
     return size_azure_openai(**arguments)  # type: ignore[arg-type]
@@ -128,27 +130,27 @@ def test_unknown_key_in_catalog_file_is_reported_with_file_and_line(tmp_path: Pa
     line = broken.splitlines().index("    tsak: typo") + 1
     path = tmp_path / "aoai.yaml"
     path.write_text(broken)
-    with pytest.raises(AzureOpenAICatalogError) as error:
-        load_azure_openai_catalog(path)
-    assert f"aoai.yaml:{line}: models.gpt-4o.tsak: Extra inputs are not permitted" in str(
-        error.value
-    )
+    with pytest.raises(CatalogError) as error:
+        load_catalog([tmp_path])
+    assert f"aoai.yaml:{line}:5: models.gpt-4o.tsak: unknown field 'tsak'" in str(error.value)
 
 
 def test_unknown_source_key_is_reported(tmp_path: Path) -> None:
     text = (Path(__file__).parents[1] / "sizing/catalog/data/azure_openai.yaml").read_text()
     path = tmp_path / "aoai.yaml"
     path.write_text(text.replace("source: price-redress,", "source: price-nowhere,", 1))
-    with pytest.raises(AzureOpenAICatalogError, match="unknown source key 'price-nowhere'"):
-        load_azure_openai_catalog(path)
+    with pytest.raises(CatalogError, match="unknown source key 'price-nowhere'"):
+        load_catalog([tmp_path])
 
 
-def test_parse_document_is_usable_by_a_generic_loader() -> None:
-    import yaml
-
-    path = Path(__file__).parents[1] / "sizing/catalog/data/azure_openai.yaml"
-    catalog = parse_azure_openai_document(yaml.safe_load(path.read_text()), "platform.yaml")
-    assert catalog.origin == "platform.yaml"
+def test_a_user_azure_openai_file_replaces_the_built_in_one(tmp_path: Path) -> None:
+    text = (Path(__file__).parents[1] / "sizing/catalog/data/azure_openai.yaml").read_text()
+    (tmp_path / "platform.yaml").write_text(
+        text.replace('compiled: "2026-11-28"', 'compiled: "2026-12-01"')
+    )
+    catalog = load_catalog([tmp_path]).azure_openai
+    assert catalog.origin == str(tmp_path / "platform.yaml")
+    assert catalog.compiled == "2026-12-01"
     assert set(catalog.models) == set(default_azure_openai_catalog().models)
 
 
@@ -450,6 +452,7 @@ STEADY = {
 
 def test_break_even_with_reservations_and_steady_traffic() -> None:
     result = break_even_peak_requests_per_minute(
+        catalog=default_azure_openai_catalog(),
         model="gpt-4o",
         token_deployment_type="DataZoneStandard",
         provisioned_deployment_type="DataZoneProvisionedManaged",
@@ -499,6 +502,7 @@ def test_hourly_ptu_at_office_hours_load_never_beats_tokens() -> None:
     # tokens: 0.35 x 60 x 730 x (1,500 x 2.50 + 500 x 10) / 1M = $134.14 per peak req/min
     # hourly Global PTU fully used: $730 x (1,500 + 3 x 500) / 2,500 = $876 per peak req/min
     result = break_even_peak_requests_per_minute(
+        catalog=default_azure_openai_catalog(),
         model="gpt-4o",
         token_deployment_type="GlobalStandard",
         provisioned_deployment_type="GlobalProvisionedManaged",
@@ -514,6 +518,7 @@ def test_hourly_ptu_at_office_hours_load_never_beats_tokens() -> None:
 def test_break_even_needs_one_token_and_one_ptu_type() -> None:
     with pytest.raises(AzureOpenAISizingError, match="token-billed type with a PTU-billed type"):
         break_even_peak_requests_per_minute(
+            catalog=default_azure_openai_catalog(),
             model="gpt-4o",
             token_deployment_type="Standard",
             provisioned_deployment_type="GlobalStandard",
