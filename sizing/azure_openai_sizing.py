@@ -44,8 +44,10 @@ from inferplan.sizing.catalog.azure_openai import (
     PtuBilling,
     ResidencyScope,
 )
+from inferplan.sizing.decisions import Rejection, first_rejection, joined
+from inferplan.sizing.units import HOURS_PER_MONTH
 
-DEFAULT_HOURS_PER_MONTH = 730.0
+DEFAULT_HOURS_PER_MONTH = HOURS_PER_MONTH
 # Average traffic over the month as a fraction of the peak minute. Interactive traffic follows
 # office hours and weekdays; 0.35 is roughly "peak sustained ~8 h on weekdays, little at night".
 DEFAULT_AVERAGE_TO_PEAK_RATIO = 0.35
@@ -90,14 +92,24 @@ class AoaiCandidate:
     output_tokens_per_s_per_request: float | None
     latency_guaranteed: bool  # provisioned latency target applies
     break_even_note: str
-    rejected_reason: str | None
+    rejections: tuple[Rejection, ...]
     reasons: tuple[str, ...]
     advisories: tuple[str, ...] = ()
     estimated_figures: tuple[str, ...] = ()  # derived / estimate figures the numbers rely on
+    quota_shortfall: Rejection | None = None  # needs more than the documented default quota
 
     @property
     def feasible(self) -> bool:
-        return self.rejected_reason is None
+        return not self.rejections
+
+    @property
+    def rejection(self) -> Rejection | None:
+        """The rejection that names this candidate's kind (see `inferplan.sizing.decisions`)."""
+        return first_rejection(self.rejections)
+
+    @property
+    def rejected_reason(self) -> str | None:
+        return joined(self.rejections) if self.rejections else None
 
 
 @dataclass(frozen=True)
@@ -578,7 +590,7 @@ def _candidate(
     ptu_billing: PtuBilling,
     enforce_default_quota: bool,
 ) -> AoaiCandidate:
-    rejections: list[str] = []
+    rejections: list[Rejection] = []
     reasons: list[str] = []
     advisories: list[str] = []
     estimates: list[str] = []
@@ -592,7 +604,7 @@ def _candidate(
         data_zone_geographies=cat.data_zone_geographies,
     )
     if residency is not None:
-        rejections.append(residency)
+        rejections.append(Rejection("residency", residency))
 
     offer = entry.offer(dtype.name)
     base = {
@@ -607,7 +619,9 @@ def _candidate(
     }
     if offer is None:
         rejections.append(
-            f"{entry.id} is not offered as {dtype.name} (no such offer in the catalog)"
+            Rejection(
+                "offer", f"{entry.id} is not offered as {dtype.name} (no such offer in the catalog)"
+            )
         )
         return AoaiCandidate(
             **base,
@@ -618,13 +632,16 @@ def _candidate(
             output_tokens_per_s_per_request=None,
             latency_guaranteed=False,
             break_even_note="",
-            rejected_reason="; ".join(rejections),
+            rejections=tuple(rejections),
             reasons=(),
         )
     if region not in offer.regions.regions:
         rejections.append(
-            f"{entry.id} {version} is not offered as {dtype.name} in {region} "
-            f"[{offer.regions.source}]"
+            Rejection(
+                "region",
+                f"{entry.id} {version} is not offered as {dtype.name} in {region} "
+                f"[{offer.regions.source}]",
+            )
         )
     _note_estimate(estimates, f"{dtype.name} regions", offer.regions)
 
@@ -633,14 +650,22 @@ def _candidate(
         context_limit = entry.provisioned.max_context_tokens
     if t.max_in + t.max_out > context_limit.value:
         rejections.append(
-            f"a request of {_num(t.max_in)} prompt + {_num(t.max_out)} max_tokens exceeds the "
-            f"{_num(context_limit.value)}-token limit of {entry.id} as {dtype.name} "
-            f"{context_limit.describe()}"
+            Rejection(
+                "context",
+                f"a request of {_num(t.max_in)} prompt + {_num(t.max_out)} max_tokens exceeds "
+                f"the {_num(context_limit.value)}-token limit of {entry.id} as {dtype.name} "
+                f"{context_limit.describe()}",
+                (("tokens", t.max_in + t.max_out), ("limit", context_limit.value)),
+            )
         )
     if entry.max_output_tokens is not None and t.max_out > entry.max_output_tokens.value:
         rejections.append(
-            f"max_tokens {_num(t.max_out)} exceeds the {_num(entry.max_output_tokens.value)} "
-            f"output-token limit of {entry.id} {entry.max_output_tokens.describe()}"
+            Rejection(
+                "context",
+                f"max_tokens {_num(t.max_out)} exceeds the {_num(entry.max_output_tokens.value)} "
+                f"output-token limit of {entry.id} {entry.max_output_tokens.describe()}",
+                (("max_tokens", t.max_out), ("limit", entry.max_output_tokens.value)),
+            )
         )
 
     if dtype.billing == "token":
@@ -656,13 +681,20 @@ def _candidate(
 
     if slo.guarantee_required and not guaranteed:
         rejections.append(
-            f"{dtype.name} has no latency SLA [quota]; the SLO needs a guaranteed token rate "
-            "(use a provisioned type, with spillover for bursts)"
+            Rejection(
+                "slo",
+                f"{dtype.name} has no latency SLA [quota]; the SLO needs a guaranteed token "
+                "rate (use a provisioned type, with spillover for bursts)",
+            )
         )
     if slo.ttft_p95_ms is not None and ttft_ms is not None and ttft_ms > slo.ttft_p95_ms:
         rejections.append(
-            f"predicted TTFT p95 {_num(ttft_ms)} ms (estimate) exceeds the SLO of "
-            f"{_num(slo.ttft_p95_ms)} ms"
+            Rejection(
+                "slo",
+                f"predicted TTFT p95 {_num(ttft_ms)} ms (estimate) exceeds the SLO of "
+                f"{_num(slo.ttft_p95_ms)} ms",
+                (("ttft_p95_ms", ttft_ms), ("slo_ttft_p95_ms", slo.ttft_p95_ms)),
+            )
         )
     if (
         slo.min_output_tokens_per_s is not None
@@ -670,9 +702,13 @@ def _candidate(
         and tokens_per_s < slo.min_output_tokens_per_s
     ):
         rejections.append(
-            f"SLO needs >= {_num(slo.min_output_tokens_per_s)} output tokens/s per request; "
-            f"{entry.id} as {dtype.name} gives {_num(tokens_per_s)} tokens/s"
-            + (" (provisioned latency target)" if guaranteed else " (estimate, no SLA)")
+            Rejection(
+                "slo",
+                f"SLO needs >= {_num(slo.min_output_tokens_per_s)} output tokens/s per request; "
+                f"{entry.id} as {dtype.name} gives {_num(tokens_per_s)} tokens/s"
+                + (" (provisioned latency target)" if guaranteed else " (estimate, no SLA)"),
+                (("tps", tokens_per_s), ("slo_tps", slo.min_output_tokens_per_s)),
+            )
         )
 
     return AoaiCandidate(
@@ -684,10 +720,11 @@ def _candidate(
         output_tokens_per_s_per_request=tokens_per_s,
         latency_guaranteed=guaranteed,
         break_even_note=_break_even_note(cat, entry, dtype, t, ptu_billing),
-        rejected_reason="; ".join(rejections) if rejections else None,
+        rejections=tuple(rejections),
         reasons=tuple(reasons),
         advisories=tuple(advisories),
         estimated_figures=tuple(estimates),
+        quota_shortfall=sized.quota_shortfall,
     )
 
 
@@ -701,7 +738,8 @@ class _Sized:
     latency_guaranteed: bool
     reasons: list[str]
     advisories: list[str]
-    rejections: list[str]
+    rejections: list[Rejection]
+    quota_shortfall: Rejection | None = None
 
 
 def _size_token(
@@ -717,7 +755,8 @@ def _size_token(
     assert offer is not None and offer.usd_per_million_input_tokens is not None
     reasons: list[str] = []
     advisories: list[str] = []
-    rejections: list[str] = []
+    rejections: list[Rejection] = []
+    shortfall: Rejection | None = None
 
     ratio = entry.rpm_per_ktpm
     tpm = rate_limit_tokens_per_minute(
@@ -777,8 +816,13 @@ def _size_token(
         )
         if offer.enterprise_quota_ktpm is not None:
             message += f" (Enterprise/MCA-E tier: {_num(offer.enterprise_quota_ktpm.value)} kTPM)"
+        shortfall = Rejection(
+            "quota",
+            message,
+            (("needed_ktpm", capacity), ("default_quota_ktpm", quota.value)),
+        )
         if enforce_default_quota:
-            rejections.append(message)
+            rejections.append(shortfall)
         else:
             advisories.append(message + "; request a quota increase")
     elif quota is None:
@@ -827,6 +871,7 @@ def _size_token(
         reasons,
         advisories,
         rejections,
+        shortfall,
     )
 
 
@@ -842,7 +887,7 @@ def _size_ptu(
     assert rules is not None
     reasons: list[str] = []
     advisories: list[str] = []
-    rejections: list[str] = []
+    rejections: list[Rejection] = []
 
     weight = rules.output_token_weight
     per_ptu = rules.input_tpm_per_ptu
@@ -869,9 +914,14 @@ def _size_ptu(
     )
     _note_estimate(estimates, "output_token_weight", weight)
     if capacity > cat.max_ptu_per_deployment.value:
+        limit = cat.max_ptu_per_deployment
         rejections.append(
-            f"needs {_num(capacity)} PTU but one deployment holds at most "
-            f"{_num(cat.max_ptu_per_deployment.value)} PTU {cat.max_ptu_per_deployment.describe()}"
+            Rejection(
+                "quota",
+                f"needs {_num(capacity)} PTU but one deployment holds at most "
+                f"{_num(limit.value)} PTU {limit.describe()}",
+                (("needed_ptu", capacity), ("limit_ptu", limit.value)),
+            )
         )
     if t.max_out > t.avg_out:
         advisories.append(

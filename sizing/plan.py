@@ -42,7 +42,7 @@ class AksPlan:
     replicas: int  # across all regions
     replicas_per_node: int
     nodes: int  # across all regions
-    zones: tuple[str, ...]
+    zones: tuple[str, ...]  # availability zones the nodes of each region spread over
     vllm_args: tuple[str, ...]
     replicas_per_region: int = 0
     nodes_per_region: int = 0
@@ -57,6 +57,8 @@ class AksPlan:
     vm_vcpus: int = 0  # the node's vCPUs, memory and GPUs: a replica's share of them
     vm_memory_bytes: int = 0
     vm_gpus: int = 0
+    nodes_per_zone: int | None = None  # per region, when spread over zones
+    replicas_after_loss: int | None = None  # per region, after losing the spared node or zone
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class Alternative:
     summary: str
     monthly_usd: float | None
     reason: str
+    kind: str = "runner-up"  # "runner-up" (meets everything, costs more) or a rejection kind
 
 
 WarningKind = Literal[
@@ -128,9 +131,19 @@ class PlanWarning:
 
 @dataclass(frozen=True)
 class Availability:
+    """The availability asked for, the one the topology is planned for, and what it survives.
+
+    ``planned`` below ``required`` only happens when the team accepted less
+    (``slo.accept_availability``, kept in ``accepted``); otherwise the plan is infeasible.
+    """
+
     required: float
     planned: float
     topology: str
+    survives: tuple[
+        str, ...
+    ] = ()  # failure domains lost at peak within the SLO: region, zone, node
+    accepted: float | None = None
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,7 @@ def test_plans_do_not_depend_on_the_hash_seed(seed: str, tmp_path) -> None:
         "import json, dataclasses, sys\n"
         "sys.path.insert(0, 'tests')\n"
         "from test_optimizer import plan\n"
-        "from sizing.plan import to_data\n"
+        "from inferplan.sizing.plan import to_data\n"
         "print(json.dumps(to_data(plan(model='llama-3.1-70b', deployment='auto'))))\n"
     )
     env = {"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}
@@ -232,4 +232,4 @@ def test_scale_to_zero_environments_bill_only_their_working_hours(dev_plan) -> N
     )
     assert always_on.cost.hours_per_month == 730
     assert any("billed 260.7 of 730 hours" in r for r in triage.reasons)
-    assert any("precision: auto chose int8" in r for r in triage.reasons)
+    assert [w.kind for w in triage.warnings if "auto chose int8" in w.message] == ["quantized"]
