@@ -44,6 +44,10 @@ class CatalogView(Protocol):
         """Weight precisions the sizing engine knows (``bf16``, ``fp8``, ...)."""
         ...
 
+    def hardware_names(self) -> Sequence[str]:
+        """GPU ids and aliases, VM size names and VM families, for ``hardware`` choices."""
+        ...
+
 
 @dataclass(frozen=True)
 class InMemoryCatalogView:
@@ -56,6 +60,7 @@ class InMemoryCatalogView:
     regions: Mapping[str, str]  # region name -> geography
     precisions: Sequence[str] = ("fp16", "bf16", "fp8", "int8", "int4")
     aliases: Mapping[str, str] = field(default_factory=dict)
+    hardware: Sequence[str] = ()
 
     def model_facts(self, name: str) -> ModelFacts | None:
         wanted = self.aliases.get(name.lower(), name).lower()
@@ -69,3 +74,6 @@ class InMemoryCatalogView:
 
     def precision_ids(self) -> Sequence[str]:
         return tuple(self.precisions)
+
+    def hardware_names(self) -> Sequence[str]:
+        return tuple(self.hardware)

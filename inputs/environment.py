@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from inferplan.inputs.field_types import Email, NonEmptyStr, StrTuple
-from inferplan.inputs.workload import Metadata, SpecModel
+from inferplan.inputs.workload import HardwareSpec, Metadata, SpecModel
 from inferplan.inputs.yaml_source import SourceRef
 from pydantic import ConfigDict, Field
 
@@ -73,6 +73,18 @@ class LimitsSpec(SpecModel):
         Field(
             min_length=1,
             description="Azure regions workloads may use. Left out: any region.",
+        ),
+    ] = None
+    warn_monthly_usd_per_user: Annotated[
+        float | None,
+        Field(
+            gt=0,
+            le=1e9,
+            allow_inf_nan=False,
+            description=(
+                "Plans costing more than this per concurrent user and month get a cost-per-user "
+                "warning. Left out: 5000."
+            ),
         ),
     ] = None
 
@@ -184,6 +196,15 @@ class EnvironmentSpec(SpecModel):
         KubernetesSpec, Field(description="AKS settings for self-hosted workloads.")
     ] = KubernetesSpec()
     network: Annotated[NetworkSpec, Field(description="Network exposure.")] = NetworkSpec()
+    hardware: Annotated[
+        HardwareSpec,
+        Field(
+            description=(
+                "GPUs and VM sizes every self-hosted workload of the environment may use; a "
+                "workload's own hardware.allow replaces allow, its exclude adds to exclude."
+            )
+        ),
+    ] = HardwareSpec()
     protect: Annotated[
         bool,
         Field(

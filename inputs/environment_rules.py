@@ -14,6 +14,7 @@ from inferplan.inputs.catalog_view import CatalogView
 from inferplan.inputs.did_you_mean import did_you_mean
 from inferplan.inputs.environment import EnvironmentDocument
 from inferplan.inputs.paths import resolve_workload_globs
+from inferplan.inputs.workload_rules import hardware_findings
 from inferplan.inputs.yaml_source import FieldPath
 
 Finding = tuple[FieldPath, str]
@@ -65,7 +66,16 @@ def workload_globs_match(rule: EnvironmentRuleInput) -> Iterator[Finding]:
             yield where, f"'{pattern}' matches no file (relative to the environment file)"
 
 
-RULES: tuple[Rule, ...] = (regions_are_real, location_is_allowed, workload_globs_match)
+def hardware_is_known(rule: EnvironmentRuleInput) -> Iterator[Finding]:
+    yield from hardware_findings(rule.document.spec.hardware, ("spec", "hardware"), rule.catalog)
+
+
+RULES: tuple[Rule, ...] = (
+    regions_are_real,
+    location_is_allowed,
+    workload_globs_match,
+    hardware_is_known,
+)
 
 
 def check_environment(rule_input: EnvironmentRuleInput) -> list[Finding]:

@@ -97,7 +97,13 @@ def _required_leaves(model: type[BaseModel], prefix: str) -> Iterator[str]:
 
 
 WORKLOAD_REQUIRED_FIELDS: tuple[str, ...] = tuple(_required_leaves(WorkloadSpec, ""))
-"""Spec fields every workload needs (model, context.max_input_tokens, traffic.peak_concurrency)."""
+"""Spec fields every workload needs (model, context.max_input_tokens)."""
+
+WORKLOAD_REQUIRED_ONE_OF: tuple[tuple[str, ...], ...] = (
+    ("traffic.peak_concurrency", "traffic.batch"),
+)
+"""Fields of which a workload needs one (a rule, not the schema, requires them): interactive
+traffic or offline work."""
 
 
 def covers(parent: str, path: str) -> bool:

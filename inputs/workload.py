@@ -112,12 +112,61 @@ class ContextSpec(SpecModel):
     ]
 
 
+class BatchSpec(SpecModel):
+    """Offline work: requests submitted once a day and done within a window (no interactive
+    traffic). Planned on Azure OpenAI Batch where residency allows, on token deployments sized
+    for the window, or on GPU pools that run only inside the window."""
+
+    requests_per_day: Annotated[
+        float,
+        Field(gt=0, le=1e9, allow_inf_nan=False, description="Requests submitted each day."),
+    ]
+    completion_window_hours: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=24,
+            allow_inf_nan=False,
+            description=(
+                "Hours after submission by which the day's requests must be done, at most 24. "
+                "Azure OpenAI Batch targets 24 hours, so shorter windows rule it out."
+            ),
+        ),
+    ]
+    start: Annotated[
+        str,
+        Field(
+            pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+            description="When the day's work is submitted, HH:MM. Default 00:00.",
+        ),
+    ] = "00:00"
+    timezone: Annotated[
+        NonEmptyStr,
+        Field(description="IANA time zone of start, e.g. Europe/Stockholm. Default UTC."),
+    ] = "UTC"
+
+
 class TrafficSpec(SpecModel):
-    """The peak load the deployment must carry."""
+    """The peak load the deployment must carry, or the offline work it must finish."""
 
     peak_concurrency: Annotated[
-        int, Field(ge=1, description="Requests in flight at the busiest moment.")
-    ]
+        int | None,
+        Field(
+            ge=1,
+            description=(
+                "Requests in flight at the busiest moment. Required unless traffic.batch is given."
+            ),
+        ),
+    ] = None
+    batch: Annotated[
+        BatchSpec | None,
+        Field(
+            description=(
+                "Offline work instead of interactive traffic: requests per day and the window "
+                "they must finish in. Leave out peak_concurrency and peak_requests_per_minute."
+            )
+        ),
+    ] = None
     peak_requests_per_minute: Annotated[
         float | None,
         Field(
@@ -167,6 +216,18 @@ class SloSpec(SpecModel):
             description="Monthly availability target in percent, 90 to 99.999.",
         ),
     ] = 99.9
+    accept_availability: Annotated[
+        float | None,
+        Field(
+            ge=90,
+            le=99.999,
+            description=(
+                "A lower availability the team accepts when the allowed regions and sizes cannot "
+                "reach slo.availability (the plan then says 'accepted X < Y'). Left out: a plan "
+                "that cannot reach slo.availability is infeasible."
+            ),
+        ),
+    ] = None
 
 
 class ResidencySpec(SpecModel):
@@ -227,6 +288,25 @@ class GenerationSpec(SpecModel):
             max_length=MAX_STOP_SEQUENCES,
             description="Stop sequences, at most 4 (the OpenAI API limit).",
         ),
+    ] = ()
+
+
+class HardwareSpec(SpecModel):
+    """GPUs and VM sizes the optimizer may (not) use: Azure grants GPU quota per VM family and
+    region, so teams steer plans onto what they hold quota for."""
+
+    allow: Annotated[
+        StrTuple,
+        Field(
+            description=(
+                "GPU ids or aliases (h100-nvl), VM size names (Standard_NC40ads_H100_v5) or VM "
+                "families (NCadsH100v5) the workload may run on. Empty: any not excluded."
+            )
+        ),
+    ] = ()
+    exclude: Annotated[
+        StrTuple,
+        Field(description="GPU ids or aliases, VM size names or families never to use."),
     ] = ()
 
 
@@ -331,6 +411,15 @@ class WorkloadSpec(SpecModel):
         Field(description="Default sampling parameters; not allowed for embedding models."),
     ] = None
     cost: Annotated[CostSpec | None, Field(description="Budget; left out: no cap.")] = None
+    hardware: Annotated[
+        HardwareSpec | None,
+        Field(
+            description=(
+                "GPUs and VM sizes the optimizer may use (self-hosted only); adds to the "
+                "environment's hardware choice."
+            )
+        ),
+    ] = None
     template: Annotated[
         TemplateRef | None,
         Field(

@@ -193,6 +193,55 @@ def residency_is_real(rule: RuleInput) -> Iterator[Finding]:
             )
 
 
+def traffic_is_interactive_or_batch(rule: RuleInput) -> Iterator[Finding]:
+    """Interactive traffic (peak concurrency, optional rate) or offline work, never both."""
+    traffic = rule.document.spec.traffic
+    where: FieldPath = (*_SPEC, "traffic")
+    if traffic.batch is None and traffic.peak_concurrency is None:
+        yield (
+            (*where, "peak_concurrency"),
+            "required field is missing (or give traffic.batch for offline work)",
+        )
+    if traffic.batch is not None:
+        for name in ("peak_concurrency", "peak_requests_per_minute"):
+            if getattr(traffic, name) is not None:
+                yield (
+                    (*where, name),
+                    "traffic.batch describes offline work; leave peak_concurrency and "
+                    "peak_requests_per_minute out",
+                )
+
+
+def accepted_availability_is_lower(rule: RuleInput) -> Iterator[Finding]:
+    slo = rule.document.spec.slo
+    if slo.accept_availability is not None and slo.accept_availability > slo.availability:
+        yield (
+            (*_SPEC, "slo", "accept_availability"),
+            f"accept_availability {slo.accept_availability:g} is above slo.availability "
+            f"{slo.availability:g}; it names the lower figure the team accepts",
+        )
+
+
+def hardware_is_known(rule: RuleInput) -> Iterator[Finding]:
+    hardware = rule.document.spec.hardware
+    if hardware is None:
+        return
+    yield from hardware_findings(hardware, (*_SPEC, "hardware"), rule.catalog)
+
+
+def hardware_findings(hardware, where: FieldPath, catalog: CatalogView) -> Iterator[Finding]:
+    """Every allow/exclude name that names no GPU, VM size or VM family of the catalog."""
+    known = list(catalog.hardware_names())
+    lowered = {name.lower() for name in known}
+    for side in ("allow", "exclude"):
+        for index, name in enumerate(getattr(hardware, side)):
+            if name.lower() not in lowered:
+                yield (
+                    (*where, side, index),
+                    f"'{name}' names no GPU, VM size or VM family" + did_you_mean(name, known),
+                )
+
+
 RULES: tuple[Rule, ...] = (
     model_is_known,
     context_fits_window,
@@ -203,6 +252,9 @@ RULES: tuple[Rule, ...] = (
     precision_is_known,
     precision_auto_when_managed,
     residency_is_real,
+    traffic_is_interactive_or_batch,
+    accepted_availability_is_lower,
+    hardware_is_known,
 )
 
 

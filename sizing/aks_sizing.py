@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
-from inferplan.sizing.decisions import Rejection
+from inferplan.sizing.decisions import Rejection, cost_cap_rejection
 from inferplan.sizing.efficiency import EfficiencyFactors, default_efficiency
 from inferplan.sizing.estimator import (
     Estimate,
@@ -330,21 +330,16 @@ def _candidate(
         # are fixed when it is created, so they must not flip as the load changes.
         zones=ZONES_PER_REGION if zonal else 0,
     )
-    rejection = None
     if not choice.acceptable:
-        rejection = Rejection(
+        rejection: Rejection | None = Rejection(
             "availability",
             f"availability {req.availability:g}% needs "
             + _what_it_needs(req.availability, zonal=zonal, regions=len(regions), sku=sku.name)
             + f"; {topology.planned_availability:g}% is reachable",
             (("required", req.availability), ("reachable", topology.planned_availability)),
         )
-    elif req.max_monthly_usd is not None and monthly > req.max_monthly_usd:
-        rejection = Rejection(
-            "cost-cap",
-            f"${monthly:,.0f}/month exceeds the cost cap of ${req.max_monthly_usd:,.0f}",
-            (("monthly_usd", monthly), ("cap_usd", req.max_monthly_usd)),
-        )
+    else:
+        rejection = cost_cap_rejection(monthly, req.max_monthly_usd)
     if rejection is None:
         return candidate
     return AksCandidate(**{**candidate.__dict__, "rejection": rejection})
@@ -355,15 +350,17 @@ def _what_it_needs(required: float, *, zonal: bool, regions: int, sku: str) -> s
     reaching = [t for t in AKS_LADDER if t.planned_availability >= required]
     if not reaching:
         return f"more than inferplan plans for (at most {AKS_LADDER[-1].planned_availability:g}%)"
-    options = []
+    needs: list[tuple[str, ...]] = []
     for rung in reaching:
         missing = []
         if rung.regions > regions:
             missing.append(f"{rung.regions} allowed regions offering {sku} ({regions} do)")
         if rung.spare == "zone" and not zonal:
             missing.append(f"availability zones ({sku} is not zonal in the first region)")
-        options.append(" and ".join(missing))
-    return " or ".join(dict.fromkeys(o for o in options if o))
+        needs.append(tuple(missing))
+    # Only the smallest sets of what is missing: a rung needing more of the same says nothing new.
+    minimal = [n for n in needs if n and not any(set(o) < set(n) for o in needs if o)]
+    return " or ".join(dict.fromkeys(" and ".join(n) for n in minimal))
 
 
 PRICE_CERTAINTY = ("observed", "observed-third-party", "estimate")  # most to least certain

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from inferplan.sizing.azure_openai_sizing import AoaiCandidate, size_azure_openai
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import ModelSpec
-from inferplan.sizing.decisions import Rejection
+from inferplan.sizing.decisions import Rejection, cost_cap_rejection
 from inferplan.sizing.optimizer_types import CandidateFigures, Option
 from inferplan.sizing.plan import (
     Availability,
@@ -73,6 +73,7 @@ def azure_openai_options(*, req: SizingRequest, model: ModelSpec, catalog: Catal
         ),
         average_to_peak_ratio=req.average_to_peak_ratio,
         ptu_billing=PTU_BILLING[req.reservation],
+        batch=req.batch,
         catalog=aoai,
     )
     return [_option(c, candidates, req=req, model=model) for c in candidates]
@@ -85,7 +86,7 @@ def failover_pool(
     candidate's region fails (billed per token: it costs nothing while the primary serves), in
     region preference order; per region the narrowest data scope first."""
     by_region: dict[str, AoaiCandidate] = {}
-    usable = [c for c in candidates if c.feasible and c.billing == "token"]
+    usable = [c for c in candidates if c.feasible and c.billing == "token" and c.interactive]
     for c in sorted(usable, key=lambda c: (c.region_rank, SCOPE_PREFERENCE[c.residency_scope])):
         if c.region != candidate.region:
             by_region.setdefault(c.region, c)
@@ -121,12 +122,8 @@ def _option(
                     ("reachable", choice.topology.planned_availability),
                 ),
             )
-        elif req.max_monthly_usd is not None and cost > req.max_monthly_usd:
-            rejection = Rejection(
-                "cost-cap",
-                f"${cost:,.0f}/month exceeds the cost cap of ${req.max_monthly_usd:,.0f}",
-                (("monthly_usd", cost), ("cap_usd", req.max_monthly_usd)),
-            )
+        else:
+            rejection = cost_cap_rejection(cost, req.max_monthly_usd)
     regions = (c.region, *(s.region for s in secondaries))
     return Option(
         target="azure-openai",
@@ -200,7 +197,7 @@ def azure_openai_plan(
         target="azure-openai",
         regions=regions,
         predicted=Predicted(
-            ttft_p95_ms=c.ttft_p95_ms or 0.0,
+            ttft_p95_ms=c.ttft_p95_ms,
             tps_per_request=c.output_tokens_per_s_per_request or 0.0,
             max_concurrency=req.peak_concurrency,
             source="azure-openai-reference",

@@ -38,6 +38,7 @@ from inferplan.sizing.catalog.azure_openai import (
     AoaiDeploymentType,
     AoaiFigure,
     AoaiModel,
+    AoaiModelOffer,
     AoaiRegionList,
     Billing,
     CapacityUnit,
@@ -45,9 +46,12 @@ from inferplan.sizing.catalog.azure_openai import (
     ResidencyScope,
 )
 from inferplan.sizing.decisions import Rejection, first_rejection, joined
-from inferplan.sizing.units import HOURS_PER_MONTH
+from inferplan.sizing.request import BatchTraffic
+from inferplan.sizing.units import DAYS_PER_MONTH, HOURS_PER_MONTH
 
 DEFAULT_HOURS_PER_MONTH = HOURS_PER_MONTH
+BATCH_TURNAROUND_HOURS = 24.0  # [batch] "24-hour target turnaround"
+BATCH_MAX_REQUESTS_PER_FILE = 100_000  # [batch] error too_many_tasks
 # Average traffic over the month as a fraction of the peak minute. Interactive traffic follows
 # office hours and weekdays; 0.35 is roughly "peak sustained ~8 h on weekdays, little at night".
 DEFAULT_AVERAGE_TO_PEAK_RATIO = 0.35
@@ -80,6 +84,7 @@ class AoaiCandidate:
     deployment_type: str
     billing: Billing
     residency_scope: ResidencyScope
+    interactive: bool  # False for the batch types: offline work, never a failover backend
     region: str
     region_rank: int  # position in the allowed regions (0 = preferred)
     model: str
@@ -356,9 +361,11 @@ def size_azure_openai(
     slo_min_output_tokens_per_s: float | None = None,
     latency_guarantee_required: bool = False,
     enforce_default_quota: bool = False,
+    batch: BatchTraffic | None = None,
     catalog: AoaiCatalog,
 ) -> tuple[AoaiCandidate, ...]:
-    """Every (interactive deployment type, allowed region) for the model, sized and judged.
+    """Every (interactive deployment type, allowed region) for the model, sized and judged;
+    for offline work (``batch``) the batch types too.
 
     Order: regions as given (first preferred), then deployment types in catalog order. Each
     candidate is sized even when rejected, where the model has the offer at all, so a plan can
@@ -403,6 +410,21 @@ def size_azure_openai(
     for rank, region in enumerate(regions):
         for dtype in cat.deployment_types.values():
             if not dtype.interactive:
+                if batch is not None:
+                    candidates.append(
+                        _batch_candidate(
+                            cat,
+                            entry,
+                            version,
+                            dtype,
+                            region,
+                            rank,
+                            traffic,
+                            batch,
+                            residency_geography=residency_geography,
+                            strict_residency=strict_residency,
+                        )
+                    )
                 continue
             candidates.append(
                 _candidate(
@@ -575,6 +597,80 @@ def _note_estimate(found: list[str], name: str, figure: AoaiFigure | AoaiRegionL
     found.append(text)
 
 
+@dataclass(frozen=True)
+class _Placement:
+    """What every candidate of one (deployment type, region) shares before it is sized: its
+    identity, the offer, and the rejections that do not depend on the traffic."""
+
+    base: dict
+    offer: AoaiModelOffer | None
+    rejections: list[Rejection]
+
+    def unoffered(self) -> AoaiCandidate:
+        """The candidate when the model has no such offer: nothing to size or price."""
+        return AoaiCandidate(
+            **self.base,
+            capacity=None,
+            monthly_usd=None,
+            usd_per_million_output_tokens_at_peak=None,
+            ttft_p95_ms=None,
+            output_tokens_per_s_per_request=None,
+            latency_guaranteed=False,
+            break_even_note="",
+            rejections=tuple(self.rejections),
+            reasons=(),
+        )
+
+
+def _placement(
+    cat: AoaiCatalog,
+    entry: AoaiModel,
+    version: str,
+    dtype: AoaiDeploymentType,
+    region: str,
+    rank: int,
+    *,
+    residency_geography: str | None,
+    strict_residency: bool,
+    unoffered: str,
+) -> _Placement:
+    """Residency, the offer and its regions for one (deployment type, region)."""
+    rejections: list[Rejection] = []
+    residency = residency_rejection(
+        residency_scope=dtype.residency_scope,
+        region=region,
+        region_geography=cat.region_geographies[region],
+        residency_geography=residency_geography,
+        strict_residency=strict_residency,
+        data_zone_geographies=cat.data_zone_geographies,
+    )
+    if residency is not None:
+        rejections.append(Rejection("residency", residency))
+    base = {
+        "deployment_type": dtype.name,
+        "billing": dtype.billing,
+        "residency_scope": dtype.residency_scope,
+        "interactive": dtype.interactive,
+        "region": region,
+        "region_rank": rank,
+        "model": entry.id,
+        "model_version": version,
+        "capacity_unit": dtype.capacity_unit,
+    }
+    offer = entry.offer(dtype.name)
+    if offer is None:
+        rejections.append(Rejection("offer", unoffered))
+    elif region not in offer.regions.regions:
+        rejections.append(
+            Rejection(
+                "region",
+                f"{entry.id} {version} is not offered as {dtype.name} in {region} "
+                f"[{offer.regions.source}]",
+            )
+        )
+    return _Placement(base, offer, rejections)
+
+
 def _candidate(
     cat: AoaiCatalog,
     entry: AoaiModel,
@@ -590,59 +686,23 @@ def _candidate(
     ptu_billing: PtuBilling,
     enforce_default_quota: bool,
 ) -> AoaiCandidate:
-    rejections: list[Rejection] = []
     reasons: list[str] = []
     advisories: list[str] = []
     estimates: list[str] = []
-
-    residency = residency_rejection(
-        residency_scope=dtype.residency_scope,
-        region=region,
-        region_geography=cat.region_geographies[region],
+    placed = _placement(
+        cat,
+        entry,
+        version,
+        dtype,
+        region,
+        rank,
         residency_geography=residency_geography,
         strict_residency=strict_residency,
-        data_zone_geographies=cat.data_zone_geographies,
+        unoffered=f"{entry.id} is not offered as {dtype.name} (no such offer in the catalog)",
     )
-    if residency is not None:
-        rejections.append(Rejection("residency", residency))
-
-    offer = entry.offer(dtype.name)
-    base = {
-        "deployment_type": dtype.name,
-        "billing": dtype.billing,
-        "residency_scope": dtype.residency_scope,
-        "region": region,
-        "region_rank": rank,
-        "model": entry.id,
-        "model_version": version,
-        "capacity_unit": dtype.capacity_unit,
-    }
+    base, offer, rejections = placed.base, placed.offer, placed.rejections
     if offer is None:
-        rejections.append(
-            Rejection(
-                "offer", f"{entry.id} is not offered as {dtype.name} (no such offer in the catalog)"
-            )
-        )
-        return AoaiCandidate(
-            **base,
-            capacity=None,
-            monthly_usd=None,
-            usd_per_million_output_tokens_at_peak=None,
-            ttft_p95_ms=None,
-            output_tokens_per_s_per_request=None,
-            latency_guaranteed=False,
-            break_even_note="",
-            rejections=tuple(rejections),
-            reasons=(),
-        )
-    if region not in offer.regions.regions:
-        rejections.append(
-            Rejection(
-                "region",
-                f"{entry.id} {version} is not offered as {dtype.name} in {region} "
-                f"[{offer.regions.source}]",
-            )
-        )
+        return placed.unoffered()
     _note_estimate(estimates, f"{dtype.name} regions", offer.regions)
 
     context_limit = entry.max_context_tokens
@@ -725,6 +785,105 @@ def _candidate(
         advisories=tuple(advisories),
         estimated_figures=tuple(estimates),
         quota_shortfall=sized.quota_shortfall,
+    )
+
+
+def _batch_candidate(
+    cat: AoaiCatalog,
+    entry: AoaiModel,
+    version: str,
+    dtype: AoaiDeploymentType,
+    region: str,
+    rank: int,
+    t: _Traffic,
+    batch: BatchTraffic,
+    *,
+    residency_geography: str | None,
+    strict_residency: bool,
+) -> AoaiCandidate:
+    """A Batch deployment type (GlobalBatch, DataZoneBatch) for the day's offline work.
+
+    [batch]: a 24-hour target turnaround at half the Global Standard price, with a quota of
+    enqueued (input) tokens separate from online quota; a file holds at most 100,000 requests.
+    Cost: ``requests_per_day x 730 / 24 x (in x usd_in + out x usd_out) / 1e6``. The deployment's
+    capacity is the day's enqueued input tokens in thousands (assumption: counted like kTPM).
+    """
+    reasons: list[str] = []
+    advisories: list[str] = []
+    estimates: list[str] = []
+    what = "embeddings" if entry.task == "embedding" else f"{entry.id} {version}"
+    placed = _placement(
+        cat,
+        entry,
+        version,
+        dtype,
+        region,
+        rank,
+        residency_geography=residency_geography,
+        strict_residency=strict_residency,
+        unoffered=f"{what} is not offered as {dtype.name} [batch]",
+    )
+    offer, rejections = placed.offer, placed.rejections
+    if offer is None or offer.usd_per_million_input_tokens is None:
+        return placed.unoffered()
+    base = {
+        **placed.base,
+        "ttft_p95_ms": None,
+        "output_tokens_per_s_per_request": None,
+        "latency_guaranteed": False,
+        "break_even_note": "",
+    }
+    if batch.completion_window_hours < BATCH_TURNAROUND_HOURS:
+        rejections.append(
+            Rejection(
+                "slo",
+                f"{dtype.name} targets completion within {BATCH_TURNAROUND_HOURS:g} hours "
+                f"[batch]; the window is {batch.completion_window_hours:g} h",
+                (
+                    ("window_hours", batch.completion_window_hours),
+                    ("turnaround_hours", BATCH_TURNAROUND_HOURS),
+                ),
+            )
+        )
+    usd_per_request = _usd_per_request(entry, dtype.name, t.avg_in, t.avg_out)
+    monthly_requests_batch = batch.requests_per_day * DAYS_PER_MONTH
+    monthly_usd = monthly_requests_batch * usd_per_request
+    enqueued = batch.requests_per_day * t.avg_in
+    capacity = max(_ceil(enqueued / 1000.0), 1)
+    reasons.append(
+        f"offline: {_num(batch.requests_per_day)} requests a day x {DAYS_PER_MONTH:.1f} days x "
+        f"({_num(t.avg_in)} in + {_num(t.avg_out)} out at the batch price) = "
+        f"${_usd(monthly_usd)}/month; {_num(enqueued)} input tokens enqueued a day"
+    )
+    _note_estimate(estimates, "usd_per_million_input_tokens", offer.usd_per_million_input_tokens)
+    _note_estimate(estimates, "usd_per_million_output_tokens", offer.usd_per_million_output_tokens)
+    shortfall = None
+    quota = offer.default_enqueued_tokens
+    if quota is not None and enqueued > quota.value:
+        shortfall = Rejection(
+            "quota",
+            f"needs {_num(enqueued)} enqueued tokens but the default batch quota is "
+            f"{_num(quota.value)} for {entry.id} {dtype.name} {quota.describe()}; submit the day "
+            "in parts or request a quota increase",
+            (("needed_enqueued_tokens", enqueued), ("default_enqueued_tokens", quota.value)),
+        )
+    if batch.requests_per_day > BATCH_MAX_REQUESTS_PER_FILE:
+        advisories.append(
+            f"{_num(batch.requests_per_day)} requests a day need "
+            f"{_ceil(batch.requests_per_day / BATCH_MAX_REQUESTS_PER_FILE)} input files of at most "
+            f"{BATCH_MAX_REQUESTS_PER_FILE:,} requests each [batch]"
+        )
+    per_million_out = None if t.avg_out == 0 else usd_per_request / t.avg_out * 1e6
+    return AoaiCandidate(
+        **base,
+        capacity=capacity,
+        monthly_usd=monthly_usd,
+        usd_per_million_output_tokens_at_peak=per_million_out,
+        rejections=tuple(rejections),
+        reasons=tuple(reasons),
+        advisories=tuple(advisories),
+        estimated_figures=tuple(estimates),
+        quota_shortfall=shortfall,
     )
 
 

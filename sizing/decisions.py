@@ -67,3 +67,14 @@ def joined(rejections: tuple[Rejection, ...] | list[Rejection]) -> str:
     """Every rejection's sentence, most important first, for people."""
     ordered = sorted(rejections, key=lambda r: KIND_ORDER.index(r.kind))
     return "; ".join(r.message for r in ordered)
+
+
+def cost_cap_rejection(monthly_usd: float, cap_usd: float | None) -> Rejection | None:
+    """The cost-cap rejection of a candidate billed ``monthly_usd``, or None within the cap."""
+    if cap_usd is None or monthly_usd <= cap_usd:
+        return None
+    return Rejection(
+        "cost-cap",
+        f"${monthly_usd:,.0f}/month exceeds the cost cap of ${cap_usd:,.0f}",
+        (("monthly_usd", monthly_usd), ("cap_usd", cap_usd)),
+    )

@@ -9,7 +9,7 @@ GPU and model offer) leads when the workload states no preference.
 from __future__ import annotations
 
 from inferplan.inputs.environment import Environment
-from inferplan.inputs.workload import Workload
+from inferplan.inputs.workload import BatchSpec, Workload
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.plan import (
     EnvironmentPlan,
@@ -18,10 +18,29 @@ from inferplan.sizing.plan import (
     ObservabilitySettings,
     WorkloadPlan,
 )
-from inferplan.sizing.request import Sampling, SizingRequest
-from inferplan.sizing.schedule import schedule_of, working_hours
+from inferplan.sizing.request import (
+    DEFAULT_WARN_MONTHLY_USD_PER_USER,
+    BatchTraffic,
+    HardwareChoice,
+    Sampling,
+    SizingRequest,
+)
+from inferplan.sizing.schedule import batch_schedule, schedule_of, working_hours
 
 DEFAULT_LEAD_REGION = "eastus"  # leads an open region list when no environment says otherwise
+# Offline work without an slo of its own: no person waits for a first token, and a failed
+# window is retried the next day, so latency barely binds and one region suffices.
+BATCH_TTFT_P95_MS = 60_000.0
+BATCH_TOKENS_PER_S = 1.0
+BATCH_AVAILABILITY = 99.0
+
+
+def _batch(spec: BatchSpec | None) -> BatchTraffic | None:
+    if spec is None:
+        return None
+    return BatchTraffic(
+        spec.requests_per_day, spec.completion_window_hours, spec.start, spec.timezone
+    )
 
 
 def candidate_regions(
@@ -58,6 +77,33 @@ def request_from_workload(
         tags["owner"] = workload.metadata.owner
     tags.update(workload.metadata.labels)
     scale_to_zero = bool(env and env.kubernetes.gpu_scale_to_zero)
+    schedule = schedule_of(env.kubernetes.working_hours if scale_to_zero else None)
+    traffic, slo = spec.traffic, spec.slo
+    batch = _batch(spec.traffic.batch)
+    peak_concurrency = traffic.peak_concurrency or 1
+    peak_rpm = traffic.peak_requests_per_minute
+    ratio = traffic.average_to_peak_ratio
+    ttft, tps, availability = slo.ttft_p95_ms, slo.output_tokens_per_second_p50, slo.availability
+    if batch is not None:
+        # Offline work as the interactive load that finishes it inside the window: the day's
+        # requests spread evenly over the window, busy window/24 of the day.
+        peak_rpm = batch.requests_per_day / (batch.completion_window_hours * 60.0)
+        ratio = batch.completion_window_hours / 24.0
+        schedule = batch_schedule(batch)
+        if not workload.source.source_map.written(("spec", "slo")):
+            ttft, tps, availability = BATCH_TTFT_P95_MS, BATCH_TOKENS_PER_S, BATCH_AVAILABILITY
+    hardware = HardwareChoice(
+        allow=(spec.hardware.allow if spec.hardware and spec.hardware.allow else ())
+        or (env.hardware.allow if env else ()),
+        exclude=tuple(
+            dict.fromkeys(
+                [
+                    *(env.hardware.exclude if env else ()),
+                    *(spec.hardware.exclude if spec.hardware else ()),
+                ]
+            )
+        ),
+    )
     return SizingRequest(
         name=workload.name,
         model=workload.model_id,
@@ -67,20 +113,25 @@ def request_from_workload(
         max_output_tokens=spec.context.max_output_tokens,
         avg_input_tokens=spec.context.avg_input_tokens,
         avg_output_tokens=spec.context.avg_output_tokens,
-        peak_concurrency=spec.traffic.peak_concurrency,
-        peak_requests_per_minute=spec.traffic.peak_requests_per_minute,
-        ttft_p95_ms=spec.slo.ttft_p95_ms,
-        output_tokens_per_second_p50=spec.slo.output_tokens_per_second_p50,
-        availability=spec.slo.availability,
+        peak_concurrency=peak_concurrency,
+        peak_requests_per_minute=peak_rpm,
+        ttft_p95_ms=ttft,
+        output_tokens_per_second_p50=tps,
+        availability=availability,
         regions=candidate_regions(workload, catalog=catalog, environment=environment),
         geography=residency.geography if residency else None,
         strict_residency=residency.strict if residency else False,
         streaming=spec.streaming,
         max_tokens=generation.max_tokens if generation else None,
         max_monthly_usd=spec.cost.max_monthly_usd if spec.cost else None,
-        average_to_peak_ratio=spec.traffic.average_to_peak_ratio,
+        average_to_peak_ratio=ratio,
         reservation=spec.cost.reservation if spec.cost else "none",
-        schedule=schedule_of(env.kubernetes.working_hours if scale_to_zero else None),
+        accept_availability=slo.accept_availability,
+        batch=batch,
+        hardware=hardware,
+        schedule=schedule,
+        warn_monthly_usd_per_user=(env.limits.warn_monthly_usd_per_user if env else None)
+        or DEFAULT_WARN_MONTHLY_USD_PER_USER,
         source=workload.source.file,
         environment=environment.name if environment else None,
         tags=tuple(sorted(tags.items())),

@@ -32,6 +32,7 @@ from inferplan.sizing.plan import (
 )
 from inferplan.sizing.plan_warnings import aks_warnings, shared_warnings
 from inferplan.sizing.request import SizingRequest
+from inferplan.sizing.schedule import batch_window
 from inferplan.sizing.serving_limits import (
     gateway_limits,
     implied_concurrency,
@@ -398,6 +399,7 @@ def _aks_plan(
             vm_gpus=vm.gpus,
             nodes_per_zone=c.spread.nodes_per_zone or None,
             replicas_after_loss=c.spread.replicas_after_loss if topology.spare != "none" else None,
+            window=batch_window(req.batch) if req.batch else None,
         ),
         warnings=tuple(warnings),
     )

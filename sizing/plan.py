@@ -16,7 +16,7 @@ PLAN_API_VERSION = "inferplan/v1"
 
 @dataclass(frozen=True)
 class Predicted:
-    ttft_p95_ms: float
+    ttft_p95_ms: float | None  # None for offline (batch) work: nobody waits for a first token
     tps_per_request: float
     max_concurrency: int  # concurrent requests the whole deployment serves inside the SLO
     itl_ms: float | None = None
@@ -58,6 +58,8 @@ class AksPlan:
     vm_memory_bytes: int = 0
     vm_gpus: int = 0
     nodes_per_zone: int | None = None  # per region, when spread over zones
+    # Offline work: replicas (and their nodes) run only inside this daily window.
+    window: WorkingHours | None = None
     replicas_after_loss: int | None = None  # per region, after losing the spared node or zone
 
 

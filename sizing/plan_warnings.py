@@ -25,7 +25,7 @@ def shared_warnings(plan: WorkloadPlan, req: SizingRequest) -> list[PlanWarning]
                 f"the {MAX_BACKEND_TIMEOUT_S} s Azure keeps an idle connection; enable streaming.",
             )
         )
-    if plan.cost is not None and req.peak_concurrency > 0:
+    if plan.cost is not None and req.batch is None:
         per_user = plan.cost.monthly_usd / req.peak_concurrency
         if per_user > req.warn_monthly_usd_per_user:
             found.append(

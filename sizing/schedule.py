@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from inferplan.inputs.environment import WorkingHoursSpec
 from inferplan.sizing.plan import WorkingHours
-from inferplan.sizing.request import Schedule
-from inferplan.sizing.units import HOURS_PER_WEEK, WEEKS_PER_MONTH
+from inferplan.sizing.request import BatchTraffic, Schedule
+from inferplan.sizing.units import DAYS_PER_MONTH, HOURS_PER_WEEK, WEEKS_PER_MONTH
 
 CRON_DAYS = {"mon-fri": "1-5", "mon-sat": "1-6", "every-day": "*"}
 DAYS_PER_WEEK = {"mon-fri": 5, "mon-sat": 6, "every-day": 7}
@@ -50,4 +50,24 @@ def schedule_of(hours: WorkingHoursSpec | None) -> Schedule:
             f"{weekly:g} h a week ({hours.days} {hours.start}-{hours.end} {hours.timezone}), "
             f"{weekly / HOURS_PER_WEEK:.0%} of the week"
         ),
+    )
+
+
+def batch_window(batch: BatchTraffic) -> WorkingHours:
+    """The daily window of offline work as cron expressions: ``start`` to ``start + window``."""
+    start = _minutes(batch.start)
+    end = (start + round(batch.completion_window_hours * 60)) % (24 * 60)
+    return WorkingHours(
+        batch.timezone, f"{start % 60} {start // 60} * * *", f"{end % 60} {end // 60} * * *"
+    )
+
+
+def batch_schedule(batch: BatchTraffic) -> Schedule:
+    """GPU pools of offline work run only inside the daily window:
+    ``billed = window_hours x 730 / 24``."""
+    hours = batch.completion_window_hours
+    return Schedule(
+        scale_to_zero=True,
+        billed_hours_per_month=hours * DAYS_PER_MONTH,
+        description=f"{hours:g} h a day from {batch.start} {batch.timezone} (offline work)",
     )

@@ -37,6 +37,7 @@ CATALOG = InMemoryCatalogView(
     ),
     regions={"swedencentral": "eu", "westeurope": "eu", "eastus": "us", "norwayeast": "no"},
     aliases={"llama-3.1-8b-instruct": "llama-3.1-8b"},
+    hardware=("h100-nvl", "t4", "Standard_NC40ads_H100_v5", "NCadsH100v5"),
 )
 
 # Line numbers in the cases below refer to this text.
@@ -337,6 +338,40 @@ RULE_CASES = [
         "w.yaml:9:14: spec.streaming: embedding model 'text-embedding-3-large' does not stream; "
         "remove it",
         id="embedding-streaming",
+    ),
+    pytest.param(
+        CHAT,
+        [("  residency:", "  slo: {availability: 99.5, accept_availability: 99.9}\n  residency:")],
+        "w.yaml:14:50: spec.slo.accept_availability: accept_availability 99.9 is above "
+        "slo.availability 99.5; it names the lower figure the team accepts",
+        id="accepted-above-required",
+    ),
+    pytest.param(
+        CHAT,
+        [("  residency:", "  hardware: {exclude: [h100-nvi]}\n  residency:")],
+        "w.yaml:14:24: spec.hardware.exclude[0]: 'h100-nvi' names no GPU, VM size or VM family; "
+        "did you mean 'h100-nvl'?",
+        id="unknown-hardware",
+    ),
+    pytest.param(
+        CHAT,
+        [
+            (
+                "    peak_concurrency: 64\n",
+                "    peak_concurrency: 64\n"
+                "    batch: {requests_per_day: 1000, completion_window_hours: 8}\n",
+            )
+        ],
+        "w.yaml:13:23: spec.traffic.peak_concurrency: traffic.batch describes offline work; "
+        "leave peak_concurrency and peak_requests_per_minute out",
+        id="batch-and-peak",
+    ),
+    pytest.param(
+        CHAT,
+        [("    peak_concurrency: 64\n", "    peak_requests_per_minute: 60\n")],
+        "w.yaml:12:3: spec.traffic.peak_concurrency: required field is missing (or give "
+        "traffic.batch for offline work)",
+        id="no-peak-no-batch",
     ),
     pytest.param(
         EMBEDDING,

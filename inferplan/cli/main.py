@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from inferplan.cli.cmd_catalog import catalog
 from inferplan.cli.cmd_check import check
 from inferplan.cli.cmd_diff import diff
 from inferplan.cli.cmd_estimate import estimate
@@ -35,6 +36,7 @@ COMMANDS: tuple[click.Command, ...] = (
     check,
     templates,
     diff,
+    catalog,
 )
 
 

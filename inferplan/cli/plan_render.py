@@ -34,8 +34,8 @@ def _status(w: WorkloadPlan) -> str:
 def _latency(w: WorkloadPlan) -> tuple[str, str]:
     if w.predicted is None:
         return "-", "-"
-    tps = w.predicted.tps_per_request
-    return f"{w.predicted.ttft_p95_ms:,.0f} ms", f"{tps:.1f}" if tps else "-"
+    tps, ttft = w.predicted.tps_per_request, w.predicted.ttft_p95_ms
+    return (f"{ttft:,.0f} ms" if ttft is not None else "-"), (f"{tps:.1f}" if tps else "-")
 
 
 def markdown(plan: Plan) -> str:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 
 Billing = Literal["token", "ptu"]
 ResidencyScope = Literal["region", "datazone", "global"]
-CapacityUnit = Literal["ktpm", "ptu"]
+CapacityUnit = Literal["ktpm", "ptu", "kenqueued"]  # kenqueued: 1,000 enqueued batch tokens
 Basis = Literal["documented", "third_party", "derived", "estimate"]
 ModelTask = Literal["chat", "embedding"]
 PtuBilling = Literal["hourly", "monthly_reservation", "yearly_reservation"]
@@ -186,6 +186,7 @@ class AoaiModelOffer(_Entry):
     usd_per_million_output_tokens: AoaiFigure | None = None  # None for provisioned, embeddings
     default_quota_ktpm: AoaiFigure | None = None  # Default tier, per subscription x region
     enterprise_quota_ktpm: AoaiFigure | None = None  # Enterprise / MCA-E tier
+    default_enqueued_tokens: AoaiFigure | None = None  # batch types: Default tier quota
     _deployment_type: str = PrivateAttr(default="")
 
     @property

@@ -43,3 +43,8 @@ class CatalogFacts:
 
     def precision_ids(self) -> Sequence[str]:
         return sorted(self._catalog.precisions)
+
+    def hardware_names(self) -> Sequence[str]:
+        names = {n for gpu in self._catalog.gpus.values() for n in (gpu.id, *gpu.aliases)}
+        names |= {n for sku in self._catalog.vm_skus.values() for n in (sku.name, sku.family)}
+        return sorted(names)
