@@ -3,7 +3,8 @@
 The file (``data/azure_openai.yaml``) says, per model and deployment type, where the model is
 offered, what a token or a PTU costs, how capacity is counted and which latency figures are
 known. Every number in it is a *figure* that carries its unit, its source key, a date and a
-basis (documented, third_party, derived, estimate), so a plan can say how firm each number is.
+basis (documented, third_party, derived, estimate, observed), so a plan can say how firm
+each number is.
 
 Reading the file is the only effect here; ``parse_azure_openai_document`` is pure and is what a
 generic catalog loader calls when it meets a document with ``kind: azure_openai``.
@@ -28,7 +29,8 @@ DEFAULT_AZURE_OPENAI_CATALOG_PATH = Path(__file__).with_name("data") / "azure_op
 Billing = Literal["token", "ptu"]
 ResidencyScope = Literal["region", "datazone", "global"]
 CapacityUnit = Literal["ktpm", "ptu"]
-Basis = Literal["documented", "third_party", "derived", "estimate"]
+# observed: read from an Azure API by scripts/refresh_catalog.py (the date says when).
+Basis = Literal["documented", "third_party", "derived", "estimate", "observed"]
 ModelTask = Literal["chat", "embedding"]
 PtuBilling = Literal["hourly", "monthly_reservation", "yearly_reservation"]
 
