@@ -464,3 +464,24 @@ def test_a_bad_subscription_in_pulumi_config_points_at_its_line(tmp_path):
         f"{tmp_path}/Pulumi.dev.yaml:2:32: config.azure-native:subscriptionId: "
         "subscription id 'nope' is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
     )
+
+
+def test_a_plan_that_cannot_be_deployed_is_exit_1_before_asking_azure():
+    stack = ROOT / "tests" / "fixtures" / "plan" / "capped-stack" / "env.yaml"
+    empty = ROOT / "tests" / "fixtures" / "preflight" / "dev-clear.json"
+    result = invoke(str(stack), "--subscription", SUB, "--recorded", str(empty))
+    assert result.exit_code == 1
+    assert "cannot be deployed" in result.stderr and "exceeds the environment cap" in result.stderr
+
+
+def test_an_unwritable_output_is_bad_input():
+    result = invoke(
+        "dev",
+        "--subscription",
+        SUB,
+        "--recorded",
+        str(FIXTURES / "dev-clear.json"),
+        "-o",
+        "/dev/null/x",
+    )
+    assert result.exit_code == 2 and "error: /dev/null" in result.output

@@ -554,7 +554,9 @@ MODELS_API = "Microsoft.CognitiveServices/locations/models"
 COGNITIVE_USAGES_API = "Microsoft.CognitiveServices/locations/usages"
 
 
-def _offer_for(offers: tuple[ModelOffer, ...], model: str, version: str, kind: str):
+def _offer_for(
+    offers: tuple[ModelOffer, ...], model: str, version: str, kind: str
+) -> ModelOffer | None:
     return next(
         (
             o
