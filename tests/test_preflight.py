@@ -485,3 +485,34 @@ def test_an_unwritable_output_is_bad_input():
         "/dev/null/x",
     )
     assert result.exit_code == 2 and "error: /dev/null" in result.output
+
+
+def test_a_failover_deployment_keeps_its_own_type_and_unit(dev_plan):
+    """A provisioned primary with a token-billed failover: one deployment per region, each in
+    its own capacity unit."""
+    from dataclasses import replace
+
+    workload = next(w for w in dev_plan.workloads if w.azure_openai is not None)
+    primary = replace(
+        workload.azure_openai,
+        deployment_type="DataZoneProvisionedManaged",
+        capacity=15,
+        capacity_unit="ptu",
+        failover=(
+            {
+                "region": "westeurope",
+                "deployment_type": "DataZoneStandard",
+                "capacity": 300,
+                "capacity_unit": "ktpm",
+            },
+        ),
+    )
+    changed = replace(workload, azure_openai=primary, regions=(workload.regions[0], "westeurope"))
+    plan = replace(
+        dev_plan, workloads=tuple(changed if w is workload else w for w in dev_plan.workloads)
+    )
+    mine = [d for d in plan_needs(plan, "dev").deployments if d.workload == workload.name]
+    assert [(d.region, d.role, d.deployment_type, d.capacity, d.capacity_unit) for d in mine] == [
+        (workload.regions[0], "primary", "DataZoneProvisionedManaged", 15, "ptu"),
+        ("westeurope", "failover", "DataZoneStandard", 300, "ktpm"),
+    ]

@@ -150,7 +150,15 @@ def plan_needs(plan: Plan, environment: str) -> Needs:
                     workloads=pool.workloads,
                 )
             )
-    units = {w.name: w.azure_openai.capacity_unit for w in feasible if w.azure_openai}
+    # The unit of each deployment: the primary's from the plan, a failover's from its entry.
+    units: dict[tuple[str, str, str], str] = {}
+    for w in feasible:
+        if w.azure_openai is not None:
+            units[(w.name, "primary", w.regions[0])] = w.azure_openai.capacity_unit
+            for f in w.azure_openai.failover:
+                units[(w.name, "failover", f["region"])] = str(
+                    f.get("capacity_unit", w.azure_openai.capacity_unit)
+                )
     deployments = [
         DeploymentNeed(
             region=region,
@@ -161,7 +169,7 @@ def plan_needs(plan: Plan, environment: str) -> Needs:
             version=spec.model_version,
             deployment_type=spec.sku_name,
             capacity=spec.capacity,
-            capacity_unit=units[spec.workload],
+            capacity_unit=units[(spec.workload, spec.role, region)],
         )
         for region in openai_regions
         for spec in region_deployments(feasible, region)
