@@ -17,8 +17,6 @@ from inferplan.preflight.apis import (
     VmSizeOffer,
 )
 from inferplan.preflight.checks import (
-    Answers,
-    RegionAnswers,
     check_gateway_tier,
     check_kubernetes_versions,
     check_vcpu_quota,
@@ -26,6 +24,7 @@ from inferplan.preflight.checks import (
 )
 from inferplan.preflight.client import AzureClient
 from inferplan.preflight.engine import preflight
+from inferplan.preflight.findings import Answers, RegionAnswers
 from inferplan.preflight.needs import plan_needs, planned_names
 from inferplan.preflight.recorded import RecordedTransport
 from inferplan.preflight.stack_inputs import subscription_for

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from inferplan.preflight import apis
-from inferplan.preflight.checks import (
+from inferplan.preflight.checks import run_checks
+from inferplan.preflight.client import AzureApiError, AzureClient, PermissionDenied
+from inferplan.preflight.findings import (
     BLOCKING_STATUSES,
     Answers,
     Failed,
     Finding,
     RegionAnswers,
-    run_checks,
 )
-from inferplan.preflight.client import AzureApiError, AzureClient, PermissionDenied
 from inferplan.preflight.needs import Needs, plan_needs
 from inferplan.sizing.plan import Plan
 
