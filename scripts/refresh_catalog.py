@@ -7,9 +7,10 @@
 
 * ``vm_skus.yaml``: prices from the Retail Prices API (public); regions and zones from the
   Resource SKUs API (``--subscription``, Reader).
-* ``azure_openai.yaml``: region lists per model and deployment type from the models API
-  (``--subscription``, Reader); prices are left as they are (see
-  ``inferplan.preflight.refresh_azure_openai``).
+* ``azure_openai.yaml``: token prices from the Retail Prices API for the meters named in
+  ``inferplan/preflight/azure_openai_meters.yaml`` (public); region lists per model and
+  deployment type from the models API (``--subscription``, Reader). PTU prices are left as they
+  are (see ``inferplan.preflight.refresh_azure_openai``).
 
 Every call goes through `inferplan.preflight.client.AzureClient` (GET only, pagination,
 Retry-After); ``--recorded FILE`` replays answers instead and ``--record FILE`` saves them.
@@ -33,7 +34,11 @@ import yaml
 from inferplan.preflight import apis
 from inferplan.preflight.client import AzureApiError, AzureClient, NoCredentials, Transport
 from inferplan.preflight.recorded import RecordedTransport, RecordingMissing, RecordingTransport
-from inferplan.preflight.refresh_azure_openai import refresh_azure_openai
+from inferplan.preflight.refresh_azure_openai import (
+    fetch_token_prices,
+    load_meters,
+    refresh_azure_openai,
+)
 from inferplan.preflight.refresh_vm_skus import fetch_vm_prices, refresh_vm_skus
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "sizing" / "catalog" / "data"
@@ -74,20 +79,27 @@ def refresh(
         if new_text != text:
             changed[vm_path] = new_text
     aoai_path = data_dir / "azure_openai.yaml"
-    if aoai_path.is_file() and subscription_id:
+    if aoai_path.is_file():
         text = aoai_path.read_text(encoding="utf-8")
-        regions = sorted(yaml.safe_load(text)["region_geographies"]["regions"])
-        offers_by_region, failed = {}, []
-        for region in regions:
-            try:
-                offers_by_region[region] = apis.location_models(
-                    client, subscription_id=subscription_id, location=region
-                )
-            except AzureApiError as error:
-                failed.append(region)
-                notes.append(f"models API, {region}: {error}")
+        token_prices = fetch_token_prices(client, load_meters())
+        offers_by_region: dict[str, tuple[apis.ModelOffer, ...]] | None = None
+        failed: list[str] = []
+        if subscription_id:
+            offers_by_region = {}
+            for region in sorted(yaml.safe_load(text)["region_geographies"]["regions"]):
+                try:
+                    offers_by_region[region] = apis.location_models(
+                        client, subscription_id=subscription_id, location=region
+                    )
+                except AzureApiError as error:
+                    failed.append(region)
+                    notes.append(f"models API, {region}: {error}")
         new_text, aoai_notes = refresh_azure_openai(
-            text, offers_by_region=offers_by_region, failed_regions=tuple(failed), date=date
+            text,
+            offers_by_region=offers_by_region,
+            failed_regions=tuple(failed),
+            token_prices=token_prices,
+            date=date,
         )
         notes += aoai_notes
         if new_text != text:

@@ -292,3 +292,56 @@ def test_the_refreshed_files_load_and_a_second_run_changes_nothing(tmp_path):
         ]
     )
     assert {p.name: p.read_text() for p in data.iterdir()} == before
+
+
+# --- Azure OpenAI token prices (Retail Prices, named meters only) -------------------------------
+
+
+def _meter_item(price: float, unit: str, region: str = "eastus") -> dict:
+    return {
+        "retailPrice": price,
+        "unitOfMeasure": unit,
+        "armRegionName": region,
+        "currencyCode": "USD",
+        "type": "Consumption",
+    }
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        ([_meter_item(0.00015, "1K")], (0.15, 1, 0.15, 0.15)),  # 1K-token meter x 1,000
+        ([_meter_item(0.4, "1M")], (0.4, 1, 0.4, 0.4)),
+        (
+            [_meter_item(0.4, "1M"), _meter_item(0.4, "1M", "b"), _meter_item(0.44, "1M", "c")],
+            (0.4, 3, 0.4, 0.44),  # what most regions list
+        ),
+        ([_meter_item(0.5, "1M"), _meter_item(0.4, "1M", "b")], (0.4, 2, 0.4, 0.5)),  # tie: lower
+        ([_meter_item(1.0, "1 Hour")], None),  # not a token meter
+        ([], None),
+    ],
+    ids=["per-1k", "per-1m", "mode", "tie-lowest", "other-unit", "no-meter"],
+)
+def test_token_price_per_million(items, expected):
+    from inferplan.preflight.refresh_azure_openai import token_price
+
+    price = token_price(items)
+    got = (
+        None
+        if price is None
+        else (price.usd_per_million_tokens, price.regions, price.low, price.high)
+    )
+    assert got == expected
+
+
+def test_prices_only_needs_no_subscription(tmp_path, capsys):
+    """Without --subscription only the public Retail Prices API is asked: no ARM call, region
+    lists untouched, prices of the named meters and the VM sizes rewritten."""
+    data = tmp_path / "data"
+    shutil.copytree(BUILTIN_DATA_DIR, data)
+    args = ["--data-dir", str(data), "--prices-only", "--recorded", str(RECORDING), "--date", DATE]
+    assert refresh_catalog.main(args) == 0
+    text = (data / "azure_openai.yaml").read_text()
+    assert "azure-models-api" not in text and "source: azure-retail-prices" in text
+    err = capsys.readouterr().err
+    assert "gpt-4.1-mini Standard: no Retail Prices meter for input tokens; kept" in err
