@@ -219,9 +219,10 @@ def refresh_azure_openai(
     for line in text.splitlines(keepends=True):
         if line[:1] not in (" ", "#", "\n", ""):
             in_models, model, offer = line.rstrip() == "models:", None, None
-        if not in_models:
-            pass
-        elif m := _MODEL_LINE.match(line):
+        if not in_models:  # sources, deployment types, limits: nothing to rewrite
+            out.append(line)
+            continue
+        if m := _MODEL_LINE.match(line):
             model, offer = m["model"], None
         elif m := _OFFER_LINE.match(line):
             offer = m["offer"]
