@@ -19,6 +19,7 @@ from inferplan.cli.cmd_check import check
 from inferplan.cli.cmd_diff import diff
 from inferplan.cli.cmd_estimate import estimate
 from inferplan.cli.cmd_plan import plan
+from inferplan.cli.cmd_preflight import preflight
 from inferplan.cli.cmd_preview import preview
 from inferplan.cli.cmd_render import render
 from inferplan.cli.cmd_schema import schema
@@ -34,6 +35,7 @@ COMMANDS: tuple[click.Command, ...] = (
     preview,
     render,
     check,
+    preflight,
     templates,
     diff,
     catalog,

@@ -3,7 +3,8 @@
 The file (``data/azure_openai.yaml``) says, per model and deployment type, where the model is
 offered, what a token or a PTU costs, how capacity is counted and which latency figures are
 known. Every number in it is a *figure* that carries its unit, its source key, a date and a
-basis (documented, third_party, derived, estimate), so a plan can say how firm each number is.
+basis (documented, third_party, derived, estimate, observed), so a plan can say how firm
+each number is.
 
 The classes below are both the file's schema (unknown keys are errors with a line number) and
 the values the sizing code reads; the catalog loader reads the file like every other catalog
@@ -25,7 +26,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 Billing = Literal["token", "ptu"]
 ResidencyScope = Literal["region", "datazone", "global"]
 CapacityUnit = Literal["ktpm", "ptu", "kenqueued"]  # kenqueued: 1,000 enqueued batch tokens
-Basis = Literal["documented", "third_party", "derived", "estimate"]
+# observed: read from an Azure API by scripts/refresh_catalog.py (the date says when).
+Basis = Literal["documented", "third_party", "derived", "estimate", "observed"]
 ModelTask = Literal["chat", "embedding"]
 PtuBilling = Literal["hourly", "monthly_reservation", "yearly_reservation"]
 Key = Annotated[str, Field(min_length=1)]
