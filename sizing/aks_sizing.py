@@ -23,9 +23,10 @@ from inferplan.sizing.estimator import (
     estimate,
 )
 from inferplan.sizing.memory import memory_fit
+from inferplan.sizing.model_support import ParallelLayout, parallel_layout, serving_rejection
 from inferplan.sizing.request import SizingRequest
 from inferplan.sizing.topology import Topology, topology_for
-from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION
+from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_IMAGE
 
 HOURS_PER_MONTH = 730.0
 HEADROOM = 0.15  # capacity above the stated peak, for bursts and uneven load balancing
@@ -70,6 +71,7 @@ class AksCandidate:
     rejected_reason: str | None = None
     # Why it was rejected, as a kind: unsupported, memory, slo, region, availability, cost-cap.
     rejection_kind: str = ""
+    expert_parallel: bool = False  # experts placed whole on the GPUs (--enable-expert-parallel)
 
     @property
     def replicas(self) -> int:
@@ -163,12 +165,19 @@ def replica_capacity(
     return ReplicaCapacity(gpu.id, precision.id, tp, True, low, best, one)
 
 
-def tensor_parallel_options(*, model: ModelSpec, sku: VmSku) -> list[int]:
-    """Powers of two up to the VM's GPUs that divide the attention heads."""
+def tensor_parallel_options(
+    *, model: ModelSpec, sku: VmSku, precision: PrecisionSpec | None = None
+) -> list[ParallelLayout]:
+    """Powers of two up to the VM's GPUs that divide the attention heads, each with expert
+    parallelism where the precision's checkpoint cannot be sliced across that many GPUs
+    (`model_support.parallel_layout`)."""
     options, tp = [], 1
     while tp <= sku.gpus:
         if model.attention_heads % tp == 0:
-            options.append(tp)
+            if precision is None:
+                options.append(ParallelLayout(tp))
+            else:
+                options.append(parallel_layout(model=model, precision=precision, tp=tp))
         tp *= 2
     return options
 
@@ -213,21 +222,22 @@ def aks_candidates(
         gpu = catalog.gpu(sku.gpu)
         regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
         for precision in allowed_precisions(catalog=catalog, req=req):
-            for tp in tensor_parallel_options(model=model, sku=sku):
+            for layout in tensor_parallel_options(model=model, sku=sku, precision=precision):
+                tp = layout.tp
                 try:
                     check_configuration(model=model, gpu=gpu, precision=precision, tp=tp)
                 except UnsupportedConfiguration as exc:
                     out.append(_rejected(sku, precision.id, tp, str(exc), "unsupported"))
                     continue
-                if precision.needs_quantized_checkpoint and precision.id not in model.checkpoints:
-                    reason = (
-                        f"no {precision.id} checkpoint of {model.id} in the catalog "
-                        f"(vLLM needs one quantized ahead of time; add it under checkpoints)"
-                    )
-                    out.append(_rejected(sku, precision.id, tp, reason, "unsupported"))
+                serving = serving_rejection(
+                    model=model, precision=precision, layout=layout, image=VLLM_IMAGE
+                )
+                if serving is not None:
+                    out.append(_rejected(sku, precision.id, tp, serving.message, "unsupported"))
                     continue
                 cap = capacity(gpu.id, precision.id, tp)
-                out.append(_candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog))
+                candidate = _candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog)
+                out.append(replace(candidate, expert_parallel=layout.expert_parallel))
     return out
 
 

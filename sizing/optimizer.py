@@ -18,6 +18,7 @@ from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import ModelSpec, PrecisionSpec
 from inferplan.sizing.efficiency import EfficiencyFactors
 from inferplan.sizing.memory import weights_bytes
+from inferplan.sizing.model_support import experts_sliceable, weights_source
 from inferplan.sizing.optimizer_types import Option
 from inferplan.sizing.plan import (
     AksPlan,
@@ -236,6 +237,7 @@ def _aks_plan(
         max_model_len=req.max_model_len,
         max_num_seqs=cap.concurrency,
         served_model_name=req.name,
+        expert_parallel=c.expert_parallel,
     )
     load_replicas = c.replicas_per_region - c.topology.spare_replicas
     reasons = [
@@ -258,6 +260,15 @@ def _aks_plan(
         f"Cost: {c.nodes} node(s) x ${c.hourly_usd / max(c.nodes, 1):,.2f}/h x 730 h = "
         f"${c.monthly_usd:,.0f}/month ({c.price_kind} prices).",
     ]
+    if c.expert_parallel:
+        reasons.append(
+            f"Experts are placed whole on the {c.tp} GPUs (vLLM --enable-expert-parallel): "
+            + (
+                experts_sliceable(model=model, precision=catalog.precision(c.precision), tp=c.tp)
+                or ""
+            )
+            + "."
+        )
     implied = implied_concurrency(req, e2e_latency_s=est.e2e_latency_s)
     if implied is not None and implied > req.peak_concurrency * 1.1:
         reasons.append(
@@ -321,15 +332,17 @@ def _aks_plan(
             vm_vcpus=vm.vcpus,
             vm_memory_bytes=vm.memory_bytes,
             vm_gpus=vm.gpus,
+            expert_parallel=c.expert_parallel,
         ),
         source=source,
     )
 
 
 def checkpoint_bytes(model: ModelSpec, precision: PrecisionSpec, catalog: Catalog) -> float:
-    """Bytes a replica downloads: the pre-quantized checkpoint, or the 16-bit weights that
-    vLLM quantizes on load (fp8) or serves as they are."""
-    stored = precision if precision.needs_quantized_checkpoint else catalog.precision("bf16")
+    """Bytes a replica downloads: the pre-quantized or published checkpoint at its own
+    precision, or the 16-bit weights that vLLM quantizes on load (fp8) or serves as they are."""
+    source = weights_source(model, precision)
+    stored = catalog.precision(source[1]) if source else precision
     return weights_bytes(model=model, precision=stored)
 
 

@@ -57,6 +57,7 @@ class AksPlan:
     vm_vcpus: int = 0  # the node's vCPUs, memory and GPUs: a replica's share of them
     vm_memory_bytes: int = 0
     vm_gpus: int = 0
+    expert_parallel: bool = False  # vLLM --enable-expert-parallel: experts whole on each GPU
 
 
 @dataclass(frozen=True)
