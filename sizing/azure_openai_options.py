@@ -7,6 +7,9 @@ the Plan fields for the gateway, alerts and infrastructure.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from inferplan.sizing.azure_openai_lifecycle import retirement_warning
 from inferplan.sizing.azure_openai_sizing import AoaiCandidate, size_azure_openai
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import ModelSpec
@@ -15,6 +18,7 @@ from inferplan.sizing.plan import (
     Availability,
     AzureOpenAIPlan,
     Cost,
+    PlanWarning,
     Predicted,
     WorkloadPlan,
 )
@@ -84,9 +88,11 @@ def azure_openai_options(
         ),
         average_to_peak_ratio=req.average_to_peak_ratio,
         ptu_billing=PTU_BILLING[req.reservation],
+        reasoning_tokens=req.reasoning_tokens,
         catalog=aoai,
     )
     failover_pool = [c for c in candidates if c.feasible and c.billing == "token"]
+    entry = aoai.models[model.azure_openai_name or model.id]
     options = []
     for c in candidates:
         secondary = None
@@ -105,6 +111,10 @@ def azure_openai_options(
         if reason is None and req.max_monthly_usd is not None and cost > req.max_monthly_usd:
             reason = f"${cost:,.0f}/month exceeds the cost cap of ${req.max_monthly_usd:,.0f}"
             kind = "cost-cap"
+        retirement = retirement_warning(
+            model=entry, version=c.model_version, reference_date=aoai.compiled
+        )
+        warnings = (retirement,) if retirement is not None else ()
         options.append(
             Option(
                 target="azure-openai",
@@ -112,7 +122,7 @@ def azure_openai_options(
                 monthly_usd=cost,
                 region_rank=req.regions.index(c.region),
                 rejected_reason=reason,
-                build=_builder(c, secondary, req=req, model=model, source=source)
+                build=_builder(c, secondary, req=req, model=model, source=source, warnings=warnings)
                 if reason is None
                 else None,
                 rejection_kind=kind,
@@ -123,8 +133,10 @@ def azure_openai_options(
     return options
 
 
-def _builder(c, secondary, *, req, model, source):
-    return lambda: azure_openai_plan(c, secondary, req=req, model=model, source=source)
+def _builder(c, secondary, *, req, model, source, warnings=()):
+    return lambda: azure_openai_plan(
+        c, secondary, req=req, model=model, source=source, warnings=warnings
+    )
 
 
 def azure_openai_plan(
@@ -134,8 +146,14 @@ def azure_openai_plan(
     req: SizingRequest,
     model: ModelSpec,
     source: str,
+    warnings: tuple[PlanWarning, ...] = (),
 ) -> WorkloadPlan:
+    """The plan for candidate ``c`` (and its failover ``secondary``). ``warnings`` are what the
+    options found about the model version (`azure_openai_lifecycle.retirement_warning`)."""
     peak_rpm = peak_requests_per_minute(req)
+    # A reasoning model's completion limit (max_completion_tokens, which the gateway caps)
+    # must hold its hidden reasoning as well as the visible answer [reasoning].
+    limits_req = replace(req, max_tokens=req.max_tokens_cap + c.reasoning_tokens)
     regions = (c.region,) + ((secondary.region,) if secondary else ())
     failover = ()
     reasons = list(c.reasons)
@@ -176,7 +194,7 @@ def azure_openai_plan(
         ),
         reasons=tuple(reasons),
         alternatives=(),
-        gateway=gateway_limits(req, peak_rpm=peak_rpm),
+        gateway=gateway_limits(limits_req, peak_rpm=peak_rpm),
         alerts=tuple(
             azure_openai_alerts(
                 req, provisioned=c.billing == "ptu", streams_tokens=model.task != "embedding"
@@ -199,4 +217,5 @@ def azure_openai_plan(
             failover=failover,
         ),
         source=source,
+        warnings=warnings,
     )
