@@ -35,6 +35,9 @@ class SizingRequest:
     max_monthly_usd: float | None = None
     average_to_peak_ratio: float = 0.35  # for usage-billed offers
     reservation: Literal["none", "monthly", "yearly"] = "none"  # PTU commitment allowed
+    # Hidden reasoning tokens per request (Azure OpenAI reasoning models); None: the catalog's
+    # figure for the model's default reasoning effort.
+    reasoning_tokens: int | None = None
 
     @property
     def max_tokens_cap(self) -> int:
