@@ -23,6 +23,7 @@ class ModelFacts:
     hosting: Hosting  # "open" weights (self-hosted), "managed" (Azure OpenAI only) or "both"
     task: Task
     max_context_tokens: int  # input + output tokens one request may hold
+    reasoning_model: bool = False  # an Azure OpenAI model that bills hidden reasoning tokens
 
 
 class CatalogView(Protocol):

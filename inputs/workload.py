@@ -110,6 +110,20 @@ class ContextSpec(SpecModel):
             ),
         ),
     ]
+    reasoning_tokens: Annotated[
+        int | None,
+        Field(
+            ge=0,
+            le=1_000_000,
+            description=(
+                "Azure OpenAI reasoning models (o-series, gpt-5) only: average hidden "
+                "reasoning tokens per request. They are billed and generated as output and come "
+                "before the first visible token, so TPM, PTU, cost and TTFT count them. "
+                "Default: the catalog's figure for the model's default reasoning effort. "
+                "Self-hosted reasoning models count their reasoning in the output tokens."
+            ),
+        ),
+    ] = None
 
 
 class BatchSpec(SpecModel):

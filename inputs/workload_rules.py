@@ -119,6 +119,44 @@ def generation_within_output(rule: RuleInput) -> Iterator[Finding]:
         )
 
 
+def reasoning_tokens_need_a_reasoning_model(rule: RuleInput) -> Iterator[Finding]:
+    """Only Azure OpenAI's reasoning models bill hidden reasoning tokens on top of the output."""
+    if rule.facts is None or rule.document.spec.context.reasoning_tokens is None:
+        return
+    model = rule.facts.id
+    if not rule.facts.reasoning_model:
+        yield (
+            (*_CONTEXT, "reasoning_tokens"),
+            f"'{model}' is not an Azure OpenAI reasoning model; self-hosted models count their "
+            "reasoning in avg_output_tokens and max_output_tokens",
+        )
+    elif rule.document.spec.deployment == "aks-vllm":
+        yield (
+            (*_CONTEXT, "reasoning_tokens"),
+            f"reasoning_tokens applies to '{model}' on Azure OpenAI; deployment is aks-vllm",
+        )
+
+
+# Sampling parameters Azure OpenAI's reasoning models reject ("Not supported: temperature,
+# top_p, presence_penalty, frequency_penalty, ...", Microsoft Learn, Azure OpenAI reasoning
+# models, ms.date 08/15/2025): a gateway that filled them in would break every request.
+REASONING_REJECTS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
+
+
+def reasoning_models_take_no_sampling_defaults(rule: RuleInput) -> Iterator[Finding]:
+    generation = rule.document.spec.generation
+    if rule.facts is None or not rule.facts.reasoning_model or generation is None:
+        return
+    if rule.document.spec.deployment == "aks-vllm":
+        return
+    for name in REASONING_REJECTS:
+        if getattr(generation, name) is not None:
+            yield (
+                (*_SPEC, "generation", name),
+                f"reasoning model '{rule.facts.id}' rejects {name} on Azure OpenAI; remove it",
+            )
+
+
 def deployment_matches_hosting(rule: RuleInput) -> Iterator[Finding]:
     if rule.facts is None:
         return
@@ -248,6 +286,8 @@ RULES: tuple[Rule, ...] = (
     averages_within_maxima,
     output_matches_task,
     generation_within_output,
+    reasoning_tokens_need_a_reasoning_model,
+    reasoning_models_take_no_sampling_defaults,
     deployment_matches_hosting,
     precision_is_known,
     precision_auto_when_managed,

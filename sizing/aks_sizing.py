@@ -11,7 +11,7 @@ computed once and shared by every VM size of that GPU.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from inferplan.sizing.catalog import Catalog
@@ -27,6 +27,7 @@ from inferplan.sizing.estimator import (
 )
 from inferplan.sizing.hardware import hardware_rejection
 from inferplan.sizing.memory import memory_fit
+from inferplan.sizing.model_support import ParallelLayout, parallel_layout, serving_rejection
 from inferplan.sizing.request import SizingRequest
 from inferplan.sizing.topology import (
     AKS_LADDER,
@@ -36,7 +37,7 @@ from inferplan.sizing.topology import (
     placeable_rungs,
     spread_for,
 )
-from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION
+from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_IMAGE
 
 HEADROOM = 0.15  # capacity above the stated peak, for bursts and uneven load balancing
 
@@ -84,10 +85,19 @@ class AksCandidate:
     billed_hours_per_month: float = 0.0
     price_kind: str = ""
     rejection: Rejection | None = None
+    expert_parallel: bool = False  # experts placed whole on the GPUs (--enable-expert-parallel)
 
     @property
     def feasible(self) -> bool:
         return self.rejection is None
+
+    @property
+    def rejected_reason(self) -> str | None:
+        return self.rejection.message if self.rejection else None
+
+    @property
+    def rejection_kind(self) -> str:
+        return self.rejection.kind if self.rejection else ""
 
     @property
     def replicas_per_region(self) -> int:
@@ -189,12 +199,19 @@ def replica_capacity(
     return ReplicaCapacity(gpu.id, precision.id, tp, True, low, best, one)
 
 
-def tensor_parallel_options(*, model: ModelSpec, sku: VmSku) -> list[int]:
-    """Powers of two up to the VM's GPUs that divide the attention heads."""
+def tensor_parallel_options(
+    *, model: ModelSpec, sku: VmSku, precision: PrecisionSpec | None = None
+) -> list[ParallelLayout]:
+    """Powers of two up to the VM's GPUs that divide the attention heads, each with expert
+    parallelism where the precision's checkpoint cannot be sliced across that many GPUs
+    (`model_support.parallel_layout`)."""
     options, tp = [], 1
     while tp <= sku.gpus:
         if model.attention_heads % tp == 0:
-            options.append(tp)
+            if precision is None:
+                options.append(ParallelLayout(tp))
+            else:
+                options.append(parallel_layout(model=model, precision=precision, tp=tp))
         tp *= 2
     return options
 
@@ -242,7 +259,8 @@ def aks_candidates(
         regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
         excluded = hardware_rejection(req.hardware, sku=sku, gpu=gpu)
         for precision in allowed_precisions(catalog=catalog, req=req):
-            for tp in tensor_parallel_options(model=model, sku=sku):
+            for layout in tensor_parallel_options(model=model, sku=sku, precision=precision):
+                tp = layout.tp
                 if excluded is not None:
                     out.append(_unplaced(sku, precision.id, tp, excluded))
                     continue
@@ -251,15 +269,16 @@ def aks_candidates(
                 except UnsupportedConfiguration as exc:
                     out.append(_unplaced(sku, precision.id, tp, Rejection("unsupported", str(exc))))
                     continue
-                if precision.needs_quantized_checkpoint and precision.id not in model.checkpoints:
-                    message = (
-                        f"no {precision.id} checkpoint of {model.id} in the catalog "
-                        f"(vLLM needs one quantized ahead of time; add it under checkpoints)"
-                    )
-                    out.append(_unplaced(sku, precision.id, tp, Rejection("unsupported", message)))
+                serving = serving_rejection(
+                    model=model, precision=precision, layout=layout, image=VLLM_IMAGE
+                )
+                if serving is not None:
+                    rejection = Rejection("unsupported", serving.message)
+                    out.append(_unplaced(sku, precision.id, tp, rejection))
                     continue
                 cap = capacity(gpu.id, precision.id, tp)
-                out.append(_candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog))
+                candidate = _candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog)
+                out.append(replace(candidate, expert_parallel=layout.expert_parallel))
     return out
 
 
@@ -342,7 +361,7 @@ def _candidate(
         rejection = cost_cap_rejection(monthly, req.max_monthly_usd)
     if rejection is None:
         return candidate
-    return AksCandidate(**{**candidate.__dict__, "rejection": rejection})
+    return replace(candidate, rejection=rejection)
 
 
 def _what_it_needs(required: float, *, zonal: bool, regions: int, sku: str) -> str:

@@ -61,6 +61,7 @@ class AksPlan:
     # Offline work: replicas (and their nodes) run only inside this daily window.
     window: WorkingHours | None = None
     replicas_after_loss: int | None = None  # per region, after losing the spared node or zone
+    expert_parallel: bool = False  # vLLM --enable-expert-parallel: experts whole on each GPU
 
 
 @dataclass(frozen=True)

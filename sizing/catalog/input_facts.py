@@ -26,11 +26,13 @@ class CatalogFacts:
             model = self._catalog.model(name)
         except UnknownEntryError:
             return None
+        offer = self._catalog.azure_openai.models.get(model.azure_openai_name or "")
         return ModelFacts(
             id=model.id,
             hosting=model.hosting,
             task=model.task,
             max_context_tokens=model.max_context_tokens,
+            reasoning_model=offer is not None and offer.reasoning is not None,
         )
 
     def model_names(self) -> Sequence[str]:
