@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from inferplan.sizing.azure_limits import AZURE_LIMIT, aks_pool_limit
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
 from inferplan.sizing.efficiency import EfficiencyFactors, default_efficiency
@@ -297,6 +298,8 @@ def _candidate(
     if topo.zone_redundant:
         replicas = max(replicas, 2)
     nodes = math.ceil(replicas / per_node)
+    if limit := aks_pool_limit(nodes_per_pool=nodes, replicas_per_region=replicas):
+        return _rejected(sku, cap.precision, cap.tp, limit, AZURE_LIMIT, cap)
     hourly = sum(sku.prices[r].usd_per_hour for r in chosen) * nodes
     price_kind = least_certain(sku.prices[r].kind for r in chosen)
     zones = ("1", "2", "3") if topo.zone_redundant else ()

@@ -7,6 +7,7 @@ the Plan fields for the gateway, alerts and infrastructure.
 
 from __future__ import annotations
 
+from inferplan.sizing.azure_limits import AZURE_LIMIT, deployment_capacity_limit
 from inferplan.sizing.azure_openai_sizing import AoaiCandidate, size_azure_openai
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.azure_openai import default_azure_openai_catalog
@@ -101,6 +102,8 @@ def azure_openai_options(
         kind = rejection_kind(reason) if reason else ""
         if reason is not None and secondary is None and c.rejected_reason is None:
             kind = "availability"
+        if reason is None and (limit := deployment_capacity_limit(c.capacity, c.capacity_unit)):
+            reason, kind = limit, AZURE_LIMIT
         cost = c.monthly_usd if c.monthly_usd is not None else float("inf")
         if reason is None and req.max_monthly_usd is not None and cost > req.max_monthly_usd:
             reason = f"${cost:,.0f}/month exceeds the cost cap of ${req.max_monthly_usd:,.0f}"

@@ -12,7 +12,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 
+from inferplan.sizing import azure_limits
 from inferplan.sizing.aks_sizing import HEADROOM, AksCandidate, ReplicaCapacity, aks_candidates
+from inferplan.sizing.azure_limits import AZURE_LIMIT
 from inferplan.sizing.azure_openai_options import azure_openai_options
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import ModelSpec, PrecisionSpec
@@ -135,6 +137,10 @@ def _nearest_relaxation(
             f"no configuration meets the SLO within the cost cap of ${req.max_monthly_usd:,.0f}",
             f"cheapest meeting the SLO: {cheapest.summary} at ${cheapest.monthly_usd:,.0f}/month",
         )
+    limited = [o for o in ranked if o.rejection_kind == AZURE_LIMIT]
+    if limited:
+        first = limited[0]
+        return (f"{first.summary} {first.rejected_reason}", azure_limits.RELAXATION)
     placed = [o for o in ranked if o.meets_slo and o.rejection_kind in ("region", "availability")]
     if placed:
         first = placed[0]
