@@ -126,11 +126,15 @@ class PlanWarning:
     message: str
 
 
+# Fields JSON keeps as written: an availability of 99.999 % must not read as 100.
+EXACT = {"exact": True}
+
+
 @dataclass(frozen=True)
 class Availability:
-    required: float
-    planned: float
-    topology: str
+    required: float = field(metadata=EXACT)  # percent
+    planned: float = field(metadata=EXACT)  # percent
+    topology: str = ""
 
 
 @dataclass(frozen=True)
@@ -260,9 +264,15 @@ def _round(value: float) -> float | int | None:
 
 
 def to_data(obj: Any) -> Any:
-    """Dataclasses to dicts (field order kept), tuples to lists, floats rounded."""
+    """Dataclasses to dicts (field order kept), tuples to lists, floats rounded (but for
+    fields marked `EXACT`, such as percentages)."""
     if is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_data(getattr(obj, f.name)) for f in fields(obj)}
+        return {
+            f.name: getattr(obj, f.name)
+            if f.metadata.get("exact")
+            else to_data(getattr(obj, f.name))
+            for f in fields(obj)
+        }
     if isinstance(obj, dict):
         return {str(k): to_data(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
