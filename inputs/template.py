@@ -39,13 +39,13 @@ from pydantic import (
 )
 from pydantic import create_model as _create_model
 
-TEMPLATE_VERSION_PATTERN = r"^[0-9]+(\.[0-9]+){0,2}$"
+TEMPLATE_VERSION_PATTERN = r"^[0-9]{1,6}(\.[0-9]{1,6}){0,2}$"  # each part at most 6 digits
 # Workload metadata fields a template may require a team to fill in (name is always required).
 REQUIRABLE_METADATA = ("metadata.owner", "metadata.description", "metadata.labels")
 
 # How a published template file is named: ``chat-eu@2.yaml`` holds chat-eu version 2.
 TEMPLATE_FILE_NAME = re.compile(
-    r"^(?P<name>[a-z]([-a-z0-9]*[a-z0-9])?)@(?P<version>[0-9]+(\.[0-9]+){0,2})\.(yaml|yml)$"
+    r"^(?P<name>[a-z]([-a-z0-9]*[a-z0-9])?)@(?P<version>[0-9]{1,6}(\.[0-9]{1,6}){0,2})\.(yaml|yml)$"
 )
 
 FieldKind = Literal["section", "list", "integer", "number", "boolean", "string"]
@@ -160,7 +160,7 @@ TemplateVersion = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "integer", "minimum": 0},
+                {"type": "integer", "minimum": 0, "maximum": 999_999},
                 {"type": "string", "pattern": TEMPLATE_VERSION_PATTERN},
             ]
         }
@@ -188,8 +188,9 @@ class TemplateMetadata(SpecModel):
         TemplateVersion,
         Field(
             description=(
-                "Version: a whole number (2) or a quoted dotted one ('1.3', '1.3.2'). Published "
-                "versions are immutable: change a template by publishing a new version."
+                "Version: a whole number (2) or a quoted dotted one ('1.3', '1.3.2'), each part "
+                "at most 6 digits. Published versions are immutable: change a template by "
+                "publishing a new version."
             )
         ),
     ]

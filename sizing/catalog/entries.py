@@ -129,3 +129,4 @@ class Region:
     geography: str  # eu, us, uk, ... (Azure OpenAI data-zone geographies are eu and us)
     availability_zones: bool
     paired_region: str | None
+    aliases: tuple[str, ...] = ()  # other names people write for it (city, other clouds)

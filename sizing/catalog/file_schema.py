@@ -294,6 +294,7 @@ class RegionEntry(_Sourced):
     geography: Annotated[str, Field(pattern=r"^[a-z]+$")]
     availability_zones: bool
     paired_region: str | None = None
+    aliases: list[str] = []  # city, country, other clouds' names: for did-you-mean
 
 
 class RegionsFile(CatalogFileHeader):
@@ -316,6 +317,7 @@ def region_entries(file: RegionsFile) -> list[tuple[str, Loc, Region]]:
                     geography=entry.geography,
                     availability_zones=entry.availability_zones,
                     paired_region=entry.paired_region,
+                    aliases=tuple(entry.aliases),
                 ),
             )
         )

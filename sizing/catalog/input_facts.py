@@ -43,3 +43,10 @@ class CatalogFacts:
 
     def precision_ids(self) -> Sequence[str]:
         return sorted(self._catalog.precisions)
+
+    def region_aliases(self) -> Mapping[str, str]:
+        return {
+            alias: region.name
+            for region in self._catalog.regions.values()
+            for alias in getattr(region, "aliases", ())
+        }
