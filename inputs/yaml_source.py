@@ -50,6 +50,10 @@ MAX_NESTING_DEPTH = 64
 # Values an alias may repeat per document, beyond the values written out. Shared defaults and
 # merge keys repeat tens; ten nested anchors of ten aliases each would repeat ten billion.
 MAX_ALIAS_EXPANSION = 10_000
+# Reading is pure Python (positions for every value), about 0.1 ms a line: bound the work a file
+# can ask for. A workload is a few KB, the largest built-in catalog file 40 KB.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DOCUMENTS = 1000  # per file; an environment of a thousand workloads fits in one
 # Header fields every consumer looks up by value; anything but a string is refused here, once.
 HEADER_FIELDS = ("apiVersion", "kind")
 
@@ -436,11 +440,18 @@ def parse_documents_deferring(
 
 def _parse(text: str, file: str) -> tuple[list[YamlDocument], list[Problem], list[Problem]]:
     """The documents, their duplicate-key problems and their header problems."""
+    if len(text) > MAX_FILE_BYTES:
+        message = f"text is longer than {MAX_FILE_BYTES:,} characters, more than any spec needs"
+        raise SpecSyntaxError([Problem(file, 1, 1, "", message)])
     nodes: list[Node] = []
     composer: _Composer | None = None
     try:
         composer = _Composer(text)
         while composer.check_node():
+            if len(nodes) == MAX_DOCUMENTS:
+                where = _position(composer.peek_event().start_mark)
+                message = f"more than {MAX_DOCUMENTS} documents in one file; split it"
+                raise SpecSyntaxError([Problem(file, where.line, where.col, "", message)])
             node = composer.get_node()
             if node is not None:
                 nodes.append(node)
@@ -525,7 +536,8 @@ def read_documents_deferring(
 
 def _read_text(path: Path, file: str) -> str:
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)  # a device or a growing file stops here too
     except FileNotFoundError:
         raise SpecReadError([Problem(file, 0, 0, "", "no such file")]) from None
     except IsADirectoryError:
@@ -533,6 +545,9 @@ def _read_text(path: Path, file: str) -> str:
     except OSError as error:
         message = f"cannot read file: {error.strerror or error}"
         raise SpecReadError([Problem(file, 0, 0, "", message)]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        message = f"file is larger than {MAX_FILE_BYTES:,} bytes, more than any spec needs"
+        raise SpecReadError([Problem(file, 1, 1, "", message)])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -140,6 +140,22 @@ def test_header_fields_of_the_wrong_type_are_named(project: Path, header: str, g
     assert any(f": {key}: must be a string" in line and f"got {got}" in line for line in lines)
 
 
+def test_a_file_larger_than_any_spec_is_refused_before_it_is_parsed(project: Path) -> None:
+    from inferplan.inputs.yaml_source import MAX_FILE_BYTES
+
+    path = write(project, "big.yaml", SMALL + "# padding\n" * (MAX_FILE_BYTES // 10))
+    [line] = refused(run("validate", str(path)), path)
+    assert line == f"{path}:1:1: file is larger than 1,048,576 bytes, more than any spec needs"
+
+
+def test_a_file_of_too_many_documents_is_refused(project: Path) -> None:
+    from inferplan.inputs.yaml_source import MAX_DOCUMENTS
+
+    path = write(project, "many.yaml", "---\nkind: x\n" * (MAX_DOCUMENTS + 1))
+    [line] = refused(run("validate", str(path)), path)
+    assert line.endswith(f"more than {MAX_DOCUMENTS} documents in one file; split it")
+
+
 def test_a_number_too_long_for_python_is_refused(project: Path) -> None:
     path = write(
         project, "w.yaml", edit(SMALL, "peak_concurrency: 4", "peak_concurrency: " + "9" * 5000)
