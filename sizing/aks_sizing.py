@@ -298,7 +298,8 @@ def _candidate(
     if topo.zone_redundant:
         replicas = max(replicas, 2)
     nodes = math.ceil(replicas / per_node)
-    if limit := aks_pool_limit(nodes_per_pool=nodes, replicas_per_region=replicas):
+    # The pool's autoscaler may grow to twice the planned nodes (optimizer: max_nodes_per_region).
+    if limit := aks_pool_limit(nodes_per_pool=2 * nodes, replicas_per_region=replicas):
         return _rejected(sku, cap.precision, cap.tp, limit, AZURE_LIMIT, cap)
     hourly = sum(sku.prices[r].usd_per_hour for r in chosen) * nodes
     price_kind = least_certain(sku.prices[r].kind for r in chosen)

@@ -19,6 +19,10 @@ Sources:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from inferplan.sizing.plan import WorkloadPlan
+
 AZURE_LIMIT = "azure-limit"  # the rejection kind of a candidate past one of these limits
 
 MAX_NODES_PER_POOL = 1000  # [aks-quotas] a VMSS node pool; each GPU pool is one per region
@@ -34,11 +38,12 @@ RELAXATION = (
 
 
 def aks_pool_limit(*, nodes_per_pool: int, replicas_per_region: int) -> str | None:
-    """Why one region's GPU pool of ``nodes_per_pool`` nodes running ``replicas_per_region``
-    vLLM replicas cannot be deployed, or None when AKS and Kubernetes accept it."""
+    """Why one region's GPU pool that may grow to ``nodes_per_pool`` nodes (its autoscaler
+    ceiling, which ARM checks against the limit) running ``replicas_per_region`` vLLM replicas
+    cannot be deployed, or None when AKS and Kubernetes accept it."""
     if nodes_per_pool > MAX_NODES_PER_POOL:
         return (
-            f"needs {nodes_per_pool:,} nodes in one GPU pool; an AKS node pool holds at most "
+            f"needs a GPU pool of up to {nodes_per_pool:,} nodes; an AKS node pool holds at most "
             f"{MAX_NODES_PER_POOL:,} [aks-quotas]"
         )
     if replicas_per_region > MAX_INT32:
@@ -58,3 +63,38 @@ def deployment_capacity_limit(capacity: int | None, unit: str) -> str | None:
             f"most {MAX_INT32:,} (int32)"
         )
     return None
+
+
+def environment_limits(workloads: Iterable[WorkloadPlan]) -> list[str]:
+    """Why one environment's GPU pools cannot be deployed together, each reason once.
+
+    Workloads on the same VM size share a region's pool (components.environment.gpu_pools), so
+    their autoscaler ceilings add up; each region's cluster holds its system pool and one pool
+    per VM size.
+    """
+    ceilings: dict[str, dict[str, int]] = {}
+    for w in workloads:
+        if w.aks is None:
+            continue
+        for region in w.regions:
+            pools = ceilings.setdefault(region, {})
+            pools[w.aks.vm_sku] = pools.get(w.aks.vm_sku, 0) + w.aks.max_nodes_per_region
+    reasons = []
+    for region, pools in sorted(ceilings.items()):
+        for sku, nodes in sorted(pools.items()):
+            if nodes > MAX_NODES_PER_POOL:
+                reasons.append(
+                    f"the {sku} pool in {region} may grow to {nodes:,} nodes; an AKS node pool "
+                    f"holds at most {MAX_NODES_PER_POOL:,} [aks-quotas]"
+                )
+        if len(pools) + 1 > MAX_NODE_POOLS_PER_CLUSTER:
+            reasons.append(
+                f"the cluster in {region} needs {len(pools) + 1} node pools; AKS allows "
+                f"{MAX_NODE_POOLS_PER_CLUSTER} [aks-quotas]"
+            )
+        if sum(pools.values()) > MAX_NODES_PER_CLUSTER:
+            reasons.append(
+                f"the cluster in {region} may grow to {sum(pools.values()):,} GPU nodes; AKS "
+                f"allows {MAX_NODES_PER_CLUSTER:,} per cluster [aks-quotas]"
+            )
+    return reasons

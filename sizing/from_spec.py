@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from inferplan.inputs.environment import Environment, WorkingHoursSpec
 from inferplan.inputs.workload import Workload
+from inferplan.sizing.azure_limits import environment_limits
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.plan import (
     EnvironmentPlan,
@@ -207,6 +208,7 @@ def environment_plan(
             "API Management Consumption tier cannot carry streaming (SSE) workloads reliably; "
             "choose Developer, Basic/BasicV2, Standard/StandardV2 or Premium"
         )
+    violations += environment_limits(mine)  # shared GPU pools within AKS's limits
     tags = {"environment": environment.name, "managed-by": "inferplan", **spec.tags}
     return EnvironmentPlan(
         name=environment.name,

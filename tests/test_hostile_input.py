@@ -261,7 +261,7 @@ def test_a_managed_chat_answer_of_zero_tokens_is_refused(project: Path) -> None:
 @pytest.mark.parametrize(
     ("nodes", "replicas", "expected"),
     [
-        pytest.param(1000, 8000, None, id="a-full-pool"),
+        pytest.param(1000, 8000, None, id="a-pool-that-may-grow-to-the-limit"),
         pytest.param(1001, 1001, "an AKS node pool holds at most 1,000", id="one-node-too-many"),
         pytest.param(8_900_000, 8_900_000, "holds at most 1,000", id="8.9-million-nodes"),
         pytest.param(1000, 2**31, "holds at most 2,147,483,647 (int32)", id="replicas-past-int32"),
@@ -272,6 +272,40 @@ def test_aks_pool_limits(nodes: int, replicas: int, expected: str | None) -> Non
 
     reason = aks_pool_limit(nodes_per_pool=nodes, replicas_per_region=replicas)
     assert (reason is None) if expected is None else (expected in reason)
+
+
+def _on_pool(workload, *, sku: str, ceiling: int, name: str):
+    import dataclasses
+
+    aks = dataclasses.replace(workload.aks, vm_sku=sku, max_nodes_per_region=ceiling)
+    return dataclasses.replace(workload, name=name, aks=aks)
+
+
+def test_workloads_sharing_a_pool_add_up_against_the_pool_limit(dev_plan) -> None:
+    from inferplan.sizing.azure_limits import environment_limits
+
+    [gpu] = [w for w in dev_plan.workloads if w.aks is not None]
+    region = gpu.regions[0]
+    half = [_on_pool(gpu, sku="Standard_X", ceiling=500, name=f"w{n}") for n in range(2)]
+    assert environment_limits(half) == []
+    over = [*half, _on_pool(gpu, sku="Standard_X", ceiling=1, name="w3")]
+    assert environment_limits(over) == [
+        f"the Standard_X pool in {region} may grow to 1,001 nodes; an AKS node pool holds at "
+        "most 1,000 [aks-quotas]"
+    ]
+
+
+def test_a_cluster_holds_at_most_100_pools_and_5000_nodes(dev_plan) -> None:
+    from inferplan.sizing.azure_limits import environment_limits
+
+    [gpu] = [w for w in dev_plan.workloads if w.aks is not None]
+    region = gpu.regions[0]
+    pools = [_on_pool(gpu, sku=f"Standard_{n}", ceiling=60, name=f"w{n}") for n in range(100)]
+    assert environment_limits(pools) == [
+        f"the cluster in {region} needs 101 node pools; AKS allows 100 [aks-quotas]",
+        f"the cluster in {region} may grow to 6,000 GPU nodes; AKS allows 5,000 per cluster "
+        "[aks-quotas]",
+    ]
 
 
 def test_azure_openai_capacity_past_int32_cannot_be_deployed() -> None:
