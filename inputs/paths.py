@@ -63,16 +63,25 @@ def find_yaml_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Probl
 
 def _not_ignored(folder: Path) -> list[Path] | None:
     """The files under ``folder`` that git does not ignore (tracked or not), or None when
-    ``folder`` is not in a git work tree or git cannot be run: then nothing is ignored.
+    nothing is to be ignored: ``folder`` is not in a git work tree, git cannot be run, or the
+    user named a folder git ignores as a whole (``validate out/``).
 
-    Side effect: runs ``git ls-files``, the one place that knows every ignore rule (nested
-    .gitignore files, negations, the user's excludes file).
+    Side effect: runs git, the one place that knows every ignore rule (nested .gitignore files,
+    negations, the user's excludes file).
     """
     git = shutil.which("git")
     if git is None:
         return None
     try:
-        listed = subprocess.run(  # a fixed executable with our own arguments
+        named_ignored = subprocess.run(  # a fixed executable with our own arguments
+            [git, "-C", str(folder), "check-ignore", "-q", "."],
+            capture_output=True,
+            timeout=GIT_TIMEOUT_S,
+            check=False,
+        )
+        if named_ignored.returncode == 0:
+            return None
+        listed = subprocess.run(
             [git, "-C", str(folder), "ls-files", "-z", "-c", "-o", "--exclude-standard"],
             capture_output=True,
             timeout=GIT_TIMEOUT_S,

@@ -215,6 +215,10 @@ def test_a_folder_search_honours_gitignore(folder: Path) -> None:
     result = run("validate", ".")
     assert result.exit_code == 0, result.output
     assert result.stdout == "1 file(s) valid\n"
+    # A folder named on the command line is searched even when git ignores all of it.
+    named = run("validate", "out")
+    assert named.exit_code == 2
+    assert named.stderr.startswith("out/broken.yaml:3:1: YAML syntax error")
 
 
 def test_validate_from_the_repository_root_reports_only_deliberately_broken_fixtures(
