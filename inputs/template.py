@@ -116,11 +116,16 @@ def _partial(model: type[BaseModel]) -> type[BaseModel]:
         if model is WorkloadSpec and name == "template":
             continue
         inner = unwrap_annotation(field.annotation)
+        info = copy.copy(field)
         if isinstance(inner, type) and issubclass(inner, BaseModel):
             annotation: Any = _partial(inner) | None
+        elif field.metadata:
+            # The field's constraints and validators go inside the Optional: on the Optional
+            # itself, a length bound would be applied to None (a TypeError, not a message).
+            annotation = Annotated[(field.annotation, *field.metadata)] | None
+            info.metadata = []
         else:
             annotation = field.annotation | None
-        info = copy.copy(field)
         info.default = None
         info.default_factory = None
         info.annotation = annotation
@@ -175,6 +180,13 @@ def version_key(version: str) -> tuple[int, int, int]:
 
 
 BoundValue = str | int | float | bool
+# At least one value; the length bound sits inside the Optional of the fields using it, where it
+# never meets None.
+BoundValues = Annotated[
+    tuple[BoundValue, ...],
+    BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v),
+    Field(min_length=1),
+]
 
 
 class TemplateMetadata(SpecModel):
@@ -218,10 +230,8 @@ class Bound(SpecModel):
         Field(description="Largest value allowed (inclusive); numeric fields only."),
     ] = None
     one_of: Annotated[
-        tuple[BoundValue, ...] | None,
-        BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v),
+        BoundValues | None,
         Field(
-            min_length=1,
             description=(
                 "The values allowed. For a list field (precision, residency.regions) every item "
                 "must be one of them."
@@ -229,12 +239,8 @@ class Bound(SpecModel):
         ),
     ] = None
     subset_of: Annotated[
-        tuple[BoundValue, ...] | None,
-        BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v),
-        Field(
-            min_length=1,
-            description="List fields only: the list must be a subset of these values.",
-        ),
+        BoundValues | None,
+        Field(description="List fields only: the list must be a subset of these values."),
     ] = None
     description: Annotated[
         str, Field(description="Why the bound is there; shown by 'templates show'.")

@@ -164,6 +164,32 @@ def test_a_number_too_long_for_python_is_refused(project: Path) -> None:
     assert "a number of 5000 digits is too long" in line
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        pytest.param("subset_of: [swedencentral]", "subset_of: null", id="bound-subset-null"),
+        pytest.param("    generation: {}", "    generation: {}\n  fixed2: 1", id="unknown-section"),
+    ],
+)
+def test_null_where_a_list_is_bounded_is_a_message_not_a_crash(
+    project: Path, old: str, new: str
+) -> None:
+    """Found by the fuzzer: a length bound applied to null raised TypeError (exit 70)."""
+    text = (ROOT / "templates" / "chat-eu@1.yaml").read_text(encoding="utf-8")
+    path = write(project, "templates/chat-eu@1.yaml", edit(text, old, new))
+    result = run("validate", str(path))
+    assert result.exit_code in (0, 2), result.output
+    assert "internal error" not in result.output
+
+
+def test_a_template_may_leave_stop_sequences_null(project: Path) -> None:
+    text = (ROOT / "templates" / "chat-eu@1.yaml").read_text(encoding="utf-8")
+    text = edit(text, "  defaults:\n", "  defaults:\n    generation: {stop: null}\n")
+    path = write(project, "templates/chat-eu@1.yaml", text)
+    result = run("validate", str(path))
+    assert result.exit_code == 0, result.output
+
+
 # --- 4: numbers validate accepts but sizing cannot use ------------------------------------------
 
 
