@@ -369,16 +369,21 @@ class _Builder:
             finally:
                 self.duplicates += sub.duplicates
                 self.other += sub.other
-            for key, entry in value.items():
-                if key in result:
-                    continue
-                result[key] = entry
-                prefix = (*path, key)
-                for theirs, mine in ((sub.keys, self.keys), (sub.values, self.values)):
-                    for sub_path, where in theirs.items():
-                        if sub_path[: len(prefix)] == prefix:
-                            mine.setdefault(sub_path, where)
-                self.collections.update(p for p in sub.collections if p[: len(prefix)] == prefix)
+            if not isinstance(value, dict):
+                continue  # an alias to the mapping being built; sub reported it
+            added = {key for key in value if key not in result}
+            for key in added:
+                result[key] = value[key]
+            # One pass over the merged positions (not one per key): a path belongs to the entry
+            # named by its first part below ``path``.
+            depth = len(path)
+            for theirs, mine in ((sub.keys, self.keys), (sub.values, self.values)):
+                for sub_path, where in theirs.items():
+                    if len(sub_path) > depth and sub_path[depth] in added:
+                        mine.setdefault(sub_path, where)
+            self.collections.update(
+                p for p in sub.collections if len(p) > depth and p[depth] in added
+            )
 
 
 def _header_problems(builder: _Builder, data: dict[str, Any]) -> list[Problem]:

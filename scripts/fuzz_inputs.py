@@ -194,7 +194,9 @@ def alias_bomb(levels: int, width: int) -> str:
 
 
 def _text_mutation(rng: random.Random, text: str) -> str:
-    choice = rng.randrange(8)
+    choice = rng.randrange(9)
+    if choice == 8:  # a merge key that refers to the mapping holding it, or to a scalar
+        return rng.choice(("x: &s {a: 1, <<: *s}\n", "<<: 1\n", "y: &t [*t]\n")) + text
     if choice == 0:
         return alias_bomb(rng.randrange(5, 10), rng.randrange(6, 10)) + text
     if choice == 1:

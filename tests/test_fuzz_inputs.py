@@ -105,7 +105,9 @@ def mutated_file(draw: st.DrawFn) -> tuple[str, str]:
     relative, text = draw(st.sampled_from(SEEDS))
     how = draw(st.sampled_from(["value", "value", "value", "delete", "rename", "text"]))
     if how == "text":
-        kind = draw(st.sampled_from(["anchors", "nesting", "truncate", "insert"]))
+        kind = draw(st.sampled_from(["anchors", "nesting", "truncate", "insert", "merge"]))
+        if kind == "merge":  # a merge key that refers to the mapping holding it, or a scalar
+            return relative, draw(st.sampled_from(["x: &s {a: 1, <<: *s}\n", "<<: 1\n"])) + text
         if kind == "anchors":
             levels, width = draw(st.integers(4, 11)), draw(st.integers(4, 12))
             return relative, nested_anchors(levels, width) + text

@@ -105,6 +105,24 @@ def test_anchors_and_merge_keys_within_the_bound_still_work(project: Path) -> No
 
 
 @pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "a: &a {b: 1, <<: *a}\n", "an alias refers to the collection", id="merge-itself"
+        ),
+        pytest.param("a: &a [*a]\n", "an alias refers to the collection", id="list-itself"),
+        pytest.param("<<: 1\n", "'<<' (merge) needs a mapping", id="merge-a-number"),
+    ],
+)
+def test_aliases_that_refer_to_themselves_are_refused(
+    project: Path, text: str, message: str
+) -> None:
+    path = write(project, "self.yaml", text)
+    [line] = refused(run("validate", str(path)), path)
+    assert message in line
+
+
+@pytest.mark.parametrize(
     "text",
     [
         pytest.param("[" * 500 + "]" * 500 + "\n", id="500-lists"),
