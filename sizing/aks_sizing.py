@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from inferplan.sizing.azure_limits import AZURE_LIMIT, aks_pool_limit
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
 from inferplan.sizing.decisions import Rejection, cost_cap_rejection
@@ -40,6 +41,7 @@ from inferplan.sizing.topology import (
 from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_IMAGE
 
 HEADROOM = 0.15  # capacity above the stated peak, for bursts and uneven load balancing
+MAX_NODES_FACTOR = 2  # a GPU pool's autoscaler ceiling: twice the planned nodes
 
 
 @dataclass(frozen=True)
@@ -327,6 +329,12 @@ def _candidate(
         hourly = sum(sku.prices[r].usd_per_hour for r in regions[: rung.regions]) * spread.nodes
         sized.append((round(hourly, 6), -rung.planned_availability, rung, spread, hourly))
     _, _, topology, spread, hourly = min(sized, key=lambda s: (s[0], s[1]))
+    # The pool's autoscaler may grow to MAX_NODES_FACTOR x the planned nodes; ARM checks that.
+    limit = aks_pool_limit(
+        nodes_per_pool=MAX_NODES_FACTOR * spread.nodes, replicas_per_region=spread.replicas
+    )
+    if limit is not None:
+        return _unplaced(sku, cap.precision, cap.tp, Rejection(AZURE_LIMIT, limit), cap)
     choice = TopologyChoice(topology, req.availability, req.accept_availability)
     chosen = tuple(regions[: topology.regions])
     hours = req.schedule.billed_hours_per_month

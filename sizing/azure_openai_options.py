@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from inferplan.sizing.azure_limits import AZURE_LIMIT, deployment_capacity_limit
 from inferplan.sizing.azure_openai_lifecycle import retirement_warning
 from inferplan.sizing.azure_openai_sizing import AoaiCandidate, size_azure_openai
 from inferplan.sizing.catalog import Catalog
@@ -142,6 +143,8 @@ def _option(
                     ("reachable", choice.topology.planned_availability),
                 ),
             )
+        elif limit := deployment_capacity_limit(c.capacity, c.capacity_unit):
+            rejection = Rejection(AZURE_LIMIT, limit)
         else:
             rejection = cost_cap_rejection(cost, req.max_monthly_usd)
     regions = (c.region, *(s.region for s in secondaries))

@@ -14,7 +14,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from inferplan.sizing.aks_sizing import HEADROOM, AksCandidate, ReplicaCapacity, aks_candidates
+from inferplan.sizing import azure_limits
+from inferplan.sizing.aks_sizing import (
+    HEADROOM,
+    MAX_NODES_FACTOR,
+    AksCandidate,
+    ReplicaCapacity,
+    aks_candidates,
+)
+from inferplan.sizing.azure_limits import AZURE_LIMIT
 from inferplan.sizing.azure_openai_options import azure_openai_options
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import ModelSpec, PrecisionSpec
@@ -156,6 +164,10 @@ def _nearest_relaxation(
             f"no configuration meets the SLO within the cost cap of ${req.max_monthly_usd:,.0f}",
             f"cheapest meeting the SLO: {cheapest.summary} at ${cheapest.monthly_usd:,.0f}/month",
         )
+    limited = [o for o in ranked if o.rejection_kind == AZURE_LIMIT]
+    if limited:
+        first = limited[0]
+        return (f"{first.summary} {first.rejected_reason}", azure_limits.RELAXATION)
     short = [o for o in of_kind("availability") if math.isfinite(o.monthly_usd)]
     if short:
         reach = max(o.rejection.figure("reachable") or 0.0 for o in short)
@@ -395,7 +407,7 @@ def _aks_plan(
             replicas_per_region=c.replicas_per_region,
             nodes_per_region=c.nodes_per_region,
             min_nodes_per_region=0 if schedule.scale_to_zero else c.nodes_per_region,
-            max_nodes_per_region=c.nodes_per_region * 2,
+            max_nodes_per_region=c.nodes_per_region * MAX_NODES_FACTOR,
             hf_model=hf_repository(model, precision),
             max_model_len=req.max_model_len,
             max_num_seqs=cap.concurrency,

@@ -617,13 +617,13 @@ YAML_CASES = [
     pytest.param(
         "",
         SpecSyntaxError,
-        ["w.yaml: file is empty; expected a mapping with apiVersion, kind and spec"],
+        ["w.yaml:1:1: file is empty; expected a mapping with apiVersion, kind and spec"],
         id="empty-file",
     ),
     pytest.param(
         "# nothing but a comment\n",
         SpecSyntaxError,
-        ["w.yaml: file is empty; expected a mapping with apiVersion, kind and spec"],
+        ["w.yaml:1:1: file is empty; expected a mapping with apiVersion, kind and spec"],
         id="only-comments",
     ),
     pytest.param(

@@ -535,6 +535,9 @@ def diff_stack(stack: str, base: StackSide | None, head: StackSide | None) -> di
         "stack": stack,
         "environment": h_env.get("name") or b_env.get("name") or stack,
         "status": status,
+        # The head plan cannot be deployed (an infeasible workload, a broken cap): its total
+        # leaves those workloads out, so the cost delta is no saving.
+        "blocked": bool(head is not None and head.blocked),
         "totals": {
             "base_monthly_usd": base_total,
             "head_monthly_usd": head_total,
@@ -689,7 +692,14 @@ def _stack_markdown(entry: Mapping[str, Any], cap: int) -> list[str]:
         )
         lines += _warning_lines(entry["warnings"])
         return lines
-    if status == "added":
+    if entry.get("blocked"):
+        was = (
+            "new environment"
+            if status == "added"
+            else f"base {_money(totals['base_monthly_usd'])}/month"
+        )
+        heading = f"### `{stack}`: blocked, the head plan cannot be deployed ({was}; see below)"
+    elif status == "added":
         heading = f"### `{stack}`: new environment, {_money(totals['head_monthly_usd'])}/month"
     elif status == "removed":
         heading = (

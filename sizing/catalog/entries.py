@@ -389,6 +389,7 @@ class Region(SourcedEntry):
     geography: Annotated[str, Field(pattern=r"^[a-z]+$")]  # eu, us, uk, ...
     availability_zones: bool
     paired_region: str | None = None
+    aliases: Names = ()  # other names people write for it (city, other clouds): did-you-mean
 
 
 # --- VM sizes -----------------------------------------------------------------------------------

@@ -50,3 +50,10 @@ class CatalogFacts:
         names = {n for gpu in self._catalog.gpus.values() for n in (gpu.id, *gpu.aliases)}
         names |= {n for sku in self._catalog.vm_skus.values() for n in (sku.name, sku.family)}
         return sorted(names)
+
+    def region_aliases(self) -> Mapping[str, str]:
+        return {
+            alias: region.name
+            for region in self._catalog.regions.values()
+            for alias in region.aliases
+        }
