@@ -591,7 +591,7 @@ def test_an_internal_error_is_one_line_and_exit_70(monkeypatch) -> None:
 
     monkeypatch.chdir(ROOT)
     monkeypatch.delenv("INFERPLAN_DEBUG", raising=False)
-    monkeypatch.setattr(planning, "plan_all", broken)
+    monkeypatch.setattr(planning, "plan_workload", broken)
     result = run("plan", "examples/small-open-model.yaml")
     assert result.exit_code == 70
     assert isinstance(result.exception, SystemExit)
@@ -616,7 +616,7 @@ def test_debug_shows_the_traceback(monkeypatch, args: tuple[str, ...], env: dict
         raise ZeroDivisionError("float division by zero")
 
     monkeypatch.chdir(ROOT)
-    monkeypatch.setattr(planning, "plan_all", broken)
+    monkeypatch.setattr(planning, "plan_workload", broken)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     result = run(*args, "plan", "examples/small-open-model.yaml")
@@ -631,7 +631,7 @@ def test_a_sizing_refusal_is_bad_input_at_the_workload(monkeypatch) -> None:
         raise InvalidAzureOpenAITrafficError("peak_requests_per_minute is out of range")
 
     monkeypatch.chdir(ROOT)
-    monkeypatch.setattr(planning, "plan_all", refuses)
+    monkeypatch.setattr(planning, "plan_workload", refuses)
     result = run("plan", "examples/small-open-model.yaml")
     assert result.exit_code == 2
     spec_line = SMALL.splitlines().index("spec:") + 1

@@ -60,6 +60,10 @@ def markdown(plan: Plan) -> str:
         cap = f" of {money(e.max_monthly_usd)} cap" if e.max_monthly_usd else ""
         lines.append(f"- environment `{e.name}` ({e.location}): {money(e.monthly_usd)}/month{cap}")
         lines += [f"  - **violation:** {v}" for v in e.violations]
+    warned = [(w, x) for w in plan.workloads for x in w.warnings]
+    if warned:
+        lines += ["", "**Warnings**", ""]
+        lines += [f"- `{w.name}` ({x.kind}): {x.message}" for w, x in warned]
     for w in plan.workloads:
         lines += ["", f"<details><summary>{w.name}: why</summary>", ""]
         lines += [f"- {r}" for r in w.reasons]
@@ -114,6 +118,12 @@ def print_table(plan: Plan, *, explain: bool) -> None:
     for e in plan.environments:
         for v in e.violations:
             console.print(f"[red]environment {escape(e.name)}: {escape(v)}[/]")
+    for w in plan.workloads:
+        for x in w.warnings:
+            console.print(
+                f"[yellow]warning[/] {escape(w.name)} ({x.kind}): {escape(x.message)}",
+                highlight=False,
+            )
     for w in plan.workloads:
         if w.feasible and not explain:
             continue

@@ -233,6 +233,23 @@ def evaluate(
     return list(_sorted(found))
 
 
+def plan_warning_findings(plan: Plan, environment: str) -> list[Finding]:
+    """The plan's own warnings (sizing decided them: quota, retirement, cost per user, ...) as
+    advisory findings, so a reviewer sees them next to the guardrails."""
+    return [
+        Finding(
+            rule=f"plan-warning:{warning.kind}",
+            resource=f"workload:{w.name}",
+            severity="advisory",
+            message=warning.message,
+            fix="See docs/optimizer.md#warnings; `inferplan plan --explain` shows the numbers.",
+            source="policy",
+        )
+        for w in plan.workloads_of(environment)
+        for warning in w.warnings
+    ]
+
+
 # --- kubernetes-validate ------------------------------------------------------------------------
 
 
@@ -555,6 +572,7 @@ def run_check(
     ]
     capture = run.capture if run.capture is not None else Capture()
     findings += evaluate(run.plan, capture, run.stack, root=root)
+    findings += plan_warning_findings(run.plan, run.stack)
     sources: list[Source] = ["policy"]
     notes: list[str] = []
     if run.capture is None:

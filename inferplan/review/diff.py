@@ -418,6 +418,11 @@ def _plan_warnings(
         warnings.append(
             {"kind": "violation", "subject": head.stack, "message": violation, "source": None}
         )
+    base_warnings = {
+        (w["name"], x["kind"], x["message"])
+        for w in (base.plan.get("workloads", []) if base else [])
+        for x in w.get("warnings") or []
+    }
     for w in head.plan.get("workloads", []):
         if not w.get("feasible"):
             warnings.append(
@@ -425,6 +430,17 @@ def _plan_warnings(
                     "kind": "infeasible",
                     "subject": w["name"],
                     "message": f"`{w['name']}` is infeasible: {w.get('infeasible_reason')}",
+                    "source": None,
+                }
+            )
+        for x in w.get("warnings") or []:  # the plan's own warnings that the head adds
+            if (w["name"], x["kind"], x["message"]) in base_warnings:
+                continue
+            warnings.append(
+                {
+                    "kind": "plan",
+                    "subject": w["name"],
+                    "message": f"`{w['name']}` ({x['kind']}): {x['message']}",
                     "source": None,
                 }
             )
@@ -475,6 +491,7 @@ _WARNING_ORDER = {
     "infeasible": 7,
     "blocked": 8,
     "policy": 9,
+    "plan": 9,
     "environment-removed": 10,
 }
 
