@@ -42,16 +42,11 @@ FITTED = (
     ("allreduce_latency_nvlink_s", 0.0, 0.0002),
     ("allreduce_latency_pcie_s", 0.0, 0.001),
 )
-# Reported, not fitted: a fixed number of prompts at a finite Poisson rate above what the
-# replica serves is predicted as a burst spread over time, a bound rather than a model of that
-# harness; and rows whose lengths come from a dataset (the mean in the notes) carry a spread of
-# lengths that the fixed mix cannot stand for (docs/sizing-model.md, known limits).
-UNFITTED_HARNESSES = ("rate",)
 
 
 def fitted(m) -> bool:
-    """Whether a measurement takes part in the fit (all are reported)."""
-    return m.harness not in UNFITTED_HARNESSES and m.lengths_stated
+    """Whether a measurement takes part in the fit (``Measurement.fitted``; all are reported)."""
+    return m.fitted
 
 
 NOTES = {

@@ -48,7 +48,7 @@ def main() -> None:
                 max_num_batched_tokens=limits.max_num_batched_tokens,
                 max_num_seqs=limits.max_num_seqs,
             )  # fmt: skip
-            sched = scheduler_limits(mem=mem, limits=limits)
+            sched = scheduler_limits(mem=mem, limits=limits, model=model)
             lengths = LengthMix(n_in, n_out)
             for arrival in ("poisson", "closed-loop"):
                 for c in CONCURRENCY:

@@ -26,6 +26,7 @@ from inferplan.sizing.estimator import (
     Estimate,
     check_configuration,
     estimate_from_load,
+    mean_context_tokens,
     replica_step_cost,
     scheduler_limits,
 )
@@ -138,9 +139,15 @@ def capacity_at_slo(
         )
         return CapacityAtSlo(0, "kv-memory", arrival, None, lone)
     cost = replica_step_cost(
-        model=model, gpu=gpu, precision=precision, tp=tp, eff=eff, engine=engine
+        model=model,
+        gpu=gpu,
+        precision=precision,
+        tp=tp,
+        eff=eff,
+        engine=engine,
+        context_tokens=mean_context_tokens(input_tokens=input_tokens, output_tokens=output_tokens),
     )
-    sched = scheduler_limits(mem=mem, limits=limits)
+    sched = scheduler_limits(mem=mem, limits=limits, model=model)
     lengths = LengthMix(input_tokens, output_tokens)
 
     def at(concurrency: int) -> Estimate:

@@ -26,7 +26,7 @@ from inferplan.sizing.engine_limits import (
     SchedulerLimits,
     default_engine_limits,
 )
-from inferplan.sizing.memory import KV_BLOCK_TOKENS, MemoryFit, memory_fit, refit_lengths
+from inferplan.sizing.memory import MemoryFit, kv_block_tokens, memory_fit, refit_lengths
 from inferplan.sizing.scheduler_model import LimitedBy, LoadPrediction, predict_load
 from inferplan.sizing.timing import StepCost, step_cost
 from inferplan.sizing.traffic import Arrival, LengthMix
@@ -41,6 +41,7 @@ __all__ = [
     "default_engine_limits",
     "estimate",
     "estimate_from_load",
+    "mean_context_tokens",
     "replica_step_cost",
     "scheduler_limits",
 ]
@@ -95,6 +96,16 @@ def check_configuration(
         raise UnsupportedConfiguration(
             f"tensor parallel {tp} must divide {model.id}'s {model.attention_heads} attention heads"
         )
+    kv = model.kv_heads
+    if not model.latent_attention and kv and (kv % tp if kv >= tp else tp % kv):
+        # vLLM splits KV heads evenly, or replicates them when there are fewer than GPUs.
+        raise UnsupportedConfiguration(
+            f"tensor parallel {tp} must divide {model.id}'s {kv} KV heads (or be a multiple)"
+        )
+    if precision.quantizes == "experts" and model.experts_total <= 1:
+        raise UnsupportedConfiguration(
+            f"{precision.id} quantizes mixture-of-experts layers only; {model.id} has none"
+        )
     cc = gpu.compute_capability
     if cc is not None and cc < precision.min_compute_capability:
         raise UnsupportedConfiguration(
@@ -113,15 +124,15 @@ def _replica(
     eff: EfficiencyFactors,
     engine: Engine,
     limits: EngineLimits | None,
-) -> tuple[StepCost, MemoryFit, EngineLimits, SchedulerLimits]:
+) -> tuple[StepCost, MemoryFit, EngineLimits]:
     """What does not depend on the lengths or the load, once per configuration: it checks the
-    configuration (raising ``UnsupportedConfiguration``), the engine limits, the step cost, the
-    split of memory (``memory.refit_lengths`` then fits the lengths) and the scheduler's limits
-    (the KV cache does not depend on the lengths either)."""
+    configuration (raising ``UnsupportedConfiguration``), the engine limits, the step cost (of
+    full layers; windowed models get one per context in ``estimate``) and the split of memory
+    (``memory.refit_lengths`` then fits the lengths)."""
     key = (id(model), id(gpu), id(precision), tp, id(eff), engine, limits)
     hit = _REPLICAS.get(key)
-    if hit is not None and hit[4] is model and hit[5] is gpu and hit[6] is precision:
-        return hit[0], hit[1], hit[2], hit[3]
+    if hit is not None and hit[3] is model and hit[4] is gpu and hit[5] is precision:
+        return hit[0], hit[1], hit[2]
     check_configuration(model=model, gpu=gpu, precision=precision, tp=tp)
     resolved = limits or default_engine_limits(gpu=gpu, engine=engine)
     base = memory_fit(
@@ -139,11 +150,10 @@ def _replica(
     cost = replica_step_cost(
         model=model, gpu=gpu, precision=precision, tp=tp, eff=eff, engine=engine
     )
-    sched = scheduler_limits(mem=base, limits=resolved)
     if len(_REPLICAS) > 4096:
         _REPLICAS.clear()
-    _REPLICAS[key] = (cost, base, resolved, sched, model, gpu, precision, eff)
-    return cost, base, resolved, sched
+    _REPLICAS[key] = (cost, base, resolved, model, gpu, precision, eff)
+    return cost, base, resolved
 
 
 def replica_step_cost(
@@ -154,29 +164,48 @@ def replica_step_cost(
     tp: int,
     eff: EfficiencyFactors,
     engine: Engine = "vllm",
+    context_tokens: float | None = None,
 ) -> StepCost:
     """``timing.step_cost`` for this replica and engine, computed once per configuration (a
-    batch of cases sweeps lengths and concurrency for a few configurations)."""
-    key = (id(model), id(gpu), id(precision), tp, id(eff), engine)
+    batch of cases sweeps lengths and concurrency for a few configurations). ``context_tokens``
+    (the mean context, ``mean_context_tokens``) matters only to models with windowed layers."""
+    context = round(context_tokens) if context_tokens and model.local_attention_layers else None
+    key = (id(model), id(gpu), id(precision), tp, id(eff), engine, context)
     hit = _COSTS.get(key)
     if hit is not None and hit[1] is model and hit[2] is gpu and hit[3] is precision:
         return hit[0]
     ratio = eff.vllm_step_time_ratio if engine == "vllm" else 1.0
-    cost = step_cost(model=model, gpu=gpu, precision=precision, tp=tp, eff=eff, ratio=ratio)
+    cost = step_cost(
+        model=model,
+        gpu=gpu,
+        precision=precision,
+        tp=tp,
+        eff=eff,
+        ratio=ratio,
+        context_tokens=context,
+    )
     if len(_COSTS) > 4096:
         _COSTS.clear()
     _COSTS[key] = (cost, model, gpu, precision, eff)  # the objects keep their ids unique
     return cost
 
 
-def scheduler_limits(*, mem: MemoryFit, limits: EngineLimits) -> SchedulerLimits:
-    """The engine limits plus the KV cache the memory fit leaves, in whole 16-token blocks."""
+def mean_context_tokens(*, input_tokens: float, output_tokens: float) -> float:
+    """Tokens a running sequence holds on average over its life: ``input + output / 2``."""
+    return input_tokens + output_tokens / 2.0
+
+
+def scheduler_limits(*, mem: MemoryFit, limits: EngineLimits, model: ModelSpec) -> SchedulerLimits:
+    """The engine limits plus the KV cache the memory fit leaves, in whole blocks of the model's
+    attention backend (``memory.kv_block_tokens``), counted at the fit's bytes per token
+    (windowed layers hold less per token in long sequences)."""
     per_token = mem.kv_bytes_per_token_per_gpu
-    blocks = int(mem.kv_cache_bytes_per_gpu // (per_token * KV_BLOCK_TOKENS)) if per_token else 0
+    block = kv_block_tokens(model)
+    blocks = int(mem.kv_cache_bytes_per_gpu // (per_token * block)) if per_token else 0
     return SchedulerLimits(
         max_num_seqs=limits.max_num_seqs,
         max_num_batched_tokens=limits.max_num_batched_tokens,
-        kv_capacity_tokens=max(blocks, 0) * KV_BLOCK_TOKENS,
+        kv_capacity_tokens=max(blocks, 0) * block,
     )
 
 
@@ -199,11 +228,31 @@ def estimate(
     ``arrival``; without a concurrency, the most the scheduler runs at once (saturated).
     ``rate_per_s`` spreads a burst over time (``sizing.scheduler_model.predict_load``)."""
     eff = eff or default_efficiency()
-    cost, base, limits, sched = _replica(model, gpu, precision, tp, eff, engine, limits)
-    mem = refit_lengths(base, input_tokens=input_tokens, output_tokens=output_tokens)
+    cost, base, limits = _replica(model, gpu, precision, tp, eff, engine, limits)
+    mem = refit_lengths(
+        base,
+        model=model,
+        precision=precision,
+        tp=tp,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+    )
     if not mem.fits:
         clients = concurrency if concurrency is not None else 0
         return _not_fitting(mem, clients, model=model, gpu=gpu, precision=precision, tp=tp)
+    if model.local_attention_layers:
+        cost = replica_step_cost(
+            model=model,
+            gpu=gpu,
+            precision=precision,
+            tp=tp,
+            eff=eff,
+            engine=engine,
+            context_tokens=mean_context_tokens(
+                input_tokens=input_tokens, output_tokens=output_tokens
+            ),
+        )
+    sched = scheduler_limits(mem=mem, limits=limits, model=model)
     load = predict_load(
         cost=cost,
         limits=sched,

@@ -34,7 +34,7 @@ class Simulated:
 
 @dataclass(frozen=True)
 class Predicted:
-    ttft_p95_ms: float
+    ttft_p95_ms: float | None  # None for offline (batch) work: nobody waits for a first token
     tps_per_request: float
     max_concurrency: int  # concurrent requests the whole deployment serves inside the SLO
     itl_ms: float | None = None
@@ -66,7 +66,7 @@ class AksPlan:
     replicas: int  # across all regions
     replicas_per_node: int
     nodes: int  # across all regions
-    zones: tuple[str, ...]
+    zones: tuple[str, ...]  # availability zones the nodes of each region spread over
     vllm_args: tuple[str, ...]
     replicas_per_region: int = 0
     nodes_per_region: int = 0
@@ -81,6 +81,11 @@ class AksPlan:
     vm_vcpus: int = 0  # the node's vCPUs, memory and GPUs: a replica's share of them
     vm_memory_bytes: int = 0
     vm_gpus: int = 0
+    nodes_per_zone: int | None = None  # per region, when spread over zones
+    # Offline work: replicas (and their nodes) run only inside this daily window.
+    window: WorkingHours | None = None
+    replicas_after_loss: int | None = None  # per region, after losing the spared node or zone
+    expert_parallel: bool = False  # vLLM --enable-expert-parallel: experts whole on each GPU
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,7 @@ class Alternative:
     summary: str
     monthly_usd: float | None
     reason: str
+    kind: str = "runner-up"  # "runner-up" (meets everything, costs more) or a rejection kind
 
 
 WarningKind = Literal[
@@ -150,11 +156,25 @@ class PlanWarning:
     message: str
 
 
+# Fields JSON keeps as written: an availability of 99.999 % must not read as 100.
+EXACT = {"exact": True}
+
+
 @dataclass(frozen=True)
 class Availability:
-    required: float
-    planned: float
-    topology: str
+    """The availability asked for, the one the topology is planned for, and what it survives.
+
+    ``planned`` below ``required`` only happens when the team accepted less
+    (``slo.accept_availability``, kept in ``accepted``); otherwise the plan is infeasible.
+    Percentages are written exactly (``EXACT``): 99.999 is not 100.
+    """
+
+    required: float = field(metadata=EXACT)  # percent
+    planned: float = field(metadata=EXACT)  # percent
+    topology: str = ""
+    # Failure domains lost at peak without missing the SLO: region, zone, node.
+    survives: tuple[str, ...] = ()
+    accepted: float | None = field(default=None, metadata=EXACT)
 
 
 @dataclass(frozen=True)
@@ -284,9 +304,15 @@ def _round(value: float) -> float | int | None:
 
 
 def to_data(obj: Any) -> Any:
-    """Dataclasses to dicts (field order kept), tuples to lists, floats rounded."""
+    """Dataclasses to dicts (field order kept), tuples to lists, floats rounded (but for
+    fields marked `EXACT`, such as percentages)."""
     if is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_data(getattr(obj, f.name)) for f in fields(obj)}
+        return {
+            f.name: getattr(obj, f.name)
+            if f.metadata.get("exact")
+            else to_data(getattr(obj, f.name))
+            for f in fields(obj)
+        }
     if isinstance(obj, dict):
         return {str(k): to_data(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

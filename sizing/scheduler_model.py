@@ -444,9 +444,41 @@ def _solve_rate(
             lam = top
         new = _means(shape, lam, others, n_out, n_in, poisson, alone)[0]
         if abs(new - ttft) <= 1e-3 * ttft:
-            break
+            return lam
         ttft = (new + ttft) / 2.0 if new > 4.0 * ttft else new
-    return lam
+    if abs(_in_flight(shape, lam, others, trip, n_out, n_in, poisson, alone) - others) <= (
+        1e-3 * others
+    ):
+        return lam
+    # The passes did not settle (short answers, where the TTFT is most of a request's life,
+    # make them oscillate): requests in flight, ``lambda`` times a life, grow with ``lambda``,
+    # so bisect for the rate that keeps ``others`` of them.
+    low, high = 0.0, top
+    if _in_flight(shape, high, others, trip, n_out, n_in, poisson, alone) <= others:
+        return high
+    for _ in range(BISECTION_STEPS):
+        mid = (low + high) / 2.0
+        if _in_flight(shape, mid, others, trip, n_out, n_in, poisson, alone) < others:
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+def _in_flight(
+    shape: _Shape,
+    lam: float,
+    others: int,
+    trip: float,
+    n_out: int,
+    n_in: int,
+    poisson: bool,
+    alone: float,
+) -> float:
+    """Requests in flight at rate ``lambda`` (Little's law): ``lambda (TTFT + (N_out - 1) mu +
+    trip)``."""
+    ttft, mu = _means(shape, lam, others, n_out, n_in, poisson, alone)[:2]
+    return lam * (ttft + (n_out - 1) * mu + trip)
 
 
 def _static(

@@ -16,6 +16,7 @@ from inferplan.sizing.efficiency import EfficiencyFactors, default_efficiency
 from inferplan.sizing.engine_limits import Engine, EngineLimits, default_engine_limits
 from inferplan.sizing.estimator import (
     check_configuration,
+    mean_context_tokens,
     replica_step_cost,
     scheduler_limits,
 )
@@ -63,9 +64,15 @@ def simulate_case(
         max_num_seqs=limits.max_num_seqs,
     )
     cost = replica_step_cost(
-        model=model, gpu=gpu, precision=precision, tp=tp, eff=eff, engine=engine
+        model=model,
+        gpu=gpu,
+        precision=precision,
+        tp=tp,
+        eff=eff,
+        engine=engine,
+        context_tokens=mean_context_tokens(input_tokens=input_tokens, output_tokens=output_tokens),
     )
-    sched = scheduler_limits(mem=mem, limits=limits)
+    sched = scheduler_limits(mem=mem, limits=limits, model=model)
     mix = lengths or LengthMix(input_tokens, output_tokens)
     fast = predict_load(
         cost=cost, limits=sched, lengths=mix, arrival=arrival, concurrency=concurrency

@@ -11,11 +11,13 @@ routed to, but store all of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
 from inferplan.sizing.efficiency import EfficiencyFactors
 from inferplan.sizing.memory import (
     BYTES_16BIT,
+    attended_tokens,
     embedding_params,
     expert_params,
     kv_cache_bytes_per_token,
@@ -29,9 +31,34 @@ def matmul_params(model: ModelSpec) -> float:
     return max(model.params_active - embed, 1.0)
 
 
-def attention_flops_per_token(*, model: ModelSpec, context_tokens: float) -> float:
-    """QK^T and PV for one new token attending to ``context_tokens``: 4 x layers x heads x d x L."""
-    return 4.0 * model.layers * model.attention_heads * model.head_dim * context_tokens
+def attention_flops_per_token(
+    *, model: ModelSpec, context_tokens: float, phase: Literal["decode", "prefill"] = "decode"
+) -> float:
+    """Score and value FLOPs of one new token attending to ``context_tokens``, summed over layers.
+
+    Grouped-query attention: QK^T and PV cost ``2 x heads x head_dim`` FLOPs each per attended
+    token, ``4 x heads x head_dim x L`` per layer. Windowed layers attend to at most their window
+    (``attended_tokens``).
+
+    Latent attention runs in two forms in vLLM (vllm/v1/attention/backends/mla/common.py).
+    Decode uses the absorbed form: the query is projected into the latent space, scored against
+    the cached latent and rotary key (``kv_lora_rank + qk_rope_head_dim`` wide) and the weights
+    are applied to the latent (``kv_lora_rank`` wide), so a head costs
+    ``2 x (2 x kv_lora_rank + qk_rope_head_dim)`` FLOPs per attended token (2,176 for DeepSeek
+    V3, against 640 for the same heads uncompressed); the projections themselves are ordinary
+    weights, counted with the matmuls. Prefill expands the latent into per-head keys and values
+    and costs ``2 x heads x (qk_nope + qk_rope + v_head_dim)`` per attended token.
+    """
+    full, local = attended_tokens(model=model, context_tokens=context_tokens)
+    local_layers = model.local_attention_layers
+    attended = (model.layers - local_layers) * full + local_layers * local
+    if model.latent_attention:
+        if phase == "decode":
+            per_head = 2.0 * (2 * model.kv_lora_rank + model.qk_rope_head_dim)
+        else:
+            per_head = 2.0 * (model.qk_nope_head_dim + model.qk_rope_head_dim + model.v_head_dim)
+        return per_head * model.attention_heads * attended
+    return 4.0 * model.attention_heads * model.head_dim * attended
 
 
 def experts_touched_fraction(*, model: ModelSpec, tokens: float) -> float:
@@ -120,7 +147,8 @@ def prefill_compute_s(
     """
     flops = (
         2.0 * matmul_params(model) * input_tokens
-        + attention_flops_per_token(model=model, context_tokens=input_tokens / 2.0) * input_tokens
+        + attention_flops_per_token(model=model, context_tokens=input_tokens / 2.0, phase="prefill")
+        * input_tokens
     )
     efficiency = compute_efficiency(
         eff=eff, model=model, precision=precision, base_efficiency=eff.prefill_compute_efficiency
@@ -164,7 +192,10 @@ def decode_step_time_s(
     params + attention). Small batches are bandwidth-bound, large ones compute-bound.
     """
     kv_token_per_gpu = kv_cache_bytes_per_token(
-        model=model, kv_bytes_per_element=precision.kv_cache_bytes_per_element, tp=tp
+        model=model,
+        kv_bytes_per_element=precision.kv_cache_bytes_per_element,
+        tp=tp,
+        context_tokens=context_tokens,
     )
     read_per_gpu = weights_read_bytes(model=model, precision=precision, tokens=batch) / tp
     read_per_gpu += batch * context_tokens * kv_token_per_gpu  # replicated heads read per GPU
@@ -193,9 +224,12 @@ class StepCost:
         memory  = (W_read(d + p) / tp + kv_token (x + z)) / (BW hbm_efficiency)
         step    = ratio (roofline(compute, memory) + T_ar(d + p) + T_fixed)
 
-    with ``A = 4 n_layers n_heads d_head`` FLOPs per query-key pair. The weights are read once for
-    the whole mixed step; a step of decodes alone is ``decode_step_time_s`` and a lone prompt's
-    prefill is ``prefill_time_s`` (the tests hold the three to the same numbers).
+    with ``A`` FLOPs per query-key pair (``attention_flops_per_token`` per attended token:
+    ``4 n_layers n_heads d_head`` for grouped-query attention; latent attention's absorbed
+    decode and expanded prefill differ, so decode and prefill have their own ``A``). The weights
+    are read once for the whole mixed step; a step of decodes alone is ``decode_step_time_s`` and
+    a lone prompt's prefill is ``prefill_time_s`` (the tests hold the three to the same
+    numbers).
     """
 
     decode_s_per_token: float  # 2 N_mm / (tp F eta_decode)
@@ -283,8 +317,17 @@ def step_cost(
     tp: int,
     eff: EfficiencyFactors,
     ratio: float = 1.0,
+    context_tokens: float | None = None,
 ) -> StepCost:
-    """The coefficients of ``StepCost`` for one replica (see its docstring)."""
+    """The coefficients of ``StepCost`` for one replica (see its docstring).
+
+    Attention and KV reads are linear in context for full layers only: a windowed layer
+    attends to at most its window. For a model with windowed layers the per-context-token
+    coefficients are those of a sequence of ``context_tokens`` (the workload's mean context),
+    ``attention_flops_per_token(L) / L`` and ``kv_cache_bytes_per_token(L)``, exact at that
+    context; without one every layer counts in full. Latent attention has its own FLOPs per
+    attended token in decode (absorbed) and prefill (expanded), hence two coefficients.
+    """
     peak = peak_flops_per_s(gpu=gpu, precision=precision)
     eta_decode = compute_efficiency(
         eff=eff, model=model, precision=precision, base_efficiency=eff.decode_compute_efficiency
@@ -292,7 +335,11 @@ def step_cost(
     eta_prefill = compute_efficiency(
         eff=eff, model=model, precision=precision, base_efficiency=eff.prefill_compute_efficiency
     )
-    per_pair_flops = attention_flops_per_token(model=model, context_tokens=1.0)
+    ref = context_tokens if context_tokens and model.local_attention_layers else 1.0
+    decode_pair_flops = attention_flops_per_token(model=model, context_tokens=ref) / ref
+    prefill_pair_flops = (
+        attention_flops_per_token(model=model, context_tokens=ref, phase="prefill") / ref
+    )
     bandwidth = gpu.hbm_bandwidth_bytes_per_s * eff.hbm_efficiency
     experts = expert_params(model) * precision.weight_bytes_per_param
     if tp > 1:
@@ -315,13 +362,16 @@ def step_cost(
     else:
         ar_fixed = ar_token = 0.0
     kv_token = kv_cache_bytes_per_token(
-        model=model, kv_bytes_per_element=precision.kv_cache_bytes_per_element, tp=tp
+        model=model,
+        kv_bytes_per_element=precision.kv_cache_bytes_per_element,
+        tp=tp,
+        context_tokens=ref if model.local_attention_layers else None,
     )
     return StepCost(
         decode_s_per_token=2.0 * matmul_params(model) / tp / (peak * eta_decode),
-        decode_s_per_context_token=per_pair_flops / tp / (peak * eta_decode),
+        decode_s_per_context_token=decode_pair_flops / tp / (peak * eta_decode),
         prefill_s_per_token=2.0 * matmul_params(model) / tp / (peak * eta_prefill),
-        prefill_s_per_pair=per_pair_flops / tp / (peak * eta_prefill),
+        prefill_s_per_pair=prefill_pair_flops / tp / (peak * eta_prefill),
         weights_s=weights_bytes(model=model, precision=precision) / tp / bandwidth,
         expert_weights_s=experts / tp / bandwidth,
         expert_miss=(

@@ -67,7 +67,7 @@ def test_dataset_lengths_and_server_settings_come_from_the_notes(tmp_path) -> No
 @pytest.mark.parametrize(
     ("model", "notes", "reason"),
     [
-        pytest.param("Qwen3-8B", "closed loop", "model not in the catalog (Qwen3-8B)",
+        pytest.param("Yi-34B", "closed loop", "model not in the catalog (Yi-34B)",
                      id="unknown-model"),
         pytest.param("Llama-3.1-405B", "--num-scheduler-steps 10, enable-chunked-prefill=TRUE",
                      "vLLM 0.6 multi-step scheduling or chunked prefill off (not in V1)",

@@ -51,7 +51,7 @@ def setup(replica: str, n_in: int, n_out: int):
         max_num_seqs=limits.max_num_seqs,
     )
     cost = replica_step_cost(**args, tp=tp, eff=EFF)
-    return cost, scheduler_limits(mem=mem, limits=limits)
+    return cost, scheduler_limits(mem=mem, limits=limits, model=args["model"])
 
 
 def within(fast_s: float, sim_ms: float, share: float = 0.10) -> bool:

@@ -23,7 +23,7 @@ DEFAULT_PATHS = (Path("examples"),)
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "markdown"]),
+    type=click.Choice(["table", "json", "markdown", "csv"]),
     default="table",
     show_default=True,
 )
@@ -33,6 +33,13 @@ DEFAULT_PATHS = (Path("examples"),)
     is_flag=True,
     help="Simulate each self-hosted replica at its planned concurrency, request by request: "
     "p95/p99 latencies and utilisation under predicted.simulated (seeded, deterministic).",
+)
+@click.option(
+    "--candidates",
+    "list_candidates",
+    is_flag=True,
+    help="List every candidate considered (chosen, runners-up, rejected with kind and reason) "
+    "instead of the plan; --format table|json|csv.",
 )
 @click.option(
     "--output",
@@ -47,6 +54,7 @@ def plan(
     fmt: str,
     explain: bool,
     simulate: bool,
+    list_candidates: bool,
     output: Path | None,
 ) -> None:
     """Size every workload and print the plan.
@@ -57,6 +65,10 @@ def plan(
     """
     if output is not None and fmt == "table":
         raise click.UsageError("--output writes json or markdown; add --format json|markdown")
+    if fmt == "csv" and not list_candidates:
+        raise click.UsageError("--format csv lists candidates; add --candidates")
+    if list_candidates and fmt == "markdown":
+        raise click.UsageError("--candidates prints table, json or csv")
     from inferplan.cli.output_files import write_atomically
     from inferplan.cli.plan_render import markdown, print_table
     from inferplan.inputs.plan_inputs import load_inputs
@@ -71,6 +83,15 @@ def plan(
             shown = ", ".join(str(p) for p in (paths or DEFAULT_PATHS))
             click.echo(f"error: no workloads to plan in {shown}", err=True)
             raise click.exceptions.Exit(EXIT_BAD_INPUT)
+        if list_candidates:
+            from inferplan.cli.candidates_output import print_candidates
+            from inferplan.sizing.candidates import candidate_rows
+
+            rows = list(candidate_rows(inputs, catalog=context.catalog))
+            text = print_candidates(rows, fmt=fmt, to_file=output is not None)
+            if output is not None:
+                write_atomically(output, text)
+            raise click.exceptions.Exit(EXIT_OK)
         result = build_plan(inputs, catalog=context.catalog)
         if simulate:
             result = _simulated(result, inputs, context.catalog)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from inferplan.offline.capture import Capture
 from inferplan.sizing.plan import Plan
@@ -17,6 +20,41 @@ class StackRun:
     blocked: tuple[str, ...]  # why the program would refuse to run
 
 
+# What an encrypted value (``{secure: v1:...}``) stands in as: the program only needs to know
+# it is set (it wraps it as a Pulumi secret); the offline run can neither decrypt nor show it.
+SECURE_PLACEHOLDER = "[secure value]"
+
+
+def stack_config(stack: str, *, root: Path = Path()) -> dict[str, str]:
+    """The Pulumi config of ``Pulumi.<stack>.yaml`` under ``root`` as the engine hands it to a
+    program: every value a string, structured values as JSON.
+
+    Encrypted values become `SECURE_PLACEHOLDER`. No file: no config. Raises a `SpecError`
+    with the line when the file is not YAML.
+    """
+    from inferplan.inputs.yaml_source import read_documents
+
+    path = root / f"Pulumi.{Path(stack).stem}.yaml"
+    if not path.is_file():
+        return {}
+    documents = read_documents(path)
+    data = documents[0].data if documents else {}
+    raw = data.get("config") if isinstance(data, Mapping) else None
+    config: dict[str, str] = {}
+    for key, value in (raw if isinstance(raw, Mapping) else {}).items():
+        secure = isinstance(value, Mapping) and set(value) == {"secure"}
+        config[str(key)] = SECURE_PLACEHOLDER if secure else _config_text(value)
+    return config
+
+
+def _config_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and set(value) == {"value"}:
+        return _config_text(value["value"])  # the long form Pulumi also accepts
+    return json.dumps(value, sort_keys=True)  # true/false, numbers, lists and maps
+
+
 def run_stack_offline(
     stack: str,
     *,
@@ -25,7 +63,8 @@ def run_stack_offline(
     root: Path = Path(),
 ) -> StackRun:
     """Plan ``stack`` (``dev`` or a path to an environment file) and, when deployable, capture
-    its program under mocks (preview mode)."""
+    its program under mocks (preview mode) with the stack's Pulumi config (`stack_config`), so
+    what the config turns on (a Hugging Face token Secret) is in the capture too."""
     from inferplan.components.program import (
         InfeasiblePlanError,
         deployable,
@@ -51,5 +90,8 @@ def run_stack_offline(
         deployable(plan, environment)
     except InfeasiblePlanError as error:
         return StackRun(environment, plan, None, (str(error),))
-    result = capture(environment_program(plan, environment), stack=environment, preview=True)
+    config = stack_config(name, root=root)
+    result = capture(
+        environment_program(plan, environment), stack=environment, preview=True, config=config
+    )
     return StackRun(environment, plan, result, ())
