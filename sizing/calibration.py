@@ -495,6 +495,8 @@ class HarnessScore:
     sweeps: int
     capacity_error: float
     capacity_under_20: float
+    loaded_ttft_worst: float = math.nan  # the largest error factor max(p/m, m/p)
+    capacity_worst: float = math.nan
 
     def as_row(self) -> list[str]:
         def num(x: float) -> str:
@@ -507,9 +509,11 @@ class HarnessScore:
             self.harness,
             str(self.loaded_ttft_rows),
             num(self.loaded_ttft_error),
+            num(self.loaded_ttft_worst),
             share(self.loaded_ttft_within_25, self.loaded_ttft_rows),
             str(self.sweeps),
             num(self.capacity_error),
+            num(self.capacity_worst),
             share(self.capacity_under_20, self.sweeps),
         ]
 
@@ -542,6 +546,8 @@ def harness_scores(comparisons: Sequence[Comparison]) -> list[HarnessScore]:
                 sweeps=len(caps),
                 capacity_error=_median_factor(caps),
                 capacity_under_20=sum(1 for r in caps if r < 0.8) / len(caps) if caps else 0.0,
+                loaded_ttft_worst=_worst_factor(loaded),
+                capacity_worst=_worst_factor(caps),
             )
         )
     return out
@@ -552,6 +558,11 @@ def _median_factor(ratios: Sequence[float]) -> float:
     if not finite:
         return math.nan
     return statistics.median(max(r, 1 / r) for r in finite)
+
+
+def _worst_factor(ratios: Sequence[float]) -> float:
+    finite = [r for r in ratios if r > 0 and math.isfinite(r)]
+    return max((max(r, 1 / r) for r in finite), default=math.nan)
 
 
 def report_markdown(scores: Sequence[GroupScore]) -> str:
@@ -566,9 +577,11 @@ def harness_markdown(scores: Sequence[HarnessScore]) -> str:
         "harness (family)",
         "loaded TTFT rows",
         "loaded TTFT error x",
+        "worst x",
         "within ±25%",
         "sweep thresholds",
         "capacity error x",
+        "worst x",
         "under-predicted >20%",
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
