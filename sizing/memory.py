@@ -261,15 +261,22 @@ def refit_lengths(
     included) and so how many sequences fit."""
     block = kv_block_tokens(model)
     seq_tokens = math.ceil(max(input_tokens + output_tokens, 1) / block) * block
-    per_sequence = kv_cache_bytes_per_sequence(
-        model=model,
-        kv_bytes_per_element=precision.kv_cache_bytes_per_element,
-        tp=tp,
-        tokens=seq_tokens,
-    )
+    if model.local_attention_layers:
+        per_sequence = kv_cache_bytes_per_sequence(
+            model=model,
+            kv_bytes_per_element=precision.kv_cache_bytes_per_element,
+            tp=tp,
+            tokens=seq_tokens,
+        )
+    else:  # every layer holds every token: the same bytes per token at any length
+        per_sequence = fit.kv_bytes_per_token_per_gpu * seq_tokens
     kv_free = fit.kv_cache_bytes_per_gpu
     max_conc = int(kv_free // per_sequence) if kv_free > 0 and per_sequence > 0 else 0
-    return fit._replace(
+    return MemoryFit(
+        usable_bytes_per_gpu=fit.usable_bytes_per_gpu,
+        weights_bytes_per_gpu=fit.weights_bytes_per_gpu,
+        overhead_bytes_per_gpu=fit.overhead_bytes_per_gpu,
+        kv_cache_bytes_per_gpu=kv_free,
         kv_bytes_per_token_per_gpu=per_sequence / seq_tokens,
         tokens_per_sequence=seq_tokens,
         max_concurrency=max(max_conc, 0),

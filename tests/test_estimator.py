@@ -190,6 +190,39 @@ def test_the_roofline_combines_compute_and_memory_between_overlap_and_sum() -> N
     assert 4.0 <= roofline(3.0, 4.0, 50.0) < 4.01  # large p: the ideal max(compute, memory)
 
 
+@pytest.mark.parametrize(
+    ("model", "gpu", "precision", "tp"),
+    [
+        pytest.param("deepseek-v3", "h200-sxm", "fp8", 8, id="latent-attention"),
+        pytest.param("gpt-oss-20b", "h100-sxm", "mxfp4", 1, id="windowed-layers-moe-mxfp4"),
+    ],
+)
+def test_the_step_cost_follows_latent_attention_and_windowed_layers(model, gpu, precision, tp):
+    """The scheduler's step cost uses the same physics as the decode and prefill formulas for
+    the newer architectures: absorbed decode and expanded prefill FLOPs for latent attention,
+    and windowed layers' attention and KV reads taken at the workload's mean context."""
+    args = dict(
+        model=CAT.model(model), gpu=CAT.gpu(gpu), precision=CAT.precision(precision), tp=tp,
+        eff=EFF,
+    )  # fmt: skip
+    for ctx in (100, 4000, 32000):
+        cost = step_cost(**args, context_tokens=ctx)
+        assert cost.time_s(16, 16 * ctx) == pytest.approx(
+            decode_step_time_s(batch=16, context_tokens=ctx, **args)
+        )
+    for tokens in (1500, 8192):
+        cost = step_cost(**args, context_tokens=tokens / 2)  # a prompt's mean causal context
+        assert cost.time_s(0, 0, tokens, prefill_pairs(tokens, 0), 0) == pytest.approx(
+            prefill_time_s(input_tokens=tokens, **args)
+        )
+    full = step_cost(**args)  # every layer counted in full
+    windowed = step_cost(**args, context_tokens=32000)
+    if CAT.model(model).local_attention_layers:
+        assert windowed.time_s(16, 16 * 32000) < full.time_s(16, 16 * 32000)
+    else:
+        assert windowed == full  # the context matters to windowed layers only
+
+
 @pytest.mark.parametrize(("model", "gpu", "precision", "tp"), CONFIGS, ids=lambda v: str(v))
 def test_a_mixed_step_reduces_to_a_lone_prefill_and_to_a_decode_step(model, gpu, precision, tp):
     """The scheduler's step time (weights once, decodes plus prefill chunks) is the same

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from inferplan.sizing.catalog import default_catalog
 from inferplan.sizing.efficiency import default_efficiency
@@ -148,6 +148,9 @@ def test_a_burst_queues_behind_the_token_budget() -> None:
     extra=st.integers(1, 300),
     arrival=st.sampled_from(["closed-loop", "poisson", "burst"]),
 )
+# One-token answers, where the TTFT is the whole life: the rate solver's passes oscillated
+# (TTFT 46.9 ms at 12 in flight, 45.9 ms at 24) until it bisects when they do not settle.
+@example(replica="70b-2xh100nvl", n_in=16, n_out=1, low=12, extra=12, arrival="poisson")
 def test_more_load_never_lowers_ttft_or_itl(replica, n_in, n_out, low, extra, arrival) -> None:
     model, gpu, precision, tp = REPLICAS[replica]
     args = dict(
