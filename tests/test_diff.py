@@ -139,9 +139,7 @@ class Case:
 
 
 CASES = {
-    "concurrency-up": Case(
-        concurrency_up, ("peak concurrency 4 → 16", "3 / 3 → **10 / 10**", "(+$")
-    ),
+    "concurrency-up": Case(concurrency_up, ("peak concurrency 4 → 16", "2 / 2 → **5 / 5**", "(+$")),
     "sku-change": Case(
         sku_change,
         (
