@@ -53,3 +53,16 @@ def capture_environment(plan, environment: str, *, preview: bool = True):
     from inferplan.offline.capture import capture
 
     return capture(lambda: build_environment(plan, environment), stack=environment, preview=preview)
+
+
+@pytest.fixture(scope="session")
+def dev_capture(dev_plan):
+    """The dev stack's program under mocks, once per session (tests only read it)."""
+    return capture_environment(dev_plan, "dev")
+
+
+@pytest.fixture(scope="session")
+def prod_capture(prod_plan):
+    """The showcase prod program under mocks (preview mode), once per session: its ~1,400
+    resources take tens of seconds to register."""
+    return capture_environment(prod_plan, "prod")

@@ -32,7 +32,6 @@ from inferplan.policies.view import (
 )
 
 from inferplan.review.checks import evaluate, views_from_capture
-from tests.conftest import capture_environment
 
 Views = list[ResourceView]
 Mutation = Callable[[Views, PolicyContext], tuple[Views, PolicyContext]]
@@ -47,11 +46,6 @@ DIAGNOSTIC = "azure-native:apimanagement:ApiDiagnostic"
 LOGGER = "azure-native:apimanagement:Logger"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SERVICE = "kubernetes:core/v1:Service"
-
-
-@pytest.fixture(scope="module")
-def dev_capture(dev_plan):
-    return capture_environment(dev_plan, "dev")
 
 
 @pytest.fixture(scope="module")
