@@ -29,8 +29,8 @@ def preview(context: CliContext, stack: str, fmt: str, output: Path | None) -> N
     (secrets masked). Exit 1 when the plan cannot be deployed.
     """
     from inferplan.cli.output_files import write_atomically
-    from inferplan.offline.capture import capture_json
     from inferplan.offline.preview_tree import tree
+    from inferplan.offline.registrations import capture_json
     from inferplan.offline.stack_run import run_stack_offline
 
     with exit_on_input_errors():

@@ -1,12 +1,20 @@
-"""Plan a stack and run its Pulumi program offline: shared by preview, render, check and diff."""
+"""Plan a stack and run its Pulumi program offline: shared by preview, render, check and diff.
+
+The capture is a pure function of the environment's plan and the code, so it is kept in the
+result cache (``inferplan.offline.cache``) under the digest of both: ``preview``, ``render``,
+``check`` and ``diff`` of one plan run the program once between them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from inferplan.offline.capture import Capture
+from inferplan.offline.cache import ResultCache, code_version, digest
+from inferplan.offline.registrations import Capture
 from inferplan.sizing.plan import Plan
+
+CAPTURE_KIND = "capture"
 
 
 @dataclass(frozen=True)
@@ -15,6 +23,38 @@ class StackRun:
     plan: Plan
     capture: Capture | None  # None when the plan cannot be deployed
     blocked: tuple[str, ...]  # why the program would refuse to run
+    cached: bool = False  # the capture came from the result cache
+
+
+def capture_key(plan: Plan, environment: str) -> str:
+    """What the program's registrations depend on: the plan's data, the environment it
+    builds, and the code (components, the mocks, the SDK versions)."""
+    from inferplan.sizing.plan import plan_to_data
+
+    return digest("capture", code_version(), environment, plan_to_data(plan))
+
+
+def capture_plan(
+    plan: Plan, environment: str, *, cache: ResultCache | None = None
+) -> tuple[Capture, bool]:
+    """The program's capture for a deployable plan (preview mode), from the cache when the same
+    plan was captured by the same code before; also whether it was."""
+    from inferplan.offline.registrations import capture_from_data, capture_to_data
+
+    cache = cache if cache is not None else ResultCache.from_environment()
+    key = capture_key(plan, environment)
+    stored = cache.get(CAPTURE_KIND, key)
+    if stored is not None:
+        try:
+            return capture_from_data(stored), True
+        except (KeyError, TypeError, ValueError):
+            pass  # an entry of another shape: run the program again
+    from inferplan.components.program import environment_program
+    from inferplan.offline.capture import capture
+
+    result = capture(environment_program(plan, environment), stack=environment, preview=True)
+    cache.put(CAPTURE_KIND, key, capture_to_data(result))
+    return result, False
 
 
 def run_stack_offline(
@@ -23,18 +63,14 @@ def run_stack_offline(
     catalog_dirs: tuple[Path, ...] = (),
     template_dirs: tuple[Path, ...] = (),
     root: Path = Path(),
+    cache: ResultCache | None = None,
 ) -> StackRun:
     """Plan ``stack`` (``dev`` or a path to an environment file) and, when deployable, capture
     its program under mocks (preview mode)."""
-    from inferplan.components.program import (
-        InfeasiblePlanError,
-        deployable,
-        environment_program,
-    )
+    from inferplan.components.program import InfeasiblePlanError, deployable
     from inferplan.inputs.errors import Problem, SpecReadError
     from inferplan.inputs.plan_inputs import stack_file, stack_name
     from inferplan.inputs.template_library import TemplateFolders
-    from inferplan.offline.capture import capture
     from inferplan.sizing.catalog import catalog_for
     from inferplan.sizing.planning import plan_paths
 
@@ -51,5 +87,5 @@ def run_stack_offline(
         deployable(plan, environment)
     except InfeasiblePlanError as error:
         return StackRun(environment, plan, None, (str(error),))
-    result = capture(environment_program(plan, environment), stack=environment, preview=True)
-    return StackRun(environment, plan, result, ())
+    result, cached = capture_plan(plan, environment, cache=cache)
+    return StackRun(environment, plan, result, (), cached)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 
 if TYPE_CHECKING:
-    from inferplan.offline.capture import Capture
+    from inferplan.offline.registrations import Capture
     from inferplan.policies.view import Level, PolicyContext, ResourceView
     from inferplan.sizing.plan import Plan
 
@@ -495,7 +495,7 @@ def run_check(
     finding; the Plan-level rules (caps, templates) still run, the resource rules and
     manifest checks have nothing to look at.
     """
-    from inferplan.offline.capture import Capture
+    from inferplan.offline.registrations import Capture
     from inferplan.offline.render import render_files
     from inferplan.offline.stack_run import run_stack_offline
 
