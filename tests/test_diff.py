@@ -67,18 +67,19 @@ def plan_each_tree_once(monkeypatch: pytest.MonkeyPatch) -> None:
     The key holds every file's content and the guardrail module in use, so a cached side is
     exactly what reading the tree again would give (the determinism test clears the cache).
     """
-    from inferplan.cli import cmd_diff
+    from inferplan.review import base_side, diff_run, stack_sides
 
-    real = cmd_diff.read_side
+    real = stack_sides.read_side
 
-    def read_side(tree, stacks, context):
+    def read_side(tree, stacks, options=stack_sides.NO_OPTIONS, *, cache=None):
         checks = sys.modules.get("inferplan.review.checks", "absent")
         key = (tree.side, tree.label, tuple(stacks), _fingerprint(tree.root), id(checks))
         if key not in _SIDES:
-            _SIDES[key] = real(tree, stacks, context)
+            _SIDES[key] = real(tree, stacks, options, cache=cache)
         return _SIDES[key]
 
-    monkeypatch.setattr(cmd_diff, "read_side", read_side)
+    monkeypatch.setattr(diff_run, "read_side", read_side)
+    monkeypatch.setattr(base_side, "read_side", read_side)
 
 
 def run_diff(*args: str):
