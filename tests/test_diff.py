@@ -353,3 +353,38 @@ def test_a_long_comment_shortens_its_lists_to_fit() -> None:
     assert "300 added" in short and "ConfigMap::" not in short
     cut = render_markdown(report, max_chars=300)
     assert len(cut) <= 300 and cut.endswith("run `inferplan diff` for the rest)\n")
+
+
+def _mermaid_bars(text: str) -> dict[str, int]:
+    block = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    axis = re.search(r"x-axis \[(.*)\]", block).group(1)
+    bars = re.search(r"\n    bar \[(.*)\]", block).group(1)
+    labels = [label.strip().strip('"') for label in axis.split(",")]
+    return dict(zip(labels, (int(v) for v in bars.split(",")), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("change", "base_present", "head_present"),
+    [
+        pytest.param(concurrency_up, True, True, id="changed"),
+        pytest.param(
+            lambda head: (head / "stacks" / "small.yaml").unlink(),
+            True,
+            False,
+            id="environment-removed",
+        ),
+    ],
+)
+def test_the_comment_charts_each_environment_cost_before_and_after(
+    trees, change, base_present, head_present
+) -> None:
+    _, head = trees
+    change(head)
+    report = json.loads(run_diff("--base-dir", "../base", "--format", "json").output)
+    totals = report["stacks"][0]["totals"]
+    bars = _mermaid_bars(run_diff("--base-dir", "../base").output)
+    assert bars == {
+        "small base": round(totals["base_monthly_usd"]) if base_present else 0,
+        "small head": round(totals["head_monthly_usd"]) if head_present else 0,
+    }
+    assert (bars["small base"] > 0) == base_present and (bars["small head"] > 0) == head_present
