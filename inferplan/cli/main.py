@@ -21,6 +21,7 @@ from inferplan.cli.cmd_estimate import estimate
 from inferplan.cli.cmd_plan import plan
 from inferplan.cli.cmd_preview import preview
 from inferplan.cli.cmd_render import render
+from inferplan.cli.cmd_report import report
 from inferplan.cli.cmd_schema import schema
 from inferplan.cli.cmd_templates import templates
 from inferplan.cli.cmd_validate import validate
@@ -33,6 +34,7 @@ COMMANDS: tuple[click.Command, ...] = (
     plan,
     preview,
     render,
+    report,
     check,
     templates,
     diff,
