@@ -22,7 +22,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -488,6 +488,7 @@ def run_check(
     root: Path = Path(),
     checkov: bool = True,
     checkov_path: Path | None = None,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> CheckReport:
     """Plan ``stack``, capture its program offline and run every check (see the module doc).
 
@@ -499,7 +500,9 @@ def run_check(
     from inferplan.offline.render import render_files
     from inferplan.offline.stack_run import run_stack_offline
 
+    progress(f"planning {stack} and running its Pulumi program offline")
     run = run_stack_offline(stack, catalog_dirs=catalog_dirs, root=root)
+    progress("checking policy rules")
     findings = [
         Finding(
             rule="plan-deployable",
@@ -526,11 +529,13 @@ def run_check(
     if objects:
         env = run.plan.environment(run.stack)
         version = env.kubernetes.version if env.kubernetes else "1.31"
+        progress("validating Kubernetes manifests")
         found, more = validate_manifests(files, version)
         findings += found
         notes += more
         sources.append("kubernetes-validate")
         if checkov:
+            progress("scanning manifests with checkov")
             found, more = scan_with_checkov(files, checkov=checkov_path or find_checkov(root=root))
             findings += found
             notes += more
