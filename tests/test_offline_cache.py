@@ -132,3 +132,30 @@ def test_preview_render_and_check_share_one_program_run(
     assert runner.invoke(main, ["render", "dev", "--out", str(tmp_path / "out")]).exit_code == 0
     assert runner.invoke(main, ["check", "dev", "--no-checkov"]).exit_code == 0
     assert counted_runs == ["dev"]
+
+
+def test_checkov_results_are_reused_for_the_same_manifests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inferplan.review import checks
+
+    monkeypatch.setenv("INFERPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    executable = tmp_path / "checkov"
+    executable.write_text("#!/bin/sh\n", encoding="utf-8")
+    scanned: list[set[str]] = []
+
+    def fake_run(directory: Path, *, checkov: Path, checks=()):
+        scanned.append({p.name for p in directory.rglob("*.yaml")})
+        return {
+            "passed_checks": [{"check_id": "CKV_K8S_1"}],
+            "failed_checks": [],
+            "skipped_checks": [],
+        }
+
+    monkeypatch.setattr(checks, "run_checkov_on_dir", fake_run)
+    files = {"kubernetes/chat.yaml": "kind: Namespace\n"}
+    first = checks.scan_with_checkov(files, checkov=executable)
+    second = checks.scan_with_checkov(files, checkov=executable)
+    assert first == second and len(scanned) == 1
+    checks.scan_with_checkov({"kubernetes/chat.yaml": "kind: Service\n"}, checkov=executable)
+    assert len(scanned) == 2  # other manifests: scanned again

@@ -374,6 +374,30 @@ def run_checkov_on_dir(
     return merged
 
 
+def _cached_checkov(directory: Path, manifests: Mapping[str, str], *, checkov: Path) -> Any:
+    """checkov's merged results for these manifests, from the result cache when the same
+    files were scanned by the same checkov (executable and its size and time) and the same
+    custom checks; checkov takes several seconds, so a second ``check`` of one plan skips it."""
+    from inferplan.offline.cache import ResultCache, digest, folder_digest
+
+    cache = ResultCache.from_environment()
+    stat = checkov.resolve().stat()
+    key = digest(
+        "checkov",
+        str(checkov.resolve()),
+        stat.st_size,
+        stat.st_mtime_ns,
+        folder_digest([external_checks_dir()]),
+        dict(sorted(manifests.items())),
+    )
+    stored = cache.get("checkov", key)
+    if isinstance(stored, dict):
+        return stored
+    results = run_checkov_on_dir(directory, checkov=checkov)
+    cache.put("checkov", key, results)
+    return results
+
+
 def checkov_findings(results: Mapping[str, Any]) -> list[Finding]:
     findings = []
     for failed in results.get("failed_checks") or ():
@@ -443,7 +467,7 @@ def scan_with_checkov(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
         try:
-            results = run_checkov_on_dir(Path(tmp), checkov=checkov)
+            results = _cached_checkov(Path(tmp), manifests, checkov=checkov)
         except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
             return [
                 Finding(
