@@ -10,14 +10,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from inferplan.inputs.field_types import Email, NonEmptyStr, StrTuple
+from inferplan.inputs.field_types import (
+    MAX_MONTHLY_USD,
+    Email,
+    LowercaseStr,
+    LowercaseStrTuple,
+    NonEmptyStr,
+    StrTuple,
+    choice,
+)
 from inferplan.inputs.workload import HardwareSpec, Metadata, SpecModel
 from inferplan.inputs.yaml_source import SourceRef
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StringConstraints
 
-GatewayTier = Literal[
-    "Developer", "Basic", "BasicV2", "Standard", "StandardV2", "Premium", "PremiumV2", "Consumption"
-]
+GatewayTier = choice(
+    Literal[
+        "Developer",
+        "Basic",
+        "BasicV2",
+        "Standard",
+        "StandardV2",
+        "Premium",
+        "PremiumV2",
+        "Consumption",
+    ]
+)
 
 # Log Analytics interactive retention accepts 30 to 730 days (pay-as-you-go workspaces).
 MIN_RETENTION_DAYS = 30
@@ -66,13 +83,20 @@ class LimitsSpec(SpecModel):
 
     max_monthly_usd: Annotated[
         float | None,
-        Field(gt=0, description="Monthly cost ceiling for all workloads together, in US dollars."),
+        Field(
+            gt=0,
+            le=MAX_MONTHLY_USD,
+            description=(
+                "Monthly cost ceiling for all workloads together, in US dollars, above 0 and at "
+                f"most {MAX_MONTHLY_USD:,.0f}."
+            ),
+        ),
     ] = None
     allowed_regions: Annotated[
-        StrTuple | None,
+        LowercaseStrTuple | None,
         Field(
             min_length=1,
-            description="Azure regions workloads may use. Left out: any region.",
+            description="Azure regions workloads may use (any case). Left out: any region.",
         ),
     ] = None
     warn_monthly_usd_per_user: Annotated[
@@ -97,7 +121,7 @@ class WorkingHoursSpec(SpecModel):
         NonEmptyStr, Field(description="IANA time zone, e.g. Europe/Stockholm. Default UTC.")
     ] = "UTC"
     days: Annotated[
-        Literal["mon-fri", "mon-sat", "every-day"],
+        choice(Literal["mon-fri", "mon-sat", "every-day"]),
         Field(description="Days the workloads run: mon-fri (default), mon-sat or every-day."),
     ] = "mon-fri"
     start: Annotated[
@@ -116,7 +140,7 @@ class KubernetesSpec(SpecModel):
     version: Annotated[
         str,
         Field(
-            pattern=r"^[0-9]+\.[0-9]+(\.[0-9]+)?$",
+            pattern=r"^[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,3})?$",
             description="Kubernetes version (e.g. 1.31); AKS picks the latest patch.",
         ),
     ] = "1.31"
@@ -166,8 +190,8 @@ class EnvironmentSpec(SpecModel):
     """The stack's location, workloads, gateway, monitoring and limits."""
 
     location: Annotated[
-        NonEmptyStr,
-        Field(description="Primary Azure region (armRegionName) for shared resources."),
+        Annotated[LowercaseStr, StringConstraints(min_length=1)],
+        Field(description="Primary Azure region (armRegionName, any case) for shared resources."),
     ]
     workloads: Annotated[
         StrTuple,

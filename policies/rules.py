@@ -440,7 +440,10 @@ def check_no_plain_secrets(view: ResourceView, ctx: PolicyContext) -> Iterator[s
         return  # the CLI's analyzer unwraps secrets: only the structural checks above apply
     if view.type == "kubernetes:core/v1:Secret":
         for part in ("data", "stringData"):
-            for key, item in (view.inputs.get(part) or {}).items():
+            values = view.inputs.get(part) or {}
+            if isinstance(values, Mapping) and set(values) == {SECRET}:
+                continue  # the whole map is one Pulumi secret (Output.secret in a dict)
+            for key, item in values.items():
                 if not (isinstance(item, Mapping) and set(item) == {SECRET}):
                     yield f"{view.key}: Secret {part}.{key} is a plain input, not a Pulumi secret."
         return

@@ -11,9 +11,10 @@ computed once and shared by every VM size of that GPU.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from inferplan.sizing.azure_limits import AZURE_LIMIT, aks_pool_limit
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
 from inferplan.sizing.decisions import Rejection, cost_cap_rejection
@@ -27,6 +28,7 @@ from inferplan.sizing.estimator import (
 )
 from inferplan.sizing.hardware import hardware_rejection
 from inferplan.sizing.memory import memory_fit
+from inferplan.sizing.model_support import ParallelLayout, parallel_layout, serving_rejection
 from inferplan.sizing.request import SizingRequest
 from inferplan.sizing.topology import (
     AKS_LADDER,
@@ -36,9 +38,10 @@ from inferplan.sizing.topology import (
     placeable_rungs,
     spread_for,
 )
-from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION
+from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_IMAGE
 
 HEADROOM = 0.15  # capacity above the stated peak, for bursts and uneven load balancing
+MAX_NODES_FACTOR = 2  # a GPU pool's autoscaler ceiling: twice the planned nodes
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,19 @@ class AksCandidate:
     billed_hours_per_month: float = 0.0
     price_kind: str = ""
     rejection: Rejection | None = None
+    expert_parallel: bool = False  # experts placed whole on the GPUs (--enable-expert-parallel)
 
     @property
     def feasible(self) -> bool:
         return self.rejection is None
+
+    @property
+    def rejected_reason(self) -> str | None:
+        return self.rejection.message if self.rejection else None
+
+    @property
+    def rejection_kind(self) -> str:
+        return self.rejection.kind if self.rejection else ""
 
     @property
     def replicas_per_region(self) -> int:
@@ -189,12 +201,19 @@ def replica_capacity(
     return ReplicaCapacity(gpu.id, precision.id, tp, True, low, best, one)
 
 
-def tensor_parallel_options(*, model: ModelSpec, sku: VmSku) -> list[int]:
-    """Powers of two up to the VM's GPUs that divide the attention heads."""
+def tensor_parallel_options(
+    *, model: ModelSpec, sku: VmSku, precision: PrecisionSpec | None = None
+) -> list[ParallelLayout]:
+    """Powers of two up to the VM's GPUs that divide the attention heads, each with expert
+    parallelism where the precision's checkpoint cannot be sliced across that many GPUs
+    (`model_support.parallel_layout`)."""
     options, tp = [], 1
     while tp <= sku.gpus:
         if model.attention_heads % tp == 0:
-            options.append(tp)
+            if precision is None:
+                options.append(ParallelLayout(tp))
+            else:
+                options.append(parallel_layout(model=model, precision=precision, tp=tp))
         tp *= 2
     return options
 
@@ -242,7 +261,8 @@ def aks_candidates(
         regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
         excluded = hardware_rejection(req.hardware, sku=sku, gpu=gpu)
         for precision in allowed_precisions(catalog=catalog, req=req):
-            for tp in tensor_parallel_options(model=model, sku=sku):
+            for layout in tensor_parallel_options(model=model, sku=sku, precision=precision):
+                tp = layout.tp
                 if excluded is not None:
                     out.append(_unplaced(sku, precision.id, tp, excluded))
                     continue
@@ -251,15 +271,16 @@ def aks_candidates(
                 except UnsupportedConfiguration as exc:
                     out.append(_unplaced(sku, precision.id, tp, Rejection("unsupported", str(exc))))
                     continue
-                if precision.needs_quantized_checkpoint and precision.id not in model.checkpoints:
-                    message = (
-                        f"no {precision.id} checkpoint of {model.id} in the catalog "
-                        f"(vLLM needs one quantized ahead of time; add it under checkpoints)"
-                    )
-                    out.append(_unplaced(sku, precision.id, tp, Rejection("unsupported", message)))
+                serving = serving_rejection(
+                    model=model, precision=precision, layout=layout, image=VLLM_IMAGE
+                )
+                if serving is not None:
+                    rejection = Rejection("unsupported", serving.message)
+                    out.append(_unplaced(sku, precision.id, tp, rejection))
                     continue
                 cap = capacity(gpu.id, precision.id, tp)
-                out.append(_candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog))
+                candidate = _candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog)
+                out.append(replace(candidate, expert_parallel=layout.expert_parallel))
     return out
 
 
@@ -308,6 +329,12 @@ def _candidate(
         hourly = sum(sku.prices[r].usd_per_hour for r in regions[: rung.regions]) * spread.nodes
         sized.append((round(hourly, 6), -rung.planned_availability, rung, spread, hourly))
     _, _, topology, spread, hourly = min(sized, key=lambda s: (s[0], s[1]))
+    # The pool's autoscaler may grow to MAX_NODES_FACTOR x the planned nodes; ARM checks that.
+    limit = aks_pool_limit(
+        nodes_per_pool=MAX_NODES_FACTOR * spread.nodes, replicas_per_region=spread.replicas
+    )
+    if limit is not None:
+        return _unplaced(sku, cap.precision, cap.tp, Rejection(AZURE_LIMIT, limit), cap)
     choice = TopologyChoice(topology, req.availability, req.accept_availability)
     chosen = tuple(regions[: topology.regions])
     hours = req.schedule.billed_hours_per_month
@@ -342,7 +369,7 @@ def _candidate(
         rejection = cost_cap_rejection(monthly, req.max_monthly_usd)
     if rejection is None:
         return candidate
-    return AksCandidate(**{**candidate.__dict__, "rejection": rejection})
+    return replace(candidate, rejection=rejection)
 
 
 def _what_it_needs(required: float, *, zonal: bool, regions: int, sku: str) -> str:

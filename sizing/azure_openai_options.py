@@ -9,7 +9,10 @@ infrastructure.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
+from inferplan.sizing.azure_limits import AZURE_LIMIT, deployment_capacity_limit
+from inferplan.sizing.azure_openai_lifecycle import retirement_warning
 from inferplan.sizing.azure_openai_sizing import AoaiCandidate, size_azure_openai
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import ModelSpec
@@ -74,9 +77,22 @@ def azure_openai_options(*, req: SizingRequest, model: ModelSpec, catalog: Catal
         average_to_peak_ratio=req.average_to_peak_ratio,
         ptu_billing=PTU_BILLING[req.reservation],
         batch=req.batch,
+        reasoning_tokens=req.reasoning_tokens,
         catalog=aoai,
     )
-    return [_option(c, candidates, req=req, model=model) for c in candidates]
+    entry = aoai.models[model.azure_openai_name or model.id]
+    return [
+        _option(
+            c,
+            candidates,
+            req=req,
+            model=model,
+            retirement=retirement_warning(
+                model=entry, version=c.model_version, reference_date=aoai.compiled
+            ),
+        )
+        for c in candidates
+    ]
 
 
 def failover_pool(
@@ -94,7 +110,12 @@ def failover_pool(
 
 
 def _option(
-    c: AoaiCandidate, candidates: Sequence[AoaiCandidate], *, req: SizingRequest, model: ModelSpec
+    c: AoaiCandidate,
+    candidates: Sequence[AoaiCandidate],
+    *,
+    req: SizingRequest,
+    model: ModelSpec,
+    retirement: PlanWarning | None,
 ) -> Option:
     cost = c.monthly_usd if c.monthly_usd is not None else float("inf")
     rejection = c.rejection
@@ -122,6 +143,8 @@ def _option(
                     ("reachable", choice.topology.planned_availability),
                 ),
             )
+        elif limit := deployment_capacity_limit(c.capacity, c.capacity_unit):
+            rejection = Rejection(AZURE_LIMIT, limit)
         else:
             rejection = cost_cap_rejection(cost, req.max_monthly_usd)
     regions = (c.region, *(s.region for s in secondaries))
@@ -131,7 +154,7 @@ def _option(
         monthly_usd=cost,
         region_rank=req.regions.index(c.region),
         rejection=rejection,
-        build=_builder(c, tuple(secondaries), choice, req=req, model=model)
+        build=_builder(c, tuple(secondaries), choice, req=req, model=model, retirement=retirement)
         if rejection is None
         else None,
         preference=SCOPE_PREFERENCE.get(c.residency_scope, 3),
@@ -147,8 +170,10 @@ def _option(
     )
 
 
-def _builder(c, secondaries, choice, *, req, model):
-    return lambda: azure_openai_plan(c, secondaries, choice, req=req, model=model)
+def _builder(c, secondaries, choice, *, req, model, retirement):
+    return lambda: azure_openai_plan(
+        c, secondaries, choice, req=req, model=model, retirement=retirement
+    )
 
 
 def azure_openai_plan(
@@ -158,8 +183,14 @@ def azure_openai_plan(
     *,
     req: SizingRequest,
     model: ModelSpec,
+    retirement: PlanWarning | None = None,
 ) -> WorkloadPlan:
+    """The plan for candidate ``c`` and its failover deployments; ``retirement`` is what the
+    catalog says about the model version (`azure_openai_lifecycle.retirement_warning`)."""
     peak_rpm = peak_requests_per_minute(req)
+    # A reasoning model's completion limit (max_completion_tokens, which the gateway caps)
+    # must hold its hidden reasoning as well as the visible answer [reasoning].
+    limits_req = replace(req, max_tokens=req.max_tokens_cap + c.reasoning_tokens)
     regions = (c.region, *(s.region for s in secondaries))
     failover = tuple(
         {
@@ -181,7 +212,7 @@ def azure_openai_plan(
     if c.break_even_note:
         reasons.append(c.break_even_note)
     topology = choice.topology
-    warnings = []
+    warnings = [retirement] if retirement is not None else []
     if c.quota_shortfall is not None:
         warnings.append(
             PlanWarning("quota", c.quota_shortfall.message + "; request a quota increase")
@@ -209,7 +240,7 @@ def azure_openai_plan(
         ),
         reasons=tuple(reasons),
         alternatives=(),
-        gateway=gateway_limits(req, peak_rpm=peak_rpm),
+        gateway=gateway_limits(limits_req, peak_rpm=peak_rpm),
         alerts=tuple(
             azure_openai_alerts(
                 req, provisioned=c.billing == "ptu", streams_tokens=model.task != "embedding"

@@ -7,17 +7,24 @@ carrying the reason it is not; :func:`best_candidate` picks the cheapest feasibl
 
 Formulas (units in the names; see docs/azure-openai-sizing.md for the sources):
 
+Reasoning models (o-series, gpt-5) generate ``reasoning`` hidden tokens per request before the
+visible answer; they are billed as output, count against ``max_completion_tokens`` and are
+generated at the output rate [reasoning], so every formula below counts them as output.
+
 Token-billed types (Standard, DataZoneStandard, GlobalStandard), capacity in kTPM::
 
-    rate_limit_tpm   = peak_rpm x (avg_input_tokens + max_output_tokens)   # [quota]: the TPM
-                       # counter charges prompt + max_tokens when the request arrives
+    rate_limit_tpm   = peak_rpm x (avg_input_tokens + max_output_tokens + reasoning)   # [quota]:
+                       # the TPM counter charges prompt + max_tokens when the request arrives,
+                       # and a reasoning model's max_completion_tokens must hold its reasoning too
     capacity_ktpm    = max(ceil(rate_limit_tpm / 1000), ceil(peak_rpm / rpm_per_ktpm), 1)
     monthly_requests = peak_rpm x average_to_peak_ratio x 60 x hours_per_month
-    monthly_usd      = monthly_requests x (in x usd_per_1m_in + out x usd_per_1m_out) / 1e6
+    monthly_usd      = monthly_requests x (in x usd_per_1m_in + (out + reasoning) x usd_per_1m_out)
+                       / 1e6
+    ttft_p95_ms      = base + prefill_ms_per_1k x in / 1000 + reasoning / output_tokens_per_s x 1000
 
 Provisioned types (ProvisionedManaged, DataZone-, GlobalProvisionedManaged), capacity in PTU::
 
-    effective_tpm = peak_rpm x (avg_input_tokens + output_token_weight x avg_output_tokens)
+    effective_tpm = peak_rpm x (avg_input_tokens + output_token_weight x (avg_output + reasoning))
     ptu           = max(minimum, ceil(effective_tpm / input_tpm_per_ptu / increment) x increment)
     monthly_usd   = ptu x usd_per_ptu_hour x hours_per_month   (or the reservation price)
 
@@ -102,6 +109,7 @@ class AoaiCandidate:
     advisories: tuple[str, ...] = ()
     estimated_figures: tuple[str, ...] = ()  # derived / estimate figures the numbers rely on
     quota_shortfall: Rejection | None = None  # needs more than the documented default quota
+    reasoning_tokens: int = 0  # hidden reasoning tokens per request the sizing counted
 
     @property
     def feasible(self) -> bool:
@@ -148,10 +156,15 @@ def _ceil(value: float) -> int:
 
 
 def rate_limit_tokens_per_minute(
-    *, peak_requests_per_minute: float, avg_input_tokens: float, max_output_tokens: float
+    *,
+    peak_requests_per_minute: float,
+    avg_input_tokens: float,
+    max_output_tokens: float,
+    reasoning_tokens: float = 0.0,
 ) -> float:
-    """TPM the token rate limiter charges at the peak: each request counts prompt + max_tokens."""
-    return peak_requests_per_minute * (avg_input_tokens + max_output_tokens)
+    """TPM the token rate limiter charges at the peak: each request counts prompt + max_tokens,
+    and a reasoning model's completion limit must also hold its hidden reasoning tokens."""
+    return peak_requests_per_minute * (avg_input_tokens + max_output_tokens + reasoning_tokens)
 
 
 def token_capacity_ktpm(
@@ -173,9 +186,12 @@ def ptu_effective_input_tokens_per_minute(
     avg_input_tokens: float,
     avg_output_tokens: float,
     output_token_weight: float,
+    reasoning_tokens: float = 0.0,
 ) -> float:
-    """Peak load in input-token equivalents: output tokens weigh ``output_token_weight`` each."""
-    return peak_requests_per_minute * (avg_input_tokens + output_token_weight * avg_output_tokens)
+    """Peak load in input-token equivalents: output tokens, hidden reasoning tokens included,
+    weigh ``output_token_weight`` each."""
+    output = avg_output_tokens + reasoning_tokens
+    return peak_requests_per_minute * (avg_input_tokens + output_token_weight * output)
 
 
 def provisioned_capacity_ptu(
@@ -362,6 +378,7 @@ def size_azure_openai(
     latency_guarantee_required: bool = False,
     enforce_default_quota: bool = False,
     batch: BatchTraffic | None = None,
+    reasoning_tokens: int | None = None,
     catalog: AoaiCatalog,
 ) -> tuple[AoaiCandidate, ...]:
     """Every (interactive deployment type, allowed region) for the model, sized and judged;
@@ -374,6 +391,9 @@ def size_azure_openai(
     ``max_input_tokens`` (default: ``avg_input_tokens``) is checked with ``max_output_tokens``
     against the model's context limit. Default quota is advisory unless
     ``enforce_default_quota``; quota can be raised on request [quota].
+
+    ``reasoning_tokens`` (average hidden reasoning tokens per request) defaults, for a reasoning
+    model, to the catalog's figure for its default effort; other models take none.
     """
     cat = catalog
     entry = _model(cat, model)
@@ -394,7 +414,11 @@ def size_azure_openai(
         hours_per_month=hours_per_month,
         average_to_peak_ratio=average_to_peak_ratio,
         max_input_tokens=max_input_tokens,
+        reasoning_tokens=reasoning_tokens,
     )
+    reasoning = reasoning_tokens
+    if reasoning is None:
+        reasoning = round(entry.reasoning.default_tokens.value) if entry.reasoning else 0
     traffic = _Traffic(
         peak_rpm=peak_requests_per_minute,
         avg_in=avg_input_tokens,
@@ -404,6 +428,8 @@ def size_azure_openai(
         concurrency=peak_concurrency,
         hours=hours_per_month,
         ratio=average_to_peak_ratio,
+        reasoning=reasoning,
+        reasoning_defaulted=reasoning_tokens is None,
     )
     slo = _Slo(slo_ttft_p95_ms, slo_min_output_tokens_per_s, latency_guarantee_required)
     candidates = []
@@ -471,6 +497,13 @@ class _Traffic:
     concurrency: int
     hours: float
     ratio: float
+    reasoning: int = 0  # hidden reasoning tokens per request, generated and billed as output
+    reasoning_defaulted: bool = False  # taken from the catalog, not stated by the workload
+
+    @property
+    def billed_out(self) -> int:
+        """Output tokens a request is billed and generates: visible plus hidden reasoning."""
+        return self.avg_out + self.reasoning
 
 
 @dataclass(frozen=True)
@@ -543,9 +576,16 @@ def _check_traffic(
     hours_per_month: float,
     average_to_peak_ratio: float,
     max_input_tokens: int | None,
+    reasoning_tokens: int | None = None,
 ) -> None:
     def fail(message: str) -> None:
         raise InvalidAzureOpenAITrafficError(message)
+
+    if reasoning_tokens is not None:
+        if reasoning_tokens < 0:
+            fail(f"reasoning_tokens must be >= 0, got {reasoning_tokens}")
+        if reasoning_tokens and entry.reasoning is None:
+            fail(f"{entry.id} is not a reasoning model; it generates no reasoning tokens")
 
     if not peak_requests_per_minute > 0:
         fail(f"peak_requests_per_minute must be > 0, got {peak_requests_per_minute}")
@@ -633,6 +673,7 @@ def _placement(
     residency_geography: str | None,
     strict_residency: bool,
     unoffered: str,
+    reasoning_tokens: int = 0,
 ) -> _Placement:
     """Residency, the offer and its regions for one (deployment type, region)."""
     rejections: list[Rejection] = []
@@ -656,6 +697,7 @@ def _placement(
         "model": entry.id,
         "model_version": version,
         "capacity_unit": dtype.capacity_unit,
+        "reasoning_tokens": reasoning_tokens,
     }
     offer = entry.offer(dtype.name)
     if offer is None:
@@ -669,6 +711,32 @@ def _placement(
             )
         )
     return _Placement(base, offer, rejections)
+
+
+def _reasoning_ms(t: _Traffic, tokens_per_s: float | None) -> float:
+    """Hidden reasoning is generated before the first visible token, at the output rate."""
+    if not t.reasoning or not tokens_per_s:
+        return 0.0
+    return t.reasoning / tokens_per_s * 1000.0
+
+
+def _reasoning_text(t: _Traffic, tokens_per_s: float | None) -> str:
+    if not t.reasoning or not tokens_per_s:
+        return ""
+    return (
+        f" + {_num(t.reasoning)} reasoning tokens ÷ {_num(tokens_per_s)} tokens/s "
+        "(generated before the first visible token)"
+    )
+
+
+def _note_reasoning_default(found: list[str], entry: AoaiModel, t: _Traffic) -> None:
+    """Flag the catalog's reasoning default when the request did not state its own."""
+    reasoning = entry.reasoning
+    if reasoning is None or not t.reasoning or not t.reasoning_defaulted:
+        return
+    _note_estimate(
+        found, f"reasoning tokens ({reasoning.default_effort} effort)", reasoning.default_tokens
+    )
 
 
 def _candidate(
@@ -699,6 +767,7 @@ def _candidate(
         residency_geography=residency_geography,
         strict_residency=strict_residency,
         unoffered=f"{entry.id} is not offered as {dtype.name} (no such offer in the catalog)",
+        reasoning_tokens=t.reasoning,
     )
     base, offer, rejections = placed.base, placed.offer, placed.rejections
     if offer is None:
@@ -708,24 +777,31 @@ def _candidate(
     context_limit = entry.max_context_tokens
     if dtype.billing == "ptu" and entry.provisioned and entry.provisioned.max_context_tokens:
         context_limit = entry.provisioned.max_context_tokens
-    if t.max_in + t.max_out > context_limit.value:
+    hidden = f" + {_num(t.reasoning)} reasoning" if t.reasoning else ""
+    if t.max_in + t.max_out + t.reasoning > context_limit.value:
         rejections.append(
             Rejection(
                 "context",
-                f"a request of {_num(t.max_in)} prompt + {_num(t.max_out)} max_tokens exceeds "
-                f"the {_num(context_limit.value)}-token limit of {entry.id} as {dtype.name} "
-                f"{context_limit.describe()}",
-                (("tokens", t.max_in + t.max_out), ("limit", context_limit.value)),
+                f"a request of {_num(t.max_in)} prompt{hidden} + {_num(t.max_out)} max_tokens "
+                f"exceeds the {_num(context_limit.value)}-token limit of {entry.id} as "
+                f"{dtype.name} {context_limit.describe()}",
+                (("tokens", t.max_in + t.max_out + t.reasoning), ("limit", context_limit.value)),
             )
         )
-    if entry.max_output_tokens is not None and t.max_out > entry.max_output_tokens.value:
+    out_limit = entry.max_output_tokens
+    if out_limit is not None and t.max_out + t.reasoning > out_limit.value:
         rejections.append(
             Rejection(
                 "context",
-                f"max_tokens {_num(t.max_out)} exceeds the {_num(entry.max_output_tokens.value)} "
-                f"output-token limit of {entry.id} {entry.max_output_tokens.describe()}",
-                (("max_tokens", t.max_out), ("limit", entry.max_output_tokens.value)),
+                f"max_tokens {_num(t.max_out)}{hidden} exceeds the {_num(out_limit.value)} "
+                f"output-token limit of {entry.id} {out_limit.describe()}",
+                (("max_tokens", t.max_out + t.reasoning), ("limit", out_limit.value)),
             )
+        )
+    if entry.limited_access:
+        advisories.append(
+            f"{entry.id} is a limited-access model: Microsoft must approve the subscription's "
+            "registration before the deployment can be created [reasoning]"
         )
 
     if dtype.billing == "token":
@@ -919,7 +995,10 @@ def _size_token(
 
     ratio = entry.rpm_per_ktpm
     tpm = rate_limit_tokens_per_minute(
-        peak_requests_per_minute=t.peak_rpm, avg_input_tokens=t.avg_in, max_output_tokens=t.max_out
+        peak_requests_per_minute=t.peak_rpm,
+        avg_input_tokens=t.avg_in,
+        max_output_tokens=t.max_out,
+        reasoning_tokens=t.reasoning,
     )
     capacity = token_capacity_ktpm(
         rate_limit_tokens_per_minute=tpm,
@@ -932,6 +1011,8 @@ def _size_token(
         shape = f"{_num(t.avg_in)} in"
     else:
         shape = f"{_num(t.avg_in)} in + {_num(t.max_out)} max_tokens"
+        if t.reasoning:
+            shape += f" + {_num(t.reasoning)} reasoning"
     reasons.append(
         f"peak {_num(t.peak_rpm)} req/min × ({shape}) = {_num(tpm)} TPM → capacity "
         f"{_num(for_tokens)} (kTPM) [quota: the rate limiter counts prompt + max_tokens]"
@@ -954,11 +1035,12 @@ def _size_token(
     )
     price_in = offer.usd_per_million_input_tokens
     price_out = offer.usd_per_million_output_tokens
-    usd_per_request = _usd_per_request(entry, dtype.name, t.avg_in, t.avg_out)
+    usd_per_request = _usd_per_request(entry, dtype.name, t.avg_in, t.billed_out)
     monthly_usd = requests * usd_per_request
     priced = f"{_num(t.avg_in)} in × ${price_in.value:g}/1M"
     if price_out is not None:
-        priced += f" + {_num(t.avg_out)} out × ${price_out.value:g}/1M"
+        billed = f"({_num(t.avg_out)} + {_num(t.reasoning)} reasoning)" if t.reasoning else ""
+        priced += f" + {billed or _num(t.avg_out)} out × ${price_out.value:g}/1M"
     reasons.append(
         f"monthly: {_num(t.peak_rpm)} req/min × {t.ratio:g} average/peak × 60 × {t.hours:g} h = "
         f"{_num(round(requests))} requests × ({priced}) = ${_usd(monthly_usd)}"
@@ -989,7 +1071,7 @@ def _size_token(
             f"no default quota figure for {entry.id} {dtype.name}; check quota in {region}"
         )
     tier = entry.usage_tier_tokens_per_month
-    monthly_tokens = requests * (t.avg_in + t.avg_out)
+    monthly_tokens = requests * (t.avg_in + t.billed_out)
     if tier is not None and monthly_tokens > tier.value:
         advisories.append(
             f"{_num(round(monthly_tokens))} tokens/month exceeds the {entry.id} usage tier of "
@@ -1003,21 +1085,24 @@ def _size_token(
             f"{t.concurrency} concurrent requests; smooth bursts at the gateway or expect 429s"
         )
 
+    tokens_per_s_figure = entry.token_output_tokens_per_s_per_request
+    tokens_per_s = None if tokens_per_s_figure is None else tokens_per_s_figure.value
     ttft_ms = cat.ttft_p95_base_ms_token.value + (
         entry.prefill_ms_per_1k_input_tokens.value * t.avg_in / 1000.0
     )
+    ttft_ms += _reasoning_ms(t, tokens_per_s)
     _note_estimate(estimates, "ttft_p95_base_ms_token", cat.ttft_p95_base_ms_token)
     _note_estimate(
         estimates, "prefill_ms_per_1k_input_tokens", entry.prefill_ms_per_1k_input_tokens
     )
-    tokens_per_s_figure = entry.token_output_tokens_per_s_per_request
-    tokens_per_s = None if tokens_per_s_figure is None else tokens_per_s_figure.value
     _note_estimate(estimates, "token_output_tokens_per_s_per_request", tokens_per_s_figure)
+    _note_reasoning_default(estimates, entry, t)
     reasons.append(
         f"latency (estimate, no SLA for {dtype.name}): TTFT p95 ≈ "
         f"{_num(cat.ttft_p95_base_ms_token.value)} ms + "
-        f"{_num(entry.prefill_ms_per_1k_input_tokens.value)} ms per 1k prompt tokens = "
-        f"{_num(ttft_ms)} ms"
+        f"{_num(entry.prefill_ms_per_1k_input_tokens.value)} ms per 1k prompt tokens"
+        + _reasoning_text(t, tokens_per_s)
+        + f" = {_num(ttft_ms)} ms"
         + ("" if tokens_per_s is None else f"; ≈ {_num(tokens_per_s)} output tokens/s per request")
     )
     return _Sized(
@@ -1057,6 +1142,7 @@ def _size_ptu(
         avg_input_tokens=t.avg_in,
         avg_output_tokens=t.avg_out,
         output_token_weight=weight.value,
+        reasoning_tokens=t.reasoning,
     )
     capacity = provisioned_capacity_ptu(
         effective_input_tokens_per_minute=effective,
@@ -1067,7 +1153,12 @@ def _size_ptu(
     needed = effective / per_ptu.value
     reasons.append(
         f"peak {_num(t.peak_rpm)} req/min × ({_num(t.avg_in)} in + {_num(weight.value)} × "
-        f"{_num(t.avg_out)} out) = {_num(effective)} input-equivalent TPM ÷ "
+        + (
+            f"({_num(t.avg_out)} + {_num(t.reasoning)} reasoning)"
+            if t.reasoning
+            else _num(t.avg_out)
+        )
+        + f" out) = {_num(effective)} input-equivalent TPM ÷ "
         f"{_num(per_ptu.value)} TPM per PTU = {needed:,.2f} PTU → capacity {_num(capacity)} "
         f"(PTU; minimum {minimum}, increment {increment}) {per_ptu.describe()}"
     )
@@ -1116,15 +1207,18 @@ def _size_ptu(
     ttft_ms = cat.ttft_p95_base_ms_ptu.value + (
         entry.prefill_ms_per_1k_input_tokens.value * t.avg_in / 1000.0
     )
+    ttft_ms += _reasoning_ms(t, target.value)
     _note_estimate(estimates, "ttft_p95_base_ms_ptu", cat.ttft_p95_base_ms_ptu)
     _note_estimate(
         estimates, "prefill_ms_per_1k_input_tokens", entry.prefill_ms_per_1k_input_tokens
     )
+    _note_reasoning_default(estimates, entry, t)
     reasons.append(
         f"latency: target {_num(target.value)} output tokens/s per request {target.describe()}; "
         f"TTFT p95 ≈ {_num(cat.ttft_p95_base_ms_ptu.value)} ms + "
-        f"{_num(entry.prefill_ms_per_1k_input_tokens.value)} ms per 1k prompt tokens = "
-        f"{_num(ttft_ms)} ms (estimate)"
+        f"{_num(entry.prefill_ms_per_1k_input_tokens.value)} ms per 1k prompt tokens"
+        + _reasoning_text(t, target.value)
+        + f" = {_num(ttft_ms)} ms (estimate)"
     )
     return _Sized(
         capacity,
@@ -1155,7 +1249,7 @@ def _break_even_note(
         token_deployment_type=token_type,
         provisioned_deployment_type=ptu_type,
         avg_input_tokens=t.avg_in,
-        avg_output_tokens=t.avg_out,
+        avg_output_tokens=t.billed_out,
         average_to_peak_ratio=t.ratio,
         hours_per_month=t.hours,
         ptu_billing=ptu_billing,

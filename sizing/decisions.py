@@ -22,7 +22,7 @@ RejectionKind = Literal[
     "quota",  # needs more than one deployment can hold or the quota allows
     "cost-cap",  # meets everything else but costs more than the cap
     "hardware",  # excluded, or not allowed, by spec.hardware
-    "limits",  # beyond what Azure or Kubernetes can express (nodes per pool, replicas)
+    "azure-limit",  # beyond what Azure or Kubernetes can express (nodes per pool, replicas)
 ]
 
 # Order in which kinds are worth showing when several apply to one candidate: the first one
@@ -37,7 +37,7 @@ KIND_ORDER: tuple[RejectionKind, ...] = (
     "memory",
     "slo",
     "quota",
-    "limits",
+    "azure-limit",
     "availability",
     "cost-cap",
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from inferplan.inputs.environment import Environment
 from inferplan.inputs.workload import BatchSpec, Workload
+from inferplan.sizing.azure_limits import environment_limits
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.plan import (
     EnvironmentPlan,
@@ -126,6 +127,7 @@ def request_from_workload(
         max_monthly_usd=spec.cost.max_monthly_usd if spec.cost else None,
         average_to_peak_ratio=ratio,
         reservation=spec.cost.reservation if spec.cost else "none",
+        reasoning_tokens=spec.context.reasoning_tokens,
         accept_availability=slo.accept_availability,
         batch=batch,
         hardware=hardware,
@@ -167,6 +169,7 @@ def environment_plan(
             "API Management Consumption tier cannot carry streaming (SSE) workloads reliably; "
             "choose Developer, Basic/BasicV2, Standard/StandardV2 or Premium"
         )
+    violations += environment_limits(mine)  # shared GPU pools within AKS's limits
     tags = {"environment": environment.name, "managed-by": "inferplan", **spec.tags}
     return EnvironmentPlan(
         name=environment.name,

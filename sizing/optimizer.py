@@ -14,12 +14,21 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from inferplan.sizing.aks_sizing import HEADROOM, AksCandidate, ReplicaCapacity, aks_candidates
+from inferplan.sizing import azure_limits
+from inferplan.sizing.aks_sizing import (
+    HEADROOM,
+    MAX_NODES_FACTOR,
+    AksCandidate,
+    ReplicaCapacity,
+    aks_candidates,
+)
+from inferplan.sizing.azure_limits import AZURE_LIMIT
 from inferplan.sizing.azure_openai_options import azure_openai_options
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import ModelSpec, PrecisionSpec
 from inferplan.sizing.efficiency import EfficiencyFactors
 from inferplan.sizing.memory import weights_bytes
+from inferplan.sizing.model_support import experts_sliceable, weights_source
 from inferplan.sizing.optimizer_types import CandidateFigures, Option
 from inferplan.sizing.plan import (
     AksPlan,
@@ -155,6 +164,10 @@ def _nearest_relaxation(
             f"no configuration meets the SLO within the cost cap of ${req.max_monthly_usd:,.0f}",
             f"cheapest meeting the SLO: {cheapest.summary} at ${cheapest.monthly_usd:,.0f}/month",
         )
+    limited = [o for o in ranked if o.rejection_kind == AZURE_LIMIT]
+    if limited:
+        first = limited[0]
+        return (f"{first.summary} {first.rejected_reason}", azure_limits.RELAXATION)
     short = [o for o in of_kind("availability") if math.isfinite(o.monthly_usd)]
     if short:
         reach = max(o.rejection.figure("reachable") or 0.0 for o in short)
@@ -277,6 +290,7 @@ def _aks_plan(
         max_model_len=req.max_model_len,
         max_num_seqs=cap.concurrency,
         served_model_name=req.name,
+        expert_parallel=c.expert_parallel,
     )
     schedule = req.schedule
     hours = c.billed_hours_per_month
@@ -312,6 +326,12 @@ def _aks_plan(
         f"Cost: {c.nodes} node(s) x ${c.hourly_usd / max(c.nodes, 1):,.2f}/h x {hours:.1f} h = "
         f"${c.monthly_usd:,.0f}/month ({c.price_kind} prices).",
     ]
+    if c.expert_parallel:
+        sliced = experts_sliceable(model=model, precision=precision, tp=c.tp)
+        reasons.append(
+            f"Experts are placed whole on the {c.tp} GPUs (vLLM --enable-expert-parallel): "
+            f"{sliced or ''}."
+        )
     if schedule.scale_to_zero:
         reasons.append(
             f"Environment {req.environment} runs self-hosted workloads {schedule.description} "
@@ -387,7 +407,7 @@ def _aks_plan(
             replicas_per_region=c.replicas_per_region,
             nodes_per_region=c.nodes_per_region,
             min_nodes_per_region=0 if schedule.scale_to_zero else c.nodes_per_region,
-            max_nodes_per_region=c.nodes_per_region * 2,
+            max_nodes_per_region=c.nodes_per_region * MAX_NODES_FACTOR,
             hf_model=hf_repository(model, precision),
             max_model_len=req.max_model_len,
             max_num_seqs=cap.concurrency,
@@ -400,6 +420,7 @@ def _aks_plan(
             nodes_per_zone=c.spread.nodes_per_zone or None,
             replicas_after_loss=c.spread.replicas_after_loss if topology.spare != "none" else None,
             window=batch_window(req.batch) if req.batch else None,
+            expert_parallel=c.expert_parallel,
         ),
         warnings=tuple(warnings),
     )
@@ -407,9 +428,10 @@ def _aks_plan(
 
 
 def checkpoint_bytes(model: ModelSpec, precision: PrecisionSpec, catalog: Catalog) -> float:
-    """Bytes a replica downloads: the pre-quantized checkpoint, or the 16-bit weights that
-    vLLM quantizes on load (fp8) or serves as they are."""
-    stored = precision if precision.needs_quantized_checkpoint else catalog.precision("bf16")
+    """Bytes a replica downloads: the pre-quantized or published checkpoint at its own
+    precision, or the 16-bit weights that vLLM quantizes on load (fp8) or serves as they are."""
+    source = weights_source(model, precision)
+    stored = catalog.precision(source[1]) if source else precision
     return weights_bytes(model=model, precision=stored)
 
 

@@ -61,6 +61,7 @@ class AksPlan:
     # Offline work: replicas (and their nodes) run only inside this daily window.
     window: WorkingHours | None = None
     replicas_after_loss: int | None = None  # per region, after losing the spared node or zone
+    expert_parallel: bool = False  # vLLM --enable-expert-parallel: experts whole on each GPU
 
 
 @dataclass(frozen=True)
@@ -131,21 +132,25 @@ class PlanWarning:
     message: str
 
 
+# Fields JSON keeps as written: an availability of 99.999 % must not read as 100.
+EXACT = {"exact": True}
+
+
 @dataclass(frozen=True)
 class Availability:
     """The availability asked for, the one the topology is planned for, and what it survives.
 
     ``planned`` below ``required`` only happens when the team accepted less
     (``slo.accept_availability``, kept in ``accepted``); otherwise the plan is infeasible.
+    Percentages are written exactly (``EXACT``): 99.999 is not 100.
     """
 
-    required: float
-    planned: float
-    topology: str
-    survives: tuple[
-        str, ...
-    ] = ()  # failure domains lost at peak within the SLO: region, zone, node
-    accepted: float | None = None
+    required: float = field(metadata=EXACT)  # percent
+    planned: float = field(metadata=EXACT)  # percent
+    topology: str = ""
+    # Failure domains lost at peak without missing the SLO: region, zone, node.
+    survives: tuple[str, ...] = ()
+    accepted: float | None = field(default=None, metadata=EXACT)
 
 
 @dataclass(frozen=True)
@@ -275,9 +280,15 @@ def _round(value: float) -> float | int | None:
 
 
 def to_data(obj: Any) -> Any:
-    """Dataclasses to dicts (field order kept), tuples to lists, floats rounded."""
+    """Dataclasses to dicts (field order kept), tuples to lists, floats rounded (but for
+    fields marked `EXACT`, such as percentages)."""
     if is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_data(getattr(obj, f.name)) for f in fields(obj)}
+        return {
+            f.name: getattr(obj, f.name)
+            if f.metadata.get("exact")
+            else to_data(getattr(obj, f.name))
+            for f in fields(obj)
+        }
     if isinstance(obj, dict):
         return {str(k): to_data(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

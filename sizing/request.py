@@ -106,6 +106,9 @@ class SizingRequest:
     template: str | None = None  # name@version of the approved template, if any
     residency_constrained: bool = False  # the workload or environment limits its regions
     precision_auto: bool = False  # the workload wrote precision: auto
+    # Hidden reasoning tokens per request (Azure OpenAI reasoning models); None: the catalog's
+    # figure for the model's default reasoning effort.
+    reasoning_tokens: int | None = None
 
     @property
     def max_tokens_cap(self) -> int:

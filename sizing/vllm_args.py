@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from inferplan.sizing.catalog.entries import ModelSpec, PrecisionSpec
+from inferplan.sizing.model_support import base_repository, weights_source
 
 GPU_MEMORY_UTILIZATION = 0.90
 # The vLLM OpenAI-compatible server image, pinned: a moving tag would change what runs without a
@@ -31,17 +32,14 @@ def flag_value(args: Sequence[str], flag: str) -> str | None:
 def hf_repository(model: ModelSpec, precision: PrecisionSpec | None = None) -> str:
     """The Hugging Face repository vLLM loads.
 
-    A pre-quantized checkpoint when the precision needs one (int4 AWQ, int8 W8A8); otherwise an
-    ``org/name`` alias, instruction-tuned first (a chat service serves the instruct model; the
-    base model only where the catalog knows no instruct repository).
+    The checkpoint for the precision when the catalog lists one (int4 AWQ, int8 W8A8, a
+    block-scaled FP8 release), else the published weights (`model_support.base_repository`).
     """
-    if precision is not None and precision.id in model.checkpoints:
-        return model.checkpoints[precision.id]
-    repos = [alias for alias in model.aliases if "/" in alias]
-    for repo in repos:
-        if "instruct" in repo.lower() or "-chat" in repo.lower():
-            return repo
-    return repos[0] if repos else model.id
+    if precision is not None:
+        source = weights_source(model, precision)
+        if source is not None:
+            return source[0]
+    return base_repository(model)
 
 
 def vllm_args(
@@ -53,6 +51,7 @@ def vllm_args(
     max_num_seqs: int,
     served_model_name: str,
     prefix_caching: bool = True,
+    expert_parallel: bool = False,
 ) -> tuple[str, ...]:
     args = [
         f"--model={hf_repository(model, precision)}",
@@ -65,9 +64,15 @@ def vllm_args(
     ]
     if precision.vllm_quantization:
         args.append(f"--quantization={precision.vllm_quantization}")
-    if precision.kv_cache_dtype != "auto":
+    # Latent attention keeps a 16-bit cache in vLLM 0.11 (memory.MLA_KV_BYTES_PER_ELEMENT).
+    if precision.kv_cache_dtype != "auto" and not model.latent_attention:
         args.append(f"--kv-cache-dtype={precision.kv_cache_dtype}")
+    if expert_parallel:
+        # vLLM engine argument (vllm/engine/arg_utils.py ParallelConfig.enable_expert_parallel):
+        # the experts are spread across the tensor-parallel GPUs instead of sliced.
+        args.append("--enable-expert-parallel")
     if prefix_caching:
         args.append("--enable-prefix-caching")
+    args += list(model.serve_args)
     args += ["--host=0.0.0.0", "--port=8000"]
     return tuple(args)

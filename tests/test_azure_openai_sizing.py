@@ -653,3 +653,88 @@ def test_bad_input_raises_a_readable_value_error(
         size(**overrides)
     assert isinstance(raised.value, ValueError)
     assert message in str(raised.value)
+
+
+# --------------------------------------------------------------------------------------------
+# Reasoning models: hidden reasoning tokens count as output
+# --------------------------------------------------------------------------------------------
+
+# 120 req/min, 4,000 prompt tokens, 500 visible output (max_tokens 1,500), 1,500 reasoning
+REASONING = {
+    "model": "gpt-5-mini",
+    "regions": ["swedencentral"],
+    "peak_requests_per_minute": 120,
+    "avg_input_tokens": 4000,
+    "avg_output_tokens": 500,
+    "max_output_tokens": 1500,
+    "peak_concurrency": 30,
+}
+
+
+def test_reasoning_tokens_count_against_the_rate_limit() -> None:
+    # 120 x (4,000 + 1,500 max_tokens + 1,500 reasoning) = 840,000 TPM -> 840 kTPM
+    assert rate_limit_tokens_per_minute(
+        peak_requests_per_minute=120,
+        avg_input_tokens=4000,
+        max_output_tokens=1500,
+        reasoning_tokens=1500,
+    ) == pytest.approx(840_000)
+    c = pick(size(**REASONING, reasoning_tokens=1500), "DataZoneStandard", "swedencentral")
+    assert c.capacity == 840
+    assert c.reasoning_tokens == 1500
+
+
+def test_reasoning_tokens_are_billed_as_output() -> None:
+    c = pick(size(**REASONING, reasoning_tokens=1500), "DataZoneStandard", "swedencentral")
+    # 120 x 0.35 x 60 x 730 = 1,839,600 requests x (4,000 x $0.275 + 2,000 x $2.20) / 1M
+    assert c.monthly_usd == pytest.approx(1_839_600 * (4000 * 0.275 + 2000 * 2.2) / 1e6)
+    without = pick(size(**REASONING, reasoning_tokens=0), "DataZoneStandard", "swedencentral")
+    assert without.monthly_usd == pytest.approx(1_839_600 * (4000 * 0.275 + 500 * 2.2) / 1e6)
+
+
+def test_reasoning_tokens_weigh_as_output_in_ptu() -> None:
+    c = pick(size(**REASONING, reasoning_tokens=1500), "GlobalProvisionedManaged", "swedencentral")
+    # 120 x (4,000 + 8 x (500 + 1,500)) = 2,400,000 input-equivalent TPM / 23,750 per PTU
+    # = 101.05 PTU -> 105 (increments of 5 above the minimum of 15)
+    assert c.capacity == 105
+
+
+def test_reasoning_comes_before_the_first_visible_token() -> None:
+    c = pick(size(**REASONING, reasoning_tokens=1500), "DataZoneStandard", "swedencentral")
+    # 1,000 ms + 30 ms x 4 + 1,500 reasoning tokens / 80 tokens/s = 1,120 + 18,750 ms
+    assert c.ttft_p95_ms == pytest.approx(1000 + 30 * 4 + 1500 / 80 * 1000)
+    assert any("reasoning tokens ÷ 80 tokens/s" in reason for reason in c.reasons)
+
+
+def test_reasoning_defaults_to_the_catalogs_medium_effort_figure_and_says_it_is_an_estimate() -> (
+    None
+):
+    c = pick(size(**REASONING), "DataZoneStandard", "swedencentral")
+    assert c.reasoning_tokens == 2000  # tokens_per_request.medium in azure_openai.yaml
+    assert any(text.startswith("reasoning tokens (medium effort)") for text in c.estimated_figures)
+    stated = pick(size(**REASONING, reasoning_tokens=2000), "DataZoneStandard", "swedencentral")
+    assert not any(text.startswith("reasoning tokens") for text in stated.estimated_figures)
+
+
+def test_reasoning_and_output_must_fit_the_output_limit() -> None:
+    # gpt-5-mini's output limit is 128,000 tokens, hidden reasoning included
+    c = pick(
+        size(**{**REASONING, "max_output_tokens": 100_000}, reasoning_tokens=30_000),
+        "DataZoneStandard",
+        "swedencentral",
+    )
+    assert c.rejected_reason is not None
+    assert "max_tokens 100,000 + 30,000 reasoning exceeds the 128,000 output-token limit" in (
+        c.rejected_reason
+    )
+
+
+def test_a_model_that_does_not_reason_takes_no_reasoning_tokens() -> None:
+    with pytest.raises(InvalidAzureOpenAITrafficError, match="gpt-4o is not a reasoning model"):
+        size(reasoning_tokens=100)
+    assert all(c.reasoning_tokens == 0 for c in size())
+
+
+def test_limited_access_models_say_so() -> None:
+    c = pick(size(**{**REASONING, "model": "gpt-5"}), "DataZoneStandard", "swedencentral")
+    assert any("limited-access model" in advisory for advisory in c.advisories)

@@ -125,6 +125,10 @@ def cost_cap_exceeded(head: Path) -> None:
     edit(head / "stacks" / "small.yaml", "max_monthly_usd: 15000", "max_monthly_usd: 1500")
 
 
+def infeasible_workload(head: Path) -> None:
+    edit(head / "workloads" / "triage.yaml", "ttft_p95_ms: 1500", "ttft_p95_ms: 1")
+
+
 def no_change(head: Path) -> None:
     pass
 
@@ -154,7 +158,15 @@ CASES = {
     "gateway-tier-v2": Case(
         gateway_tier_v2, ("**replace**", "`sku.name` Developer → StandardV2", "[apim-tiers]")
     ),
-    "cost-cap-exceeded": Case(cost_cap_exceeded, ("**cost-cap**", "not compared")),
+    "cost-cap-exceeded": Case(
+        cost_cap_exceeded,
+        ("**cost-cap**", "not compared", "### `small`: blocked, the head plan cannot be deployed"),
+    ),
+    # An infeasible workload costs nothing in the head's total; that is no saving.
+    "infeasible-workload": Case(
+        infeasible_workload,
+        ("### `small`: blocked, the head plan cannot be deployed (base $", "**infeasible**"),
+    ),
     "no-change": Case(no_change, ("**`small`: no change**", "no change in any environment")),
 }
 

@@ -7,8 +7,11 @@ result cache (``inferplan.offline.cache``) under the digest of both: ``preview``
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from inferplan.offline.cache import ResultCache, code_version, digest
 from inferplan.offline.registrations import Capture
@@ -26,23 +29,35 @@ class StackRun:
     cached: bool = False  # the capture came from the result cache
 
 
-def capture_key(plan: Plan, environment: str) -> str:
+def capture_key(plan: Plan, environment: str, config: Mapping[str, str] | None = None) -> str:
     """What the program's registrations depend on: the plan's data, the environment it
-    builds, and the code (components, the mocks, the SDK versions)."""
+    builds, the stack's Pulumi config, and the code (components, the mocks, the SDK
+    versions)."""
     from inferplan.sizing.plan import plan_to_data
 
-    return digest("capture", code_version(), environment, plan_to_data(plan))
+    return digest(
+        "capture",
+        code_version(),
+        environment,
+        dict(sorted((config or {}).items())),
+        plan_to_data(plan),
+    )
 
 
 def capture_plan(
-    plan: Plan, environment: str, *, cache: ResultCache | None = None
+    plan: Plan,
+    environment: str,
+    *,
+    cache: ResultCache | None = None,
+    config: Mapping[str, str] | None = None,
 ) -> tuple[Capture, bool]:
-    """The program's capture for a deployable plan (preview mode), from the cache when the same
-    plan was captured by the same code before; also whether it was."""
+    """The program's capture for a deployable plan (preview mode) with the stack's Pulumi
+    ``config``, from the cache when the same plan and config were captured by the same code
+    before; also whether it was."""
     from inferplan.offline.registrations import capture_from_data, capture_to_data
 
     cache = cache if cache is not None else ResultCache.from_environment()
-    key = capture_key(plan, environment)
+    key = capture_key(plan, environment, config)
     stored = cache.get(CAPTURE_KIND, key)
     if stored is not None:
         try:
@@ -52,9 +67,49 @@ def capture_plan(
     from inferplan.components.program import environment_program
     from inferplan.offline.capture import capture
 
-    result = capture(environment_program(plan, environment), stack=environment, preview=True)
+    result = capture(
+        environment_program(plan, environment),
+        stack=environment,
+        preview=True,
+        config=dict(config) if config else None,
+    )
     cache.put(CAPTURE_KIND, key, capture_to_data(result))
     return result, False
+
+
+# What an encrypted value (``{secure: v1:...}``) stands in as: the program only needs to know
+# it is set (it wraps it as a Pulumi secret); the offline run can neither decrypt nor show it.
+SECURE_PLACEHOLDER = "[secure value]"
+
+
+def stack_config(stack: str, *, root: Path = Path()) -> dict[str, str]:
+    """The Pulumi config of ``Pulumi.<stack>.yaml`` under ``root`` as the engine hands it to a
+    program: every value a string, structured values as JSON.
+
+    Encrypted values become `SECURE_PLACEHOLDER`. No file: no config. Raises a `SpecError`
+    with the line when the file is not YAML.
+    """
+    from inferplan.inputs.yaml_source import read_documents
+
+    path = root / f"Pulumi.{Path(stack).stem}.yaml"
+    if not path.is_file():
+        return {}
+    documents = read_documents(path)
+    data = documents[0].data if documents else {}
+    raw = data.get("config") if isinstance(data, Mapping) else None
+    config: dict[str, str] = {}
+    for key, value in (raw if isinstance(raw, Mapping) else {}).items():
+        secure = isinstance(value, Mapping) and set(value) == {"secure"}
+        config[str(key)] = SECURE_PLACEHOLDER if secure else _config_text(value)
+    return config
+
+
+def _config_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and set(value) == {"value"}:
+        return _config_text(value["value"])  # the long form Pulumi also accepts
+    return json.dumps(value, sort_keys=True)  # true/false, numbers, lists and maps
 
 
 def run_stack_offline(
@@ -66,7 +121,9 @@ def run_stack_offline(
     cache: ResultCache | None = None,
 ) -> StackRun:
     """Plan ``stack`` (``dev`` or a path to an environment file) and, when deployable, capture
-    its program under mocks (preview mode)."""
+    its program under mocks (preview mode) with the stack's Pulumi config (`stack_config`), so
+    what the config turns on (a Hugging Face token Secret) is in the capture too; the capture
+    comes from the result cache when the same plan, config and code made it before."""
     from inferplan.components.program import InfeasiblePlanError, deployable
     from inferplan.inputs.errors import Problem, SpecReadError
     from inferplan.inputs.plan_inputs import stack_file, stack_name
@@ -87,5 +144,6 @@ def run_stack_offline(
         deployable(plan, environment)
     except InfeasiblePlanError as error:
         return StackRun(environment, plan, None, (str(error),))
-    result, cached = capture_plan(plan, environment, cache=cache)
+    config = stack_config(name, root=root)
+    result, cached = capture_plan(plan, environment, cache=cache, config=config)
     return StackRun(environment, plan, result, (), cached)

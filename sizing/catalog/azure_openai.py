@@ -3,7 +3,8 @@
 The file (``data/azure_openai.yaml``) says, per model and deployment type, where the model is
 offered, what a token or a PTU costs, how capacity is counted and which latency figures are
 known. Every number in it is a *figure* that carries its unit, its source key, a date and a
-basis (documented, third_party, derived, estimate), so a plan can say how firm each number is.
+basis (documented, third_party, derived, estimate, observed), so a plan can say how firm
+each number is.
 
 The classes below are both the file's schema (unknown keys are errors with a line number) and
 the values the sizing code reads; the catalog loader reads the file like every other catalog
@@ -25,7 +26,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr,
 Billing = Literal["token", "ptu"]
 ResidencyScope = Literal["region", "datazone", "global"]
 CapacityUnit = Literal["ktpm", "ptu", "kenqueued"]  # kenqueued: 1,000 enqueued batch tokens
-Basis = Literal["documented", "third_party", "derived", "estimate"]
+# observed: read from an Azure API by scripts/refresh_catalog.py (the date says when).
+Basis = Literal["documented", "third_party", "derived", "estimate", "observed"]
 ModelTask = Literal["chat", "embedding"]
 PtuBilling = Literal["hourly", "monthly_reservation", "yearly_reservation"]
 Key = Annotated[str, Field(min_length=1)]
@@ -178,6 +180,45 @@ class AoaiPtuRules(_Entry):
         return self.global_datazone_increment_ptu
 
 
+ReasoningEffort = Literal["minimal", "low", "medium", "high"]
+
+
+class AoaiRetirement(_Entry):
+    """The lifecycle of one model version, as Microsoft's retirement table gives it."""
+
+    status: Annotated[Literal["ga", "preview"], Field(description="lifecycle status")]
+    deprecation: Annotated[
+        IsoDate | None,
+        Field(description="from this date no new customer can deploy the version"),
+    ] = None
+    retirement: Annotated[
+        IsoDate | None,
+        Field(description="from this date deployments of the version return errors"),
+    ] = None
+    retirement_not_before: Annotated[
+        bool, Field(description="the table gives 'No earlier than' the retirement date")
+    ] = False
+    replacement: Annotated[str | None, Field(description="the model Microsoft names next")] = None
+    source: Key
+    date: IsoDate
+
+
+class AoaiReasoning(_Entry):
+    """Hidden reasoning tokens of a reasoning model: billed and generated as output tokens."""
+
+    default_effort: Annotated[
+        ReasoningEffort, Field(description="reasoning_effort a request gets when it sets none")
+    ]
+    tokens_per_request: Annotated[
+        dict[ReasoningEffort, AoaiFigure],
+        Field(min_length=1, description="average hidden reasoning tokens per request by effort"),
+    ]
+
+    @property
+    def default_tokens(self) -> AoaiFigure:
+        return self.tokens_per_request[self.default_effort]
+
+
 class AoaiModelOffer(_Entry):
     """One model as one deployment type: regions, token prices and default quota."""
 
@@ -208,6 +249,18 @@ class AoaiModel(_Entry):
     token_output_tokens_per_s_per_request: AoaiFigure | None = None
     provisioned: AoaiPtuRules | None = None
     offers: Annotated[dict[str, AoaiModelOffer], Field(min_length=1)]  # type name -> offer
+    retirements: Annotated[
+        dict[str, AoaiRetirement],
+        Field(description="version -> its lifecycle dates, from the retirement table"),
+    ] = Field(default_factory=dict)
+    reasoning: Annotated[
+        AoaiReasoning | None,
+        Field(description="reasoning models only: hidden reasoning tokens per request"),
+    ] = None
+    limited_access: Annotated[
+        bool,
+        Field(description="Microsoft must approve a registration before a subscription deploys it"),
+    ] = False
     _id: str = PrivateAttr(default="")
 
     @property
@@ -290,7 +343,9 @@ def _figures_in(entry: BaseModel, prefix: str) -> Iterable[tuple[str, AoaiFigure
             yield from _figures_in(value, path)
         elif isinstance(value, dict):
             for key, item in value.items():
-                if isinstance(item, BaseModel):
+                if isinstance(item, AoaiFigure):
+                    yield f"{path}.{key}", item
+                elif isinstance(item, BaseModel):
                     yield from _figures_in(item, f"{path}.{key}")
 
 
@@ -349,6 +404,24 @@ def _cross_check(doc: AoaiCatalog) -> Iterable[tuple[Loc, str]]:
         if model.default_version not in model.versions:
             yield (*mloc, "default_version"), "must be one of `versions`"
         yield from check_figures(mloc, model)
+        for version, retirement in model.retirements.items():
+            rloc: Loc = (*mloc, "retirements", version)
+            if version not in model.versions:
+                yield rloc, "must be one of `versions`"
+            yield from check_source((*rloc, "source"), retirement.source)
+            dates = (retirement.deprecation, retirement.retirement)
+            if all(dates) and dates[0] > dates[1]:  # ISO dates compare as text
+                yield (*rloc, "deprecation"), "deprecation comes after retirement"
+        if model.reasoning is not None:
+            for effort, figure in model.reasoning.tokens_per_request.items():
+                floc: Loc = (*mloc, "reasoning", "tokens_per_request", effort)
+                yield from check_source((*floc, "source"), figure.source)
+                if figure.value < 0 or not math.isfinite(figure.value):
+                    yield (*floc, "value"), "must be a finite number >= 0"
+            if model.reasoning.default_effort not in model.reasoning.tokens_per_request:
+                yield (*mloc, "reasoning", "default_effort"), "needs a tokens_per_request figure"
+            if model.task != "chat":
+                yield (*mloc, "reasoning"), "only chat models reason"
         if model.provisioned is not None:
             yield from check_figures((*mloc, "provisioned"), model.provisioned)
         for type_name, offer in model.offers.items():
@@ -386,7 +459,9 @@ __all__ = [
     "AoaiModelOffer",
     "AoaiPtuPrices",
     "AoaiPtuRules",
+    "AoaiReasoning",
     "AoaiRegionList",
+    "AoaiRetirement",
     "AoaiSource",
     "azure_openai_entries",
 ]

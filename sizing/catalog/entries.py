@@ -85,10 +85,24 @@ class SourcedEntry(CatalogEntry):
 # --- models -------------------------------------------------------------------------------------
 
 
+VersionText = Annotated[
+    str,
+    Field(pattern=r"^\d+\.\d+(\.\d+)?$", description="a release number, e.g. 0.10.1"),
+]
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """``"0.10.1"`` -> ``(0, 10, 1)``: release numbers compare as tuples, not as text."""
+    return tuple(int(part) for part in text.split("."))
+
+
 class ModelSpec(SourcedEntry):
     """One model architecture, as its published config describes it.
 
-    Managed (Azure OpenAI) models publish no architecture: their integer fields are 0.
+    Managed (Azure OpenAI) models publish no architecture: their integer fields are 0. The
+    fields after ``checkpoints`` describe architectures beyond a dense grouped-query decoder
+    (latent attention, windowed layers, modern mixtures of experts); their defaults describe a
+    dense grouped-query decoder, so an entry names only what its config.json has.
     """
 
     id: str
@@ -112,13 +126,134 @@ class ModelSpec(SourcedEntry):
     # Azure OpenAI model name when the model is offered there (managed or both).
     azure_openai_name: str | None = None
     # Pre-quantized checkpoints by precision id (Hugging Face repositories), for precisions that
-    # vLLM cannot produce from the 16-bit weights at load time (int4 AWQ, int8 W8A8).
+    # vLLM cannot produce from the 16-bit weights at load time (int4 AWQ, int8 W8A8), and the
+    # block-scaled FP8 checkpoints their authors publish (Qwen3-FP8).
     checkpoints: dict[str, str] = Field(default_factory=dict)
+
+    # --- where the weights come from ---
+    hf_repository: Annotated[
+        str | None,
+        Field(
+            pattern=r"^[\w.-]+/[\w.-]+$",
+            description="Hugging Face repository vLLM serves (org/name); None: the first "
+            "org/name alias, instruction-tuned first",
+        ),
+    ] = None
+    published_precision: Annotated[
+        str,
+        Field(
+            description="precision id of the weights in hf_repository: bf16 for most models, "
+            "fp8 for DeepSeek's block-scaled FP8 release, mxfp4 for gpt-oss"
+        ),
+    ] = "bf16"
+    gated: Annotated[
+        bool,
+        Field(description="the repository asks for its licence to be accepted before download"),
+    ] = False
+    min_vllm_version: Annotated[
+        VersionText | None,
+        Field(description="first vLLM release that serves this model family"),
+    ] = None
+    fp8_block_size: Annotated[
+        NonNegativeInt,
+        Field(
+            description="width of the weight blocks of its FP8 checkpoints (128 for DeepSeek's "
+            "and Qwen3-FP8's 128x128 blocks); 0: per-tensor or per-channel scales"
+        ),
+    ] = 0
+    serve_args: Annotated[
+        Names,
+        Field(description="extra vLLM server flags the model card asks for (--flag=value)"),
+    ] = ()
+
+    # --- multi-head latent attention (DeepSeek V2/V3) ---
+    kv_lora_rank: Annotated[
+        NonNegativeInt,
+        Field(description="width of the compressed KV latent the cache holds; 0: no MLA"),
+    ] = 0
+    q_lora_rank: Annotated[
+        NonNegativeInt, Field(description="width of the compressed query; 0: none")
+    ] = 0
+    qk_rope_head_dim: Annotated[
+        NonNegativeInt,
+        Field(description="per-head rotary part of query and key, cached beside the latent"),
+    ] = 0
+    qk_nope_head_dim: Annotated[
+        NonNegativeInt, Field(description="per-head non-rotary part of query and key")
+    ] = 0
+    v_head_dim: Annotated[NonNegativeInt, Field(description="per-head value width")] = 0
+
+    # --- windowed attention ---
+    sliding_window: Annotated[
+        NonNegativeInt,
+        Field(description="tokens a sliding-window layer attends to (gpt-oss: 128); 0: none"),
+    ] = 0
+    attention_chunk_size: Annotated[
+        NonNegativeInt,
+        Field(
+            description="tokens of a chunked-local-attention chunk (Llama 4: 8192); a token "
+            "attends within its chunk only; 0: none"
+        ),
+    ] = 0
+    local_attention_layers: Annotated[
+        NonNegativeInt,
+        Field(
+            description="layers that use the sliding window or the chunk; the others attend "
+            "over the whole context"
+        ),
+    ] = 0
+
+    # --- mixture of experts ---
+    moe_intermediate_size: Annotated[
+        NonNegativeInt,
+        Field(description="intermediate width of one routed expert; 0: intermediate_size"),
+    ] = 0
+    shared_experts: Annotated[
+        NonNegativeInt,
+        Field(description="experts every token passes through, beside the routed ones"),
+    ] = 0
+    shared_expert_intermediate_size: Annotated[
+        NonNegativeInt,
+        Field(description="intermediate width of one shared expert; 0: moe_intermediate_size"),
+    ] = 0
+    dense_layers: Annotated[
+        NonNegativeInt,
+        Field(
+            description="layers with a dense MLP (intermediate_size) instead of experts: "
+            "DeepSeek's first_k_dense_replace, Llama 4 Maverick's interleaved dense layers"
+        ),
+    ] = 0
+    expert_parallel: Annotated[
+        bool,
+        Field(
+            description="vLLM can split this model's experts across GPUs "
+            "(--enable-expert-parallel) instead of slicing every expert"
+        ),
+    ] = False
 
     @field_validator("checkpoints")
     @classmethod
     def _sorted(cls, value: dict[str, str]) -> dict[str, str]:
         return dict(sorted(value.items()))
+
+    @property
+    def latent_attention(self) -> bool:
+        """True for multi-head latent attention: the cache holds one latent per token."""
+        return self.kv_lora_rank > 0
+
+    @property
+    def local_attention_tokens(self) -> int:
+        """Tokens a windowed layer attends to (the sliding window or the chunk); 0: none."""
+        return self.sliding_window or self.attention_chunk_size
+
+    @property
+    def expert_intermediate_size(self) -> int:
+        return self.moe_intermediate_size or self.intermediate_size
+
+    @property
+    def moe_layers(self) -> int:
+        """Layers whose MLP is a mixture of experts (0 for dense models)."""
+        return self.layers - self.dense_layers if self.experts_total > 1 else 0
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelSpec:
@@ -135,7 +270,45 @@ class ModelSpec(SourcedEntry):
             raise ValueError("kv_heads must divide attention_heads (grouped-query attention)")
         if self.experts_per_token > self.experts_total:
             raise ValueError("experts_per_token exceeds experts_total")
+        self._check_latent_attention()
+        self._check_windows()
+        self._check_experts()
         return self
+
+    def _check_latent_attention(self) -> None:
+        mla = ("q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim")
+        if not self.latent_attention:
+            given = [name for name in mla if getattr(self, name)]
+            if given:
+                raise ValueError(f"{', '.join(given)} describe latent attention: set kv_lora_rank")
+            return
+        missing = [name for name in mla[1:] if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"latent attention (kv_lora_rank) needs {', '.join(missing)} > 0")
+        if self.head_dim != self.qk_nope_head_dim + self.qk_rope_head_dim:
+            raise ValueError("head_dim must be qk_nope_head_dim + qk_rope_head_dim under MLA")
+
+    def _check_windows(self) -> None:
+        if self.sliding_window and self.attention_chunk_size:
+            raise ValueError("give sliding_window or attention_chunk_size, not both")
+        if bool(self.local_attention_tokens) != bool(self.local_attention_layers):
+            raise ValueError(
+                "local_attention_layers and a sliding_window or attention_chunk_size go together"
+            )
+        if self.local_attention_layers > self.layers:
+            raise ValueError("local_attention_layers exceeds layers")
+
+    def _check_experts(self) -> None:
+        moe = ("moe_intermediate_size", "shared_experts", "dense_layers", "expert_parallel")
+        if self.experts_total <= 1:
+            given = [name for name in moe if getattr(self, name)]
+            if given:
+                raise ValueError(f"{', '.join(given)} describe experts: set experts_total > 1")
+            return
+        if self.dense_layers >= self.layers:
+            raise ValueError("dense_layers leaves no layer with experts")
+        if self.shared_expert_intermediate_size and not self.shared_experts:
+            raise ValueError("shared_expert_intermediate_size needs shared_experts > 0")
 
 
 # --- GPUs ---------------------------------------------------------------------------------------
@@ -193,6 +366,16 @@ class PrecisionSpec(SourcedEntry):
     # True when vLLM needs a checkpoint quantized ahead of time (AWQ, W8A8); fp8 is quantized on
     # the fly from 16-bit weights.
     needs_quantized_checkpoint: bool = False
+    quantizes: Annotated[
+        Literal["all", "experts"],
+        Field(
+            description="which weights take weight_bytes_per_param: every linear layer, or only "
+            "the routed experts of a mixture of experts (the rest stays 16-bit, as MXFP4 does)"
+        ),
+    ] = "all"
+    min_vllm_version: Annotated[
+        VersionText | None, Field(description="first vLLM release with these kernels")
+    ] = None
 
 
 # --- regions ------------------------------------------------------------------------------------
@@ -206,6 +389,7 @@ class Region(SourcedEntry):
     geography: Annotated[str, Field(pattern=r"^[a-z]+$")]  # eu, us, uk, ...
     availability_zones: bool
     paired_region: str | None = None
+    aliases: Names = ()  # other names people write for it (city, other clouds): did-you-mean
 
 
 # --- VM sizes -----------------------------------------------------------------------------------

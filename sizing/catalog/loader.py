@@ -397,6 +397,19 @@ def _check_vm_skus(catalog: Catalog) -> Iterable[CatalogProblem]:
                 yield CatalogProblem("vm_skus", name, "regions", f"unknown region {region!r}")
 
 
+def _check_models(catalog: Catalog) -> Iterable[CatalogProblem]:
+    """A model's published precision and checkpoint keys are precision ids of the catalog."""
+    known = catalog.precisions
+    for name, model in catalog.models.items():
+        if model.hosting != "managed" and model.published_precision not in known:
+            message = f"unknown precision {model.published_precision!r}"
+            yield CatalogProblem("models", name, "published_precision", message)
+        for precision in model.checkpoints:
+            if precision not in known:
+                message = f"unknown precision {precision!r}"
+                yield CatalogProblem("models", name, f"checkpoints.{precision}", message)
+
+
 def _check_regions(catalog: Catalog) -> Iterable[CatalogProblem]:
     for name, region in catalog.regions.items():
         if region.paired_region and region.paired_region not in catalog.regions:
@@ -405,7 +418,14 @@ def _check_regions(catalog: Catalog) -> Iterable[CatalogProblem]:
 
 
 for _kind in (
-    entries_kind("models", "models", "model", file_schema.ModelsFile, file_schema.model_entries),
+    entries_kind(
+        "models",
+        "models",
+        "model",
+        file_schema.ModelsFile,
+        file_schema.model_entries,
+        _check_models,
+    ),
     entries_kind("gpus", "gpus", "GPU", file_schema.GpusFile, file_schema.gpu_entries),
     entries_kind(
         "precisions",
