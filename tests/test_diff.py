@@ -400,3 +400,27 @@ def test_the_comment_charts_each_environment_cost_before_and_after(
         "small head": round(totals["head_monthly_usd"]) if head_present else 0,
     }
     assert (bars["small base"] > 0) == base_present and (bars["small head"] > 0) == head_present
+
+
+@pytest.mark.parametrize(
+    ("change", "head_bar_is_total"),
+    [
+        # the head's total leaves the infeasible workload out: a shorter bar would read as a
+        # saving, so the blocked head draws nothing
+        pytest.param(infeasible_workload, False, id="infeasible-workload"),
+        # every workload is costed, only the cap is broken: the true total stays
+        pytest.param(cost_cap_exceeded, True, id="over-its-cap"),
+    ],
+)
+def test_a_blocked_head_is_named_so_in_the_chart(trees, change, head_bar_is_total) -> None:
+    _, head = trees
+    change(head)
+    report = json.loads(run_diff("--base-dir", "../base", "--format", "json").output)
+    (entry,) = report["stacks"]
+    assert entry["blocked"] and entry["totals"]["head_monthly_usd"] > 0
+    bars = _mermaid_bars(run_diff("--base-dir", "../base").output)
+    head_total = round(entry["totals"]["head_monthly_usd"])
+    assert bars == {
+        "small base": round(entry["totals"]["base_monthly_usd"]),
+        "small head (blocked)": head_total if head_bar_is_total else 0,
+    }

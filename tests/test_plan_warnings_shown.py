@@ -37,9 +37,7 @@ def test_check_reports_plan_warnings_as_advisory_findings(dev_plan) -> None:
 def _side(name: str, warnings: list[dict[str, str]]) -> StackSide:
     plan: dict[str, Any] = {
         "environments": [{"name": "s", "monthly_usd": 0}],
-        "workloads": [
-            {"name": "chat", "feasible": True, "environment": "s", "warnings": warnings}
-        ],
+        "workloads": [{"name": "chat", "feasible": True, "environment": "s", "warnings": warnings}],
     }
     return StackSide("s", plan, [], side_name=name)
 
@@ -49,6 +47,4 @@ def test_the_comment_names_a_warning_only_when_the_head_adds_it() -> None:
     retired = {"kind": "retirement", "message": "gpt-4o-mini was retired"}
     report = diff_stack("s", _side("base", [quota]), _side("head", [quota, retired]))
     plan_warnings = [w for w in report["warnings"] if w["kind"] == "plan"]
-    assert [w["message"] for w in plan_warnings] == [
-        "`chat` (retirement): gpt-4o-mini was retired"
-    ]
+    assert [w["message"] for w in plan_warnings] == ["`chat` (retirement): gpt-4o-mini was retired"]

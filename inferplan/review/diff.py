@@ -881,7 +881,10 @@ def cost_chart(stacks: Sequence[Mapping[str, Any]]) -> list[str]:
     monthly cost, base bar beside head bar; an environment missing on one side is $0 there.
 
     One series with two bars per environment (``dev base``, ``dev head``), because Mermaid's
-    xychart draws several bar series on top of each other rather than side by side.
+    xychart draws several bar series on top of each other rather than side by side. A head
+    that cannot be deployed is labelled ``dev head (blocked)``; when a workload of it is
+    infeasible its bar is $0, since its total leaves that workload out and a shorter bar
+    would read as a saving (a head over its cap keeps its full, true total).
     """
     if not stacks:
         return []
@@ -890,8 +893,11 @@ def cost_chart(stacks: Sequence[Mapping[str, Any]]) -> list[str]:
     for entry in stacks:
         totals = entry["totals"]
         for side in ("base", "head"):
-            labels.append(_chart_label(f"{entry['stack']} {side}"))
-            values.append(round(totals[f"{side}_monthly_usd"] or 0))
+            blocked = side == "head" and bool(entry.get("blocked"))
+            label = f"{entry['stack']} {side}" + (" (blocked)" if blocked else "")
+            labels.append(_chart_label(label))
+            partial = blocked and any(w["kind"] == "infeasible" for w in entry["warnings"])
+            values.append(0 if partial else round(totals[f"{side}_monthly_usd"] or 0))
     top = max(values)
     return [
         "",
