@@ -159,3 +159,98 @@ def test_checkov_results_are_reused_for_the_same_manifests(
     assert first == second and len(scanned) == 1
     checks.scan_with_checkov({"kubernetes/chat.yaml": "kind: Service\n"}, checkov=executable)
     assert len(scanned) == 2  # other manifests: scanned again
+
+
+# --- what invalidates an entry: a change to the spec, the catalog or the code ------------------
+
+
+def _copy_project(tmp_path: Path) -> Path:
+    import shutil
+
+    project = tmp_path / "project"
+    for folder in ("stacks", "examples", "templates"):
+        shutil.copytree(ROOT / folder, project / folder)
+    return project
+
+
+def _more_concurrency(project: Path, catalog: Path) -> None:
+    spec = project / "examples" / "small-open-model.yaml"
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace("peak_concurrency: 4", "peak_concurrency: 40"), encoding="utf-8")
+
+
+def _dearer_gpu_vms(project: Path, catalog: Path) -> None:
+    """Every VM price in a user catalog (``--catalog``) ten times the built-in one."""
+    import re
+
+    text = (ROOT / "sizing" / "catalog" / "data" / "vm_skus.yaml").read_text(encoding="utf-8")
+    dearer = re.sub(
+        r"(usd_per_hour: )([0-9]+(?:\.[0-9]+)?)",
+        lambda m: f"{m.group(1)}{float(m.group(2)) * 10:.4f}",
+        text,
+    )
+    assert dearer != text
+    catalog.mkdir(exist_ok=True)
+    (catalog / "vm_skus.yaml").write_text(dearer, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(_more_concurrency, id="spec"),
+        pytest.param(_dearer_gpu_vms, id="catalog"),
+    ],
+)
+def test_a_changed_spec_or_catalog_runs_the_program_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counted_runs, change
+) -> None:
+    from click.testing import CliRunner
+
+    from inferplan.cli.main import main
+
+    project, catalog = _copy_project(tmp_path), tmp_path / "catalog"
+    catalog.mkdir()
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("INFERPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["--catalog", str(catalog), "preview", "dev", "--format", "json"]
+
+    def preview() -> str:
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    first = preview()
+    assert preview() == first and counted_runs == ["dev"]  # unchanged: from the cache
+    change(project, catalog)
+    changed = preview()
+    assert counted_runs == ["dev", "dev"]  # changed: the program ran again
+    assert changed != first
+
+
+def test_a_changed_code_file_is_a_new_code_version_and_a_new_key(
+    dev_plan, cache, counted_runs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The code version hashes every file of the packages; editing one (here a stand-in
+    for ``components/``) changes every key, so no result of the old code is read back."""
+    from inferplan.offline import cache as cache_module
+
+    components = tmp_path / "components"
+    components.mkdir()
+    (components / "vllm_service.py").write_text("REPLICAS = 1\n", encoding="utf-8")
+    real = cache_module._package_folder
+    monkeypatch.setattr(
+        cache_module,
+        "_package_folder",
+        lambda name: components if name == "inferplan.components" else real(name),
+    )
+    cache_module.code_version.cache_clear()
+    try:
+        stack_run.capture_plan(dev_plan, "dev", cache=cache)
+        before = cache_module.code_version()
+        (components / "vllm_service.py").write_text("REPLICAS = 2\n", encoding="utf-8")
+        cache_module.code_version.cache_clear()
+        assert cache_module.code_version() != before
+        _, cached = stack_run.capture_plan(dev_plan, "dev", cache=cache)
+        assert not cached and counted_runs == ["dev", "dev"]
+    finally:
+        cache_module.code_version.cache_clear()
