@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Sequence
 
 from inferplan.review.report_data import (
@@ -54,8 +55,24 @@ def _svg(figure, chart_id: str) -> str:
         figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
     text = buffer.getvalue()
     start = text.index("<svg")
-    svg = text[start:]
+    svg = _scoped_ids(text[start:], chart_id)
     return svg.replace("<svg ", f'<svg role="img" aria-label="{chart_id}" ', 1)
+
+
+# An id matplotlib writes, and the three ways its SVG refers to one.
+_ID_OR_REFERENCE = re.compile(r'(\bid="|\bxlink:href="#|\bhref="#|url\(#)([^")]+)')
+
+
+def _scoped_ids(svg: str, chart_id: str) -> str:
+    """Every id of the figure prefixed with ``chart_id``, references too: inline SVGs share the
+    page's one id space, and matplotlib names its groups ``figure_1``, ``axes_1``... in every
+    figure, so without a prefix a page of several charts repeats ids (invalid HTML, and a
+    ``url(#...)`` could resolve into another chart)."""
+    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+    return _ID_OR_REFERENCE.sub(
+        lambda m: m.group(1) + (f"{chart_id}-{m.group(2)}" if m.group(2) in ids else m.group(2)),
+        svg,
+    )
 
 
 def _figure():

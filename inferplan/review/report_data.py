@@ -41,6 +41,21 @@ class FrontierPoint:
 
 
 @dataclass(frozen=True)
+class CandidateRow:
+    """One candidate as the page's table lists it, plotted or not: the optimizer's rank
+    (1 = considered first), its figures where known, and why it was not chosen."""
+
+    rank: int
+    summary: str
+    target: str
+    monthly_usd: float | None  # None: no finite cost (did not fit, not placeable)
+    ttft_p95_ms: float | None
+    tps_per_request: float | None
+    status: str  # "chosen", "feasible" or "rejected"
+    reason: str  # the rejection's message, "" when feasible
+
+
+@dataclass(frozen=True)
 class CurvePoint:
     concurrency: int
     ttft_p95_ms: float
@@ -69,6 +84,7 @@ class WorkloadFigures:
     slo_tps_per_request: float | None
     frontier: tuple[FrontierPoint, ...]
     not_plotted: int  # candidates without a cost or a latency (did not fit, not placeable)
+    candidates: tuple[CandidateRow, ...]  # every candidate, in the optimizer's order
     curve: CapacityCurve | None
     curve_note: str  # why there is no curve (managed service, offline work), else ""
 
@@ -124,6 +140,28 @@ def frontier_points(candidates: tuple[Option, ...]) -> tuple[tuple[FrontierPoint
             )
         )
     return tuple(points), skipped
+
+
+def candidate_rows(candidates: tuple[Option, ...]) -> tuple[CandidateRow, ...]:
+    """Every candidate in the optimizer's order, the first feasible one chosen."""
+    chosen = next((i for i, o in enumerate(candidates) if o.feasible), None)
+
+    def known(value: float | None) -> float | None:
+        return value if _finite(value) else None
+
+    return tuple(
+        CandidateRow(
+            rank=index + 1,
+            summary=option.summary,
+            target=option.target,
+            monthly_usd=known(option.monthly_usd),
+            ttft_p95_ms=known(option.figures.ttft_p95_ms),
+            tps_per_request=known(option.figures.tps_per_request),
+            status="chosen" if index == chosen else "feasible" if option.feasible else "rejected",
+            reason=option.rejection.message if option.rejection else "",
+        )
+        for index, option in enumerate(candidates)
+    )
 
 
 def pareto_front(points: tuple[FrontierPoint, ...]) -> tuple[FrontierPoint, ...]:
@@ -240,6 +278,7 @@ def figures_of(stack: str, inputs: PlanInputs, plan: Plan, *, catalog: Catalog) 
                 slo_tps_per_request=req.output_tokens_per_second_p50 or None,
                 frontier=points,
                 not_plotted=skipped,
+                candidates=candidate_rows(search.candidates),
                 curve=curve,
                 curve_note=note,
             )

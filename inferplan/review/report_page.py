@@ -85,6 +85,19 @@ def _workload_context(w: WorkloadFigures, index: int) -> dict[str, Any]:
         "curve_note": w.curve_note or "No concurrency of this replica could be estimated.",
         "reasons": list(p.reasons),
         "warnings": [(x.kind, x.message) for x in p.warnings],
+        "candidates": [
+            {
+                "rank": c.rank,
+                "summary": c.summary,
+                "target": c.target,
+                "cost": _money(c.monthly_usd),
+                "ttft": _number(c.ttft_p95_ms, " ms"),
+                "tps": _number(c.tps_per_request),
+                "status": c.status,
+                "reason": c.reason,
+            }
+            for c in w.candidates
+        ],
         "alternatives": [
             {
                 "kind": a.kind,
