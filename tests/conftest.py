@@ -13,6 +13,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOWCASE = ROOT / "tests" / "fixtures" / "showcase"  # stacks/prod.yaml with every example
 
 
+@pytest.fixture(scope="session", autouse=True)
+def result_cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory):
+    """The offline result cache of the whole session in one temporary folder (shared by the
+    commands the tests run, like a user's ``.inferplan/cache``), never in the checkout."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INFERPLAN_CACHE_DIR", str(tmp_path_factory.mktemp("inferplan-cache")))
+        yield
+
+
 @cache
 def _stack_plan(stack: str, root: Path = ROOT):
     from inferplan.inputs.plan_inputs import stack_file
