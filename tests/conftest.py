@@ -12,6 +12,49 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SHOWCASE = ROOT / "tests" / "fixtures" / "showcase"  # stacks/prod.yaml with every example
 
+# Test tiers (markers): `unit` is pure calculation and parsing, seconds in all; `program` runs the
+# Pulumi program under mocks; `e2e` drives whole commands with subprocesses, git or checkov.
+# A module not listed is `unit`. `./dev test -m unit` is the everyday loop.
+TIERS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "test_components_cluster",
+            "test_components_gateway",
+            "test_components_network",
+            "test_components_observability",
+            "test_components_openai",
+            "test_components_vllm",
+            "test_diff",
+            "test_hostile_input",
+            "test_offline_cache",
+            "test_output_details",
+            "test_policies",
+            "test_policies_pack",
+            "test_preflight",
+            "test_program",
+            "test_progress",
+            "test_report",
+        ),
+        "program",
+    ),
+    **dict.fromkeys(
+        (
+            "test_check_checkov",
+            "test_check_cli",
+            "test_diff_base_code",
+            "test_diff_git",
+            "test_diff_workflow",
+            "test_docs",
+        ),
+        "e2e",
+    ),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(TIERS.get(item.module.__name__.rpartition(".")[2], "unit"))
+
 
 @pytest.fixture(scope="session", autouse=True)
 def result_cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory):
