@@ -70,3 +70,11 @@ def test_sizing_and_inputs_import_no_pulumi() -> None:
         for path in (ROOT / folder).rglob("*.py"):
             pulumi = [n for n in _imports(path) if n.split(".")[0].startswith("pulumi")]
             assert not pulumi, f"{path.relative_to(ROOT)} imports {pulumi}"
+
+
+def test_every_tiered_test_module_exists() -> None:
+    """A renamed module would silently fall back to the unit tier."""
+    from conftest import ROOT, TIERS
+
+    missing = sorted(m for m in TIERS if not (ROOT / "tests" / f"{m}.py").is_file())
+    assert missing == []
