@@ -7,10 +7,11 @@ resource in Azure's own JSON shape (``lenses`` -> ``parts`` -> ``position`` + ``
 Two kinds of tile:
 
 * **metric charts** (``MonitorChartPart``) for the platform metrics Azure Monitor stores itself:
-  API Management requests split by status class, Azure OpenAI time to response, time between
-  tokens and provisioned utilisation;
-* **PromQL tiles** (``MarkdownPart``) for the vLLM and GPU series in the Azure Monitor workspace:
-  TTFT p95, inter-token latency, generated tokens/s, queue depth, KV-cache use, GPU use. A
+  API Management requests split by status class, and, for provisioned Azure OpenAI deployments
+  (the only ones that publish them), time to response, time between tokens and utilisation;
+* **PromQL tiles** (``MarkdownPart``) for the vLLM series in the Azure Monitor workspace:
+  TTFT p95, inter-token latency, generated tokens/s, queue depth, KV-cache use (no GPU tile:
+  the clusters run no DCGM exporter). A
   portal dashboard has no documented part that charts PromQL, so each tile carries its query,
   the Plan's SLO threshold per workload and a link to the workspace's PromQL metrics explorer,
   where the query runs as written (or can be pasted into Grafana, which reads the same
@@ -88,12 +89,6 @@ def vllm_tile_queries(workloads: tuple[WorkloadPlan, ...]) -> list[dict[str, str
             "alert": "kv-cache-usage",
             "query": f"max by (namespace) (vllm:kv_cache_usage_perc{{{ns}}})",
         },
-        {
-            "title": "GPU use",
-            "unit": "%",
-            "alert": "gpu-utilization",
-            "query": "avg by (cluster, Hostname) (DCGM_FI_DEV_GPU_UTIL)",
-        },
     ]
 
 
@@ -161,7 +156,7 @@ def dashboard_properties(
     title: str,
     workloads: tuple[WorkloadPlan, ...],
     monitor_workspace_id: str,
-    gateway_id: str,
+    gateway_ids: list[str],
     openai_account_ids: dict[str, str],
 ) -> dict[str, Any]:
     """The dashboard's ``properties``: a header, the PromQL tiles when any workload runs on vLLM,
@@ -173,7 +168,7 @@ def dashboard_properties(
         (
             _markdown(
                 title,
-                f"Workloads: {names}.\n\nvLLM and GPU series live in the Azure Monitor "
+                f"Workloads: {names}.\n\nvLLM series live in the Azure Monitor "
                 f"workspace: [PromQL metrics explorer]({link}).",
             ),
             12,
@@ -202,7 +197,7 @@ def dashboard_properties(
         (
             _chart(
                 "API Management requests by status",
-                resource_ids=[gateway_id],
+                resource_ids=list(gateway_ids),
                 namespace=APIM_NAMESPACE,
                 metric="Requests",
                 aggregation="Total",
@@ -211,7 +206,9 @@ def dashboard_properties(
             TILE_COLUMNS,
         )
     )
-    managed = [w for w in workloads if w.azure_openai is not None]
+    managed = [
+        w for w in workloads if w.azure_openai is not None and w.azure_openai.latency_metrics
+    ]
     accounts = [openai_account_ids[r] for r in sorted(openai_account_ids)]
     if managed and accounts:
         metrics = [

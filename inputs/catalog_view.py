@@ -44,6 +44,10 @@ class CatalogView(Protocol):
         """Weight precisions the sizing engine knows (``bf16``, ``fp8``, ...)."""
         ...
 
+    def system_vm_sizes(self) -> Sequence[str]:
+        """VM sizes an AKS system node pool may use (``Standard_D4ds_v5``, ...)."""
+        ...
+
 
 @dataclass(frozen=True)
 class InMemoryCatalogView:
@@ -56,6 +60,7 @@ class InMemoryCatalogView:
     regions: Mapping[str, str]  # region name -> geography
     precisions: Sequence[str] = ("fp16", "bf16", "fp8", "int8", "int4")
     aliases: Mapping[str, str] = field(default_factory=dict)
+    vm_sizes: Sequence[str] = ("Standard_D4ds_v5", "Standard_D8ds_v5")
 
     def model_facts(self, name: str) -> ModelFacts | None:
         wanted = self.aliases.get(name.lower(), name).lower()
@@ -69,3 +74,6 @@ class InMemoryCatalogView:
 
     def precision_ids(self) -> Sequence[str]:
         return tuple(self.precisions)
+
+    def system_vm_sizes(self) -> Sequence[str]:
+        return tuple(self.vm_sizes)

@@ -6,8 +6,10 @@ that already passed pydantic.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from inferplan.inputs.catalog_view import CatalogView
@@ -65,7 +67,47 @@ def workload_globs_match(rule: EnvironmentRuleInput) -> Iterator[Finding]:
             yield where, f"'{pattern}' matches no file (relative to the environment file)"
 
 
-RULES: tuple[Rule, ...] = (regions_are_real, location_is_allowed, workload_globs_match)
+def system_vm_size_is_known(rule: EnvironmentRuleInput) -> Iterator[Finding]:
+    """A typo in the system pool's size would fail the cluster's creation, after the network
+    and monitoring resources exist; the catalog lists the sizes AKS accepts for system pools."""
+    size = rule.document.spec.kubernetes.system_vm_size
+    known = rule.catalog.system_vm_sizes()
+    if size not in known:
+        yield (
+            ("spec", "kubernetes", "system_vm_size"),
+            f"'{size}' is not a VM size a system node pool may use (at least 4 vCPUs, not "
+            f"B-series; catalog kind system_vm_sizes){did_you_mean(size, known)}",
+        )
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def working_hours_time_zone_is_known(rule: EnvironmentRuleInput) -> Iterator[Finding]:
+    """KEDA's cron scaler loads the zone from the IANA database; an unknown one leaves the
+    workloads at zero replicas all day. Checked against the same database, where this machine
+    has one (Python's zoneinfo: the system's, or the tzdata package)."""
+    kubernetes = rule.document.spec.kubernetes
+    zones = _time_zones()
+    if not kubernetes.gpu_scale_to_zero or not zones:
+        return
+    zone = kubernetes.working_hours.timezone
+    if zone not in zones:
+        yield (
+            ("spec", "kubernetes", "working_hours", "timezone"),
+            f"unknown IANA time zone '{zone}'{did_you_mean(zone, sorted(zones))}",
+        )
+
+
+RULES: tuple[Rule, ...] = (
+    regions_are_real,
+    location_is_allowed,
+    workload_globs_match,
+    system_vm_size_is_known,
+    working_hours_time_zone_is_known,
+)
 
 
 def check_environment(rule_input: EnvironmentRuleInput) -> list[Finding]:

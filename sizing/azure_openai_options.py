@@ -11,14 +11,17 @@ from inferplan.sizing.azure_openai_sizing import AoaiCandidate, size_azure_opena
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.azure_openai import default_azure_openai_catalog
 from inferplan.sizing.catalog.entries import ModelSpec
+from inferplan.sizing.gateway_resilience import gateway_backends
 from inferplan.sizing.optimizer_types import Option
 from inferplan.sizing.plan import (
     Availability,
+    AzureOpenAIFailover,
     AzureOpenAIPlan,
     Cost,
     Predicted,
     WorkloadPlan,
 )
+from inferplan.sizing.quota import deployment_warnings
 from inferplan.sizing.request import SizingRequest
 from inferplan.sizing.serving_limits import (
     azure_openai_alerts,
@@ -137,16 +140,17 @@ def azure_openai_plan(
 ) -> WorkloadPlan:
     peak_rpm = peak_requests_per_minute(req)
     regions = (c.region,) + ((secondary.region,) if secondary else ())
-    failover = ()
+    failover: tuple[AzureOpenAIFailover, ...] = ()
     reasons = list(c.reasons)
     if secondary is not None:
         failover = (
-            {
-                "region": secondary.region,
-                "deployment_type": secondary.deployment_type,
-                "capacity": secondary.capacity,
-                "capacity_unit": secondary.capacity_unit,
-            },
+            AzureOpenAIFailover(
+                region=secondary.region,
+                deployment_type=secondary.deployment_type,
+                capacity=secondary.capacity or 0,
+                capacity_unit=secondary.capacity_unit,
+                residency_scope=secondary.residency_scope,
+            ),
         )
         reasons.append(
             f"Availability {req.availability}% adds a {secondary.deployment_type} deployment in "
@@ -179,7 +183,10 @@ def azure_openai_plan(
         gateway=gateway_limits(req, peak_rpm=peak_rpm),
         alerts=tuple(
             azure_openai_alerts(
-                req, provisioned=c.billing == "ptu", streams_tokens=model.task != "embedding"
+                req,
+                provisioned=c.billing == "ptu",
+                streams_tokens=model.task != "embedding",
+                latency_metrics=latency_metrics(c),
             )
         ),
         availability=Availability(
@@ -197,6 +204,26 @@ def azure_openai_plan(
             capacity=c.capacity or 0,
             capacity_unit=c.capacity_unit,
             failover=failover,
+            residency_scope=c.residency_scope,
+            latency_metrics=latency_metrics(c),
+        ),
+        gateway_backends=gateway_backends(backends=len(regions), peak_requests_per_minute=peak_rpm),
+        warnings=deployment_warnings(
+            workload=req.name,
+            deployments=[
+                (c.region, c.model, c.deployment_type, c.capacity or 0, c.capacity_unit),
+                *[
+                    (f.region, c.model, f.deployment_type, f.capacity, f.capacity_unit)
+                    for f in failover
+                ],
+            ],
         ),
         source=source,
     )
+
+
+def latency_metrics(c: AoaiCandidate) -> bool:
+    """Azure Monitor publishes TimeToResponse and TimeBetweenTokens for provisioned deployment
+    types only (Learn, Azure OpenAI monitoring data reference: "not available for Standard
+    deployments"); the catalog's billing model says which types are provisioned."""
+    return c.billing == "ptu"

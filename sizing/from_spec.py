@@ -12,7 +12,11 @@ from dataclasses import replace
 
 from inferplan.inputs.environment import Environment, WorkingHoursSpec
 from inferplan.inputs.workload import Workload
+from inferplan.sizing.autoscaling import scaled_to_zero
 from inferplan.sizing.catalog import Catalog
+from inferplan.sizing.container_images import DEVICE_PLUGIN_IMAGE_ID, planned_image
+from inferplan.sizing.gateway_placement import gateway_placements
+from inferplan.sizing.kubernetes_versions import default_version, version_support
 from inferplan.sizing.plan import (
     EnvironmentPlan,
     GatewaySettings,
@@ -22,6 +26,7 @@ from inferplan.sizing.plan import (
     WorkingHours,
     WorkloadPlan,
 )
+from inferplan.sizing.quota import environment_quota
 from inferplan.sizing.request import SizingRequest
 
 DEFAULT_LEAD_REGION = "eastus"  # leads an open region list when no environment says otherwise
@@ -129,7 +134,7 @@ def finish_workload_plan(
     ):
         hours = environment.spec.kubernetes.working_hours
         share = weekly_hours(hours) / HOURS_PER_WEEK
-        aks = replace(aks, min_nodes_per_region=0)
+        aks = scaled_to_zero(aks)
         cost = replace(
             cost,
             monthly_usd=cost.monthly_usd * share,
@@ -191,11 +196,15 @@ def working_hours(hours: WorkingHoursSpec) -> WorkingHours:
     return WorkingHours(hours.timezone, cron(hours.start), cron(hours.end))
 
 
+TIERS_WITHOUT_SLA = ("Developer",)  # "doesn't offer SLA" [apim-sse.md section 3]
+
+
 def environment_plan(
-    environment: Environment, workloads: tuple[WorkloadPlan, ...]
+    environment: Environment, workloads: tuple[WorkloadPlan, ...], *, catalog: Catalog
 ) -> EnvironmentPlan:
     """The environment's shared settings and its planned cost against its cap."""
     spec = environment.spec
+    kubernetes_version = spec.kubernetes.version or default_version(catalog)
     mine = [w for w in workloads if w.environment == environment.name]
     total = sum(w.cost.monthly_usd for w in mine if w.cost)
     cap = spec.limits.max_monthly_usd
@@ -208,6 +217,8 @@ def environment_plan(
             "choose Developer, Basic/BasicV2, Standard/StandardV2 or Premium"
         )
     tags = {"environment": environment.name, "managed-by": "inferplan", **spec.tags}
+    geographies = {name: region.geography for name, region in catalog.regions.items()}
+    used = {spec.location, *(r for w in mine for r in w.regions)}
     return EnvironmentPlan(
         name=environment.name,
         location=spec.location,
@@ -219,9 +230,11 @@ def environment_plan(
             tier=spec.gateway.tier,
             publisher_email=spec.gateway.publisher_email,
             publisher_name=spec.gateway.publisher_name,
+            developer_portal=spec.gateway.developer_portal,
+            sla=spec.gateway.tier not in TIERS_WITHOUT_SLA,
         ),
         kubernetes=KubernetesSettings(
-            version=spec.kubernetes.version,
+            version=kubernetes_version,
             system_vm_size=spec.kubernetes.system_vm_size,
             system_node_count=spec.kubernetes.system_node_count,
             gpu_scale_to_zero=spec.kubernetes.gpu_scale_to_zero,
@@ -229,6 +242,11 @@ def environment_plan(
             working_hours=working_hours(spec.kubernetes.working_hours)
             if spec.kubernetes.gpu_scale_to_zero
             else None,
+            version_support=version_support(version=kubernetes_version, catalog=catalog),
+            api_server_authorized_ip_ranges=tuple(
+                spec.network.api_server_authorized_ip_ranges or ()
+            ),
+            admin_group_object_id=spec.kubernetes.admin_group_object_id,
         ),
         observability=ObservabilitySettings(
             retention_days=spec.observability.retention_days,
@@ -239,4 +257,11 @@ def environment_plan(
         require_templates=spec.require_templates,
         tags=dict(sorted(tags.items())),
         allowed_regions=tuple(spec.limits.allowed_regions or ()),
+        images=(planned_image(catalog, DEVICE_PLUGIN_IMAGE_ID),)
+        if any(w.aks is not None for w in mine)
+        else (),
+        quota=environment_quota(mine, catalog=catalog),
+        soft_deleted=spec.soft_deleted,
+        gateways=gateway_placements(mine, location=spec.location, region_geographies=geographies),
+        region_geographies={r: geographies[r] for r in sorted(used) if r in geographies},
     )

@@ -13,11 +13,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from inferplan.sizing.aks_sizing import HEADROOM, AksCandidate, ReplicaCapacity, aks_candidates
+from inferplan.sizing.autoscaling import autoscaling
 from inferplan.sizing.azure_openai_options import azure_openai_options
 from inferplan.sizing.catalog import Catalog
-from inferplan.sizing.catalog.entries import ModelSpec, PrecisionSpec
+from inferplan.sizing.catalog.entries import ModelSpec
+from inferplan.sizing.container_images import VLLM_IMAGE_ID, planned_image
 from inferplan.sizing.efficiency import EfficiencyFactors
-from inferplan.sizing.memory import weights_bytes
+from inferplan.sizing.gateway_resilience import gateway_backends
+from inferplan.sizing.model_weights import checkpoint_bytes as replica_checkpoint_bytes
+from inferplan.sizing.model_weights import gated_model_warnings, repository_gated
 from inferplan.sizing.optimizer_types import Option
 from inferplan.sizing.plan import (
     AksPlan,
@@ -27,6 +31,7 @@ from inferplan.sizing.plan import (
     Predicted,
     WorkloadPlan,
 )
+from inferplan.sizing.pool_names import agent_pool_name
 from inferplan.sizing.request import SizingRequest
 from inferplan.sizing.serving_limits import (
     MAX_BACKEND_TIMEOUT_S,
@@ -36,7 +41,8 @@ from inferplan.sizing.serving_limits import (
     slowest_response_s,
     vllm_alerts,
 )
-from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_IMAGE, hf_repository, vllm_args
+from inferplan.sizing.serving_resources import node_os_disk_gb, replica_resources, startup_budget
+from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_PORT, hf_repository, vllm_args
 
 MAX_ALTERNATIVES = 6
 
@@ -238,6 +244,17 @@ def _aks_plan(
         served_model_name=req.name,
     )
     load_replicas = c.replicas_per_region - c.topology.spare_replicas
+    precision = catalog.precision(c.precision)
+    repository = hf_repository(model, precision)
+    download_bytes = replica_checkpoint_bytes(model=model, precision=precision, catalog=catalog)
+    resources = replica_resources(
+        gpus=c.tp,
+        vm_gpus=vm.gpus,
+        vm_vcpus=vm.vcpus,
+        vm_memory_bytes=vm.memory_bytes,
+        checkpoint_bytes=download_bytes,
+    )
+    vllm_image = planned_image(catalog, VLLM_IMAGE_ID)
     reasons = [
         f"{model.id} at {c.precision} needs {_weights_gib(cap):.0f} GiB of weights per GPU at "
         f"tensor parallel {c.tp} on {c.gpu}; the KV cache then holds {est.max_concurrency} "
@@ -312,25 +329,37 @@ def _aks_plan(
             nodes_per_region=c.nodes_per_region,
             min_nodes_per_region=c.nodes_per_region,
             max_nodes_per_region=c.nodes_per_region * 2,
-            hf_model=hf_repository(model, catalog.precision(c.precision)),
+            hf_model=repository,
             max_model_len=req.max_model_len,
             max_num_seqs=cap.concurrency,
             gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
-            image=VLLM_IMAGE,
-            checkpoint_bytes=int(checkpoint_bytes(model, catalog.precision(c.precision), catalog)),
+            image=vllm_image.upstream_reference,
+            checkpoint_bytes=download_bytes,
             vm_vcpus=vm.vcpus,
             vm_memory_bytes=vm.memory_bytes,
             vm_gpus=vm.gpus,
+            port=VLLM_PORT,
+            pool_name=agent_pool_name(c.vm_sku),
+            container_image=vllm_image,
+            resources=resources,
+            startup=startup_budget(checkpoint_bytes=download_bytes),
+            autoscaling=autoscaling(
+                replicas_per_region=c.replicas_per_region,
+                replicas_per_node=c.replicas_per_node,
+                max_nodes_per_region=c.nodes_per_region * 2,
+                concurrency_per_replica=cap.concurrency,
+            ),
+            os_disk_size_gb=node_os_disk_gb(
+                replicas_per_node=c.replicas_per_node, resources=resources
+            ),
+            hf_gated=repository_gated(repository, catalog=catalog),
+        ),
+        warnings=gated_model_warnings(repository, catalog=catalog),
+        gateway_backends=gateway_backends(
+            backends=len(c.regions), peak_requests_per_minute=peak_rpm
         ),
         source=source,
     )
-
-
-def checkpoint_bytes(model: ModelSpec, precision: PrecisionSpec, catalog: Catalog) -> float:
-    """Bytes a replica downloads: the pre-quantized checkpoint, or the 16-bit weights that
-    vLLM quantizes on load (fp8) or serves as they are."""
-    stored = precision if precision.needs_quantized_checkpoint else catalog.precision("bf16")
-    return weights_bytes(model=model, precision=stored)
 
 
 def _weights_gib(cap: ReplicaCapacity) -> float:

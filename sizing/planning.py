@@ -41,7 +41,7 @@ def build_plan(inputs: PlanInputs, *, catalog: Catalog) -> Plan:
         key=lambda p: (p.environment or "", p.name, p.source),
     )
     environments = tuple(
-        environment_plan(env, tuple(finished))
+        environment_plan(env, tuple(finished), catalog=catalog)
         for env in sorted(inputs.environments, key=lambda e: e.name)
     )
     return Plan(workloads=tuple(finished), environments=environments)

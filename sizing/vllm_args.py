@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from inferplan.sizing.catalog.entries import ModelSpec, PrecisionSpec
 
 GPU_MEMORY_UTILIZATION = 0.90
-# The vLLM OpenAI-compatible server image, pinned: a moving tag would change what runs without a
-# change to the plan. Bump it deliberately (and re-check flags and metric names).
-VLLM_IMAGE = "docker.io/vllm/vllm-openai:v0.11.0"
+# vLLM's own default --port (vllm/entrypoints/openai/cli_args.py, v0.11.0); stated in the flags
+# so the manifests, the network policy and the probes read one Plan field, AksPlan.port.
+VLLM_PORT = 8000
 
 
 def flag_value(args: Sequence[str], flag: str) -> str | None:
+    # Sizing-side helper for tests and reports; components and policies read typed Plan fields.
     """``--flag=value`` or ``--flag value`` from server arguments (the last one wins, as in
     vLLM's own parser)."""
     found = None
@@ -63,11 +64,16 @@ def vllm_args(
         f"--gpu-memory-utilization={GPU_MEMORY_UTILIZATION}",
         f"--dtype={precision.vllm_dtype}",
     ]
-    if precision.vllm_quantization:
+    # A checkpoint quantized ahead of time carries its method in config.json and vLLM reads it
+    # from there; naming another method (fp8 for a compressed-tensors FP8 checkpoint) makes
+    # vLLM refuse the model, so the flag is only passed where vLLM quantizes on load or the
+    # precision's method is the checkpoint's (int4 AWQ, int8 compressed-tensors).
+    on_load = precision.id not in model.checkpoints
+    if precision.vllm_quantization and (on_load or precision.needs_quantized_checkpoint):
         args.append(f"--quantization={precision.vllm_quantization}")
     if precision.kv_cache_dtype != "auto":
         args.append(f"--kv-cache-dtype={precision.kv_cache_dtype}")
     if prefix_caching:
         args.append("--enable-prefix-caching")
-    args += ["--host=0.0.0.0", "--port=8000"]
+    args += ["--host=0.0.0.0", f"--port={VLLM_PORT}"]
     return tuple(args)

@@ -129,6 +129,7 @@ def read_side(
     from inferplan.inputs.plan_inputs import load_inputs
     from inferplan.inputs.template_library import TemplateFolders, template_search_path
     from inferplan.offline.capture import capture
+    from inferplan.offline.stack_config import offline_config, read_stack_config
     from inferplan.review.diff import StackSide
     from inferplan.sizing.catalog.input_facts import CatalogFacts
     from inferplan.sizing.plan import plan_to_data
@@ -161,7 +162,14 @@ def read_side(
                 stack, plan_to_data(plan), None, (str(error),), intent, side_name=tree.side
             )
             continue
-        result = capture(environment_program(plan, environment), stack=environment, preview=True)
+        config, secret_keys = offline_config(read_stack_config(environment, root=tree.root))
+        result = capture(
+            environment_program(plan, environment),
+            stack=environment,
+            preview=True,
+            config=config,
+            secret_keys=secret_keys,
+        )
         findings = _mandatory_findings(plan, result, environment) if tree.policy else ()
         sides[stack] = StackSide(
             stack, plan_to_data(plan), result.to_data(), (), intent, findings, tree.side

@@ -35,6 +35,7 @@ def run_stack_offline(
     from inferplan.inputs.plan_inputs import stack_file, stack_name
     from inferplan.inputs.template_library import TemplateFolders
     from inferplan.offline.capture import capture
+    from inferplan.offline.stack_config import offline_config, read_stack_config
     from inferplan.sizing.catalog import catalog_for
     from inferplan.sizing.planning import plan_paths
 
@@ -51,5 +52,12 @@ def run_stack_offline(
         deployable(plan, environment)
     except InfeasiblePlanError as error:
         return StackRun(environment, plan, None, (str(error),))
-    result = capture(environment_program(plan, environment), stack=environment, preview=True)
+    config, secret_keys = offline_config(read_stack_config(environment, root=root))
+    result = capture(
+        environment_program(plan, environment),
+        stack=environment,
+        preview=True,
+        config=config,
+        secret_keys=secret_keys,
+    )
     return StackRun(environment, plan, result, ())

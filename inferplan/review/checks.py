@@ -51,7 +51,9 @@ CHECKOV_FIXES = {
         "AksPlan.tensor_parallel)."
     ),
     "CKV_LLM_3": "Pass --max-model-len (the plan's AksPlan.max_model_len) to vLLM.",
-    "CKV_LLM_4": "Pin the vLLM image to a version tag or digest (sizing/vllm_args.VLLM_IMAGE).",
+    "CKV_LLM_4": (
+        "Pin the vLLM image to a version tag or digest (sizing/catalog/data/images.yaml)."
+    ),
 }
 CHECKOV_DEFAULT_FIX = (
     "Change the manifest in the component that builds it (components/), or, where the check "
@@ -194,12 +196,14 @@ def policy_context(
     root: Path = Path(),
 ) -> PolicyContext:
     """The rules' context for ``environment``; overrides from ``Pulumi.<environment>.yaml``
-    under ``root`` unless ``enforcement`` is given."""
+    under ``root`` unless ``enforcement`` is given, and the config keys that file sets."""
+    from inferplan.offline.stack_config import read_stack_config
     from inferplan.policies.view import context_from_plan
 
     if enforcement is None:
         enforcement = stack_enforcement(environment, root=root)
-    return context_from_plan(plan, environment, enforcement=enforcement)
+    configured = read_stack_config(environment, root=root).configured
+    return context_from_plan(plan, environment, enforcement=enforcement, configured=configured)
 
 
 def evaluate(

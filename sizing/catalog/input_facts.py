@@ -43,3 +43,8 @@ class CatalogFacts:
 
     def precision_ids(self) -> Sequence[str]:
         return sorted(self._catalog.precisions)
+
+    def system_vm_sizes(self) -> Sequence[str]:
+        from inferplan.sizing.catalog.system_vm_sizes import KIND
+
+        return sorted(self._catalog.document(KIND).vcpus_by_name)
