@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_random as random
+from inferplan.components import roles
 from inferplan.components.container_registry import ContainerRegistry, UpstreamCredential
 from inferplan.components.gpu_cluster import ClusterContext, GpuCluster, GpuPool
 from inferplan.components.key_vault import KeyVault
@@ -232,7 +233,9 @@ def build_environment(
         context = ClusterContext(
             subscription_id=subscription_id,
             admin_principal_id=admin_group or client.object_id,
-            admin_principal_type="Group" if admin_group else None,
+            admin_principal_type="Group"
+            if admin_group
+            else roles.deployer_principal_type(client.client_id),
             log_analytics_workspace_id=observability.workspace_id,
             prometheus_data_collection_rule_id=observability.prometheus_dcr_id,
             monitor_workspace_id=observability.monitor_workspace_id,

@@ -248,14 +248,14 @@ class ClusterContext:
     """What the environment's shared resources give a cluster (outputs welcome).
 
     ``admin_principal_id``/``admin_principal_type``: who gets cluster admin (the environment's
-    group, or the identity running Pulumi with its type unknown). ``ampls_id``: the Azure
+    group, or the identity running Pulumi, ``roles.deployer_principal_type``). ``ampls_id``: the Azure
     Monitor Private Link Scope of a private environment, None for a public one, and
     ``ampls_name`` its name.
     """
 
     subscription_id: pulumi.Input[str]
     admin_principal_id: pulumi.Input[str]
-    admin_principal_type: str | None
+    admin_principal_type: pulumi.Input[str]
     log_analytics_workspace_id: pulumi.Input[str]
     prometheus_data_collection_rule_id: pulumi.Input[str]
     monitor_workspace_id: pulumi.Input[str]

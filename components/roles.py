@@ -21,6 +21,12 @@ MONITORING_DATA_READER = "b0d8363b-8ddd-447d-831f-62ca05bff136"
 MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 
+# The Azure CLI's application id: get_client_config reports it as the client when Pulumi runs
+# on a person's `az login`; any other client id is a service principal (CI, OIDC, a managed
+# identity). The role assignment API rejects a principalType that does not match the principal,
+# and the SDK would default it to User.
+AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+
 ROLE_NAMES = {
     NETWORK_CONTRIBUTOR: "Network Contributor",
     COGNITIVE_SERVICES_OPENAI_USER: "Cognitive Services OpenAI User",
@@ -30,6 +36,13 @@ ROLE_NAMES = {
     MONITORING_METRICS_PUBLISHER: "Monitoring Metrics Publisher",
     KEY_VAULT_SECRETS_USER: "Key Vault Secrets User",
 }
+
+
+def deployer_principal_type(client_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """``User`` for a person signed in with the Azure CLI, ``ServicePrincipal`` otherwise."""
+    return pulumi.Output.from_input(client_id).apply(
+        lambda cid: "User" if cid == AZURE_CLI_CLIENT_ID else "ServicePrincipal"
+    )
 
 
 def role_definition_id(subscription_id: pulumi.Input[str], role: str) -> pulumi.Output[str]:
@@ -45,7 +58,7 @@ def assign_role(
     scope: pulumi.Input[str],
     principal_id: pulumi.Input[str],
     subscription_id: pulumi.Input[str],
-    principal_type: str | None,
+    principal_type: pulumi.Input[str],
     description: str,
     opts: pulumi.ResourceOptions,
 ) -> authorization.RoleAssignment:
