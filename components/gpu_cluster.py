@@ -4,9 +4,10 @@ Why the cluster has this shape (sources are keys of shared/reference/aks-gpu.md 
 
 * **GPU pools are separate ``AgentPool`` resources named after their VM size.** A pool's VM
   size, zones, taints, GPU driver mode and max pods are fixed at creation [use-gpu][az], so a
-  new size cannot be an update. Because the pool name is ``naming.agent_pool_name(vm_sku)``, a
-  new size is a *new* resource: Pulumi creates it first and deletes the old pool afterwards
-  (its default create-before-delete), so serving capacity never drops to zero. Do not set
+  new size cannot be an update. Because the pool name is the Plan's ``AksPlan.pool_name``
+  (derived from the VM size in sizing/pool_names.py), a new size is a *new* resource: Pulumi
+  creates it first and deletes the old pool afterwards (its default create-before-delete), so
+  serving capacity never drops to zero. Do not set
   ``delete_before_replace`` and do not protect the pools: a protected pool could not be
   deleted after its replacement exists (pulumi-practice.md section 0.6).
 * **Only the system pool is inline** on the ``ManagedCluster``: it is small and stable, and
@@ -248,8 +249,8 @@ class ClusterContext:
     """What the environment's shared resources give a cluster (outputs welcome).
 
     ``admin_principal_id``/``admin_principal_type``: who gets cluster admin (the environment's
-    group, or the identity running Pulumi, ``roles.deployer_principal_type``). ``ampls_id``: the Azure
-    Monitor Private Link Scope of a private environment, None for a public one, and
+    group, or the identity running Pulumi, ``roles.deployer_principal_type``). ``ampls_id``: the
+    Azure Monitor Private Link Scope of a private environment, None for a public one, and
     ``ampls_name`` its name.
     """
 

@@ -6,27 +6,12 @@ manifests are byte-stable.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from inferplan.sizing.catalog.entries import ModelSpec, PrecisionSpec
 
 GPU_MEMORY_UTILIZATION = 0.90
 # vLLM's own default --port (vllm/entrypoints/openai/cli_args.py, v0.11.0); stated in the flags
 # so the manifests, the network policy and the probes read one Plan field, AksPlan.port.
 VLLM_PORT = 8000
-
-
-def flag_value(args: Sequence[str], flag: str) -> str | None:
-    # Sizing-side helper for tests and reports; components and policies read typed Plan fields.
-    """``--flag=value`` or ``--flag value`` from server arguments (the last one wins, as in
-    vLLM's own parser)."""
-    found = None
-    for i, arg in enumerate(args):
-        if arg.startswith(flag + "="):
-            found = arg.split("=", 1)[1]
-        elif arg == flag and i + 1 < len(args):
-            found = args[i + 1]
-    return found
 
 
 def hf_repository(model: ModelSpec, precision: PrecisionSpec | None = None) -> str:

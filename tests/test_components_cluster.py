@@ -18,8 +18,8 @@ from inferplan.components.gpu_cluster import kubeconfig_for_azure_cli as for_azu
 from inferplan.components.naming import agent_pool_name, node_resource_group_name
 from inferplan.components.roles import (
     ACR_PULL,
-    AZURE_CLI_CLIENT_ID,
     AKS_RBAC_CLUSTER_ADMIN,
+    AZURE_CLI_CLIENT_ID,
     KEY_VAULT_SECRETS_USER,
     MONITORING_DATA_READER,
     deployer_principal_type,

@@ -304,11 +304,21 @@ def test_dashboard_json_is_deterministic_and_has_every_tile(prod_plan):
         "Azure OpenAI time to response (ms)",
         "Azure OpenAI time between tokens (ms)",
         "Azure OpenAI provisioned utilisation (%)",
+        "Plan alerts",
     ]
     positions = [(p["position"]["x"], p["position"]["y"]) for p in parts]
     assert len(set(positions)) == len(positions)  # no two tiles on top of each other
-    ttft = parts[1]["metadata"]["settings"]["content"]["settings"]["content"]
-    assert "- checkout-assistant: alert when > 0.8 s" in ttft
+    alerts = parts[-1]["metadata"]["settings"]["content"]["settings"]["content"]
+    lines = alerts.splitlines()
+    assert len(lines) == sum(len(w.alerts) for w in workloads)  # every alert, none looked up
+    checkout_ttft = next(
+        line for line in lines if line.startswith("- checkout-assistant `ttft-p95`")
+    )
+    assert checkout_ttft == (
+        "- checkout-assistant `ttft-p95`: "
+        "`histogram_quantile(0.95, vllm:time_to_first_token_seconds)` > 0.8 over PT5M "
+        "(TTFT p95 above the SLO of 800 ms)"
+    )  # the SLO's 800 ms in the series' seconds
 
 
 # --- the components under capture ---------------------------------------------------------------
@@ -509,7 +519,9 @@ def test_dashboard_present_and_titled(prod_capture):
     dashboard = prod_capture.get(DASHBOARD, "dash-prod-swc")
     assert dashboard.inputs["tags"]["hidden-title"] == "inferplan prod: LLM serving"
     parts = dashboard.inputs["properties"]["lenses"][0]["parts"]
-    assert len(parts) == 10
+    # header, five PromQL tiles, requests by status, two Azure OpenAI latency charts (the
+    # provisioned deployment publishes them), provisioned utilisation, the Plan's alerts
+    assert len(parts) == 1 + 5 + 1 + 2 + 1 + 1
 
 
 def test_every_resource_is_parented_to_a_component(prod_capture):
