@@ -45,6 +45,11 @@ OS_DISK_MAX_GB = 2048  # AgentPool.osDiskSizeGB upper bound (pulumi-azure-native
 OS_DISK_STEP_GB = 64
 
 
+def model_cache_bytes(checkpoint_bytes: int) -> int:
+    """The checkpoint plus its spare, in whole bytes (rounded, so 100 GiB gives exactly 110)."""
+    return round(checkpoint_bytes * MODEL_CACHE_SPARE)
+
+
 def replica_resources(
     *, gpus: int, vm_gpus: int, vm_vcpus: int, vm_memory_bytes: int, checkpoint_bytes: int
 ) -> ReplicaResources:
@@ -58,14 +63,14 @@ def replica_resources(
         memory_bytes=max(memory, shm + MIN_HEADROOM_BYTES),
         shm_bytes=shm,
         tmp_bytes=TMP_BYTES,
-        model_cache_bytes=math.ceil(checkpoint_bytes * MODEL_CACHE_SPARE),
+        model_cache_bytes=model_cache_bytes(checkpoint_bytes),
     )
 
 
 def startup_budget(*, checkpoint_bytes: int) -> StartupBudget:
     """``pull + bytes / 200 MiB/s + bytes / 1 GiB/s + compile``: about 20 min for an 8B bf16
     checkpoint, 25 min for 70B at fp8 and 40 min for 70B at bf16."""
-    size = checkpoint_bytes * MODEL_CACHE_SPARE
+    size = model_cache_bytes(checkpoint_bytes)
     download = math.ceil(size / DOWNLOAD_BYTES_PER_S)
     load = math.ceil(size / LOAD_BYTES_PER_S)
     budget = IMAGE_PULL_S + download + load + COMPILE_AND_CAPTURE_S
@@ -83,14 +88,9 @@ def startup_budget(*, checkpoint_bytes: int) -> StartupBudget:
 
 def node_os_disk_gb(*, replicas_per_node: int, resources: ReplicaResources) -> int:
     """``node image + vLLM image + replicas x (model cache + /tmp)``, rounded up to 64 GiB steps,
-    between 128 and 2,048 GiB. A node that needs more than 2,048 GiB is refused by
-    ``check_os_disk`` (the plan's sizes all fit; see tests)."""
+    between 128 and 2,048 GiB (the catalog's largest download, 405B at bf16 with its caches,
+    needs about 1,000 GiB; tests check every model fits)."""
     per_replica = resources.model_cache_bytes + resources.tmp_bytes
     needed = NODE_IMAGE_BYTES + VLLM_IMAGE_BYTES + replicas_per_node * per_replica
     gb = math.ceil(needed / GIB / OS_DISK_STEP_GB) * OS_DISK_STEP_GB
     return min(max(gb, OS_DISK_MIN_GB), OS_DISK_MAX_GB)
-
-
-def os_disk_needed_gb(*, replicas_per_node: int, resources: ReplicaResources) -> float:
-    per_replica = resources.model_cache_bytes + resources.tmp_bytes
-    return (NODE_IMAGE_BYTES + VLLM_IMAGE_BYTES + replicas_per_node * per_replica) / GIB

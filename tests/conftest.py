@@ -50,9 +50,12 @@ def shipped_prod_plan():
 TEST_CREDENTIALS = {"docker-io": ("test-docker-user", "test-docker-token")}
 
 
-def capture_environment(plan, environment: str, *, preview: bool = True, hf_token=None):
+def capture_environment(
+    plan, environment: str, *, preview: bool = True, hf_token=None, config=None
+):
     """Run the real program for one environment of ``plan`` under mocks; returns a Capture.
-    The stack's inputs carry stand-in registry credentials (and ``hf_token`` when given)."""
+    The stack's inputs carry stand-in registry credentials (and ``hf_token`` when given);
+    ``config`` is the stack's Pulumi config (e.g. ``azure-native:subscriptionId``)."""
     import pulumi
     from inferplan.components.environment import StackInputs, build_environment
 
@@ -69,4 +72,4 @@ def capture_environment(plan, environment: str, *, preview: bool = True, hf_toke
         )
         build_environment(plan, environment, inputs=inputs)
 
-    return capture(program, stack=environment, preview=preview)
+    return capture(program, stack=environment, preview=preview, config=config)
