@@ -15,12 +15,16 @@ import yaml
 from click.testing import CliRunner
 from conftest import ROOT, capture_environment
 from inferplan.components.program import InfeasiblePlanError, deployable, run_stack
+from inferplan.sizing.pool_names import agent_pool_name
 
 from inferplan.cli.main import main
 from inferplan.offline.capture import capture
 from inferplan.offline.render import render_files
 
-CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "PodMonitor"}  # no schema offline
+# Custom resources: no schema offline.
+CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "PodMonitor", "SecretProviderClass"}
+# What a stack's Pulumi config gives the program (fixed stand-ins, never real credentials).
+DOCKER_HUB = {"inferplan:dockerHubUsername": "test-user", "inferplan:dockerHubToken": "test-token"}
 
 
 def invoke(*args: str):
@@ -38,7 +42,12 @@ def keys(result) -> set[str]:
 
 def test_the_program_entry_point_builds_the_dev_stack() -> None:
     """What ``pulumi up`` runs: stacks/dev.yaml -> plan -> components, under mocks."""
-    result = capture(lambda: run_stack("dev"), stack="dev")
+    result = capture(
+        lambda: run_stack("dev"),
+        stack="dev",
+        config=DOCKER_HUB,
+        secret_keys=["inferplan:dockerHubToken"],
+    )
     types = {r.type for r in result.resources}
     for expected in (
         "azure-native:containerservice:ManagedCluster",
@@ -51,6 +60,13 @@ def test_the_program_entry_point_builds_the_dev_stack() -> None:
     ):
         assert expected in types
     assert set(result.exports) >= {"gatewayUrl", "endpoints", "monthlyCostUsd"}
+
+
+def test_the_program_refuses_a_stack_without_registry_credentials() -> None:
+    """Docker Hub serves the registry's cache authenticated pulls only: without the stack's
+    credentials the first image pull would fail on the nodes, so the program stops first."""
+    with pytest.raises(ValueError, match="set inferplan:dockerHubUsername and"):
+        capture(lambda: run_stack("dev"), stack="dev")
 
 
 def test_an_infeasible_plan_is_never_deployed(prod_plan) -> None:
@@ -180,7 +196,12 @@ def test_more_replicas_rename_or_replace_nothing(prod_plan) -> None:
 
 def test_a_new_vm_size_adds_one_pool_and_removes_one(prod_plan) -> None:
     before = capture_environment(prod_plan, "prod")
-    moved = _with_aks(prod_plan, "ticket-triage", vm_sku="Standard_NC8as_T4_v3")
+    moved = _with_aks(
+        prod_plan,
+        "ticket-triage",
+        vm_sku="Standard_NC8as_T4_v3",
+        pool_name=agent_pool_name("Standard_NC8as_T4_v3"),  # as sizing names a new size's pool
+    )
     after = capture_environment(moved, "prod")
     added, removed = keys(after) - keys(before), keys(before) - keys(after)
     assert len(added) == 1 and len(removed) == 1
