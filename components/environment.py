@@ -27,7 +27,7 @@ environment deploys in any number of subscriptions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pulumi
 import pulumi_random as random
@@ -113,10 +113,27 @@ def cached_images(
     return tuple(images[i] for i in sorted(images))
 
 
-def missing_credentials(images: tuple[ContainerImage, ...], inputs: StackInputs) -> tuple[str, ...]:
-    """Credential sets the cached images need that the stack's config does not give."""
-    needed = {i.credential for i in images if i.cached and i.credential}
-    return tuple(sorted(needed - set(inputs.upstream_credentials)))
+def pulled_images(
+    images: tuple[ContainerImage, ...], inputs: StackInputs
+) -> tuple[ContainerImage, ...]:
+    """The images as this stack pulls them: an image whose cache rule needs a credential set the
+    stack's config does not give (Docker Hub: "Supports authenticated pulls only" [acr-cache]) is
+    not cached; nodes pull it from its upstream anonymously, within the upstream's anonymous
+    limits (`check` says which, rule ``registry-credentials``)."""
+    return tuple(
+        replace(i, cached=False, credential=None)
+        if i.cached and i.credential and i.credential not in inputs.upstream_credentials
+        else i
+        for i in images
+    )
+
+
+def _pulling(workload: WorkloadPlan, images: dict[str, ContainerImage]) -> WorkloadPlan:
+    """The workload with its vLLM image as the stack pulls it (`pulled_images`)."""
+    if workload.aks is None:
+        return workload
+    image = images[workload.aks.container_image.id]
+    return replace(workload, aks=replace(workload.aks, container_image=image))
 
 
 def build_environment(
@@ -178,14 +195,8 @@ def build_environment(
         )
 
     self_hosted = [w for w in feasible if w.aks is not None]
-    images = cached_images(env, tuple(self_hosted))
-    missing = missing_credentials(images, inputs)
-    if self_hosted and missing:
-        raise ValueError(
-            f"environment {env.name}: the registry's artifact cache needs credential set(s) "
-            f"{', '.join(missing)}; set inferplan:dockerHubUsername and (with --secret) "
-            "inferplan:dockerHubToken in the stack's Pulumi config"
-        )
+    images = pulled_images(cached_images(env, tuple(self_hosted)), inputs)
+    image_by_id = {i.id: i for i in images}
 
     key_vault = registry = None
     clusters: dict[str, GpuCluster] = {}
@@ -229,7 +240,7 @@ def build_environment(
         )
         kube = env.kubernetes
         admin_group = kube.admin_group_object_id if kube else None
-        device_plugin = next(i for i in env.images if i.id == "nvidia-device-plugin")
+        device_plugin = image_by_id["nvidia-device-plugin"]
         context = ClusterContext(
             subscription_id=subscription_id,
             admin_principal_id=admin_group or client.object_id,
@@ -272,7 +283,7 @@ def build_environment(
                 services[(w.name, region)] = VllmService(
                     f"vllm-{w.name}-{region_code(region)}",
                     environment=env,
-                    workload=w,
+                    workload=_pulling(w, image_by_id),
                     region=region,
                     cluster=clusters[region],
                     wiring=wiring,

@@ -112,6 +112,12 @@ class GpuPool:
         return labels
 
 
+def system_pool_zones(node_count: int) -> tuple[str, ...]:
+    """Zones of the system pool: three nodes or more spread over zones 1-3; fewer are placed
+    without zones."""
+    return ("1", "2", "3") if node_count >= 3 else ()
+
+
 def kubeconfig_for_azure_cli(kubeconfig: str) -> str:
     """Point kubelogin at the Azure CLI's login instead of an interactive device code.
 
@@ -341,7 +347,7 @@ class GpuCluster(pulumi.ComponentResource):
                     vm_size=kube.system_vm_size,
                     count=kube.system_node_count,
                     enable_auto_scaling=False,
-                    availability_zones=(["1", "2", "3"] if kube.system_node_count >= 3 else None),
+                    availability_zones=list(system_pool_zones(kube.system_node_count)) or None,
                     node_taints=[SYSTEM_TAINT],
                     max_pods=MAX_PODS_PER_NODE,
                     vnet_subnet_id=subnet_id,

@@ -163,9 +163,9 @@ def vllm_manifests(
                 region=region,
                 names=names,
                 prometheus_query_url=wiring.prometheus_query_url,
-                working_hours=environment.kubernetes.working_hours
-                if environment.kubernetes
-                else None,
+                # Offline work runs in its own daily window; else the environment's hours.
+                working_hours=_aks(workload).window
+                or (environment.kubernetes.working_hours if environment.kubernetes else None),
             ),
         ]
     objects.append(pod_monitor_manifest(workload, region=region, names=names))

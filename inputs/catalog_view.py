@@ -23,6 +23,7 @@ class ModelFacts:
     hosting: Hosting  # "open" weights (self-hosted), "managed" (Azure OpenAI only) or "both"
     task: Task
     max_context_tokens: int  # input + output tokens one request may hold
+    reasoning_model: bool = False  # an Azure OpenAI model that bills hidden reasoning tokens
 
 
 class CatalogView(Protocol):
@@ -48,12 +49,22 @@ class CatalogView(Protocol):
         """VM sizes an AKS system node pool may use (``Standard_D4ds_v5``, ...)."""
         ...
 
+    def hardware_names(self) -> Sequence[str]:
+        """GPU ids and aliases, VM size names and VM families, for ``hardware`` choices."""
+        ...
+
+    def region_aliases(self) -> Mapping[str, str]:
+        """Other names of regions (``frankfurt``, ``eu-central-1``) -> the Azure region they
+        suggest; for did-you-mean only, never accepted as a region."""
+        ...
+
 
 @dataclass(frozen=True)
 class InMemoryCatalogView:
     """A `CatalogView` over plain values: for tests, examples and callers without a catalog.
 
     ``aliases`` maps extra names to model ids; lookups ignore case, like the real catalog.
+    ``region_alias_names`` maps other names of regions to region names.
     """
 
     models: Sequence[ModelFacts]
@@ -61,6 +72,8 @@ class InMemoryCatalogView:
     precisions: Sequence[str] = ("fp16", "bf16", "fp8", "int8", "int4")
     aliases: Mapping[str, str] = field(default_factory=dict)
     vm_sizes: Sequence[str] = ("Standard_D4ds_v5", "Standard_D8ds_v5")
+    hardware: Sequence[str] = ()
+    region_alias_names: Mapping[str, str] = field(default_factory=dict)
 
     def model_facts(self, name: str) -> ModelFacts | None:
         wanted = self.aliases.get(name.lower(), name).lower()
@@ -77,3 +90,9 @@ class InMemoryCatalogView:
 
     def system_vm_sizes(self) -> Sequence[str]:
         return tuple(self.vm_sizes)
+
+    def hardware_names(self) -> Sequence[str]:
+        return tuple(self.hardware)
+
+    def region_aliases(self) -> Mapping[str, str]:
+        return self.region_alias_names

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 _CUTOFF = 0.6  # like difflib.get_close_matches
-_MARGIN = 0.05  # also suggest names this close to the best one, not every name above the cutoff
+# Also suggest names this close to the best one, not every name above the cutoff: llama3-70b is
+# 1.0 from llama-3-70b and 0.95 from llama-3.1-70b and llama-3.3-70b (all three are offered),
+# 0.89 from llama-2-70b (not offered).
+_MARGIN = 0.1
 
 
 def _squash(text: str) -> str:
@@ -18,14 +21,16 @@ def closest(word: str, candidates: Iterable[str], *, limit: int = 3) -> list[str
 
     Case, spaces, dashes, dots and underscores are ignored (``West Europe`` finds
     ``westeurope``); then difflib's similarity ratio decides. Only names nearly as close as
-    the best are kept, so a typo of ``llama-3.1-8b-instruct`` does not also offer
-    ``llama-3.1-8b``.
+    the best are kept (`_MARGIN`), so a typo of ``llama-3.1-8b-instruct`` does not also offer
+    ``llama-3.1-8b``. ``word`` itself is never offered.
     """
+    return _ranked(word, (name for name in candidates if name != word))[:limit]
+
+
+def _ranked(word: str, candidates: Iterable[str]) -> list[str]:
     squashed = _squash(word)
     scored: list[tuple[float, str]] = []
     for name in sorted(set(candidates)):
-        if name == word:
-            continue
         matcher = difflib.SequenceMatcher(None, squashed, _squash(name))
         if matcher.real_quick_ratio() >= _CUTOFF and matcher.quick_ratio() >= _CUTOFF:
             score = matcher.ratio()
@@ -35,7 +40,7 @@ def closest(word: str, candidates: Iterable[str], *, limit: int = 3) -> list[str
         return []
     best = max(score for score, _ in scored)
     kept = sorted((-score, name) for score, name in scored if score >= best - _MARGIN)
-    return [name for _, name in kept[:limit]]
+    return [name for _, name in kept]
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
@@ -49,3 +54,24 @@ def suggestion_text(found: Iterable[str]) -> str:
     if not names:
         return ""
     return "; did you mean " + " or ".join(f"'{name}'" for name in names) + "?"
+
+
+def closest_meant(word: str, spellings: Mapping[str, str], *, limit: int = 3) -> list[str]:
+    """What ``word`` may mean, best first, each once: ``spellings`` maps every name people
+    write (ids, aliases, cities) to the name it stands for. ``frankfurt`` and ``eu-central-1``
+    both mean ``germanywestcentral``."""
+    exact = [
+        meaning for name, meaning in sorted(spellings.items()) if _squash(name) == _squash(word)
+    ]
+    if exact:  # eu-central-1 is Frankfurt, not also eu-central-2 (Zurich)
+        return list(dict.fromkeys(exact))[:limit]
+    meant = [spellings[name] for name in _ranked(word, spellings)]
+    return list(dict.fromkeys(meant))[:limit]
+
+
+def region_hint(region: str, regions: Iterable[str], aliases: Mapping[str, str]) -> str:
+    """``"; did you mean 'germanywestcentral'?"`` for an unknown region, from the region names
+    and their aliases (city, country, other clouds' names)."""
+    spellings = {name: name for name in regions}
+    spellings.update({alias: name for alias, name in aliases.items() if name in spellings})
+    return suggestion_text(closest_meant(region, spellings))

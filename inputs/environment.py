@@ -11,14 +11,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from inferplan.inputs.field_types import LIST_TO_TUPLE, Email, NonEmptyStr, StrTuple
-from inferplan.inputs.workload import Metadata, SpecModel
+from inferplan.inputs.field_types import (
+    LIST_TO_TUPLE,
+    MAX_MONTHLY_USD,
+    Email,
+    LowercaseStr,
+    LowercaseStrTuple,
+    NonEmptyStr,
+    StrTuple,
+    choice,
+)
+from inferplan.inputs.workload import HardwareSpec, Metadata, SpecModel
 from inferplan.inputs.yaml_source import SourceRef
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
-GatewayTier = Literal[
-    "Developer", "Basic", "BasicV2", "Standard", "StandardV2", "Premium", "PremiumV2", "Consumption"
-]
+GatewayTier = choice(
+    Literal[
+        "Developer",
+        "Basic",
+        "BasicV2",
+        "Standard",
+        "StandardV2",
+        "Premium",
+        "PremiumV2",
+        "Consumption",
+    ]
+)
 
 # Log Analytics interactive retention accepts 30 to 730 days (pay-as-you-go workspaces).
 MIN_RETENTION_DAYS = 30
@@ -118,13 +136,32 @@ class LimitsSpec(SpecModel):
 
     max_monthly_usd: Annotated[
         float | None,
-        Field(gt=0, description="Monthly cost ceiling for all workloads together, in US dollars."),
+        Field(
+            gt=0,
+            le=MAX_MONTHLY_USD,
+            description=(
+                "Monthly cost ceiling for all workloads together, in US dollars, above 0 and at "
+                f"most {MAX_MONTHLY_USD:,.0f}."
+            ),
+        ),
     ] = None
     allowed_regions: Annotated[
-        StrTuple | None,
+        LowercaseStrTuple | None,
         Field(
             min_length=1,
-            description="Azure regions workloads may use. Left out: any region.",
+            description="Azure regions workloads may use (any case). Left out: any region.",
+        ),
+    ] = None
+    warn_monthly_usd_per_user: Annotated[
+        float | None,
+        Field(
+            gt=0,
+            le=1e9,
+            allow_inf_nan=False,
+            description=(
+                "Plans costing more than this per concurrent user and month get a cost-per-user "
+                "warning. Left out: 5000."
+            ),
         ),
     ] = None
 
@@ -137,7 +174,7 @@ class WorkingHoursSpec(SpecModel):
         NonEmptyStr, Field(description="IANA time zone, e.g. Europe/Stockholm. Default UTC.")
     ] = "UTC"
     days: Annotated[
-        Literal["mon-fri", "mon-sat", "every-day"],
+        choice(Literal["mon-fri", "mon-sat", "every-day"]),
         Field(description="Days the workloads run: mon-fri (default), mon-sat or every-day."),
     ] = "mon-fri"
     start: Annotated[
@@ -156,7 +193,7 @@ class KubernetesSpec(SpecModel):
     version: Annotated[
         str | None,
         Field(
-            pattern=r"^[0-9]+\.[0-9]+(\.[0-9]+)?$",
+            pattern=r"^[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,3})?$",
             description=(
                 "Kubernetes version (e.g. 1.35); AKS picks the latest patch. Left out: the newest "
                 "generally available minor in the AKS versions catalog on its date. `check` "
@@ -235,8 +272,8 @@ class EnvironmentSpec(SpecModel):
     """The stack's location, workloads, gateway, monitoring and limits."""
 
     location: Annotated[
-        NonEmptyStr,
-        Field(description="Primary Azure region (armRegionName) for shared resources."),
+        Annotated[LowercaseStr, StringConstraints(min_length=1)],
+        Field(description="Primary Azure region (armRegionName, any case) for shared resources."),
     ]
     workloads: Annotated[
         StrTuple,
@@ -271,6 +308,15 @@ class EnvironmentSpec(SpecModel):
         KubernetesSpec, Field(description="AKS settings for self-hosted workloads.")
     ] = KubernetesSpec()
     network: Annotated[NetworkSpec, Field(description="Network exposure.")] = NetworkSpec()
+    hardware: Annotated[
+        HardwareSpec,
+        Field(
+            description=(
+                "GPUs and VM sizes every self-hosted workload of the environment may use; a "
+                "workload's own hardware.allow replaces allow, its exclude adds to exclude."
+            )
+        ),
+    ] = HardwareSpec()
     protect: Annotated[
         bool,
         Field(

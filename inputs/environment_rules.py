@@ -13,9 +13,11 @@ from functools import cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from inferplan.inputs.catalog_view import CatalogView
-from inferplan.inputs.did_you_mean import did_you_mean
+from inferplan.inputs.did_you_mean import did_you_mean, region_hint
 from inferplan.inputs.environment import EnvironmentDocument
-from inferplan.inputs.paths import resolve_workload_globs
+from inferplan.inputs.partial_validation import overlaps
+from inferplan.inputs.paths import glob_leaves_root, project_root, resolve_workload_globs
+from inferplan.inputs.workload_rules import hardware_findings
 from inferplan.inputs.yaml_source import FieldPath
 
 Finding = tuple[FieldPath, str]
@@ -23,11 +25,13 @@ Finding = tuple[FieldPath, str]
 
 @dataclass(frozen=True)
 class EnvironmentRuleInput:
-    """The document, the catalog and the folder its workload globs are relative to."""
+    """The document, the catalog, the folder its workload globs are relative to and the folder
+    they must stay in (`paths.project_root`)."""
 
     document: EnvironmentDocument
     catalog: CatalogView
     base_dir: Path
+    root: Path | None = None  # None: project_root(base_dir)
 
 
 Rule = Callable[[EnvironmentRuleInput], Iterator[Finding]]
@@ -36,14 +40,15 @@ Rule = Callable[[EnvironmentRuleInput], Iterator[Finding]]
 def regions_are_real(rule: EnvironmentRuleInput) -> Iterator[Finding]:
     spec = rule.document.spec
     regions = rule.catalog.region_geographies()
+    aliases = rule.catalog.region_aliases()
     if spec.location not in regions:
-        hint = did_you_mean(spec.location, regions)
+        hint = region_hint(spec.location, regions, aliases)
         yield ("spec", "location"), f"unknown Azure region '{spec.location}'{hint}"
     for index, region in enumerate(spec.limits.allowed_regions or ()):
         if region not in regions:
             yield (
                 ("spec", "limits", "allowed_regions", index),
-                f"unknown Azure region '{region}'" + did_you_mean(region, regions),
+                f"unknown Azure region '{region}'" + region_hint(region, regions, aliases),
             )
 
 
@@ -59,11 +64,19 @@ def location_is_allowed(rule: EnvironmentRuleInput) -> Iterator[Finding]:
 
 
 def workload_globs_match(rule: EnvironmentRuleInput) -> Iterator[Finding]:
+    root = rule.root if rule.root is not None else project_root(rule.base_dir)
     for index, pattern in enumerate(rule.document.spec.workloads):
         where = ("spec", "workloads", index)
         if PurePosixPath(pattern).is_absolute() or PureWindowsPath(pattern).is_absolute():
             yield where, "must be relative to the environment file, not an absolute path"
-        elif not resolve_workload_globs(rule.base_dir, pattern):
+        elif glob_leaves_root(rule.base_dir, pattern, root):
+            yield (
+                where,
+                f"'{pattern}' leaves the project; workload files must be inside it (the "
+                "folder above the environment file holding Pulumi.yaml or .git, or above "
+                "its stacks/ folder)",
+            )
+        elif not resolve_workload_globs(rule.base_dir, pattern, root=root):
             yield where, f"'{pattern}' matches no file (relative to the environment file)"
 
 
@@ -101,15 +114,32 @@ def working_hours_time_zone_is_known(rule: EnvironmentRuleInput) -> Iterator[Fin
         )
 
 
-RULES: tuple[Rule, ...] = (
-    regions_are_real,
-    location_is_allowed,
-    workload_globs_match,
-    system_vm_size_is_known,
-    working_hours_time_zone_is_known,
-)
+def hardware_is_known(rule: EnvironmentRuleInput) -> Iterator[Finding]:
+    yield from hardware_findings(rule.document.spec.hardware, ("spec", "hardware"), rule.catalog)
 
 
-def check_environment(rule_input: EnvironmentRuleInput) -> list[Finding]:
-    """Every finding of every rule, in rule order."""
-    return [finding for rule in RULES for finding in rule(rule_input)]
+_LOCATION: FieldPath = ("spec", "location")
+_LIMITS: FieldPath = ("spec", "limits")
+
+# The fields each rule reads; see `workload_rules.RULES`.
+RULES: dict[Rule, tuple[FieldPath, ...]] = {
+    regions_are_real: (_LOCATION, _LIMITS),
+    location_is_allowed: (_LOCATION, _LIMITS),
+    workload_globs_match: (("spec", "workloads"),),
+    hardware_is_known: (("spec", "hardware"),),
+    system_vm_size_is_known: (("spec", "kubernetes", "system_vm_size"),),
+    working_hours_time_zone_is_known: (("spec", "kubernetes"),),
+}
+
+
+def check_environment(
+    rule_input: EnvironmentRuleInput, *, untrusted: tuple[FieldPath, ...] = ()
+) -> list[Finding]:
+    """Every finding of every rule, in rule order, but for rules reading an ``untrusted``
+    field."""
+    return [
+        finding
+        for rule, reads in RULES.items()
+        if not any(overlaps(read, untrusted) for read in reads)
+        for finding in rule(rule_input)
+    ]

@@ -27,9 +27,7 @@ class Problem:
         where = self.file
         if self.line:
             where += f":{self.line}:{self.col}" if self.col else f":{self.line}"
-        if self.field:
-            return f"{where}: {self.field}: {self.message}"
-        return f"{where}: {self.message}"
+        return ": ".join(part for part in (where, self.field, self.message) if part)
 
 
 class SpecError(Exception):

@@ -6,6 +6,11 @@ or need the catalog. A workload that names a template (``spec.template: chat-eu@
 resolved against it (`spec.template_resolution`), from the `TemplateLibrary` the caller passes.
 A document is returned only when all of that passes; otherwise the first failing document's
 error type is raised carrying the problems of every document in the file.
+
+A stage that fails does not hide the next: a duplicate key keeps its first value, a wrong
+apiVersion still validates the kind it names, and when pydantic rejects fields the rest of the
+document is validated without them and the rules that do not read them still run
+(`spec.partial_validation`), so one run reports everything it can.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from inferplan.inputs.did_you_mean import did_you_mean
 from inferplan.inputs.environment import Environment, EnvironmentDocument
 from inferplan.inputs.environment_rules import EnvironmentRuleInput, check_environment
 from inferplan.inputs.errors import Problem, SpecError, SpecKindError, SpecValidationError
-from inferplan.inputs.paths import resolve_workload_globs
+from inferplan.inputs.partial_validation import salvage
+from inferplan.inputs.paths import project_root, resolve_workload_globs
 from inferplan.inputs.pydantic_errors import describe_value, problems_from_validation_error
 from inferplan.inputs.template import (
     TEMPLATE_FILE_NAME,
@@ -32,7 +38,14 @@ from inferplan.inputs.template_resolution import lookup_template, resolve
 from inferplan.inputs.template_rules import check_template
 from inferplan.inputs.workload import API_VERSION, Workload, WorkloadDocument
 from inferplan.inputs.workload_rules import RuleInput, check_workload
-from inferplan.inputs.yaml_source import YamlDocument, parse_documents, read_documents
+from inferplan.inputs.yaml_source import (
+    FieldPath,
+    YamlDocument,
+    format_path,
+    parse_documents_deferring,
+    read_documents,
+    read_documents_deferring,
+)
 from pydantic import BaseModel, ValidationError
 
 SpecObject = Workload | Environment | WorkloadTemplate
@@ -43,31 +56,53 @@ _RESERVED_KINDS: tuple[str, ...] = ()
 
 def _check_kind(document: YamlDocument) -> str:
     """The document's kind, or `SpecKindError` when apiVersion or kind is missing or unknown."""
+    kind, problems = _header(document)
+    if problems or kind is None:
+        raise SpecKindError(problems or [document.source_map.problem(("kind",), "missing")])
+    return kind
+
+
+def _header(document: YamlDocument) -> tuple[str | None, list[Problem]]:
+    """The document's kind (None when it is missing or unknown) and the header's problems.
+
+    ``apiVersion`` and ``kind`` are read case-insensitively like every other choice, and
+    written back in their canonical form (``kind: workload`` is a Workload).
+    """
     data: dict[str, Any] = document.data
     where = document.source_map
     problems: list[Problem] = []
+    version = data.get("apiVersion")
+    if isinstance(version, str) and version.casefold() == API_VERSION:
+        data["apiVersion"] = API_VERSION
     if "apiVersion" not in data:
         problems.append(
             where.problem(("apiVersion",), f"missing; write 'apiVersion: {API_VERSION}'")
         )
-    elif data["apiVersion"] != API_VERSION:
+    elif data["apiVersion"] != API_VERSION and isinstance(data["apiVersion"], str):
         got = describe_value(data["apiVersion"])
         message = f"unsupported apiVersion {got}; this inferplan reads '{API_VERSION}'"
         problems.append(where.problem(("apiVersion",), message))
     kind = data.get("kind")
+    canonical = {name.casefold(): name for name in _KINDS}
+    if isinstance(kind, str) and kind.casefold() in canonical:
+        kind = data["kind"] = canonical[kind.casefold()]
     if "kind" not in data:
         known = " or ".join(f"'kind: {name}'" for name in sorted(_KINDS))
         problems.append(where.problem(("kind",), f"missing; write {known}"))
-    elif kind in _RESERVED_KINDS:
+        return None, problems
+    if not isinstance(kind, str):
+        return None, problems  # reported where the file was read (yaml_source.HEADER_FIELDS)
+    if kind in _RESERVED_KINDS:
         problems.append(where.problem(("kind",), f"kind '{kind}' is not supported yet"))
-    elif kind not in _KINDS:
-        hint = did_you_mean(kind, _KINDS) if isinstance(kind, str) else ""
+        return None, problems
+    if kind not in _KINDS:
         known = ", ".join(sorted(_KINDS))
-        message = f"unknown kind {describe_value(kind)}{hint} (known: {known})"
+        message = (
+            f"unknown kind {describe_value(kind)}{did_you_mean(kind, _KINDS)} (known: {known})"
+        )
         problems.append(where.problem(("kind",), message))
-    if problems:
-        raise SpecKindError(problems)
-    return str(kind)
+        return None, problems
+    return kind, problems
 
 
 def _validate(model: type[BaseModel], document: YamlDocument) -> Any:
@@ -78,6 +113,22 @@ def _validate(model: type[BaseModel], document: YamlDocument) -> Any:
         raise SpecValidationError(problems) from None
 
 
+def _validate_or_salvage(
+    model: type[BaseModel], document: YamlDocument
+) -> tuple[Any, list[Problem], tuple[FieldPath, ...]]:
+    """``(parsed, problems, untrusted)``: the validated document, or when pydantic rejects it
+    the rest of it validated without what failed (`partial_validation.salvage`; None when
+    nothing can be), with pydantic's problems and the fields that failed."""
+    try:
+        return model.model_validate(document.data), [], ()
+    except ValidationError as error:
+        problems = problems_from_validation_error(error, model, document.source_map)
+        salvaged = salvage(model, document.data, error)
+        if salvaged is None:
+            return None, problems, ()
+        return salvaged.parsed, problems, salvaged.untrusted
+
+
 def _finish_workload(
     document: YamlDocument, catalog: CatalogView, templates: TemplateLibrary | None
 ) -> Workload:
@@ -85,19 +136,22 @@ def _finish_workload(
     resolution = resolve(document, template) if template is not None else None
     if resolution is not None:
         document = resolution.document(document)
-    try:
-        parsed: WorkloadDocument = _validate(WorkloadDocument, document)
-    except SpecValidationError as error:
-        if resolution is None:
-            raise
-        raise SpecValidationError(
-            [*resolution.drop_echoes(error.problems), *resolution.problems]
-        ) from None
-    facts = catalog.model_facts(parsed.spec.model)
-    findings = check_workload(RuleInput(parsed, catalog, facts, document.source_map))
-    problems = [document.source_map.problem(*f) for f in findings]
+    parsed, problems, untrusted = _validate_or_salvage(WorkloadDocument, document)
     if resolution is not None:
-        problems += [*resolution.problems, *resolution.bound_problems(parsed.spec)]
+        problems = [*resolution.drop_echoes(problems), *resolution.problems]
+    if parsed is None:
+        raise SpecValidationError(problems)
+    facts = catalog.model_facts(parsed.spec.model)
+    findings = check_workload(
+        RuleInput(parsed, catalog, facts, document.source_map), untrusted=untrusted
+    )
+    problems += [document.source_map.problem(*f) for f in findings]
+    if resolution is not None:
+        problems += [
+            p
+            for p in resolution.bound_problems(parsed.spec)
+            if not any(p.field.startswith(format_path(u)) for u in untrusted)
+        ]
     if problems:
         raise SpecValidationError(problems)
     assert facts is not None  # model_is_known would have reported it
@@ -118,7 +172,9 @@ def _finish_template(
     document: YamlDocument, catalog: CatalogView | None = None, templates: object = None
 ) -> WorkloadTemplate:
     """A template needs no catalog: its values meet the catalog rules in each workload."""
-    parsed: WorkloadTemplateDocument = _validate(WorkloadTemplateDocument, document)
+    parsed, problems, _ = _validate_or_salvage(WorkloadTemplateDocument, document)
+    if parsed is None or any(not p.field.startswith("metadata") for p in problems):
+        raise SpecValidationError(problems)  # the template rules read the whole spec
     bounds, findings = check_template(parsed)
     published = TEMPLATE_FILE_NAME.match(Path(document.file).name)
     if published is not None:  # templates/chat-eu@2.yaml must hold chat-eu version 2
@@ -126,8 +182,9 @@ def _finish_template(
             wanted = published[field]
             if getattr(parsed.metadata, field) != wanted:
                 findings.append((("metadata", field), f"must match the file name ({wanted})"))
-    if findings:
-        raise SpecValidationError(document.source_map.problem(*f) for f in findings)
+    problems += [document.source_map.problem(*f) for f in findings]
+    if problems:
+        raise SpecValidationError(problems)
     return WorkloadTemplate(
         metadata=parsed.metadata,
         spec=parsed.spec,
@@ -141,12 +198,19 @@ def _finish_template(
 def _finish_environment(
     document: YamlDocument, catalog: CatalogView, templates: TemplateLibrary | None = None
 ) -> Environment:
-    parsed: EnvironmentDocument = _validate(EnvironmentDocument, document)
+    parsed, problems, untrusted = _validate_or_salvage(EnvironmentDocument, document)
+    if parsed is None:
+        raise SpecValidationError(problems)
     base_dir = Path(document.file).parent
-    findings = check_environment(EnvironmentRuleInput(parsed, catalog, base_dir))
-    if findings:
-        raise SpecValidationError(document.source_map.problem(*f) for f in findings)
-    files = sorted({f for p in parsed.spec.workloads for f in resolve_workload_globs(base_dir, p)})
+    root = project_root(base_dir)
+    rule_input = EnvironmentRuleInput(parsed, catalog, base_dir, root)
+    findings = check_environment(rule_input, untrusted=untrusted)
+    problems += [document.source_map.problem(*f) for f in findings]
+    if problems:
+        raise SpecValidationError(problems)
+    files = sorted(
+        {f for p in parsed.spec.workloads for f in resolve_workload_globs(base_dir, p, root=root)}
+    )
     return Environment(
         metadata=parsed.metadata,
         spec=parsed.spec,
@@ -163,15 +227,30 @@ _KINDS: dict[str, Callable[[YamlDocument, CatalogView, TemplateLibrary | None], 
 
 
 def _load_documents(
-    documents: list[YamlDocument], catalog: CatalogView, templates: TemplateLibrary | None
+    documents: list[YamlDocument],
+    catalog: CatalogView,
+    templates: TemplateLibrary | None,
+    deferred: SpecError | None = None,
 ) -> tuple[SpecObject, ...]:
     loaded: list[SpecObject] = []
     failures: list[SpecError] = []
+    if deferred is not None:  # duplicate keys and header types: the documents are still checked
+        failures.append(deferred)
     for document in documents:
+        kind, header = _header(document)
+        if kind is None:
+            if header:
+                failures.append(SpecKindError(header))
+            continue
+        if header:
+            failures.append(SpecKindError(header))
         try:
-            loaded.append(_KINDS[_check_kind(document)](document, catalog, templates))
+            loaded.append(_KINDS[kind](document, catalog, templates))
         except SpecError as error:
-            failures.append(error)
+            # A wrong apiVersion is said once, by the header check, not again by pydantic.
+            kept = [p for p in error.problems if not (header and p.field == "apiVersion")]
+            if kept:
+                failures.append(type(error)(kept))
     if len(documents) > 1 and any(isinstance(item, Environment) for item in loaded):
         # One environment is one Pulumi stack: a second document would be silently dropped.
         message = "an environment file holds exactly one document"
@@ -179,6 +258,27 @@ def _load_documents(
     if failures:
         raise type(failures[0])(problem for error in failures for problem in error.problems)
     return tuple(loaded)
+
+
+def looks_like_inferplan(document: YamlDocument) -> bool:
+    """The document is meant for inferplan: its apiVersion starts with ``inferplan/`` or its
+    kind is one inferplan reads (either in any case)."""
+    version, kind = document.data.get("apiVersion"), document.data.get("kind")
+    if isinstance(version, str) and version.casefold().startswith("inferplan/"):
+        return True
+    return isinstance(kind, str) and kind.casefold() in {name.casefold() for name in _KINDS}
+
+
+def is_foreign_file(path: str | Path) -> bool:
+    """True when the file is YAML for something else (a Kubernetes manifest, a catalog file,
+    CI settings): no document in it `looks_like_inferplan`. A folder search skips such files.
+    A file that cannot be read or parsed is not foreign: it may be a broken spec, and its
+    problems are reported."""
+    try:
+        documents, _ = read_documents_deferring(Path(path))
+    except SpecError:
+        return False
+    return not any(looks_like_inferplan(document) for document in documents)
 
 
 def load_text(
@@ -189,7 +289,8 @@ def load_text(
     templates: TemplateLibrary | None = None,
 ) -> tuple[SpecObject, ...]:
     """Every document of ``text``; ``file`` names it in messages and anchors workload globs."""
-    return _load_documents(parse_documents(text, file), catalog, templates)
+    documents, deferred = parse_documents_deferring(text, file)
+    return _load_documents(documents, catalog, templates, deferred)
 
 
 def load_file(
@@ -206,7 +307,8 @@ def load_file(
     ``templates`` resolves workloads that name a template; without it such a workload is an
     error. Raises a `SpecError` subclass with every problem of every document in the file.
     """
-    return _load_documents(read_documents(Path(path), display), catalog, templates)
+    documents, deferred = read_documents_deferring(Path(path), display)
+    return _load_documents(documents, catalog, templates, deferred)
 
 
 def load_template_file(path: str | Path, *, display: str | None = None) -> WorkloadTemplate:

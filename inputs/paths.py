@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import glob
 import os
+import re
+import shutil
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,7 +28,8 @@ def find_yaml_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Probl
     """Expand files and folders into YAML files, and say which paths gave none.
 
     A file is taken as given, whatever its suffix. A folder is searched recursively for
-    ``*.yaml`` and ``*.yml``, skipping hidden files and folders and Pulumi's own config files.
+    ``*.yaml`` and ``*.yml``, skipping hidden files and folders, Pulumi's own config files and,
+    inside a git work tree, what git ignores (.gitignore, .git/info/exclude).
     Returns the files (deduplicated, in the order given; each folder's files sorted) and one
     `Problem` per path that is missing or holds no YAML file.
     """
@@ -36,9 +40,10 @@ def find_yaml_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Probl
         if path.is_file():
             found = [path]
         elif path.is_dir():
+            listed = _not_ignored(path)
             found = sorted(
                 candidate
-                for candidate in path.rglob("*")
+                for candidate in (path.rglob("*") if listed is None else listed)
                 if candidate.suffix in YAML_SUFFIXES
                 and candidate.is_file()
                 and not _is_pulumi_config(candidate)
@@ -56,12 +61,89 @@ def find_yaml_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Probl
     return files, problems
 
 
-def resolve_workload_globs(base_dir: Path, pattern: str) -> list[Path]:
+def _not_ignored(folder: Path) -> list[Path] | None:
+    """The files under ``folder`` that git does not ignore (tracked or not), or None when
+    nothing is to be ignored: ``folder`` is not in a git work tree, git cannot be run, or the
+    user named a folder git ignores as a whole (``validate out/``).
+
+    Side effect: runs git, the one place that knows every ignore rule (nested .gitignore files,
+    negations, the user's excludes file).
+    """
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        named_ignored = subprocess.run(  # a fixed executable with our own arguments
+            [git, "-C", str(folder), "check-ignore", "-q", "."],
+            capture_output=True,
+            timeout=GIT_TIMEOUT_S,
+            check=False,
+        )
+        if named_ignored.returncode == 0:
+            return None
+        listed = subprocess.run(
+            [git, "-C", str(folder), "ls-files", "-z", "-c", "-o", "--exclude-standard"],
+            capture_output=True,
+            timeout=GIT_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if listed.returncode != 0:
+        return None
+    names = listed.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [folder / name for name in names if name]
+
+
+GIT_TIMEOUT_S = 30
+
+
+# What marks the project an environment file belongs to: its workload globs stay inside it.
+PROJECT_MARKERS = ("Pulumi.yaml", ".git")
+_GLOB_MAGIC = re.compile(r"[*?[]")
+
+
+STACKS_FOLDER = "stacks"  # where environment files live: <project>/stacks/<stack>.yaml
+
+
+def project_root(start: Path) -> Path:
+    """The folder an environment's workload globs must stay in, for an environment file in
+    ``start``: the nearest of ``start`` and its parents that holds ``Pulumi.yaml`` or ``.git``
+    (the repository); outside any, the folder above ``start`` when ``start`` is a ``stacks/``
+    folder (the project's layout), else ``start`` itself."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in PROJECT_MARKERS):
+            return folder
+    return start.parent if start.name == STACKS_FOLDER else start
+
+
+def glob_leaves_root(base_dir: Path, pattern: str, root: Path) -> bool:
+    """True when the fixed part of ``pattern`` (up to its first wildcard), taken from
+    ``base_dir`` with ``..`` folded, lies outside ``root``: ``../../../../**/*.x`` would
+    walk the whole disk, ``../../outside/*.yaml`` read another project's files."""
+    full = Path(os.path.normpath(base_dir.resolve() / pattern))
+    fixed: list[str] = []
+    for part in full.parts:
+        if _GLOB_MAGIC.search(part):
+            break
+        fixed.append(part)
+    return not Path(*fixed).is_relative_to(root)
+
+
+def resolve_workload_globs(base_dir: Path, pattern: str, *, root: Path | None = None) -> list[Path]:
     """Files matching one environment ``workloads`` entry, relative to ``base_dir``, sorted.
 
-    Supports ``*``, ``?``, ``[...]`` and ``**`` (any depth) and ``..``. Matches are returned as
+    Supports ``*``, ``?``, ``[...]`` and ``**`` (any depth) and ``..``, confined to ``root``
+    (default: `project_root` of ``base_dir``): a pattern that leaves it matches nothing, and a
+    match that is a symbolic link out of it is dropped. Matches are returned as
     ``base_dir / match`` with ``..`` folded away, so messages show short, stable paths.
     """
+    root = project_root(base_dir) if root is None else root.resolve()
+    if glob_leaves_root(base_dir, pattern, root):
+        return []
     matches = glob.glob(pattern, root_dir=base_dir, recursive=True)
     resolved = {Path(os.path.normpath(base_dir / match)) for match in matches}
-    return sorted(path for path in resolved if path.is_file())
+    return sorted(
+        path for path in resolved if path.is_file() and path.resolve().is_relative_to(root)
+    )

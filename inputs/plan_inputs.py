@@ -13,7 +13,7 @@ from pathlib import Path
 from inferplan.inputs.catalog_view import CatalogView
 from inferplan.inputs.environment import Environment
 from inferplan.inputs.errors import Problem, SpecError, SpecValidationError
-from inferplan.inputs.loader import load_environment_workloads, load_file
+from inferplan.inputs.loader import is_foreign_file, load_environment_workloads, load_file
 from inferplan.inputs.paths import find_yaml_files
 from inferplan.inputs.template import TemplateLibrary
 from inferplan.inputs.template_library import TemplateFolders
@@ -37,12 +37,16 @@ def load_inputs(
     """Every workload and environment under ``paths``; raises one SpecError with all problems.
 
     A workload that an environment given here lists is planned for that environment only.
+    Folders skip YAML that is not inferplan's (`loader.is_foreign_file`).
     Template files among ``paths`` are validated and otherwise skipped. ``templates`` resolves
     ``spec.template``; left out, the default search path (``TemplateFolders.default()``).
     """
     if templates is None:
         templates = TemplateFolders.default()
-    files, problems = find_yaml_files(paths)
+    paths = [Path(p) for p in paths]
+    found, problems = find_yaml_files(paths)
+    named = {path for path in paths if path.is_file()}
+    files = [path for path in found if path in named or not is_foreign_file(path)]
     loose: list[Workload] = []
     environments: list[Environment] = []
     error_type: type[SpecError] = SpecValidationError

@@ -12,7 +12,7 @@ import types
 import typing
 from typing import Any
 
-from inferplan.inputs.did_you_mean import did_you_mean
+from inferplan.inputs.did_you_mean import closest, did_you_mean
 from inferplan.inputs.errors import Problem
 from inferplan.inputs.field_types import PATTERN_MESSAGES
 from inferplan.inputs.yaml_source import FieldPath, SourceMap
@@ -43,6 +43,9 @@ def describe_value(value: Any) -> str:
 
 
 def _number(value: Any) -> str:
+    """A bound as a message writes it: ``10000000`` rather than ``1e+07``, ``0.5``, ``99.999``."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -139,16 +142,46 @@ def error_message(error: ErrorDetails, model: type[BaseModel], path: FieldPath) 
     return text[:1].lower() + text[1:]
 
 
+def typo_folds(errors: list[ErrorDetails], model: type[BaseModel]) -> dict[FieldPath, str]:
+    """Unknown fields that are a misspelling of a required field the same mapping lacks:
+    ``{("spec", "context", "max_input_token"): "max_input_tokens"}``. pydantic reports each as
+    two errors (unknown field, missing field); they are one mistake."""
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing"}
+    folds: dict[FieldPath, str] = {}
+    for detail in errors:
+        if detail["type"] != "extra_forbidden":
+            continue
+        path: FieldPath = tuple(detail["loc"])
+        parent, name = path[:-1], str(path[-1])
+        for meant in closest(name, field_names_at(model, parent)):
+            if (*parent, meant) in missing:
+                folds[path] = meant
+                break
+    return folds
+
+
 def problems_from_validation_error(
     error: ValidationError, model: type[BaseModel], source_map: SourceMap
 ) -> list[Problem]:
-    """One `Problem` per pydantic error, placed at the YAML that caused it."""
+    """One `Problem` per pydantic error, placed at the YAML that caused it; an unknown field
+    that misspells a missing required one is one problem, not two (`typo_folds`)."""
+    errors = error.errors()
+    folds = typo_folds(errors, model)
+    folded = {(*path[:-1], meant) for path, meant in folds.items()}
     problems: list[Problem] = []
-    for detail in error.errors():
+    for detail in errors:
         if detail["type"] in _ECHO_ERRORS:
             continue
         path: FieldPath = tuple(detail["loc"])
-        message = error_message(detail, model, path)
+        if detail["type"] == "missing" and path in folded:
+            continue
+        if path in folds:
+            message = (
+                f"unknown field '{path[-1]}'; did you mean '{folds[path]}'? "
+                f"('{folds[path]}' is required and missing)"
+            )
+        else:
+            message = error_message(detail, model, path)
         problems.append(
             source_map.problem(path, message, at_key=detail["type"] == "extra_forbidden")
         )

@@ -39,13 +39,13 @@ from pydantic import (
 )
 from pydantic import create_model as _create_model
 
-TEMPLATE_VERSION_PATTERN = r"^[0-9]+(\.[0-9]+){0,2}$"
+TEMPLATE_VERSION_PATTERN = r"^[0-9]{1,6}(\.[0-9]{1,6}){0,2}$"  # each part at most 6 digits
 # Workload metadata fields a template may require a team to fill in (name is always required).
 REQUIRABLE_METADATA = ("metadata.owner", "metadata.description", "metadata.labels")
 
 # How a published template file is named: ``chat-eu@2.yaml`` holds chat-eu version 2.
 TEMPLATE_FILE_NAME = re.compile(
-    r"^(?P<name>[a-z]([-a-z0-9]*[a-z0-9])?)@(?P<version>[0-9]+(\.[0-9]+){0,2})\.(yaml|yml)$"
+    r"^(?P<name>[a-z]([-a-z0-9]*[a-z0-9])?)@(?P<version>[0-9]{1,6}(\.[0-9]{1,6}){0,2})\.(yaml|yml)$"
 )
 
 FieldKind = Literal["section", "list", "integer", "number", "boolean", "string"]
@@ -97,7 +97,13 @@ def _required_leaves(model: type[BaseModel], prefix: str) -> Iterator[str]:
 
 
 WORKLOAD_REQUIRED_FIELDS: tuple[str, ...] = tuple(_required_leaves(WorkloadSpec, ""))
-"""Spec fields every workload needs (model, context.max_input_tokens, traffic.peak_concurrency)."""
+"""Spec fields every workload needs (model, context.max_input_tokens)."""
+
+WORKLOAD_REQUIRED_ONE_OF: tuple[tuple[str, ...], ...] = (
+    ("traffic.peak_concurrency", "traffic.batch"),
+)
+"""Fields of which a workload needs one (a rule, not the schema, requires them): interactive
+traffic or offline work."""
 
 
 def covers(parent: str, path: str) -> bool:
@@ -116,11 +122,16 @@ def _partial(model: type[BaseModel]) -> type[BaseModel]:
         if model is WorkloadSpec and name == "template":
             continue
         inner = unwrap_annotation(field.annotation)
+        info = copy.copy(field)
         if isinstance(inner, type) and issubclass(inner, BaseModel):
             annotation: Any = _partial(inner) | None
+        elif field.metadata:
+            # The field's constraints and validators go inside the Optional: on the Optional
+            # itself, a length bound would be applied to None (a TypeError, not a message).
+            annotation = Annotated[(field.annotation, *field.metadata)] | None
+            info.metadata = []
         else:
             annotation = field.annotation | None
-        info = copy.copy(field)
         info.default = None
         info.default_factory = None
         info.annotation = annotation
@@ -160,7 +171,7 @@ TemplateVersion = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "integer", "minimum": 0},
+                {"type": "integer", "minimum": 0, "maximum": 999_999},
                 {"type": "string", "pattern": TEMPLATE_VERSION_PATTERN},
             ]
         }
@@ -175,6 +186,13 @@ def version_key(version: str) -> tuple[int, int, int]:
 
 
 BoundValue = str | int | float | bool
+# At least one value; the length bound sits inside the Optional of the fields using it, where it
+# never meets None.
+BoundValues = Annotated[
+    tuple[BoundValue, ...],
+    BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v),
+    Field(min_length=1),
+]
 
 
 class TemplateMetadata(SpecModel):
@@ -188,8 +206,9 @@ class TemplateMetadata(SpecModel):
         TemplateVersion,
         Field(
             description=(
-                "Version: a whole number (2) or a quoted dotted one ('1.3', '1.3.2'). Published "
-                "versions are immutable: change a template by publishing a new version."
+                "Version: a whole number (2) or a quoted dotted one ('1.3', '1.3.2'), each part "
+                "at most 6 digits. Published versions are immutable: change a template by "
+                "publishing a new version."
             )
         ),
     ]
@@ -217,10 +236,8 @@ class Bound(SpecModel):
         Field(description="Largest value allowed (inclusive); numeric fields only."),
     ] = None
     one_of: Annotated[
-        tuple[BoundValue, ...] | None,
-        BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v),
+        BoundValues | None,
         Field(
-            min_length=1,
             description=(
                 "The values allowed. For a list field (precision, residency.regions) every item "
                 "must be one of them."
@@ -228,12 +245,8 @@ class Bound(SpecModel):
         ),
     ] = None
     subset_of: Annotated[
-        tuple[BoundValue, ...] | None,
-        BeforeValidator(lambda v: tuple(v) if isinstance(v, list) else v),
-        Field(
-            min_length=1,
-            description="List fields only: the list must be a subset of these values.",
-        ),
+        BoundValues | None,
+        Field(description="List fields only: the list must be a subset of these values."),
     ] = None
     description: Annotated[
         str, Field(description="Why the bound is there; shown by 'templates show'.")

@@ -19,6 +19,7 @@ from inferplan.inputs.template import (
     REQUIRABLE_METADATA,
     SPEC_FIELD_KINDS,
     WORKLOAD_REQUIRED_FIELDS,
+    WORKLOAD_REQUIRED_ONE_OF,
     Bound,
     PartialWorkloadSpec,
     TemplateBound,
@@ -212,14 +213,20 @@ def check_template(
             findings.append((where, message))
 
     supplied = [*fixed_paths, *default_paths]
-    for path in WORKLOAD_REQUIRED_FIELDS:
-        if any(covers(p, path) or covers(path, p) for p in supplied):
+
+    def reachable(path: str) -> bool:
+        return any(covers(p, path) or covers(path, p) for p in supplied) or any(
+            covers(key, path) for key in opened
+        )
+
+    groups = [(path,) for path in WORKLOAD_REQUIRED_FIELDS] + list(WORKLOAD_REQUIRED_ONE_OF)
+    for group in groups:
+        if any(reachable(path) for path in group):
             continue
-        if any(covers(key, path) for key in opened):
-            continue
+        others = "".join(f" (or '{path}')" for path in group[1:])
         message = (
-            f"every workload needs '{path}', but this template neither fixes, defaults nor "
-            "lets a workload set it"
+            f"every workload needs '{group[0]}'{others}, but this template neither fixes, "
+            "defaults nor lets a workload set it"
         )
         findings.append((("spec",), message))
     return bounds, findings

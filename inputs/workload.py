@@ -12,7 +12,21 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from inferplan.inputs.catalog_view import ModelFacts
-from inferplan.inputs.field_types import DnsName, NonEmptyStr, StrTuple, TemplateRef
+from inferplan.inputs.field_types import (
+    MAX_CONCURRENCY,
+    MAX_MONTHLY_USD,
+    MAX_REQUESTS_PER_MINUTE,
+    MAX_TOKENS,
+    MAX_TOKENS_PER_SECOND,
+    MAX_TTFT_MS,
+    DnsName,
+    LowercaseStr,
+    LowercaseStrTuple,
+    NonEmptyStr,
+    StrTuple,
+    TemplateRef,
+    choice,
+)
 from inferplan.inputs.yaml_source import SourceRef
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
@@ -25,17 +39,20 @@ AVG_INPUT_FRACTION_OF_MAX = 0.25
 AVG_OUTPUT_FRACTION_OF_MAX = 0.5
 MAX_STOP_SEQUENCES = 4  # OpenAI chat completions API limit
 
-DeploymentTarget = Literal["auto", "azure-openai", "aks-vllm"]
+DeploymentTarget = choice(Literal["auto", "azure-openai", "aks-vllm"])
 
 
 class SpecModel(BaseModel):
     """Base of every spec section: unknown keys are errors, values are immutable and strict.
 
     Strict means YAML's own types are taken at face value: ``"64"`` (quoted) is not a number and
-    ``yes`` is not a boolean.
+    ``yes`` is not a boolean. Numbers are finite (``.inf`` and ``.nan`` are refused) and every
+    numeric field has an upper bound (`field_types.MAX_TOKENS` and its neighbours).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class Metadata(SpecModel):
@@ -75,16 +92,24 @@ class ContextSpec(SpecModel):
     """Request sizes in tokens: the maxima bound memory, the averages drive throughput."""
 
     max_input_tokens: Annotated[
-        int, Field(ge=1, description="Largest prompt (system + history + user) in tokens.")
+        int,
+        Field(
+            ge=1,
+            le=MAX_TOKENS,
+            description=(
+                f"Largest prompt (system + history + user) in tokens, 1 to {MAX_TOKENS:,}."
+            ),
+        ),
     ]
     max_output_tokens: Annotated[
         int,
         Field(
             ge=0,
+            le=MAX_TOKENS,
             description=(
-                "Largest completion in tokens. Chat models need at least 1; embedding models "
-                "produce no output tokens, so 0 (the default) is the only valid value for them. "
-                "Input + output must fit the model's context window."
+                f"Largest completion in tokens, 0 to {MAX_TOKENS:,}. Chat models need at least "
+                "1; embedding models produce no output tokens, so 0 (the default) is the only "
+                "valid value for them. Input + output must fit the model's context window."
             ),
         ),
     ] = 0
@@ -93,6 +118,7 @@ class ContextSpec(SpecModel):
         Field(
             default_factory=_default_avg_input,
             ge=1,
+            le=MAX_TOKENS,
             description=(
                 "Average prompt in tokens, at most max_input_tokens. "
                 "Default: a quarter of max_input_tokens, rounded up."
@@ -104,26 +130,94 @@ class ContextSpec(SpecModel):
         Field(
             default_factory=_default_avg_output,
             ge=0,
+            le=MAX_TOKENS,
             description=(
-                "Average completion in tokens, at most max_output_tokens. "
-                "Default: half of max_output_tokens, rounded up."
+                "Average completion in tokens, at most max_output_tokens (at least 1 for chat "
+                "models). Default: half of max_output_tokens, rounded up."
             ),
         ),
     ]
+    reasoning_tokens: Annotated[
+        int | None,
+        Field(
+            ge=0,
+            le=1_000_000,
+            description=(
+                "Azure OpenAI reasoning models (o-series, gpt-5) only: average hidden "
+                "reasoning tokens per request. They are billed and generated as output and come "
+                "before the first visible token, so TPM, PTU, cost and TTFT count them. "
+                "Default: the catalog's figure for the model's default reasoning effort. "
+                "Self-hosted reasoning models count their reasoning in the output tokens."
+            ),
+        ),
+    ] = None
+
+
+class BatchSpec(SpecModel):
+    """Offline work: requests submitted once a day and done within a window (no interactive
+    traffic). Planned on Azure OpenAI Batch where residency allows, on token deployments sized
+    for the window, or on GPU pools that run only inside the window."""
+
+    requests_per_day: Annotated[
+        float,
+        Field(gt=0, le=1e9, allow_inf_nan=False, description="Requests submitted each day."),
+    ]
+    completion_window_hours: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=24,
+            allow_inf_nan=False,
+            description=(
+                "Hours after submission by which the day's requests must be done, at most 24. "
+                "Azure OpenAI Batch targets 24 hours, so shorter windows rule it out."
+            ),
+        ),
+    ]
+    start: Annotated[
+        str,
+        Field(
+            pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+            description="When the day's work is submitted, HH:MM. Default 00:00.",
+        ),
+    ] = "00:00"
+    timezone: Annotated[
+        NonEmptyStr,
+        Field(description="IANA time zone of start, e.g. Europe/Stockholm. Default UTC."),
+    ] = "UTC"
 
 
 class TrafficSpec(SpecModel):
-    """The peak load the deployment must carry."""
+    """The peak load the deployment must carry, or the offline work it must finish."""
 
     peak_concurrency: Annotated[
-        int, Field(ge=1, description="Requests in flight at the busiest moment.")
-    ]
+        int | None,
+        Field(
+            ge=1,
+            le=MAX_CONCURRENCY,
+            description=(
+                f"Requests in flight at the busiest moment, 1 to {MAX_CONCURRENCY:,}. Required "
+                "unless traffic.batch is given."
+            ),
+        ),
+    ] = None
+    batch: Annotated[
+        BatchSpec | None,
+        Field(
+            description=(
+                "Offline work instead of interactive traffic: requests per day and the window "
+                "they must finish in. Leave out peak_concurrency and peak_requests_per_minute."
+            )
+        ),
+    ] = None
     peak_requests_per_minute: Annotated[
         float | None,
         Field(
             gt=0,
+            le=MAX_REQUESTS_PER_MINUTE,
             description=(
-                "Requests started per minute at peak. Optional: when left out, sizing derives it "
+                f"Requests started per minute at peak, above 0 and at most "
+                f"{MAX_REQUESTS_PER_MINUTE:,.0f}. Optional: when left out, sizing derives it "
                 "from peak_concurrency and the estimated request duration."
             ),
         ),
@@ -147,15 +241,24 @@ class SloSpec(SpecModel):
 
     ttft_p95_ms: Annotated[
         float,
-        Field(gt=0, description="95th-percentile time to first token in milliseconds."),
+        Field(
+            gt=0,
+            le=MAX_TTFT_MS,
+            description=(
+                "95th-percentile time to first token in milliseconds, above 0 and at most "
+                f"{MAX_TTFT_MS:,.0f} (ten minutes)."
+            ),
+        ),
     ] = 2000.0
     output_tokens_per_second_p50: Annotated[
         float,
         Field(
             gt=0,
+            le=MAX_TOKENS_PER_SECOND,
             description=(
-                "Median decode speed one request sees, in output tokens per second (20 is "
-                "faster than people read). Does not apply to embedding models."
+                "Median decode speed one request sees, in output tokens per second, above 0 and "
+                f"at most {MAX_TOKENS_PER_SECOND:,.0f} (20 is faster than people read). Does "
+                "not apply to embedding models."
             ),
         ),
     ] = 20.0
@@ -167,26 +270,38 @@ class SloSpec(SpecModel):
             description="Monthly availability target in percent, 90 to 99.999.",
         ),
     ] = 99.9
+    accept_availability: Annotated[
+        float | None,
+        Field(
+            ge=90,
+            le=99.999,
+            description=(
+                "A lower availability the team accepts when the allowed regions and sizes cannot "
+                "reach slo.availability (the plan then says 'accepted X < Y'). Left out: a plan "
+                "that cannot reach slo.availability is infeasible."
+            ),
+        ),
+    ] = None
 
 
 class ResidencySpec(SpecModel):
     """Where requests may be processed. Give regions, a geography, or both."""
 
     regions: Annotated[
-        StrTuple,
+        LowercaseStrTuple,
         Field(
             description=(
-                "Azure region names (armRegionName, e.g. swedencentral) the workload may run "
-                "in, in order of preference. Empty: any region of the geography."
+                "Azure region names (armRegionName, e.g. swedencentral; any case) the workload "
+                "may run in, in order of preference. Empty: any region of the geography."
             )
         ),
     ] = ()
     geography: Annotated[
-        str | None,
+        LowercaseStr | None,
         Field(
             description=(
-                "Geography every region must belong to (eu, us, ...). Left out: regions alone "
-                "decide."
+                "Geography every region must belong to (eu, us, ...; any case). Left out: "
+                "regions alone decide."
             )
         ),
     ] = None
@@ -219,7 +334,11 @@ class GenerationSpec(SpecModel):
     ] = None
     max_tokens: Annotated[
         int | None,
-        Field(ge=1, description="Default completion limit; at most context.max_output_tokens."),
+        Field(
+            ge=1,
+            le=MAX_TOKENS,
+            description="Default completion limit; at most context.max_output_tokens.",
+        ),
     ] = None
     stop: Annotated[
         StrTuple,
@@ -230,15 +349,41 @@ class GenerationSpec(SpecModel):
     ] = ()
 
 
+class HardwareSpec(SpecModel):
+    """GPUs and VM sizes the optimizer may (not) use: Azure grants GPU quota per VM family and
+    region, so teams steer plans onto what they hold quota for."""
+
+    allow: Annotated[
+        StrTuple,
+        Field(
+            description=(
+                "GPU ids or aliases (h100-nvl), VM size names (Standard_NC40ads_H100_v5) or VM "
+                "families (NCadsH100v5) the workload may run on. Empty: any not excluded."
+            )
+        ),
+    ] = ()
+    exclude: Annotated[
+        StrTuple,
+        Field(description="GPU ids or aliases, VM size names or families never to use."),
+    ] = ()
+
+
 class CostSpec(SpecModel):
     """Budget the plan must stay under, and how capacity may be bought."""
 
     max_monthly_usd: Annotated[
         float | None,
-        Field(gt=0, description="Monthly cost ceiling in US dollars (730 hours). Left out: none."),
+        Field(
+            gt=0,
+            le=MAX_MONTHLY_USD,
+            description=(
+                "Monthly cost ceiling in US dollars (730 hours), above 0 and at most "
+                f"{MAX_MONTHLY_USD:,.0f}. Left out: none."
+            ),
+        ),
     ] = None
     reservation: Annotated[
-        Literal["none", "monthly", "yearly"],
+        choice(Literal["none", "monthly", "yearly"]),
         Field(
             description=(
                 "Commitment allowed for Azure OpenAI provisioned throughput (PTU): 'none' pays "
@@ -331,6 +476,15 @@ class WorkloadSpec(SpecModel):
         Field(description="Default sampling parameters; not allowed for embedding models."),
     ] = None
     cost: Annotated[CostSpec | None, Field(description="Budget; left out: no cap.")] = None
+    hardware: Annotated[
+        HardwareSpec | None,
+        Field(
+            description=(
+                "GPUs and VM sizes the optimizer may use (self-hosted only); adds to the "
+                "environment's hardware choice."
+            )
+        ),
+    ] = None
     template: Annotated[
         TemplateRef | None,
         Field(

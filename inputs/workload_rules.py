@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from inferplan.inputs.catalog_view import CatalogView, ModelFacts
-from inferplan.inputs.did_you_mean import closest, did_you_mean, suggestion_text
+from inferplan.inputs.did_you_mean import closest, did_you_mean, region_hint, suggestion_text
+from inferplan.inputs.partial_validation import overlaps
 from inferplan.inputs.workload import WorkloadDocument
 from inferplan.inputs.yaml_source import FieldPath, SourceMap
 
@@ -42,12 +43,14 @@ Rule = Callable[[RuleInput], Iterator[Finding]]
 def model_is_known(rule: RuleInput) -> Iterator[Finding]:
     if rule.facts is None:
         name = rule.document.spec.model
-        # An alias and its id often look alike; offer only the closest name of each model.
+        # An alias and its id often look alike; offer the closest name of each of the (up to
+        # three) closest models: llama3-70b offers llama-3-70b, llama-3.1-70b, llama-3.3-70b.
+        names = rule.catalog.model_names()
         best_name_per_model: dict[str, str] = {}
-        for candidate in closest(name, rule.catalog.model_names()):
+        for candidate in closest(name, names, limit=len(names)):
             facts = rule.catalog.model_facts(candidate)
             best_name_per_model.setdefault(facts.id if facts else candidate, candidate)
-        hint = suggestion_text(best_name_per_model.values())
+        hint = suggestion_text(list(best_name_per_model.values())[:3])
         yield (*_SPEC, "model"), f"unknown model '{name}'{hint}"
 
 
@@ -86,6 +89,10 @@ def output_matches_task(rule: RuleInput) -> Iterator[Finding]:
         if spec.context.max_output_tokens < 1:
             where = (*_CONTEXT, "max_output_tokens")
             yield where, f"chat model '{model}' needs max_output_tokens of at least 1"
+        elif spec.context.avg_output_tokens < 1:
+            # Sizing divides by the average answer (tokens per request, per-token prices).
+            where = (*_CONTEXT, "avg_output_tokens")
+            yield where, f"chat model '{model}' needs avg_output_tokens of at least 1"
         return
     if spec.context.max_output_tokens:
         yield (
@@ -117,6 +124,44 @@ def generation_within_output(rule: RuleInput) -> Iterator[Finding]:
             f"max_tokens {generation.max_tokens} is more than "
             f"context.max_output_tokens ({maximum})",
         )
+
+
+def reasoning_tokens_need_a_reasoning_model(rule: RuleInput) -> Iterator[Finding]:
+    """Only Azure OpenAI's reasoning models bill hidden reasoning tokens on top of the output."""
+    if rule.facts is None or rule.document.spec.context.reasoning_tokens is None:
+        return
+    model = rule.facts.id
+    if not rule.facts.reasoning_model:
+        yield (
+            (*_CONTEXT, "reasoning_tokens"),
+            f"'{model}' is not an Azure OpenAI reasoning model; self-hosted models count their "
+            "reasoning in avg_output_tokens and max_output_tokens",
+        )
+    elif rule.document.spec.deployment == "aks-vllm":
+        yield (
+            (*_CONTEXT, "reasoning_tokens"),
+            f"reasoning_tokens applies to '{model}' on Azure OpenAI; deployment is aks-vllm",
+        )
+
+
+# Sampling parameters Azure OpenAI's reasoning models reject ("Not supported: temperature,
+# top_p, presence_penalty, frequency_penalty, ...", Microsoft Learn, Azure OpenAI reasoning
+# models, ms.date 08/15/2025): a gateway that filled them in would break every request.
+REASONING_REJECTS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
+
+
+def reasoning_models_take_no_sampling_defaults(rule: RuleInput) -> Iterator[Finding]:
+    generation = rule.document.spec.generation
+    if rule.facts is None or not rule.facts.reasoning_model or generation is None:
+        return
+    if rule.document.spec.deployment == "aks-vllm":
+        return
+    for name in REASONING_REJECTS:
+        if getattr(generation, name) is not None:
+            yield (
+                (*_SPEC, "generation", name),
+                f"reasoning model '{rule.facts.id}' rejects {name} on Azure OpenAI; remove it",
+            )
 
 
 def deployment_matches_hosting(rule: RuleInput) -> Iterator[Finding]:
@@ -185,7 +230,8 @@ def residency_is_real(rule: RuleInput) -> Iterator[Finding]:
             yield here, f"region '{region}' is listed twice"
         seen.add(region)
         if region not in geographies:
-            yield here, f"unknown Azure region '{region}'" + did_you_mean(region, geographies)
+            hint = region_hint(region, geographies, rule.catalog.region_aliases())
+            yield here, f"unknown Azure region '{region}'{hint}"
         elif geography is not None and geographies[region] != geography:
             yield (
                 here,
@@ -193,19 +239,92 @@ def residency_is_real(rule: RuleInput) -> Iterator[Finding]:
             )
 
 
-RULES: tuple[Rule, ...] = (
-    model_is_known,
-    context_fits_window,
-    averages_within_maxima,
-    output_matches_task,
-    generation_within_output,
-    deployment_matches_hosting,
-    precision_is_known,
-    precision_auto_when_managed,
-    residency_is_real,
-)
+def traffic_is_interactive_or_batch(rule: RuleInput) -> Iterator[Finding]:
+    """Interactive traffic (peak concurrency, optional rate) or offline work, never both."""
+    traffic = rule.document.spec.traffic
+    where: FieldPath = (*_SPEC, "traffic")
+    if traffic.batch is None and traffic.peak_concurrency is None:
+        yield (
+            (*where, "peak_concurrency"),
+            "required field is missing (or give traffic.batch for offline work)",
+        )
+    if traffic.batch is not None:
+        for name in ("peak_concurrency", "peak_requests_per_minute"):
+            if getattr(traffic, name) is not None:
+                yield (
+                    (*where, name),
+                    "traffic.batch describes offline work; leave peak_concurrency and "
+                    "peak_requests_per_minute out",
+                )
 
 
-def check_workload(rule_input: RuleInput) -> list[Finding]:
-    """Every finding of every rule, in rule order."""
-    return [finding for rule in RULES for finding in rule(rule_input)]
+def accepted_availability_is_lower(rule: RuleInput) -> Iterator[Finding]:
+    slo = rule.document.spec.slo
+    if slo.accept_availability is not None and slo.accept_availability > slo.availability:
+        yield (
+            (*_SPEC, "slo", "accept_availability"),
+            f"accept_availability {slo.accept_availability:g} is above slo.availability "
+            f"{slo.availability:g}; it names the lower figure the team accepts",
+        )
+
+
+def hardware_is_known(rule: RuleInput) -> Iterator[Finding]:
+    hardware = rule.document.spec.hardware
+    if hardware is None:
+        return
+    yield from hardware_findings(hardware, (*_SPEC, "hardware"), rule.catalog)
+
+
+def hardware_findings(hardware, where: FieldPath, catalog: CatalogView) -> Iterator[Finding]:
+    """Every allow/exclude name that names no GPU, VM size or VM family of the catalog."""
+    known = list(catalog.hardware_names())
+    lowered = {name.lower() for name in known}
+    for side in ("allow", "exclude"):
+        for index, name in enumerate(getattr(hardware, side)):
+            if name.lower() not in lowered:
+                yield (
+                    (*where, side, index),
+                    f"'{name}' names no GPU, VM size or VM family" + did_you_mean(name, known),
+                )
+
+
+_MODEL: FieldPath = (*_SPEC, "model")
+_GENERATION: FieldPath = (*_SPEC, "generation")
+
+# The fields each rule reads. A rule is skipped when one of them failed validation (a default
+# standing in for the bad value would make it report an echo of that error).
+RULES: dict[Rule, tuple[FieldPath, ...]] = {
+    model_is_known: (_MODEL,),
+    context_fits_window: (_MODEL, _CONTEXT),
+    averages_within_maxima: (_CONTEXT,),
+    output_matches_task: (
+        _MODEL,
+        _CONTEXT,
+        _GENERATION,
+        (*_SPEC, "streaming"),
+        (*_SPEC, "slo"),
+    ),
+    generation_within_output: (_GENERATION, _CONTEXT),
+    deployment_matches_hosting: (_MODEL, (*_SPEC, "deployment")),
+    precision_is_known: ((*_SPEC, "precision"),),
+    precision_auto_when_managed: (_MODEL, (*_SPEC, "precision"), (*_SPEC, "deployment")),
+    residency_is_real: ((*_SPEC, "residency"),),
+    reasoning_tokens_need_a_reasoning_model: (_MODEL, _CONTEXT),
+    reasoning_models_take_no_sampling_defaults: (_MODEL, _GENERATION),
+    traffic_is_interactive_or_batch: ((*_SPEC, "traffic"),),
+    accepted_availability_is_lower: ((*_SPEC, "slo"),),
+    hardware_is_known: ((*_SPEC, "hardware"),),
+}
+
+
+def check_workload(
+    rule_input: RuleInput, *, untrusted: tuple[FieldPath, ...] = ()
+) -> list[Finding]:
+    """Every finding of every rule, in rule order; rules reading an ``untrusted`` field (one
+    that failed validation) are skipped."""
+    return [
+        finding
+        for rule, reads in RULES.items()
+        if not any(overlaps(read, untrusted) for read in reads)
+        for finding in rule(rule_input)
+    ]

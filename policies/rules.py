@@ -440,7 +440,10 @@ def check_no_plain_secrets(view: ResourceView, ctx: PolicyContext) -> Iterator[s
         return  # the CLI's analyzer unwraps secrets: only the structural checks above apply
     if view.type == "kubernetes:core/v1:Secret":
         for part in ("data", "stringData"):
-            for key, item in (view.inputs.get(part) or {}).items():
+            values = view.inputs.get(part) or {}
+            if isinstance(values, Mapping) and set(values) == {SECRET}:
+                continue  # the whole map is one Pulumi secret (Output.secret in a dict)
+            for key, item in values.items():
                 if not (isinstance(item, Mapping) and set(item) == {SECRET}):
                     yield f"{view.key}: Secret {part}.{key} is a plain input, not a Pulumi secret."
         return
@@ -630,6 +633,14 @@ HF_TOKEN_CONFIG = "inferplan:hfToken"
 CREDENTIAL_CONFIG = {  # credential set -> the stack's Pulumi config keys that fill it
     "docker-io": ("inferplan:dockerHubUsername", "inferplan:dockerHubToken"),
 }
+# What a node meets pulling an upstream anonymously, when the registry cannot cache it without
+# the credential set. Docker Hub: "Unauthenticated users: 10 [pulls per hour] per IPv4 address
+# or IPv6 /64 subnet"; Personal (authenticated) 100 per hour (Docker Docs, "Docker Hub usage
+# and limits", docs.docker.com/docker-hub/usage/, table as of 2025-04).
+ANONYMOUS_PULL_LIMITS = {
+    "docker-io": "Docker Hub allows unauthenticated pulls 10 per hour per IPv4 address (or IPv6 "
+    "/64 subnet), and a cluster's nodes share its outbound IP addresses",
+}
 # Log columns and settings whose value means "reachable from public networks".
 PUBLIC_NETWORK_ACCESS_KEYS = ("publicNetworkAccessForIngestion", "publicNetworkAccessForQuery")
 AMA_METRICS_LABEL = "rsName"
@@ -713,12 +724,15 @@ def check_registry_credentials(
         keys = CREDENTIAL_CONFIG.get(credential, (f"inferplan:{credential}",))
         missing = [k for k in keys if k not in ctx.configured]
         if missing:
+            limit = ANONYMOUS_PULL_LIMITS.get(credential, "the upstream's anonymous limits apply")
             yield Violation(
                 REGISTRY_CREDENTIALS,
                 f"environment:{ctx.environment}",
-                f"the registry's artifact cache needs credential set {credential}, and stack "
-                f"{ctx.environment} sets no {', '.join(missing)}: pulumi up stops before it "
-                "registers anything.",
+                f"stack {ctx.environment} sets no {', '.join(missing)}, so the registry cannot "
+                f"cache images from the upstream of credential set {credential} (artifact cache "
+                "pulls from Docker Hub authenticated only): nodes pull them from the upstream "
+                f"directly. {limit}: a scale-out or restarts past that fail with "
+                "toomanyrequests until the hour passes.",
             )
 
 
@@ -925,8 +939,17 @@ def check_private_layers(view: ResourceView, ctx: PolicyContext) -> Iterator[str
         )
 
 
+def _docker_hub_credentials_set(ctx: PolicyContext) -> bool:
+    keys = CREDENTIAL_CONFIG["docker-io"]
+    return ctx.configured is not None and all(k in ctx.configured for k in keys)
+
+
 def check_anonymous_docker_hub(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
-    """Nodes behind one egress address share Docker Hub's unauthenticated pull limit."""
+    """Nodes behind one egress address share Docker Hub's unauthenticated pull limit. A stack
+    with Docker Hub credentials caches every Docker Hub image, so none may pull it directly;
+    without them anonymous pulls are the only way, and ``registry-credentials`` says so."""
+    if not _docker_hub_credentials_set(ctx):
+        return
     pod = _pod_spec(view)
     for c in _containers(pod or {}):
         image = str(c.get("image", ""))
@@ -1320,11 +1343,15 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         REGISTRY_CREDENTIALS,
-        "The registry's artifact cache has the upstream credentials it needs (Docker Hub "
-        "accepts authenticated cache pulls only).",
-        "mandatory",
+        "The registry caches every image whose upstream artifact cache supports: Docker Hub "
+        "images only with the stack's Docker Hub credentials (artifact cache pulls from Docker "
+        "Hub authenticated only); without them nodes pull anonymously, within Docker Hub's "
+        "limits.",
+        "advisory",
         "pulumi config set inferplan:dockerHubUsername <user> and pulumi config set --secret "
-        "inferplan:dockerHubToken <access token>.",
+        "inferplan:dockerHubToken <access token> (a Docker Hub personal access token, read-only "
+        "public repositories is enough); the next pulumi up adds the credential set and the "
+        "cache rule.",
         stack_check=check_registry_credentials,
     ),
     Rule(
@@ -1396,10 +1423,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "no-anonymous-docker-hub",
-        "No container pulls from Docker Hub anonymously: images come through the registry.",
+        "Where the stack sets Docker Hub credentials, no container pulls from Docker Hub "
+        "directly: every Docker Hub image comes through the registry's cache (without "
+        "credentials, `registry-credentials` reports the anonymous pulls).",
         "mandatory",
         "Reference the image from the environment's registry (the Plan's ContainerImage with "
-        "cached: true).",
+        "cached: true, as the program pulls it once the credential set exists).",
         resource_check=check_anonymous_docker_hub,
     ),
     Rule(

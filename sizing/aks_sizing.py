@@ -1,9 +1,11 @@
 """Self-hosted candidates: vLLM replicas on AKS GPU node pools.
 
-For every GPU VM size, allowed precision and tensor-parallel degree (within one VM, dividing the
-attention heads) the estimator finds how many concurrent requests one replica serves inside the
-SLO; replicas, nodes, regions and cost follow. Per-replica capacity depends only on
-(GPU type, precision, TP), so it is computed once and shared by every VM size of that GPU.
+For every GPU VM size the workload's hardware choice allows, every allowed precision and every
+tensor-parallel degree (within one VM, dividing the attention heads) the estimator finds how
+many concurrent requests one replica serves inside the SLO; the availability ladder then gives
+the regions and the spare capacity (a node, a zone, a region), and the environment's billed
+hours give the cost. Per-replica capacity depends only on (GPU type, precision, TP), so it is
+computed once and shared by every VM size of that GPU.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from inferplan.sizing.azure_limits import AZURE_LIMIT, aks_pool_limit
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
+from inferplan.sizing.container_images import VLLM_IMAGE_ID, planned_image
+from inferplan.sizing.decisions import Rejection, cost_cap_rejection
 from inferplan.sizing.efficiency import EfficiencyFactors, default_efficiency
 from inferplan.sizing.estimator import (
     Estimate,
@@ -22,13 +27,22 @@ from inferplan.sizing.estimator import (
     default_engine_limits,
     estimate,
 )
+from inferplan.sizing.hardware import hardware_rejection
 from inferplan.sizing.memory import memory_fit
+from inferplan.sizing.model_support import ParallelLayout, parallel_layout, serving_rejection
 from inferplan.sizing.request import SizingRequest
-from inferplan.sizing.topology import Topology, topology_for
+from inferplan.sizing.topology import (
+    AKS_LADDER,
+    ZONES_PER_REGION,
+    Spread,
+    TopologyChoice,
+    placeable_rungs,
+    spread_for,
+)
 from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION
 
-HOURS_PER_MONTH = 730.0
 HEADROOM = 0.15  # capacity above the stated peak, for bursts and uneven load balancing
+MAX_NODES_FACTOR = 2  # a GPU pool's autoscaler ceiling: twice the planned nodes
 
 
 @dataclass(frozen=True)
@@ -53,23 +67,48 @@ class ReplicaCapacity:
 
 @dataclass(frozen=True)
 class AksCandidate:
+    """One (VM size, precision, TP) sized for the workload, or the reason it cannot be used.
+
+    A candidate rejected before it could be placed has no ``spread`` and no cost; one placed
+    but rejected (availability, cost cap) keeps both, so relaxations can name its price.
+    """
+
     vm_sku: str
     gpu: str
     precision: str
     tp: int
-    replicas_per_node: int
-    replicas_per_region: int
-    nodes_per_region: int
-    regions: tuple[str, ...]
-    zones: tuple[str, ...]
-    topology: Topology
     capacity: ReplicaCapacity
-    monthly_usd: float
-    hourly_usd: float
-    price_kind: str
-    rejected_reason: str | None = None
-    # Why it was rejected, as a kind: unsupported, memory, slo, region, availability, cost-cap.
-    rejection_kind: str = ""
+    regions: tuple[str, ...] = ()
+    choice: TopologyChoice | None = None
+    spread: Spread | None = None  # per region
+    zones: int = 0  # availability zones each region's pool spans (0: the size is not zonal)
+    replicas_per_node: int = 0
+    hourly_usd: float = math.inf  # all nodes of all regions
+    monthly_usd: float = math.inf  # at the environment's billed hours
+    billed_hours_per_month: float = 0.0
+    price_kind: str = ""
+    rejection: Rejection | None = None
+    expert_parallel: bool = False  # experts placed whole on the GPUs (--enable-expert-parallel)
+
+    @property
+    def feasible(self) -> bool:
+        return self.rejection is None
+
+    @property
+    def rejected_reason(self) -> str | None:
+        return self.rejection.message if self.rejection else None
+
+    @property
+    def rejection_kind(self) -> str:
+        return self.rejection.kind if self.rejection else ""
+
+    @property
+    def replicas_per_region(self) -> int:
+        return self.spread.replicas if self.spread else 0
+
+    @property
+    def nodes_per_region(self) -> int:
+        return self.spread.nodes if self.spread else 0
 
     @property
     def replicas(self) -> int:
@@ -163,12 +202,19 @@ def replica_capacity(
     return ReplicaCapacity(gpu.id, precision.id, tp, True, low, best, one)
 
 
-def tensor_parallel_options(*, model: ModelSpec, sku: VmSku) -> list[int]:
-    """Powers of two up to the VM's GPUs that divide the attention heads."""
+def tensor_parallel_options(
+    *, model: ModelSpec, sku: VmSku, precision: PrecisionSpec | None = None
+) -> list[ParallelLayout]:
+    """Powers of two up to the VM's GPUs that divide the attention heads, each with expert
+    parallelism where the precision's checkpoint cannot be sliced across that many GPUs
+    (`model_support.parallel_layout`)."""
     options, tp = [], 1
     while tp <= sku.gpus:
         if model.attention_heads % tp == 0:
-            options.append(tp)
+            if precision is None:
+                options.append(ParallelLayout(tp))
+            else:
+                options.append(parallel_layout(model=model, precision=precision, tp=tp))
         tp *= 2
     return options
 
@@ -179,13 +225,15 @@ def allowed_precisions(*, catalog: Catalog, req: SizingRequest) -> list[Precisio
     return [catalog.precisions[p] for p in sorted(catalog.precisions)]
 
 
-def replicas_for_load(*, capacity: ReplicaCapacity, req: SizingRequest) -> int:
-    """Replicas for the peak concurrency and request rate, plus ``HEADROOM``."""
-    need = math.ceil(req.peak_concurrency * (1 + HEADROOM) / capacity.concurrency)
+def replicas_for_load(
+    *, capacity: ReplicaCapacity, req: SizingRequest, headroom: float = HEADROOM
+) -> int:
+    """Replicas for the peak concurrency and request rate, times ``1 + headroom``."""
+    need = math.ceil(req.peak_concurrency * (1 + headroom) / capacity.concurrency)
     if req.peak_requests_per_minute:
         need = max(
             need,
-            math.ceil(req.peak_requests_per_minute * (1 + HEADROOM) / capacity.requests_per_minute),
+            math.ceil(req.peak_requests_per_minute * (1 + headroom) / capacity.requests_per_minute),
         )
     return max(need, 1)
 
@@ -207,57 +255,48 @@ def aks_candidates(
         )
     )
     out: list[AksCandidate] = []
+    vllm_image = planned_image(catalog, VLLM_IMAGE_ID).upstream_reference  # images catalog
     for sku in sorted(catalog.vm_skus.values(), key=lambda s: s.name):
         if not sku.aks_supported or sku.gpus < 1:
             continue
         gpu = catalog.gpu(sku.gpu)
         regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
+        excluded = hardware_rejection(req.hardware, sku=sku, gpu=gpu)
         for precision in allowed_precisions(catalog=catalog, req=req):
-            for tp in tensor_parallel_options(model=model, sku=sku):
+            for layout in tensor_parallel_options(model=model, sku=sku, precision=precision):
+                tp = layout.tp
+                if excluded is not None:
+                    out.append(_unplaced(sku, precision.id, tp, excluded))
+                    continue
                 try:
                     check_configuration(model=model, gpu=gpu, precision=precision, tp=tp)
                 except UnsupportedConfiguration as exc:
-                    out.append(_rejected(sku, precision.id, tp, str(exc), "unsupported"))
+                    out.append(_unplaced(sku, precision.id, tp, Rejection("unsupported", str(exc))))
                     continue
-                if precision.needs_quantized_checkpoint and precision.id not in model.checkpoints:
-                    reason = (
-                        f"no {precision.id} checkpoint of {model.id} in the catalog "
-                        f"(vLLM needs one quantized ahead of time; add it under checkpoints)"
-                    )
-                    out.append(_rejected(sku, precision.id, tp, reason, "unsupported"))
+                serving = serving_rejection(
+                    model=model, precision=precision, layout=layout, image=vllm_image
+                )
+                if serving is not None:
+                    rejection = Rejection("unsupported", serving.message)
+                    out.append(_unplaced(sku, precision.id, tp, rejection))
                     continue
                 cap = capacity(gpu.id, precision.id, tp)
-                out.append(_candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog))
+                candidate = _candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog)
+                out.append(replace(candidate, expert_parallel=layout.expert_parallel))
     return out
 
 
-def _rejected(
+def _unplaced(
     sku: VmSku,
     precision: str,
     tp: int,
-    reason: str,
-    kind: str,
+    rejection: Rejection,
     cap: ReplicaCapacity | None = None,
 ) -> AksCandidate:
-    """A candidate that cannot be deployed; keeps its capacity so relaxations can be found."""
-    cap = cap or ReplicaCapacity(sku.gpu, precision, tp, False, 0, None, None, reason)
+    """A candidate that cannot be placed; keeps its capacity so relaxations can be found."""
+    cap = cap or ReplicaCapacity(sku.gpu, precision, tp, False, 0, None, None, rejection.message)
     return AksCandidate(
-        vm_sku=sku.name,
-        gpu=sku.gpu,
-        precision=precision,
-        tp=tp,
-        replicas_per_node=0,
-        replicas_per_region=0,
-        nodes_per_region=0,
-        regions=(),
-        zones=(),
-        topology=Topology(1, 0, False, 0.0),
-        capacity=cap,
-        monthly_usd=math.inf,
-        hourly_usd=math.inf,
-        price_kind="",
-        rejected_reason=reason,
-        rejection_kind=kind,
+        vm_sku=sku.name, gpu=sku.gpu, precision=precision, tp=tp, capacity=cap, rejection=rejection
     )
 
 
@@ -266,66 +305,91 @@ def _candidate(
 ) -> AksCandidate:
     if cap.concurrency < 1:
         kind = "slo" if cap.fits_max_length else "memory"
-        return _rejected(
-            sku, cap.precision, cap.tp, cap.reason or "does not meet the SLO", kind, cap
-        )
+        message = cap.reason or "does not meet the SLO"
+        return _unplaced(sku, cap.precision, cap.tp, Rejection(kind, message), cap)
     if not regions:
-        return _rejected(
-            sku,
-            cap.precision,
-            cap.tp,
-            f"{sku.name} is not offered (with a known price) in {', '.join(req.regions)}",
-            "region",
-            cap,
-        )
+        message = f"{sku.name} is not offered (with a known price) in {', '.join(req.regions)}"
+        return _unplaced(sku, cap.precision, cap.tp, Rejection("region", message), cap)
     primary = catalog.region(regions[0])
     zonal = sku.zonal and primary.availability_zones
-    topo = topology_for(availability=req.availability, zonal=zonal)
-    if topo.regions > len(regions):
-        return _rejected(
-            sku,
-            cap.precision,
-            cap.tp,
-            f"availability {req.availability}% needs {topo.regions} regions; {sku.name} is "
-            f"offered in {len(regions)} of the allowed ones",
-            "availability",
-            cap,
-        )
-    chosen = tuple(regions[: topo.regions])
     per_node = sku.gpus // cap.tp
-    replicas = replicas_for_load(capacity=cap, req=req) + topo.spare_replicas
-    if topo.zone_redundant:
-        replicas = max(replicas, 2)
-    nodes = math.ceil(replicas / per_node)
-    hourly = sum(sku.prices[r].usd_per_hour for r in chosen) * nodes
-    price_kind = least_certain(sku.prices[r].kind for r in chosen)
-    zones = ("1", "2", "3") if topo.zone_redundant else ()
+    peak = replicas_for_load(capacity=cap, req=req, headroom=0.0)
+    with_headroom = replicas_for_load(capacity=cap, req=req)
+    placeable = placeable_rungs(AKS_LADDER, regions_available=len(regions), zonal=zonal)
+    reaching = [t for t in placeable if t.planned_availability >= req.availability]
+    # The cheapest rung that reaches the target; at equal cost the more available one (a zone
+    # spread often costs no more nodes than a spare node). None reaching: the highest one.
+    rungs = reaching or [max(placeable, key=lambda t: t.planned_availability)]
+    sized = []
+    for rung in rungs:
+        spread = spread_for(
+            spare=rung.spare,
+            replicas_per_node=per_node,
+            replicas_for_peak=peak,
+            replicas_for_headroom=with_headroom,
+        )
+        hourly = sum(sku.prices[r].usd_per_hour for r in regions[: rung.regions]) * spread.nodes
+        sized.append((round(hourly, 6), -rung.planned_availability, rung, spread, hourly))
+    _, _, topology, spread, hourly = min(sized, key=lambda s: (s[0], s[1]))
+    # The pool's autoscaler may grow to MAX_NODES_FACTOR x the planned nodes; ARM checks that.
+    limit = aks_pool_limit(
+        nodes_per_pool=MAX_NODES_FACTOR * spread.nodes, replicas_per_region=spread.replicas
+    )
+    if limit is not None:
+        return _unplaced(sku, cap.precision, cap.tp, Rejection(AZURE_LIMIT, limit), cap)
+    choice = TopologyChoice(topology, req.availability, req.accept_availability)
+    chosen = tuple(regions[: topology.regions])
+    hours = req.schedule.billed_hours_per_month
+    monthly = hourly * hours
     candidate = AksCandidate(
         vm_sku=sku.name,
         gpu=sku.gpu,
         precision=cap.precision,
         tp=cap.tp,
-        replicas_per_node=per_node,
-        replicas_per_region=replicas,
-        nodes_per_region=nodes,
-        regions=chosen,
-        zones=zones,
-        topology=topo,
         capacity=cap,
-        monthly_usd=hourly * HOURS_PER_MONTH,
+        regions=chosen,
+        choice=choice,
+        spread=spread,
+        replicas_per_node=per_node,
         hourly_usd=hourly,
-        price_kind=price_kind,
+        monthly_usd=monthly,
+        billed_hours_per_month=hours,
+        price_kind=least_certain(sku.prices[r].kind for r in chosen),
+        # A zonal size always spans the region's zones, whatever the spare: the pool's zones
+        # are fixed when it is created, so they must not flip as the load changes.
+        zones=ZONES_PER_REGION if zonal else 0,
     )
-    if req.max_monthly_usd is not None and candidate.monthly_usd > req.max_monthly_usd:
-        return replace(
-            candidate,
-            rejected_reason=(
-                f"${candidate.monthly_usd:,.0f}/month exceeds the cost cap of "
-                f"${req.max_monthly_usd:,.0f}"
-            ),
-            rejection_kind="cost-cap",
+    if not choice.acceptable:
+        rejection: Rejection | None = Rejection(
+            "availability",
+            f"availability {req.availability:g}% needs "
+            + _what_it_needs(req.availability, zonal=zonal, regions=len(regions), sku=sku.name)
+            + f"; {topology.planned_availability:g}% is reachable",
+            (("required", req.availability), ("reachable", topology.planned_availability)),
         )
-    return candidate
+    else:
+        rejection = cost_cap_rejection(monthly, req.max_monthly_usd)
+    if rejection is None:
+        return candidate
+    return replace(candidate, rejection=rejection)
+
+
+def _what_it_needs(required: float, *, zonal: bool, regions: int, sku: str) -> str:
+    """What the rungs that reach ``required`` need and this candidate lacks, in words."""
+    reaching = [t for t in AKS_LADDER if t.planned_availability >= required]
+    if not reaching:
+        return f"more than inferplan plans for (at most {AKS_LADDER[-1].planned_availability:g}%)"
+    needs: list[tuple[str, ...]] = []
+    for rung in reaching:
+        missing = []
+        if rung.regions > regions:
+            missing.append(f"{rung.regions} allowed regions offering {sku} ({regions} do)")
+        if rung.spare == "zone" and not zonal:
+            missing.append(f"availability zones ({sku} is not zonal in the first region)")
+        needs.append(tuple(missing))
+    # Only the smallest sets of what is missing: a rung needing more of the same says nothing new.
+    minimal = [n for n in needs if n and not any(set(o) < set(n) for o in needs if o)]
+    return " or ".join(dict.fromkeys(" and ".join(n) for n in minimal))
 
 
 PRICE_CERTAINTY = ("observed", "observed-third-party", "estimate")  # most to least certain

@@ -1,61 +1,51 @@
 """Azure OpenAI candidates as optimizer options, and the plan a chosen one becomes.
 
 ``sizing.azure_openai_sizing`` sizes every (deployment type, region); this module adds what the
-optimizer needs on top: the availability topology (a second region for 99.95% and above) and
-the Plan fields for the gateway, alerts and infrastructure.
+optimizer needs on top: the availability rung (token-billed failover deployments in further
+regions, `AZURE_OPENAI_LADDER`), the cost cap, and the Plan fields for the gateway, alerts and
+infrastructure.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
+from inferplan.sizing.azure_limits import AZURE_LIMIT, deployment_capacity_limit
+from inferplan.sizing.azure_openai_lifecycle import retirement_warning
 from inferplan.sizing.azure_openai_sizing import AoaiCandidate, size_azure_openai
 from inferplan.sizing.catalog import Catalog
-from inferplan.sizing.catalog.azure_openai import default_azure_openai_catalog
 from inferplan.sizing.catalog.entries import ModelSpec
+from inferplan.sizing.decisions import Rejection, cost_cap_rejection
 from inferplan.sizing.gateway_resilience import gateway_backends
-from inferplan.sizing.optimizer_types import Option
+from inferplan.sizing.optimizer_types import CandidateFigures, Option
 from inferplan.sizing.plan import (
     Availability,
     AzureOpenAIFailover,
     AzureOpenAIPlan,
     Cost,
+    PlanWarning,
     Predicted,
     WorkloadPlan,
 )
-from inferplan.sizing.quota import deployment_warnings
+from inferplan.sizing.quota import shortfall_warning
 from inferplan.sizing.request import SizingRequest
 from inferplan.sizing.serving_limits import (
     azure_openai_alerts,
     gateway_limits,
     peak_requests_per_minute,
 )
-from inferplan.sizing.topology import TWO_REGIONS
+from inferplan.sizing.topology import AZURE_OPENAI_LADDER, TopologyChoice, choose_topology
+from inferplan.sizing.workload_facts import shared_fields
 
-SINGLE_REGION_AVAILABILITY = 99.9  # Azure OpenAI's published SLA for one deployment
 # The spec's cost.reservation -> the Azure OpenAI sizing's PTU billing mode.
 PTU_BILLING = {"none": "hourly", "monthly": "monthly_reservation", "yearly": "yearly_reservation"}
 # At equal cost, the narrower data scope wins: region-bound, then data zone, then global.
 SCOPE_PREFERENCE = {"region": 0, "datazone": 1, "global": 2}
 
 
-def rejection_kind(reason: str) -> str:
-    """Classify a sizing rejection so alternatives show one of each kind."""
-    text = reason.lower()
-    for kind, needles in (
-        ("residency", ("residency", "process data", "not region-bound", "data zone")),
-        ("offer", ("not offered", "no such offer")),
-        ("slo", ("slo", "exceeds the", "tokens/s")),
-        ("quota", ("quota",)),
-        ("context", ("context",)),
-    ):
-        if any(n in text for n in needles):
-            return kind
-    return "other"
-
-
-def azure_openai_options(
-    *, req: SizingRequest, model: ModelSpec, catalog: Catalog, source: str
-) -> list[Option]:
-    aoai = default_azure_openai_catalog()
+def azure_openai_options(*, req: SizingRequest, model: ModelSpec, catalog: Catalog) -> list[Option]:
+    aoai = catalog.azure_openai
     regions = [r for r in req.regions if r in aoai.region_geographies]
     geographies = set(aoai.region_geographies.values())
     if not regions or (req.geography is not None and req.geography not in geographies):
@@ -66,9 +56,10 @@ def azure_openai_options(
                 summary=f"Azure OpenAI {model.azure_openai_name or model.id}",
                 monthly_usd=float("inf"),
                 region_rank=len(req.regions),
-                rejected_reason=f"Azure OpenAI is not offered in the allowed regions ({where})",
+                rejection=Rejection(
+                    "region", f"Azure OpenAI is not offered in the allowed regions ({where})"
+                ),
                 build=None,
-                rejection_kind="region",
             )
         ]
     candidates = size_azure_openai(
@@ -88,87 +79,161 @@ def azure_openai_options(
         ),
         average_to_peak_ratio=req.average_to_peak_ratio,
         ptu_billing=PTU_BILLING[req.reservation],
+        batch=req.batch,
+        reasoning_tokens=req.reasoning_tokens,
+        catalog=aoai,
     )
-    failover_pool = [c for c in candidates if c.feasible and c.billing == "token"]
-    options = []
-    for c in candidates:
-        secondary = None
-        reason = c.rejected_reason
-        if reason is None and req.availability > SINGLE_REGION_AVAILABILITY:
-            secondary = next((f for f in failover_pool if f.region != c.region), None)
-            if secondary is None:
-                reason = (
-                    f"availability {req.availability}% needs a second region; no other allowed "
-                    "region offers a token-billed deployment of this model"
-                )
-        kind = rejection_kind(reason) if reason else ""
-        if reason is not None and secondary is None and c.rejected_reason is None:
-            kind = "availability"
-        cost = c.monthly_usd if c.monthly_usd is not None else float("inf")
-        if reason is None and req.max_monthly_usd is not None and cost > req.max_monthly_usd:
-            reason = f"${cost:,.0f}/month exceeds the cost cap of ${req.max_monthly_usd:,.0f}"
-            kind = "cost-cap"
-        options.append(
-            Option(
-                target="azure-openai",
-                summary=f"{c.deployment_type} {c.capacity or 0} {c.capacity_unit} in {c.region}",
-                monthly_usd=cost,
-                region_rank=req.regions.index(c.region),
-                rejected_reason=reason,
-                build=_builder(c, secondary, req=req, model=model, source=source)
-                if reason is None
-                else None,
-                rejection_kind=kind,
-                preference=SCOPE_PREFERENCE.get(c.residency_scope, 3),
-                meets_slo=c.rejected_reason is None,
-            )
+    entry = aoai.models[model.azure_openai_name or model.id]
+    return [
+        _option(
+            c,
+            candidates,
+            req=req,
+            model=model,
+            retirement=retirement_warning(
+                model=entry, version=c.model_version, reference_date=aoai.compiled
+            ),
         )
-    return options
+        for c in candidates
+    ]
 
 
-def _builder(c, secondary, *, req, model, source):
-    return lambda: azure_openai_plan(c, secondary, req=req, model=model, source=source)
+def failover_pool(
+    candidate: AoaiCandidate, candidates: Sequence[AoaiCandidate]
+) -> list[AoaiCandidate]:
+    """One token-billed deployment per other region that can take the traffic when the
+    candidate's region fails (billed per token: it costs nothing while the primary serves), in
+    region preference order; per region the narrowest data scope first."""
+    by_region: dict[str, AoaiCandidate] = {}
+    usable = [c for c in candidates if c.feasible and c.billing == "token" and c.interactive]
+    for c in sorted(usable, key=lambda c: (c.region_rank, SCOPE_PREFERENCE[c.residency_scope])):
+        if c.region != candidate.region:
+            by_region.setdefault(c.region, c)
+    return list(by_region.values())
+
+
+def _option(
+    c: AoaiCandidate,
+    candidates: Sequence[AoaiCandidate],
+    *,
+    req: SizingRequest,
+    model: ModelSpec,
+    retirement: PlanWarning | None,
+) -> Option:
+    cost = c.monthly_usd if c.monthly_usd is not None else float("inf")
+    rejection = c.rejection
+    secondaries: list[AoaiCandidate] = []
+    choice = None
+    if rejection is None:
+        pool = failover_pool(c, candidates)
+        choice = choose_topology(
+            AZURE_OPENAI_LADDER,
+            required=req.availability,
+            accepted=req.accept_availability,
+            regions_available=1 + len(pool),
+            zonal=False,
+        )
+        assert choice is not None  # one region always fits
+        secondaries = pool[: choice.topology.regions - 1]
+        if not choice.acceptable:
+            rejection = Rejection(
+                "availability",
+                f"availability {req.availability:g}% needs token-billed failover deployments "
+                f"in more regions; {len(pool)} other allowed region(s) offer one, so "
+                f"{choice.topology.planned_availability:g}% is reachable",
+                (
+                    ("required", req.availability),
+                    ("reachable", choice.topology.planned_availability),
+                ),
+            )
+        elif limit := deployment_capacity_limit(c.capacity, c.capacity_unit):
+            rejection = Rejection(AZURE_LIMIT, limit)
+        else:
+            rejection = cost_cap_rejection(cost, req.max_monthly_usd)
+    regions = (c.region, *(s.region for s in secondaries))
+    return Option(
+        target="azure-openai",
+        summary=f"{c.deployment_type} {c.capacity or 0} {c.capacity_unit} in {c.region}",
+        monthly_usd=cost,
+        region_rank=req.regions.index(c.region),
+        rejection=rejection,
+        build=_builder(c, tuple(secondaries), choice, req=req, model=model, retirement=retirement)
+        if rejection is None
+        else None,
+        preference=SCOPE_PREFERENCE.get(c.residency_scope, 3),
+        meets_slo=c.feasible,
+        figures=CandidateFigures(
+            ttft_p95_ms=c.ttft_p95_ms,
+            tps_per_request=c.output_tokens_per_s_per_request,
+            capacity=c.capacity,
+            capacity_unit=c.capacity_unit,
+            regions=regions,
+            planned_availability=choice.topology.planned_availability if choice else None,
+        ),
+    )
+
+
+def _builder(c, secondaries, choice, *, req, model, retirement):
+    return lambda: azure_openai_plan(
+        c, secondaries, choice, req=req, model=model, retirement=retirement
+    )
 
 
 def azure_openai_plan(
     c: AoaiCandidate,
-    secondary: AoaiCandidate | None,
+    secondaries: tuple[AoaiCandidate, ...],
+    choice: TopologyChoice,
     *,
     req: SizingRequest,
     model: ModelSpec,
-    source: str,
+    retirement: PlanWarning | None = None,
 ) -> WorkloadPlan:
+    """The plan for candidate ``c`` and its failover deployments; ``retirement`` is what the
+    catalog says about the model version (`azure_openai_lifecycle.retirement_warning`)."""
     peak_rpm = peak_requests_per_minute(req)
-    regions = (c.region,) + ((secondary.region,) if secondary else ())
-    failover: tuple[AzureOpenAIFailover, ...] = ()
-    reasons = list(c.reasons)
-    if secondary is not None:
-        failover = (
-            AzureOpenAIFailover(
-                region=secondary.region,
-                deployment_type=secondary.deployment_type,
-                capacity=secondary.capacity or 0,
-                capacity_unit=secondary.capacity_unit,
-                residency_scope=secondary.residency_scope,
-            ),
+    # A reasoning model's completion limit (max_completion_tokens, which the gateway caps)
+    # must hold its hidden reasoning as well as the visible answer [reasoning].
+    limits_req = replace(req, max_tokens=req.max_tokens_cap + c.reasoning_tokens)
+    regions = (c.region, *(s.region for s in secondaries))
+    failover = tuple(
+        AzureOpenAIFailover(
+            region=s.region,
+            deployment_type=s.deployment_type,
+            capacity=s.capacity or 0,
+            capacity_unit=s.capacity_unit,
+            residency_scope=s.residency_scope,
         )
+        for s in secondaries
+    )
+    reasons = list(c.reasons)
+    for s in secondaries:
         reasons.append(
-            f"Availability {req.availability}% adds a {secondary.deployment_type} deployment in "
-            f"{secondary.region} as the gateway's failover backend (billed per token, so it "
-            "costs nothing while the primary serves)."
+            f"Availability {req.availability:g}% adds a {s.deployment_type} deployment in "
+            f"{s.region} as the gateway's failover backend (billed per token, so it costs "
+            "nothing while the primary serves)."
         )
     reasons += list(c.advisories)
     if c.break_even_note:
         reasons.append(c.break_even_note)
-    planned = TWO_REGIONS if secondary else SINGLE_REGION_AVAILABILITY
+    topology = choice.topology
+    warnings = [retirement] if retirement is not None else []
+    warnings += [
+        shortfall_warning(d.quota_shortfall, region=d.region)
+        for d in (c, *secondaries)
+        if d.quota_shortfall is not None
+    ]
+    if not choice.meets_required:
+        reasons.append(
+            f"Accepted availability {topology.planned_availability:g}% < required "
+            f"{req.availability:g}% (slo.accept_availability)."
+        )
     return WorkloadPlan(
-        name=req.name,
+        **shared_fields(req, model),
         feasible=True,
         target="azure-openai",
-        model=model.id,
         regions=regions,
         predicted=Predicted(
-            ttft_p95_ms=c.ttft_p95_ms or 0.0,
+            ttft_p95_ms=c.ttft_p95_ms,
             tps_per_request=c.output_tokens_per_s_per_request or 0.0,
             max_concurrency=req.peak_concurrency,
             source="azure-openai-reference",
@@ -180,7 +245,7 @@ def azure_openai_plan(
         ),
         reasons=tuple(reasons),
         alternatives=(),
-        gateway=gateway_limits(req, peak_rpm=peak_rpm),
+        gateway=gateway_limits(limits_req, peak_rpm=peak_rpm),
         alerts=tuple(
             azure_openai_alerts(
                 req,
@@ -191,11 +256,13 @@ def azure_openai_plan(
         ),
         availability=Availability(
             required=req.availability,
-            planned=planned,
+            planned=topology.planned_availability,
             topology=(
                 f"{len(regions)} region(s): {', '.join(regions)}"
-                + (" with gateway failover" if secondary else "")
+                + (" with gateway failover" if secondaries else "")
             ),
+            survives=("region",) * min(len(secondaries), 1),
+            accepted=req.accept_availability if not choice.meets_required else None,
         ),
         azure_openai=AzureOpenAIPlan(
             model=c.model,
@@ -208,17 +275,7 @@ def azure_openai_plan(
             latency_metrics=latency_metrics(c),
         ),
         gateway_backends=gateway_backends(backends=len(regions), peak_requests_per_minute=peak_rpm),
-        warnings=deployment_warnings(
-            workload=req.name,
-            deployments=[
-                (c.region, c.model, c.deployment_type, c.capacity or 0, c.capacity_unit),
-                *[
-                    (f.region, c.model, f.deployment_type, f.capacity, f.capacity_unit)
-                    for f in failover
-                ],
-            ],
-        ),
-        source=source,
+        warnings=tuple(warnings),
     )
 
 

@@ -7,17 +7,24 @@ carrying the reason it is not; :func:`best_candidate` picks the cheapest feasibl
 
 Formulas (units in the names; see docs/azure-openai-sizing.md for the sources):
 
+Reasoning models (o-series, gpt-5) generate ``reasoning`` hidden tokens per request before the
+visible answer; they are billed as output, count against ``max_completion_tokens`` and are
+generated at the output rate [reasoning], so every formula below counts them as output.
+
 Token-billed types (Standard, DataZoneStandard, GlobalStandard), capacity in kTPM::
 
-    rate_limit_tpm   = peak_rpm x (avg_input_tokens + max_output_tokens)   # [quota]: the TPM
-                       # counter charges prompt + max_tokens when the request arrives
+    rate_limit_tpm   = peak_rpm x (avg_input_tokens + max_output_tokens + reasoning)   # [quota]:
+                       # the TPM counter charges prompt + max_tokens when the request arrives,
+                       # and a reasoning model's max_completion_tokens must hold its reasoning too
     capacity_ktpm    = max(ceil(rate_limit_tpm / 1000), ceil(peak_rpm / rpm_per_ktpm), 1)
     monthly_requests = peak_rpm x average_to_peak_ratio x 60 x hours_per_month
-    monthly_usd      = monthly_requests x (in x usd_per_1m_in + out x usd_per_1m_out) / 1e6
+    monthly_usd      = monthly_requests x (in x usd_per_1m_in + (out + reasoning) x usd_per_1m_out)
+                       / 1e6
+    ttft_p95_ms      = base + prefill_ms_per_1k x in / 1000 + reasoning / output_tokens_per_s x 1000
 
 Provisioned types (ProvisionedManaged, DataZone-, GlobalProvisionedManaged), capacity in PTU::
 
-    effective_tpm = peak_rpm x (avg_input_tokens + output_token_weight x avg_output_tokens)
+    effective_tpm = peak_rpm x (avg_input_tokens + output_token_weight x (avg_output + reasoning))
     ptu           = max(minimum, ceil(effective_tpm / input_tpm_per_ptu / increment) x increment)
     monthly_usd   = ptu x usd_per_ptu_hour x hours_per_month   (or the reservation price)
 
@@ -38,15 +45,20 @@ from inferplan.sizing.catalog.azure_openai import (
     AoaiDeploymentType,
     AoaiFigure,
     AoaiModel,
+    AoaiModelOffer,
     AoaiRegionList,
     Billing,
     CapacityUnit,
     PtuBilling,
     ResidencyScope,
-    default_azure_openai_catalog,
 )
+from inferplan.sizing.decisions import Rejection, first_rejection, joined
+from inferplan.sizing.request import BatchTraffic
+from inferplan.sizing.units import DAYS_PER_MONTH, HOURS_PER_MONTH
 
-DEFAULT_HOURS_PER_MONTH = 730.0
+DEFAULT_HOURS_PER_MONTH = HOURS_PER_MONTH
+BATCH_TURNAROUND_HOURS = 24.0  # [batch] "24-hour target turnaround"
+BATCH_MAX_REQUESTS_PER_FILE = 100_000  # [batch] error too_many_tasks
 # Average traffic over the month as a fraction of the peak minute. Interactive traffic follows
 # office hours and weekdays; 0.35 is roughly "peak sustained ~8 h on weekdays, little at night".
 DEFAULT_AVERAGE_TO_PEAK_RATIO = 0.35
@@ -79,6 +91,7 @@ class AoaiCandidate:
     deployment_type: str
     billing: Billing
     residency_scope: ResidencyScope
+    interactive: bool  # False for the batch types: offline work, never a failover backend
     region: str
     region_rank: int  # position in the allowed regions (0 = preferred)
     model: str
@@ -91,14 +104,25 @@ class AoaiCandidate:
     output_tokens_per_s_per_request: float | None
     latency_guaranteed: bool  # provisioned latency target applies
     break_even_note: str
-    rejected_reason: str | None
+    rejections: tuple[Rejection, ...]
     reasons: tuple[str, ...]
     advisories: tuple[str, ...] = ()
     estimated_figures: tuple[str, ...] = ()  # derived / estimate figures the numbers rely on
+    quota_shortfall: Rejection | None = None  # needs more than the documented default quota
+    reasoning_tokens: int = 0  # hidden reasoning tokens per request the sizing counted
 
     @property
     def feasible(self) -> bool:
-        return self.rejected_reason is None
+        return not self.rejections
+
+    @property
+    def rejection(self) -> Rejection | None:
+        """The rejection that names this candidate's kind (see `inferplan.sizing.decisions`)."""
+        return first_rejection(self.rejections)
+
+    @property
+    def rejected_reason(self) -> str | None:
+        return joined(self.rejections) if self.rejections else None
 
 
 @dataclass(frozen=True)
@@ -132,10 +156,15 @@ def _ceil(value: float) -> int:
 
 
 def rate_limit_tokens_per_minute(
-    *, peak_requests_per_minute: float, avg_input_tokens: float, max_output_tokens: float
+    *,
+    peak_requests_per_minute: float,
+    avg_input_tokens: float,
+    max_output_tokens: float,
+    reasoning_tokens: float = 0.0,
 ) -> float:
-    """TPM the token rate limiter charges at the peak: each request counts prompt + max_tokens."""
-    return peak_requests_per_minute * (avg_input_tokens + max_output_tokens)
+    """TPM the token rate limiter charges at the peak: each request counts prompt + max_tokens,
+    and a reasoning model's completion limit must also hold its hidden reasoning tokens."""
+    return peak_requests_per_minute * (avg_input_tokens + max_output_tokens + reasoning_tokens)
 
 
 def token_capacity_ktpm(
@@ -157,9 +186,12 @@ def ptu_effective_input_tokens_per_minute(
     avg_input_tokens: float,
     avg_output_tokens: float,
     output_token_weight: float,
+    reasoning_tokens: float = 0.0,
 ) -> float:
-    """Peak load in input-token equivalents: output tokens weigh ``output_token_weight`` each."""
-    return peak_requests_per_minute * (avg_input_tokens + output_token_weight * avg_output_tokens)
+    """Peak load in input-token equivalents: output tokens, hidden reasoning tokens included,
+    weigh ``output_token_weight`` each."""
+    output = avg_output_tokens + reasoning_tokens
+    return peak_requests_per_minute * (avg_input_tokens + output_token_weight * output)
 
 
 def provisioned_capacity_ptu(
@@ -197,7 +229,7 @@ def break_even_peak_requests_per_minute(
     average_to_peak_ratio: float = DEFAULT_AVERAGE_TO_PEAK_RATIO,
     hours_per_month: float = DEFAULT_HOURS_PER_MONTH,
     ptu_billing: PtuBilling = "hourly",
-    catalog: AoaiCatalog | None = None,
+    catalog: AoaiCatalog,
 ) -> AoaiBreakEven:
     """Peak request rate above which the provisioned type costs less than the token type.
 
@@ -211,7 +243,7 @@ def break_even_peak_requests_per_minute(
     Below the break-even the minimum PTU block is paid for but not used; above it the PTU
     staircase stays under the token line except, possibly, just after a large increment.
     """
-    cat = catalog if catalog is not None else default_azure_openai_catalog()
+    cat = catalog
     entry = _model(cat, model)
     token_type = _deployment_type(cat, token_deployment_type)
     ptu_type = _deployment_type(cat, provisioned_deployment_type)
@@ -345,9 +377,12 @@ def size_azure_openai(
     slo_min_output_tokens_per_s: float | None = None,
     latency_guarantee_required: bool = False,
     enforce_default_quota: bool = False,
-    catalog: AoaiCatalog | None = None,
+    batch: BatchTraffic | None = None,
+    reasoning_tokens: int | None = None,
+    catalog: AoaiCatalog,
 ) -> tuple[AoaiCandidate, ...]:
-    """Every (interactive deployment type, allowed region) for the model, sized and judged.
+    """Every (interactive deployment type, allowed region) for the model, sized and judged;
+    for offline work (``batch``) the batch types too.
 
     Order: regions as given (first preferred), then deployment types in catalog order. Each
     candidate is sized even when rejected, where the model has the offer at all, so a plan can
@@ -356,8 +391,11 @@ def size_azure_openai(
     ``max_input_tokens`` (default: ``avg_input_tokens``) is checked with ``max_output_tokens``
     against the model's context limit. Default quota is advisory unless
     ``enforce_default_quota``; quota can be raised on request [quota].
+
+    ``reasoning_tokens`` (average hidden reasoning tokens per request) defaults, for a reasoning
+    model, to the catalog's figure for its default effort; other models take none.
     """
-    cat = catalog if catalog is not None else default_azure_openai_catalog()
+    cat = catalog
     entry = _model(cat, model)
     version = entry.default_version if model_version is None else model_version
     if version not in entry.versions:
@@ -376,7 +414,11 @@ def size_azure_openai(
         hours_per_month=hours_per_month,
         average_to_peak_ratio=average_to_peak_ratio,
         max_input_tokens=max_input_tokens,
+        reasoning_tokens=reasoning_tokens,
     )
+    reasoning = reasoning_tokens
+    if reasoning is None:
+        reasoning = round(entry.reasoning.default_tokens.value) if entry.reasoning else 0
     traffic = _Traffic(
         peak_rpm=peak_requests_per_minute,
         avg_in=avg_input_tokens,
@@ -386,12 +428,29 @@ def size_azure_openai(
         concurrency=peak_concurrency,
         hours=hours_per_month,
         ratio=average_to_peak_ratio,
+        reasoning=reasoning,
+        reasoning_defaulted=reasoning_tokens is None,
     )
     slo = _Slo(slo_ttft_p95_ms, slo_min_output_tokens_per_s, latency_guarantee_required)
     candidates = []
     for rank, region in enumerate(regions):
         for dtype in cat.deployment_types.values():
             if not dtype.interactive:
+                if batch is not None:
+                    candidates.append(
+                        _batch_candidate(
+                            cat,
+                            entry,
+                            version,
+                            dtype,
+                            region,
+                            rank,
+                            traffic,
+                            batch,
+                            residency_geography=residency_geography,
+                            strict_residency=strict_residency,
+                        )
+                    )
                 continue
             candidates.append(
                 _candidate(
@@ -438,6 +497,13 @@ class _Traffic:
     concurrency: int
     hours: float
     ratio: float
+    reasoning: int = 0  # hidden reasoning tokens per request, generated and billed as output
+    reasoning_defaulted: bool = False  # taken from the catalog, not stated by the workload
+
+    @property
+    def billed_out(self) -> int:
+        """Output tokens a request is billed and generates: visible plus hidden reasoning."""
+        return self.avg_out + self.reasoning
 
 
 @dataclass(frozen=True)
@@ -510,9 +576,16 @@ def _check_traffic(
     hours_per_month: float,
     average_to_peak_ratio: float,
     max_input_tokens: int | None,
+    reasoning_tokens: int | None = None,
 ) -> None:
     def fail(message: str) -> None:
         raise InvalidAzureOpenAITrafficError(message)
+
+    if reasoning_tokens is not None:
+        if reasoning_tokens < 0:
+            fail(f"reasoning_tokens must be >= 0, got {reasoning_tokens}")
+        if reasoning_tokens and entry.reasoning is None:
+            fail(f"{entry.id} is not a reasoning model; it generates no reasoning tokens")
 
     if not peak_requests_per_minute > 0:
         fail(f"peak_requests_per_minute must be > 0, got {peak_requests_per_minute}")
@@ -564,6 +637,108 @@ def _note_estimate(found: list[str], name: str, figure: AoaiFigure | AoaiRegionL
     found.append(text)
 
 
+@dataclass(frozen=True)
+class _Placement:
+    """What every candidate of one (deployment type, region) shares before it is sized: its
+    identity, the offer, and the rejections that do not depend on the traffic."""
+
+    base: dict
+    offer: AoaiModelOffer | None
+    rejections: list[Rejection]
+
+    def unoffered(self) -> AoaiCandidate:
+        """The candidate when the model has no such offer: nothing to size or price."""
+        return AoaiCandidate(
+            **self.base,
+            capacity=None,
+            monthly_usd=None,
+            usd_per_million_output_tokens_at_peak=None,
+            ttft_p95_ms=None,
+            output_tokens_per_s_per_request=None,
+            latency_guaranteed=False,
+            break_even_note="",
+            rejections=tuple(self.rejections),
+            reasons=(),
+        )
+
+
+def _placement(
+    cat: AoaiCatalog,
+    entry: AoaiModel,
+    version: str,
+    dtype: AoaiDeploymentType,
+    region: str,
+    rank: int,
+    *,
+    residency_geography: str | None,
+    strict_residency: bool,
+    unoffered: str,
+    reasoning_tokens: int = 0,
+) -> _Placement:
+    """Residency, the offer and its regions for one (deployment type, region)."""
+    rejections: list[Rejection] = []
+    residency = residency_rejection(
+        residency_scope=dtype.residency_scope,
+        region=region,
+        region_geography=cat.region_geographies[region],
+        residency_geography=residency_geography,
+        strict_residency=strict_residency,
+        data_zone_geographies=cat.data_zone_geographies,
+    )
+    if residency is not None:
+        rejections.append(Rejection("residency", residency))
+    base = {
+        "deployment_type": dtype.name,
+        "billing": dtype.billing,
+        "residency_scope": dtype.residency_scope,
+        "interactive": dtype.interactive,
+        "region": region,
+        "region_rank": rank,
+        "model": entry.id,
+        "model_version": version,
+        "capacity_unit": dtype.capacity_unit,
+        "reasoning_tokens": reasoning_tokens,
+    }
+    offer = entry.offer(dtype.name)
+    if offer is None:
+        rejections.append(Rejection("offer", unoffered))
+    elif region not in offer.regions.regions:
+        rejections.append(
+            Rejection(
+                "region",
+                f"{entry.id} {version} is not offered as {dtype.name} in {region} "
+                f"[{offer.regions.source}]",
+            )
+        )
+    return _Placement(base, offer, rejections)
+
+
+def _reasoning_ms(t: _Traffic, tokens_per_s: float | None) -> float:
+    """Hidden reasoning is generated before the first visible token, at the output rate."""
+    if not t.reasoning or not tokens_per_s:
+        return 0.0
+    return t.reasoning / tokens_per_s * 1000.0
+
+
+def _reasoning_text(t: _Traffic, tokens_per_s: float | None) -> str:
+    if not t.reasoning or not tokens_per_s:
+        return ""
+    return (
+        f" + {_num(t.reasoning)} reasoning tokens ÷ {_num(tokens_per_s)} tokens/s "
+        "(generated before the first visible token)"
+    )
+
+
+def _note_reasoning_default(found: list[str], entry: AoaiModel, t: _Traffic) -> None:
+    """Flag the catalog's reasoning default when the request did not state its own."""
+    reasoning = entry.reasoning
+    if reasoning is None or not t.reasoning or not t.reasoning_defaulted:
+        return
+    _note_estimate(
+        found, f"reasoning tokens ({reasoning.default_effort} effort)", reasoning.default_tokens
+    )
+
+
 def _candidate(
     cat: AoaiCatalog,
     entry: AoaiModel,
@@ -579,69 +754,54 @@ def _candidate(
     ptu_billing: PtuBilling,
     enforce_default_quota: bool,
 ) -> AoaiCandidate:
-    rejections: list[str] = []
     reasons: list[str] = []
     advisories: list[str] = []
     estimates: list[str] = []
-
-    residency = residency_rejection(
-        residency_scope=dtype.residency_scope,
-        region=region,
-        region_geography=cat.region_geographies[region],
+    placed = _placement(
+        cat,
+        entry,
+        version,
+        dtype,
+        region,
+        rank,
         residency_geography=residency_geography,
         strict_residency=strict_residency,
-        data_zone_geographies=cat.data_zone_geographies,
+        unoffered=f"{entry.id} is not offered as {dtype.name} (no such offer in the catalog)",
+        reasoning_tokens=t.reasoning,
     )
-    if residency is not None:
-        rejections.append(residency)
-
-    offer = entry.offer(dtype.name)
-    base = {
-        "deployment_type": dtype.name,
-        "billing": dtype.billing,
-        "residency_scope": dtype.residency_scope,
-        "region": region,
-        "region_rank": rank,
-        "model": entry.id,
-        "model_version": version,
-        "capacity_unit": dtype.capacity_unit,
-    }
+    base, offer, rejections = placed.base, placed.offer, placed.rejections
     if offer is None:
-        rejections.append(
-            f"{entry.id} is not offered as {dtype.name} (no such offer in the catalog)"
-        )
-        return AoaiCandidate(
-            **base,
-            capacity=None,
-            monthly_usd=None,
-            usd_per_million_output_tokens_at_peak=None,
-            ttft_p95_ms=None,
-            output_tokens_per_s_per_request=None,
-            latency_guaranteed=False,
-            break_even_note="",
-            rejected_reason="; ".join(rejections),
-            reasons=(),
-        )
-    if region not in offer.regions.regions:
-        rejections.append(
-            f"{entry.id} {version} is not offered as {dtype.name} in {region} "
-            f"[{offer.regions.source}]"
-        )
+        return placed.unoffered()
     _note_estimate(estimates, f"{dtype.name} regions", offer.regions)
 
     context_limit = entry.max_context_tokens
     if dtype.billing == "ptu" and entry.provisioned and entry.provisioned.max_context_tokens:
         context_limit = entry.provisioned.max_context_tokens
-    if t.max_in + t.max_out > context_limit.value:
+    hidden = f" + {_num(t.reasoning)} reasoning" if t.reasoning else ""
+    if t.max_in + t.max_out + t.reasoning > context_limit.value:
         rejections.append(
-            f"a request of {_num(t.max_in)} prompt + {_num(t.max_out)} max_tokens exceeds the "
-            f"{_num(context_limit.value)}-token limit of {entry.id} as {dtype.name} "
-            f"{context_limit.describe()}"
+            Rejection(
+                "context",
+                f"a request of {_num(t.max_in)} prompt{hidden} + {_num(t.max_out)} max_tokens "
+                f"exceeds the {_num(context_limit.value)}-token limit of {entry.id} as "
+                f"{dtype.name} {context_limit.describe()}",
+                (("tokens", t.max_in + t.max_out + t.reasoning), ("limit", context_limit.value)),
+            )
         )
-    if entry.max_output_tokens is not None and t.max_out > entry.max_output_tokens.value:
+    out_limit = entry.max_output_tokens
+    if out_limit is not None and t.max_out + t.reasoning > out_limit.value:
         rejections.append(
-            f"max_tokens {_num(t.max_out)} exceeds the {_num(entry.max_output_tokens.value)} "
-            f"output-token limit of {entry.id} {entry.max_output_tokens.describe()}"
+            Rejection(
+                "context",
+                f"max_tokens {_num(t.max_out)}{hidden} exceeds the {_num(out_limit.value)} "
+                f"output-token limit of {entry.id} {out_limit.describe()}",
+                (("max_tokens", t.max_out + t.reasoning), ("limit", out_limit.value)),
+            )
+        )
+    if entry.limited_access:
+        advisories.append(
+            f"{entry.id} is a limited-access model: Microsoft must approve the subscription's "
+            "registration before the deployment can be created [reasoning]"
         )
 
     if dtype.billing == "token":
@@ -657,13 +817,20 @@ def _candidate(
 
     if slo.guarantee_required and not guaranteed:
         rejections.append(
-            f"{dtype.name} has no latency SLA [quota]; the SLO needs a guaranteed token rate "
-            "(use a provisioned type, with spillover for bursts)"
+            Rejection(
+                "slo",
+                f"{dtype.name} has no latency SLA [quota]; the SLO needs a guaranteed token "
+                "rate (use a provisioned type, with spillover for bursts)",
+            )
         )
     if slo.ttft_p95_ms is not None and ttft_ms is not None and ttft_ms > slo.ttft_p95_ms:
         rejections.append(
-            f"predicted TTFT p95 {_num(ttft_ms)} ms (estimate) exceeds the SLO of "
-            f"{_num(slo.ttft_p95_ms)} ms"
+            Rejection(
+                "slo",
+                f"predicted TTFT p95 {_num(ttft_ms)} ms (estimate) exceeds the SLO of "
+                f"{_num(slo.ttft_p95_ms)} ms",
+                (("ttft_p95_ms", ttft_ms), ("slo_ttft_p95_ms", slo.ttft_p95_ms)),
+            )
         )
     if (
         slo.min_output_tokens_per_s is not None
@@ -671,9 +838,13 @@ def _candidate(
         and tokens_per_s < slo.min_output_tokens_per_s
     ):
         rejections.append(
-            f"SLO needs >= {_num(slo.min_output_tokens_per_s)} output tokens/s per request; "
-            f"{entry.id} as {dtype.name} gives {_num(tokens_per_s)} tokens/s"
-            + (" (provisioned latency target)" if guaranteed else " (estimate, no SLA)")
+            Rejection(
+                "slo",
+                f"SLO needs >= {_num(slo.min_output_tokens_per_s)} output tokens/s per request; "
+                f"{entry.id} as {dtype.name} gives {_num(tokens_per_s)} tokens/s"
+                + (" (provisioned latency target)" if guaranteed else " (estimate, no SLA)"),
+                (("tps", tokens_per_s), ("slo_tps", slo.min_output_tokens_per_s)),
+            )
         )
 
     return AoaiCandidate(
@@ -685,10 +856,110 @@ def _candidate(
         output_tokens_per_s_per_request=tokens_per_s,
         latency_guaranteed=guaranteed,
         break_even_note=_break_even_note(cat, entry, dtype, t, ptu_billing),
-        rejected_reason="; ".join(rejections) if rejections else None,
+        rejections=tuple(rejections),
         reasons=tuple(reasons),
         advisories=tuple(advisories),
         estimated_figures=tuple(estimates),
+        quota_shortfall=sized.quota_shortfall,
+    )
+
+
+def _batch_candidate(
+    cat: AoaiCatalog,
+    entry: AoaiModel,
+    version: str,
+    dtype: AoaiDeploymentType,
+    region: str,
+    rank: int,
+    t: _Traffic,
+    batch: BatchTraffic,
+    *,
+    residency_geography: str | None,
+    strict_residency: bool,
+) -> AoaiCandidate:
+    """A Batch deployment type (GlobalBatch, DataZoneBatch) for the day's offline work.
+
+    [batch]: a 24-hour target turnaround at half the Global Standard price, with a quota of
+    enqueued (input) tokens separate from online quota; a file holds at most 100,000 requests.
+    Cost: ``requests_per_day x 730 / 24 x (in x usd_in + out x usd_out) / 1e6``. The deployment's
+    capacity is the day's enqueued input tokens in thousands (assumption: counted like kTPM).
+    """
+    reasons: list[str] = []
+    advisories: list[str] = []
+    estimates: list[str] = []
+    what = "embeddings" if entry.task == "embedding" else f"{entry.id} {version}"
+    placed = _placement(
+        cat,
+        entry,
+        version,
+        dtype,
+        region,
+        rank,
+        residency_geography=residency_geography,
+        strict_residency=strict_residency,
+        unoffered=f"{what} is not offered as {dtype.name} [batch]",
+    )
+    offer, rejections = placed.offer, placed.rejections
+    if offer is None or offer.usd_per_million_input_tokens is None:
+        return placed.unoffered()
+    base = {
+        **placed.base,
+        "ttft_p95_ms": None,
+        "output_tokens_per_s_per_request": None,
+        "latency_guaranteed": False,
+        "break_even_note": "",
+    }
+    if batch.completion_window_hours < BATCH_TURNAROUND_HOURS:
+        rejections.append(
+            Rejection(
+                "slo",
+                f"{dtype.name} targets completion within {BATCH_TURNAROUND_HOURS:g} hours "
+                f"[batch]; the window is {batch.completion_window_hours:g} h",
+                (
+                    ("window_hours", batch.completion_window_hours),
+                    ("turnaround_hours", BATCH_TURNAROUND_HOURS),
+                ),
+            )
+        )
+    usd_per_request = _usd_per_request(entry, dtype.name, t.avg_in, t.avg_out)
+    monthly_requests_batch = batch.requests_per_day * DAYS_PER_MONTH
+    monthly_usd = monthly_requests_batch * usd_per_request
+    enqueued = batch.requests_per_day * t.avg_in
+    capacity = max(_ceil(enqueued / 1000.0), 1)
+    reasons.append(
+        f"offline: {_num(batch.requests_per_day)} requests a day x {DAYS_PER_MONTH:.1f} days x "
+        f"({_num(t.avg_in)} in + {_num(t.avg_out)} out at the batch price) = "
+        f"${_usd(monthly_usd)}/month; {_num(enqueued)} input tokens enqueued a day"
+    )
+    _note_estimate(estimates, "usd_per_million_input_tokens", offer.usd_per_million_input_tokens)
+    _note_estimate(estimates, "usd_per_million_output_tokens", offer.usd_per_million_output_tokens)
+    shortfall = None
+    quota = offer.default_enqueued_tokens
+    if quota is not None and enqueued > quota.value:
+        shortfall = Rejection(
+            "quota",
+            f"needs {_num(enqueued)} enqueued tokens but the default batch quota is "
+            f"{_num(quota.value)} for {entry.id} {dtype.name} {quota.describe()}; submit the day "
+            "in parts or request a quota increase",
+            (("needed_enqueued_tokens", enqueued), ("default_enqueued_tokens", quota.value)),
+        )
+    if batch.requests_per_day > BATCH_MAX_REQUESTS_PER_FILE:
+        advisories.append(
+            f"{_num(batch.requests_per_day)} requests a day need "
+            f"{_ceil(batch.requests_per_day / BATCH_MAX_REQUESTS_PER_FILE)} input files of at most "
+            f"{BATCH_MAX_REQUESTS_PER_FILE:,} requests each [batch]"
+        )
+    per_million_out = None if t.avg_out == 0 else usd_per_request / t.avg_out * 1e6
+    return AoaiCandidate(
+        **base,
+        capacity=capacity,
+        monthly_usd=monthly_usd,
+        usd_per_million_output_tokens_at_peak=per_million_out,
+        rejections=tuple(rejections),
+        reasons=tuple(reasons),
+        advisories=tuple(advisories),
+        estimated_figures=tuple(estimates),
+        quota_shortfall=shortfall,
     )
 
 
@@ -702,7 +973,8 @@ class _Sized:
     latency_guaranteed: bool
     reasons: list[str]
     advisories: list[str]
-    rejections: list[str]
+    rejections: list[Rejection]
+    quota_shortfall: Rejection | None = None
 
 
 def _size_token(
@@ -718,11 +990,15 @@ def _size_token(
     assert offer is not None and offer.usd_per_million_input_tokens is not None
     reasons: list[str] = []
     advisories: list[str] = []
-    rejections: list[str] = []
+    rejections: list[Rejection] = []
+    shortfall: Rejection | None = None
 
     ratio = entry.rpm_per_ktpm
     tpm = rate_limit_tokens_per_minute(
-        peak_requests_per_minute=t.peak_rpm, avg_input_tokens=t.avg_in, max_output_tokens=t.max_out
+        peak_requests_per_minute=t.peak_rpm,
+        avg_input_tokens=t.avg_in,
+        max_output_tokens=t.max_out,
+        reasoning_tokens=t.reasoning,
     )
     capacity = token_capacity_ktpm(
         rate_limit_tokens_per_minute=tpm,
@@ -735,6 +1011,8 @@ def _size_token(
         shape = f"{_num(t.avg_in)} in"
     else:
         shape = f"{_num(t.avg_in)} in + {_num(t.max_out)} max_tokens"
+        if t.reasoning:
+            shape += f" + {_num(t.reasoning)} reasoning"
     reasons.append(
         f"peak {_num(t.peak_rpm)} req/min × ({shape}) = {_num(tpm)} TPM → capacity "
         f"{_num(for_tokens)} (kTPM) [quota: the rate limiter counts prompt + max_tokens]"
@@ -757,11 +1035,12 @@ def _size_token(
     )
     price_in = offer.usd_per_million_input_tokens
     price_out = offer.usd_per_million_output_tokens
-    usd_per_request = _usd_per_request(entry, dtype.name, t.avg_in, t.avg_out)
+    usd_per_request = _usd_per_request(entry, dtype.name, t.avg_in, t.billed_out)
     monthly_usd = requests * usd_per_request
     priced = f"{_num(t.avg_in)} in × ${price_in.value:g}/1M"
     if price_out is not None:
-        priced += f" + {_num(t.avg_out)} out × ${price_out.value:g}/1M"
+        billed = f"({_num(t.avg_out)} + {_num(t.reasoning)} reasoning)" if t.reasoning else ""
+        priced += f" + {billed or _num(t.avg_out)} out × ${price_out.value:g}/1M"
     reasons.append(
         f"monthly: {_num(t.peak_rpm)} req/min × {t.ratio:g} average/peak × 60 × {t.hours:g} h = "
         f"{_num(round(requests))} requests × ({priced}) = ${_usd(monthly_usd)}"
@@ -778,8 +1057,13 @@ def _size_token(
         )
         if offer.enterprise_quota_ktpm is not None:
             message += f" (Enterprise/MCA-E tier: {_num(offer.enterprise_quota_ktpm.value)} kTPM)"
+        shortfall = Rejection(
+            "quota",
+            message,
+            (("needed_ktpm", capacity), ("default_quota_ktpm", quota.value)),
+        )
         if enforce_default_quota:
-            rejections.append(message)
+            rejections.append(shortfall)
         else:
             advisories.append(message + "; request a quota increase")
     elif quota is None:
@@ -787,7 +1071,7 @@ def _size_token(
             f"no default quota figure for {entry.id} {dtype.name}; check quota in {region}"
         )
     tier = entry.usage_tier_tokens_per_month
-    monthly_tokens = requests * (t.avg_in + t.avg_out)
+    monthly_tokens = requests * (t.avg_in + t.billed_out)
     if tier is not None and monthly_tokens > tier.value:
         advisories.append(
             f"{_num(round(monthly_tokens))} tokens/month exceeds the {entry.id} usage tier of "
@@ -801,21 +1085,24 @@ def _size_token(
             f"{t.concurrency} concurrent requests; smooth bursts at the gateway or expect 429s"
         )
 
+    tokens_per_s_figure = entry.token_output_tokens_per_s_per_request
+    tokens_per_s = None if tokens_per_s_figure is None else tokens_per_s_figure.value
     ttft_ms = cat.ttft_p95_base_ms_token.value + (
         entry.prefill_ms_per_1k_input_tokens.value * t.avg_in / 1000.0
     )
+    ttft_ms += _reasoning_ms(t, tokens_per_s)
     _note_estimate(estimates, "ttft_p95_base_ms_token", cat.ttft_p95_base_ms_token)
     _note_estimate(
         estimates, "prefill_ms_per_1k_input_tokens", entry.prefill_ms_per_1k_input_tokens
     )
-    tokens_per_s_figure = entry.token_output_tokens_per_s_per_request
-    tokens_per_s = None if tokens_per_s_figure is None else tokens_per_s_figure.value
     _note_estimate(estimates, "token_output_tokens_per_s_per_request", tokens_per_s_figure)
+    _note_reasoning_default(estimates, entry, t)
     reasons.append(
         f"latency (estimate, no SLA for {dtype.name}): TTFT p95 ≈ "
         f"{_num(cat.ttft_p95_base_ms_token.value)} ms + "
-        f"{_num(entry.prefill_ms_per_1k_input_tokens.value)} ms per 1k prompt tokens = "
-        f"{_num(ttft_ms)} ms"
+        f"{_num(entry.prefill_ms_per_1k_input_tokens.value)} ms per 1k prompt tokens"
+        + _reasoning_text(t, tokens_per_s)
+        + f" = {_num(ttft_ms)} ms"
         + ("" if tokens_per_s is None else f"; ≈ {_num(tokens_per_s)} output tokens/s per request")
     )
     return _Sized(
@@ -828,6 +1115,7 @@ def _size_token(
         reasons,
         advisories,
         rejections,
+        shortfall,
     )
 
 
@@ -843,7 +1131,7 @@ def _size_ptu(
     assert rules is not None
     reasons: list[str] = []
     advisories: list[str] = []
-    rejections: list[str] = []
+    rejections: list[Rejection] = []
 
     weight = rules.output_token_weight
     per_ptu = rules.input_tpm_per_ptu
@@ -854,6 +1142,7 @@ def _size_ptu(
         avg_input_tokens=t.avg_in,
         avg_output_tokens=t.avg_out,
         output_token_weight=weight.value,
+        reasoning_tokens=t.reasoning,
     )
     capacity = provisioned_capacity_ptu(
         effective_input_tokens_per_minute=effective,
@@ -864,15 +1153,25 @@ def _size_ptu(
     needed = effective / per_ptu.value
     reasons.append(
         f"peak {_num(t.peak_rpm)} req/min × ({_num(t.avg_in)} in + {_num(weight.value)} × "
-        f"{_num(t.avg_out)} out) = {_num(effective)} input-equivalent TPM ÷ "
+        + (
+            f"({_num(t.avg_out)} + {_num(t.reasoning)} reasoning)"
+            if t.reasoning
+            else _num(t.avg_out)
+        )
+        + f" out) = {_num(effective)} input-equivalent TPM ÷ "
         f"{_num(per_ptu.value)} TPM per PTU = {needed:,.2f} PTU → capacity {_num(capacity)} "
         f"(PTU; minimum {minimum}, increment {increment}) {per_ptu.describe()}"
     )
     _note_estimate(estimates, "output_token_weight", weight)
     if capacity > cat.max_ptu_per_deployment.value:
+        limit = cat.max_ptu_per_deployment
         rejections.append(
-            f"needs {_num(capacity)} PTU but one deployment holds at most "
-            f"{_num(cat.max_ptu_per_deployment.value)} PTU {cat.max_ptu_per_deployment.describe()}"
+            Rejection(
+                "quota",
+                f"needs {_num(capacity)} PTU but one deployment holds at most "
+                f"{_num(limit.value)} PTU {limit.describe()}",
+                (("needed_ptu", capacity), ("limit_ptu", limit.value)),
+            )
         )
     if t.max_out > t.avg_out:
         advisories.append(
@@ -908,15 +1207,18 @@ def _size_ptu(
     ttft_ms = cat.ttft_p95_base_ms_ptu.value + (
         entry.prefill_ms_per_1k_input_tokens.value * t.avg_in / 1000.0
     )
+    ttft_ms += _reasoning_ms(t, target.value)
     _note_estimate(estimates, "ttft_p95_base_ms_ptu", cat.ttft_p95_base_ms_ptu)
     _note_estimate(
         estimates, "prefill_ms_per_1k_input_tokens", entry.prefill_ms_per_1k_input_tokens
     )
+    _note_reasoning_default(estimates, entry, t)
     reasons.append(
         f"latency: target {_num(target.value)} output tokens/s per request {target.describe()}; "
         f"TTFT p95 ≈ {_num(cat.ttft_p95_base_ms_ptu.value)} ms + "
-        f"{_num(entry.prefill_ms_per_1k_input_tokens.value)} ms per 1k prompt tokens = "
-        f"{_num(ttft_ms)} ms (estimate)"
+        f"{_num(entry.prefill_ms_per_1k_input_tokens.value)} ms per 1k prompt tokens"
+        + _reasoning_text(t, target.value)
+        + f" = {_num(ttft_ms)} ms (estimate)"
     )
     return _Sized(
         capacity,
@@ -947,7 +1249,7 @@ def _break_even_note(
         token_deployment_type=token_type,
         provisioned_deployment_type=ptu_type,
         avg_input_tokens=t.avg_in,
-        avg_output_tokens=t.avg_out,
+        avg_output_tokens=t.billed_out,
         average_to_peak_ratio=t.ratio,
         hours_per_month=t.hours,
         ptu_billing=ptu_billing,

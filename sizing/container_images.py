@@ -8,7 +8,8 @@ it. Facts: sizing/catalog/data/images.yaml.
 from __future__ import annotations
 
 from inferplan.sizing.catalog import Catalog
-from inferplan.sizing.catalog.images import KIND, ImageCatalog
+from inferplan.sizing.catalog.entries import ImageCatalog
+from inferplan.sizing.catalog.images import KIND
 from inferplan.sizing.plan import ContainerImage
 
 VLLM_IMAGE_ID = "vllm-openai"
@@ -25,8 +26,10 @@ def credential_set_name(upstream_registry: str) -> str:
 
 
 def planned_image(catalog: Catalog, image_id: str) -> ContainerImage:
-    entry = image_catalog(catalog).image(image_id)
-    cached = entry.cache_credential is not None
+    images = image_catalog(catalog)
+    entry = images.image(image_id)
+    need = images.cache_credential(entry)
+    cached = need is not None
     return ContainerImage(
         id=entry.id,
         upstream_registry=entry.registry,
@@ -34,7 +37,5 @@ def planned_image(catalog: Catalog, image_id: str) -> ContainerImage:
         tag=entry.tag,
         digest=entry.digest,
         cached=cached,
-        credential=credential_set_name(entry.registry)
-        if entry.cache_credential == "required"
-        else None,
+        credential=credential_set_name(entry.registry) if need == "required" else None,
     )

@@ -99,6 +99,16 @@ def check_configuration(
         raise UnsupportedConfiguration(
             f"tensor parallel {tp} must divide {model.id}'s {model.attention_heads} attention heads"
         )
+    kv = model.kv_heads
+    if not model.latent_attention and kv and (kv % tp if kv >= tp else tp % kv):
+        # vLLM splits KV heads evenly, or replicates them when there are fewer than GPUs.
+        raise UnsupportedConfiguration(
+            f"tensor parallel {tp} must divide {model.id}'s {kv} KV heads (or be a multiple)"
+        )
+    if precision.quantizes == "experts" and model.experts_total <= 1:
+        raise UnsupportedConfiguration(
+            f"{precision.id} quantizes mixture-of-experts layers only; {model.id} has none"
+        )
     cc = gpu.compute_capability
     if cc is not None and cc < precision.min_compute_capability:
         raise UnsupportedConfiguration(

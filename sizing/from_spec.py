@@ -8,11 +8,9 @@ GPU and model offer) leads when the workload states no preference.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from inferplan.inputs.environment import Environment, WorkingHoursSpec
-from inferplan.inputs.workload import Workload
-from inferplan.sizing.autoscaling import scaled_to_zero
+from inferplan.inputs.environment import Environment
+from inferplan.inputs.workload import BatchSpec, Workload
+from inferplan.sizing.azure_limits import environment_limits
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.container_images import DEVICE_PLUGIN_IMAGE_ID, planned_image
 from inferplan.sizing.gateway_placement import gateway_placements
@@ -22,14 +20,32 @@ from inferplan.sizing.plan import (
     GatewaySettings,
     KubernetesSettings,
     ObservabilitySettings,
-    Residency,
-    WorkingHours,
     WorkloadPlan,
 )
 from inferplan.sizing.quota import environment_quota
-from inferplan.sizing.request import SizingRequest
+from inferplan.sizing.request import (
+    DEFAULT_WARN_MONTHLY_USD_PER_USER,
+    BatchTraffic,
+    HardwareChoice,
+    Sampling,
+    SizingRequest,
+)
+from inferplan.sizing.schedule import batch_schedule, schedule_of, working_hours
 
 DEFAULT_LEAD_REGION = "eastus"  # leads an open region list when no environment says otherwise
+# Offline work without an slo of its own: no person waits for a first token, and a failed
+# window is retried the next day, so latency barely binds and one region suffices.
+BATCH_TTFT_P95_MS = 60_000.0
+BATCH_TOKENS_PER_S = 1.0
+BATCH_AVAILABILITY = 99.0
+
+
+def _batch(spec: BatchSpec | None) -> BatchTraffic | None:
+    if spec is None:
+        return None
+    return BatchTraffic(
+        spec.requests_per_day, spec.completion_window_hours, spec.start, spec.timezone
+    )
 
 
 def candidate_regions(
@@ -53,9 +69,46 @@ def candidate_regions(
 def request_from_workload(
     workload: Workload, *, catalog: Catalog, environment: Environment | None = None
 ) -> SizingRequest:
+    """Every fact the optimizer needs about ``workload`` in ``environment``, before it decides:
+    the spec's figures, the regions it may use, the hours its environment bills, the cost cap,
+    the tags and sampling defaults the plan carries."""
     spec = workload.spec
     residency = spec.residency
+    generation = spec.generation
+    env = environment.spec if environment else None
     precisions = () if spec.precision == ("auto",) else tuple(spec.precision)
+    tags = {"workload": workload.name}
+    if workload.metadata.owner:
+        tags["owner"] = workload.metadata.owner
+    tags.update(workload.metadata.labels)
+    scale_to_zero = bool(env and env.kubernetes.gpu_scale_to_zero)
+    schedule = schedule_of(env.kubernetes.working_hours if scale_to_zero else None)
+    traffic, slo = spec.traffic, spec.slo
+    batch = _batch(spec.traffic.batch)
+    peak_concurrency = traffic.peak_concurrency or 1
+    peak_rpm = traffic.peak_requests_per_minute
+    ratio = traffic.average_to_peak_ratio
+    ttft, tps, availability = slo.ttft_p95_ms, slo.output_tokens_per_second_p50, slo.availability
+    if batch is not None:
+        # Offline work as the interactive load that finishes it inside the window: the day's
+        # requests spread evenly over the window, busy window/24 of the day.
+        peak_rpm = batch.requests_per_day / (batch.completion_window_hours * 60.0)
+        ratio = batch.completion_window_hours / 24.0
+        schedule = batch_schedule(batch)
+        if not workload.source.source_map.written(("spec", "slo")):
+            ttft, tps, availability = BATCH_TTFT_P95_MS, BATCH_TOKENS_PER_S, BATCH_AVAILABILITY
+    hardware = HardwareChoice(
+        allow=(spec.hardware.allow if spec.hardware and spec.hardware.allow else ())
+        or (env.hardware.allow if env else ()),
+        exclude=tuple(
+            dict.fromkeys(
+                [
+                    *(env.hardware.exclude if env else ()),
+                    *(spec.hardware.exclude if spec.hardware else ()),
+                ]
+            )
+        ),
+    )
     return SizingRequest(
         name=workload.name,
         model=workload.model_id,
@@ -65,135 +118,43 @@ def request_from_workload(
         max_output_tokens=spec.context.max_output_tokens,
         avg_input_tokens=spec.context.avg_input_tokens,
         avg_output_tokens=spec.context.avg_output_tokens,
-        peak_concurrency=spec.traffic.peak_concurrency,
-        peak_requests_per_minute=spec.traffic.peak_requests_per_minute,
-        ttft_p95_ms=spec.slo.ttft_p95_ms,
-        output_tokens_per_second_p50=spec.slo.output_tokens_per_second_p50,
-        availability=spec.slo.availability,
+        peak_concurrency=peak_concurrency,
+        peak_requests_per_minute=peak_rpm,
+        ttft_p95_ms=ttft,
+        output_tokens_per_second_p50=tps,
+        availability=availability,
         regions=candidate_regions(workload, catalog=catalog, environment=environment),
         geography=residency.geography if residency else None,
         strict_residency=residency.strict if residency else False,
         streaming=spec.streaming,
-        max_tokens=spec.generation.max_tokens if spec.generation else None,
+        max_tokens=generation.max_tokens if generation else None,
         max_monthly_usd=spec.cost.max_monthly_usd if spec.cost else None,
-        average_to_peak_ratio=spec.traffic.average_to_peak_ratio,
+        average_to_peak_ratio=ratio,
         reservation=spec.cost.reservation if spec.cost else "none",
-    )
-
-
-def residency_of(
-    workload: Workload, *, allowed_regions: tuple[str, ...], environment: Environment | None
-) -> Residency:
-    """The residency policies enforce: ``allowed_regions`` (what ``candidate_regions`` gave
-    sizing) only when the workload or the environment constrains regions, else empty (any)."""
-    residency = workload.spec.residency
-    constrained = bool(residency and (residency.regions or residency.geography)) or bool(
-        environment and environment.spec.limits.allowed_regions
-    )
-    return Residency(
-        allowed_regions=tuple(allowed_regions) if constrained else (),
-        geography=residency.geography if residency else None,
-        strict=residency.strict if residency else False,
-    )
-
-
-def finish_workload_plan(
-    plan: WorkloadPlan,
-    workload: Workload,
-    *,
-    environment: Environment | None = None,
-    allowed_regions: tuple[str, ...] = (),
-) -> WorkloadPlan:
-    """Add what the spec says beyond sizing: tags, task, the gateway's sampling defaults, the
-    environment's scale-to-zero floor for GPU pools, and what policies check (residency with
-    the ``allowed_regions`` sizing chose from, the cost cap, the template)."""
-    spec = workload.spec
-    generation = spec.generation
-    gateway = plan.gateway
-    if generation is not None:
-        gateway = replace(
-            gateway,
+        reasoning_tokens=spec.context.reasoning_tokens,
+        accept_availability=slo.accept_availability,
+        batch=batch,
+        hardware=hardware,
+        schedule=schedule,
+        warn_monthly_usd_per_user=(env.limits.warn_monthly_usd_per_user if env else None)
+        or DEFAULT_WARN_MONTHLY_USD_PER_USER,
+        source=workload.source.file,
+        environment=environment.name if environment else None,
+        tags=tuple(sorted(tags.items())),
+        sampling=Sampling(
             temperature=generation.temperature,
             top_p=generation.top_p,
             frequency_penalty=generation.frequency_penalty,
             presence_penalty=generation.presence_penalty,
             stop=tuple(generation.stop),
         )
-    tags = {"workload": workload.name}
-    if workload.metadata.owner:
-        tags["owner"] = workload.metadata.owner
-    tags.update(workload.metadata.labels)
-    aks = plan.aks
-    reasons = plan.reasons
-    cost = plan.cost
-    if (
-        aks is not None
-        and environment is not None
-        and environment.spec.kubernetes.gpu_scale_to_zero
-        and cost is not None
-    ):
-        hours = environment.spec.kubernetes.working_hours
-        share = weekly_hours(hours) / HOURS_PER_WEEK
-        aks = scaled_to_zero(aks)
-        cost = replace(
-            cost,
-            monthly_usd=cost.monthly_usd * share,
-            hours_per_month=round(cost.hours_per_month * share, 1),
-        )
-        reasons = (
-            *reasons,
-            f"Environment {environment.name} runs self-hosted workloads {weekly_hours(hours):g} "
-            f"h a week ({hours.days} {hours.start}-{hours.end} {hours.timezone}) and scales "
-            f"them and their GPU nodes to zero outside: billed {cost.hours_per_month:g} of 730 "
-            f"hours, ${cost.monthly_usd:,.0f}/month.",
-        )
-    chose_quantized = aks is not None and aks.precision in QUANTIZED
-    if chose_quantized and workload.spec.precision == ("auto",):
-        reasons = (
-            *reasons,
-            f"precision: auto chose {aks.precision} weights, the cheapest that meets the SLO; "
-            "quantized weights can lose accuracy, so pin precision (e.g. [bf16, fp8]) where "
-            "answer quality matters.",
-        )
-    return replace(
-        plan,
-        gateway=gateway,
-        aks=aks,
-        cost=cost,
-        reasons=reasons,
-        task=workload.model.task,
-        tags=dict(sorted(tags.items())),
-        residency=residency_of(workload, allowed_regions=allowed_regions, environment=environment),
-        max_monthly_usd=spec.cost.max_monthly_usd if spec.cost else None,
-        template=getattr(workload, "template", None),
+        if generation
+        else Sampling(),
+        template=workload.template,
+        residency_constrained=bool(residency and (residency.regions or residency.geography))
+        or bool(env and env.limits.allowed_regions),
+        precision_auto=spec.precision == ("auto",),
     )
-
-
-CRON_DAYS = {"mon-fri": "1-5", "mon-sat": "1-6", "every-day": "*"}
-DAYS_PER_WEEK = {"mon-fri": 5, "mon-sat": 6, "every-day": 7}
-HOURS_PER_WEEK = 168.0
-QUANTIZED = ("int8", "int4")  # weight formats that trade accuracy for memory and cost
-
-
-def weekly_hours(hours: WorkingHoursSpec) -> float:
-    """Hours a week inside the working hours (an end before the start wraps past midnight)."""
-
-    def minutes(hhmm: str) -> int:
-        hour, minute = hhmm.split(":")
-        return int(hour) * 60 + int(minute)
-
-    span = (minutes(hours.end) - minutes(hours.start)) % (24 * 60) or 24 * 60
-    return DAYS_PER_WEEK[hours.days] * span / 60.0
-
-
-def working_hours(hours: WorkingHoursSpec) -> WorkingHours:
-    """``07:00``-``19:00`` Mon-Fri -> ``0 7 * * 1-5`` and ``0 19 * * 1-5`` in the time zone."""
-
-    def cron(hhmm: str) -> str:
-        hour, minute = hhmm.split(":")
-        return f"{int(minute)} {int(hour)} * * {CRON_DAYS[hours.days]}"
-
-    return WorkingHours(hours.timezone, cron(hours.start), cron(hours.end))
 
 
 TIERS_WITHOUT_SLA = ("Developer",)  # "doesn't offer SLA" [apim-sse.md section 3]
@@ -216,6 +177,7 @@ def environment_plan(
             "API Management Consumption tier cannot carry streaming (SSE) workloads reliably; "
             "choose Developer, Basic/BasicV2, Standard/StandardV2 or Premium"
         )
+    violations += environment_limits(mine)  # shared GPU pools within AKS's limits
     tags = {"environment": environment.name, "managed-by": "inferplan", **spec.tags}
     geographies = {name: region.geography for name, region in catalog.regions.items()}
     used = {spec.location, *(r for w in mine for r in w.regions)}

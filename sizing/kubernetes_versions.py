@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 from inferplan.sizing.catalog import Catalog
-from inferplan.sizing.catalog.aks_versions import KIND, AksVersionCalendar
-from inferplan.sizing.catalog.sourced import month_end
+from inferplan.sizing.catalog.aks_versions import KIND
+from inferplan.sizing.catalog.entries import AksVersionCalendar, month_end
 from inferplan.sizing.plan import KubernetesVersionSupport
 
 
@@ -64,5 +64,5 @@ def version_support(*, version: str, catalog: Catalog) -> KubernetesVersionSuppo
         end_of_life=entry.end_of_life,
         lts_end_of_life=entry.lts_end_of_life,
         newest_ga=newest,
-        source=entry.source,
+        source=entry.provenance.source,
     )

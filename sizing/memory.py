@@ -3,6 +3,17 @@
 All sizes are bytes. A replica spans ``tp`` GPUs with tensor parallelism: weights and KV heads are
 split across them, each GPU keeps its own runtime overhead, and the KV cache that is left decides
 how many sequences the replica can hold at once.
+
+Beyond a dense grouped-query decoder:
+
+* Multi-head latent attention (DeepSeek V3/R1) caches one compressed latent of
+  ``kv_lora_rank`` values plus the ``qk_rope_head_dim`` rotary key per token and layer, shared by
+  all heads, and vLLM keeps the whole latent on every tensor-parallel GPU (it cannot be split by
+  head).
+* Windowed layers (gpt-oss sliding windows, Llama 4 chunked local attention) attend to at most
+  their window, so attention reads at most that many tokens of their cache.
+* Mixtures of experts store every routed expert; shared experts and dense layers are ordinary
+  weights. MXFP4 quantizes the routed experts only; everything else stays 16-bit.
 """
 
 from __future__ import annotations
@@ -14,6 +25,19 @@ from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
 
 BYTES_16BIT = 2.0
 KV_BLOCK_TOKENS = 16  # vLLM PagedAttention block size: KV is allocated in 16-token blocks
+# vLLM's FlashMLA backend (the default for latent attention on Hopper) needs 64-token blocks
+# (vllm/platforms/cuda.py forces block_size 64 when FlashMLA is selected).
+MLA_KV_BLOCK_TOKENS = 64
+# vLLM 0.11's hybrid KV-cache manager frees the blocks a sliding-window layer no longer needs,
+# but it is switched off for chunked local attention unless
+# VLLM_ALLOW_CHUNKED_LOCAL_ATTN_WITH_HYBRID_KV_CACHE=1 ("latency regression"; vllm/config/vllm.py,
+# default False in vllm/envs.py of the v0.11 line). With it off every layer keeps a full-length
+# cache, so Llama 4's chunked layers hold the whole sequence even though they read one chunk.
+CHUNKED_LOCAL_KV_FREED = False
+# vLLM 0.11's FlashMLA kernels take a 16-bit latent cache only ("FlashMLA V1 with FP8 KV cache
+# not yet supported", vllm-project/vllm#18888; FP8 latent caches on Hopper arrived in 2026,
+# vllm-project/vllm#47090), so latent attention keeps a 16-bit cache whatever the precision.
+MLA_KV_BYTES_PER_ELEMENT = BYTES_16BIT
 
 
 def embedding_params(model: ModelSpec) -> int:
@@ -24,15 +48,28 @@ def embedding_params(model: ModelSpec) -> int:
 def expert_params(model: ModelSpec) -> int:
     """Parameters in the routed experts of a mixture-of-experts model (0 for dense models).
 
-    Each expert is a gated MLP with three ``hidden x intermediate`` matrices per layer.
+    Each expert is a gated MLP with three ``hidden x expert_intermediate`` matrices, in every
+    layer that has experts (``layers - dense_layers``). Shared experts are always used, so they
+    count with the ordinary weights, not here.
     """
     if model.experts_total <= 1:
         return 0
-    return model.layers * model.experts_total * 3 * model.hidden_size * model.intermediate_size
+    per_expert = 3 * model.hidden_size * model.expert_intermediate_size
+    return model.moe_layers * model.experts_total * per_expert
 
 
 def weights_bytes(*, model: ModelSpec, precision: PrecisionSpec) -> float:
-    """Bytes of all weights: the quantized body plus 16-bit embeddings and output head."""
+    """Bytes of all weights.
+
+    A precision that quantizes every linear layer stores the body at its width and keeps the
+    embeddings and output head 16-bit. One that quantizes the routed experts only (MXFP4) stores
+    them at its width and everything else (attention, router, shared experts, dense layers,
+    embeddings) 16-bit: ``experts x bytes/param + (total - experts) x 2``.
+    """
+    if precision.quantizes == "experts":
+        experts = min(expert_params(model), model.params_total)
+        rest = model.params_total - experts
+        return experts * precision.weight_bytes_per_param + rest * BYTES_16BIT
     embed = min(embedding_params(model), model.params_total)
     body = model.params_total - embed
     return body * precision.weight_bytes_per_param + embed * BYTES_16BIT
@@ -43,16 +80,89 @@ def kv_heads_per_gpu(*, model: ModelSpec, tp: int) -> float:
     return max(model.kv_heads / tp, 1.0)
 
 
-def kv_cache_bytes_per_token(
-    *, model: ModelSpec, kv_bytes_per_element: float, tp: int = 1
-) -> float:
-    """KV-cache bytes one token occupies on one GPU of a ``tp``-way replica.
+def kv_element_bytes(*, model: ModelSpec, kv_bytes_per_element: float) -> float:
+    """Element size the cache is kept in: the precision's, except for latent attention, whose
+    vLLM 0.11 kernels keep a 16-bit latent (``MLA_KV_BYTES_PER_ELEMENT``)."""
+    return MLA_KV_BYTES_PER_ELEMENT if model.latent_attention else kv_bytes_per_element
 
-    2 (K and V) x layers x KV heads on this GPU x head_dim x element size. Grouped-query attention
-    enters through ``kv_heads`` (8 for Llama 3 70B against 64 query heads).
+
+def kv_bytes_per_layer_token(*, model: ModelSpec, kv_bytes_per_element: float, tp: int) -> float:
+    """Cache bytes one token takes in one layer on one GPU.
+
+    Grouped-query attention: 2 (K and V) x KV heads on this GPU x head_dim x element size.
+    Latent attention: (kv_lora_rank + qk_rope_head_dim) x element size, the same on every GPU.
     """
-    heads = kv_heads_per_gpu(model=model, tp=tp)
-    return 2.0 * model.layers * heads * model.head_dim * kv_bytes_per_element
+    element = kv_element_bytes(model=model, kv_bytes_per_element=kv_bytes_per_element)
+    if model.latent_attention:
+        return (model.kv_lora_rank + model.qk_rope_head_dim) * element
+    return 2.0 * kv_heads_per_gpu(model=model, tp=tp) * model.head_dim * element
+
+
+def attended_tokens(*, model: ModelSpec, context_tokens: float) -> tuple[float, float]:
+    """Tokens a new token attends to in (a full layer, a windowed layer), for ``context_tokens``.
+
+    A sliding-window layer sees the last ``sliding_window`` tokens; a chunked layer sees the
+    tokens of its own chunk, at most ``attention_chunk_size`` (exactly that bound while the
+    context is within one chunk, about half of it on average beyond).
+    """
+    window = model.local_attention_tokens
+    local = min(context_tokens, window) if window else context_tokens
+    return context_tokens, local
+
+
+def kv_cache_bytes_per_token(
+    *,
+    model: ModelSpec,
+    kv_bytes_per_element: float,
+    tp: int = 1,
+    context_tokens: float | None = None,
+) -> float:
+    """KV-cache bytes per token of context that attention reads, on one GPU of a ``tp`` replica.
+
+    Summed over layers: full layers read the whole context, windowed layers at most their
+    window, so for a context of ``L`` tokens the average per token is
+    ``per_layer x (full_layers x L + local_layers x min(L, W)) / L``. Without a context every
+    layer counts in full (a dense model gives the same either way). Grouped-query attention
+    enters through ``kv_heads`` (8 for Llama 3 70B against 64 query heads); latent attention
+    through ``kv_lora_rank + qk_rope_head_dim`` (576 for DeepSeek V3, whatever ``tp`` is).
+    """
+    per_layer = kv_bytes_per_layer_token(
+        model=model, kv_bytes_per_element=kv_bytes_per_element, tp=tp
+    )
+    local_layers = model.local_attention_layers
+    if context_tokens is None or not local_layers or context_tokens <= 0:
+        return per_layer * model.layers
+    full, local = attended_tokens(model=model, context_tokens=context_tokens)
+    layers_tokens = (model.layers - local_layers) * full + local_layers * local
+    return per_layer * layers_tokens / context_tokens
+
+
+def kv_block_tokens(model: ModelSpec) -> int:
+    """Tokens per KV block vLLM allocates for this model's attention backend."""
+    return MLA_KV_BLOCK_TOKENS if model.latent_attention else KV_BLOCK_TOKENS
+
+
+def kv_cache_bytes_per_sequence(
+    *, model: ModelSpec, kv_bytes_per_element: float, tp: int, tokens: int
+) -> float:
+    """KV-cache bytes one sequence of ``tokens`` tokens holds on one GPU, as vLLM 0.11 keeps it.
+
+    Full layers hold every token, rounded up to whole blocks. A sliding-window layer holds its
+    window plus the block being written (vLLM frees the blocks that slide out); a chunked layer
+    holds the whole sequence while vLLM keeps its hybrid manager off for chunked attention
+    (``CHUNKED_LOCAL_KV_FREED``).
+    """
+    block = kv_block_tokens(model)
+    held = math.ceil(max(tokens, 1) / block) * block
+    per_layer = kv_bytes_per_layer_token(
+        model=model, kv_bytes_per_element=kv_bytes_per_element, tp=tp
+    )
+    local_layers = model.local_attention_layers
+    freed = model.sliding_window > 0 or CHUNKED_LOCAL_KV_FREED
+    if not local_layers or not freed:
+        return per_layer * model.layers * held
+    window_held = min(held, math.ceil(model.local_attention_tokens / block) * block + block)
+    return per_layer * ((model.layers - local_layers) * held + local_layers * window_held)
 
 
 def runtime_overhead_bytes_per_gpu(
@@ -84,7 +194,7 @@ class MemoryFit:
     weights_bytes_per_gpu: float
     overhead_bytes_per_gpu: float
     kv_cache_bytes_per_gpu: float  # left for the KV cache (negative when weights do not fit)
-    kv_bytes_per_token_per_gpu: float
+    kv_bytes_per_token_per_gpu: float  # one sequence's cache / its tokens (windows included)
     tokens_per_sequence: int  # input + output, rounded up to whole KV blocks
     max_concurrency: int  # sequences of that length the KV cache holds at once
 
@@ -117,18 +227,21 @@ def memory_fit(
         max_num_seqs=max_num_seqs,
     )
     kv_free = usable - weights - overhead
-    per_token = kv_cache_bytes_per_token(
-        model=model, kv_bytes_per_element=precision.kv_cache_bytes_per_element, tp=tp
+    block = kv_block_tokens(model)
+    seq_tokens = math.ceil(max(input_tokens + output_tokens, 1) / block) * block
+    per_sequence = kv_cache_bytes_per_sequence(
+        model=model,
+        kv_bytes_per_element=precision.kv_cache_bytes_per_element,
+        tp=tp,
+        tokens=seq_tokens,
     )
-    seq_tokens = max(input_tokens + output_tokens, 1)
-    seq_tokens = math.ceil(seq_tokens / KV_BLOCK_TOKENS) * KV_BLOCK_TOKENS
-    max_conc = int(kv_free // (per_token * seq_tokens)) if kv_free > 0 and per_token > 0 else 0
+    max_conc = int(kv_free // per_sequence) if kv_free > 0 and per_sequence > 0 else 0
     return MemoryFit(
         usable_bytes_per_gpu=usable,
         weights_bytes_per_gpu=weights,
         overhead_bytes_per_gpu=overhead,
         kv_cache_bytes_per_gpu=kv_free,
-        kv_bytes_per_token_per_gpu=per_token,
+        kv_bytes_per_token_per_gpu=per_sequence / seq_tokens,
         tokens_per_sequence=seq_tokens,
         max_concurrency=max(max_conc, 0),
     )

@@ -1,50 +1,73 @@
 """Choose the cheapest Azure deployment that meets a workload's SLO, and say why.
 
 Candidates come from both targets the workload allows: Azure OpenAI deployment types
-(``sizing.azure_openai_sizing``) and vLLM on AKS GPU pools (``sizing.aks_sizing``). Infeasible
-candidates keep the reason they fail; the cheapest feasible one wins, ties broken by region
-preference, then by a fixed order of names, so the same inputs always give the same plan.
+(``sizing.azure_openai_options``) and vLLM on AKS GPU pools (``sizing.aks_sizing``). Every
+candidate is judged with every fact the request carries (billed hours, cost cap, hardware,
+availability); infeasible ones keep a typed `Rejection`. The cheapest feasible one wins, ties
+broken by region preference, then by a fixed order of names, so the same inputs always give
+the same plan. ``plan_workload`` returns the finished plan: nothing later adjusts it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from inferplan.sizing.aks_sizing import HEADROOM, AksCandidate, ReplicaCapacity, aks_candidates
-from inferplan.sizing.autoscaling import autoscaling
+from inferplan.sizing import azure_limits
+from inferplan.sizing.aks_sizing import (
+    HEADROOM,
+    MAX_NODES_FACTOR,
+    AksCandidate,
+    ReplicaCapacity,
+    aks_candidates,
+)
+from inferplan.sizing.autoscaling import autoscaling, scaled_to_zero
+from inferplan.sizing.azure_limits import AZURE_LIMIT
 from inferplan.sizing.azure_openai_options import azure_openai_options
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import ModelSpec
 from inferplan.sizing.container_images import VLLM_IMAGE_ID, planned_image
 from inferplan.sizing.efficiency import EfficiencyFactors
 from inferplan.sizing.gateway_resilience import gateway_backends
+from inferplan.sizing.model_support import experts_sliceable
 from inferplan.sizing.model_weights import checkpoint_bytes as replica_checkpoint_bytes
 from inferplan.sizing.model_weights import gated_model_warnings, repository_gated
-from inferplan.sizing.optimizer_types import Option
+from inferplan.sizing.optimizer_types import CandidateFigures, Option
 from inferplan.sizing.plan import (
     AksPlan,
     Alternative,
     Availability,
     Cost,
+    PlanWarning,
     Predicted,
     WorkloadPlan,
 )
+from inferplan.sizing.plan_warnings import aks_warnings, shared_warnings
 from inferplan.sizing.pool_names import agent_pool_name
 from inferplan.sizing.request import SizingRequest
+from inferplan.sizing.schedule import batch_window
 from inferplan.sizing.serving_limits import (
-    MAX_BACKEND_TIMEOUT_S,
     gateway_limits,
     implied_concurrency,
     peak_requests_per_minute,
-    slowest_response_s,
     vllm_alerts,
 )
 from inferplan.sizing.serving_resources import node_os_disk_gb, replica_resources, startup_budget
+from inferplan.sizing.units import HOURS_PER_MONTH
 from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_PORT, hf_repository, vllm_args
+from inferplan.sizing.workload_facts import shared_fields
 
 MAX_ALTERNATIVES = 6
+QUANTIZED = ("int8", "int4")  # weight formats that trade accuracy for memory and cost
+
+
+@dataclass(frozen=True)
+class Search:
+    """A workload's finished plan and every candidate considered, best-ranked first."""
+
+    plan: WorkloadPlan
+    candidates: tuple[Option, ...]
 
 
 def targets_for(model: ModelSpec, req: SizingRequest) -> list[str]:
@@ -57,52 +80,54 @@ def targets_for(model: ModelSpec, req: SizingRequest) -> list[str]:
 
 
 def plan_workload(
-    req: SizingRequest, *, catalog: Catalog, eff: EfficiencyFactors | None = None, source: str = ""
+    req: SizingRequest, *, catalog: Catalog, eff: EfficiencyFactors | None = None
 ) -> WorkloadPlan:
+    """The finished plan of one workload: the cheapest feasible candidate, or why none is."""
+    return search_workload(req, catalog=catalog, eff=eff).plan
+
+
+def search_workload(
+    req: SizingRequest, *, catalog: Catalog, eff: EfficiencyFactors | None = None
+) -> Search:
+    """Every candidate of every allowed target, ranked, and the plan of the best one."""
     model = catalog.model(req.model)
     options: list[Option] = []
     for target in targets_for(model, req):
         if target == "aks-vllm":
             options += [
-                _aks_option(c, req=req, model=model, catalog=catalog, source=source)
+                _aks_option(c, req=req, model=model, catalog=catalog)
                 for c in aks_candidates(catalog=catalog, req=req, eff=eff)
             ]
         else:
-            options += azure_openai_options(req=req, model=model, catalog=catalog, source=source)
-    if not options:
-        return _infeasible(
-            req,
-            model,
-            source,
+            options += azure_openai_options(req=req, model=model, catalog=catalog)
+    ranked = tuple(sorted(options, key=Option.sort_key))
+    if not ranked:
+        reason = (
             f"no deployment target can serve {model.id} "
-            f"(deployment: {req.deployment}, model hosting: {model.hosting})",
-            None,
-            (),
+            f"(deployment: {req.deployment}, model hosting: {model.hosting})"
         )
-    ranked = sorted(options, key=Option.sort_key)
+        return Search(_infeasible(req, model, reason, None, ()), ranked)
     feasible = [o for o in ranked if o.feasible]
     if not feasible:
         reason, nearest = _nearest_relaxation(req, model, ranked)
-        return _infeasible(req, model, source, reason, nearest, _alternatives(ranked, None))
+        return Search(_infeasible(req, model, reason, nearest, _alternatives(ranked, None)), ranked)
     best = feasible[0]
     assert best.build is not None
     chosen = best.build()
     alternatives = _alternatives(ranked, best)
-    return _replace_alternatives(chosen, alternatives)
-
-
-def _replace_alternatives(
-    plan: WorkloadPlan, alternatives: tuple[Alternative, ...]
-) -> WorkloadPlan:
-    reasons = list(plan.reasons)
-    runner = next((a for a in alternatives if a.reason.startswith("costs")), None)
+    reasons = list(chosen.reasons)
+    runner = next((a for a in alternatives if a.kind == "runner-up"), None)
     if runner is not None:
         reasons.append(f"Runner-up: {runner.summary}, which {runner.reason}.")
-    return replace(plan, alternatives=alternatives, reasons=tuple(reasons))
+    warnings = (*chosen.warnings, *shared_warnings(chosen, req))
+    plan = replace(
+        chosen, alternatives=alternatives, reasons=tuple(reasons), warnings=tuple(warnings)
+    )
+    return Search(plan, ranked)
 
 
 def _alternatives(ranked: Sequence[Option], best: Option | None) -> tuple[Alternative, ...]:
-    """Runners-up that meet the SLO (dearer), then the best of those rejected, one per reason."""
+    """Runners-up that meet the SLO (dearer), then the best of those rejected, one per kind."""
     out: list[Alternative] = []
     seen: set[str] = set()
     for o in ranked:
@@ -120,11 +145,11 @@ def _alternatives(ranked: Sequence[Option], best: Option | None) -> tuple[Altern
             break
     kinds_seen: set[str] = set()
     for o in ranked:
-        if o.feasible or o.summary in seen or o.rejection_kind in kinds_seen:
+        if o.rejection is None or o.summary in seen or o.rejection.kind in kinds_seen:
             continue
-        kinds_seen.add(o.rejection_kind)
+        kinds_seen.add(o.rejection.kind)
         cost = o.monthly_usd if math.isfinite(o.monthly_usd) else None
-        out.append(Alternative(o.target, o.summary, cost, o.rejected_reason or ""))
+        out.append(Alternative(o.target, o.summary, cost, o.rejection.message, o.rejection.kind))
         if len(out) >= MAX_ALTERNATIVES:
             break
     return tuple(out)
@@ -134,12 +159,32 @@ def _nearest_relaxation(
     req: SizingRequest, model: ModelSpec, ranked: Sequence[Option]
 ) -> tuple[str, str | None]:
     """Why nothing is feasible, and the smallest change to the workload that would fix it."""
-    over_cap = [o for o in ranked if o.rejection_kind == "cost-cap"]
+
+    def of_kind(kind: str) -> list[Option]:
+        return [o for o in ranked if o.rejection is not None and o.rejection.kind == kind]
+
+    over_cap = of_kind("cost-cap")
     if over_cap:
         cheapest = min(over_cap, key=Option.sort_key)
         return (
             f"no configuration meets the SLO within the cost cap of ${req.max_monthly_usd:,.0f}",
             f"cheapest meeting the SLO: {cheapest.summary} at ${cheapest.monthly_usd:,.0f}/month",
+        )
+    limited = [o for o in ranked if o.rejection_kind == AZURE_LIMIT]
+    if limited:
+        first = limited[0]
+        return (f"{first.summary} {first.rejected_reason}", azure_limits.RELAXATION)
+    short = [o for o in of_kind("availability") if math.isfinite(o.monthly_usd)]
+    if short:
+        reach = max(o.rejection.figure("reachable") or 0.0 for o in short)
+        best = min(
+            (o for o in short if o.rejection.figure("reachable") == reach), key=Option.sort_key
+        )
+        return (
+            f"availability {req.availability:g}% is not reachable for {model.id} in the allowed "
+            f"regions: {best.rejection.message}",
+            f"{reach:g}% is reachable at ${best.monthly_usd:,.0f}/month with {best.summary}; "
+            f"set slo.accept_availability: {reach:g} to accept it, or allow more regions",
         )
     placed = [o for o in ranked if o.meets_slo and o.rejection_kind in ("region", "availability")]
     if placed:
@@ -176,16 +221,14 @@ def _nearest_relaxation(
 def _infeasible(
     req: SizingRequest,
     model: ModelSpec,
-    source: str,
     reason: str,
     nearest: str | None,
     alternatives: tuple[Alternative, ...],
 ) -> WorkloadPlan:
     return WorkloadPlan(
-        name=req.name,
+        **shared_fields(req, model),
         feasible=False,
         target=None,
-        model=model.id,
         regions=(),
         predicted=None,
         cost=None,
@@ -196,7 +239,6 @@ def _infeasible(
         availability=None,
         infeasible_reason=reason,
         nearest_relaxation=nearest,
-        source=source,
     )
 
 
@@ -205,46 +247,59 @@ def _aks_summary(c: AksCandidate) -> str:
 
 
 def _aks_option(
-    c: AksCandidate, *, req: SizingRequest, model: ModelSpec, catalog: Catalog, source: str
+    c: AksCandidate, *, req: SizingRequest, model: ModelSpec, catalog: Catalog
 ) -> Option:
     region_rank = req.regions.index(c.regions[0]) if c.regions else len(req.regions)
     one = c.capacity.at_one
+    at = c.capacity.at_capacity or one
     return Option(
         target="aks-vllm",
         summary=_aks_summary(c),
         monthly_usd=c.monthly_usd,
         region_rank=region_rank,
-        rejected_reason=c.rejected_reason,
-        build=(lambda: _aks_plan(c, req=req, model=model, catalog=catalog, source=source))
-        if c.rejected_reason is None
+        rejection=c.rejection,
+        build=(lambda: _aks_plan(c, req=req, model=model, catalog=catalog))
+        if c.rejection is None
         else None,
-        rejection_kind=c.rejection_kind,
         best_latency=(one.ttft_p95_ms, one.tps_per_request) if one is not None else None,
         meets_slo=c.capacity.concurrency >= 1,
+        figures=CandidateFigures(
+            ttft_p95_ms=at.ttft_p95_ms if at else None,
+            itl_ms=at.itl_ms if at else None,
+            tps_per_request=at.tps_per_request if at else None,
+            concurrency_per_replica=c.capacity.concurrency or None,
+            replicas=c.replicas or None,
+            nodes=c.nodes or None,
+            gpus=c.nodes * catalog.vm_sku(c.vm_sku).gpus if c.nodes else None,
+            regions=c.regions,
+            planned_availability=c.choice.topology.planned_availability if c.choice else None,
+        ),
     )
 
 
 def _aks_plan(
-    c: AksCandidate, *, req: SizingRequest, model: ModelSpec, catalog: Catalog, source: str
+    c: AksCandidate, *, req: SizingRequest, model: ModelSpec, catalog: Catalog
 ) -> WorkloadPlan:
     cap = c.capacity
     vm = catalog.vm_sku(c.vm_sku)
     est = cap.at_capacity
-    assert est is not None
+    assert est is not None and c.spread is not None and c.choice is not None
+    topology = c.choice.topology
+    precision = catalog.precision(c.precision)
     peak_rpm = peak_requests_per_minute(req, e2e_latency_s=est.e2e_latency_s)
     out_tokens_per_s = peak_rpm * req.avg_output_tokens / 60.0
     per_million = c.hourly_usd / (out_tokens_per_s * 3600.0) * 1e6 if out_tokens_per_s else 0.0
-    gateway = gateway_limits(req, peak_rpm=peak_rpm)
     args = vllm_args(
         model=model,
-        precision=catalog.precision(c.precision),
+        precision=precision,
         tp=c.tp,
         max_model_len=req.max_model_len,
         max_num_seqs=cap.concurrency,
         served_model_name=req.name,
+        expert_parallel=c.expert_parallel,
     )
-    load_replicas = c.replicas_per_region - c.topology.spare_replicas
-    precision = catalog.precision(c.precision)
+    schedule = req.schedule
+    hours = c.billed_hours_per_month
     repository = hf_repository(model, precision)
     download_bytes = replica_checkpoint_bytes(model=model, precision=precision, catalog=catalog)
     resources = replica_resources(
@@ -268,30 +323,67 @@ def _aks_plan(
             if req.peak_requests_per_minute
             else ""
         )
-        + f" plus {HEADROOM:.0%} headroom need {load_replicas} replica(s) per region; "
-        f"availability {req.availability}% adds {c.topology.describe()}.",
+        + f" plus {HEADROOM:.0%} headroom; availability {req.availability:g}% takes "
+        f"{topology.describe()}.",
         f"{c.replicas_per_node} replica(s) per {c.vm_sku} node ({c.tp} of its GPUs each): "
-        f"{c.nodes_per_region} node(s) per region in {', '.join(c.regions)}.",
-        f"Cost: {c.nodes} node(s) x ${c.hourly_usd / max(c.nodes, 1):,.2f}/h x 730 h = "
+        f"{c.nodes_per_region} node(s) per region in {', '.join(c.regions)}"
+        + (
+            f", {c.spread.nodes_per_zone} in each of {c.spread.zones} zones"
+            if c.spread.zones
+            else (f", spread over {c.zones} zones" if c.zones else "")
+        )
+        + (
+            f"; after losing a {topology.spare}, {c.spread.replicas_after_loss} replicas serve "
+            f"{c.spread.replicas_after_loss * cap.concurrency} concurrent requests "
+            f">= the peak of {req.peak_concurrency}."
+            if topology.spare != "none"
+            else "."
+        ),
+        f"Cost: {c.nodes} node(s) x ${c.hourly_usd / max(c.nodes, 1):,.2f}/h x {hours:.1f} h = "
         f"${c.monthly_usd:,.0f}/month ({c.price_kind} prices).",
     ]
+    if c.expert_parallel:
+        sliced = experts_sliceable(model=model, precision=precision, tp=c.tp)
+        reasons.append(
+            f"Experts are placed whole on the {c.tp} GPUs (vLLM --enable-expert-parallel): "
+            f"{sliced or ''}."
+        )
+    if schedule.scale_to_zero:
+        reasons.append(
+            f"Environment {req.environment} runs self-hosted workloads {schedule.description} "
+            f"and scales them and their GPU nodes to zero outside: billed {hours:.1f} of "
+            f"{HOURS_PER_MONTH:g} hours, ${c.monthly_usd:,.0f}/month."
+        )
+    if not c.choice.meets_required:
+        reasons.append(
+            f"Accepted availability {topology.planned_availability:g}% < required "
+            f"{req.availability:g}% (slo.accept_availability)."
+        )
+    warnings: list[PlanWarning] = []
     implied = implied_concurrency(req, e2e_latency_s=est.e2e_latency_s)
     if implied is not None and implied > req.peak_concurrency * 1.1:
-        reasons.append(
-            f"Note: {req.peak_requests_per_minute:g} requests/min at {est.e2e_latency_s:.1f} s "
-            f"each means about {implied:.0f} requests in flight, more than the stated peak "
-            f"concurrency of {req.peak_concurrency}; sized for the larger."
+        warnings.append(
+            PlanWarning(
+                "traffic",
+                f"{req.peak_requests_per_minute:g} requests/min at {est.e2e_latency_s:.1f} s each "
+                f"means about {implied:.0f} requests in flight, more than the stated peak "
+                f"concurrency of {req.peak_concurrency}; sized for the larger.",
+            )
         )
-    if not req.streaming and slowest_response_s(req) > MAX_BACKEND_TIMEOUT_S:
-        reasons.append(
-            f"Warning: a non-streaming response may take {slowest_response_s(req):.0f} s, more "
-            f"than the {MAX_BACKEND_TIMEOUT_S} s Azure keeps an idle connection; enable streaming."
+    if precision.id in QUANTIZED and req.precision_auto:
+        warnings.append(
+            PlanWarning(
+                "quantized",
+                f"precision: auto chose {precision.id} weights, the cheapest that meets the SLO; "
+                "quantized weights can lose accuracy, so pin precision (e.g. [bf16, fp8]) where "
+                "answer quality matters.",
+            )
         )
-    return WorkloadPlan(
-        name=req.name,
+    load_replicas = c.replicas_per_region
+    plan = WorkloadPlan(
+        **shared_fields(req, model),
         feasible=True,
         target="aks-vllm",
-        model=model.id,
         regions=c.regions,
         predicted=Predicted(
             ttft_p95_ms=est.ttft_p95_ms,
@@ -304,15 +396,18 @@ def _aks_plan(
             monthly_usd=c.monthly_usd,
             per_million_output_tokens_usd=per_million,
             price_kind=c.price_kind,
+            hours_per_month=hours,
         ),
         reasons=tuple(reasons),
         alternatives=(),
-        gateway=gateway,
+        gateway=gateway_limits(req, peak_rpm=peak_rpm),
         alerts=tuple(vllm_alerts(req, concurrency_per_replica=cap.concurrency)),
         availability=Availability(
             required=req.availability,
-            planned=c.topology.supports_availability,
-            topology=c.topology.describe(),
+            planned=topology.planned_availability,
+            topology=topology.describe(),
+            survives=topology.survives,
+            accepted=req.accept_availability if not c.choice.meets_required else None,
         ),
         aks=AksPlan(
             vm_sku=c.vm_sku,
@@ -323,12 +418,12 @@ def _aks_plan(
             replicas=c.replicas,
             replicas_per_node=c.replicas_per_node,
             nodes=c.nodes,
-            zones=c.zones,
+            zones=tuple(str(z) for z in range(1, c.zones + 1)),
             vllm_args=args,
             replicas_per_region=c.replicas_per_region,
             nodes_per_region=c.nodes_per_region,
             min_nodes_per_region=c.nodes_per_region,
-            max_nodes_per_region=c.nodes_per_region * 2,
+            max_nodes_per_region=c.nodes_per_region * MAX_NODES_FACTOR,
             hf_model=repository,
             max_model_len=req.max_model_len,
             max_num_seqs=cap.concurrency,
@@ -346,20 +441,26 @@ def _aks_plan(
             autoscaling=autoscaling(
                 replicas_per_region=c.replicas_per_region,
                 replicas_per_node=c.replicas_per_node,
-                max_nodes_per_region=c.nodes_per_region * 2,
+                max_nodes_per_region=c.nodes_per_region * MAX_NODES_FACTOR,
                 concurrency_per_replica=cap.concurrency,
             ),
             os_disk_size_gb=node_os_disk_gb(
                 replicas_per_node=c.replicas_per_node, resources=resources
             ),
-            hf_gated=repository_gated(repository, catalog=catalog),
+            hf_gated=repository_gated(repository, catalog=catalog, model=model),
+            nodes_per_zone=c.spread.nodes_per_zone or None,
+            replicas_after_loss=c.spread.replicas_after_loss if topology.spare != "none" else None,
+            window=batch_window(req.batch) if req.batch else None,
+            expert_parallel=c.expert_parallel,
         ),
-        warnings=gated_model_warnings(repository, catalog=catalog),
         gateway_backends=gateway_backends(
             backends=len(c.regions), peak_requests_per_minute=peak_rpm
         ),
-        source=source,
+        warnings=(*warnings, *gated_model_warnings(repository, catalog=catalog, model=model)),
     )
+    if schedule.scale_to_zero and plan.aks is not None:
+        plan = replace(plan, aks=scaled_to_zero(plan.aks))
+    return replace(plan, warnings=(*plan.warnings, *aks_warnings(plan, req)))
 
 
 def _weights_gib(cap: ReplicaCapacity) -> float:
@@ -368,14 +469,14 @@ def _weights_gib(cap: ReplicaCapacity) -> float:
 
 
 def plan_all(
-    requests: Sequence[tuple[SizingRequest, str, str | None]],
+    requests: Sequence[SizingRequest],
     *,
     catalog: Catalog,
     eff: EfficiencyFactors | None = None,
 ) -> tuple[WorkloadPlan, ...]:
-    """Plan ``(request, source, environment)`` triples, ordered by environment, then name."""
-    ordered = sorted(requests, key=lambda r: (r[2] or "", r[0].name, r[1]))
-    return tuple(
-        replace(plan_workload(req, catalog=catalog, eff=eff, source=src), environment=env)
-        for req, src, env in ordered
-    )
+    """Plan every request, ordered by environment, then name, then source file."""
+    ordered = sorted(requests, key=lambda r: (r.environment or "", r.name, r.source))
+    return tuple(plan_workload(req, catalog=catalog, eff=eff) for req in ordered)
+
+
+__all__ = ["Search", "plan_all", "plan_workload", "search_workload", "targets_for"]

@@ -6,7 +6,25 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from inferplan.sizing.decisions import Rejection
 from inferplan.sizing.plan import WorkloadPlan
+
+
+@dataclass(frozen=True)
+class CandidateFigures:
+    """What a candidate is predicted to deliver, for ``plan --candidates`` and relaxations."""
+
+    ttft_p95_ms: float | None = None  # at the planned load (a lone request when none fits)
+    itl_ms: float | None = None
+    tps_per_request: float | None = None
+    concurrency_per_replica: int | None = None
+    replicas: int | None = None
+    nodes: int | None = None
+    gpus: int | None = None
+    capacity: int | None = None  # Azure OpenAI kTPM or PTU
+    capacity_unit: str | None = None
+    regions: tuple[str, ...] = ()
+    planned_availability: float | None = None
 
 
 @dataclass(frozen=True)
@@ -22,19 +40,25 @@ class Option:
     summary: str
     monthly_usd: float
     region_rank: int
-    rejected_reason: str | None
+    rejection: Rejection | None
     build: Callable[[], WorkloadPlan] | None  # the full plan if this option is chosen
-    # Kind of rejection: unsupported, memory, slo, region, availability, residency, offer,
-    # cost-cap, other. Alternatives show one of each; relaxations are chosen by it.
-    rejection_kind: str = ""
     preference: int = 0
     # Best latency a lone request gets, for relaxation messages: (ttft_p95_ms, tokens/s).
     best_latency: tuple[float, float] | None = None
     meets_slo: bool = False  # the SLO is met; something else (cost, region) rejects it
+    figures: CandidateFigures = CandidateFigures()
 
     @property
     def feasible(self) -> bool:
-        return self.rejected_reason is None
+        return self.rejection is None
+
+    @property
+    def rejected_reason(self) -> str | None:
+        return self.rejection.message if self.rejection else None
+
+    @property
+    def rejection_kind(self) -> str:
+        return self.rejection.kind if self.rejection else ""
 
     def sort_key(self) -> tuple:
         cost = round(self.monthly_usd, 2) if math.isfinite(self.monthly_usd) else math.inf

@@ -16,7 +16,7 @@ PLAN_API_VERSION = "inferplan/v1"
 
 @dataclass(frozen=True)
 class Predicted:
-    ttft_p95_ms: float
+    ttft_p95_ms: float | None  # None for offline (batch) work: nobody waits for a first token
     tps_per_request: float
     max_concurrency: int  # concurrent requests the whole deployment serves inside the SLO
     itl_ms: float | None = None
@@ -111,7 +111,7 @@ class AksPlan:
     replicas: int  # across all regions
     replicas_per_node: int
     nodes: int  # across all regions
-    zones: tuple[str, ...]
+    zones: tuple[str, ...]  # availability zones the nodes of each region spread over
     vllm_args: tuple[str, ...]
     replicas_per_region: int
     nodes_per_region: int
@@ -134,6 +134,11 @@ class AksPlan:
     autoscaling: Autoscaling
     os_disk_size_gb: int  # node OS disk: the image, every replica's checkpoint and scratch
     hf_gated: bool | None  # the Hugging Face repository is gated (None: not known either way)
+    nodes_per_zone: int | None = None  # per region, when spread over zones
+    # Offline work: replicas (and their nodes) run only inside this daily window.
+    window: WorkingHours | None = None
+    replicas_after_loss: int | None = None  # per region, after losing the spared node or zone
+    expert_parallel: bool = False  # vLLM --enable-expert-parallel: experts whole on each GPU
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,7 @@ class Alternative:
     summary: str
     monthly_usd: float | None
     reason: str
+    kind: str = "runner-up"  # "runner-up" (meets everything, costs more) or a rejection kind
 
 
 WarningKind = Literal[
@@ -246,11 +252,25 @@ class PlanWarning:
     message: str
 
 
+# Fields JSON keeps as written: an availability of 99.999 % must not read as 100.
+EXACT = {"exact": True}
+
+
 @dataclass(frozen=True)
 class Availability:
-    required: float
-    planned: float
-    topology: str
+    """The availability asked for, the one the topology is planned for, and what it survives.
+
+    ``planned`` below ``required`` only happens when the team accepted less
+    (``slo.accept_availability``, kept in ``accepted``); otherwise the plan is infeasible.
+    Percentages are written exactly (``EXACT``): 99.999 is not 100.
+    """
+
+    required: float = field(metadata=EXACT)  # percent
+    planned: float = field(metadata=EXACT)  # percent
+    topology: str = ""
+    # Failure domains lost at peak without missing the SLO: region, zone, node.
+    survives: tuple[str, ...] = ()
+    accepted: float | None = field(default=None, metadata=EXACT)
 
 
 @dataclass(frozen=True)
@@ -436,9 +456,15 @@ def _round(value: float) -> float | int | None:
 
 
 def to_data(obj: Any) -> Any:
-    """Dataclasses to dicts (field order kept), tuples to lists, floats rounded."""
+    """Dataclasses to dicts (field order kept), tuples to lists, floats rounded (but for
+    fields marked `EXACT`, such as percentages)."""
     if is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_data(getattr(obj, f.name)) for f in fields(obj)}
+        return {
+            f.name: getattr(obj, f.name)
+            if f.metadata.get("exact")
+            else to_data(getattr(obj, f.name))
+            for f in fields(obj)
+        }
     if isinstance(obj, dict):
         return {str(k): to_data(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

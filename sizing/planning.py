@@ -9,42 +9,57 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from inferplan.inputs.errors import Problem, SpecValidationError
 from inferplan.inputs.plan_inputs import PlanInputs, load_inputs
 from inferplan.inputs.template import TemplateLibrary
-from inferplan.sizing.catalog import Catalog
+from inferplan.inputs.workload import Workload
+from inferplan.sizing.azure_openai_sizing import AzureOpenAISizingError
+from inferplan.sizing.catalog import Catalog, CatalogError
 from inferplan.sizing.catalog.input_facts import CatalogFacts
-from inferplan.sizing.from_spec import environment_plan, finish_workload_plan, request_from_workload
-from inferplan.sizing.optimizer import plan_all
-from inferplan.sizing.plan import Plan
+from inferplan.sizing.estimator import UnsupportedConfiguration
+from inferplan.sizing.from_spec import environment_plan, request_from_workload
+from inferplan.sizing.optimizer import plan_workload
+from inferplan.sizing.plan import Plan, WorkloadPlan
+from inferplan.sizing.request import SizingRequest
+
+# Sizing's own exceptions for an input it cannot answer: the workload's mistake, not a bug.
+INPUT_ERRORS = (AzureOpenAISizingError, UnsupportedConfiguration, CatalogError)
+
+
+def _sizing_problem(workload: Workload, error: Exception) -> Problem:
+    return workload.source.problem(("spec",), f"cannot be sized: {error}")
+
+
+def requests_of(inputs: PlanInputs, *, catalog: Catalog) -> list[SizingRequest]:
+    """One sizing request per loaded workload, in the environment that carries it."""
+    return [
+        request_from_workload(w, catalog=catalog, environment=env) for w, env in inputs.workloads
+    ]
 
 
 def build_plan(inputs: PlanInputs, *, catalog: Catalog) -> Plan:
-    requests = [
-        (
-            request_from_workload(w, catalog=catalog, environment=env),
-            w.source.file,
-            env.name if env else None,
-        )
-        for w, env in inputs.workloads
-    ]
-    planned = {(p.environment, p.name): p for p in plan_all(requests, catalog=catalog)}
-    finished = sorted(
-        (
-            finish_workload_plan(
-                planned[(env.name if env else None, w.name)],
-                w,
-                environment=env,
-                allowed_regions=request.regions,
-            )
-            for (w, env), (request, _, _) in zip(inputs.workloads, requests, strict=True)
-        ),
-        key=lambda p: (p.environment or "", p.name, p.source),
-    )
+    """Every workload planned (finished plans, ordered by environment, name and file), then
+    each environment's settings and total against its cap.
+
+    An input sizing refuses (`INPUT_ERRORS`) is a `SpecValidationError` at that workload's file
+    and line, every such workload reported at once.
+    """
+    planned: list[WorkloadPlan] = []
+    problems: list[Problem] = []
+    for workload, environment in inputs.workloads:
+        try:
+            request = request_from_workload(workload, catalog=catalog, environment=environment)
+            planned.append(plan_workload(request, catalog=catalog))
+        except INPUT_ERRORS as error:
+            problems.append(_sizing_problem(workload, error))
+    if problems:
+        raise SpecValidationError(problems)
+    workloads = tuple(sorted(planned, key=lambda p: (p.environment or "", p.name, p.source)))
     environments = tuple(
-        environment_plan(env, tuple(finished), catalog=catalog)
+        environment_plan(env, workloads, catalog=catalog)
         for env in sorted(inputs.environments, key=lambda e: e.name)
     )
-    return Plan(workloads=tuple(finished), environments=environments)
+    return Plan(workloads=workloads, environments=environments)
 
 
 def plan_paths(

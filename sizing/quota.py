@@ -3,9 +3,10 @@
 Azure OpenAI quota is per subscription x region x model x deployment type and shared by every
 deployment in that scope [limits: "per region, per subscription, and per model/deployment
 type"], so an environment's requirement is the sum of its deployments there; the documented
-default comes from the Azure OpenAI catalog's ``default_quota_ktpm`` (Default tier). A plan
-over the default still deploys once the increase is granted, so it is a warning (kind
-``quota``), and `check` lists each one with the request to file.
+default comes from the Azure OpenAI catalog's ``default_quota_ktpm`` (Default tier). One
+deployment over the default is the Azure OpenAI sizing's ``quota_shortfall``, shown as a plan
+warning (kind ``quota``, `shortfall_warning`); a plan over the default still deploys once the
+increase is granted, and `check` lists each requirement with the request to file.
 
 GPU VM families start with little or no vCPU quota in a new subscription, and Azure documents
 no default per family; every GPU family a plan uses is listed with the vCPUs its autoscaler
@@ -18,7 +19,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from inferplan.sizing.catalog import Catalog
-from inferplan.sizing.catalog.azure_openai import AoaiCatalog, default_azure_openai_catalog
+from inferplan.sizing.catalog.azure_openai import AoaiCatalog
+from inferplan.sizing.decisions import Rejection
 from inferplan.sizing.plan import PlanWarning, QuotaRequirement, WorkloadPlan
 
 AOAI_QUOTA_REQUEST = (
@@ -46,32 +48,14 @@ def _aoai_request(region: str, name: str, needed: int, unit: str, default: int |
     )
 
 
-def deployment_warnings(
-    *,
-    workload: str,
-    deployments: Iterable[tuple[str, str, str, int, str]],
-    aoai: AoaiCatalog | None = None,
-) -> tuple[PlanWarning, ...]:
-    """Warnings for one workload's deployments ``(region, model, type, capacity, unit)`` whose
-    capacity alone is over the documented default (token-billed types; PTU quota has no
-    documented default per model)."""
-    aoai = aoai or default_azure_openai_catalog()
-    found = []
-    for region, model, deployment_type, capacity, unit in deployments:
-        if unit != "ktpm":
-            continue
-        default, _ = _default_quota(aoai, model, deployment_type)
-        if default is not None and capacity > default:
-            request = _aoai_request(region, f"{model} {deployment_type}", capacity, "kTPM", default)
-            found.append(
-                PlanWarning(
-                    "quota",
-                    f"{workload}: {model} {deployment_type} in {region} needs {capacity:,} kTPM; "
-                    f"the documented default quota is {default:,} kTPM per subscription and "
-                    f"region; {request}",
-                )
-            )
-    return tuple(found)
+def shortfall_warning(shortfall: Rejection, *, region: str) -> PlanWarning:
+    """The plan warning (kind ``quota``) for one deployment over its documented default quota:
+    the Azure OpenAI sizing's shortfall, with where to ask for the increase."""
+    return PlanWarning(
+        "quota",
+        f"{region}: {shortfall.message}; request a quota increase for the deploying "
+        f"subscription: {AOAI_QUOTA_REQUEST}",
+    )
 
 
 def _aoai_deployments(w: WorkloadPlan) -> list[tuple[str, str, str, int, str]]:
@@ -87,10 +71,10 @@ def _aoai_deployments(w: WorkloadPlan) -> list[tuple[str, str, str, int, str]]:
 
 
 def environment_quota(
-    workloads: Iterable[WorkloadPlan], *, catalog: Catalog, aoai: AoaiCatalog | None = None
+    workloads: Iterable[WorkloadPlan], *, catalog: Catalog
 ) -> tuple[QuotaRequirement, ...]:
     """Every quota the environment's feasible workloads need, in (kind, region, name) order."""
-    aoai = aoai or default_azure_openai_catalog()
+    aoai = catalog.azure_openai
     openai: dict[tuple[str, str, str], list[tuple[str, int]]] = defaultdict(list)
     vcpus: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
     for w in workloads:

@@ -1,15 +1,72 @@
-"""What the optimizer needs to know about one workload, as plain values.
+"""Everything the optimizer needs to know about one workload, as plain values.
 
-The spec layer turns a validated ``Workload`` into a ``SizingRequest``; keeping this type inside
-sizing lets the engine be called from tests, notebooks and the CLI with plain numbers.
+``inferplan.sizing.from_spec`` turns a validated ``Workload`` (and its ``Environment``) into a
+``SizingRequest``; keeping this type inside sizing lets the engine be called from tests,
+notebooks and the CLI with plain numbers. Every fact a decision depends on is here before the
+decision is made: the hours the environment bills, its limits, the cost cap, the hardware the
+team allows, the availability it will accept. ``plan_workload`` turns a request into a finished
+``WorkloadPlan`` with nothing left for later layers to adjust.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
+from inferplan.sizing.units import HOURS_PER_MONTH
+
 Deployment = Literal["auto", "azure-openai", "aks-vllm"]
+Reservation = Literal["none", "monthly", "yearly"]
+
+# Cost per concurrent user above which a plan warns by default (USD per month): about a whole
+# 1x H100 NVL VM (Standard_NC40ads_H100_v5, ~$7/h x 730 h) per user, far above what shared
+# serving should cost. Environments set their own (limits.warn_monthly_usd_per_user).
+DEFAULT_WARN_MONTHLY_USD_PER_USER = 5000.0
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Default sampling parameters the gateway sets when a request leaves them out."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchTraffic:
+    """Offline work: a number of requests a day, each done within a window after submission."""
+
+    requests_per_day: float
+    completion_window_hours: float
+    start: str = "00:00"  # when the day's work is submitted, HH:MM in ``timezone``
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the environment runs its self-hosted GPU workloads, and what that bills.
+
+    ``billed_hours_per_month`` is 730 for always-on environments; an environment that scales
+    GPU pools to zero outside working hours bills only those hours (``inferplan.sizing.schedule``).
+    """
+
+    scale_to_zero: bool = False
+    billed_hours_per_month: float = HOURS_PER_MONTH
+    description: str = ""  # "Mon-Fri 07:00-19:00 Europe/Stockholm", for the reasons
+
+
+@dataclass(frozen=True)
+class HardwareChoice:
+    """GPU ids, GPU aliases, VM size names or VM families the workload may (not) run on.
+
+    An empty ``allow`` allows everything not excluded; names compare case-insensitively.
+    """
+
+    allow: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -32,9 +89,26 @@ class SizingRequest:
     strict_residency: bool
     streaming: bool = True
     max_tokens: int | None = None  # generation.max_tokens; defaults to max_output_tokens
-    max_monthly_usd: float | None = None
+    max_monthly_usd: float | None = None  # the workload's cost cap, on the billed cost
     average_to_peak_ratio: float = 0.35  # for usage-billed offers
-    reservation: Literal["none", "monthly", "yearly"] = "none"  # PTU commitment allowed
+    reservation: Reservation = "none"  # PTU commitment allowed
+    # Availability the team accepts when the required figure cannot be reached (slo.accept_...).
+    accept_availability: float | None = None
+    batch: BatchTraffic | None = None  # offline work instead of interactive traffic
+    hardware: HardwareChoice = field(default_factory=HardwareChoice)
+    schedule: Schedule = field(default_factory=Schedule)
+    warn_monthly_usd_per_user: float = DEFAULT_WARN_MONTHLY_USD_PER_USER
+    # What the Plan carries for later layers, decided with the workload rather than by them.
+    source: str = ""  # the workload file, for messages
+    environment: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()  # workload, owner and labels, sorted
+    sampling: Sampling = field(default_factory=Sampling)
+    template: str | None = None  # name@version of the approved template, if any
+    residency_constrained: bool = False  # the workload or environment limits its regions
+    precision_auto: bool = False  # the workload wrote precision: auto
+    # Hidden reasoning tokens per request (Azure OpenAI reasoning models); None: the catalog's
+    # figure for the model's default reasoning effort.
+    reasoning_tokens: int | None = None
 
     @property
     def max_tokens_cap(self) -> int:

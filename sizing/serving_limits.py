@@ -49,11 +49,17 @@ def gateway_limits(req: SizingRequest, *, peak_rpm: float) -> Gateway:
     response_s = req.ttft_p95_ms / 1000.0 + req.max_tokens_cap / slowest_tps
     timeout = int(math.ceil(response_s / 5.0) * 5)
     timeout = min(max(timeout, MIN_BACKEND_TIMEOUT_S), MAX_BACKEND_TIMEOUT_S)
+    sampling = req.sampling
     return Gateway(
         max_tokens=req.max_tokens_cap,
         tokens_per_minute=tpm,
         timeout_s=timeout,
         streaming=req.streaming,
+        temperature=sampling.temperature,
+        top_p=sampling.top_p,
+        frequency_penalty=sampling.frequency_penalty,
+        presence_penalty=sampling.presence_penalty,
+        stop=sampling.stop,
     )
 
 

@@ -10,10 +10,13 @@ routed to, but store all of them.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
 from inferplan.sizing.efficiency import EfficiencyFactors
 from inferplan.sizing.memory import (
     BYTES_16BIT,
+    attended_tokens,
     embedding_params,
     expert_params,
     kv_cache_bytes_per_token,
@@ -27,9 +30,34 @@ def matmul_params(model: ModelSpec) -> float:
     return max(model.params_active - embed, 1.0)
 
 
-def attention_flops_per_token(*, model: ModelSpec, context_tokens: float) -> float:
-    """QK^T and PV for one new token attending to ``context_tokens``: 4 x layers x heads x d x L."""
-    return 4.0 * model.layers * model.attention_heads * model.head_dim * context_tokens
+def attention_flops_per_token(
+    *, model: ModelSpec, context_tokens: float, phase: Literal["decode", "prefill"] = "decode"
+) -> float:
+    """Score and value FLOPs of one new token attending to ``context_tokens``, summed over layers.
+
+    Grouped-query attention: QK^T and PV cost ``2 x heads x head_dim`` FLOPs each per attended
+    token, ``4 x heads x head_dim x L`` per layer. Windowed layers attend to at most their window
+    (``attended_tokens``).
+
+    Latent attention runs in two forms in vLLM (vllm/v1/attention/backends/mla/common.py).
+    Decode uses the absorbed form: the query is projected into the latent space, scored against
+    the cached latent and rotary key (``kv_lora_rank + qk_rope_head_dim`` wide) and the weights
+    are applied to the latent (``kv_lora_rank`` wide), so a head costs
+    ``2 x (2 x kv_lora_rank + qk_rope_head_dim)`` FLOPs per attended token (2,176 for DeepSeek
+    V3, against 640 for the same heads uncompressed); the projections themselves are ordinary
+    weights, counted with the matmuls. Prefill expands the latent into per-head keys and values
+    and costs ``2 x heads x (qk_nope + qk_rope + v_head_dim)`` per attended token.
+    """
+    full, local = attended_tokens(model=model, context_tokens=context_tokens)
+    local_layers = model.local_attention_layers
+    attended = (model.layers - local_layers) * full + local_layers * local
+    if model.latent_attention:
+        if phase == "decode":
+            per_head = 2.0 * (2 * model.kv_lora_rank + model.qk_rope_head_dim)
+        else:
+            per_head = 2.0 * (model.qk_nope_head_dim + model.qk_rope_head_dim + model.v_head_dim)
+        return per_head * model.attention_heads * attended
+    return 4.0 * model.attention_heads * model.head_dim * attended
 
 
 def experts_touched_fraction(*, model: ModelSpec, tokens: float) -> float:
@@ -118,7 +146,8 @@ def prefill_compute_s(
     """
     flops = (
         2.0 * matmul_params(model) * input_tokens
-        + attention_flops_per_token(model=model, context_tokens=input_tokens / 2.0) * input_tokens
+        + attention_flops_per_token(model=model, context_tokens=input_tokens / 2.0, phase="prefill")
+        * input_tokens
     )
     efficiency = compute_efficiency(
         eff=eff, model=model, precision=precision, base_efficiency=eff.prefill_compute_efficiency
@@ -162,7 +191,10 @@ def decode_step_time_s(
     params + attention). Small batches are bandwidth-bound, large ones compute-bound.
     """
     kv_token_per_gpu = kv_cache_bytes_per_token(
-        model=model, kv_bytes_per_element=precision.kv_cache_bytes_per_element, tp=tp
+        model=model,
+        kv_bytes_per_element=precision.kv_cache_bytes_per_element,
+        tp=tp,
+        context_tokens=context_tokens,
     )
     read_per_gpu = weights_read_bytes(model=model, precision=precision, tokens=batch) / tp
     read_per_gpu += batch * context_tokens * kv_token_per_gpu  # replicated heads read per GPU

@@ -1,49 +1,174 @@
-"""Availability targets turned into topology: spare replicas, zones and a second region.
+"""Availability targets as topologies: what each one survives, and the capacity it keeps spare.
 
-The percentages are inferplan's planning targets for each topology, not Azure SLAs: a single
-replica is one failure from an outage; a spare replica (N+1) survives a node loss; spreading
-the replicas over availability zones keeps the service up through a zone loss (with up to a
-third of its capacity gone until the autoscaler replaces it); a second region survives a
-regional outage and gives the gateway a failover target.
+Availability is a constraint, not a label. Each rung of a ladder names the failure domain it
+survives at peak (a node, a zone, a region) and the availability inferplan plans it for; the
+optimizer takes the first rung that reaches the required figure and can be placed, and sizes
+spare capacity in that domain's units: after losing one node (or zone, or region) the
+replicas that remain still serve the peak inside the SLO. The percentages are inferplan's
+planning targets, not Azure SLAs (docs/optimizer.md explains them, with a worked example):
+
+* one region, no spare: one node failure is an outage until the node is replaced;
+* a spare node: the replicas of any one node can be lost;
+* over availability zones, a spare zone: a zone can be lost (nodes spread evenly over zones);
+* two regions, each carrying the full peak behind the gateway's failover, with a spare node
+  (or a spare zone) in each: a region can be lost, then a node (or zone) of the other.
+
+Azure OpenAI's rungs: one deployment (Azure OpenAI's published SLA of 99.9%), a token-billed
+failover deployment in a second region, then in a third.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Literal
 
-SINGLE_REPLICA = 99.0
-SPARE_REPLICA_ONE_ZONE = 99.5
-SPARE_REPLICA_ZONES = 99.9
-TWO_REGIONS = 99.95
+FailureDomain = Literal["node", "zone", "region"]
+SpareDomain = Literal["none", "node", "zone"]
+
+AZURE_OPENAI_SLA = 99.9  # Azure OpenAI Service: one deployment (SLA for Online Services)
+ZONES_PER_REGION = 3  # Azure regions with availability zones have three (Learn: AZ overview)
 
 
 @dataclass(frozen=True)
 class Topology:
+    """One rung: how many regions carry the peak, the spare kept inside each region, and the
+    availability it is planned for."""
+
     regions: int  # regions that each carry the full peak
-    spare_replicas: int  # per region, beyond what the peak needs
-    zone_redundant: bool
-    supports_availability: float  # percent this topology is planned to deliver
+    spare: SpareDomain  # what each region keeps spare capacity for
+    planned_availability: float  # percent
+
+    @property
+    def zonal(self) -> bool:
+        return self.spare == "zone"
+
+    @property
+    def survives(self) -> tuple[FailureDomain, ...]:
+        """Failure domains lost at peak without missing the SLO, largest first."""
+        domains: list[FailureDomain] = ["region"] if self.regions > 1 else []
+        if self.spare != "none":
+            domains.append(self.spare)
+        return tuple(domains)
 
     def describe(self) -> str:
         parts = [f"{self.regions} region{'s' if self.regions > 1 else ''}"]
-        if self.spare_replicas:
-            parts.append(f"N+{self.spare_replicas} replicas")
-        if self.zone_redundant:
-            parts.append("spread over availability zones")
-        return ", ".join(parts) + f" (planned for {self.supports_availability}%)"
+        if self.spare == "node":
+            parts.append("a spare node in each" if self.regions > 1 else "a spare node")
+        elif self.spare == "zone":
+            parts.append("spread over 3 zones with a spare zone")
+        survived = ", then ".join(f"a {d}" for d in self.survives) or "nothing"
+        return (
+            ", ".join(parts)
+            + f": survives {survived} at peak (planned for {self.planned_availability:g}%)"
+        )
 
 
-def topology_for(*, availability: float, zonal: bool) -> Topology:
-    """The smallest topology whose planned availability meets ``availability`` percent.
+AKS_LADDER: tuple[Topology, ...] = (
+    Topology(1, "none", 99.0),
+    Topology(1, "node", 99.5),
+    Topology(1, "zone", 99.9),
+    Topology(2, "node", 99.95),
+    Topology(2, "zone", 99.99),
+)
 
-    ``zonal`` says whether the chosen SKU can be spread over zones in the region.
+AZURE_OPENAI_LADDER: tuple[Topology, ...] = (
+    Topology(1, "none", AZURE_OPENAI_SLA),
+    Topology(2, "none", 99.95),
+    Topology(3, "none", 99.99),
+)
+
+
+@dataclass(frozen=True)
+class TopologyChoice:
+    """The rung chosen for a candidate and how it relates to what was asked."""
+
+    topology: Topology
+    required: float
+    accepted: float | None  # the lower figure the team accepts (slo.accept_availability)
+
+    @property
+    def meets_required(self) -> bool:
+        return self.topology.planned_availability >= self.required
+
+    @property
+    def acceptable(self) -> bool:
+        """Meets the required figure, or the one the team said it accepts."""
+        floor = self.required if self.accepted is None else min(self.required, self.accepted)
+        return self.topology.planned_availability >= floor
+
+
+def placeable_rungs(
+    ladder: tuple[Topology, ...], *, regions_available: int, zonal: bool
+) -> list[Topology]:
+    """The rungs a candidate can be placed on: enough allowed regions offer it and, for a
+    spare zone, the VM size is zonal in the region."""
+    return [t for t in ladder if t.regions <= regions_available and (zonal or t.spare != "zone")]
+
+
+def choose_topology(
+    ladder: tuple[Topology, ...],
+    *,
+    required: float,
+    accepted: float | None,
+    regions_available: int,
+    zonal: bool,
+) -> TopologyChoice | None:
+    """The first rung that reaches ``required`` and can be placed; if none can, the highest
+    one that can (judged by the caller against ``accepted``). None when nothing can be placed.
     """
-    if availability >= TWO_REGIONS:
-        return Topology(2, 1, zonal, TWO_REGIONS)
-    if availability > SPARE_REPLICA_ONE_ZONE:
-        if zonal:
-            return Topology(1, 1, True, SPARE_REPLICA_ZONES)
-        return Topology(2, 1, False, TWO_REGIONS)
-    if availability > SINGLE_REPLICA:
-        return Topology(1, 1, zonal, SPARE_REPLICA_ZONES if zonal else SPARE_REPLICA_ONE_ZONE)
-    return Topology(1, 0, False, SINGLE_REPLICA)
+    placeable = placeable_rungs(ladder, regions_available=regions_available, zonal=zonal)
+    if not placeable:
+        return None
+    reaching = [t for t in placeable if t.planned_availability >= required]
+    chosen = reaching[0] if reaching else max(placeable, key=lambda t: t.planned_availability)
+    return TopologyChoice(chosen, required, accepted)
+
+
+def highest_rung(ladder: tuple[Topology, ...]) -> Topology:
+    return max(ladder, key=lambda t: t.planned_availability)
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Nodes of one region for a given load, spare capacity included."""
+
+    nodes: int
+    replicas: int
+    zones: int  # zones the nodes are spread over (0: no zone spread)
+    nodes_per_zone: int  # 0 without a zone spread
+    replicas_after_loss: int  # what remains after losing the domain the rung spares
+
+
+def spread_for(
+    *,
+    spare: SpareDomain,
+    replicas_per_node: int,
+    replicas_for_peak: int,
+    replicas_for_headroom: int,
+    zones: int = ZONES_PER_REGION,
+) -> Spread:
+    """Nodes so that the headroom load fits and, after losing the spared domain, the peak does.
+
+    With ``p`` replicas per node, ``L`` replicas for the peak and ``L_h`` for the peak plus
+    headroom (whole nodes are paid, so every node is filled)::
+
+        none: nodes = ceil(L_h / p)
+        node: nodes = max(ceil(L_h / p), ceil(L / p) + 1)
+        zone: per zone n = max(ceil(L_h / (p Z)), ceil(L / (p (Z - 1)))), nodes = Z n
+    """
+    p = replicas_per_node
+    headroom_nodes = math.ceil(replicas_for_headroom / p)
+    if spare == "none":
+        nodes = max(headroom_nodes, 1)
+        return Spread(nodes, nodes * p, 0, 0, 0)
+    if spare == "node":
+        nodes = max(headroom_nodes, math.ceil(replicas_for_peak / p) + 1)
+        return Spread(nodes, nodes * p, 0, 0, (nodes - 1) * p)
+    per_zone = max(
+        math.ceil(replicas_for_headroom / (p * zones)),
+        math.ceil(replicas_for_peak / (p * (zones - 1))),
+        1,
+    )
+    nodes = per_zone * zones
+    return Spread(nodes, nodes * p, zones, per_zone, (nodes - per_zone) * p)

@@ -7,6 +7,7 @@ manifests are byte-stable.
 from __future__ import annotations
 
 from inferplan.sizing.catalog.entries import ModelSpec, PrecisionSpec
+from inferplan.sizing.model_support import base_repository, weights_source
 
 GPU_MEMORY_UTILIZATION = 0.90
 # vLLM's own default --port (vllm/entrypoints/openai/cli_args.py, v0.11.0); stated in the flags
@@ -17,17 +18,14 @@ VLLM_PORT = 8000
 def hf_repository(model: ModelSpec, precision: PrecisionSpec | None = None) -> str:
     """The Hugging Face repository vLLM loads.
 
-    A pre-quantized checkpoint when the precision needs one (int4 AWQ, int8 W8A8); otherwise an
-    ``org/name`` alias, instruction-tuned first (a chat service serves the instruct model; the
-    base model only where the catalog knows no instruct repository).
+    The checkpoint for the precision when the catalog lists one (int4 AWQ, int8 W8A8, a
+    block-scaled FP8 release), else the published weights (`model_support.base_repository`).
     """
-    if precision is not None and precision.id in model.checkpoints:
-        return model.checkpoints[precision.id]
-    repos = [alias for alias in model.aliases if "/" in alias]
-    for repo in repos:
-        if "instruct" in repo.lower() or "-chat" in repo.lower():
-            return repo
-    return repos[0] if repos else model.id
+    if precision is not None:
+        source = weights_source(model, precision)
+        if source is not None:
+            return source[0]
+    return base_repository(model)
 
 
 def vllm_args(
@@ -39,6 +37,7 @@ def vllm_args(
     max_num_seqs: int,
     served_model_name: str,
     prefix_caching: bool = True,
+    expert_parallel: bool = False,
 ) -> tuple[str, ...]:
     args = [
         f"--model={hf_repository(model, precision)}",
@@ -53,12 +52,19 @@ def vllm_args(
     # from there; naming another method (fp8 for a compressed-tensors FP8 checkpoint) makes
     # vLLM refuse the model, so the flag is only passed where vLLM quantizes on load or the
     # precision's method is the checkpoint's (int4 AWQ, int8 compressed-tensors).
-    on_load = precision.id not in model.checkpoints
+    source = weights_source(model, precision)
+    on_load = source is None or source[1] != precision.id
     if precision.vllm_quantization and (on_load or precision.needs_quantized_checkpoint):
         args.append(f"--quantization={precision.vllm_quantization}")
-    if precision.kv_cache_dtype != "auto":
+    # Latent attention keeps a 16-bit cache in vLLM 0.11 (memory.MLA_KV_BYTES_PER_ELEMENT).
+    if precision.kv_cache_dtype != "auto" and not model.latent_attention:
         args.append(f"--kv-cache-dtype={precision.kv_cache_dtype}")
+    if expert_parallel:
+        # vLLM engine argument (vllm/engine/arg_utils.py ParallelConfig.enable_expert_parallel):
+        # the experts are spread across the tensor-parallel GPUs instead of sliced.
+        args.append("--enable-expert-parallel")
     if prefix_caching:
         args.append("--enable-prefix-caching")
+    args += list(model.serve_args)
     args += ["--host=0.0.0.0", f"--port={VLLM_PORT}"]
     return tuple(args)

@@ -1,5 +1,6 @@
-"""The import graph points one way: shell -> review -> offline -> policies -> components ->
-sizing -> inputs. A module may import its own part and the parts after it, never one before."""
+"""The import graph points one way: shell -> review -> preflight -> offline -> policies ->
+components -> sizing -> inputs. A module may import its own part and the parts after it, never
+one before."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = (
     ("inferplan/cli", "inferplan.cli"),
     ("inferplan/review", "inferplan.review"),
+    ("inferplan/preflight", "inferplan.preflight"),
     ("inferplan/offline", "inferplan.offline"),
     ("policies", "inferplan.policies"),
     ("components", "inferplan.components"),

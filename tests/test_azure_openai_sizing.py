@@ -25,13 +25,14 @@ from inferplan.sizing.azure_openai_sizing import (
     size_azure_openai,
     token_capacity_ktpm,
 )
-from inferplan.sizing.catalog.azure_openai import (
-    AoaiFigure,
-    AzureOpenAICatalogError,
-    default_azure_openai_catalog,
-    load_azure_openai_catalog,
-    parse_azure_openai_document,
-)
+from inferplan.sizing.catalog import CatalogError, default_catalog, load_catalog
+from inferplan.sizing.catalog.azure_openai import AoaiCatalog, AoaiFigure
+
+
+def default_azure_openai_catalog() -> AoaiCatalog:
+    """The built-in Azure OpenAI document, read through the one catalog path."""
+    return default_catalog().azure_openai
+
 
 # A chat workload used across tests: 600 req/min at peak, 1,500 prompt tokens, 500 output
 # tokens on average, max_tokens 800.
@@ -51,6 +52,7 @@ def size(**overrides: object) -> tuple[AoaiCandidate, ...]:
         "residency_geography": None,
         "strict_residency": False,
         **CHAT,
+        "catalog": default_azure_openai_catalog(),
     }
     arguments.update(overrides)
     return size_azure_openai(**arguments)  # type: ignore[arg-type]
@@ -128,27 +130,27 @@ def test_unknown_key_in_catalog_file_is_reported_with_file_and_line(tmp_path: Pa
     line = broken.splitlines().index("    tsak: typo") + 1
     path = tmp_path / "aoai.yaml"
     path.write_text(broken)
-    with pytest.raises(AzureOpenAICatalogError) as error:
-        load_azure_openai_catalog(path)
-    assert f"aoai.yaml:{line}: models.gpt-4o.tsak: Extra inputs are not permitted" in str(
-        error.value
-    )
+    with pytest.raises(CatalogError) as error:
+        load_catalog([tmp_path])
+    assert f"aoai.yaml:{line}:5: models.gpt-4o.tsak: unknown field 'tsak'" in str(error.value)
 
 
 def test_unknown_source_key_is_reported(tmp_path: Path) -> None:
     text = (Path(__file__).parents[1] / "sizing/catalog/data/azure_openai.yaml").read_text()
     path = tmp_path / "aoai.yaml"
     path.write_text(text.replace("source: price-redress,", "source: price-nowhere,", 1))
-    with pytest.raises(AzureOpenAICatalogError, match="unknown source key 'price-nowhere'"):
-        load_azure_openai_catalog(path)
+    with pytest.raises(CatalogError, match="unknown source key 'price-nowhere'"):
+        load_catalog([tmp_path])
 
 
-def test_parse_document_is_usable_by_a_generic_loader() -> None:
-    import yaml
-
-    path = Path(__file__).parents[1] / "sizing/catalog/data/azure_openai.yaml"
-    catalog = parse_azure_openai_document(yaml.safe_load(path.read_text()), "platform.yaml")
-    assert catalog.origin == "platform.yaml"
+def test_a_user_azure_openai_file_replaces_the_built_in_one(tmp_path: Path) -> None:
+    text = (Path(__file__).parents[1] / "sizing/catalog/data/azure_openai.yaml").read_text()
+    (tmp_path / "platform.yaml").write_text(
+        text.replace('compiled: "2026-11-28"', 'compiled: "2026-12-01"')
+    )
+    catalog = load_catalog([tmp_path]).azure_openai
+    assert catalog.origin == str(tmp_path / "platform.yaml")
+    assert catalog.compiled == "2026-12-01"
     assert set(catalog.models) == set(default_azure_openai_catalog().models)
 
 
@@ -450,6 +452,7 @@ STEADY = {
 
 def test_break_even_with_reservations_and_steady_traffic() -> None:
     result = break_even_peak_requests_per_minute(
+        catalog=default_azure_openai_catalog(),
         model="gpt-4o",
         token_deployment_type="DataZoneStandard",
         provisioned_deployment_type="DataZoneProvisionedManaged",
@@ -499,6 +502,7 @@ def test_hourly_ptu_at_office_hours_load_never_beats_tokens() -> None:
     # tokens: 0.35 x 60 x 730 x (1,500 x 2.50 + 500 x 10) / 1M = $134.14 per peak req/min
     # hourly Global PTU fully used: $730 x (1,500 + 3 x 500) / 2,500 = $876 per peak req/min
     result = break_even_peak_requests_per_minute(
+        catalog=default_azure_openai_catalog(),
         model="gpt-4o",
         token_deployment_type="GlobalStandard",
         provisioned_deployment_type="GlobalProvisionedManaged",
@@ -514,6 +518,7 @@ def test_hourly_ptu_at_office_hours_load_never_beats_tokens() -> None:
 def test_break_even_needs_one_token_and_one_ptu_type() -> None:
     with pytest.raises(AzureOpenAISizingError, match="token-billed type with a PTU-billed type"):
         break_even_peak_requests_per_minute(
+            catalog=default_azure_openai_catalog(),
             model="gpt-4o",
             token_deployment_type="Standard",
             provisioned_deployment_type="GlobalStandard",
@@ -648,3 +653,88 @@ def test_bad_input_raises_a_readable_value_error(
         size(**overrides)
     assert isinstance(raised.value, ValueError)
     assert message in str(raised.value)
+
+
+# --------------------------------------------------------------------------------------------
+# Reasoning models: hidden reasoning tokens count as output
+# --------------------------------------------------------------------------------------------
+
+# 120 req/min, 4,000 prompt tokens, 500 visible output (max_tokens 1,500), 1,500 reasoning
+REASONING = {
+    "model": "gpt-5-mini",
+    "regions": ["swedencentral"],
+    "peak_requests_per_minute": 120,
+    "avg_input_tokens": 4000,
+    "avg_output_tokens": 500,
+    "max_output_tokens": 1500,
+    "peak_concurrency": 30,
+}
+
+
+def test_reasoning_tokens_count_against_the_rate_limit() -> None:
+    # 120 x (4,000 + 1,500 max_tokens + 1,500 reasoning) = 840,000 TPM -> 840 kTPM
+    assert rate_limit_tokens_per_minute(
+        peak_requests_per_minute=120,
+        avg_input_tokens=4000,
+        max_output_tokens=1500,
+        reasoning_tokens=1500,
+    ) == pytest.approx(840_000)
+    c = pick(size(**REASONING, reasoning_tokens=1500), "DataZoneStandard", "swedencentral")
+    assert c.capacity == 840
+    assert c.reasoning_tokens == 1500
+
+
+def test_reasoning_tokens_are_billed_as_output() -> None:
+    c = pick(size(**REASONING, reasoning_tokens=1500), "DataZoneStandard", "swedencentral")
+    # 120 x 0.35 x 60 x 730 = 1,839,600 requests x (4,000 x $0.275 + 2,000 x $2.20) / 1M
+    assert c.monthly_usd == pytest.approx(1_839_600 * (4000 * 0.275 + 2000 * 2.2) / 1e6)
+    without = pick(size(**REASONING, reasoning_tokens=0), "DataZoneStandard", "swedencentral")
+    assert without.monthly_usd == pytest.approx(1_839_600 * (4000 * 0.275 + 500 * 2.2) / 1e6)
+
+
+def test_reasoning_tokens_weigh_as_output_in_ptu() -> None:
+    c = pick(size(**REASONING, reasoning_tokens=1500), "GlobalProvisionedManaged", "swedencentral")
+    # 120 x (4,000 + 8 x (500 + 1,500)) = 2,400,000 input-equivalent TPM / 23,750 per PTU
+    # = 101.05 PTU -> 105 (increments of 5 above the minimum of 15)
+    assert c.capacity == 105
+
+
+def test_reasoning_comes_before_the_first_visible_token() -> None:
+    c = pick(size(**REASONING, reasoning_tokens=1500), "DataZoneStandard", "swedencentral")
+    # 1,000 ms + 30 ms x 4 + 1,500 reasoning tokens / 80 tokens/s = 1,120 + 18,750 ms
+    assert c.ttft_p95_ms == pytest.approx(1000 + 30 * 4 + 1500 / 80 * 1000)
+    assert any("reasoning tokens ÷ 80 tokens/s" in reason for reason in c.reasons)
+
+
+def test_reasoning_defaults_to_the_catalogs_medium_effort_figure_and_says_it_is_an_estimate() -> (
+    None
+):
+    c = pick(size(**REASONING), "DataZoneStandard", "swedencentral")
+    assert c.reasoning_tokens == 2000  # tokens_per_request.medium in azure_openai.yaml
+    assert any(text.startswith("reasoning tokens (medium effort)") for text in c.estimated_figures)
+    stated = pick(size(**REASONING, reasoning_tokens=2000), "DataZoneStandard", "swedencentral")
+    assert not any(text.startswith("reasoning tokens") for text in stated.estimated_figures)
+
+
+def test_reasoning_and_output_must_fit_the_output_limit() -> None:
+    # gpt-5-mini's output limit is 128,000 tokens, hidden reasoning included
+    c = pick(
+        size(**{**REASONING, "max_output_tokens": 100_000}, reasoning_tokens=30_000),
+        "DataZoneStandard",
+        "swedencentral",
+    )
+    assert c.rejected_reason is not None
+    assert "max_tokens 100,000 + 30,000 reasoning exceeds the 128,000 output-token limit" in (
+        c.rejected_reason
+    )
+
+
+def test_a_model_that_does_not_reason_takes_no_reasoning_tokens() -> None:
+    with pytest.raises(InvalidAzureOpenAITrafficError, match="gpt-4o is not a reasoning model"):
+        size(reasoning_tokens=100)
+    assert all(c.reasoning_tokens == 0 for c in size())
+
+
+def test_limited_access_models_say_so() -> None:
+    c = pick(size(**{**REASONING, "model": "gpt-5"}), "DataZoneStandard", "swedencentral")
+    assert any("limited-access model" in advisory for advisory in c.advisories)

@@ -114,3 +114,50 @@ def test_a_cases_file_that_is_not_utf8_is_bad_input(tmp_path: Path) -> None:
     result = invoke("--cases", str(path))
     assert result.exit_code == 2
     assert "cannot read" in result.output
+
+
+# Every newer open model, on a configuration that holds it (CSV contract: one row each).
+NEW_MODELS_CSV = """\
+model,gpu,tp,precision,input_tokens,output_tokens,concurrency
+qwen3-8b,h100-sxm,1,bf16,2000,500,16
+qwen3-14b,h100-sxm,1,fp8,2000,500,16
+qwen3-32b,h100-sxm,1,bf16,2000,500,16
+qwen3-30b-a3b,h100-sxm,1,bf16,2000,500,16
+qwen3-235b-a22b,h100-sxm,4,fp8,2000,500,16
+deepseek-v3,h200-sxm,8,fp8,2000,500,16
+deepseek-r1,h200-sxm,8,fp8,2000,500,16
+gpt-oss-20b,l4,1,mxfp4,2000,500,16
+gpt-oss-120b,h100-sxm,1,mxfp4,2000,500,16
+llama-4-scout,h100-sxm,4,bf16,2000,500,16
+llama-4-maverick,h100-sxm,8,fp8,2000,500,16
+glm-4.5-air,h100-sxm,4,bf16,2000,500,16
+glm-4.6,h100-sxm,8,fp8,2000,500,16
+mistral-small-3.2,h100-sxm,1,bf16,2000,500,16
+phi-4,a100-80gb-sxm,2,bf16,2000,500,16
+deepseek-v3,h100-sxm,8,fp8,2000,500,16
+phi-4,a100-80gb-sxm,4,bf16,2000,500,16
+gpt-oss-20b,t4,1,mxfp4,2000,500,16
+"""
+
+
+def test_estimate_answers_every_newer_open_model(tmp_path: Path) -> None:
+    cases = tmp_path / "new.csv"
+    cases.write_text(NEW_MODELS_CSV, encoding="utf-8")
+    result = invoke("--cases", str(cases), "--format", "csv")
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    answered = {(r["model"], r["gpu"], r["tp"]): r for r in rows}
+    for row in rows[:15]:
+        assert row["fits"] == "true", row
+        assert int(row["max_concurrency"]) >= 1 and float(row["ttft_ms"]) > 0, row
+    # and says why where it cannot: 671B FP8 weights exceed eight 80 GB GPUs; phi-4's 10 KV
+    # heads do not split four ways; MXFP4's kernels need Ampere
+    assert answered[("deepseek-v3", "h100-sxm", "8")]["error"].startswith(
+        "does not fit: deepseek-v3 fp8 needs 78.3 GiB of weights"
+    )
+    assert answered[("phi-4", "a100-80gb-sxm", "4")]["error"] == (
+        "tensor parallel 4 must divide phi-4's 10 KV heads (or be a multiple)"
+    )
+    assert answered[("gpt-oss-20b", "t4", "1")]["error"] == (
+        "mxfp4 needs compute capability >= 8.0; t4 has 7.5"
+    )

@@ -60,7 +60,7 @@ def test_a_file_of_empty_documents_is_empty(tmp_path: Path) -> None:
     path.write_text("---\n---\n", encoding="utf-8")
     result = invoke("validate", str(path))
     assert result.exit_code == 2
-    assert f"{path}: file is empty" in result.output
+    assert f"{path}:1:1: file is empty" in result.output
 
 
 def test_an_environment_file_holds_one_stack(tmp_path: Path) -> None:

@@ -121,7 +121,11 @@ def gateway_tier_v2(head: Path) -> None:
 
 
 def cost_cap_exceeded(head: Path) -> None:
-    edit(head / "stacks" / "small.yaml", "max_monthly_usd: 15000", "max_monthly_usd: 2000")
+    edit(head / "stacks" / "small.yaml", "max_monthly_usd: 15000", "max_monthly_usd: 1500")
+
+
+def infeasible_workload(head: Path) -> None:
+    edit(head / "workloads" / "triage.yaml", "ttft_p95_ms: 1500", "ttft_p95_ms: 1")
 
 
 def no_change(head: Path) -> None:
@@ -136,7 +140,7 @@ class Case:
 
 CASES = {
     "concurrency-up": Case(
-        concurrency_up, ("peak concurrency 4 → 16", "4 / 4 → **11 / 11**", "(+$")
+        concurrency_up, ("peak concurrency 4 → 16", "3 / 3 → **10 / 10**", "(+$")
     ),
     "sku-change": Case(
         sku_change,
@@ -153,7 +157,15 @@ CASES = {
     "gateway-tier-v2": Case(
         gateway_tier_v2, ("**replace**", "`sku.name` Developer → StandardV2", "[apim-tiers]")
     ),
-    "cost-cap-exceeded": Case(cost_cap_exceeded, ("**cost-cap**", "not compared")),
+    "cost-cap-exceeded": Case(
+        cost_cap_exceeded,
+        ("**cost-cap**", "not compared", "### `small`: blocked, the head plan cannot be deployed"),
+    ),
+    # An infeasible workload costs nothing in the head's total; that is no saving.
+    "infeasible-workload": Case(
+        infeasible_workload,
+        ("### `small`: blocked, the head plan cannot be deployed (base $", "**infeasible**"),
+    ),
     "no-change": Case(no_change, ("**`small`: no change**", "no change in any environment")),
 }
 
@@ -192,7 +204,7 @@ def test_a_stack_removed_from_the_head_is_an_environment_removed(trees) -> None:
     (head / "stacks" / "small.yaml").unlink()
     result = run_diff("--base-dir", "../base")
     assert result.exit_code == 0
-    assert "### `small`: environment removed ($2,141/month no longer planned)" in result.output
+    assert "### `small`: environment removed ($1,990/month no longer planned)" in result.output
     assert "merging destroys nothing" in result.output
 
 

@@ -101,3 +101,22 @@ def test_cloud_jobs_use_oidc_and_only_run_with_credentials(workflow: dict) -> No
 def test_the_preview_matrix_names_existing_stacks(workflow: dict) -> None:
     stacks = workflow["jobs"]["preview"]["strategy"]["matrix"]["stack"]
     assert sorted(stacks) == sorted(p.stem for p in (ROOT / "stacks").glob("*.yaml"))
+
+
+def test_preflight_runs_with_azure_secrets_and_joins_the_diff_comment(workflow: dict) -> None:
+    offline = workflow["jobs"]["offline"]
+    by_name = {s.get("name", s.get("uses")): s for s in offline["steps"]}
+    configured = "steps.azure.outputs.configured == 'true'"
+    login = next(s for s in offline["steps"] if s.get("uses", "").startswith("azure/login@"))
+    assert login["if"] == configured
+    assert set(login["with"]) == {"client-id", "tenant-id", "subscription-id"}
+    assert offline["permissions"]["id-token"] == "write"
+    run = next(s for s in offline["steps"] if "inferplan preflight" in s.get("run", ""))
+    assert run["if"] == configured and run["id"] == "preflight"
+    assert "--format markdown" in run["run"] and "inferplan-preflight.md" in run["run"]
+    names = list(by_name)
+    assert names.index(run["name"]) < names.index("Post or update the pull-request comment")
+    script = by_name["Post or update the pull-request comment"]["with"]["script"]
+    assert "inferplan-preflight.md" in script  # the same comment as the diff
+    fail = by_name["Fail on blocking preflight findings"]
+    assert "steps.preflight.outputs.status == '1'" in fail["if"] and "exit 1" in fail["run"]

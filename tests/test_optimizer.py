@@ -208,7 +208,7 @@ def test_plans_do_not_depend_on_the_hash_seed(seed: str, tmp_path) -> None:
         "import json, dataclasses, sys\n"
         "sys.path.insert(0, 'tests')\n"
         "from test_optimizer import plan\n"
-        "from sizing.plan import to_data\n"
+        "from inferplan.sizing.plan import to_data\n"
         "print(json.dumps(to_data(plan(model='llama-3.1-70b', deployment='auto'))))\n"
     )
     env = {"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}
@@ -232,4 +232,69 @@ def test_scale_to_zero_environments_bill_only_their_working_hours(dev_plan) -> N
     )
     assert always_on.cost.hours_per_month == 730
     assert any("billed 260.7 of 730 hours" in r for r in triage.reasons)
-    assert any("precision: auto chose int8" in r for r in triage.reasons)
+    assert [w.kind for w in triage.warnings if "auto chose int8" in w.message] == ["quantized"]
+
+
+# --- the newer open models ---------------------------------------------------------------------
+
+
+def test_block_scaled_fp8_experts_get_expert_parallelism_at_tp8() -> None:
+    from inferplan.sizing.aks_sizing import aks_candidates
+
+    req = request(model="qwen3-235b-a22b", precisions=("fp8",), deployment="aks-vllm")
+    layouts = {
+        (c.vm_sku, c.tp): c.expert_parallel
+        for c in aks_candidates(catalog=CAT, req=req)
+        if c.rejection_kind != "unsupported"
+    }
+    # moe_intermediate_size 1536: 384-wide slices at TP 4, 192-wide (not whole 128-blocks) at 8
+    assert layouts[("Standard_ND96isr_H100_v5", 4)] is False
+    assert layouts[("Standard_ND96isr_H100_v5", 8)] is True
+
+
+def test_a_plan_that_places_experts_whole_passes_the_vllm_flag() -> None:
+    # 20,000-token prompts inside 2 s need the prefill of eight GPUs, where the FP8 experts of
+    # Qwen3-235B-A22B only load whole
+    p = plan(
+        model="qwen3-235b-a22b",
+        precisions=("fp8",),
+        deployment="aks-vllm",
+        peak_concurrency=8,
+        max_input_tokens=30000,
+        avg_input_tokens=20000,
+        ttft_p95_ms=2000,
+    )
+    assert p.feasible and p.aks is not None
+    assert (p.aks.tensor_parallel, p.aks.expert_parallel) == (8, True)
+    assert "--enable-expert-parallel" in p.aks.vllm_args
+    assert any("--enable-expert-parallel" in reason for reason in p.reasons)
+
+
+def test_phi_4_kv_heads_limit_tensor_parallelism() -> None:
+    from inferplan.sizing.aks_sizing import aks_candidates
+
+    req = request(model="phi-4", precisions=("bf16",), deployment="aks-vllm")
+    rejected = {
+        c.tp: c.rejected_reason
+        for c in aks_candidates(catalog=CAT, req=req)
+        if c.vm_sku == "Standard_ND96isr_H100_v5"
+    }
+    # 10 KV heads: vLLM splits them over 1 or 2 GPUs; 4 and 8 divide neither way
+    assert rejected[4] == "tensor parallel 4 must divide phi-4's 10 KV heads (or be a multiple)"
+    assert rejected[8] == "tensor parallel 8 must divide phi-4's 10 KV heads (or be a multiple)"
+    assert rejected[2] is None or "KV heads" not in rejected[2]
+
+
+def test_deepseek_needs_eight_h200s_and_its_published_fp8() -> None:
+    p = plan(model="deepseek-v3", precisions=(), deployment="aks-vllm", peak_concurrency=8)
+    assert p.feasible and p.aks is not None
+    assert (p.aks.gpu, p.aks.tensor_parallel, p.aks.precision) == ("h200-sxm", 8, "fp8")
+    assert p.aks.hf_model == "deepseek-ai/DeepSeek-V3"
+    assert "--kv-cache-dtype=fp8" not in p.aks.vllm_args  # a 16-bit latent cache
+
+
+def test_gpt_oss_is_served_from_its_mxfp4_release_only() -> None:
+    p = plan(model="gpt-oss-20b", precisions=(), deployment="aks-vllm")
+    assert p.feasible and p.aks is not None
+    assert p.aks.precision == "mxfp4"
+    assert p.aks.hf_model == "openai/gpt-oss-20b"

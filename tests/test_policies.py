@@ -327,8 +327,8 @@ FAILING: list[tuple[Any, ...]] = [
     (
         "cost-workload-cap",
         "over-cap",
-        workload("ticket-triage", max_monthly_usd=500.0),
-        "workload ticket-triage is planned at $604/month, over its cap of $500",
+        workload("ticket-triage", max_monthly_usd=400.0),
+        "workload ticket-triage is planned at $453/month, over its cap of $400",
     ),
     (
         "openai-local-auth-disabled",

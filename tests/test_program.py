@@ -136,15 +136,17 @@ def test_render_writes_valid_manifests_policies_and_alerts(tmp_path: Path, prod_
     assert sorted((tmp_path / "alerts").glob("*.json"))
 
 
-def test_render_is_deterministic_and_replaces_its_own_folders(tmp_path: Path) -> None:
+def test_render_is_deterministic_and_replaces_only_what_it_wrote(tmp_path: Path) -> None:
     invoke("render", "dev", "--out", str(tmp_path))
     first = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
-    (tmp_path / "kubernetes" / "stale.yaml").write_text("kind: Stale\n")
+    (tmp_path / "kubernetes" / "mine.yaml").write_text("kind: Mine\n")
     (tmp_path / "notes.txt").write_text("mine\n")
     invoke("render", "dev", "--out", str(tmp_path))
     second = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
-    assert second.pop(Path("notes.txt")) == b"mine\n"  # files render does not own are kept
-    assert second == first  # the stale manifest is gone, the rest byte-identical
+    # Files render did not write are kept, even inside its folders; the rest byte-identical.
+    assert second.pop(Path("notes.txt")) == b"mine\n"
+    assert second.pop(Path("kubernetes/mine.yaml")) == b"kind: Mine\n"
+    assert second == first
 
 
 def test_a_stack_that_cannot_be_deployed_renders_nothing(tmp_path: Path) -> None:

@@ -34,9 +34,17 @@ CATALOG = InMemoryCatalogView(
         ModelFacts(
             "text-embedding-3-large", hosting="managed", task="embedding", max_context_tokens=8191
         ),
+        ModelFacts(
+            "gpt-5-mini",
+            hosting="managed",
+            task="chat",
+            max_context_tokens=272000,
+            reasoning_model=True,
+        ),
     ),
     regions={"swedencentral": "eu", "westeurope": "eu", "eastus": "us", "norwayeast": "no"},
     aliases={"llama-3.1-8b-instruct": "llama-3.1-8b"},
+    hardware=("h100-nvl", "t4", "Standard_NC40ads_H100_v5", "NCadsH100v5"),
 )
 
 # Line numbers in the cases below refer to this text.
@@ -151,6 +159,25 @@ def test_precision_is_normalised_to_a_tuple(written: str, expected: tuple[str, .
 
 def test_precision_defaults_to_auto() -> None:
     assert only_workload(edit(CHAT, ("  precision: bf16\n", ""))).precisions == ("auto",)
+
+
+def test_reasoning_tokens_are_left_to_the_catalog_unless_stated() -> None:
+    reasoning = edit(
+        CHAT,
+        ("model: llama-3.1-8b-instruct", "model: gpt-5-mini"),
+        ("precision: bf16", "precision: auto"),
+        ("    temperature: 0.5\n", ""),
+    )
+    # None: sizing takes the catalog's figure for the model's default reasoning effort
+    assert only_workload(reasoning).spec.context.reasoning_tokens is None
+    stated = edit(
+        reasoning,
+        (
+            "    max_output_tokens: 800\n",
+            "    max_output_tokens: 800\n    reasoning_tokens: 1500\n",
+        ),
+    )
+    assert only_workload(stated).spec.context.reasoning_tokens == 1500
 
 
 def test_embedding_workload_defaults_to_no_output_and_no_streaming() -> None:
@@ -339,11 +366,68 @@ RULE_CASES = [
         id="embedding-streaming",
     ),
     pytest.param(
+        CHAT,
+        [("  residency:", "  slo: {availability: 99.5, accept_availability: 99.9}\n  residency:")],
+        "w.yaml:14:50: spec.slo.accept_availability: accept_availability 99.9 is above "
+        "slo.availability 99.5; it names the lower figure the team accepts",
+        id="accepted-above-required",
+    ),
+    pytest.param(
+        CHAT,
+        [("  residency:", "  hardware: {exclude: [h100-nvi]}\n  residency:")],
+        "w.yaml:14:24: spec.hardware.exclude[0]: 'h100-nvi' names no GPU, VM size or VM family; "
+        "did you mean 'h100-nvl'?",
+        id="unknown-hardware",
+    ),
+    pytest.param(
+        CHAT,
+        [
+            (
+                "    peak_concurrency: 64\n",
+                "    peak_concurrency: 64\n"
+                "    batch: {requests_per_day: 1000, completion_window_hours: 8}\n",
+            )
+        ],
+        "w.yaml:13:23: spec.traffic.peak_concurrency: traffic.batch describes offline work; "
+        "leave peak_concurrency and peak_requests_per_minute out",
+        id="batch-and-peak",
+    ),
+    pytest.param(
+        CHAT,
+        [("    peak_concurrency: 64\n", "    peak_requests_per_minute: 60\n")],
+        "w.yaml:12:3: spec.traffic.peak_concurrency: required field is missing (or give "
+        "traffic.batch for offline work)",
+        id="no-peak-no-batch",
+    ),
+    pytest.param(
         EMBEDDING,
         [("  traffic:", "  slo: {output_tokens_per_second_p50: 30}\n  traffic:")],
         "w.yaml:9:39: spec.slo.output_tokens_per_second_p50: embedding model "
         "'text-embedding-3-large' has no output speed; remove it",
         id="embedding-output-speed",
+    ),
+    pytest.param(
+        CHAT,
+        [
+            (
+                "    max_output_tokens: 800\n",
+                "    max_output_tokens: 800\n    reasoning_tokens: 500\n",
+            )
+        ],
+        "w.yaml:12:23: spec.context.reasoning_tokens: 'llama-3.1-8b' is not an Azure OpenAI "
+        "reasoning model; self-hosted models count their reasoning in avg_output_tokens and "
+        "max_output_tokens",
+        id="reasoning-tokens-on-an-open-model",
+    ),
+    pytest.param(
+        CHAT,
+        [
+            ("model: llama-3.1-8b-instruct", "model: gpt-5-mini"),
+            ("precision: bf16", "precision: auto"),
+        ],
+        "w.yaml:18:18: spec.generation.temperature: reasoning model 'gpt-5-mini' rejects "
+        "temperature on Azure OpenAI; remove it",
+        id="reasoning-model-rejects-temperature",
     ),
 ]
 
@@ -473,6 +557,26 @@ FIELD_CASES = [
         "w.yaml:12:12: spec.traffic: expected a mapping (key: value lines), got 64",
         id="number-instead-of-mapping",
     ),
+    pytest.param(
+        [
+            (
+                "    max_output_tokens: 800\n",
+                "    max_output_tokens: 800\n    reasoning_tokens: -5\n",
+            )
+        ],
+        "w.yaml:12:23: spec.context.reasoning_tokens: must be at least 0, got -5",
+        id="negative-reasoning-tokens",
+    ),
+    pytest.param(
+        [
+            (
+                "    max_output_tokens: 800\n",
+                "    max_output_tokens: 800\n    reasoning_tokens: 2000000\n",
+            )
+        ],
+        "w.yaml:12:23: spec.context.reasoning_tokens: must be at most 1000000, got 2000000",
+        id="reasoning-tokens-beyond-bound",
+    ),
 ]
 
 
@@ -513,13 +617,13 @@ YAML_CASES = [
     pytest.param(
         "",
         SpecSyntaxError,
-        ["w.yaml: file is empty; expected a mapping with apiVersion, kind and spec"],
+        ["w.yaml:1:1: file is empty; expected a mapping with apiVersion, kind and spec"],
         id="empty-file",
     ),
     pytest.param(
         "# nothing but a comment\n",
         SpecSyntaxError,
-        ["w.yaml: file is empty; expected a mapping with apiVersion, kind and spec"],
+        ["w.yaml:1:1: file is empty; expected a mapping with apiVersion, kind and spec"],
         id="only-comments",
     ),
     pytest.param(

@@ -91,8 +91,8 @@ def test_double_star_globs_reach_nested_folders_in_sorted_order(stack: Path) -> 
     ]
 
 
-def test_globs_may_climb_out_with_dotdot(stack: Path) -> None:
-    assert resolve_workload_globs(stack / "workloads" / "team", "../chat.yaml") == [
+def test_globs_may_climb_out_with_dotdot_inside_the_project(stack: Path) -> None:
+    assert resolve_workload_globs(stack / "workloads" / "team", "../chat.yaml", root=stack) == [
         stack / "workloads" / "chat.yaml"
     ]
 

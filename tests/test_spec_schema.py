@@ -50,6 +50,7 @@ def test_workload_schema_names_the_contract_fields() -> None:
             "streaming",
             "generation",
             "cost",
+            "hardware",
             "template",
         ]
     )

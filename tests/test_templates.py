@@ -435,8 +435,9 @@ def test_a_valid_template_loads_with_normalised_bounds() -> None:
         pytest.param(
             ("traffic.peak_concurrency: {min", "traffic.peak_concurency: {min"),
             [
-                "t.yaml:8:1: spec: every workload needs 'traffic.peak_concurrency', but this "
-                "template neither fixes, defaults nor lets a workload set it",
+                "t.yaml:8:1: spec: every workload needs 'traffic.peak_concurrency' (or "
+                "'traffic.batch'), but this template neither fixes, defaults nor lets a workload "
+                "set it",
                 "t.yaml:16:5: spec.overridable.traffic.peak_concurency: 'traffic.peak_concurency' "
                 "is not a workload spec field; did you mean 'traffic.peak_concurrency'?",
                 "t.yaml:18:14: spec.required[0]: 'traffic.peak_concurrency' is required but not "
@@ -554,8 +555,8 @@ def test_a_workload_on_a_broken_template_reports_the_template_file_too() -> None
     library = TemplateFolders([Path("tests/fixtures/templates/broken-library")])
     assert problems_of(edit(HR_CHAT, ("chat-eu@2", "chat-eu@1")), library) == [
         "tests/fixtures/templates/broken-library/chat-eu@1.yaml:8:1: spec: every workload "
-        "needs 'traffic.peak_concurrency', but this template neither fixes, defaults nor lets "
-        "a workload set it",
+        "needs 'traffic.peak_concurrency' (or 'traffic.batch'), but this template neither "
+        "fixes, defaults nor lets a workload set it",
         "tests/fixtures/templates/broken-library/chat-eu@1.yaml:12:5: "
         "spec.overridable.traffic.peak_concurency: 'traffic.peak_concurency' is not a workload "
         "spec field; did you mean 'traffic.peak_concurrency'?",

@@ -149,10 +149,10 @@ def read_side(
         path = tree.root / "stacks" / f"{stack}.yaml"
         try:
             inputs = load_inputs([path], view, templates=templates)
+            plan = build_plan(inputs, catalog=catalog)  # sizing's refusals are spec errors too
         except SpecError as error:
             problems += [_relative(p, tree.root) for p in error.problems]
             continue
-        plan = build_plan(inputs, catalog=catalog)
         environment = plan.environments[0].name if plan.environments else stack
         intent = {w.name: intent_of(w) for w, _ in inputs.workloads}
         try:

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from inferplan.cli.context import CliContext
+from inferplan.cli.csv_cells import safe_row
 from inferplan.cli.errors_output import EXIT_BAD_INPUT, EXIT_VIOLATION, exit_on_input_errors
 
 
@@ -62,7 +63,10 @@ from inferplan.cli.errors_output import EXIT_BAD_INPUT, EXIT_VIOLATION, exit_on_
     "--cases",
     "cases_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="CSV of cases (see above); output is CSV.",
+    help="CSV with the columns model, gpu, tp, precision, input_tokens, output_tokens, "
+    "concurrency (empty: offline maximum); each row is written back as CSV with fits, "
+    "max_concurrency, ttft_ms, itl_ms, tps_per_request, output_tps_total, error, ttft_p95_ms "
+    "appended.",
 )
 @click.option(
     "--format",
@@ -171,7 +175,7 @@ def _run_batch(path: Path, catalog, engine: str, arrival: str, fmt: str) -> None
             cols = result.columns()
         except ValueError as exc:
             cols = CaseResult(None, None, str(exc)).columns()  # type: ignore[arg-type]
-        writer.writerow([*raw, *(cols[c] for c in RESULT_COLUMNS)])
+        writer.writerow(safe_row([*raw, *(cols[c] for c in RESULT_COLUMNS)]))
     sys.stdout.write(out.getvalue())
 
 
@@ -211,15 +215,16 @@ def _print_one(result, fmt: str) -> None:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(RESULT_COLUMNS)
-        writer.writerow([cols[c] for c in RESULT_COLUMNS])
+        writer.writerow(safe_row(cols[c] for c in RESULT_COLUMNS))
         click.echo(out.getvalue(), nl=False)
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="inferplan estimate", show_header=True, header_style="bold")
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    for key, value in data.items():
-        table.add_row(key, "-" if value is None else str(value))
+    for key, value in data.items():  # catalog names and reasons may hold [brackets]
+        table.add_row(key, "-" if value is None else escape(str(value)))
     Console().print(table)

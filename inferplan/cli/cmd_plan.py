@@ -23,11 +23,18 @@ DEFAULT_PATHS = (Path("examples"),)
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "markdown"]),
+    type=click.Choice(["table", "json", "markdown", "csv"]),
     default="table",
     show_default=True,
 )
 @click.option("--explain", is_flag=True, help="Table: print every workload's reasons.")
+@click.option(
+    "--candidates",
+    "list_candidates",
+    is_flag=True,
+    help="List every candidate considered (chosen, runners-up, rejected with kind and reason) "
+    "instead of the plan; --format table|json|csv.",
+)
 @click.option(
     "--output",
     "-o",
@@ -36,7 +43,12 @@ DEFAULT_PATHS = (Path("examples"),)
 )
 @click.pass_obj
 def plan(
-    context: CliContext, paths: tuple[Path, ...], fmt: str, explain: bool, output: Path | None
+    context: CliContext,
+    paths: tuple[Path, ...],
+    fmt: str,
+    explain: bool,
+    list_candidates: bool,
+    output: Path | None,
 ) -> None:
     """Size every workload and print the plan.
 
@@ -46,6 +58,10 @@ def plan(
     """
     if output is not None and fmt == "table":
         raise click.UsageError("--output writes json or markdown; add --format json|markdown")
+    if fmt == "csv" and not list_candidates:
+        raise click.UsageError("--format csv lists candidates; add --candidates")
+    if list_candidates and fmt == "markdown":
+        raise click.UsageError("--candidates prints table, json or csv")
     from inferplan.cli.output_files import write_atomically
     from inferplan.cli.plan_render import markdown, print_table
     from inferplan.inputs.plan_inputs import load_inputs
@@ -60,6 +76,15 @@ def plan(
             shown = ", ".join(str(p) for p in (paths or DEFAULT_PATHS))
             click.echo(f"error: no workloads to plan in {shown}", err=True)
             raise click.exceptions.Exit(EXIT_BAD_INPUT)
+        if list_candidates:
+            from inferplan.cli.candidates_output import print_candidates
+            from inferplan.sizing.candidates import candidate_rows
+
+            rows = list(candidate_rows(inputs, catalog=context.catalog))
+            text = print_candidates(rows, fmt=fmt, to_file=output is not None)
+            if output is not None:
+                write_atomically(output, text)
+            raise click.exceptions.Exit(EXIT_OK)
         result = build_plan(inputs, catalog=context.catalog)
     if fmt == "table":
         print_table(result, explain=explain)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import click
 
 from inferplan.cli.context import CliContext
 from inferplan.cli.errors_output import EXIT_VIOLATION, exit_on_input_errors
-
-RENDERED_DIRS = ("kubernetes", "apim", "alerts")
 
 
 @click.command()
@@ -21,16 +17,19 @@ RENDERED_DIRS = ("kubernetes", "apim", "alerts")
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write into; its kubernetes/, apim/ and alerts/ subfolders are replaced.",
+    help="Folder to write into (kubernetes/, apim/, alerts/); what a previous render wrote "
+    "there is replaced, anything else is kept.",
 )
 @click.pass_obj
 def render(context: CliContext, stack: str, out_dir: Path) -> None:
     """Write what the program for STACK would apply, for review and for scanners (checkov).
 
-    Files are written to a temporary folder first and moved into place only when all are
-    written, so a failure leaves the previous render untouched. Exit 1 when the plan cannot be
-    deployed (nothing is written), 2 on bad input.
+    The new folder is built beside DIR and swapped in once every file is written, so a failure
+    leaves the previous render untouched and a reader never sees half of each. Files a previous
+    render wrote (listed in DIR/.inferplan-render.json) are replaced; anything else in DIR is
+    kept. Exit 1 when the plan cannot be deployed (nothing is written), 2 on bad input.
     """
+    from inferplan.cli.output_files import replace_rendered_tree
     from inferplan.offline.render import render_files
     from inferplan.offline.stack_run import run_stack_offline
 
@@ -43,24 +42,5 @@ def render(context: CliContext, stack: str, out_dir: Path) -> None:
             click.echo(f"error: {reason}", err=True)
         raise click.exceptions.Exit(EXIT_VIOLATION)
     files = render_files(run.capture)
-    write_tree(out_dir, files)
+    replace_rendered_tree(out_dir, files, stack=run.stack)
     click.echo(f"rendered {len(files)} file(s) for stack {run.stack} into {out_dir}")
-
-
-def write_tree(out_dir: Path, files: dict[str, str]) -> None:
-    """Replace the rendered subfolders of ``out_dir`` with ``files`` in one step per folder."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".render-", dir=out_dir))
-    try:
-        for rel, text in files.items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8", newline="\n")
-        for sub in RENDERED_DIRS:
-            old = out_dir / sub
-            if old.exists():
-                shutil.rmtree(old)
-            if (staging / sub).exists():
-                (staging / sub).rename(old)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

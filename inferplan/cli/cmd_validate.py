@@ -16,19 +16,25 @@ from inferplan.cli.errors_output import EXIT_BAD_INPUT, exit_on_input_errors, pr
 def validate(context: CliContext, paths: tuple[Path, ...]) -> None:
     """Validate workload, environment and template files.
 
-    PATHS are files or folders; folders are searched recursively for *.yaml and *.yml
-    (Pulumi's own Pulumi*.yaml files are skipped). An environment's workload files are checked
-    too. Problems go to stderr as file:line:col: field: message; exit code 2 if there is any.
+    PATHS are files or folders; folders are searched recursively for *.yaml and *.yml,
+    skipping Pulumi's own Pulumi*.yaml files, what git ignores, and YAML that is not an
+    inferplan document (Kubernetes manifests, catalog files: no 'apiVersion: inferplan/...' and
+    no inferplan kind); the summary says how many were skipped. A file named on the command
+    line is always checked. An environment's workload files are checked too. Problems go to
+    stderr as file:line:col: field: message; exit code 2 if there is any.
     """
     from inferplan.inputs.environment import Environment
     from inferplan.inputs.errors import SpecError
-    from inferplan.inputs.loader import load_environment_workloads, load_file
+    from inferplan.inputs.loader import is_foreign_file, load_environment_workloads, load_file
     from inferplan.inputs.paths import find_yaml_files
 
     with exit_on_input_errors():
         catalog = context.catalog_view
         templates = context.templates
-        files, problems = find_yaml_files(paths)
+        found, problems = find_yaml_files(paths)
+        named = {path for path in paths if path.is_file()}
+        files = [path for path in found if path in named or not is_foreign_file(path)]
+        skipped = len(found) - len(files)
         checked: set[Path] = set(files)
         for path in files:
             try:
@@ -45,9 +51,10 @@ def validate(context: CliContext, paths: tuple[Path, ...]) -> None:
                 except SpecError as error:
                     problems += error.problems
 
+    note = f"; {skipped} skipped (not inferplan documents)" if skipped else ""
     if problems:
         count = print_problems(problems)
         noun = "problem" if count == 1 else "problems"
-        click.echo(f"{count} {noun}; {len(checked)} file(s) checked", err=True)
+        click.echo(f"{count} {noun}; {len(checked)} file(s) checked{note}", err=True)
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
-    click.echo(f"{len(checked)} file(s) valid")
+    click.echo(f"{len(checked)} file(s) valid{note}")

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import click
 
+from inferplan.cli.cmd_catalog import catalog
 from inferplan.cli.cmd_check import check
 from inferplan.cli.cmd_diff import diff
 from inferplan.cli.cmd_estimate import estimate
 from inferplan.cli.cmd_plan import plan
+from inferplan.cli.cmd_preflight import preflight
 from inferplan.cli.cmd_preview import preview
 from inferplan.cli.cmd_render import render
 from inferplan.cli.cmd_schema import schema
@@ -33,18 +35,36 @@ COMMANDS: tuple[click.Command, ...] = (
     preview,
     render,
     check,
+    preflight,
     templates,
     diff,
+    catalog,
 )
 
 
 class InferplanGroup(click.Group):
-    """Turns what the operating system refuses (a folder that cannot be created, a file that
-    cannot be written) into one line and exit code 2, and a closed pipe into a quiet exit."""
+    """The one place every command's failures become exit codes.
+
+    What the operating system refuses (a folder that cannot be created, a file that cannot be
+    written) is one line and exit 2, a closed pipe a quiet exit, a spec or catalog mistake that
+    escaped its command ``file:line:col: message`` lines and exit 2. Anything else is a fault in
+    inferplan: one line and exit 70, or the traceback with ``--debug`` / ``INFERPLAN_DEBUG=1``.
+    """
 
     def invoke(self, ctx: click.Context) -> object:
+        from inferplan.cli.errors_output import (
+            EXIT_BAD_INPUT,
+            EXIT_INTERNAL,
+            debug_requested,
+            exit_on_input_errors,
+            report_internal_error,
+        )
+
         try:
-            return super().invoke(ctx)
+            with exit_on_input_errors():
+                return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
         except BrokenPipeError:
             # `inferplan ... | head`: the reader left; nothing is wrong with the input.
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -53,7 +73,12 @@ class InferplanGroup(click.Group):
         except OSError as error:
             where = f"{error.filename}: " if error.filename else ""
             click.echo(f"error: {where}{error.strerror or error}", err=True)
-            raise click.exceptions.Exit(2) from None
+            raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
+        except Exception as error:
+            if debug_requested(bool(ctx.params.get("debug"))):
+                raise
+            report_internal_error(error)
+            raise click.exceptions.Exit(EXIT_INTERNAL) from None
 
 
 @click.group(cls=InferplanGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,14 +96,23 @@ class InferplanGroup(click.Group):
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Template folder, searched before $INFERPLAN_TEMPLATE_PATH and ./templates (repeatable).",
 )
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="On an internal error, show the traceback (also: INFERPLAN_DEBUG=1).",
+)
 @click.version_option(package_name="inferplan")
 @click.pass_context
 def main(
-    ctx: click.Context, catalog_dirs: tuple[Path, ...], template_dirs: tuple[Path, ...]
+    ctx: click.Context,
+    catalog_dirs: tuple[Path, ...],
+    template_dirs: tuple[Path, ...],
+    debug: bool,
 ) -> None:
     """Size and provision LLM serving on Azure from workload YAML.
 
-    Exit codes: 0 ok, 1 policy or SLA violation, 2 bad input.
+    Exit codes: 0 ok, 1 policy or SLA violation, 2 bad input, 70 internal error (a bug in
+    inferplan; --debug shows its traceback).
     """
     ctx.obj = CliContext(catalog_dirs=catalog_dirs, template_dirs=template_dirs)
 

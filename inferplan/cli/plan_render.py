@@ -34,8 +34,8 @@ def _status(w: WorkloadPlan) -> str:
 def _latency(w: WorkloadPlan) -> tuple[str, str]:
     if w.predicted is None:
         return "-", "-"
-    tps = w.predicted.tps_per_request
-    return f"{w.predicted.ttft_p95_ms:,.0f} ms", f"{tps:.1f}" if tps else "-"
+    tps, ttft = w.predicted.tps_per_request, w.predicted.ttft_p95_ms
+    return (f"{ttft:,.0f} ms" if ttft is not None else "-"), (f"{tps:.1f}" if tps else "-")
 
 
 def markdown(plan: Plan) -> str:
@@ -60,6 +60,10 @@ def markdown(plan: Plan) -> str:
         cap = f" of {money(e.max_monthly_usd)} cap" if e.max_monthly_usd else ""
         lines.append(f"- environment `{e.name}` ({e.location}): {money(e.monthly_usd)}/month{cap}")
         lines += [f"  - **violation:** {v}" for v in e.violations]
+    warned = [(w, x) for w in plan.workloads for x in w.warnings]
+    if warned:
+        lines += ["", "**Warnings**", ""]
+        lines += [f"- `{w.name}` ({x.kind}): {x.message}" for w, x in warned]
     for w in plan.workloads:
         lines += ["", f"<details><summary>{w.name}: why</summary>", ""]
         lines += [f"- {r}" for r in w.reasons]
@@ -75,7 +79,11 @@ def markdown(plan: Plan) -> str:
 
 
 def print_table(plan: Plan, *, explain: bool) -> None:
+    """The plan as a terminal table. Every text from the plan (workload and catalog names,
+    reasons such as "pin precision (e.g. [bf16, fp8])" or "[quota, documented]") is escaped,
+    so rich prints its square brackets instead of reading them as markup."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     # A terminal sets its own width; a pipe or log file gets lines wide enough not to wrap.
@@ -94,7 +102,7 @@ def print_table(plan: Plan, *, explain: bool) -> None:
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for w in plan.workloads:
         ttft, tps = _latency(w)
-        table.add_row(
+        cells = (
             f"{w.environment}/{w.name}" if w.environment else w.name,
             w.target or "-",
             configuration(w),
@@ -102,18 +110,25 @@ def print_table(plan: Plan, *, explain: bool) -> None:
             ttft,
             tps,
             money(w.cost.monthly_usd if w.cost else None),
-            "[green]ok[/]" if w.feasible else "[red]INFEASIBLE[/]",
         )
+        status = "[green]ok[/]" if w.feasible else "[red]INFEASIBLE[/]"
+        table.add_row(*(escape(cell) for cell in cells), status)
     console.print(table)
     console.print(f"Total: {money(plan.monthly_usd)}/month")
     for e in plan.environments:
         for v in e.violations:
-            console.print(f"[red]environment {e.name}: {v}[/]")
+            console.print(f"[red]environment {escape(e.name)}: {escape(v)}[/]")
+    for w in plan.workloads:
+        for x in w.warnings:
+            console.print(
+                f"[yellow]warning[/] {escape(w.name)} ({x.kind}): {escape(x.message)}",
+                highlight=False,
+            )
     for w in plan.workloads:
         if w.feasible and not explain:
             continue
-        console.print(f"\n[bold]{w.name}[/]")
+        console.print(f"\n[bold]{escape(w.name)}[/]")
         for r in w.reasons:
-            console.print(f"  - {r}", highlight=False)
+            console.print(f"  - {escape(r)}", highlight=False)
         if w.nearest_relaxation:
-            console.print(f"  - nearest feasible: {w.nearest_relaxation}", highlight=False)
+            console.print(f"  - nearest feasible: {escape(w.nearest_relaxation)}", highlight=False)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inferplan.offline.capture import Capture
+from inferplan.offline.stack_config import SECURE_PLACEHOLDER, stack_config
 from inferplan.sizing.plan import Plan
 
 
@@ -25,7 +26,8 @@ def run_stack_offline(
     root: Path = Path(),
 ) -> StackRun:
     """Plan ``stack`` (``dev`` or a path to an environment file) and, when deployable, capture
-    its program under mocks (preview mode)."""
+    its program under mocks (preview mode) with the stack's Pulumi config (`stack_config`), so
+    what the config turns on (a Hugging Face token Secret) is in the capture too."""
     from inferplan.components.program import (
         InfeasiblePlanError,
         deployable,
@@ -52,7 +54,7 @@ def run_stack_offline(
         deployable(plan, environment)
     except InfeasiblePlanError as error:
         return StackRun(environment, plan, None, (str(error),))
-    config, secret_keys = offline_config(read_stack_config(environment, root=root))
+    config, secret_keys = offline_config(read_stack_config(name, root=root))
     result = capture(
         environment_program(plan, environment),
         stack=environment,
@@ -61,3 +63,6 @@ def run_stack_offline(
         secret_keys=secret_keys,
     )
     return StackRun(environment, plan, result, ())
+
+
+__all__ = ["SECURE_PLACEHOLDER", "StackRun", "run_stack_offline", "stack_config"]

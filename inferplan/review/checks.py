@@ -237,6 +237,23 @@ def evaluate(
     return list(_sorted(found))
 
 
+def plan_warning_findings(plan: Plan, environment: str) -> list[Finding]:
+    """The plan's own warnings (sizing decided them: quota, retirement, cost per user, ...) as
+    advisory findings, so a reviewer sees them next to the guardrails."""
+    return [
+        Finding(
+            rule=f"plan-warning:{warning.kind}",
+            resource=f"workload:{w.name}",
+            severity="advisory",
+            message=warning.message,
+            fix="See docs/optimizer.md#warnings; `inferplan plan --explain` shows the numbers.",
+            source="policy",
+        )
+        for w in plan.workloads_of(environment)
+        for warning in w.warnings
+    ]
+
+
 # --- kubernetes-validate ------------------------------------------------------------------------
 
 
@@ -260,6 +277,9 @@ def validate_manifests(
     import kubernetes_validate
     from kubernetes_validate.utils import VersionNotSupportedError
 
+    unsupported = _schema_version_finding(kubernetes_version)
+    if unsupported is not None:
+        return [unsupported], []
     findings: list[Finding] = []
     crds: set[str] = set()
     for path, obj in kubernetes_objects(files):
@@ -303,17 +323,57 @@ def validate_manifests(
     return findings, notes
 
 
+def _minor(version: str) -> tuple[int, int] | None:
+    parts = version.removeprefix("v").split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def _schema_version_finding(kubernetes_version: str) -> Finding | None:
+    """A finding when kubernetes-validate has no schemas for ``kubernetes_version``.
+
+    Its own lookup compares versions as text and fails with IndexError below its oldest set of
+    schemas, so the range is checked here, by number. Older than every schema: mandatory (AKS
+    creates only supported versions, and nothing could be validated); newer: advisory (the
+    check is behind, not the stack).
+    """
+    from kubernetes_validate.utils import all_versions
+
+    known = sorted(v for v in (_minor(v) for v in all_versions()) if v is not None)
+    wanted = _minor(kubernetes_version)
+    if not known or (wanted is not None and known[0] <= wanted <= known[-1]):
+        return None
+    oldest, newest = (f"{v[0]}.{v[1]}" for v in (known[0], known[-1]))
+    older = wanted is None or wanted < known[0]
+    return Finding(
+        rule="kubernetes-schema",
+        resource="kubernetes.version",
+        severity="mandatory" if older else "advisory",
+        message=f"Kubernetes {kubernetes_version} is outside the versions kubernetes-validate "
+        f"has schemas for ({oldest} to {newest}); the manifests were not validated",
+        fix="Set kubernetes.version in the environment file to a version AKS supports "
+        "(az aks get-versions --location <region>)"
+        if older
+        else "Upgrade kubernetes-validate in requirements.lock.",
+        source="kubernetes-validate",
+    )
+
+
 # --- checkov ------------------------------------------------------------------------------------
 
 
 def find_checkov(*, root: Path = Path()) -> Path | None:
-    """checkov from ``$INFERPLAN_CHECKOV``, else the project's ``.venv-checkov`` (next to the
-    working directory, or to this checkout), else ``checkov`` on PATH."""
+    """checkov from ``$INFERPLAN_CHECKOV``, else the project's ``.venv-checkov`` (in ``root``,
+    or in the checkout this module runs from: the folder above it with ``pyproject.toml``),
+    else ``checkov`` on PATH."""
     explicit = os.environ.get(CHECKOV_ENV_VAR)
     if explicit:
         return Path(explicit)
-    checkout = Path(__file__).resolve().parent.parent
-    for base in (root, checkout):
+    here = Path(__file__).resolve().parents
+    checkout = next((p for p in here if (p / "pyproject.toml").is_file()), None)
+    for base in (root, *([checkout] if checkout else [])):
         candidate = base / CHECKOV_VENV / "bin" / "checkov"
         if candidate.is_file():
             return candidate
@@ -485,6 +545,18 @@ def _skip_reason(skipped: Mapping[str, Any]) -> str:
 # --- everything ----------------------------------------------------------------------------------
 
 
+def _cluster_version(plan: Plan, stack: str, catalog_dirs: tuple[Path, ...]) -> str:
+    """The Kubernetes version the manifests are validated against: the environment's, else the
+    newest generally available minor of the AKS versions catalog (what the cluster would get)."""
+    env = plan.environment(stack)
+    if env.kubernetes is not None:
+        return env.kubernetes.version
+    from inferplan.sizing.catalog import catalog_for
+    from inferplan.sizing.kubernetes_versions import default_version
+
+    return default_version(catalog_for(catalog_dirs))
+
+
 def run_check(
     stack: str,
     *,
@@ -518,6 +590,7 @@ def run_check(
     ]
     capture = run.capture if run.capture is not None else Capture()
     findings += evaluate(run.plan, capture, run.stack, root=root)
+    findings += plan_warning_findings(run.plan, run.stack)
     sources: list[Source] = ["policy"]
     notes: list[str] = []
     if run.capture is None:
@@ -528,9 +601,7 @@ def run_check(
     files = render_files(capture) if run.capture is not None else {}
     objects = kubernetes_objects(files)
     if objects:
-        env = run.plan.environment(run.stack)
-        version = env.kubernetes.version if env.kubernetes else "1.31"
-        found, more = validate_manifests(files, version)
+        found, more = validate_manifests(files, _cluster_version(run.plan, run.stack, catalog_dirs))
         findings += found
         notes += more
         sources.append("kubernetes-validate")

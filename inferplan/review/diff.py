@@ -418,6 +418,11 @@ def _plan_warnings(
         warnings.append(
             {"kind": "violation", "subject": head.stack, "message": violation, "source": None}
         )
+    base_warnings = {
+        (w["name"], x["kind"], x["message"])
+        for w in (base.plan.get("workloads", []) if base else [])
+        for x in w.get("warnings") or []
+    }
     for w in head.plan.get("workloads", []):
         if not w.get("feasible"):
             warnings.append(
@@ -425,6 +430,17 @@ def _plan_warnings(
                     "kind": "infeasible",
                     "subject": w["name"],
                     "message": f"`{w['name']}` is infeasible: {w.get('infeasible_reason')}",
+                    "source": None,
+                }
+            )
+        for x in w.get("warnings") or []:  # the plan's own warnings that the head adds
+            if (w["name"], x["kind"], x["message"]) in base_warnings:
+                continue
+            warnings.append(
+                {
+                    "kind": "plan",
+                    "subject": w["name"],
+                    "message": f"`{w['name']}` ({x['kind']}): {x['message']}",
                     "source": None,
                 }
             )
@@ -475,6 +491,7 @@ _WARNING_ORDER = {
     "infeasible": 7,
     "blocked": 8,
     "policy": 9,
+    "plan": 9,
     "environment-removed": 10,
 }
 
@@ -535,6 +552,9 @@ def diff_stack(stack: str, base: StackSide | None, head: StackSide | None) -> di
         "stack": stack,
         "environment": h_env.get("name") or b_env.get("name") or stack,
         "status": status,
+        # The head plan cannot be deployed (an infeasible workload, a broken cap): its total
+        # leaves those workloads out, so the cost delta is no saving.
+        "blocked": bool(head is not None and head.blocked),
         "totals": {
             "base_monthly_usd": base_total,
             "head_monthly_usd": head_total,
@@ -689,7 +709,14 @@ def _stack_markdown(entry: Mapping[str, Any], cap: int) -> list[str]:
         )
         lines += _warning_lines(entry["warnings"])
         return lines
-    if status == "added":
+    if entry.get("blocked"):
+        was = (
+            "new environment"
+            if status == "added"
+            else f"base {_money(totals['base_monthly_usd'])}/month"
+        )
+        heading = f"### `{stack}`: blocked, the head plan cannot be deployed ({was}; see below)"
+    elif status == "added":
         heading = f"### `{stack}`: new environment, {_money(totals['head_monthly_usd'])}/month"
     elif status == "removed":
         heading = (

@@ -1,64 +1,63 @@
-"""Azure OpenAI offers: typed entries and the parser of the ``kind: azure_openai`` catalog file.
+"""Azure OpenAI offers: the ``kind: azure_openai`` catalog document, defined once.
 
 The file (``data/azure_openai.yaml``) says, per model and deployment type, where the model is
 offered, what a token or a PTU costs, how capacity is counted and which latency figures are
 known. Every number in it is a *figure* that carries its unit, its source key, a date and a
-basis (documented, third_party, derived, estimate), so a plan can say how firm each number is.
+basis (documented, third_party, derived, estimate, observed), so a plan can say how firm
+each number is.
 
-Reading the file is the only effect here; ``parse_azure_openai_document`` is pure and is what a
-generic catalog loader calls when it meets a document with ``kind: azure_openai``.
+The classes below are both the file's schema (unknown keys are errors with a line number) and
+the values the sizing code reads; the catalog loader reads the file like every other catalog
+file and the document is ``catalog.azure_openai``. Names that are mapping keys in the file
+(a model's id, a deployment type's name, an offer's type) are set on the entries when the
+document is validated.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
-from functools import cache
-from pathlib import Path
-from types import MappingProxyType
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
-
-DEFAULT_AZURE_OPENAI_CATALOG_PATH = Path(__file__).with_name("data") / "azure_openai.yaml"
+from inferplan.sizing.catalog.entries import IsoDate
+from inferplan.sizing.catalog.file_schema import EntryProblem, Loc
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 Billing = Literal["token", "ptu"]
 ResidencyScope = Literal["region", "datazone", "global"]
-CapacityUnit = Literal["ktpm", "ptu"]
-Basis = Literal["documented", "third_party", "derived", "estimate"]
+CapacityUnit = Literal["ktpm", "ptu", "kenqueued"]  # kenqueued: 1,000 enqueued batch tokens
+# observed: read from an Azure API by scripts/refresh_catalog.py (the date says when).
+Basis = Literal["documented", "third_party", "derived", "estimate", "observed"]
 ModelTask = Literal["chat", "embedding"]
 PtuBilling = Literal["hourly", "monthly_reservation", "yearly_reservation"]
+Key = Annotated[str, Field(min_length=1)]
 
 
-class AzureOpenAICatalogError(ValueError):
-    """The Azure OpenAI catalog file is malformed; the message starts with ``file:line:``."""
+def _as_tuple(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
 
 
-# --------------------------------------------------------------------------------------------
-# Typed entries (what the sizing code reads)
-# --------------------------------------------------------------------------------------------
+Keys = Annotated[tuple[Key, ...], BeforeValidator(_as_tuple), Field(min_length=1)]
 
 
-@dataclass(frozen=True)
-class AoaiSource:
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AoaiSource(_Entry):
     """One citation, referred to by its key from every figure."""
 
-    key: str
-    citation: str
-    date: str
+    citation: Annotated[str, Field(min_length=1, description="Full citation with doc date")]
+    date: IsoDate
 
 
-@dataclass(frozen=True)
-class AoaiFigure:
+class AoaiFigure(_Entry):
     """A number with its unit and provenance."""
 
-    value: float
-    unit: str
-    source: str
-    date: str
+    value: Annotated[float, Field(description="The number, in `unit`")]
+    unit: Key
+    source: Key
+    date: IsoDate
     basis: Basis
     note: str | None = None
 
@@ -72,42 +71,66 @@ class AoaiFigure:
         return f"[{self.source}, {self.basis}]"
 
 
-@dataclass(frozen=True)
-class AoaiRegionList:
+class AoaiRegionList(_Entry):
     """The regions an offer exists in, with provenance (an estimate when no matrix was read)."""
 
-    regions: tuple[str, ...]
-    source: str
-    date: str
+    value: Keys
+    source: Key
+    date: IsoDate
     basis: Basis
     note: str | None = None
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return self.value
 
     @property
     def is_estimate(self) -> bool:
         return self.basis in ("derived", "estimate")
 
 
-@dataclass(frozen=True)
-class AoaiDeploymentType:
+class AoaiDeploymentType(_Entry):
     """A deployment type (the ``sku.name`` of an Azure OpenAI deployment)."""
 
-    name: str
     billing: Billing
     residency_scope: ResidencyScope
     capacity_unit: CapacityUnit
-    interactive: bool  # False for batch types: never a serving candidate
+    interactive: bool  # False for batch types
     counterpart: str | None  # the other billing model with the same residency scope
-    source: str
-    date: str
+    source: Key
+    date: IsoDate
+    _name: str = PrivateAttr(default="")
+
+    @property
+    def name(self) -> str:
+        return self._name
 
 
-@dataclass(frozen=True)
-class AoaiPtuPrices:
+class AoaiGeographyList(_Entry):
+    value: Keys
+    source: Key
+    date: IsoDate
+    basis: Basis
+
+
+class AoaiRegionGeographies(_Entry):
+    source: Key
+    date: IsoDate
+    basis: Basis
+    regions: Annotated[dict[str, Key], Field(min_length=1)]
+
+
+class AoaiLimits(_Entry):
+    tokens_per_minute_per_ktpm: AoaiFigure
+    max_ptu_per_deployment: AoaiFigure
+
+
+class AoaiPtuPrices(_Entry):
     """Price of one PTU for one provisioned deployment type."""
 
     usd_per_ptu_hour: AoaiFigure
-    usd_per_ptu_month_monthly_reservation: AoaiFigure | None
-    usd_per_ptu_month_yearly_reservation: AoaiFigure | None
+    usd_per_ptu_month_monthly_reservation: AoaiFigure | None = None
+    usd_per_ptu_month_yearly_reservation: AoaiFigure | None = None
 
     def usd_per_ptu_month(self, *, ptu_billing: PtuBilling, hours_per_month: float) -> AoaiFigure:
         """Monthly price of one PTU under a billing choice (hourly = rate x hours_per_month)."""
@@ -127,12 +150,16 @@ class AoaiPtuPrices:
             else self.usd_per_ptu_month_yearly_reservation
         )
         if figure is None:
-            raise AzureOpenAICatalogError(f"no {ptu_billing} price in the catalog")
+            raise ValueError(f"no {ptu_billing} price in the catalog")
         return figure
 
 
-@dataclass(frozen=True)
-class AoaiPtuRules:
+class AoaiLatencyEstimates(_Entry):
+    ttft_p95_base_ms_token: AoaiFigure
+    ttft_p95_base_ms_ptu: AoaiFigure
+
+
+class AoaiPtuRules(_Entry):
     """How a model's provisioned deployments are sized (per model, all provisioned types)."""
 
     input_tpm_per_ptu: AoaiFigure
@@ -142,7 +169,7 @@ class AoaiPtuRules:
     regional_minimum_ptu: AoaiFigure
     regional_increment_ptu: AoaiFigure
     latency_target_output_tokens_per_s: AoaiFigure
-    max_context_tokens: AoaiFigure | None  # when lower than the model's own limit
+    max_context_tokens: AoaiFigure | None = None  # when lower than the model's own limit
 
     def minimum_ptu(self, scope: ResidencyScope) -> AoaiFigure:
         return self.regional_minimum_ptu if scope == "region" else self.global_datazone_minimum_ptu
@@ -153,482 +180,278 @@ class AoaiPtuRules:
         return self.global_datazone_increment_ptu
 
 
-@dataclass(frozen=True)
-class AoaiModelOffer:
+ReasoningEffort = Literal["minimal", "low", "medium", "high"]
+
+
+class AoaiRetirement(_Entry):
+    """The lifecycle of one model version, as Microsoft's retirement table gives it."""
+
+    status: Annotated[Literal["ga", "preview"], Field(description="lifecycle status")]
+    deprecation: Annotated[
+        IsoDate | None,
+        Field(description="from this date no new customer can deploy the version"),
+    ] = None
+    retirement: Annotated[
+        IsoDate | None,
+        Field(description="from this date deployments of the version return errors"),
+    ] = None
+    retirement_not_before: Annotated[
+        bool, Field(description="the table gives 'No earlier than' the retirement date")
+    ] = False
+    replacement: Annotated[str | None, Field(description="the model Microsoft names next")] = None
+    source: Key
+    date: IsoDate
+
+
+class AoaiReasoning(_Entry):
+    """Hidden reasoning tokens of a reasoning model: billed and generated as output tokens."""
+
+    default_effort: Annotated[
+        ReasoningEffort, Field(description="reasoning_effort a request gets when it sets none")
+    ]
+    tokens_per_request: Annotated[
+        dict[ReasoningEffort, AoaiFigure],
+        Field(min_length=1, description="average hidden reasoning tokens per request by effort"),
+    ]
+
+    @property
+    def default_tokens(self) -> AoaiFigure:
+        return self.tokens_per_request[self.default_effort]
+
+
+class AoaiModelOffer(_Entry):
     """One model as one deployment type: regions, token prices and default quota."""
 
-    deployment_type: str
     regions: AoaiRegionList
-    usd_per_million_input_tokens: AoaiFigure | None  # None for provisioned types
-    usd_per_million_output_tokens: AoaiFigure | None  # None for provisioned and embeddings
-    default_quota_ktpm: AoaiFigure | None  # Default tier, per subscription x region
-    enterprise_quota_ktpm: AoaiFigure | None  # Enterprise / MCA-E tier
+    usd_per_million_input_tokens: AoaiFigure | None = None  # None for provisioned types
+    usd_per_million_output_tokens: AoaiFigure | None = None  # None for provisioned, embeddings
+    default_quota_ktpm: AoaiFigure | None = None  # Default tier, per subscription x region
+    enterprise_quota_ktpm: AoaiFigure | None = None  # Enterprise / MCA-E tier
+    default_enqueued_tokens: AoaiFigure | None = None  # batch types: Default tier quota
+    _deployment_type: str = PrivateAttr(default="")
+
+    @property
+    def deployment_type(self) -> str:
+        return self._deployment_type
 
 
-@dataclass(frozen=True)
-class AoaiModel:
+class AoaiModel(_Entry):
     """One Azure OpenAI model (one version) and every deployment type it is offered as."""
 
-    id: str
     task: ModelTask
-    versions: tuple[str, ...]
-    default_version: str
+    versions: Keys
+    default_version: Key
     max_context_tokens: AoaiFigure
-    max_output_tokens: AoaiFigure | None
+    max_output_tokens: AoaiFigure | None = None
     rpm_per_ktpm: AoaiFigure
-    usage_tier_tokens_per_month: AoaiFigure | None
+    usage_tier_tokens_per_month: AoaiFigure | None = None
     prefill_ms_per_1k_input_tokens: AoaiFigure
-    token_output_tokens_per_s_per_request: AoaiFigure | None
-    provisioned: AoaiPtuRules | None
-    offers: Mapping[str, AoaiModelOffer]  # deployment type name -> offer
+    token_output_tokens_per_s_per_request: AoaiFigure | None = None
+    provisioned: AoaiPtuRules | None = None
+    offers: Annotated[dict[str, AoaiModelOffer], Field(min_length=1)]  # type name -> offer
+    retirements: Annotated[
+        dict[str, AoaiRetirement],
+        Field(description="version -> its lifecycle dates, from the retirement table"),
+    ] = Field(default_factory=dict)
+    reasoning: Annotated[
+        AoaiReasoning | None,
+        Field(description="reasoning models only: hidden reasoning tokens per request"),
+    ] = None
+    limited_access: Annotated[
+        bool,
+        Field(description="Microsoft must approve a registration before a subscription deploys it"),
+    ] = False
+    _id: str = PrivateAttr(default="")
+
+    @property
+    def id(self) -> str:
+        return self._id
 
     def offer(self, deployment_type: str) -> AoaiModelOffer | None:
         return self.offers.get(deployment_type)
 
 
-@dataclass(frozen=True)
-class AoaiCatalog:
+class AoaiCatalog(_Entry):
     """Everything the Azure OpenAI sizing needs, from one catalog document."""
 
-    origin: str
-    schema_version: int
-    compiled: str
-    sources: Mapping[str, AoaiSource]
-    deployment_types: Mapping[str, AoaiDeploymentType]  # in file order
-    data_zone_geographies: tuple[str, ...]
-    region_geographies: Mapping[str, str]
-    tokens_per_minute_per_ktpm: AoaiFigure
-    max_ptu_per_deployment: AoaiFigure
-    provisioned_prices: Mapping[str, AoaiPtuPrices]
-    ttft_p95_base_ms_token: AoaiFigure
-    ttft_p95_base_ms_ptu: AoaiFigure
-    models: Mapping[str, AoaiModel]
+    kind: Literal["azure_openai"]
+    schema_version: Literal[1]
+    compiled: IsoDate
+    sources: Annotated[dict[str, AoaiSource], Field(min_length=1)]
+    deployment_types: Annotated[dict[str, AoaiDeploymentType], Field(min_length=1)]
+    data_zone_geographies_figure: AoaiGeographyList = Field(alias="data_zone_geographies")
+    region_geographies_figure: AoaiRegionGeographies = Field(alias="region_geographies")
+    limits: AoaiLimits
+    provisioned_prices: dict[str, AoaiPtuPrices]
+    latency_estimates: AoaiLatencyEstimates
+    models: Annotated[dict[str, AoaiModel], Field(min_length=1)]
+    _origin: str = PrivateAttr(default="")
+
+    @model_validator(mode="after")
+    def _name_keyed_entries(self) -> AoaiCatalog:
+        for name, dtype in self.deployment_types.items():
+            dtype._name = name
+        for model_id, model in self.models.items():
+            model._id = model_id
+            for type_name, offer in model.offers.items():
+                offer._deployment_type = type_name
+        return self
+
+    @property
+    def origin(self) -> str:
+        """The file this document was read from, for messages."""
+        return self._origin
+
+    @property
+    def data_zone_geographies(self) -> tuple[str, ...]:
+        return self.data_zone_geographies_figure.value
+
+    @property
+    def region_geographies(self) -> Mapping[str, str]:
+        return self.region_geographies_figure.regions
+
+    @property
+    def tokens_per_minute_per_ktpm(self) -> AoaiFigure:
+        return self.limits.tokens_per_minute_per_ktpm
+
+    @property
+    def max_ptu_per_deployment(self) -> AoaiFigure:
+        return self.limits.max_ptu_per_deployment
+
+    @property
+    def ttft_p95_base_ms_token(self) -> AoaiFigure:
+        return self.latency_estimates.ttft_p95_base_ms_token
+
+    @property
+    def ttft_p95_base_ms_ptu(self) -> AoaiFigure:
+        return self.latency_estimates.ttft_p95_base_ms_ptu
 
     def figures(self) -> tuple[tuple[str, AoaiFigure | AoaiRegionList], ...]:
         """Every figure in the catalog with a dotted path, for provenance checks and reports."""
-        found: list[tuple[str, AoaiFigure | AoaiRegionList]] = [
-            ("limits.tokens_per_minute_per_ktpm", self.tokens_per_minute_per_ktpm),
-            ("limits.max_ptu_per_deployment", self.max_ptu_per_deployment),
-            ("latency_estimates.ttft_p95_base_ms_token", self.ttft_p95_base_ms_token),
-            ("latency_estimates.ttft_p95_base_ms_ptu", self.ttft_p95_base_ms_ptu),
-        ]
-        for type_name, prices in self.provisioned_prices.items():
-            found.extend(_fields_of(f"provisioned_prices.{type_name}", prices))
-        for model in self.models.values():
-            found.extend(_fields_of(f"models.{model.id}", model))
-            if model.provisioned is not None:
-                found.extend(_fields_of(f"models.{model.id}.provisioned", model.provisioned))
-            for offer in model.offers.values():
-                found.extend(_fields_of(f"models.{model.id}.offers.{offer.deployment_type}", offer))
-        return tuple(found)
+        return tuple(_figures_in(self, ""))
 
 
-def _fields_of(prefix: str, entry: object) -> list[tuple[str, AoaiFigure | AoaiRegionList]]:
-    return [
-        (f"{prefix}.{name}", value)
-        for name, value in vars(entry).items()
-        if isinstance(value, AoaiFigure | AoaiRegionList)
-    ]
+def _figures_in(entry: BaseModel, prefix: str) -> Iterable[tuple[str, AoaiFigure | AoaiRegionList]]:
+    """Every figure reachable from ``entry``, depth first in field order."""
+    for name in type(entry).model_fields:
+        value = getattr(entry, name)
+        field = type(entry).model_fields[name]
+        path = f"{prefix}.{field.alias or name}" if prefix else (field.alias or name)
+        if isinstance(value, AoaiFigure | AoaiRegionList):
+            yield path, value
+        elif isinstance(value, BaseModel):
+            yield from _figures_in(value, path)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, AoaiFigure):
+                    yield f"{path}.{key}", item
+                elif isinstance(item, BaseModel):
+                    yield from _figures_in(item, f"{path}.{key}")
 
 
-# --------------------------------------------------------------------------------------------
-# File schema (pydantic, unknown keys rejected)
-# --------------------------------------------------------------------------------------------
+def azure_openai_entries(data: dict[str, Any], origin: str) -> list[tuple[str, Loc, AoaiCatalog]]:
+    """The catalog loader's parser for ``kind: azure_openai``: validate, then cross-check.
 
-_DATE_PATTERN = r"^\d{4}-\d{2}(-\d{2})?$"
-
-
-def _date_to_text(value: Any) -> Any:
-    # YAML reads an unquoted 2025-08-14 as a date; accept it and keep ISO text.
-    return value.isoformat() if isinstance(value, date) else value
-
-
-DateText = Annotated[str, BeforeValidator(_date_to_text), Field(pattern=_DATE_PATTERN)]
-Key = Annotated[str, Field(min_length=1)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _SourceDoc(_Strict):
-    citation: Annotated[str, Field(min_length=1, description="Full citation with doc date")]
-    date: DateText
-
-
-class _FigureDoc(_Strict):
-    value: Annotated[float, Field(description="The number, in `unit`")]
-    unit: Key
-    source: Key
-    date: DateText
-    basis: Basis
-    note: str | None = None
-
-
-class _RegionListDoc(_Strict):
-    value: Annotated[list[Key], Field(min_length=1)]
-    source: Key
-    date: DateText
-    basis: Basis
-    note: str | None = None
-
-
-class _DeploymentTypeDoc(_Strict):
-    billing: Billing
-    residency_scope: ResidencyScope
-    capacity_unit: CapacityUnit
-    interactive: bool
-    counterpart: str | None
-    source: Key
-    date: DateText
-
-
-class _GeographyListDoc(_Strict):
-    value: Annotated[list[Key], Field(min_length=1)]
-    source: Key
-    date: DateText
-    basis: Basis
-
-
-class _RegionGeographiesDoc(_Strict):
-    source: Key
-    date: DateText
-    basis: Basis
-    regions: Annotated[dict[str, Key], Field(min_length=1)]
-
-
-class _LimitsDoc(_Strict):
-    tokens_per_minute_per_ktpm: _FigureDoc
-    max_ptu_per_deployment: _FigureDoc
-
-
-class _PtuPricesDoc(_Strict):
-    usd_per_ptu_hour: _FigureDoc
-    usd_per_ptu_month_monthly_reservation: _FigureDoc | None = None
-    usd_per_ptu_month_yearly_reservation: _FigureDoc | None = None
-
-
-class _LatencyDoc(_Strict):
-    ttft_p95_base_ms_token: _FigureDoc
-    ttft_p95_base_ms_ptu: _FigureDoc
-
-
-class _ProvisionedDoc(_Strict):
-    input_tpm_per_ptu: _FigureDoc
-    output_token_weight: _FigureDoc
-    global_datazone_minimum_ptu: _FigureDoc
-    global_datazone_increment_ptu: _FigureDoc
-    regional_minimum_ptu: _FigureDoc
-    regional_increment_ptu: _FigureDoc
-    latency_target_output_tokens_per_s: _FigureDoc
-    max_context_tokens: _FigureDoc | None = None
-
-
-class _OfferDoc(_Strict):
-    regions: _RegionListDoc
-    usd_per_million_input_tokens: _FigureDoc | None = None
-    usd_per_million_output_tokens: _FigureDoc | None = None
-    default_quota_ktpm: _FigureDoc | None = None
-    enterprise_quota_ktpm: _FigureDoc | None = None
-
-
-class _ModelDoc(_Strict):
-    task: ModelTask
-    versions: Annotated[list[Key], Field(min_length=1)]
-    default_version: Key
-    max_context_tokens: _FigureDoc
-    max_output_tokens: _FigureDoc | None = None
-    rpm_per_ktpm: _FigureDoc
-    usage_tier_tokens_per_month: _FigureDoc | None = None
-    prefill_ms_per_1k_input_tokens: _FigureDoc
-    token_output_tokens_per_s_per_request: _FigureDoc | None = None
-    provisioned: _ProvisionedDoc | None = None
-    offers: Annotated[dict[str, _OfferDoc], Field(min_length=1)]
-
-
-class _CatalogDoc(_Strict):
-    kind: Literal["azure_openai"]
-    schema_version: Literal[1]
-    compiled: DateText
-    sources: Annotated[dict[str, _SourceDoc], Field(min_length=1)]
-    deployment_types: Annotated[dict[str, _DeploymentTypeDoc], Field(min_length=1)]
-    data_zone_geographies: _GeographyListDoc
-    region_geographies: _RegionGeographiesDoc
-    limits: _LimitsDoc
-    provisioned_prices: dict[str, _PtuPricesDoc]
-    latency_estimates: _LatencyDoc
-    models: Annotated[dict[str, _ModelDoc], Field(min_length=1)]
-
-
-# --------------------------------------------------------------------------------------------
-# Loading
-# --------------------------------------------------------------------------------------------
-
-
-def load_azure_openai_catalog(path: str | Path | None = None) -> AoaiCatalog:
-    """Read and validate an Azure OpenAI catalog file (default: the packaged one).
-
-    Errors name the file and, where the YAML node is known, the line: ``file:line: path: msg``.
+    Raises pydantic's ``ValidationError`` or `EntryProblem`; the loader turns either into
+    ``file:line:col: field: message``.
     """
-    file_path = Path(path) if path is not None else DEFAULT_AZURE_OPENAI_CATALOG_PATH
-    origin = file_path.name if path is None else str(file_path)
-    try:
-        text = file_path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AzureOpenAICatalogError(f"{origin}: cannot read: {exc.strerror}") from exc
-    try:
-        root_node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{origin}:{mark.line + 1}" if mark is not None else origin
-        raise AzureOpenAICatalogError(f"{where}: invalid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise AzureOpenAICatalogError(f"{origin}:1: expected a mapping at the top level")
-    return _parse(data, origin, root_node)
-
-
-@cache
-def default_azure_openai_catalog() -> AoaiCatalog:
-    """The packaged catalog, read once per process."""
-    return load_azure_openai_catalog()
-
-
-def parse_azure_openai_document(data: dict[str, Any], origin: str) -> AoaiCatalog:
-    """Validate an already-loaded ``kind: azure_openai`` document (no line numbers known)."""
-    return _parse(data, origin, None)
-
-
-def _parse(data: dict[str, Any], origin: str, root_node: yaml.Node | None) -> AoaiCatalog:
-    try:
-        doc = _CatalogDoc.model_validate(data)
-    except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            lines.append(f"{_where(origin, root_node, loc)}: {_dotted(loc)}: {error['msg']}")
-        raise AzureOpenAICatalogError("\n".join(lines)) from None
-    problems = _cross_check(doc)
+    catalog = AoaiCatalog.model_validate(data)
+    problems = list(_cross_check(catalog))
     if problems:
-        raise AzureOpenAICatalogError(
-            "\n".join(
-                f"{_where(origin, root_node, loc)}: {_dotted(loc)}: {msg}" for loc, msg in problems
-            )
-        )
-    return _build(doc, origin)
+        loc, message = problems[0]
+        raise EntryProblem(loc, message)
+    catalog._origin = origin
+    return [("azure_openai", (), catalog)]
 
 
-def _dotted(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "<document>"
-
-
-def _where(origin: str, root_node: yaml.Node | None, loc: tuple[Any, ...]) -> str:
-    """``origin:line`` of the deepest YAML node on the path ``loc`` (no line if unknown)."""
-    if root_node is None:
-        return origin
-    node = root_node
-    for part in loc:
-        child = None
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == str(part):
-                    child = value_node
-                    break
-        elif (
-            isinstance(node, yaml.SequenceNode)
-            and isinstance(part, int)
-            and 0 <= part < len(node.value)
-        ):
-            child = node.value[part]
-        if child is None:
-            break
-        node = child
-    return f"{origin}:{node.start_mark.line + 1}"
-
-
-def _cross_check(doc: _CatalogDoc) -> list[tuple[tuple[Any, ...], str]]:
+def _cross_check(doc: AoaiCatalog) -> Iterable[tuple[Loc, str]]:
     """References between parts of the file: source keys, type names, regions, versions."""
-    problems: list[tuple[tuple[Any, ...], str]] = []
     known_sources = set(doc.sources)
-    known_regions = set(doc.region_geographies.regions)
+    known_regions = set(doc.region_geographies)
 
-    def check_source(loc: tuple[Any, ...], source: str) -> None:
+    def check_source(loc: Loc, source: str) -> Iterable[tuple[Loc, str]]:
         if source not in known_sources:
-            problems.append((loc, f"unknown source key {source!r}; add it under `sources`"))
+            yield loc, f"unknown source key {source!r}; add it under `sources`"
 
-    def check_figure(loc: tuple[Any, ...], figure: _FigureDoc | _RegionListDoc) -> None:
-        check_source((*loc, "source"), figure.source)
-        if isinstance(figure, _FigureDoc) and not math.isfinite(figure.value):
-            problems.append(((*loc, "value"), "must be a finite number"))
-        if figure.basis == "derived" and not figure.note:
-            problems.append((loc, "a derived figure needs a `note` saying how it was derived"))
-
-    def check_figures(loc: tuple[Any, ...], entry: BaseModel) -> None:
+    def check_figures(loc: Loc, entry: BaseModel) -> Iterable[tuple[Loc, str]]:
         for name in type(entry).model_fields:
-            value = getattr(entry, name)
-            if isinstance(value, _FigureDoc | _RegionListDoc):
-                check_figure((*loc, name), value)
+            figure = getattr(entry, name)
+            if not isinstance(figure, AoaiFigure | AoaiRegionList):
+                continue
+            yield from check_source((*loc, name, "source"), figure.source)
+            if isinstance(figure, AoaiFigure) and not math.isfinite(figure.value):
+                yield (*loc, name, "value"), "must be a finite number"
+            if figure.basis == "derived" and not figure.note:
+                yield (*loc, name), "a derived figure needs a `note` saying how it was derived"
 
     for name, dtype in doc.deployment_types.items():
-        check_source(("deployment_types", name, "source"), dtype.source)
+        yield from check_source(("deployment_types", name, "source"), dtype.source)
         if dtype.counterpart is not None and dtype.counterpart not in doc.deployment_types:
-            problems.append(
-                (("deployment_types", name, "counterpart"), f"unknown type {dtype.counterpart!r}")
-            )
-    check_source(("data_zone_geographies", "source"), doc.data_zone_geographies.source)
-    check_source(("region_geographies", "source"), doc.region_geographies.source)
-    check_figures(("limits",), doc.limits)
-    check_figures(("latency_estimates",), doc.latency_estimates)
+            yield ("deployment_types", name, "counterpart"), f"unknown type {dtype.counterpart!r}"
+    zones, geographies = doc.data_zone_geographies_figure, doc.region_geographies_figure
+    yield from check_source(("data_zone_geographies", "source"), zones.source)
+    yield from check_source(("region_geographies", "source"), geographies.source)
+    yield from check_figures(("limits",), doc.limits)
+    yield from check_figures(("latency_estimates",), doc.latency_estimates)
     for name, prices in doc.provisioned_prices.items():
-        loc = ("provisioned_prices", name)
+        loc: Loc = ("provisioned_prices", name)
         dtype = doc.deployment_types.get(name)
         if dtype is None or dtype.billing != "ptu":
-            problems.append((loc, f"{name!r} is not a PTU-billed deployment type"))
-        check_figures(loc, prices)
+            yield loc, f"{name!r} is not a PTU-billed deployment type"
+        yield from check_figures(loc, prices)
     for model_id, model in doc.models.items():
-        mloc: tuple[Any, ...] = ("models", model_id)
+        mloc: Loc = ("models", model_id)
         if model.default_version not in model.versions:
-            problems.append(((*mloc, "default_version"), "must be one of `versions`"))
-        check_figures(mloc, model)
+            yield (*mloc, "default_version"), "must be one of `versions`"
+        yield from check_figures(mloc, model)
+        for version, retirement in model.retirements.items():
+            rloc: Loc = (*mloc, "retirements", version)
+            if version not in model.versions:
+                yield rloc, "must be one of `versions`"
+            yield from check_source((*rloc, "source"), retirement.source)
+            dates = (retirement.deprecation, retirement.retirement)
+            if all(dates) and dates[0] > dates[1]:  # ISO dates compare as text
+                yield (*rloc, "deprecation"), "deprecation comes after retirement"
+        if model.reasoning is not None:
+            for effort, figure in model.reasoning.tokens_per_request.items():
+                floc: Loc = (*mloc, "reasoning", "tokens_per_request", effort)
+                yield from check_source((*floc, "source"), figure.source)
+                if figure.value < 0 or not math.isfinite(figure.value):
+                    yield (*floc, "value"), "must be a finite number >= 0"
+            if model.reasoning.default_effort not in model.reasoning.tokens_per_request:
+                yield (*mloc, "reasoning", "default_effort"), "needs a tokens_per_request figure"
+            if model.task != "chat":
+                yield (*mloc, "reasoning"), "only chat models reason"
         if model.provisioned is not None:
-            check_figures((*mloc, "provisioned"), model.provisioned)
+            yield from check_figures((*mloc, "provisioned"), model.provisioned)
         for type_name, offer in model.offers.items():
-            oloc = (*mloc, "offers", type_name)
+            oloc: Loc = (*mloc, "offers", type_name)
             dtype = doc.deployment_types.get(type_name)
             if dtype is None:
-                problems.append((oloc, f"unknown deployment type {type_name!r}"))
+                yield oloc, f"unknown deployment type {type_name!r}"
                 continue
-            check_figures(oloc, offer)
+            yield from check_figures(oloc, offer)
             for index, region in enumerate(offer.regions.value):
                 if region not in known_regions:
-                    problems.append(
-                        ((*oloc, "regions", "value", index), f"region {region!r} has no geography")
-                    )
+                    yield (*oloc, "regions", "value", index), f"region {region!r} has no geography"
             if dtype.billing == "token" and offer.usd_per_million_input_tokens is None:
-                problems.append((oloc, "token-billed offer needs usd_per_million_input_tokens"))
+                yield oloc, "token-billed offer needs usd_per_million_input_tokens"
             if (
                 dtype.billing == "token"
                 and model.task == "chat"
                 and offer.usd_per_million_output_tokens is None
             ):
-                problems.append((oloc, "chat offer needs usd_per_million_output_tokens"))
+                yield oloc, "chat offer needs usd_per_million_output_tokens"
             if dtype.billing == "ptu":
                 if model.provisioned is None:
-                    problems.append((oloc, "provisioned offer needs `provisioned` sizing rules"))
+                    yield oloc, "provisioned offer needs `provisioned` sizing rules"
                 if type_name not in doc.provisioned_prices:
-                    problems.append((oloc, f"no provisioned_prices entry for {type_name}"))
+                    yield oloc, f"no provisioned_prices entry for {type_name}"
                 if offer.usd_per_million_input_tokens is not None:
-                    problems.append((oloc, "provisioned offers are priced per PTU, not per token"))
-    return problems
-
-
-def _figure(doc: _FigureDoc) -> AoaiFigure:
-    return AoaiFigure(doc.value, doc.unit, doc.source, doc.date, doc.basis, doc.note)
-
-
-def _optional(doc: _FigureDoc | None) -> AoaiFigure | None:
-    return None if doc is None else _figure(doc)
-
-
-def _build(doc: _CatalogDoc, origin: str) -> AoaiCatalog:
-    models: dict[str, AoaiModel] = {}
-    for model_id, m in doc.models.items():
-        offers = {
-            type_name: AoaiModelOffer(
-                deployment_type=type_name,
-                regions=AoaiRegionList(
-                    regions=tuple(o.regions.value),
-                    source=o.regions.source,
-                    date=o.regions.date,
-                    basis=o.regions.basis,
-                    note=o.regions.note,
-                ),
-                usd_per_million_input_tokens=_optional(o.usd_per_million_input_tokens),
-                usd_per_million_output_tokens=_optional(o.usd_per_million_output_tokens),
-                default_quota_ktpm=_optional(o.default_quota_ktpm),
-                enterprise_quota_ktpm=_optional(o.enterprise_quota_ktpm),
-            )
-            for type_name, o in m.offers.items()
-        }
-        p = m.provisioned
-        rules = (
-            None
-            if p is None
-            else AoaiPtuRules(
-                input_tpm_per_ptu=_figure(p.input_tpm_per_ptu),
-                output_token_weight=_figure(p.output_token_weight),
-                global_datazone_minimum_ptu=_figure(p.global_datazone_minimum_ptu),
-                global_datazone_increment_ptu=_figure(p.global_datazone_increment_ptu),
-                regional_minimum_ptu=_figure(p.regional_minimum_ptu),
-                regional_increment_ptu=_figure(p.regional_increment_ptu),
-                latency_target_output_tokens_per_s=_figure(p.latency_target_output_tokens_per_s),
-                max_context_tokens=_optional(p.max_context_tokens),
-            )
-        )
-        models[model_id] = AoaiModel(
-            id=model_id,
-            task=m.task,
-            versions=tuple(m.versions),
-            default_version=m.default_version,
-            max_context_tokens=_figure(m.max_context_tokens),
-            max_output_tokens=_optional(m.max_output_tokens),
-            rpm_per_ktpm=_figure(m.rpm_per_ktpm),
-            usage_tier_tokens_per_month=_optional(m.usage_tier_tokens_per_month),
-            prefill_ms_per_1k_input_tokens=_figure(m.prefill_ms_per_1k_input_tokens),
-            token_output_tokens_per_s_per_request=_optional(
-                m.token_output_tokens_per_s_per_request
-            ),
-            provisioned=rules,
-            offers=MappingProxyType(offers),
-        )
-    return AoaiCatalog(
-        origin=origin,
-        schema_version=doc.schema_version,
-        compiled=doc.compiled,
-        sources=MappingProxyType(
-            {k: AoaiSource(k, s.citation, s.date) for k, s in doc.sources.items()}
-        ),
-        deployment_types=MappingProxyType(
-            {
-                name: AoaiDeploymentType(
-                    name=name,
-                    billing=t.billing,
-                    residency_scope=t.residency_scope,
-                    capacity_unit=t.capacity_unit,
-                    interactive=t.interactive,
-                    counterpart=t.counterpart,
-                    source=t.source,
-                    date=t.date,
-                )
-                for name, t in doc.deployment_types.items()
-            }
-        ),
-        data_zone_geographies=tuple(doc.data_zone_geographies.value),
-        region_geographies=MappingProxyType(dict(doc.region_geographies.regions)),
-        tokens_per_minute_per_ktpm=_figure(doc.limits.tokens_per_minute_per_ktpm),
-        max_ptu_per_deployment=_figure(doc.limits.max_ptu_per_deployment),
-        provisioned_prices=MappingProxyType(
-            {
-                name: AoaiPtuPrices(
-                    usd_per_ptu_hour=_figure(p.usd_per_ptu_hour),
-                    usd_per_ptu_month_monthly_reservation=_optional(
-                        p.usd_per_ptu_month_monthly_reservation
-                    ),
-                    usd_per_ptu_month_yearly_reservation=_optional(
-                        p.usd_per_ptu_month_yearly_reservation
-                    ),
-                )
-                for name, p in doc.provisioned_prices.items()
-            }
-        ),
-        ttft_p95_base_ms_token=_figure(doc.latency_estimates.ttft_p95_base_ms_token),
-        ttft_p95_base_ms_ptu=_figure(doc.latency_estimates.ttft_p95_base_ms_ptu),
-        models=MappingProxyType(models),
-    )
+                    yield oloc, "provisioned offers are priced per PTU, not per token"
 
 
 __all__ = [
-    "DEFAULT_AZURE_OPENAI_CATALOG_PATH",
     "AoaiCatalog",
     "AoaiDeploymentType",
     "AoaiFigure",
@@ -636,10 +459,9 @@ __all__ = [
     "AoaiModelOffer",
     "AoaiPtuPrices",
     "AoaiPtuRules",
+    "AoaiReasoning",
     "AoaiRegionList",
+    "AoaiRetirement",
     "AoaiSource",
-    "AzureOpenAICatalogError",
-    "default_azure_openai_catalog",
-    "load_azure_openai_catalog",
-    "parse_azure_openai_document",
+    "azure_openai_entries",
 ]

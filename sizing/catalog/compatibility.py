@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from inferplan.sizing.catalog.entries import GpuSpec, PrecisionSpec
 
-# vLLM --quantization values whose kernels are written in CUDA only (not ROCm).
-CUDA_ONLY_QUANTIZATIONS = frozenset({"awq_marlin", "gptq_marlin", "marlin"})
+# vLLM --quantization values whose kernels are written in CUDA only (not ROCm). mxfp4 has a ROCm
+# path in vLLM, but only in the ROCm image, which the catalog does not pin (precisions.yaml).
+CUDA_ONLY_QUANTIZATIONS = frozenset({"awq_marlin", "gptq_marlin", "marlin", "mxfp4"})
 
 
 def _gpu_label(gpu: GpuSpec) -> str:

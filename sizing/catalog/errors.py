@@ -1,36 +1,40 @@
 """The mistakes a catalog can contain, and the failed lookups a caller can make.
 
-The CLI catches `CatalogError` once and prints it (``file:line: field: message``) with exit code 2.
-This module imports nothing heavy so that callers can name these types cheaply.
+Catalog files are user input like workload files, so their mistakes are `SpecError`s too: the
+CLI prints each problem the one way inferplan prints problems (``file:line:col: field: message``)
+and exits with code 2. This module imports nothing heavy so that callers can name these types
+cheaply.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+
+from inferplan.inputs.errors import Problem, SpecError
 
 
-class CatalogError(Exception):
+class CatalogError(SpecError):
     """A catalog file is missing, not YAML, or breaks the catalog schema or its cross references.
 
-    ``line`` is 1-based; 0 means "the whole file" (or no file, for a lookup).
+    ``file``, ``line``, ``field`` and ``message`` describe the first problem (``line`` 0: the
+    whole file, or no file at all, for a lookup).
     """
 
-    def __init__(self, message: str, *, file: str = "", line: int = 0, field: str = "") -> None:
-        self.file = file
-        self.line = line
-        self.field = field
-        self.message = message
-        super().__init__(self.format())
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        super().__init__(problems)
+        first = self.problems[0]
+        self.file = first.file
+        self.line = first.line
+        self.field = first.field
+        self.message = first.message
+
+    @classmethod
+    def at(cls, message: str, *, file: str = "", line: int = 0, col: int = 0, field: str = ""):
+        """One problem at one place."""
+        return cls([Problem(file, line, col, field, message)])
 
     def format(self) -> str:
-        """``file:line: field: message``, leaving out the parts that are unknown."""
-        parts = []
-        if self.file:
-            parts.append(f"{self.file}:{self.line}" if self.line else self.file)
-        if self.field:
-            parts.append(self.field)
-        parts.append(self.message)
-        return ": ".join(parts)
+        return "\n".join(problem.format() for problem in self.problems)
 
 
 class UnknownEntryError(CatalogError, LookupError):
@@ -43,4 +47,4 @@ class UnknownEntryError(CatalogError, LookupError):
         message = f"unknown {kind} {name!r}"
         if self.suggestions:
             message += f"; did you mean: {', '.join(self.suggestions)}?"
-        super().__init__(message)
+        super().__init__([Problem("", 0, 0, "", message)])

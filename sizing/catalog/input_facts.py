@@ -26,11 +26,13 @@ class CatalogFacts:
             model = self._catalog.model(name)
         except UnknownEntryError:
             return None
+        offer = self._catalog.azure_openai.models.get(model.azure_openai_name or "")
         return ModelFacts(
             id=model.id,
             hosting=model.hosting,
             task=model.task,
             max_context_tokens=model.max_context_tokens,
+            reasoning_model=offer is not None and offer.reasoning is not None,
         )
 
     def model_names(self) -> Sequence[str]:
@@ -48,3 +50,15 @@ class CatalogFacts:
         from inferplan.sizing.catalog.system_vm_sizes import KIND
 
         return sorted(self._catalog.document(KIND).vcpus_by_name)
+
+    def hardware_names(self) -> Sequence[str]:
+        names = {n for gpu in self._catalog.gpus.values() for n in (gpu.id, *gpu.aliases)}
+        names |= {n for sku in self._catalog.vm_skus.values() for n in (sku.name, sku.family)}
+        return sorted(names)
+
+    def region_aliases(self) -> Mapping[str, str]:
+        return {
+            alias: region.name
+            for region in self._catalog.regions.values()
+            for alias in region.aliases
+        }

@@ -7,9 +7,11 @@ earlier one, so a platform team can correct a price or add a GPU without forking
 
 A file's top-level ``kind:`` decides how it is read. The built-in kinds are registered below;
 another module registers its own with `register_kind`. A kind that is not registered yet is
-looked up by convention in the module ``sizing.catalog.<kind>``, which either calls
-`register_kind` when imported or defines ``parse_<kind>_document(data, origin)``; so
-``kind: azure_openai`` is served by ``sizing.catalog.azure_openai`` without this module naming it.
+looked up by convention in the module ``inferplan.sizing.catalog.<kind>``, which registers it
+when imported; so a new kind needs no edit here.
+
+Catalog files are read by the same YAML reader as workload files (`inferplan.inputs.yaml_source`:
+positions, duplicate keys, YAML 1.2 scalars) and their mistakes are reported the same way.
 
 Lookups normalise names (case-insensitive, ``_`` equal to ``-``, spaces as ``-``) so
 ``Llama-3.1-70B-Instruct``, ``llama_3.1_70b_instruct`` and an alias all find the same model.
@@ -25,38 +27,22 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+from inferplan.inputs.errors import SpecError
+from inferplan.inputs.pydantic_errors import problems_from_validation_error
+from inferplan.inputs.yaml_source import SourceMap, YamlDocument, parse_documents
 from inferplan.sizing.catalog import file_schema
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, Region, VmSku
 from inferplan.sizing.catalog.errors import CatalogError, UnknownEntryError
 from inferplan.sizing.catalog.file_schema import CatalogFileHeader, EntryProblem, Loc
 from pydantic import BaseModel, ValidationError
 
+if TYPE_CHECKING:
+    from inferplan.sizing.catalog.azure_openai import AoaiCatalog
+
 BUILTIN_DATA_DIR = Path(__file__).with_name("data")
 CATALOG_PATH_ENV = "INFERPLAN_CATALOG_PATH"
-
-_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _CatalogLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe YAML loader (libyaml's parser where available) that rejects duplicate keys."""
-
-
-def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: dict[Any, yaml.Node] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if isinstance(key, str) and key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen[key] = key_node
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_CatalogLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 # --- kinds --------------------------------------------------------------------------------------
@@ -78,10 +64,9 @@ class CatalogKind:
 
     ``parse(data, origin)`` gets the file's YAML mapping and its path (for messages) and returns
     ``(entry id, location in the file, entry)`` triples for section ``section``. It may raise a
-    pydantic ``ValidationError`` or `EntryProblem` (turned into ``file:line: field: message``
-    here), a `CatalogError`, or a ``ValueError`` whose text already names the file. ``check``
-    looks at the merged catalog for cross-reference mistakes. ``label`` names one entry in
-    messages ("model", "VM SKU").
+    pydantic ``ValidationError`` (validating ``file_model``) or `EntryProblem`, which the loader
+    turns into ``file:line:col: field: message``. ``check`` looks at the merged catalog for
+    cross-reference mistakes. ``label`` names one entry in messages ("model", "VM SKU").
     """
 
     kind: str
@@ -89,6 +74,7 @@ class CatalogKind:
     label: str
     parse: Callable[[dict[str, Any], str], Iterable[tuple[str, Loc, Any]]]
     check: Callable[[Catalog], Iterable[CatalogProblem]] | None = None
+    file_model: type[BaseModel] | None = None  # for did-you-mean on unknown fields
 
 
 _KINDS: dict[str, CatalogKind] = {}
@@ -117,38 +103,34 @@ def entries_kind(
     def parse(data: dict[str, Any], origin: str) -> Iterable[tuple[str, Loc, Any]]:
         return entries(file_model.model_validate(data))
 
-    return CatalogKind(kind, section, label, parse, check)
+    return CatalogKind(kind, section, label, parse, check, file_model)
 
 
-def document_kind(kind: str, parse_document: Callable[[dict[str, Any], str], Any]) -> CatalogKind:
+def document_kind(
+    kind: str,
+    parse: Callable[[dict[str, Any], str], Iterable[tuple[str, Loc, Any]]],
+    file_model: type[BaseModel] | None = None,
+    label: str | None = None,
+) -> CatalogKind:
     """A kind whose file is one document, kept whole as ``catalog.document(kind)``.
 
     A later file of the same kind replaces the earlier document entirely.
     """
-
-    def parse(data: dict[str, Any], origin: str) -> Iterable[tuple[str, Loc, Any]]:
-        return [(kind, (), parse_document(data, origin))]
-
-    return CatalogKind(kind, kind, kind.replace("_", " ") + " catalog", parse)
+    return CatalogKind(
+        kind, kind, label or kind.replace("_", " ") + " catalog", parse, None, file_model
+    )
 
 
 def _kind_for(name: str) -> CatalogKind | None:
-    """The registered kind, importing ``sizing.catalog.<name>`` first if it is not registered.
-
-    That module either calls `register_kind` when imported, or defines
-    ``parse_<name>_document(data, origin)``, which is then registered as a `document_kind`.
-    """
+    """The registered kind, importing ``inferplan.sizing.catalog.<name>`` first if it is not
+    registered: a plug-in module registers its kind with `register_kind` when imported."""
     if name not in _KINDS and name.replace("-", "_").isidentifier():
         module_name = "inferplan.sizing.catalog." + name.replace("-", "_")
         try:
-            module = importlib.import_module(module_name)
+            importlib.import_module(module_name)
         except ModuleNotFoundError as error:
             if error.name != module_name:
                 raise
-        else:
-            parse_document = getattr(module, f"parse_{name.replace('-', '_')}_document", None)
-            if name not in _KINDS and callable(parse_document):
-                register_kind(document_kind(name, parse_document))
     return _KINDS.get(name)
 
 
@@ -202,6 +184,11 @@ class Catalog:
     def regions(self) -> Mapping[str, Region]:
         return self.section("regions")
 
+    @property
+    def azure_openai(self) -> AoaiCatalog:
+        """The Azure OpenAI offers document (`inferplan.sizing.catalog.azure_openai`)."""
+        return self.document("azure_openai")
+
     def section(self, name: str) -> Mapping[str, Any]:
         """All entries of one section (empty when no file of that kind was loaded)."""
         return self.sections.get(name, MappingProxyType({}))
@@ -248,140 +235,67 @@ class Catalog:
 # --- reading files ------------------------------------------------------------------------------
 
 
-@dataclass
-class _Origin:
-    path: Path
-    loc: Loc
-
-
 def _catalog_files(directory: Path) -> list[Path]:
     if directory.is_file():
         return [directory]
     if not directory.is_dir():
-        raise CatalogError("catalog folder not found", file=str(directory))
+        raise CatalogError.at("catalog folder not found", file=str(directory))
     return sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def _read(path: Path) -> tuple[str, Any]:
+def _read(path: Path) -> YamlDocument:
+    """The one document of a catalog file, read by the same YAML reader as workload files."""
+    file = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise CatalogError(f"cannot read: {error}", file=str(path)) from error
+        raise CatalogError.at(f"cannot read: {error}", file=file) from error
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines()):
+        raise CatalogError.at("file is empty; a catalog file is a mapping with `kind:`", file=file)
     try:
-        data = yaml.load(text, Loader=_CatalogLoader)  # a SafeLoader subclass
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 0
-        problem = error.problem or str(error)
-        raise CatalogError(f"not valid YAML: {problem}", file=str(path), line=line) from error
-    except yaml.YAMLError as error:
-        raise CatalogError(f"not valid YAML: {error}", file=str(path)) from error
-    if not isinstance(data, dict):
-        raise CatalogError("a catalog file is a mapping with `kind:` at the top", file=str(path))
-    return text, data
+        documents = parse_documents(text, file)
+    except SpecError as error:
+        raise CatalogError(error.problems) from None
+    if len(documents) > 1:
+        second = documents[1].source_map.document_start
+        raise CatalogError.at(
+            "a catalog file holds one document; split the others into files of their own",
+            file=file,
+            line=second.line,
+            col=second.col,
+        )
+    return documents[0]
 
 
-def _line_of(text: str, loc: Loc) -> int:
-    """1-based line of the node at ``loc`` (the deepest existing part of it); 0 if unknown."""
-    try:
-        node = yaml.compose(text, Loader=_BaseLoader)
-    except yaml.YAMLError:
-        return 0
-    line = 1
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == str(part):
-                    line = key_node.start_mark.line + 1
-                    node = value_node
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                return line
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
-def _field_path(loc: Loc) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _validation_error(path: Path, text: str, error: ValidationError) -> CatalogError:
-    """The first problem of ``error`` as a `CatalogError`, preferring misspelt field names.
-
-    A misspelt field shows up twice (an unknown field and a missing one); the unknown one is
-    the line the user has to fix, so it is reported, with the missing name as the suggestion.
-    """
-    errors = error.errors()
-    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    loc = tuple(first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        missing = [
-            str(e["loc"][-1])
-            for e in errors
-            if e["type"] == "missing" and tuple(e["loc"][:-1]) == loc[:-1]
-        ]
-        message = f"unknown field {loc[-1]!r}"
-        close = difflib.get_close_matches(str(loc[-1]), missing, n=1)
-        if close:
-            message += f"; did you mean {close[0]!r}?"
-    more = error.error_count() - 1
-    if more:
-        message += f" (and {more} more problem{'s' if more > 1 else ''} in this file)"
-    return CatalogError(message, file=str(path), line=_line_of(text, loc), field=_field_path(loc))
-
-
-def _parse_file(path: Path) -> tuple[CatalogKind, str, list[tuple[str, Loc, Any]]]:
-    text, data = _read(path)
+def _parse_file(path: Path) -> tuple[CatalogKind, SourceMap, list[tuple[str, Loc, Any]]]:
+    document = _read(path)
+    data, where = document.data, document.source_map
     kind_name = data.get("kind")
     if not isinstance(kind_name, str):
-        raise CatalogError("missing `kind:`", file=str(path), line=1, field="kind")
+        raise CatalogError([where.problem(("kind",), "missing `kind:`")])
     kind = _kind_for(kind_name)
     if kind is None:
         known = ", ".join(registered_kinds())
-        raise CatalogError(
-            f"unknown catalog kind {kind_name!r}; known: {known}",
-            file=str(path),
-            line=_line_of(text, ("kind",)),
-            field="kind",
-        )
+        message = f"unknown catalog kind {kind_name!r}; known: {known}"
+        raise CatalogError([where.problem(("kind",), message)])
     try:
         CatalogFileHeader.model_validate({k: data.get(k) for k in ("kind", "schema_version")})
         entries = list(kind.parse(data, str(path)))
     except ValidationError as error:
-        raise _validation_error(path, text, error) from error
+        model = kind.file_model or CatalogFileHeader
+        raise CatalogError(problems_from_validation_error(error, model, where)) from None
     except EntryProblem as problem:
-        raise CatalogError(
-            problem.message,
-            file=str(path),
-            line=_line_of(text, problem.loc),
-            field=_field_path(problem.loc),
-        ) from problem
-    except CatalogError:
-        raise
-    except ValueError as error:  # a plug-in parser's own error, which names the file itself
-        raise CatalogError(str(error)) from error
-    return kind, text, entries
+        raise CatalogError([where.problem(problem.loc, problem.message)]) from None
+    return kind, where, entries
 
 
 def _build(paths: Sequence[Path]) -> Catalog:
     merged: dict[str, dict[str, Any]] = {}
-    origins: dict[tuple[str, str], _Origin] = {}
-    texts: dict[Path, str] = {}
+    origins: dict[tuple[str, str], tuple[SourceMap, Loc]] = {}
     labels: dict[str, str] = {}
     checks: list[CatalogKind] = []
     for path in paths:
-        kind, text, entries = _parse_file(path)
-        texts[path] = text
+        kind, where, entries = _parse_file(path)
         labels[kind.section] = kind.label
         if kind.check and kind not in checks:
             checks.append(kind)
@@ -389,25 +303,16 @@ def _build(paths: Sequence[Path]) -> Catalog:
         section = merged.setdefault(kind.section, {})
         for entry_id, loc, entry in entries:
             if entry_id in seen_here:
-                raise CatalogError(
-                    f"{kind.label} {entry_id!r} is defined twice in this file",
-                    file=str(path),
-                    line=_line_of(text, loc),
-                    field=_field_path(loc),
-                )
+                message = f"{kind.label} {entry_id!r} is defined twice in this file"
+                raise CatalogError([where.problem(loc, message)])
             seen_here.add(entry_id)
             section[entry_id] = entry  # a later file overrides an earlier one
-            origins[(kind.section, entry_id)] = _Origin(path, loc)
+            origins[(kind.section, entry_id)] = (where, loc)
 
     def fail(section: str, entry_id: str, sub_field: str, message: str) -> CatalogError:
-        origin = origins[(section, entry_id)]
-        loc = origin.loc + tuple(int(p) if p.isdigit() else p for p in sub_field.split(".") if p)
-        return CatalogError(
-            message,
-            file=str(origin.path),
-            line=_line_of(texts[origin.path], loc),
-            field=_field_path(loc),
-        )
+        where, entry_loc = origins[(section, entry_id)]
+        parts = tuple(int(p) if p.isdigit() else p for p in sub_field.split(".") if p)
+        return CatalogError([where.problem(entry_loc + parts, message)])
 
     index: dict[str, dict[str, str]] = {}
     for section_name, entries_by_id in merged.items():
@@ -444,7 +349,8 @@ def load_catalog(extra_dirs: Iterable[Path | str] = (), *, builtin: bool = True)
     """The built-in catalog files, then every YAML file of each folder in ``extra_dirs``.
 
     Files of one folder are read in name order. An entry whose id an earlier file already
-    defined replaces it whole (aliases included). Raises `CatalogError` on the first mistake.
+    defined replaces it whole (aliases included). Raises `CatalogError` with the problems of the
+    first file that has any.
     """
     paths: list[Path] = _catalog_files(BUILTIN_DATA_DIR) if builtin else []
     for directory in extra_dirs:
@@ -491,6 +397,19 @@ def _check_vm_skus(catalog: Catalog) -> Iterable[CatalogProblem]:
                 yield CatalogProblem("vm_skus", name, "regions", f"unknown region {region!r}")
 
 
+def _check_models(catalog: Catalog) -> Iterable[CatalogProblem]:
+    """A model's published precision and checkpoint keys are precision ids of the catalog."""
+    known = catalog.precisions
+    for name, model in catalog.models.items():
+        if model.hosting != "managed" and model.published_precision not in known:
+            message = f"unknown precision {model.published_precision!r}"
+            yield CatalogProblem("models", name, "published_precision", message)
+        for precision in model.checkpoints:
+            if precision not in known:
+                message = f"unknown precision {precision!r}"
+                yield CatalogProblem("models", name, f"checkpoints.{precision}", message)
+
+
 def _check_regions(catalog: Catalog) -> Iterable[CatalogProblem]:
     for name, region in catalog.regions.items():
         if region.paired_region and region.paired_region not in catalog.regions:
@@ -499,7 +418,14 @@ def _check_regions(catalog: Catalog) -> Iterable[CatalogProblem]:
 
 
 for _kind in (
-    entries_kind("models", "models", "model", file_schema.ModelsFile, file_schema.model_entries),
+    entries_kind(
+        "models",
+        "models",
+        "model",
+        file_schema.ModelsFile,
+        file_schema.model_entries,
+        _check_models,
+    ),
     entries_kind("gpus", "gpus", "GPU", file_schema.GpusFile, file_schema.gpu_entries),
     entries_kind(
         "precisions",
@@ -526,3 +452,16 @@ for _kind in (
     ),
 ):
     register_kind(_kind)
+
+
+def _register_azure_openai() -> None:
+    from inferplan.sizing.catalog.azure_openai import AoaiCatalog, azure_openai_entries
+
+    register_kind(
+        document_kind(
+            "azure_openai", azure_openai_entries, AoaiCatalog, label="Azure OpenAI catalog"
+        )
+    )
+
+
+_register_azure_openai()

@@ -1,0 +1,186 @@
+"""What one environment's plan asks of Azure, read off the Plan the way the components read it.
+
+Pure. GPU pools come from `inferplan.components.environment.gpu_pools` and Azure OpenAI
+deployments from `inferplan.components.openai_service.region_deployments`, the functions the
+Pulumi program itself uses, and every name from `planned_names`, so preflight checks exactly
+what ``pulumi up`` would create.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from inferplan.components.environment import gpu_pools
+from inferplan.components.gpu_cluster import SYSTEM_POOL_NAME, system_pool_zones
+from inferplan.components.naming import agent_pool_name, globally_unique_name, resource_name
+from inferplan.components.openai_service import region_deployments
+from inferplan.sizing.plan import Plan
+
+
+@dataclass(frozen=True)
+class PoolNeed:
+    """A node pool of one region's cluster at its autoscaler maximum.
+
+    ``vcpus_per_node`` is the plan's figure (0 for the system pool, whose size the plan does not
+    describe); the check prefers the Resource SKUs API's vCPU count when it has one.
+    """
+
+    region: str
+    pool: str
+    vm_size: str
+    max_nodes: int
+    zones: tuple[str, ...]
+    vcpus_per_node: int
+    workloads: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClusterNeed:
+    region: str
+    name: str
+    kubernetes_version: str
+    sku_tier: str  # Free | Standard | Premium (AKS control plane tier)
+
+
+@dataclass(frozen=True)
+class DeploymentNeed:
+    """One Azure OpenAI deployment on a region's account."""
+
+    region: str
+    account: str
+    workload: str
+    role: str  # primary | failover
+    model: str
+    version: str
+    deployment_type: str
+    capacity: int
+    capacity_unit: str  # ktpm | ptu
+
+
+@dataclass(frozen=True)
+class GatewayNeed:
+    region: str
+    name: str
+    tier: str
+
+
+@dataclass(frozen=True)
+class Needs:
+    """Everything the environment's program would create that Azure can refuse."""
+
+    environment: str
+    resource_group: str
+    pools: tuple[PoolNeed, ...]
+    clusters: tuple[ClusterNeed, ...]
+    deployments: tuple[DeploymentNeed, ...]
+    accounts: tuple[tuple[str, str], ...]  # (region, globally unique account name)
+    gateway: GatewayNeed | None
+
+    @property
+    def aks_regions(self) -> tuple[str, ...]:
+        return tuple(sorted({c.region for c in self.clusters}))
+
+    @property
+    def openai_regions(self) -> tuple[str, ...]:
+        return tuple(sorted({region for region, _ in self.accounts}))
+
+
+@dataclass(frozen=True)
+class PlannedNames:
+    """Names of the resources preflight looks up, from the functions the components call."""
+
+    resource_group: str
+    gateway: str
+    clusters: dict[str, str]  # region -> AKS cluster name
+    accounts: dict[str, str]  # region -> Azure OpenAI account name (and custom subdomain)
+
+
+def planned_names(
+    plan: Plan, environment: str, *, aks_regions: tuple[str, ...], openai_regions: tuple[str, ...]
+) -> PlannedNames:
+    """The same calls as ``environment.py`` (resource group), ``gpu_cluster.py`` (cluster),
+    ``openai_service.py`` (account) and ``llm_gateway.py`` (API Management); a test compares
+    them with the names the offline program registers."""
+    env = plan.environment(environment)
+    return PlannedNames(
+        resource_group=resource_name("rg", env.name, env.location),
+        gateway=globally_unique_name("apim", env.name, env.location),
+        clusters={r: resource_name("aks", env.name, r) for r in aks_regions},
+        accounts={r: globally_unique_name("oai", env.name, r) for r in openai_regions},
+    )
+
+
+def plan_needs(plan: Plan, environment: str) -> Needs:
+    """What the feasible workloads of ``environment`` need, sorted by region then name."""
+    env = plan.environment(environment)
+    feasible = tuple(w for w in plan.workloads_of(environment) if w.feasible)
+    aks_regions = tuple(sorted({r for w in feasible if w.aks for r in w.regions}))
+    # An account in every region of an Azure OpenAI workload, as environment.py builds them.
+    openai_regions = tuple(sorted({r for w in feasible if w.azure_openai for r in w.regions}))
+    names = planned_names(plan, environment, aks_regions=aks_regions, openai_regions=openai_regions)
+    vcpus = {w.aks.vm_sku: w.aks.vm_vcpus for w in feasible if w.aks}
+    pools: list[PoolNeed] = []
+    clusters: list[ClusterNeed] = []
+    kube = env.kubernetes
+    for region in aks_regions:
+        if kube is not None:
+            clusters.append(
+                ClusterNeed(region, names.clusters[region], kube.version, kube.sku_tier)
+            )
+            pools.append(
+                PoolNeed(
+                    region=region,
+                    pool=SYSTEM_POOL_NAME,
+                    vm_size=kube.system_vm_size,
+                    max_nodes=kube.system_node_count,
+                    zones=system_pool_zones(kube.system_node_count),
+                    vcpus_per_node=0,
+                    workloads=(),
+                )
+            )
+        for pool in gpu_pools(feasible, region):
+            pools.append(
+                PoolNeed(
+                    region=region,
+                    pool=agent_pool_name(pool.vm_sku),
+                    vm_size=pool.vm_sku,
+                    max_nodes=pool.max_count,
+                    zones=pool.zones,
+                    vcpus_per_node=vcpus.get(pool.vm_sku, 0),
+                    workloads=pool.workloads,
+                )
+            )
+    # The unit of each deployment: the primary's from the plan, a failover's from its entry.
+    units: dict[tuple[str, str, str], str] = {}
+    for w in feasible:
+        if w.azure_openai is not None:
+            units[(w.name, "primary", w.regions[0])] = w.azure_openai.capacity_unit
+            for f in w.azure_openai.failover:
+                units[(w.name, "failover", f["region"])] = str(
+                    f.get("capacity_unit", w.azure_openai.capacity_unit)
+                )
+    deployments = [
+        DeploymentNeed(
+            region=region,
+            account=names.accounts[region],
+            workload=spec.workload,
+            role=spec.role,
+            model=spec.model,
+            version=spec.model_version,
+            deployment_type=spec.sku_name,
+            capacity=spec.capacity,
+            capacity_unit=units[(spec.workload, spec.role, region)],
+        )
+        for region in openai_regions
+        for spec in region_deployments(feasible, region)
+    ]
+    gateway = GatewayNeed(env.location, names.gateway, env.gateway.tier) if env.gateway else None
+    return Needs(
+        environment=env.name,
+        resource_group=names.resource_group,
+        pools=tuple(pools),
+        clusters=tuple(clusters),
+        deployments=tuple(deployments),
+        accounts=tuple(sorted(names.accounts.items())),
+        gateway=gateway,
+    )
