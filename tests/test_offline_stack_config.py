@@ -18,7 +18,7 @@ from inferplan.offline.stack_config import (
     DOCKER_HUB_TOKEN,
     DOCKER_HUB_USERNAME,
     HF_TOKEN,
-    OFFLINE_PLACEHOLDER,
+    SECURE_PLACEHOLDER,
     SUBSCRIPTION_ENV,
     SUBSCRIPTION_KEY,
     StackConfig,
@@ -74,22 +74,33 @@ def test_the_subscription_comes_from_config_then_the_environment(
     assert StackConfig(plain=plain).subscription_id() == expected
 
 
-def test_offline_config_stands_in_for_every_credential(monkeypatch) -> None:
+@pytest.mark.parametrize(
+    ("config", "expected_values", "expected_secret"),
+    [
+        pytest.param(StackConfig(), {}, [], id="no-secrets"),
+        pytest.param(
+            StackConfig(plain={DOCKER_HUB_USERNAME: "platform-bot"}, secure={DOCKER_HUB_TOKEN}),
+            {DOCKER_HUB_TOKEN: SECURE_PLACEHOLDER, DOCKER_HUB_USERNAME: "platform-bot"},
+            [DOCKER_HUB_TOKEN],
+            id="docker-hub-credentials",
+        ),
+        pytest.param(
+            StackConfig(secure={HF_TOKEN}),
+            {HF_TOKEN: SECURE_PLACEHOLDER},
+            [HF_TOKEN],
+            id="hugging-face-token",
+        ),
+    ],
+)
+def test_offline_config_stands_in_only_for_what_the_stack_sets(
+    config, expected_values, expected_secret, monkeypatch
+) -> None:
+    """Nothing is invented: the preview shows a credential set or a token Secret exactly when
+    `pulumi up` would create one, and a stack with no secrets runs as it is."""
     monkeypatch.delenv(SUBSCRIPTION_ENV, raising=False)
-    without_token = StackConfig(
-        plain={DOCKER_HUB_USERNAME: "platform-bot"},
-        configured=frozenset({DOCKER_HUB_USERNAME, DOCKER_HUB_TOKEN}),
-    )
-    values, secret = offline_config(without_token)
-    assert values == {DOCKER_HUB_USERNAME: "platform-bot", DOCKER_HUB_TOKEN: OFFLINE_PLACEHOLDER}
-    assert secret == [DOCKER_HUB_TOKEN]
-
-    with_token = StackConfig(configured=without_token.configured | {HF_TOKEN})
-    values, secret = offline_config(with_token)
-    # the Hugging Face token's Secret shows in the preview exactly when `up` would create it
-    assert values[HF_TOKEN] == OFFLINE_PLACEHOLDER
-    assert secret == [DOCKER_HUB_TOKEN, HF_TOKEN]
-    assert values[DOCKER_HUB_USERNAME] == OFFLINE_PLACEHOLDER  # not set in plain: stood in
+    values, secret = offline_config(config)
+    assert values == expected_values
+    assert secret == expected_secret
 
 
 def _unique_names(capture) -> dict[str, str]:

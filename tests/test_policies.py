@@ -558,7 +558,8 @@ FAILING: list[tuple[Any, ...]] = [
         "registry-credentials",
         "no-docker-hub-token",
         context(configured=("inferplan:dockerHubUsername", "inferplan:hfToken")),
-        "needs credential set docker-io, and stack dev sets no inferplan:dockerHubToken",
+        "stack dev sets no inferplan:dockerHubToken, so the registry cannot cache images from "
+        "the upstream of credential set docker-io",
     ),
     (
         "aks-cluster-admin",

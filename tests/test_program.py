@@ -62,11 +62,35 @@ def test_the_program_entry_point_builds_the_dev_stack() -> None:
     assert set(result.exports) >= {"gatewayUrl", "endpoints", "monthlyCostUsd"}
 
 
-def test_the_program_refuses_a_stack_without_registry_credentials() -> None:
-    """Docker Hub serves the registry's cache authenticated pulls only: without the stack's
-    credentials the first image pull would fail on the nodes, so the program stops first."""
-    with pytest.raises(ValueError, match="set inferplan:dockerHubUsername and"):
-        capture(lambda: run_stack("dev"), stack="dev")
+CREDENTIAL_SET = "azure-native:containerregistry:CredentialSet"
+CACHE_RULE = "azure-native:containerregistry:CacheRule"
+
+
+@pytest.mark.parametrize(
+    ("config", "credential_sets", "vllm_image"),
+    [
+        # Artifact cache pulls from Docker Hub authenticated only [acr-cache]: no credentials,
+        # no cache rule for it; the nodes pull docker.io anonymously and the program still runs.
+        pytest.param({}, 0, "docker.io/vllm/vllm-openai:", id="no-credentials-anonymous"),
+        pytest.param(DOCKER_HUB, 1, ".azurecr.io/vllm/vllm-openai:", id="credentials-cache"),
+    ],
+)
+def test_docker_hub_credentials_decide_whether_the_registry_caches_vllm(
+    config, credential_sets, vllm_image
+) -> None:
+    secret = [k for k in config if k.endswith("Token")]
+    result = capture(lambda: run_stack("dev"), stack="dev", config=config, secret_keys=secret)
+
+    assert len(result.of_type(CREDENTIAL_SET)) == credential_sets
+    rules = result.of_type(CACHE_RULE)
+    assert len(rules) == credential_sets  # the one Docker Hub image: vllm/vllm-openai
+    if rules:
+        [rule] = rules
+        assert rule.inputs["sourceRepository"] == "docker.io/vllm/vllm-openai"
+        assert rule.inputs["credentialSetResourceId"]
+    [deployment] = result.of_type("kubernetes:apps/v1:Deployment")
+    [container] = deployment.inputs["spec"]["template"]["spec"]["containers"]
+    assert vllm_image in str(container["image"])
 
 
 def test_an_infeasible_plan_is_never_deployed(prod_plan) -> None:

@@ -24,11 +24,11 @@ from inferplan.sizing.kubernetes_versions import default_version, minor_of, vers
 from inferplan.sizing.model_weights import (
     checkpoint_bytes,
     gated_model_warnings,
-    prequantized,
     repository_gated,
 )
 from inferplan.sizing.plan import GatewayPlacement, Residency
-from inferplan.sizing.quota import deployment_warnings, environment_quota
+from inferplan.sizing.model_support import weights_source
+from inferplan.sizing.quota import AOAI_QUOTA_REQUEST, environment_quota
 from inferplan.sizing.serving_resources import (
     GIB,
     OS_DISK_MAX_GB,
@@ -219,7 +219,7 @@ def test_an_environment_without_a_version_gets_the_newest_ga_minor():
 
 def test_fp8_downloads_the_pre_quantized_checkpoint_and_passes_no_quantization_flag():
     model, fp8 = CATALOG.model("llama-3.1-70b"), CATALOG.precision("fp8")
-    assert prequantized(model, fp8)
+    assert weights_source(model, fp8) == ("neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8", "fp8")
     fp8_bytes = checkpoint_bytes(model=model, precision=fp8, catalog=CATALOG)
     bf16_bytes = checkpoint_bytes(model=model, precision=CATALOG.precision("bf16"), catalog=CATALOG)
     assert fp8_bytes < 0.55 * bf16_bytes  # about half the 141 GB download
@@ -232,7 +232,7 @@ def test_fp8_downloads_the_pre_quantized_checkpoint_and_passes_no_quantization_f
 
 def test_fp8_without_a_published_checkpoint_downloads_16_bit_and_quantizes_on_load():
     model, fp8 = CATALOG.model("mistral-7b"), CATALOG.precision("fp8")
-    assert not prequantized(model, fp8)
+    assert weights_source(model, fp8)[1] == "bf16"  # the published weights, quantized on load
     assert checkpoint_bytes(model=model, precision=fp8, catalog=CATALOG) == checkpoint_bytes(
         model=model, precision=CATALOG.precision("bf16"), catalog=CATALOG
     )
@@ -243,16 +243,24 @@ def test_fp8_without_a_published_checkpoint_downloads_16_bit_and_quantizes_on_lo
 
 
 @pytest.mark.parametrize(
-    ("repository", "gated"),
+    ("model_id", "repository", "gated"),
     [
-        ("meta-llama/Llama-3.1-8B-Instruct", True),
-        ("neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8", False),
-        ("someone-else/a-model", None),
+        pytest.param(
+            "llama-3.1-8b", "meta-llama/Llama-3.1-8B-Instruct", True, id="published-gated"
+        ),
+        pytest.param(
+            "llama-3.1-70b",
+            "neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8",
+            False,
+            id="checkpoint-of-an-open-organisation",
+        ),
+        pytest.param("llama-3.1-8b", "someone-else/a-model", None, id="unknown-organisation"),
     ],
 )
-def test_gating_comes_from_the_model_sources_catalog(repository, gated):
-    assert repository_gated(repository, catalog=CATALOG) is gated
-    warnings = gated_model_warnings(repository, catalog=CATALOG)
+def test_gating_comes_from_the_model_then_the_model_sources_catalog(model_id, repository, gated):
+    model = CATALOG.model(model_id)
+    assert repository_gated(repository, catalog=CATALOG, model=model) is gated
+    warnings = gated_model_warnings(repository, catalog=CATALOG, model=model)
     assert [w.kind for w in warnings] == (["gated-model"] if gated else [])
 
 
@@ -299,16 +307,14 @@ def test_deployments_in_one_region_share_its_quota(dev_plan):
     ]
 
 
-def test_a_deployment_within_the_default_quota_warns_nothing():
-    warnings = deployment_warnings(
-        workload="w",
-        deployments=[("swedencentral", "gpt-4o-mini", "Standard", 450, "ktpm")],
-    )
-    assert warnings == ()
-    over = deployment_warnings(
-        workload="w", deployments=[("swedencentral", "gpt-4o-mini", "Standard", 451, "ktpm")]
-    )
-    assert [w.kind for w in over] == ["quota"]
+def test_a_deployment_over_its_default_quota_warns_once_with_where_to_ask(dev_plan):
+    """gpt-4o-mini Standard at 1,050 kTPM against the 450 kTPM default: the Azure OpenAI
+    sizing's shortfall is the plan's one quota warning, with the request to file."""
+    chat = next(w for w in dev_plan.workloads if w.name == "hr-policy-chat")
+    quota = [w.message for w in chat.warnings if w.kind == "quota"]
+    assert len(quota) == 1
+    assert quota[0].startswith("swedencentral: needs 1,050 kTPM but default quota is 450 kTPM")
+    assert quota[0].endswith(AOAI_QUOTA_REQUEST)
 
 
 # --- gateway placement ----------------------------------------------------------------------
