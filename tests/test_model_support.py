@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from inferplan.sizing.catalog import default_catalog
+from inferplan.sizing.container_images import VLLM_IMAGE_ID, planned_image
 from inferplan.sizing.model_support import (
     ParallelLayout,
     image_vllm_version,
@@ -11,7 +12,6 @@ from inferplan.sizing.model_support import (
     serving_rejection,
     weights_source,
 )
-from inferplan.sizing.container_images import VLLM_IMAGE_ID, planned_image
 from inferplan.sizing.vllm_args import vllm_args
 
 CAT = default_catalog()

@@ -21,13 +21,13 @@ from inferplan.sizing.container_images import (
 from inferplan.sizing.gateway_placement import gateway_placements
 from inferplan.sizing.gateway_resilience import breaker_failure_count, gateway_backends
 from inferplan.sizing.kubernetes_versions import default_version, minor_of, version_support
+from inferplan.sizing.model_support import weights_source
 from inferplan.sizing.model_weights import (
     checkpoint_bytes,
     gated_model_warnings,
     repository_gated,
 )
 from inferplan.sizing.plan import GatewayPlacement, Residency
-from inferplan.sizing.model_support import weights_source
 from inferplan.sizing.quota import AOAI_QUOTA_REQUEST, environment_quota
 from inferplan.sizing.serving_resources import (
     GIB,
