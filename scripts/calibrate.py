@@ -16,11 +16,15 @@ import sys
 from pathlib import Path
 
 from inferplan.sizing.calibration import (
+    DEFAULT_FILES,
     compare,
+    harness_markdown,
+    harness_scores,
     load_measurements,
     log_loss,
     report_markdown,
     score,
+    skipped_rows,
 )
 from inferplan.sizing.catalog import default_catalog
 from inferplan.sizing.efficiency import DEFAULT_PATH, EfficiencyFactors, load_efficiency
@@ -37,12 +41,18 @@ FITTED = (
     ("moe_compute_ratio", 0.2, 1.0),
     ("allreduce_latency_nvlink_s", 0.0, 0.0002),
     ("allreduce_latency_pcie_s", 0.0, 0.001),
-    ("ttft_queue_factor", 0.3, 1.0),
-    ("itl_prefill_interference", 0.0, 1.0),
 )
+
+
+def fitted(m) -> bool:
+    """Whether a measurement takes part in the fit (``Measurement.fitted``; all are reported)."""
+    return m.fitted
+
+
 NOTES = {
     "vllm_step_time_ratio": "assumption: 1.0, vLLM steps as fast as the fitted engines; the "
-    "calibration's six vLLM CI rows (batch 8) agree within the reported error, too few to fit",
+    "vLLM rows with fixed lengths are six CI rows (batch 8), which agree within the reported "
+    "error: too few to fit, and the vLLM serve rows have dataset lengths (not fitted)",
     "weight_only_compute_ratio": "assumption: dequantizing INT4 weights halves tensor-core "
     "throughput at large batch (published: AWQ slower than BF16 at batch >= 8 on H200); "
     "not fitted, calibration.csv has no weight-only rows",
@@ -73,14 +83,6 @@ ROLES = {
     "layer_overhead_s": "per layer and step: kernel launches and synchronisation",
     "allreduce_latency_nvlink_s": "`λ` of one all-reduce over NVLink (NVSwitch or bridge)",
     "allreduce_latency_pcie_s": "`λ` of one all-reduce over PCIe",
-    "ttft_queue_factor": (
-        "closed-loop model only: share of the other concurrent prefills a new request waits "
-        "for (`q`)"
-    ),
-    "itl_prefill_interference": (
-        "closed-loop model only: share of the other requests' prefill time that stalls "
-        "decoding (`k`)"
-    ),
     "vllm_step_time_ratio": "vLLM step time relative to the fitted, mostly TensorRT-LLM, engines",
     "base_overhead_bytes": "per GPU: CUDA context, NCCL buffers, CUDA graphs (1.5 GiB)",
     "roofline_sharpness": (
@@ -123,10 +125,12 @@ def replace_section(text: str, name: str, body: str) -> str:
     return f"{head}{start}\n{body.rstrip()}\n{end}{tail}"
 
 
-def documented(text: str, eff: EfficiencyFactors, report: str) -> str:
+def documented(text: str, eff: EfficiencyFactors, report: str, harness: str, skipped: str) -> str:
     """docs/sizing-model.md with its generated tables brought up to date."""
     text = replace_section(text, "efficiency-factors", factor_table(eff))
-    return replace_section(text, "calibration-table", report)
+    text = replace_section(text, "calibration-table", report)
+    text = replace_section(text, "harness-table", harness)
+    return replace_section(text, "skipped-table", skipped)
 
 
 def _to_unit(value: float, lo: float, hi: float) -> float:
@@ -147,8 +151,10 @@ def fit(start: EfficiencyFactors, rows, catalog) -> EfficiencyFactors:
             **{name: _from_unit(x, lo, hi) for x, (name, lo, hi) in zip(xs, FITTED, strict=True)}
         )
 
+    fitted_rows = [r for r in rows if fitted(r)]
+
     def loss(xs) -> float:
-        return log_loss(compare(rows, catalog=catalog, eff=unpack(xs)))
+        return log_loss(compare(fitted_rows, catalog=catalog, eff=unpack(xs)))
 
     x0 = [_to_unit(getattr(start, name), lo, hi) for name, lo, hi in FITTED]
     result = minimize(loss, x0, method="Powell", options={"maxiter": 6, "xtol": 1e-3, "ftol": 1e-4})
@@ -171,11 +177,12 @@ def write_efficiency(eff: EfficiencyFactors, path: Path) -> None:
     units = UNITS
     lines = [
         "# Fitted efficiency factors of the performance model (see docs/sizing-model.md).",
-        "# Written by scripts/calibrate.py --fit from calibration/calibration.csv; do not edit",
-        "# fitted values by hand: refit. Values marked 'assumption' are not fitted.",
+        "# Written by scripts/calibrate.py --fit from calibration/calibration.csv and",
+        "# calibration/vllm-steady.csv; do not edit fitted values by hand: refit. Values marked",
+        "# 'assumption' are not fitted.",
         "kind: efficiency",
         "schema_version: 1",
-        "fitted_on: calibration/calibration.csv",
+        "fitted_on: calibration/calibration.csv calibration/vllm-steady.csv",
         "factors:",
     ]
     for name in EfficiencyFactors.__dataclass_fields__:
@@ -193,19 +200,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--update-docs", action="store_true", help="rewrite the tables in docs/sizing-model.md"
     )
-    parser.add_argument("--csv", type=Path, default=None, help="measurements (default: bundled)")
+    parser.add_argument(
+        "--csv",
+        type=Path,
+        action="append",
+        default=None,
+        help="measurements (repeatable; default: calibration/calibration.csv and vllm-steady.csv)",
+    )
     args = parser.parse_args(argv)
-    rows = load_measurements(args.csv) if args.csv else load_measurements()
+    files = tuple(args.csv) if args.csv else DEFAULT_FILES
     catalog = default_catalog()
+    rows = load_measurements(files, catalog=catalog)
     eff = load_efficiency()
     if args.fit:
         eff = fit(eff, rows, catalog)
         write_efficiency(eff, DEFAULT_PATH)
-    report = report_markdown(score(compare(rows, catalog=catalog, eff=eff)))
+    report, harness, skipped = generated_tables(files, catalog, eff)
     if args.update_docs:
-        DOCS.write_text(documented(DOCS.read_text(encoding="utf-8"), eff, report), encoding="utf-8")
+        DOCS.write_text(
+            documented(DOCS.read_text(encoding="utf-8"), eff, report, harness, skipped),
+            encoding="utf-8",
+        )
     print(report, end="")
+    print()
+    print(harness, end="")
+    print()
+    print(skipped, end="")
     return 0
+
+
+def generated_tables(files, catalog, eff: EfficiencyFactors) -> tuple[str, str, str]:
+    """The three tables docs/sizing-model.md shows: per group, per harness, rows left out."""
+    comparisons = compare(load_measurements(files, catalog=catalog), catalog=catalog, eff=eff)
+    return (
+        report_markdown(score(comparisons)),
+        harness_markdown(harness_scores(comparisons)),
+        skipped_markdown(files, catalog),
+    )
+
+
+def skipped_markdown(files, catalog) -> str:
+    """The rows left out, by reason (a model the catalog does not have yet, no lengths)."""
+    lines = ["| rows left out | reason |", "|---:|---|"]
+    lines += [f"| {s.rows} | {s.reason} |" for s in skipped_rows(files, catalog=catalog)]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from inferplan.sizing.azure_limits import AZURE_LIMIT, aks_pool_limit
+from inferplan.sizing.capacity import SloTarget, capacity_at_slo
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
 from inferplan.sizing.container_images import VLLM_IMAGE_ID, planned_image
@@ -25,7 +26,6 @@ from inferplan.sizing.estimator import (
     UnsupportedConfiguration,
     check_configuration,
     default_engine_limits,
-    estimate,
 )
 from inferplan.sizing.hardware import hardware_rejection
 from inferplan.sizing.memory import memory_fit
@@ -42,6 +42,7 @@ from inferplan.sizing.topology import (
 from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION
 
 HEADROOM = 0.15  # capacity above the stated peak, for bursts and uneven load balancing
+PLANNED_ARRIVAL = "poisson"  # production traffic: random arrivals at the peak in flight
 MAX_NODES_FACTOR = 2  # a GPU pool's autoscaler ceiling: twice the planned nodes
 
 
@@ -57,6 +58,8 @@ class ReplicaCapacity:
     at_capacity: Estimate | None  # estimate at that concurrency
     at_one: Estimate | None  # estimate for a lone request: the best latency this config reaches
     reason: str | None = None  # why nothing meets the SLO
+    # What stops one more concurrent request: ttft, itl, kv-memory or max-num-seqs.
+    binding_constraint: str | None = None
 
     @property
     def requests_per_minute(self) -> float:
@@ -137,7 +140,8 @@ def replica_capacity(
     req: SizingRequest,
     eff: EfficiencyFactors,
 ) -> ReplicaCapacity:
-    """Largest concurrency meeting the SLO, by bisection (TTFT rises and tokens/s fall with it)."""
+    """Largest concurrency meeting the SLO: ``sizing.capacity.capacity_at_slo`` under the
+    planned arrival process, after checking that one maximum-length sequence fits."""
     limits = default_engine_limits(gpu=gpu)
     longest = memory_fit(
         model=model,
@@ -164,21 +168,21 @@ def replica_capacity(
             f"at {precision.id}",
         )
 
-    def at(concurrency: int | None) -> Estimate:
-        return estimate(
-            model=model,
-            gpu=gpu,
-            precision=precision,
-            tp=tp,
-            input_tokens=req.avg_input_tokens,
-            output_tokens=req.avg_output_tokens,
-            concurrency=concurrency,
-            arrival="poisson",
-            eff=eff,
-        )
-
-    one = at(1)
-    if not meets_slo(one, req):
+    # Capacity at the SLO under Poisson arrivals (sizing.capacity), the function that
+    # `inferplan estimate --slo-ttft-p95-ms --slo-tps` prints.
+    cap = capacity_at_slo(
+        model=model,
+        gpu=gpu,
+        precision=precision,
+        tp=tp,
+        input_tokens=req.avg_input_tokens,
+        output_tokens=req.avg_output_tokens,
+        target=SloTarget(req.ttft_p95_ms, req.output_tokens_per_second_p50),
+        arrival=PLANNED_ARRIVAL,
+        eff=eff,
+    )
+    one = cap.at_one
+    if cap.concurrency < 1:
         return ReplicaCapacity(
             gpu.id,
             precision.id,
@@ -189,17 +193,18 @@ def replica_capacity(
             one,
             f"a lone request gets TTFT p95 {one.ttft_p95_ms:.0f} ms and "
             f"{one.tps_per_request:.1f} tokens/s",
+            binding_constraint=cap.binding,
         )
-    low, high = 1, max(one.max_concurrency, 1)
-    best = one
-    while low < high:
-        mid = (low + high + 1) // 2
-        est = at(mid)
-        if meets_slo(est, req):
-            low, best = mid, est
-        else:
-            high = mid - 1
-    return ReplicaCapacity(gpu.id, precision.id, tp, True, low, best, one)
+    return ReplicaCapacity(
+        gpu.id,
+        precision.id,
+        tp,
+        True,
+        cap.concurrency,
+        cap.at_capacity,
+        one,
+        binding_constraint=cap.binding,
+    )
 
 
 def tensor_parallel_options(

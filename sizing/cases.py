@@ -11,7 +11,8 @@ import math
 from dataclasses import dataclass
 
 from inferplan.sizing.catalog import Catalog, UnknownEntryError
-from inferplan.sizing.estimator import Arrival, Engine, Estimate, UnsupportedConfiguration, estimate
+from inferplan.sizing.estimator import Engine, Estimate, UnsupportedConfiguration, estimate
+from inferplan.sizing.traffic import Arrival
 
 CASE_COLUMNS = ("model", "gpu", "tp", "precision", "input_tokens", "output_tokens", "concurrency")
 RESULT_COLUMNS = (
@@ -98,10 +99,11 @@ def run_case(
     case: Case, *, catalog: Catalog, engine: Engine = "vllm", arrival: Arrival = "closed-loop"
 ) -> CaseResult:
     try:
+        model, gpu, precision = _entries(catalog, case.model, case.gpu, case.precision)
         est = estimate(
-            model=catalog.model(case.model),
-            gpu=catalog.gpu(case.gpu),
-            precision=catalog.precision(case.precision),
+            model=model,
+            gpu=gpu,
+            precision=precision,
             tp=case.tp,
             input_tokens=case.input_tokens,
             output_tokens=case.output_tokens,
@@ -111,9 +113,36 @@ def run_case(
         )
     except (UnknownEntryError, UnsupportedConfiguration) as exc:
         return CaseResult(case, None, str(exc))
-    if case.input_tokens + case.output_tokens > catalog.model(case.model).max_context_tokens:
-        window = catalog.model(case.model).max_context_tokens
+    if case.input_tokens + case.output_tokens > model.max_context_tokens:
+        window = model.max_context_tokens
         return CaseResult(
             case, None, f"input + output tokens exceed {case.model}'s context window of {window}"
         )
     return CaseResult(case, est, est.reason)
+
+
+# Catalog look-ups of a batch, by (catalog, model, GPU, precision) as written: a batch names a
+# few configurations many times, and an unknown name costs a search for the nearest ids.
+_ENTRIES: dict[tuple[int, str, str, str], tuple] = {}
+
+
+def _entries(catalog: Catalog, model: str, gpu: str, precision: str) -> tuple:
+    key = (id(catalog), model, gpu, precision)
+    hit = _ENTRIES.get(key)
+    if hit is None or hit[0] is not catalog:
+        try:
+            found: tuple = (
+                catalog,
+                catalog.model(model),
+                catalog.gpu(gpu),
+                catalog.precision(precision),
+                None,
+            )
+        except UnknownEntryError as exc:
+            found = (catalog, None, None, None, exc)
+        if len(_ENTRIES) > 4096:
+            _ENTRIES.clear()
+        _ENTRIES[key] = hit = found
+    if hit[4] is not None:
+        raise hit[4]
+    return hit[1], hit[2], hit[3]

@@ -31,8 +31,6 @@ class EfficiencyFactors:
     moe_compute_ratio: float  # grouped expert GEMMs reach less of peak than dense GEMMs
     allreduce_latency_nvlink_s: float  # latency term of one all-reduce over NVLink
     allreduce_latency_pcie_s: float  # latency term of one all-reduce over PCIe
-    ttft_queue_factor: float  # share of the other concurrent prefills a new request waits for
-    itl_prefill_interference: float  # share of other requests' prefill time that stalls decode
     vllm_step_time_ratio: float  # vLLM step time relative to the fitted (mostly TRT-LLM) engines
     base_overhead_bytes: float  # per GPU: CUDA context, NCCL buffers, CUDA graphs
     roofline_sharpness: float  # p of the smooth maximum of compute and memory time

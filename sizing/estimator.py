@@ -2,79 +2,66 @@
 
 The estimator combines three pieces:
 
-* ``sizing.memory``: how many sequences of the requested length the KV cache holds;
-* ``sizing.timing``: roofline times of one prefill and one decode step;
-* a load model (here): what a request sees when ``concurrency`` clients share the replica.
+* ``sizing.memory``: weights, runtime overhead and the KV cache that is left, per GPU;
+* ``sizing.timing``: the roofline of one scheduler step (``StepCost``), whatever it carries;
+* ``sizing.scheduler_model``: vLLM's V1 scheduler (decodes and chunked prefill under a token
+  budget, ``max_num_seqs``, the KV cache) under a named arrival process, ``closed-loop`` (the
+  default: clients of a benchmark in steady state), ``poisson`` (what the optimizer sizes for),
+  ``burst`` (everyone at once) or ``static`` (a static batch, for the calibration).
 
-Load model. With ``C`` closed-loop clients and room for ``B_max`` sequences, ``B = min(C, B_max)``
-decode together. A new request waits for the prefills queued before it, so
-``TTFT = P1 + q (B - 1) Pm`` where ``P1`` is a lone prefill, ``Pm`` the marginal tensor-core time of
-one more prompt and ``q`` the fitted queue factor (0.5 for clients that arrive together and are
-served in turn, 1 for a static batch whose first token comes after the whole batch's prefill).
-Other requests' prefills also stall decoding: ``ITL = S(B) + k (B - 1) Pm / O``. Clients beyond
-``B_max`` wait for a free slot. Without a concurrency the replica is saturated (offline maximum
-throughput, ``C = B_max``). This is how benchmarks drive a server, and the model the
-calibration fits (``arrival="closed-loop"``).
-
-Production traffic arrives at random instead (``arrival="poisson"``, what the optimizer uses):
-``C`` requests in flight for ``E`` seconds each give ``lambda = C / E`` arrivals per second
-(Little's law). Prefill is a single server busy ``rho = lambda Pm`` of the time; a request waits
-for it as in an M/M/1 queue (mean ``rho Pm / (1 - rho)``, 95th percentile
-``Pm ln(20 rho) / (1 - rho)``), and decoding slows to ``S(B) / (1 - rho)``. ``E`` and ``lambda``
-depend on each other; the request time that satisfies both is a quadratic's root.
+``sizing.scheduler_sim`` simulates the same scheduler request by request, with the same step
+times, for tail latencies and to check the fast model.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
+from typing import NamedTuple
 
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
 from inferplan.sizing.efficiency import EfficiencyFactors, default_efficiency
-from inferplan.sizing.memory import MemoryFit, memory_fit
-from inferplan.sizing.timing import decode_step_time_s, prefill_compute_s, prefill_time_s
+from inferplan.sizing.engine_limits import (
+    Engine,
+    EngineLimits,
+    SchedulerLimits,
+    default_engine_limits,
+)
+from inferplan.sizing.memory import MemoryFit, kv_block_tokens, memory_fit, refit_lengths
+from inferplan.sizing.scheduler_model import LimitedBy, LoadPrediction, predict_load
+from inferplan.sizing.timing import StepCost, step_cost
+from inferplan.sizing.traffic import Arrival, LengthMix
 
-Engine = Literal["vllm", "trtllm"]
-Arrival = Literal["closed-loop", "poisson"]
+__all__ = [
+    "Arrival",
+    "Engine",
+    "EngineLimits",
+    "Estimate",
+    "UnsupportedConfiguration",
+    "check_configuration",
+    "default_engine_limits",
+    "estimate",
+    "estimate_from_load",
+    "mean_context_tokens",
+    "replica_step_cost",
+    "scheduler_limits",
+]
 GIB = 1024**3
-P95_OF_UNIFORM_QUEUE = 0.95  # the 95th percentile position in a queue served in turn
+_COSTS: dict[tuple, tuple] = {}  # step costs per replica configuration (see replica_step_cost)
+_REPLICAS: dict[tuple, tuple] = {}  # per configuration: step cost, memory split, limits
 
 
 class UnsupportedConfiguration(ValueError):
     """The configuration cannot run at all (not merely slowly): a user-facing reason."""
 
 
-@dataclass(frozen=True)
-class EngineLimits:
-    """Per-replica scheduler limits, as the serving engine resolves its defaults."""
-
-    max_num_seqs: int
-    max_num_batched_tokens: int
-    gpu_memory_utilization: float
-
-
-def default_engine_limits(*, gpu: GpuSpec, engine: Engine = "vllm") -> EngineLimits:
-    """Engine defaults for a GPU.
-
-    vLLM's OpenAI server uses 1024 sequences and 8192 batched tokens on GPUs with at least
-    70 GiB that are not A100s, else 256 and 2048, with ``--gpu-memory-utilization`` 0.9.
-    TensorRT-LLM's throughput benchmark runs batches up to 2048 with about 0.92 of memory.
-    """
-    big = gpu.memory_bytes >= 70 * GIB and not gpu.id.startswith("a100")
-    if engine == "trtllm":
-        return EngineLimits(2048, 8192, 0.92)
-    return EngineLimits(1024 if big else 256, 8192 if big else 2048, 0.90)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """Predicted behaviour of one replica (``tp`` GPUs) at one workload shape."""
+class Estimate(NamedTuple):
+    """Predicted behaviour of one replica (``tp`` GPUs) at one workload shape. A named tuple:
+    immutable like the other values, and cheap to build on the ``estimate --cases`` path."""
 
     fits: bool
-    max_concurrency: int  # sequences the KV cache and scheduler hold at these lengths
-    concurrency: int  # clients assumed (the saturating batch when none was given)
-    batch: int  # sequences decoding together
+    max_concurrency: int  # requests the scheduler runs at once at these lengths (KV, seqs)
+    concurrency: int  # requests in flight (the saturating number when none was given)
+    batch: int  # requests running at once (the rest wait for a slot)
     ttft_ms: float  # mean time to first token, queueing included
     ttft_p95_ms: float
     itl_ms: float  # mean inter-token latency while streaming
@@ -83,6 +70,16 @@ class Estimate:
     e2e_latency_s: float
     memory: MemoryFit
     reason: str | None = None  # why it does not fit
+    itl_p95_ms: float = math.nan
+    ttft_p99_ms: float = math.nan  # burst and static only
+    arrival: str = "closed-loop"
+    limited_by: LimitedBy | None = None  # what keeps ``batch`` below ``concurrency``
+    request_rate_per_s: float = math.nan  # requests the replica completes per second
+    prefill_share: float = math.nan  # share of the replica's time spent on prefill
+    budget_share: float = math.nan  # tokens per step / max_num_batched_tokens
+    kv_share: float = math.nan  # KV cache held on average / capacity
+    max_num_seqs: int = 0  # the scheduler limits the prediction assumed
+    max_num_batched_tokens: int = 0
 
 
 def check_configuration(
@@ -119,6 +116,99 @@ def check_configuration(
         raise UnsupportedConfiguration(f"{precision.id} needs FP8 tensor cores; {gpu.id} has none")
 
 
+def _replica(
+    model: ModelSpec,
+    gpu: GpuSpec,
+    precision: PrecisionSpec,
+    tp: int,
+    eff: EfficiencyFactors,
+    engine: Engine,
+    limits: EngineLimits | None,
+) -> tuple[StepCost, MemoryFit, EngineLimits]:
+    """What does not depend on the lengths or the load, once per configuration: it checks the
+    configuration (raising ``UnsupportedConfiguration``), the engine limits, the step cost (of
+    full layers; windowed models get one per context in ``estimate``) and the split of memory
+    (``memory.refit_lengths`` then fits the lengths)."""
+    key = (id(model), id(gpu), id(precision), tp, id(eff), engine, limits)
+    hit = _REPLICAS.get(key)
+    if hit is not None and hit[3] is model and hit[4] is gpu and hit[5] is precision:
+        return hit[0], hit[1], hit[2]
+    check_configuration(model=model, gpu=gpu, precision=precision, tp=tp)
+    resolved = limits or default_engine_limits(gpu=gpu, engine=engine)
+    base = memory_fit(
+        model=model,
+        gpu=gpu,
+        precision=precision,
+        tp=tp,
+        input_tokens=1,
+        output_tokens=1,
+        gpu_memory_utilization=resolved.gpu_memory_utilization,
+        base_overhead_bytes=eff.base_overhead_bytes,
+        max_num_batched_tokens=resolved.max_num_batched_tokens,
+        max_num_seqs=resolved.max_num_seqs,
+    )
+    cost = replica_step_cost(
+        model=model, gpu=gpu, precision=precision, tp=tp, eff=eff, engine=engine
+    )
+    if len(_REPLICAS) > 4096:
+        _REPLICAS.clear()
+    _REPLICAS[key] = (cost, base, resolved, model, gpu, precision, eff)
+    return cost, base, resolved
+
+
+def replica_step_cost(
+    *,
+    model: ModelSpec,
+    gpu: GpuSpec,
+    precision: PrecisionSpec,
+    tp: int,
+    eff: EfficiencyFactors,
+    engine: Engine = "vllm",
+    context_tokens: float | None = None,
+) -> StepCost:
+    """``timing.step_cost`` for this replica and engine, computed once per configuration (a
+    batch of cases sweeps lengths and concurrency for a few configurations). ``context_tokens``
+    (the mean context, ``mean_context_tokens``) matters only to models with windowed layers."""
+    context = round(context_tokens) if context_tokens and model.local_attention_layers else None
+    key = (id(model), id(gpu), id(precision), tp, id(eff), engine, context)
+    hit = _COSTS.get(key)
+    if hit is not None and hit[1] is model and hit[2] is gpu and hit[3] is precision:
+        return hit[0]
+    ratio = eff.vllm_step_time_ratio if engine == "vllm" else 1.0
+    cost = step_cost(
+        model=model,
+        gpu=gpu,
+        precision=precision,
+        tp=tp,
+        eff=eff,
+        ratio=ratio,
+        context_tokens=context,
+    )
+    if len(_COSTS) > 4096:
+        _COSTS.clear()
+    _COSTS[key] = (cost, model, gpu, precision, eff)  # the objects keep their ids unique
+    return cost
+
+
+def mean_context_tokens(*, input_tokens: float, output_tokens: float) -> float:
+    """Tokens a running sequence holds on average over its life: ``input + output / 2``."""
+    return input_tokens + output_tokens / 2.0
+
+
+def scheduler_limits(*, mem: MemoryFit, limits: EngineLimits, model: ModelSpec) -> SchedulerLimits:
+    """The engine limits plus the KV cache the memory fit leaves, in whole blocks of the model's
+    attention backend (``memory.kv_block_tokens``), counted at the fit's bytes per token
+    (windowed layers hold less per token in long sequences)."""
+    per_token = mem.kv_bytes_per_token_per_gpu
+    block = kv_block_tokens(model)
+    blocks = int(mem.kv_cache_bytes_per_gpu // (per_token * block)) if per_token else 0
+    return SchedulerLimits(
+        max_num_seqs=limits.max_num_seqs,
+        max_num_batched_tokens=limits.max_num_batched_tokens,
+        kv_capacity_tokens=max(blocks, 0) * block,
+    )
+
+
 def estimate(
     *,
     model: ModelSpec,
@@ -132,126 +222,86 @@ def estimate(
     arrival: Arrival = "closed-loop",
     limits: EngineLimits | None = None,
     eff: EfficiencyFactors | None = None,
+    rate_per_s: float | None = None,
 ) -> Estimate:
-    """Predict TTFT, ITL and throughput; see the module docstring for the load model."""
-    check_configuration(model=model, gpu=gpu, precision=precision, tp=tp)
+    """Predict TTFT, ITL and throughput at ``concurrency`` requests in flight under
+    ``arrival``; without a concurrency, the most the scheduler runs at once (saturated).
+    ``rate_per_s`` spreads a burst over time (``sizing.scheduler_model.predict_load``)."""
     eff = eff or default_efficiency()
-    limits = limits or default_engine_limits(gpu=gpu, engine=engine)
-    mem = memory_fit(
+    cost, base, limits = _replica(model, gpu, precision, tp, eff, engine, limits)
+    mem = refit_lengths(
+        base,
         model=model,
-        gpu=gpu,
         precision=precision,
         tp=tp,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        gpu_memory_utilization=limits.gpu_memory_utilization,
-        base_overhead_bytes=eff.base_overhead_bytes,
-        max_num_batched_tokens=limits.max_num_batched_tokens,
-        max_num_seqs=limits.max_num_seqs,
     )
-    b_max = min(mem.max_concurrency, limits.max_num_seqs)
-    clients = concurrency if concurrency is not None else b_max
     if not mem.fits:
+        clients = concurrency if concurrency is not None else 0
         return _not_fitting(mem, clients, model=model, gpu=gpu, precision=precision, tp=tp)
-    return _load_model(
-        model=model,
-        gpu=gpu,
-        precision=precision,
-        tp=tp,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        clients=max(clients, 1),
-        b_max=b_max,
-        mem=mem,
-        eff=eff,
-        step_ratio=eff.vllm_step_time_ratio if engine == "vllm" else 1.0,
+    if model.local_attention_layers:
+        cost = replica_step_cost(
+            model=model,
+            gpu=gpu,
+            precision=precision,
+            tp=tp,
+            eff=eff,
+            engine=engine,
+            context_tokens=mean_context_tokens(
+                input_tokens=input_tokens, output_tokens=output_tokens
+            ),
+        )
+    sched = scheduler_limits(mem=mem, limits=limits, model=model)
+    load = predict_load(
+        cost=cost,
+        limits=sched,
+        lengths=LengthMix(input_tokens, output_tokens),
         arrival=arrival,
+        concurrency=concurrency,
+        rate_per_s=rate_per_s,
+    )
+    return estimate_from_load(
+        load, mem=mem, limits=limits, arrival=arrival, output_tokens=output_tokens
     )
 
 
-def _load_model(
+def estimate_from_load(
+    load: LoadPrediction,
     *,
-    model: ModelSpec,
-    gpu: GpuSpec,
-    precision: PrecisionSpec,
-    tp: int,
-    input_tokens: int,
-    output_tokens: int,
-    clients: int,
-    b_max: int,
     mem: MemoryFit,
-    eff: EfficiencyFactors,
-    step_ratio: float,
+    limits: EngineLimits,
     arrival: Arrival,
+    output_tokens: int,
 ) -> Estimate:
-    batch = min(clients, b_max)
+    """An ``Estimate`` (milliseconds, tokens/s) from the scheduler model's prediction."""
     out = max(output_tokens, 1)
-    p1 = step_ratio * prefill_time_s(
-        model=model, gpu=gpu, precision=precision, tp=tp, input_tokens=input_tokens, eff=eff
+    total = (
+        load.request_rate_per_s * out if arrival == "burst" else load.concurrency * out / load.e2e_s
     )
-    pm = step_ratio * prefill_compute_s(
-        model=model, gpu=gpu, precision=precision, tp=tp, input_tokens=input_tokens, eff=eff
-    )
-    step = step_ratio * decode_step_time_s(
-        model=model,
-        gpu=gpu,
-        precision=precision,
-        tp=tp,
-        batch=batch,
-        context_tokens=input_tokens + out / 2.0,
-        eff=eff,
-    )
-    if arrival == "poisson":
-        itl, ttft, ttft_p95 = _poisson_latencies(p1=p1, pm=pm, step=step, batch=batch, out=out)
-    else:
-        others = batch - 1
-        itl = step + eff.itl_prefill_interference * others * pm / out
-        ttft = p1 + eff.ttft_queue_factor * others * pm
-        share_p95 = min(1.0, 2.0 * eff.ttft_queue_factor * P95_OF_UNIFORM_QUEUE)
-        ttft_p95 = p1 + share_p95 * others * pm
-    cycle = ttft + (out - 1) * itl
-    if clients > batch:
-        # Clients beyond the KV capacity wait for whole cycles of the running batch.
-        slot_wait = (clients - batch) / batch * cycle
-        ttft += slot_wait
-        ttft_p95 += 2.0 * P95_OF_UNIFORM_QUEUE * slot_wait
-    e2e = ttft + (out - 1) * itl
     return Estimate(
         fits=True,
-        max_concurrency=b_max,
-        concurrency=clients,
-        batch=batch,
-        ttft_ms=ttft * 1e3,
-        ttft_p95_ms=ttft_p95 * 1e3,
-        itl_ms=itl * 1e3,
-        tps_per_request=out / e2e,
-        output_tps_total=clients * out / e2e,
-        e2e_latency_s=e2e,
+        max_concurrency=load.slots,
+        concurrency=load.concurrency,
+        batch=load.running,
+        ttft_ms=load.ttft_s * 1e3,
+        ttft_p95_ms=load.ttft_p95_s * 1e3,
+        itl_ms=load.itl_s * 1e3,
+        tps_per_request=out / load.e2e_s,
+        output_tps_total=total,
+        e2e_latency_s=load.e2e_s,
         memory=mem,
+        itl_p95_ms=load.itl_p95_s * 1e3,
+        ttft_p99_ms=load.ttft_p99_s * 1e3,
+        arrival=arrival,
+        limited_by=load.limited_by,
+        request_rate_per_s=load.request_rate_per_s,
+        prefill_share=load.prefill_share,
+        budget_share=load.budget_share,
+        kv_share=load.kv_share,
+        max_num_seqs=limits.max_num_seqs,
+        max_num_batched_tokens=limits.max_num_batched_tokens,
     )
-
-
-def _poisson_latencies(
-    *, p1: float, pm: float, step: float, batch: int, out: int
-) -> tuple[float, float, float]:
-    """ITL, mean TTFT and p95 TTFT for random arrivals keeping ``batch`` requests in flight.
-
-    The request time ``E`` must equal the latency that the arrival rate ``batch / E`` causes:
-    ``E = P1 + (rho Pm + (O - 1) S) / (1 - rho)`` with ``rho = batch Pm / E``. Substituting
-    ``E = batch Pm / rho`` gives ``(Pm - P1) rho^2 + (P1 + (O - 1) S + batch Pm) rho - batch Pm
-    = 0``, whose one root in (0, 1) is taken in the numerically stable form.
-    """
-    b_pm = batch * pm
-    a = pm - p1
-    b = p1 + (out - 1) * step + b_pm
-    discriminant = max(b * b + 4.0 * a * b_pm, 0.0)
-    rho = min(2.0 * b_pm / (b + math.sqrt(discriminant)), 1.0 - 1e-9) if b_pm > 0 else 0.0
-    itl = step / (1.0 - rho)
-    ttft = p1 + rho * pm / (1.0 - rho)
-    # M/M/1: P(wait > t) = rho exp(-(1 - rho) t / Pm). Below rho = 5% the p95 wait is 0 while
-    # the mean is not; report no less than the mean, to stay on the safe side.
-    tail = pm * math.log(20.0 * rho) / (1.0 - rho) if rho > 0.05 else 0.0
-    return itl, ttft, max(p1 + tail, ttft)
 
 
 def _not_fitting(

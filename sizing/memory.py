@@ -19,7 +19,7 @@ Beyond a dense grouped-query decoder:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
 
@@ -186,9 +186,9 @@ def runtime_overhead_bytes_per_gpu(
     return base_overhead_bytes + activations + logits
 
 
-@dataclass(frozen=True)
-class MemoryFit:
-    """How one replica's GPU memory divides, per GPU, and how many sequences its KV cache holds."""
+class MemoryFit(NamedTuple):
+    """How one replica's GPU memory divides, per GPU, and how many sequences its KV cache holds
+    (a named tuple: immutable, and cheap to build for every case of a batch)."""
 
     usable_bytes_per_gpu: float
     weights_bytes_per_gpu: float
@@ -240,6 +240,42 @@ def memory_fit(
         usable_bytes_per_gpu=usable,
         weights_bytes_per_gpu=weights,
         overhead_bytes_per_gpu=overhead,
+        kv_cache_bytes_per_gpu=kv_free,
+        kv_bytes_per_token_per_gpu=per_sequence / seq_tokens,
+        tokens_per_sequence=seq_tokens,
+        max_concurrency=max(max_conc, 0),
+    )
+
+
+def refit_lengths(
+    fit: MemoryFit,
+    *,
+    model: ModelSpec,
+    precision: PrecisionSpec,
+    tp: int,
+    input_tokens: int,
+    output_tokens: int,
+) -> MemoryFit:
+    """``memory_fit`` of the same replica for other lengths: the split of memory does not depend
+    on the lengths, only one sequence's cache (``kv_cache_bytes_per_sequence``, windows
+    included) and so how many sequences fit."""
+    block = kv_block_tokens(model)
+    seq_tokens = math.ceil(max(input_tokens + output_tokens, 1) / block) * block
+    if model.local_attention_layers:
+        per_sequence = kv_cache_bytes_per_sequence(
+            model=model,
+            kv_bytes_per_element=precision.kv_cache_bytes_per_element,
+            tp=tp,
+            tokens=seq_tokens,
+        )
+    else:  # every layer holds every token: the same bytes per token at any length
+        per_sequence = fit.kv_bytes_per_token_per_gpu * seq_tokens
+    kv_free = fit.kv_cache_bytes_per_gpu
+    max_conc = int(kv_free // per_sequence) if kv_free > 0 and per_sequence > 0 else 0
+    return MemoryFit(
+        usable_bytes_per_gpu=fit.usable_bytes_per_gpu,
+        weights_bytes_per_gpu=fit.weights_bytes_per_gpu,
+        overhead_bytes_per_gpu=fit.overhead_bytes_per_gpu,
         kv_cache_bytes_per_gpu=kv_free,
         kv_bytes_per_token_per_gpu=per_sequence / seq_tokens,
         tokens_per_sequence=seq_tokens,

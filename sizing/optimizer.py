@@ -59,6 +59,12 @@ from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_PORT, hf_rep
 from inferplan.sizing.workload_facts import shared_fields
 
 MAX_ALTERNATIVES = 6
+BINDING_WORDS = {  # ReplicaCapacity.binding_constraint, for the reasons
+    "ttft": "the TTFT p95 target",
+    "itl": "the tokens/s target (inter-token latency)",
+    "kv-memory": "the KV cache",
+    "max-num-seqs": "max_num_seqs",
+}
 QUANTIZED = ("int8", "int4")  # weight formats that trade accuracy for memory and cost
 
 
@@ -296,6 +302,7 @@ def _aks_plan(
         max_model_len=req.max_model_len,
         max_num_seqs=cap.concurrency,
         served_model_name=req.name,
+        max_num_batched_tokens=est.max_num_batched_tokens,
         expert_parallel=c.expert_parallel,
     )
     schedule = req.schedule
@@ -316,7 +323,9 @@ def _aks_plan(
         f"sequences of {req.avg_input_tokens}+{req.avg_output_tokens} tokens.",
         f"One replica serves {cap.concurrency} concurrent requests inside the SLO "
         f"(TTFT p95 {est.ttft_p95_ms:.0f} ms <= {req.ttft_p95_ms:g} ms, "
-        f"{est.tps_per_request:.1f} >= {req.output_tokens_per_second_p50:g} tokens/s per request).",
+        f"{est.tps_per_request:.1f} >= {req.output_tokens_per_second_p50:g} tokens/s per request)"
+        f" under {est.arrival} arrivals of {req.avg_input_tokens}+{req.avg_output_tokens}-token "
+        f"requests; one more is stopped by {BINDING_WORDS.get(cap.binding_constraint or '', '-')}.",
         f"Peak {req.peak_concurrency} concurrent requests"
         + (
             f" and {req.peak_requests_per_minute:g} requests/min"
@@ -391,6 +400,9 @@ def _aks_plan(
             max_concurrency=cap.concurrency * load_replicas,
             itl_ms=est.itl_ms,
             concurrency_per_replica=cap.concurrency,
+            binding_constraint=cap.binding_constraint,
+            arrival=est.arrival,
+            length_mix=f"fixed {req.avg_input_tokens}+{req.avg_output_tokens} tokens",
         ),
         cost=Cost(
             monthly_usd=c.monthly_usd,

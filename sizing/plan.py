@@ -15,6 +15,24 @@ PLAN_API_VERSION = "inferplan/v1"
 
 
 @dataclass(frozen=True)
+class Simulated:
+    """One replica at its planned concurrency, simulated request by request (plan --simulate);
+    latencies in milliseconds."""
+
+    requests: int
+    seed: int
+    ttft_p95_ms: float
+    ttft_p99_ms: float
+    itl_p95_ms: float
+    itl_p99_ms: float
+    tps_per_request_p50: float
+    busy_share: float  # share of the time the replica runs steps
+    budget_share: float  # tokens per step / max_num_batched_tokens
+    peak_kv_share: float  # most KV cache in use / capacity
+    preemptions: int
+
+
+@dataclass(frozen=True)
 class Predicted:
     ttft_p95_ms: float | None  # None for offline (batch) work: nobody waits for a first token
     tps_per_request: float
@@ -22,6 +40,12 @@ class Predicted:
     itl_ms: float | None = None
     concurrency_per_replica: int | None = None
     source: str = "estimator"  # "estimator" (roofline model) or "azure-openai-reference"
+    # What stops one replica from serving one more request inside the SLO: ttft, itl,
+    # kv-memory or max-num-seqs (self-hosted plans only).
+    binding_constraint: str | None = None
+    arrival: str | None = None  # the arrival process the prediction assumes (poisson)
+    length_mix: str | None = None  # the request lengths it assumes
+    simulated: Simulated | None = None  # plan --simulate only
 
 
 @dataclass(frozen=True)

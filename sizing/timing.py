@@ -10,6 +10,7 @@ routed to, but store all of them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
@@ -210,3 +211,176 @@ def decode_step_time_s(
     comm = allreduce_time_s(model=model, gpu=gpu, tp=tp, tokens=batch, eff=eff)
     step = roofline(compute, memory, eff.roofline_sharpness)
     return step + comm + fixed_step_s(model=model, eff=eff)
+
+
+@dataclass(frozen=True)
+class StepCost:
+    """The roofline of one scheduler step, with everything that does not depend on what the step
+    carries computed once. A step carries ``d`` decode tokens (one per running sequence, whose
+    KV caches hold ``x`` tokens together) and ``p`` prefill tokens (chunks of prompts whose
+    attention covers ``y`` query-key pairs and reads ``z`` tokens of earlier context):
+
+        compute = (2 N_mm d + A x) / (tp F eta_decode) + (2 N_mm p + A y) / (tp F eta_prefill)
+        memory  = (W_read(d + p) / tp + kv_token (x + z)) / (BW hbm_efficiency)
+        step    = ratio (roofline(compute, memory) + T_ar(d + p) + T_fixed)
+
+    with ``A`` FLOPs per query-key pair (``attention_flops_per_token`` per attended token:
+    ``4 n_layers n_heads d_head`` for grouped-query attention; latent attention's absorbed
+    decode and expanded prefill differ, so decode and prefill have their own ``A``). The weights
+    are read once for the whole mixed step; a step of decodes alone is ``decode_step_time_s`` and
+    a lone prompt's prefill is ``prefill_time_s`` (the tests hold the three to the same
+    numbers).
+    """
+
+    decode_s_per_token: float  # 2 N_mm / (tp F eta_decode)
+    decode_s_per_context_token: float  # A / (tp F eta_decode)
+    prefill_s_per_token: float  # 2 N_mm / (tp F eta_prefill)
+    prefill_s_per_pair: float  # A / (tp F eta_prefill)
+    weights_s: float  # all weights (experts included) read once, per GPU
+    expert_weights_s: float  # the routed experts' share of weights_s (0 for dense models)
+    expert_miss: float  # 1 - k/E: chance a token does not route to a given expert
+    kv_s_per_token: float  # reading one token of KV cache on each GPU
+    allreduce_fixed_s: float  # 2 n_layers latency per step (0 at tp 1)
+    allreduce_s_per_token: float  # ring transfer per token (0 at tp 1)
+    fixed_s: float  # T_fixed
+    sharpness: float  # p of the smooth maximum
+    ratio: float  # engine step-time ratio (vllm_step_time_ratio for vLLM)
+
+    def time_s(
+        self,
+        decode_tokens: float,
+        decode_context_tokens: float,
+        prefill_tokens: float = 0.0,
+        prefill_pairs: float = 0.0,
+        prefill_context_tokens: float = 0.0,
+    ) -> float:
+        """Seconds of one step; positional arguments because the simulator calls this per step."""
+        tokens = decode_tokens + prefill_tokens
+        compute = (
+            self.decode_s_per_token * decode_tokens
+            + self.decode_s_per_context_token * decode_context_tokens
+            + self.prefill_s_per_token * prefill_tokens
+            + self.prefill_s_per_pair * prefill_pairs
+        )
+        weights = self.weights_s
+        if self.expert_weights_s:
+            weights -= self.expert_weights_s * self.expert_miss ** max(tokens, 1.0)
+        memory = weights + self.kv_s_per_token * (decode_context_tokens + prefill_context_tokens)
+        if self.sharpness == 1.0:
+            roof = compute + memory
+        else:
+            p = self.sharpness
+            roof = (compute**p + memory**p) ** (1.0 / p)
+        comm = self.allreduce_fixed_s + self.allreduce_s_per_token * tokens if tokens else 0.0
+        return self.ratio * (roof + comm + self.fixed_s)
+
+    def linear(self) -> bool:
+        """Whether step time is linear in what a step carries: the additive roofline (p = 1)
+        and a dense model (a mixture of experts reads fewer experts at small batches)."""
+        return self.sharpness == 1.0 and not self.expert_weights_s
+
+    def decode_line(self, context_tokens: float, around: float = 1.0) -> tuple[float, float]:
+        """``(alpha, beta)`` with a step of ``n`` decodes at this mean context taking
+        ``alpha + beta n``: exact when ``linear()``, else the tangent (secant from ``around`` to
+        ``around + 1``) at the batch the caller expects."""
+        if not self.linear():
+            n = max(around, 1.0)
+            one = self.time_s(n, n * context_tokens)
+            beta = self.time_s(n + 1.0, (n + 1.0) * context_tokens) - one
+            return one - beta * n, beta
+        r = self.ratio
+        alpha = r * (self.weights_s + self.allreduce_fixed_s + self.fixed_s)
+        beta = r * (
+            self.decode_s_per_token
+            + (self.decode_s_per_context_token + self.kv_s_per_token) * context_tokens
+            + self.allreduce_s_per_token
+        )
+        return alpha, beta
+
+    def prompt_prefill_s(self, input_tokens: float) -> float:
+        """A lone prompt prefilled in one step: ``prefill_time_s`` times the engine ratio."""
+        return self.time_s(0.0, 0.0, input_tokens, prefill_pairs(input_tokens, 0.0), 0.0)
+
+
+def prefill_pairs(chunk_tokens: float, context_tokens: float) -> float:
+    """Query-key pairs of a prefill chunk of ``c`` tokens after ``s`` tokens already in the KV
+    cache: token ``i`` of the chunk attends to ``s + i``, so ``c s + c^2 / 2`` (the causal
+    ``N^2 / 2`` of ``prefill_compute_s`` when the whole prompt is one chunk)."""
+    return chunk_tokens * context_tokens + chunk_tokens * chunk_tokens / 2.0
+
+
+def step_cost(
+    *,
+    model: ModelSpec,
+    gpu: GpuSpec,
+    precision: PrecisionSpec,
+    tp: int,
+    eff: EfficiencyFactors,
+    ratio: float = 1.0,
+    context_tokens: float | None = None,
+) -> StepCost:
+    """The coefficients of ``StepCost`` for one replica (see its docstring).
+
+    Attention and KV reads are linear in context for full layers only: a windowed layer
+    attends to at most its window. For a model with windowed layers the per-context-token
+    coefficients are those of a sequence of ``context_tokens`` (the workload's mean context),
+    ``attention_flops_per_token(L) / L`` and ``kv_cache_bytes_per_token(L)``, exact at that
+    context; without one every layer counts in full. Latent attention has its own FLOPs per
+    attended token in decode (absorbed) and prefill (expanded), hence two coefficients.
+    """
+    peak = peak_flops_per_s(gpu=gpu, precision=precision)
+    eta_decode = compute_efficiency(
+        eff=eff, model=model, precision=precision, base_efficiency=eff.decode_compute_efficiency
+    )
+    eta_prefill = compute_efficiency(
+        eff=eff, model=model, precision=precision, base_efficiency=eff.prefill_compute_efficiency
+    )
+    ref = context_tokens if context_tokens and model.local_attention_layers else 1.0
+    decode_pair_flops = attention_flops_per_token(model=model, context_tokens=ref) / ref
+    prefill_pair_flops = (
+        attention_flops_per_token(model=model, context_tokens=ref, phase="prefill") / ref
+    )
+    bandwidth = gpu.hbm_bandwidth_bytes_per_s * eff.hbm_efficiency
+    experts = expert_params(model) * precision.weight_bytes_per_param
+    if tp > 1:
+        latency = (
+            eff.allreduce_latency_pcie_s
+            if gpu.interconnect == "pcie"
+            else eff.allreduce_latency_nvlink_s
+        )
+        ar_fixed = 2.0 * model.layers * latency
+        ar_token = (
+            2.0
+            * model.layers
+            * 2.0
+            * (tp - 1)
+            / tp
+            * model.hidden_size
+            * BYTES_16BIT
+            / gpu.interconnect_bytes_per_s
+        )
+    else:
+        ar_fixed = ar_token = 0.0
+    kv_token = kv_cache_bytes_per_token(
+        model=model,
+        kv_bytes_per_element=precision.kv_cache_bytes_per_element,
+        tp=tp,
+        context_tokens=ref if model.local_attention_layers else None,
+    )
+    return StepCost(
+        decode_s_per_token=2.0 * matmul_params(model) / tp / (peak * eta_decode),
+        decode_s_per_context_token=decode_pair_flops / tp / (peak * eta_decode),
+        prefill_s_per_token=2.0 * matmul_params(model) / tp / (peak * eta_prefill),
+        prefill_s_per_pair=prefill_pair_flops / tp / (peak * eta_prefill),
+        weights_s=weights_bytes(model=model, precision=precision) / tp / bandwidth,
+        expert_weights_s=experts / tp / bandwidth,
+        expert_miss=(
+            1.0 - model.experts_per_token / model.experts_total if model.experts_total > 1 else 1.0
+        ),
+        kv_s_per_token=kv_token / bandwidth,
+        allreduce_fixed_s=ar_fixed,
+        allreduce_s_per_token=ar_token,
+        fixed_s=fixed_step_s(model=model, eff=eff),
+        sharpness=eff.roofline_sharpness,
+        ratio=ratio,
+    )

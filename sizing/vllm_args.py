@@ -7,9 +7,10 @@ manifests are byte-stable.
 from __future__ import annotations
 
 from inferplan.sizing.catalog.entries import ModelSpec, PrecisionSpec
+from inferplan.sizing.engine_limits import VLLM_GPU_MEMORY_UTILIZATION
 from inferplan.sizing.model_support import base_repository, weights_source
 
-GPU_MEMORY_UTILIZATION = 0.90
+GPU_MEMORY_UTILIZATION = VLLM_GPU_MEMORY_UTILIZATION  # what the memory fit assumed
 # vLLM's own default --port (vllm/entrypoints/openai/cli_args.py, v0.11.0); stated in the flags
 # so the manifests, the network policy and the probes read one Plan field, AksPlan.port.
 VLLM_PORT = 8000
@@ -36,15 +37,27 @@ def vllm_args(
     max_model_len: int,
     max_num_seqs: int,
     served_model_name: str,
+    max_num_batched_tokens: int | None = None,
     prefix_caching: bool = True,
     expert_parallel: bool = False,
 ) -> tuple[str, ...]:
+    """The server flags, stating the scheduler settings the sizing model assumed rather than
+    leaving them to defaults that differ by vLLM version and GPU: the sequence limit, the
+    per-step token budget (``--max-num-batched-tokens``), chunked prefill (on by default in
+    V1, ``EngineArgs._set_default_args`` in ``vllm/engine/arg_utils.py``, v0.11.0; the flag
+    ``--enable-chunked-prefill`` exists there as a ``SchedulerConfig`` boolean) and the memory
+    share (``--gpu-memory-utilization``)."""
     args = [
         f"--model={hf_repository(model, precision)}",
         f"--served-model-name={served_model_name}",
         f"--tensor-parallel-size={tp}",
         f"--max-model-len={max_model_len}",
         f"--max-num-seqs={max_num_seqs}",
+    ]
+    if max_num_batched_tokens is not None:
+        args.append(f"--max-num-batched-tokens={max_num_batched_tokens}")
+    args += [
+        "--enable-chunked-prefill",
         f"--gpu-memory-utilization={GPU_MEMORY_UTILIZATION}",
         f"--dtype={precision.vllm_dtype}",
     ]

@@ -37,12 +37,54 @@ def test_one_case_as_json_names_every_quantity() -> None:
     assert data["error"] is None
 
 
-def test_random_arrivals_queue_less_than_benchmark_clients() -> None:
-    closed = json.loads(invoke(*CASE, "--concurrency", "32", "--format", "json").output)
+def test_random_arrivals_queue_less_than_a_burst() -> None:
+    burst = json.loads(
+        invoke(*CASE, "--concurrency", "32", "--arrival", "burst", "--format", "json").output
+    )
     poisson = json.loads(
         invoke(*CASE, "--concurrency", "32", "--arrival", "poisson", "--format", "json").output
     )
-    assert poisson["ttft_p95_ms"] < closed["ttft_p95_ms"]
+    assert poisson["ttft_p95_ms"] < burst["ttft_p95_ms"]
+    assert (poisson["arrival"], burst["arrival"]) == ("poisson", "burst")
+
+
+def test_simulate_adds_tail_latencies_and_is_deterministic() -> None:
+    args = (*CASE, "--concurrency", "16", "--simulate", "--format", "json")
+    first, again = invoke(*args), invoke(*args)
+    assert first.exit_code == 0 and first.output == again.output
+    sim = json.loads(first.output)["simulated"]
+    assert sim["ttft_p99_ms"] >= sim["ttft_p95_ms"] > 0
+    assert sim["itl_p99_ms"] >= sim["itl_p95_ms"] > 0
+    assert 0 < sim["busy_share"] <= 1 and sim["seed"] == 1
+    other = json.loads(invoke(*args, "--seed", "7").output)["simulated"]
+    assert other["seed"] == 7 and other != sim
+
+
+def test_slo_flags_print_the_capacity_and_what_binds_it() -> None:
+    result = invoke(
+        *CASE, "--arrival", "poisson", "--slo-ttft-p95-ms", "1500", "--slo-tps", "20",
+        "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0
+    cap = json.loads(result.output)["capacity"]
+    assert cap["concurrency"] >= 1 and cap["arrival"] == "poisson"
+    assert cap["binding_constraint"] in ("ttft", "itl", "kv-memory", "max-num-seqs")
+    assert cap["ttft_p95_ms"] <= 1500 and cap["tps_per_request"] >= 20
+    assert cap["request_rate_per_s"] > 0
+
+
+def test_an_slo_no_request_meets_exits_1() -> None:
+    result = invoke(*CASE, "--slo-ttft-p95-ms", "1", "--format", "json")
+    assert result.exit_code == 1
+    assert json.loads(result.output)["capacity"]["concurrency"] == 0
+
+
+def test_simulate_and_slo_flags_are_for_one_case(tmp_path: Path) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_text("model,gpu,tp,precision,input_tokens,output_tokens,concurrency\n")
+    assert invoke("--cases", str(path), "--simulate").exit_code == 2
+    assert invoke("--cases", str(path), "--slo-ttft-p95-ms", "100").exit_code == 2
+    assert invoke(*CASE, "--slo-tps", "20").exit_code == 2
 
 
 def test_a_configuration_that_does_not_fit_exits_1_with_its_reason_and_valid_json() -> None:

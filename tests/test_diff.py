@@ -139,9 +139,7 @@ class Case:
 
 
 CASES = {
-    "concurrency-up": Case(
-        concurrency_up, ("peak concurrency 4 → 16", "3 / 3 → **10 / 10**", "(+$")
-    ),
+    "concurrency-up": Case(concurrency_up, ("peak concurrency 4 → 16", "2 / 2 → **5 / 5**", "(+$")),
     "sku-change": Case(
         sku_change,
         (
@@ -204,7 +202,7 @@ def test_a_stack_removed_from_the_head_is_an_environment_removed(trees) -> None:
     (head / "stacks" / "small.yaml").unlink()
     result = run_diff("--base-dir", "../base")
     assert result.exit_code == 0
-    assert "### `small`: environment removed ($1,990/month no longer planned)" in result.output
+    assert "### `small`: environment removed ($1,839/month no longer planned)" in result.output
     assert "merging destroys nothing" in result.output
 
 

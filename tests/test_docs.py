@@ -12,21 +12,19 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import calibrate  # noqa: E402  (a script, not a package)
 from click.testing import CliRunner  # noqa: E402
-from inferplan.sizing.calibration import compare, load_measurements, report_markdown, score  # noqa: E402
+from inferplan.sizing.calibration import DEFAULT_FILES  # noqa: E402
 from inferplan.sizing.catalog import default_catalog  # noqa: E402
 from inferplan.sizing.efficiency import load_efficiency  # noqa: E402
 
 from inferplan.cli.main import main  # noqa: E402
 
 
-def test_sizing_model_doc_shows_the_committed_factors_and_calibration_table() -> None:
+def test_sizing_model_doc_shows_the_committed_factors_and_calibration_tables() -> None:
     """Refresh with: ./dev python scripts/calibrate.py --update-docs"""
     eff = load_efficiency()
-    report = report_markdown(
-        score(compare(load_measurements(), catalog=default_catalog(), eff=eff))
-    )
+    tables = calibrate.generated_tables(DEFAULT_FILES, default_catalog(), eff)
     text = calibrate.DOCS.read_text(encoding="utf-8")
-    assert calibrate.documented(text, eff, report) == text
+    assert calibrate.documented(text, eff, *tables) == text
 
 
 OPTIMIZER_DOC = ROOT / "docs" / "optimizer.md"

@@ -7,11 +7,17 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from inferplan.sizing.calibration import compare, load_measurements, score
+from inferplan.sizing.calibration import compare, harness_scores, load_measurements, score
 from inferplan.sizing.catalog import default_catalog
 from inferplan.sizing.efficiency import default_efficiency
 from inferplan.sizing.estimator import UnsupportedConfiguration, estimate
-from inferplan.sizing.timing import decode_step_time_s, experts_touched_fraction, prefill_time_s
+from inferplan.sizing.timing import (
+    decode_step_time_s,
+    experts_touched_fraction,
+    prefill_pairs,
+    prefill_time_s,
+    step_cost,
+)
 
 CAT = default_catalog()
 EFF = default_efficiency()
@@ -117,9 +123,9 @@ def test_clients_beyond_capacity_wait_for_a_slot() -> None:
 
 
 def test_random_arrivals_queue_less_than_a_burst_of_clients() -> None:
-    burst = run(c=32, arrival="closed-loop")
+    burst = run(c=32, arrival="burst")
     steady = run(c=32, arrival="poisson")
-    assert steady.ttft_p95_ms < burst.ttft_p95_ms
+    assert steady.ttft_p95_ms < burst.ttft_p95_ms / 3
 
 
 def test_weights_that_do_not_fit_say_so() -> None:
@@ -148,16 +154,32 @@ def test_unsupported_configurations_raise_with_a_reason(model, gpu, precision, t
 def test_calibration_error_stays_within_bounds() -> None:
     """Guards the fitted factors: a change that worsens accuracy must be deliberate.
 
-    Bounds sit a little outside the committed fit (median error x1.16, 70% within 25%).
+    Bounds sit a little outside the committed fit (median error x1.12, 79% within 25%; loaded
+    TTFT x1.17 and x1.12, capacity at the SLO x1.19 and x1.13 for the NIM and static sweeps).
+    Groups left out of the fit (a finite request rate, dataset lengths) are reported only.
     """
-    rows = load_measurements()
-    scores = {s.group: s for s in score(compare(rows, catalog=CAT, eff=EFF))}
+    rows = load_measurements(catalog=CAT)
+    comparisons = compare(rows, catalog=CAT, eff=EFF)
+    scores = {s.group: s for s in score(comparisons)}
     overall = scores["all rows"]
-    assert overall.predicted == overall.rows  # every measured configuration is answered
-    assert overall.median_error_factor < 1.22
-    assert overall.within_25_percent > 0.64
-    for group, s in scores.items():
-        assert s.median_error_factor < 1.35, group
+    # Every fitted row the catalog knows is answered. Outside the fit, four gpustack rows of
+    # Qwen3-32B BF16 at 32,000 + 100 tokens on one H100 are "does not fit" here (65 GB of
+    # weights leave less than one 32k sequence's 8.4 GB of KV cache), though the run happened.
+    assert all(c.predicted is not None for c in comparisons if c.measurement.fitted)
+    assert overall.rows - overall.predicted <= 4
+    assert overall.median_error_factor < 1.15
+    assert overall.within_25_percent > 0.75
+    fitted_groups = {r.group for r in rows if r.fitted}
+    for group in fitted_groups:
+        assert scores[group].median_error_factor < 1.35, group
+    for group in ("burst (NIM 2024): itl_ms", "static (TRT-LLM 0.9): itl_ms",
+                  "offline (TRT-LLM): output_tps_total", "static (TRT-LLM 0.9): output_tps_total",
+                  "burst (NIM 2024): output_tps_total"):  # fmt: skip
+        assert scores[group].median_error_factor <= 1.15, group
+    harness = {h.harness: h for h in harness_scores(comparisons)}
+    for name in ("burst (NIM 2024)", "static (TRT-LLM 0.9)"):
+        assert harness[name].loaded_ttft_error < 1.3, name
+        assert harness[name].capacity_error < 1.25, name
 
 
 def test_the_roofline_combines_compute_and_memory_between_overlap_and_sum() -> None:
@@ -166,3 +188,59 @@ def test_the_roofline_combines_compute_and_memory_between_overlap_and_sum() -> N
     assert roofline(3.0, 4.0, 1.0) == 7.0  # p = 1: no overlap, the times add
     assert roofline(3.0, 4.0, 2.0) == 5.0  # p = 2: the Euclidean middle ground
     assert 4.0 <= roofline(3.0, 4.0, 50.0) < 4.01  # large p: the ideal max(compute, memory)
+
+
+@pytest.mark.parametrize(
+    ("model", "gpu", "precision", "tp"),
+    [
+        pytest.param("deepseek-v3", "h200-sxm", "fp8", 8, id="latent-attention"),
+        pytest.param("gpt-oss-20b", "h100-sxm", "mxfp4", 1, id="windowed-layers-moe-mxfp4"),
+    ],
+)
+def test_the_step_cost_follows_latent_attention_and_windowed_layers(model, gpu, precision, tp):
+    """The scheduler's step cost uses the same physics as the decode and prefill formulas for
+    the newer architectures: absorbed decode and expanded prefill FLOPs for latent attention,
+    and windowed layers' attention and KV reads taken at the workload's mean context."""
+    args = dict(
+        model=CAT.model(model), gpu=CAT.gpu(gpu), precision=CAT.precision(precision), tp=tp,
+        eff=EFF,
+    )  # fmt: skip
+    for ctx in (100, 4000, 32000):
+        cost = step_cost(**args, context_tokens=ctx)
+        assert cost.time_s(16, 16 * ctx) == pytest.approx(
+            decode_step_time_s(batch=16, context_tokens=ctx, **args)
+        )
+    for tokens in (1500, 8192):
+        cost = step_cost(**args, context_tokens=tokens / 2)  # a prompt's mean causal context
+        assert cost.time_s(0, 0, tokens, prefill_pairs(tokens, 0), 0) == pytest.approx(
+            prefill_time_s(input_tokens=tokens, **args)
+        )
+    full = step_cost(**args)  # every layer counted in full
+    windowed = step_cost(**args, context_tokens=32000)
+    if CAT.model(model).local_attention_layers:
+        assert windowed.time_s(16, 16 * 32000) < full.time_s(16, 16 * 32000)
+    else:
+        assert windowed == full  # the context matters to windowed layers only
+
+
+@pytest.mark.parametrize(("model", "gpu", "precision", "tp"), CONFIGS, ids=lambda v: str(v))
+def test_a_mixed_step_reduces_to_a_lone_prefill_and_to_a_decode_step(model, gpu, precision, tp):
+    """The scheduler's step time (weights once, decodes plus prefill chunks) is the same
+    roofline as the prefill and decode formulas when the step carries only one of them."""
+    args = dict(
+        model=CAT.model(model), gpu=CAT.gpu(gpu), precision=CAT.precision(precision), tp=tp,
+        eff=EFF,
+    )  # fmt: skip
+    cost = step_cost(**args)
+    for tokens in (1, 1500, 8192):
+        assert cost.time_s(0, 0, tokens, prefill_pairs(tokens, 0), 0) == pytest.approx(
+            prefill_time_s(input_tokens=tokens, **args)
+        )
+    for batch, ctx in ((1, 100), (16, 1650), (256, 3000)):
+        assert cost.time_s(batch, batch * ctx) == pytest.approx(
+            decode_step_time_s(batch=batch, context_tokens=ctx, **args)
+        )
+    # a prompt joining a step of decodes costs less than a step of its own: weights once
+    decodes = cost.time_s(16, 16 * 1650)
+    mixed = cost.time_s(16, 16 * 1650, 1500, prefill_pairs(1500, 0), 0)
+    assert mixed < decodes + prefill_time_s(input_tokens=1500, **args)

@@ -290,3 +290,38 @@ def test_which_new_models_fit(model, gpu, precision, tp, fits) -> None:
         max_num_seqs=256,
     )
     assert fit.fits is fits
+
+
+@pytest.mark.parametrize(
+    ("model", "gpu", "precision", "tp"),
+    [
+        pytest.param("llama-3.1-70b", "h100-nvl", "fp8", 2, id="dense"),
+        pytest.param("deepseek-v3", "h200-sxm", "fp8", 8, id="latent-attention"),
+        pytest.param("gpt-oss-20b", "h100-sxm", "mxfp4", 1, id="sliding-window"),
+        pytest.param("llama-4-scout", "h100-sxm", "bf16", 4, id="chunked-attention"),
+    ],
+)
+@pytest.mark.parametrize("lengths", [(1, 1), (1500, 300), (32000, 1000)], ids=str)
+def test_refitting_the_lengths_gives_the_memory_fit_of_those_lengths(
+    model, gpu, precision, tp, lengths
+):
+    """The estimator splits memory once per replica and refits the lengths per case; the
+    refit must be the full fit at those lengths, windows and latent blocks included."""
+    from inferplan.sizing.memory import memory_fit, refit_lengths
+
+    args = dict(
+        model=CAT.model(model), gpu=CAT.gpu(gpu), precision=CAT.precision(precision), tp=tp,
+        gpu_memory_utilization=0.9, base_overhead_bytes=2 * 1024**3,
+        max_num_batched_tokens=8192, max_num_seqs=256,
+    )  # fmt: skip
+    n_in, n_out = lengths
+    base = memory_fit(**args, input_tokens=1, output_tokens=1)
+    refit = refit_lengths(
+        base,
+        model=args["model"],
+        precision=args["precision"],
+        tp=tp,
+        input_tokens=n_in,
+        output_tokens=n_out,
+    )
+    assert refit == pytest.approx(memory_fit(**args, input_tokens=n_in, output_tokens=n_out))

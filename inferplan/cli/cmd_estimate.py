@@ -1,6 +1,8 @@
 """``inferplan estimate``: what-if predictions for one model/GPU configuration, or a CSV of them.
 
-One case from flags prints a table (or JSON). ``--cases FILE.csv`` answers every row with the
+One case from flags prints a table (or JSON); ``--simulate`` adds the scheduler simulated
+request by request (tail latencies, utilisation) and ``--slo-ttft-p95-ms``/``--slo-tps`` the
+capacity at that SLO. ``--cases FILE.csv`` answers every row with the
 columns ``model,gpu,tp,precision,input_tokens,output_tokens,concurrency`` followed by
 ``fits,max_concurrency,ttft_ms,itl_ms,tps_per_request,output_tps_total,error`` (then
 ``ttft_p95_ms``, added after the contract's columns); a row that cannot
@@ -53,11 +55,38 @@ from inferplan.cli.errors_output import EXIT_BAD_INPUT, EXIT_VIOLATION, exit_on_
 )
 @click.option(
     "--arrival",
-    type=click.Choice(["closed-loop", "poisson"]),
+    type=click.Choice(["closed-loop", "poisson", "burst"]),
     default="closed-loop",
     show_default=True,
-    help="closed-loop: clients that send again when answered (how benchmarks run); "
-    "poisson: random arrivals (what plan sizes for).",
+    help="closed-loop: clients in steady state that send again when answered (how "
+    "benchmarks run); poisson: random arrivals keeping CONCURRENCY in flight (what plan sizes "
+    "for); burst: CONCURRENCY requests sent at the same instant.",
+)
+@click.option(
+    "--simulate",
+    is_flag=True,
+    help="Also simulate the scheduler request by request: tail latencies (p95, p99) and "
+    "utilisation. Seeded and deterministic.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Seed of --simulate.",
+)
+@click.option(
+    "--slo-ttft-p95-ms",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Print the capacity at this SLO: the largest concurrency (and request rate) one "
+    "replica sustains with TTFT p95 within this many ms under --arrival.",
+)
+@click.option(
+    "--slo-tps",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="With --slo-ttft-p95-ms: also keep output tokens/s per request at least this.",
 )
 @click.option(
     "--cases",
@@ -87,6 +116,10 @@ def estimate(
     concurrency: int | None,
     engine: str,
     arrival: str,
+    simulate: bool,
+    seed: int,
+    slo_ttft_p95_ms: float | None,
+    slo_tps: float | None,
     cases_file: Path | None,
     fmt: str | None,
 ) -> None:
@@ -99,7 +132,11 @@ def estimate(
 
     with exit_on_input_errors():
         catalog = context.catalog
+        if slo_tps is not None and slo_ttft_p95_ms is None:
+            raise click.UsageError("--slo-tps needs --slo-ttft-p95-ms")
         if cases_file is not None:
+            if simulate or slo_ttft_p95_ms is not None:
+                raise click.UsageError("--simulate and --slo-* answer one case, not --cases")
             _run_batch(cases_file, catalog, engine, arrival, fmt or "csv")
             return
         missing = [
@@ -132,9 +169,91 @@ def estimate(
         if result.estimate is None:
             click.echo(f"error: {result.error}", err=True)
             raise click.exceptions.Exit(EXIT_BAD_INPUT)
-        _print_one(result, fmt or "table")
-        if not result.estimate.fits:
+        extra: dict = {}
+        if simulate and result.estimate.fits:
+            extra["simulated"] = _simulated(case, catalog, engine, arrival, seed)
+        capacity = None
+        if slo_ttft_p95_ms is not None:
+            capacity = _capacity(case, catalog, engine, arrival, slo_ttft_p95_ms, slo_tps)
+            extra["capacity"] = capacity
+        _print_one(result, fmt or "table", extra)
+        if not result.estimate.fits or (capacity is not None and capacity["concurrency"] < 1):
             raise click.exceptions.Exit(EXIT_VIOLATION)
+
+
+def _entries(case, catalog):
+    return (
+        catalog.model(case.model),
+        catalog.gpu(case.gpu),
+        catalog.precision(case.precision),
+    )
+
+
+def _simulated(case, catalog, engine: str, arrival: str, seed: int) -> dict:
+    """The case simulated request by request (``sizing.scheduler_sim``), as printed fields."""
+    from inferplan.sizing.simulation import simulate_case
+
+    model, gpu, precision = _entries(case, catalog)
+    sim = simulate_case(
+        model=model,
+        gpu=gpu,
+        precision=precision,
+        tp=case.tp,
+        input_tokens=case.input_tokens,
+        output_tokens=case.output_tokens,
+        concurrency=case.concurrency,
+        engine=engine,  # type: ignore[arg-type]
+        arrival=arrival,  # type: ignore[arg-type]
+        seed=seed,
+    )
+    return {
+        "requests": sim.requests,
+        "seed": seed,
+        "ttft_ms": _finite(sim.ttft_mean_ms),
+        "ttft_p95_ms": _finite(sim.ttft_p95_ms),
+        "ttft_p99_ms": _finite(sim.ttft_p99_ms),
+        "itl_ms": _finite(sim.itl_mean_ms),
+        "itl_p95_ms": _finite(sim.itl_p95_ms),
+        "itl_p99_ms": _finite(sim.itl_p99_ms),
+        "tps_per_request_p50": _finite(sim.tps_per_request_p50),
+        "output_tps_total": _finite(sim.output_tps_total),
+        "request_rate_per_s": _finite(sim.request_rate_per_s),
+        "busy_share": _finite(sim.busy_share),
+        "budget_share": _finite(sim.budget_share),
+        "peak_kv_share": _finite(sim.peak_kv_share),
+        "preemptions": sim.preemptions,
+    }
+
+
+def _capacity(
+    case, catalog, engine: str, arrival: str, ttft_p95_ms: float, tps: float | None
+) -> dict:
+    """Capacity at the SLO (``sizing.capacity``), as printed fields."""
+    from inferplan.sizing.capacity import SloTarget, capacity_at_slo
+
+    model, gpu, precision = _entries(case, catalog)
+    cap = capacity_at_slo(
+        model=model,
+        gpu=gpu,
+        precision=precision,
+        tp=case.tp,
+        input_tokens=case.input_tokens,
+        output_tokens=case.output_tokens,
+        target=SloTarget(ttft_p95_ms, tps),
+        arrival=arrival,  # type: ignore[arg-type]
+        engine=engine,  # type: ignore[arg-type]
+    )
+    at = cap.at_capacity
+    return {
+        "arrival": cap.arrival,
+        "slo_ttft_p95_ms": ttft_p95_ms,
+        "slo_tps_per_request": tps,
+        "concurrency": cap.concurrency,
+        "request_rate_per_s": _finite(cap.request_rate_per_s),
+        "binding_constraint": cap.binding,
+        "ttft_p95_ms": _finite(at.ttft_p95_ms) if at else None,
+        "tps_per_request": _finite(at.tps_per_request) if at else None,
+    }
 
 
 def _run_batch(path: Path, catalog, engine: str, arrival: str, fmt: str) -> None:
@@ -184,7 +303,7 @@ def _finite(value: float, digits: int = 3) -> float | None:
     return round(value, digits) if math.isfinite(value) else None
 
 
-def _print_one(result, fmt: str) -> None:
+def _print_one(result, fmt: str, extra: dict) -> None:
     from inferplan.sizing.cases import RESULT_COLUMNS
 
     est = result.estimate
@@ -201,11 +320,17 @@ def _print_one(result, fmt: str) -> None:
         "ttft_ms": _finite(est.ttft_ms),
         "ttft_p95_ms": _finite(est.ttft_p95_ms),
         "itl_ms": _finite(est.itl_ms),
+        "itl_p95_ms": _finite(est.itl_p95_ms),
         "tps_per_request": _finite(est.tps_per_request),
         "output_tps_total": _finite(est.output_tps_total),
         "weights_gib_per_gpu": _finite(est.memory.weights_bytes_per_gpu / 1024**3, 2),
         "kv_cache_gib_per_gpu": _finite(est.memory.kv_cache_bytes_per_gpu / 1024**3, 2),
+        "arrival": est.arrival,
+        "limited_by": est.limited_by,
+        "max_num_seqs": est.max_num_seqs or None,
+        "max_num_batched_tokens": est.max_num_batched_tokens or None,
         "error": result.error,
+        **extra,
     }
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
@@ -226,5 +351,9 @@ def _print_one(result, fmt: str) -> None:
     table.add_column("quantity")
     table.add_column("value", justify="right")
     for key, value in data.items():  # catalog names and reasons may hold [brackets]
+        if isinstance(value, dict):
+            for sub, item in value.items():
+                table.add_row(f"{key}.{sub}", "-" if item is None else escape(str(item)))
+            continue
         table.add_row(key, "-" if value is None else escape(str(value)))
     Console().print(table)

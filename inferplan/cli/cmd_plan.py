@@ -29,6 +29,12 @@ DEFAULT_PATHS = (Path("examples"),)
 )
 @click.option("--explain", is_flag=True, help="Table: print every workload's reasons.")
 @click.option(
+    "--simulate",
+    is_flag=True,
+    help="Simulate each self-hosted replica at its planned concurrency, request by request: "
+    "p95/p99 latencies and utilisation under predicted.simulated (seeded, deterministic).",
+)
+@click.option(
     "--candidates",
     "list_candidates",
     is_flag=True,
@@ -47,6 +53,7 @@ def plan(
     paths: tuple[Path, ...],
     fmt: str,
     explain: bool,
+    simulate: bool,
     list_candidates: bool,
     output: Path | None,
 ) -> None:
@@ -86,6 +93,8 @@ def plan(
                 write_atomically(output, text)
             raise click.exceptions.Exit(EXIT_OK)
         result = build_plan(inputs, catalog=context.catalog)
+        if simulate:
+            result = _simulated(result, inputs, context.catalog)
     if fmt == "table":
         print_table(result, explain=explain)
     else:
@@ -99,3 +108,17 @@ def plan(
         else:
             write_atomically(output, text)
     raise click.exceptions.Exit(EXIT_OK if result.feasible else EXIT_VIOLATION)
+
+
+def _simulated(result, inputs, catalog):
+    """The plan with each self-hosted replica simulated (``sizing.simulation``)."""
+    from inferplan.sizing.from_spec import request_from_workload
+    from inferplan.sizing.simulation import simulate_plan
+
+    requests = {
+        (env.name if env else None, w.name): request_from_workload(
+            w, catalog=catalog, environment=env
+        )
+        for w, env in inputs.workloads
+    }
+    return simulate_plan(result, requests_by_workload=requests, catalog=catalog)

@@ -130,5 +130,15 @@ def print_table(plan: Plan, *, explain: bool) -> None:
         console.print(f"\n[bold]{escape(w.name)}[/]")
         for r in w.reasons:
             console.print(f"  - {escape(r)}", highlight=False)
+        sim = w.predicted.simulated if w.predicted else None
+        if sim is not None:
+            console.print(
+                f"  - simulated ({sim.requests} requests, seed {sim.seed}): TTFT p95 "
+                f"{sim.ttft_p95_ms:,.0f} ms, p99 {sim.ttft_p99_ms:,.0f} ms; ITL p95 "
+                f"{sim.itl_p95_ms:.1f} ms, p99 {sim.itl_p99_ms:.1f} ms; busy "
+                f"{sim.busy_share:.0%}, token budget {sim.budget_share:.0%}, KV cache peak "
+                f"{sim.peak_kv_share:.0%}, {sim.preemptions} preemptions",
+                highlight=False,
+            )
         if w.nearest_relaxation:
             console.print(f"  - nearest feasible: {escape(w.nearest_relaxation)}", highlight=False)
