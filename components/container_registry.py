@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pulumi
 from inferplan.components import roles
-from inferplan.components.naming import globally_unique_name, resource_name
+from inferplan.components.naming import globally_unique_output, resource_name
 from inferplan.components.network import private_endpoint
 from inferplan.sizing.plan import ContainerImage, EnvironmentPlan
 from pulumi_azure_native import containerregistry
@@ -61,7 +61,7 @@ class ContainerRegistry(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         registry = containerregistry.Registry(
             f"{name}-registry",
-            registry_name=globally_unique_name(
+            registry_name=globally_unique_output(
                 "acr",
                 env.name,
                 env.location,

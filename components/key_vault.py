@@ -18,7 +18,7 @@ its name within a week. ``soft_deleted: restore`` recovers a soft-deleted vault 
 from __future__ import annotations
 
 import pulumi
-from inferplan.components.naming import globally_unique_name, resource_name
+from inferplan.components.naming import globally_unique_output, resource_name
 from inferplan.components.network import private_endpoint
 from inferplan.sizing.plan import EnvironmentPlan
 from pulumi_azure_native import keyvault
@@ -54,7 +54,7 @@ class KeyVault(pulumi.ComponentResource):
         super().__init__("inferplan:azure:KeyVault", name, None, opts)
         env = environment
         private = not env.public_network_access
-        vault_name = globally_unique_name(
+        vault_name = globally_unique_output(
             "kv",
             env.name,
             env.location,

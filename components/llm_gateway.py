@@ -41,7 +41,7 @@ from inferplan.components.apim_policies import (
     api_operations,
     render_api_policy,
 )
-from inferplan.components.naming import globally_unique_name, region_code
+from inferplan.components.naming import globally_unique_output, region_code
 from inferplan.components.network import gateway_network_mode
 from inferplan.sizing.plan import CircuitBreaker, EnvironmentPlan, GatewayPlacement, WorkloadPlan
 from pulumi_azure_native import apimanagement, monitor
@@ -216,7 +216,7 @@ class LlmGateway(pulumi.ComponentResource):
                 )
 
         portals = "Enabled" if settings.developer_portal else "Disabled"
-        service_name = globally_unique_name(
+        service_name = globally_unique_output(
             "apim",
             environment.name,
             location,

@@ -22,13 +22,13 @@ __all__ = [
     "AGENT_POOL_NAME_MAX",
     "agent_pool_name",
     "globally_unique_name",
+    "globally_unique_output",
     "kubernetes_name",
     "node_resource_group_name",
     "region_code",
     "resource_name",
     "role_assignment_name",
     "stable_hash",
-    "unique_suffix",
 ]
 
 # Short codes for the regions inferplan plans into; other regions fall back to their initials.
@@ -88,16 +88,32 @@ def resource_name(
     return "-".join(parts)
 
 
-def unique_suffix(
-    subscription_id: pulumi.Input[str], resource_group: str, *parts: str, length: int = 6
-) -> pulumi.Output[str]:
-    """A hash of the subscription, the resource group and ``parts``."""
-    return pulumi.Output.from_input(subscription_id).apply(
-        lambda sub: stable_hash(sub.lower(), resource_group, *parts, length=length)
-    )
-
-
 def globally_unique_name(
+    abbreviation: str,
+    environment: str,
+    region: str | None = None,
+    *,
+    subscription_id: str,
+    resource_group: str,
+    max_length: int = 50,
+    alphanumeric: bool = False,
+) -> str:
+    """The readable name cut to fit, plus ``-<hash of subscription, resource group, name>``.
+
+    Pure, so preflight names what the program will create from the same code the components
+    run. ``alphanumeric`` (container registries): lowercase letters and digits only, no
+    hyphens. The subscription is lowercased first: Azure treats its id case-insensitively.
+    """
+    base = resource_name(abbreviation, environment, region)
+    if alphanumeric:
+        base = re.sub(r"[^a-z0-9]", "", base.lower())
+    suffix = stable_hash(subscription_id.lower(), resource_group, base)
+    joint = "" if alphanumeric else "-"
+    head = base[: max_length - len(suffix) - len(joint)].rstrip("-")
+    return f"{head}{joint}{suffix}"
+
+
+def globally_unique_output(
     abbreviation: str,
     environment: str,
     region: str | None = None,
@@ -107,20 +123,19 @@ def globally_unique_name(
     max_length: int = 50,
     alphanumeric: bool = False,
 ) -> pulumi.Output[str]:
-    """The readable name cut to fit, plus ``-<hash of subscription, resource group, name>``.
-
-    ``alphanumeric`` (container registries): lowercase letters and digits only, no hyphens.
-    """
-    base = resource_name(abbreviation, environment, region)
-    if alphanumeric:
-        base = re.sub(r"[^a-z0-9]", "", base.lower())
-
-    def name(suffix: str) -> str:
-        joint = "" if alphanumeric else "-"
-        head = base[: max_length - len(suffix) - len(joint)].rstrip("-")
-        return f"{head}{joint}{suffix}"
-
-    return unique_suffix(subscription_id, resource_group, base).apply(name)
+    """`globally_unique_name` once the deploying subscription is known (the program reads it
+    from the provider's client config, an Output)."""
+    return pulumi.Output.from_input(subscription_id).apply(
+        lambda subscription: globally_unique_name(
+            abbreviation,
+            environment,
+            region,
+            subscription_id=subscription,
+            resource_group=resource_group,
+            max_length=max_length,
+            alphanumeric=alphanumeric,
+        )
+    )
 
 
 def node_resource_group_name(environment: str, region: str) -> str:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from inferplan.components.naming import globally_unique_name, resource_name
+from inferplan.components.naming import globally_unique_output, resource_name
 from inferplan.components.network import private_endpoint
 from inferplan.sizing.plan import EnvironmentPlan, WorkloadPlan
 from pulumi_azure_native import cognitiveservices
@@ -118,7 +118,7 @@ class OpenAIService(pulumi.ComponentResource):
         ``resource_group`` is the environment's resource group name (for the name hash)."""
         super().__init__("inferplan:azure:OpenAIService", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, protect=environment.protect)
-        account_name = globally_unique_name(
+        account_name = globally_unique_output(
             "oai",
             environment.name,
             region,
