@@ -2,6 +2,7 @@
 
     ./dev python scripts/calibrate.py            # report with the committed factors
     ./dev python scripts/calibrate.py --fit      # refit, rewrite sizing/data/efficiency.yaml
+    ./dev python scripts/calibrate.py --fit --only server_overhead_s   # refit one factor
 
 The fit minimises the squared log error of every metric, averaged per group of comparable rows
 (one group per measurement regime and metric), so no single source dominates. Only the factors
@@ -41,6 +42,7 @@ FITTED = (
     ("moe_compute_ratio", 0.2, 1.0),
     ("allreduce_latency_nvlink_s", 0.0, 0.0002),
     ("allreduce_latency_pcie_s", 0.0, 0.001),
+    ("server_overhead_s", 0.0, 0.2),
 )
 
 
@@ -83,6 +85,11 @@ ROLES = {
     "layer_overhead_s": "per layer and step: kernel launches and synchronisation",
     "allreduce_latency_nvlink_s": "`λ` of one all-reduce over NVLink (NVSwitch or bridge)",
     "allreduce_latency_pcie_s": "`λ` of one all-reduce over PCIe",
+    "server_overhead_s": (
+        "`d` per request through vLLM's OpenAI server: HTTP, chat template and tokenising in "
+        "the API server process, the hop to the engine core and back, detokenising, streaming; "
+        "added to TTFT and to a request's life"
+    ),
     "vllm_step_time_ratio": "vLLM step time relative to the fitted, mostly TensorRT-LLM, engines",
     "base_overhead_bytes": "per GPU: CUDA context, NCCL buffers, CUDA graphs (1.5 GiB)",
     "roofline_sharpness": (
@@ -96,6 +103,7 @@ UNITS = {
     "layer_overhead_s": "s",
     "allreduce_latency_nvlink_s": "s",
     "allreduce_latency_pcie_s": "s",
+    "server_overhead_s": "s",
     "base_overhead_bytes": "bytes",
 }
 
@@ -143,12 +151,15 @@ def _from_unit(x: float, lo: float, hi: float) -> float:
     return lo + (hi - lo) / (1 + math.exp(-x))
 
 
-def fit(start: EfficiencyFactors, rows, catalog) -> EfficiencyFactors:
+def fit(start: EfficiencyFactors, rows, catalog, only: tuple[str, ...] = ()) -> EfficiencyFactors:
+    """Refit the ``FITTED`` factors (``only``: these, the rest held at ``start``)."""
     from scipy.optimize import minimize
+
+    moving = tuple(f for f in FITTED if not only or f[0] in only)
 
     def unpack(xs) -> EfficiencyFactors:
         return start.replace(
-            **{name: _from_unit(x, lo, hi) for x, (name, lo, hi) in zip(xs, FITTED, strict=True)}
+            **{name: _from_unit(x, lo, hi) for x, (name, lo, hi) in zip(xs, moving, strict=True)}
         )
 
     fitted_rows = [r for r in rows if fitted(r)]
@@ -156,7 +167,7 @@ def fit(start: EfficiencyFactors, rows, catalog) -> EfficiencyFactors:
     def loss(xs) -> float:
         return log_loss(compare(fitted_rows, catalog=catalog, eff=unpack(xs)))
 
-    x0 = [_to_unit(getattr(start, name), lo, hi) for name, lo, hi in FITTED]
+    x0 = [_to_unit(getattr(start, name), lo, hi) for name, lo, hi in moving]
     result = minimize(loss, x0, method="Powell", options={"maxiter": 6, "xtol": 1e-3, "ftol": 1e-4})
     print(
         f"fit: loss {loss(x0):.4f} -> {result.fun:.4f} ({result.nfev} evaluations)", file=sys.stderr
@@ -198,6 +209,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true", help="refit and rewrite the factors file")
     parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        choices=[name for name, _, _ in FITTED],
+        help="with --fit: refit only this factor (repeatable); the others keep their values",
+    )
+    parser.add_argument(
         "--update-docs", action="store_true", help="rewrite the tables in docs/sizing-model.md"
     )
     parser.add_argument(
@@ -213,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = load_measurements(files, catalog=catalog)
     eff = load_efficiency()
     if args.fit:
-        eff = fit(eff, rows, catalog)
+        eff = fit(eff, rows, catalog, only=tuple(args.only))
         write_efficiency(eff, DEFAULT_PATH)
     report, harness, skipped = generated_tables(files, catalog, eff)
     if args.update_docs:

@@ -111,8 +111,26 @@ class Measurement:
         return "vLLM serve"
 
     @property
+    def http_server(self) -> bool:
+        """Whether requests went through vLLM's OpenAI-compatible server (``vllm serve`` with
+        ``vllm bench serve`` or ``benchmark_serving.py``), so each pays the front end's fixed
+        cost (``EfficiencyFactors.server_overhead_s``). Not the NIM rows: NIM has its own
+        server in front of TensorRT-LLM, and its lone short-prompt TTFT leaves no room for
+        vLLM's (docs/sizing-model.md, the front end)."""
+        return self.family == "vLLM serve" and self.harness != "offline"
+
+    @property
+    def lone_ttft(self) -> bool:
+        """A lone request's TTFT: prefill plus fixed costs, no queueing."""
+        return self.metric == "ttft_ms" and self.concurrency == 1
+
+    @property
     def fitted(self) -> bool:
-        """Whether the row takes part in the fit (every row is reported)."""
+        """Whether the row takes part in the fit (every row is reported). Of the held-out
+        vLLM serve family, the lone-request TTFT rows are fitted: they fix the front end's
+        cost, and the loaded rows the report judges stay out of sample."""
+        if self.http_server and self.lone_ttft:
+            return True
         return (
             self.harness not in UNFITTED_HARNESSES
             and self.family not in UNFITTED_FAMILIES
@@ -314,6 +332,7 @@ def predict(m: Measurement, *, catalog: Catalog, eff: EfficiencyFactors) -> Esti
             limits=_limits(m, catalog),
             eff=eff,
             rate_per_s=m.rate_per_s,
+            http_server=m.http_server,
         )
     except (UnsupportedConfiguration, UnknownEntryError):
         return None
@@ -335,6 +354,7 @@ def _key(m: Measurement) -> tuple:
         m.max_num_seqs,
         m.max_num_batched_tokens,
         m.gpu_memory_utilization,
+        m.http_server,
     )
 
 

@@ -29,6 +29,7 @@ from inferplan.sizing.estimator import (
     mean_context_tokens,
     replica_step_cost,
     scheduler_limits,
+    server_overhead_s,
 )
 from inferplan.sizing.memory import memory_fit
 from inferplan.sizing.scheduler_model import predict_load
@@ -100,8 +101,10 @@ def capacity_at_slo(
     engine: Engine = "vllm",
     limits: EngineLimits | None = None,
     eff: EfficiencyFactors | None = None,
+    http_server: bool = True,
 ) -> CapacityAtSlo:
-    """Largest concurrency whose TTFT p95 and tokens/s meet ``target`` under ``arrival``.
+    """Largest concurrency whose TTFT p95 and tokens/s meet ``target`` under ``arrival``;
+    ``http_server`` as in ``estimate`` (plans deploy vLLM's OpenAI server: on).
 
     Raises ``UnsupportedConfiguration`` like ``estimate``; a configuration whose memory does not
     fit has capacity 0 with binding ``kv-memory``.
@@ -136,6 +139,7 @@ def capacity_at_slo(
             arrival=arrival,
             limits=limits,
             eff=eff,
+            http_server=http_server,
         )
         return CapacityAtSlo(0, "kv-memory", arrival, None, lone)
     cost = replica_step_cost(
@@ -149,13 +153,19 @@ def capacity_at_slo(
     )
     sched = scheduler_limits(mem=mem, limits=limits, model=model)
     lengths = LengthMix(input_tokens, output_tokens)
+    overhead_s = server_overhead_s(eff=eff, http_server=http_server, engine=engine)
 
     def at(concurrency: int) -> Estimate:
         load = predict_load(
             cost=cost, limits=sched, lengths=lengths, arrival=arrival, concurrency=concurrency
         )
         return estimate_from_load(
-            load, mem=mem, limits=limits, arrival=arrival, output_tokens=output_tokens
+            load,
+            mem=mem,
+            limits=limits,
+            arrival=arrival,
+            output_tokens=output_tokens,
+            server_overhead_s=overhead_s,
         )
 
     one = at(1)

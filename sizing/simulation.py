@@ -19,6 +19,7 @@ from inferplan.sizing.estimator import (
     mean_context_tokens,
     replica_step_cost,
     scheduler_limits,
+    server_overhead_s,
 )
 from inferplan.sizing.memory import memory_fit
 from inferplan.sizing.plan import Plan, Simulated
@@ -46,8 +47,10 @@ def simulate_case(
     lengths: LengthMix | None = None,
     requests: int = DEFAULT_REQUESTS,
     seed: int = 1,
+    http_server: bool = True,
 ) -> SimulationResult:
-    """Simulate one replica at ``concurrency`` (the most it runs at once when None)."""
+    """Simulate one replica at ``concurrency`` (the most it runs at once when None);
+    ``http_server`` as in ``estimate``."""
     check_configuration(model=model, gpu=gpu, precision=precision, tp=tp)
     eff = eff or default_efficiency()
     limits = limits or default_engine_limits(gpu=gpu, engine=engine)
@@ -78,6 +81,7 @@ def simulate_case(
         cost=cost, limits=sched, lengths=mix, arrival=arrival, concurrency=concurrency
     )
     clients = fast.concurrency
+    overhead_s = server_overhead_s(eff=eff, http_server=http_server, engine=engine)
     if arrival == "poisson":
         rate = max(clients - 1, LONE_SHARE) / fast.e2e_s
         return simulate(
@@ -88,6 +92,7 @@ def simulate_case(
             rate_per_s=rate,
             requests=requests,
             seed=seed,
+            server_overhead_s=overhead_s,
         )
     return simulate(
         cost=cost,
@@ -97,6 +102,7 @@ def simulate_case(
         concurrency=clients,
         requests=requests,
         seed=seed,
+        server_overhead_s=overhead_s,
     )
 
 

@@ -12,6 +12,58 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SHOWCASE = ROOT / "tests" / "fixtures" / "showcase"  # stacks/prod.yaml with every example
 
+# Test tiers (markers): `unit` is pure calculation and parsing, seconds in all; `program` runs the
+# Pulumi program under mocks; `e2e` drives whole commands with subprocesses, git or checkov.
+# A module not listed is `unit`. `./dev test -m unit` is the everyday loop.
+TIERS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "test_components_cluster",
+            "test_components_gateway",
+            "test_components_network",
+            "test_components_observability",
+            "test_components_openai",
+            "test_components_vllm",
+            "test_diff",
+            "test_hostile_input",
+            "test_offline_cache",
+            "test_output_details",
+            "test_policies",
+            "test_policies_pack",
+            "test_preflight",
+            "test_program",
+            "test_progress",
+            "test_report",
+        ),
+        "program",
+    ),
+    **dict.fromkeys(
+        (
+            "test_check_checkov",
+            "test_check_cli",
+            "test_diff_base_code",
+            "test_diff_git",
+            "test_diff_workflow",
+            "test_docs",
+        ),
+        "e2e",
+    ),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(TIERS.get(item.module.__name__.rpartition(".")[2], "unit"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def result_cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory):
+    """The offline result cache of the whole session in one temporary folder (shared by the
+    commands the tests run, like a user's ``.inferplan/cache``), never in the checkout."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INFERPLAN_CACHE_DIR", str(tmp_path_factory.mktemp("inferplan-cache")))
+        yield
+
 
 @cache
 def _stack_plan(stack: str, root: Path = ROOT):
@@ -73,3 +125,16 @@ def capture_environment(
         build_environment(plan, environment, inputs=inputs)
 
     return capture(program, stack=environment, preview=preview, config=config)
+
+
+@pytest.fixture(scope="session")
+def dev_capture(dev_plan):
+    """The dev stack's program under mocks, once per session (tests only read it)."""
+    return capture_environment(dev_plan, "dev")
+
+
+@pytest.fixture(scope="session")
+def prod_capture(prod_plan):
+    """The showcase prod program under mocks (preview mode), once per session: its ~1,400
+    resources take tens of seconds to register."""
+    return capture_environment(prod_plan, "prod")

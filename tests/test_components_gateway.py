@@ -568,11 +568,9 @@ def test_consumption_is_refused_even_without_streaming() -> None:
     check_tier("BasicV2", (batch,))  # any tier that runs the policies is fine
 
 
-def test_the_environment_program_wires_the_gateway(dev_plan) -> None:
+def test_the_environment_program_wires_the_gateway(dev_plan, dev_capture) -> None:
     """End to end through components/environment.py once all its components exist."""
-    from tests.conftest import capture_environment
-
-    result = capture_environment(dev_plan, "dev")
+    result = dev_capture
     (service,) = result.of_type(SERVICE)
     assert service.inputs["sku"]["name"] == dev_plan.environment("dev").gateway.tier
     apis = {a["apiId"] for a in by_name(result, "Api").values()}

@@ -67,18 +67,19 @@ def plan_each_tree_once(monkeypatch: pytest.MonkeyPatch) -> None:
     The key holds every file's content and the guardrail module in use, so a cached side is
     exactly what reading the tree again would give (the determinism test clears the cache).
     """
-    from inferplan.cli import cmd_diff
+    from inferplan.review import base_side, diff_run, stack_sides
 
-    real = cmd_diff.read_side
+    real = stack_sides.read_side
 
-    def read_side(tree, stacks, context):
+    def read_side(tree, stacks, options=stack_sides.NO_OPTIONS, *, cache=None):
         checks = sys.modules.get("inferplan.review.checks", "absent")
         key = (tree.side, tree.label, tuple(stacks), _fingerprint(tree.root), id(checks))
         if key not in _SIDES:
-            _SIDES[key] = real(tree, stacks, context)
+            _SIDES[key] = real(tree, stacks, options, cache=cache)
         return _SIDES[key]
 
-    monkeypatch.setattr(cmd_diff, "read_side", read_side)
+    monkeypatch.setattr(diff_run, "read_side", read_side)
+    monkeypatch.setattr(base_side, "read_side", read_side)
 
 
 def run_diff(*args: str):
@@ -366,3 +367,62 @@ def test_a_long_comment_shortens_its_lists_to_fit() -> None:
     assert "300 added" in short and "ConfigMap::" not in short
     cut = render_markdown(report, max_chars=300)
     assert len(cut) <= 300 and cut.endswith("run `inferplan diff` for the rest)\n")
+
+
+def _mermaid_bars(text: str) -> dict[str, int]:
+    block = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    axis = re.search(r"x-axis \[(.*)\]", block).group(1)
+    bars = re.search(r"\n    bar \[(.*)\]", block).group(1)
+    labels = [label.strip().strip('"') for label in axis.split(",")]
+    return dict(zip(labels, (int(v) for v in bars.split(",")), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("change", "base_present", "head_present"),
+    [
+        pytest.param(concurrency_up, True, True, id="changed"),
+        pytest.param(
+            lambda head: (head / "stacks" / "small.yaml").unlink(),
+            True,
+            False,
+            id="environment-removed",
+        ),
+    ],
+)
+def test_the_comment_charts_each_environment_cost_before_and_after(
+    trees, change, base_present, head_present
+) -> None:
+    _, head = trees
+    change(head)
+    report = json.loads(run_diff("--base-dir", "../base", "--format", "json").output)
+    totals = report["stacks"][0]["totals"]
+    bars = _mermaid_bars(run_diff("--base-dir", "../base").output)
+    assert bars == {
+        "small base": round(totals["base_monthly_usd"]) if base_present else 0,
+        "small head": round(totals["head_monthly_usd"]) if head_present else 0,
+    }
+    assert (bars["small base"] > 0) == base_present and (bars["small head"] > 0) == head_present
+
+
+@pytest.mark.parametrize(
+    ("change", "head_bar_is_total"),
+    [
+        # the head's total leaves the infeasible workload out: a shorter bar would read as a
+        # saving, so the blocked head draws nothing
+        pytest.param(infeasible_workload, False, id="infeasible-workload"),
+        # every workload is costed, only the cap is broken: the true total stays
+        pytest.param(cost_cap_exceeded, True, id="over-its-cap"),
+    ],
+)
+def test_a_blocked_head_is_named_so_in_the_chart(trees, change, head_bar_is_total) -> None:
+    _, head = trees
+    change(head)
+    report = json.loads(run_diff("--base-dir", "../base", "--format", "json").output)
+    (entry,) = report["stacks"]
+    assert entry["blocked"] and entry["totals"]["head_monthly_usd"] > 0
+    bars = _mermaid_bars(run_diff("--base-dir", "../base").output)
+    head_total = round(entry["totals"]["head_monthly_usd"])
+    assert bars == {
+        "small base": round(entry["totals"]["base_monthly_usd"]),
+        "small head (blocked)": head_total if head_bar_is_total else 0,
+    }

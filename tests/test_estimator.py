@@ -244,3 +244,19 @@ def test_a_mixed_step_reduces_to_a_lone_prefill_and_to_a_decode_step(model, gpu,
     decodes = cost.time_s(16, 16 * 1650)
     mixed = cost.time_s(16, 16 * 1650, 1500, prefill_pairs(1500, 0), 0)
     assert mixed < decodes + prefill_time_s(input_tokens=1500, **args)
+
+
+@pytest.mark.parametrize("arrival", ["closed-loop", "poisson", "burst"])
+def test_vllms_server_adds_its_fixed_cost_to_the_first_token_only(arrival: str) -> None:
+    """Through the OpenAI server (the default, what plans deploy) a request pays
+    ``server_overhead_s`` once: TTFT (mean and p95) and its life grow by it, the token gaps do
+    not, and a closed loop completes its clients over the longer life."""
+    d_ms = EFF.server_overhead_s * 1e3
+    served = run(c=8, arrival=arrival)
+    bare = run(c=8, arrival=arrival, http_server=False)
+    assert served.ttft_ms == pytest.approx(bare.ttft_ms + d_ms)
+    assert served.ttft_p95_ms == pytest.approx(bare.ttft_p95_ms + d_ms)
+    assert served.itl_ms == pytest.approx(bare.itl_ms)
+    assert served.e2e_latency_s == pytest.approx(bare.e2e_latency_s + EFF.server_overhead_s)
+    if arrival == "closed-loop":
+        assert served.output_tps_total == pytest.approx(8 * 200 / served.e2e_latency_s)

@@ -86,11 +86,6 @@ def neutral(ctx: PolicyContext) -> PolicyContext:
 
 
 @pytest.fixture(scope="module")
-def dev_capture(dev_plan):
-    return capture_environment(dev_plan, "dev")
-
-
-@pytest.fixture(scope="module")
 def dev_views(dev_capture) -> Views:
     return views_from_capture(dev_capture)
 

@@ -33,7 +33,7 @@ from pulumi_policy import (
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from tests.conftest import ROOT, capture_environment
+from tests.conftest import ROOT
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
 PUBLIC_ACCOUNT = {
@@ -179,11 +179,6 @@ def _policy_resources(capture) -> list[PolicyResource]:
     for r in capture.resources:
         resources[r.urn].parent = resources.get(r.parent or "")
     return list(resources.values())
-
-
-@pytest.fixture(scope="module")
-def dev_capture(dev_plan):
-    return capture_environment(dev_plan, "dev")
 
 
 def test_stack_policy_runs_over_the_captured_program(dev_plan, dev_capture):

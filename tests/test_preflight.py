@@ -46,13 +46,11 @@ def statuses(report) -> set[tuple[str, str, str]]:
 # --- the plan's needs ---------------------------------------------------------------------------
 
 
-def test_needs_are_what_the_program_builds(prod_plan):
+def test_needs_are_what_the_program_builds(prod_plan, prod_capture):
     """Pools, clusters, deployments and names of the showcase prod stack, compared with the
     resources its Pulumi program registers under mocks."""
-    from conftest import capture_environment
-
     needs = plan_needs(prod_plan, "prod", subscription_id=SUB)
-    capture = capture_environment(prod_plan, "prod")
+    capture = prod_capture
     pools = {
         (
             r.inputs["resourceName"],

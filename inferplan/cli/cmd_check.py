@@ -57,10 +57,13 @@ def check(
 
     Exit codes: 0 no mandatory finding, 1 a mandatory finding, 2 bad input.
     """
+    from inferplan.cli.progress import progress_for
     from inferplan.review.checks import policy_config_for, run_check
 
-    with exit_on_input_errors():
-        report = run_check(stack, catalog_dirs=context.catalog_dirs, checkov=not no_checkov)
+    with progress_for(fmt, output) as step, exit_on_input_errors():
+        report = run_check(
+            stack, catalog_dirs=context.catalog_dirs, checkov=not no_checkov, progress=step
+        )
         if policy_config is not None and report.plan is not None:
             from inferplan.cli.output_files import write_atomically
 

@@ -29,11 +29,13 @@ def preview(context: CliContext, stack: str, fmt: str, output: Path | None) -> N
     (secrets masked). Exit 1 when the plan cannot be deployed.
     """
     from inferplan.cli.output_files import write_atomically
-    from inferplan.offline.capture import capture_json
+    from inferplan.cli.progress import progress_for
     from inferplan.offline.preview_tree import tree
+    from inferplan.offline.registrations import capture_json
     from inferplan.offline.stack_run import run_stack_offline
 
-    with exit_on_input_errors():
+    with progress_for(fmt, output) as step, exit_on_input_errors():
+        step(f"planning {stack} and running its Pulumi program offline")
         run = run_stack_offline(
             stack, catalog_dirs=context.catalog_dirs, template_dirs=context.template_dirs
         )

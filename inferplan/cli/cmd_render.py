@@ -30,10 +30,12 @@ def render(context: CliContext, stack: str, out_dir: Path) -> None:
     kept. Exit 1 when the plan cannot be deployed (nothing is written), 2 on bad input.
     """
     from inferplan.cli.output_files import replace_rendered_tree
+    from inferplan.cli.progress import progress_for
     from inferplan.offline.render import render_files
     from inferplan.offline.stack_run import run_stack_offline
 
-    with exit_on_input_errors():
+    with progress_for("files", out_dir) as step, exit_on_input_errors():
+        step(f"planning {stack} and running its Pulumi program offline")
         run = run_stack_offline(
             stack, catalog_dirs=context.catalog_dirs, template_dirs=context.template_dirs
         )

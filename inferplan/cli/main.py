@@ -22,6 +22,7 @@ from inferplan.cli.cmd_plan import plan
 from inferplan.cli.cmd_preflight import preflight
 from inferplan.cli.cmd_preview import preview
 from inferplan.cli.cmd_render import render
+from inferplan.cli.cmd_report import report
 from inferplan.cli.cmd_schema import schema
 from inferplan.cli.cmd_templates import templates
 from inferplan.cli.cmd_validate import validate
@@ -34,6 +35,7 @@ COMMANDS: tuple[click.Command, ...] = (
     plan,
     preview,
     render,
+    report,
     check,
     preflight,
     templates,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inferplan.offline.capture import Capture, Registration
+from inferplan.offline.registrations import Capture, Registration
 
 # Input paths worth showing per resource type (dotted; the first that exists wins per entry).
 KEY_INPUTS: dict[str, tuple[str, ...]] = {

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from inferplan.offline.capture import Capture, Registration, mask_secrets
+from inferplan.offline.registrations import Capture, Registration, mask_secrets
 
 KIND_ORDER = (
     "Namespace",

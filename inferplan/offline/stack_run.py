@@ -1,13 +1,22 @@
-"""Plan a stack and run its Pulumi program offline: shared by preview, render, check and diff."""
+"""Plan a stack and run its Pulumi program offline: shared by preview, render, check and diff.
+
+The capture is a pure function of the environment's plan and the code, so it is kept in the
+result cache (``inferplan.offline.cache``) under the digest of both: ``preview``, ``render``,
+``check`` and ``diff`` of one plan run the program once between them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from inferplan.offline.capture import Capture
+from inferplan.offline.cache import ResultCache, code_version, digest
+from inferplan.offline.registrations import Capture
 from inferplan.offline.stack_config import SECURE_PLACEHOLDER, stack_config
 from inferplan.sizing.plan import Plan
+
+CAPTURE_KIND = "capture"
 
 
 @dataclass(frozen=True)
@@ -16,6 +25,63 @@ class StackRun:
     plan: Plan
     capture: Capture | None  # None when the plan cannot be deployed
     blocked: tuple[str, ...]  # why the program would refuse to run
+    cached: bool = False  # the capture came from the result cache
+
+
+def capture_key(
+    plan: Plan,
+    environment: str,
+    config: Mapping[str, str] | None = None,
+    secret_keys: Sequence[str] = (),
+) -> str:
+    """What the program's registrations depend on: the plan's data, the environment it
+    builds, the stack's Pulumi config (and which keys are secret), and the code (components,
+    the mocks, the SDK versions)."""
+    from inferplan.sizing.plan import plan_to_data
+
+    return digest(
+        "capture",
+        code_version(),
+        environment,
+        dict(sorted((config or {}).items())),
+        sorted(secret_keys),
+        plan_to_data(plan),
+    )
+
+
+def capture_plan(
+    plan: Plan,
+    environment: str,
+    *,
+    cache: ResultCache | None = None,
+    config: Mapping[str, str] | None = None,
+    secret_keys: Sequence[str] = (),
+) -> tuple[Capture, bool]:
+    """The program's capture for a deployable plan (preview mode) with the stack's Pulumi
+    ``config``, from the cache when the same plan and config were captured by the same code
+    before; also whether it was."""
+    from inferplan.offline.registrations import capture_from_data, capture_to_data
+
+    cache = cache if cache is not None else ResultCache.from_environment()
+    key = capture_key(plan, environment, config, secret_keys)
+    stored = cache.get(CAPTURE_KIND, key)
+    if stored is not None:
+        try:
+            return capture_from_data(stored), True
+        except (KeyError, TypeError, ValueError):
+            pass  # an entry of another shape: run the program again
+    from inferplan.components.program import environment_program
+    from inferplan.offline.capture import capture
+
+    result = capture(
+        environment_program(plan, environment),
+        stack=environment,
+        preview=True,
+        config=dict(config) if config else None,
+        secret_keys=list(secret_keys),
+    )
+    cache.put(CAPTURE_KIND, key, capture_to_data(result))
+    return result, False
 
 
 def run_stack_offline(
@@ -24,19 +90,16 @@ def run_stack_offline(
     catalog_dirs: tuple[Path, ...] = (),
     template_dirs: tuple[Path, ...] = (),
     root: Path = Path(),
+    cache: ResultCache | None = None,
 ) -> StackRun:
     """Plan ``stack`` (``dev`` or a path to an environment file) and, when deployable, capture
     its program under mocks (preview mode) with the stack's Pulumi config (`stack_config`), so
-    what the config turns on (a Hugging Face token Secret) is in the capture too."""
-    from inferplan.components.program import (
-        InfeasiblePlanError,
-        deployable,
-        environment_program,
-    )
+    what the config turns on (a Hugging Face token Secret) is in the capture too; the capture
+    comes from the result cache when the same plan, config and code made it before."""
+    from inferplan.components.program import InfeasiblePlanError, deployable
     from inferplan.inputs.errors import Problem, SpecReadError
     from inferplan.inputs.plan_inputs import stack_file, stack_name
     from inferplan.inputs.template_library import TemplateFolders
-    from inferplan.offline.capture import capture
     from inferplan.offline.stack_config import offline_config, read_stack_config
     from inferplan.sizing.catalog import catalog_for
     from inferplan.sizing.planning import plan_paths
@@ -55,14 +118,17 @@ def run_stack_offline(
     except InfeasiblePlanError as error:
         return StackRun(environment, plan, None, (str(error),))
     config, secret_keys = offline_config(read_stack_config(name, root=root))
-    result = capture(
-        environment_program(plan, environment),
-        stack=environment,
-        preview=True,
-        config=config,
-        secret_keys=secret_keys,
+    result, cached = capture_plan(
+        plan, environment, cache=cache, config=config, secret_keys=secret_keys
     )
-    return StackRun(environment, plan, result, ())
+    return StackRun(environment, plan, result, (), cached)
 
 
-__all__ = ["SECURE_PLACEHOLDER", "StackRun", "run_stack_offline", "stack_config"]
+__all__ = [
+    "SECURE_PLACEHOLDER",
+    "StackRun",
+    "capture_key",
+    "capture_plan",
+    "run_stack_offline",
+    "stack_config",
+]

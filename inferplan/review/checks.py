@@ -22,7 +22,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 
 if TYPE_CHECKING:
-    from inferplan.offline.capture import Capture
+    from inferplan.offline.registrations import Capture
     from inferplan.policies.view import Level, PolicyContext, ResourceView
     from inferplan.sizing.plan import Plan
 
@@ -438,6 +438,30 @@ def run_checkov_on_dir(
     return merged
 
 
+def _cached_checkov(directory: Path, manifests: Mapping[str, str], *, checkov: Path) -> Any:
+    """checkov's merged results for these manifests, from the result cache when the same
+    files were scanned by the same checkov (executable and its size and time) and the same
+    custom checks; checkov takes several seconds, so a second ``check`` of one plan skips it."""
+    from inferplan.offline.cache import ResultCache, digest, folder_digest
+
+    cache = ResultCache.from_environment()
+    stat = checkov.resolve().stat()
+    key = digest(
+        "checkov",
+        str(checkov.resolve()),
+        stat.st_size,
+        stat.st_mtime_ns,
+        folder_digest([external_checks_dir()]),
+        dict(sorted(manifests.items())),
+    )
+    stored = cache.get("checkov", key)
+    if isinstance(stored, dict):
+        return stored
+    results = run_checkov_on_dir(directory, checkov=checkov)
+    cache.put("checkov", key, results)
+    return results
+
+
 def checkov_findings(results: Mapping[str, Any]) -> list[Finding]:
     findings = []
     for failed in results.get("failed_checks") or ():
@@ -507,7 +531,7 @@ def scan_with_checkov(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
         try:
-            results = run_checkov_on_dir(Path(tmp), checkov=checkov)
+            results = _cached_checkov(Path(tmp), manifests, checkov=checkov)
         except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
             return [
                 Finding(
@@ -564,6 +588,7 @@ def run_check(
     root: Path = Path(),
     checkov: bool = True,
     checkov_path: Path | None = None,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> CheckReport:
     """Plan ``stack``, capture its program offline and run every check (see the module doc).
 
@@ -571,11 +596,13 @@ def run_check(
     finding; the Plan-level rules (caps, templates) still run, the resource rules and
     manifest checks have nothing to look at.
     """
-    from inferplan.offline.capture import Capture
+    from inferplan.offline.registrations import Capture
     from inferplan.offline.render import render_files
     from inferplan.offline.stack_run import run_stack_offline
 
+    progress(f"planning {stack} and running its Pulumi program offline")
     run = run_stack_offline(stack, catalog_dirs=catalog_dirs, root=root)
+    progress("checking policy rules")
     findings = [
         Finding(
             rule="plan-deployable",
@@ -601,11 +628,13 @@ def run_check(
     files = render_files(capture) if run.capture is not None else {}
     objects = kubernetes_objects(files)
     if objects:
+        progress("validating Kubernetes manifests")
         found, more = validate_manifests(files, _cluster_version(run.plan, run.stack, catalog_dirs))
         findings += found
         notes += more
         sources.append("kubernetes-validate")
         if checkov:
+            progress("scanning manifests with checkov")
             found, more = scan_with_checkov(files, checkov=checkov_path or find_checkov(root=root))
             findings += found
             notes += more

@@ -871,6 +871,46 @@ def _resource_lines(resources: Mapping[str, Any], cap: int) -> list[str]:
     return lines
 
 
+def _chart_label(text: str) -> str:
+    """A Mermaid axis label: in double quotes, which the label itself cannot contain."""
+    return '"' + text.replace('"', "'") + '"'
+
+
+def cost_chart(stacks: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A Mermaid bar chart (GitHub renders ``mermaid`` code blocks) of each environment's
+    monthly cost, base bar beside head bar; an environment missing on one side is $0 there.
+
+    One series with two bars per environment (``dev base``, ``dev head``), because Mermaid's
+    xychart draws several bar series on top of each other rather than side by side. A head
+    that cannot be deployed is labelled ``dev head (blocked)``; when a workload of it is
+    infeasible its bar is $0, since its total leaves that workload out and a shorter bar
+    would read as a saving (a head over its cap keeps its full, true total).
+    """
+    if not stacks:
+        return []
+    labels: list[str] = []
+    values: list[int] = []
+    for entry in stacks:
+        totals = entry["totals"]
+        for side in ("base", "head"):
+            blocked = side == "head" and bool(entry.get("blocked"))
+            label = f"{entry['stack']} {side}" + (" (blocked)" if blocked else "")
+            labels.append(_chart_label(label))
+            partial = blocked and any(w["kind"] == "infeasible" for w in entry["warnings"])
+            values.append(0 if partial else round(totals[f"{side}_monthly_usd"] or 0))
+    top = max(values)
+    return [
+        "",
+        "```mermaid",
+        "xychart-beta",
+        '    title "Monthly cost per environment, base and head (USD)"',
+        f"    x-axis [{', '.join(labels)}]",
+        f'    y-axis "USD per month" 0 --> {max(top, 1)}',
+        f"    bar [{', '.join(str(v) for v in values)}]",
+        "```",
+    ]
+
+
 def render_markdown(report: Mapping[str, Any], *, max_chars: int = COMMENT_MAX_CHARS) -> str:
     """One pull-request comment: a marker for the whole comment, then one section per stack.
 
@@ -899,6 +939,7 @@ def _render(report: Mapping[str, Any], cap: int) -> str:
             else "no change in any environment."
         ),
     ]
+    lines += cost_chart(stacks)
     for entry in stacks:
         lines.append("")
         lines += _stack_markdown(entry, cap)
@@ -907,7 +948,13 @@ def _render(report: Mapping[str, Any], cap: int) -> str:
         lines += ["", *(f"Note: {n}" for n in notes)]
     lines += [
         "",
-        "<sub>Offline: sizing and the Pulumi program under mocks, no cloud calls. Replacements "
+        "<sub>Offline: sizing and the Pulumi program under mocks, no cloud calls; the base "
+        + (
+            "planned by its own revision's code and catalogs. "
+            if report.get("base_code") == "base"
+            else "planned by this version's code. "
+        )
+        + "Replacements "
         "come from inferplan's table of create-only fields; `pulumi preview` has the last "
         "word.</sub>",
     ]

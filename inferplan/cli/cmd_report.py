@@ -1,0 +1,51 @@
+"""``inferplan report [STACK] [--out DIR]``: a self-contained HTML page of the stack's plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from inferplan.cli.context import CliContext
+from inferplan.cli.errors_output import EXIT_OK, EXIT_VIOLATION, exit_on_input_errors
+
+REPORT_FILE = "index.html"
+DEFAULT_OUT = Path("out") / "report"
+
+
+@click.command()
+@click.argument("stack", default="dev")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Folder to write {REPORT_FILE} into (default: {DEFAULT_OUT}/STACK).",
+)
+@click.pass_obj
+def report(context: CliContext, stack: str, out_dir: Path | None) -> None:
+    """Write a page people can look at: costs, every candidate, capacity curves and reasons.
+
+    STACK is a name (stacks/STACK.yaml, default dev) or an environment file. The page,
+    DIR/index.html, is self-contained (inline SVG charts and CSS, no script, nothing fetched
+    when it is opened): the environment's monthly cost per workload against its cap, and per
+    workload the cost against TTFT p95 and tokens/s of every candidate the optimizer
+    considered (the chosen one marked), the chosen replica's TTFT and ITL against concurrency
+    with the SLO lines and the planned operating point, and the plan's reasons, warnings and
+    alternatives. The file is written whole or not at all. Exit 1 when the plan cannot be
+    deployed (the page is still written and says why), 2 on bad input.
+    """
+    from inferplan.cli.output_files import write_atomically
+    from inferplan.cli.progress import progress_for
+    from inferplan.inputs.plan_inputs import stack_name
+    from inferplan.review.report_data import stack_figures
+    from inferplan.review.report_page import render_page
+
+    target = (out_dir if out_dir is not None else DEFAULT_OUT / stack_name(stack)) / REPORT_FILE
+    with progress_for("html", target) as step, exit_on_input_errors():
+        step(f"planning {stack} and every candidate")
+        figures = stack_figures(stack, catalog=context.catalog, template_dirs=context.template_dirs)
+        step("drawing the charts")
+        page = render_page(figures)
+    write_atomically(target, page)
+    click.echo(f"wrote {target} ({len(figures.workloads)} workloads)")
+    raise click.exceptions.Exit(EXIT_OK if figures.plan.feasible else EXIT_VIOLATION)
