@@ -322,8 +322,8 @@ FAILING: list[tuple[Any, ...]] = [
     (
         "cost-workload-cap",
         "over-cap",
-        workload("ticket-triage", max_monthly_usd=400.0),
-        "workload ticket-triage is planned at $453/month, over its cap of $400",
+        workload("ticket-triage", max_monthly_usd=250.0),
+        "workload ticket-triage is planned at $302/month, over its cap of $250",
     ),
     (
         "openai-local-auth-disabled",
