@@ -3,7 +3,7 @@
 Sizing writes each alert as ``Alert(name, metric, threshold, window, operator, severity)`` with a
 metric string in one of three families; this module says what each family becomes:
 
-* **vLLM and GPU metrics** (``histogram_quantile(q, vllm:…)``, ``max(vllm:…)``, ``avg(DCGM_…)``)
+* **vLLM metrics** (``histogram_quantile(q, vllm:…)``, ``max(vllm:…)``)
   become PromQL alert rules for an Azure Monitor managed Prometheus rule group, scoped to the
   workload's namespace (vLLM runs in a namespace named after the workload). The Plan's window is
   both the range the query looks back over (``rate(…[5m])``) and the rule's ``for``: the SLO must
@@ -12,6 +12,9 @@ metric string in one of three families; this module says what each family become
   query over ``ApiManagementGatewayLogs`` that computes the same ratio for the workload's API. An
   Azure Monitor *metric* alert compares one metric with a threshold; it cannot divide two, and a
   count threshold or a dynamic threshold would not be the Plan's "more than 1% of requests".
+* **API Management percentiles** (``apim:BackendTime{percentile=95}``) become the same kind of
+  query returning the percentile of a log column (milliseconds) for the workload's API: the
+  latency alert where the Azure OpenAI deployment type publishes no latency metric.
 * **Azure OpenAI platform metrics** (``azure-openai:TimeToResponse`` …) become static metric
   alert criteria on the account, filtered to the workload's deployment.
 
@@ -68,6 +71,9 @@ APIM_LOG_COLUMNS = {
 _HISTOGRAM = re.compile(r"^histogram_quantile\(\s*([0-9.]+)\s*,\s*([A-Za-z_:][A-Za-z0-9_:]*)\s*\)$")
 _AGGREGATE = re.compile(r"^(max|min|avg|sum)\(\s*([A-Za-z_:][A-Za-z0-9_:]*)\s*\)$")
 _APIM_RATIO = re.compile(r"^apim:(\w+)\{(\w+)=(\w+)\}/(\w+)$")
+_APIM_PERCENTILE = re.compile(r"^apim:(\w+)\{percentile=([0-9]+)\}$")
+# ApiManagementGatewayLogs columns a percentile alert may read (milliseconds).
+APIM_DURATION_COLUMNS = ("BackendTime", "TotalTime")
 _ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
@@ -105,12 +111,7 @@ def promql_number(value: float) -> str:
 
 
 def _selector(metric: str, *, namespace: str) -> str:
-    """The series of one workload. DCGM series are exported by a pod in another namespace; the
-    GPU's consumer is then ``exported_namespace`` (or ``namespace`` when labels are honoured)."""
-    if metric.startswith("DCGM_"):
-        return (
-            f'{metric}{{exported_namespace="{namespace}"}} or {metric}{{namespace="{namespace}"}}'
-        )
+    """The series of one workload (vLLM runs in a namespace named after it)."""
     if metric == "vllm:kv_cache_usage_perc":
         # Renamed from vllm:gpu_cache_usage_perc; accept both so older images still alert.
         return (
@@ -219,13 +220,33 @@ def _apim_condition(dimension: str, value: str) -> str:
     return f"{column} == {int(value)}"
 
 
+def apim_measure_column(alert: Alert) -> str:
+    """The column ``apim_log_query`` returns: ``ratio`` or ``value`` (a percentile, ms)."""
+    return "value" if _APIM_PERCENTILE.match(alert.metric) else "ratio"
+
+
 def apim_log_query(alert: Alert, *, workload: str) -> str:
-    """A Kusto query over ``ApiManagementGatewayLogs`` that returns one ``ratio`` for the window:
-    the share of the workload's requests that match the alert's dimension filter.
+    """A Kusto query over ``ApiManagementGatewayLogs`` that returns one row for the window:
+    ``ratio``, the share of the workload's requests that match the alert's dimension filter,
+    or ``value``, a percentile of a duration column in milliseconds.
 
     The workload's API is the gateway path ``/<workload>/`` (the endpoints the program exports).
     No row comes back without traffic, so an idle API never alerts.
     """
+    path = f'| where tostring(parse_url(Url).Path) startswith "/{workload}/"'
+    if percentile := _APIM_PERCENTILE.match(alert.metric):
+        column, quantile = percentile.groups()
+        if column not in APIM_DURATION_COLUMNS:
+            raise UnsupportedAlert(f"alert {alert.name!r}: no duration column {column!r}")
+        return "\n".join(
+            [
+                "ApiManagementGatewayLogs",
+                path,
+                f"| summarize requests = count(), value = percentile({column}, {int(quantile)})",
+                "| where requests > 0",
+                "| project value",
+            ]
+        )
     match = _APIM_RATIO.match(alert.metric)
     if not match:
         raise UnsupportedAlert(f"alert {alert.name!r}: {alert.metric!r} is not an APIM ratio")
@@ -236,7 +257,7 @@ def apim_log_query(alert: Alert, *, workload: str) -> str:
     return "\n".join(
         [
             "ApiManagementGatewayLogs",
-            f'| where tostring(parse_url(Url).Path) startswith "/{workload}/"',
+            path,
             f"| summarize requests = count(), matching = countif({condition})",
             "| where requests > 0",
             "| project ratio = todouble(matching) / requests",

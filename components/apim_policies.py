@@ -6,18 +6,23 @@ scanned, and compared against golden files in tests. Same Plan, same bytes.
 What a workload's API policy does, and why (sources are the keys of apim-sse.md and
 azure-openai.md in the team's reference notes):
 
-* inbound: route to the workload's backend or backend pool (``set-backend-service``); for Azure
-  OpenAI, authenticate with the gateway's managed identity, because the accounts have keys off
-  [auth][apim-auth]; cap ``max_tokens``/``max_completion_tokens`` at the Plan's
-  ``gateway.max_tokens`` and fill the sampling defaults the Plan sets (chat only; Azure OpenAI
-  meters quota on prompt + ``max_tokens`` [quota], so an uncapped request costs capacity); limit
+* inbound: refuse a subscription key in the query string (keys travel in the ``api-key`` header
+  only, never in URLs that proxies and logs keep); route to the workload's backend or backend
+  pool (``set-backend-service``); for Azure OpenAI, authenticate with the gateway's managed
+  identity, because the accounts have keys off [auth][apim-auth]; for vLLM, send its API key
+  from the Key Vault-backed named value ``vllm-api-key`` [apim-sse.md section 2.4]; cap
+  ``max_tokens``/``max_completion_tokens`` at the Plan's ``gateway.max_tokens`` and fill the
+  sampling defaults the Plan sets (chat only; Azure OpenAI meters quota on prompt +
+  ``max_tokens`` [quota], so an uncapped request costs capacity); limit
   tokens per minute per subscription (``llm-token-limit`` [llm-tl]) and emit token metrics
   (``llm-emit-token-metric`` [aoai-em]); for Azure OpenAI, rewrite ``/<operation>`` to the
   workload's deployment and pin the data-plane api-version.
 * backend: ``forward-request`` with the Plan's ``timeout_s`` and ``buffer-response="false"``,
-  without which API Management buffers server-sent events [sse][fwd]; with a backend pool, a
-  retry that lands on the next region after the failing backend's circuit breaker trips
-  [backends][aigw].
+  without which API Management buffers server-sent events [sse][fwd], inside the Plan's retry
+  (``WorkloadPlan.gateway_backends``): with a pool, the next region after the failing member's
+  circuit breaker trips [backends][aigw]; with one backend, the same backend again after the
+  Retry-After it sent, when that is short [retry-policy: interval accepts a policy
+  expression]. Retries happen before the first byte streams.
 * outbound and on-error: ``<base />`` only. Nothing reads the response body, which would buffer
   the stream [sse].
 """
@@ -68,20 +73,28 @@ COMPLETIONS = Operation("completions", "POST", "/completions", "Completions")
 LIST_MODELS = Operation("list-models", "GET", "/models", "List models")
 EMBEDDINGS = Operation("embeddings", "POST", "/embeddings", "Embeddings")
 
-OPERATIONS_BY_TASK: dict[str, tuple[Operation, ...]] = {
-    "chat": (CHAT_COMPLETIONS, COMPLETIONS, LIST_MODELS),
-    "embedding": (EMBEDDINGS,),
+# The legacy completions operation only where the backend serves it: vLLM does for any model;
+# Azure OpenAI's chat models take chat completions only (Learn, Azure OpenAI models: the
+# gpt-4o and gpt-4.1 families list "Chat Completions" and "Responses", not "Completions").
+OPERATIONS_BY_TASK: dict[tuple[str, str], tuple[Operation, ...]] = {
+    ("chat", "aks-vllm"): (CHAT_COMPLETIONS, COMPLETIONS, LIST_MODELS),
+    ("chat", "azure-openai"): (CHAT_COMPLETIONS, LIST_MODELS),
+    ("embedding", "azure-openai"): (EMBEDDINGS,),
+    ("embedding", "aks-vllm"): (EMBEDDINGS,),
 }
+
+# The Key Vault-backed named value the gateway sends to vLLM as its bearer token.
+VLLM_API_KEY_NAMED_VALUE = "vllm-api-key"
 
 
 def api_operations(workload: WorkloadPlan) -> tuple[Operation, ...]:
-    """The operations a workload's API exposes, by the Plan's ``task``."""
+    """The operations a workload's API exposes, by the Plan's ``task`` and ``target``."""
     try:
-        return OPERATIONS_BY_TASK[workload.task]
+        return OPERATIONS_BY_TASK[(workload.task, workload.target or "")]
     except KeyError:
         raise ValueError(
-            f"workload {workload.name}: task {workload.task!r} has no gateway API "
-            f"(known: {', '.join(OPERATIONS_BY_TASK)})"
+            f"workload {workload.name}: task {workload.task!r} on {workload.target!r} has no "
+            f"gateway API (known: {', '.join('/'.join(k) for k in OPERATIONS_BY_TASK)})"
         ) from None
 
 
@@ -127,17 +140,22 @@ def _sampling_defaults(workload: WorkloadPlan) -> list[tuple[str, Markup]]:
     return defaults
 
 
-def render_api_policy(workload: WorkloadPlan, *, backend_id: str, kind: str) -> str:
+def render_api_policy(
+    workload: WorkloadPlan, *, backend_id: str, kind: str, subscription_key: str = "api-key"
+) -> str:
     """The API-scope policy XML of ``workload``, routing to ``backend_id`` (a backend or pool).
 
-    ``kind`` is the backend kind, ``"vllm"`` or ``"azure-openai"``. A workload planned in more
-    than one region is served by a pool; its policy retries ``len(regions) - 1`` times so a
-    request that meets a throttled or failing region is answered by the next one.
+    ``kind`` is the backend kind, ``"vllm"`` or ``"azure-openai"``; ``subscription_key`` the
+    name of the subscription key header (and of the query parameter the policy refuses). The
+    retry is the Plan's ``gateway_backends.retry``.
     """
     if kind not in BACKEND_KINDS:
         raise ValueError(f"backend kind {kind!r} is not one of {', '.join(BACKEND_KINDS)}")
     if not _BACKEND_ID.match(backend_id):
         raise ValueError(f"backend id {backend_id!r}: letters, digits and hyphens, at most 80")
+    if workload.gateway_backends is None:
+        raise ValueError(f"workload {workload.name}: the Plan has no gateway backend settings")
+    retry = workload.gateway_backends.retry
     operations = api_operations(workload)
     ids = {op.operation_id for op in operations}
     generation = [op for op in operations if op in (CHAT_COMPLETIONS, COMPLETIONS)]
@@ -164,6 +182,11 @@ def render_api_policy(workload: WorkloadPlan, *, backend_id: str, kind: str) -> 
             metric_namespace=TOKEN_METRIC_NAMESPACE,
             api_version=AZURE_OPENAI_API_VERSION,
             timeout_s=workload.gateway.timeout_s,
-            retries=max(len(workload.regions) - 1, 0),
+            retry=retry,
+            retry_statuses=Markup(
+                " || ".join(f"context.Response.StatusCode == {code}" for code in retry.status_codes)
+            ),
+            subscription_key=subscription_key,
+            api_key_named_value=Markup("{{" + VLLM_API_KEY_NAMED_VALUE + "}}"),
         )
     )

@@ -7,14 +7,16 @@ resource in Azure's own JSON shape (``lenses`` -> ``parts`` -> ``position`` + ``
 Two kinds of tile:
 
 * **metric charts** (``MonitorChartPart``) for the platform metrics Azure Monitor stores itself:
-  API Management requests split by status class, Azure OpenAI time to response, time between
-  tokens and provisioned utilisation;
-* **PromQL tiles** (``MarkdownPart``) for the vLLM and GPU series in the Azure Monitor workspace:
-  TTFT p95, inter-token latency, generated tokens/s, queue depth, KV-cache use, GPU use. A
-  portal dashboard has no documented part that charts PromQL, so each tile carries its query,
-  the Plan's SLO threshold per workload and a link to the workspace's PromQL metrics explorer,
-  where the query runs as written (or can be pasted into Grafana, which reads the same
-  workspace).
+  API Management requests split by status class, and, for provisioned Azure OpenAI deployments
+  (the only ones that publish them), time to response, time between tokens and utilisation;
+* **PromQL tiles** (``MarkdownPart``) for the vLLM series in the Azure Monitor workspace:
+  TTFT p95, inter-token latency, generated tokens/s, queue depth, KV-cache use (no GPU tile:
+  the clusters run no DCGM exporter). A
+  portal dashboard has no documented part that charts PromQL, so each tile carries its query and
+  a link to the workspace's PromQL metrics explorer, where the query runs as written (or can be
+  pasted into Grafana, which reads the same workspace);
+* one **Plan alerts** tile listing every workload's alerts with their thresholds, read straight
+  from ``WorkloadPlan.alerts`` (no alert is looked up by name).
 """
 
 from __future__ import annotations
@@ -45,12 +47,22 @@ def _namespaces(workloads: tuple[WorkloadPlan, ...]) -> list[str]:
     return sorted(w.name for w in workloads if w.aks is not None)
 
 
-def _alert(workload: WorkloadPlan, alert_name: str) -> Alert | None:
-    return next((a for a in workload.alerts if a.name == alert_name), None)
+def _alert_line(workload: WorkloadPlan, alert: Alert) -> str:
+    operator = PROMQL_OPERATORS.get(alert.operator, alert.operator)
+    return (
+        f"- {workload.name} `{alert.name}`: `{alert.metric}` {operator} "
+        f"{promql_number(alert.threshold)} over {alert.window} ({alert.description})"
+    )
+
+
+def plan_alerts_markdown(workloads: tuple[WorkloadPlan, ...]) -> str:
+    """Every workload's alerts, in Plan order: what fires, on which series, past which value."""
+    lines = [_alert_line(w, a) for w in sorted(workloads, key=lambda w: w.name) for a in w.alerts]
+    return "\n".join(lines) if lines else "No alerts planned."
 
 
 def vllm_tile_queries(workloads: tuple[WorkloadPlan, ...]) -> list[dict[str, str]]:
-    """The PromQL tiles: title, query, unit and the alert whose threshold the tile shows."""
+    """The PromQL tiles: title, query and unit."""
     names = _namespaces(workloads)
     if not names:
         return []
@@ -59,40 +71,29 @@ def vllm_tile_queries(workloads: tuple[WorkloadPlan, ...]) -> list[dict[str, str
         {
             "title": "TTFT p95",
             "unit": "s",
-            "alert": "ttft-p95",
             "query": "histogram_quantile(0.95, sum by (le, namespace) "
             f"(rate(vllm:time_to_first_token_seconds_bucket{{{ns}}}[5m])))",
         },
         {
             "title": "Inter-token latency p50",
             "unit": "s",
-            "alert": "itl-p50",
             "query": "histogram_quantile(0.5, sum by (le, namespace) "
             f"(rate(vllm:inter_token_latency_seconds_bucket{{{ns}}}[5m])))",
         },
         {
             "title": "Generated tokens/s",
             "unit": "tokens/s",
-            "alert": "",
             "query": f"sum by (namespace) (rate(vllm:generation_tokens_total{{{ns}}}[1m]))",
         },
         {
             "title": "Queue depth",
             "unit": "requests",
-            "alert": "queue-depth",
             "query": f"max by (namespace) (vllm:num_requests_waiting{{{ns}}})",
         },
         {
             "title": "KV cache use",
             "unit": "fraction",
-            "alert": "kv-cache-usage",
             "query": f"max by (namespace) (vllm:kv_cache_usage_perc{{{ns}}})",
-        },
-        {
-            "title": "GPU use",
-            "unit": "%",
-            "alert": "gpu-utilization",
-            "query": "avg by (cluster, Hostname) (DCGM_FI_DEV_GPU_UTIL)",
         },
     ]
 
@@ -161,68 +162,60 @@ def dashboard_properties(
     title: str,
     workloads: tuple[WorkloadPlan, ...],
     monitor_workspace_id: str,
-    gateway_id: str,
+    gateway_ids: list[str],
     openai_account_ids: dict[str, str],
 ) -> dict[str, Any]:
     """The dashboard's ``properties``: a header, the PromQL tiles when any workload runs on vLLM,
-    API Management requests by status, and the Azure OpenAI charts when any workload uses it."""
-    tiles: list[tuple[dict[str, Any], int]] = []  # (part metadata, column span)
+    API Management requests by status, the Azure OpenAI charts when any workload's deployment
+    type publishes latency metrics, and the Plan's alerts."""
+    tiles: list[tuple[dict[str, Any], int, int]] = []  # (part metadata, column span, row span)
     link = _explorer_link(monitor_workspace_id)
     names = ", ".join(sorted(w.name for w in workloads)) or "none"
     tiles.append(
         (
             _markdown(
                 title,
-                f"Workloads: {names}.\n\nvLLM and GPU series live in the Azure Monitor "
+                f"Workloads: {names}.\n\nvLLM series live in the Azure Monitor "
                 f"workspace: [PromQL metrics explorer]({link}).",
             ),
             12,
+            2,
         )
     )
     for tile in vllm_tile_queries(workloads):
-        slo_lines = []
-        if tile["alert"]:
-            for w in sorted(workloads, key=lambda w: w.name):
-                alert = _alert(w, tile["alert"]) if w.aks is not None else None
-                if alert is not None:
-                    operator = PROMQL_OPERATORS.get(alert.operator, alert.operator)
-                    value = promql_number(alert.threshold)
-                    slo_lines.append(f"- {w.name}: alert when {operator} {value} {tile['unit']}")
         content = "\n".join(
             [
                 f"```promql\n{tile['query']}\n```",
-                *(["", "Plan thresholds:", *slo_lines] if slo_lines else []),
                 "",
                 f"[Run in the PromQL metrics explorer]({link})",
             ]
         )
-        tiles.append((_markdown(tile["title"], content), TILE_COLUMNS))
+        tiles.append((_markdown(tile["title"], content), TILE_COLUMNS, TILE_ROWS))
 
     tiles.append(
         (
             _chart(
                 "API Management requests by status",
-                resource_ids=[gateway_id],
+                resource_ids=list(gateway_ids),
                 namespace=APIM_NAMESPACE,
                 metric="Requests",
                 aggregation="Total",
                 split_by="GatewayResponseCodeCategory",
             ),
             TILE_COLUMNS,
+            TILE_ROWS,
         )
     )
-    managed = [w for w in workloads if w.azure_openai is not None]
+    managed = [
+        w for w in workloads if w.azure_openai is not None and w.azure_openai.latency_metrics
+    ]
     accounts = [openai_account_ids[r] for r in sorted(openai_account_ids)]
     if managed and accounts:
         metrics = [
             ("Azure OpenAI time to response (ms)", "TimeToResponse"),
             ("Azure OpenAI time between tokens (ms)", "NormalizedTimeBetweenTokens"),
         ]
-        provisioned = any(
-            a.metric == "azure-openai:ProvisionedManagedUtilizationV2"
-            for w in managed
-            for a in w.alerts
-        )
+        provisioned = any(w.azure_openai.capacity_unit == "ptu" for w in managed)
         if provisioned:
             metrics.append(
                 ("Azure OpenAI provisioned utilisation (%)", "ProvisionedManagedUtilizationV2")
@@ -239,15 +232,17 @@ def dashboard_properties(
                         split_by="ModelDeploymentName",
                     ),
                     TILE_COLUMNS,
+                    TILE_ROWS,
                 )
             )
 
+    tiles.append((_markdown("Plan alerts", plan_alerts_markdown(workloads)), 12, 2 * TILE_ROWS))
+
     parts = []
     x = y = 0
-    for metadata, columns in tiles:
+    for metadata, columns, rows in tiles:
         if x + columns > 12:
             x, y = 0, y + TILE_ROWS
-        rows = 2 if columns == 12 else TILE_ROWS
         parts.append(
             {
                 "position": {"x": x, "y": y, "colSpan": columns, "rowSpan": rows},

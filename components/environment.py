@@ -4,41 +4,83 @@ Layout, all inside one resource group in the environment's location (regional re
 their own regions):
 
 * ``Observability``: Log Analytics, Application Insights, an Azure Monitor workspace for managed
-  Prometheus and an action group, created first because everything reports to them;
-* ``Network``: a virtual network per region that hosts GPU clusters or the gateway, peered to
-  the gateway's, so API Management reaches vLLM over private addresses;
-* ``GpuCluster`` per region with self-hosted workloads, one GPU pool per VM size;
+  Prometheus and an action group, created first because everything reports to them; in a
+  private environment an Azure Monitor Private Link Scope holding them;
+* ``Network``: a virtual network per region that hosts GPU clusters or a gateway, peered with
+  the primary hub (the environment's location) and with the gateway that fronts them, private
+  DNS zones and an endpoint subnet where services have no public access;
+* ``KeyVault``: vLLM's API key (generated) and the registry's upstream credentials;
+* ``ContainerRegistry``: an artifact cache for the images the Plan caches;
+* ``GpuCluster`` per region with self-hosted workloads, one GPU pool per VM size, its KEDA and
+  vLLM identities and the cluster admin role for whoever runs Pulumi (or the admin group);
 * ``VllmService`` per self-hosted workload and region;
 * ``OpenAIService`` per region with Azure OpenAI deployments;
-* ``LlmGateway``: API Management in front of every workload, failing over between backends in
-  the plan's region order;
+* ``LlmGateway`` per geography the workloads use (``Plan.gateways``), failing over between
+  backends in the plan's region order;
 * ``SloAlerts``: the plan's alert thresholds as Azure Monitor rules, and a dashboard.
 
-Components read the Plan only; every size, count and threshold was decided in sizing.
+Components read the Plan only; every size, count and threshold was decided in sizing. What the
+stack's Pulumi config holds (tokens, credentials) arrives as ``StackInputs``; names that must be
+globally unique hash the deploying subscription (``get_client_config``), so the same
+environment deploys in any number of subscriptions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import pulumi
-from inferplan.components.gpu_cluster import GpuCluster, GpuPool
-from inferplan.components.llm_gateway import GatewayBackend, LlmGateway
+import pulumi_random as random
+from inferplan.components import roles
+from inferplan.components.container_registry import ContainerRegistry, UpstreamCredential
+from inferplan.components.gpu_cluster import ClusterContext, GpuCluster, GpuPool
+from inferplan.components.key_vault import KeyVault
+from inferplan.components.llm_gateway import (
+    GatewayBackend,
+    GatewayWiring,
+    LlmGateway,
+    gateway_component_name,
+)
 from inferplan.components.naming import region_code, resource_name
-from inferplan.components.network import Network
+from inferplan.components.network import Network, gateway_subnet_prefix, private_endpoint
 from inferplan.components.observability import Observability, SloAlerts
 from inferplan.components.openai_service import OpenAIService
-from inferplan.components.vllm_service import VllmService
-from inferplan.sizing.plan import EnvironmentPlan, Plan, WorkloadPlan
-from pulumi_azure_native import resources
+from inferplan.components.vllm_service import VllmService, VllmWiring
+from inferplan.sizing.plan import ContainerImage, EnvironmentPlan, Plan, WorkloadPlan
+from pulumi_azure_native import authorization, resources
+
+API_KEY_SECRET = "vllm-api-key"  # in the environment's Key Vault
+API_KEY_LENGTH = 48  # characters, letters and digits: about 285 bits
+
+
+@dataclass(frozen=True)
+class StackInputs:
+    """What the program takes from the stack's Pulumi config, secrets kept secret.
+
+    ``hf_token``: ``inferplan:hfToken``, for gated Hugging Face models. ``upstream_credentials``:
+    credential set name (``docker-io``) -> (user name, token) for upstream registries whose
+    artifact cache needs one (``inferplan:dockerHubUsername`` / ``inferplan:dockerHubToken``).
+    """
+
+    hf_token: pulumi.Input[str] | None = None
+    upstream_credentials: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True)
 class EnvironmentResources:
-    gateway: LlmGateway
+    gateways: dict[str, LlmGateway]  # by geography
     clusters: dict[str, GpuCluster]
     openai: dict[str, OpenAIService]
     services: dict[tuple[str, str], VllmService]
+    registry: ContainerRegistry | None
+    key_vault: KeyVault | None
+
+    @property
+    def gateway(self) -> LlmGateway:
+        """The gateway of the environment's own geography."""
+        return next(iter(self.gateways.values()))
 
 
 def gpu_pools(workloads: tuple[WorkloadPlan, ...], region: str) -> list[GpuPool]:
@@ -55,106 +97,257 @@ def gpu_pools(workloads: tuple[WorkloadPlan, ...], region: str) -> list[GpuPool]
             max_count=sum(w.aks.max_nodes_per_region for w in users),
             zones=users[0].aks.zones,
             workloads=tuple(sorted(w.name for w in users)),
+            os_disk_size_gb=max(w.aks.os_disk_size_gb for w in users),
+            name=users[0].aks.pool_name,
         )
         for sku, users in sorted(by_sku.items())
     ]
 
 
+def cached_images(
+    env: EnvironmentPlan, workloads: tuple[WorkloadPlan, ...]
+) -> tuple[ContainerImage, ...]:
+    """Every image the environment runs, one per id: the vLLM images and the cluster-wide ones."""
+    images = {w.aks.container_image.id: w.aks.container_image for w in workloads if w.aks}
+    images.update({i.id: i for i in env.images})
+    return tuple(images[i] for i in sorted(images))
+
+
+def pulled_images(
+    images: tuple[ContainerImage, ...], inputs: StackInputs
+) -> tuple[ContainerImage, ...]:
+    """The images as this stack pulls them: an image whose cache rule needs a credential set the
+    stack's config does not give (Docker Hub: "Supports authenticated pulls only" [acr-cache]) is
+    not cached; nodes pull it from its upstream anonymously, within the upstream's anonymous
+    limits (`check` says which, rule ``registry-credentials``)."""
+    return tuple(
+        replace(i, cached=False, credential=None)
+        if i.cached and i.credential and i.credential not in inputs.upstream_credentials
+        else i
+        for i in images
+    )
+
+
+def _pulling(workload: WorkloadPlan, images: dict[str, ContainerImage]) -> WorkloadPlan:
+    """The workload with its vLLM image as the stack pulls it (`pulled_images`)."""
+    if workload.aks is None:
+        return workload
+    image = images[workload.aks.container_image.id]
+    return replace(workload, aks=replace(workload.aks, container_image=image))
+
+
 def build_environment(
-    plan: Plan, environment: str, *, hf_token: pulumi.Input[str] | None = None
+    plan: Plan,
+    environment: str,
+    *,
+    inputs: StackInputs | None = None,
+    hf_token: pulumi.Input[str] | None = None,
 ) -> EnvironmentResources:
-    """Register every resource of ``environment``. ``hf_token`` (a Pulumi secret) lets vLLM
-    pull gated Hugging Face models; without it the pods read an existing Kubernetes secret."""
+    """Register every resource of ``environment``. ``inputs`` carry the stack's secrets;
+    ``hf_token`` is a shorthand for ``StackInputs(hf_token=...)``."""
+    inputs = inputs or StackInputs(hf_token=hf_token)
     env: EnvironmentPlan = plan.environment(environment)
     workloads = plan.workloads_of(environment)
     feasible = tuple(w for w in workloads if w.feasible)
     protect = pulumi.ResourceOptions(protect=env.protect)
+    private = not env.public_network_access
+    client = authorization.get_client_config_output()
+    subscription_id = client.subscription_id
+    group_name = resource_name("rg", env.name, env.location)
 
     group = resources.ResourceGroup(
         "rg",
-        resource_group_name=resource_name("rg", env.name, env.location),
+        resource_group_name=group_name,
         location=env.location,
         tags=env.tags,
         opts=protect,
     )
     observability = Observability("observability", environment=env, resource_group_name=group.name)
 
+    placements = env.gateways or ()
+    gateway_of = {name: p for p in placements for name in p.workloads}
     aks_regions = sorted({r for w in feasible if w.aks for r in w.regions})
-    private_openai = not env.public_network_access and any(w.azure_openai for w in feasible)
+    spokes: dict[str, set[str]] = {}
+    for w in feasible:
+        if w.aks is not None and w.name in gateway_of:
+            spokes.setdefault(gateway_of[w.name].location, set()).update(w.regions)
     network = Network(
         "network",
         environment=env,
         resource_group_name=group.name,
         regions=tuple(aks_regions),
-        private_endpoints=private_openai,
+        gateway_locations=tuple(p.location for p in placements),
+        gateway_spokes={k: tuple(sorted(v)) for k, v in spokes.items()},
+        private_endpoints=private,
     )
-    clusters = {
-        region: GpuCluster(
-            f"aks-{region_code(region)}",
+    endpoint_subnet = network.endpoint_subnet_id
+    if private and observability.ampls_id is not None and endpoint_subnet is not None:
+        private_endpoint(
+            "monitor",
             environment=env,
-            region=region,
             resource_group_name=group.name,
-            subnet_id=network.aks_subnet_ids[region],
-            pools=gpu_pools(feasible, region),
+            subnet_id=endpoint_subnet,
+            target_id=observability.ampls_id,
+            group_id="azuremonitor",
+            dns_zone_ids=network.dns_zone_ids["azuremonitor"],
+            endpoint_name=resource_name("pep", env.name, env.location, "monitor"),
+            parent=observability,
+        )
+
+    self_hosted = [w for w in feasible if w.aks is not None]
+    images = pulled_images(cached_images(env, tuple(self_hosted)), inputs)
+    image_by_id = {i.id: i for i in images}
+
+    key_vault = registry = None
+    clusters: dict[str, GpuCluster] = {}
+    services: dict[tuple[str, str], VllmService] = {}
+    if self_hosted:
+        api_key = random.RandomPassword(
+            "vllm-api-key", length=API_KEY_LENGTH, special=False, opts=protect
+        )
+        secrets: dict[str, pulumi.Input[str]] = {API_KEY_SECRET: api_key.result}
+        for credential in sorted({i.credential for i in images if i.credential}):
+            username, token = inputs.upstream_credentials[credential]
+            secrets[f"{credential}-username"] = username
+            secrets[f"{credential}-token"] = token
+        key_vault = KeyVault(
+            "keyvault",
+            environment=env,
+            resource_group_name=group.name,
+            resource_group=group_name,
+            subscription_id=subscription_id,
+            tenant_id=client.tenant_id,
+            secrets=secrets,
+            private_endpoint_subnet_id=endpoint_subnet,
+            dns_zone_ids=network.dns_zone_ids.get("vault"),
+        )
+        registry = ContainerRegistry(
+            "registry",
+            environment=env,
+            resource_group_name=group.name,
+            resource_group=group_name,
+            subscription_id=subscription_id,
+            images=images,
+            credentials={
+                c: UpstreamCredential(
+                    key_vault.secret_uris[f"{c}-username"], key_vault.secret_uris[f"{c}-token"]
+                )
+                for c in sorted({i.credential for i in images if i.credential})
+            },
+            key_vault_id=key_vault.vault_id,
+            private_endpoint_subnet_id=endpoint_subnet,
+            dns_zone_ids=network.dns_zone_ids.get("registry"),
+        )
+        kube = env.kubernetes
+        admin_group = kube.admin_group_object_id if kube else None
+        device_plugin = image_by_id["nvidia-device-plugin"]
+        context = ClusterContext(
+            subscription_id=subscription_id,
+            admin_principal_id=admin_group or client.object_id,
+            admin_principal_type="Group"
+            if admin_group
+            else roles.deployer_principal_type(client.client_id),
             log_analytics_workspace_id=observability.workspace_id,
             prometheus_data_collection_rule_id=observability.prometheus_dcr_id,
+            monitor_workspace_id=observability.monitor_workspace_id,
+            registry_id=registry.registry_id,
+            api_key_secret_id=key_vault.secret_ids[API_KEY_SECRET],
+            device_plugin_image=device_plugin,
+            registry_login_server=registry.login_server,
+            ampls_id=observability.ampls_id,
+            ampls_name=observability.ampls_name,
         )
-        for region in aks_regions
-    }
-    services = {
-        (w.name, region): VllmService(
-            f"vllm-{w.name}-{region_code(region)}",
-            environment=env,
-            workload=w,
-            region=region,
-            cluster=clusters[region],
-            hf_token=hf_token,
-            prometheus_query_url=observability.prometheus_query_url,
-        )
-        for w in feasible
-        if w.aks is not None
-        for region in w.regions
-    }
+        clusters = {
+            region: GpuCluster(
+                f"aks-{region_code(region)}",
+                environment=env,
+                region=region,
+                resource_group_name=group.name,
+                subnet_id=network.aks_subnet_ids[region],
+                pools=gpu_pools(feasible, region),
+                context=context,
+            )
+            for region in aks_regions
+        }
+        for w in self_hosted:
+            placement = gateway_of[w.name]
+            wiring = VllmWiring(
+                registry_login_server=registry.login_server,
+                gateway_cidrs=(gateway_subnet_prefix(placement.location),),
+                key_vault_name=key_vault.vault_name,
+                tenant_id=client.tenant_id,
+                api_key_secret_name=API_KEY_SECRET,
+                prometheus_query_url=observability.prometheus_query_url,
+            )
+            for region in w.regions:
+                services[(w.name, region)] = VllmService(
+                    f"vllm-{w.name}-{region_code(region)}",
+                    environment=env,
+                    workload=_pulling(w, image_by_id),
+                    region=region,
+                    cluster=clusters[region],
+                    wiring=wiring,
+                    hf_token=inputs.hf_token,
+                )
 
-    openai_regions = sorted({r for w in feasible if w.azure_openai for r in _openai_regions(w)})
-    openai = {
-        region: OpenAIService(
+    openai_regions = sorted({r for w in feasible if w.azure_openai for r in w.regions})
+    openai = {}
+    for region in openai_regions:
+        users = tuple(w for w in feasible if w.azure_openai and region in w.regions)
+        # The account's private endpoint sits in the hub of the gateway that calls it.
+        hub = next(
+            (gateway_of[w.name].location for w in users if w.name in gateway_of), env.location
+        )
+        openai[region] = OpenAIService(
             f"oai-{region_code(region)}",
             environment=env,
             region=region,
             resource_group_name=group.name,
-            workloads=tuple(w for w in feasible if w.azure_openai and region in _openai_regions(w)),
-            private_endpoint_subnet_id=network.endpoint_subnet_id,
+            workloads=users,
+            subscription_id=subscription_id,
+            resource_group=group_name,
+            private_endpoint_subnet_id=network.endpoint_subnet_ids.get(hub),
             private_dns_zone_id=network.openai_dns_zone_id,
+            private_endpoint_location=hub,
         )
-        for region in openai_regions
-    }
 
-    backends = []
-    for w in feasible:
-        for priority, region in enumerate(w.regions, start=1):
-            if w.aks is not None:
-                backends.append(
-                    GatewayBackend(w.name, region, priority, "vllm", services[(w.name, region)].url)
-                )
-            elif w.azure_openai is not None:
-                backends.append(
-                    GatewayBackend(
-                        w.name, region, priority, "azure-openai", openai[region].endpoint
-                    )
-                )
-    gateway = LlmGateway(
-        "gateway",
-        environment=env,
-        resource_group_name=group.name,
-        workloads=feasible,
-        backends=tuple(backends),
-        openai_accounts={r: s.account_id for r, s in openai.items()},
-        subnet_id=network.gateway_subnet_id,
-        app_insights_id=observability.app_insights_id,
-        app_insights_connection_string=observability.app_insights_connection_string,
-        log_analytics_workspace_id=observability.workspace_id,
-    )
+    gateways: dict[str, LlmGateway] = {}
+    for placement in placements:
+        members = tuple(w for w in feasible if w.name in placement.workloads)
+        if not members and not placement.primary:
+            continue
+        backends = []
+        for w in members:
+            for priority, region in enumerate(w.regions, start=1):
+                if w.aks is not None:
+                    url = services[(w.name, region)].url
+                    backends.append(GatewayBackend(w.name, region, priority, "vllm", url))
+                elif w.azure_openai is not None:
+                    url = openai[region].endpoint
+                    backends.append(GatewayBackend(w.name, region, priority, "azure-openai", url))
+        regions_served = {r for w in members if w.azure_openai for r in w.regions}
+        gateways[placement.geography] = LlmGateway(
+            gateway_component_name(placement),
+            environment=env,
+            placement=placement,
+            resource_group_name=group.name,
+            workloads=members,
+            backends=tuple(backends),
+            openai_accounts={r: s.account_id for r, s in openai.items() if r in regions_served},
+            subnet_id=network.gateway_subnet_ids.get(placement.location),
+            wiring=GatewayWiring(
+                subscription_id=subscription_id,
+                resource_group=group_name,
+                app_insights_id=observability.app_insights_id,
+                app_insights_connection_string=observability.app_insights_connection_string,
+                log_analytics_workspace_id=observability.workspace_id,
+                api_key_secret_id=key_vault.secret_ids[API_KEY_SECRET] if key_vault else None,
+                api_key_secret_uri=key_vault.secret_uris[API_KEY_SECRET] if key_vault else None,
+            ),
+        )
+    served_by = {
+        w.name: gateways[gateway_of[w.name].geography] for w in feasible if w.name in gateway_of
+    }
     SloAlerts(
         "alerts",
         environment=env,
@@ -162,23 +355,29 @@ def build_environment(
         workloads=feasible,
         action_group_id=observability.action_group_id,
         monitor_workspace_id=observability.monitor_workspace_id,
-        gateway_id=gateway.service_id,
+        gateway_ids={name: g.service_id for name, g in served_by.items()},
+        gateway_locations={name: gateway_of[name].location for name in served_by},
         openai_account_ids={r: s.account_id for r, s in openai.items()},
         cluster_ids={r: c.cluster_id for r, c in clusters.items()},
     )
 
-    pulumi.export("gatewayUrl", gateway.gateway_url)
+    primary = next(iter(gateways.values()))
+    pulumi.export("gatewayUrl", primary.gateway_url)
+    pulumi.export("gatewayUrls", {geo: g.gateway_url for geo, g in gateways.items()})
     pulumi.export(
         "endpoints",
-        {w.name: gateway.gateway_url.apply(lambda u, n=w.name: f"{u}/{n}/v1") for w in feasible},
+        {
+            w.name: served_by[w.name].gateway_url.apply(lambda u, n=w.name: f"{u}/{n}/v1")
+            for w in feasible
+        },
     )
+    purge = [g.purge_command for g in gateways.values()]
+    purge += [s.purge_command for s in openai.values()]
+    if key_vault is not None:
+        purge.append(key_vault.purge_command)
+    pulumi.export("softDeletePurgeCommands", pulumi.Output.all(*purge))
     pulumi.export("monthlyCostUsd", round(env.monthly_usd, 2))
     pulumi.export(
         "workloadCostsUsd", {w.name: round(w.cost.monthly_usd, 2) for w in feasible if w.cost}
     )
-    return EnvironmentResources(gateway, clusters, openai, services)
-
-
-def _openai_regions(w: WorkloadPlan) -> tuple[str, ...]:
-    """Primary region plus failover regions of an Azure OpenAI workload."""
-    return w.regions
+    return EnvironmentResources(gateways, clusters, openai, services, registry, key_vault)

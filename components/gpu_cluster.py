@@ -4,9 +4,10 @@ Why the cluster has this shape (sources are keys of shared/reference/aks-gpu.md 
 
 * **GPU pools are separate ``AgentPool`` resources named after their VM size.** A pool's VM
   size, zones, taints, GPU driver mode and max pods are fixed at creation [use-gpu][az], so a
-  new size cannot be an update. Because the pool name is ``naming.agent_pool_name(vm_sku)``, a
-  new size is a *new* resource: Pulumi creates it first and deletes the old pool afterwards
-  (its default create-before-delete), so serving capacity never drops to zero. Do not set
+  new size cannot be an update. Because the pool name is the Plan's ``AksPlan.pool_name``
+  (derived from the VM size in sizing/pool_names.py), a new size is a *new* resource: Pulumi
+  creates it first and deletes the old pool afterwards (its default create-before-delete), so
+  serving capacity never drops to zero. Do not set
   ``delete_before_replace`` and do not protect the pools: a protected pool could not be
   deleted after its replacement exists (pulumi-practice.md section 0.6).
 * **Only the system pool is inline** on the ``ManagedCluster``: it is small and stable, and
@@ -23,33 +24,42 @@ Why the cluster has this shape (sources are keys of shared/reference/aks-gpu.md 
   the driver only, so the cluster also runs the NVIDIA device plugin on its GPU pools; without
   it no node advertises ``nvidia.com/gpu`` and vLLM pods would never schedule.
 * **Identity**: Entra ID with Azure RBAC and no local accounts, OIDC issuer and workload
-  identity on (KEDA and the pods authenticate to Azure with workload identity [keda-gpu]).
-  With local accounts off, Azure RBAC is the only way in: whoever runs ``pulumi up`` needs a
-  Kubernetes data-plane role such as "Azure Kubernetes Service RBAC Cluster Admin" on the
-  cluster or above (Owner is not enough: it has no data actions). It is not granted here
-  because the plan does not name that identity, and a role assignment needs its principal
-  type. The cluster's own identity gets "Network Contributor" on its subnet so internal load
-  balancers (the gateway's way to vLLM) can be placed there.
+  identity on. With local accounts off, Azure RBAC is the only way in, so the cluster grants
+  "Azure Kubernetes Service RBAC Cluster Admin" to the environment's admin group, or to the
+  identity running ``pulumi up`` (``get_client_config``), and the Kubernetes provider waits for
+  that assignment: without it the first run creates the cluster and every Kubernetes resource
+  then fails with 403. The cluster's own identity gets "Network Contributor" on its subnet
+  (internal load balancers); the kubelet identity gets "AcrPull" on the environment's registry.
+* **Workload identities**: KEDA's (federated with ``kube-system:keda-operator``, Monitoring Data
+  Reader on the Azure Monitor workspace [keda-gpu]) and vLLM's (federated per workload
+  namespace by ``VllmService``, Key Vault Secrets User on the API key secret only), each a
+  user-assigned identity per cluster.
 * **Monitoring**: managed Prometheus metrics with the cluster associated to the Observability
   data collection rule, KEDA for queue-depth autoscaling of vLLM, Container Insights to Log
-  Analytics. Upgrades: patch channel for Kubernetes, node image channel for the OS, since GPU
-  drivers ship in the node image [bp-gpu].
+  Analytics with managed-identity ingestion (``useAADAuth``) through its own data collection
+  rule (and, where the environment is private, a data collection endpoint in the Azure Monitor
+  Private Link Scope). Upgrades: patch channel for Kubernetes, node image channel for the OS,
+  since GPU drivers ship in the node image [bp-gpu].
+* **Exposure**: the API server accepts only the environment's authorized IP ranges when it
+  names any (Learn, api-server-authorized-ip-ranges.md); the node resource group is named
+  explicitly within Azure's 80 characters; the Key Vault secrets provider add-on mounts the
+  vLLM API key.
 """
 
 from __future__ import annotations
 
 import base64
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
-from inferplan.components.naming import agent_pool_name, resource_name
+from inferplan.components import roles
+from inferplan.components.naming import node_resource_group_name, resource_name
 from inferplan.components.network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR
-from inferplan.sizing.plan import EnvironmentPlan
-from pulumi_azure_native import authorization, containerservice, monitor
+from inferplan.sizing.plan import ContainerImage, EnvironmentPlan
+from pulumi_azure_native import containerservice, managedidentity, monitor
 
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
@@ -61,17 +71,24 @@ LABEL_VM_SKU = "inferplan.io/vm-sku"
 LABEL_POOL = "inferplan.io/pool"
 LABEL_WORKLOAD_PREFIX = "workload.inferplan.io/"  # one label per workload: <prefix><name>=true
 # With the driver-only GPU profile AKS installs no device plugin: "No nvidia.com/gpu resource is
-# advertised until you deploy a device plugin" [use-gpu]. Image and shape from the same page.
-DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.18.0"
-
-# Built-in role definition ids (the same in every tenant).
-NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+# advertised until you deploy a device plugin" [use-gpu]. Its image is the Plan's (images
+# catalog); shape from the same page.
+KEDA_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:keda-operator"
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+# Container Insights through its own data collection rule (the shape `az aks enable-addons
+# --enable-msi-auth-for-monitoring` creates as MSCI-<region>-<cluster>): managed-identity
+# ingestion needs it once useAADAuth is on.
+CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default"
+CONTAINER_INSIGHTS_DESTINATION = "ciworkspace"
+# The Key Vault provider for Secrets Store CSI; rotation re-reads the key every two minutes.
+SECRETS_PROVIDER_ADDON = "azureKeyvaultSecretsProvider"
 
 
 @dataclass(frozen=True)
 class GpuPool:
     """One GPU node pool as the plan sizes it: nodes summed over the workloads that share the
-    VM size in a region. ``min_count`` 0 lets the pool scale to zero (dev)."""
+    VM size in a region. ``min_count`` 0 lets the pool scale to zero (dev). ``os_disk_size_gb``
+    is the largest the pool's workloads need (their checkpoints live on the node's disk)."""
 
     vm_sku: str
     node_count: int
@@ -79,6 +96,8 @@ class GpuPool:
     max_count: int
     zones: tuple[str, ...]
     workloads: tuple[str, ...]
+    os_disk_size_gb: int
+    name: str
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_count <= self.node_count <= self.max_count or self.max_count < 1:
@@ -86,10 +105,6 @@ class GpuPool:
                 f"GPU pool {self.vm_sku}: need 0 <= min_count <= node_count <= max_count and "
                 f"max_count >= 1, got {self.min_count}/{self.node_count}/{self.max_count}"
             )
-
-    @property
-    def name(self) -> str:
-        return agent_pool_name(self.vm_sku)
 
     def node_labels(self) -> dict[str, str]:
         labels = {LABEL_VM_SKU: self.vm_sku, LABEL_POOL: self.name}
@@ -156,7 +171,7 @@ DEVICE_PLUGIN_CHECKOV_SKIPS = {
 }
 
 
-def device_plugin_spec() -> dict[str, Any]:
+def device_plugin_spec(image: str = "") -> dict[str, Any]:
     """The NVIDIA device plugin DaemonSet spec, on inferplan GPU pools only (they carry the
     pool label), tolerating their taint; the shape of the AKS docs' example [use-gpu].
 
@@ -188,7 +203,7 @@ def device_plugin_spec() -> dict[str, Any]:
                 "containers": [
                     {
                         "name": DEVICE_PLUGIN_NAME,
-                        "image": DEVICE_PLUGIN_IMAGE,
+                        "image": image,
                         "imagePullPolicy": "IfNotPresent",
                         "env": [{"name": "FAIL_ON_INIT_ERROR", "value": "false"}],
                         "resources": {
@@ -235,18 +250,41 @@ def _first_kubeconfig(kubeconfigs: list[Any]) -> str:
     return kubeconfig_for_azure_cli(base64.b64decode(value).decode())
 
 
-def _role_assignment_name(*parts: str) -> str:
-    """Role assignment names are GUIDs; derive them so the same assignment keeps its name."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "inferplan/" + "/".join(parts)))
+@dataclass(frozen=True)
+class ClusterContext:
+    """What the environment's shared resources give a cluster (outputs welcome).
+
+    ``admin_principal_id``/``admin_principal_type``: who gets cluster admin (the environment's
+    group, or the identity running Pulumi, ``roles.deployer_principal_type``). ``ampls_id``: the
+    Azure Monitor Private Link Scope of a private environment, None for a public one, and
+    ``ampls_name`` its name.
+    """
+
+    subscription_id: pulumi.Input[str]
+    admin_principal_id: pulumi.Input[str]
+    admin_principal_type: pulumi.Input[str]
+    log_analytics_workspace_id: pulumi.Input[str]
+    prometheus_data_collection_rule_id: pulumi.Input[str]
+    monitor_workspace_id: pulumi.Input[str]
+    registry_id: pulumi.Input[str]
+    api_key_secret_id: pulumi.Input[str]
+    device_plugin_image: ContainerImage
+    registry_login_server: pulumi.Input[str]
+    ampls_id: pulumi.Input[str] | None = None
+    ampls_name: str | None = None
 
 
 class GpuCluster(pulumi.ComponentResource):
     """AKS in one region with one autoscaled GPU pool per VM size (see the module docstring).
 
     ``provider`` is the explicit Kubernetes provider for this cluster; it depends on every GPU
-    pool, so workloads that use it are created after their nodes can exist. Its kubeconfig
-    (a secret) authenticates through kubelogin with the Azure CLI login, so running the program
-    needs ``kubelogin`` on ``PATH`` and a prior ``az login``; ``pulumi`` never writes it to disk.
+    pool and on the cluster-admin role assignment, so workloads that use it are created after
+    their nodes can exist and Pulumi may talk to the API server. Its kubeconfig (a secret)
+    authenticates through kubelogin with the Azure CLI login, so running the program needs
+    ``kubelogin`` on ``PATH`` and a prior ``az login``; ``pulumi`` never writes it to disk.
+
+    ``vllm_identity`` and ``vllm_access`` (its role assignment) are what ``VllmService`` federates
+    and waits for; ``keda_client_id`` and ``keda_access`` likewise for KEDA.
     """
 
     cluster_id: pulumi.Output[str]
@@ -257,6 +295,11 @@ class GpuCluster(pulumi.ComponentResource):
     device_plugin: k8s.apps.v1.DaemonSet
     pool_names: dict[str, str]
     pools: dict[str, containerservice.AgentPool]
+    vllm_identity: managedidentity.UserAssignedIdentity
+    vllm_access: list[pulumi.Resource]
+    keda_client_id: pulumi.Output[str]
+    keda_access: list[pulumi.Resource]
+    resource_group_name: pulumi.Input[str]
 
     def __init__(
         self,
@@ -267,8 +310,7 @@ class GpuCluster(pulumi.ComponentResource):
         resource_group_name: pulumi.Input[str],
         subnet_id: pulumi.Input[str],
         pools: list[GpuPool],
-        log_analytics_workspace_id: pulumi.Input[str],
-        prometheus_data_collection_rule_id: pulumi.Input[str],
+        context: ClusterContext,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("inferplan:azure:GpuCluster", name, None, opts)
@@ -281,6 +323,9 @@ class GpuCluster(pulumi.ComponentResource):
             raise ValueError(f"GPU cluster {name}: one pool per VM size, got {skus}")
         child = pulumi.ResourceOptions(parent=self)
         cluster_name = resource_name("aks", env.name, region)
+        self.resource_group_name = resource_group_name
+        subscription = context.subscription_id
+        ranges = list(kube.api_server_authorized_ip_ranges)
 
         cluster = containerservice.ManagedCluster(
             name,
@@ -289,6 +334,7 @@ class GpuCluster(pulumi.ComponentResource):
             location=region,
             dns_prefix=cluster_name,
             kubernetes_version=kube.version,
+            node_resource_group=node_resource_group_name(env.name, region),
             sku=containerservice.ManagedClusterSKUArgs(name="Base", tier=kube.sku_tier),
             identity=containerservice.ManagedClusterIdentityArgs(type="SystemAssigned"),
             agent_pool_profiles=[
@@ -308,6 +354,11 @@ class GpuCluster(pulumi.ComponentResource):
                     tags=env.tags,
                 )
             ],
+            api_server_access_profile=containerservice.ManagedClusterAPIServerAccessProfileArgs(
+                authorized_ip_ranges=ranges
+            )
+            if ranges
+            else None,
             enable_rbac=True,
             aad_profile=containerservice.ManagedClusterAADProfileArgs(
                 managed=True, enable_azure_rbac=True
@@ -326,16 +377,19 @@ class GpuCluster(pulumi.ComponentResource):
                 keda=containerservice.ManagedClusterWorkloadAutoScalerProfileKedaArgs(enabled=True)
             ),
             addon_profiles={
-                # Container Insights. Key-based ingestion (useAADAuth false) until Observability
-                # creates the Container Insights data collection rule managed-identity
-                # ingestion needs; then switch to "true".
+                # Container Insights with managed-identity ingestion; the data collection rule
+                # below says what it sends where.
                 "omsagent": containerservice.ManagedClusterAddonProfileArgs(
                     enabled=True,
                     config={
-                        "logAnalyticsWorkspaceResourceID": log_analytics_workspace_id,
-                        "useAADAuth": "false",
+                        "logAnalyticsWorkspaceResourceID": context.log_analytics_workspace_id,
+                        "useAADAuth": "true",
                     },
-                )
+                ),
+                SECRETS_PROVIDER_ADDON: containerservice.ManagedClusterAddonProfileArgs(
+                    enabled=True,
+                    config={"enableSecretRotation": "true", "rotationPollInterval": "2m"},
+                ),
             },
             network_profile=containerservice.ContainerServiceNetworkProfileArgs(
                 network_plugin="azure",
@@ -356,29 +410,39 @@ class GpuCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=env.protect),
         )
 
-        client = authorization.get_client_config_output()
-
-        def role_definition(role: str) -> pulumi.Output[str]:
-            return client.subscription_id.apply(
-                lambda sub: (
-                    f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role}"
-                )
-            )
-
         principal_id = cluster.identity.apply(lambda i: i.principal_id if i else None)
-        subnet_access = authorization.RoleAssignment(
+        subnet_access = roles.assign_role(
             f"{name}-subnet-access",
-            # Named after its principal too: a re-created cluster (new identity) gets a new
-            # assignment next to the old one instead of a name clash.
-            role_assignment_name=principal_id.apply(
-                lambda pid: _role_assignment_name(env.name, region, "aks-subnet", pid or "")
-            ),
+            role=roles.NETWORK_CONTRIBUTOR,
             scope=subnet_id,
-            role_definition_id=role_definition(NETWORK_CONTRIBUTOR),
             principal_id=principal_id,
+            subscription_id=subscription,
             principal_type="ServicePrincipal",
+            description=f"{cluster_name} places internal load balancers in its subnet",
             opts=child,
         )
+        kubelet_id = cluster.identity_profile.apply(_kubelet_object_id)
+        roles.assign_role(
+            f"{name}-acr-pull",
+            role=roles.ACR_PULL,
+            scope=context.registry_id,
+            principal_id=kubelet_id,
+            subscription_id=subscription,
+            principal_type="ServicePrincipal",
+            description=f"nodes of {cluster_name} pull images from the environment's registry",
+            opts=child,
+        )
+        admin_access = roles.assign_role(
+            f"{name}-cluster-admin",
+            role=roles.AKS_RBAC_CLUSTER_ADMIN,
+            scope=cluster.id,
+            principal_id=context.admin_principal_id,
+            subscription_id=subscription,
+            principal_type=context.admin_principal_type,
+            description=f"Pulumi (or the admin group) manages {cluster_name}'s Kubernetes objects",
+            opts=child,
+        )
+
         self.pools = {}
         self.pool_names = {}
         previous: list[pulumi.Resource] = []
@@ -398,6 +462,9 @@ class GpuCluster(pulumi.ComponentResource):
                 count=pool.node_count,
                 min_count=pool.min_count,
                 max_count=pool.max_count,
+                # Weights, caches and the vLLM image live on the node's disk; AKS would pick
+                # ephemeral when the VM's cache disk holds this size, managed otherwise.
+                os_disk_size_gb=pool.os_disk_size_gb,
                 availability_zones=list(pool.zones) or None,
                 node_taints=[GPU_TAINT],
                 node_labels=pool.node_labels(),
@@ -417,10 +484,65 @@ class GpuCluster(pulumi.ComponentResource):
             f"{name}-prometheus",
             association_name=resource_name("dcra", env.name, region, "prometheus"),
             resource_uri=cluster.id,
-            data_collection_rule_id=prometheus_data_collection_rule_id,
+            data_collection_rule_id=context.prometheus_data_collection_rule_id,
             description="Managed Prometheus metrics of this cluster to the Azure Monitor workspace",
             opts=child,
         )
+        self._container_insights(name, env, region, cluster, resource_group_name, context)
+
+        issuer = cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else None)
+        self.oidc_issuer_url = issuer
+        keda = managedidentity.UserAssignedIdentity(
+            f"{name}-keda-identity",
+            resource_name_=resource_name("id", env.name, region, "keda"),
+            resource_group_name=resource_group_name,
+            location=region,
+            tags=env.tags,
+            opts=child,
+        )
+        keda_federation = managedidentity.FederatedIdentityCredential(
+            f"{name}-keda-federation",
+            federated_identity_credential_resource_name="keda-operator",
+            resource_name_=keda.name,
+            resource_group_name=resource_group_name,
+            issuer=issuer,
+            subject=KEDA_SERVICE_ACCOUNT,
+            audiences=[TOKEN_EXCHANGE_AUDIENCE],
+            opts=child,
+        )
+        keda_reader = roles.assign_role(
+            f"{name}-keda-reader",
+            role=roles.MONITORING_DATA_READER,
+            scope=context.monitor_workspace_id,
+            principal_id=keda.principal_id,
+            subscription_id=subscription,
+            principal_type="ServicePrincipal",
+            description=f"KEDA in {cluster_name} reads vLLM's queue depth",
+            opts=child,
+        )
+        self.keda_client_id = keda.client_id
+        self.keda_access = [keda_federation, keda_reader]
+
+        self.vllm_identity = managedidentity.UserAssignedIdentity(
+            f"{name}-vllm-identity",
+            resource_name_=resource_name("id", env.name, region, "vllm"),
+            resource_group_name=resource_group_name,
+            location=region,
+            tags=env.tags,
+            opts=child,
+        )
+        self.vllm_access = [
+            roles.assign_role(
+                f"{name}-vllm-key-reader",
+                role=roles.KEY_VAULT_SECRETS_USER,
+                scope=context.api_key_secret_id,
+                principal_id=self.vllm_identity.principal_id,
+                subscription_id=subscription,
+                principal_type="ServicePrincipal",
+                description=f"vLLM in {cluster_name} reads its API key (that secret only)",
+                opts=child,
+            )
+        ]
 
         # KUBECONFIG equivalent for humans: `az aks get-credentials -g <rg> -n <cluster>` then
         # `kubelogin convert-kubeconfig -l azurecli`; the program does the same in memory.
@@ -432,9 +554,17 @@ class GpuCluster(pulumi.ComponentResource):
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*self.pools.values(), subnet_access]
+                parent=self, depends_on=[*self.pools.values(), subnet_access, admin_access]
             ),
         )
+        plugin_image = pulumi.Output.from_input(context.registry_login_server).apply(
+            context.device_plugin_image.reference_in
+        )
+        plugin_spec = device_plugin_spec("<device-plugin-image>")
+        plugin_spec["template"]["spec"]["containers"][0]["image"] = plugin_image
+        skips = dict(DEVICE_PLUGIN_CHECKOV_SKIPS)
+        if context.device_plugin_image.digest is not None:
+            skips.pop("CKV_K8S_43")
         self.device_plugin = k8s.apps.v1.DaemonSet(
             f"{name}-nvidia-device-plugin",
             metadata={
@@ -443,10 +573,10 @@ class GpuCluster(pulumi.ComponentResource):
                 "labels": DEVICE_PLUGIN_LABELS,
                 "annotations": {
                     f"checkov.io/skip{i}": f"{check}={why}"
-                    for i, (check, why) in enumerate(DEVICE_PLUGIN_CHECKOV_SKIPS.items(), 1)
+                    for i, (check, why) in enumerate(skips.items(), 1)
                 },
             },
-            spec=device_plugin_spec(),
+            spec=plugin_spec,
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
         )
         k8s.networking.v1.NetworkPolicy(
@@ -461,14 +591,116 @@ class GpuCluster(pulumi.ComponentResource):
         )
         self.cluster_id = cluster.id
         self.cluster_name = cluster.name
-        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(
-            lambda p: p.issuer_url if p else None
-        )
         self.register_outputs(
             {
                 "clusterId": self.cluster_id,
                 "clusterName": self.cluster_name,
                 "oidcIssuerUrl": self.oidc_issuer_url,
                 "poolNames": self.pool_names,
+                "kedaClientId": self.keda_client_id,
             }
         )
+
+    def _container_insights(
+        self,
+        name: str,
+        env: EnvironmentPlan,
+        region: str,
+        cluster: containerservice.ManagedCluster,
+        resource_group_name: pulumi.Input[str],
+        context: ClusterContext,
+    ) -> None:
+        """Container Insights' data collection rule and its association with the cluster; in a
+        private environment also a data collection endpoint in the Private Link Scope, which the
+        agent reads its configuration from ("configurationAccessEndpoint")."""
+        child = pulumi.ResourceOptions(parent=self)
+        endpoint_id: pulumi.Input[str] | None = None
+        if context.ampls_id is not None and context.ampls_name is not None:
+            endpoint = monitor.DataCollectionEndpoint(
+                f"{name}-ci-endpoint",
+                data_collection_endpoint_name=resource_name("dce", env.name, region, "ci"),
+                resource_group_name=resource_group_name,
+                location=region,
+                kind="Linux",
+                network_acls=monitor.DataCollectionEndpointNetworkAclsArgs(
+                    public_network_access="Disabled"
+                ),
+                tags=env.tags,
+                opts=child,
+            )
+            endpoint_id = endpoint.id
+            monitor.PrivateLinkScopedResource(
+                f"{name}-ci-endpoint-scope",
+                name=resource_name("plsr", env.name, region, "ci"),
+                scope_name=context.ampls_name,
+                resource_group_name=resource_group_name,
+                linked_resource_id=endpoint.id,
+                opts=child,
+            )
+            monitor.DataCollectionRuleAssociation(
+                f"{name}-ci-endpoint-association",
+                association_name="configurationAccessEndpoint",
+                resource_uri=cluster.id,
+                data_collection_endpoint_id=endpoint.id,
+                opts=child,
+            )
+        rule = monitor.DataCollectionRule(
+            f"{name}-container-insights",
+            data_collection_rule_name=resource_name("dcr", env.name, region, "ci"),
+            resource_group_name=resource_group_name,
+            location=region,
+            kind="Linux",
+            data_collection_endpoint_id=endpoint_id,
+            data_sources=monitor.DataCollectionRuleDataSourcesArgs(
+                extensions=[
+                    monitor.ExtensionDataSourceArgs(
+                        name="ContainerInsightsExtension",
+                        extension_name="ContainerInsights",
+                        streams=[CONTAINER_INSIGHTS_STREAM],
+                        extension_settings={
+                            "dataCollectionSettings": {
+                                "interval": "1m",
+                                "namespaceFilteringMode": "Off",
+                                "enableContainerLogV2": True,
+                            }
+                        },
+                    )
+                ]
+            ),
+            destinations=monitor.DataCollectionRuleDestinationsArgs(
+                log_analytics=[
+                    monitor.LogAnalyticsDestinationArgs(
+                        name=CONTAINER_INSIGHTS_DESTINATION,
+                        workspace_resource_id=context.log_analytics_workspace_id,
+                    )
+                ]
+            ),
+            data_flows=[
+                monitor.DataFlowArgs(
+                    streams=[CONTAINER_INSIGHTS_STREAM],
+                    destinations=[CONTAINER_INSIGHTS_DESTINATION],
+                )
+            ],
+            tags=env.tags,
+            opts=child,
+        )
+        monitor.DataCollectionRuleAssociation(
+            f"{name}-container-insights-association",
+            association_name="ContainerInsightsExtension",
+            resource_uri=cluster.id,
+            data_collection_rule_id=rule.id,
+            description="Container Insights of this cluster to Log Analytics (managed identity)",
+            opts=child,
+        )
+
+
+def _kubelet_object_id(profile: Any) -> str | None:
+    """The kubelet identity's object id from ``identityProfile.kubeletidentity`` (typed
+    outputs, or their plain-dict form)."""
+    kubelet = profile.get("kubeletidentity") if isinstance(profile, dict) else None
+    if kubelet is None:
+        return None
+    value = getattr(kubelet, "object_id", None)
+    if value is None and isinstance(kubelet, dict):
+        value = dict.get(kubelet, "objectId")
+    return value

@@ -1,97 +1,80 @@
 """Kubernetes manifests for one self-hosted workload in one region: Plan in, plain dicts out.
 
 Pure functions, no Pulumi: ``VllmService`` turns these dicts into typed resources, and
-``inferplan render`` can write them to YAML for review and for checkov. Everything sized here
-comes from the Plan (``WorkloadPlan.aks``, its gateway limits and alert thresholds); where the
-Plan does not carry a figure a manifest needs, the rule that stands in for it is a named
-constant below with its reasoning, so it can be replaced by a Plan field without a hunt.
+``inferplan render`` can write them to YAML for review and for checkov. Every figure comes from
+the Plan (``WorkloadPlan.aks``: port, resources, start-up budget, autoscaling, image, pool);
+what only the deployed environment knows (the registry, identities, the Key Vault, the
+gateway's subnets, the Prometheus endpoint) arrives as ``ServiceWiring``. Nothing here parses
+flags or looks an alert up by name.
 
 Sources cited by key: [vllm-k8s], [vllm-docker], [ps-values], [ps-keda], [aks-keda],
-[kaito-mon] as listed in the reference notes ``vllm-serving.md`` and ``aks-gpu.md``.
+[kaito-mon] as listed in the reference notes ``vllm-serving.md`` and ``aks-gpu.md``; [csi-kv] is
+Learn "Use the Azure Key Vault provider for Secrets Store CSI Driver" and "... with Microsoft
+Entra Workload ID" (MicrosoftDocs/azure-aks-docs csi-secrets-store-driver.md,
+csi-secrets-store-identity-access.md).
 
 What is rendered, in this order (``vllm_manifests``):
 
 1. ``Namespace`` named after the workload, Pod Security admission ``restricted`` (enforced,
-   audited and warned), pinned to the environment's Kubernetes minor version: the pod below
-   meets the restricted profile (non-root, no privilege escalation, every capability dropped,
-   RuntimeDefault seccomp, only emptyDir and secret volumes).
-2. ``ServiceAccount`` that mounts no API token: vLLM never talks to the Kubernetes API.
-3. ``Deployment`` running the Plan's pinned image with the Plan's vLLM flags, as is.
-4. ``Service``: an *internal* Azure load balancer. API Management reaches vLLM over the
-   peered virtual network; the annotation keeps the frontend on a private address, so the
-   model server is never published to the internet.
-5. ``PodDisruptionBudget``: at most one replica down at a time through voluntary disruptions.
-6. ``NetworkPolicy``: ingress only to the serving port, egress only to DNS and HTTPS (the
-   Hugging Face hub), never to the instance metadata endpoint.
-7. ``TriggerAuthentication`` and ``ScaledObject`` (KEDA) scaling on vLLM's queue depth read from
-   the Azure Monitor workspace, when its query endpoint is known (see ``vllm_manifests``).
-8. ``PodMonitor`` (Azure managed Prometheus's own CRD group) scraping ``/metrics``.
+   audited and warned), pinned to the environment's Kubernetes minor version.
+2. ``ServiceAccount`` that mounts no API token, annotated with the client id of the workload
+   identity the Key Vault CSI driver authenticates as [csi-kv].
+3. ``SecretProviderClass``: vLLM's API key from the environment's Key Vault, synced into the
+   Secret ``vllm-api-key`` while a pod mounts it [csi-kv].
+4. ``Deployment`` running the Plan's pinned image from the environment's registry with the
+   Plan's vLLM flags, the API key in ``VLLM_API_KEY``.
+5. ``Service``: an *internal* Azure load balancer.
+6. ``PodDisruptionBudget``: at most one replica down at a time through voluntary disruptions.
+7. ``NetworkPolicy``: ingress only from the gateway's subnets and managed Prometheus' scraper;
+   egress only to cluster DNS and HTTPS outside the private address ranges (the model hub).
+8. ``TriggerAuthentication`` and ``ScaledObject`` (KEDA) scaling on vLLM's queue depth read from
+   the Azure Monitor workspace as KEDA's own workload identity, when the endpoint is known.
+9. ``PodMonitor`` (Azure managed Prometheus's own CRD group) scraping ``/metrics``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from inferplan.components.naming import kubernetes_name
 from inferplan.sizing.plan import AksPlan, EnvironmentPlan, WorkingHours, WorkloadPlan
-from inferplan.sizing.vllm_args import flag_value
 
 GIB = 1024**3
 MIB = 1024**2
 
-# --- ports --------------------------------------------------------------------------------
-VLLM_DEFAULT_PORT = 8000  # vLLM's --port default [vllm-k8s]; the Plan's flags set it explicitly
 SERVICE_PORT = 80  # what the internal load balancer listens on, as in the vLLM docs' Service
 PORT_NAME = "http"
 
-# --- identity -------------------------------------------------------------------------------
 # Checkov's CKV_K8S_40 asks for a UID of 10000 or more so a container user never coincides with
 # a host account; 1000 is the first regular user on most distributions, 10001 is not.
 RUN_AS_ID = 10001
 
-# --- resources per GPU ------------------------------------------------------------------------
-# The Plan names the VM size but not its vCPUs or memory, so CPU and memory follow the GPU
-# count with a rule that fits the smallest GPU VM in the catalog, Standard_NC4as_T4_v3
-# (4 vCPU, 28 GiB for 1 GPU; about 22 GiB allocatable once AKS reserves memory for kubelet,
-# eviction and system DaemonSets). vLLM needs about one busy core per GPU worker plus the API
-# server and the engine core (tokenisation, detokenisation, scheduling); memory holds the
-# Python processes, pinned transfer buffers and the memory-backed /dev/shm below.
-CPU_REQUEST_PER_GPU = 2  # cores: schedulable on every catalog GPU VM
-CPU_LIMIT_PER_GPU = 4  # cores: headroom for bursts of tokenisation; throttling hurts ITL
-MEMORY_BYTES_PER_GPU = 16 * GIB  # request = limit: no memory overcommit on a GPU node
-SHM_BYTES_PER_GPU = 2 * GIB  # /dev/shm, counted inside the memory limit [vllm-k8s][vllm-docker]
-TMP_BYTES = 10 * GIB  # /tmp and $HOME: torch.compile, Triton and FlashInfer JIT caches
-
-# --- model cache and start-up ------------------------------------------------------------------
-# The Plan does not carry the checkpoint's download size. Until it does, the cache is bounded
-# per GPU: the largest checkpoint share per GPU in the example plans is Llama-3.3-70B in bf16
-# (about 141 GB) quantised to fp8 on load onto one 94 GB H100 NVL; 200 GiB per GPU covers a bf16
-# checkpoint served at fp8 on any catalog GPU up to 100 GiB of memory. ``sizeLimit`` is an
-# eviction ceiling, not a reservation, so a generous bound costs nothing.
-CHECKPOINT_BOUND_BYTES_PER_GPU = 200 * GIB
-# Start-up budget = image pull + weight download + load into GPU memory + compile and CUDA-graph
-# capture [vllm-serving.md §4: "startupProbe budget = image pull + weight download/stream + load +
-# CUDA-graph capture"; 70B+ models "commonly need 15–30 min on first pull"].
-IMAGE_PULL_S = 300  # the vllm-openai image is several GB compressed
-DOWNLOAD_BYTES_PER_S = 200 * MIB  # Hugging Face hub to an Azure VM, conservative
-LOAD_BYTES_PER_S = 1 * GIB  # local disk to GPU memory, safetensors
-COMPILE_AND_CAPTURE_S = 300  # torch.compile plus CUDA-graph capture on first start
-STARTUP_PERIOD_S = 10  # [ps-values] startupProbe periodSeconds
 PRE_STOP_SLEEP_S = 15  # Azure LB probes every 5 s, 2 failures to mark down; plus endpoint sync
+LIVENESS_PERIOD_S = 10
+LIVENESS_FAILURES = 6  # a minute: a long prefill never gets the pod killed
+READINESS_PERIOD_S = 5
+READINESS_FAILURES = 3
 
-# --- autoscaling -------------------------------------------------------------------------------
-QUEUE_ALERT = "queue-depth"  # the WorkloadPlan alert whose threshold is the scaling target
 KEDA_POLLING_INTERVAL_S = 15  # [ps-keda]
 KEDA_COOLDOWN_S = 360  # [ps-keda]: only used when scaling to zero
+KEDA_FALLBACK_FAILURES = 3
 SCALE_DOWN_STABILIZATION_S = 600  # scale in slowly: a new GPU node + weight load takes minutes
 PROMETHEUS_INTERVAL = "30s"  # [kaito-mon]
 REGION_LABEL = "region"  # added at scrape: one Azure Monitor workspace serves every region
+QUEUE_TRIGGER = "queue-depth"
 
 HF_TOKEN_KEY = "token"
 HF_TOKEN_DIR = "/var/run/secrets/huggingface"
 CACHE_DIR = "/cache"
 TMP_DIR = "/tmp"
+API_KEY_SECRET = "vllm-api-key"  # the Kubernetes Secret the CSI driver syncs
+API_KEY_KEY = "api-key"
+API_KEY_ENV = "VLLM_API_KEY"  # vLLM reads it when --api-key is not given (vllm/envs.py)
+SECRETS_DIR = "/mnt/secrets-store"
+CSI_DRIVER = "secrets-store.csi.k8s.io"
+WORKLOAD_IDENTITY_CLIENT_ID = "azure.workload.identity/client-id"
 
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_TAINT_KEY = "nvidia.com/gpu"  # pool taint nvidia.com/gpu=present:NoSchedule
@@ -99,51 +82,90 @@ POOL_LABEL = "inferplan.io/pool"
 WORKLOAD_LABEL = "inferplan.io/workload"
 INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
 LB_IDLE_TIMEOUT = "service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout"
-IMDS_CIDR = "169.254.169.254/32"
+# Addresses vLLM never needs to reach: the virtual networks and peerings (RFC 1918), AKS's
+# overlay and carrier-grade ranges, link-local (the instance metadata endpoint, whose token
+# would let a compromised server act as the node).
+PRIVATE_RANGES = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "169.254.0.0/16",
+)
+# Managed Prometheus scrapes PodMonitor targets from its ama-metrics ReplicaSet in kube-system.
+SCRAPER_SELECTOR = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+    "podSelector": {"matchLabels": {"rsName": "ama-metrics"}},
+}
+DNS_SELECTOR = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+}
+
+
+@dataclass(frozen=True)
+class ServiceWiring:
+    """What the deployed environment gives one workload's manifests (or placeholders for it).
+
+    ``image``: the reference nodes pull (the environment's registry for a cached image).
+    ``gateway_cidrs``: the subnets of the gateways that front the workload, the only callers.
+    ``vllm_client_id`` / ``key_vault_name`` / ``tenant_id``: the identity and vault the CSI
+    driver reads the API key with. ``prometheus_query_url`` and ``keda_client_id``: KEDA's
+    endpoint and identity; without the endpoint the KEDA objects are left out, and the
+    Deployment keeps the Plan's replicas.
+    """
+
+    image: str
+    gateway_cidrs: tuple[str, ...]
+    vllm_client_id: str
+    key_vault_name: str
+    tenant_id: str
+    api_key_secret_name: str
+    prometheus_query_url: str | None = None
+    keda_client_id: str | None = None
 
 
 def vllm_manifests(
     workload: WorkloadPlan,
     *,
     region: str,
-    pool_name: str,
     environment: EnvironmentPlan,
+    wiring: ServiceWiring,
     hf_secret_name: str,
-    prometheus_query_url: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every Kubernetes object that serves ``workload`` in ``region``, in a fixed order.
 
-    ``pool_name`` is the AKS agent pool of the workload's VM size (nodes labelled
-    ``inferplan.io/pool``); ``hf_secret_name`` the Secret whose ``token`` key holds a Hugging
-    Face token (optional: without it public models still download).
-
-    ``prometheus_query_url`` is the Azure Monitor workspace's Prometheus query endpoint, which
-    is an output of the observability resources and not part of the Plan. When it is None the
-    KEDA objects are left out rather than rendered with a placeholder: a ScaledObject that
-    cannot reach its server only logs errors, while the Deployment's own ``replicas`` (the
-    Plan's size) is a correct, if static, deployment.
+    ``hf_secret_name`` names the Secret whose ``token`` key holds a Hugging Face token
+    (optional: public models download without one).
     """
-    _aks(workload)  # fail early, with the workload's name, for a plan that is not on AKS
+    _aks(workload)  # fail early, with the workload's name, for a plan not on AKS
+    if not wiring.gateway_cidrs:
+        raise ValueError(f"workload {workload.name!r}: no gateway subnet may call it")
     names = ManifestNames.of(workload, hf_secret_name=hf_secret_name)
     objects = [
         namespace_manifest(workload, environment=environment),
-        service_account_manifest(workload, names=names),
-        deployment_manifest(workload, region=region, pool_name=pool_name, names=names),
+        service_account_manifest(workload, names=names, wiring=wiring),
+        secret_provider_class_manifest(workload, names=names, wiring=wiring),
+        deployment_manifest(workload, region=region, names=names, wiring=wiring),
         service_manifest(workload, names=names),
         pod_disruption_budget_manifest(workload, names=names),
-        network_policy_manifest(workload, names=names),
+        network_policy_manifest(workload, names=names, wiring=wiring),
     ]
-    if prometheus_query_url is not None:
+    if wiring.prometheus_query_url is not None:
+        if wiring.keda_client_id is None:
+            raise ValueError(f"workload {workload.name!r}: KEDA needs its identity's client id")
         objects += [
-            trigger_authentication_manifest(workload, names=names),
+            trigger_authentication_manifest(
+                workload, names=names, keda_client_id=wiring.keda_client_id
+            ),
             scaled_object_manifest(
                 workload,
                 region=region,
                 names=names,
-                prometheus_query_url=prometheus_query_url,
-                working_hours=environment.kubernetes.working_hours
-                if environment.kubernetes
-                else None,
+                prometheus_query_url=wiring.prometheus_query_url,
+                # Offline work runs in its own daily window; else the environment's hours.
+                working_hours=_aks(workload).window
+                or (environment.kubernetes.working_hours if environment.kubernetes else None),
             ),
         ]
     objects.append(pod_monitor_manifest(workload, region=region, names=names))
@@ -161,6 +183,7 @@ class ManifestNames:
         self.app = app  # Deployment, Service, ServiceAccount, PDB, policies, monitors
         self.hf_secret = hf_secret
         self.trigger_auth = f"{app}-azure-monitor"
+        self.secret_provider = f"{app}-key-vault"
 
     @classmethod
     def of(cls, workload: WorkloadPlan, *, hf_secret_name: str) -> ManifestNames:
@@ -216,54 +239,6 @@ def _aks(workload: WorkloadPlan) -> AksPlan:
     return workload.aks
 
 
-def container_port(aks: AksPlan) -> int:
-    """The port vLLM listens on: the Plan's ``--port``, else vLLM's default 8000."""
-    port = flag_value(aks.vllm_args, "--port")
-    return int(port) if port else VLLM_DEFAULT_PORT
-
-
-def checkpoint_bound_bytes(aks: AksPlan) -> int:
-    """The model download with 10% to spare (tokenizer, config, partial files), from the Plan's
-    checkpoint size; plans without one fall back to a per-GPU bound."""
-    if aks.checkpoint_bytes > 0:
-        return math.ceil(aks.checkpoint_bytes * 1.1)
-    return aks.tensor_parallel * CHECKPOINT_BOUND_BYTES_PER_GPU
-
-
-def startup_budget_s(aks: AksPlan) -> int:
-    """Seconds a cold replica may take to serve: pull + download + load + compile.
-
-    ``IMAGE_PULL_S + bytes / DOWNLOAD_BYTES_PER_S + bytes / LOAD_BYTES_PER_S +
-    COMPILE_AND_CAPTURE_S`` with ``bytes = checkpoint_bound_bytes`` (about 20 min for an 8B
-    model, 35 min for a 70B one).
-    """
-    size = checkpoint_bound_bytes(aks)
-    seconds = (
-        IMAGE_PULL_S + size / DOWNLOAD_BYTES_PER_S + size / LOAD_BYTES_PER_S + COMPILE_AND_CAPTURE_S
-    )
-    return math.ceil(seconds)
-
-
-NODE_SHARE_FOR_PODS = 0.75  # leave a quarter of the node to kubelet, daemons and eviction margin
-
-
-def replica_cpu_memory(aks: AksPlan) -> tuple[int, int, int]:
-    """CPU request, CPU limit and memory (request = limit) of one replica: its GPUs' share of
-    the node, less what AKS reserves; plans without VM figures fall back to per-GPU constants."""
-    gpus = aks.tensor_parallel
-    if aks.vm_gpus and aks.vm_vcpus and aks.vm_memory_bytes:
-        share = gpus / aks.vm_gpus * NODE_SHARE_FOR_PODS
-        cpu = max(1, math.floor(aks.vm_vcpus * share))
-        memory = math.floor(aks.vm_memory_bytes * share / GIB) * GIB
-        return cpu, cpu, max(memory, gpus * SHM_BYTES_PER_GPU + 4 * GIB)
-    return gpus * CPU_REQUEST_PER_GPU, gpus * CPU_LIMIT_PER_GPU, gpus * MEMORY_BYTES_PER_GPU
-
-
-def startup_failure_threshold(aks: AksPlan) -> int:
-    """``failureThreshold = ceil(budget_s / periodSeconds)`` [vllm-serving.md §4]."""
-    return math.ceil(startup_budget_s(aks) / STARTUP_PERIOD_S)
-
-
 def termination_grace_s(workload: WorkloadPlan) -> int:
     """Long enough to finish the longest request the gateway still waits for: the gateway's
     backend timeout, after the pre-stop pause that takes the pod out of the load balancer."""
@@ -274,24 +249,6 @@ def lb_idle_timeout_minutes(workload: WorkloadPlan) -> int:
     """Azure LB TCP idle timeout (4–100 min, default 4) at least the gateway's backend timeout,
     so a slow non-streaming response is not cut by the load balancer first."""
     return min(100, max(4, math.ceil(workload.gateway.timeout_s / 60)))
-
-
-def queue_depth_threshold(workload: WorkloadPlan) -> float:
-    """The Plan's queue-depth alert threshold: waiting requests per replica worth a new one."""
-    for alert in workload.alerts:
-        if alert.name == QUEUE_ALERT:
-            return alert.threshold
-    raise ValueError(f"workload {workload.name!r} has no {QUEUE_ALERT!r} alert in its plan")
-
-
-def min_replicas(aks: AksPlan) -> int:
-    """The Plan's replicas, or zero where the environment lets the GPU pool scale to zero."""
-    return 0 if aks.min_nodes_per_region == 0 else aks.replicas_per_region
-
-
-def max_replicas(aks: AksPlan) -> int:
-    """As many replicas as the pool's autoscaler ceiling can hold."""
-    return max(aks.max_nodes_per_region * aks.replicas_per_node, aks.replicas_per_region, 1)
 
 
 def _quantity_gi(n_bytes: int) -> str:
@@ -318,68 +275,112 @@ def namespace_manifest(workload: WorkloadPlan, *, environment: EnvironmentPlan) 
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
 
 
-def service_account_manifest(workload: WorkloadPlan, *, names: ManifestNames) -> dict[str, Any]:
+def service_account_manifest(
+    workload: WorkloadPlan, *, names: ManifestNames, wiring: ServiceWiring
+) -> dict[str, Any]:
+    """No API token in the pod; the client-id annotation tells the CSI driver which identity
+    the service account's federated token stands for [csi-kv]."""
+    annotations = {WORKLOAD_IDENTITY_CLIENT_ID: wiring.vllm_client_id}
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": _metadata(workload, names.app, names.namespace),
+        "metadata": _metadata(workload, names.app, names.namespace, annotations),
         "automountServiceAccountToken": False,
     }
 
 
+def secret_provider_class_manifest(
+    workload: WorkloadPlan, *, names: ManifestNames, wiring: ServiceWiring
+) -> dict[str, Any]:
+    """The API key from Key Vault as the workload identity of the pod's service account, and
+    a Kubernetes Secret synced from it for the environment variable vLLM reads [csi-kv]."""
+    objects = (
+        f"array:\n  - |\n    objectName: {wiring.api_key_secret_name}\n    objectType: secret\n"
+    )
+    return {
+        "apiVersion": "secrets-store.csi.x-k8s.io/v1",
+        "kind": "SecretProviderClass",
+        "metadata": _metadata(workload, names.secret_provider, names.namespace),
+        "spec": {
+            "provider": "azure",
+            "parameters": {
+                "usePodIdentity": "false",
+                "clientID": wiring.vllm_client_id,
+                "keyvaultName": wiring.key_vault_name,
+                "tenantId": wiring.tenant_id,
+                "objects": objects,
+            },
+            "secretObjects": [
+                {
+                    "secretName": API_KEY_SECRET,
+                    "type": "Opaque",
+                    "data": [{"objectName": wiring.api_key_secret_name, "key": API_KEY_KEY}],
+                }
+            ],
+        },
+    }
+
+
 def deployment_manifest(
-    workload: WorkloadPlan, *, region: str, pool_name: str, names: ManifestNames
+    workload: WorkloadPlan, *, region: str, names: ManifestNames, wiring: ServiceWiring
 ) -> dict[str, Any]:
     """The vLLM Deployment.
 
-    * Image: the Plan's pinned tag with ``imagePullPolicy: IfNotPresent``. The image is several
-      GB; ``Always`` would add a registry round trip to every start and make restarts depend on
-      Docker Hub. A pinned tag cannot drift, so nothing is lost (checkov CKV_K8S_15 skipped with
-      that reason; CKV_K8S_43 too while the Plan pins a tag rather than a digest).
-    * Resources: ``nvidia.com/gpu`` requests = limits = tensor parallel (GPUs cannot be
-      overcommitted); CPU and memory per GPU, see the constants.
-    * Volumes: memory-backed ``/dev/shm`` (NCCL and vLLM's inter-process queues; the 64 MB
-      container default breaks tensor parallelism [vllm-docker]), the model cache and ``/tmp``
-      as emptyDirs (the root filesystem is read-only), the HF token as a file from an optional
-      Secret (``HF_TOKEN_PATH``; not an environment variable, checkov CKV_K8S_35).
-    * Probes on ``/health``: a start-up probe with ``startup_failure_threshold``; liveness is
-      lenient (one minute of failures) so a long prefill never gets the pod killed; readiness
-      takes the pod out of the load balancer within 15 s.
-    * Placement: the workload's GPU pool by label, the pool's taint tolerated, replicas spread
-      over the Plan's zones (hard: the Plan's availability counts on it) and over nodes (soft:
-      packing several replicas per node is sometimes the plan).
+    * Image: the Plan's pinned image, pulled from the environment's registry when it caches it,
+      with ``imagePullPolicy: IfNotPresent``: the image is several GB, and a pinned tag cannot
+      drift (checkov CKV_K8S_15 skipped with that reason; CKV_K8S_43 too while the Plan pins a
+      tag rather than a digest).
+    * Resources: ``nvidia.com/gpu`` requests = limits = tensor parallel; CPU, memory and scratch
+      sizes are the Plan's ``resources`` (sizing/serving_resources.py).
+    * Volumes: memory-backed ``/dev/shm`` (NCCL; the 64 MB container default breaks tensor
+      parallelism [vllm-docker]), the model cache and ``/tmp`` as emptyDirs (the root filesystem
+      is read-only), the HF token as a file from an optional Secret, and the Key Vault CSI
+      volume whose mount syncs the API key Secret.
+    * API key: ``VLLM_API_KEY`` from that Secret. vLLM takes the key only from ``--api-key`` or
+      this variable, so checkov's CKV_K8S_35 (secrets as files) is skipped with that reason;
+      the value never appears in a manifest or the Plan.
+    * Probes on ``/health`` (outside ``/v1``, so not behind the key): the Plan's start-up
+      budget; liveness is lenient so a long prefill never gets the pod killed; readiness takes
+      the pod out of the load balancer within 15 s.
+    * Placement: the Plan's GPU pool by label, the pool's taint tolerated, replicas spread over
+      the Plan's zones (hard) and over nodes (soft).
     """
     aks = _aks(workload)
-    port = container_port(aks)
     gpus = aks.tensor_parallel
+    resources = aks.resources
+    startup = aks.startup
     skips = {
         "CKV_K8S_15": (
             "multi-GB pinned image; IfNotPresent avoids a registry round trip per start and "
             "keeps restarts independent of the registry"
         ),
+        "CKV_K8S_35": (
+            "vLLM reads its API key only from --api-key or VLLM_API_KEY; the variable comes "
+            "from a Secret the Key Vault CSI driver syncs, never a literal"
+        ),
     }
-    if "@sha256:" not in aks.image:
+    if aks.container_image.digest is None:
         skips["CKV_K8S_43"] = (
-            "the Plan pins the image by version tag; digest pinning belongs in the sizing catalog"
+            "the images catalog pins this image by version tag; add its digest there to pull "
+            "by digest"
         )
 
-    cpu_request, cpu_limit, memory_bytes = replica_cpu_memory(aks)
-    memory = _quantity_gi(memory_bytes)
+    memory = _quantity_gi(resources.memory_bytes)
     container: dict[str, Any] = {
         "name": "vllm",
-        "image": aks.image,
+        "image": wiring.image,
         "imagePullPolicy": "IfNotPresent",
         "args": list(aks.vllm_args),
-        "ports": [{"name": PORT_NAME, "containerPort": port, "protocol": "TCP"}],
+        "ports": [{"name": PORT_NAME, "containerPort": aks.port, "protocol": "TCP"}],
         "env": _environment_variables(),
         "resources": {
             "requests": {
-                "cpu": str(cpu_request),
+                "cpu": str(resources.cpu_request_cores),
                 "memory": memory,
                 GPU_RESOURCE: str(gpus),
             },
             "limits": {
-                "cpu": str(cpu_limit),
+                "cpu": str(resources.cpu_limit_cores),
                 "memory": memory,
                 GPU_RESOURCE: str(gpus),
             },
@@ -389,11 +390,14 @@ def deployment_manifest(
             {"name": "model-cache", "mountPath": CACHE_DIR},
             {"name": "tmp", "mountPath": TMP_DIR},
             {"name": "hf-token", "mountPath": HF_TOKEN_DIR, "readOnly": True},
+            {"name": "key-vault", "mountPath": SECRETS_DIR, "readOnly": True},
         ],
-        "startupProbe": _probe(period_s=STARTUP_PERIOD_S, timeout_s=5)
-        | {"failureThreshold": startup_failure_threshold(aks)},
-        "livenessProbe": _probe(period_s=10, timeout_s=10) | {"failureThreshold": 6},
-        "readinessProbe": _probe(period_s=5, timeout_s=5) | {"failureThreshold": 3},
+        "startupProbe": _probe(period_s=startup.probe_period_s, timeout_s=5)
+        | {"failureThreshold": startup.failure_threshold},
+        "livenessProbe": _probe(period_s=LIVENESS_PERIOD_S, timeout_s=10)
+        | {"failureThreshold": LIVENESS_FAILURES},
+        "readinessProbe": _probe(period_s=READINESS_PERIOD_S, timeout_s=5)
+        | {"failureThreshold": READINESS_FAILURES},
         "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP_S}}},
         "securityContext": {
             "allowPrivilegeEscalation": False,
@@ -437,7 +441,7 @@ def deployment_manifest(
             "fsGroupChangePolicy": "OnRootMismatch",
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "nodeSelector": {POOL_LABEL: pool_name},
+        "nodeSelector": {POOL_LABEL: aks.pool_name},
         "tolerations": [
             {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"},
         ],
@@ -447,16 +451,13 @@ def deployment_manifest(
         "volumes": [
             {
                 "name": "dshm",
-                "emptyDir": {
-                    "medium": "Memory",
-                    "sizeLimit": _quantity_gi(gpus * SHM_BYTES_PER_GPU),
-                },
+                "emptyDir": {"medium": "Memory", "sizeLimit": _quantity_gi(resources.shm_bytes)},
             },
             {
                 "name": "model-cache",
-                "emptyDir": {"sizeLimit": _quantity_gi(checkpoint_bound_bytes(aks))},
+                "emptyDir": {"sizeLimit": _quantity_gi(resources.model_cache_bytes)},
             },
-            {"name": "tmp", "emptyDir": {"sizeLimit": _quantity_gi(TMP_BYTES)}},
+            {"name": "tmp", "emptyDir": {"sizeLimit": _quantity_gi(resources.tmp_bytes)}},
             {
                 "name": "hf-token",
                 "secret": {
@@ -466,9 +467,16 @@ def deployment_manifest(
                     "items": [{"key": HF_TOKEN_KEY, "path": HF_TOKEN_KEY}],
                 },
             },
+            {
+                "name": "key-vault",
+                "csi": {
+                    "driver": CSI_DRIVER,
+                    "readOnly": True,
+                    "volumeAttributes": {"secretProviderClass": names.secret_provider},
+                },
+            },
         ],
     }
-    progress_deadline = startup_budget_s(aks) + 600
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -476,7 +484,7 @@ def deployment_manifest(
         "spec": {
             "replicas": aks.replicas_per_region,
             "revisionHistoryLimit": 3,
-            "progressDeadlineSeconds": progress_deadline,
+            "progressDeadlineSeconds": startup.progress_deadline_s,
             "selector": {"matchLabels": selector_labels(workload)},
             # One new replica at a time and none taken away first: GPU capacity is scarce and
             # the Plan's replica count is what the SLO was sized on.
@@ -494,7 +502,7 @@ def deployment_manifest(
     }
 
 
-def _environment_variables() -> list[dict[str, str]]:
+def _environment_variables() -> list[dict[str, Any]]:
     """Point every cache at a writable mount: the root filesystem is read-only and the user
     (10001) has no home directory or passwd entry in the image."""
     return [
@@ -509,6 +517,10 @@ def _environment_variables() -> list[dict[str, str]]:
         {"name": "TRITON_CACHE_DIR", "value": f"{CACHE_DIR}/triton"},
         {"name": "TORCHINDUCTOR_CACHE_DIR", "value": f"{CACHE_DIR}/torchinductor"},
         {"name": "XDG_CACHE_HOME", "value": CACHE_DIR},
+        {
+            "name": API_KEY_ENV,
+            "valueFrom": {"secretKeyRef": {"name": API_KEY_SECRET, "key": API_KEY_KEY}},
+        },
     ]
 
 
@@ -526,8 +538,8 @@ def service_manifest(workload: WorkloadPlan, *, names: ManifestNames) -> dict[st
 
     API Management reaches vLLM over the peered virtual network, so the frontend takes a
     private address from the cluster's subnet (``azure-load-balancer-internal: "true"``); there
-    is no public frontend. ``externalTrafficPolicy: Local`` keeps the client address and sends
-    traffic only to nodes with a ready replica, with no second hop between nodes.
+    is no public frontend. ``externalTrafficPolicy: Local`` keeps the client (gateway) address,
+    which the network policy admits, and sends traffic only to nodes with a ready replica.
     """
     annotations = {
         INTERNAL_LB: "true",
@@ -571,11 +583,17 @@ def pod_disruption_budget_manifest(
     }
 
 
-def network_policy_manifest(workload: WorkloadPlan, *, names: ManifestNames) -> dict[str, Any]:
-    """Ingress: the serving port only (API Management through the load balancer, managed
-    Prometheus scraping /metrics). Egress: DNS, and HTTPS for the Hugging Face hub; the instance
-    metadata endpoint is excluded so a compromised server cannot borrow the node's identity."""
-    port = container_port(_aks(workload))
+def network_policy_manifest(
+    workload: WorkloadPlan, *, names: ManifestNames, wiring: ServiceWiring
+) -> dict[str, Any]:
+    """Ingress: the serving port, from the gateway subnets (the internal load balancer keeps
+    their addresses) and from managed Prometheus' scraper; nothing else in the virtual network.
+    Egress: cluster DNS, and HTTPS to public addresses only, for the model hub while weights
+    download. The private ranges (virtual networks, the overlay, the metadata endpoint) are
+    excluded. A plain NetworkPolicy cannot name the hub's host names; see docs/infrastructure.md.
+    """
+    port = _aks(workload).port
+    gateways = [{"ipBlock": {"cidr": cidr}} for cidr in sorted(wiring.gateway_cidrs)]
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -583,11 +601,19 @@ def network_policy_manifest(workload: WorkloadPlan, *, names: ManifestNames) -> 
         "spec": {
             "podSelector": {"matchLabels": selector_labels(workload)},
             "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"ports": [{"protocol": "TCP", "port": port}]}],
-            "egress": [
-                {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+            "ingress": [
                 {
-                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [IMDS_CIDR]}}],
+                    "from": [*gateways, SCRAPER_SELECTOR],
+                    "ports": [{"protocol": "TCP", "port": port}],
+                }
+            ],
+            "egress": [
+                {
+                    "to": [DNS_SELECTOR],
+                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                },
+                {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}],
                     "ports": [{"protocol": "TCP", "port": 443}],
                 },
             ],
@@ -596,16 +622,16 @@ def network_policy_manifest(workload: WorkloadPlan, *, names: ManifestNames) -> 
 
 
 def trigger_authentication_manifest(
-    workload: WorkloadPlan, *, names: ManifestNames
+    workload: WorkloadPlan, *, names: ManifestNames, keda_client_id: str
 ) -> dict[str, Any]:
-    """KEDA authenticates to the Azure Monitor workspace with workload identity. No
-    ``identityId``: KEDA uses the identity federated with its own operator [aks-keda], which
-    needs Monitoring Data Reader on the workspace."""
+    """KEDA authenticates to the Azure Monitor workspace as the cluster's KEDA identity
+    (``identityId``), federated with the ``kube-system:keda-operator`` service account and holding
+    Monitoring Data Reader on the workspace [aks-keda]."""
     return {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "TriggerAuthentication",
         "metadata": _metadata(workload, names.trigger_auth, names.namespace),
-        "spec": {"podIdentity": {"provider": "azure-workload"}},
+        "spec": {"podIdentity": {"provider": "azure-workload", "identityId": keda_client_id}},
     }
 
 
@@ -627,28 +653,26 @@ def scaled_object_manifest(
     """KEDA scales the Deployment on vLLM's queue depth [ps-keda][aks-keda].
 
     The trigger's ``threshold`` is a per-replica average (HPA ``AverageValue``): desired
-    replicas = ceil(sum of waiting requests / threshold), so the queue per replica is held at
-    the Plan's queue-depth alert threshold. Bounds: the Plan's replicas (0 in scale-to-zero
-    environments) up to what the pool's autoscaler ceiling holds. If the query fails KEDA falls
-    back to the Plan's replica count. Scale-out is immediate, scale-in one replica per five
-    minutes after ten quiet minutes: a replica takes many minutes to come back.
-
-    With zero replicas there is no queue metric to wake a workload, so scale-to-zero
-    environments add a cron trigger that holds the Plan's replicas during working hours.
+    replicas = ceil(sum of waiting requests / threshold). Bounds, target and fallback are the
+    Plan's ``autoscaling``. Scale-out is immediate, scale-in one replica per five minutes after
+    ten quiet minutes: a replica takes many minutes to come back. Where the Plan scales to zero
+    a cron trigger holds its working-hours replicas (no pods, no queue metric to wake them).
     """
-    aks = _aks(workload)
-    threshold = queue_depth_threshold(workload)
+    scaling = _aks(workload).autoscaling
     return {
         "apiVersion": "keda.sh/v1alpha1",
         "kind": "ScaledObject",
         "metadata": _metadata(workload, names.app, names.namespace),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": names.app},
-            "minReplicaCount": min_replicas(aks),
-            "maxReplicaCount": max_replicas(aks),
+            "minReplicaCount": scaling.min_replicas,
+            "maxReplicaCount": scaling.max_replicas,
             "pollingInterval": KEDA_POLLING_INTERVAL_S,
             "cooldownPeriod": KEDA_COOLDOWN_S,
-            "fallback": {"failureThreshold": 3, "replicas": aks.replicas_per_region},
+            "fallback": {
+                "failureThreshold": KEDA_FALLBACK_FAILURES,
+                "replicas": scaling.fallback_replicas,
+            },
             "advanced": {
                 "horizontalPodAutoscalerConfig": {
                     "name": names.app,
@@ -667,23 +691,25 @@ def scaled_object_manifest(
             "triggers": [
                 {
                     "type": "prometheus",
-                    "name": QUEUE_ALERT,
+                    "name": QUEUE_TRIGGER,
                     "metricType": "AverageValue",
                     "metadata": {
                         "serverAddress": prometheus_query_url,
                         "query": queue_depth_query(workload, region=region),
-                        "threshold": f"{threshold:g}",
+                        "threshold": f"{scaling.queue_depth_target:g}",
                     },
                     "authenticationRef": {"name": names.trigger_auth},
                 },
-                *_working_hours_trigger(aks, working_hours),
+                *_working_hours_trigger(scaling.working_hours_replicas, working_hours),
             ],
         },
     }
 
 
-def _working_hours_trigger(aks: AksPlan, hours: WorkingHours | None) -> list[dict[str, Any]]:
-    if hours is None or min_replicas(aks) > 0:
+def _working_hours_trigger(
+    replicas: int | None, hours: WorkingHours | None
+) -> list[dict[str, Any]]:
+    if hours is None or replicas is None:
         return []
     return [
         {
@@ -693,7 +719,7 @@ def _working_hours_trigger(aks: AksPlan, hours: WorkingHours | None) -> list[dic
                 "timezone": hours.timezone,
                 "start": hours.start_cron,
                 "end": hours.end_cron,
-                "desiredReplicas": str(aks.replicas_per_region),
+                "desiredReplicas": str(replicas),
             },
         }
     ]
@@ -704,7 +730,8 @@ def pod_monitor_manifest(
 ) -> dict[str, Any]:
     """Managed Prometheus scrapes ``/metrics`` on the serving port every 30 s [kaito-mon]
     (``azmonitoring.coreos.com``, not ``monitoring.coreos.com``), adding the region label the
-    autoscaling query and the alert rules filter on."""
+    autoscaling query and the alert rules filter on. ``/metrics`` is outside ``/v1``: vLLM's
+    API key does not cover it, and the network policy admits only the scraper."""
     return {
         "apiVersion": "azmonitoring.coreos.com/v1",
         "kind": "PodMonitor",

@@ -1,9 +1,11 @@
-"""The LLM gateway: one API Management service in front of every workload of an environment.
+"""The LLM gateway: an API Management service in front of the workloads of one geography.
 
 Each workload gets an OpenAI-compatible API at ``/<workload>/v1`` (clients use it as an OpenAI
 ``base_url``), one backend per planned region, and, when the Plan puts the workload in more
 than one region, a backend pool that fails over in the Plan's region order. The API policy is
-rendered from a template by ``components.apim_policies``; this module only wires resources.
+rendered from a template by ``components.apim_policies``; this module only wires resources. An
+environment has one gateway per geography its workloads are served in (``Plan.gateways``), so
+no request crosses its residency geography at the gateway.
 
 Rules this follows (keys of apim-sse.md and azure-openai.md in the team's reference notes):
 
@@ -12,10 +14,14 @@ Rules this follows (keys of apim-sse.md and azure-openai.md in the team's refere
 * no request or response body logging on any diagnostic (body bytes 0): logging bodies buffers
   server-sent events [sse] §1.5; the diagnostic does enable metrics, which the token-metric
   policy needs [aoai-em];
-* circuit breaker on every backend, tripping on 429 and 5xx and honouring ``Retry-After``; pool
-  members ordered by priority (lower is preferred) [backends][aigw];
+* circuit breakers only on pool members, with the Plan's noise-tolerant threshold; a single
+  backend has nothing to fail over to and gets the Plan's retry instead [backends][aigw];
 * the gateway's managed identity is "Cognitive Services OpenAI User" on each Azure OpenAI
-  account, whose keys are off [apim-auth];
+  account, whose keys are off [apim-auth]; "Key Vault Secrets User" on vLLM's API key, which a
+  Key Vault-backed named value reads; "Monitoring Metrics Publisher" on Application Insights,
+  whose local auth is off, so the logger authenticates with the identity;
+* subscription keys in the ``api-key`` header only (the policy refuses them in the query
+  string); developer and legacy portals off unless the environment asks for them;
 * a subnet, when given, joins the gateway to the virtual network the way the tier supports:
   injection for Developer and Premium, outbound integration for Standard v2 and Premium v2, both
   with a public gateway (``External``) [features][vnet-v2]. The mode comes from
@@ -24,40 +30,35 @@ Rules this follows (keys of apim-sse.md and azure-openai.md in the team's refere
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
 import pulumi
-from inferplan.components.apim_policies import BACKEND_KINDS, api_operations, render_api_policy
-from inferplan.components.naming import globally_unique_name, region_code
+from inferplan.components import roles
+from inferplan.components.apim_policies import (
+    BACKEND_KINDS,
+    VLLM_API_KEY_NAMED_VALUE,
+    api_operations,
+    render_api_policy,
+)
+from inferplan.components.naming import globally_unique_output, region_code
 from inferplan.components.network import gateway_network_mode
-from inferplan.sizing.plan import EnvironmentPlan, WorkloadPlan
-from pulumi_azure_native import apimanagement, authorization, monitor
+from inferplan.sizing.plan import CircuitBreaker, EnvironmentPlan, GatewayPlacement, WorkloadPlan
+from pulumi_azure_native import apimanagement, monitor
 
 CONSUMPTION_TIER = "Consumption"
 
-# Built-in role "Cognitive Services OpenAI User": data-plane inference calls with Entra ID.
-OPENAI_USER_ROLE_ID = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
-# Namespace of the role-assignment names below; any fixed UUID does, it must only never change.
-ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("6a1d4c1e-3f7b-5b8e-9c41-1f2e5d0a7b93")
-
-# Circuit breaker of every backend, as in the AI-Gateway inference API [aigw]: one failure in a
-# minute trips it, so the pool's retry meets the next region at once; Retry-After from Azure
-# OpenAI (429) sets the trip time where the backend sends one.
-BREAKER_FAILURE_STATUS_RANGES = ((429, 429), (500, 599))
-BREAKER_FAILURE_COUNT = 1
-BREAKER_INTERVAL = "PT1M"
-BREAKER_TRIP_DURATION = "PT1M"
-
-# Subscription key header and query parameter: ``api-key``, what Azure OpenAI clients send
-# [aigw]. The policy removes it before the request leaves the gateway.
+# Subscription key header: ``api-key``, what Azure OpenAI clients send [aigw]. The policy
+# removes it before the request leaves the gateway and refuses it in the query string.
 SUBSCRIPTION_KEY_NAME = "api-key"
 
 # Application Insights diagnostics: API Management requires this identifier for them.
 APP_INSIGHTS_DIAGNOSTIC_ID = "applicationinsights"
 LOGGER_ID = "appinsights"
 SAMPLING_PERCENTAGE = 100  # request telemetry; token metrics are emitted unsampled
+# A system-assigned identity in an Application Insights logger's credentials (Learn, "Integrate
+# Azure API Management with Azure Application Insights", managed identity connection).
+SYSTEM_ASSIGNED = "SystemAssigned"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,19 @@ class GatewayBackend:
     priority: int
     kind: str  # "vllm" | "azure-openai"
     url: pulumi.Input[str]  # vLLM service base URL, or the Azure OpenAI account endpoint
+
+
+@dataclass(frozen=True)
+class GatewayWiring:
+    """The environment's shared resources a gateway uses (outputs welcome)."""
+
+    subscription_id: pulumi.Input[str]
+    resource_group: str  # the resource group's name, for the globally unique name's hash
+    app_insights_id: pulumi.Input[str]
+    app_insights_connection_string: pulumi.Input[str]
+    log_analytics_workspace_id: pulumi.Input[str] | None = None
+    api_key_secret_id: pulumi.Input[str] | None = None  # ARM id: the role assignment's scope
+    api_key_secret_uri: pulumi.Input[str] | None = None  # versionless: the named value's source
 
 
 def backend_id(workload: str, region: str) -> str:
@@ -84,10 +98,10 @@ def api_path(workload: str) -> str:
     return f"{workload}/v1"
 
 
-def role_assignment_name(environment: str, region: str, role_id: str = OPENAI_USER_ROLE_ID) -> str:
-    """A GUID (what Azure requires of a role assignment's name) fixed by what the Plan knows:
-    the gateway of ``environment`` holding ``role_id`` on the account in ``region``."""
-    return str(uuid.uuid5(ROLE_ASSIGNMENT_NAMESPACE, f"{environment}/{region}/apim/{role_id}"))
+def gateway_component_name(placement: GatewayPlacement) -> str:
+    """``gateway`` for the environment's own geography (its resources keep their names),
+    ``gateway-<geography>`` for every other."""
+    return "gateway" if placement.primary else f"gateway-{placement.geography}"
 
 
 def check_tier(tier: str, workloads: tuple[WorkloadPlan, ...]) -> None:
@@ -114,21 +128,27 @@ def _backend_url(backend: GatewayBackend) -> pulumi.Output[str]:
     return pulumi.Output.from_input(backend.url).apply(lambda u: f"{u.rstrip('/')}/{suffix}")
 
 
-def _circuit_breaker() -> apimanagement.BackendCircuitBreakerArgs:
+def _duration(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"PT{minutes}M{rest}S" if rest else f"PT{minutes}M"
+
+
+def circuit_breaker_args(breaker: CircuitBreaker) -> apimanagement.BackendCircuitBreakerArgs:
+    """The Plan's breaker as API Management's backend circuit breaker rule."""
     return apimanagement.BackendCircuitBreakerArgs(
         rules=[
             apimanagement.CircuitBreakerRuleArgs(
-                name="trip-on-throttling-and-server-errors",
+                name="trip-on-a-run-of-throttling-and-server-errors",
                 failure_condition=apimanagement.CircuitBreakerFailureConditionArgs(
-                    count=BREAKER_FAILURE_COUNT,
-                    interval=BREAKER_INTERVAL,
+                    count=breaker.failure_count,
+                    interval=_duration(breaker.interval_s),
                     status_code_ranges=[
                         apimanagement.FailureStatusCodeRangeArgs(min=low, max=high)
-                        for low, high in BREAKER_FAILURE_STATUS_RANGES
+                        for low, high in breaker.status_code_ranges
                     ],
                 ),
-                trip_duration=BREAKER_TRIP_DURATION,
-                accept_retry_after=True,
+                trip_duration=_duration(breaker.trip_duration_s),
+                accept_retry_after=breaker.accept_retry_after,
             )
         ]
     )
@@ -142,34 +162,37 @@ def _no_bodies() -> apimanagement.PipelineDiagnosticSettingsArgs:
 
 
 class LlmGateway(pulumi.ComponentResource):
-    """API Management with one API, backends and policy per workload."""
+    """API Management in ``placement.location`` with one API, backends and policy per workload
+    of its geography."""
 
     service_id: pulumi.Output[str]
     service_name: pulumi.Output[str]
     gateway_url: pulumi.Output[str]
     api_paths: dict[str, str]
+    purge_command: pulumi.Output[str]
 
     def __init__(
         self,
         name: str,
         *,
         environment: EnvironmentPlan,
+        placement: GatewayPlacement,
         resource_group_name: pulumi.Input[str],
         workloads: tuple[WorkloadPlan, ...],
         backends: tuple[GatewayBackend, ...],
         openai_accounts: dict[str, pulumi.Output[str]],
         subnet_id: pulumi.Input[str] | None,
-        app_insights_id: pulumi.Input[str],
-        app_insights_connection_string: pulumi.Input[str],
-        log_analytics_workspace_id: pulumi.Input[str] | None = None,
+        wiring: GatewayWiring,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("inferplan:azure:LlmGateway", name, None, opts)
         if environment.gateway is None:
             raise ValueError(f"environment {environment.name}: the Plan has no gateway settings")
-        tier = environment.gateway.tier
+        settings = environment.gateway
+        tier = settings.tier
         check_tier(tier, workloads)
         by_workload = _group_backends(workloads, backends)
+        location = placement.location
 
         child = pulumi.ResourceOptions(parent=self)
         protected = pulumi.ResourceOptions(parent=self, protect=environment.protect)
@@ -192,30 +215,43 @@ class LlmGateway(pulumi.ComponentResource):
                     resource=self,
                 )
 
+        portals = "Enabled" if settings.developer_portal else "Disabled"
+        service_name = globally_unique_output(
+            "apim",
+            environment.name,
+            location,
+            subscription_id=wiring.subscription_id,
+            resource_group=wiring.resource_group,
+        )
         service = apimanagement.ApiManagementService(
             f"{name}-apim",
-            service_name=globally_unique_name("apim", environment.name, environment.location),
+            service_name=service_name,
             resource_group_name=resource_group_name,
-            location=environment.location,
+            location=location,
             sku=apimanagement.ApiManagementServiceSkuPropertiesArgs(
                 name=tier, capacity=0 if tier == CONSUMPTION_TIER else 1
             ),
-            publisher_email=environment.gateway.publisher_email,
-            publisher_name=environment.gateway.publisher_name,
+            publisher_email=settings.publisher_email,
+            publisher_name=settings.publisher_name,
             identity=apimanagement.ApiManagementServiceIdentityArgs(type="SystemAssigned"),
+            developer_portal_status=portals,
+            legacy_portal_status=portals,
+            # Undelete a soft-deleted service of the same name (48 hours after a delete).
+            restore=True if environment.soft_deleted == "restore" else None,
             tags=environment.tags,
             opts=protected,
             **vnet,
         )
         scope = {"resource_group_name": resource_group_name, "service_name": service.name}
-        if log_analytics_workspace_id is not None:
+        principal_id = service.identity.apply(lambda i: i.principal_id if i else None)
+        if wiring.log_analytics_workspace_id is not None:
             # Gateway logs in their own table (ApiManagementGatewayLogs): the SLO alerts on
-            # 5xx and 429 ratios query it [apim-sse.md §4].
+            # 5xx and 429 ratios and on backend time query it [apim-sse.md §4].
             monitor.DiagnosticSetting(
                 f"{name}-logs",
                 name="gateway-to-log-analytics",
                 resource_uri=service.id,
-                workspace_id=log_analytics_workspace_id,
+                workspace_id=wiring.log_analytics_workspace_id,
                 log_analytics_destination_type="Dedicated",
                 logs=[monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)],
                 metrics=[
@@ -224,17 +260,58 @@ class LlmGateway(pulumi.ComponentResource):
                 opts=child,
             )
 
+        publisher = roles.assign_role(
+            f"{name}-metrics-publisher",
+            role=roles.MONITORING_METRICS_PUBLISHER,
+            scope=wiring.app_insights_id,
+            principal_id=principal_id,
+            subscription_id=wiring.subscription_id,
+            principal_type="ServicePrincipal",
+            description="the gateway sends telemetry with its identity (local auth is off)",
+            opts=child,
+        )
         logger = apimanagement.Logger(
             f"{name}-logger",
             logger_id=LOGGER_ID,
             logger_type="applicationInsights",
-            resource_id=app_insights_id,
-            credentials={"connectionString": pulumi.Output.secret(app_insights_connection_string)},
+            resource_id=wiring.app_insights_id,
+            credentials={
+                "connectionString": pulumi.Output.secret(wiring.app_insights_connection_string),
+                "identityClientId": SYSTEM_ASSIGNED,
+            },
             is_buffered=True,
             description="Application Insights: gateway requests and token metrics",
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[publisher]),
             **scope,
         )
+
+        named_values: list[pulumi.Resource] = []
+        if any(by_workload[w.name][0].kind == "vllm" for w in workloads):
+            if wiring.api_key_secret_id is None or wiring.api_key_secret_uri is None:
+                raise ValueError(f"gateway {name}: vLLM backends need the API key's secret")
+            key_reader = roles.assign_role(
+                f"{name}-vllm-key-reader",
+                role=roles.KEY_VAULT_SECRETS_USER,
+                scope=wiring.api_key_secret_id,
+                principal_id=principal_id,
+                subscription_id=wiring.subscription_id,
+                principal_type="ServicePrincipal",
+                description="the gateway sends vLLM's API key (that secret only)",
+                opts=child,
+            )
+            named_values.append(
+                apimanagement.NamedValue(
+                    f"{name}-{VLLM_API_KEY_NAMED_VALUE}",
+                    named_value_id=VLLM_API_KEY_NAMED_VALUE,
+                    display_name=VLLM_API_KEY_NAMED_VALUE,
+                    secret=True,
+                    key_vault=apimanagement.KeyVaultContractCreatePropertiesArgs(
+                        secret_identifier=wiring.api_key_secret_uri
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[key_reader]),
+                    **scope,
+                )
+            )
 
         self.api_paths = {}
         for w in sorted(workloads, key=lambda w: w.name):
@@ -268,6 +345,8 @@ class LlmGateway(pulumi.ComponentResource):
                     **scope,
                 )
 
+            breaker = w.gateway_backends.circuit_breaker if w.gateway_backends else None
+            pooled = len(members) > 1
             singles = [
                 apimanagement.Backend(
                     f"{name}-{backend_id(w.name, b.region)}",
@@ -278,7 +357,9 @@ class LlmGateway(pulumi.ComponentResource):
                     type="Single",
                     protocol="http",
                     url=_backend_url(b),
-                    circuit_breaker=_circuit_breaker(),
+                    circuit_breaker=circuit_breaker_args(breaker)
+                    if pooled and breaker is not None
+                    else None,
                     opts=child,
                     **scope,
                 )
@@ -286,7 +367,7 @@ class LlmGateway(pulumi.ComponentResource):
             ]
             target = backend_id(w.name, members[0].region)
             routing: list[pulumi.Resource] = list(singles)
-            if len(members) > 1:
+            if pooled:
                 pool = apimanagement.Backend(
                     f"{name}-{pool_id(w.name)}",
                     backend_id=pool_id(w.name),
@@ -310,8 +391,13 @@ class LlmGateway(pulumi.ComponentResource):
                 api_id=w.name,
                 policy_id="policy",
                 format="xml",
-                value=render_api_policy(w, backend_id=target, kind=kind),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[api, *routing]),
+                value=render_api_policy(
+                    w, backend_id=target, kind=kind, subscription_key=SUBSCRIPTION_KEY_NAME
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[api, *routing, *(named_values if kind == "vllm" else [])],
+                ),
                 **scope,
             )
             apimanagement.ApiDiagnostic(
@@ -334,15 +420,14 @@ class LlmGateway(pulumi.ComponentResource):
             )
             self.api_paths[w.name] = api_path(w.name)
 
-        principal_id = service.identity.apply(lambda i: i.principal_id if i else None)
         for region in sorted(openai_accounts):
             account_id = pulumi.Output.from_input(openai_accounts[region])
-            authorization.RoleAssignment(
+            roles.assign_role(
                 f"{name}-openai-user-{region_code(region)}",
-                role_assignment_name=role_assignment_name(environment.name, region),
+                role=roles.COGNITIVE_SERVICES_OPENAI_USER,
                 scope=account_id,
-                role_definition_id=account_id.apply(_openai_user_role_definition),
                 principal_id=principal_id,
+                subscription_id=wiring.subscription_id,
                 principal_type="ServicePrincipal",
                 description="API Management gateway calls Azure OpenAI with its managed identity",
                 opts=child,
@@ -351,6 +436,9 @@ class LlmGateway(pulumi.ComponentResource):
         self.service_id = service.id
         self.service_name = service.name
         self.gateway_url = service.gateway_url
+        self.purge_command = service_name.apply(
+            lambda n: f"az apim deletedservice purge --service-name {n} --location {location}"
+        )
         self.register_outputs(
             {
                 "serviceId": self.service_id,
@@ -359,13 +447,6 @@ class LlmGateway(pulumi.ComponentResource):
                 "apiPaths": self.api_paths,
             }
         )
-
-
-def _openai_user_role_definition(account_id: str) -> str:
-    """The role definition's ARM id in the account's subscription (``/subscriptions/<id>`` is
-    the first two segments of any resource id)."""
-    subscription = "/".join(account_id.split("/")[:3])
-    return f"{subscription}/providers/Microsoft.Authorization/roleDefinitions/{OPENAI_USER_ROLE_ID}"
 
 
 def _group_backends(

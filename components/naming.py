@@ -2,14 +2,34 @@
 
 Names follow the Cloud Adoption Framework abbreviations (``rg-``, ``aks-``, ``apim-``, ``oai-``,
 ``log-``, ``appi-``, ``amw-``, ``ag-``, ``vnet-``) joined with the environment and a short region
-code. Globally unique names (API Management, Azure OpenAI subdomains) add a stable hash of the
-environment, so two stacks never collide and one stack never renames itself.
+code. Globally unique names (API Management, Azure OpenAI subdomains, Key Vault, the container
+registry) add a hash of the deploying subscription and the resource group: stable for a stack,
+different for every subscription that deploys the same environment, so a second adopter never
+collides with the first. Role assignment names are GUIDs derived from scope, principal and role,
+so a re-created principal gets a new assignment instead of a name clash.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import uuid
+
+import pulumi
+from inferplan.sizing.pool_names import AGENT_POOL_NAME_MAX, agent_pool_name
+
+__all__ = [
+    "AGENT_POOL_NAME_MAX",
+    "agent_pool_name",
+    "globally_unique_name",
+    "globally_unique_output",
+    "kubernetes_name",
+    "node_resource_group_name",
+    "region_code",
+    "resource_name",
+    "role_assignment_name",
+    "stable_hash",
+]
 
 # Short codes for the regions inferplan plans into; other regions fall back to their initials.
 REGION_CODES = {
@@ -41,7 +61,9 @@ REGION_CODES = {
     "westus3": "wus3",
 }
 
-AGENT_POOL_NAME_MAX = 12  # Linux node pool names: lowercase alphanumeric, at most 12 characters
+RESOURCE_GROUP_NAME_MAX = 90  # resource groups; the AKS node resource group allows 80
+NODE_RESOURCE_GROUP_NAME_MAX = 80
+ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID("5b6a3f1e-2d8c-4c57-9e1f-7a0b4d2c9e61")  # inferplan's
 
 
 def stable_hash(*parts: str, length: int = 6) -> str:
@@ -67,23 +89,78 @@ def resource_name(
 
 
 def globally_unique_name(
-    abbreviation: str, environment: str, region: str | None = None, *, max_length: int = 50
+    abbreviation: str,
+    environment: str,
+    region: str | None = None,
+    *,
+    subscription_id: str,
+    resource_group: str,
+    max_length: int = 50,
+    alphanumeric: bool = False,
 ) -> str:
-    """A name that must be unique across Azure: the readable name plus a hash of it."""
-    base = resource_name(abbreviation, environment, region)
-    suffix = stable_hash(base)
-    return f"{base[: max_length - len(suffix) - 1]}-{suffix}"
+    """The readable name cut to fit, plus ``-<hash of subscription, resource group, name>``.
 
-
-def agent_pool_name(vm_sku: str) -> str:
-    """A node pool name derived from the VM size alone, so a new size means a new pool.
-
-    ``Standard_NC80adis_H100_v5`` gives ``nc80adis`` plus a hash of the full size name, 12
-    characters in all: readable, unique per size, and stable while the size stays the same.
+    Pure, so preflight names what the program will create from the same code the components
+    run. ``alphanumeric`` (container registries): lowercase letters and digits only, no
+    hyphens. The subscription is lowercased first: Azure treats its id case-insensitively.
     """
-    size = vm_sku.removeprefix("Standard_").split("_")[0].lower()
-    size = re.sub(r"[^a-z0-9]", "", size)[:8]
-    return f"{size}{stable_hash(vm_sku, length=AGENT_POOL_NAME_MAX - len(size))}"
+    base = resource_name(abbreviation, environment, region)
+    if alphanumeric:
+        base = re.sub(r"[^a-z0-9]", "", base.lower())
+    suffix = stable_hash(subscription_id.lower(), resource_group, base)
+    joint = "" if alphanumeric else "-"
+    head = base[: max_length - len(suffix) - len(joint)].rstrip("-")
+    return f"{head}{joint}{suffix}"
+
+
+def globally_unique_output(
+    abbreviation: str,
+    environment: str,
+    region: str | None = None,
+    *,
+    subscription_id: pulumi.Input[str],
+    resource_group: str,
+    max_length: int = 50,
+    alphanumeric: bool = False,
+) -> pulumi.Output[str]:
+    """`globally_unique_name` once the deploying subscription is known (the program reads it
+    from the provider's client config, an Output)."""
+    return pulumi.Output.from_input(subscription_id).apply(
+        lambda subscription: globally_unique_name(
+            abbreviation,
+            environment,
+            region,
+            subscription_id=subscription,
+            resource_group=resource_group,
+            max_length=max_length,
+            alphanumeric=alphanumeric,
+        )
+    )
+
+
+def node_resource_group_name(environment: str, region: str) -> str:
+    """``rg-<env>-<region code>-aks-nodes``, named explicitly: AKS's default
+    ``MC_<rg>_<cluster>_<region>`` passes Azure's 80-character limit for environment names over
+    about 21 characters. With environment names of at most 40 this is at most 59."""
+    name = resource_name("rg", environment, region, "aks-nodes")
+    if len(name) > NODE_RESOURCE_GROUP_NAME_MAX:
+        raise ValueError(f"node resource group name {name!r} is over 80 characters")
+    return name
+
+
+def role_assignment_name(
+    scope: pulumi.Input[str], principal_id: pulumi.Input[str], role_definition_id: str
+) -> pulumi.Output[str]:
+    """uuid5 of scope, principal and role: the same assignment keeps its name across runs, a
+    new principal (a re-created identity) or another scope gets another."""
+    return pulumi.Output.all(scope, principal_id).apply(
+        lambda args: str(
+            uuid.uuid5(
+                ROLE_ASSIGNMENT_NAMESPACE,
+                f"{str(args[0]).lower()}|{args[1]}|{role_definition_id.lower()}",
+            )
+        )
+    )
 
 
 def kubernetes_name(workload: str) -> str:

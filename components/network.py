@@ -103,6 +103,22 @@ def endpoint_subnet_prefix(region: str) -> str:
 
 
 OPENAI_PRIVATE_DNS_ZONE = "privatelink.openai.azure.com"  # Azure OpenAI private endpoints
+# Private DNS zones per private-endpoint target, as Learn "Azure Private Endpoint private DNS
+# zone values" lists them; every zone is linked to every virtual network of the environment so
+# clusters and gateways resolve the private addresses through the peerings.
+PRIVATE_DNS_ZONES: dict[str, tuple[str, ...]] = {
+    "openai": (OPENAI_PRIVATE_DNS_ZONE,),
+    "vault": ("privatelink.vaultcore.azure.net",),
+    "registry": ("privatelink.azurecr.io",),
+    # Azure Monitor Private Link Scope (Learn, "Configure your private link", DNS zones).
+    "azuremonitor": (
+        "privatelink.monitor.azure.com",
+        "privatelink.oms.opinsights.azure.com",
+        "privatelink.ods.opinsights.azure.com",
+        "privatelink.agentsvc.azure-automation.net",
+        "privatelink.blob.core.windows.net",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -192,21 +208,25 @@ def _security_rule(rule: NsgRule) -> network.SecurityRuleArgs:
 
 
 class Network(pulumi.ComponentResource):
-    """Virtual networks, subnets and hub-and-spoke peerings for one environment.
+    """Virtual networks, subnets, peerings and private DNS for one environment.
 
-    ``regions`` are the regions with GPU clusters. With none, nothing is created: the gateway
-    then only talks to public endpoints (Azure OpenAI) and ``gateway_subnet_id`` is None.
+    ``cluster_regions`` are the regions with GPU clusters; ``gateway_locations`` the regions of
+    the environment's gateways (one per geography, the environment's location first: the
+    primary hub, which also holds the private endpoints). Every other virtual network is peered
+    with the primary hub; a cluster region is also peered with the hub of each gateway that
+    fronts workloads there (``gateway_spokes``). With neither clusters nor private endpoints
+    nothing is created: the gateway then only talks to public endpoints.
 
     Subnets and peerings are separate resources (the virtual network lists neither, and
     azure-native keeps separately managed subnets on a VNet update, pulumi-azure-native#611).
     Azure runs one change at a time on a virtual network, so every subnet and peering waits for
-    the previous change to each virtual network it touches (which also orders it after the
-    virtual network itself: children name their VNet by its fixed name, not its output).
+    the previous change to each virtual network it touches.
     """
 
     aks_subnet_ids: dict[str, pulumi.Output[str]]
-    gateway_subnet_id: pulumi.Output[str] | None
+    gateway_subnet_ids: dict[str, pulumi.Output[str]]
     vnet_ids: dict[str, pulumi.Output[str]]
+    dns_zone_ids: dict[str, list[pulumi.Output[str]]]
     gateway_mode: GatewayNetworkMode
 
     def __init__(
@@ -216,15 +236,18 @@ class Network(pulumi.ComponentResource):
         environment: EnvironmentPlan,
         resource_group_name: pulumi.Input[str],
         regions: tuple[str, ...],
+        gateway_locations: tuple[str, ...] = (),
+        gateway_spokes: dict[str, tuple[str, ...]] | None = None,
         private_endpoints: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("inferplan:azure:Network", name, None, opts)
         env = environment
         self.aks_subnet_ids = {}
-        self.gateway_subnet_id = None
-        self.endpoint_subnet_id = None
-        self.openai_dns_zone_id = None
+        self.gateway_subnet_ids = {}
+        self.endpoint_subnet_id: pulumi.Output[str] | None = None  # the primary hub's
+        self.endpoint_subnet_ids: dict[str, pulumi.Output[str]] = {}
+        self.dns_zone_ids = {}
         self.vnet_ids = {}
         self.gateway_mode = gateway_network_mode(env)
         if not regions and not private_endpoints:
@@ -232,7 +255,8 @@ class Network(pulumi.ComponentResource):
             return
 
         hub = env.location
-        all_regions = [hub, *sorted(set(regions) - {hub})]
+        hubs = [hub, *[g for g in gateway_locations if g != hub]]
+        all_regions = [*hubs, *sorted(set(regions) - set(hubs))]
         _check_address_plan(all_regions)
         child = pulumi.ResourceOptions(parent=self)
         vnets: dict[str, network.VirtualNetwork] = {}
@@ -272,69 +296,93 @@ class Network(pulumi.ComponentResource):
                 self.aks_subnet_ids[region] = subnet.id
 
         mode = self.gateway_mode
-        nsg = network.NetworkSecurityGroup(
-            f"{name}-nsg-gateway",
-            network_security_group_name=resource_name("nsg", env.name, hub, "gateway"),
-            resource_group_name=resource_group_name,
-            location=hub,
-            security_rules=[_security_rule(r) for r in mode.rules],
-            tags=env.tags,
-            opts=child,
-        )
-        gateway_subnet = network.Subnet(
-            f"{name}-snet-gateway-{region_code(hub)}",
-            subnet_name=resource_name("snet", env.name, hub, "gateway"),
-            virtual_network_name=vnet_names[hub],
-            resource_group_name=resource_group_name,
-            address_prefix=gateway_subnet_prefix(hub),
-            network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
-            delegations=(
-                [network.DelegationArgs(name="apim", service_name=mode.delegation)]
-                if mode.delegation
-                else None
-            ),
-            opts=after(hub),
-        )
-        last_change[hub] = gateway_subnet
-        self.gateway_subnet_id = gateway_subnet.id
-
-        if private_endpoints:
-            # Azure OpenAI without public access is reached through private endpoints in the
-            # gateway's network, resolved by a private DNS zone linked to it.
-            endpoints = network.Subnet(
-                f"{name}-snet-endpoints-{region_code(hub)}",
-                subnet_name=resource_name("snet", env.name, hub, "endpoints"),
-                virtual_network_name=vnet_names[hub],
+        for location in hubs:
+            # The primary hub keeps its pre-split resource names, so existing stacks see no
+            # change; further gateways' subnets carry their region code.
+            code = region_code(location)
+            nsg = network.NetworkSecurityGroup(
+                f"{name}-nsg-gateway" if location == hub else f"{name}-nsg-gateway-{code}",
+                network_security_group_name=resource_name("nsg", env.name, location, "gateway"),
                 resource_group_name=resource_group_name,
-                address_prefix=endpoint_subnet_prefix(hub),
-                private_endpoint_network_policies="Enabled",
-                opts=after(hub),
-            )
-            last_change[hub] = endpoints
-            self.endpoint_subnet_id = endpoints.id
-            zone = privatedns.PrivateZone(
-                f"{name}-dns-openai",
-                private_zone_name=OPENAI_PRIVATE_DNS_ZONE,
-                resource_group_name=resource_group_name,
-                location="Global",
+                location=location,
+                security_rules=[_security_rule(r) for r in mode.rules],
                 tags=env.tags,
                 opts=child,
             )
-            privatedns.VirtualNetworkLink(
-                f"{name}-dns-openai-link-{region_code(hub)}",
-                private_zone_name=OPENAI_PRIVATE_DNS_ZONE,
-                virtual_network_link_name=resource_name("vnl", env.name, hub, "openai"),
+            gateway_subnet = network.Subnet(
+                f"{name}-snet-gateway-{code}",
+                subnet_name=resource_name("snet", env.name, location, "gateway"),
+                virtual_network_name=vnet_names[location],
                 resource_group_name=resource_group_name,
-                location="Global",
-                registration_enabled=False,
-                virtual_network=network.SubResourceArgs(id=vnets[hub].id),
-                tags=env.tags,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[zone]),
+                address_prefix=gateway_subnet_prefix(location),
+                network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
+                delegations=(
+                    [network.DelegationArgs(name="apim", service_name=mode.delegation)]
+                    if mode.delegation
+                    else None
+                ),
+                opts=after(location),
             )
-            self.openai_dns_zone_id = zone.id
+            last_change[location] = gateway_subnet
+            self.gateway_subnet_ids[location] = gateway_subnet.id
 
-        for spoke in all_regions[1:]:
-            for local, remote in ((hub, spoke), (spoke, hub)):
+        if private_endpoints:
+            # Services without public access are reached through private endpoints: the
+            # environment's shared ones (Key Vault, the registry, Azure Monitor) in the primary
+            # hub, an Azure OpenAI account in the hub of the gateway that calls it, so prompts
+            # stay in the gateway's geography; private DNS zones linked to every virtual
+            # network resolve them.
+            for location in hubs:
+                endpoints = network.Subnet(
+                    f"{name}-snet-endpoints-{region_code(location)}",
+                    subnet_name=resource_name("snet", env.name, location, "endpoints"),
+                    virtual_network_name=vnet_names[location],
+                    resource_group_name=resource_group_name,
+                    address_prefix=endpoint_subnet_prefix(location),
+                    private_endpoint_network_policies="Enabled",
+                    opts=after(location),
+                )
+                last_change[location] = endpoints
+                self.endpoint_subnet_ids[location] = endpoints.id
+            self.endpoint_subnet_id = self.endpoint_subnet_ids[hub]
+            for target, zones in PRIVATE_DNS_ZONES.items():
+                ids = []
+                for zone_name in zones:
+                    key = "openai" if zone_name == OPENAI_PRIVATE_DNS_ZONE else zone_name
+                    zone = privatedns.PrivateZone(
+                        f"{name}-dns-{key}",
+                        private_zone_name=zone_name,
+                        resource_group_name=resource_group_name,
+                        location="Global",
+                        tags=env.tags,
+                        opts=child,
+                    )
+                    ids.append(zone.id)
+                    for region in all_regions:
+                        suffix = "" if key == "openai" else f"{stable_hash(zone_name, length=4)}-"
+                        privatedns.VirtualNetworkLink(
+                            f"{name}-dns-{key}-link-{region_code(region)}",
+                            private_zone_name=zone_name,
+                            virtual_network_link_name=resource_name(
+                                "vnl", env.name, region, f"{suffix}{target}"
+                            ),
+                            resource_group_name=resource_group_name,
+                            location="Global",
+                            registration_enabled=False,
+                            virtual_network=network.SubResourceArgs(id=vnets[region].id),
+                            tags=env.tags,
+                            opts=pulumi.ResourceOptions(parent=self, depends_on=[zone]),
+                        )
+                self.dns_zone_ids[target] = ids
+        self.openai_dns_zone_id = (self.dns_zone_ids.get("openai") or [None])[0]
+
+        pairs: list[tuple[str, str]] = [(hub, other) for other in all_regions[1:]]
+        for location, spokes in sorted((gateway_spokes or {}).items()):
+            if location == hub:
+                continue
+            pairs += [(location, spoke) for spoke in sorted(spokes) if spoke != location]
+        for near, far in pairs:
+            for local, remote in ((near, far), (far, near)):
                 peering = network.VirtualNetworkPeering(
                     f"{name}-peer-{region_code(local)}-{region_code(remote)}",
                     virtual_network_peering_name=resource_name(
@@ -354,11 +402,59 @@ class Network(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "aksSubnetIds": self.aks_subnet_ids,
-                "gatewaySubnetId": self.gateway_subnet_id,
+                "gatewaySubnetIds": self.gateway_subnet_ids,
                 "endpointSubnetId": self.endpoint_subnet_id,
                 "vnetIds": self.vnet_ids,
             }
         )
+
+    @property
+    def gateway_subnet_id(self) -> pulumi.Output[str] | None:
+        """The primary gateway's subnet (the environment's location), None without one."""
+        return next(iter(self.gateway_subnet_ids.values()), None)
+
+
+def private_endpoint(
+    name: str,
+    *,
+    environment: EnvironmentPlan,
+    resource_group_name: pulumi.Input[str],
+    subnet_id: pulumi.Input[str],
+    target_id: pulumi.Input[str],
+    group_id: str,
+    dns_zone_ids: list[pulumi.Output[str]],
+    endpoint_name: str,
+    parent: pulumi.Resource,
+    location: str | None = None,
+) -> network.PrivateEndpoint:
+    """A private endpoint for ``target_id`` (sub-resource ``group_id``) in a hub's endpoint
+    subnet (``location``, the primary hub by default), registered in its private DNS zones."""
+    endpoint = network.PrivateEndpoint(
+        f"{name}-pep",
+        private_endpoint_name=endpoint_name,
+        resource_group_name=resource_group_name,
+        location=location or environment.location,  # the endpoint lives in its hub's network
+        subnet=network.SubnetArgs(id=subnet_id),
+        private_link_service_connections=[
+            network.PrivateLinkServiceConnectionArgs(
+                name=endpoint_name, private_link_service_id=target_id, group_ids=[group_id]
+            )
+        ],
+        tags=environment.tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    network.PrivateDnsZoneGroup(
+        f"{name}-pep-dns",
+        private_dns_zone_group_name=group_id,
+        private_endpoint_name=endpoint_name,
+        resource_group_name=resource_group_name,
+        private_dns_zone_configs=[
+            network.PrivateDnsZoneConfigArgs(name=f"{group_id}-{i}", private_dns_zone_id=zone)
+            for i, zone in enumerate(dns_zone_ids, 1)
+        ],
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[endpoint]),
+    )
+    return endpoint
 
 
 def _check_address_plan(regions: list[str]) -> None:

@@ -2,16 +2,23 @@
 
 ``Observability`` holds the sinks: a Log Analytics workspace (container and gateway logs), a
 workspace-based Application Insights component (API Management request telemetry), an Azure
-Monitor workspace (managed Prometheus: vLLM and DCGM series from every cluster) and an action
-group that every alert notifies.
+Monitor workspace (managed Prometheus: vLLM series from every cluster) and an action group that
+every alert notifies. Local (key) authentication is off on the workspace and on Application
+Insights: writers use Entra ID (the gateway's identity, Container Insights' managed-identity
+agent, platform diagnostic settings). Where the environment allows no public network access,
+ingestion and query are private only, through an Azure Monitor Private Link Scope (AMPLS) that
+holds the workspace, Application Insights and the Azure Monitor workspace's data collection
+endpoint (Learn, "Use Azure Private Link to connect networks to Azure Monitor"); its private
+endpoint lives in the network's primary hub (``environment.py``).
 
 ``SloAlerts`` turns each workload's ``Plan.alerts`` into Azure Monitor rules, translated by
 ``components.alert_rules`` (see there for each translation and why):
 
-* vLLM and GPU alerts: Prometheus rule groups on the Azure Monitor workspace, one per cluster
-  region (a second one only past Azure's 20 rules per group), limited to that cluster's series;
-* API Management ratio alerts: log search alerts over ``ApiManagementGatewayLogs`` on the
-  gateway, computing the ratio the Plan states (a metric alert cannot divide two metrics);
+* vLLM alerts: Prometheus rule groups on the Azure Monitor workspace, one per cluster region (a
+  second one only past Azure's 20 rules per group), limited to that cluster's series;
+* API Management alerts (ratios, and backend-time percentiles where Azure OpenAI publishes no
+  latency metric): log search alerts over ``ApiManagementGatewayLogs`` on the gateway that
+  fronts the workload, in that gateway's region (a metric alert cannot divide two metrics);
 * Azure OpenAI alerts: metric alerts on each account that serves the workload, filtered to its
   deployment;
 
@@ -29,6 +36,7 @@ from inferplan.components.alert_rules import (
     AZURE_OPENAI,
     alert_kind,
     apim_log_query,
+    apim_measure_column,
     azure_openai_criterion,
     metric_alert_window,
     prometheus_rule_batches,
@@ -69,6 +77,7 @@ class Observability(pulumi.ComponentResource):
     monitor_workspace_id: pulumi.Output[str]
     prometheus_dcr_id: pulumi.Output[str]
     action_group_id: pulumi.Output[str]
+    ampls_id: pulumi.Output[str] | None
 
     def __init__(
         self,
@@ -84,6 +93,8 @@ class Observability(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         kept = pulumi.ResourceOptions(parent=self, protect=env.protect)
 
+        private = not env.public_network_access
+        access = "Disabled" if private else "Enabled"
         workspace_name = resource_name("log", env.name, env.location)
         workspace = operationalinsights.Workspace(
             workspace_name,
@@ -92,6 +103,9 @@ class Observability(pulumi.ComponentResource):
             location=env.location,
             sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
             retention_in_days=settings.retention_days if settings else None,
+            features=operationalinsights.WorkspaceFeaturesArgs(disable_local_auth=True),
+            public_network_access_for_ingestion=access,
+            public_network_access_for_query=access,
             tags=env.tags,
             opts=kept,
         )
@@ -105,6 +119,9 @@ class Observability(pulumi.ComponentResource):
             application_type="web",
             ingestion_mode="LogAnalytics",
             workspace_resource_id=workspace.id,
+            disable_local_auth=True,
+            public_network_access_for_ingestion=access,
+            public_network_access_for_query=access,
             tags=env.tags,
             opts=child,
         )
@@ -147,6 +164,39 @@ class Observability(pulumi.ComponentResource):
             lambda s: s.data_collection_rule_resource_id if s else None
         )
         self.action_group_id = action_group.id
+        self.ampls_id = None
+        self.ampls_name: str | None = None
+        if private:
+            scope_name = resource_name("ampls", env.name, env.location)
+            scope = monitor.PrivateLinkScope(
+                f"{name}-ampls",
+                scope_name=scope_name,
+                resource_group_name=resource_group_name,
+                location="global",
+                access_mode_settings=monitor.AccessModeSettingsArgs(
+                    ingestion_access_mode="PrivateOnly", query_access_mode="PrivateOnly"
+                ),
+                tags=env.tags,
+                opts=child,
+            )
+            endpoint_id = monitor_workspace.default_ingestion_settings.apply(
+                lambda s: s.data_collection_endpoint_resource_id if s else None
+            )
+            for key, linked in (
+                ("log", workspace.id),
+                ("appi", insights.id),
+                ("amw-dce", endpoint_id),
+            ):
+                monitor.PrivateLinkScopedResource(
+                    f"{name}-ampls-{key}",
+                    name=resource_name("plsr", env.name, env.location, key),
+                    scope_name=scope_name,
+                    resource_group_name=resource_group_name,
+                    linked_resource_id=linked,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[scope]),
+                )
+            self.ampls_id = scope.id
+            self.ampls_name = scope_name
         # KEDA reads vLLM's queue depth from here to scale replicas.
         self.prometheus_query_url = monitor_workspace.metrics.apply(
             lambda m: m.prometheus_query_endpoint if m else None
@@ -160,6 +210,7 @@ class Observability(pulumi.ComponentResource):
                 "monitorWorkspaceId": self.monitor_workspace_id,
                 "prometheusDcrId": self.prometheus_dcr_id,
                 "actionGroupId": self.action_group_id,
+                "privateLinkScopeId": self.ampls_id,
             }
         )
 
@@ -187,7 +238,8 @@ class SloAlerts(pulumi.ComponentResource):
         workloads: tuple[WorkloadPlan, ...],
         action_group_id: pulumi.Input[str],
         monitor_workspace_id: pulumi.Input[str],
-        gateway_id: pulumi.Input[str],
+        gateway_ids: dict[str, pulumi.Output[str]],
+        gateway_locations: dict[str, str],
         openai_account_ids: dict[str, pulumi.Output[str]],
         cluster_ids: dict[str, pulumi.Output[str]],
         opts: pulumi.ResourceOptions | None = None,
@@ -224,20 +276,19 @@ class SloAlerts(pulumi.ComponentResource):
             for alert in workload.alerts:
                 kind = alert_kind(alert)
                 if kind == APIM:
-                    rule_name = resource_name(
-                        "alert", env.name, env.location, workload.name, alert.name
-                    )
+                    where = gateway_locations.get(workload.name, env.location)
+                    rule_name = resource_name("alert", env.name, where, workload.name, alert.name)
                     self.gateway_alerts[(workload.name, alert.name)] = monitor.ScheduledQueryRule(
                         rule_name,
                         rule_name=rule_name,
                         resource_group_name=resource_group_name,
-                        location=env.location,
+                        location=where,
                         kind="LogAlert",
                         display_name=f"{workload.name}: {alert.name}",
                         description=alert.description,
                         severity=alert.severity,
                         enabled=True,
-                        scopes=[gateway_id],
+                        scopes=[gateway_ids[workload.name]],
                         evaluation_frequency=LOG_EVALUATION_FREQUENCY,
                         window_size=alert.window,
                         criteria=monitor.ScheduledQueryRuleCriteriaArgs(
@@ -245,7 +296,7 @@ class SloAlerts(pulumi.ComponentResource):
                                 monitor.ConditionArgs(
                                     query=apim_log_query(alert, workload=workload.name),
                                     time_aggregation="Average",
-                                    metric_measure_column="ratio",
+                                    metric_measure_column=apim_measure_column(alert),
                                     operator=alert.operator,
                                     threshold=alert.threshold,
                                     failing_periods=monitor.ConditionFailingPeriodsArgs(
@@ -285,15 +336,18 @@ class SloAlerts(pulumi.ComponentResource):
         dashboard_name = resource_name("dash", env.name, env.location)
         title = f"inferplan {env.name}: LLM serving"
         account_ids = dict(sorted(openai_account_ids.items()))
+        services = list({id(v): v for v in gateway_ids.values()}.values())  # one per gateway
         properties = pulumi.Output.all(
-            monitor_workspace_id, gateway_id, pulumi.Output.all(*account_ids.values())
+            monitor_workspace_id,
+            pulumi.Output.all(*services),
+            pulumi.Output.all(*account_ids.values()),
         ).apply(
             lambda ids: _dashboard_args(
                 dashboard_properties(
                     title=title,
                     workloads=workloads,
                     monitor_workspace_id=ids[0],
-                    gateway_id=ids[1],
+                    gateway_ids=sorted(set(ids[1])),
                     openai_account_ids=dict(zip(account_ids, ids[2], strict=True)),
                 )
             )

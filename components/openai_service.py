@@ -8,7 +8,11 @@ it at ``/openai/deployments/<workload>`` in every region alike.
 Shape and settings follow azure-openai.md §5 (sources [subdomain], [quota], [apim-auth]):
 
 * kind ``OpenAI``, sku ``S0``, a custom subdomain, which Entra ID authentication needs and which
-  can never change afterwards [subdomain]; hence a stable, globally unique name;
+  can never change afterwards [subdomain]; hence a stable, globally unique name, hashed from the
+  deploying subscription and resource group so another subscription never collides;
+* a soft-deleted account of the same name (kept 48 hours after a delete) is undeleted when the
+  environment says ``soft_deleted: restore`` (``properties.restore``); with ``purge`` the stack's
+  ``softDeletePurgeCommands`` output says what to purge before the next up;
 * ``disableLocalAuth``: no API keys; the gateway's managed identity is the only caller
   (Cognitive Services OpenAI User, granted by ``LlmGateway``) [apim-auth];
 * public network access as the environment says; when off, the network ACL denies by default;
@@ -23,9 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from inferplan.components.naming import globally_unique_name, resource_name
+from inferplan.components.naming import globally_unique_output, resource_name
+from inferplan.components.network import private_endpoint
 from inferplan.sizing.plan import EnvironmentPlan, WorkloadPlan
-from pulumi_azure_native import cognitiveservices, network
+from pulumi_azure_native import cognitiveservices
 
 ACCOUNT_KIND = "OpenAI"
 ACCOUNT_SKU = "S0"
@@ -65,9 +70,7 @@ def region_deployments(
         if w.regions and w.regions[0] == region:
             entries.append(("primary", plan.deployment_type, plan.capacity))
         entries += [
-            ("failover", f["deployment_type"], int(f["capacity"]))
-            for f in plan.failover
-            if f.get("region") == region
+            ("failover", f.deployment_type, f.capacity) for f in plan.failover if f.region == region
         ]
         if len(entries) > 1 or (entries and w.name in specs):
             raise ValueError(
@@ -103,15 +106,25 @@ class OpenAIService(pulumi.ComponentResource):
         region: str,
         resource_group_name: pulumi.Input[str],
         workloads: tuple[WorkloadPlan, ...],
+        subscription_id: pulumi.Input[str],
+        resource_group: str,
         private_endpoint_subnet_id: pulumi.Input[str] | None = None,
         private_dns_zone_id: pulumi.Input[str] | None = None,
+        private_endpoint_location: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """``private_endpoint_subnet_id`` and ``private_dns_zone_id`` (both or neither) give an
-        account without public access a private endpoint the gateway resolves and reaches."""
+        account without public access a private endpoint the gateway resolves and reaches.
+        ``resource_group`` is the environment's resource group name (for the name hash)."""
         super().__init__("inferplan:azure:OpenAIService", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, protect=environment.protect)
-        account_name = globally_unique_name("oai", environment.name, region)
+        account_name = globally_unique_output(
+            "oai",
+            environment.name,
+            region,
+            subscription_id=subscription_id,
+            resource_group=resource_group,
+        )
         public = environment.public_network_access
 
         account = cognitiveservices.Account(
@@ -129,6 +142,7 @@ class OpenAIService(pulumi.ComponentResource):
                 network_acls=None
                 if public
                 else cognitiveservices.NetworkRuleSetArgs(default_action="Deny"),
+                restore=True if environment.soft_deleted == "restore" else None,
             ),
             tags=environment.tags,
             opts=child,
@@ -160,34 +174,17 @@ class OpenAIService(pulumi.ComponentResource):
             previous = deployment
 
         if private_endpoint_subnet_id is not None and private_dns_zone_id is not None:
-            endpoint_name = resource_name("pep", environment.name, region, "openai")
-            endpoint = network.PrivateEndpoint(
-                f"{name}-pep",
-                private_endpoint_name=endpoint_name,
+            private_endpoint(
+                name,
+                environment=environment,
                 resource_group_name=resource_group_name,
-                location=environment.location,  # the endpoint lives in the gateway's network
-                subnet=network.SubnetArgs(id=private_endpoint_subnet_id),
-                private_link_service_connections=[
-                    network.PrivateLinkServiceConnectionArgs(
-                        name=endpoint_name,
-                        private_link_service_id=account.id,
-                        group_ids=["account"],
-                    )
-                ],
-                tags=environment.tags,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            network.PrivateDnsZoneGroup(
-                f"{name}-pep-dns",
-                private_dns_zone_group_name="openai",
-                private_endpoint_name=endpoint_name,
-                resource_group_name=resource_group_name,
-                private_dns_zone_configs=[
-                    network.PrivateDnsZoneConfigArgs(
-                        name="openai", private_dns_zone_id=private_dns_zone_id
-                    )
-                ],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[endpoint]),
+                subnet_id=private_endpoint_subnet_id,
+                target_id=account.id,
+                group_id="account",
+                dns_zone_ids=[pulumi.Output.from_input(private_dns_zone_id)],
+                endpoint_name=resource_name("pep", environment.name, region, "openai"),
+                parent=self,
+                location=private_endpoint_location,
             )
 
         self.account_id = account.id
@@ -195,10 +192,13 @@ class OpenAIService(pulumi.ComponentResource):
         # The endpoint the account reports; for kind OpenAI in the public cloud that is the
         # custom subdomain under openai.azure.com [subdomain], used where a provider (or an
         # offline mock that echoes inputs) returns none.
-        self.endpoint = account.properties.apply(
-            lambda p: (
-                (p.endpoint if p is not None and p.endpoint else None)
-                or f"https://{account_name}.openai.azure.com/"
+        self.endpoint = pulumi.Output.all(account.properties, account_name).apply(
+            lambda args: _endpoint(args[0]) or f"https://{args[1]}.openai.azure.com/"
+        )
+        self.purge_command = account_name.apply(
+            lambda n: (
+                f"az cognitiveservices account purge --name {n} --location {region} "
+                f"--resource-group {resource_group}"
             )
         )
         self.register_outputs(
@@ -209,3 +209,13 @@ class OpenAIService(pulumi.ComponentResource):
                 "deployments": sorted(self.deployments),
             }
         )
+
+
+def _endpoint(properties: object) -> str | None:
+    """The account's reported endpoint, from typed outputs or their plain-dict form."""
+    if properties is None:
+        return None
+    value = getattr(properties, "endpoint", None)
+    if value is None and isinstance(properties, dict):
+        value = properties.get("endpoint")
+    return value or None

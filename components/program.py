@@ -44,16 +44,35 @@ def deployable(plan: Plan, environment: str) -> None:
         raise InfeasiblePlanError(f"stack {environment} cannot be deployed: " + "; ".join(problems))
 
 
+# The stack's Pulumi config keys the program reads (namespace ``inferplan``).
+HF_TOKEN_KEY = "hfToken"  # secret: Hugging Face token for gated models
+DOCKER_HUB_USERNAME_KEY = "dockerHubUsername"  # the registry's Docker Hub credential set
+DOCKER_HUB_TOKEN_KEY = "dockerHubToken"  # secret: a Docker Hub access token
+DOCKER_HUB_CREDENTIAL = "docker-io"  # credential set name (sizing.container_images)
+
+
+def stack_inputs() -> object:
+    """``StackInputs`` from the current stack's Pulumi config; secrets stay Pulumi secrets."""
+    import pulumi
+    from inferplan.components.environment import StackInputs
+
+    config = pulumi.Config("inferplan")
+    credentials = {}
+    username = config.get(DOCKER_HUB_USERNAME_KEY)
+    token = config.get_secret(DOCKER_HUB_TOKEN_KEY)
+    if username and token is not None:
+        credentials[DOCKER_HUB_CREDENTIAL] = (username, token)
+    return StackInputs(hf_token=config.get_secret(HF_TOKEN_KEY), upstream_credentials=credentials)
+
+
 def environment_program(plan: Plan, environment: str) -> Callable[[], None]:
     """The Pulumi program for one environment of a finished plan."""
 
     def program() -> None:
-        import pulumi
         from inferplan.components.environment import build_environment
 
         deployable(plan, environment)
-        hf_token = pulumi.Config("inferplan").get_secret("hfToken")
-        build_environment(plan, environment, hf_token=hf_token)
+        build_environment(plan, environment, inputs=stack_inputs())
 
     return program
 

@@ -4,12 +4,18 @@
 pulumi_kubernetes resources, so what ``pulumi preview`` shows, what ``inferplan render`` writes
 and what checkov scans are the same objects. Every object has an explicit ``metadata.name``
 (no Pulumi auto-naming), every resource goes through the cluster's Kubernetes provider, and the
-Deployment waits for the workload's GPU pool: without the pool its pods would only pend.
+Deployment waits for the workload's GPU pool, its Key Vault access and its token: without them
+its pods would only pend or crash.
+
+Values only Azure knows (the registry's login server, identities' client ids, the vault's name,
+the Prometheus endpoint) are rendered as placeholders and put back as Pulumi outputs, so the
+manifests stay pure functions of the Plan.
 """
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -17,31 +23,40 @@ import pulumi_kubernetes as k8s
 from inferplan.components.kubernetes_manifests import (
     HF_TOKEN_KEY,
     SERVICE_PORT,
+    ServiceWiring,
     vllm_manifests,
 )
 from inferplan.sizing.plan import EnvironmentPlan, WorkloadPlan
+from pulumi_azure_native import managedidentity
 
 HF_SECRET_NAME = "hf-token"  # in the workload's namespace; key ``token``
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"  # Entra workload identity federation
 
-# Stands in for the Prometheus query endpoint while the manifests are rendered; replaced by the
-# real Input before any resource sees it.
-_QUERY_URL_PLACEHOLDER = "https://prometheus-query-endpoint.invalid"
+
+@dataclass(frozen=True)
+class VllmWiring:
+    """What the environment's shared resources give a vLLM service (outputs welcome)."""
+
+    registry_login_server: pulumi.Input[str]
+    gateway_cidrs: tuple[str, ...]
+    key_vault_name: pulumi.Input[str]
+    tenant_id: pulumi.Input[str]
+    api_key_secret_name: str
+    prometheus_query_url: pulumi.Input[str] | None = None
 
 
 class VllmService(pulumi.ComponentResource):
-    """Namespace, service account, Deployment, internal Service, disruption budget, network
-    policy, KEDA autoscaling and a managed-Prometheus PodMonitor for one workload and region.
+    """Namespace, service account and its federated credential, Key Vault secret provider,
+    Deployment, internal Service, disruption budget, network policy, KEDA autoscaling and a
+    managed-Prometheus PodMonitor for one workload and region.
 
-    ``cluster`` is the region's ``GpuCluster``: its ``provider`` deploys everything and
-    ``pools[vm_sku]`` / ``pool_names[vm_sku]`` place the pods.
+    ``cluster`` is the region's ``GpuCluster``: its ``provider`` deploys everything,
+    ``pools[vm_sku]`` place the pods, ``vllm_identity`` (a user-assigned identity allowed to
+    read the API key) and ``keda_client_id`` authenticate, ``oidc_issuer_url`` federates.
 
     ``hf_token`` (a Pulumi secret) becomes a Secret ``hf-token`` in the namespace. Without it
-    the pods still mount a Secret of that name, optionally: an operator may create it out of
-    band (for example from Key Vault), and a public model downloads without one.
-
-    ``prometheus_query_url`` is the Azure Monitor workspace's Prometheus query endpoint. With
-    it, KEDA scales the Deployment on vLLM's queue depth and Pulumi stops managing
-    ``spec.replicas`` after creation; without it the Deployment keeps the Plan's replica count.
+    the pods still mount a Secret of that name, optionally: a public model downloads without one
+    (``inferplan check`` fails a gated model with no token configured).
     """
 
     namespace: str
@@ -57,32 +72,65 @@ class VllmService(pulumi.ComponentResource):
         workload: WorkloadPlan,
         region: str,
         cluster: Any,
+        wiring: VllmWiring,
         hf_token: pulumi.Input[str] | None = None,
-        prometheus_query_url: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("inferplan:kubernetes:VllmService", name, None, opts)
         if workload.aks is None:
             raise ValueError(f"workload {workload.name!r} is not planned onto AKS")
         aks = workload.aks
+        outputs: dict[str, pulumi.Input[str]] = {}
+
+        def placeholder(key: str, value: pulumi.Input[str]) -> str:
+            marker = f"<{key}:{name}>"
+            outputs[marker] = value
+            return marker
+
+        login_server = pulumi.Output.from_input(wiring.registry_login_server)
+        image = login_server.apply(aks.container_image.reference_in)
         manifests = vllm_manifests(
             workload,
             region=region,
-            pool_name=cluster.pool_names[aks.vm_sku],
             environment=environment,
+            wiring=ServiceWiring(
+                image=placeholder("image", image),
+                gateway_cidrs=wiring.gateway_cidrs,
+                vllm_client_id=placeholder("vllm-client-id", cluster.vllm_identity.client_id),
+                key_vault_name=placeholder("key-vault", wiring.key_vault_name),
+                tenant_id=placeholder("tenant", wiring.tenant_id),
+                api_key_secret_name=wiring.api_key_secret_name,
+                prometheus_query_url=None
+                if wiring.prometheus_query_url is None
+                else placeholder("prometheus", wiring.prometheus_query_url),
+                keda_client_id=placeholder("keda-client-id", cluster.keda_client_id),
+            ),
             hf_secret_name=HF_SECRET_NAME,
-            prometheus_query_url=None if prometheus_query_url is None else _QUERY_URL_PLACEHOLDER,
         )
-        by_kind = {m["kind"]: m for m in manifests}
+        by_kind = {m["kind"]: _with_outputs(m, outputs) for m in manifests}
         autoscaled = "ScaledObject" in by_kind
-        self.namespace = by_kind["Namespace"]["metadata"]["name"]
+        self.namespace = manifests[0]["metadata"]["name"]
         self.service_name = by_kind["Service"]["metadata"]["name"]
         self.deployment_name = by_kind["Deployment"]["metadata"]["name"]
+        service_account = by_kind["ServiceAccount"]["metadata"]["name"]
 
         def child(*depends_on: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(
                 parent=self, provider=cluster.provider, depends_on=list(depends_on), **kwargs
             )
+
+        # The service account's tokens stand for the cluster's vLLM identity, which may read
+        # the API key from Key Vault (granted once per cluster by GpuCluster).
+        federation = managedidentity.FederatedIdentityCredential(
+            f"{name}-federation",
+            federated_identity_credential_resource_name=workload.name,
+            resource_name_=cluster.vllm_identity.name,
+            resource_group_name=cluster.resource_group_name,
+            issuer=cluster.oidc_issuer_url,
+            subject=f"system:serviceaccount:{self.namespace}:{service_account}",
+            audiences=[TOKEN_EXCHANGE_AUDIENCE],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace", metadata=by_kind["Namespace"]["metadata"], opts=child()
@@ -109,11 +157,20 @@ class VllmService(pulumi.ComponentResource):
                     opts=child(namespace),
                 )
             )
+        provider_class = by_kind["SecretProviderClass"]
+        secret_provider = k8s.apiextensions.CustomResource(
+            f"{name}-secretproviderclass",
+            api_version=provider_class["apiVersion"],
+            kind="SecretProviderClass",
+            metadata=provider_class["metadata"],
+            spec=provider_class["spec"],
+            opts=child(namespace),
+        )
 
         deployment = by_kind["Deployment"]
         # A cold replica may take the start-up budget; every replica of a rolling update may
         # (one at a time), so Pulumi's readiness wait is sized the same way.
-        deadline_s = deployment["spec"]["progressDeadlineSeconds"]
+        deadline_s = aks.startup.progress_deadline_s
         timeouts = pulumi.CustomTimeouts(
             create=f"{deadline_s}s",
             update=f"{deadline_s * max(aks.replicas_per_region, 1)}s",
@@ -125,7 +182,10 @@ class VllmService(pulumi.ComponentResource):
             opts=child(
                 namespace,
                 account,
+                secret_provider,
+                federation,
                 *secrets,
+                *cluster.vllm_access,
                 cluster.pools[aks.vm_sku],
                 custom_timeouts=timeouts,
                 # KEDA owns the replica count once the Deployment exists.
@@ -158,16 +218,15 @@ class VllmService(pulumi.ComponentResource):
             if kind not in by_kind:
                 continue
             manifest = by_kind[kind]
-            spec: Any = manifest["spec"]
-            if kind == "ScaledObject":
-                spec = _with_server_address(spec, prometheus_query_url)
+            # KEDA's identity must hold its role and federation before the first query.
+            extra = cluster.keda_access if kind == "ScaledObject" else []
             k8s.apiextensions.CustomResource(
                 f"{name}-{suffix}",
                 api_version=manifest["apiVersion"],
                 kind=kind,
                 metadata=manifest["metadata"],
-                spec=spec,
-                opts=child(namespace),
+                spec=manifest["spec"],
+                opts=child(namespace, *extra),
             )
 
         self.url = service.status.apply(_service_url)
@@ -176,13 +235,15 @@ class VllmService(pulumi.ComponentResource):
         )
 
 
-def _with_server_address(spec: dict[str, Any], url: pulumi.Input[str] | None) -> dict[str, Any]:
-    """The ScaledObject's spec with the query endpoint put back in place of the placeholder."""
-    spec = copy.deepcopy(spec)
-    for trigger in spec["triggers"]:
-        if trigger["metadata"].get("serverAddress") == _QUERY_URL_PLACEHOLDER:
-            trigger["metadata"]["serverAddress"] = url
-    return spec
+def _with_outputs(value: Any, outputs: dict[str, pulumi.Input[str]]) -> Any:
+    """The manifest with every placeholder string put back as its output."""
+    if isinstance(value, str):
+        return outputs.get(value, value)
+    if isinstance(value, dict):
+        return {k: _with_outputs(v, outputs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_outputs(v, outputs) for v in value]
+    return copy.copy(value)
 
 
 def _service_url(status: Any) -> str:

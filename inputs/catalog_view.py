@@ -45,6 +45,10 @@ class CatalogView(Protocol):
         """Weight precisions the sizing engine knows (``bf16``, ``fp8``, ...)."""
         ...
 
+    def system_vm_sizes(self) -> Sequence[str]:
+        """VM sizes an AKS system node pool may use (``Standard_D4ds_v5``, ...)."""
+        ...
+
     def hardware_names(self) -> Sequence[str]:
         """GPU ids and aliases, VM size names and VM families, for ``hardware`` choices."""
         ...
@@ -67,6 +71,7 @@ class InMemoryCatalogView:
     regions: Mapping[str, str]  # region name -> geography
     precisions: Sequence[str] = ("fp16", "bf16", "fp8", "int8", "int4")
     aliases: Mapping[str, str] = field(default_factory=dict)
+    vm_sizes: Sequence[str] = ("Standard_D4ds_v5", "Standard_D8ds_v5")
     hardware: Sequence[str] = ()
     region_alias_names: Mapping[str, str] = field(default_factory=dict)
 
@@ -82,6 +87,9 @@ class InMemoryCatalogView:
 
     def precision_ids(self) -> Sequence[str]:
         return tuple(self.precisions)
+
+    def system_vm_sizes(self) -> Sequence[str]:
+        return tuple(self.vm_sizes)
 
     def hardware_names(self) -> Sequence[str]:
         return tuple(self.hardware)

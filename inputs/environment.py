@@ -6,11 +6,13 @@ workload files its globs resolved to.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
 from inferplan.inputs.field_types import (
+    LIST_TO_TUPLE,
     MAX_MONTHLY_USD,
     Email,
     LowercaseStr,
@@ -21,7 +23,7 @@ from inferplan.inputs.field_types import (
 )
 from inferplan.inputs.workload import HardwareSpec, Metadata, SpecModel
 from inferplan.inputs.yaml_source import SourceRef
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 GatewayTier = choice(
     Literal[
@@ -39,6 +41,48 @@ GatewayTier = choice(
 # Log Analytics interactive retention accepts 30 to 730 days (pay-as-you-go workspaces).
 MIN_RETENTION_DAYS = 30
 MAX_RETENTION_DAYS = 730
+
+# Azure tags (Learn, "Use tags to organize your Azure resources", limitations): names up to 512
+# characters, values up to 256, and names without < > % & \ ? /. Tags go on every resource, so
+# one bad name fails the first resource Azure creates; validated here instead.
+TAG_NAME_MAX = 512
+TAG_VALUE_MAX = 256
+TAG_NAME_FORBIDDEN = set("<>%&\\?/")
+# AKS API server authorized IP ranges: at most 200 (Learn, api-server-authorized-ip-ranges.md).
+MAX_AUTHORIZED_RANGES = 200
+ENTRA_OBJECT_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+def _tags(value: dict[str, str]) -> dict[str, str]:
+    for name, tag in value.items():
+        if not name.strip():
+            raise ValueError("a tag name must not be empty")
+        if len(name) > TAG_NAME_MAX:
+            raise ValueError(f"tag name {name[:20]!r}... is longer than {TAG_NAME_MAX} characters")
+        bad = sorted(set(name) & TAG_NAME_FORBIDDEN)
+        if bad:
+            raise ValueError(
+                f"tag name {name!r} contains {' '.join(bad)}; Azure tag names cannot contain "
+                "< > % & \\ ? /"
+            )
+        if len(tag) > TAG_VALUE_MAX:
+            raise ValueError(f"tag {name!r}: the value is longer than {TAG_VALUE_MAX} characters")
+    return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as error:
+        raise ValueError(f"{value!r} is not a CIDR range such as 203.0.113.0/24: {error}") from None
+    if network.version != 4:
+        raise ValueError(f"{value!r}: AKS authorized IP ranges are IPv4")
+    return value
+
+
+AzureTags = Annotated[dict[str, str], AfterValidator(_tags)]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+EntraObjectId = Annotated[str, StringConstraints(pattern=ENTRA_OBJECT_ID)]
 
 
 class GatewaySpec(SpecModel):
@@ -59,6 +103,15 @@ class GatewaySpec(SpecModel):
     publisher_name: Annotated[
         NonEmptyStr, Field(description="API Management publisher (organisation) name.")
     ]
+    developer_portal: Annotated[
+        bool,
+        Field(
+            description=(
+                "Keep API Management's developer and legacy portals on (they publish the APIs' "
+                "documentation and sign-up pages). Default off: the gateway serves API calls only."
+            )
+        ),
+    ] = False
 
 
 class ObservabilitySpec(SpecModel):
@@ -138,12 +191,16 @@ class KubernetesSpec(SpecModel):
     """The AKS cluster that carries self-hosted workloads."""
 
     version: Annotated[
-        str,
+        str | None,
         Field(
             pattern=r"^[0-9]{1,3}\.[0-9]{1,3}(\.[0-9]{1,3})?$",
-            description="Kubernetes version (e.g. 1.31); AKS picks the latest patch.",
+            description=(
+                "Kubernetes version (e.g. 1.35); AKS picks the latest patch. Left out: the newest "
+                "generally available minor in the AKS versions catalog on its date. `check` "
+                "fails a version past AKS end of life or not yet generally available."
+            ),
         ),
-    ] = "1.31"
+    ] = None
     system_vm_size: Annotated[
         NonEmptyStr,
         Field(description="VM size of the small system pool that runs cluster add-ons."),
@@ -160,6 +217,16 @@ class KubernetesSpec(SpecModel):
             )
         ),
     ] = False
+    admin_group_object_id: Annotated[
+        EntraObjectId | None,
+        Field(
+            description=(
+                "Object id of the Entra ID group granted 'Azure Kubernetes Service RBAC Cluster "
+                "Admin' on every cluster (local accounts are off, so this role is the way in). "
+                "Left out: the identity that runs pulumi up gets it."
+            )
+        ),
+    ] = None
     working_hours: Annotated[
         WorkingHoursSpec,
         Field(
@@ -179,11 +246,26 @@ class NetworkSpec(SpecModel):
         bool,
         Field(
             description=(
-                "Azure OpenAI accounts accept traffic from public networks (still behind "
-                "Entra ID auth). false: only private endpoints and trusted services."
+                "Services accept traffic from public networks (still behind Entra ID auth). "
+                "false: Azure OpenAI, Key Vault, the container registry, Log Analytics and "
+                "Application Insights only through private endpoints (Azure Monitor Private Link "
+                "Scope), local auth off, and the AKS API server only from "
+                "api_server_authorized_ip_ranges."
             )
         ),
     ] = False
+    api_server_authorized_ip_ranges: Annotated[
+        Annotated[tuple[Cidr, ...], LIST_TO_TUPLE] | None,
+        Field(
+            min_length=1,
+            max_length=MAX_AUTHORIZED_RANGES,
+            description=(
+                "Public IPv4 ranges (CIDR) allowed to reach the AKS API servers: the egress of "
+                "whatever runs pulumi up (CI runners, operators). At most 200. Left out: any "
+                "address, which `check` fails where public_network_access is false."
+            ),
+        ),
+    ] = None
 
 
 class EnvironmentSpec(SpecModel):
@@ -213,8 +295,14 @@ class EnvironmentSpec(SpecModel):
         Field(description="Every workload must instantiate an approved template (spec.template)."),
     ] = False
     tags: Annotated[
-        dict[str, str],
-        Field(default_factory=dict, description="Azure tags put on every resource of the stack."),
+        AzureTags,
+        Field(
+            default_factory=dict,
+            description=(
+                "Azure tags put on every resource of the stack: names up to 512 characters "
+                "without < > % & \\ ? /, values up to 256."
+            ),
+        ),
     ]
     kubernetes: Annotated[
         KubernetesSpec, Field(description="AKS settings for self-hosted workloads.")
@@ -238,6 +326,18 @@ class EnvironmentSpec(SpecModel):
             )
         ),
     ] = False
+    soft_deleted: Annotated[
+        Literal["purge", "restore"],
+        Field(
+            description=(
+                "API Management services and Azure OpenAI accounts stay soft-deleted for 48 "
+                "hours after a delete and keep their globally unique names. purge (default): "
+                "before the next pulumi up, run the purge commands the stack exports as "
+                "softDeletePurgeCommands (docs/infrastructure.md). restore: the next pulumi up "
+                "undeletes them instead; set it back to purge once that up has run."
+            )
+        ),
+    ] = "purge"
 
 
 class EnvironmentDocument(SpecModel):

@@ -6,12 +6,14 @@ that already passed pydantic.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from inferplan.inputs.catalog_view import CatalogView
-from inferplan.inputs.did_you_mean import region_hint
+from inferplan.inputs.did_you_mean import did_you_mean, region_hint
 from inferplan.inputs.environment import EnvironmentDocument
 from inferplan.inputs.partial_validation import overlaps
 from inferplan.inputs.paths import glob_leaves_root, project_root, resolve_workload_globs
@@ -78,6 +80,40 @@ def workload_globs_match(rule: EnvironmentRuleInput) -> Iterator[Finding]:
             yield where, f"'{pattern}' matches no file (relative to the environment file)"
 
 
+def system_vm_size_is_known(rule: EnvironmentRuleInput) -> Iterator[Finding]:
+    """A typo in the system pool's size would fail the cluster's creation, after the network
+    and monitoring resources exist; the catalog lists the sizes AKS accepts for system pools."""
+    size = rule.document.spec.kubernetes.system_vm_size
+    known = rule.catalog.system_vm_sizes()
+    if size not in known:
+        yield (
+            ("spec", "kubernetes", "system_vm_size"),
+            f"'{size}' is not a VM size a system node pool may use (at least 4 vCPUs, not "
+            f"B-series; catalog kind system_vm_sizes){did_you_mean(size, known)}",
+        )
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def working_hours_time_zone_is_known(rule: EnvironmentRuleInput) -> Iterator[Finding]:
+    """KEDA's cron scaler loads the zone from the IANA database; an unknown one leaves the
+    workloads at zero replicas all day. Checked against the same database, where this machine
+    has one (Python's zoneinfo: the system's, or the tzdata package)."""
+    kubernetes = rule.document.spec.kubernetes
+    zones = _time_zones()
+    if not kubernetes.gpu_scale_to_zero or not zones:
+        return
+    zone = kubernetes.working_hours.timezone
+    if zone not in zones:
+        yield (
+            ("spec", "kubernetes", "working_hours", "timezone"),
+            f"unknown IANA time zone '{zone}'{did_you_mean(zone, sorted(zones))}",
+        )
+
+
 def hardware_is_known(rule: EnvironmentRuleInput) -> Iterator[Finding]:
     yield from hardware_findings(rule.document.spec.hardware, ("spec", "hardware"), rule.catalog)
 
@@ -91,6 +127,8 @@ RULES: dict[Rule, tuple[FieldPath, ...]] = {
     location_is_allowed: (_LOCATION, _LIMITS),
     workload_globs_match: (("spec", "workloads"),),
     hardware_is_known: (("spec", "hardware"),),
+    system_vm_size_is_known: (("spec", "kubernetes", "system_vm_size"),),
+    working_hours_time_zone_is_known: (("spec", "kubernetes"),),
 }
 
 

@@ -42,6 +42,9 @@ def _list_to_tuple(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+LIST_TO_TUPLE = BeforeValidator(_list_to_tuple)  # for tuple fields of other item types
+
+
 DnsName = Annotated[
     str, StringConstraints(pattern=DNS_NAME_PATTERN, max_length=DNS_NAME_MAX_LENGTH)
 ]

@@ -20,9 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inferplan.components.naming import agent_pool_name
 from inferplan.policies.view import COMPUTED, SECRET, Level, PolicyContext, ResourceView
-from inferplan.sizing.vllm_args import flag_value
 
 # --- facts the rules rely on ----------------------------------------------------------------
 
@@ -279,23 +277,25 @@ def check_residency_regions(
                     )
 
 
-def deployment_scope(sku_name: str) -> str:
-    """Where an Azure OpenAI deployment type processes data: global, datazone or regional."""
-    if sku_name.startswith("Global"):
-        return "global"
-    if sku_name.startswith("DataZone"):
-        return "datazone"
-    return "regional"
-
-
 def check_openai_deployment_type(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    """The deployment's type is one the Plan chose for the workload, and the residency scope
+    the catalog states for that type (``AzureOpenAIPlan.residency_scope``) fits residency."""
     if view.type != "azure-native:cognitiveservices:Deployment":
         return
     sku = str(view.get("sku.name", ""))
-    scope = deployment_scope(sku)
     for name in sorted(_workload_names(view)):
         w = ctx.workload(name)
-        if w is None or scope == "regional":
+        if w is None or not w.openai_deployments:
+            continue
+        planned = {d.deployment_type: d.residency_scope for d in w.openai_deployments}
+        if sku not in planned:
+            yield (
+                f"deployment type {sku} of workload {name} is not one its plan chose "
+                f"({', '.join(sorted(planned))}); re-plan instead of editing the type."
+            )
+            continue
+        scope = planned[sku]
+        if scope == "region":
             continue
         if w.strict_residency:
             yield (
@@ -550,12 +550,15 @@ def check_gpu_pool_autoscaling(view: ResourceView, ctx: PolicyContext) -> Iterat
 
 
 def check_gpu_pool_name(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    """The pool of a VM size carries the name the Plan gave it (``AksPlan.pool_name``)."""
     if not _is_gpu_pool(view):
         return
     vm_size = str(view.inputs.get("vmSize", ""))
-    expected = agent_pool_name(vm_size)
+    expected = next(
+        (w.pool_name for w in ctx.workloads if w.vm_sku == vm_size and w.pool_name), None
+    )
     actual = view.inputs.get("agentPoolName")
-    if actual != expected:
+    if expected is not None and actual != expected:
         yield f"{view.key} is named {actual!r}; a pool of {vm_size} should be {expected!r}."
 
 
@@ -592,19 +595,24 @@ def check_gpu_requests(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
     for c in containers:
         if not _is_vllm(c):
             continue
-        args = [str(a) for a in c.get("args") or ()]
-        tp_text = flag_value(args, "--tensor-parallel-size") or flag_value(args, "-tp") or "1"
-        tp = int(tp_text) if tp_text.isdigit() else None
         limits, requests = _gpus(c, "limits"), _gpus(c, "requests")
-        if limits != tp or (requests is not None and requests != limits):
+        if requests is not None and requests != limits:
             yield (
-                f"{view.key}: container {c.get('name')} runs tensor parallel {tp_text} with "
-                f"{GPU_RESOURCE} requests {requests} and limits {limits}."
+                f"{view.key}: container {c.get('name')} requests {requests} and limits {limits} "
+                f"{GPU_RESOURCE}; GPUs cannot be overcommitted, requests must equal limits."
             )
-        if planned is not None and planned.tensor_parallel and tp != planned.tensor_parallel:
+        if planned is None or not planned.tensor_parallel:
+            continue
+        if limits != planned.tensor_parallel:
             yield (
-                f"{view.key}: container {c.get('name')} runs tensor parallel {tp_text}; the "
-                f"plan for {planned.name} says {planned.tensor_parallel}."
+                f"{view.key}: container {c.get('name')} has {GPU_RESOURCE} limits {limits}; "
+                f"the plan for {planned.name} runs tensor parallel {planned.tensor_parallel}."
+            )
+        args = tuple(str(a) for a in c.get("args") or ())
+        if planned.vllm_args and args != planned.vllm_args:
+            yield (
+                f"{view.key}: container {c.get('name')} runs flags other than the plan's for "
+                f"{planned.name}; the plan's vLLM flags are copied as they are."
             )
 
 
@@ -614,6 +622,476 @@ def check_images_pinned(view: ResourceView, ctx: PolicyContext) -> Iterator[str]
         image = str(c.get("image", ""))
         if image and image != COMPUTED and not image_is_pinned(image):
             yield f"{view.key}: container {c.get('name')} runs unpinned image {image}."
+
+
+# --- deployability: versions, quota, credentials, identities ---------------------------------
+
+CLUSTER_TYPE = "azure-native:containerservice:ManagedCluster"
+ROLE_ASSIGNMENT_TYPE = "azure-native:authorization:RoleAssignment"
+AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"  # Azure built-in role id
+HF_TOKEN_CONFIG = "inferplan:hfToken"
+CREDENTIAL_CONFIG = {  # credential set -> the stack's Pulumi config keys that fill it
+    "docker-io": ("inferplan:dockerHubUsername", "inferplan:dockerHubToken"),
+}
+# What a node meets pulling an upstream anonymously, when the registry cannot cache it without
+# the credential set. Docker Hub: "Unauthenticated users: 10 [pulls per hour] per IPv4 address
+# or IPv6 /64 subnet"; Personal (authenticated) 100 per hour (Docker Docs, "Docker Hub usage
+# and limits", docs.docker.com/docker-hub/usage/, table as of 2025-04).
+ANONYMOUS_PULL_LIMITS = {
+    "docker-io": "Docker Hub allows unauthenticated pulls 10 per hour per IPv4 address (or IPv6 "
+    "/64 subnet), and a cluster's nodes share its outbound IP addresses",
+}
+# Log columns and settings whose value means "reachable from public networks".
+PUBLIC_NETWORK_ACCESS_KEYS = ("publicNetworkAccessForIngestion", "publicNetworkAccessForQuery")
+AMA_METRICS_LABEL = "rsName"
+PRIVATE_RANGES_REQUIRED = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16")
+NODE_RESOURCE_GROUP_MAX = 80
+
+
+def check_kubernetes_version(
+    views: Sequence[ResourceView], ctx: PolicyContext
+) -> Iterator[Violation]:
+    """AKS creates clusters only on minors in community support (supported-kubernetes-versions:
+    "Cluster creation: Not Supported" in platform support); judged on the catalog's date."""
+    status = ctx.kubernetes_status
+    if status is None or status == "supported":
+        return
+    minor, as_of, newest = ctx.kubernetes_version, ctx.kubernetes_as_of, ctx.kubernetes_newest_ga
+    why = {
+        "end-of-life": f"went out of AKS support on {ctx.kubernetes_end_of_life} "
+        f"(LTS until {ctx.kubernetes_lts_end_of_life or 'never'})",
+        "lts": f"is past community support since {ctx.kubernetes_end_of_life}; only long-term "
+        f"support (until {ctx.kubernetes_lts_end_of_life}, Premium tier and the LTS support "
+        "plan, which inferplan does not configure) covers it",
+        "not-ga": "is not generally available in AKS yet",
+        "unknown": "is not in the AKS versions catalog",
+    }[status]
+    yield Violation(
+        KUBERNETES_VERSION,
+        f"environment:{ctx.environment}",
+        f"Kubernetes {minor} {why}, as of {as_of}; the newest generally available minor then "
+        f"is {newest}.",
+    )
+
+
+def check_cluster_version(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    """The cluster runs the version the Plan judged, not one edited in after planning."""
+    if view.type != CLUSTER_TYPE or ctx.kubernetes_version is None:
+        return
+    version = str(view.get("kubernetesVersion", ""))
+
+    def minor(text: str) -> str:
+        return ".".join(text.split(".")[:2])
+
+    if version and version != COMPUTED and minor(version) != minor(ctx.kubernetes_version):
+        yield (
+            f"{view.key} runs Kubernetes {version}; the plan judged "
+            f"{ctx.kubernetes_version} against AKS's calendar."
+        )
+
+
+def check_quota(views: Sequence[ResourceView], ctx: PolicyContext) -> Iterator[Violation]:
+    for q in ctx.quota:
+        default = f"{q.default:,} {q.unit}" if q.default is not None else "no documented default"
+        yield Violation(
+            QUOTA,
+            f"environment:{ctx.environment}",
+            f"{q.name} in {q.region} needs {q.needed:,} {q.unit} ({default}); {q.request}.",
+        )
+
+
+def check_gated_model_token(
+    views: Sequence[ResourceView], ctx: PolicyContext
+) -> Iterator[Violation]:
+    if ctx.configured is None or HF_TOKEN_CONFIG in ctx.configured:
+        return
+    for w in ctx.workloads:
+        if w.hf_gated:
+            yield Violation(
+                GATED_MODEL_TOKEN,
+                f"workload:{w.name}",
+                f"workload {w.name} downloads a gated Hugging Face model and stack "
+                f"{ctx.environment} sets no {HF_TOKEN_CONFIG}: its pods would fail to start.",
+            )
+
+
+def check_registry_credentials(
+    views: Sequence[ResourceView], ctx: PolicyContext
+) -> Iterator[Violation]:
+    if ctx.configured is None:
+        return
+    for credential in ctx.required_credentials:
+        keys = CREDENTIAL_CONFIG.get(credential, (f"inferplan:{credential}",))
+        missing = [k for k in keys if k not in ctx.configured]
+        if missing:
+            limit = ANONYMOUS_PULL_LIMITS.get(credential, "the upstream's anonymous limits apply")
+            yield Violation(
+                REGISTRY_CREDENTIALS,
+                f"environment:{ctx.environment}",
+                f"stack {ctx.environment} sets no {', '.join(missing)}, so the registry cannot "
+                f"cache images from the upstream of credential set {credential} (artifact cache "
+                "pulls from Docker Hub authenticated only): nodes pull them from the upstream "
+                f"directly. {limit}: a scale-out or restarts past that fail with "
+                "toomanyrequests until the hour passes.",
+            )
+
+
+def _siblings(view: ResourceView, views: Sequence[ResourceView], type_: str) -> list[ResourceView]:
+    return [v for v in views if v.parent == view.parent and v.type == type_ and v is not view]
+
+
+def check_cluster_admin(views: Sequence[ResourceView], ctx: PolicyContext) -> Iterator[Violation]:
+    """Local accounts are off: without a data-plane role for whoever runs Pulumi, every
+    Kubernetes resource after the cluster fails with 403."""
+    for view in views:
+        if view.type != CLUSTER_TYPE:
+            continue
+        granted = any(
+            str(ra.inputs.get("roleDefinitionId", "")).lower().endswith(AKS_RBAC_CLUSTER_ADMIN_ROLE)
+            for ra in _siblings(view, views, ROLE_ASSIGNMENT_TYPE)
+        )
+        if not granted:
+            yield Violation(
+                CLUSTER_ADMIN,
+                view.key,
+                f"{view.key} grants nobody Azure Kubernetes Service RBAC Cluster Admin, and its "
+                "local accounts are off: Pulumi's Kubernetes resources would fail with 403.",
+                view.urn,
+            )
+
+
+def check_keda_identity(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if _kind(view) != "TriggerAuthentication" or not view.type.startswith("kubernetes:"):
+        return
+    identity = (view.inputs.get("spec") or {}).get("podIdentity") or {}
+    if identity.get("provider") == "azure-workload" and not identity.get("identityId"):
+        yield (
+            f"{view.key} uses workload identity without identityId: KEDA's operator has no "
+            "federated identity of its own on AKS, so the trigger fails and KEDA stays on its "
+            "fallback replicas."
+        )
+
+
+def check_vllm_network_policy(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if _kind(view) != "NetworkPolicy" or not _workload_names(view):
+        return
+    spec = view.inputs.get("spec") or {}
+    for rule in spec.get("ingress") or ():
+        if not rule.get("from"):
+            yield f"{view.key} admits ingress from anywhere (an ingress rule without from)."
+    if "Ingress" in (spec.get("policyTypes") or ()) and not spec.get("ingress"):
+        return  # no ingress rule at all: denied
+    for rule in spec.get("egress") or ():
+        for peer in rule.get("to") or ():
+            block = peer.get("ipBlock") or {}
+            if block.get("cidr") == "0.0.0.0/0":
+                kept = set(block.get("except") or ())
+                open_ranges = [r for r in PRIVATE_RANGES_REQUIRED if r not in kept]
+                if open_ranges:
+                    yield (
+                        f"{view.key} lets the model server reach private addresses "
+                        f"({', '.join(open_ranges)}) through 0.0.0.0/0."
+                    )
+        if not rule.get("to") and any(p.get("port") not in (53,) for p in rule.get("ports") or ()):
+            yield f"{view.key} allows egress to anywhere (an egress rule without to)."
+
+
+def check_vllm_api_key(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    pod = _pod_spec(view)
+    for c in _containers(pod or {}):
+        if not _is_vllm(c):
+            continue
+        args = [str(a) for a in c.get("args") or ()]
+        from_env = any(
+            e.get("name") == "VLLM_API_KEY" and "secretKeyRef" in (e.get("valueFrom") or {})
+            for e in c.get("env") or ()
+        )
+        if not from_env and not any(a.startswith("--api-key") for a in args):
+            yield (
+                f"{view.key}: container {c.get('name')} serves without an API key "
+                "(VLLM_API_KEY from a Secret): anything that reaches it may call it."
+            )
+
+
+def _backend_ids_in_pools(views: Sequence[ResourceView]) -> list[str]:
+    ids = []
+    for v in views:
+        if v.type == BACKEND_TYPE and v.inputs.get("type") == "Pool":
+            pool = v.inputs.get("pool") or {}
+            ids += [str(s.get("id", "")) for s in pool.get("services") or ()]
+    return ids
+
+
+def check_circuit_breakers(
+    views: Sequence[ResourceView], ctx: PolicyContext
+) -> Iterator[Violation]:
+    """Breakers only where a pool has another member to fail over to, and never tripping on a
+    single failure."""
+    members = _backend_ids_in_pools(views)
+    for view in views:
+        if view.type != BACKEND_TYPE or view.inputs.get("type") == "Pool":
+            continue
+        rules = (view.inputs.get("circuitBreaker") or {}).get("rules") or ()
+        if not rules:
+            continue
+        backend = str(view.inputs.get("backendId", ""))
+        if not any(m.endswith(backend) for m in members if backend):
+            yield Violation(
+                CIRCUIT_BREAKERS,
+                view.key,
+                f"{view.key} has a circuit breaker but is in no pool: one tripped breaker takes "
+                "the whole workload down for the trip duration.",
+                view.urn,
+            )
+        for rule in rules:
+            count = (rule.get("failureCondition") or {}).get("count")
+            if isinstance(count, int | float) and count < 2:
+                yield Violation(
+                    CIRCUIT_BREAKERS,
+                    view.key,
+                    f"{view.key} trips after {count:g} failure: one 429 takes a region out.",
+                    view.urn,
+                )
+
+
+def check_subscription_key_header(
+    views: Sequence[ResourceView], ctx: PolicyContext
+) -> Iterator[Violation]:
+    """An API that names a query parameter for subscription keys refuses it in its policy."""
+    policies = {
+        str(v.inputs.get("apiId")): str(_unwrap(v.inputs.get("value")) or "")
+        for v in views
+        if v.type == "azure-native:apimanagement:ApiPolicy"
+    }
+    for view in views:
+        if view.type != "azure-native:apimanagement:Api":
+            continue
+        query = (view.inputs.get("subscriptionKeyParameterNames") or {}).get("query")
+        if not query or query == COMPUTED:
+            continue
+        refusal = f"Url.Query.ContainsKey(&quot;{query}&quot;)"
+        text = policies.get(str(view.inputs.get("apiId")), "")
+        if refusal not in text and refusal.replace("&quot;", '"') not in text:
+            yield Violation(
+                SUBSCRIPTION_KEY_HEADER,
+                view.key,
+                f"{view.key} accepts subscription keys in the query string ({query}=...), which "
+                "proxies and access logs keep.",
+                view.urn,
+            )
+
+
+def check_gateway_portals(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if view.type != "azure-native:apimanagement:ApiManagementService" or ctx.developer_portal:
+        return
+    if ctx.developer_portal is None and not ctx.known:
+        return
+    for key in ("developerPortalStatus", "legacyPortalStatus"):
+        if view.inputs.get(key) != "Disabled":
+            yield (
+                f"{view.key} has {key} {view.inputs.get(key) or 'unset (Enabled)'}; environment "
+                f"{ctx.environment} asks for no portal (gateway.developer_portal)."
+            )
+
+
+def _public_layers(view: ResourceView) -> list[str]:
+    """Which of a resource's settings leave it reachable from public networks."""
+    t, found = view.type, []
+    if t == CLUSTER_TYPE:
+        profile = view.inputs.get("apiServerAccessProfile") or {}
+        if not profile.get("enablePrivateCluster") and not profile.get("authorizedIPRanges"):
+            found.append("AKS API server open to any address (no authorized IP ranges)")
+        addon = ((view.inputs.get("addonProfiles") or {}).get("omsagent") or {}).get("config")
+        if addon and str(addon.get("useAADAuth", "false")).lower() != "true":
+            found.append("Container Insights ingests with a workspace key (useAADAuth false)")
+    elif t in (
+        "azure-native:operationalinsights:Workspace",
+        "azure-native:applicationinsights:Component",
+    ):
+        for key in PUBLIC_NETWORK_ACCESS_KEYS:
+            if view.inputs.get(key) != "Disabled":
+                found.append(f"{key} {view.inputs.get(key) or 'unset (Enabled)'}")
+        local = (
+            view.get("features.disableLocalAuth")
+            if "operationalinsights" in t
+            else view.get("disableLocalAuth")
+        )
+        if local is not True:
+            found.append("local (key) authentication on")
+    elif t == "azure-native:keyvault:Vault" and (
+        view.get("properties.publicNetworkAccess") != "Disabled"
+    ):
+        found.append("Key Vault public network access on")
+    elif t == "azure-native:containerregistry:Registry" and (
+        view.inputs.get("publicNetworkAccess") != "Disabled"
+    ):
+        found.append("container registry public network access on")
+    return found
+
+
+def check_private_layers(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if ctx.public_network_access is not False:
+        return
+    for layer in _public_layers(view):
+        yield (
+            f"{view.key} is still public: {layer}; environment {ctx.environment} allows no "
+            "public network access."
+        )
+
+
+def _docker_hub_credentials_set(ctx: PolicyContext) -> bool:
+    keys = CREDENTIAL_CONFIG["docker-io"]
+    return ctx.configured is not None and all(k in ctx.configured for k in keys)
+
+
+def check_anonymous_docker_hub(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    """Nodes behind one egress address share Docker Hub's unauthenticated pull limit. A stack
+    with Docker Hub credentials caches every Docker Hub image, so none may pull it directly;
+    without them anonymous pulls are the only way, and ``registry-credentials`` says so."""
+    if not _docker_hub_credentials_set(ctx):
+        return
+    pod = _pod_spec(view)
+    for c in _containers(pod or {}):
+        image = str(c.get("image", ""))
+        if not image or image == COMPUTED:
+            continue
+        first = image.split("/", 1)[0]
+        on_hub = (
+            first in ("docker.io", "index.docker.io")
+            or ("/" in image and "." not in first and ":" not in first and first != "localhost")
+            or "/" not in image
+        )
+        if on_hub:
+            yield (
+                f"{view.key}: container {c.get('name')} pulls {image} from Docker Hub "
+                "anonymously; pull it through the environment's registry cache."
+            )
+
+
+def check_node_disks(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if _is_gpu_pool(view) and not view.inputs.get("osDiskSizeGB"):
+        yield (
+            f"{view.key} leaves its OS disk at AKS's default size, which a large checkpoint "
+            "(downloaded per replica into the node's disk) overflows."
+        )
+    if view.type == CLUSTER_TYPE:
+        group = view.inputs.get("nodeResourceGroup")
+        if not group:
+            yield (
+                f"{view.key} leaves its node resource group to AKS "
+                "(MC_<group>_<cluster>_<region>), which passes "
+                f"{NODE_RESOURCE_GROUP_MAX} characters for long environment names."
+            )
+        elif isinstance(group, str) and len(group) > NODE_RESOURCE_GROUP_MAX:
+            yield f"{view.key}: node resource group {group} is over 80 characters."
+
+
+def check_gateway_geography(
+    views: Sequence[ResourceView], ctx: PolicyContext
+) -> Iterator[Violation]:
+    """No workload's traffic crosses its residency geography at the gateway: each API is hosted
+    by a gateway in the workload's geography."""
+    if not ctx.region_geographies:
+        return
+    services = {
+        v.parent: v for v in views if v.type == "azure-native:apimanagement:ApiManagementService"
+    }
+    for api in views:
+        if api.type != "azure-native:apimanagement:Api":
+            continue
+        w = ctx.workload(str(api.inputs.get("apiId")))
+        service = services.get(api.parent)
+        if w is None or service is None:
+            continue
+        geography = w.geography or (ctx.region_geographies.get(w.regions[0]) if w.regions else None)
+        where = _location(service)
+        if geography is None or where is None:
+            continue
+        there = ctx.region_geographies.get(where)
+        if there is not None and there != geography:
+            yield Violation(
+                GATEWAY_GEOGRAPHY,
+                api.key,
+                f"workload {w.name} ({geography}) is fronted by {service.key} in {where} "
+                f"({there}): its prompts cross its residency geography at the gateway.",
+                api.urn,
+            )
+
+
+# --- weak production settings (advisory by default; a production stack raises them) ---------
+
+
+def _environment_setting(
+    rule: str, failing: bool, message: str, ctx: PolicyContext
+) -> Iterator[Violation]:
+    if ctx.known and failing:
+        yield Violation(rule, f"environment:{ctx.environment}", message)
+
+
+def check_public_network(views: Sequence[ResourceView], ctx: PolicyContext) -> Iterator[Violation]:
+    yield from _environment_setting(
+        PUBLIC_NETWORK,
+        ctx.public_network_access is True,
+        f"environment {ctx.environment} allows public network access to its services "
+        "(network.public_network_access: true).",
+        ctx,
+    )
+
+
+def check_gateway_sla(views: Sequence[ResourceView], ctx: PolicyContext) -> Iterator[Violation]:
+    yield from _environment_setting(
+        GATEWAY_SLA,
+        ctx.gateway_sla is False,
+        f"environment {ctx.environment} runs its gateway on the {ctx.gateway_tier} tier, which "
+        "has no SLA.",
+        ctx,
+    )
+
+
+def check_protect(views: Sequence[ResourceView], ctx: PolicyContext) -> Iterator[Violation]:
+    yield from _environment_setting(
+        PROTECT,
+        ctx.protect is False,
+        f"environment {ctx.environment} does not protect its clusters, gateway, accounts and "
+        "logs from deletion (protect: false).",
+        ctx,
+    )
+
+
+def check_alert_email(views: Sequence[ResourceView], ctx: PolicyContext) -> Iterator[Violation]:
+    yield from _environment_setting(
+        ALERT_EMAIL,
+        ctx.alert_email is False,
+        f"environment {ctx.environment}'s SLO alerts reach nobody (observability.alert_email "
+        "is not set).",
+        ctx,
+    )
+
+
+def check_system_pool(views: Sequence[ResourceView], ctx: PolicyContext) -> Iterator[Violation]:
+    count = ctx.system_node_count
+    yield from _environment_setting(
+        SYSTEM_POOL,
+        count is not None and count < 3,
+        f"environment {ctx.environment} runs {count} system node(s); AKS asks for at least two "
+        "and recommends three, spread over zones (use-system-pools.md).",
+        ctx,
+    )
+
+
+def check_soft_deleted_restore(
+    views: Sequence[ResourceView], ctx: PolicyContext
+) -> Iterator[Violation]:
+    yield from _environment_setting(
+        SOFT_DELETED,
+        ctx.soft_deleted == "restore",
+        f"environment {ctx.environment} undeletes soft-deleted services on every up "
+        "(soft_deleted: restore); set it back to purge once the restoring up has run.",
+        ctx,
+    )
+
+
+BACKEND_TYPE = "azure-native:apimanagement:Backend"
 
 
 # --- templates ---------------------------------------------------------------------------------
@@ -639,6 +1117,20 @@ RESIDENCY_OPENAI_TYPES = "residency-openai-deployment-type"
 COST_ENVIRONMENT_CAP = "cost-environment-cap"
 COST_WORKLOAD_CAP = "cost-workload-cap"
 TEMPLATES_REQUIRED = "templates-required"
+KUBERNETES_VERSION = "aks-version-supported"
+QUOTA = "quota-requests"
+GATED_MODEL_TOKEN = "gated-model-token"
+REGISTRY_CREDENTIALS = "registry-credentials"
+CLUSTER_ADMIN = "aks-cluster-admin"
+CIRCUIT_BREAKERS = "gateway-circuit-breakers"
+SUBSCRIPTION_KEY_HEADER = "gateway-subscription-key-header"
+GATEWAY_GEOGRAPHY = "gateway-residency-geography"
+PUBLIC_NETWORK = "environment-public-network-access"
+GATEWAY_SLA = "gateway-tier-sla"
+PROTECT = "environment-protect"
+ALERT_EMAIL = "alerts-notify"
+SYSTEM_POOL = "aks-system-pool-redundancy"
+SOFT_DELETED = "soft-deleted-restore"
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -781,7 +1273,7 @@ RULES: tuple[Rule, ...] = (
         "GPU node pools are named from their VM size, so a new size is a new pool (created "
         "before the old one is deleted) instead of an in-place change AKS rejects.",
         "advisory",
-        "Name the pool components.naming.agent_pool_name(vm_size).",
+        "Name the pool as the plan does (AksPlan.pool_name, sizing.pool_names).",
         resource_check=check_gpu_pool_name,
     ),
     Rule(
@@ -814,6 +1306,189 @@ RULES: tuple[Rule, ...] = (
         "Instantiate an approved template in the workload (spec.template: name@version; see "
         "`inferplan templates`), or drop require_templates from the environment.",
         stack_check=check_templates,
+    ),
+    Rule(
+        KUBERNETES_VERSION,
+        "The environment's Kubernetes minor is in AKS community support on the versions "
+        "catalog's date (AKS creates no cluster on an end-of-life or not-yet-GA minor).",
+        "mandatory",
+        "Drop spec.kubernetes.version (the newest GA minor) or set one the AKS versions catalog "
+        "lists as supported; refresh sizing/catalog/data/aks_versions.yaml when AKS moves.",
+        stack_check=check_kubernetes_version,
+    ),
+    Rule(
+        "aks-version-planned",
+        "AKS clusters run the Kubernetes minor the plan judged.",
+        "mandatory",
+        "Set the version in the environment (spec.kubernetes.version) and re-plan; never edit "
+        "the cluster's kubernetesVersion alone.",
+        resource_check=check_cluster_version,
+    ),
+    Rule(
+        QUOTA,
+        "Quota the environment needs beyond the documented defaults (Azure OpenAI capacity per "
+        "model and deployment type, GPU VM family vCPUs) is listed with the request to file.",
+        "advisory",
+        "File each listed increase for the deploying subscription before pulumi up (docs/"
+        "infrastructure.md, Quota), or lower the workload's traffic.",
+        stack_check=check_quota,
+    ),
+    Rule(
+        GATED_MODEL_TOKEN,
+        "A workload whose checkpoint is gated on Hugging Face has a token configured.",
+        "mandatory",
+        "pulumi config set --secret inferplan:hfToken <token> (an account that accepted the "
+        "model's terms), or pick a precision whose published checkpoint is not gated.",
+        stack_check=check_gated_model_token,
+    ),
+    Rule(
+        REGISTRY_CREDENTIALS,
+        "The registry caches every image whose upstream artifact cache supports: Docker Hub "
+        "images only with the stack's Docker Hub credentials (artifact cache pulls from Docker "
+        "Hub authenticated only); without them nodes pull anonymously, within Docker Hub's "
+        "limits.",
+        "advisory",
+        "pulumi config set inferplan:dockerHubUsername <user> and pulumi config set --secret "
+        "inferplan:dockerHubToken <access token> (a Docker Hub personal access token, read-only "
+        "public repositories is enough); the next pulumi up adds the credential set and the "
+        "cache rule.",
+        stack_check=check_registry_credentials,
+    ),
+    Rule(
+        CLUSTER_ADMIN,
+        "Every AKS cluster grants Azure Kubernetes Service RBAC Cluster Admin to whoever runs "
+        "Pulumi (or the admin group): local accounts are off.",
+        "mandatory",
+        "Keep the cluster-admin role assignment GpuCluster creates; set "
+        "spec.kubernetes.admin_group_object_id to grant a group instead.",
+        stack_check=check_cluster_admin,
+    ),
+    Rule(
+        "keda-workload-identity",
+        "KEDA trigger authentications name the workload identity they use (identityId).",
+        "mandatory",
+        "Set spec.podIdentity.identityId to the client id of the cluster's KEDA identity "
+        "(federated with kube-system:keda-operator, Monitoring Data Reader on the workspace).",
+        resource_check=check_keda_identity,
+    ),
+    Rule(
+        "vllm-network-policy",
+        "vLLM admits ingress only from named sources (the gateway subnets, the metrics "
+        "scraper) and reaches no private address.",
+        "mandatory",
+        "Give every ingress rule a from (ipBlock of the gateway subnet, the ama-metrics pods) "
+        "and keep the private ranges in the egress ipBlock's except.",
+        resource_check=check_vllm_network_policy,
+    ),
+    Rule(
+        "vllm-api-key",
+        "vLLM requires an API key, read from a Secret (VLLM_API_KEY).",
+        "mandatory",
+        "Keep the SecretProviderClass and the VLLM_API_KEY variable VllmService renders; the "
+        "gateway sends the key from its Key Vault-backed named value.",
+        resource_check=check_vllm_api_key,
+    ),
+    Rule(
+        CIRCUIT_BREAKERS,
+        "Backend circuit breakers only on pool members, tripping on a run of failures.",
+        "mandatory",
+        "Leave single backends without a breaker (the policy retries them) and keep the Plan's "
+        "failure count (gateway_backends.circuit_breaker).",
+        stack_check=check_circuit_breakers,
+    ),
+    Rule(
+        SUBSCRIPTION_KEY_HEADER,
+        "Subscription keys are accepted in the header only: APIs refuse them in the query.",
+        "mandatory",
+        "Keep the policy's query-string refusal (components/apim_xml/api-policy.xml.j2).",
+        stack_check=check_subscription_key_header,
+    ),
+    Rule(
+        "gateway-portals-off",
+        "API Management's developer and legacy portals are off unless the environment asks.",
+        "mandatory",
+        'Set developerPortalStatus and legacyPortalStatus "Disabled", or '
+        "gateway.developer_portal: true in the environment.",
+        resource_check=check_gateway_portals,
+    ),
+    Rule(
+        "network-private-layers",
+        "Where the environment allows no public network access, no layer is still public: the "
+        "AKS API server, Log Analytics, Application Insights, Container Insights auth, Key "
+        "Vault, the registry.",
+        "mandatory",
+        "Set network.api_server_authorized_ip_ranges; keep the components' private settings "
+        "(Azure Monitor Private Link Scope, local auth off, private endpoints).",
+        resource_check=check_private_layers,
+    ),
+    Rule(
+        "no-anonymous-docker-hub",
+        "Where the stack sets Docker Hub credentials, no container pulls from Docker Hub "
+        "directly: every Docker Hub image comes through the registry's cache (without "
+        "credentials, `registry-credentials` reports the anonymous pulls).",
+        "mandatory",
+        "Reference the image from the environment's registry (the Plan's ContainerImage with "
+        "cached: true, as the program pulls it once the credential set exists).",
+        resource_check=check_anonymous_docker_hub,
+    ),
+    Rule(
+        "node-disks-sized",
+        "GPU pools size their OS disk for the checkpoints, and clusters name their node "
+        "resource group within 80 characters.",
+        "mandatory",
+        "Set osDiskSizeGB from the Plan (AksPlan.os_disk_size_gb) and nodeResourceGroup "
+        "(components.naming.node_resource_group_name).",
+        resource_check=check_node_disks,
+    ),
+    Rule(
+        GATEWAY_GEOGRAPHY,
+        "No workload's traffic crosses its residency geography at the gateway.",
+        "mandatory",
+        "Serve the workload from the gateway of its geography (Plan.gateways).",
+        stack_check=check_gateway_geography,
+    ),
+    Rule(
+        PUBLIC_NETWORK,
+        "The environment allows no public network access.",
+        "advisory",
+        "Set network.public_network_access: false (prod raises this rule to mandatory in "
+        "Pulumi.prod.yaml).",
+        stack_check=check_public_network,
+    ),
+    Rule(
+        GATEWAY_SLA,
+        "The gateway tier has an SLA (Developer has none).",
+        "advisory",
+        "Choose BasicV2, StandardV2, Standard, Premium or PremiumV2 in spec.gateway.tier.",
+        stack_check=check_gateway_sla,
+    ),
+    Rule(
+        PROTECT,
+        "What holds state is protected from deletion by Pulumi.",
+        "advisory",
+        "Set protect: true.",
+        stack_check=check_protect,
+    ),
+    Rule(
+        ALERT_EMAIL,
+        "SLO alerts reach someone.",
+        "advisory",
+        "Set observability.alert_email.",
+        stack_check=check_alert_email,
+    ),
+    Rule(
+        SYSTEM_POOL,
+        "The AKS system pool has at least three nodes across zones.",
+        "advisory",
+        "Set kubernetes.system_node_count: 3.",
+        stack_check=check_system_pool,
+    ),
+    Rule(
+        SOFT_DELETED,
+        "soft_deleted: restore is a one-off for the up after a destroy.",
+        "advisory",
+        "Set soft_deleted: purge once the restoring pulumi up has run.",
+        stack_check=check_soft_deleted_restore,
     ),
 )
 

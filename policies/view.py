@@ -11,11 +11,11 @@ it travels to the CLI pack, written by ``inferplan check STACK --policy-config F
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from inferplan.sizing.plan import Plan
+from inferplan.sizing.plan import Plan, WorkloadPlan
 
 Level = Literal["mandatory", "advisory", "disabled"]
 LEVELS: tuple[Level, ...] = ("mandatory", "advisory", "disabled")
@@ -57,6 +57,29 @@ class ResourceView:
 
 
 @dataclass(frozen=True)
+class PlannedDeployment:
+    """One Azure OpenAI deployment the Plan makes for a workload, with the residency scope the
+    catalog states for its deployment type."""
+
+    region: str
+    deployment_type: str
+    residency_scope: str  # region | datazone | global
+
+
+@dataclass(frozen=True)
+class QuotaContext:
+    """A quota the environment needs above (or without) a documented default."""
+
+    kind: str
+    region: str
+    name: str
+    needed: int
+    unit: str
+    default: int | None
+    request: str
+
+
+@dataclass(frozen=True)
 class WorkloadContext:
     """What the rules need to know about one workload of the environment, from its Plan."""
 
@@ -72,6 +95,12 @@ class WorkloadContext:
     template: str | None = None
     tensor_parallel: int | None = None  # GPUs per vLLM replica
     timeout_s: int | None = None  # the gateway's backend timeout
+    vllm_args: tuple[str, ...] = ()  # the Plan's vLLM flags, as the container must run them
+    vm_sku: str | None = None  # the GPU pool's VM size
+    pool_name: str | None = None  # the GPU pool's name (sizing.pool_names)
+    hf_gated: bool | None = None  # its checkpoint needs a Hugging Face token
+    openai_deployments: tuple[PlannedDeployment, ...] = ()
+    gateway_location: str | None = None  # the region of the gateway that fronts it
 
 
 @dataclass(frozen=True)
@@ -87,6 +116,26 @@ class PolicyContext:
     require_templates: bool = False
     workloads: tuple[WorkloadContext, ...] = ()
     enforcement: Mapping[str, Level] = field(default_factory=dict)  # rule name -> level
+    # Kubernetes version against AKS's calendar (sizing.kubernetes_versions), None: unknown.
+    kubernetes_version: str | None = None
+    kubernetes_status: str | None = None
+    kubernetes_end_of_life: str | None = None
+    kubernetes_lts_end_of_life: str | None = None
+    kubernetes_newest_ga: str | None = None
+    kubernetes_as_of: str | None = None
+    system_node_count: int | None = None
+    gateway_tier: str | None = None
+    gateway_sla: bool | None = None
+    developer_portal: bool | None = None
+    protect: bool | None = None
+    alert_email: bool | None = None  # alerts reach someone by e-mail
+    soft_deleted: str | None = None
+    quota: tuple[QuotaContext, ...] = ()
+    region_geographies: Mapping[str, str] = field(default_factory=dict)
+    # Credential sets the environment's registry needs for its cached images.
+    required_credentials: tuple[str, ...] = ()
+    # Pulumi config keys the stack sets (Pulumi.<stack>.yaml); None: not known (not checked).
+    configured: tuple[str, ...] | None = None
 
     def workload(self, name: str | None) -> WorkloadContext | None:
         return next((w for w in self.workloads if w.name == name), None)
@@ -98,10 +147,16 @@ class PolicyContext:
 
 
 def context_from_plan(
-    plan: Plan, environment: str, *, enforcement: Mapping[str, Level] | None = None
+    plan: Plan,
+    environment: str,
+    *,
+    enforcement: Mapping[str, Level] | None = None,
+    configured: Iterable[str] | None = None,
 ) -> PolicyContext:
-    """The context of ``environment``: its limits and every feasible workload it carries."""
+    """The context of ``environment``: its limits and every feasible workload it carries.
+    ``configured``: the Pulumi config keys the stack sets, where known."""
     env = plan.environment(environment)
+    gateway_of = {name: g.location for g in env.gateways for name in g.workloads}
     workloads = tuple(
         WorkloadContext(
             name=w.name,
@@ -116,9 +171,17 @@ def context_from_plan(
             template=w.template,
             tensor_parallel=w.aks.tensor_parallel if w.aks else None,
             timeout_s=w.gateway.timeout_s,
+            vllm_args=tuple(w.aks.vllm_args) if w.aks else (),
+            vm_sku=w.aks.vm_sku if w.aks else None,
+            pool_name=w.aks.pool_name if w.aks else None,
+            hf_gated=w.aks.hf_gated if w.aks else None,
+            openai_deployments=_deployments(w),
+            gateway_location=gateway_of.get(w.name),
         )
         for w in plan.workloads_of(environment)
     )
+    kube = env.kubernetes
+    support = kube.version_support if kube else None
     return PolicyContext(
         environment=env.name,
         allowed_regions=tuple(env.allowed_regions),
@@ -128,7 +191,46 @@ def context_from_plan(
         require_templates=env.require_templates,
         workloads=workloads,
         enforcement=dict(enforcement or {}),
+        kubernetes_version=kube.version if kube else None,
+        kubernetes_status=support.status if support else None,
+        kubernetes_end_of_life=support.end_of_life if support else None,
+        kubernetes_lts_end_of_life=support.lts_end_of_life if support else None,
+        kubernetes_newest_ga=support.newest_ga if support else None,
+        kubernetes_as_of=support.as_of if support else None,
+        system_node_count=kube.system_node_count if kube else None,
+        gateway_tier=env.gateway.tier if env.gateway else None,
+        gateway_sla=env.gateway.sla if env.gateway else None,
+        developer_portal=env.gateway.developer_portal if env.gateway else None,
+        protect=env.protect,
+        alert_email=bool(env.observability and env.observability.alert_email),
+        soft_deleted=env.soft_deleted,
+        quota=tuple(
+            QuotaContext(q.kind, q.region, q.name, q.needed, q.unit, q.default, q.request)
+            for q in env.quota
+            if q.exceeds_default
+        ),
+        region_geographies=dict(env.region_geographies),
+        required_credentials=_credentials(plan, environment),
+        configured=None if configured is None else tuple(sorted(configured)),
     )
+
+
+def _deployments(w: WorkloadPlan) -> tuple[PlannedDeployment, ...]:
+    plan = w.azure_openai
+    if plan is None or not w.regions:
+        return ()
+    primary = PlannedDeployment(w.regions[0], plan.deployment_type, plan.residency_scope)
+    return (
+        primary,
+        *(PlannedDeployment(f.region, f.deployment_type, f.residency_scope) for f in plan.failover),
+    )
+
+
+def _credentials(plan: Plan, environment: str) -> tuple[str, ...]:
+    env = plan.environment(environment)
+    images = [w.aks.container_image for w in plan.workloads_of(environment) if w.aks]
+    images += list(env.images) if images else []
+    return tuple(sorted({i.credential for i in images if i.cached and i.credential}))
 
 
 def context_to_data(ctx: PolicyContext) -> dict[str, Any]:
@@ -139,7 +241,7 @@ def context_to_data(ctx: PolicyContext) -> dict[str, Any]:
             return [plain(v) for v in value]
         if isinstance(value, Mapping):
             return {k: plain(v) for k, v in value.items()}
-        if isinstance(value, WorkloadContext):
+        if isinstance(value, WorkloadContext | PlannedDeployment | QuotaContext):
             return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
         return value
 
@@ -150,20 +252,31 @@ def context_from_data(data: Mapping[str, Any] | None) -> PolicyContext:
     """The context from the pack config; unknown keys are ignored, missing ones default."""
     if not data:
         return PolicyContext()
-    known = {f.name for f in fields(WorkloadContext)}
-    workloads = tuple(
-        WorkloadContext(
-            **{k: tuple(v) if isinstance(v, list) else v for k, v in dict(w).items() if k in known}
+
+    def tuples(value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value
+
+    def workload(raw: Mapping[str, Any]) -> WorkloadContext:
+        known = {f.name for f in fields(WorkloadContext)}
+        values = {k: tuples(v) for k, v in dict(raw).items() if k in known}
+        values["openai_deployments"] = tuple(
+            PlannedDeployment(**d) for d in raw.get("openai_deployments") or ()
         )
-        for w in data.get("workloads") or ()
-    )
+        return WorkloadContext(**values)
+
+    scalars = {
+        f.name: tuples(data[f.name])
+        for f in fields(PolicyContext)
+        if f.name in data and f.name not in ("workloads", "quota", "enforcement")
+    }
+    if "configured" in data and data["configured"] is not None:
+        scalars["configured"] = tuple(data["configured"])
+    scalars["environment"] = str(data.get("environment") or "")
+    scalars["require_templates"] = bool(data.get("require_templates", False))
+    scalars["region_geographies"] = dict(data.get("region_geographies") or {})
     return PolicyContext(
-        environment=str(data.get("environment") or ""),
-        allowed_regions=tuple(data.get("allowed_regions") or ()),
-        public_network_access=data.get("public_network_access"),
-        monthly_usd=data.get("monthly_usd"),
-        max_monthly_usd=data.get("max_monthly_usd"),
-        require_templates=bool(data.get("require_templates", False)),
-        workloads=workloads,
+        **scalars,
+        workloads=tuple(workload(w) for w in data.get("workloads") or ()),
+        quota=tuple(QuotaContext(**q) for q in data.get("quota") or ()),
         enforcement=dict(data.get("enforcement") or {}),
     )

@@ -18,6 +18,7 @@ from inferplan.sizing.azure_limits import AZURE_LIMIT, aks_pool_limit
 from inferplan.sizing.capacity import SloTarget, capacity_at_slo
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
+from inferplan.sizing.container_images import VLLM_IMAGE_ID, planned_image
 from inferplan.sizing.decisions import Rejection, cost_cap_rejection
 from inferplan.sizing.efficiency import EfficiencyFactors, default_efficiency
 from inferplan.sizing.estimator import (
@@ -38,7 +39,7 @@ from inferplan.sizing.topology import (
     placeable_rungs,
     spread_for,
 )
-from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_IMAGE
+from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION
 
 HEADROOM = 0.15  # capacity above the stated peak, for bursts and uneven load balancing
 PLANNED_ARRIVAL = "poisson"  # production traffic: random arrivals at the peak in flight
@@ -259,6 +260,7 @@ def aks_candidates(
         )
     )
     out: list[AksCandidate] = []
+    vllm_image = planned_image(catalog, VLLM_IMAGE_ID).upstream_reference  # images catalog
     for sku in sorted(catalog.vm_skus.values(), key=lambda s: s.name):
         if not sku.aks_supported or sku.gpus < 1:
             continue
@@ -277,7 +279,7 @@ def aks_candidates(
                     out.append(_unplaced(sku, precision.id, tp, Rejection("unsupported", str(exc))))
                     continue
                 serving = serving_rejection(
-                    model=model, precision=precision, layout=layout, image=VLLM_IMAGE
+                    model=model, precision=precision, layout=layout, image=vllm_image
                 )
                 if serving is not None:
                     rejection = Rejection("unsupported", serving.message)

@@ -17,15 +17,18 @@ from inferplan.sizing.azure_openai_sizing import AoaiCandidate, size_azure_opena
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import ModelSpec
 from inferplan.sizing.decisions import Rejection, cost_cap_rejection
+from inferplan.sizing.gateway_resilience import gateway_backends
 from inferplan.sizing.optimizer_types import CandidateFigures, Option
 from inferplan.sizing.plan import (
     Availability,
+    AzureOpenAIFailover,
     AzureOpenAIPlan,
     Cost,
     PlanWarning,
     Predicted,
     WorkloadPlan,
 )
+from inferplan.sizing.quota import shortfall_warning
 from inferplan.sizing.request import SizingRequest
 from inferplan.sizing.serving_limits import (
     azure_openai_alerts,
@@ -193,12 +196,13 @@ def azure_openai_plan(
     limits_req = replace(req, max_tokens=req.max_tokens_cap + c.reasoning_tokens)
     regions = (c.region, *(s.region for s in secondaries))
     failover = tuple(
-        {
-            "region": s.region,
-            "deployment_type": s.deployment_type,
-            "capacity": s.capacity,
-            "capacity_unit": s.capacity_unit,
-        }
+        AzureOpenAIFailover(
+            region=s.region,
+            deployment_type=s.deployment_type,
+            capacity=s.capacity or 0,
+            capacity_unit=s.capacity_unit,
+            residency_scope=s.residency_scope,
+        )
         for s in secondaries
     )
     reasons = list(c.reasons)
@@ -213,10 +217,11 @@ def azure_openai_plan(
         reasons.append(c.break_even_note)
     topology = choice.topology
     warnings = [retirement] if retirement is not None else []
-    if c.quota_shortfall is not None:
-        warnings.append(
-            PlanWarning("quota", c.quota_shortfall.message + "; request a quota increase")
-        )
+    warnings += [
+        shortfall_warning(d.quota_shortfall, region=d.region)
+        for d in (c, *secondaries)
+        if d.quota_shortfall is not None
+    ]
     if not choice.meets_required:
         reasons.append(
             f"Accepted availability {topology.planned_availability:g}% < required "
@@ -243,7 +248,10 @@ def azure_openai_plan(
         gateway=gateway_limits(limits_req, peak_rpm=peak_rpm),
         alerts=tuple(
             azure_openai_alerts(
-                req, provisioned=c.billing == "ptu", streams_tokens=model.task != "embedding"
+                req,
+                provisioned=c.billing == "ptu",
+                streams_tokens=model.task != "embedding",
+                latency_metrics=latency_metrics(c),
             )
         ),
         availability=Availability(
@@ -263,6 +271,16 @@ def azure_openai_plan(
             capacity=c.capacity or 0,
             capacity_unit=c.capacity_unit,
             failover=failover,
+            residency_scope=c.residency_scope,
+            latency_metrics=latency_metrics(c),
         ),
+        gateway_backends=gateway_backends(backends=len(regions), peak_requests_per_minute=peak_rpm),
         warnings=tuple(warnings),
     )
+
+
+def latency_metrics(c: AoaiCandidate) -> bool:
+    """Azure Monitor publishes TimeToResponse and TimeBetweenTokens for provisioned deployment
+    types only (Learn, Azure OpenAI monitoring data reference: "not available for Standard
+    deployments"); the catalog's billing model says which types are provisioned."""
+    return c.billing == "ptu"

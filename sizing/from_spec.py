@@ -12,6 +12,9 @@ from inferplan.inputs.environment import Environment
 from inferplan.inputs.workload import BatchSpec, Workload
 from inferplan.sizing.azure_limits import environment_limits
 from inferplan.sizing.catalog import Catalog
+from inferplan.sizing.container_images import DEVICE_PLUGIN_IMAGE_ID, planned_image
+from inferplan.sizing.gateway_placement import gateway_placements
+from inferplan.sizing.kubernetes_versions import default_version, version_support
 from inferplan.sizing.plan import (
     EnvironmentPlan,
     GatewaySettings,
@@ -19,6 +22,7 @@ from inferplan.sizing.plan import (
     ObservabilitySettings,
     WorkloadPlan,
 )
+from inferplan.sizing.quota import environment_quota
 from inferplan.sizing.request import (
     DEFAULT_WARN_MONTHLY_USD_PER_USER,
     BatchTraffic,
@@ -153,11 +157,15 @@ def request_from_workload(
     )
 
 
+TIERS_WITHOUT_SLA = ("Developer",)  # "doesn't offer SLA" [apim-sse.md section 3]
+
+
 def environment_plan(
-    environment: Environment, workloads: tuple[WorkloadPlan, ...]
+    environment: Environment, workloads: tuple[WorkloadPlan, ...], *, catalog: Catalog
 ) -> EnvironmentPlan:
     """The environment's shared settings and its planned cost against its cap."""
     spec = environment.spec
+    kubernetes_version = spec.kubernetes.version or default_version(catalog)
     mine = [w for w in workloads if w.environment == environment.name]
     total = sum(w.cost.monthly_usd for w in mine if w.cost)
     cap = spec.limits.max_monthly_usd
@@ -171,6 +179,8 @@ def environment_plan(
         )
     violations += environment_limits(mine)  # shared GPU pools within AKS's limits
     tags = {"environment": environment.name, "managed-by": "inferplan", **spec.tags}
+    geographies = {name: region.geography for name, region in catalog.regions.items()}
+    used = {spec.location, *(r for w in mine for r in w.regions)}
     return EnvironmentPlan(
         name=environment.name,
         location=spec.location,
@@ -182,9 +192,11 @@ def environment_plan(
             tier=spec.gateway.tier,
             publisher_email=spec.gateway.publisher_email,
             publisher_name=spec.gateway.publisher_name,
+            developer_portal=spec.gateway.developer_portal,
+            sla=spec.gateway.tier not in TIERS_WITHOUT_SLA,
         ),
         kubernetes=KubernetesSettings(
-            version=spec.kubernetes.version,
+            version=kubernetes_version,
             system_vm_size=spec.kubernetes.system_vm_size,
             system_node_count=spec.kubernetes.system_node_count,
             gpu_scale_to_zero=spec.kubernetes.gpu_scale_to_zero,
@@ -192,6 +204,11 @@ def environment_plan(
             working_hours=working_hours(spec.kubernetes.working_hours)
             if spec.kubernetes.gpu_scale_to_zero
             else None,
+            version_support=version_support(version=kubernetes_version, catalog=catalog),
+            api_server_authorized_ip_ranges=tuple(
+                spec.network.api_server_authorized_ip_ranges or ()
+            ),
+            admin_group_object_id=spec.kubernetes.admin_group_object_id,
         ),
         observability=ObservabilitySettings(
             retention_days=spec.observability.retention_days,
@@ -202,4 +219,11 @@ def environment_plan(
         require_templates=spec.require_templates,
         tags=dict(sorted(tags.items())),
         allowed_regions=tuple(spec.limits.allowed_regions or ()),
+        images=(planned_image(catalog, DEVICE_PLUGIN_IMAGE_ID),)
+        if any(w.aks is not None for w in mine)
+        else (),
+        quota=environment_quota(mine, catalog=catalog),
+        soft_deleted=spec.soft_deleted,
+        gateways=gateway_placements(mine, location=spec.location, region_geographies=geographies),
+        region_geographies={r: geographies[r] for r in sorted(used) if r in geographies},
     )

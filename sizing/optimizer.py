@@ -22,13 +22,17 @@ from inferplan.sizing.aks_sizing import (
     ReplicaCapacity,
     aks_candidates,
 )
+from inferplan.sizing.autoscaling import autoscaling, scaled_to_zero
 from inferplan.sizing.azure_limits import AZURE_LIMIT
 from inferplan.sizing.azure_openai_options import azure_openai_options
 from inferplan.sizing.catalog import Catalog
-from inferplan.sizing.catalog.entries import ModelSpec, PrecisionSpec
+from inferplan.sizing.catalog.entries import ModelSpec
+from inferplan.sizing.container_images import VLLM_IMAGE_ID, planned_image
 from inferplan.sizing.efficiency import EfficiencyFactors
-from inferplan.sizing.memory import weights_bytes
-from inferplan.sizing.model_support import experts_sliceable, weights_source
+from inferplan.sizing.gateway_resilience import gateway_backends
+from inferplan.sizing.model_support import experts_sliceable
+from inferplan.sizing.model_weights import checkpoint_bytes as replica_checkpoint_bytes
+from inferplan.sizing.model_weights import gated_model_warnings, repository_gated
 from inferplan.sizing.optimizer_types import CandidateFigures, Option
 from inferplan.sizing.plan import (
     AksPlan,
@@ -40,6 +44,7 @@ from inferplan.sizing.plan import (
     WorkloadPlan,
 )
 from inferplan.sizing.plan_warnings import aks_warnings, shared_warnings
+from inferplan.sizing.pool_names import agent_pool_name
 from inferplan.sizing.request import SizingRequest
 from inferplan.sizing.schedule import batch_window
 from inferplan.sizing.serving_limits import (
@@ -48,8 +53,9 @@ from inferplan.sizing.serving_limits import (
     peak_requests_per_minute,
     vllm_alerts,
 )
+from inferplan.sizing.serving_resources import node_os_disk_gb, replica_resources, startup_budget
 from inferplan.sizing.units import HOURS_PER_MONTH
-from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_IMAGE, hf_repository, vllm_args
+from inferplan.sizing.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_PORT, hf_repository, vllm_args
 from inferplan.sizing.workload_facts import shared_fields
 
 MAX_ALTERNATIVES = 6
@@ -301,6 +307,16 @@ def _aks_plan(
     )
     schedule = req.schedule
     hours = c.billed_hours_per_month
+    repository = hf_repository(model, precision)
+    download_bytes = replica_checkpoint_bytes(model=model, precision=precision, catalog=catalog)
+    resources = replica_resources(
+        gpus=c.tp,
+        vm_gpus=vm.gpus,
+        vm_vcpus=vm.vcpus,
+        vm_memory_bytes=vm.memory_bytes,
+        checkpoint_bytes=download_bytes,
+    )
+    vllm_image = planned_image(catalog, VLLM_IMAGE_ID)
     reasons = [
         f"{model.id} at {c.precision} needs {_weights_gib(cap):.0f} GiB of weights per GPU at "
         f"tensor parallel {c.tp} on {c.gpu}; the KV cache then holds {est.max_concurrency} "
@@ -418,33 +434,45 @@ def _aks_plan(
             vllm_args=args,
             replicas_per_region=c.replicas_per_region,
             nodes_per_region=c.nodes_per_region,
-            min_nodes_per_region=0 if schedule.scale_to_zero else c.nodes_per_region,
+            min_nodes_per_region=c.nodes_per_region,
             max_nodes_per_region=c.nodes_per_region * MAX_NODES_FACTOR,
-            hf_model=hf_repository(model, precision),
+            hf_model=repository,
             max_model_len=req.max_model_len,
             max_num_seqs=cap.concurrency,
             gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
-            image=VLLM_IMAGE,
-            checkpoint_bytes=int(checkpoint_bytes(model, precision, catalog)),
+            image=vllm_image.upstream_reference,
+            checkpoint_bytes=download_bytes,
             vm_vcpus=vm.vcpus,
             vm_memory_bytes=vm.memory_bytes,
             vm_gpus=vm.gpus,
+            port=VLLM_PORT,
+            pool_name=agent_pool_name(c.vm_sku),
+            container_image=vllm_image,
+            resources=resources,
+            startup=startup_budget(checkpoint_bytes=download_bytes),
+            autoscaling=autoscaling(
+                replicas_per_region=c.replicas_per_region,
+                replicas_per_node=c.replicas_per_node,
+                max_nodes_per_region=c.nodes_per_region * MAX_NODES_FACTOR,
+                concurrency_per_replica=cap.concurrency,
+            ),
+            os_disk_size_gb=node_os_disk_gb(
+                replicas_per_node=c.replicas_per_node, resources=resources
+            ),
+            hf_gated=repository_gated(repository, catalog=catalog, model=model),
             nodes_per_zone=c.spread.nodes_per_zone or None,
             replicas_after_loss=c.spread.replicas_after_loss if topology.spare != "none" else None,
             window=batch_window(req.batch) if req.batch else None,
             expert_parallel=c.expert_parallel,
         ),
-        warnings=tuple(warnings),
+        gateway_backends=gateway_backends(
+            backends=len(c.regions), peak_requests_per_minute=peak_rpm
+        ),
+        warnings=(*warnings, *gated_model_warnings(repository, catalog=catalog, model=model)),
     )
+    if schedule.scale_to_zero and plan.aks is not None:
+        plan = replace(plan, aks=scaled_to_zero(plan.aks))
     return replace(plan, warnings=(*plan.warnings, *aks_warnings(plan, req)))
-
-
-def checkpoint_bytes(model: ModelSpec, precision: PrecisionSpec, catalog: Catalog) -> float:
-    """Bytes a replica downloads: the pre-quantized or published checkpoint at its own
-    precision, or the 16-bit weights that vLLM quantizes on load (fp8) or serves as they are."""
-    source = weights_source(model, precision)
-    stored = catalog.precision(source[1]) if source else precision
-    return weights_bytes(model=model, precision=stored)
 
 
 def _weights_gib(cap: ReplicaCapacity) -> float:

@@ -57,6 +57,75 @@ class Cost:
 
 
 @dataclass(frozen=True)
+class ContainerImage:
+    """A container image the environment runs, as the images catalog pins it.
+
+    ``cached``: the environment's container registry caches the image through an artifact
+    cache rule (its upstream is one Azure Container Registry's artifact cache supports), so
+    nodes pull ``<registry>/<repository>:<tag>``; otherwise nodes pull the upstream reference.
+    ``credential``: the upstream needs a credential set (Docker Hub accepts authenticated
+    cache pulls only), named after the upstream.
+    """
+
+    id: str  # catalog id: vllm-openai, nvidia-device-plugin
+    upstream_registry: str  # docker.io, nvcr.io
+    repository: str  # vllm/vllm-openai
+    tag: str  # v0.11.0
+    digest: str | None  # sha256:... when the catalog records one
+    cached: bool
+    credential: str | None  # credential set name for the upstream, None: anonymous
+
+    @property
+    def upstream_reference(self) -> str:
+        pin = f"@{self.digest}" if self.digest else ""
+        return f"{self.upstream_registry}/{self.repository}:{self.tag}{pin}"
+
+    def reference_in(self, login_server: str) -> str:
+        """The reference a node pulls: from the registry when cached, else the upstream."""
+        if not self.cached:
+            return self.upstream_reference
+        pin = f"@{self.digest}" if self.digest else ""
+        return f"{login_server}/{self.repository}:{self.tag}{pin}"
+
+
+@dataclass(frozen=True)
+class ReplicaResources:
+    """CPU, memory and scratch space of one vLLM replica (sizing/serving_resources.py)."""
+
+    cpu_request_cores: int
+    cpu_limit_cores: int
+    memory_bytes: int  # request = limit: no memory overcommit on a GPU node
+    shm_bytes: int  # memory-backed /dev/shm, inside the memory limit
+    tmp_bytes: int  # /tmp and $HOME: compile and JIT caches
+    model_cache_bytes: int  # the downloaded checkpoint with room to spare
+
+
+@dataclass(frozen=True)
+class StartupBudget:
+    """How long a cold replica may take to serve, and the probe that waits for it."""
+
+    image_pull_s: int
+    download_s: int
+    load_s: int
+    compile_s: int
+    budget_s: int  # the sum: pull + download + load + compile
+    probe_period_s: int
+    failure_threshold: int  # ceil(budget_s / probe_period_s)
+    progress_deadline_s: int  # the Deployment's progressDeadlineSeconds
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    """KEDA's bounds and target for one workload in one region (sizing/autoscaling.py)."""
+
+    min_replicas: int  # 0 where the environment scales GPU pools to zero
+    max_replicas: int  # what the node pool's autoscaler ceiling holds
+    fallback_replicas: int  # what KEDA keeps when its query fails: the planned replicas
+    queue_depth_target: float  # waiting requests per replica worth one more replica
+    working_hours_replicas: int | None  # held by a cron trigger when min_replicas is 0
+
+
+@dataclass(frozen=True)
 class AksPlan:
     vm_sku: str
     gpu: str
@@ -68,24 +137,43 @@ class AksPlan:
     nodes: int  # across all regions
     zones: tuple[str, ...]  # availability zones the nodes of each region spread over
     vllm_args: tuple[str, ...]
-    replicas_per_region: int = 0
-    nodes_per_region: int = 0
-    min_nodes_per_region: int = 0  # autoscaler floor (dev environments may lower it)
-    max_nodes_per_region: int = 0  # autoscaler ceiling
-    hf_model: str = ""
-    max_model_len: int = 0
-    max_num_seqs: int = 0
-    gpu_memory_utilization: float = 0.9
-    image: str = ""  # pinned vLLM OpenAI-compatible server image
-    checkpoint_bytes: int = 0  # what each replica downloads (16-bit unless pre-quantized)
-    vm_vcpus: int = 0  # the node's vCPUs, memory and GPUs: a replica's share of them
-    vm_memory_bytes: int = 0
-    vm_gpus: int = 0
+    replicas_per_region: int
+    nodes_per_region: int
+    min_nodes_per_region: int  # autoscaler floor (dev environments may lower it)
+    max_nodes_per_region: int  # autoscaler ceiling
+    hf_model: str
+    max_model_len: int
+    max_num_seqs: int
+    gpu_memory_utilization: float
+    image: str  # pinned vLLM OpenAI-compatible server image, upstream reference
+    checkpoint_bytes: int  # what each replica downloads (pre-quantized where published)
+    vm_vcpus: int  # the node's vCPUs, memory and GPUs: a replica's share of them
+    vm_memory_bytes: int
+    vm_gpus: int
+    port: int  # vLLM's --port
+    pool_name: str  # the AKS agent pool of vm_sku (sizing/pool_names.py)
+    container_image: ContainerImage
+    resources: ReplicaResources
+    startup: StartupBudget
+    autoscaling: Autoscaling
+    os_disk_size_gb: int  # node OS disk: the image, every replica's checkpoint and scratch
+    hf_gated: bool | None  # the Hugging Face repository is gated (None: not known either way)
     nodes_per_zone: int | None = None  # per region, when spread over zones
     # Offline work: replicas (and their nodes) run only inside this daily window.
     window: WorkingHours | None = None
     replicas_after_loss: int | None = None  # per region, after losing the spared node or zone
     expert_parallel: bool = False  # vLLM --enable-expert-parallel: experts whole on each GPU
+
+
+@dataclass(frozen=True)
+class AzureOpenAIFailover:
+    """A secondary Azure OpenAI deployment, in failover order."""
+
+    region: str
+    deployment_type: str
+    capacity: int
+    capacity_unit: str  # ktpm | ptu
+    residency_scope: str  # region | datazone | global, from the catalog's deployment type
 
 
 @dataclass(frozen=True)
@@ -95,7 +183,9 @@ class AzureOpenAIPlan:
     deployment_type: str
     capacity: int
     capacity_unit: str  # ktpm | ptu
-    failover: tuple[dict[str, Any], ...] = ()  # secondary deployments, in failover order
+    failover: tuple[AzureOpenAIFailover, ...]  # secondary deployments, in failover order
+    residency_scope: str  # region | datazone | global: where the type processes data (catalog)
+    latency_metrics: bool  # Azure Monitor publishes TimeToResponse for this deployment type
 
 
 @dataclass(frozen=True)
@@ -110,6 +200,36 @@ class Gateway:
     frequency_penalty: float | None = None
     presence_penalty: float | None = None
     stop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CircuitBreaker:
+    """A pool member's breaker: it trips only on a run of failures, not on one 429."""
+
+    failure_count: int  # failures within interval_s that trip it
+    interval_s: int
+    trip_duration_s: int  # how long the member is out (or the backend's Retry-After)
+    status_code_ranges: tuple[tuple[int, int], ...]
+    accept_retry_after: bool
+
+
+@dataclass(frozen=True)
+class BackendRetry:
+    """What the gateway retries before the first byte streams (sizing/gateway_resilience.py)."""
+
+    count: int
+    status_codes: tuple[int, ...]
+    max_retry_after_s: int  # waits out a Retry-After up to this many seconds, else answers
+    failover: bool  # retries go to the pool's next member (a tripped breaker moves them)
+
+
+@dataclass(frozen=True)
+class GatewayBackends:
+    """How the gateway treats one workload's backends: breakers only where a pool has another
+    member to fail over to; a single backend gets retries that honour Retry-After instead."""
+
+    circuit_breaker: CircuitBreaker | None
+    retry: BackendRetry
 
 
 @dataclass(frozen=True)
@@ -217,6 +337,7 @@ class WorkloadPlan:
     max_monthly_usd: float | None = None  # the workload's own cost cap (spec.cost)
     template: str | None = None  # the approved template it instantiates, as name@version
     warnings: tuple[PlanWarning, ...] = ()
+    gateway_backends: GatewayBackends | None = None  # None when infeasible
 
 
 @dataclass(frozen=True)
@@ -224,6 +345,8 @@ class GatewaySettings:
     tier: str  # API Management SKU name
     publisher_email: str
     publisher_name: str
+    developer_portal: bool = False  # developer and legacy portals on (gateway.developer_portal)
+    sla: bool = True  # the tier has an SLA (Developer has none)
 
 
 @dataclass(frozen=True)
@@ -236,6 +359,22 @@ class WorkingHours:
 
 
 @dataclass(frozen=True)
+class KubernetesVersionSupport:
+    """Where the cluster's Kubernetes minor stands in AKS's calendar on the catalog's date
+    (sizing/kubernetes_versions.py). ``status``: supported (community support), lts (past
+    community support, inside long-term support, which needs the Premium tier), end-of-life,
+    not-ga (not generally available yet) or unknown (not in the catalog)."""
+
+    minor: str
+    status: Literal["supported", "lts", "end-of-life", "not-ga", "unknown"]
+    as_of: str  # the catalog's date the status is judged on
+    end_of_life: str | None
+    lts_end_of_life: str | None
+    newest_ga: str  # the newest generally available minor on that date
+    source: str
+
+
+@dataclass(frozen=True)
 class KubernetesSettings:
     version: str
     system_vm_size: str
@@ -243,12 +382,44 @@ class KubernetesSettings:
     gpu_scale_to_zero: bool
     sku_tier: str = "Standard"  # AKS control plane: Standard (uptime SLA) or Free (dev)
     working_hours: WorkingHours | None = None  # set when GPU pools scale to zero
+    version_support: KubernetesVersionSupport | None = None  # None: no catalog consulted
+    api_server_authorized_ip_ranges: tuple[str, ...] = ()  # empty: the API server is open
+    admin_group_object_id: str | None = None  # cluster admin; None: whoever runs Pulumi
 
 
 @dataclass(frozen=True)
 class ObservabilitySettings:
     retention_days: int
     alert_email: str | None
+
+
+@dataclass(frozen=True)
+class QuotaRequirement:
+    """Quota the environment needs in one subscription x region before ``pulumi up`` succeeds
+    (sizing/quota.py): Azure OpenAI capacity per model x deployment type, or vCPUs of a GPU
+    VM family. ``default`` is the documented default quota, None where none is documented."""
+
+    kind: Literal["azure-openai", "vm-family-vcpus"]
+    region: str
+    name: str  # model/deployment type, or the VM family
+    needed: int
+    unit: str  # ktpm | ptu | vcpus
+    default: int | None
+    exceeds_default: bool  # needed > default, or no documented default for a GPU family
+    workloads: tuple[str, ...]
+    source: str  # where the default comes from
+    request: str  # the increase to request, with where to file it
+
+
+@dataclass(frozen=True)
+class GatewayPlacement:
+    """One API Management instance: the geography it serves, where it runs, and which
+    workloads it fronts (sizing/gateway_placement.py)."""
+
+    geography: str
+    location: str
+    workloads: tuple[str, ...]
+    primary: bool  # the environment's own location: names keep their pre-split form
 
 
 @dataclass(frozen=True)
@@ -270,6 +441,11 @@ class EnvironmentPlan:
     require_templates: bool = False
     tags: dict[str, str] = field(default_factory=dict)
     allowed_regions: tuple[str, ...] = ()  # limits.allowed_regions; empty: any region
+    images: tuple[ContainerImage, ...] = ()  # cluster-wide images (device plugin), pinned
+    quota: tuple[QuotaRequirement, ...] = ()
+    soft_deleted: Literal["purge", "restore"] = "purge"  # spec.soft_deleted
+    gateways: tuple[GatewayPlacement, ...] = ()  # one per geography the workloads use
+    region_geographies: dict[str, str] = field(default_factory=dict)  # of the regions used
 
 
 @dataclass(frozen=True)

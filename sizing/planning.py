@@ -56,7 +56,7 @@ def build_plan(inputs: PlanInputs, *, catalog: Catalog) -> Plan:
         raise SpecValidationError(problems)
     workloads = tuple(sorted(planned, key=lambda p: (p.environment or "", p.name, p.source)))
     environments = tuple(
-        environment_plan(env, workloads)
+        environment_plan(env, workloads, catalog=catalog)
         for env in sorted(inputs.environments, key=lambda e: e.name)
     )
     return Plan(workloads=workloads, environments=environments)

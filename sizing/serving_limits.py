@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from inferplan.sizing.autoscaling import queue_depth_target
 from inferplan.sizing.plan import Alert, Gateway
 from inferplan.sizing.request import SizingRequest
 
@@ -78,9 +79,11 @@ def common_alerts() -> list[Alert]:
             severity=1,
             description="more than 1% of requests fail at or behind the gateway",
         ),
+        # The gateway's own status code: its llm-token-limit answers 429 without calling the
+        # backend, so BackendResponseCode would miss every throttle the gateway decides.
         Alert(
             "gateway-429-rate",
-            "apim:Requests{BackendResponseCode=429}/Requests",
+            "apim:Requests{GatewayResponseCode=429}/Requests",
             0.05,
             "PT5M",
             severity=2,
@@ -90,7 +93,11 @@ def common_alerts() -> list[Alert]:
 
 
 def vllm_alerts(req: SizingRequest, *, concurrency_per_replica: int) -> list[Alert]:
-    """Prometheus alerts on vLLM's own metrics, thresholds from the SLO and the plan."""
+    """Prometheus alerts on vLLM's own metrics, thresholds from the SLO and the plan.
+
+    No GPU-utilisation alert: the clusters' GPU pools run the AKS-installed driver without the
+    managed GPU profile, so no DCGM exporter publishes ``DCGM_FI_*`` series [aks-gpu.md section
+    7] and such an alert could never fire. Saturation shows as queue depth and KV-cache use."""
     itl_budget_s = 1.0 / req.output_tokens_per_second_p50
     return [
         Alert(
@@ -115,7 +122,7 @@ def vllm_alerts(req: SizingRequest, *, concurrency_per_replica: int) -> list[Ale
         Alert(
             "queue-depth",
             "max(vllm:num_requests_waiting)",
-            float(max(1, math.ceil(concurrency_per_replica / 4))),
+            queue_depth_target(concurrency_per_replica),
             "PT5M",
             severity=3,
             description="requests wait for a slot: replicas are saturated",
@@ -128,34 +135,55 @@ def vllm_alerts(req: SizingRequest, *, concurrency_per_replica: int) -> list[Ale
             severity=3,
             description="KV cache above 90%: preemptions and latency spikes follow",
         ),
-        Alert(
-            "gpu-utilization",
-            "avg(DCGM_FI_DEV_GPU_UTIL)",
-            95.0,
-            "PT15M",
-            severity=3,
-            description="GPUs saturated for 15 minutes",
-        ),
         *common_alerts(),
     ]
 
 
 def azure_openai_alerts(
-    req: SizingRequest, *, provisioned: bool, streams_tokens: bool = True
+    req: SizingRequest,
+    *,
+    provisioned: bool,
+    streams_tokens: bool = True,
+    latency_metrics: bool | None = None,
 ) -> list[Alert]:
-    """Azure Monitor alerts on Azure OpenAI platform metrics. Time between tokens is published
-    for provisioned deployments only, and means nothing for embeddings."""
-    alerts = [
-        Alert(
-            "ttft-p95",
-            "azure-openai:TimeToResponse",
-            req.ttft_p95_ms,
-            "PT5M",
-            severity=2,
-            description=f"time to first token above the SLO of {req.ttft_p95_ms:g} ms",
-        ),
-    ]
-    if streams_tokens and provisioned:  # Azure publishes time-between-tokens for PTU only
+    """Alerts for an Azure OpenAI deployment.
+
+    Time to Response, Time Between Tokens and Tokens per Second are published for provisioned
+    deployments only ("not available for Standard deployments", Learn, Azure OpenAI monitoring
+    data reference, monitor-openai-reference). Where the type has no such metric the latency
+    alert reads the gateway's own log instead: the p95 of ``BackendTime`` against the longest
+    response the SLO allows, ``ttft_p95 + max_tokens / tokens_per_s_p50`` (streamed responses
+    take their whole generation there, so a shorter threshold would fire on long answers). It
+    never fires falsely and may fire late, like the platform metrics' averages."""
+    has_metrics = provisioned if latency_metrics is None else latency_metrics
+    if has_metrics:
+        alerts = [
+            Alert(
+                "ttft-p95",
+                "azure-openai:TimeToResponse",
+                req.ttft_p95_ms,
+                "PT5M",
+                severity=2,
+                description=f"time to first token above the SLO of {req.ttft_p95_ms:g} ms",
+            ),
+        ]
+    else:
+        tps = req.output_tokens_per_second_p50 if streams_tokens else None
+        longest_ms = req.ttft_p95_ms + (req.max_tokens_cap / tps * 1000.0 if tps else 0.0)
+        alerts = [
+            Alert(
+                "gateway-latency-p95",
+                "apim:BackendTime{percentile=95}",
+                round(longest_ms),
+                "PT5M",
+                severity=2,
+                description=(
+                    f"p95 backend time above {round(longest_ms):,} ms, the longest response "
+                    "the SLO allows"
+                ),
+            ),
+        ]
+    if streams_tokens and has_metrics:  # Azure publishes time-between-tokens for PTU only
         alerts.append(
             Alert(
                 "time-between-tokens",

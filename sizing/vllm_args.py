@@ -6,28 +6,14 @@ manifests are byte-stable.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from inferplan.sizing.catalog.entries import ModelSpec, PrecisionSpec
 from inferplan.sizing.engine_limits import VLLM_GPU_MEMORY_UTILIZATION
 from inferplan.sizing.model_support import base_repository, weights_source
 
 GPU_MEMORY_UTILIZATION = VLLM_GPU_MEMORY_UTILIZATION  # what the memory fit assumed
-# The vLLM OpenAI-compatible server image, pinned: a moving tag would change what runs without a
-# change to the plan. Bump it deliberately (and re-check flags and metric names).
-VLLM_IMAGE = "docker.io/vllm/vllm-openai:v0.11.0"
-
-
-def flag_value(args: Sequence[str], flag: str) -> str | None:
-    """``--flag=value`` or ``--flag value`` from server arguments (the last one wins, as in
-    vLLM's own parser)."""
-    found = None
-    for i, arg in enumerate(args):
-        if arg.startswith(flag + "="):
-            found = arg.split("=", 1)[1]
-        elif arg == flag and i + 1 < len(args):
-            found = args[i + 1]
-    return found
+# vLLM's own default --port (vllm/entrypoints/openai/cli_args.py, v0.11.0); stated in the flags
+# so the manifests, the network policy and the probes read one Plan field, AksPlan.port.
+VLLM_PORT = 8000
 
 
 def hf_repository(model: ModelSpec, precision: PrecisionSpec | None = None) -> str:
@@ -75,7 +61,13 @@ def vllm_args(
         f"--gpu-memory-utilization={GPU_MEMORY_UTILIZATION}",
         f"--dtype={precision.vllm_dtype}",
     ]
-    if precision.vllm_quantization:
+    # A checkpoint quantized ahead of time carries its method in config.json and vLLM reads it
+    # from there; naming another method (fp8 for a compressed-tensors FP8 checkpoint) makes
+    # vLLM refuse the model, so the flag is only passed where vLLM quantizes on load or the
+    # precision's method is the checkpoint's (int4 AWQ, int8 compressed-tensors).
+    source = weights_source(model, precision)
+    on_load = source is None or source[1] != precision.id
+    if precision.vllm_quantization and (on_load or precision.needs_quantized_checkpoint):
         args.append(f"--quantization={precision.vllm_quantization}")
     # Latent attention keeps a 16-bit cache in vLLM 0.11 (memory.MLA_KV_BYTES_PER_ELEMENT).
     if precision.kv_cache_dtype != "auto" and not model.latent_attention:
@@ -87,5 +79,5 @@ def vllm_args(
     if prefix_caching:
         args.append("--enable-prefix-caching")
     args += list(model.serve_args)
-    args += ["--host=0.0.0.0", "--port=8000"]
+    args += ["--host=0.0.0.0", f"--port={VLLM_PORT}"]
     return tuple(args)

@@ -98,13 +98,33 @@ def shipped_prod_plan():
     return _stack_plan("prod")
 
 
-def capture_environment(plan, environment: str, *, preview: bool = True):
-    """Run the real program for one environment of ``plan`` under mocks; returns a Capture."""
-    from inferplan.components.environment import build_environment
+# What a stack's Pulumi config would give the program; fixed strings, never real credentials.
+TEST_CREDENTIALS = {"docker-io": ("test-docker-user", "test-docker-token")}
+
+
+def capture_environment(
+    plan, environment: str, *, preview: bool = True, hf_token=None, config=None
+):
+    """Run the real program for one environment of ``plan`` under mocks; returns a Capture.
+    The stack's inputs carry stand-in registry credentials (and ``hf_token`` when given);
+    ``config`` is the stack's Pulumi config (e.g. ``azure-native:subscriptionId``)."""
+    import pulumi
+    from inferplan.components.environment import StackInputs, build_environment
 
     from inferplan.offline.capture import capture
 
-    return capture(lambda: build_environment(plan, environment), stack=environment, preview=preview)
+    def program() -> None:
+        credentials = {
+            name: (user, pulumi.Output.secret(token))
+            for name, (user, token) in TEST_CREDENTIALS.items()
+        }
+        inputs = StackInputs(
+            hf_token=None if hf_token is None else pulumi.Output.secret(hf_token),
+            upstream_credentials=credentials,
+        )
+        build_environment(plan, environment, inputs=inputs)
+
+    return capture(program, stack=environment, preview=preview, config=config)
 
 
 @pytest.fixture(scope="session")

@@ -18,24 +18,29 @@ import pulumi
 import pytest
 from inferplan.components.apim_policies import AZURE_OPENAI_API_VERSION, render_api_policy
 from inferplan.components.llm_gateway import (
-    OPENAI_USER_ROLE_ID,
     GatewayBackend,
+    GatewayWiring,
     LlmGateway,
     check_tier,
-    role_assignment_name,
 )
-from inferplan.components.naming import globally_unique_name
+from inferplan.components.naming import resource_name, stable_hash
 from inferplan.components.openai_service import OpenAIService
+from inferplan.components.roles import (
+    COGNITIVE_SERVICES_OPENAI_USER,
+    KEY_VAULT_SECRETS_USER,
+    MONITORING_METRICS_PUBLISHER,
+)
+from inferplan.sizing.gateway_resilience import BREAKER_MIN_FAILURES
 from inferplan.sizing.plan import (
-    AksPlan,
-    AzureOpenAIPlan,
     EnvironmentPlan,
     Gateway,
+    GatewayPlacement,
     GatewaySettings,
     WorkloadPlan,
 )
 
-from inferplan.offline.capture import capture
+from inferplan.offline.capture import SUBSCRIPTION_ID, capture
+from tests.plan_builders import aks_plan, aoai_plan, backends_for
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "apim"
 UPDATE = os.environ.get("INFERPLAN_UPDATE_GOLDEN") == "1"
@@ -65,30 +70,17 @@ def workload(
 ) -> WorkloadPlan:
     aks = aoai = None
     if kind == "vllm":
-        aks = AksPlan(
+        aks = aks_plan(
             vm_sku="Standard_NC24ads_A100_v4",
-            gpu="A100-80GB",
-            gpus_per_replica=1,
-            tensor_parallel=1,
+            gpu="a100-80gb",
+            tp=1,
             precision="bf16",
-            replicas=len(regions),
-            replicas_per_node=1,
-            nodes=len(regions),
-            zones=(),
+            replicas=1,
             vllm_args=(),
+            hf_model="meta-llama/Llama-3.1-8B-Instruct",
         )
     else:
-        aoai = AzureOpenAIPlan(
-            model="gpt-4o-mini",
-            model_version="2024-07-18",
-            deployment_type="DataZoneStandard",
-            capacity=100,
-            capacity_unit="ktpm",
-            failover=tuple(
-                {"region": r, "deployment_type": "DataZoneStandard", "capacity": 50}
-                for r in regions[1:]
-            ),
-        )
+        aoai = aoai_plan(regions=regions)
     return WorkloadPlan(
         name=name,
         feasible=True,
@@ -105,6 +97,7 @@ def workload(
         aks=aks,
         azure_openai=aoai,
         task=task,
+        gateway_backends=backends_for(regions),
     )
 
 
@@ -225,7 +218,9 @@ def test_stop_sequences_survive_xml_and_csharp_escaping() -> None:
 @pytest.mark.parametrize(
     ("kind", "managed_identity"), [("azure-openai", True), ("vllm", False)], ids=str
 )
-def test_managed_identity_auth_only_for_azure_openai(kind: str, managed_identity: bool) -> None:
+def test_managed_identity_for_azure_openai_and_the_api_key_for_vllm(
+    kind: str, managed_identity: bool
+) -> None:
     doc = policy(workload("chat", kind=kind), kind=kind)
     auth = doc.find("./inbound/authentication-managed-identity")
     assert (auth is not None) is managed_identity
@@ -237,23 +232,48 @@ def test_managed_identity_auth_only_for_azure_openai(kind: str, managed_identity
         assert version.text == AZURE_OPENAI_API_VERSION
     else:
         assert doc.find("./inbound/rewrite-uri") is None
-        # the client's bearer token (its subscription key) is not passed on to vLLM
+        # the client's bearer token is replaced by vLLM's own key from the named value
         authorization = doc.find("./inbound/set-header[@name='Authorization']")
-        assert authorization.get("exists-action") == "delete"
+        assert authorization.get("exists-action") == "override"
+        assert authorization.find("value").text == "Bearer {{vllm-api-key}}"
     key = doc.find("./inbound/set-header[@name='api-key']")
     assert key.get("exists-action") == "delete"
 
 
-@pytest.mark.parametrize("regions", [1, 2, 3])
+@pytest.mark.parametrize("regions", [2, 3])
 def test_a_pool_retries_once_per_further_region(regions: int) -> None:
     w = workload("chat", kind="vllm", regions=("eastus2", "westus3", "centralus")[:regions])
     retry = policy(w).find("./backend/retry")
-    if regions == 1:
-        assert retry is None
-        return
     assert retry.get("count") == str(regions - 1)
+    assert retry.get("interval") == "0" and retry.get("first-fast-retry") == "true"
+    for status in w.gateway_backends.retry.status_codes:
+        assert f"context.Response.StatusCode == {status}" in retry.get("condition")
     # the request body is replayed on retry, the response is still streamed unbuffered
     assert retry.find("forward-request").get("buffer-request-body") == "true"
+    assert retry.find("forward-request").get("buffer-response") == "false"
+
+
+def test_a_single_backend_retries_after_a_short_retry_after_instead_of_a_breaker() -> None:
+    w = workload("chat", kind="vllm", regions=("westeurope",))
+    plan = w.gateway_backends
+    assert plan.circuit_breaker is None and plan.retry.failover is False
+    retry = policy(w).find("./backend/retry")
+    assert retry.get("count") == str(plan.retry.count)
+    assert retry.get("first-fast-retry") == "false"  # wait the Retry-After first
+    interval, condition = retry.get("interval"), retry.get("condition")
+    assert 'GetValueOrDefault("Retry-After", "1")' in interval
+    assert f"Math.Min(wait, {plan.retry.max_retry_after_s})" in interval
+    assert f"wait <= {plan.retry.max_retry_after_s}" in condition  # longer: to the caller
+    assert "context.Response.StatusCode == 429" in condition
+    assert "context.Response.StatusCode == 503" in condition
+
+
+def test_a_subscription_key_in_the_query_string_is_refused() -> None:
+    doc = policy(workload("chat"))
+    (first,) = doc.findall("./inbound/choose")[:1]
+    when = first.find("when")
+    assert when.get("condition") == '@(context.Request.Url.Query.ContainsKey("api-key"))'
+    assert when.find("return-response/set-status").get("code") == "401"
 
 
 def test_bad_backend_kinds_and_ids_are_refused() -> None:
@@ -264,6 +284,19 @@ def test_bad_backend_kinds_and_ids_are_refused() -> None:
 
 
 # --- LlmGateway under capture ------------------------------------------------------------------
+
+
+SECRET_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/secrets/k"
+SECRET_URI = "https://kv.vault.azure.net/secrets/vllm-api-key"
+
+
+def placement(env: EnvironmentPlan, workloads) -> GatewayPlacement:
+    return GatewayPlacement("eu", env.location, tuple(sorted(w.name for w in workloads)), True)
+
+
+def apim_name(environment: str, region: str) -> str:
+    base = resource_name("apim", environment, region)
+    return f"{base}-{stable_hash(SUBSCRIPTION_ID, 'rg-test', base)}"
 
 
 def gateway_program(env: EnvironmentPlan, workloads, *, subnet_id: str | None = "/subnets/apim"):
@@ -278,6 +311,8 @@ def gateway_program(env: EnvironmentPlan, workloads, *, subnet_id: str | None = 
                 region=r,
                 resource_group_name="rg-test",
                 workloads=tuple(w for w in workloads if w.azure_openai and r in w.regions),
+                subscription_id=SUBSCRIPTION_ID,
+                resource_group="rg-test",
             )
             for r in regions
         }
@@ -295,16 +330,24 @@ def gateway_program(env: EnvironmentPlan, workloads, *, subnet_id: str | None = 
         gw = LlmGateway(
             "gateway",
             environment=env,
+            placement=placement(env, workloads),
             resource_group_name="rg-test",
             workloads=tuple(workloads),
             backends=backends,
             openai_accounts={r: s.account_id for r, s in openai.items()},
             subnet_id=subnet_id,
-            app_insights_id="/components/appi-test",
-            app_insights_connection_string="InstrumentationKey=test",
+            wiring=GatewayWiring(
+                subscription_id=SUBSCRIPTION_ID,
+                resource_group="rg-test",
+                app_insights_id="/components/appi-test",
+                app_insights_connection_string="InstrumentationKey=test",
+                api_key_secret_id=SECRET_ID,
+                api_key_secret_uri=SECRET_URI,
+            ),
         )
         pulumi.export("gatewayUrl", gw.gateway_url)
         pulumi.export("apiPaths", gw.api_paths)
+        pulumi.export("purge", gw.purge_command)
 
     return program
 
@@ -326,13 +369,34 @@ def test_the_service_uses_the_environments_tier_identity_and_protection(
     result = capture_gateway(env, example_workloads(plan, env_name))
     (service,) = result.of_type(SERVICE)
     assert service.inputs["sku"] == {"name": env.gateway.tier, "capacity": 1}
-    assert service.inputs["serviceName"] == globally_unique_name("apim", env_name, env.location)
+    assert service.inputs["serviceName"] == apim_name(env_name, env.location)
     assert service.inputs["location"] == env.location
     assert service.inputs["identity"] == {"type": "SystemAssigned"}
     assert service.inputs["publisherEmail"] == env.gateway.publisher_email
     assert service.inputs["tags"] == env.tags
     assert service.protect is env.protect
     assert result.exports["gatewayUrl"].startswith("https://")
+    # no portals unless the environment asks (gateway.developer_portal)
+    assert service.inputs["developerPortalStatus"] == "Disabled"
+    assert service.inputs["legacyPortalStatus"] == "Disabled"
+
+
+@pytest.mark.parametrize(("asked", "status"), [(True, "Enabled"), (False, "Disabled")])
+def test_portals_follow_the_environment(asked: bool, status: str) -> None:
+    env = environment()
+    env = dataclasses.replace(env, gateway=dataclasses.replace(env.gateway, developer_portal=asked))
+    service = capture_gateway(env, [workload("chat")]).of_type(SERVICE)[0].inputs
+    assert (service["developerPortalStatus"], service["legacyPortalStatus"]) == (status, status)
+
+
+@pytest.mark.parametrize(("handling", "restore"), [("purge", False), ("restore", True)])
+def test_a_soft_deleted_gateway_is_restored_only_when_the_environment_says(handling, restore):
+    result = capture_gateway(environment(soft_deleted=handling), [workload("chat")])
+    assert result.of_type(SERVICE)[0].inputs.get("restore") == restore
+    name = apim_name("test", "swedencentral")
+    assert result.exports["purge"] == (
+        f"az apim deletedservice purge --service-name {name} --location swedencentral"
+    )
 
 
 @pytest.mark.parametrize(
@@ -366,9 +430,11 @@ def test_one_openai_compatible_api_per_workload_with_the_tasks_operations(dev_pl
 
     assert set(apis) == {w.name for w in workloads}
     assert result.exports["apiPaths"] == {w.name: f"{w.name}/v1" for w in workloads}
-    expected_ops = {
-        "chat": {("POST", "/chat/completions"), ("POST", "/completions"), ("GET", "/models")},
-        "embedding": {("POST", "/embeddings")},
+    chat = {("POST", "/chat/completions"), ("GET", "/models")}
+    expected_ops = {  # the legacy completions operation only where vLLM serves it
+        ("chat", "aks-vllm"): chat | {("POST", "/completions")},
+        ("chat", "azure-openai"): chat,
+        ("embedding", "azure-openai"): {("POST", "/embeddings")},
     }
     for w in workloads:
         api = apis[w.name]
@@ -376,10 +442,10 @@ def test_one_openai_compatible_api_per_workload_with_the_tasks_operations(dev_pl
         assert api["protocols"] == ["https"]
         assert api["subscriptionRequired"] is True
         ops = {(o["method"], o["urlTemplate"]) for o in operations if o["apiId"] == w.name}
-        assert ops == expected_ops[w.task], w.name
+        assert ops == expected_ops[(w.task, w.target)], w.name
 
 
-def test_backends_per_region_with_circuit_breakers_and_a_priority_pool() -> None:
+def test_backends_per_region_with_breakers_only_on_pool_members() -> None:
     chat = workload("chat", kind="vllm", regions=("eastus2", "westus3"))
     managed = workload("assist", regions=("swedencentral", "francecentral"))
     single = workload("triage", kind="vllm", regions=("westeurope",))
@@ -395,14 +461,22 @@ def test_backends_per_region_with_circuit_breakers_and_a_priority_pool() -> None
         "triage-weu",
     }
     assert singles["chat-eus2"]["url"] == "http://10.1.0.1:8000/v1"
-    oai = globally_unique_name("oai", "test", "francecentral")
+    oai_base = resource_name("oai", "test", "francecentral")
+    oai = f"{oai_base}-{stable_hash(SUBSCRIPTION_ID, 'rg-test', oai_base)}"
     assert singles["assist-frc"]["url"] == f"https://{oai}.openai.azure.com/openai"
-    for b in singles.values():
+    for backend_id, b in singles.items():
+        if backend_id == "triage-weu":  # one region: nothing to fail over to, no breaker
+            assert "circuitBreaker" not in b
+            continue
         (rule,) = b["circuitBreaker"]["rules"]
-        ranges = rule["failureCondition"]["statusCodeRanges"]
+        failing = rule["failureCondition"]
+        ranges = failing["statusCodeRanges"]
         assert {"min": 429, "max": 429} in ranges and {"min": 500, "max": 599} in ranges
+        # a run of failures, not one 429: the Plan's count at its peak rate
+        assert failing["count"] == chat.gateway_backends.circuit_breaker.failure_count
+        assert failing["count"] >= BREAKER_MIN_FAILURES
+        assert (failing["interval"], rule["tripDuration"]) == ("PT1M", "PT1M")
         assert rule["acceptRetryAfter"] is True
-        assert rule["tripDuration"]
 
     pools = {k: b for k, b in backends.items() if b["type"] == "Pool"}
     assert set(pools) == {"chat-pool", "assist-pool"}  # one region: no pool
@@ -418,12 +492,28 @@ def test_backends_per_region_with_circuit_breakers_and_a_priority_pool() -> None
         assert policies[w.name]["value"] == render_api_policy(w, backend_id=target, kind=kind_of(w))
 
 
+def test_vllm_backends_get_their_key_from_a_key_vault_named_value() -> None:
+    result = capture_gateway(environment(), [workload("chat", kind="vllm")])
+    (named,) = by_name(result, "NamedValue").values()
+    assert named["namedValueId"] == named["displayName"] == "vllm-api-key"
+    assert named["secret"] is True
+    assert named["keyVault"] == {"secretIdentifier": SECRET_URI}
+    assert "value" not in named  # the key itself never passes through Pulumi here
+    reader = result.get("azure-native:authorization:RoleAssignment", "gateway-vllm-key-reader")
+    assert reader.inputs["roleDefinitionId"].endswith(KEY_VAULT_SECRETS_USER)
+    assert reader.inputs["scope"] == SECRET_ID
+
+
 def test_diagnostics_never_log_bodies_and_enable_token_metrics(prod_plan) -> None:
     result = capture_gateway(prod_plan.environment("prod"), example_workloads(prod_plan, "prod"))
     (logger,) = by_name(result, "Logger").values()
     assert logger["loggerType"] == "applicationInsights"
     assert logger["resourceId"] == "/components/appi-test"
-    assert set(logger["credentials"]) == {"<secret>"}  # the connection string is a secret
+    (credentials,) = logger["credentials"].values()  # the whole map is a secret
+    # Application Insights' local auth is off: the gateway's identity sends the telemetry
+    assert credentials["identityClientId"] == "SystemAssigned"
+    publisher = result.get("azure-native:authorization:RoleAssignment", "gateway-metrics-publisher")
+    assert publisher.inputs["roleDefinitionId"].endswith(MONITORING_METRICS_PUBLISHER)
 
     diagnostics = list(by_name(result, "ApiDiagnostic").values())
     assert len(diagnostics) == len(example_workloads(prod_plan, "prod"))
@@ -449,21 +539,20 @@ def test_the_gateway_identity_is_openai_user_on_every_account() -> None:
         r.name.removeprefix("oai-").removesuffix("-account"): r
         for r in result.of_type("azure-native:cognitiveservices:Account")
     }
-    assert len(assignments) == len(accounts) == 2
-    for region, account in accounts.items():
-        (a,) = [a for a in assignments.values() if a["scope"].endswith(f"/{account.name}")]
-        assert a["roleDefinitionId"].endswith(f"/roleDefinitions/{OPENAI_USER_ROLE_ID}")
+    openai_users = {
+        name: a
+        for name, a in assignments.items()
+        if a["roleDefinitionId"].endswith(COGNITIVE_SERVICES_OPENAI_USER)
+    }
+    assert len(openai_users) == len(accounts) == 2
+    for account in accounts.values():
+        (a,) = [a for a in openai_users.values() if a["scope"].endswith(f"/{account.name}")]
         assert a["roleDefinitionId"].startswith("/subscriptions/")
         assert a["principalType"] == "ServicePrincipal"
-        assert a["roleAssignmentName"] == role_assignment_name("test", region)
         uuid.UUID(a["roleAssignmentName"])  # Azure requires a GUID
-
-
-def test_role_assignment_names_are_stable_and_distinct() -> None:
-    assert role_assignment_name("prod", "swedencentral") == role_assignment_name(
-        "prod", "swedencentral"
-    )
-    assert len({role_assignment_name(e, r) for e in ("dev", "prod") for r in ("a", "b")}) == 4
+    # one name per (scope, principal, role): no two assignments share one
+    names = [a["roleAssignmentName"] for a in assignments.values()]
+    assert len(set(names)) == len(names)
 
 
 def test_consumption_is_refused_for_streaming_workloads_with_a_clear_reason() -> None:

@@ -19,6 +19,7 @@ from inferplan.components.alert_rules import (
     UnsupportedAlert,
     alert_kind,
     apim_log_query,
+    apim_measure_column,
     azure_openai_criterion,
     metric_alert_window,
     prometheus_rule_batches,
@@ -88,12 +89,6 @@ def account_id(region: str) -> str:
             'max(vllm:kv_cache_usage_perc{namespace="chat"}'
             ' or vllm:gpu_cache_usage_perc{namespace="chat"}) > 0.9',
             id="kv-cache-both-names",
-        ),
-        pytest.param(
-            Alert("gpu-utilization", "avg(DCGM_FI_DEV_GPU_UTIL)", 95.0, "PT15M"),
-            'avg(DCGM_FI_DEV_GPU_UTIL{exported_namespace="chat"}'
-            ' or DCGM_FI_DEV_GPU_UTIL{namespace="chat"}) > 95',
-            id="dcgm-exported-namespace",
         ),
         pytest.param(
             Alert(
@@ -173,10 +168,19 @@ def test_prometheus_rules_follow_the_plan_and_are_deterministic(prod_plan):
 def test_rule_batches_respect_the_rules_per_group_limit(prod_plan):
     aks = [w for w in prod_plan.workloads_of("prod") if w.aks is not None]
     template = aks[0]
-    many = [replace(template, name=f"w{i}") for i in range(5)]  # 5 rules each
+    per_workload = len(prometheus_rules(template))
+    assert per_workload == 4  # TTFT, inter-token latency, queue depth, KV cache
+    many = [replace(template, name=f"w{i}") for i in range(6)]
     batches = prometheus_rule_batches(many, max_rules=20)
-    assert [len(b) for b in batches] == [20, 5]
-    assert {r["labels"]["workload"] for r in batches[1]} == {"w4"}
+    assert [len(b) for b in batches] == [20, 4]
+    assert {r["labels"]["workload"] for r in batches[1]} == {"w5"}
+
+
+def test_no_alert_reads_a_series_nothing_exports(dev_plan, prod_plan):
+    """No DCGM exporter runs on the GPU pools, so no alert may wait on DCGM_* series."""
+    for plan, env in ((dev_plan, "dev"), (prod_plan, "prod")):
+        for w in plan.workloads_of(env):
+            assert not any("DCGM" in a.metric for a in w.alerts), w.name
 
 
 # --- API Management and Azure OpenAI -----------------------------------------------------------
@@ -189,6 +193,7 @@ def test_rule_batches_respect_the_rules_per_group_limit(prod_plan):
             "apim:Requests{GatewayResponseCodeCategory=5xx}/Requests",
             "ResponseCode between (500 .. 599)",
         ),
+        ("apim:Requests{GatewayResponseCode=429}/Requests", "ResponseCode == 429"),
         ("apim:Requests{BackendResponseCode=429}/Requests", "BackendResponseCode == 429"),
         (
             "apim:Requests{BackendResponseCodeCategory=4xx}/Requests",
@@ -207,10 +212,32 @@ def test_apim_ratio_becomes_a_log_query_computing_the_same_ratio(metric, conditi
     ]
 
 
+def test_a_backend_time_percentile_becomes_a_log_query_of_that_percentile():
+    alert = Alert("gateway-latency-p95", "apim:BackendTime{percentile=95}", 25_000, "PT5M")
+    assert alert_kind(alert) == APIM
+    assert apim_measure_column(alert) == "value"
+    assert apim_log_query(alert, workload="chat").splitlines() == [
+        "ApiManagementGatewayLogs",
+        '| where tostring(parse_url(Url).Path) startswith "/chat/"',
+        "| summarize requests = count(), value = percentile(BackendTime, 95)",
+        "| where requests > 0",
+        "| project value",
+    ]
+
+
+def test_the_429_alert_counts_the_gateways_own_throttling(dev_plan):
+    """llm-token-limit answers 429 without calling the backend: only ResponseCode sees it."""
+    for w in dev_plan.workloads_of("dev"):
+        (throttled,) = [a for a in w.alerts if a.name == "gateway-429-rate"]
+        assert "ResponseCode == 429" in apim_log_query(throttled, workload=w.name)
+        assert "BackendResponseCode" not in apim_log_query(throttled, workload=w.name)
+
+
 @pytest.mark.parametrize(
     "metric",
     [
         "apim:Requests{Hostname=x}/Requests",
+        "apim:Duration{percentile=95}",
         "apim:Capacity{ApiId=a}/Requests",
         "apim:Requests{GatewayResponseCodeCategory=5}/Requests",
     ],
@@ -255,7 +282,7 @@ def test_dashboard_json_is_deterministic_and_has_every_tile(prod_plan):
         title="t",
         workloads=workloads,
         monitor_workspace_id="/amw",
-        gateway_id=GATEWAY_ID,
+        gateway_ids=[GATEWAY_ID],
         openai_account_ids={"swedencentral": account_id("swedencentral")},
     )
     first = json.dumps(dashboard_properties(**kwargs))
@@ -273,16 +300,25 @@ def test_dashboard_json_is_deterministic_and_has_every_tile(prod_plan):
         "Generated tokens/s",
         "Queue depth",
         "KV cache use",
-        "GPU use",
         "API Management requests by status",
         "Azure OpenAI time to response (ms)",
         "Azure OpenAI time between tokens (ms)",
         "Azure OpenAI provisioned utilisation (%)",
+        "Plan alerts",
     ]
     positions = [(p["position"]["x"], p["position"]["y"]) for p in parts]
     assert len(set(positions)) == len(positions)  # no two tiles on top of each other
-    ttft = parts[1]["metadata"]["settings"]["content"]["settings"]["content"]
-    assert "- checkout-assistant: alert when > 0.8 s" in ttft
+    alerts = parts[-1]["metadata"]["settings"]["content"]["settings"]["content"]
+    lines = alerts.splitlines()
+    assert len(lines) == sum(len(w.alerts) for w in workloads)  # every alert, none looked up
+    checkout_ttft = next(
+        line for line in lines if line.startswith("- checkout-assistant `ttft-p95`")
+    )
+    assert checkout_ttft == (
+        "- checkout-assistant `ttft-p95`: "
+        "`histogram_quantile(0.95, vllm:time_to_first_token_seconds)` > 0.8 over PT5M "
+        "(TTFT p95 above the SLO of 800 ms)"
+    )  # the SLO's 800 ms in the series' seconds
 
 
 # --- the components under capture ---------------------------------------------------------------
@@ -294,6 +330,7 @@ def _program(plan, environment: str):
 
     env = plan.environment(environment)
     workloads = tuple(w for w in plan.workloads_of(environment) if w.feasible)
+    gateway_of = {name: g for g in env.gateways for name in g.workloads}
 
     def program() -> None:
         observability = Observability("observability", environment=env, resource_group_name="rg")
@@ -306,7 +343,8 @@ def _program(plan, environment: str):
             workloads=workloads,
             action_group_id=observability.action_group_id,
             monitor_workspace_id=observability.monitor_workspace_id,
-            gateway_id=pulumi.Output.from_input(GATEWAY_ID),
+            gateway_ids={w.name: pulumi.Output.from_input(GATEWAY_ID) for w in workloads},
+            gateway_locations={w.name: gateway_of[w.name].location for w in workloads},
             openai_account_ids={r: pulumi.Output.from_input(account_id(r)) for r in managed},
             cluster_ids={r: pulumi.Output.from_input(cluster_id(r)) for r in aks},
         )
@@ -339,6 +377,44 @@ def test_observability_sinks_named_retained_and_protected(prod_capture, prod_pla
     assert insights.inputs["ingestionMode"] == "LogAnalytics"
     for registration in (workspace, insights):
         assert registration.inputs["tags"] == env.tags
+
+
+@pytest.mark.parametrize(
+    ("fixture", "access"), [("prod_capture", "Disabled"), ("dev_capture", "Enabled")]
+)
+def test_logs_and_telemetry_take_entra_id_only_and_private_networks_where_required(
+    request, fixture, access
+):
+    result = request.getfixturevalue(fixture)
+    (workspace,) = result.of_type("azure-native:operationalinsights:Workspace")
+    (insights,) = result.of_type("azure-native:applicationinsights:Component")
+    assert workspace.inputs["features"]["disableLocalAuth"] is True
+    assert insights.inputs["disableLocalAuth"] is True
+    for r in (workspace, insights):
+        assert r.inputs["publicNetworkAccessForIngestion"] == access
+        assert r.inputs["publicNetworkAccessForQuery"] == access
+
+
+def test_a_private_environment_scopes_its_sinks_into_a_private_link_scope(prod_capture):
+    (scope,) = prod_capture.of_type("azure-native:monitor:PrivateLinkScope")
+    assert scope.inputs["accessModeSettings"] == {
+        "ingestionAccessMode": "PrivateOnly",
+        "queryAccessMode": "PrivateOnly",
+    }
+    linked = sorted(
+        r.inputs["linkedResourceId"]
+        for r in prod_capture.of_type("azure-native:monitor:PrivateLinkScopedResource")
+    )
+    # Application Insights, Log Analytics and the Azure Monitor workspace's ingestion endpoint
+    assert [i.split("/mock/")[1] for i in linked] == [
+        "AzureMonitorWorkspace/amw-prod-swc/dce",
+        "Component/appi-prod-swc",
+        "Workspace/log-prod-swc",
+    ]
+
+
+def test_a_public_environment_has_no_private_link_scope(dev_capture):
+    assert not dev_capture.of_type("azure-native:monitor:PrivateLinkScope")
 
 
 def test_dev_keeps_logs_30_days_and_protects_nothing(dev_capture):
@@ -395,8 +471,10 @@ def test_one_rule_group_per_cluster_region_with_each_workloads_vllm_alerts(prod_
 
 def test_gateway_ratio_alerts_are_log_alerts_with_the_plans_thresholds(prod_capture, prod_plan):
     rules = {r.name: r for r in prod_capture.of_type(LOG_ALERT)}
+    env = prod_plan.environment("prod")
+    where = {name: g.location for g in env.gateways for name in g.workloads}
     expected = {
-        f"alert-prod-swc-{w.name}-{a.name}": (w.name, a)
+        f"alert-prod-{region_code(where[w.name])}-{w.name}-{a.name}": (w.name, a)
         for w in prod_plan.workloads_of("prod")
         if w.feasible
         for a in w.alerts
@@ -409,6 +487,8 @@ def test_gateway_ratio_alerts_are_log_alerts_with_the_plans_thresholds(prod_capt
         assert condition["threshold"] == alert.threshold
         assert condition["operator"] == alert.operator
         assert condition["query"] == apim_log_query(alert, workload=workload)
+        assert condition["metricMeasureColumn"] == apim_measure_column(alert)
+        assert inputs["location"] == where[workload]  # the gateway's region
         assert inputs["windowSize"] == alert.window
         assert inputs["severity"] == alert.severity
         assert inputs["scopes"] == [GATEWAY_ID]
@@ -439,7 +519,9 @@ def test_dashboard_present_and_titled(prod_capture):
     dashboard = prod_capture.get(DASHBOARD, "dash-prod-swc")
     assert dashboard.inputs["tags"]["hidden-title"] == "inferplan prod: LLM serving"
     parts = dashboard.inputs["properties"]["lenses"][0]["parts"]
-    assert len(parts) == 11
+    # header, five PromQL tiles, requests by status, two Azure OpenAI latency charts (the
+    # provisioned deployment publishes them), provisioned utilisation, the Plan's alerts
+    assert len(parts) == 1 + 5 + 1 + 2 + 1 + 1
 
 
 def test_every_resource_is_parented_to_a_component(prod_capture):

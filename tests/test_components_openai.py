@@ -11,11 +11,19 @@ import itertools
 
 import pulumi
 import pytest
-from inferplan.components.naming import globally_unique_name
+from inferplan.components.naming import stable_hash
 from inferplan.components.openai_service import OpenAIService, region_deployments
-from inferplan.sizing.plan import AzureOpenAIPlan, EnvironmentPlan, Gateway, WorkloadPlan
+from inferplan.sizing.plan import (
+    AzureOpenAIFailover,
+    AzureOpenAIPlan,
+    EnvironmentPlan,
+    Gateway,
+    WorkloadPlan,
+)
 
-from inferplan.offline.capture import capture
+from inferplan.offline.capture import SUBSCRIPTION_ID, capture
+
+OTHER_SUBSCRIPTION = "22222222-3333-4444-5555-666666666666"
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
 DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
@@ -41,7 +49,7 @@ def managed_workload(
     *,
     deployment_type: str = "DataZoneStandard",
     capacity: int = 100,
-    failover: tuple[dict, ...] = (),
+    failover: tuple[AzureOpenAIFailover, ...] = (),
     task: str = "chat",
 ) -> WorkloadPlan:
     return WorkloadPlan(
@@ -64,13 +72,29 @@ def managed_workload(
             capacity=capacity,
             capacity_unit="ktpm",
             failover=failover,
+            residency_scope="datazone",
+            latency_metrics=deployment_type.endswith("ProvisionedManaged"),
         ),
         task=task,
         tags={"workload": name},
     )
 
 
-def build(env: EnvironmentPlan, region: str, workloads: tuple[WorkloadPlan, ...]):
+def account_name(environment: str, region: str, subscription: str = SUBSCRIPTION_ID) -> str:
+    """``oai-<env>-<region code>-<hash of subscription, resource group, readable name>``."""
+    from inferplan.components.naming import resource_name
+
+    base = resource_name("oai", environment, region)
+    return f"{base}-{stable_hash(subscription, 'rg-test', base)}"
+
+
+def build(
+    env: EnvironmentPlan,
+    region: str,
+    workloads: tuple[WorkloadPlan, ...],
+    *,
+    subscription: str | None = None,
+):
     def program() -> None:
         service = OpenAIService(
             f"oai-{region}",
@@ -78,9 +102,12 @@ def build(env: EnvironmentPlan, region: str, workloads: tuple[WorkloadPlan, ...]
             region=region,
             resource_group_name="rg-test",
             workloads=workloads,
+            subscription_id=subscription or SUBSCRIPTION_ID,
+            resource_group="rg-test",
         )
         pulumi.export("endpoint", service.endpoint)
         pulumi.export("deployments", sorted(service.deployments))
+        pulumi.export("purge", service.purge_command)
 
     return capture(program, stack=env.name)
 
@@ -102,7 +129,7 @@ def test_the_account_is_entra_only_with_a_stable_custom_subdomain(
     region = workloads[0].regions[0]
     account = build(env, region, workloads).of_type(ACCOUNT)[0]
 
-    expected_name = globally_unique_name("oai", env_name, region)
+    expected_name = account_name(env_name, region)
     assert account.inputs["kind"] == "OpenAI"
     assert account.inputs["sku"] == {"name": "S0"}
     assert account.inputs["location"] == region
@@ -131,8 +158,36 @@ def test_public_network_access_follows_the_environment(public, access, acls) -> 
 def test_the_endpoint_is_the_accounts_openai_host() -> None:
     env = environment()
     result = build(env, "swedencentral", (managed_workload("chat", ("swedencentral",)),))
-    name = globally_unique_name("oai", env.name, "swedencentral")
+    name = account_name(env.name, "swedencentral")
     assert result.exports["endpoint"] == f"https://{name}.openai.azure.com/"
+
+
+def test_the_name_differs_per_subscription_and_is_stable_within_one() -> None:
+    """The second subscription to deploy an environment must not meet the first one's name."""
+    w = (managed_workload("chat", ("swedencentral",)),)
+
+    def name(subscription: str) -> str:
+        result = build(environment(), "swedencentral", w, subscription=subscription)
+        return result.of_type(ACCOUNT)[0].inputs["accountName"]
+
+    assert name(SUBSCRIPTION_ID) == name(SUBSCRIPTION_ID) == account_name("test", "swedencentral")
+    assert name(OTHER_SUBSCRIPTION) == account_name("test", "swedencentral", OTHER_SUBSCRIPTION)
+    assert name(OTHER_SUBSCRIPTION) != name(SUBSCRIPTION_ID)
+
+
+@pytest.mark.parametrize(("handling", "restore"), [("purge", None), ("restore", True)])
+def test_soft_deleted_accounts_are_restored_only_when_the_environment_says(handling, restore):
+    result = build(
+        environment(soft_deleted=handling),
+        "swedencentral",
+        (managed_workload("chat", ("swedencentral",)),),
+    )
+    assert result.of_type(ACCOUNT)[0].inputs["properties"].get("restore") == restore
+    name = account_name("test", "swedencentral")
+    assert result.exports["purge"] == (
+        f"az cognitiveservices account purge --name {name} --location swedencentral "
+        "--resource-group rg-test"
+    )
 
 
 # --- deployments -------------------------------------------------------------------------------
@@ -147,10 +202,10 @@ def test_deployments_carry_the_plans_type_capacity_and_pinned_model(dev_plan) ->
 
     expected = {w.name: w for w in workloads if w.regions[0] == region}
     assert set(deployments) == set(expected)
-    account_name = globally_unique_name("oai", "dev", region)
+    expected_account = account_name("dev", region)
     for name, w in expected.items():
         d = deployments[name].inputs
-        assert d["accountName"] == account_name
+        assert d["accountName"] == expected_account
         assert d["sku"] == {
             "name": w.azure_openai.deployment_type,
             "capacity": w.azure_openai.capacity,
@@ -183,14 +238,7 @@ def test_deployments_are_created_one_after_another_in_name_order(reverse) -> Non
 
 
 def test_a_failover_region_gets_the_failover_entrys_type_and_capacity() -> None:
-    failover = (
-        {
-            "region": "francecentral",
-            "deployment_type": "DataZoneStandard",
-            "capacity": 30,
-            "capacity_unit": "ktpm",
-        },
-    )
+    failover = (AzureOpenAIFailover("francecentral", "DataZoneStandard", 30, "ktpm", "datazone"),)
     w = managed_workload(
         "claims",
         ("swedencentral", "francecentral"),
@@ -220,7 +268,7 @@ def test_two_deployments_of_one_workload_in_one_region_are_refused() -> None:
     w = managed_workload(
         "chat",
         ("swedencentral",),
-        failover=({"region": "swedencentral", "deployment_type": "Standard", "capacity": 1},),
+        failover=(AzureOpenAIFailover("swedencentral", "Standard", 1, "ktpm", "region"),),
     )
     with pytest.raises(ValueError, match="more than one Azure OpenAI deployment"):
         region_deployments((w,), "swedencentral")

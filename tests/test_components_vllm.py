@@ -21,25 +21,36 @@ import pulumi_kubernetes as k8s
 import pytest
 import yaml
 from inferplan.components import kubernetes_manifests as km
-from inferplan.components.naming import agent_pool_name
 from inferplan.sizing.plan import (
-    AksPlan,
     Alert,
     EnvironmentPlan,
     Gateway,
     KubernetesSettings,
+    WorkingHours,
     WorkloadPlan,
 )
 
 from inferplan.offline.capture import MOCK_KUBECONFIG, SECRET, capture
+from tests.plan_builders import aks_plan, backends_for
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "manifests"
 UPDATE = os.environ.get("INFERPLAN_UPDATE_GOLDEN") == "1"
 
-KUBERNETES_VERSION = "1.31"
+KUBERNETES_VERSION = "1.36"
 QUERY_URL = "https://amw-test.swedencentral.prometheus.monitor.azure.com"
-CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "PodMonitor"}  # no schema offline
+GATEWAY_CIDR = "10.29.16.0/24"
+WIRING = km.ServiceWiring(
+    image="acrtest.azurecr.io/vllm/vllm-openai:v0.11.0",
+    gateway_cidrs=(GATEWAY_CIDR,),
+    vllm_client_id="vllm-client-id",
+    key_vault_name="kv-test",
+    tenant_id="tenant-id",
+    api_key_secret_name="vllm-api-key",
+    prometheus_query_url=QUERY_URL,
+    keda_client_id="keda-client-id",
+)
+CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "PodMonitor", "SecretProviderClass"}
 BUILT_IN_KINDS = [
     "Namespace",
     "ServiceAccount",
@@ -62,6 +73,9 @@ def _environment(name: str, *, scale_to_zero: bool) -> EnvironmentPlan:
             system_vm_size="Standard_D4ds_v5",
             system_node_count=3,
             gpu_scale_to_zero=scale_to_zero,
+            working_hours=WorkingHours("Europe/Stockholm", "0 7 * * 1-5", "0 19 * * 1-5")
+            if scale_to_zero
+            else None,
         ),
     )
 
@@ -75,8 +89,9 @@ def _workload(
     zones: tuple[str, ...],
     min_nodes: int,
     max_nodes: int,
-    queue_threshold: float,
+    concurrency: int,
     timeout_s: int,
+    checkpoint_gib: int,
 ) -> WorkloadPlan:
     model = "meta-llama/Llama-3.1-70B-Instruct" if tp > 1 else "meta-llama/Llama-3.1-8B-Instruct"
     return WorkloadPlan(
@@ -99,39 +114,31 @@ def _workload(
                 1.0,
                 "PT5M",
             ),
-            Alert("queue-depth", "max(vllm:num_requests_waiting)", queue_threshold, "PT5M"),
         ),
         availability=None,
-        aks=AksPlan(
+        aks=aks_plan(
             vm_sku=vm_sku,
-            gpu="h100-nvl",
-            gpus_per_replica=tp,
-            tensor_parallel=tp,
-            precision="fp8",
+            tp=tp,
             replicas=replicas,
-            replicas_per_node=1,
-            nodes=replicas,
             zones=zones,
+            min_nodes=min_nodes,
+            max_nodes=max_nodes,
+            concurrency=concurrency,
+            checkpoint_bytes=checkpoint_gib * 1024**3,
+            hf_model=model,
             vllm_args=(
                 f"--model={model}",
                 f"--served-model-name={name}",
                 f"--tensor-parallel-size={tp}",
                 "--max-model-len=8192",
-                "--max-num-seqs=16",
+                f"--max-num-seqs={concurrency}",
                 "--gpu-memory-utilization=0.9",
                 "--host=0.0.0.0",
                 "--port=8000",
             ),
-            replicas_per_region=replicas,
-            nodes_per_region=replicas,
-            min_nodes_per_region=min_nodes,
-            max_nodes_per_region=max_nodes,
-            hf_model=model,
-            max_model_len=8192,
-            max_num_seqs=16,
-            image="docker.io/vllm/vllm-openai:v0.11.0",
         ),
         environment="test",
+        gateway_backends=backends_for(("swedencentral",)),
     )
 
 
@@ -143,8 +150,9 @@ TP2 = _workload(
     zones=("1", "2", "3"),
     min_nodes=3,
     max_nodes=6,
-    queue_threshold=4.0,
+    concurrency=16,
     timeout_s=55,
+    checkpoint_gib=66,
 )
 TP1 = _workload(
     "ticket-triage",
@@ -154,23 +162,22 @@ TP1 = _workload(
     zones=(),
     min_nodes=0,
     max_nodes=4,
-    queue_threshold=1.5,
+    concurrency=6,
     timeout_s=300,
+    checkpoint_gib=15,
 )
 PROD = _environment("prod", scale_to_zero=False)
 DEV = _environment("dev", scale_to_zero=True)
 CASES = {"tp2-zonal": (TP2, PROD), "tp1-scale-to-zero": (TP1, DEV)}
 
 
-def render(workload: WorkloadPlan, environment: EnvironmentPlan, **kwargs: Any) -> list[dict]:
-    kwargs.setdefault("prometheus_query_url", QUERY_URL)
+def render(workload: WorkloadPlan, environment: EnvironmentPlan, **wiring: Any) -> list[dict]:
     return km.vllm_manifests(
         workload,
         region=workload.regions[0],
-        pool_name=agent_pool_name(workload.aks.vm_sku),
         environment=environment,
+        wiring=dataclasses.replace(WIRING, **wiring),
         hf_secret_name="hf-token",
-        **kwargs,
     )
 
 
@@ -208,7 +215,13 @@ case = pytest.mark.parametrize(("workload", "environment"), CASES.values(), ids=
 def test_objects_come_in_a_fixed_order_all_in_the_workload_namespace(workload, environment):
     objects = render(workload, environment)
     assert [o["kind"] for o in objects] == [
-        *BUILT_IN_KINDS,
+        "Namespace",
+        "ServiceAccount",
+        "SecretProviderClass",
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
         "TriggerAuthentication",
         "ScaledObject",
         "PodMonitor",
@@ -228,15 +241,23 @@ def test_gpu_requests_equal_limits_equal_tensor_parallel(workload, environment):
 
 
 @case
-def test_cpu_and_memory_follow_the_per_gpu_rule(workload, environment):
-    resources = container(render(workload, environment))["resources"]
-    gpus = workload.aks.tensor_parallel
-    assert resources["requests"]["cpu"] == str(gpus * km.CPU_REQUEST_PER_GPU)
-    assert resources["limits"]["cpu"] == str(gpus * km.CPU_LIMIT_PER_GPU)
+def test_cpu_memory_and_scratch_are_the_plans(workload, environment):
+    objects = render(workload, environment)
+    resources = container(objects)["resources"]
+    plan = workload.aks.resources
+    assert resources["requests"]["cpu"] == str(plan.cpu_request_cores)
+    assert resources["limits"]["cpu"] == str(plan.cpu_limit_cores)
     assert resources["requests"]["memory"] == resources["limits"]["memory"]
-    assert quantity_bytes(resources["limits"]["memory"]) == gpus * km.MEMORY_BYTES_PER_GPU
-    # The rule must schedule on the smallest catalog GPU VM: NC4as_T4_v3, 4 vCPU, 28 GiB per GPU.
-    assert km.CPU_REQUEST_PER_GPU <= 4 and km.MEMORY_BYTES_PER_GPU <= 22 * 1024**3
+    assert quantity_bytes(resources["limits"]["memory"]) == plan.memory_bytes
+    volumes = {v["name"]: v for v in pod_spec(objects)["volumes"]}
+    assert quantity_bytes(volumes["model-cache"]["emptyDir"]["sizeLimit"]) >= (
+        workload.aks.checkpoint_bytes
+    )
+    # the replica's share of the node: gpus / vm_gpus x 0.75 of its vCPUs
+    aks = workload.aks
+    assert plan.cpu_request_cores == math.floor(
+        aks.vm_vcpus * aks.tensor_parallel / aks.vm_gpus * 0.75
+    )
 
 
 @case
@@ -259,46 +280,52 @@ def test_plan_flags_are_copied_as_is(workload, environment):
 
 
 @case
-def test_image_is_the_plans_pinned_version(workload, environment):
+def test_the_port_is_the_plans_everywhere(workload, environment):
+    objects = render(workload, environment)
+    port = workload.aks.port
+    assert container(objects)["ports"] == [
+        {"name": "http", "containerPort": port, "protocol": "TCP"}
+    ]
+    (ingress,) = by_kind(objects)["NetworkPolicy"]["spec"]["ingress"]
+    assert ingress["ports"] == [{"protocol": "TCP", "port": port}]
+
+
+@case
+def test_image_comes_from_the_environments_registry(workload, environment):
     objects = render(workload, environment)
     image = container(objects)["image"]
-    assert image == workload.aks.image
-    repository, tag = image.rsplit(":", 1)
-    assert tag != "latest" and tag[0] == "v" and "/" in repository
+    assert image == WIRING.image
+    assert image.endswith(f"/{workload.aks.container_image.repository}:v0.11.0")
+    assert not image.startswith("docker.io/")
     assert container(objects)["imagePullPolicy"] == "IfNotPresent"
     skips = by_kind(objects)["Deployment"]["metadata"]["annotations"]
     assert skips["checkov.io/skip1"].startswith("CKV_K8S_15=")  # the pull-policy decision
-    assert skips["checkov.io/skip2"].startswith("CKV_K8S_43=")  # tag, not digest
+    assert skips["checkov.io/skip2"].startswith("CKV_K8S_35=")  # vLLM reads its key from env
+    assert skips["checkov.io/skip3"].startswith("CKV_K8S_43=")  # tag, not digest
 
 
 def test_a_digest_pinned_image_needs_no_digest_skip():
-    aks = dataclasses.replace(TP2.aks, image="docker.io/vllm/vllm-openai@sha256:" + "a" * 64)
+    image = dataclasses.replace(TP2.aks.container_image, digest="sha256:" + "a" * 64)
+    aks = dataclasses.replace(TP2.aks, container_image=image)
     deployment = by_kind(render(dataclasses.replace(TP2, aks=aks), PROD))["Deployment"]
     assert "CKV_K8S_43" not in str(deployment["metadata"]["annotations"])
 
 
 @case
-def test_probes_use_health_and_the_startup_budget(workload, environment):
-    c = container(render(workload, environment))
+def test_probes_use_health_and_the_plans_startup_budget(workload, environment):
+    objects = render(workload, environment)
+    c = container(objects)
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         assert c[probe]["httpGet"] == {"path": "/health", "port": "http", "scheme": "HTTP"}
-    startup = c["startupProbe"]
-    # budget = pull + download + load + compile, for TP x the per-GPU checkpoint bound
-    size = workload.aks.tensor_parallel * km.CHECKPOINT_BOUND_BYTES_PER_GPU
-    budget = (
-        km.IMAGE_PULL_S
-        + size / km.DOWNLOAD_BYTES_PER_S
-        + size / km.LOAD_BYTES_PER_S
-        + km.COMPILE_AND_CAPTURE_S
+    startup, budget = c["startupProbe"], workload.aks.startup
+    assert startup["periodSeconds"] == budget.probe_period_s
+    assert startup["failureThreshold"] == budget.failure_threshold
+    assert startup["failureThreshold"] * startup["periodSeconds"] >= budget.budget_s
+    assert by_kind(objects)["Deployment"]["spec"]["progressDeadlineSeconds"] == (
+        budget.progress_deadline_s
     )
-    assert startup["failureThreshold"] == math.ceil(math.ceil(budget) / startup["periodSeconds"])
-    assert startup["failureThreshold"] * startup["periodSeconds"] >= 15 * 60  # [vllm-serving §4]
     liveness = c["livenessProbe"]
     assert liveness["failureThreshold"] * liveness["periodSeconds"] >= 60  # survives a long prefill
-
-
-def test_a_bigger_tensor_parallel_size_gets_a_longer_startup_budget():
-    assert km.startup_budget_s(TP2.aks) > km.startup_budget_s(TP1.aks)
 
 
 @case
@@ -317,28 +344,55 @@ def test_pod_meets_the_restricted_pod_security_profile(workload, environment):
     assert sc["capabilities"] == {"drop": ["ALL"]}
     assert sc["readOnlyRootFilesystem"] is True
     assert sc["runAsUser"] >= 10000  # checkov CKV_K8S_40
-    assert {next(iter(set(v) - {"name"})) for v in pod["volumes"]} <= {"emptyDir", "secret"}
+    # volume types the restricted profile allows
+    assert {next(iter(set(v) - {"name"})) for v in pod["volumes"]} <= {"emptyDir", "secret", "csi"}
 
 
 @case
 def test_every_cache_and_home_points_at_a_writable_mount(workload, environment):
     c = container(render(workload, environment))
     writable = {m["mountPath"] for m in c["volumeMounts"] if not m.get("readOnly")}
-    env = {e["name"]: e["value"] for e in c["env"]}
+    env = {e["name"]: e for e in c["env"]}
     for var in ("HOME", "HF_HOME", "VLLM_CACHE_ROOT", "TRITON_CACHE_DIR", "XDG_CACHE_HOME"):
-        assert any(env[var] == p or env[var].startswith(p + "/") for p in writable), var
-    # The token is a file from the optional Secret, never an environment variable (CKV_K8S_35).
-    assert env["HF_TOKEN_PATH"] == "/var/run/secrets/huggingface/token"
-    assert not any("valueFrom" in e for e in c["env"])
+        value = env[var]["value"]
+        assert any(value == p or value.startswith(p + "/") for p in writable), var
+    # The HF token is a file from the optional Secret, never an environment variable.
+    assert env["HF_TOKEN_PATH"]["value"] == "/var/run/secrets/huggingface/token"
     (token,) = [v for v in pod_spec(render(workload, environment))["volumes"] if "secret" in v]
     assert token["secret"]["secretName"] == "hf-token" and token["secret"]["optional"] is True
+
+
+@case
+def test_the_api_key_comes_from_key_vault_through_the_csi_driver(workload, environment):
+    objects = render(workload, environment)
+    c = container(objects)
+    from_secrets = [e for e in c["env"] if "valueFrom" in e]
+    assert from_secrets == [
+        {
+            "name": "VLLM_API_KEY",
+            "valueFrom": {"secretKeyRef": {"name": "vllm-api-key", "key": "api-key"}},
+        }
+    ]
+    provider = by_kind(objects)["SecretProviderClass"]
+    params = provider["spec"]["parameters"]
+    assert params["clientID"] == WIRING.vllm_client_id
+    assert params["keyvaultName"] == WIRING.key_vault_name
+    assert params["tenantId"] == WIRING.tenant_id
+    assert "objectName: vllm-api-key" in params["objects"]
+    (synced,) = provider["spec"]["secretObjects"]
+    assert synced["secretName"] == "vllm-api-key"
+    (csi,) = [v["csi"] for v in pod_spec(objects)["volumes"] if "csi" in v]
+    assert csi["volumeAttributes"]["secretProviderClass"] == provider["metadata"]["name"]
+    account = by_kind(objects)["ServiceAccount"]
+    annotations = account["metadata"]["annotations"]
+    assert annotations["azure.workload.identity/client-id"] == WIRING.vllm_client_id
 
 
 @case
 def test_pods_land_on_the_workloads_gpu_pool(workload, environment):
     objects = render(workload, environment)
     pod = pod_spec(objects)
-    assert pod["nodeSelector"] == {"inferplan.io/pool": agent_pool_name(workload.aks.vm_sku)}
+    assert pod["nodeSelector"] == {"inferplan.io/pool": workload.aks.pool_name}
     # GpuCluster taints its pools nvidia.com/gpu=present:NoSchedule
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod[
         "tolerations"
@@ -364,6 +418,28 @@ def test_service_is_an_internal_load_balancer_only(workload, environment):
 
 
 @case
+def test_network_policy_admits_the_gateway_and_the_scraper_only(workload, environment):
+    spec = by_kind(render(workload, environment))["NetworkPolicy"]["spec"]
+    (ingress,) = spec["ingress"]
+    sources = ingress["from"]
+    assert {"ipBlock": {"cidr": GATEWAY_CIDR}} in sources
+    scraper = [s for s in sources if "podSelector" in s]
+    assert scraper == [km.SCRAPER_SELECTOR]
+    dns, https = spec["egress"]
+    assert dns["to"] == [km.DNS_SELECTOR]
+    (block,) = https["to"]
+    assert block["ipBlock"]["cidr"] == "0.0.0.0/0"
+    for private in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"):
+        assert private in block["ipBlock"]["except"]
+    assert https["ports"] == [{"protocol": "TCP", "port": 443}]
+
+
+def test_a_workload_no_gateway_may_call_is_refused():
+    with pytest.raises(ValueError, match="no gateway subnet"):
+        render(TP2, PROD, gateway_cidrs=())
+
+
+@case
 def test_disruption_budget_allows_one_replica_down(workload, environment):
     pdb = by_kind(render(workload, environment))["PodDisruptionBudget"]
     assert pdb["spec"]["maxUnavailable"] == 1
@@ -371,30 +447,38 @@ def test_disruption_budget_allows_one_replica_down(workload, environment):
 
 
 @case
-def test_scaled_object_takes_its_bounds_and_threshold_from_the_plan(workload, environment):
+def test_scaled_object_takes_its_bounds_and_target_from_the_plan(workload, environment):
     objects = render(workload, environment)
     scaled = by_kind(objects)["ScaledObject"]["spec"]
-    aks = workload.aks
-    floor = 0 if aks.min_nodes_per_region == 0 else aks.replicas_per_region
-    assert scaled["minReplicaCount"] == floor
-    assert scaled["maxReplicaCount"] == aks.max_nodes_per_region * aks.replicas_per_node
-    assert scaled["fallback"]["replicas"] == aks.replicas_per_region
+    plan = workload.aks.autoscaling
+    assert scaled["minReplicaCount"] == plan.min_replicas
+    assert scaled["maxReplicaCount"] == plan.max_replicas
+    assert (
+        scaled["fallback"]["replicas"] == plan.fallback_replicas == workload.aks.replicas_per_region
+    )
     assert scaled["scaleTargetRef"]["name"] == by_kind(objects)["Deployment"]["metadata"]["name"]
-    (trigger,) = scaled["triggers"]
-    queue_alert = next(a for a in workload.alerts if a.name == "queue-depth")
-    assert trigger["metadata"]["threshold"] == f"{queue_alert.threshold:g}"
-    assert trigger["metadata"]["serverAddress"] == QUERY_URL
-    assert trigger["metadata"]["query"] == (
+    queue, *cron = scaled["triggers"]
+    assert queue["metadata"]["threshold"] == f"{plan.queue_depth_target:g}"
+    assert queue["metadata"]["serverAddress"] == QUERY_URL
+    assert queue["metadata"]["query"] == (
         f'sum(vllm:num_requests_waiting{{namespace="{workload.name}",region="swedencentral"}})'
     )
     auth = by_kind(objects)["TriggerAuthentication"]
-    assert trigger["authenticationRef"]["name"] == auth["metadata"]["name"]
-    assert auth["spec"]["podIdentity"] == {"provider": "azure-workload"}
+    assert queue["authenticationRef"]["name"] == auth["metadata"]["name"]
+    assert auth["spec"]["podIdentity"] == {
+        "provider": "azure-workload",
+        "identityId": WIRING.keda_client_id,
+    }
+    if plan.min_replicas == 0:  # scale to zero: working hours hold the planned replicas
+        (hours,) = cron
+        assert hours["metadata"]["desiredReplicas"] == str(plan.working_hours_replicas)
+    else:
+        assert cron == []
 
 
 def test_without_a_query_endpoint_there_is_no_autoscaling():
     kinds = {o["kind"] for o in render(TP2, PROD, prometheus_query_url=None)}
-    assert kinds == {*BUILT_IN_KINDS, "PodMonitor"}
+    assert kinds == {*BUILT_IN_KINDS, "SecretProviderClass", "PodMonitor"}
 
 
 @case
@@ -409,20 +493,13 @@ def test_pod_monitor_scrapes_metrics_and_labels_the_region(workload, environment
     assert monitor["spec"]["selector"]["matchLabels"].items() <= template_labels.items()
 
 
-def test_a_plan_without_a_queue_depth_alert_is_rejected():
-    workload = dataclasses.replace(TP2, alerts=())
-    with pytest.raises(ValueError, match="queue-depth"):
-        render(workload, PROD)
-    assert {o["kind"] for o in render(workload, PROD, prometheus_query_url=None)}  # no KEDA: fine
-
-
 def test_a_workload_not_on_aks_is_rejected():
     with pytest.raises(ValueError, match="not planned onto AKS"):
         km.vllm_manifests(
             dataclasses.replace(TP2, aks=None, target="azure-openai"),
             region="swedencentral",
-            pool_name="x",
             environment=PROD,
+            wiring=WIRING,
             hf_secret_name="hf-token",
         )
 
@@ -458,10 +535,9 @@ def test_every_example_workload_renders_valid_manifests(stack, dev_plan, prod_pl
             objects = km.vllm_manifests(
                 workload,
                 region=region,
-                pool_name=agent_pool_name(workload.aks.vm_sku),
                 environment=environment,
+                wiring=WIRING,
                 hf_secret_name="hf-token",
-                prometheus_query_url=QUERY_URL,
             )
             assert _validate(objects) == CRD_KINDS
             rendered += 1
@@ -513,8 +589,8 @@ def test_checkov_passes_every_built_in_kubernetes_check(tmp_path):
 
 
 def _program(workload: WorkloadPlan, *, hf_token: str | None, query_url: str | None):
-    from inferplan.components.vllm_service import VllmService
-    from pulumi_azure_native import containerservice
+    from inferplan.components.vllm_service import VllmService, VllmWiring
+    from pulumi_azure_native import containerservice, managedidentity
 
     def program() -> None:
         sku = workload.aks.vm_sku
@@ -522,15 +598,23 @@ def _program(workload: WorkloadPlan, *, hf_token: str | None, query_url: str | N
             "gpu-pool",
             resource_group_name="rg-test",
             resource_name_="aks-test",
-            agent_pool_name=agent_pool_name(sku),
+            agent_pool_name=workload.aks.pool_name,
             vm_size=sku,
+        )
+        identity = managedidentity.UserAssignedIdentity(
+            "vllm-identity", resource_name_="id-test-vllm", resource_group_name="rg-test"
         )
         # Stands in for GpuCluster: the attributes VllmService reads.
         cluster = SimpleNamespace(
             provider=k8s.Provider("k8s", kubeconfig=pulumi.Output.secret(MOCK_KUBECONFIG)),
-            pool_names={sku: agent_pool_name(sku)},
             pools={sku: pool},
             cluster_name="aks-test",
+            resource_group_name="rg-test",
+            oidc_issuer_url="https://oidc.test/aks-test/",
+            vllm_identity=identity,
+            vllm_access=[],
+            keda_client_id=pulumi.Output.from_input("keda-client-id"),
+            keda_access=[],
         )
         service = VllmService(
             "vllm-test",
@@ -538,8 +622,15 @@ def _program(workload: WorkloadPlan, *, hf_token: str | None, query_url: str | N
             workload=workload,
             region="swedencentral",
             cluster=cluster,
+            wiring=VllmWiring(
+                registry_login_server="acrtest.azurecr.io",
+                gateway_cidrs=(GATEWAY_CIDR,),
+                key_vault_name="kv-test",
+                tenant_id="tenant-id",
+                api_key_secret_name="vllm-api-key",
+                prometheus_query_url=query_url,
+            ),
             hf_token=None if hf_token is None else pulumi.Output.secret(hf_token),
-            prometheus_query_url=query_url,
         )
         pulumi.export("url", service.url)
         pulumi.export("namespace", service.namespace)
@@ -556,7 +647,9 @@ def captured():
 def test_service_registers_every_manifest_as_a_typed_resource(captured):
     component = captured.get("inferplan:kubernetes:VllmService", "vllm-test")
     children = [r.type.rsplit(":", 1)[-1] for r in captured.resources if r.parent == component.urn]
-    assert sorted(children) == sorted([*BUILT_IN_KINDS, "Secret", *CRD_KINDS])
+    assert sorted(children) == sorted(
+        [*BUILT_IN_KINDS, "Secret", *CRD_KINDS, "FederatedIdentityCredential"]
+    )
     for r in captured.resources:
         if r.type.startswith("kubernetes:"):
             assert r.parent == component.urn
@@ -570,17 +663,40 @@ def test_every_kubernetes_resource_uses_the_clusters_provider(captured):
             assert captured.key_of(r.provider) == provider.key
 
 
-def test_deployment_waits_for_the_gpu_pool_and_the_token(captured):
+def test_the_service_account_is_federated_with_the_clusters_vllm_identity(captured):
+    federation = captured.get(
+        "azure-native:managedidentity:FederatedIdentityCredential", "vllm-test-federation"
+    )
+    assert federation.inputs["subject"] == f"system:serviceaccount:{TP2.name}:{TP2.name}"
+    assert federation.inputs["issuer"] == "https://oidc.test/aks-test/"
+    assert federation.inputs["audiences"] == ["api://AzureADTokenExchange"]
+    assert federation.inputs["resourceName"] == "id-test-vllm"
+    account = captured.get("kubernetes:core/v1:ServiceAccount", "vllm-test-serviceaccount")
+    annotations = account.inputs["metadata"]["annotations"]
+    assert annotations["azure.workload.identity/client-id"] == "id-test-vllm-client-id"
+
+
+def test_deployment_waits_for_the_gpu_pool_the_token_and_its_key(captured):
     deployment = captured.get("kubernetes:apps/v1:Deployment", "vllm-test-deployment")
     waits_for = {captured.key_of(u) for u in deployment.depends_on}
     assert "azure-native:containerservice:AgentPool::gpu-pool" in waits_for
     assert "kubernetes:core/v1:Secret::vllm-test-hf-token" in waits_for
+    assert (
+        "kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass::"
+        "vllm-test-secretproviderclass"
+    ) in waits_for
+    assert (
+        "azure-native:managedidentity:FederatedIdentityCredential::vllm-test-federation"
+    ) in waits_for
     assert deployment.ignore_changes == ("spec.replicas",)  # KEDA owns it
 
 
-def test_deployment_inputs_are_the_rendered_manifest(captured):
+def test_deployment_inputs_are_the_rendered_manifest_with_the_outputs_put_back(captured):
     deployment = captured.get("kubernetes:apps/v1:Deployment", "vllm-test-deployment")
     expected = by_kind(render(TP2, PROD))["Deployment"]
+    expected["spec"]["template"]["spec"]["containers"][0]["image"] = (
+        "acrtest.azurecr.io/vllm/vllm-openai:v0.11.0"
+    )
     assert deployment.inputs == yaml.safe_load(yaml.safe_dump(expected))
 
 
@@ -594,9 +710,13 @@ def test_hf_token_is_stored_as_a_pulumi_secret(captured):
     }
 
 
-def test_scaled_object_points_at_the_query_endpoint(captured):
+def test_scaled_object_points_at_the_query_endpoint_as_kedas_identity(captured):
     scaled = captured.get("kubernetes:keda.sh/v1alpha1:ScaledObject", "vllm-test-scaledobject")
     assert scaled.inputs["spec"]["triggers"][0]["metadata"]["serverAddress"] == QUERY_URL
+    auth = captured.get(
+        "kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "vllm-test-triggerauth"
+    )
+    assert auth.inputs["spec"]["podIdentity"]["identityId"] == "keda-client-id"
 
 
 def test_url_is_the_internal_load_balancer_address(captured):

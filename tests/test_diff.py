@@ -235,7 +235,11 @@ def test_json_carries_the_same_content_as_data(trees) -> None:
     assert resources["added"] == ["azure-native:containerservice:AgentPool::aks-weu-nv36ads27bd8"]
     assert resources["removed"] == ["azure-native:containerservice:AgentPool::aks-weu-nc4as0e34a10"]
     assert all("::" in c["key"] and not c["key"].startswith("urn:") for c in resources["changed"])
-    assert [w["kind"] for w in stack["warnings"]] == ["pool-replaced"]
+    # 16-bit weights come from the gated meta-llama repository, and the stack sets no token:
+    # the plan warns (gated-model) and the policy says the pods would not start
+    assert [w["kind"] for w in stack["warnings"]] == ["pool-replaced", "plan", "policy"]
+    assert "(gated-model)" in stack["warnings"][1]["message"]
+    assert "gated-model-token" in stack["warnings"][2]["message"]
 
 
 def test_output_is_deterministic_and_names_no_machine_path(trees, tmp_path: Path) -> None:

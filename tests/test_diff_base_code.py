@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 PROJECT = ("inferplan", "inputs", "sizing", "components", "policies", "stacks", "examples")
 PRICE_LINE = "      westeurope: {usd_per_hour: 0.579, kind: estimate"
 HEAD_PRICE, BASE_PRICE = 0.579, 0.65
-HEAD_HEADROOM, BASE_HEADROOM = "0.15", "1.0"
+HEAD_HEADROOM, BASE_HEADROOM = "0.15", "3.0"
 
 
 def git(repo: Path, *args: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from inferplan.sizing.catalog import default_catalog
+from inferplan.sizing.container_images import VLLM_IMAGE_ID, planned_image
 from inferplan.sizing.model_support import (
     ParallelLayout,
     image_vllm_version,
@@ -11,9 +12,19 @@ from inferplan.sizing.model_support import (
     serving_rejection,
     weights_source,
 )
-from inferplan.sizing.vllm_args import VLLM_IMAGE, flag_value, vllm_args
+from inferplan.sizing.vllm_args import vllm_args
 
 CAT = default_catalog()
+VLLM_IMAGE = planned_image(CAT, VLLM_IMAGE_ID).upstream_reference  # the images catalog's pin
+
+
+def flag_value(args: tuple[str, ...], flag: str) -> str | None:
+    """The value of ``--flag=value`` in server arguments (the last one wins, as in vLLM)."""
+    found = None
+    for arg in args:
+        if arg.startswith(flag + "="):
+            found = arg.split("=", 1)[1]
+    return found
 
 
 @pytest.mark.parametrize(
@@ -24,7 +35,13 @@ CAT = default_catalog()
             "llama-3.1-8b", "bf16", ("meta-llama/Llama-3.1-8B-Instruct", "bf16"), id="bf16"
         ),
         pytest.param(
-            "llama-3.1-8b", "fp8", ("meta-llama/Llama-3.1-8B-Instruct", "bf16"), id="fp8-on-load"
+            "llama-3-8b", "fp8", ("meta-llama/Meta-Llama-3-8B-Instruct", "bf16"), id="fp8-on-load"
+        ),
+        pytest.param(
+            "llama-3.1-8b",
+            "fp8",
+            ("neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8", "fp8"),
+            id="fp8-published-checkpoint",
         ),
         # a listed checkpoint wins: Qwen's own block-scaled FP8 release
         pytest.param("qwen3-8b", "fp8", ("Qwen/Qwen3-8B-FP8", "fp8"), id="fp8-checkpoint"),
@@ -144,7 +161,8 @@ def test_vllm_args_for_the_new_architectures() -> None:
         served_model_name="ds",
     )
     assert flag_value(deepseek, "--model") == "deepseek-ai/DeepSeek-V3"
-    assert flag_value(deepseek, "--quantization") == "fp8"
+    # the checkpoint is published in block-scaled FP8: its config.json names the method
+    assert flag_value(deepseek, "--quantization") is None
     assert flag_value(deepseek, "--kv-cache-dtype") is None  # 16-bit latent cache in vLLM 0.11
     qwen = vllm_args(
         model=CAT.model("qwen3-235b-a22b"),

@@ -17,21 +17,24 @@ import pytest
 from inferplan.policies.rules import (
     RULES,
     RULES_BY_NAME,
-    flag_value,
     image_is_pinned,
     rule_violations,
     run_rules,
 )
 from inferplan.policies.view import (
     SECRET,
+    PlannedDeployment,
     PolicyContext,
     ResourceView,
     context_from_data,
     context_from_plan,
     context_to_data,
 )
+from inferplan.sizing.catalog import default_catalog
+from inferplan.sizing.kubernetes_versions import version_support
 
 from inferplan.review.checks import evaluate, views_from_capture
+from tests.conftest import capture_environment
 
 Views = list[ResourceView]
 Mutation = Callable[[Views, PolicyContext], tuple[Views, PolicyContext]]
@@ -46,6 +49,40 @@ DIAGNOSTIC = "azure-native:apimanagement:ApiDiagnostic"
 LOGGER = "azure-native:apimanagement:Logger"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SERVICE = "kubernetes:core/v1:Service"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+TRIGGER_AUTH = "kubernetes:keda.sh/v1alpha1:TriggerAuthentication"
+BACKEND = "azure-native:apimanagement:Backend"
+ROLE = "azure-native:authorization:RoleAssignment"
+WORKSPACE = "azure-native:operationalinsights:Workspace"
+# Every key the program reads from a stack's config, as a stack that sets them all has them.
+ALL_CONFIG = (
+    "inferplan:dockerHubToken",
+    "inferplan:dockerHubUsername",
+    "inferplan:hfToken",
+)
+# Settings dev is weak in on purpose (no SLA, unprotected, one system node, public, no e-mail):
+# the rules that say so are advisory by default, and production stacks raise them.
+DEV_IS_WEAK = {
+    "environment-public-network-access",
+    "gateway-tier-sla",
+    "environment-protect",
+    "alerts-notify",
+    "aks-system-pool-redundancy",
+    "quota-requests",
+}
+
+
+def neutral(ctx: PolicyContext) -> PolicyContext:
+    """The context with dev's deliberate weaknesses set aside, so one mutation breaks one rule."""
+    return dataclasses.replace(
+        ctx,
+        public_network_access=None,
+        gateway_sla=True,
+        protect=True,
+        alert_email=True,
+        system_node_count=3,
+        quota=(),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +92,19 @@ def dev_views(dev_capture) -> Views:
 
 @pytest.fixture(scope="module")
 def dev_context(dev_plan) -> PolicyContext:
-    return context_from_plan(dev_plan, "dev")
+    return neutral(context_from_plan(dev_plan, "dev", configured=ALL_CONFIG))
+
+
+@pytest.fixture(scope="module")
+def prod_views(shipped_prod_plan) -> Views:
+    return views_from_capture(capture_environment(shipped_prod_plan, "prod"))
+
+
+@pytest.fixture(scope="module")
+def prod_context(shipped_prod_plan) -> PolicyContext:
+    """The shipped prod stack: private, protected, with an SLA; only its quota set aside."""
+    ctx = context_from_plan(shipped_prod_plan, "prod", configured=ALL_CONFIG)
+    return dataclasses.replace(ctx, quota=())
 
 
 # --- fixture builders: one change to the captured stack or its context --------------------------
@@ -75,6 +124,17 @@ def edit(type_: str, change: Callable[[dict[str, Any]], None], *, name: str = ""
             out.append(v)
         assert done, f"no {type_} named *{name}* in the dev capture"
         return out, ctx
+
+    return mutate
+
+
+def drop(type_: str, name: str) -> Mutation:
+    """Take the resources of ``type_`` whose name contains ``name`` out of the capture."""
+
+    def mutate(views: Views, ctx: PolicyContext) -> tuple[Views, PolicyContext]:
+        kept = [v for v in views if not (v.type == type_ and name in v.name)]
+        assert len(kept) < len(views), f"no {type_} named *{name}*"
+        return kept, ctx
 
     return mutate
 
@@ -140,7 +200,49 @@ def policy_text(old: str, new: str) -> Callable[[dict[str, Any]], None]:
 
 # --- the cases ------------------------------------------------------------------------------------
 
-FAILING: list[tuple[str, str, Mutation, str]] = [
+
+def _kubernetes(version: str) -> dict[str, Any]:
+    support = version_support(version=version, catalog=default_catalog())
+    return {
+        "kubernetes_version": version,
+        "kubernetes_status": support.status,
+        "kubernetes_end_of_life": support.end_of_life,
+        "kubernetes_lts_end_of_life": support.lts_end_of_life,
+        "kubernetes_newest_ga": support.newest_ga,
+        "kubernetes_as_of": support.as_of,
+    }
+
+
+KUBERNETES_1_29 = _kubernetes("1.29")
+KUBERNETES_1_31 = _kubernetes("1.31")
+KUBERNETES_1_37 = _kubernetes("1.37")
+
+
+def context_from_plan_quota(ctx: PolicyContext) -> PolicyContext:
+    """The dev context with its plan's quota requirements back in (``neutral`` takes them out)."""
+    from tests.conftest import _stack_plan
+
+    real = context_from_plan(_stack_plan("dev"), "dev")
+    return dataclasses.replace(ctx, quota=real.quota[:1])
+
+
+ONE_FAILURE_BREAKER = {
+    "rules": [
+        {
+            "name": "trip",
+            "failureCondition": {
+                "count": 1,
+                "interval": "PT1M",
+                "statusCodeRanges": [{"min": 429, "max": 429}],
+            },
+            "tripDuration": "PT1M",
+        }
+    ]
+}
+
+
+# (rule, case, mutation, expected message[, base stack: "dev" unless given])
+FAILING: list[tuple[Any, ...]] = [
     (
         "residency-regions",
         "outside-environment-regions",
@@ -162,22 +264,51 @@ FAILING: list[tuple[str, str, Mutation, str]] = [
     ),
     (
         "residency-openai-deployment-type",
-        "global-type-strict",
+        "type-the-plan-did-not-choose",
         edit(OAI_DEPLOYMENT, setter("sku.name", "GlobalStandard"), name="hr-policy-chat"),
+        "deployment type GlobalStandard of workload hr-policy-chat is not one its plan chose "
+        "(Standard)",
+    ),
+    (
+        "residency-openai-deployment-type",
+        "global-type-strict",
+        both(
+            workload(
+                "hr-policy-chat",
+                openai_deployments=(
+                    PlannedDeployment("swedencentral", "GlobalStandard", "global"),
+                ),
+            ),
+            edit(OAI_DEPLOYMENT, setter("sku.name", "GlobalStandard"), name="hr-policy-chat"),
+        ),
         "deployment type GlobalStandard of workload hr-policy-chat is not region-bound (global), "
         "but its residency is strict",
     ),
     (
         "residency-openai-deployment-type",
         "datazone-type-strict",
-        edit(OAI_DEPLOYMENT, setter("sku.name", "DataZoneStandard"), name="hr-policy-chat"),
+        both(
+            workload(
+                "hr-policy-chat",
+                openai_deployments=(
+                    PlannedDeployment("swedencentral", "DataZoneStandard", "datazone"),
+                ),
+            ),
+            edit(OAI_DEPLOYMENT, setter("sku.name", "DataZoneStandard"), name="hr-policy-chat"),
+        ),
         "is not region-bound (datazone), but its residency is strict",
     ),
     (
         "residency-openai-deployment-type",
         "global-type-in-geography",
         both(
-            workload("search-embeddings", geography="eu"),
+            workload(
+                "search-embeddings",
+                geography="eu",
+                openai_deployments=(
+                    PlannedDeployment("swedencentral", "GlobalStandard", "global"),
+                ),
+            ),
             edit(OAI_DEPLOYMENT, setter("sku.name", "GlobalStandard"), name="search-embeddings"),
         ),
         "may process data anywhere in the world, but its residency requires geography eu",
@@ -191,8 +322,8 @@ FAILING: list[tuple[str, str, Mutation, str]] = [
     (
         "cost-workload-cap",
         "over-cap",
-        workload("ticket-triage", max_monthly_usd=400.0),
-        "workload ticket-triage is planned at $453/month, over its cap of $400",
+        workload("ticket-triage", max_monthly_usd=250.0),
+        "workload ticket-triage is planned at $302/month, over its cap of $250",
     ),
     (
         "openai-local-auth-disabled",
@@ -203,8 +334,9 @@ FAILING: list[tuple[str, str, Mutation, str]] = [
     (
         "openai-public-network-access",
         "public-where-forbidden",
-        context(public_network_access=False),
-        "has publicNetworkAccess Enabled; environment dev allows no public network access",
+        edit(ACCOUNT, setter("properties.publicNetworkAccess", "Enabled"), name="oai"),
+        "has publicNetworkAccess Enabled; environment prod allows no public network access",
+        "prod",
     ),
     (
         "aks-local-accounts-disabled",
@@ -335,25 +467,248 @@ FAILING: list[tuple[str, str, Mutation, str]] = [
             DEPLOYMENT,
             vllm_container(lambda c: c["resources"]["limits"].update({"nvidia.com/gpu": "2"})),
         ),
-        "runs tensor parallel 1 with nvidia.com/gpu requests 1 and limits 2",
+        "requests 1 and limits 2 nvidia.com/gpu; GPUs cannot be overcommitted",
     ),
     (
         "gpu-workload-requests-gpus",
         "plan-disagrees",
         workload("ticket-triage", tensor_parallel=2),
-        "runs tensor parallel 1; the plan for ticket-triage says 2",
+        "has nvidia.com/gpu limits 1; the plan for ticket-triage runs tensor parallel 2",
+    ),
+    (
+        "gpu-workload-requests-gpus",
+        "flags-edited",
+        edit(DEPLOYMENT, vllm_container(lambda c: c["args"].append("--max-num-seqs=256"))),
+        "runs flags other than the plan's for ticket-triage",
     ),
     (
         "image-pinned",
         "latest",
-        edit(DEPLOYMENT, vllm_container(lambda c: c.update(image="vllm/vllm-openai:latest"))),
-        "runs unpinned image vllm/vllm-openai:latest",
+        edit(
+            DEPLOYMENT,
+            vllm_container(lambda c: c.update(image="acrdev.azurecr.io/vllm/vllm-openai:latest")),
+        ),
+        "runs unpinned image acrdev.azurecr.io/vllm/vllm-openai:latest",
     ),
     (
         "templates-required",
         "workload-without-template",
         context(require_templates=True),
         "workload ticket-triage names no approved template, but environment dev requires one",
+    ),
+    (
+        "aks-version-supported",
+        "end-of-life",
+        both(
+            edit(CLUSTER, setter("kubernetesVersion", "1.29")),
+            context(**KUBERNETES_1_29),
+        ),
+        "Kubernetes 1.29 went out of AKS support on 2025-03 (LTS until 2026-04), as of 2026-08-21",
+    ),
+    (
+        "aks-version-supported",
+        "past-community-support",
+        both(
+            edit(CLUSTER, setter("kubernetesVersion", "1.31")),
+            context(**KUBERNETES_1_31),
+        ),
+        "Kubernetes 1.31 is past community support since 2025-11-01; only long-term support "
+        "(until 2026-11, Premium tier and the LTS support plan, which inferplan does not "
+        "configure) covers it, as of 2026-08-21; the newest generally available minor then is "
+        "1.36",
+    ),
+    (
+        "aks-version-supported",
+        "not-yet-ga",
+        both(
+            edit(CLUSTER, setter("kubernetesVersion", "1.37")),
+            context(**KUBERNETES_1_37),
+        ),
+        "Kubernetes 1.37 is not generally available in AKS yet",
+    ),
+    (
+        "aks-version-planned",
+        "edited-version",
+        edit(CLUSTER, setter("kubernetesVersion", "1.35")),
+        "runs Kubernetes 1.35; the plan judged 1.36",
+    ),
+    (
+        "quota-requests",
+        "over-default",
+        lambda views, ctx: (views, context_from_plan_quota(ctx)),
+        "gpt-4o-mini Standard in swedencentral needs 1,050 ktpm (450 ktpm); raise gpt-4o-mini "
+        "Standard quota in swedencentral to at least 1,050 ktpm",
+    ),
+    (
+        "gated-model-token",
+        "no-token",
+        both(
+            workload("ticket-triage", hf_gated=True),
+            context(configured=("inferplan:dockerHubToken", "inferplan:dockerHubUsername")),
+        ),
+        "workload ticket-triage downloads a gated Hugging Face model and stack dev sets no "
+        "inferplan:hfToken",
+    ),
+    (
+        "registry-credentials",
+        "no-docker-hub-token",
+        context(configured=("inferplan:dockerHubUsername", "inferplan:hfToken")),
+        "stack dev sets no inferplan:dockerHubToken, so the registry cannot cache images from "
+        "the upstream of credential set docker-io",
+    ),
+    (
+        "aks-cluster-admin",
+        "nobody-may-deploy",
+        drop(ROLE, "cluster-admin"),
+        "grants nobody Azure Kubernetes Service RBAC Cluster Admin",
+    ),
+    (
+        "keda-workload-identity",
+        "no-identity-id",
+        edit(TRIGGER_AUTH, lambda i: i["spec"]["podIdentity"].pop("identityId")),
+        "uses workload identity without identityId",
+    ),
+    (
+        "vllm-network-policy",
+        "ingress-from-anywhere",
+        edit(NETWORK_POLICY, lambda i: i["spec"]["ingress"][0].pop("from"), name="vllm"),
+        "admits ingress from anywhere",
+    ),
+    (
+        "vllm-network-policy",
+        "egress-into-the-network",
+        edit(
+            NETWORK_POLICY,
+            lambda i: i["spec"]["egress"][1]["to"][0]["ipBlock"].update(**{"except": []}),
+            name="vllm",
+        ),
+        "lets the model server reach private addresses (10.0.0.0/8",
+    ),
+    (
+        "vllm-api-key",
+        "no-key",
+        edit(
+            DEPLOYMENT,
+            vllm_container(
+                lambda c: c.update(env=[e for e in c["env"] if e["name"] != "VLLM_API_KEY"])
+            ),
+        ),
+        "serves without an API key",
+    ),
+    (
+        "gateway-circuit-breakers",
+        "breaker-on-a-single-backend",
+        edit(BACKEND, setter("circuitBreaker", ONE_FAILURE_BREAKER), name="ticket-triage"),
+        "has a circuit breaker but is in no pool",
+    ),
+    (
+        "gateway-circuit-breakers",
+        "one-failure-trips",
+        edit(BACKEND, setter("circuitBreaker", ONE_FAILURE_BREAKER), name="ticket-triage"),
+        "trips after 1 failure: one 429 takes a region out",
+    ),
+    (
+        "gateway-subscription-key-header",
+        "query-string-keys",
+        edit(
+            API_POLICY,
+            policy_text("Url.Query.ContainsKey(", 'Url.Query.ContainsKey("x") || false ||('),
+            name="ticket-triage",
+        ),
+        "accepts subscription keys in the query string (api-key=...)",
+    ),
+    (
+        "gateway-portals-off",
+        "developer-portal-on",
+        edit(APIM, setter("developerPortalStatus", "Enabled")),
+        "has developerPortalStatus Enabled; environment dev asks for no portal",
+    ),
+    (
+        "network-private-layers",
+        "api-server-open",
+        edit(CLUSTER, lambda i: i.pop("apiServerAccessProfile")),
+        "is still public: AKS API server open to any address (no authorized IP ranges); "
+        "environment prod allows no public network access",
+        "prod",
+    ),
+    (
+        "network-private-layers",
+        "public-log-ingestion",
+        edit(WORKSPACE, setter("publicNetworkAccessForIngestion", "Enabled")),
+        "is still public: publicNetworkAccessForIngestion Enabled",
+        "prod",
+    ),
+    (
+        "network-private-layers",
+        "workspace-keys",
+        edit(WORKSPACE, setter("features.disableLocalAuth", False)),
+        "is still public: local (key) authentication on",
+        "prod",
+    ),
+    (
+        "no-anonymous-docker-hub",
+        "docker-hub-image",
+        edit(
+            DEPLOYMENT,
+            vllm_container(lambda c: c.update(image="docker.io/vllm/vllm-openai:v0.11.0")),
+        ),
+        "pulls docker.io/vllm/vllm-openai:v0.11.0 from Docker Hub anonymously",
+    ),
+    (
+        "node-disks-sized",
+        "default-os-disk",
+        edit(POOL, lambda i: i.pop("osDiskSizeGB")),
+        "leaves its OS disk at AKS's default size",
+    ),
+    (
+        "node-disks-sized",
+        "default-node-resource-group",
+        edit(CLUSTER, lambda i: i.pop("nodeResourceGroup")),
+        "leaves its node resource group to AKS (MC_<group>_<cluster>_<region>)",
+    ),
+    (
+        "gateway-residency-geography",
+        "us-workload-at-an-eu-gateway",
+        workload("support-chat", geography="us"),
+        "workload support-chat (us) is fronted by "
+        "azure-native:apimanagement:ApiManagementService::gateway-apim in swedencentral (eu)",
+        "prod",
+    ),
+    (
+        "environment-public-network-access",
+        "public",
+        context(public_network_access=True),
+        "environment dev allows public network access to its services",
+    ),
+    (
+        "gateway-tier-sla",
+        "developer-tier",
+        context(gateway_sla=False, gateway_tier="Developer"),
+        "runs its gateway on the Developer tier, which has no SLA",
+    ),
+    (
+        "environment-protect",
+        "unprotected",
+        context(protect=False),
+        "environment dev does not protect its clusters",
+    ),
+    (
+        "alerts-notify",
+        "no-email",
+        context(alert_email=False),
+        "environment dev's SLO alerts reach nobody",
+    ),
+    (
+        "aks-system-pool-redundancy",
+        "one-node",
+        context(system_node_count=1),
+        "environment dev runs 1 system node(s); AKS asks for at least two",
+    ),
+    (
+        "soft-deleted-restore",
+        "restore-left-on",
+        context(soft_deleted="restore"),
+        "undeletes soft-deleted services on every up (soft_deleted: restore)",
     ),
 ]
 
@@ -367,12 +722,29 @@ def test_rule_passes_on_the_dev_stack(rule, dev_views, dev_context):
     assert rule_violations(rule, dev_views, dev_context) == []
 
 
-@pytest.mark.parametrize(
-    ("rule_name", "mutate", "expected"),
-    [pytest.param(name, m, e, id=f"{name}-{case}") for name, case, m, e in FAILING],
-)
-def test_rule_fires_with_its_message(rule_name, mutate, expected, dev_views, dev_context):
-    views, ctx = mutate(list(dev_views), dev_context)
+@pytest.mark.parametrize("rule", RULES, ids=[r.name for r in RULES])
+def test_rule_passes_on_the_shipped_prod_stack(rule, prod_views, prod_context):
+    assert rule_violations(rule, prod_views, prod_context) == []
+
+
+def test_dev_is_weak_exactly_where_it_means_to_be(dev_plan, dev_views):
+    """Unneutralised, dev breaks only the production-settings rules (advisory by default)."""
+    ctx = context_from_plan(dev_plan, "dev", configured=ALL_CONFIG)
+    fired = {r.name for r, _ in run_rules(dev_views, ctx)}
+    assert fired == DEV_IS_WEAK
+    assert {RULES_BY_NAME[name].level for name in fired} == {"advisory"}
+
+
+def _cases():
+    for name, case, mutate, expected, *base in FAILING:
+        yield pytest.param(name, mutate, expected, base[0] if base else "dev", id=f"{name}-{case}")
+
+
+@pytest.mark.parametrize(("rule_name", "mutate", "expected", "base"), list(_cases()))
+def test_rule_fires_with_its_message(rule_name, mutate, expected, base, request):
+    views = request.getfixturevalue(f"{base}_views")
+    ctx = request.getfixturevalue(f"{base}_context")
+    views, ctx = mutate(list(views), ctx)
     violations = rule_violations(RULES_BY_NAME[rule_name], views, ctx)
 
     assert any(expected in v.message for v in violations), [v.message for v in violations]
@@ -417,20 +789,12 @@ def test_image_pinning(image, pinned):
     assert image_is_pinned(image) is pinned
 
 
-@pytest.mark.parametrize(
-    ("args", "value"),
-    [
-        (["--tensor-parallel-size=4"], "4"),
-        (["--tensor-parallel-size", "2", "--port=8000"], "2"),
-        (["--port=8000"], None),
-    ],
-)
-def test_flag_value_reads_both_spellings(args, value):
-    assert flag_value(args, "--tensor-parallel-size") == value
-
-
 def test_context_survives_the_pack_config_round_trip(prod_plan):
-    ctx = context_from_plan(prod_plan, "prod", enforcement={"templates-required": "advisory"})
+    ctx = context_from_plan(
+        prod_plan, "prod", enforcement={"templates-required": "advisory"}, configured=ALL_CONFIG
+    )
+    assert ctx.quota and ctx.region_geographies and ctx.workloads[0].vllm_args is not None
+    assert any(w.openai_deployments for w in ctx.workloads)
 
     assert context_from_data(context_to_data(ctx)) == ctx
 
@@ -444,13 +808,19 @@ def test_an_empty_context_checks_what_needs_no_plan(dev_views):
     assert names == {"openai-local-auth-disabled"}
 
 
-def test_evaluate_maps_levels_and_skips_disabled_rules(dev_plan, dev_capture):
+def test_evaluate_maps_levels_and_skips_disabled_rules(dev_plan, dev_capture, tmp_path):
     broken = dataclasses.replace(dev_plan.environments[0], require_templates=True)
     plan = dataclasses.replace(dev_plan, environments=(broken,))
+    stack = tmp_path / "Pulumi.dev.yaml"  # a stack that sets every key the program reads
+    stack.write_text("config:\n" + "".join(f"  {k}: set\n" for k in ALL_CONFIG))
 
-    mandatory = evaluate(plan, dev_capture, "dev", enforcement={})
-    advisory = evaluate(plan, dev_capture, "dev", enforcement={"templates-required": "advisory"})
-    disabled = evaluate(plan, dev_capture, "dev", enforcement={"templates-required": "disabled"})
+    def run(enforcement):
+        found = evaluate(plan, dev_capture, "dev", enforcement=enforcement, root=tmp_path)
+        return [f for f in found if f.rule not in DEV_IS_WEAK]
+
+    mandatory = run({})
+    advisory = run({"templates-required": "advisory"})
+    disabled = run({"templates-required": "disabled"})
 
     assert {(f.rule, f.severity, f.source) for f in mandatory} == {
         ("templates-required", "mandatory", "policy")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from inferplan.sizing.plan import AzureOpenAIFailover
 
 from inferplan.cli.main import main
 from inferplan.preflight.apis import (
@@ -49,7 +49,7 @@ def statuses(report) -> set[tuple[str, str, str]]:
 def test_needs_are_what_the_program_builds(prod_plan, prod_capture):
     """Pools, clusters, deployments and names of the showcase prod stack, compared with the
     resources its Pulumi program registers under mocks."""
-    needs = plan_needs(prod_plan, "prod")
+    needs = plan_needs(prod_plan, "prod", subscription_id=SUB)
     capture = prod_capture
     pools = {
         (
@@ -87,9 +87,13 @@ def test_planned_names_are_the_names_the_program_registers(stack, dev_plan, ship
     from conftest import capture_environment
 
     plan = dev_plan if stack == "dev" else shipped_prod_plan
-    needs = plan_needs(plan, stack)
+    needs = plan_needs(plan, stack, subscription_id=SUB)
     names = planned_names(
-        plan, stack, aks_regions=needs.aks_regions, openai_regions=needs.openai_regions
+        plan,
+        stack,
+        subscription_id=SUB,
+        aks_regions=needs.aks_regions,
+        openai_regions=needs.openai_regions,
     )
     capture = capture_environment(plan, stack)
 
@@ -112,8 +116,8 @@ def test_prod_recording_finds_each_kind_of_problem(shipped_prod_plan):
     blocking = {(f.check, f.problem) for f in report.findings if f.status == "blocking"}
     assert blocking == {
         ("vm-size", "zones"),  # NC80adis_H100_v5 in zones 1-2 only; the pool spans 1-3
-        ("vcpu-quota", "quota"),  # 20 nodes x 80 vCPUs against 320
-        ("kubernetes-version", "version-not-offered"),  # 1.31 not offered
+        ("vcpu-quota", "quota"),  # 4 x 40 + 18 x 80 vCPUs of one family against 320
+        ("kubernetes-version", "version-not-offered"),  # the catalog's 1.36 not offered
         ("openai-model", "type-not-offered"),  # gpt-4o-mini 2024-07-18 not as Standard
         ("openai-quota", "quota"),  # 1,800 ktpm of embeddings against 800 free
         ("soft-deleted-name", "soft-deleted"),  # a deleted API Management holds the name
@@ -127,16 +131,50 @@ def _finding(report, check: str, status: str = "blocking"):
     return next(f for f in report.findings if f.check == check and f.status == status)
 
 
-def test_a_vcpu_shortfall_names_the_quota_to_request_and_a_smaller_pool(shipped_prod_plan):
+# vCPUs per node of the GPU sizes in prod-findings.json (Resource SKUs "vCPUs" capability).
+PROD_RECORDED_VCPUS = {"Standard_NC40ads_H100_v5": 40, "Standard_NC80adis_H100_v5": 80}
+
+
+def test_a_vcpu_shortfall_names_the_quota_to_request(shipped_prod_plan):
+    """Both H100 pools are in one VM family, so one quota covers them: the fix asks for the
+    family's sum and leaves which pool to shrink to the owner."""
     report = run_recorded(shipped_prod_plan, "prod", "prod-findings.json")
     finding = _finding(report, "vcpu-quota")
-    pool = next(p for p in plan_needs(shipped_prod_plan, "prod").pools if p.pool != "system")
-    needed = pool.max_nodes * 80  # the recording's vCPUs for Standard_NC80adis_H100_v5
+    pools = [
+        p
+        for p in plan_needs(shipped_prod_plan, "prod", subscription_id=SUB).pools
+        if p.vm_size in PROD_RECORDED_VCPUS
+    ]
+    needed = sum(p.max_nodes * PROD_RECORDED_VCPUS[p.vm_size] for p in pools)
+    assert len(pools) == 2
     assert (finding.needed, finding.available) == (needed, 320)
     assert f"to at least {needed} vCPUs" in finding.fix  # current usage 0 + what the plan adds
-    assert f"cap {pool.pool} at {math.floor(320 / 80)} nodes instead of {pool.max_nodes}" in (
-        finding.fix
+    assert "cap " not in finding.fix
+
+
+def test_a_one_pool_family_shortfall_also_names_a_smaller_pool(dev_plan):
+    needs = plan_needs(dev_plan, "dev", subscription_id=SUB)
+    region = needs.aks_regions[0]
+    pool = next(p for p in needs.pools if p.pool != "system")
+    offers = {
+        (p.vm_size, region): VmSizeOffer(p.vm_size, region, f"fam-{p.pool}", 4, ("1", "2", "3"))
+        for p in needs.pools
+    }
+    usages = {f"fam-{p.pool}": QuotaUsage(f"fam-{p.pool}", p.pool, 0, 1000) for p in needs.pools}
+    usages[f"fam-{pool.pool}"] = QuotaUsage(f"fam-{pool.pool}", pool.pool, 0, 8)
+    usages["cores"] = QuotaUsage("cores", "Total Regional vCPUs", 0, 1000)
+
+    findings = check_vcpu_quota(
+        needs, _answers(region, vm_sizes=offers, compute_usages=usages, agent_pools=())
     )
+
+    finding = next(f for f in findings if f.check == "vcpu-quota" and pool.pool in f.resource)
+    assert (finding.status, finding.needed, finding.available) == (
+        "blocking",
+        pool.max_nodes * 4,
+        8,
+    )
+    assert f"cap {pool.pool} at {8 // 4} nodes instead of {pool.max_nodes}" in finding.fix
 
 
 def test_an_openai_shortfall_names_the_usage_and_the_target(shipped_prod_plan):
@@ -150,7 +188,7 @@ def test_an_openai_shortfall_names_the_usage_and_the_target(shipped_prod_plan):
 def test_the_soft_deleted_name_says_how_to_purge_it(shipped_prod_plan):
     report = run_recorded(shipped_prod_plan, "prod", "prod-findings.json")
     finding = _finding(report, "soft-deleted-name")
-    gateway = plan_needs(shipped_prod_plan, "prod").gateway
+    gateway = plan_needs(shipped_prod_plan, "prod", subscription_id=SUB).gateway
     assert finding.resource == f"API Management {gateway.name}"
     assert f"az apim deletedservice purge --service-name {gateway.name}" in finding.fix
     assert "2026-12-10" in finding.azure
@@ -216,7 +254,7 @@ def _answers(region: str, **fields) -> Answers:
     ids=["offered", "zone-restricted", "region-restricted", "absent"],
 )
 def test_vm_size_check(dev_plan, offer, problem):
-    needs = plan_needs(dev_plan, "dev")
+    needs = plan_needs(dev_plan, "dev", subscription_id=SUB)
     pool = next(p for p in needs.pools if p.pool != "system")
     offers = {} if offer is None else {(pool.vm_size, pool.region): _rename(offer, pool)}
     other = VmSizeOffer("Standard_Other", pool.region, "f", 2, ())
@@ -234,7 +272,7 @@ def _rename(offer: VmSizeOffer, pool) -> VmSizeOffer:
 
 
 def test_regional_total_can_block_when_every_family_fits(dev_plan):
-    needs = plan_needs(dev_plan, "dev")
+    needs = plan_needs(dev_plan, "dev", subscription_id=SUB)
     region = needs.aks_regions[0]
     offers = {
         (p.vm_size, region): VmSizeOffer(p.vm_size, region, f"fam-{p.pool}", 4, ("1", "2", "3"))
@@ -255,23 +293,19 @@ def test_regional_total_can_block_when_every_family_fits(dev_plan):
 @pytest.mark.parametrize(
     ("offered", "status", "problem"),
     [
+        (lambda v: ((v, (f"{v}.4",), ("KubernetesOfficial",), False, True),), "ok", "none"),
         (
-            (KubernetesVersionOffer("1.31", ("1.31.4",), ("KubernetesOfficial",), False, True),),
-            "ok",
-            "none",
-        ),
-        (
-            (KubernetesVersionOffer("1.31", ("1.31.4",), ("AKSLongTermSupport",), False, False),),
+            lambda v: ((v, (f"{v}.4",), ("AKSLongTermSupport",), False, False),),
             "blocking",
             "lts-only",
         ),
         (
-            (KubernetesVersionOffer("1.31", ("1.31.4",), ("KubernetesOfficial",), True, False),),
+            lambda v: ((v, (f"{v}.4",), ("KubernetesOfficial",), True, False),),
             "warning",
             "preview",
         ),
         (
-            (KubernetesVersionOffer("1.33", ("1.33.1",), ("KubernetesOfficial",), False, True),),
+            lambda v: (("1.99", ("1.99.1",), ("KubernetesOfficial",), False, True),),
             "blocking",
             "version-not-offered",
         ),
@@ -279,16 +313,20 @@ def test_regional_total_can_block_when_every_family_fits(dev_plan):
     ids=["offered", "lts-only", "preview", "absent"],
 )
 def test_kubernetes_version_check(dev_plan, offered, status, problem):
-    needs = plan_needs(dev_plan, "dev")
-    region = needs.clusters[0].region
-    (finding,) = check_kubernetes_versions(needs, _answers(region, kubernetes_versions=offered))
+    """What AKS offers for the plan's version (the aks_versions catalog's choice)."""
+    needs = plan_needs(dev_plan, "dev", subscription_id=SUB)
+    cluster = needs.clusters[0]
+    offers = tuple(KubernetesVersionOffer(*o) for o in offered(cluster.kubernetes_version))
+    (finding,) = check_kubernetes_versions(
+        needs, _answers(cluster.region, kubernetes_versions=offers)
+    )
     assert (finding.status, finding.problem) == (status, problem)
 
 
 def test_a_pinned_patch_must_be_offered(dev_plan):
     from dataclasses import replace
 
-    needs = plan_needs(dev_plan, "dev")
+    needs = plan_needs(dev_plan, "dev", subscription_id=SUB)
     cluster = replace(needs.clusters[0], kubernetes_version="1.31.2")
     needs = replace(needs, clusters=(cluster,))
     offered = (
@@ -320,7 +358,7 @@ def test_a_pinned_patch_must_be_offered(dev_plan):
     ids=["offered", "other-region", "restricted", "tier-not-listed"],
 )
 def test_gateway_tier_check(dev_plan, tiers, status, problem):
-    needs = plan_needs(dev_plan, "dev")
+    needs = plan_needs(dev_plan, "dev", subscription_id=SUB)
     (finding,) = check_gateway_tier(needs, Answers(gateway_tiers=tiers))
     assert (finding.status, finding.problem) == (status, problem)
 
@@ -498,19 +536,24 @@ def test_a_failover_deployment_keeps_its_own_type_and_unit(dev_plan):
         capacity=15,
         capacity_unit="ptu",
         failover=(
-            {
-                "region": "westeurope",
-                "deployment_type": "DataZoneStandard",
-                "capacity": 300,
-                "capacity_unit": "ktpm",
-            },
+            AzureOpenAIFailover(
+                region="westeurope",
+                deployment_type="DataZoneStandard",
+                capacity=300,
+                capacity_unit="ktpm",
+                residency_scope="datazone",
+            ),
         ),
     )
     changed = replace(workload, azure_openai=primary, regions=(workload.regions[0], "westeurope"))
     plan = replace(
         dev_plan, workloads=tuple(changed if w is workload else w for w in dev_plan.workloads)
     )
-    mine = [d for d in plan_needs(plan, "dev").deployments if d.workload == workload.name]
+    mine = [
+        d
+        for d in plan_needs(plan, "dev", subscription_id=SUB).deployments
+        if d.workload == workload.name
+    ]
     assert [(d.region, d.role, d.deployment_type, d.capacity, d.capacity_unit) for d in mine] == [
         (workload.regions[0], "primary", "DataZoneProvisionedManaged", 15, "ptu"),
         ("westeurope", "failover", "DataZoneStandard", 300, "ktpm"),

@@ -53,7 +53,8 @@ def test_arm_lists_follow_next_link_until_it_is_null():
     assert sorted(name for name, _ in offers) == [
         "Standard_D4ds_v5",
         "Standard_NC24ads_A100_v4",
-        "Standard_NC80adis_H100_v5",  # on the second page
+        "Standard_NC40ads_H100_v5",  # this one and the next on the second page
+        "Standard_NC80adis_H100_v5",
     ]
     assert len(transport.requested) == 2
     assert "%24skiptoken=page2" in transport.requested[1]

@@ -15,12 +15,16 @@ import yaml
 from click.testing import CliRunner
 from conftest import ROOT, capture_environment
 from inferplan.components.program import InfeasiblePlanError, deployable, run_stack
+from inferplan.sizing.pool_names import agent_pool_name
 
 from inferplan.cli.main import main
 from inferplan.offline.capture import capture
 from inferplan.offline.render import render_files
 
-CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "PodMonitor"}  # no schema offline
+# Custom resources: no schema offline.
+CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "PodMonitor", "SecretProviderClass"}
+# What a stack's Pulumi config gives the program (fixed stand-ins, never real credentials).
+DOCKER_HUB = {"inferplan:dockerHubUsername": "test-user", "inferplan:dockerHubToken": "test-token"}
 
 
 def invoke(*args: str):
@@ -38,7 +42,12 @@ def keys(result) -> set[str]:
 
 def test_the_program_entry_point_builds_the_dev_stack() -> None:
     """What ``pulumi up`` runs: stacks/dev.yaml -> plan -> components, under mocks."""
-    result = capture(lambda: run_stack("dev"), stack="dev")
+    result = capture(
+        lambda: run_stack("dev"),
+        stack="dev",
+        config=DOCKER_HUB,
+        secret_keys=["inferplan:dockerHubToken"],
+    )
     types = {r.type for r in result.resources}
     for expected in (
         "azure-native:containerservice:ManagedCluster",
@@ -51,6 +60,37 @@ def test_the_program_entry_point_builds_the_dev_stack() -> None:
     ):
         assert expected in types
     assert set(result.exports) >= {"gatewayUrl", "endpoints", "monthlyCostUsd"}
+
+
+CREDENTIAL_SET = "azure-native:containerregistry:CredentialSet"
+CACHE_RULE = "azure-native:containerregistry:CacheRule"
+
+
+@pytest.mark.parametrize(
+    ("config", "credential_sets", "vllm_image"),
+    [
+        # Artifact cache pulls from Docker Hub authenticated only [acr-cache]: no credentials,
+        # no cache rule for it; the nodes pull docker.io anonymously and the program still runs.
+        pytest.param({}, 0, "docker.io/vllm/vllm-openai:", id="no-credentials-anonymous"),
+        pytest.param(DOCKER_HUB, 1, ".azurecr.io/vllm/vllm-openai:", id="credentials-cache"),
+    ],
+)
+def test_docker_hub_credentials_decide_whether_the_registry_caches_vllm(
+    config, credential_sets, vllm_image
+) -> None:
+    secret = [k for k in config if k.endswith("Token")]
+    result = capture(lambda: run_stack("dev"), stack="dev", config=config, secret_keys=secret)
+
+    assert len(result.of_type(CREDENTIAL_SET)) == credential_sets
+    rules = result.of_type(CACHE_RULE)
+    assert len(rules) == credential_sets  # the one Docker Hub image: vllm/vllm-openai
+    if rules:
+        [rule] = rules
+        assert rule.inputs["sourceRepository"] == "docker.io/vllm/vllm-openai"
+        assert rule.inputs["credentialSetResourceId"]
+    [deployment] = result.of_type("kubernetes:apps/v1:Deployment")
+    [container] = deployment.inputs["spec"]["template"]["spec"]["containers"]
+    assert vllm_image in str(container["image"])
 
 
 def test_an_infeasible_plan_is_never_deployed(prod_plan) -> None:
@@ -181,7 +221,12 @@ def test_more_replicas_rename_or_replace_nothing(dev_plan, dev_capture) -> None:
 
 
 def test_a_new_vm_size_adds_one_pool_and_removes_one(dev_plan, dev_capture) -> None:
-    moved = _with_aks(dev_plan, "ticket-triage", vm_sku="Standard_NC8as_T4_v3")
+    moved = _with_aks(
+        dev_plan,
+        "ticket-triage",
+        vm_sku="Standard_NC8as_T4_v3",
+        pool_name=agent_pool_name("Standard_NC8as_T4_v3"),  # as sizing names a new size's pool
+    )
     after = capture_environment(moved, "dev")
     added, removed = keys(after) - keys(dev_capture), keys(dev_capture) - keys(after)
     assert len(added) == 1 and len(removed) == 1

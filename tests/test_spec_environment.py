@@ -196,3 +196,93 @@ def test_environment_file_holds_one_document(stack: Path) -> None:
     with pytest.raises(SpecKindError) as raised:
         load_environment(stack / "two.yaml", CATALOG)
     assert raised.value.problems[0].message == "an environment file holds exactly one document"
+
+
+# The deploy-time settings: each one Azure, AKS or KEDA would refuse (or ignore) only after the
+# first resources exist, so the spec refuses it up front. Line numbers refer to this text.
+DEPLOY_SETTINGS = """\
+apiVersion: inferplan/v1
+kind: Environment
+metadata:
+  name: prod-eu
+spec:
+  location: swedencentral
+  workloads: ["workloads/*.yaml"]
+  gateway:
+    tier: StandardV2
+    publisher_email: platform@example.com
+    publisher_name: Example Platform
+  tags: {cost-center: "1234"}
+  kubernetes:
+    system_vm_size: Standard_D4ds_v5
+    gpu_scale_to_zero: true
+    working_hours: {timezone: Europe/Stockholm}
+  network:
+    public_network_access: false
+    api_server_authorized_ip_ranges: [203.0.113.0/24]
+  soft_deleted: purge
+"""
+
+DEPLOY_SETTING_CASES = [
+    pytest.param(
+        ("{cost-center:", "{cost/center:"),
+        "env.yaml:12:3: spec.tags: tag name 'cost/center' contains /; Azure tag names cannot "
+        "contain < > % & \\ ? /",
+        id="tag-name-with-slash",
+    ),
+    pytest.param(
+        ("{cost-center:", '{"":'),
+        "env.yaml:12:3: spec.tags: a tag name must not be empty",
+        id="empty-tag-name",
+    ),
+    pytest.param(
+        ("{cost-center:", "{" + "a" * 513 + ":"),
+        "env.yaml:12:3: spec.tags: tag name 'aaaaaaaaaaaaaaaaaaaa'... is longer than 512 "
+        "characters",
+        id="tag-name-too-long",
+    ),
+    # Of the view's two sizes, D4ds_v5 is 0.90 like the typo and D8ds_v5 0.83 (difflib ratio,
+    # case and underscores ignored): within did_you_mean's 0.1 margin, so both, best first.
+    pytest.param(
+        ("Standard_D4ds_v5", "Standard_D4ds_v6x"),
+        "env.yaml:14:21: spec.kubernetes.system_vm_size: 'Standard_D4ds_v6x' is not a VM size a "
+        "system node pool may use (at least 4 vCPUs, not B-series; catalog kind "
+        "system_vm_sizes); did you mean 'Standard_D4ds_v5' or 'Standard_D8ds_v5'?",
+        id="unknown-system-vm-size",
+    ),
+    pytest.param(
+        ("Europe/Stockholm", "Europe/Stokholm"),
+        "env.yaml:16:31: spec.kubernetes.working_hours.timezone: unknown IANA time zone "
+        "'Europe/Stokholm'; did you mean 'Europe/Stockholm'?",
+        id="unknown-time-zone",
+    ),
+    pytest.param(
+        ("[203.0.113.0/24]", "[203.0.113.0/33]"),
+        "env.yaml:19:39: spec.network.api_server_authorized_ip_ranges[0]: '203.0.113.0/33' is "
+        "not a CIDR range such as 203.0.113.0/24: '203.0.113.0/33' does not appear to be an "
+        "IPv4 or IPv6 network",
+        id="bad-cidr",
+    ),
+    pytest.param(
+        ("soft_deleted: purge", "soft_deleted: recover"),
+        "env.yaml:20:17: spec.soft_deleted: must be one of 'purge' or 'restore', got string "
+        "'recover'",
+        id="soft-deleted-option",
+    ),
+]
+
+
+@pytest.mark.parametrize(("replacement", "expected"), DEPLOY_SETTING_CASES)
+def test_deploy_setting_rule(stack: Path, replacement: tuple[str, str], expected: str) -> None:
+    old, new = replacement
+    assert old in DEPLOY_SETTINGS
+    assert problems_of(stack, DEPLOY_SETTINGS.replace(old, new)) == [expected]
+
+
+def test_deploy_settings_load_and_the_version_defaults_to_the_catalogs_newest(stack: Path) -> None:
+    (stack / "env.yaml").write_text(DEPLOY_SETTINGS, encoding="utf-8")
+    spec = load_environment(stack / "env.yaml", CATALOG).spec
+    assert spec.kubernetes.version is None  # the plan picks the newest GA minor (catalog)
+    assert spec.network.api_server_authorized_ip_ranges == ("203.0.113.0/24",)
+    assert spec.soft_deleted == "purge"
+    assert spec.tags == {"cost-center": "1234"}

@@ -126,26 +126,33 @@ def _merge(inputs: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _mock_id(type_: str, name: str) -> str:
+def _mock_id(type_: str, name: str, subscription_id: str = SUBSCRIPTION_ID) -> str:
     kind = type_.split(":")[-1]
-    return f"/subscriptions/{SUBSCRIPTION_ID}/mock/{kind}/{name}"
+    return f"/subscriptions/{subscription_id}/mock/{kind}/{name}"
 
 
 class EchoMocks(pulumi_mocks.Mocks):
     """Outputs echo inputs, plus the ids, names and endpoints components read back.
 
     Invokes answer from a fixed table; an invoke nobody expected fails loudly instead of
-    returning an empty result that would silently drop inputs downstream.
+    returning an empty result that would silently drop inputs downstream. ``subscription_id``
+    is what ``getClientConfig`` answers: the stack's, or a placeholder.
     """
+
+    def __init__(self, subscription_id: str = SUBSCRIPTION_ID) -> None:
+        super().__init__()
+        self.subscription_id = subscription_id
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
-        resource_id = _mock_id(args.typ, args.name)
         name = next(
             (
                 outputs[k]
                 for k in (
                     "agentPoolName",
+                    "registryName",
+                    "vaultName",
+                    "scopeName",
                     "virtualNetworkName",
                     "subnetName",
                     "resourceName",
@@ -160,7 +167,8 @@ class EchoMocks(pulumi_mocks.Mocks):
             args.name,
         )
         outputs.setdefault("name", name)
-        outputs.setdefault("id", resource_id)
+        resource_id = _mock_id(args.typ, args.name, self.subscription_id)
+        outputs["id"] = outputs.get("id", resource_id)
         short = args.typ.split(":")[-1]
         extra = {
             "ManagedCluster": {
@@ -180,12 +188,28 @@ class EchoMocks(pulumi_mocks.Mocks):
                 "instrumentationKey": f"{name}-key",
             },
             "AzureMonitorWorkspace": {
-                "defaultIngestionSettings": {"dataCollectionRuleResourceId": f"{resource_id}/dcr"},
+                "defaultIngestionSettings": {
+                    "dataCollectionRuleResourceId": f"{resource_id}/dcr",
+                    "dataCollectionEndpointResourceId": f"{resource_id}/dce",
+                },
                 "metrics": {
                     "prometheusQueryEndpoint": f"https://{name}.mock.prometheus.monitor.azure.com"
                 },
             },
+            "Registry": {"loginServer": f"{name}.azurecr.io"},
+            "Vault": {"properties": {"vaultUri": f"https://{name}.vault.azure.net/"}},
+            "UserAssignedIdentity": {
+                "clientId": f"{name}-client-id",
+                "principalId": f"{name}-principal",
+                "tenantId": TENANT_ID,
+            },
+            "CredentialSet": {"identity": {"principalId": f"{name}-principal"}},
         }.get(short, {})
+        if short == "Secret" and args.typ.startswith("azure-native:keyvault"):
+            vault = outputs.get("vaultName", "vault")
+            extra = {"properties": {"secretUri": f"https://{vault}.vault.azure.net/secrets/{name}"}}
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            extra = {"result": "offline-placeholder-vllm-api-key"}
         if args.typ == "kubernetes:core/v1:Service":
             octet = int(_mock_id(args.typ, args.name).encode().hex()[-4:], 16) % 250 + 4
             extra = {"status": {"loadBalancer": {"ingress": [{"ip": f"10.240.0.{octet}"}]}}}
@@ -202,7 +226,7 @@ class EchoMocks(pulumi_mocks.Mocks):
             return {
                 "clientId": "mock-client",
                 "objectId": "mock-object",
-                "subscriptionId": SUBSCRIPTION_ID,
+                "subscriptionId": self.subscription_id,
                 "tenantId": TENANT_ID,
             }
         raise KeyError(f"no mock answer for invoke {token}; add one to EchoMocks.call")
@@ -229,19 +253,23 @@ def capture(
     stack: str = "dev",
     preview: bool = True,
     config: dict[str, str] | None = None,
+    secret_keys: list[str] | None = None,
 ) -> Capture:
     """Run ``program`` under fresh mocks on its own event loop and return what it registered.
 
     ``preview=True`` behaves like ``pulumi preview`` (outputs that only the cloud knows stay
-    unknown); ``False`` like ``pulumi up`` against the echo mocks.
+    unknown); ``False`` like ``pulumi up`` against the echo mocks. ``config`` is the stack's
+    Pulumi config (``namespace:key`` -> value), ``secret_keys`` the keys that are secrets; its
+    ``azure-native:subscriptionId`` is the subscription ``getClientConfig`` answers.
     """
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        mocks = EchoMocks()
+        settings = dict(config or {})
+        mocks = EchoMocks(settings.get("azure-native:subscriptionId") or SUBSCRIPTION_ID)
         monitor = RecordingMonitor(mocks)
         set_root_resource(None)  # a fresh stack: exports must not pile up across captures
-        pulumi.runtime.set_all_config(dict(config or {}))
+        pulumi.runtime.set_all_config(settings, list(secret_keys or []))
         pulumi_mocks.set_mocks(
             mocks, project=project, stack=stack, preview=preview, monitor=monitor
         )

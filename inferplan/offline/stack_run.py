@@ -7,14 +7,13 @@ result cache (``inferplan.offline.cache``) under the digest of both: ``preview``
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from inferplan.offline.cache import ResultCache, code_version, digest
 from inferplan.offline.registrations import Capture
+from inferplan.offline.stack_config import SECURE_PLACEHOLDER, stack_config
 from inferplan.sizing.plan import Plan
 
 CAPTURE_KIND = "capture"
@@ -29,10 +28,15 @@ class StackRun:
     cached: bool = False  # the capture came from the result cache
 
 
-def capture_key(plan: Plan, environment: str, config: Mapping[str, str] | None = None) -> str:
+def capture_key(
+    plan: Plan,
+    environment: str,
+    config: Mapping[str, str] | None = None,
+    secret_keys: Sequence[str] = (),
+) -> str:
     """What the program's registrations depend on: the plan's data, the environment it
-    builds, the stack's Pulumi config, and the code (components, the mocks, the SDK
-    versions)."""
+    builds, the stack's Pulumi config (and which keys are secret), and the code (components,
+    the mocks, the SDK versions)."""
     from inferplan.sizing.plan import plan_to_data
 
     return digest(
@@ -40,6 +44,7 @@ def capture_key(plan: Plan, environment: str, config: Mapping[str, str] | None =
         code_version(),
         environment,
         dict(sorted((config or {}).items())),
+        sorted(secret_keys),
         plan_to_data(plan),
     )
 
@@ -50,6 +55,7 @@ def capture_plan(
     *,
     cache: ResultCache | None = None,
     config: Mapping[str, str] | None = None,
+    secret_keys: Sequence[str] = (),
 ) -> tuple[Capture, bool]:
     """The program's capture for a deployable plan (preview mode) with the stack's Pulumi
     ``config``, from the cache when the same plan and config were captured by the same code
@@ -57,7 +63,7 @@ def capture_plan(
     from inferplan.offline.registrations import capture_from_data, capture_to_data
 
     cache = cache if cache is not None else ResultCache.from_environment()
-    key = capture_key(plan, environment, config)
+    key = capture_key(plan, environment, config, secret_keys)
     stored = cache.get(CAPTURE_KIND, key)
     if stored is not None:
         try:
@@ -72,44 +78,10 @@ def capture_plan(
         stack=environment,
         preview=True,
         config=dict(config) if config else None,
+        secret_keys=list(secret_keys),
     )
     cache.put(CAPTURE_KIND, key, capture_to_data(result))
     return result, False
-
-
-# What an encrypted value (``{secure: v1:...}``) stands in as: the program only needs to know
-# it is set (it wraps it as a Pulumi secret); the offline run can neither decrypt nor show it.
-SECURE_PLACEHOLDER = "[secure value]"
-
-
-def stack_config(stack: str, *, root: Path = Path()) -> dict[str, str]:
-    """The Pulumi config of ``Pulumi.<stack>.yaml`` under ``root`` as the engine hands it to a
-    program: every value a string, structured values as JSON.
-
-    Encrypted values become `SECURE_PLACEHOLDER`. No file: no config. Raises a `SpecError`
-    with the line when the file is not YAML.
-    """
-    from inferplan.inputs.yaml_source import read_documents
-
-    path = root / f"Pulumi.{Path(stack).stem}.yaml"
-    if not path.is_file():
-        return {}
-    documents = read_documents(path)
-    data = documents[0].data if documents else {}
-    raw = data.get("config") if isinstance(data, Mapping) else None
-    config: dict[str, str] = {}
-    for key, value in (raw if isinstance(raw, Mapping) else {}).items():
-        secure = isinstance(value, Mapping) and set(value) == {"secure"}
-        config[str(key)] = SECURE_PLACEHOLDER if secure else _config_text(value)
-    return config
-
-
-def _config_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and set(value) == {"value"}:
-        return _config_text(value["value"])  # the long form Pulumi also accepts
-    return json.dumps(value, sort_keys=True)  # true/false, numbers, lists and maps
 
 
 def run_stack_offline(
@@ -128,6 +100,7 @@ def run_stack_offline(
     from inferplan.inputs.errors import Problem, SpecReadError
     from inferplan.inputs.plan_inputs import stack_file, stack_name
     from inferplan.inputs.template_library import TemplateFolders
+    from inferplan.offline.stack_config import offline_config, read_stack_config
     from inferplan.sizing.catalog import catalog_for
     from inferplan.sizing.planning import plan_paths
 
@@ -144,6 +117,18 @@ def run_stack_offline(
         deployable(plan, environment)
     except InfeasiblePlanError as error:
         return StackRun(environment, plan, None, (str(error),))
-    config = stack_config(name, root=root)
-    result, cached = capture_plan(plan, environment, cache=cache, config=config)
+    config, secret_keys = offline_config(read_stack_config(name, root=root))
+    result, cached = capture_plan(
+        plan, environment, cache=cache, config=config, secret_keys=secret_keys
+    )
     return StackRun(environment, plan, result, (), cached)
+
+
+__all__ = [
+    "SECURE_PLACEHOLDER",
+    "StackRun",
+    "capture_key",
+    "capture_plan",
+    "run_stack_offline",
+    "stack_config",
+]

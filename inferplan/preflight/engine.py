@@ -152,7 +152,7 @@ class PreflightReport:
 def preflight(
     plan: Plan, environment: str, *, client: AzureClient, subscription_id: str
 ) -> PreflightReport:
-    needs = plan_needs(plan, environment)
+    needs = plan_needs(plan, environment, subscription_id=subscription_id)
     answers = ask_azure(needs, client, subscription_id=subscription_id)
     return PreflightReport(
         stack=environment, findings=run_checks(needs, answers), waited_s=sum(client.waited_s)

@@ -96,28 +96,48 @@ class PlannedNames:
 
 
 def planned_names(
-    plan: Plan, environment: str, *, aks_regions: tuple[str, ...], openai_regions: tuple[str, ...]
+    plan: Plan,
+    environment: str,
+    *,
+    subscription_id: str,
+    aks_regions: tuple[str, ...],
+    openai_regions: tuple[str, ...],
 ) -> PlannedNames:
     """The same calls as ``environment.py`` (resource group), ``gpu_cluster.py`` (cluster),
     ``openai_service.py`` (account) and ``llm_gateway.py`` (API Management); a test compares
-    them with the names the offline program registers."""
+    them with the names the offline program registers. Globally unique names hash the
+    subscription and the resource group, so they are only known for a given subscription."""
     env = plan.environment(environment)
+    group = resource_name("rg", env.name, env.location)
+
+    def unique(abbreviation: str, region: str) -> str:
+        return globally_unique_name(
+            abbreviation, env.name, region, subscription_id=subscription_id, resource_group=group
+        )
+
     return PlannedNames(
-        resource_group=resource_name("rg", env.name, env.location),
-        gateway=globally_unique_name("apim", env.name, env.location),
+        resource_group=group,
+        gateway=unique("apim", env.location),
         clusters={r: resource_name("aks", env.name, r) for r in aks_regions},
-        accounts={r: globally_unique_name("oai", env.name, r) for r in openai_regions},
+        accounts={r: unique("oai", r) for r in openai_regions},
     )
 
 
-def plan_needs(plan: Plan, environment: str) -> Needs:
-    """What the feasible workloads of ``environment`` need, sorted by region then name."""
+def plan_needs(plan: Plan, environment: str, *, subscription_id: str) -> Needs:
+    """What the feasible workloads of ``environment`` need in ``subscription_id``, sorted by
+    region then name."""
     env = plan.environment(environment)
     feasible = tuple(w for w in plan.workloads_of(environment) if w.feasible)
     aks_regions = tuple(sorted({r for w in feasible if w.aks for r in w.regions}))
     # An account in every region of an Azure OpenAI workload, as environment.py builds them.
     openai_regions = tuple(sorted({r for w in feasible if w.azure_openai for r in w.regions}))
-    names = planned_names(plan, environment, aks_regions=aks_regions, openai_regions=openai_regions)
+    names = planned_names(
+        plan,
+        environment,
+        subscription_id=subscription_id,
+        aks_regions=aks_regions,
+        openai_regions=openai_regions,
+    )
     vcpus = {w.aks.vm_sku: w.aks.vm_vcpus for w in feasible if w.aks}
     pools: list[PoolNeed] = []
     clusters: list[ClusterNeed] = []
@@ -156,9 +176,7 @@ def plan_needs(plan: Plan, environment: str) -> Needs:
         if w.azure_openai is not None:
             units[(w.name, "primary", w.regions[0])] = w.azure_openai.capacity_unit
             for f in w.azure_openai.failover:
-                units[(w.name, "failover", f["region"])] = str(
-                    f.get("capacity_unit", w.azure_openai.capacity_unit)
-                )
+                units[(w.name, "failover", f.region)] = f.capacity_unit
     deployments = [
         DeploymentNeed(
             region=region,

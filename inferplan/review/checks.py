@@ -51,7 +51,9 @@ CHECKOV_FIXES = {
         "AksPlan.tensor_parallel)."
     ),
     "CKV_LLM_3": "Pass --max-model-len (the plan's AksPlan.max_model_len) to vLLM.",
-    "CKV_LLM_4": "Pin the vLLM image to a version tag or digest (sizing/vllm_args.VLLM_IMAGE).",
+    "CKV_LLM_4": (
+        "Pin the vLLM image to a version tag or digest (sizing/catalog/data/images.yaml)."
+    ),
 }
 CHECKOV_DEFAULT_FIX = (
     "Change the manifest in the component that builds it (components/), or, where the check "
@@ -194,12 +196,14 @@ def policy_context(
     root: Path = Path(),
 ) -> PolicyContext:
     """The rules' context for ``environment``; overrides from ``Pulumi.<environment>.yaml``
-    under ``root`` unless ``enforcement`` is given."""
+    under ``root`` unless ``enforcement`` is given, and the config keys that file sets."""
+    from inferplan.offline.stack_config import read_stack_config
     from inferplan.policies.view import context_from_plan
 
     if enforcement is None:
         enforcement = stack_enforcement(environment, root=root)
-    return context_from_plan(plan, environment, enforcement=enforcement)
+    configured = read_stack_config(environment, root=root).configured
+    return context_from_plan(plan, environment, enforcement=enforcement, configured=configured)
 
 
 def evaluate(
@@ -361,13 +365,15 @@ def _schema_version_finding(kubernetes_version: str) -> Finding | None:
 
 
 def find_checkov(*, root: Path = Path()) -> Path | None:
-    """checkov from ``$INFERPLAN_CHECKOV``, else the project's ``.venv-checkov`` (next to the
-    working directory, or to this checkout), else ``checkov`` on PATH."""
+    """checkov from ``$INFERPLAN_CHECKOV``, else the project's ``.venv-checkov`` (in ``root``,
+    or in the checkout this module runs from: the folder above it with ``pyproject.toml``),
+    else ``checkov`` on PATH."""
     explicit = os.environ.get(CHECKOV_ENV_VAR)
     if explicit:
         return Path(explicit)
-    checkout = Path(__file__).resolve().parent.parent
-    for base in (root, checkout):
+    here = Path(__file__).resolve().parents
+    checkout = next((p for p in here if (p / "pyproject.toml").is_file()), None)
+    for base in (root, *([checkout] if checkout else [])):
         candidate = base / CHECKOV_VENV / "bin" / "checkov"
         if candidate.is_file():
             return candidate
@@ -563,6 +569,18 @@ def _skip_reason(skipped: Mapping[str, Any]) -> str:
 # --- everything ----------------------------------------------------------------------------------
 
 
+def _cluster_version(plan: Plan, stack: str, catalog_dirs: tuple[Path, ...]) -> str:
+    """The Kubernetes version the manifests are validated against: the environment's, else the
+    newest generally available minor of the AKS versions catalog (what the cluster would get)."""
+    env = plan.environment(stack)
+    if env.kubernetes is not None:
+        return env.kubernetes.version
+    from inferplan.sizing.catalog import catalog_for
+    from inferplan.sizing.kubernetes_versions import default_version
+
+    return default_version(catalog_for(catalog_dirs))
+
+
 def run_check(
     stack: str,
     *,
@@ -610,10 +628,8 @@ def run_check(
     files = render_files(capture) if run.capture is not None else {}
     objects = kubernetes_objects(files)
     if objects:
-        env = run.plan.environment(run.stack)
-        version = env.kubernetes.version if env.kubernetes else "1.31"
         progress("validating Kubernetes manifests")
-        found, more = validate_manifests(files, version)
+        found, more = validate_manifests(files, _cluster_version(run.plan, run.stack, catalog_dirs))
         findings += found
         notes += more
         sources.append("kubernetes-validate")

@@ -145,6 +145,7 @@ def read_side(
     from inferplan.inputs.errors import SpecError
     from inferplan.inputs.plan_inputs import load_inputs
     from inferplan.inputs.template_library import TemplateFolders, template_search_path
+    from inferplan.offline.stack_config import offline_config, read_stack_config
     from inferplan.offline.stack_run import capture_plan
     from inferplan.review.diff import StackSide
     from inferplan.sizing.catalog.input_facts import CatalogFacts
@@ -178,7 +179,10 @@ def read_side(
                 stack, plan_to_data(plan), None, (str(error),), intent, side_name=tree.side
             )
             continue
-        result, _ = capture_plan(plan, environment, cache=cache)
+        config, secret_keys = offline_config(read_stack_config(environment, root=tree.root))
+        result, _ = capture_plan(
+            plan, environment, cache=cache, config=config, secret_keys=secret_keys
+        )
         findings = mandatory_findings(plan, result, environment) if tree.policy else ()
         sides[stack] = StackSide(
             stack, plan_to_data(plan), result.to_data(), (), intent, findings, tree.side

@@ -9,8 +9,10 @@
 * CKV_LLM_4: the vLLM image is pinned to a version tag or a digest, never ``latest``.
 
 A container is vLLM when its image repository names vllm. Self-contained on purpose: checkov
-runs in its own environment without inferplan installed (the same flag parsing as
-``sizing.vllm_args.flag_value``).
+runs in its own environment without inferplan installed, and it sees only the rendered manifest,
+so these checks read the flags the container runs with (``manifest_flag``, the last one wins, as
+in vLLM's own parser). inferplan's own components and policies never parse flags: they read the
+Plan's typed fields.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def vllm_containers(conf: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def flag_value(args: list[str], flag: str) -> str | None:
+def manifest_flag(args: list[str], flag: str) -> str | None:
     found = None
     for i, arg in enumerate(args):
         if arg.startswith(flag + "="):
@@ -58,7 +60,7 @@ def vllm_args(container: dict[str, Any]) -> list[str]:
 
 def tensor_parallel(container: dict[str, Any]) -> int | None:
     args = vllm_args(container)
-    text = flag_value(args, "--tensor-parallel-size") or flag_value(args, "-tp") or "1"
+    text = manifest_flag(args, "--tensor-parallel-size") or manifest_flag(args, "-tp") or "1"
     return int(text) if text.isdigit() else None
 
 
@@ -126,7 +128,7 @@ class MaxModelLenSet(VllmCheck):
         super().__init__("vLLM sets --max-model-len", "CKV_LLM_3")
 
     def container_ok(self, conf: dict[str, Any], container: dict[str, Any]) -> bool:
-        value = flag_value(vllm_args(container), "--max-model-len")
+        value = manifest_flag(vllm_args(container), "--max-model-len")
         return value is not None and value.strip() != ""
 
 

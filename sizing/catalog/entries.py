@@ -456,3 +456,154 @@ class VmSku(SourcedEntry):
         if self._regions_provenance is None:
             return Provenance(source="; ".join(self.regions_source), date=self.regions_date)
         return self._regions_provenance
+
+
+# --- deploy-time documents ----------------------------------------------------------------------
+# One document per kind (aks_versions, images, model_sources, system_vm_sizes): a later file of
+# the kind replaces the earlier one whole. Each is read by its module of the same name
+# (`inferplan.sizing.catalog.<kind>`), which checks source keys and attaches provenance.
+
+
+def month_end(text: str) -> dt.date:
+    """``2026-03`` is the last day of March 2026; ``2025-08-22`` is that day."""
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 3:
+        return dt.date(*parts)
+    year, month = parts
+    first_of_next = dt.date(year + month // 12, month % 12 + 1, 1)
+    return first_of_next - dt.timedelta(days=1)
+
+
+class CatalogDocument(CatalogEntry):
+    """The header every document kind has; ``origin`` is the file it was read from."""
+
+    schema_version: Literal[1]
+    description: str | None = None
+    sources: Annotated[dict[str, str], Field(description="source key -> full citation")] = {}
+    _origin: str = PrivateAttr(default="")
+
+    @property
+    def origin(self) -> str:
+        return self._origin
+
+
+class AksVersion(SourcedEntry):
+    """One Kubernetes minor in AKS's release calendar."""
+
+    minor: Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+$", description="e.g. 1.34")]
+    ga: Annotated[IsoDate, Field(description="AKS general availability (month)")]
+    end_of_life: Annotated[IsoDate, Field(description="end of community support")]
+    lts_end_of_life: Annotated[IsoDate | None, Field(description="end of LTS, if offered")] = None
+
+    def ga_by(self) -> dt.date:
+        """The day by which the minor is GA everywhere: the end of its GA month."""
+        return month_end(self.ga)
+
+
+def _minor_key(minor: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in minor.split("."))
+
+
+class AksVersionCalendar(CatalogDocument):
+    """AKS's calendar as read on ``as_of``; versions in ascending minor order."""
+
+    kind: Literal["aks_versions"]
+    as_of: Annotated[IsoDate, Field(description="the date the calendar was read")]
+    lts_tier: str
+    lts_support_plan: str
+    versions: Annotated[tuple[AksVersion, ...], Field(min_length=1)]
+
+    @field_validator("versions")
+    @classmethod
+    def _ascending(cls, value: tuple[AksVersion, ...]) -> tuple[AksVersion, ...]:
+        return tuple(sorted(value, key=lambda v: _minor_key(v.minor)))
+
+    def get(self, minor: str) -> AksVersion | None:
+        return next((v for v in self.versions if v.minor == minor), None)
+
+    def newest_ga(self) -> AksVersion:
+        """The newest minor that is GA and inside community support on ``as_of``."""
+        day = dt.date.fromisoformat(self.as_of)
+        usable = [v for v in self.versions if v.ga_by() <= day <= month_end(v.end_of_life)]
+        if not usable:
+            raise ValueError(f"{self.origin}: no AKS minor is generally available on {self.as_of}")
+        return usable[-1]
+
+
+CredentialNeed = Literal["required", "optional", "none"]
+
+
+class ArtifactCacheUpstream(SourcedEntry):
+    """What an artifact cache rule for one upstream registry needs: a credential set always
+    (required), only for higher limits or private images (optional), or never (none)."""
+
+    credential: CredentialNeed
+
+
+class ImageEntry(SourcedEntry):
+    """One pinned container image."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    registry: Annotated[str, Field(min_length=1, description="upstream login server")]
+    repository: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$")]
+    tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+    digest: Annotated[str | None, Field(pattern=r"^sha256:[0-9a-f]{64}$")] = None
+
+
+class ImageCatalog(CatalogDocument):
+    """Pinned images and the upstreams Azure Container Registry's artifact cache supports."""
+
+    kind: Literal["images"]
+    artifact_cache_upstreams: dict[str, ArtifactCacheUpstream]
+    images: Annotated[tuple[ImageEntry, ...], Field(min_length=1)]
+
+    def image(self, image_id: str) -> ImageEntry:
+        found = next((i for i in self.images if i.id == image_id), None)
+        if found is None:
+            known = ", ".join(sorted(i.id for i in self.images))
+            raise KeyError(f"{self.origin}: no image {image_id!r} (images: {known})")
+        return found
+
+    def cache_credential(self, image: ImageEntry) -> CredentialNeed | None:
+        """What caching the image needs; None: artifact cache cannot mirror its upstream."""
+        upstream = self.artifact_cache_upstreams.get(image.registry)
+        return upstream.credential if upstream else None
+
+
+class ModelOrganization(SourcedEntry):
+    gated: bool
+
+
+class ModelSources(CatalogDocument):
+    """Which Hugging Face organisations gate their repositories."""
+
+    kind: Literal["model_sources"]
+    organizations: dict[str, ModelOrganization]
+
+    def gated(self, repository: str) -> bool | None:
+        """True or False for a repository of a listed organisation, None for any other."""
+        if "/" not in repository:
+            return None
+        organization = self.organizations.get(repository.split("/", 1)[0])
+        return organization.gated if organization else None
+
+
+SYSTEM_POOL_MIN_VCPUS = 4  # "System node pools require a VM SKU of at least 4 vCPUs and 4 GB"
+SYSTEM_POOL_MIN_MEMORY_GIB = 4
+
+
+class SystemVmSize(SourcedEntry):
+    name: Annotated[str, Field(pattern=r"^Standard_[A-Za-z0-9_]+$")]
+    vcpus: Annotated[int, Field(ge=SYSTEM_POOL_MIN_VCPUS)]
+    memory_gib: Annotated[float, Field(ge=SYSTEM_POOL_MIN_MEMORY_GIB, allow_inf_nan=False)]
+
+
+class SystemVmSizes(CatalogDocument):
+    """VM sizes an AKS system node pool may use."""
+
+    kind: Literal["system_vm_sizes"]
+    sizes: Annotated[tuple[SystemVmSize, ...], Field(min_length=1)]
+
+    @property
+    def vcpus_by_name(self) -> dict[str, int]:
+        return {size.name: size.vcpus for size in self.sizes}

@@ -9,10 +9,11 @@ with the full citations.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Annotated, Literal
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Annotated, Any, Literal, TypeVar
 
 from inferplan.sizing.catalog.entries import (
+    CatalogDocument,
     GpuSpec,
     ModelSpec,
     PositiveFloat,
@@ -25,6 +26,7 @@ from inferplan.sizing.catalog.entries import (
 from pydantic import BaseModel, ConfigDict, Field
 
 Loc = tuple[str | int, ...]
+DocumentT = TypeVar("DocumentT", bound=CatalogDocument)
 
 
 class EntryProblem(Exception):
@@ -60,7 +62,7 @@ def provenance(sources: Mapping[str, str], keys: Sequence[str], date: str, loc: 
     return Provenance(source="; ".join(citations), date=date)
 
 
-def _sourced(file: CatalogFileHeader, entry: SourcedEntry, loc: Loc) -> None:
+def _sourced(file: CatalogFileHeader | CatalogDocument, entry: SourcedEntry, loc: Loc) -> None:
     entry._provenance = provenance(file.sources, entry.source, entry.date, loc)
 
 
@@ -146,3 +148,37 @@ def vm_sku_entries(file: VmSkusFile) -> list[tuple[str, Loc, VmSku]]:
         )
         out.append((entry.name, loc, entry))
     return out
+
+
+def _sourced_parts(value: object, loc: Loc) -> Iterator[tuple[Loc, SourcedEntry]]:
+    if isinstance(value, SourcedEntry):
+        yield loc, value
+    elif isinstance(value, tuple | list):
+        for index, item in enumerate(value):
+            yield from _sourced_parts(item, (*loc, index))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _sourced_parts(item, (*loc, key))
+
+
+def document_entries(
+    model: type[DocumentT], data: dict[str, Any], origin: str, *, unique: Mapping[str, str] = {}
+) -> list[tuple[str, Loc, DocumentT]]:
+    """A document kind's parser: validate ``data`` as ``model``, resolve every entry's source
+    keys into its `Provenance`, and refuse an id listed twice (``unique``: list field -> the
+    entry field that names it). Returns the one ``(kind, (), document)`` the loader keeps."""
+    document = model.model_validate(data)
+    for name in type(document).model_fields:
+        if name == "sources":
+            continue
+        for loc, entry in _sourced_parts(getattr(document, name), (name,)):
+            _sourced(document, entry, loc)  # type: ignore[arg-type]
+    for list_field, id_field in unique.items():
+        seen: set[str] = set()
+        for index, entry in enumerate(getattr(document, list_field)):
+            key = getattr(entry, id_field)
+            if key in seen:
+                raise EntryProblem((list_field, index, id_field), f"{key!r} is listed twice")
+            seen.add(key)
+    document._origin = origin
+    return [(document.kind, (), document)]  # type: ignore[attr-defined]

@@ -46,6 +46,11 @@ class CatalogFacts:
     def precision_ids(self) -> Sequence[str]:
         return sorted(self._catalog.precisions)
 
+    def system_vm_sizes(self) -> Sequence[str]:
+        from inferplan.sizing.catalog.system_vm_sizes import KIND
+
+        return sorted(self._catalog.document(KIND).vcpus_by_name)
+
     def hardware_names(self) -> Sequence[str]:
         names = {n for gpu in self._catalog.gpus.values() for n in (gpu.id, *gpu.aliases)}
         names |= {n for sku in self._catalog.vm_skus.values() for n in (sku.name, sku.family)}
