@@ -21,17 +21,14 @@ from typing import Literal
 
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
 from inferplan.sizing.efficiency import EfficiencyFactors, default_efficiency
-from inferplan.sizing.engine_limits import Engine, EngineLimits, default_engine_limits
+from inferplan.sizing.engine_limits import Engine, EngineLimits
 from inferplan.sizing.estimator import (
     Estimate,
-    check_configuration,
     estimate_from_load,
-    mean_context_tokens,
-    replica_step_cost,
+    replica_for_lengths,
     scheduler_limits,
     server_overhead_s,
 )
-from inferplan.sizing.memory import memory_fit
 from inferplan.sizing.scheduler_model import predict_load
 from inferplan.sizing.traffic import Arrival, LengthMix
 
@@ -109,20 +106,17 @@ def capacity_at_slo(
     Raises ``UnsupportedConfiguration`` like ``estimate``; a configuration whose memory does not
     fit has capacity 0 with binding ``kv-memory``.
     """
-    check_configuration(model=model, gpu=gpu, precision=precision, tp=tp)
     eff = eff or default_efficiency()
-    limits = limits or default_engine_limits(gpu=gpu, engine=engine)
-    mem = memory_fit(
+    cost, mem, limits = replica_for_lengths(
         model=model,
         gpu=gpu,
         precision=precision,
         tp=tp,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        gpu_memory_utilization=limits.gpu_memory_utilization,
-        base_overhead_bytes=eff.base_overhead_bytes,
-        max_num_batched_tokens=limits.max_num_batched_tokens,
-        max_num_seqs=limits.max_num_seqs,
+        engine=engine,
+        limits=limits,
+        eff=eff,
     )
     if not mem.fits:
         from inferplan.sizing.estimator import estimate
@@ -142,15 +136,6 @@ def capacity_at_slo(
             http_server=http_server,
         )
         return CapacityAtSlo(0, "kv-memory", arrival, None, lone)
-    cost = replica_step_cost(
-        model=model,
-        gpu=gpu,
-        precision=precision,
-        tp=tp,
-        eff=eff,
-        engine=engine,
-        context_tokens=mean_context_tokens(input_tokens=input_tokens, output_tokens=output_tokens),
-    )
     sched = scheduler_limits(mem=mem, limits=limits, model=model)
     lengths = LengthMix(input_tokens, output_tokens)
     overhead_s = server_overhead_s(eff=eff, http_server=http_server, engine=engine)

@@ -157,6 +157,45 @@ def _replica(
     return cost, base, resolved
 
 
+def replica_for_lengths(
+    *,
+    model: ModelSpec,
+    gpu: GpuSpec,
+    precision: PrecisionSpec,
+    tp: int,
+    input_tokens: int,
+    output_tokens: int,
+    engine: Engine,
+    limits: EngineLimits | None,
+    eff: EfficiencyFactors,
+) -> tuple[StepCost, MemoryFit, EngineLimits]:
+    """One replica at these lengths: its step cost (at the mean context for windowed models),
+    its memory fit and the engine limits, from the per-configuration parts (`_replica`).
+    Raises ``UnsupportedConfiguration`` for a configuration that cannot run."""
+    cost, base, resolved = _replica(model, gpu, precision, tp, eff, engine, limits)
+    mem = refit_lengths(
+        base,
+        model=model,
+        precision=precision,
+        tp=tp,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+    )
+    if model.local_attention_layers:
+        cost = replica_step_cost(
+            model=model,
+            gpu=gpu,
+            precision=precision,
+            tp=tp,
+            eff=eff,
+            engine=engine,
+            context_tokens=mean_context_tokens(
+                input_tokens=input_tokens, output_tokens=output_tokens
+            ),
+        )
+    return cost, mem, resolved
+
+
 def replica_step_cost(
     *,
     model: ModelSpec,
@@ -233,30 +272,20 @@ def estimate(
     so each pays ``eff.server_overhead_s`` (``server_overhead_s``); False for in-process
     benchmarks (static batches, offline throughput)."""
     eff = eff or default_efficiency()
-    cost, base, limits = _replica(model, gpu, precision, tp, eff, engine, limits)
-    mem = refit_lengths(
-        base,
+    cost, mem, limits = replica_for_lengths(
         model=model,
+        gpu=gpu,
         precision=precision,
         tp=tp,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
+        engine=engine,
+        limits=limits,
+        eff=eff,
     )
     if not mem.fits:
         clients = concurrency if concurrency is not None else 0
         return _not_fitting(mem, clients, model=model, gpu=gpu, precision=precision, tp=tp)
-    if model.local_attention_layers:
-        cost = replica_step_cost(
-            model=model,
-            gpu=gpu,
-            precision=precision,
-            tp=tp,
-            eff=eff,
-            engine=engine,
-            context_tokens=mean_context_tokens(
-                input_tokens=input_tokens, output_tokens=output_tokens
-            ),
-        )
     sched = scheduler_limits(mem=mem, limits=limits, model=model)
     load = predict_load(
         cost=cost,

@@ -13,15 +13,12 @@ from dataclasses import replace
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
 from inferplan.sizing.efficiency import EfficiencyFactors, default_efficiency
-from inferplan.sizing.engine_limits import Engine, EngineLimits, default_engine_limits
+from inferplan.sizing.engine_limits import Engine, EngineLimits
 from inferplan.sizing.estimator import (
-    check_configuration,
-    mean_context_tokens,
-    replica_step_cost,
+    replica_for_lengths,
     scheduler_limits,
     server_overhead_s,
 )
-from inferplan.sizing.memory import memory_fit
 from inferplan.sizing.plan import Plan, Simulated
 from inferplan.sizing.request import SizingRequest
 from inferplan.sizing.scheduler_model import predict_load
@@ -51,29 +48,17 @@ def simulate_case(
 ) -> SimulationResult:
     """Simulate one replica at ``concurrency`` (the most it runs at once when None);
     ``http_server`` as in ``estimate``."""
-    check_configuration(model=model, gpu=gpu, precision=precision, tp=tp)
     eff = eff or default_efficiency()
-    limits = limits or default_engine_limits(gpu=gpu, engine=engine)
-    mem = memory_fit(
+    cost, mem, limits = replica_for_lengths(
         model=model,
         gpu=gpu,
         precision=precision,
         tp=tp,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        gpu_memory_utilization=limits.gpu_memory_utilization,
-        base_overhead_bytes=eff.base_overhead_bytes,
-        max_num_batched_tokens=limits.max_num_batched_tokens,
-        max_num_seqs=limits.max_num_seqs,
-    )
-    cost = replica_step_cost(
-        model=model,
-        gpu=gpu,
-        precision=precision,
-        tp=tp,
-        eff=eff,
         engine=engine,
-        context_tokens=mean_context_tokens(input_tokens=input_tokens, output_tokens=output_tokens),
+        limits=limits,
+        eff=eff,
     )
     sched = scheduler_limits(mem=mem, limits=limits, model=model)
     mix = lengths or LengthMix(input_tokens, output_tokens)
