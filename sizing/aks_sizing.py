@@ -19,7 +19,7 @@ from inferplan.sizing.capacity import SloTarget, capacity_at_slo
 from inferplan.sizing.catalog import Catalog
 from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
 from inferplan.sizing.container_images import VLLM_IMAGE_ID, planned_image
-from inferplan.sizing.decisions import Rejection, cost_cap_rejection
+from inferplan.sizing.decisions import MayBeRejected, Rejection, cost_cap_rejection
 from inferplan.sizing.efficiency import EfficiencyFactors, default_efficiency
 from inferplan.sizing.estimator import (
     Estimate,
@@ -69,7 +69,7 @@ class ReplicaCapacity:
 
 
 @dataclass(frozen=True)
-class AksCandidate:
+class AksCandidate(MayBeRejected):
     """One (VM size, precision, TP) sized for the workload, or the reason it cannot be used.
 
     A candidate rejected before it could be placed has no ``spread`` and no cost; one placed
@@ -92,18 +92,6 @@ class AksCandidate:
     price_kind: str = ""
     rejection: Rejection | None = None
     expert_parallel: bool = False  # experts placed whole on the GPUs (--enable-expert-parallel)
-
-    @property
-    def feasible(self) -> bool:
-        return self.rejection is None
-
-    @property
-    def rejected_reason(self) -> str | None:
-        return self.rejection.message if self.rejection else None
-
-    @property
-    def rejection_kind(self) -> str:
-        return self.rejection.kind if self.rejection else ""
 
     @property
     def replicas_per_region(self) -> int:

@@ -56,6 +56,25 @@ class Rejection:
         return dict(self.figures).get(name)
 
 
+class MayBeRejected:
+    """What every candidate type says of its ``rejection`` field (mixed into frozen
+    dataclasses that declare it): chosen only when there is none."""
+
+    rejection: Rejection | None
+
+    @property
+    def feasible(self) -> bool:
+        return self.rejection is None
+
+    @property
+    def rejected_reason(self) -> str | None:
+        return self.rejection.message if self.rejection else None
+
+    @property
+    def rejection_kind(self) -> str:
+        return self.rejection.kind if self.rejection else ""
+
+
 def first_rejection(rejections: tuple[Rejection, ...] | list[Rejection]) -> Rejection | None:
     """The rejection that names the candidate's kind: the earliest in `KIND_ORDER`."""
     if not rejections:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from inferplan.sizing.decisions import Rejection
+from inferplan.sizing.decisions import MayBeRejected, Rejection
 from inferplan.sizing.plan import WorkloadPlan
 
 
@@ -28,7 +28,7 @@ class CandidateFigures:
 
 
 @dataclass(frozen=True)
-class Option:
+class Option(MayBeRejected):
     """One candidate of either target, reduced to what the choice needs.
 
     Ranking: monthly cost, then the region's place in the workload's list, then ``preference``
@@ -47,18 +47,6 @@ class Option:
     best_latency: tuple[float, float] | None = None
     meets_slo: bool = False  # the SLO is met; something else (cost, region) rejects it
     figures: CandidateFigures = CandidateFigures()
-
-    @property
-    def feasible(self) -> bool:
-        return self.rejection is None
-
-    @property
-    def rejected_reason(self) -> str | None:
-        return self.rejection.message if self.rejection else None
-
-    @property
-    def rejection_kind(self) -> str:
-        return self.rejection.kind if self.rejection else ""
 
     def sort_key(self) -> tuple:
         cost = round(self.monthly_usd, 2) if math.isfinite(self.monthly_usd) else math.inf
