@@ -1,6 +1,7 @@
 """Pulumi program: stacks/<stack>.yaml -> plan -> Azure resources (see components/program.py)."""
 
 import pulumi
-from inferplan.components.program import run_stack
+
+from components.program import run_stack
 
 run_stack(pulumi.get_stack())

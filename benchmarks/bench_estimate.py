@@ -14,8 +14,8 @@ import itertools
 import statistics
 import time
 
-from inferplan.sizing.cases import Case, run_case
-from inferplan.sizing.catalog import default_catalog
+from sizing.catalog import default_catalog
+from sizing.performance.cases import Case, run_case
 
 MODELS = ("llama-3-8b", "llama-3.1-70b", "mixtral-8x7b", "mistral-7b", "llama-3.1-405b", "nope")
 GPUS = ("a10", "l40s", "a100-80gb-sxm", "h100-sxm", "h200-sxm")

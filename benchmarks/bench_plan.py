@@ -14,9 +14,9 @@ import itertools
 import statistics
 import time
 
-from inferplan.sizing.catalog import default_catalog
-from inferplan.sizing.optimizer import plan_all
-from inferplan.sizing.request import SizingRequest
+from sizing.catalog import default_catalog
+from sizing.search.optimizer import plan_all
+from sizing.search.request import SizingRequest
 
 MODELS = (
     "llama-3.1-8b",

@@ -13,8 +13,8 @@ import argparse
 import statistics
 import time
 
-from inferplan.sizing.catalog import default_catalog
-from inferplan.sizing.simulation import simulate_case
+from sizing.catalog import default_catalog
+from sizing.performance.simulation_report import simulate_case
 
 CASES = (("closed-loop", 4), ("closed-loop", 64), ("poisson", 16), ("poisson", 64))
 TARGET_S = 1.0

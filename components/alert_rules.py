@@ -26,8 +26,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from inferplan.components.naming import kubernetes_name
-from inferplan.sizing.plan import Alert, WorkloadPlan
+from components.naming import kubernetes_name
+from sizing.plan import Alert, WorkloadPlan
 
 PROMETHEUS = "prometheus"
 APIM = "apim"

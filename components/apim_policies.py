@@ -36,10 +36,11 @@ from functools import cache
 from xml.sax.saxutils import escape
 
 import jinja2
-from inferplan.sizing.plan import WorkloadPlan
 from markupsafe import Markup
 
-TEMPLATES_PACKAGE = "inferplan.components"
+from sizing.plan import WorkloadPlan
+
+TEMPLATES_PACKAGE = "components"
 TEMPLATES_DIR = "apim_xml"  # Jinja2 templates of API Management policy XML
 API_POLICY_TEMPLATE = "api-policy.xml.j2"
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from inferplan.components import roles
-from inferplan.components.naming import globally_unique_output, resource_name
-from inferplan.components.network import private_endpoint
-from inferplan.sizing.plan import ContainerImage, EnvironmentPlan
 from pulumi_azure_native import containerregistry
+
+from components import roles
+from components.naming import globally_unique_output, resource_name
+from components.network import private_endpoint
+from sizing.plan import ContainerImage, EnvironmentPlan
 
 REGISTRY_NAME_MAX = 50  # 5-50 letters and digits
 CREDENTIAL_NAME = "Credential1"  # the only name a credential set's entry may have

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from inferplan.components.alert_rules import (
+from components.alert_rules import (
     APIM_NAMESPACE,
     AZURE_OPENAI_NAMESPACE,
     PROMQL_OPERATORS,
     promql_number,
 )
-from inferplan.sizing.plan import Alert, WorkloadPlan
+from sizing.plan import Alert, WorkloadPlan
 
 MARKDOWN_PART = "Extension/HubsExtension/PartType/MarkdownPart"
 CHART_PART = "Extension/HubsExtension/PartType/MonitorChartPart"

@@ -31,23 +31,24 @@ from dataclasses import dataclass, field, replace
 
 import pulumi
 import pulumi_random as random
-from inferplan.components import roles
-from inferplan.components.container_registry import ContainerRegistry, UpstreamCredential
-from inferplan.components.gpu_cluster import ClusterContext, GpuCluster, GpuPool
-from inferplan.components.key_vault import KeyVault
-from inferplan.components.llm_gateway import (
+from pulumi_azure_native import authorization, resources
+
+from components import roles
+from components.container_registry import ContainerRegistry, UpstreamCredential
+from components.gpu_cluster import ClusterContext, GpuCluster, GpuPool
+from components.key_vault import KeyVault
+from components.llm_gateway import (
     GatewayBackend,
     GatewayWiring,
     LlmGateway,
     gateway_component_name,
 )
-from inferplan.components.naming import region_code, resource_name
-from inferplan.components.network import Network, gateway_subnet_prefix, private_endpoint
-from inferplan.components.observability import Observability, SloAlerts
-from inferplan.components.openai_service import OpenAIService
-from inferplan.components.vllm_service import VllmService, VllmWiring
-from inferplan.sizing.plan import ContainerImage, EnvironmentPlan, Plan, WorkloadPlan
-from pulumi_azure_native import authorization, resources
+from components.naming import region_code, resource_name
+from components.network import Network, gateway_subnet_prefix, private_endpoint
+from components.observability import Observability, SloAlerts
+from components.openai_service import OpenAIService
+from components.vllm_service import VllmService, VllmWiring
+from sizing.plan import ContainerImage, EnvironmentPlan, Plan, WorkloadPlan
 
 API_KEY_SECRET = "vllm-api-key"  # in the environment's Key Vault
 API_KEY_LENGTH = 48  # characters, letters and digits: about 285 bits

@@ -5,7 +5,7 @@ Why the cluster has this shape (sources are keys of shared/reference/aks-gpu.md 
 * **GPU pools are separate ``AgentPool`` resources named after their VM size.** A pool's VM
   size, zones, taints, GPU driver mode and max pods are fixed at creation [use-gpu][az], so a
   new size cannot be an update. Because the pool name is the Plan's ``AksPlan.pool_name``
-  (derived from the VM size in sizing/pool_names.py), a new size is a *new* resource: Pulumi
+  (derived from the VM size in sizing/deploy/pool_names.py), a new size is a *new* resource: Pulumi
   creates it first and deletes the old pool afterwards (its default create-before-delete), so
   serving capacity never drops to zero. Do not set
   ``delete_before_replace`` and do not protect the pools: a protected pool could not be
@@ -55,11 +55,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
-from inferplan.components import roles
-from inferplan.components.naming import node_resource_group_name, resource_name
-from inferplan.components.network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR
-from inferplan.sizing.plan import ContainerImage, EnvironmentPlan
 from pulumi_azure_native import containerservice, managedidentity, monitor
+
+from components import roles
+from components.naming import node_resource_group_name, resource_name
+from components.network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR
+from sizing.plan import ContainerImage, EnvironmentPlan
 
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"

@@ -18,10 +18,11 @@ its name within a week. ``soft_deleted: restore`` recovers a soft-deleted vault 
 from __future__ import annotations
 
 import pulumi
-from inferplan.components.naming import globally_unique_output, resource_name
-from inferplan.components.network import private_endpoint
-from inferplan.sizing.plan import EnvironmentPlan
 from pulumi_azure_native import keyvault
+
+from components.naming import globally_unique_output, resource_name
+from components.network import private_endpoint
+from sizing.plan import EnvironmentPlan
 
 VAULT_NAME_MAX = 24  # Key Vault names: 3-24 letters, digits and hyphens
 PROTECTED_RETENTION_DAYS = 90

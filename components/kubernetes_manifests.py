@@ -38,8 +38,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from inferplan.components.naming import kubernetes_name
-from inferplan.sizing.plan import AksPlan, EnvironmentPlan, WorkingHours, WorkloadPlan
+from components.naming import kubernetes_name
+from sizing.plan import AksPlan, EnvironmentPlan, WorkingHours, WorkloadPlan
 
 GIB = 1024**3
 MIB = 1024**2
@@ -331,7 +331,7 @@ def deployment_manifest(
       drift (checkov CKV_K8S_15 skipped with that reason; CKV_K8S_43 too while the Plan pins a
       tag rather than a digest).
     * Resources: ``nvidia.com/gpu`` requests = limits = tensor parallel; CPU, memory and scratch
-      sizes are the Plan's ``resources`` (sizing/serving_resources.py).
+      sizes are the Plan's ``resources`` (sizing/deploy/serving_resources.py).
     * Volumes: memory-backed ``/dev/shm`` (NCCL; the 64 MB container default breaks tensor
       parallelism [vllm-docker]), the model cache and ``/tmp`` as emptyDirs (the root filesystem
       is read-only), the HF token as a file from an optional Secret, and the Key Vault CSI

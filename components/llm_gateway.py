@@ -34,17 +34,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import pulumi
-from inferplan.components import roles
-from inferplan.components.apim_policies import (
+from pulumi_azure_native import apimanagement, monitor
+
+from components import roles
+from components.apim_policies import (
     BACKEND_KINDS,
     VLLM_API_KEY_NAMED_VALUE,
     api_operations,
     render_api_policy,
 )
-from inferplan.components.naming import globally_unique_output, region_code
-from inferplan.components.network import gateway_network_mode
-from inferplan.sizing.plan import CircuitBreaker, EnvironmentPlan, GatewayPlacement, WorkloadPlan
-from pulumi_azure_native import apimanagement, monitor
+from components.naming import globally_unique_output, region_code
+from components.network import gateway_network_mode
+from sizing.plan import CircuitBreaker, EnvironmentPlan, GatewayPlacement, WorkloadPlan
 
 CONSUMPTION_TIER = "Consumption"
 

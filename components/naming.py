@@ -16,7 +16,8 @@ import re
 import uuid
 
 import pulumi
-from inferplan.sizing.pool_names import AGENT_POOL_NAME_MAX, agent_pool_name
+
+from sizing.deploy.pool_names import AGENT_POOL_NAME_MAX, agent_pool_name
 
 __all__ = [
     "AGENT_POOL_NAME_MAX",

@@ -29,9 +29,10 @@ import ipaddress
 from dataclasses import dataclass
 
 import pulumi
-from inferplan.components.naming import region_code, resource_name, stable_hash
-from inferplan.sizing.plan import EnvironmentPlan
 from pulumi_azure_native import network, privatedns
+
+from components.naming import region_code, resource_name, stable_hash
+from sizing.plan import EnvironmentPlan
 
 # Second octet of each region's 10.x.0.0/16. Append only: never change or reuse a value, or an
 # existing virtual network would be renumbered. 0 is left out (it is AKS's default service

@@ -31,7 +31,15 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from inferplan.components.alert_rules import (
+from pulumi_azure_native import (
+    alertsmanagement,
+    applicationinsights,
+    monitor,
+    operationalinsights,
+    portal,
+)
+
+from components.alert_rules import (
     APIM,
     AZURE_OPENAI,
     alert_kind,
@@ -41,16 +49,9 @@ from inferplan.components.alert_rules import (
     metric_alert_window,
     prometheus_rule_batches,
 )
-from inferplan.components.dashboard import dashboard_properties
-from inferplan.components.naming import resource_name
-from inferplan.sizing.plan import Alert, EnvironmentPlan, WorkloadPlan
-from pulumi_azure_native import (
-    alertsmanagement,
-    applicationinsights,
-    monitor,
-    operationalinsights,
-    portal,
-)
+from components.dashboard import dashboard_properties
+from components.naming import resource_name
+from sizing.plan import Alert, EnvironmentPlan, WorkloadPlan
 
 ACTION_GROUP_SHORT_NAME_MAX = 12
 PROMETHEUS_EVALUATION_INTERVAL = "PT1M"

@@ -27,10 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-from inferplan.components.naming import globally_unique_output, resource_name
-from inferplan.components.network import private_endpoint
-from inferplan.sizing.plan import EnvironmentPlan, WorkloadPlan
 from pulumi_azure_native import cognitiveservices
+
+from components.naming import globally_unique_output, resource_name
+from components.network import private_endpoint
+from sizing.plan import EnvironmentPlan, WorkloadPlan
 
 ACCOUNT_KIND = "OpenAI"
 ACCOUNT_SKU = "S0"

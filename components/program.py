@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from inferplan.sizing.plan import Plan
+from sizing.plan import Plan
 
 
 class InfeasiblePlanError(Exception):
@@ -23,10 +23,10 @@ def stack_plan(stack: str, *, root: Path = Path(), catalog_dirs: tuple[Path, ...
     Catalogs: the built-in files, ``$INFERPLAN_CATALOG_PATH``, then ``catalog_dirs``.
     Templates come from ``<root>/templates`` (after ``$INFERPLAN_TEMPLATE_PATH``).
     """
-    from inferplan.inputs.plan_inputs import stack_file
-    from inferplan.inputs.template_library import TemplateFolders, template_search_path
-    from inferplan.sizing.catalog import catalog_for
-    from inferplan.sizing.planning import plan_paths
+    from inputs.plan_inputs import stack_file
+    from inputs.template_library import TemplateFolders, template_search_path
+    from sizing.catalog import catalog_for
+    from sizing.planner import plan_paths
 
     templates = TemplateFolders(template_search_path(cwd_templates=root / "templates"))
     _, plan = plan_paths(
@@ -48,13 +48,14 @@ def deployable(plan: Plan, environment: str) -> None:
 HF_TOKEN_KEY = "hfToken"  # secret: Hugging Face token for gated models
 DOCKER_HUB_USERNAME_KEY = "dockerHubUsername"  # the registry's Docker Hub credential set
 DOCKER_HUB_TOKEN_KEY = "dockerHubToken"  # secret: a Docker Hub access token
-DOCKER_HUB_CREDENTIAL = "docker-io"  # credential set name (sizing.container_images)
+DOCKER_HUB_CREDENTIAL = "docker-io"  # credential set name (sizing.deploy.container_images)
 
 
 def stack_inputs() -> object:
     """``StackInputs`` from the current stack's Pulumi config; secrets stay Pulumi secrets."""
     import pulumi
-    from inferplan.components.environment import StackInputs
+
+    from components.environment import StackInputs
 
     config = pulumi.Config("inferplan")
     credentials = {}
@@ -69,7 +70,7 @@ def environment_program(plan: Plan, environment: str) -> Callable[[], None]:
     """The Pulumi program for one environment of a finished plan."""
 
     def program() -> None:
-        from inferplan.components.environment import build_environment
+        from components.environment import build_environment
 
         deployable(plan, environment)
         build_environment(plan, environment, inputs=stack_inputs())

@@ -10,8 +10,9 @@ identity replicates ("PrincipalNotFound").
 from __future__ import annotations
 
 import pulumi
-from inferplan.components.naming import role_assignment_name
 from pulumi_azure_native import authorization
+
+from components.naming import role_assignment_name
 
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 COGNITIVE_SERVICES_OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"

@@ -20,14 +20,15 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from inferplan.components.kubernetes_manifests import (
+from pulumi_azure_native import managedidentity
+
+from components.kubernetes_manifests import (
     HF_TOKEN_KEY,
     SERVICE_PORT,
     ServiceWiring,
     vllm_manifests,
 )
-from inferplan.sizing.plan import EnvironmentPlan, WorkloadPlan
-from pulumi_azure_native import managedidentity
+from sizing.plan import EnvironmentPlan, WorkloadPlan
 
 HF_SECRET_NAME = "hf-token"  # in the workload's namespace; key ``token``
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"  # Entra workload identity federation

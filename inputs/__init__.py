@@ -2,7 +2,7 @@
 
 Typical use (the caller supplies catalog facts through a `CatalogView`)::
 
-    from inferplan.inputs import load_environment, load_environment_workloads, load_workloads
+    from inputs import load_environment, load_environment_workloads, load_workloads
 
     workloads = load_workloads("examples/support-chat.yaml", catalog_view)
     environment = load_environment("stacks/prod.yaml", catalog_view)
@@ -24,35 +24,35 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "CatalogView": "inferplan.inputs.catalog_view",
-    "ModelFacts": "inferplan.inputs.catalog_view",
-    "InMemoryCatalogView": "inferplan.inputs.catalog_view",
-    "Environment": "inferplan.inputs.environment",
-    "EnvironmentDocument": "inferplan.inputs.environment",
-    "DuplicateKeyError": "inferplan.inputs.errors",
-    "Problem": "inferplan.inputs.errors",
-    "SpecError": "inferplan.inputs.errors",
-    "SpecKindError": "inferplan.inputs.errors",
-    "SpecReadError": "inferplan.inputs.errors",
-    "SpecSyntaxError": "inferplan.inputs.errors",
-    "SpecValidationError": "inferplan.inputs.errors",
-    "SpecObject": "inferplan.inputs.loader",
-    "load_environment": "inferplan.inputs.loader",
-    "load_environment_workloads": "inferplan.inputs.loader",
-    "load_file": "inferplan.inputs.loader",
-    "load_text": "inferplan.inputs.loader",
-    "load_template_file": "inferplan.inputs.loader",
-    "load_workloads": "inferplan.inputs.loader",
-    "find_yaml_files": "inferplan.inputs.paths",
-    "resolve_workload_globs": "inferplan.inputs.paths",
-    "TemplateLibrary": "inferplan.inputs.template",
-    "WorkloadTemplate": "inferplan.inputs.template",
-    "WorkloadTemplateDocument": "inferplan.inputs.template",
-    "TemplateFolders": "inferplan.inputs.template_library",
-    "template_search_path": "inferplan.inputs.template_library",
-    "Workload": "inferplan.inputs.workload",
-    "WorkloadDocument": "inferplan.inputs.workload",
-    "SourceRef": "inferplan.inputs.yaml_source",
+    "CatalogView": "inputs.catalog_view",
+    "ModelFacts": "inputs.catalog_view",
+    "InMemoryCatalogView": "inputs.catalog_view",
+    "Environment": "inputs.environment",
+    "EnvironmentDocument": "inputs.environment",
+    "DuplicateKeyError": "inputs.errors",
+    "Problem": "inputs.errors",
+    "SpecError": "inputs.errors",
+    "SpecKindError": "inputs.errors",
+    "SpecReadError": "inputs.errors",
+    "SpecSyntaxError": "inputs.errors",
+    "SpecValidationError": "inputs.errors",
+    "SpecObject": "inputs.loader",
+    "load_environment": "inputs.loader",
+    "load_environment_workloads": "inputs.loader",
+    "load_file": "inputs.loader",
+    "load_text": "inputs.loader",
+    "load_template_file": "inputs.loader",
+    "load_workloads": "inputs.loader",
+    "find_yaml_files": "inputs.paths",
+    "resolve_workload_globs": "inputs.paths",
+    "TemplateLibrary": "inputs.template",
+    "WorkloadTemplate": "inputs.template",
+    "WorkloadTemplateDocument": "inputs.template",
+    "TemplateFolders": "inputs.template_library",
+    "template_search_path": "inputs.template_library",
+    "Workload": "inputs.workload",
+    "WorkloadDocument": "inputs.workload",
+    "SourceRef": "inputs.yaml_source",
 }
 
 __all__ = [
@@ -90,14 +90,14 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
-        raise AttributeError(f"module 'inferplan.inputs' has no attribute {name!r}")
+        raise AttributeError(f"module 'inputs' has no attribute {name!r}")
     return getattr(importlib.import_module(_EXPORTS[name]), name)
 
 
 if TYPE_CHECKING:
-    from inferplan.inputs.catalog_view import CatalogView, InMemoryCatalogView, ModelFacts
-    from inferplan.inputs.environment import Environment, EnvironmentDocument
-    from inferplan.inputs.errors import (
+    from inputs.catalog_view import CatalogView, InMemoryCatalogView, ModelFacts
+    from inputs.environment import Environment, EnvironmentDocument
+    from inputs.errors import (
         DuplicateKeyError,
         Problem,
         SpecError,
@@ -106,7 +106,7 @@ if TYPE_CHECKING:
         SpecSyntaxError,
         SpecValidationError,
     )
-    from inferplan.inputs.loader import (
+    from inputs.loader import (
         SpecObject,
         load_environment,
         load_environment_workloads,
@@ -115,12 +115,12 @@ if TYPE_CHECKING:
         load_text,
         load_workloads,
     )
-    from inferplan.inputs.paths import find_yaml_files, resolve_workload_globs
-    from inferplan.inputs.template import (
+    from inputs.paths import find_yaml_files, resolve_workload_globs
+    from inputs.template import (
         TemplateLibrary,
         WorkloadTemplate,
         WorkloadTemplateDocument,
     )
-    from inferplan.inputs.template_library import TemplateFolders, template_search_path
-    from inferplan.inputs.workload import Workload, WorkloadDocument
-    from inferplan.inputs.yaml_source import SourceRef
+    from inputs.template_library import TemplateFolders, template_search_path
+    from inputs.workload import Workload, WorkloadDocument
+    from inputs.yaml_source import SourceRef

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from inferplan.inputs.field_types import (
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+
+from inputs.field_types import (
     LIST_TO_TUPLE,
     MAX_MONTHLY_USD,
     Email,
@@ -21,9 +23,8 @@ from inferplan.inputs.field_types import (
     StrTuple,
     choice,
 )
-from inferplan.inputs.workload import HardwareSpec, Metadata, SpecModel
-from inferplan.inputs.yaml_source import SourceRef
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from inputs.workload import HardwareSpec, Metadata, SpecModel
+from inputs.yaml_source import SourceRef
 
 GatewayTier = choice(
     Literal[

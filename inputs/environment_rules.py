@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from inferplan.inputs.catalog_view import CatalogView
-from inferplan.inputs.did_you_mean import did_you_mean, region_hint
-from inferplan.inputs.environment import EnvironmentDocument
-from inferplan.inputs.partial_validation import overlaps
-from inferplan.inputs.paths import glob_leaves_root, project_root, resolve_workload_globs
-from inferplan.inputs.workload_rules import hardware_findings
-from inferplan.inputs.yaml_source import FieldPath
+from inputs.catalog_view import CatalogView
+from inputs.did_you_mean import did_you_mean, region_hint
+from inputs.environment import EnvironmentDocument
+from inputs.partial_validation import overlaps
+from inputs.paths import glob_leaves_root, project_root, resolve_workload_globs
+from inputs.workload_rules import hardware_findings
+from inputs.yaml_source import FieldPath
 
 Finding = tuple[FieldPath, str]
 

@@ -18,7 +18,7 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 # Upper bounds of the numeric fields: finite, far above any real workload, and small enough that
 # sizing's arithmetic (replicas, tokens per minute, dollars) stays exact in floats and within
-# what Azure and Kubernetes accept (sizing/azure_limits.py holds the hard deployment limits).
+# what Azure and Kubernetes accept (sizing/deploy/azure_limits.py holds the hard deployment limits).
 MAX_TOKENS = 10_485_760  # 10 Mi tokens: above the largest context window published (10M)
 MAX_CONCURRENCY = 1_000_000  # requests in flight
 MAX_REQUESTS_PER_MINUTE = 10_000_000.0  # about 167,000 requests per second

@@ -19,26 +19,28 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from inferplan.inputs.catalog_view import CatalogView
-from inferplan.inputs.did_you_mean import did_you_mean
-from inferplan.inputs.environment import Environment, EnvironmentDocument
-from inferplan.inputs.environment_rules import EnvironmentRuleInput, check_environment
-from inferplan.inputs.errors import Problem, SpecError, SpecKindError, SpecValidationError
-from inferplan.inputs.partial_validation import salvage
-from inferplan.inputs.paths import project_root, resolve_workload_globs
-from inferplan.inputs.pydantic_errors import describe_value, problems_from_validation_error
-from inferplan.inputs.template import (
+from pydantic import BaseModel, ValidationError
+
+from inputs.catalog_view import CatalogView
+from inputs.did_you_mean import did_you_mean
+from inputs.environment import Environment, EnvironmentDocument
+from inputs.environment_rules import EnvironmentRuleInput, check_environment
+from inputs.errors import Problem, SpecError, SpecKindError, SpecValidationError
+from inputs.partial_validation import salvage
+from inputs.paths import project_root, resolve_workload_globs
+from inputs.pydantic_errors import describe_value, problems_from_validation_error
+from inputs.template import (
     TEMPLATE_FILE_NAME,
     TemplateLibrary,
     WorkloadTemplate,
     WorkloadTemplateDocument,
     dump_written,
 )
-from inferplan.inputs.template_resolution import lookup_template, resolve
-from inferplan.inputs.template_rules import check_template
-from inferplan.inputs.workload import API_VERSION, Workload, WorkloadDocument
-from inferplan.inputs.workload_rules import RuleInput, check_workload
-from inferplan.inputs.yaml_source import (
+from inputs.template_resolution import lookup_template, resolve
+from inputs.template_rules import check_template
+from inputs.workload import API_VERSION, Workload, WorkloadDocument
+from inputs.workload_rules import RuleInput, check_workload
+from inputs.yaml_source import (
     FieldPath,
     YamlDocument,
     format_path,
@@ -46,7 +48,6 @@ from inferplan.inputs.yaml_source import (
     read_documents,
     read_documents_deferring,
 )
-from pydantic import BaseModel, ValidationError
 
 SpecObject = Workload | Environment | WorkloadTemplate
 

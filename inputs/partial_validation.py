@@ -19,10 +19,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from inferplan.inputs.pydantic_errors import typo_folds, unwrap_annotation
-from inferplan.inputs.yaml_source import FieldPath
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
+
+from inputs.pydantic_errors import typo_folds, unwrap_annotation
+from inputs.yaml_source import FieldPath
 
 MAX_ROUNDS = 5  # a stand-in section ({}) exposes its own required fields; then stop
 _STAND_INS: tuple[Any, ...] = (

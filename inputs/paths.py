@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-from inferplan.inputs.errors import Problem
+from inputs.errors import Problem
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

@@ -10,14 +10,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from inferplan.inputs.catalog_view import CatalogView
-from inferplan.inputs.environment import Environment
-from inferplan.inputs.errors import Problem, SpecError, SpecValidationError
-from inferplan.inputs.loader import is_foreign_file, load_environment_workloads, load_file
-from inferplan.inputs.paths import find_yaml_files
-from inferplan.inputs.template import TemplateLibrary
-from inferplan.inputs.template_library import TemplateFolders
-from inferplan.inputs.workload import Workload
+from inputs.catalog_view import CatalogView
+from inputs.environment import Environment
+from inputs.errors import Problem, SpecError, SpecValidationError
+from inputs.loader import is_foreign_file, load_environment_workloads, load_file
+from inputs.paths import find_yaml_files
+from inputs.template import TemplateLibrary
+from inputs.template_library import TemplateFolders
+from inputs.workload import Workload
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ import types
 import typing
 from typing import Any
 
-from inferplan.inputs.did_you_mean import closest, did_you_mean
-from inferplan.inputs.errors import Problem
-from inferplan.inputs.field_types import PATTERN_MESSAGES
-from inferplan.inputs.yaml_source import FieldPath, SourceMap
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+
+from inputs.did_you_mean import closest, did_you_mean
+from inputs.errors import Problem
+from inputs.field_types import PATTERN_MESSAGES
+from inputs.yaml_source import FieldPath, SourceMap
 
 # Errors that only echo another error: a default computed from a field that itself failed.
 _ECHO_ERRORS = {"default_factory_not_called"}

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from inferplan.inputs.environment import EnvironmentDocument
-from inferplan.inputs.template import WorkloadTemplateDocument
-from inferplan.inputs.workload import WorkloadDocument
 from pydantic import Field, TypeAdapter
+
+from inputs.environment import EnvironmentDocument
+from inputs.template import WorkloadTemplateDocument
+from inputs.workload import WorkloadDocument
 
 SchemaKind = Literal["workload", "environment", "template", "all"]
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -25,10 +25,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
 
-from inferplan.inputs.field_types import DnsName, NonEmptyStr, StrTuple
-from inferplan.inputs.pydantic_errors import unwrap_annotation
-from inferplan.inputs.workload import SpecModel, WorkloadSpec
-from inferplan.inputs.yaml_source import SourceRef
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -38,6 +34,11 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic import create_model as _create_model
+
+from inputs.field_types import DnsName, NonEmptyStr, StrTuple
+from inputs.pydantic_errors import unwrap_annotation
+from inputs.workload import SpecModel, WorkloadSpec
+from inputs.yaml_source import SourceRef
 
 TEMPLATE_VERSION_PATTERN = r"^[0-9]{1,6}(\.[0-9]{1,6}){0,2}$"  # each part at most 6 digits
 # Workload metadata fields a template may require a team to fill in (name is always required).

@@ -16,9 +16,9 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from inferplan.inputs.errors import Problem, SpecError, SpecValidationError
-from inferplan.inputs.paths import YAML_SUFFIXES
-from inferplan.inputs.template import TEMPLATE_FILE_NAME, WorkloadTemplate, version_key
+from inputs.errors import Problem, SpecError, SpecValidationError
+from inputs.paths import YAML_SUFFIXES
+from inputs.template import TEMPLATE_FILE_NAME, WorkloadTemplate, version_key
 
 TEMPLATE_PATH_VARIABLE = "INFERPLAN_TEMPLATE_PATH"
 DEFAULT_TEMPLATE_DIR = Path("templates")
@@ -85,7 +85,7 @@ class TemplateFolders:
         return ", ".join(f"{folder}/" for folder in self.folders) or "no folders"
 
     def template(self, name: str, version: str) -> WorkloadTemplate:
-        from inferplan.inputs.loader import (
+        from inputs.loader import (
             load_template_file,  # the loader imports this module's protocol
         )
 

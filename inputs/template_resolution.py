@@ -20,11 +20,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from inferplan.inputs.did_you_mean import closest, suggestion_text
-from inferplan.inputs.errors import Problem, SpecError, SpecValidationError
-from inferplan.inputs.field_types import PATTERN_MESSAGES, TEMPLATE_REF_PATTERN
-from inferplan.inputs.pydantic_errors import describe_value
-from inferplan.inputs.template import (
+from inputs.did_you_mean import closest, suggestion_text
+from inputs.errors import Problem, SpecError, SpecValidationError
+from inputs.field_types import PATTERN_MESSAGES, TEMPLATE_REF_PATTERN
+from inputs.pydantic_errors import describe_value
+from inputs.template import (
     TemplateLibrary,
     WorkloadTemplate,
     covers,
@@ -32,9 +32,9 @@ from inferplan.inputs.template import (
     value_at,
     version_key,
 )
-from inferplan.inputs.template_rules import bound_violations, written_spec_paths
-from inferplan.inputs.workload import WorkloadSpec
-from inferplan.inputs.yaml_source import FieldPath, SourceMap, YamlDocument, format_path
+from inputs.template_rules import bound_violations, written_spec_paths
+from inputs.workload import WorkloadSpec
+from inputs.yaml_source import FieldPath, SourceMap, YamlDocument, format_path
 
 TEMPLATE_FIELD: FieldPath = ("spec", "template")
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from inferplan.inputs.did_you_mean import did_you_mean
-from inferplan.inputs.pydantic_errors import error_message
-from inferplan.inputs.template import (
+from pydantic import ValidationError
+
+from inputs.did_you_mean import did_you_mean
+from inputs.pydantic_errors import error_message
+from inputs.template import (
     REQUIRABLE_METADATA,
     SPEC_FIELD_KINDS,
     WORKLOAD_REQUIRED_FIELDS,
@@ -30,8 +32,7 @@ from inferplan.inputs.template import (
     show_value,
     value_at,
 )
-from inferplan.inputs.yaml_source import FieldPath
-from pydantic import ValidationError
+from inputs.yaml_source import FieldPath
 
 Finding = tuple[FieldPath, str]
 

@@ -11,8 +11,10 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from inferplan.inputs.catalog_view import ModelFacts
-from inferplan.inputs.field_types import (
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from inputs.catalog_view import ModelFacts
+from inputs.field_types import (
     MAX_CONCURRENCY,
     MAX_MONTHLY_USD,
     MAX_REQUESTS_PER_MINUTE,
@@ -27,8 +29,7 @@ from inferplan.inputs.field_types import (
     TemplateRef,
     choice,
 )
-from inferplan.inputs.yaml_source import SourceRef
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from inputs.yaml_source import SourceRef
 
 API_VERSION = "inferplan/v1"
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from inferplan.inputs.catalog_view import CatalogView, ModelFacts
-from inferplan.inputs.did_you_mean import closest, did_you_mean, region_hint, suggestion_text
-from inferplan.inputs.partial_validation import overlaps
-from inferplan.inputs.workload import WorkloadDocument
-from inferplan.inputs.yaml_source import FieldPath, SourceMap
+from inputs.catalog_view import CatalogView, ModelFacts
+from inputs.did_you_mean import closest, did_you_mean, region_hint, suggestion_text
+from inputs.partial_validation import overlaps
+from inputs.workload import WorkloadDocument
+from inputs.yaml_source import FieldPath, SourceMap
 
 Finding = tuple[FieldPath, str]
 

@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
-from inferplan.inputs.errors import DuplicateKeyError, Problem, SpecReadError, SpecSyntaxError
 from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
+
+from inputs.errors import DuplicateKeyError, Problem, SpecReadError, SpecSyntaxError
 
 FieldPath = tuple[str | int, ...]
 

@@ -18,15 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from inferplan.policies.rules import RULES, Rule, rule_violations
-from inferplan.policies.view import (
-    COMPUTED,
-    Level,
-    PolicyContext,
-    ResourceView,
-    context_from_data,
-    context_to_data,
-)
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -46,6 +37,16 @@ from pulumi_policy.proxy import (
     UNKNOWN_NUMBER_VALUE,
     UNKNOWN_OBJECT_VALUE,
     UNKNOWN_STRING_VALUE,
+)
+
+from policies.rules import RULES, Rule, rule_violations
+from policies.view import (
+    COMPUTED,
+    Level,
+    PolicyContext,
+    ResourceView,
+    context_from_data,
+    context_to_data,
 )
 
 PACK_NAME = "inferplan-guardrails"

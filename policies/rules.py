@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inferplan.policies.view import COMPUTED, SECRET, Level, PolicyContext, ResourceView
+from policies.view import COMPUTED, SECRET, Level, PolicyContext, ResourceView
 
 # --- facts the rules rely on ----------------------------------------------------------------
 
@@ -1273,7 +1273,7 @@ RULES: tuple[Rule, ...] = (
         "GPU node pools are named from their VM size, so a new size is a new pool (created "
         "before the old one is deleted) instead of an in-place change AKS rejects.",
         "advisory",
-        "Name the pool as the plan does (AksPlan.pool_name, sizing.pool_names).",
+        "Name the pool as the plan does (AksPlan.pool_name, sizing.deploy.pool_names).",
         resource_check=check_gpu_pool_name,
     ),
     Rule(

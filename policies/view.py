@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from inferplan.sizing.plan import Plan, WorkloadPlan
+from sizing.plan import Plan, WorkloadPlan
 
 Level = Literal["mandatory", "advisory", "disabled"]
 LEVELS: tuple[Level, ...] = ("mandatory", "advisory", "disabled")
@@ -97,7 +97,7 @@ class WorkloadContext:
     timeout_s: int | None = None  # the gateway's backend timeout
     vllm_args: tuple[str, ...] = ()  # the Plan's vLLM flags, as the container must run them
     vm_sku: str | None = None  # the GPU pool's VM size
-    pool_name: str | None = None  # the GPU pool's name (sizing.pool_names)
+    pool_name: str | None = None  # the GPU pool's name (sizing.deploy.pool_names)
     hf_gated: bool | None = None  # its checkpoint needs a Hugging Face token
     openai_deployments: tuple[PlannedDeployment, ...] = ()
     gateway_location: str | None = None  # the region of the gateway that fronts it
@@ -116,7 +116,7 @@ class PolicyContext:
     require_templates: bool = False
     workloads: tuple[WorkloadContext, ...] = ()
     enforcement: Mapping[str, Level] = field(default_factory=dict)  # rule name -> level
-    # Kubernetes version against AKS's calendar (sizing.kubernetes_versions), None: unknown.
+    # Kubernetes version against AKS's calendar (sizing.deploy.kubernetes_versions), None: unknown.
     kubernetes_version: str | None = None
     kubernetes_status: str | None = None
     kubernetes_end_of_life: str | None = None

@@ -1,7 +1,8 @@
 """Fit the estimator's efficiency factors to calibration/calibration.csv, or report its error.
 
     ./dev python scripts/calibrate.py            # report with the committed factors
-    ./dev python scripts/calibrate.py --fit      # refit, rewrite sizing/data/efficiency.yaml
+    ./dev python scripts/calibrate.py --fit      # refit, rewrite
+    sizing/performance/data/efficiency.yaml
     ./dev python scripts/calibrate.py --fit --only server_overhead_s   # refit one factor
 
 The fit minimises the squared log error of every metric, averaged per group of comparable rows
@@ -16,7 +17,8 @@ import math
 import sys
 from pathlib import Path
 
-from inferplan.sizing.calibration import (
+from sizing.catalog import default_catalog
+from sizing.performance.calibration import (
     DEFAULT_FILES,
     compare,
     harness_markdown,
@@ -27,8 +29,7 @@ from inferplan.sizing.calibration import (
     score,
     skipped_rows,
 )
-from inferplan.sizing.catalog import default_catalog
-from inferplan.sizing.efficiency import DEFAULT_PATH, EfficiencyFactors, load_efficiency
+from sizing.performance.efficiency import DEFAULT_PATH, EfficiencyFactors, load_efficiency
 
 # (factor, lower bound, upper bound): the physics bounds each factor must respect.
 FITTED = (

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import argparse
 
-from inferplan.sizing.catalog import default_catalog
-from inferplan.sizing.efficiency import default_efficiency
-from inferplan.sizing.engine_limits import default_engine_limits
-from inferplan.sizing.estimator import replica_step_cost, scheduler_limits
-from inferplan.sizing.memory import memory_fit
-from inferplan.sizing.scheduler_model import predict_load
-from inferplan.sizing.scheduler_sim import simulate
-from inferplan.sizing.traffic import LengthMix
+from sizing.catalog import default_catalog
+from sizing.performance.efficiency import default_efficiency
+from sizing.performance.engine_limits import default_engine_limits
+from sizing.performance.estimator import replica_step_cost, scheduler_limits
+from sizing.performance.memory import memory_fit
+from sizing.performance.scheduler_model import predict_load
+from sizing.performance.simulator import simulate
+from sizing.performance.traffic import LengthMix
 
 REPLICAS = (("llama-3.1-8b", "h200-sxm", "fp8", 1), ("llama-3.1-70b", "h100-nvl", "fp8", 2))
 SHAPES = ((200, 200), (1500, 300), (4000, 1000), (24000, 800))

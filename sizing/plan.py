@@ -90,7 +90,7 @@ class ContainerImage:
 
 @dataclass(frozen=True)
 class ReplicaResources:
-    """CPU, memory and scratch space of one vLLM replica (sizing/serving_resources.py)."""
+    """CPU, memory and scratch space of one vLLM replica (sizing/deploy/serving_resources.py)."""
 
     cpu_request_cores: int
     cpu_limit_cores: int
@@ -116,7 +116,7 @@ class StartupBudget:
 
 @dataclass(frozen=True)
 class Autoscaling:
-    """KEDA's bounds and target for one workload in one region (sizing/autoscaling.py)."""
+    """KEDA's bounds and target for one workload in one region (sizing/deploy/autoscaling.py)."""
 
     min_replicas: int  # 0 where the environment scales GPU pools to zero
     max_replicas: int  # what the node pool's autoscaler ceiling holds
@@ -151,7 +151,7 @@ class AksPlan:
     vm_memory_bytes: int
     vm_gpus: int
     port: int  # vLLM's --port
-    pool_name: str  # the AKS agent pool of vm_sku (sizing/pool_names.py)
+    pool_name: str  # the AKS agent pool of vm_sku (sizing/deploy/pool_names.py)
     container_image: ContainerImage
     resources: ReplicaResources
     startup: StartupBudget
@@ -215,7 +215,8 @@ class CircuitBreaker:
 
 @dataclass(frozen=True)
 class BackendRetry:
-    """What the gateway retries before the first byte streams (sizing/gateway_resilience.py)."""
+    """What the gateway retries before the first byte streams
+    (sizing/deploy/gateway_resilience.py)."""
 
     count: int
     status_codes: tuple[int, ...]
@@ -361,7 +362,7 @@ class WorkingHours:
 @dataclass(frozen=True)
 class KubernetesVersionSupport:
     """Where the cluster's Kubernetes minor stands in AKS's calendar on the catalog's date
-    (sizing/kubernetes_versions.py). ``status``: supported (community support), lts (past
+    (sizing/deploy/kubernetes_versions.py). ``status``: supported (community support), lts (past
     community support, inside long-term support, which needs the Premium tier), end-of-life,
     not-ga (not generally available yet) or unknown (not in the catalog)."""
 
@@ -396,7 +397,7 @@ class ObservabilitySettings:
 @dataclass(frozen=True)
 class QuotaRequirement:
     """Quota the environment needs in one subscription x region before ``pulumi up`` succeeds
-    (sizing/quota.py): Azure OpenAI capacity per model x deployment type, or vCPUs of a GPU
+    (sizing/deploy/quota.py): Azure OpenAI capacity per model x deployment type, or vCPUs of a GPU
     VM family. ``default`` is the documented default quota, None where none is documented."""
 
     kind: Literal["azure-openai", "vm-family-vcpus"]
@@ -414,7 +415,7 @@ class QuotaRequirement:
 @dataclass(frozen=True)
 class GatewayPlacement:
     """One API Management instance: the geography it serves, where it runs, and which
-    workloads it fronts (sizing/gateway_placement.py)."""
+    workloads it fronts (sizing/deploy/gateway_placement.py)."""
 
     geography: str
     location: str

@@ -12,48 +12,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SHOWCASE = ROOT / "tests" / "fixtures" / "showcase"  # stacks/prod.yaml with every example
 
-# Test tiers (markers): `unit` is pure calculation and parsing, seconds in all; `program` runs the
-# Pulumi program under mocks; `e2e` drives whole commands with subprocesses, git or checkov.
-# A module not listed is `unit`. `./dev test -m unit` is the everyday loop.
-TIERS: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            "test_components_cluster",
-            "test_components_gateway",
-            "test_components_network",
-            "test_components_observability",
-            "test_components_openai",
-            "test_components_vllm",
-            "test_diff",
-            "test_hostile_input",
-            "test_offline_cache",
-            "test_output_details",
-            "test_policies",
-            "test_policies_pack",
-            "test_preflight",
-            "test_program",
-            "test_progress",
-            "test_report",
-        ),
-        "program",
-    ),
-    **dict.fromkeys(
-        (
-            "test_check_checkov",
-            "test_check_cli",
-            "test_diff_base_code",
-            "test_diff_git",
-            "test_diff_workflow",
-            "test_docs",
-        ),
-        "e2e",
-    ),
-}
+# Test tiers are folders: tests/unit (pure calculation and parsing, the everyday loop),
+# tests/program (the Pulumi program under mocks), tests/e2e (whole commands with subprocesses, git
+# or checkov), tests/engine (the real vLLM engine). The folder gives each test its marker, so
+# `./dev test tests/unit` and `./dev test -m unit` are the same tests.
+TIERS = ("unit", "program", "e2e", "engine")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        item.add_marker(TIERS.get(item.module.__name__.rpartition(".")[2], "unit"))
+        tier = Path(str(item.fspath)).parent.name
+        if tier in TIERS:
+            item.add_marker(tier)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -67,10 +37,10 @@ def result_cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory)
 
 @cache
 def _stack_plan(stack: str, root: Path = ROOT):
-    from inferplan.inputs.plan_inputs import stack_file
-    from inferplan.inputs.template_library import TemplateFolders
-    from inferplan.sizing.catalog import default_catalog
-    from inferplan.sizing.planning import plan_paths
+    from inputs.plan_inputs import stack_file
+    from inputs.template_library import TemplateFolders
+    from sizing.catalog import default_catalog
+    from sizing.planner import plan_paths
 
     templates = TemplateFolders.default((ROOT / "templates",))
     _, plan = plan_paths(
@@ -109,8 +79,8 @@ def capture_environment(
     The stack's inputs carry stand-in registry credentials (and ``hf_token`` when given);
     ``config`` is the stack's Pulumi config (e.g. ``azure-native:subscriptionId``)."""
     import pulumi
-    from inferplan.components.environment import StackInputs, build_environment
 
+    from components.environment import StackInputs, build_environment
     from inferplan.offline.capture import capture
 
     def program() -> None:

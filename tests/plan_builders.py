@@ -8,14 +8,14 @@ have made.
 
 from __future__ import annotations
 
-from inferplan.sizing.autoscaling import autoscaling, scaled_to_zero
-from inferplan.sizing.catalog import default_catalog
-from inferplan.sizing.container_images import VLLM_IMAGE_ID, planned_image
-from inferplan.sizing.gateway_resilience import gateway_backends
-from inferplan.sizing.plan import AksPlan, AzureOpenAIFailover, AzureOpenAIPlan, GatewayBackends
-from inferplan.sizing.pool_names import agent_pool_name
-from inferplan.sizing.serving_resources import node_os_disk_gb, replica_resources, startup_budget
-from inferplan.sizing.vllm_args import VLLM_PORT
+from sizing.catalog import default_catalog
+from sizing.deploy.autoscaling import autoscaling, scaled_to_zero
+from sizing.deploy.container_images import VLLM_IMAGE_ID, planned_image
+from sizing.deploy.gateway_resilience import gateway_backends
+from sizing.deploy.pool_names import agent_pool_name
+from sizing.deploy.serving_resources import node_os_disk_gb, replica_resources, startup_budget
+from sizing.deploy.vllm_args import VLLM_PORT
+from sizing.plan import AksPlan, AzureOpenAIFailover, AzureOpenAIPlan, GatewayBackends
 
 GIB = 1024**3
 

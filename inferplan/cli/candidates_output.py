@@ -8,7 +8,7 @@ import json
 
 import click
 
-from inferplan.sizing.candidates import CANDIDATE_COLUMNS, CandidateRow
+from sizing.search.candidate_rows import CANDIDATE_COLUMNS, CandidateRow
 
 
 def _cell(value: object) -> str:

@@ -128,7 +128,7 @@ def estimate(
     Example: inferplan estimate --model llama-3.1-70b --gpu h100-sxm --tp 4 --precision fp8
     --input-tokens 2000 --output-tokens 500 --concurrency 32
     """
-    from inferplan.sizing.cases import Case, run_case
+    from sizing.performance.cases import Case, run_case
 
     with exit_on_input_errors():
         catalog = context.catalog
@@ -190,8 +190,9 @@ def _entries(case, catalog):
 
 
 def _simulated(case, catalog, engine: str, arrival: str, seed: int) -> dict:
-    """The case simulated request by request (``sizing.scheduler_sim``), as printed fields."""
-    from inferplan.sizing.simulation import simulate_case
+    """The case simulated request by request (``sizing.performance.simulator``), as printed
+    fields."""
+    from sizing.performance.simulation_report import simulate_case
 
     model, gpu, precision = _entries(case, catalog)
     sim = simulate_case(
@@ -228,8 +229,8 @@ def _simulated(case, catalog, engine: str, arrival: str, seed: int) -> dict:
 def _capacity(
     case, catalog, engine: str, arrival: str, ttft_p95_ms: float, tps: float | None
 ) -> dict:
-    """Capacity at the SLO (``sizing.capacity``), as printed fields."""
-    from inferplan.sizing.capacity import SloTarget, capacity_at_slo
+    """Capacity at the SLO (``sizing.performance.capacity``), as printed fields."""
+    from sizing.performance.capacity import SloTarget, capacity_at_slo
 
     model, gpu, precision = _entries(case, catalog)
     cap = capacity_at_slo(
@@ -257,7 +258,7 @@ def _capacity(
 
 
 def _run_batch(path: Path, catalog, engine: str, arrival: str, fmt: str) -> None:
-    from inferplan.sizing.cases import (
+    from sizing.performance.cases import (
         CASE_COLUMNS,
         RESULT_COLUMNS,
         CaseResult,
@@ -304,7 +305,7 @@ def _finite(value: float, digits: int = 3) -> float | None:
 
 
 def _print_one(result, fmt: str, extra: dict) -> None:
-    from inferplan.sizing.cases import RESULT_COLUMNS
+    from sizing.performance.cases import RESULT_COLUMNS
 
     est = result.estimate
     data = {

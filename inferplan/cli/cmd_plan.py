@@ -71,9 +71,9 @@ def plan(
         raise click.UsageError("--candidates prints table, json or csv")
     from inferplan.cli.output_files import write_atomically
     from inferplan.cli.plan_render import markdown, print_table
-    from inferplan.inputs.plan_inputs import load_inputs
-    from inferplan.sizing.plan import plan_to_data
-    from inferplan.sizing.planning import build_plan
+    from inputs.plan_inputs import load_inputs
+    from sizing.plan import plan_to_data
+    from sizing.planner import build_plan
 
     with exit_on_input_errors():
         inputs = load_inputs(
@@ -85,7 +85,7 @@ def plan(
             raise click.exceptions.Exit(EXIT_BAD_INPUT)
         if list_candidates:
             from inferplan.cli.candidates_output import print_candidates
-            from inferplan.sizing.candidates import candidate_rows
+            from sizing.search.candidate_rows import candidate_rows
 
             rows = list(candidate_rows(inputs, catalog=context.catalog))
             text = print_candidates(rows, fmt=fmt, to_file=output is not None)
@@ -111,9 +111,10 @@ def plan(
 
 
 def _simulated(result, inputs, catalog):
-    """The plan with each self-hosted replica simulated (``sizing.simulation``)."""
-    from inferplan.sizing.from_spec import request_from_workload
-    from inferplan.sizing.simulation import simulate_plan
+    """The plan with each self-hosted replica simulated
+    (``sizing.performance.simulation_report``)."""
+    from sizing.performance.simulation_report import simulate_plan
+    from sizing.search.from_spec import request_from_workload
 
     requests = {
         (env.name if env else None, w.name): request_from_workload(

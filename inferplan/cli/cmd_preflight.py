@@ -61,7 +61,7 @@ def preflight(
     Exit codes: 0 all clear, 1 a blocking finding (or a check that could not run, or a plan
     that cannot be deployed), 2 bad input or no credentials.
     """
-    from inferplan.components.program import InfeasiblePlanError, deployable
+    from components.program import InfeasiblePlanError, deployable
     from inferplan.preflight.client import AzureClient, NoCredentials
     from inferplan.preflight.engine import preflight as run_preflight
     from inferplan.preflight.recorded import RecordedTransport, RecordingMissing

@@ -36,9 +36,9 @@ def report(context: CliContext, stack: str, out_dir: Path | None) -> None:
     """
     from inferplan.cli.output_files import write_atomically
     from inferplan.cli.progress import progress_for
-    from inferplan.inputs.plan_inputs import stack_name
     from inferplan.review.report_data import stack_figures
     from inferplan.review.report_page import render_page
+    from inputs.plan_inputs import stack_name
 
     target = (out_dir if out_dir is not None else DEFAULT_OUT / stack_name(stack)) / REPORT_FILE
     with progress_for("html", target) as step, exit_on_input_errors():

@@ -27,7 +27,7 @@ def schema(kind: str, output: Path | None) -> None:
     Point yaml-language-server at it with a first line such as
     '# yaml-language-server: $schema=../schema/workload.schema.json'.
     """
-    from inferplan.inputs.schema_export import SCHEMA_FILE_NAMES, schema_text
+    from inputs.schema_export import SCHEMA_FILE_NAMES, schema_text
 
     if output is None:
         click.echo(schema_text(kind), nl=False)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from inferplan.cli.context import CliContext
 from inferplan.cli.errors_output import EXIT_BAD_INPUT, exit_on_input_errors, print_problems
 
 if TYPE_CHECKING:
-    from inferplan.inputs.template import WorkloadTemplate
+    from inputs.template import WorkloadTemplate
 
 FORMAT_OPTION = click.option(
     "--format",
@@ -80,8 +80,8 @@ def list_templates(context: CliContext, fmt: str) -> None:
 def show(context: CliContext, reference: str, fmt: str) -> None:
     """One template (the latest version when none is given): what it fixes, what a workload
     may override and within which bounds, and what a workload must set."""
-    from inferplan.inputs.template import TEMPLATE_VERSION_PATTERN
-    from inferplan.inputs.template_resolution import UnknownTemplateError, published_version
+    from inputs.template import TEMPLATE_VERSION_PATTERN
+    from inputs.template_resolution import UnknownTemplateError, published_version
 
     name, at, asked = reference.partition("@")
     if at and not re.fullmatch(TEMPLATE_VERSION_PATTERN, asked):
@@ -109,7 +109,7 @@ def show(context: CliContext, reference: str, fmt: str) -> None:
 
 def template_data(template: WorkloadTemplate, versions: list[str]) -> dict[str, Any]:
     """Everything `show` prints, as plain JSON-ready data."""
-    from inferplan.inputs.template import value_at
+    from inputs.template import value_at
 
     return {
         "ref": template.ref,

@@ -23,10 +23,10 @@ def validate(context: CliContext, paths: tuple[Path, ...]) -> None:
     line is always checked. An environment's workload files are checked too. Problems go to
     stderr as file:line:col: field: message; exit code 2 if there is any.
     """
-    from inferplan.inputs.environment import Environment
-    from inferplan.inputs.errors import SpecError
-    from inferplan.inputs.loader import is_foreign_file, load_environment_workloads, load_file
-    from inferplan.inputs.paths import find_yaml_files
+    from inputs.environment import Environment
+    from inputs.errors import SpecError
+    from inputs.loader import is_foreign_file, load_environment_workloads, load_file
+    from inputs.paths import find_yaml_files
 
     with exit_on_input_errors():
         catalog = context.catalog_view

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from inferplan.inputs.catalog_view import CatalogView
-    from inferplan.inputs.template_library import TemplateFolders
-    from inferplan.sizing.catalog import Catalog
+    from inputs.catalog_view import CatalogView
+    from inputs.template_library import TemplateFolders
+    from sizing.catalog import Catalog
 
 
 @dataclass
@@ -24,20 +24,20 @@ class CliContext:
     @cached_property
     def catalog(self) -> Catalog:
         """Built-in catalog, ``$INFERPLAN_CATALOG_PATH``, then the ``--catalog`` folders."""
-        from inferplan.sizing.catalog import catalog_for
+        from sizing.catalog import catalog_for
 
         return catalog_for(self.catalog_dirs)
 
     @cached_property
     def catalog_view(self) -> CatalogView:
         """The catalog as the inputs layer asks about it."""
-        from inferplan.sizing.catalog.input_facts import CatalogFacts
+        from sizing.catalog.input_facts import CatalogFacts
 
         return CatalogFacts(self.catalog)
 
     @cached_property
     def templates(self) -> TemplateFolders:
         """The ``--templates`` folders, then ``$INFERPLAN_TEMPLATE_PATH``, then ./templates."""
-        from inferplan.inputs.template_library import TemplateFolders
+        from inputs.template_library import TemplateFolders
 
         return TemplateFolders.default(self.template_dirs)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 import click
 
 if TYPE_CHECKING:
-    from inferplan.inputs.errors import Problem
+    from inputs.errors import Problem
 
 EXIT_OK = 0
 EXIT_VIOLATION = 1  # a policy or SLA is broken: the input is fine, the plan is not
@@ -42,8 +42,8 @@ def print_problems(problems: Iterable[Problem], stream: TextIO | None = None) ->
 def exit_on_input_errors() -> Iterator[None]:
     """Turn spec and catalog errors raised inside the block into printed lines and exit 2."""
     # Imported here, not at module level, so that `inferplan --help` stays fast.
-    from inferplan.inputs.errors import SpecError
-    from inferplan.sizing.catalog.errors import CatalogError
+    from inputs.errors import SpecError
+    from sizing.catalog.errors import CatalogError
 
     try:
         yield

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from inferplan import __version__
 from inferplan.cli.cmd_catalog import catalog
 from inferplan.cli.cmd_check import check
 from inferplan.cli.cmd_diff import diff
@@ -103,7 +104,7 @@ class InferplanGroup(click.Group):
     is_flag=True,
     help="On an internal error, show the traceback (also: INFERPLAN_DEBUG=1).",
 )
-@click.version_option(package_name="inferplan")
+@click.version_option(version=__version__, prog_name="inferplan")
 @click.pass_context
 def main(
     ctx: click.Context,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from inferplan.sizing.plan import Plan, WorkloadPlan
+from sizing.plan import Plan, WorkloadPlan
 
 
 def configuration(w: WorkloadPlan) -> str:

@@ -43,10 +43,10 @@ RUNTIME_DISTRIBUTIONS = ("pulumi", "pulumi-azure-native", "pulumi-kubernetes", "
 # Packages of this distribution, whose files make up the code version (catalog data included).
 CODE_PACKAGES = (
     "inferplan",
-    "inferplan.inputs",
-    "inferplan.sizing",
-    "inferplan.components",
-    "inferplan.policies",
+    "inputs",
+    "sizing",
+    "components",
+    "policies",
 )
 CODE_SUFFIXES = (".py", ".yaml", ".j2", ".json", ".toml")
 

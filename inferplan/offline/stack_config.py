@@ -57,7 +57,7 @@ def _config_text(value: Any) -> str:
 def read_stack_config(stack: str, *, root: Path = Path()) -> StackConfig:
     """``Pulumi.<stack>.yaml`` under ``root``; an absent file is an empty config. Syntax errors
     are reported line-aware (``SpecReadError`` / ``SpecValidationError``, exit 2)."""
-    from inferplan.inputs.yaml_source import read_documents
+    from inputs.yaml_source import read_documents
 
     path = root / f"Pulumi.{Path(stack).stem}.yaml"
     if not path.is_file():

@@ -14,7 +14,7 @@ from pathlib import Path
 from inferplan.offline.cache import ResultCache, code_version, digest
 from inferplan.offline.registrations import Capture
 from inferplan.offline.stack_config import SECURE_PLACEHOLDER, stack_config
-from inferplan.sizing.plan import Plan
+from sizing.plan import Plan
 
 CAPTURE_KIND = "capture"
 
@@ -37,7 +37,7 @@ def capture_key(
     """What the program's registrations depend on: the plan's data, the environment it
     builds, the stack's Pulumi config (and which keys are secret), and the code (components,
     the mocks, the SDK versions)."""
-    from inferplan.sizing.plan import plan_to_data
+    from sizing.plan import plan_to_data
 
     return digest(
         "capture",
@@ -70,7 +70,7 @@ def capture_plan(
             return capture_from_data(stored), True
         except (KeyError, TypeError, ValueError):
             pass  # an entry of another shape: run the program again
-    from inferplan.components.program import environment_program
+    from components.program import environment_program
     from inferplan.offline.capture import capture
 
     result = capture(
@@ -96,13 +96,13 @@ def run_stack_offline(
     its program under mocks (preview mode) with the stack's Pulumi config (`stack_config`), so
     what the config turns on (a Hugging Face token Secret) is in the capture too; the capture
     comes from the result cache when the same plan, config and code made it before."""
-    from inferplan.components.program import InfeasiblePlanError, deployable
-    from inferplan.inputs.errors import Problem, SpecReadError
-    from inferplan.inputs.plan_inputs import stack_file, stack_name
-    from inferplan.inputs.template_library import TemplateFolders
+    from components.program import InfeasiblePlanError, deployable
     from inferplan.offline.stack_config import offline_config, read_stack_config
-    from inferplan.sizing.catalog import catalog_for
-    from inferplan.sizing.planning import plan_paths
+    from inputs.errors import Problem, SpecReadError
+    from inputs.plan_inputs import stack_file, stack_name
+    from inputs.template_library import TemplateFolders
+    from sizing.catalog import catalog_for
+    from sizing.planner import plan_paths
 
     name, path = stack_name(stack), stack_file(stack, root=root)
     if not path.is_file():

@@ -22,7 +22,7 @@ from inferplan.preflight.findings import (
     RegionAnswers,
 )
 from inferplan.preflight.needs import Needs, plan_needs
-from inferplan.sizing.plan import Plan
+from sizing.plan import Plan
 
 T = TypeVar("T")
 

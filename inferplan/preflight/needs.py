@@ -1,7 +1,7 @@
 """What one environment's plan asks of Azure, read off the Plan the way the components read it.
 
-Pure. GPU pools come from `inferplan.components.environment.gpu_pools` and Azure OpenAI
-deployments from `inferplan.components.openai_service.region_deployments`, the functions the
+Pure. GPU pools come from `components.environment.gpu_pools` and Azure OpenAI
+deployments from `components.openai_service.region_deployments`, the functions the
 Pulumi program itself uses, and every name from `planned_names`, so preflight checks exactly
 what ``pulumi up`` would create.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inferplan.components.environment import gpu_pools
-from inferplan.components.gpu_cluster import SYSTEM_POOL_NAME, system_pool_zones
-from inferplan.components.naming import agent_pool_name, globally_unique_name, resource_name
-from inferplan.components.openai_service import region_deployments
-from inferplan.sizing.plan import Plan
+from components.environment import gpu_pools
+from components.gpu_cluster import SYSTEM_POOL_NAME, system_pool_zones
+from components.naming import agent_pool_name, globally_unique_name, resource_name
+from components.openai_service import region_deployments
+from sizing.plan import Plan
 
 
 @dataclass(frozen=True)

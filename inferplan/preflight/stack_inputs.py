@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from inferplan.inputs.errors import Problem, SpecReadError, SpecValidationError
-from inferplan.sizing.plan import Plan
+from inputs.errors import Problem, SpecReadError, SpecValidationError
+from sizing.plan import Plan
 
 SUBSCRIPTION_CONFIG_KEY = "azure-native:subscriptionId"
 SUBSCRIPTION_ENV = ("AZURE_SUBSCRIPTION_ID", "ARM_SUBSCRIPTION_ID")
@@ -45,7 +45,7 @@ def subscription_for(
     path = root / f"Pulumi.{Path(stack).stem}.yaml"
     if not path.is_file():
         return None
-    from inferplan.inputs.yaml_source import read_documents
+    from inputs.yaml_source import read_documents
 
     documents = read_documents(path)
     data = documents[0].data if documents and isinstance(documents[0].data, Mapping) else {}
@@ -86,10 +86,10 @@ def stack_plan(
 ) -> tuple[str, Plan]:
     """The environment's name and its plan, as ``inferplan plan`` and the offline run make it
     (no Pulumi program runs: preflight needs the plan only)."""
-    from inferplan.inputs.plan_inputs import stack_file, stack_name
-    from inferplan.inputs.template_library import TemplateFolders
-    from inferplan.sizing.catalog import catalog_for
-    from inferplan.sizing.planning import plan_paths
+    from inputs.plan_inputs import stack_file, stack_name
+    from inputs.template_library import TemplateFolders
+    from sizing.catalog import catalog_for
+    from sizing.planner import plan_paths
 
     name, path = stack_name(stack), stack_file(stack, root=root)
     if not path.is_file():

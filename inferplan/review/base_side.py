@@ -2,18 +2,14 @@
 
 A pull request that changes only the load model or a component must show its effect, so the
 base cannot be planned by the working tree's code. When the base tree carries inferplan's code
-(a ``pyproject.toml`` that maps the ``inferplan`` packages, and the side protocol's entry,
-``inferplan/review/stack_sides.py``), it runs in a subprocess of the same interpreter and
-environment (same Pulumi and provider SDKs) through ``base_bootstrap.py``, which maps the
-``inferplan.*`` packages onto the base tree's folders before anything is imported. A base
-without that code (a folder of stacks, or a revision from before the protocol) is read in this
-process by the working tree's code, and the report says so.
-
-Why a bootstrap and not ``pip install --target``: the editable install maps ``inferplan.*`` to
-the working tree through setuptools' package-dir finder, so ``PYTHONPATH`` alone would mix the
-two trees; installing the base would cost a build per diff. The bootstrap reads the base's own
-package-dir table and puts a finder for exactly those folders first on ``sys.meta_path``, in an
-isolated interpreter (``-I``: no ``PYTHONPATH``, no user site, no script folder on the path).
+(the side protocol's entry, ``inferplan/review/stack_sides.py``, with its packages at their
+folders), it runs in a subprocess of the same interpreter and environment (same Pulumi and
+provider SDKs) as ``python -E -s -m inferplan.review.stack_sides`` started in the base tree:
+import path = folder path, so the base tree's root first on the path is all it takes, and every
+project module that process imports is the base's. ``-E`` drops ``PYTHONPATH`` (the working
+tree's root), ``-s`` the user site. A base without that code (a folder of stacks, a revision
+from before the protocol, or one whose packages were mapped onto other folders at install time)
+is read in this process by the working tree's code, and the report says so.
 
 The whole side is cached (``inferplan.offline.cache``) under the digest of the base tree's
 files, the options, the interpreter and the SDK versions: an unchanged base costs one read.
@@ -45,11 +41,12 @@ if TYPE_CHECKING:
     from inferplan.offline.cache import ResultCache
     from inferplan.review.diff import StackSide
 
-BOOTSTRAP = Path(__file__).with_name("base_bootstrap.py")
 ENTRY = Path("inferplan") / "review" / "stack_sides.py"
+# Folders whose modules the base side imports; their files are what "the base's code" means.
+CODE_FOLDERS = ("inferplan", "inputs", "sizing", "components", "policies")
 SIDE_KIND = "diff-side"
 BASE_TIMEOUT_S = 600
-EXIT_NO_ENTRY = 3  # base_bootstrap: the base tree has no side protocol entry
+EXIT_NO_ENTRY = 3  # stack_sides: the base tree has no side protocol entry
 TREE_SUFFIXES = (".py", ".yaml", ".yml", ".j2", ".json", ".toml")
 
 CodeUsed = str  # "base" (its own code) or "working tree"
@@ -64,25 +61,21 @@ class BaseSide:
 
 
 def has_own_code(root: Path) -> bool:
-    """The base tree can run itself: a package-dir table for ``inferplan`` and the entry."""
+    """The base tree can run itself: the side entry, and its packages at their folders (a tree
+    from before that layout mapped them at install time and cannot run from its folders)."""
+    if not (root / ENTRY).is_file() or not (root / "sizing" / "__init__.py").is_file():
+        return False
     pyproject = root / "pyproject.toml"
-    if not pyproject.is_file() or not (root / ENTRY).is_file():
-        return False
-    import tomllib
-
     try:
-        table = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return "package-dir" not in pyproject.read_text(encoding="utf-8")
+    except OSError:
         return False
-    mapping = table.get("tool", {}).get("setuptools", {}).get("package-dir", {})
-    return isinstance(mapping, dict) and "inferplan" in mapping
 
 
 def side_key(tree: Tree, stacks: list[str], options: SideOptions, code: CodeUsed) -> str:
     """Everything the base side's result depends on: the tree's files (its code, catalogs,
     stacks, workloads and templates), the options' folders and the environment variables
     that add folders, the interpreter and its SDKs, and this protocol's own files."""
-    from inferplan.inputs.template_library import TEMPLATE_PATH_VARIABLE
     from inferplan.offline.cache import (
         RUNTIME_DISTRIBUTIONS,
         _version,
@@ -90,7 +83,8 @@ def side_key(tree: Tree, stacks: list[str], options: SideOptions, code: CodeUsed
         digest,
         folder_digest,
     )
-    from inferplan.sizing.catalog.loader import CATALOG_PATH_ENV
+    from inputs.template_library import TEMPLATE_PATH_VARIABLE
+    from sizing.catalog.loader import CATALOG_PATH_ENV
 
     extra = [*options.catalog_dirs, *options.template_dirs]
     for variable in (CATALOG_PATH_ENV, TEMPLATE_PATH_VARIABLE):
@@ -100,8 +94,8 @@ def side_key(tree: Tree, stacks: list[str], options: SideOptions, code: CodeUsed
         SIDE_PROTOCOL,
         code,
         # with the working tree's code the result depends on that code; with its own, on the
-        # bootstrap and the interpreter that runs it
-        code_version() if code != "base" else folder_digest([BOOTSTRAP.parent]),
+        # base tree's files (below) and the interpreter that runs them
+        code_version() if code != "base" else "base",
         sys.executable,
         sys.version,
         {name: _version(name) for name in RUNTIME_DISTRIBUTIONS},
@@ -184,15 +178,21 @@ def _run_base_code(tree: Tree, stacks: list[str], options: SideOptions) -> dict[
         request_path.write_text(json.dumps(request), encoding="utf-8")
         command = [
             sys.executable,
-            "-I",
-            str(BOOTSTRAP),
-            str(tree.root.resolve()),
+            "-E",
+            "-s",
+            "-m",
+            "inferplan.review.stack_sides",
             str(request_path),
             str(answer_path),
         ]
         try:
-            done = subprocess.run(  # our own interpreter and bootstrap, fixed arguments
-                command, capture_output=True, text=True, timeout=BASE_TIMEOUT_S, check=False
+            done = subprocess.run(  # our own interpreter, the base's modules, fixed arguments
+                command,
+                cwd=tree.root.resolve(),
+                capture_output=True,
+                text=True,
+                timeout=BASE_TIMEOUT_S,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             raise SideInputError(

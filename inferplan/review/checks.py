@@ -31,8 +31,8 @@ import yaml
 
 if TYPE_CHECKING:
     from inferplan.offline.registrations import Capture
-    from inferplan.policies.view import Level, PolicyContext, ResourceView
-    from inferplan.sizing.plan import Plan
+    from policies.view import Level, PolicyContext, ResourceView
+    from sizing.plan import Plan
 
 Severity = Literal["mandatory", "advisory"]
 Source = Literal["policy", "checkov", "kubernetes-validate"]
@@ -118,7 +118,7 @@ def _sorted(findings: Sequence[Finding]) -> tuple[Finding, ...]:
 def views_from_capture(capture: Capture) -> list[ResourceView]:
     """The captured registrations as the rules see them (component resources included: the
     rules attribute resources to workloads through their parents)."""
-    from inferplan.policies.view import ResourceView
+    from policies.view import ResourceView
 
     return [
         ResourceView(
@@ -140,10 +140,10 @@ def stack_enforcement(stack: str, *, root: Path = Path()) -> dict[str, Level]:
     A level that is not mandatory, advisory or disabled, or an unknown rule, is a user
     mistake (``SpecValidationError``, exit 2).
     """
-    from inferplan.inputs.errors import Problem, SpecValidationError
-    from inferplan.inputs.yaml_source import read_documents
-    from inferplan.policies.rules import RULES_BY_NAME
-    from inferplan.policies.view import LEVELS
+    from inputs.errors import Problem, SpecValidationError
+    from inputs.yaml_source import read_documents
+    from policies.rules import RULES_BY_NAME
+    from policies.view import LEVELS
 
     path = root / f"Pulumi.{stack}.yaml"
     if not path.is_file():
@@ -198,7 +198,7 @@ def policy_context(
     """The rules' context for ``environment``; overrides from ``Pulumi.<environment>.yaml``
     under ``root`` unless ``enforcement`` is given, and the config keys that file sets."""
     from inferplan.offline.stack_config import read_stack_config
-    from inferplan.policies.view import context_from_plan
+    from policies.view import context_from_plan
 
     if enforcement is None:
         enforcement = stack_enforcement(environment, root=root)
@@ -220,7 +220,7 @@ def evaluate(
     ``Pulumi.<environment>.yaml`` under ``root`` (missing file: defaults). Disabled rules do
     not run. Findings come mandatory first, then by rule and resource.
     """
-    from inferplan.policies.rules import run_rules
+    from policies.rules import run_rules
 
     ctx = policy_context(plan, environment, enforcement=enforcement, root=root)
     found = [
@@ -383,9 +383,9 @@ def find_checkov(*, root: Path = Path()) -> Path | None:
 
 def external_checks_dir() -> Path:
     """inferplan's custom checkov checks (policies/checkov/)."""
-    import inferplan.policies
+    import policies
 
-    return Path(inferplan.policies.__file__).resolve().parent / "checkov"
+    return Path(policies.__file__).resolve().parent / "checkov"
 
 
 def run_checkov_on_dir(
@@ -575,8 +575,8 @@ def _cluster_version(plan: Plan, stack: str, catalog_dirs: tuple[Path, ...]) -> 
     env = plan.environment(stack)
     if env.kubernetes is not None:
         return env.kubernetes.version
-    from inferplan.sizing.catalog import catalog_for
-    from inferplan.sizing.kubernetes_versions import default_version
+    from sizing.catalog import catalog_for
+    from sizing.deploy.kubernetes_versions import default_version
 
     return default_version(catalog_for(catalog_dirs))
 
@@ -655,7 +655,7 @@ def run_check(
 def policy_config_for(plan: Plan, environment: str, *, root: Path = Path()) -> dict[str, Any]:
     """The ``--policy-pack-config`` file for the Pulumi CLI pack: every rule's level in this
     environment and the Plan context the rules read."""
-    from inferplan.policies.pack import policy_config
+    from policies.pack import policy_config
 
     return policy_config(policy_context(plan, environment, root=root))
 

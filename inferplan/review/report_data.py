@@ -2,7 +2,7 @@
 
 Per workload: every candidate the optimizer considered (cost against TTFT p95 and tokens/s per
 request, the chosen one marked), the capacity curve of the chosen replica (TTFT p95 and ITL of
-one replica at several concurrencies, from ``inferplan.sizing.estimator.estimate`` with the
+one replica at several concurrencies, from ``sizing.performance.estimator.estimate`` with the
 arguments the optimizer sizes with: the average prompt and answer, Poisson arrivals), and the
 plan's reasons, warnings and alternatives. Per environment: the monthly cost of each workload
 against the cap. Pure apart from reading the stack's files; charts and HTML are elsewhere.
@@ -14,11 +14,11 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from inferplan.inputs.plan_inputs import PlanInputs
-from inferplan.sizing.catalog import Catalog
-from inferplan.sizing.optimizer_types import Option
-from inferplan.sizing.plan import Plan, WorkloadPlan
-from inferplan.sizing.request import SizingRequest
+from inputs.plan_inputs import PlanInputs
+from sizing.catalog import Catalog
+from sizing.plan import Plan, WorkloadPlan
+from sizing.search.option import Option
+from sizing.search.request import SizingRequest
 
 # Concurrencies the capacity curve is drawn at: 1, 2, 3, 5, 8, 12, 18, ... (about 1.5x apart),
 # up to twice the planned operating point or the KV cache's limit, whichever is less.
@@ -192,7 +192,7 @@ def capacity_curve(
     w: WorkloadPlan, req: SizingRequest, *, catalog: Catalog
 ) -> tuple[CapacityCurve | None, str]:
     """The chosen replica's curve, or None and why not."""
-    from inferplan.sizing.estimator import estimate
+    from sizing.performance.estimator import estimate
 
     if not w.feasible or w.aks is None or w.predicted is None:
         if w.target == "azure-openai":
@@ -257,8 +257,8 @@ def environment_costs(plan: Plan) -> tuple[EnvironmentCost, ...]:
 
 def figures_of(stack: str, inputs: PlanInputs, plan: Plan, *, catalog: Catalog) -> StackFigures:
     """Everything the page shows, from loaded inputs and their plan."""
-    from inferplan.sizing.optimizer import search_workload
-    from inferplan.sizing.planning import requests_of
+    from sizing.planner import requests_of
+    from sizing.search.optimizer import search_workload
 
     by_key = {(w.environment, w.name): w for w in plan.workloads}
     workloads = []
@@ -295,11 +295,11 @@ def stack_figures(
 ) -> StackFigures:
     """Load and plan ``stack`` (a name or an environment file), then gather its figures;
     spec errors raise ``SpecError``."""
-    from inferplan.inputs.errors import Problem, SpecReadError
-    from inferplan.inputs.plan_inputs import load_inputs, stack_file, stack_name
-    from inferplan.inputs.template_library import TemplateFolders
-    from inferplan.sizing.catalog.input_facts import CatalogFacts
-    from inferplan.sizing.planning import build_plan
+    from inputs.errors import Problem, SpecReadError
+    from inputs.plan_inputs import load_inputs, stack_file, stack_name
+    from inputs.template_library import TemplateFolders
+    from sizing.catalog.input_facts import CatalogFacts
+    from sizing.planner import build_plan
 
     name, path = stack_name(stack), stack_file(stack, root=root)
     if not path.is_file():

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from inferplan.inputs.errors import Problem
-    from inferplan.inputs.workload import Workload
     from inferplan.offline.cache import ResultCache
     from inferplan.review.diff import StackSide
+    from inputs.errors import Problem
+    from inputs.workload import Workload
 
 CATALOG_DATA = Path("sizing") / "catalog" / "data"
 SIDE_PROTOCOL = "inferplan/diff-side/1"
@@ -107,8 +107,8 @@ def intent_of(workload: Workload) -> dict[str, Any]:
 def tree_catalog(tree: Tree, options: SideOptions) -> tuple[Any, list[str]]:
     """The tree's own catalog data when it has some (so catalog edits show), plus the
     ``--catalog`` and ``$INFERPLAN_CATALOG_PATH`` folders; else the built-in catalog."""
-    from inferplan.sizing.catalog.errors import CatalogError
-    from inferplan.sizing.catalog.loader import catalog_dirs_from_env, load_catalog
+    from sizing.catalog.errors import CatalogError
+    from sizing.catalog.loader import catalog_dirs_from_env, load_catalog
 
     extra = [*catalog_dirs_from_env(), *options.catalog_dirs]
     data = tree.root / CATALOG_DATA
@@ -141,16 +141,16 @@ def read_side(
 
     Raises `SideInputError` with every spec problem of the tree, each line naming the side.
     """
-    from inferplan.components.program import InfeasiblePlanError, deployable
-    from inferplan.inputs.errors import SpecError
-    from inferplan.inputs.plan_inputs import load_inputs
-    from inferplan.inputs.template_library import TemplateFolders, template_search_path
+    from components.program import InfeasiblePlanError, deployable
     from inferplan.offline.stack_config import offline_config, read_stack_config
     from inferplan.offline.stack_run import capture_plan
     from inferplan.review.diff import StackSide
-    from inferplan.sizing.catalog.input_facts import CatalogFacts
-    from inferplan.sizing.plan import plan_to_data
-    from inferplan.sizing.planning import build_plan
+    from inputs.errors import SpecError
+    from inputs.plan_inputs import load_inputs
+    from inputs.template_library import TemplateFolders, template_search_path
+    from sizing.catalog.input_facts import CatalogFacts
+    from sizing.plan import plan_to_data
+    from sizing.planner import build_plan
 
     present = [s for s in stacks if (tree.root / "stacks" / f"{s}.yaml").is_file()]
     if not present:
@@ -279,3 +279,9 @@ def wanted_stacks(base: Tree, head: Tree, stacks: Sequence[str]) -> list[str]:
             ]
         )
     return wanted
+
+
+if __name__ == "__main__":  # the base side's subprocess, started in the base tree (base_side.py)
+    import sys
+
+    sys.exit(side_main(sys.argv[1], sys.argv[2]))

@@ -9,8 +9,8 @@
 
 from __future__ import annotations
 
-from inferplan.sizing.catalog.compatibility import precision_supported
-from inferplan.sizing.catalog.entries import (
+from sizing.catalog.compatibility import precision_supported
+from sizing.catalog.entries import (
     GpuSpec,
     ModelSpec,
     PrecisionSpec,
@@ -19,8 +19,8 @@ from inferplan.sizing.catalog.entries import (
     Region,
     VmSku,
 )
-from inferplan.sizing.catalog.errors import CatalogError, UnknownEntryError
-from inferplan.sizing.catalog.loader import (
+from sizing.catalog.errors import CatalogError, UnknownEntryError
+from sizing.catalog.loader import (
     CATALOG_PATH_ENV,
     Catalog,
     CatalogKind,

@@ -2,16 +2,16 @@
 
 One document per catalog (`entries.AksVersionCalendar`); a platform team's file of this kind
 replaces the built-in one whole (the calendar is read as a table, so a partial override would mix
-two readings of the page). ``sizing.kubernetes_versions`` judges an environment's version.
+two readings of the page). ``sizing.deploy.kubernetes_versions`` judges an environment's version.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from inferplan.sizing.catalog.entries import AksVersionCalendar, month_end
-from inferplan.sizing.catalog.file_schema import EntryProblem, Loc, document_entries
-from inferplan.sizing.catalog.loader import document_kind, register_kind
+from sizing.catalog.entries import AksVersionCalendar, month_end
+from sizing.catalog.file_schema import EntryProblem, Loc, document_entries
+from sizing.catalog.loader import document_kind, register_kind
 
 KIND = "aks_versions"
 

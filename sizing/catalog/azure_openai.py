@@ -19,9 +19,10 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
-from inferplan.sizing.catalog.entries import IsoDate
-from inferplan.sizing.catalog.file_schema import EntryProblem, Loc
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+
+from sizing.catalog.entries import IsoDate
+from sizing.catalog.file_schema import EntryProblem, Loc
 
 Billing = Literal["token", "ptu"]
 ResidencyScope = Literal["region", "datazone", "global"]

@@ -14,7 +14,7 @@ Pure functions over catalog entries. The rules, checked in this order (first fai
 
 from __future__ import annotations
 
-from inferplan.sizing.catalog.entries import GpuSpec, PrecisionSpec
+from sizing.catalog.entries import GpuSpec, PrecisionSpec
 
 # vLLM --quantization values whose kernels are written in CUDA only (not ROCm). mxfp4 has a ROCm
 # path in vLLM, but only in the ROCm image, which the catalog does not pin (precisions.yaml).

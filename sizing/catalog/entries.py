@@ -461,7 +461,7 @@ class VmSku(SourcedEntry):
 # --- deploy-time documents ----------------------------------------------------------------------
 # One document per kind (aks_versions, images, model_sources, system_vm_sizes): a later file of
 # the kind replaces the earlier one whole. Each is read by its module of the same name
-# (`inferplan.sizing.catalog.<kind>`), which checks source keys and attaches provenance.
+# (`sizing.catalog.<kind>`), which checks source keys and attaches provenance.
 
 
 def month_end(text: str) -> dt.date:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from inferplan.inputs.errors import Problem, SpecError
+from inputs.errors import Problem, SpecError
 
 
 class CatalogError(SpecError):

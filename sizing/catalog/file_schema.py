@@ -1,7 +1,7 @@
 """The catalog files: one pydantic model per file kind, and how its entries become the catalog's.
 
 A file holds a header (``kind``, ``schema_version``, ``sources``) and a list of entries whose
-class (`inferplan.sizing.catalog.entries`) is both their schema and the value sizing reads. The
+class (`sizing.catalog.entries`) is both their schema and the value sizing reads. The
 ``*_entries`` functions check what one entry cannot check alone (its source keys exist in the
 file's ``sources:``; a price belongs to a listed region) and attach each entry's `Provenance`
 with the full citations.
@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Annotated, Any, Literal, TypeVar
 
-from inferplan.sizing.catalog.entries import (
+from pydantic import BaseModel, ConfigDict, Field
+
+from sizing.catalog.entries import (
     CatalogDocument,
     GpuSpec,
     ModelSpec,
@@ -23,7 +25,6 @@ from inferplan.sizing.catalog.entries import (
     SourcedEntry,
     VmSku,
 )
-from pydantic import BaseModel, ConfigDict, Field
 
 Loc = tuple[str | int, ...]
 DocumentT = TypeVar("DocumentT", bound=CatalogDocument)

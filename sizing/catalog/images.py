@@ -1,6 +1,6 @@
 """Pinned container images and artifact cache support (``kind: images``), one document.
 
-``sizing.container_images`` turns an entry (`entries.ImageEntry`) into the Plan's
+``sizing.deploy.container_images`` turns an entry (`entries.ImageEntry`) into the Plan's
 ``ContainerImage``: whether the environment's registry can cache it and which credential set its
 upstream needs.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from inferplan.sizing.catalog.entries import ImageCatalog
-from inferplan.sizing.catalog.file_schema import Loc, document_entries
-from inferplan.sizing.catalog.loader import document_kind, register_kind
+from sizing.catalog.entries import ImageCatalog
+from sizing.catalog.file_schema import Loc, document_entries
+from sizing.catalog.loader import document_kind, register_kind
 
 KIND = "images"
 

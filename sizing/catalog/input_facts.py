@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from inferplan.inputs.catalog_view import ModelFacts
-from inferplan.sizing.catalog import UnknownEntryError
+from inputs.catalog_view import ModelFacts
+from sizing.catalog import UnknownEntryError
 
 if TYPE_CHECKING:
-    from inferplan.sizing.catalog import Catalog
+    from sizing.catalog import Catalog
 
 
 class CatalogFacts:
@@ -47,7 +47,7 @@ class CatalogFacts:
         return sorted(self._catalog.precisions)
 
     def system_vm_sizes(self) -> Sequence[str]:
-        from inferplan.sizing.catalog.system_vm_sizes import KIND
+        from sizing.catalog.system_vm_sizes import KIND
 
         return sorted(self._catalog.document(KIND).vcpus_by_name)
 

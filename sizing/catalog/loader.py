@@ -7,10 +7,10 @@ earlier one, so a platform team can correct a price or add a GPU without forking
 
 A file's top-level ``kind:`` decides how it is read. The built-in kinds are registered below;
 another module registers its own with `register_kind`. A kind that is not registered yet is
-looked up by convention in the module ``inferplan.sizing.catalog.<kind>``, which registers it
+looked up by convention in the module ``sizing.catalog.<kind>``, which registers it
 when imported; so a new kind needs no edit here.
 
-Catalog files are read by the same YAML reader as workload files (`inferplan.inputs.yaml_source`:
+Catalog files are read by the same YAML reader as workload files (`inputs.yaml_source`:
 positions, duplicate keys, YAML 1.2 scalars) and their mistakes are reported the same way.
 
 Lookups normalise names (case-insensitive, ``_`` equal to ``-``, spaces as ``-``) so
@@ -29,17 +29,18 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from inferplan.inputs.errors import SpecError
-from inferplan.inputs.pydantic_errors import problems_from_validation_error
-from inferplan.inputs.yaml_source import SourceMap, YamlDocument, parse_documents
-from inferplan.sizing.catalog import file_schema
-from inferplan.sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, Region, VmSku
-from inferplan.sizing.catalog.errors import CatalogError, UnknownEntryError
-from inferplan.sizing.catalog.file_schema import CatalogFileHeader, EntryProblem, Loc
 from pydantic import BaseModel, ValidationError
 
+from inputs.errors import SpecError
+from inputs.pydantic_errors import problems_from_validation_error
+from inputs.yaml_source import SourceMap, YamlDocument, parse_documents
+from sizing.catalog import file_schema
+from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, Region, VmSku
+from sizing.catalog.errors import CatalogError, UnknownEntryError
+from sizing.catalog.file_schema import CatalogFileHeader, EntryProblem, Loc
+
 if TYPE_CHECKING:
-    from inferplan.sizing.catalog.azure_openai import AoaiCatalog
+    from sizing.catalog.azure_openai import AoaiCatalog
 
 BUILTIN_DATA_DIR = Path(__file__).with_name("data")
 CATALOG_PATH_ENV = "INFERPLAN_CATALOG_PATH"
@@ -122,10 +123,10 @@ def document_kind(
 
 
 def _kind_for(name: str) -> CatalogKind | None:
-    """The registered kind, importing ``inferplan.sizing.catalog.<name>`` first if it is not
+    """The registered kind, importing ``sizing.catalog.<name>`` first if it is not
     registered: a plug-in module registers its kind with `register_kind` when imported."""
     if name not in _KINDS and name.replace("-", "_").isidentifier():
-        module_name = "inferplan.sizing.catalog." + name.replace("-", "_")
+        module_name = "sizing.catalog." + name.replace("-", "_")
         try:
             importlib.import_module(module_name)
         except ModuleNotFoundError as error:
@@ -186,7 +187,7 @@ class Catalog:
 
     @property
     def azure_openai(self) -> AoaiCatalog:
-        """The Azure OpenAI offers document (`inferplan.sizing.catalog.azure_openai`)."""
+        """The Azure OpenAI offers document (`sizing.catalog.azure_openai`)."""
         return self.document("azure_openai")
 
     def section(self, name: str) -> Mapping[str, Any]:
@@ -455,7 +456,7 @@ for _kind in (
 
 
 def _register_azure_openai() -> None:
-    from inferplan.sizing.catalog.azure_openai import AoaiCatalog, azure_openai_entries
+    from sizing.catalog.azure_openai import AoaiCatalog, azure_openai_entries
 
     register_kind(
         document_kind(

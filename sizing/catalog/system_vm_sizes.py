@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from inferplan.sizing.catalog.entries import SystemVmSizes
-from inferplan.sizing.catalog.file_schema import Loc, document_entries
-from inferplan.sizing.catalog.loader import document_kind, register_kind
+from sizing.catalog.entries import SystemVmSizes
+from sizing.catalog.file_schema import Loc, document_entries
+from sizing.catalog.loader import document_kind, register_kind
 
 KIND = "system_vm_sizes"
 

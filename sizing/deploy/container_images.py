@@ -1,0 +1,41 @@
+"""Which image a node pulls, and from where: a Plan decision, not a component's.
+
+The environment's registry caches an image when artifact cache supports its upstream; the
+credential set is named after the upstream (``docker-io``) so every rule for that upstream shares
+it. Facts: sizing/catalog/data/images.yaml.
+"""
+
+from __future__ import annotations
+
+from sizing.catalog import Catalog
+from sizing.catalog.entries import ImageCatalog
+from sizing.catalog.images import KIND
+from sizing.plan import ContainerImage
+
+VLLM_IMAGE_ID = "vllm-openai"
+DEVICE_PLUGIN_IMAGE_ID = "nvidia-device-plugin"
+
+
+def image_catalog(catalog: Catalog) -> ImageCatalog:
+    return catalog.document(KIND)
+
+
+def credential_set_name(upstream_registry: str) -> str:
+    """``docker.io`` -> ``docker-io``: ACR resource names allow letters, digits and hyphens."""
+    return upstream_registry.replace(".", "-")
+
+
+def planned_image(catalog: Catalog, image_id: str) -> ContainerImage:
+    images = image_catalog(catalog)
+    entry = images.image(image_id)
+    need = images.cache_credential(entry)
+    cached = need is not None
+    return ContainerImage(
+        id=entry.id,
+        upstream_registry=entry.registry,
+        repository=entry.repository,
+        tag=entry.tag,
+        digest=entry.digest,
+        cached=cached,
+        credential=credential_set_name(entry.registry) if need == "required" else None,
+    )

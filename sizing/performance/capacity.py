@@ -1,0 +1,181 @@
+"""Capacity at the SLO: the most requests one replica serves at once inside a latency target.
+
+This is the figure the optimizer buys replicas with, and what ``inferplan estimate
+--slo-ttft-p95-ms N --slo-tps M`` prints. TTFT rises and tokens/s per request fall as
+concurrency grows (the scheduler model keeps both monotone), so the largest concurrency that
+meets both targets is found by bisection between 1 and the most the scheduler runs at once.
+What stops one more request is the binding constraint:
+
+* ``ttft``: the p95 time to first token would exceed its target;
+* ``itl``: tokens/s per request would fall below its target (the inter-token latency);
+* ``kv-memory`` or ``max-num-seqs``: the targets still hold when the KV cache or the
+  scheduler's sequence limit is full, so that limit decides. Under Poisson arrivals the KV
+  cache keeps room for the fluctuation of the number in flight (``kv_safe_concurrency``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
+from sizing.performance.efficiency import EfficiencyFactors, default_efficiency
+from sizing.performance.engine_limits import Engine, EngineLimits
+from sizing.performance.estimator import (
+    Estimate,
+    estimate_from_load,
+    replica_for_lengths,
+    scheduler_limits,
+    server_overhead_s,
+)
+from sizing.performance.scheduler_model import predict_load
+from sizing.performance.traffic import Arrival, LengthMix
+
+BindingConstraint = Literal["ttft", "itl", "kv-memory", "max-num-seqs"]
+
+
+@dataclass(frozen=True)
+class SloTarget:
+    """The latency a workload promises: p95 TTFT, and output tokens/s per request."""
+
+    ttft_p95_ms: float
+    tps_per_request: float | None = None  # tokens/s one request streams (ITL + TTFT)
+
+
+@dataclass(frozen=True)
+class CapacityAtSlo:
+    """The largest concurrency meeting the target, and what stops one more."""
+
+    concurrency: int  # 0: not even a lone request meets the target
+    binding: BindingConstraint  # what fails at concurrency + 1 (or at 1 when concurrency is 0)
+    arrival: str
+    at_capacity: Estimate | None  # the estimate at ``concurrency`` (None when 0)
+    at_one: Estimate  # a lone request: the best this configuration does
+
+    @property
+    def request_rate_per_s(self) -> float:
+        """Requests per second at capacity (concurrency over a request's life)."""
+        if self.at_capacity is None:
+            return 0.0
+        return self.concurrency / self.at_capacity.e2e_latency_s
+
+
+def kv_safe_concurrency(*, slots: int, kv_bound: bool, arrival: str) -> int:
+    """The most requests in flight the KV cache takes without preempting.
+
+    Closed-loop clients hold exactly ``C`` in flight. Under Poisson arrivals the number in
+    flight fluctuates, about ``1 + Poisson(C - 1)``; a KV cache sized for the mean would fill
+    and preempt (the simulator shows the replica collapse into recomputation). So when the KV
+    cache sets the slots, keep the 95th percentile inside it: ``C + 1.645 sqrt(C - 1) <= slots``.
+    """
+    if arrival != "poisson" or not kv_bound:
+        return slots
+    z = 1.6449
+    root = (-z + math.sqrt(z * z + 4.0 * (slots - 1))) / 2.0
+    return max(int(root * root + 1.0 + 1e-9), 1)
+
+
+def failing(est: Estimate, target: SloTarget) -> BindingConstraint | None:
+    """Which part of the target an estimate misses: TTFT first, then tokens/s."""
+    if not est.fits or not math.isfinite(est.ttft_p95_ms) or est.ttft_p95_ms > target.ttft_p95_ms:
+        return "ttft"
+    if target.tps_per_request is not None and est.tps_per_request < target.tps_per_request:
+        return "itl"
+    return None
+
+
+def capacity_at_slo(
+    *,
+    model: ModelSpec,
+    gpu: GpuSpec,
+    precision: PrecisionSpec,
+    tp: int,
+    input_tokens: int,
+    output_tokens: int,
+    target: SloTarget,
+    arrival: Arrival = "poisson",
+    engine: Engine = "vllm",
+    limits: EngineLimits | None = None,
+    eff: EfficiencyFactors | None = None,
+    http_server: bool = True,
+) -> CapacityAtSlo:
+    """Largest concurrency whose TTFT p95 and tokens/s meet ``target`` under ``arrival``;
+    ``http_server`` as in ``estimate`` (plans deploy vLLM's OpenAI server: on).
+
+    Raises ``UnsupportedConfiguration`` like ``estimate``; a configuration whose memory does not
+    fit has capacity 0 with binding ``kv-memory``.
+    """
+    eff = eff or default_efficiency()
+    cost, mem, limits = replica_for_lengths(
+        model=model,
+        gpu=gpu,
+        precision=precision,
+        tp=tp,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        engine=engine,
+        limits=limits,
+        eff=eff,
+    )
+    if not mem.fits:
+        from sizing.performance.estimator import estimate
+
+        lone = estimate(
+            model=model,
+            gpu=gpu,
+            precision=precision,
+            tp=tp,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            concurrency=1,
+            engine=engine,
+            arrival=arrival,
+            limits=limits,
+            eff=eff,
+            http_server=http_server,
+        )
+        return CapacityAtSlo(0, "kv-memory", arrival, None, lone)
+    sched = scheduler_limits(mem=mem, limits=limits, model=model)
+    lengths = LengthMix(input_tokens, output_tokens)
+    overhead_s = server_overhead_s(eff=eff, http_server=http_server, engine=engine)
+
+    def at(concurrency: int) -> Estimate:
+        load = predict_load(
+            cost=cost, limits=sched, lengths=lengths, arrival=arrival, concurrency=concurrency
+        )
+        return estimate_from_load(
+            load,
+            mem=mem,
+            limits=limits,
+            arrival=arrival,
+            output_tokens=output_tokens,
+            server_overhead_s=overhead_s,
+        )
+
+    one = at(1)
+    miss = failing(one, target)
+    if miss is not None:
+        return CapacityAtSlo(0, miss, arrival, None, one)
+    most = kv_safe_concurrency(
+        slots=max(one.max_concurrency, 1),
+        kv_bound=one.max_concurrency < limits.max_num_seqs,
+        arrival=arrival,
+    )
+    top = at(most)
+    if failing(top, target) is None:
+        limit: BindingConstraint = "kv-memory" if most < limits.max_num_seqs else "max-num-seqs"
+        return CapacityAtSlo(most, limit, arrival, top, one)
+    low, high, best = 1, most - 1, one
+    binding: BindingConstraint = failing(top, target) or "ttft"
+    while low < high:
+        mid = (low + high + 1) // 2
+        est = at(mid)
+        miss = failing(est, target)
+        if miss is None:
+            low, best = mid, est
+        else:
+            high, binding = mid - 1, miss
+    if low + 1 <= most:
+        binding = failing(at(low + 1), target) or binding
+    return CapacityAtSlo(low, binding, arrival, best, one)

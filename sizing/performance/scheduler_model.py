@@ -1,0 +1,596 @@
+"""The fast model of vLLM's V1 scheduler: what a request sees on a loaded replica.
+
+Every step carries one decode token for each running sequence and prefill chunks of new
+prompts up to the token budget ``T = max_num_batched_tokens`` (chunked prefill), for at most
+``max_num_seqs`` sequences and what the KV cache holds. A step's time is the roofline of what it
+carries (``sizing.performance.timing.StepCost``). The weights are read once per step, so a prompt
+that joins
+a step of ``n`` decodes, ``A(n) = alpha + beta n``, adds only its own work ``B`` (FLOPs, context
+reads, all-reduce traffic); a prompt longer than the budget left, ``T - n``, takes ``k`` steps.
+
+Steady state (``closed-loop``, ``poisson``). With ``C`` requests in flight a request finds the
+other ``C - 1``, which arrive at ``lambda = (C - 1) / E`` per second, ``E`` being a request's
+life (plus, for clients, their round trip). Prompts that arrive during a step join the next one,
+so the mean step is ``mu = A(n + 1) + B lambda mu``, with ``n = lambda (N_out - 1) mu`` of the
+others decoding (Little's law); every decode gap is a step, so the mean ITL is ``mu``:
+
+    mu = (alpha + beta) / (1 - lambda (B + beta (N_out - 1)))
+
+A prompt that fits in the budget is prefilled in the step after it arrives, with whatever else
+arrived meanwhile:
+
+* closed loop: the client's next request comes a round trip ``delta`` after the step that
+  answered it ended, so it waits for the rest of a step then running (``x - E[delta mod x]``,
+  with ``x = A + B lambda mu``), then its own step ``A + B (1 + lambda R)``;
+* Poisson: it arrives at a random moment of a step, whose length is biased towards long steps
+  (``E_b = mu + Var / mu``, ``Var = B^2 lambda mu / (1 - (B lambda)^2)`` for the Poisson number
+  of prompts per step), waits half of it, then its own step ``A + B (1 + lambda E_b)``; when
+  none of the others is in flight (probability ``e^-(C-1)``) the engine is idle and it starts
+  at once.
+
+The number of prompts sharing those steps is Poisson, which gives the p95. Prompts that need
+several steps go through the budget one at a time (first come, first served) as through one
+server with deterministic service ``S = k A + B``: they wait ``rho S / (2 (1 - rho))`` on
+average (M/D/1, half of M/M/1) with ``rho = lambda S``; the same queue describes short prompts
+whose combined load fills the budget, and the larger of the two waits applies. The request life
+``E`` and ``lambda`` depend on each other: ``lambda (E(lambda) + delta) = C - 1`` has one root,
+found by bisection. A lone request (``C = 1``) never waits: its TTFT is its prefill alone.
+
+``burst``: ``C`` prompts at t = 0 are prefilled in budget-sized steps in arrival order while the
+early ones already decode; prompts beyond the slots (``max_num_seqs``, the KV cache) start as
+slots free up, at the rate a full replica completes requests. ``static``: the whole batch is
+prefilled in one step, then decoded together.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, NamedTuple
+
+from sizing.performance.engine_limits import SchedulerLimits
+from sizing.performance.memory import KV_BLOCK_TOKENS
+from sizing.performance.timing import StepCost, prefill_pairs
+from sizing.performance.traffic import Arrival, LengthMix
+
+LimitedBy = Literal["kv-memory", "max-num-seqs"]
+QUANTILE = 0.95
+# A closed-loop client's round trip between its last token and its next request reaching the
+# engine (streaming, HTTP, tokenizing the next prompt): an assumption of a few milliseconds,
+# shared with the simulator.
+CLIENT_ROUND_TRIP_S = 0.002
+MAX_LOAD = 0.98  # prefill load at which the queues are treated as saturated
+BISECTION_STEPS = 40
+
+
+class LoadPrediction(NamedTuple):
+    """What a request and the replica see at ``concurrency`` requests in flight (seconds). A
+    named tuple: immutable, and cheap to build on the ``estimate --cases`` path."""
+
+    concurrency: int  # requests in flight (the saturating number when none was given)
+    running: int  # requests the scheduler runs at once (the rest wait for a slot)
+    slots: int  # the most it runs at once at these lengths (KV cache, max_num_seqs)
+    ttft_s: float  # mean time to first token, queueing included
+    ttft_p95_s: float
+    ttft_p99_s: float  # burst and static only (NaN for the steady state)
+    itl_s: float  # mean gap between streamed tokens
+    itl_p95_s: float
+    e2e_s: float  # a request's life: TTFT + (N_out - 1) ITL
+    request_rate_per_s: float  # requests the replica completes per second
+    decoding: float  # sequences decoding in a step, on average
+    prefill_share: float  # share of the replica's time that goes to prefill work
+    budget_share: float  # tokens per step / max_num_batched_tokens, on average
+    kv_share: float  # KV cache the running requests hold on average / capacity
+    limited_by: LimitedBy | None  # what keeps ``running`` below ``concurrency``
+
+
+def kv_sequences(*, limits: SchedulerLimits, lengths: LengthMix) -> int:
+    """Requests the KV cache holds on average: each its prompt and, over its life, half its
+    answer (vLLM allocates blocks as tokens arrive, not the final length up front)."""
+    per_request = lengths.input_tokens + lengths.output_tokens / 2.0 + KV_BLOCK_TOKENS / 2.0
+    return max(int(limits.kv_capacity_tokens // per_request), 0)
+
+
+def slots(*, limits: SchedulerLimits, lengths: LengthMix) -> tuple[int, LimitedBy]:
+    """Most requests that run at once, and the limit that sets it."""
+    kv = kv_sequences(limits=limits, lengths=lengths)
+    if kv < limits.max_num_seqs:
+        return kv, "kv-memory"
+    return limits.max_num_seqs, "max-num-seqs"
+
+
+def predict_load(
+    *,
+    cost: StepCost,
+    limits: SchedulerLimits,
+    lengths: LengthMix,
+    arrival: Arrival,
+    concurrency: int | None,
+    rate_per_s: float | None = None,
+) -> LoadPrediction:
+    """TTFT, ITL and throughput under ``arrival`` (the module docstring gives the model).
+    ``rate_per_s`` spreads a burst's requests over time at that rate (a finite
+    ``--request-rate`` above what the replica serves); None sends them all at once."""
+    most, limit = slots(limits=limits, lengths=lengths)
+    most = max(most, 1)
+    clients = most if concurrency is None else max(int(concurrency), 1)
+    running = min(clients, most)
+    limited_by = limit if clients > most else None
+    if arrival == "static":
+        load = _static(cost, limits, lengths, clients)
+    elif arrival == "burst":
+        load = _burst(cost, limits, lengths, clients, running, limited_by, rate_per_s)
+    else:
+        load = _steady(cost, limits, lengths, arrival == "poisson", clients, running, limited_by)
+    return load._replace(slots=most)
+
+
+class _Shape(NamedTuple):
+    """Step quantities of one workload shape, around ``n`` decoding sequences."""
+
+    alpha: float  # A(n) = alpha + beta n: a step of n decodes
+    beta: float
+    prompt_s: float  # B: what one prompt adds to the steps that prefill it
+    chunks: int  # k: steps one prompt needs in the budget the decodes leave
+    full_step_s: float  # a step of n decodes whose budget is full of prefill
+    budget_left: float  # T - n
+
+    def decode_s(self, n: float) -> float:
+        return self.alpha + self.beta * n
+
+
+def _shape(cost: StepCost, limits: SchedulerLimits, lengths: LengthMix, n: float) -> _Shape:
+    n_in = lengths.input_tokens
+    ctx = lengths.input_tokens + lengths.output_tokens / 2.0
+    n = max(n, 1.0)
+    alpha, beta = cost.decode_line(ctx, n)
+    one = alpha + beta * n
+    left = max(limits.max_num_batched_tokens - n, 1.0)
+    if n_in <= left:
+        if cost.linear():
+            r = cost.ratio
+            extra = r * (
+                (cost.prefill_s_per_token + cost.allreduce_s_per_token) * n_in
+                + cost.prefill_s_per_pair * n_in * n_in / 2.0
+            )
+            return _Shape(alpha, beta, extra, 1, one + extra, left)
+        with_prompt = cost.time_s(n, n * ctx, n_in, n_in * n_in / 2.0, 0.0)
+        return _Shape(alpha, beta, with_prompt - one, 1, with_prompt, left)
+    # Chunks of ``left`` tokens, each reading the context before it; their extra time adds up.
+    extra = done = 0.0
+    full = one
+    chunks = 0
+    while done < n_in:
+        chunk = min(left, n_in - done)
+        step = cost.time_s(n, n * ctx, chunk, prefill_pairs(chunk, done), done)
+        full = max(full, step)
+        extra += step - one
+        done += chunk
+        chunks += 1
+    return _Shape(alpha, beta, extra, chunks, full, left)
+
+
+def _means(
+    shape: _Shape, lam: float, others: int, n_out: int, n_in: int, poisson: bool, alone: float
+) -> tuple[float, float, float, float, float, float, float]:
+    """Mean step, decoding count and mean TTFT at an arrival rate ``lam`` of the others (see
+    the module docstring), with the pieces the quantiles need: ``(ttft, mu, n, a, xp, carry,
+    wait)``. Written out in one function because the rate solver calls it on every pass."""
+    a0, beta, b = shape.alpha, shape.beta, shape.prompt_s
+    denominator = 1.0 - lam * (b + beta * (n_out - 1))
+    if denominator < 1.0 - MAX_LOAD:
+        denominator = 1.0 - MAX_LOAD
+    mu = (a0 + beta) / denominator
+    n = lam * (n_out - 1) * mu
+    if n > others:
+        n = float(others)
+    a = a0 + beta * n  # a step of the others' decodes
+    if others <= 0 or lam <= 0.0:
+        return alone, mu, n, a, a, 0.0, 0.0
+    trip = CLIENT_ROUND_TRIP_S
+    if shape.chunks == 1:
+        # Steps carry decodes only (length a) or also the prompts that arrived during the step
+        # before: at least one, nu / (1 - e^-nu) on average (length xp).
+        nu = lam * mu
+        carry = -math.expm1(-nu)
+        xp = a + b * (nu / carry if carry > 1e-12 else 1.0)
+        if poisson:
+            # A random moment falls in a step of k prompts with its share of time,
+            # Pois(k; nu) (a + b k) / mu; the request waits for the rest of it, then its own
+            # step with the prompts that arrived during that one.
+            busy = -math.expm1(-others)
+            landed = 0.0
+            for k, weight in _landing(a, b, lam, nu):
+                x = a + b * k
+                landed += weight * (0.5 * x + a + b + b * lam * x)
+            ttft = (1.0 - busy) * alone + busy * landed
+            residual = a / 2.0
+        else:
+            # x - E[d mod x]: the rest of the step running when a request arrives a round trip
+            # d (exponential) after the step that answered its client ended.
+            r0 = a - trip + (a / math.expm1(a / trip) if a < 50.0 * trip else 0.0)
+            r1 = xp - trip + (xp / math.expm1(xp / trip) if xp < 50.0 * trip else 0.0)
+            ttft = (1.0 - carry) * (r0 + a + b + b * lam * r0) + carry * (r1 + a + b + b * lam * r1)
+            residual = r0
+        # Short prompts whose load fills the budget: one server, M/D/1. A prompt's service is
+        # its tokens' share of a full step's decodes plus its own work.
+        service = n_in / shape.budget_left * a + b
+        rho = lam * service
+        if rho > MAX_LOAD:
+            rho = MAX_LOAD
+        wait = rho * service / (2.0 * (1.0 - rho))
+        serial = (1.0 - rho) * residual + wait + a + b
+        if serial > ttft:
+            return serial, mu, n, a, xp, carry, serial - wait
+        return ttft, mu, n, a, xp, carry, 0.0
+    # Prompts longer than the budget left: one at a time through k steps each.
+    service = shape.chunks * a + b
+    rho = lam * service
+    if rho > MAX_LOAD:
+        rho = MAX_LOAD
+    wait = rho * service / (2.0 * (1.0 - rho))
+    if poisson:
+        residual = a / 2.0
+    else:
+        residual = a - trip + (a / math.expm1(a / trip) if a < 50.0 * trip else 0.0)
+    return (1.0 - rho) * residual + wait + service, mu, n, a, a, 0.0, 0.0
+
+
+def _steady(
+    cost: StepCost,
+    limits: SchedulerLimits,
+    lengths: LengthMix,
+    poisson: bool,
+    clients: int,
+    running: int,
+    limited_by: LimitedBy | None,
+) -> LoadPrediction:
+    n_in, n_out = lengths.input_tokens, max(lengths.output_tokens, 1)
+    others = running - 1
+    alone = cost.prompt_prefill_s(n_in)
+    trip = 0.0 if poisson else CLIENT_ROUND_TRIP_S
+    # Most of the others decode at any time (their prompt is a small part of their life).
+    shape = _shape(cost, limits, lengths, max(others * (n_out - 1) / n_out, 1.0))
+    lam = 0.0
+    if others > 0:
+        lam = _solve_rate(shape, others, trip, n_out, n_in, poisson, alone)
+    ttft, mu, n, a, xp, carry, served = _means(shape, lam, others, n_out, n_in, poisson, alone)
+    b = shape.prompt_s
+    if others <= 0 or lam <= 0.0:
+        ttft_p95 = ttft
+    elif shape.chunks > 1:
+        ttft_p95 = _serial_p95(ttft, lam, shape, a, n_in)
+    else:
+        if poisson:
+            busy = -math.expm1(-others)
+            parts = [(1.0 - busy, alone, 0.0, 0.0)]
+            for k, weight in _landing(a, b, lam, lam * mu):
+                x = a + b * k
+                parts.append((busy * weight, a + b, x, lam * x))
+            ttft_p95 = _mixture_quantile(parts, b)
+        else:
+            # The step running at arrival carries decodes only (most often) or prompts too,
+            # and at the p95 the round trip has left almost all of it to wait for; the
+            # prompts that arrive meanwhile join the request's own step.
+            if carry < 1.0 - QUANTILE:
+                extra = carry / (1.0 - QUANTILE) * lam * (xp - a)
+                ttft_p95 = 2.0 * a + b + b * poisson_quantile(lam * a + extra, QUANTILE)
+            else:
+                ttft_p95 = xp + a + b + b * poisson_quantile(lam * xp, QUANTILE)
+        if served > 0.0:
+            # Short prompts whose load fills the budget: the queue's tail, if longer.
+            ttft_p95 = max(ttft_p95, _serial_p95(ttft, lam, shape, a, n_in))
+    # ITL p95: most steps carry decodes only, some carry prefill.
+    a_self = a + shape.beta
+    if shape.chunks == 1:
+        itl_p95 = a_self + b * poisson_quantile(lam * mu, QUANTILE, continuous=False)
+    else:
+        share_steps = lam * shape.chunks * mu  # share of steps that carry a prefill chunk
+        itl_p95 = shape.full_step_s if share_steps > 1.0 - QUANTILE else a_self
+    if poisson and n > 0:
+        itl_p95 += 1.6449 * shape.beta * math.sqrt(n)  # the batch itself varies
+    life = ttft + (n_out - 1) * mu
+    if clients > running:
+        # Requests beyond the slots wait for whole lives of the running ones.
+        queue = (clients - running) / running * life
+        ttft += queue
+        ttft_p95 += 2.0 * QUANTILE * queue
+        life += queue
+    tokens = n + 1.0 + lam * mu * n_in
+    return LoadPrediction(
+        concurrency=clients,
+        running=running,
+        slots=running,
+        ttft_s=ttft,
+        ttft_p95_s=ttft_p95 if ttft_p95 > ttft else ttft,
+        ttft_p99_s=math.nan,
+        itl_s=mu,
+        itl_p95_s=itl_p95,
+        e2e_s=life,
+        request_rate_per_s=clients / life,
+        decoding=n + 1.0,
+        prefill_share=min(lam * b, 1.0),
+        budget_share=min(tokens / limits.max_num_batched_tokens, 1.0),
+        kv_share=running * (n_in + n_out / 2.0) / limits.kv_capacity_tokens,
+        limited_by=limited_by,
+    )
+
+
+def _landing(a: float, b: float, lam: float, nu: float) -> list[tuple[int, float]]:
+    """Where a random moment falls: ``(k, share of time in steps of k prompts)``.
+
+    A step carries the prompts that arrived during the step before, so a long step makes the
+    next one long too: the count per step has mean ``nu = lambda mu`` and, from ``x' = a + b K``
+    with ``K ~ Poisson(lambda x)``, variance ``nu / (1 - (b lambda)^2)``. A negative binomial
+    with that mean and variance stands for it (Poisson when the cascade is negligible)."""
+    spread = 1.0 / max(1.0 - (b * lam) ** 2, 1.0 - MAX_LOAD)
+    if spread < 1.001 or nu <= 0.0:
+        pmf, grow, r = math.exp(-nu), 0.0, 0.0
+    else:
+        p = 1.0 / spread
+        r = nu / (spread - 1.0)
+        pmf, grow = p**r, 1.0 - p
+    out: list[tuple[int, float]] = []
+    total = covered = 0.0
+    k = 0
+    while covered < 0.9999 and k < 64:
+        weight = pmf * (a + b * k)
+        out.append((k, weight))
+        total += weight
+        covered += pmf
+        pmf *= (k + r) / (k + 1) * grow if grow else nu / (k + 1)
+        k += 1
+    return [(k, w / total) for k, w in out]
+
+
+def _serial_p95(ttft: float, lam: float, shape: _Shape, a: float, n_in: int) -> float:
+    """p95 when prompts queue for the budget, from that queue's mean TTFT: the M/D/1 wait
+    exceeds ``t`` with probability about ``rho e^(-t rho / wait)``, so below ``rho = 5%`` no
+    wait is left at the p95."""
+    service = (
+        shape.chunks * a + shape.prompt_s
+        if shape.chunks > 1
+        else n_in / shape.budget_left * a + shape.prompt_s
+    )
+    rho = min(lam * service, MAX_LOAD)
+    wait = rho * service / (2.0 * (1.0 - rho))
+    if rho <= 1.0 - QUANTILE:
+        return ttft - wait
+    return ttft - wait + wait / rho * math.log(rho / (1.0 - QUANTILE))
+
+
+def _mixture_quantile(parts: list[tuple[float, float, float, float]], b: float) -> float:
+    """The p95 of a mixture: with weight ``w``, ``offset + U width + b m``, ``U`` uniform on
+    (0, 1) and ``m`` Poisson(``nu``) prompts sharing the request's step."""
+    terms: list[tuple[float, float, float]] = []  # (start, width, weight)
+    high = 0.0
+    for w, offset, width, nu in parts:
+        if w <= 1e-12:
+            continue
+        pmf = math.exp(-nu)
+        covered = 0.0
+        m = 0
+        while covered < 0.99995 and m < 400:
+            terms.append((offset + b * m, width, w * pmf))
+            covered += pmf
+            m += 1
+            pmf *= nu / m
+        if offset + width + b * m > high:
+            high = offset + width + b * m
+    if all(width == 0.0 for _, width, _ in terms):
+        # Atoms only: interpolate between the two around the quantile, as a sample would.
+        terms.sort()
+        seen = 0.0
+        previous = terms[0][0]
+        for start, _, weight in terms:
+            if seen + weight >= QUANTILE:
+                share = (QUANTILE - seen) / weight if weight else 1.0
+                return previous + (start - previous) * min(max(share, 0.0), 1.0)
+            seen += weight
+            previous = start
+        return terms[-1][0]
+    low = min(start for start, _, _ in terms)
+    for _ in range(24):
+        mid = (low + high) / 2.0
+        total = 0.0
+        for start, width, weight in terms:
+            if mid >= start:
+                total += weight * (1.0 if width == 0.0 else min((mid - start) / width, 1.0))
+        if total < QUANTILE:
+            low = mid
+        else:
+            high = mid
+    return high
+
+
+def poisson_quantile(mean: float, q: float, *, continuous: bool = True) -> float:
+    """The ``q`` quantile of a Poisson count. ``continuous`` interpolates within the step where
+    the CDF crosses ``q``, so the figure grows smoothly with the mean."""
+    if mean <= 0:
+        return 0.0
+    if mean > 50:
+        return max(mean + 1.6449 * math.sqrt(mean) - (0.5 if continuous else 0.0), 0.0)
+    pmf = math.exp(-mean)
+    cdf = pmf
+    k = 0
+    while cdf < q:
+        k += 1
+        pmf *= mean / k
+        cdf += pmf
+    if not continuous:
+        return float(k)
+    below = cdf - pmf
+    return k - 1 + (q - below) / pmf if k else 0.0
+
+
+def _solve_rate(
+    shape: _Shape, others: int, trip: float, n_out: int, n_in: int, poisson: bool, alone: float
+) -> float:
+    """The rate ``lambda`` with ``lambda (TTFT + (N_out - 1) mu(lambda) + trip) = others``.
+
+    With the TTFT held fixed this is a quadratic in ``lambda`` (``mu`` is ``(alpha + beta) /
+    (1 - lambda K)``, ``K = B + beta (N_out - 1)``), whose smaller root is the stable state; the
+    TTFT is then re-evaluated at that rate and the quadratic solved again. The TTFT is a small
+    part of a request's life, so a few passes settle it."""
+    k = shape.prompt_s + shape.beta * (n_out - 1)
+    d = (n_out - 1) * (shape.alpha + shape.beta)
+    top = MAX_LOAD / k
+    ttft = alone + shape.alpha  # about one decode step of waiting: close to the answer
+    lam = 0.0
+    for _ in range(8):
+        t = ttft + trip
+        bq = t + d + others * k
+        disc = bq * bq - 4.0 * t * k * others
+        lam = 2.0 * others / (bq + math.sqrt(disc if disc > 0.0 else 0.0))
+        if lam > top:
+            lam = top
+        new = _means(shape, lam, others, n_out, n_in, poisson, alone)[0]
+        if abs(new - ttft) <= 1e-3 * ttft:
+            return lam
+        ttft = (new + ttft) / 2.0 if new > 4.0 * ttft else new
+    if abs(_in_flight(shape, lam, others, trip, n_out, n_in, poisson, alone) - others) <= (
+        1e-3 * others
+    ):
+        return lam
+    # The passes did not settle (short answers, where the TTFT is most of a request's life,
+    # make them oscillate): requests in flight, ``lambda`` times a life, grow with ``lambda``,
+    # so bisect for the rate that keeps ``others`` of them.
+    low, high = 0.0, top
+    if _in_flight(shape, high, others, trip, n_out, n_in, poisson, alone) <= others:
+        return high
+    for _ in range(BISECTION_STEPS):
+        mid = (low + high) / 2.0
+        if _in_flight(shape, mid, others, trip, n_out, n_in, poisson, alone) < others:
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+def _in_flight(
+    shape: _Shape,
+    lam: float,
+    others: int,
+    trip: float,
+    n_out: int,
+    n_in: int,
+    poisson: bool,
+    alone: float,
+) -> float:
+    """Requests in flight at rate ``lambda`` (Little's law): ``lambda (TTFT + (N_out - 1) mu +
+    trip)``."""
+    ttft, mu = _means(shape, lam, others, n_out, n_in, poisson, alone)[:2]
+    return lam * (ttft + (n_out - 1) * mu + trip)
+
+
+def _static(
+    cost: StepCost, limits: SchedulerLimits, lengths: LengthMix, batch: int
+) -> LoadPrediction:
+    """A static batch: every prompt in one step, then ``N_out - 1`` decode steps together."""
+    n_in, n_out = lengths.input_tokens, max(lengths.output_tokens, 1)
+    ttft = cost.time_s(0.0, 0.0, batch * n_in, batch * prefill_pairs(n_in, 0.0), 0.0)
+    ctx = n_in + n_out / 2.0
+    itl = cost.time_s(batch, batch * ctx)
+    life = ttft + (n_out - 1) * itl
+    return LoadPrediction(
+        concurrency=batch,
+        running=batch,
+        slots=batch,
+        ttft_s=ttft,
+        ttft_p95_s=ttft,
+        ttft_p99_s=ttft,
+        itl_s=itl,
+        itl_p95_s=itl,
+        e2e_s=life,
+        request_rate_per_s=batch / life,
+        decoding=batch,
+        prefill_share=ttft / life,
+        budget_share=1.0,
+        kv_share=batch * ctx / limits.kv_capacity_tokens,
+        limited_by=None,
+    )
+
+
+def _burst(
+    cost: StepCost,
+    limits: SchedulerLimits,
+    lengths: LengthMix,
+    clients: int,
+    running: int,
+    limited_by: LimitedBy | None,
+    rate_per_s: float | None = None,
+) -> LoadPrediction:
+    """``clients`` prompts at t = 0. The first ``running`` are prefilled in budget-sized steps,
+    first come first served, while those already prefilled decode; the rest start as slots
+    free up, at the rate the full replica completes requests. With ``rate_per_s`` the ``i``-th
+    prompt arrives at ``i / rate`` instead and waits that much less, but never less than in the
+    steady state at that many in flight."""
+    n_in, n_out = lengths.input_tokens, max(lengths.output_tokens, 1)
+    ctx = n_in + n_out / 2.0
+    budget = limits.max_num_batched_tokens
+    total = running * n_in
+    first_token: list[float] = []  # when each of the first wave gets its first token
+    first_step: list[int] = []  # the step that gave it
+    decode_gap_time = 0.0  # sum over prefill-phase steps of duration x decoders
+    decode_gaps = 0
+    done = 0
+    t = 0.0
+    step = 0
+    finished = 0  # first-wave requests whose whole answer came inside the prefill phase
+    while done < total:
+        while finished < len(first_step) and step - first_step[finished] > n_out - 1:
+            finished += 1
+        decoders = len(first_step) - finished
+        room = max(budget - decoders, 1)
+        chunk = min(room, total - done)
+        offset = done % n_in
+        duration = cost.time_s(
+            decoders, decoders * ctx, chunk, chunk * n_in / 2.0, offset if chunk < n_in else 0.0
+        )
+        t += duration
+        decode_gap_time += duration * decoders
+        decode_gaps += decoders
+        done += chunk
+        completed = min(done // n_in, running)
+        first_token.extend([t] * (completed - len(first_token)))
+        first_step.extend([step] * (completed - len(first_step)))
+        step += 1
+    decode_step = cost.time_s(running, running * ctx)
+    gaps = running * (n_out - 1)
+    rest = max(gaps - decode_gaps, 0)
+    itl = (decode_gap_time + rest * decode_step) / gaps if gaps else decode_step
+    starts = list(first_token)  # each request's first token, in arrival order
+    makespan = first_token[-1] + (n_out - 1) * decode_step
+    if clients > running:
+        # The others wait for slots: the j-th starts after about j lives / running.
+        steady = _steady(cost, limits, lengths, False, running, running, None)
+        waiting = clients - running
+        first_free = first_token[0] + (n_out - 1) * itl
+        per_slot = steady.e2e_s / running
+        starts += [first_free + j * per_slot + steady.ttft_s for j in range(waiting)]
+        itl = (running * itl + waiting * steady.itl_s) / clients
+        makespan = first_free + waiting * per_slot + steady.e2e_s
+    if rate_per_s:
+        floor = cost.prompt_prefill_s(n_in)
+        starts = [max(s - i / rate_per_s, floor) for i, s in enumerate(starts)]
+        makespan = max(makespan, clients / rate_per_s + (n_out - 1) * itl)
+    ordered = sorted(starts)
+    ttft = sum(ordered) / len(ordered)
+    ttft_p95 = ordered[min(int(QUANTILE * len(ordered)), len(ordered) - 1)]
+    ttft_p99 = ordered[min(int(0.99 * len(ordered)), len(ordered) - 1)]
+    return LoadPrediction(
+        concurrency=clients,
+        running=running,
+        slots=running,
+        ttft_s=ttft,
+        ttft_p95_s=max(ttft_p95, ttft),
+        ttft_p99_s=max(ttft_p99, ttft_p95),
+        itl_s=itl,
+        itl_p95_s=max(itl, decode_step),
+        e2e_s=ttft + (n_out - 1) * itl,
+        request_rate_per_s=clients / makespan,
+        decoding=running,
+        prefill_share=min(t / makespan, 1.0),
+        budget_share=1.0,
+        kv_share=running * ctx / limits.kv_capacity_tokens,
+        limited_by=limited_by,
+    )

@@ -1,0 +1,394 @@
+"""Self-hosted candidates: vLLM replicas on AKS GPU node pools.
+
+For every GPU VM size the workload's hardware choice allows, every allowed precision and every
+tensor-parallel degree (within one VM, dividing the attention heads) the estimator finds how
+many concurrent requests one replica serves inside the SLO; the availability ladder then gives
+the regions and the spare capacity (a node, a zone, a region), and the environment's billed
+hours give the cost. Per-replica capacity depends only on (GPU type, precision, TP), so it is
+computed once and shared by every VM size of that GPU.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from sizing.catalog import Catalog
+from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
+from sizing.deploy.azure_limits import AZURE_LIMIT, aks_pool_limit
+from sizing.deploy.container_images import VLLM_IMAGE_ID, planned_image
+from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION
+from sizing.performance.capacity import SloTarget, capacity_at_slo
+from sizing.performance.efficiency import EfficiencyFactors, default_efficiency
+from sizing.performance.estimator import (
+    Estimate,
+    UnsupportedConfiguration,
+    check_configuration,
+    default_engine_limits,
+)
+from sizing.performance.memory import memory_fit
+from sizing.performance.model_support import ParallelLayout, parallel_layout, serving_rejection
+from sizing.search.decisions import MayBeRejected, Rejection, cost_cap_rejection
+from sizing.search.hardware import hardware_rejection
+from sizing.search.request import SizingRequest
+from sizing.search.topology import (
+    AKS_LADDER,
+    ZONES_PER_REGION,
+    Spread,
+    TopologyChoice,
+    placeable_rungs,
+    spread_for,
+)
+
+HEADROOM = 0.15  # capacity above the stated peak, for bursts and uneven load balancing
+PLANNED_ARRIVAL = "poisson"  # production traffic: random arrivals at the peak in flight
+MAX_NODES_FACTOR = 2  # a GPU pool's autoscaler ceiling: twice the planned nodes
+
+
+@dataclass(frozen=True)
+class ReplicaCapacity:
+    """What one replica of (GPU, precision, TP) delivers for a workload's shape."""
+
+    gpu: str
+    precision: str
+    tp: int
+    fits_max_length: bool  # one max-length sequence fits in the KV cache
+    concurrency: int  # most concurrent requests that still meet the SLO (0: none does)
+    at_capacity: Estimate | None  # estimate at that concurrency
+    at_one: Estimate | None  # estimate for a lone request: the best latency this config reaches
+    reason: str | None = None  # why nothing meets the SLO
+    # What stops one more concurrent request: ttft, itl, kv-memory or max-num-seqs.
+    binding_constraint: str | None = None
+
+    @property
+    def requests_per_minute(self) -> float:
+        if self.at_capacity is None:
+            return 0.0
+        return 60.0 * self.concurrency / self.at_capacity.e2e_latency_s
+
+
+@dataclass(frozen=True)
+class AksCandidate(MayBeRejected):
+    """One (VM size, precision, TP) sized for the workload, or the reason it cannot be used.
+
+    A candidate rejected before it could be placed has no ``spread`` and no cost; one placed
+    but rejected (availability, cost cap) keeps both, so relaxations can name its price.
+    """
+
+    vm_sku: str
+    gpu: str
+    precision: str
+    tp: int
+    capacity: ReplicaCapacity
+    regions: tuple[str, ...] = ()
+    choice: TopologyChoice | None = None
+    spread: Spread | None = None  # per region
+    zones: int = 0  # availability zones each region's pool spans (0: the size is not zonal)
+    replicas_per_node: int = 0
+    hourly_usd: float = math.inf  # all nodes of all regions
+    monthly_usd: float = math.inf  # at the environment's billed hours
+    billed_hours_per_month: float = 0.0
+    price_kind: str = ""
+    rejection: Rejection | None = None
+    expert_parallel: bool = False  # experts placed whole on the GPUs (--enable-expert-parallel)
+
+    @property
+    def replicas_per_region(self) -> int:
+        return self.spread.replicas if self.spread else 0
+
+    @property
+    def nodes_per_region(self) -> int:
+        return self.spread.nodes if self.spread else 0
+
+    @property
+    def replicas(self) -> int:
+        return self.replicas_per_region * len(self.regions)
+
+    @property
+    def nodes(self) -> int:
+        return self.nodes_per_region * len(self.regions)
+
+
+def meets_slo(est: Estimate, req: SizingRequest) -> bool:
+    return (
+        est.fits
+        and math.isfinite(est.e2e_latency_s)
+        and est.ttft_p95_ms <= req.ttft_p95_ms
+        and est.tps_per_request >= req.output_tokens_per_second_p50
+    )
+
+
+def replica_capacity(
+    *,
+    model: ModelSpec,
+    gpu: GpuSpec,
+    precision: PrecisionSpec,
+    tp: int,
+    req: SizingRequest,
+    eff: EfficiencyFactors,
+) -> ReplicaCapacity:
+    """Largest concurrency meeting the SLO: ``sizing.performance.capacity.capacity_at_slo`` under
+    the
+    planned arrival process, after checking that one maximum-length sequence fits."""
+    limits = default_engine_limits(gpu=gpu)
+    longest = memory_fit(
+        model=model,
+        gpu=gpu,
+        precision=precision,
+        tp=tp,
+        input_tokens=req.max_input_tokens,
+        output_tokens=req.max_output_tokens,
+        gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
+        base_overhead_bytes=eff.base_overhead_bytes,
+        max_num_batched_tokens=limits.max_num_batched_tokens,
+        max_num_seqs=limits.max_num_seqs,
+    )
+    if not longest.fits:
+        return ReplicaCapacity(
+            gpu.id,
+            precision.id,
+            tp,
+            False,
+            0,
+            None,
+            None,
+            f"a {req.max_model_len}-token sequence does not fit in {tp}x {gpu.id} "
+            f"at {precision.id}",
+        )
+
+    # Capacity at the SLO under Poisson arrivals (sizing.performance.capacity), the function that
+    # `inferplan estimate --slo-ttft-p95-ms --slo-tps` prints.
+    cap = capacity_at_slo(
+        model=model,
+        gpu=gpu,
+        precision=precision,
+        tp=tp,
+        input_tokens=req.avg_input_tokens,
+        output_tokens=req.avg_output_tokens,
+        target=SloTarget(req.ttft_p95_ms, req.output_tokens_per_second_p50),
+        arrival=PLANNED_ARRIVAL,
+        eff=eff,
+    )
+    one = cap.at_one
+    if cap.concurrency < 1:
+        return ReplicaCapacity(
+            gpu.id,
+            precision.id,
+            tp,
+            True,
+            0,
+            None,
+            one,
+            f"a lone request gets TTFT p95 {one.ttft_p95_ms:.0f} ms and "
+            f"{one.tps_per_request:.1f} tokens/s",
+            binding_constraint=cap.binding,
+        )
+    return ReplicaCapacity(
+        gpu.id,
+        precision.id,
+        tp,
+        True,
+        cap.concurrency,
+        cap.at_capacity,
+        one,
+        binding_constraint=cap.binding,
+    )
+
+
+def tensor_parallel_options(
+    *, model: ModelSpec, sku: VmSku, precision: PrecisionSpec | None = None
+) -> list[ParallelLayout]:
+    """Powers of two up to the VM's GPUs that divide the attention heads, each with expert
+    parallelism where the precision's checkpoint cannot be sliced across that many GPUs
+    (`model_support.parallel_layout`)."""
+    options, tp = [], 1
+    while tp <= sku.gpus:
+        if model.attention_heads % tp == 0:
+            if precision is None:
+                options.append(ParallelLayout(tp))
+            else:
+                options.append(parallel_layout(model=model, precision=precision, tp=tp))
+        tp *= 2
+    return options
+
+
+def allowed_precisions(*, catalog: Catalog, req: SizingRequest) -> list[PrecisionSpec]:
+    if req.precisions:
+        return [catalog.precision(p) for p in req.precisions]
+    return [catalog.precisions[p] for p in sorted(catalog.precisions)]
+
+
+def replicas_for_load(
+    *, capacity: ReplicaCapacity, req: SizingRequest, headroom: float = HEADROOM
+) -> int:
+    """Replicas for the peak concurrency and request rate, times ``1 + headroom``."""
+    need = math.ceil(req.peak_concurrency * (1 + headroom) / capacity.concurrency)
+    if req.peak_requests_per_minute:
+        need = max(
+            need,
+            math.ceil(req.peak_requests_per_minute * (1 + headroom) / capacity.requests_per_minute),
+        )
+    return max(need, 1)
+
+
+def aks_candidates(
+    *, catalog: Catalog, req: SizingRequest, eff: EfficiencyFactors | None = None
+) -> list[AksCandidate]:
+    """Every (VM size, precision, TP) candidate, feasible or with the reason it is not."""
+    eff = eff or default_efficiency()
+    model = catalog.model(req.model)
+    capacity = lru_cache(maxsize=None)(
+        lambda gpu_id, precision_id, tp: replica_capacity(
+            model=model,
+            gpu=catalog.gpu(gpu_id),
+            precision=catalog.precision(precision_id),
+            tp=tp,
+            req=req,
+            eff=eff,
+        )
+    )
+    out: list[AksCandidate] = []
+    vllm_image = planned_image(catalog, VLLM_IMAGE_ID).upstream_reference  # images catalog
+    for sku in sorted(catalog.vm_skus.values(), key=lambda s: s.name):
+        if not sku.aks_supported or sku.gpus < 1:
+            continue
+        gpu = catalog.gpu(sku.gpu)
+        regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
+        excluded = hardware_rejection(req.hardware, sku=sku, gpu=gpu)
+        for precision in allowed_precisions(catalog=catalog, req=req):
+            for layout in tensor_parallel_options(model=model, sku=sku, precision=precision):
+                tp = layout.tp
+                if excluded is not None:
+                    out.append(_unplaced(sku, precision.id, tp, excluded))
+                    continue
+                try:
+                    check_configuration(model=model, gpu=gpu, precision=precision, tp=tp)
+                except UnsupportedConfiguration as exc:
+                    out.append(_unplaced(sku, precision.id, tp, Rejection("unsupported", str(exc))))
+                    continue
+                serving = serving_rejection(
+                    model=model, precision=precision, layout=layout, image=vllm_image
+                )
+                if serving is not None:
+                    rejection = Rejection("unsupported", serving.message)
+                    out.append(_unplaced(sku, precision.id, tp, rejection))
+                    continue
+                cap = capacity(gpu.id, precision.id, tp)
+                candidate = _candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog)
+                out.append(replace(candidate, expert_parallel=layout.expert_parallel))
+    return out
+
+
+def _unplaced(
+    sku: VmSku,
+    precision: str,
+    tp: int,
+    rejection: Rejection,
+    cap: ReplicaCapacity | None = None,
+) -> AksCandidate:
+    """A candidate that cannot be placed; keeps its capacity so relaxations can be found."""
+    cap = cap or ReplicaCapacity(sku.gpu, precision, tp, False, 0, None, None, rejection.message)
+    return AksCandidate(
+        vm_sku=sku.name, gpu=sku.gpu, precision=precision, tp=tp, capacity=cap, rejection=rejection
+    )
+
+
+def _candidate(
+    *, sku: VmSku, cap: ReplicaCapacity, regions: list[str], req: SizingRequest, catalog: Catalog
+) -> AksCandidate:
+    if cap.concurrency < 1:
+        kind = "slo" if cap.fits_max_length else "memory"
+        message = cap.reason or "does not meet the SLO"
+        return _unplaced(sku, cap.precision, cap.tp, Rejection(kind, message), cap)
+    if not regions:
+        message = f"{sku.name} is not offered (with a known price) in {', '.join(req.regions)}"
+        return _unplaced(sku, cap.precision, cap.tp, Rejection("region", message), cap)
+    primary = catalog.region(regions[0])
+    zonal = sku.zonal and primary.availability_zones
+    per_node = sku.gpus // cap.tp
+    peak = replicas_for_load(capacity=cap, req=req, headroom=0.0)
+    with_headroom = replicas_for_load(capacity=cap, req=req)
+    placeable = placeable_rungs(AKS_LADDER, regions_available=len(regions), zonal=zonal)
+    reaching = [t for t in placeable if t.planned_availability >= req.availability]
+    # The cheapest rung that reaches the target; at equal cost the more available one (a zone
+    # spread often costs no more nodes than a spare node). None reaching: the highest one.
+    rungs = reaching or [max(placeable, key=lambda t: t.planned_availability)]
+    sized = []
+    for rung in rungs:
+        spread = spread_for(
+            spare=rung.spare,
+            replicas_per_node=per_node,
+            replicas_for_peak=peak,
+            replicas_for_headroom=with_headroom,
+        )
+        hourly = sum(sku.prices[r].usd_per_hour for r in regions[: rung.regions]) * spread.nodes
+        sized.append((round(hourly, 6), -rung.planned_availability, rung, spread, hourly))
+    _, _, topology, spread, hourly = min(sized, key=lambda s: (s[0], s[1]))
+    # The pool's autoscaler may grow to MAX_NODES_FACTOR x the planned nodes; ARM checks that.
+    limit = aks_pool_limit(
+        nodes_per_pool=MAX_NODES_FACTOR * spread.nodes, replicas_per_region=spread.replicas
+    )
+    if limit is not None:
+        return _unplaced(sku, cap.precision, cap.tp, Rejection(AZURE_LIMIT, limit), cap)
+    choice = TopologyChoice(topology, req.availability, req.accept_availability)
+    chosen = tuple(regions[: topology.regions])
+    hours = req.schedule.billed_hours_per_month
+    monthly = hourly * hours
+    candidate = AksCandidate(
+        vm_sku=sku.name,
+        gpu=sku.gpu,
+        precision=cap.precision,
+        tp=cap.tp,
+        capacity=cap,
+        regions=chosen,
+        choice=choice,
+        spread=spread,
+        replicas_per_node=per_node,
+        hourly_usd=hourly,
+        monthly_usd=monthly,
+        billed_hours_per_month=hours,
+        price_kind=least_certain(sku.prices[r].kind for r in chosen),
+        # A zonal size always spans the region's zones, whatever the spare: the pool's zones
+        # are fixed when it is created, so they must not flip as the load changes.
+        zones=ZONES_PER_REGION if zonal else 0,
+    )
+    if not choice.acceptable:
+        rejection: Rejection | None = Rejection(
+            "availability",
+            f"availability {req.availability:g}% needs "
+            + _what_it_needs(req.availability, zonal=zonal, regions=len(regions), sku=sku.name)
+            + f"; {topology.planned_availability:g}% is reachable",
+            (("required", req.availability), ("reachable", topology.planned_availability)),
+        )
+    else:
+        rejection = cost_cap_rejection(monthly, req.max_monthly_usd)
+    if rejection is None:
+        return candidate
+    return replace(candidate, rejection=rejection)
+
+
+def _what_it_needs(required: float, *, zonal: bool, regions: int, sku: str) -> str:
+    """What the rungs that reach ``required`` need and this candidate lacks, in words."""
+    reaching = [t for t in AKS_LADDER if t.planned_availability >= required]
+    if not reaching:
+        return f"more than inferplan plans for (at most {AKS_LADDER[-1].planned_availability:g}%)"
+    needs: list[tuple[str, ...]] = []
+    for rung in reaching:
+        missing = []
+        if rung.regions > regions:
+            missing.append(f"{rung.regions} allowed regions offering {sku} ({regions} do)")
+        if rung.spare == "zone" and not zonal:
+            missing.append(f"availability zones ({sku} is not zonal in the first region)")
+        needs.append(tuple(missing))
+    # Only the smallest sets of what is missing: a rung needing more of the same says nothing new.
+    minimal = [n for n in needs if n and not any(set(o) < set(n) for o in needs if o)]
+    return " or ".join(dict.fromkeys(" and ".join(n) for n in minimal))
+
+
+PRICE_CERTAINTY = ("observed", "observed-third-party", "estimate")  # most to least certain
+
+
+def least_certain(kinds) -> str:
+    """A sum of prices is only as certain as its least certain part."""
+    return max(kinds, key=PRICE_CERTAINTY.index, default="estimate")

@@ -1,0 +1,190 @@
+"""``inferplan check``: every example stack checks clean with the policy rules, strict schemas
+and checkov together; a broken stack exits 1 with its findings; bad input exits 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from inferplan.cli.main import main
+from inferplan.review.checks import run_check, stack_enforcement, validate_manifests
+from inputs.errors import SpecValidationError
+from tests.conftest import ROOT
+
+# The keys a stack's Pulumi.<stack>.yaml sets once its owner has run `pulumi config set`: the
+# token is a `secure:` value, which the offline check counts as set and never decrypts.
+REGISTRY_CREDENTIALS = (
+    "  inferplan:dockerHubUsername: platform-bot\n"
+    "  inferplan:dockerHubToken:\n"
+    "    secure: v1:c3RhbmQtaW4tbm90LWEtcmVhbC10b2tlbg==\n"
+)
+
+
+def configured_root(tmp_path: Path, stack: str) -> Path:
+    """The repository's stacks, examples and templates, with ``Pulumi.<stack>.yaml`` as the
+    shipped one plus the registry credentials its owner sets before the first ``pulumi up``."""
+    for name in ("stacks", "examples", "templates", ".venv-checkov"):
+        if (ROOT / name).exists():
+            (tmp_path / name).symlink_to(ROOT / name)
+    shipped = (ROOT / f"Pulumi.{stack}.yaml").read_text()
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(shipped + REGISTRY_CREDENTIALS)
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def prod_report(tmp_path_factory):
+    """run_check of the prod stack, once (checkov takes a few seconds a run)."""
+    return run_check("prod", root=configured_root(tmp_path_factory.mktemp("prod"), "prod"))
+
+
+def _guardrail_findings(findings) -> list:
+    """Everything but the plan's own warnings, which `check` repeats as advisory findings."""
+    return [f for f in findings if not f.rule.startswith("plan-warning:")]
+
+
+def test_prod_checks_clean(prod_report):
+    report = prod_report
+
+    # Beside the plan's own warnings, only the quota to request before the first `up`
+    # (advisory: a granted request deploys).
+    guardrails = _guardrail_findings(report.findings)
+    assert {(f.rule, f.severity) for f in guardrails} == {("quota-requests", "advisory")}, [
+        f"{f.rule} {f.resource}: {f.message}" for f in guardrails
+    ]
+    warned = {(f.rule, f.resource) for f in report.findings} - {
+        (f.rule, f.resource) for f in guardrails
+    }
+    assert ("plan-warning:traffic", "workload:support-chat") in warned
+    assert {f.severity for f in report.findings} == {"advisory"}
+    assert report.exit_code == 0
+    assert report.sources == ("policy", "kubernetes-validate", "checkov")
+    assert report.manifests > 0 and report.resources > 0
+    notes = "\n".join(report.notes)
+    assert "ScaledObject (keda.sh/v1alpha1)" in notes  # CRDs: noted, not failed
+    assert " 0 failed" in notes
+    assert "(no reason)" not in notes
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_shipped_stacks_check_clean_without_any_secret(stack):
+    """Pulumi.<stack>.yaml as committed sets no Docker Hub credentials: the program runs (nodes
+    pull vLLM from Docker Hub anonymously), so check passes, with an advisory that says the
+    anonymous limit and which keys to set."""
+    report = run_check(stack, root=ROOT, checkov=False)
+
+    assert [f for f in report.findings if f.severity == "mandatory"] == []
+    assert report.exit_code == 0
+    [registry] = [f for f in report.findings if f.rule == "registry-credentials"]
+    assert registry.severity == "advisory"
+    assert f"stack {stack} sets no inferplan:dockerHubUsername, inferplan:dockerHubToken" in (
+        registry.message
+    )
+    assert "10 per hour per IPv4 address" in registry.message
+    assert "pulumi config set --secret inferplan:dockerHubToken" in registry.fix
+
+
+def test_dev_checks_clean_and_writes_the_pack_config(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(configured_root(tmp_path, "dev"))
+    config = tmp_path / "dev-policy.json"
+
+    result = CliRunner().invoke(
+        main, ["check", "dev", "--format", "json", "--policy-config", str(config)]
+    )
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["passed"] is True, data["findings"]
+    # dev is weak on purpose: what it is weak in is advisory there, nothing mandatory
+    assert [f for f in data["findings"] if f["severity"] != "advisory"] == []
+    assert data["summary"]["sources"] == ["policy", "kubernetes-validate", "checkov"]
+    assert any(" 0 failed" in note for note in data["notes"])
+    pack_config = json.loads(config.read_text())
+    assert pack_config["templates-required"]["enforcementLevel"] == "mandatory"
+    assert pack_config["residency-regions"]["context"]["environment"] == "dev"
+
+
+def _over_cap_stack(tmp_path: Path) -> Path:
+    """dev with a $1 cap: the plan breaks it, so the program would refuse to run."""
+    env = yaml.safe_load((ROOT / "stacks" / "dev.yaml").read_text())
+    env["metadata"]["name"] = "tiny"
+    env["spec"]["limits"]["max_monthly_usd"] = 1
+    env["spec"]["workloads"] = ["../examples/small-open-model.yaml"]
+    (tmp_path / "examples").mkdir()
+    shutil.copy(ROOT / "examples" / "small-open-model.yaml", tmp_path / "examples")
+    path = tmp_path / "stacks" / "tiny.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(env))
+    (tmp_path / "Pulumi.tiny.yaml").write_text("config:\n" + REGISTRY_CREDENTIALS)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_a_mandatory_finding_exits_1(tmp_path: Path, monkeypatch, fmt):
+    path = _over_cap_stack(tmp_path)
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(main, ["check", str(path), "--format", fmt])
+
+    assert result.exit_code == 1, result.output
+    assert "cost-environment-cap" in result.output
+    assert "plan-deployable" in result.output
+    assert "FAILED: 2 mandatory" in result.output
+
+
+def test_enforcement_is_overridden_per_stack(tmp_path: Path, monkeypatch):
+    path = _over_cap_stack(tmp_path)
+    (tmp_path / "Pulumi.tiny.yaml").write_text(
+        "config:\n  inferplan:policyEnforcement:\n    cost-environment-cap: advisory\n"
+        + REGISTRY_CREDENTIALS
+    )
+    monkeypatch.chdir(tmp_path)
+
+    report = run_check(str(path), root=tmp_path)
+
+    severities = {f.rule: f.severity for f in _guardrail_findings(report.findings)}
+    assert severities["cost-environment-cap"] == "advisory"
+    assert {r for r, level in severities.items() if level == "mandatory"} == {"plan-deployable"}
+
+
+def test_bad_input_exits_2(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["check", "no-such-stack"]).exit_code == 2
+
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  inferplan:policyEnforcement:\n    templates-required: sometimes\n"
+        "    no-such-rule: advisory\n"
+    )
+    with pytest.raises(SpecValidationError) as error:
+        stack_enforcement("dev", root=tmp_path)
+    messages = [p.message for p in error.value.problems]
+    assert any(
+        "level 'sometimes' is not one of mandatory, advisory, disabled" in m for m in messages
+    )
+    assert any("no policy rule named 'no-such-rule'" in m for m in messages)
+
+
+def test_schema_errors_are_findings_and_custom_resources_notes():
+    bad = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "x"},
+        "spec": {"replica": 1, "selector": {}, "template": {}},
+    }
+    crd = {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "x"}}
+    files = {"kubernetes/x.yaml": yaml.safe_dump_all([bad, crd])}
+
+    findings, notes = validate_manifests(files, "1.31")
+
+    assert [(f.rule, f.source, f.resource) for f in findings] == [
+        ("kubernetes-schema", "kubernetes-validate", "kubernetes/x.yaml: Deployment/x")
+    ]
+    assert "replica" in findings[0].message and "strict" in findings[0].message
+    assert notes == [
+        "kubernetes-validate: custom resources have no schema and were not validated: "
+        "ScaledObject (keda.sh/v1alpha1)"
+    ]

@@ -1,0 +1,274 @@
+"""OpenAIService under offline capture: the account's secure shape and the Plan's deployments.
+
+Expected values come from the Plan itself (the example stacks) or from small hand-built plans
+for cases the examples do not reach (a failover deployment in a second region).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import pulumi
+import pytest
+
+from components.naming import stable_hash
+from components.openai_service import OpenAIService, region_deployments
+from inferplan.offline.capture import SUBSCRIPTION_ID, capture
+from sizing.plan import (
+    AzureOpenAIFailover,
+    AzureOpenAIPlan,
+    EnvironmentPlan,
+    Gateway,
+    WorkloadPlan,
+)
+
+OTHER_SUBSCRIPTION = "22222222-3333-4444-5555-666666666666"
+
+ACCOUNT = "azure-native:cognitiveservices:Account"
+DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
+
+
+def environment(**changes) -> EnvironmentPlan:
+    base = EnvironmentPlan(
+        name="test",
+        location="swedencentral",
+        monthly_usd=0.0,
+        max_monthly_usd=None,
+        workloads=(),
+        public_network_access=False,
+        protect=True,
+        tags={"environment": "test", "managed-by": "inferplan"},
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def managed_workload(
+    name: str,
+    regions: tuple[str, ...],
+    *,
+    deployment_type: str = "DataZoneStandard",
+    capacity: int = 100,
+    failover: tuple[AzureOpenAIFailover, ...] = (),
+    task: str = "chat",
+) -> WorkloadPlan:
+    return WorkloadPlan(
+        name=name,
+        feasible=True,
+        target="azure-openai",
+        model="gpt-4o",
+        regions=regions,
+        predicted=None,
+        cost=None,
+        reasons=(),
+        alternatives=(),
+        gateway=Gateway(max_tokens=500, tokens_per_minute=100_000, timeout_s=60, streaming=True),
+        alerts=(),
+        availability=None,
+        azure_openai=AzureOpenAIPlan(
+            model="gpt-4o",
+            model_version="2024-11-20",
+            deployment_type=deployment_type,
+            capacity=capacity,
+            capacity_unit="ktpm",
+            failover=failover,
+            residency_scope="datazone",
+            latency_metrics=deployment_type.endswith("ProvisionedManaged"),
+        ),
+        task=task,
+        tags={"workload": name},
+    )
+
+
+def account_name(environment: str, region: str, subscription: str = SUBSCRIPTION_ID) -> str:
+    """``oai-<env>-<region code>-<hash of subscription, resource group, readable name>``."""
+    from components.naming import resource_name
+
+    base = resource_name("oai", environment, region)
+    return f"{base}-{stable_hash(subscription, 'rg-test', base)}"
+
+
+def build(
+    env: EnvironmentPlan,
+    region: str,
+    workloads: tuple[WorkloadPlan, ...],
+    *,
+    subscription: str | None = None,
+):
+    def program() -> None:
+        service = OpenAIService(
+            f"oai-{region}",
+            environment=env,
+            region=region,
+            resource_group_name="rg-test",
+            workloads=workloads,
+            subscription_id=subscription or SUBSCRIPTION_ID,
+            resource_group="rg-test",
+        )
+        pulumi.export("endpoint", service.endpoint)
+        pulumi.export("deployments", sorted(service.deployments))
+        pulumi.export("purge", service.purge_command)
+
+    return capture(program, stack=env.name)
+
+
+def managed(plan, env_name: str) -> tuple[WorkloadPlan, ...]:
+    return tuple(w for w in plan.workloads_of(env_name) if w.feasible and w.azure_openai)
+
+
+# --- the account -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env_name", ["dev", "prod"])
+def test_the_account_is_entra_only_with_a_stable_custom_subdomain(
+    env_name, dev_plan, prod_plan
+) -> None:
+    plan = {"dev": dev_plan, "prod": prod_plan}[env_name]
+    env = plan.environment(env_name)
+    workloads = managed(plan, env_name)
+    region = workloads[0].regions[0]
+    account = build(env, region, workloads).of_type(ACCOUNT)[0]
+
+    expected_name = account_name(env_name, region)
+    assert account.inputs["kind"] == "OpenAI"
+    assert account.inputs["sku"] == {"name": "S0"}
+    assert account.inputs["location"] == region
+    assert account.inputs["accountName"] == expected_name
+    # a custom subdomain is what Entra ID auth needs, and it can never change [subdomain]
+    assert account.inputs["properties"]["customSubDomainName"] == expected_name
+    assert account.inputs["properties"]["disableLocalAuth"] is True
+    assert account.inputs["identity"] == {"type": "SystemAssigned"}
+    assert account.inputs["tags"] == env.tags
+    assert account.protect is env.protect
+
+
+@pytest.mark.parametrize(
+    ("public", "access", "acls"),
+    [(True, "Enabled", None), (False, "Disabled", {"defaultAction": "Deny"})],
+    ids=["public", "private"],
+)
+def test_public_network_access_follows_the_environment(public, access, acls) -> None:
+    env = environment(public_network_access=public)
+    account = build(env, "swedencentral", (managed_workload("chat", ("swedencentral",)),))
+    props = account.of_type(ACCOUNT)[0].inputs["properties"]
+    assert props["publicNetworkAccess"] == access
+    assert props.get("networkAcls") == acls
+
+
+def test_the_endpoint_is_the_accounts_openai_host() -> None:
+    env = environment()
+    result = build(env, "swedencentral", (managed_workload("chat", ("swedencentral",)),))
+    name = account_name(env.name, "swedencentral")
+    assert result.exports["endpoint"] == f"https://{name}.openai.azure.com/"
+
+
+def test_the_name_differs_per_subscription_and_is_stable_within_one() -> None:
+    """The second subscription to deploy an environment must not meet the first one's name."""
+    w = (managed_workload("chat", ("swedencentral",)),)
+
+    def name(subscription: str) -> str:
+        result = build(environment(), "swedencentral", w, subscription=subscription)
+        return result.of_type(ACCOUNT)[0].inputs["accountName"]
+
+    assert name(SUBSCRIPTION_ID) == name(SUBSCRIPTION_ID) == account_name("test", "swedencentral")
+    assert name(OTHER_SUBSCRIPTION) == account_name("test", "swedencentral", OTHER_SUBSCRIPTION)
+    assert name(OTHER_SUBSCRIPTION) != name(SUBSCRIPTION_ID)
+
+
+@pytest.mark.parametrize(("handling", "restore"), [("purge", None), ("restore", True)])
+def test_soft_deleted_accounts_are_restored_only_when_the_environment_says(handling, restore):
+    result = build(
+        environment(soft_deleted=handling),
+        "swedencentral",
+        (managed_workload("chat", ("swedencentral",)),),
+    )
+    assert result.of_type(ACCOUNT)[0].inputs["properties"].get("restore") == restore
+    name = account_name("test", "swedencentral")
+    assert result.exports["purge"] == (
+        f"az cognitiveservices account purge --name {name} --location swedencentral "
+        "--resource-group rg-test"
+    )
+
+
+# --- deployments -------------------------------------------------------------------------------
+
+
+def test_deployments_carry_the_plans_type_capacity_and_pinned_model(dev_plan) -> None:
+    env = dev_plan.environment("dev")
+    workloads = managed(dev_plan, "dev")
+    region = workloads[0].regions[0]
+    result = build(env, region, workloads)
+    deployments = {d.inputs["deploymentName"]: d for d in result.of_type(DEPLOYMENT)}
+
+    expected = {w.name: w for w in workloads if w.regions[0] == region}
+    assert set(deployments) == set(expected)
+    expected_account = account_name("dev", region)
+    for name, w in expected.items():
+        d = deployments[name].inputs
+        assert d["accountName"] == expected_account
+        assert d["sku"] == {
+            "name": w.azure_openai.deployment_type,
+            "capacity": w.azure_openai.capacity,
+        }
+        assert d["properties"]["model"] == {
+            "format": "OpenAI",
+            "name": w.azure_openai.model,
+            "version": w.azure_openai.model_version,
+        }
+        assert d["properties"]["versionUpgradeOption"] == "NoAutoUpgrade"
+        assert d["properties"]["raiPolicyName"] == "Microsoft.DefaultV2"
+    assert result.exports["deployments"] == sorted(expected)
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["given-order", "reversed"])
+def test_deployments_are_created_one_after_another_in_name_order(reverse) -> None:
+    """Azure rejects concurrent deployment writes on one account: each waits for the last."""
+    workloads = tuple(
+        managed_workload(name, ("swedencentral",)) for name in ("chat", "assist", "zeta", "beta")
+    )
+    if reverse:
+        workloads = workloads[::-1]
+    result = build(environment(), "swedencentral", workloads)
+    chain = sorted(result.of_type(DEPLOYMENT), key=lambda r: r.inputs["deploymentName"])
+    assert [d.inputs["deploymentName"] for d in chain] == ["assist", "beta", "chat", "zeta"]
+    assert chain[0].depends_on == ()
+    for before, after in itertools.pairwise(chain):
+        assert after.depends_on == (before.urn,)
+    assert all(d.protect for d in chain)
+
+
+def test_a_failover_region_gets_the_failover_entrys_type_and_capacity() -> None:
+    failover = (AzureOpenAIFailover("francecentral", "DataZoneStandard", 30, "ktpm", "datazone"),)
+    w = managed_workload(
+        "claims",
+        ("swedencentral", "francecentral"),
+        deployment_type="DataZoneProvisionedManaged",
+        capacity=15,
+        failover=failover,
+    )
+    primary = build(environment(), "swedencentral", (w,)).of_type(DEPLOYMENT)
+    secondary = build(environment(), "francecentral", (w,)).of_type(DEPLOYMENT)
+
+    assert [d.inputs["sku"] for d in primary] == [
+        {"name": "DataZoneProvisionedManaged", "capacity": 15}
+    ]
+    assert [d.inputs["sku"] for d in secondary] == [{"name": "DataZoneStandard", "capacity": 30}]
+    # same deployment name in both regions: the gateway routes to /deployments/<workload> alike
+    assert primary[0].inputs["deploymentName"] == secondary[0].inputs["deploymentName"] == "claims"
+    assert secondary[0].inputs["tags"]["role"] == "failover"
+
+
+def test_workloads_of_other_regions_and_self_hosted_ones_get_no_deployment(dev_plan) -> None:
+    others = tuple(w for w in dev_plan.workloads_of("dev") if w.azure_openai is None)
+    far = managed_workload("far", ("eastus2",))
+    assert region_deployments((*others, far), "swedencentral") == ()
+
+
+def test_two_deployments_of_one_workload_in_one_region_are_refused() -> None:
+    w = managed_workload(
+        "chat",
+        ("swedencentral",),
+        failover=(AzureOpenAIFailover("swedencentral", "Standard", 1, "ktpm", "region"),),
+    )
+    with pytest.raises(ValueError, match="more than one Azure OpenAI deployment"):
+        region_deployments((w,), "swedencentral")

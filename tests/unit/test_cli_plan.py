@@ -1,0 +1,113 @@
+"""``inferplan plan`` end to end: golden plans for the examples, exit codes, files written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from inferplan.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "golden"
+FIXTURES = ROOT / "tests" / "fixtures" / "plan"
+UPDATE = os.environ.get("INFERPLAN_UPDATE_GOLDEN") == "1"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(autouse=True)
+def at_repo_root(monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "golden"), [("json", "plan-examples.json"), ("markdown", "plan-examples.md")]
+)
+def test_examples_match_the_reviewed_golden_plan(fmt: str, golden: str) -> None:
+    """Reviewed by eye once; any change to sizing that moves a number shows up here.
+
+    Regenerate deliberately with INFERPLAN_UPDATE_GOLDEN=1 and review the diff.
+    """
+    result = invoke("plan", "examples", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    path = GOLDEN / golden
+    if UPDATE:
+        path.write_text(result.output, encoding="utf-8")
+    assert result.output == path.read_text(encoding="utf-8")
+
+
+def test_every_example_is_feasible_and_the_table_lists_them() -> None:
+    result = invoke("plan")  # default: examples/
+    assert result.exit_code == 0
+    for example in sorted((ROOT / "examples").glob("*.yaml")):
+        name = next(
+            line.split(":", 1)[1].strip()
+            for line in example.read_text().splitlines()
+            if line.startswith("  name:")
+        )
+        assert name[:10] in result.output
+
+
+def test_an_unreachable_slo_exits_1_with_the_nearest_relaxation() -> None:
+    result = invoke("plan", str(FIXTURES / "unreachable-ttft.yaml"), "--format", "markdown")
+    assert result.exit_code == 1
+    assert "INFEASIBLE" in result.output
+    assert "TTFT 50 ms is not reachable for llama-3.1-405b; best found" in result.output
+
+
+def test_an_environment_over_its_cost_cap_exits_1() -> None:
+    result = invoke("plan", str(FIXTURES / "capped-stack" / "env.yaml"), "--format", "json")
+    assert result.exit_code == 1
+    assert "exceeds the environment cap of $100" in result.output
+    assert '"environment": "capped"' in result.output
+    # the environment's allowed regions narrow the workload's own list
+    assert '"westus3"' not in result.output.split('"workloads"')[1].split('"alternatives"')[0]
+
+
+def test_bad_input_exits_2_with_file_and_line_and_writes_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: inferplan/v1\nkind: Workload\nmetadata: {name: x}\n"
+        "spec:\n  model: llama-3.1-8b\n  context: {max_input_tokens: 10, max_output_tokens: 5}\n"
+        "  traffic: {peak_concurrency: 0}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "plan.json"
+    result = invoke("plan", str(bad), "--format", "json", "--output", str(out))
+    assert result.exit_code == 2
+    assert f"{bad}:7:" in result.output
+    assert "spec.traffic.peak_concurrency" in result.output
+    assert not out.exists()
+
+
+def test_output_file_holds_exactly_what_stdout_would(tmp_path: Path) -> None:
+    out = tmp_path / "sub" / "plan.md"
+    result = invoke(
+        "plan", "examples/small-open-model.yaml", "--format", "markdown", "-o", str(out)
+    )
+    assert result.exit_code == 0
+    printed = invoke("plan", "examples/small-open-model.yaml", "--format", "markdown").output
+    assert out.read_text(encoding="utf-8") == printed
+    assert not list(out.parent.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("seed", ["1", "999"])
+def test_plan_bytes_do_not_depend_on_the_hash_seed(seed: str) -> None:
+    env = dict(os.environ, PYTHONHASHSEED=seed)
+    run = subprocess.run(
+        [sys.executable, "-m", "inferplan.cli", "plan", "examples", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == (GOLDEN / "plan-examples.json").read_text(encoding="utf-8")

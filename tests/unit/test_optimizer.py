@@ -1,0 +1,301 @@
+"""The optimizer: what it chooses, why, and the properties every plan must keep."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sizing.catalog import default_catalog
+from sizing.plan import to_data
+from sizing.search.optimizer import plan_workload
+from sizing.search.request import SizingRequest
+
+CAT = default_catalog()
+
+
+def request(**changes) -> SizingRequest:
+    base = SizingRequest(
+        name="chat",
+        model="llama-3.1-8b",
+        precisions=(),
+        deployment="auto",
+        max_input_tokens=4000,
+        max_output_tokens=500,
+        avg_input_tokens=1000,
+        avg_output_tokens=200,
+        peak_concurrency=16,
+        peak_requests_per_minute=None,
+        ttft_p95_ms=1500,
+        output_tokens_per_second_p50=20,
+        availability=99.5,
+        regions=("eastus2", "westus3"),
+        geography="us",
+        strict_residency=False,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def plan(**changes):
+    return plan_workload(request(**changes), catalog=CAT)
+
+
+def test_a_small_open_model_goes_to_the_cheapest_gpu_that_meets_the_slo() -> None:
+    p = plan(deployment="aks-vllm")
+    assert p.feasible and p.target == "aks-vllm"
+    assert p.aks is not None
+    assert p.predicted.ttft_p95_ms <= 1500
+    assert p.predicted.tps_per_request >= 20
+    # every cheaper alternative must have been rejected for a stated reason
+    for alt in p.alternatives:
+        if alt.monthly_usd is not None and alt.monthly_usd < p.cost.monthly_usd:
+            assert not alt.reason.startswith("costs")
+
+
+def test_managed_only_models_go_to_azure_openai() -> None:
+    p = plan(model="gpt-4o", precisions=())
+    assert p.target == "azure-openai"
+    assert p.azure_openai is not None
+    assert p.azure_openai.capacity_unit in ("ktpm", "ptu")
+
+
+def test_strict_residency_keeps_azure_openai_region_bound() -> None:
+    p = plan(model="gpt-4o-mini", regions=("swedencentral",), geography="eu", strict_residency=True)
+    assert p.feasible
+    assert p.azure_openai.deployment_type in ("Standard", "ProvisionedManaged")
+    assert p.regions == ("swedencentral",)
+    rejected = [a.reason for a in p.alternatives if "Global" in a.summary]
+    assert rejected and all("Global" in r or "process data" in r for r in rejected)
+
+
+def test_high_availability_adds_a_second_region() -> None:
+    p = plan(deployment="aks-vllm", availability=99.95)
+    assert p.feasible
+    assert p.regions == ("eastus2", "westus3")
+    assert p.availability.planned >= 99.95
+    assert p.aks.replicas == 2 * p.aks.replicas_per_region
+
+
+def test_three_nines_spreads_a_spare_replica_over_zones() -> None:
+    p = plan(deployment="aks-vllm", availability=99.9)
+    assert p.aks.zones == ("1", "2", "3")
+    assert p.aks.replicas >= 2
+
+
+def test_cost_cap_is_a_hard_limit_with_the_cheapest_option_named() -> None:
+    p = plan(model="llama-3.1-70b", deployment="aks-vllm", max_monthly_usd=100.0)
+    assert not p.feasible
+    assert "cost cap" in p.infeasible_reason
+    assert p.nearest_relaxation.startswith("cheapest meeting the SLO: ")
+
+
+def test_a_cost_cap_can_force_a_cheaper_precision() -> None:
+    free = plan(model="llama-3.3-70b", deployment="aks-vllm", precisions=("bf16",))
+    capped = plan(
+        model="llama-3.3-70b",
+        deployment="aks-vllm",
+        precisions=("bf16", "fp8", "int4"),
+        max_monthly_usd=free.cost.monthly_usd - 1,
+    )
+    assert capped.feasible
+    assert capped.aks.precision in ("fp8", "int4")
+    assert capped.cost.monthly_usd < free.cost.monthly_usd
+
+
+def test_unreachable_ttft_names_the_best_configuration_found() -> None:
+    p = plan(model="llama-3.1-405b", deployment="aks-vllm", ttft_p95_ms=50)
+    assert not p.feasible
+    assert p.infeasible_reason.startswith("TTFT 50 ms is not reachable for llama-3.1-405b")
+    assert "best found" in p.infeasible_reason
+    assert "Standard_ND96" in p.infeasible_reason
+
+
+def test_no_allowed_region_offers_the_gpus() -> None:
+    p = plan(deployment="aks-vllm", regions=("brazilsouth",), geography=None)
+    assert not p.feasible
+    assert "not offered" in p.infeasible_reason
+
+
+def test_plan_numbers_follow_from_the_slo() -> None:
+    p = plan(deployment="aks-vllm", ttft_p95_ms=800, output_tokens_per_second_p50=25)
+    ttft = next(a for a in p.alerts if a.name == "ttft-p95")
+    assert ttft.threshold == pytest.approx(0.8)
+    itl = next(a for a in p.alerts if a.name == "itl-p50")
+    assert itl.threshold == pytest.approx(1 / 25, abs=1e-4)
+    assert p.gateway.max_tokens == 500
+    assert 30 <= p.gateway.timeout_s <= 240
+    assert f"--max-model-len={4000 + 500}" in p.aks.vllm_args
+    assert f"--tensor-parallel-size={p.aks.tensor_parallel}" in p.aks.vllm_args
+
+
+MODELS = ("llama-3.1-8b", "mistral-7b", "llama-3.1-70b", "gpt-4o-mini")
+REGION_SETS = (("eastus2", "westus3"), ("swedencentral", "westeurope"), ("eastus",))
+
+
+@st.composite
+def requests(draw) -> SizingRequest:
+    regions = draw(st.sampled_from(REGION_SETS))
+    return request(
+        model=draw(st.sampled_from(MODELS)),
+        peak_concurrency=draw(st.integers(1, 200)),
+        ttft_p95_ms=draw(st.sampled_from([400, 800, 1500, 3000, 8000])),
+        output_tokens_per_second_p50=draw(st.sampled_from([10, 20, 35])),
+        availability=draw(st.sampled_from([99.0, 99.5, 99.9, 99.95])),
+        avg_input_tokens=draw(st.sampled_from([200, 1000, 3000])),
+        regions=regions,
+        geography=None,
+    )
+
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(req=requests(), extra=st.integers(1, 300))
+def test_more_peak_concurrency_never_costs_less(req: SizingRequest, extra: int) -> None:
+    low = plan_workload(req, catalog=CAT)
+    high = plan_workload(
+        dataclasses.replace(req, peak_concurrency=req.peak_concurrency + extra), catalog=CAT
+    )
+    if low.feasible and high.feasible:
+        assert high.cost.monthly_usd >= low.cost.monthly_usd - 0.01
+
+
+@SETTINGS
+@given(req=requests(), factor=st.sampled_from([1.5, 2.0, 4.0]))
+def test_a_looser_slo_never_costs_more(req: SizingRequest, factor: float) -> None:
+    tight = plan_workload(req, catalog=CAT)
+    loose = plan_workload(
+        dataclasses.replace(
+            req,
+            ttft_p95_ms=req.ttft_p95_ms * factor,
+            output_tokens_per_second_p50=req.output_tokens_per_second_p50 / factor,
+        ),
+        catalog=CAT,
+    )
+    if tight.feasible:
+        assert loose.feasible
+        assert loose.cost.monthly_usd <= tight.cost.monthly_usd + 0.01
+
+
+@SETTINGS
+@given(req=requests())
+def test_every_plan_stays_in_allowed_regions_and_meets_its_own_slo(req: SizingRequest) -> None:
+    p = plan_workload(req, catalog=CAT)
+    assert set(p.regions) <= set(req.regions)
+    if p.feasible:
+        assert p.predicted.ttft_p95_ms <= req.ttft_p95_ms
+        assert p.predicted.tps_per_request >= req.output_tokens_per_second_p50
+        assert p.availability.planned >= req.availability
+        assert p.cost.monthly_usd > 0
+    else:
+        assert p.infeasible_reason
+
+
+def test_the_same_request_gives_the_same_bytes() -> None:
+    first = json.dumps(to_data(plan(model="llama-3.1-70b")), sort_keys=False)
+    second = json.dumps(to_data(plan(model="llama-3.1-70b")), sort_keys=False)
+    assert first == second
+
+
+@pytest.mark.parametrize("seed", ["0", "12345"])
+def test_plans_do_not_depend_on_the_hash_seed(seed: str, tmp_path) -> None:
+    script = (
+        "import json, dataclasses, sys\n"
+        "sys.path.insert(0, 'tests/unit')\n"
+        "from test_optimizer import plan\n"
+        "from sizing.plan import to_data\n"
+        "print(json.dumps(to_data(plan(model='llama-3.1-70b', deployment='auto'))))\n"
+    )
+    env = {"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    reference = json.dumps(to_data(plan(model="llama-3.1-70b", deployment="auto")))
+    assert run.stdout.strip() == reference
+
+
+def test_scale_to_zero_environments_bill_only_their_working_hours(dev_plan) -> None:
+    """dev runs self-hosted workloads Mon-Fri 07:00-19:00: 60 of 168 hours a week."""
+    triage = next(w for w in dev_plan.workloads if w.name == "ticket-triage")
+    assert triage.aks.min_nodes_per_region == 0
+    assert triage.cost.hours_per_month == pytest.approx(730 * 60 / 168, abs=0.05)
+    always_on = plan_workload(
+        dataclasses.replace(
+            request(model="llama-3.1-8b", deployment="aks-vllm"),
+        ),
+        catalog=CAT,
+    )
+    assert always_on.cost.hours_per_month == 730
+    assert any("billed 260.7 of 730 hours" in r for r in triage.reasons)
+    assert [w.kind for w in triage.warnings if "auto chose int8" in w.message] == ["quantized"]
+
+
+# --- the newer open models ---------------------------------------------------------------------
+
+
+def test_block_scaled_fp8_experts_get_expert_parallelism_at_tp8() -> None:
+    from sizing.search.self_hosted import aks_candidates
+
+    req = request(model="qwen3-235b-a22b", precisions=("fp8",), deployment="aks-vllm")
+    layouts = {
+        (c.vm_sku, c.tp): c.expert_parallel
+        for c in aks_candidates(catalog=CAT, req=req)
+        if c.rejection_kind != "unsupported"
+    }
+    # moe_intermediate_size 1536: 384-wide slices at TP 4, 192-wide (not whole 128-blocks) at 8
+    assert layouts[("Standard_ND96isr_H100_v5", 4)] is False
+    assert layouts[("Standard_ND96isr_H100_v5", 8)] is True
+
+
+def test_a_plan_that_places_experts_whole_passes_the_vllm_flag() -> None:
+    # 20,000-token prompts inside 1 s need the prefill of eight GPUs (four cannot meet it even
+    # alone), where the FP8 experts of Qwen3-235B-A22B only load whole
+    p = plan(
+        model="qwen3-235b-a22b",
+        precisions=("fp8",),
+        deployment="aks-vllm",
+        peak_concurrency=8,
+        max_input_tokens=30000,
+        avg_input_tokens=20000,
+        ttft_p95_ms=1000,
+    )
+    assert p.feasible and p.aks is not None
+    assert (p.aks.tensor_parallel, p.aks.expert_parallel) == (8, True)
+    assert "--enable-expert-parallel" in p.aks.vllm_args
+    assert any("--enable-expert-parallel" in reason for reason in p.reasons)
+
+
+def test_phi_4_kv_heads_limit_tensor_parallelism() -> None:
+    from sizing.search.self_hosted import aks_candidates
+
+    req = request(model="phi-4", precisions=("bf16",), deployment="aks-vllm")
+    rejected = {
+        c.tp: c.rejected_reason
+        for c in aks_candidates(catalog=CAT, req=req)
+        if c.vm_sku == "Standard_ND96isr_H100_v5"
+    }
+    # 10 KV heads: vLLM splits them over 1 or 2 GPUs; 4 and 8 divide neither way
+    assert rejected[4] == "tensor parallel 4 must divide phi-4's 10 KV heads (or be a multiple)"
+    assert rejected[8] == "tensor parallel 8 must divide phi-4's 10 KV heads (or be a multiple)"
+    assert rejected[2] is None or "KV heads" not in rejected[2]
+
+
+def test_deepseek_needs_eight_h200s_and_its_published_fp8() -> None:
+    p = plan(model="deepseek-v3", precisions=(), deployment="aks-vllm", peak_concurrency=8)
+    assert p.feasible and p.aks is not None
+    assert (p.aks.gpu, p.aks.tensor_parallel, p.aks.precision) == ("h200-sxm", 8, "fp8")
+    assert p.aks.hf_model == "deepseek-ai/DeepSeek-V3"
+    assert "--kv-cache-dtype=fp8" not in p.aks.vllm_args  # a 16-bit latent cache
+
+
+def test_gpt_oss_is_served_from_its_mxfp4_release_only() -> None:
+    p = plan(model="gpt-oss-20b", precisions=(), deployment="aks-vllm")
+    assert p.feasible and p.aks is not None
+    assert p.aks.precision == "mxfp4"
+    assert p.aks.hf_model == "openai/gpt-oss-20b"
