@@ -1,5 +1,6 @@
-"""``python -m inferplan.cli``: the same command as the ``inferplan`` script."""
+"""``python -m inferplan.cli``: the ``inferplan`` command (``./dev`` installs a launcher of that
+name in the project's environment; completion and usage lines key on the name)."""
 
 from inferplan.cli.main import main
 
-main()
+main(prog_name="inferplan")

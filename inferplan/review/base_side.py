@@ -4,8 +4,8 @@ A pull request that changes only the load model or a component must show its eff
 base cannot be planned by the working tree's code. When the base tree carries inferplan's code
 (the side protocol's entry, ``inferplan/review/stack_sides.py``, with its packages at their
 folders), it runs in a subprocess of the same interpreter and environment (same Pulumi and
-provider SDKs) as ``python -E -s -m inferplan.review.stack_sides`` started in the base tree:
-import path = folder path, so the base tree's root first on the path is all it takes, and every
+provider SDKs), started in the base tree with ``SIDE_ENTRY`` (``python -E -s -c``, so the
+base's root is first on the path): import path = folder path, so that is all it takes, and every
 project module that process imports is the base's. ``-E`` drops ``PYTHONPATH`` (the working
 tree's root), ``-s`` the user site. A base without that code (a folder of stacks, a revision
 from before the protocol, or one whose packages were mapped onto other folders at install time)
@@ -46,7 +46,17 @@ ENTRY = Path("inferplan") / "review" / "stack_sides.py"
 CODE_FOLDERS = ("inferplan", "inputs", "sizing", "components", "policies")
 SIDE_KIND = "diff-side"
 BASE_TIMEOUT_S = 600
-EXIT_NO_ENTRY = 3  # stack_sides: the base tree has no side protocol entry
+EXIT_NO_ENTRY = 3  # the base tree has no side protocol entry
+# Run in the base tree's root (its folders are its packages); exit 3 when it cannot read a side.
+SIDE_ENTRY = """
+import sys
+try:
+    from inferplan.review.stack_sides import side_main
+except ImportError as error:
+    print(f"no diff side entry: {error}", file=sys.stderr)
+    sys.exit(3)
+sys.exit(side_main(sys.argv[1], sys.argv[2]))
+"""
 TREE_SUFFIXES = (".py", ".yaml", ".yml", ".j2", ".json", ".toml")
 
 CodeUsed = str  # "base" (its own code) or "working tree"
@@ -180,8 +190,8 @@ def _run_base_code(tree: Tree, stacks: list[str], options: SideOptions) -> dict[
             sys.executable,
             "-E",
             "-s",
-            "-m",
-            "inferplan.review.stack_sides",
+            "-c",
+            SIDE_ENTRY,
             str(request_path),
             str(answer_path),
         ]

@@ -279,9 +279,3 @@ def wanted_stacks(base: Tree, head: Tree, stacks: Sequence[str]) -> list[str]:
             ]
         )
     return wanted
-
-
-if __name__ == "__main__":  # the base side's subprocess, started in the base tree (base_side.py)
-    import sys
-
-    sys.exit(side_main(sys.argv[1], sys.argv[2]))

@@ -52,14 +52,14 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The base commit has the dearer T4 and more headroom; the working tree is as shipped."""
     root = copy_project(tmp_path_factory.mktemp("base-code") / "repo")
     vm_skus = root / "sizing" / "catalog" / "data" / "vm_skus.yaml"
-    aks_sizing = root / "sizing" / "aks_sizing.py"
+    aks_sizing = root / "sizing" / "search" / "self_hosted.py"
     replace_once(vm_skus, PRICE_LINE, PRICE_LINE.replace(str(HEAD_PRICE), str(BASE_PRICE)))
     replace_once(aks_sizing, f"HEADROOM = {HEAD_HEADROOM} ", f"HEADROOM = {BASE_HEADROOM} ")
     git(root, "init", "--quiet", "--initial-branch=main")
     git(root, "add", ".")
     git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "base")
     shutil.copy(ROOT / "sizing" / "catalog" / "data" / "vm_skus.yaml", vm_skus)
-    shutil.copy(ROOT / "sizing" / "aks_sizing.py", aks_sizing)
+    shutil.copy(ROOT / "sizing" / "search" / "self_hosted.py", aks_sizing)
     return root
 
 
@@ -141,7 +141,7 @@ def test_an_unchanged_base_is_read_from_the_cache(repo, monkeypatch) -> None:
 
 def test_a_base_whose_code_fails_is_bad_input_named_by_side(repo, tmp_path, monkeypatch) -> None:
     broken = copy_project(tmp_path / "broken")
-    (broken / "sizing" / "planning.py").write_text("raise RuntimeError('boom')\n")
+    (broken / "sizing" / "planner.py").write_text("raise RuntimeError('boom')\n")
     monkeypatch.chdir(repo)
     result = CliRunner().invoke(main, ["diff", "--base-dir", str(broken), "dev"])
     assert result.exit_code == 2

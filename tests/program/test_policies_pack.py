@@ -93,7 +93,11 @@ def test_pack_files_name_the_entry_point_and_dependencies():
     requirements = (ROOT / "policies" / "requirements.txt").read_text().splitlines()
 
     assert "runtime:" in manifest and "name: python" in manifest
-    assert {"pulumi-policy>=1.21,<2", "pulumi>=3.200,<4", "-e .."} <= set(requirements)
+    assert {"pulumi-policy>=1.21,<2", "pulumi>=3.200,<4"} <= set(requirements)
+    # the project is not installed: the pack imports its packages from the repository root
+    assert not [line for line in requirements if line.startswith("-e")]
+    entry = (ROOT / "policies" / "__main__.py").read_text()
+    assert "sys.path.insert(0, str(Path(__file__).resolve().parent.parent))" in entry
 
 
 def test_resource_policy_reports_message_and_fix():
