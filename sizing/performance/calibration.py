@@ -111,26 +111,14 @@ class Measurement:
         return "vLLM serve"
 
     @property
-    def http_server(self) -> bool:
-        """Whether requests went through vLLM's OpenAI-compatible server (``vllm serve`` with
-        ``vllm bench serve`` or ``benchmark_serving.py``), so each pays the front end's fixed
-        cost (``EfficiencyFactors.server_overhead_s``). Not the NIM rows: NIM has its own
-        server in front of TensorRT-LLM, and its lone short-prompt TTFT leaves no room for
-        vLLM's (docs/sizing-model.md, the front end)."""
-        return self.family == "vLLM serve" and self.harness != "offline"
-
-    @property
     def lone_ttft(self) -> bool:
         """A lone request's TTFT: prefill plus fixed costs, no queueing."""
         return self.metric == "ttft_ms" and self.concurrency == 1
 
     @property
     def fitted(self) -> bool:
-        """Whether the row takes part in the fit (every row is reported). Of the held-out
-        vLLM serve family, the lone-request TTFT rows are fitted: they fix the front end's
-        cost, and the loaded rows the report judges stay out of sample."""
-        if self.http_server and self.lone_ttft:
-            return True
+        """Whether the row takes part in the fit (every row is reported): none of the held-out
+        harnesses and families, none with dataset lengths."""
         return (
             self.harness not in UNFITTED_HARNESSES
             and self.family not in UNFITTED_FAMILIES
@@ -332,7 +320,6 @@ def predict(m: Measurement, *, catalog: Catalog, eff: EfficiencyFactors) -> Esti
             limits=_limits(m, catalog),
             eff=eff,
             rate_per_s=m.rate_per_s,
-            http_server=m.http_server,
         )
     except (UnsupportedConfiguration, UnknownEntryError):
         return None
@@ -354,7 +341,6 @@ def _key(m: Measurement) -> tuple:
         m.max_num_seqs,
         m.max_num_batched_tokens,
         m.gpu_memory_utilization,
-        m.http_server,
     )
 
 
@@ -604,6 +590,77 @@ def harness_markdown(scores: Sequence[HarnessScore]) -> str:
         "worst x",
         "under-predicted >20%",
     ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(s.as_row()) + " |" for s in scores]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class TargetScore:
+    """One accuracy target of the load model (docs/sizing-model.md, targets) and where the
+    committed factors stand against it."""
+
+    target: str
+    rows: int  # rows (or sweep thresholds) the figure is taken over
+    figure: float  # median error factor, or a share (0-1) for the capacity targets
+    bound: float
+    share: bool = False  # the figure is a share of sweeps, not an error factor
+
+    @property
+    def met(self) -> bool:
+        return math.isfinite(self.figure) and self.figure <= self.bound
+
+    def as_row(self) -> list[str]:
+        def text(x: float) -> str:
+            if not math.isfinite(x):
+                return "-"
+            return f"{100 * x:.0f}%" if self.share else f"x{x:.2f}"
+
+        return [
+            self.target,
+            str(self.rows),
+            text(self.figure),
+            ("<= " if self.share else "within ") + text(self.bound),
+            "met" if self.met else "not met",
+        ]
+
+
+LONE_PREFILL_BOUND = 1.2
+LOADED_TTFT_BOUND = 1.2
+CAPACITY_MISS_SHARE = 0.10  # of sweep thresholds, each way, off by more than 20%
+DECODE_BOUND = 1.14  # decode and throughput: no worse than before the scheduler model's round 3
+DECODE_METRICS = ("itl_ms", "output_tps_total", "tps_per_request")
+
+
+def target_scores(comparisons: Sequence[Comparison]) -> list[TargetScore]:
+    """The load model's targets over every answered row: lone-request prefill, loaded TTFT,
+    capacity at the SLO of whole sweeps (under- and over-predicted by more than 20%), and
+    decode and throughput."""
+    lone = [c.ratio for c in comparisons if c.measurement.lone_ttft and c.ratio is not None]
+    loaded = [c.ratio for c in comparisons if c.measurement.loaded and c.ratio is not None]
+    decode = [
+        c.ratio
+        for c in comparisons
+        if c.measurement.metric in DECODE_METRICS and c.ratio is not None
+    ]
+    caps = [s.ratio for s in sweep_capacities(comparisons)]
+    under = sum(1 for r in caps if r < 0.8) / len(caps) if caps else math.nan
+    over = sum(1 for r in caps if r > 1.2) / len(caps) if caps else math.nan
+    return [
+        TargetScore("lone-request prefill (TTFT at concurrency 1)", len(lone),
+                    _median_factor(lone), LONE_PREFILL_BOUND),
+        TargetScore("loaded TTFT", len(loaded), _median_factor(loaded), LOADED_TTFT_BOUND),
+        TargetScore("capacity at SLO under-predicted by >20%", len(caps), under,
+                    CAPACITY_MISS_SHARE, share=True),
+        TargetScore("capacity at SLO over-predicted by >20%", len(caps), over,
+                    CAPACITY_MISS_SHARE, share=True),
+        TargetScore("decode and throughput (ITL, tokens/s)", len(decode),
+                    _median_factor(decode), DECODE_BOUND),
+    ]  # fmt: skip
+
+
+def targets_markdown(scores: Sequence[TargetScore]) -> str:
+    header = ["target", "rows", "figure", "bound", "verdict"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(s.as_row()) + " |" for s in scores]
     return "\n".join(lines) + "\n"

@@ -27,7 +27,6 @@ from sizing.performance.estimator import (
     estimate_from_load,
     replica_for_lengths,
     scheduler_limits,
-    server_overhead_s,
 )
 from sizing.performance.scheduler_model import predict_load
 from sizing.performance.traffic import Arrival, LengthMix
@@ -98,10 +97,8 @@ def capacity_at_slo(
     engine: Engine = "vllm",
     limits: EngineLimits | None = None,
     eff: EfficiencyFactors | None = None,
-    http_server: bool = True,
 ) -> CapacityAtSlo:
-    """Largest concurrency whose TTFT p95 and tokens/s meet ``target`` under ``arrival``;
-    ``http_server`` as in ``estimate`` (plans deploy vLLM's OpenAI server: on).
+    """Largest concurrency whose TTFT p95 and tokens/s meet ``target`` under ``arrival``.
 
     Raises ``UnsupportedConfiguration`` like ``estimate``; a configuration whose memory does not
     fit has capacity 0 with binding ``kv-memory``.
@@ -133,12 +130,10 @@ def capacity_at_slo(
             arrival=arrival,
             limits=limits,
             eff=eff,
-            http_server=http_server,
         )
         return CapacityAtSlo(0, "kv-memory", arrival, None, lone)
     sched = scheduler_limits(mem=mem, limits=limits, model=model)
     lengths = LengthMix(input_tokens, output_tokens)
-    overhead_s = server_overhead_s(eff=eff, http_server=http_server, engine=engine)
 
     def at(concurrency: int) -> Estimate:
         load = predict_load(
@@ -150,7 +145,6 @@ def capacity_at_slo(
             limits=limits,
             arrival=arrival,
             output_tokens=output_tokens,
-            server_overhead_s=overhead_s,
         )
 
     one = at(1)

@@ -388,18 +388,37 @@ def _mixture_quantile(parts: list[tuple[float, float, float, float]], b: float) 
             seen += weight
             previous = start
         return terms[-1][0]
-    low = min(start for start, _, _ in terms)
-    for _ in range(24):
-        mid = (low + high) / 2.0
-        total = 0.0
-        for start, width, weight in terms:
-            if mid >= start:
-                total += weight * (1.0 if width == 0.0 else min((mid - start) / width, 1.0))
-        if total < QUANTILE:
-            low = mid
+    return _linear_quantile(terms, QUANTILE)
+
+
+def _linear_quantile(terms: list[tuple[float, float, float]], q: float) -> float:
+    """The ``q`` quantile of a mixture of uniforms ``(start, width, weight)`` (width 0: an
+    atom), exactly: the CDF is piecewise linear between the terms' ends, so one sorted sweep
+    over those ends finds where it crosses ``q``. (A bisection over every term did the same
+    in 24 passes and was most of a plan's time.)"""
+    events: list[tuple[float, float, float]] = []  # (at, jump, change of slope)
+    for start, width, weight in terms:
+        if width <= 0.0:
+            events.append((start, weight, 0.0))
         else:
-            high = mid
-    return high
+            slope = weight / width
+            events.append((start, 0.0, slope))
+            events.append((start + width, 0.0, -slope))
+    events.sort()
+    cdf = slope = 0.0
+    at = events[0][0]
+    for x, jump, change in events:
+        if slope > 0.0 and x > at:
+            reach = cdf + slope * (x - at)
+            if reach >= q:
+                return at + (q - cdf) / slope
+            cdf = reach
+        at = x
+        cdf += jump
+        if cdf >= q:
+            return x
+        slope += change
+    return at
 
 
 def poisson_quantile(mean: float, q: float, *, continuous: bool = True) -> float:

@@ -54,27 +54,26 @@ def test_the_harness_comes_from_the_engine_and_the_notes(
 
 
 @pytest.mark.parametrize(
-    ("engine", "concurrency", "notes", "http_server", "fitted"),
+    ("engine", "concurrency", "notes", "fitted"),
     [
-        pytest.param("vLLM 0.11.0", "1", "closed loop --max-concurrency 1", True, True,
-                     id="vllm-serve-lone-fits-the-front-end"),
-        pytest.param("vLLM 0.11.0", "8", "closed loop --max-concurrency 8", True, False,
+        pytest.param("vLLM 0.11.0", "1", "closed loop --max-concurrency 1", False,
+                     id="vllm-serve-lone-held-out"),
+        pytest.param("vLLM 0.11.0", "8", "closed loop --max-concurrency 8", False,
                      id="vllm-serve-loaded-held-out"),
-        pytest.param("NIM (TensorRT-LLM), 2024", "1", "genai-perf", False, True,
-                     id="nim-its-own-front-end"),
-        pytest.param("TensorRT-LLM 0.9.0 (static batching)", "1", "static batch 1", False, True,
+        pytest.param("NIM (TensorRT-LLM), 2024", "1", "genai-perf", True, id="nim-fitted"),
+        pytest.param("TensorRT-LLM 0.9.0 (static batching)", "1", "static batch 1", True,
                      id="in-process-static"),
     ],
 )  # fmt: skip
-def test_only_vllm_serve_rows_pay_the_front_end_and_only_lone_ones_fit_it(
-    tmp_path, engine, concurrency, notes, http_server, fitted
+def test_no_vllm_serve_row_is_fitted_so_each_is_judged_out_of_sample(
+    tmp_path, engine, concurrency, notes, fitted
 ) -> None:
     (row,) = rows_of(
         tmp_path,
         f'x,"{engine}",H100-80GB-SXM,1,Llama-3.1-8B,FP8,1000,200,{concurrency},ttft_ms,1,ms,'
         f'"{notes}"',
     )  # fmt: skip
-    assert (row.http_server, row.fitted) == (http_server, fitted)
+    assert row.fitted == fitted
 
 
 def test_dataset_lengths_and_server_settings_come_from_the_notes(tmp_path) -> None:
