@@ -396,14 +396,55 @@ def _linear_quantile(terms: list[tuple[float, float, float]], q: float) -> float
     atom), exactly: the CDF is piecewise linear between the terms' ends, so one sorted sweep
     over those ends finds where it crosses ``q``. (A bisection over every term did the same
     in 24 passes and was most of a plan's time.)"""
+    # Start the sweep at the mixture's mean, below the upper quantiles in practice: what lies
+    # wholly below it is summed, not sorted (most terms, and most of a plan's time otherwise).
+    total = sum(weight for _, _, weight in terms)
+    at = sum(weight * (start + width / 2.0) for start, width, weight in terms) / total
+    cdf = slope = 0.0
+    events: list[tuple[float, float, float]] = []  # (at, jump, change of slope) beyond ``at``
+    for start, width, weight in terms:
+        if width <= 0.0:
+            if start <= at:
+                cdf += weight
+            else:
+                events.append((start, weight, 0.0))
+        elif start + width <= at:
+            cdf += weight
+        else:
+            rate = weight / width
+            if start <= at:
+                cdf += rate * (at - start)
+                slope += rate
+            else:
+                events.append((start, 0.0, rate))
+            events.append((start + width, 0.0, -rate))
+    if cdf >= q:
+        return _swept_quantile(terms, q)
+    events.sort()
+    for x, jump, change in events:
+        if slope > 0.0 and x > at:
+            reach = cdf + slope * (x - at)
+            if reach >= q:
+                return at + (q - cdf) / slope
+            cdf = reach
+        at = x
+        cdf += jump
+        if cdf >= q:
+            return x
+        slope += change
+    return at
+
+
+def _swept_quantile(terms: list[tuple[float, float, float]], q: float) -> float:
+    """``_linear_quantile`` from the lowest term: every end sorted and swept."""
     events: list[tuple[float, float, float]] = []  # (at, jump, change of slope)
     for start, width, weight in terms:
         if width <= 0.0:
             events.append((start, weight, 0.0))
         else:
-            slope = weight / width
-            events.append((start, 0.0, slope))
-            events.append((start + width, 0.0, -slope))
+            rate = weight / width
+            events.append((start, 0.0, rate))
+            events.append((start + width, 0.0, -rate))
     events.sort()
     cdf = slope = 0.0
     at = events[0][0]

@@ -129,3 +129,37 @@ def test_the_plan_states_the_scheduler_settings_its_capacity_assumed() -> None:
         "fixed 1500+300 tokens",
     )
     assert plan.predicted.binding_constraint in ("ttft", "itl", "kv-memory", "max-num-seqs")
+
+
+@pytest.mark.parametrize(
+    ("n_in", "n_out", "ttft_ms", "tps", "replica"),
+    [
+        pytest.param(1500, 300, 1000.0, None, "r70", id="70b-ttft"),
+        pytest.param(2000, 300, 800.0, 30.0, "r8", id="8b-both"),
+        pytest.param(8000, 500, 4000.0, 12.0, "r70", id="70b-long-prompts"),
+        pytest.param(500, 200, 300.0, 40.0, "r8", id="8b-tight"),
+    ],
+)
+def test_the_secant_search_finds_what_a_scan_of_every_concurrency_finds(
+    n_in, n_out, ttft_ms, tps, replica
+) -> None:
+    """The capacity search guesses from the margins instead of halving; it must still return
+    the largest concurrency that meets the target (and what fails one above it), as a scan of
+    every concurrency from 1 does."""
+    r8 = dict(model=CAT.model("llama-3.1-8b"), gpu=CAT.gpu("a100-80gb-pcie"),
+              precision=CAT.precision("bf16"), tp=1)  # fmt: skip
+    args = R70 if replica == "r70" else r8
+    cap = capacity(n_in=n_in, n_out=n_out, ttft_ms=ttft_ms, tps=tps, **args)
+    target = SloTarget(ttft_ms, tps)
+    scanned = 0
+    for c in range(1, cap.concurrency + 2):
+        est = estimate(**args, input_tokens=n_in, output_tokens=n_out, concurrency=c,
+                       arrival="poisson")  # fmt: skip
+        if failing(est, target) is not None:
+            assert cap.binding == failing(est, target) or cap.binding in (
+                "kv-memory",
+                "max-num-seqs",
+            )
+            break
+        scanned = c
+    assert cap.concurrency == scanned

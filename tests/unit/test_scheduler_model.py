@@ -185,3 +185,22 @@ def test_the_mixture_quantile_is_where_the_mixtures_cdf_crosses_it() -> None:
         assert cdf(x) >= q - 1e-12, (q, x)
         assert cdf(x - 1e-9) < q, (q, x)
     assert _linear_quantile(terms, 0.95) == pytest.approx(2.5)  # where the third one ends
+
+
+def test_the_quantile_from_the_mean_agrees_with_the_full_sweep() -> None:
+    """Starting the sweep at the mixture's mean (terms below it summed) gives the quantile the
+    sweep from the lowest term gives, also when the mean lies above it (then it falls back)."""
+    import random
+
+    from sizing.performance.scheduler_model import _linear_quantile, _swept_quantile
+
+    rng = random.Random(3)
+    for _ in range(200):
+        terms = [
+            (rng.uniform(0, 5), rng.choice((0.0, rng.uniform(0, 3))), rng.random())
+            for _ in range(rng.randint(1, 40))
+        ]
+        total = sum(w for _, _, w in terms)
+        terms = [(s, width, w / total) for s, width, w in terms]
+        for q in (0.05, 0.5, 0.95, 0.99):
+            assert _linear_quantile(terms, q) == pytest.approx(_swept_quantile(terms, q), abs=1e-9)
