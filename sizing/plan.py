@@ -45,6 +45,9 @@ class Predicted:
     binding_constraint: str | None = None
     arrival: str | None = None  # the arrival process the prediction assumes (poisson)
     length_mix: str | None = None  # the request lengths it assumes
+    # How the figures were obtained: "estimate" (the fast load model), "simulated" (sized on
+    # the planning-time simulation, which was worse), "bound" or "measured".
+    provenance: str = "estimate"
     simulated: Simulated | None = None  # plan --simulate only
 
 
@@ -263,6 +266,7 @@ WarningKind = Literal[
     "streaming-timeout",  # a non-streaming response may outlast the idle-connection timeout
     "traffic",  # the stated rate and concurrency disagree
     "quantized",  # auto precision chose quantized weights
+    "simulation",  # the planning-time simulation missed the SLO: sized on it instead
 ]
 
 
