@@ -33,6 +33,16 @@ class Simulated:
 
 
 @dataclass(frozen=True)
+class PercentilePrediction:
+    """One percentile target the workload states (slo.ttft, slo.itl) and its prediction."""
+
+    metric: Literal["ttft", "itl"]
+    percentile: int
+    predicted_ms: float
+    target_ms: float
+
+
+@dataclass(frozen=True)
 class Predicted:
     ttft_p95_ms: float | None  # None for offline (batch) work: nobody waits for a first token
     tps_per_request: float
@@ -48,6 +58,7 @@ class Predicted:
     # How the figures were obtained: "estimate" (the fast load model), "simulated" (sized on
     # the planning-time simulation, which was worse), "bound" or "measured".
     provenance: str = "estimate"
+    percentiles: tuple[PercentilePrediction, ...] = ()  # slo.ttft and slo.itl, predicted
     simulated: Simulated | None = None  # plan --simulate only
 
 

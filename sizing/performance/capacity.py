@@ -36,10 +36,19 @@ BindingConstraint = Literal["ttft", "itl", "kv-memory", "max-num-seqs"]
 
 @dataclass(frozen=True)
 class SloTarget:
-    """The latency a workload promises: p95 TTFT, and output tokens/s per request."""
+    """The latency a workload promises: p95 TTFT, output tokens/s per request, and TTFT and
+    ITL at further percentiles (``(percentile, ms)``: TTFT at 50 or 99, ITL at 50 or 99)."""
 
     ttft_p95_ms: float
     tps_per_request: float | None = None  # tokens/s one request streams (ITL + TTFT)
+    ttft_ms_at: tuple[tuple[int, float], ...] = ()
+    itl_ms_at: tuple[tuple[int, float], ...] = ()
+
+    @property
+    def percentiles(self) -> tuple[int, ...]:
+        """The percentiles besides 95 the estimates must carry."""
+        named = {p for p, _ in (*self.ttft_ms_at, *self.itl_ms_at) if p != 95}
+        return tuple(sorted(named))
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,11 @@ def failing(est: Estimate, target: SloTarget) -> BindingConstraint | None:
     """Which part of the target an estimate misses: TTFT first, then tokens/s."""
     if not est.fits or not math.isfinite(est.ttft_p95_ms) or est.ttft_p95_ms > target.ttft_p95_ms:
         return "ttft"
+    if any(not est.ttft_at_ms(p) <= ms for p, ms in target.ttft_ms_at):
+        return "ttft"
     if target.tps_per_request is not None and est.tps_per_request < target.tps_per_request:
+        return "itl"
+    if any(not est.itl_at_ms(p) <= ms for p, ms in target.itl_ms_at):
         return "itl"
     return None
 
@@ -135,16 +148,19 @@ def capacity_at_slo(
     sched = scheduler_limits(mem=mem, limits=limits, model=model)
     lengths = LengthMix(input_tokens, output_tokens)
 
+    quantiles = tuple(p / 100.0 for p in target.percentiles)
+
     def at(concurrency: int) -> Estimate:
         load = predict_load(
-            cost=cost, limits=sched, lengths=lengths, arrival=arrival, concurrency=concurrency
+            cost=cost,
+            limits=sched,
+            lengths=lengths,
+            arrival=arrival,
+            concurrency=concurrency,
+            quantiles=quantiles,
         )
         return estimate_from_load(
-            load,
-            mem=mem,
-            limits=limits,
-            arrival=arrival,
-            output_tokens=output_tokens,
+            load, mem=mem, limits=limits, arrival=arrival, output_tokens=output_tokens
         )
 
     one = at(1)
@@ -171,7 +187,11 @@ def margin(est: Estimate, target: SloTarget) -> float:
     worst = est.ttft_p95_ms / target.ttft_p95_ms
     if target.tps_per_request is not None:
         worst = max(worst, target.tps_per_request / max(est.tps_per_request, 1e-12))
-    return worst
+    for p, ms in target.ttft_ms_at:
+        worst = max(worst, est.ttft_at_ms(p) / ms)
+    for p, ms in target.itl_ms_at:
+        worst = max(worst, est.itl_at_ms(p) / ms)
+    return worst if math.isfinite(worst) else math.inf
 
 
 SECANT_GUESSES = 5  # before plain halving takes over

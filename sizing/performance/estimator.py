@@ -82,6 +82,20 @@ class Estimate(NamedTuple):
     kv_share: float = math.nan  # KV cache held on average / capacity
     max_num_seqs: int = 0  # the scheduler limits the prediction assumed
     max_num_batched_tokens: int = 0
+    # ``(percentile, TTFT ms, ITL ms)`` at each percentile asked for (percentile SLOs).
+    percentiles: tuple[tuple[int, float, float], ...] = ()
+
+    def ttft_at_ms(self, percentile: int) -> float:
+        """TTFT at a percentile: p95 always, the others where they were asked for."""
+        if percentile == 95:
+            return self.ttft_p95_ms
+        return next((t for p, t, _ in self.percentiles if p == percentile), math.nan)
+
+    def itl_at_ms(self, percentile: int) -> float:
+        """ITL at a percentile: p95 always, the others where they were asked for."""
+        if percentile == 95:
+            return self.itl_p95_ms
+        return next((i for p, _, i in self.percentiles if p == percentile), math.nan)
 
 
 def check_configuration(
@@ -264,12 +278,14 @@ def estimate(
     limits: EngineLimits | None = None,
     eff: EfficiencyFactors | None = None,
     rate_per_s: float | None = None,
+    percentiles: tuple[int, ...] = (),
 ) -> Estimate:
     """Predict TTFT, ITL and throughput at ``concurrency`` requests in flight under
     ``arrival``; without a concurrency, the most the scheduler runs at once (saturated).
     ``rate_per_s`` spreads a burst over time (``sizing.performance.scheduler_model.predict_load``).
     The figures are the engine's: the API server's own work per request (HTTP, chat template,
-    detokenising) is not added (docs/sizing-model.md, the front end)."""
+    detokenising) is not added (docs/sizing-model.md, the front end). ``percentiles`` (e.g.
+    50, 99): TTFT and ITL at each as well (``Estimate.percentiles``)."""
     eff = eff or default_efficiency()
     cost, mem, limits = replica_for_lengths(
         model=model,
@@ -293,6 +309,7 @@ def estimate(
         arrival=arrival,
         concurrency=concurrency,
         rate_per_s=rate_per_s,
+        quantiles=tuple(p / 100.0 for p in percentiles),
     )
     return estimate_from_load(
         load,
@@ -337,6 +354,7 @@ def estimate_from_load(
         kv_share=load.kv_share,
         max_num_seqs=limits.max_num_seqs,
         max_num_batched_tokens=limits.max_num_batched_tokens,
+        percentiles=tuple((round(q * 100), t * 1e3, i * 1e3) for q, t, i in load.tails),
     )
 
 

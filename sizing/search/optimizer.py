@@ -41,6 +41,7 @@ from sizing.plan import (
     Alternative,
     Availability,
     Cost,
+    PercentilePrediction,
     PlanWarning,
     Predicted,
     WorkloadPlan,
@@ -425,6 +426,19 @@ def _aks_plan(
                 "answer quality matters.",
             )
         )
+    percentiles = tuple(
+        PercentilePrediction("ttft", p, est.ttft_at_ms(p), ms) for p, ms in req.ttft_targets
+    ) + tuple(PercentilePrediction("itl", p, est.itl_at_ms(p), ms) for p, ms in req.itl_targets)
+    if percentiles:
+        reasons.insert(
+            2,
+            "At the stated percentiles: "
+            + "; ".join(
+                f"{x.metric.upper()} p{x.percentile} {x.predicted_ms:,.1f} ms <= {x.target_ms:g} ms"
+                for x in percentiles
+            )
+            + ".",
+        )
     check = cap.simulated
     if check is not None and check.resized:
         reasons.insert(
@@ -461,6 +475,7 @@ def _aks_plan(
             arrival=est.arrival,
             length_mix=f"fixed {req.avg_input_tokens}+{req.avg_output_tokens} tokens",
             provenance=cap.provenance,
+            percentiles=percentiles,
         ),
         cost=Cost(
             monthly_usd=c.monthly_usd,

@@ -20,7 +20,7 @@ from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
 from sizing.deploy.azure_limits import AZURE_LIMIT, aks_pool_limit
 from sizing.deploy.container_images import VLLM_IMAGE_ID, planned_image
 from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION
-from sizing.performance.capacity import SloTarget, capacity_at_slo
+from sizing.performance.capacity import SloTarget, capacity_at_slo, failing
 from sizing.performance.efficiency import EfficiencyFactors, default_efficiency
 from sizing.performance.estimator import (
     Estimate,
@@ -117,13 +117,18 @@ class AksCandidate(MayBeRejected):
         return self.nodes_per_region * len(self.regions)
 
 
-def meets_slo(est: Estimate, req: SizingRequest) -> bool:
-    return (
-        est.fits
-        and math.isfinite(est.e2e_latency_s)
-        and est.ttft_p95_ms <= req.ttft_p95_ms
-        and est.tps_per_request >= req.output_tokens_per_second_p50
+def slo_target(req: SizingRequest) -> SloTarget:
+    """The request's SLO as the capacity search reads it, percentile targets included."""
+    return SloTarget(
+        req.ttft_p95_ms,
+        req.output_tokens_per_second_p50,
+        ttft_ms_at=req.ttft_targets,
+        itl_ms_at=req.itl_targets,
     )
+
+
+def meets_slo(est: Estimate, req: SizingRequest) -> bool:
+    return est.fits and math.isfinite(est.e2e_latency_s) and failing(est, slo_target(req)) is None
 
 
 def replica_capacity(
@@ -173,7 +178,7 @@ def replica_capacity(
         tp=tp,
         input_tokens=req.avg_input_tokens,
         output_tokens=req.avg_output_tokens,
-        target=SloTarget(req.ttft_p95_ms, req.output_tokens_per_second_p50),
+        target=slo_target(req),
         arrival=PLANNED_ARRIVAL,
         eff=eff,
     )

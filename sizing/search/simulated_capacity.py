@@ -58,17 +58,28 @@ class SimulatedCheck:
         return self.kept != self.planned
 
 
+# The simulated figure of each percentile an SLO may name (the simulator reports no ITL p50).
+_SIM_TTFT = {50: "ttft_p50_ms", 95: "ttft_p95_ms", 99: "ttft_p99_ms"}
+_SIM_ITL = {95: "itl_p95_ms", 99: "itl_p99_ms"}
+
+
 def _misses(sim: SimulationResult, req: SizingRequest, tolerance: float) -> bool:
-    return sim.ttft_p95_ms > req.ttft_p95_ms * (
-        1.0 + tolerance
-    ) or sim.tps_per_request_p50 < req.output_tokens_per_second_p50 * (1.0 - tolerance)
+    over = 1.0 + tolerance
+    return (
+        sim.ttft_p95_ms > req.ttft_p95_ms * over
+        or sim.tps_per_request_p50 < req.output_tokens_per_second_p50 * (1.0 - tolerance)
+        or any(getattr(sim, _SIM_TTFT[p]) > ms * over for p, ms in req.ttft_targets)
+        or any(getattr(sim, _SIM_ITL[p]) > ms * over for p, ms in req.itl_targets if p in _SIM_ITL)
+    )
 
 
 def _missed(sim: SimulationResult | None, req: SizingRequest) -> str:
     """Which target a simulation misses: ttft first, then itl (tokens/s)."""
     if sim is None or sim.ttft_p95_ms > req.ttft_p95_ms:
         return "ttft"
-    return "itl" if sim.tps_per_request_p50 < req.output_tokens_per_second_p50 else "none"
+    if any(getattr(sim, _SIM_TTFT[p]) > ms for p, ms in req.ttft_targets):
+        return "ttft"
+    return "itl" if _misses(sim, req, 0.0) else "none"
 
 
 def _simulate(model, gpu, precision, tp, req, eff, concurrency: int) -> SimulationResult | None:
@@ -103,7 +114,7 @@ def simulated_check(
     """Simulate ``planned`` requests per replica; when that misses the SLO beyond the
     tolerance, find the largest concurrency whose simulation meets it exactly (halving: the
     simulated TTFT grows with the load). None when the configuration cannot be simulated."""
-    slo = (req.ttft_p95_ms, req.output_tokens_per_second_p50)
+    slo = (req.ttft_p95_ms, req.output_tokens_per_second_p50, req.ttft_targets, req.itl_targets)
     lengths = (req.avg_input_tokens, req.avg_output_tokens)
     key = (model.id, gpu.id, precision.id, tp, planned, lengths, slo, eff)
     if key in _CACHE:
@@ -162,6 +173,7 @@ def worse_estimate(
         concurrency=check.kept,
         arrival="poisson",
         eff=eff,
+        percentiles=tuple(sorted({p for p, _ in (*req.ttft_targets, *req.itl_targets)})),
     )
     return est._replace(
         ttft_p95_ms=max(est.ttft_p95_ms, check.kept_ttft_p95_ms),

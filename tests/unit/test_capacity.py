@@ -163,3 +163,39 @@ def test_the_secant_search_finds_what_a_scan_of_every_concurrency_finds(
             break
         scanned = c
     assert cap.concurrency == scanned
+
+
+def test_a_p99_ttft_target_binds_where_the_same_value_at_p95_does_not() -> None:
+    """TTFT grows with the percentile (p50 <= p95 <= p99 at every load), so a target at p99
+    admits fewer requests than the same figure at p95, and the estimate at capacity carries
+    the p99 it was checked against."""
+    at95 = capacity_at_slo(
+        **R70, input_tokens=1500, output_tokens=300, target=SloTarget(800.0), arrival="poisson"
+    )
+    at99 = capacity_at_slo(
+        **R70, input_tokens=1500, output_tokens=300,
+        target=SloTarget(60000.0, ttft_ms_at=((99, 800.0),)), arrival="poisson",
+    )  # fmt: skip
+    assert 1 <= at99.concurrency < at95.concurrency
+    assert at99.binding == "ttft"
+    est = at99.at_capacity
+    assert est.ttft_at_ms(99) <= 800.0
+    one_more = estimate(
+        **R70, input_tokens=1500, output_tokens=300, concurrency=at99.concurrency + 1,
+        arrival="poisson", percentiles=(50, 99),
+    )  # fmt: skip
+    assert one_more.ttft_at_ms(99) > 800.0
+    assert one_more.ttft_at_ms(50) <= one_more.ttft_p95_ms <= one_more.ttft_at_ms(99)
+
+
+def test_an_itl_p99_target_binds_as_itl() -> None:
+    free = capacity_at_slo(
+        **R70, input_tokens=1500, output_tokens=300, target=SloTarget(60000.0), arrival="poisson"
+    )
+    tight = capacity_at_slo(
+        **R70, input_tokens=1500, output_tokens=300,
+        target=SloTarget(60000.0, itl_ms_at=((99, 45.0),)), arrival="poisson",
+    )  # fmt: skip
+    assert tight.concurrency < free.concurrency
+    assert tight.binding == "itl"
+    assert tight.at_capacity.itl_at_ms(99) <= 45.0
