@@ -278,6 +278,7 @@ WarningKind = Literal[
     "traffic",  # the stated rate and concurrency disagree
     "quantized",  # auto precision chose quantized weights
     "simulation",  # the planning-time simulation missed the SLO: sized on it instead
+    "percentile-slo",  # percentile targets the chosen offer cannot predict (Azure OpenAI)
 ]
 
 

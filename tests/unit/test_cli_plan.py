@@ -135,3 +135,20 @@ def test_the_plan_predicts_each_stated_percentile(tmp_path: Path) -> None:
     for p in got.values():
         assert 0 < p["predicted_ms"] <= p["target_ms"], p
     assert any(r.startswith("At the stated percentiles: TTFT p50") for r in workload["reasons"])
+
+
+def test_azure_openai_plans_say_they_cannot_predict_stated_percentiles(tmp_path: Path) -> None:
+    import json
+
+    text = (ROOT / "examples" / "reasoning-managed.yaml").read_text(encoding="utf-8")
+    assert "  slo:\n" in text
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        text.replace("  slo:\n", "  slo:\n    ttft: [{percentile: 99, ms: 5000}]\n", 1),
+        encoding="utf-8",
+    )
+    result = invoke("plan", str(path), "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    (workload,) = json.loads(result.output)["workloads"]
+    assert workload["target"] == "azure-openai"
+    assert [w["kind"] for w in workload["warnings"]].count("percentile-slo") == 1
