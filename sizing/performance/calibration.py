@@ -91,6 +91,9 @@ class Measurement:
     max_num_batched_tokens: int | None = None
     gpu_memory_utilization: float | None = None
     lengths_stated: bool = True  # False: the dataset's mean lengths, from the notes
+    # Requests the run sent in all (``N prompts`` in the notes): a closed loop of ``C`` clients
+    # that start together sends its first ``C`` as a burst, a share ``C / N`` of the run.
+    requests: int | None = None
 
     @property
     def engine_kind(self) -> Engine:
@@ -176,6 +179,14 @@ def _harness(row: dict[str, str]) -> tuple[Harness, int | None, float | None]:
     return "offline", None, None
 
 
+def _requests(notes: str) -> int | None:
+    """Requests a run sent in all, as its notes state them (``100 prompts``)."""
+    found = re.search(r"(\d+) (?:ShareGPT )?prompts", notes) or re.search(
+        r"--num-prompts (\d+)", notes
+    )
+    return int(found.group(1)) if found else None
+
+
 def _stated(pattern: str, notes: str) -> str | None:
     found = re.search(pattern, notes)
     return found.group(1) if found else None
@@ -241,6 +252,7 @@ def _load(path: Path | Sequence[Path], catalog: Catalog | None):
                         gpu_memory_utilization=float(share) if share else None,
                         lengths_stated=(bool(row["input_len"]) and bool(row["output_len"]))
                         or (row["metric"] == "ttft_ms" and bool(row["input_len"])),
+                        requests=_requests(notes),
                     )
                 )
     return rows, [Skipped(reason, n) for reason, n in sorted(skipped.items())]
@@ -305,7 +317,33 @@ def _limits(m: Measurement, catalog: Catalog) -> EngineLimits:
 
 
 def predict(m: Measurement, *, catalog: Catalog, eff: EfficiencyFactors) -> Estimate | None:
-    """The estimate a row is compared with: its shape under its harness's arrival process."""
+    """The estimate a row is compared with: its shape under its harness's arrival process. A
+    closed loop whose clients start together (``vllm bench serve --max-concurrency C`` with
+    ``N`` prompts) reports means over a run whose first ``C`` requests are a burst: its TTFT
+    and ITL are the burst's for a share ``C / N`` and the steady state's for the rest."""
+    est = _predict(m, catalog=catalog, eff=eff, harness=m.harness)
+    clients = m.concurrency or 1
+    if (
+        est is None
+        or m.harness != "closed-loop"
+        or not m.requests
+        or clients <= 1
+        or m.requests < clients
+    ):
+        return est
+    wave = _predict(m, catalog=catalog, eff=eff, harness="burst")
+    if wave is None:
+        return est
+    share = clients / m.requests
+    return est._replace(
+        ttft_ms=share * wave.ttft_ms + (1.0 - share) * est.ttft_ms,
+        itl_ms=share * wave.itl_ms + (1.0 - share) * est.itl_ms,
+    )
+
+
+def _predict(
+    m: Measurement, *, catalog: Catalog, eff: EfficiencyFactors, harness: Harness
+) -> Estimate | None:
     try:
         est = estimate(
             model=catalog.model(m.model),
@@ -314,9 +352,9 @@ def predict(m: Measurement, *, catalog: Catalog, eff: EfficiencyFactors) -> Esti
             tp=m.tp,
             input_tokens=m.input_tokens,
             output_tokens=m.output_tokens,
-            concurrency=None if m.harness == "offline" else m.concurrency,
+            concurrency=None if harness == "offline" else m.concurrency,
             engine=m.engine_kind,
-            arrival=ARRIVAL_OF[m.harness],
+            arrival=ARRIVAL_OF[harness],
             limits=_limits(m, catalog),
             eff=eff,
             rate_per_s=m.rate_per_s,
@@ -341,6 +379,7 @@ def _key(m: Measurement) -> tuple:
         m.max_num_seqs,
         m.max_num_batched_tokens,
         m.gpu_memory_utilization,
+        m.requests,
     )
 
 
