@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from inputs.catalog_view import ModelFacts
 from inputs.field_types import (
+    LIST_TO_TUPLE,
     MAX_CONCURRENCY,
     MAX_MONTHLY_USD,
     MAX_REQUESTS_PER_MINUTE,
@@ -237,6 +238,23 @@ class TrafficSpec(SpecModel):
     ] = 0.35
 
 
+class PercentileTarget(SpecModel):
+    """A latency at a percentile, e.g. ``{percentile: 99, ms: 2500}``."""
+
+    percentile: Annotated[
+        Literal[50, 95, 99],
+        Field(description="The percentile the latency is promised at: 50, 95 or 99."),
+    ]
+    ms: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=MAX_TTFT_MS,
+            description=f"The latency in milliseconds, above 0 and at most {MAX_TTFT_MS:,.0f}.",
+        ),
+    ]
+
+
 class SloSpec(SpecModel):
     """Service levels the plan must meet; every field has a default."""
 
@@ -263,6 +281,29 @@ class SloSpec(SpecModel):
             ),
         ),
     ] = 20.0
+    ttft: Annotated[
+        tuple[PercentileTarget, ...],
+        LIST_TO_TUPLE,
+        Field(
+            description=(
+                "Time to first token at further percentiles, each {percentile: 50|95|99, ms}; "
+                "the plan meets and predicts each. A p95 entry stands for ttft_p95_ms (give "
+                "one or the other)."
+            ),
+        ),
+    ] = ()
+    itl: Annotated[
+        tuple[PercentileTarget, ...],
+        LIST_TO_TUPLE,
+        Field(
+            description=(
+                "Inter-token latency (the gap between streamed tokens) at percentiles, each "
+                "{percentile: 50|95|99, ms}, beside output_tokens_per_second_p50; the plan "
+                "meets and predicts each. Self-hosted models only: Azure OpenAI publishes no "
+                "latency distribution."
+            ),
+        ),
+    ] = ()
     availability: Annotated[
         float,
         Field(

@@ -268,6 +268,27 @@ def accepted_availability_is_lower(rule: RuleInput) -> Iterator[Finding]:
         )
 
 
+def percentile_targets_are_one_each(rule: RuleInput) -> Iterator[Finding]:
+    """Each percentile once per metric, and TTFT p95 in one place only."""
+    slo = rule.document.spec.slo
+    for metric in ("ttft", "itl"):
+        seen: set[int] = set()
+        for index, target in enumerate(getattr(slo, metric)):
+            if target.percentile in seen:
+                yield (
+                    (*_SPEC, "slo", metric, index, "percentile"),
+                    f"p{target.percentile} is already given; one {metric} target per percentile",
+                )
+            seen.add(target.percentile)
+    written = rule.written((*_SPEC, "slo", "ttft_p95_ms"))
+    for index, target in enumerate(slo.ttft):
+        if target.percentile == 95 and written:
+            yield (
+                (*_SPEC, "slo", "ttft", index, "percentile"),
+                "ttft_p95_ms already sets the p95; give it in one place",
+            )
+
+
 def hardware_is_known(rule: RuleInput) -> Iterator[Finding]:
     hardware = rule.document.spec.hardware
     if hardware is None:
@@ -313,6 +334,7 @@ RULES: dict[Rule, tuple[FieldPath, ...]] = {
     reasoning_models_take_no_sampling_defaults: (_MODEL, _GENERATION),
     traffic_is_interactive_or_batch: ((*_SPEC, "traffic"),),
     accepted_availability_is_lower: ((*_SPEC, "slo"),),
+    percentile_targets_are_one_each: ((*_SPEC, "slo"),),
     hardware_is_known: ((*_SPEC, "hardware"),),
 }
 

@@ -3,7 +3,7 @@
     ./dev python scripts/calibrate.py            # report with the committed factors
     ./dev python scripts/calibrate.py --fit      # refit, rewrite
     sizing/performance/data/efficiency.yaml
-    ./dev python scripts/calibrate.py --fit --only server_overhead_s   # refit one factor
+    ./dev python scripts/calibrate.py --fit --only step_overhead_s   # refit one factor
 
 The fit minimises the squared log error of every metric, averaged per group of comparable rows
 (one group per measurement regime and metric), so no single source dominates. Only the factors
@@ -28,6 +28,8 @@ from sizing.performance.calibration import (
     report_markdown,
     score,
     skipped_rows,
+    target_scores,
+    targets_markdown,
 )
 from sizing.performance.efficiency import DEFAULT_PATH, EfficiencyFactors, load_efficiency
 
@@ -43,7 +45,6 @@ FITTED = (
     ("moe_compute_ratio", 0.2, 1.0),
     ("allreduce_latency_nvlink_s", 0.0, 0.0002),
     ("allreduce_latency_pcie_s", 0.0, 0.001),
-    ("server_overhead_s", 0.0, 0.2),
 )
 
 
@@ -86,11 +87,6 @@ ROLES = {
     "layer_overhead_s": "per layer and step: kernel launches and synchronisation",
     "allreduce_latency_nvlink_s": "`λ` of one all-reduce over NVLink (NVSwitch or bridge)",
     "allreduce_latency_pcie_s": "`λ` of one all-reduce over PCIe",
-    "server_overhead_s": (
-        "`d` per request through vLLM's OpenAI server: HTTP, chat template and tokenising in "
-        "the API server process, the hop to the engine core and back, detokenising, streaming; "
-        "added to TTFT and to a request's life"
-    ),
     "vllm_step_time_ratio": "vLLM step time relative to the fitted, mostly TensorRT-LLM, engines",
     "base_overhead_bytes": "per GPU: CUDA context, NCCL buffers, CUDA graphs (1.5 GiB)",
     "roofline_sharpness": (
@@ -104,7 +100,6 @@ UNITS = {
     "layer_overhead_s": "s",
     "allreduce_latency_nvlink_s": "s",
     "allreduce_latency_pcie_s": "s",
-    "server_overhead_s": "s",
     "base_overhead_bytes": "bytes",
 }
 
@@ -134,9 +129,12 @@ def replace_section(text: str, name: str, body: str) -> str:
     return f"{head}{start}\n{body.rstrip()}\n{end}{tail}"
 
 
-def documented(text: str, eff: EfficiencyFactors, report: str, harness: str, skipped: str) -> str:
+def documented(
+    text: str, eff: EfficiencyFactors, report: str, harness: str, skipped: str, targets: str
+) -> str:
     """docs/sizing-model.md with its generated tables brought up to date."""
     text = replace_section(text, "efficiency-factors", factor_table(eff))
+    text = replace_section(text, "targets-table", targets)
     text = replace_section(text, "calibration-table", report)
     text = replace_section(text, "harness-table", harness)
     return replace_section(text, "skipped-table", skipped)
@@ -234,12 +232,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.fit:
         eff = fit(eff, rows, catalog, only=tuple(args.only))
         write_efficiency(eff, DEFAULT_PATH)
-    report, harness, skipped = generated_tables(files, catalog, eff)
+    report, harness, skipped, targets = generated_tables(files, catalog, eff)
     if args.update_docs:
         DOCS.write_text(
-            documented(DOCS.read_text(encoding="utf-8"), eff, report, harness, skipped),
+            documented(DOCS.read_text(encoding="utf-8"), eff, report, harness, skipped, targets),
             encoding="utf-8",
         )
+    print(targets, end="")
+    print()
     print(report, end="")
     print()
     print(harness, end="")
@@ -248,13 +248,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def generated_tables(files, catalog, eff: EfficiencyFactors) -> tuple[str, str, str]:
-    """The three tables docs/sizing-model.md shows: per group, per harness, rows left out."""
+def generated_tables(files, catalog, eff: EfficiencyFactors) -> tuple[str, str, str, str]:
+    """The tables docs/sizing-model.md shows: per group, per harness, rows left out, and the
+    load model's targets."""
     comparisons = compare(load_measurements(files, catalog=catalog), catalog=catalog, eff=eff)
     return (
         report_markdown(score(comparisons)),
         harness_markdown(harness_scores(comparisons)),
         skipped_markdown(files, catalog),
+        targets_markdown(target_scores(comparisons)),
     )
 
 

@@ -33,6 +33,16 @@ class Simulated:
 
 
 @dataclass(frozen=True)
+class PercentilePrediction:
+    """One percentile target the workload states (slo.ttft, slo.itl) and its prediction."""
+
+    metric: Literal["ttft", "itl"]
+    percentile: int
+    predicted_ms: float
+    target_ms: float
+
+
+@dataclass(frozen=True)
 class Predicted:
     ttft_p95_ms: float | None  # None for offline (batch) work: nobody waits for a first token
     tps_per_request: float
@@ -45,6 +55,10 @@ class Predicted:
     binding_constraint: str | None = None
     arrival: str | None = None  # the arrival process the prediction assumes (poisson)
     length_mix: str | None = None  # the request lengths it assumes
+    # How the figures were obtained: "estimate" (the fast load model), "simulated" (sized on
+    # the planning-time simulation, which was worse), "bound" or "measured".
+    provenance: str = "estimate"
+    percentiles: tuple[PercentilePrediction, ...] = ()  # slo.ttft and slo.itl, predicted
     simulated: Simulated | None = None  # plan --simulate only
 
 
@@ -263,6 +277,8 @@ WarningKind = Literal[
     "streaming-timeout",  # a non-streaming response may outlast the idle-connection timeout
     "traffic",  # the stated rate and concurrency disagree
     "quantized",  # auto precision chose quantized weights
+    "simulation",  # the planning-time simulation missed the SLO: sized on it instead
+    "percentile-slo",  # percentile targets the chosen offer cannot predict (Azure OpenAI)
 ]
 
 

@@ -100,9 +100,13 @@ def print_table(plan: Plan, *, explain: bool) -> None:
         ("status", "left"),
     ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    simulated = any(w.predicted and w.predicted.simulated for w in plan.workloads)
+    if simulated:  # plan --simulate: the simulated tail and preemptions beside the prediction
+        for col in ("sim TTFT p95", "sim TTFT p99", "preemptions"):
+            table.add_column(col, justify="right")
     for w in plan.workloads:
         ttft, tps = _latency(w)
-        cells = (
+        cells: tuple[str, ...] = (
             f"{w.environment}/{w.name}" if w.environment else w.name,
             w.target or "-",
             configuration(w),
@@ -112,6 +116,15 @@ def print_table(plan: Plan, *, explain: bool) -> None:
             money(w.cost.monthly_usd if w.cost else None),
         )
         status = "[green]ok[/]" if w.feasible else "[red]INFEASIBLE[/]"
+        if simulated:
+            sim = w.predicted.simulated if w.predicted else None
+            tail = (
+                (f"{sim.ttft_p95_ms:,.0f} ms", f"{sim.ttft_p99_ms:,.0f} ms", str(sim.preemptions))
+                if sim
+                else ("-", "-", "-")
+            )
+            table.add_row(*(escape(cell) for cell in cells), status, *tail)
+            continue
         table.add_row(*(escape(cell) for cell in cells), status)
     console.print(table)
     console.print(f"Total: {money(plan.monthly_usd)}/month")

@@ -335,6 +335,10 @@ class GpuSpec(SourcedEntry):
     # One-direction bandwidth one GPU can drive to its tensor-parallel peers (NVLink or PCIe).
     interconnect_bytes_per_s: PositiveFloat
     interconnect: Literal["nvlink", "nvlink-bridge", "pcie", "infinity-fabric"]
+    # GPUs the fast link joins (an NVLink bridge joins pairs); tensor parallelism beyond them
+    # runs its all-reduce over PCIe at ``pcie_bytes_per_s`` (one direction). None: all of them.
+    link_group_gpus: PositiveInt | None = None
+    pcie_bytes_per_s: PositiveFloat | None = None
 
     @field_validator("dense_flops_per_s")
     @classmethod

@@ -91,6 +91,9 @@ class Measurement:
     max_num_batched_tokens: int | None = None
     gpu_memory_utilization: float | None = None
     lengths_stated: bool = True  # False: the dataset's mean lengths, from the notes
+    # Requests the run sent in all (``N prompts`` in the notes): a closed loop of ``C`` clients
+    # that start together sends its first ``C`` as a burst, a share ``C / N`` of the run.
+    requests: int | None = None
 
     @property
     def engine_kind(self) -> Engine:
@@ -111,26 +114,14 @@ class Measurement:
         return "vLLM serve"
 
     @property
-    def http_server(self) -> bool:
-        """Whether requests went through vLLM's OpenAI-compatible server (``vllm serve`` with
-        ``vllm bench serve`` or ``benchmark_serving.py``), so each pays the front end's fixed
-        cost (``EfficiencyFactors.server_overhead_s``). Not the NIM rows: NIM has its own
-        server in front of TensorRT-LLM, and its lone short-prompt TTFT leaves no room for
-        vLLM's (docs/sizing-model.md, the front end)."""
-        return self.family == "vLLM serve" and self.harness != "offline"
-
-    @property
     def lone_ttft(self) -> bool:
         """A lone request's TTFT: prefill plus fixed costs, no queueing."""
         return self.metric == "ttft_ms" and self.concurrency == 1
 
     @property
     def fitted(self) -> bool:
-        """Whether the row takes part in the fit (every row is reported). Of the held-out
-        vLLM serve family, the lone-request TTFT rows are fitted: they fix the front end's
-        cost, and the loaded rows the report judges stay out of sample."""
-        if self.http_server and self.lone_ttft:
-            return True
+        """Whether the row takes part in the fit (every row is reported): none of the held-out
+        harnesses and families, none with dataset lengths."""
         return (
             self.harness not in UNFITTED_HARNESSES
             and self.family not in UNFITTED_FAMILIES
@@ -186,6 +177,14 @@ def _harness(row: dict[str, str]) -> tuple[Harness, int | None, float | None]:
     if rate:
         return "rate", count, float(rate.group(1))
     return "offline", None, None
+
+
+def _requests(notes: str) -> int | None:
+    """Requests a run sent in all, as its notes state them (``100 prompts``)."""
+    found = re.search(r"(\d+) (?:ShareGPT )?prompts", notes) or re.search(
+        r"--num-prompts (\d+)", notes
+    )
+    return int(found.group(1)) if found else None
 
 
 def _stated(pattern: str, notes: str) -> str | None:
@@ -253,6 +252,7 @@ def _load(path: Path | Sequence[Path], catalog: Catalog | None):
                         gpu_memory_utilization=float(share) if share else None,
                         lengths_stated=(bool(row["input_len"]) and bool(row["output_len"]))
                         or (row["metric"] == "ttft_ms" and bool(row["input_len"])),
+                        requests=_requests(notes),
                     )
                 )
     return rows, [Skipped(reason, n) for reason, n in sorted(skipped.items())]
@@ -317,7 +317,33 @@ def _limits(m: Measurement, catalog: Catalog) -> EngineLimits:
 
 
 def predict(m: Measurement, *, catalog: Catalog, eff: EfficiencyFactors) -> Estimate | None:
-    """The estimate a row is compared with: its shape under its harness's arrival process."""
+    """The estimate a row is compared with: its shape under its harness's arrival process. A
+    closed loop whose clients start together (``vllm bench serve --max-concurrency C`` with
+    ``N`` prompts) reports means over a run whose first ``C`` requests are a burst: its TTFT
+    and ITL are the burst's for a share ``C / N`` and the steady state's for the rest."""
+    est = _predict(m, catalog=catalog, eff=eff, harness=m.harness)
+    clients = m.concurrency or 1
+    if (
+        est is None
+        or m.harness != "closed-loop"
+        or not m.requests
+        or clients <= 1
+        or m.requests < clients
+    ):
+        return est
+    wave = _predict(m, catalog=catalog, eff=eff, harness="burst")
+    if wave is None:
+        return est
+    share = clients / m.requests
+    return est._replace(
+        ttft_ms=share * wave.ttft_ms + (1.0 - share) * est.ttft_ms,
+        itl_ms=share * wave.itl_ms + (1.0 - share) * est.itl_ms,
+    )
+
+
+def _predict(
+    m: Measurement, *, catalog: Catalog, eff: EfficiencyFactors, harness: Harness
+) -> Estimate | None:
     try:
         est = estimate(
             model=catalog.model(m.model),
@@ -326,13 +352,12 @@ def predict(m: Measurement, *, catalog: Catalog, eff: EfficiencyFactors) -> Esti
             tp=m.tp,
             input_tokens=m.input_tokens,
             output_tokens=m.output_tokens,
-            concurrency=None if m.harness == "offline" else m.concurrency,
+            concurrency=None if harness == "offline" else m.concurrency,
             engine=m.engine_kind,
-            arrival=ARRIVAL_OF[m.harness],
+            arrival=ARRIVAL_OF[harness],
             limits=_limits(m, catalog),
             eff=eff,
             rate_per_s=m.rate_per_s,
-            http_server=m.http_server,
         )
     except (UnsupportedConfiguration, UnknownEntryError):
         return None
@@ -354,7 +379,7 @@ def _key(m: Measurement) -> tuple:
         m.max_num_seqs,
         m.max_num_batched_tokens,
         m.gpu_memory_utilization,
-        m.http_server,
+        m.requests,
     )
 
 
@@ -604,6 +629,77 @@ def harness_markdown(scores: Sequence[HarnessScore]) -> str:
         "worst x",
         "under-predicted >20%",
     ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(s.as_row()) + " |" for s in scores]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class TargetScore:
+    """One accuracy target of the load model (docs/sizing-model.md, targets) and where the
+    committed factors stand against it."""
+
+    target: str
+    rows: int  # rows (or sweep thresholds) the figure is taken over
+    figure: float  # median error factor, or a share (0-1) for the capacity targets
+    bound: float
+    share: bool = False  # the figure is a share of sweeps, not an error factor
+
+    @property
+    def met(self) -> bool:
+        return math.isfinite(self.figure) and self.figure <= self.bound
+
+    def as_row(self) -> list[str]:
+        def text(x: float) -> str:
+            if not math.isfinite(x):
+                return "-"
+            return f"{100 * x:.0f}%" if self.share else f"x{x:.2f}"
+
+        return [
+            self.target,
+            str(self.rows),
+            text(self.figure),
+            ("<= " if self.share else "within ") + text(self.bound),
+            "met" if self.met else "not met",
+        ]
+
+
+LONE_PREFILL_BOUND = 1.2
+LOADED_TTFT_BOUND = 1.2
+CAPACITY_MISS_SHARE = 0.10  # of sweep thresholds, each way, off by more than 20%
+DECODE_BOUND = 1.14  # decode and throughput: no worse than before the scheduler model's round 3
+DECODE_METRICS = ("itl_ms", "output_tps_total", "tps_per_request")
+
+
+def target_scores(comparisons: Sequence[Comparison]) -> list[TargetScore]:
+    """The load model's targets over every answered row: lone-request prefill, loaded TTFT,
+    capacity at the SLO of whole sweeps (under- and over-predicted by more than 20%), and
+    decode and throughput."""
+    lone = [c.ratio for c in comparisons if c.measurement.lone_ttft and c.ratio is not None]
+    loaded = [c.ratio for c in comparisons if c.measurement.loaded and c.ratio is not None]
+    decode = [
+        c.ratio
+        for c in comparisons
+        if c.measurement.metric in DECODE_METRICS and c.ratio is not None
+    ]
+    caps = [s.ratio for s in sweep_capacities(comparisons)]
+    under = sum(1 for r in caps if r < 0.8) / len(caps) if caps else math.nan
+    over = sum(1 for r in caps if r > 1.2) / len(caps) if caps else math.nan
+    return [
+        TargetScore("lone-request prefill (TTFT at concurrency 1)", len(lone),
+                    _median_factor(lone), LONE_PREFILL_BOUND),
+        TargetScore("loaded TTFT", len(loaded), _median_factor(loaded), LOADED_TTFT_BOUND),
+        TargetScore("capacity at SLO under-predicted by >20%", len(caps), under,
+                    CAPACITY_MISS_SHARE, share=True),
+        TargetScore("capacity at SLO over-predicted by >20%", len(caps), over,
+                    CAPACITY_MISS_SHARE, share=True),
+        TargetScore("decode and throughput (ITL, tokens/s)", len(decode),
+                    _median_factor(decode), DECODE_BOUND),
+    ]  # fmt: skip
+
+
+def targets_markdown(scores: Sequence[TargetScore]) -> str:
+    header = ["target", "rows", "figure", "bound", "verdict"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(s.as_row()) + " |" for s in scores]
     return "\n".join(lines) + "\n"

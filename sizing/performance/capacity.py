@@ -27,7 +27,6 @@ from sizing.performance.estimator import (
     estimate_from_load,
     replica_for_lengths,
     scheduler_limits,
-    server_overhead_s,
 )
 from sizing.performance.scheduler_model import predict_load
 from sizing.performance.traffic import Arrival, LengthMix
@@ -37,10 +36,19 @@ BindingConstraint = Literal["ttft", "itl", "kv-memory", "max-num-seqs"]
 
 @dataclass(frozen=True)
 class SloTarget:
-    """The latency a workload promises: p95 TTFT, and output tokens/s per request."""
+    """The latency a workload promises: p95 TTFT, output tokens/s per request, and TTFT and
+    ITL at further percentiles (``(percentile, ms)``: TTFT at 50 or 99, ITL at 50 or 99)."""
 
     ttft_p95_ms: float
     tps_per_request: float | None = None  # tokens/s one request streams (ITL + TTFT)
+    ttft_ms_at: tuple[tuple[int, float], ...] = ()
+    itl_ms_at: tuple[tuple[int, float], ...] = ()
+
+    @property
+    def percentiles(self) -> tuple[int, ...]:
+        """The percentiles besides 95 the estimates must carry."""
+        named = {p for p, _ in (*self.ttft_ms_at, *self.itl_ms_at) if p != 95}
+        return tuple(sorted(named))
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,11 @@ def failing(est: Estimate, target: SloTarget) -> BindingConstraint | None:
     """Which part of the target an estimate misses: TTFT first, then tokens/s."""
     if not est.fits or not math.isfinite(est.ttft_p95_ms) or est.ttft_p95_ms > target.ttft_p95_ms:
         return "ttft"
+    if any(not est.ttft_at_ms(p) <= ms for p, ms in target.ttft_ms_at):
+        return "ttft"
     if target.tps_per_request is not None and est.tps_per_request < target.tps_per_request:
+        return "itl"
+    if any(not est.itl_at_ms(p) <= ms for p, ms in target.itl_ms_at):
         return "itl"
     return None
 
@@ -98,10 +110,8 @@ def capacity_at_slo(
     engine: Engine = "vllm",
     limits: EngineLimits | None = None,
     eff: EfficiencyFactors | None = None,
-    http_server: bool = True,
 ) -> CapacityAtSlo:
-    """Largest concurrency whose TTFT p95 and tokens/s meet ``target`` under ``arrival``;
-    ``http_server`` as in ``estimate`` (plans deploy vLLM's OpenAI server: on).
+    """Largest concurrency whose TTFT p95 and tokens/s meet ``target`` under ``arrival``.
 
     Raises ``UnsupportedConfiguration`` like ``estimate``; a configuration whose memory does not
     fit has capacity 0 with binding ``kv-memory``.
@@ -133,24 +143,24 @@ def capacity_at_slo(
             arrival=arrival,
             limits=limits,
             eff=eff,
-            http_server=http_server,
         )
         return CapacityAtSlo(0, "kv-memory", arrival, None, lone)
     sched = scheduler_limits(mem=mem, limits=limits, model=model)
     lengths = LengthMix(input_tokens, output_tokens)
-    overhead_s = server_overhead_s(eff=eff, http_server=http_server, engine=engine)
+
+    quantiles = tuple(p / 100.0 for p in target.percentiles)
 
     def at(concurrency: int) -> Estimate:
         load = predict_load(
-            cost=cost, limits=sched, lengths=lengths, arrival=arrival, concurrency=concurrency
+            cost=cost,
+            limits=sched,
+            lengths=lengths,
+            arrival=arrival,
+            concurrency=concurrency,
+            quantiles=quantiles,
         )
         return estimate_from_load(
-            load,
-            mem=mem,
-            limits=limits,
-            arrival=arrival,
-            output_tokens=output_tokens,
-            server_overhead_s=overhead_s,
+            load, mem=mem, limits=limits, arrival=arrival, output_tokens=output_tokens
         )
 
     one = at(1)
@@ -166,16 +176,61 @@ def capacity_at_slo(
     if failing(top, target) is None:
         limit: BindingConstraint = "kv-memory" if most < limits.max_num_seqs else "max-num-seqs"
         return CapacityAtSlo(most, limit, arrival, top, one)
-    low, high, best = 1, most - 1, one
-    binding: BindingConstraint = failing(top, target) or "ttft"
-    while low < high:
-        mid = (low + high + 1) // 2
-        est = at(mid)
-        miss = failing(est, target)
-        if miss is None:
-            low, best = mid, est
+    return _largest_meeting(at, target, one, top, most, arrival)
+
+
+def margin(est: Estimate, target: SloTarget) -> float:
+    """How far an estimate is from its target, as the larger ratio of what it gets to what is
+    allowed (TTFT p95 over its target, the tokens/s target over tokens/s): above 1 fails."""
+    if not est.fits or not math.isfinite(est.ttft_p95_ms):
+        return math.inf
+    worst = est.ttft_p95_ms / target.ttft_p95_ms
+    if target.tps_per_request is not None:
+        worst = max(worst, target.tps_per_request / max(est.tps_per_request, 1e-12))
+    for p, ms in target.ttft_ms_at:
+        worst = max(worst, est.ttft_at_ms(p) / ms)
+    for p, ms in target.itl_ms_at:
+        worst = max(worst, est.itl_at_ms(p) / ms)
+    return worst if math.isfinite(worst) else math.inf
+
+
+SECANT_GUESSES = 5  # before plain halving takes over
+
+
+def _largest_meeting(at, target, one, top, most, arrival) -> CapacityAtSlo:
+    """The largest concurrency in (1, ``most``) that meets the target, with 1 meeting and
+    ``most`` failing. The margin grows smoothly with concurrency, so a guess interpolated
+    through the latest two margins (a secant) usually closes the bracket in three or four
+    estimates where halving takes eight to ten; after ``SECANT_GUESSES`` (a knee where the
+    queue saturates) the search halves. The answer is the same as halving's when the margin is
+    monotone."""
+    seen: dict[int, Estimate] = {1: one, most: top}
+    low, high = 1, most
+    m_low, m_high = margin(one, target), margin(top, target)
+
+    def probe(c: int) -> float:
+        nonlocal low, high, m_low, m_high
+        if c not in seen:
+            seen[c] = at(c)
+        m = margin(seen[c], target)
+        if failing(seen[c], target) is None:
+            low, m_low = c, m
         else:
-            high, binding = mid - 1, miss
-    if low + 1 <= most:
-        binding = failing(at(low + 1), target) or binding
-    return CapacityAtSlo(low, binding, arrival, best, one)
+            high, m_high = c, m
+        return m
+
+    last = [(1, m_low), (most, m_high)]  # the two latest probes, for the secant
+    guesses = 0
+    while high - low > 1:
+        (c1, m1), (c2, m2) = last[-2], last[-1]
+        if guesses < SECANT_GUESSES and math.isfinite(m1) and math.isfinite(m2) and m1 != m2:
+            guesses += 1
+            # The secant through the two latest probes: where the margin reaches 1. Its floor
+            # should meet the target and the next concurrency fail.
+            x = c2 + (1.0 - m2) * (c2 - c1) / (m2 - m1)
+            c = min(max(math.floor(x), low + 1), high - 1) if math.isfinite(x) else low + 1
+        else:
+            c = (low + high + 1) // 2
+        last.append((c, probe(c)))
+    binding: BindingConstraint = failing(seen[high], target) or "ttft"
+    return CapacityAtSlo(low, binding, arrival, seen[low], one)

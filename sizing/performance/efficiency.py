@@ -35,7 +35,6 @@ class EfficiencyFactors:
     vllm_step_time_ratio: float  # vLLM step time relative to the fitted (mostly TRT-LLM) engines
     base_overhead_bytes: float  # per GPU: CUDA context, NCCL buffers, CUDA graphs
     roofline_sharpness: float  # p of the smooth maximum of compute and memory time
-    server_overhead_s: float  # per request through vLLM's OpenAI server: HTTP, ZMQ hop, streaming
 
     def replace(self, **changes: float) -> EfficiencyFactors:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -46,7 +46,6 @@ __all__ = [
     "mean_context_tokens",
     "replica_step_cost",
     "scheduler_limits",
-    "server_overhead_s",
 ]
 GIB = 1024**3
 _COSTS: dict[tuple, tuple] = {}  # step costs per replica configuration (see replica_step_cost)
@@ -83,6 +82,20 @@ class Estimate(NamedTuple):
     kv_share: float = math.nan  # KV cache held on average / capacity
     max_num_seqs: int = 0  # the scheduler limits the prediction assumed
     max_num_batched_tokens: int = 0
+    # ``(percentile, TTFT ms, ITL ms)`` at each percentile asked for (percentile SLOs).
+    percentiles: tuple[tuple[int, float, float], ...] = ()
+
+    def ttft_at_ms(self, percentile: int) -> float:
+        """TTFT at a percentile: p95 always, the others where they were asked for."""
+        if percentile == 95:
+            return self.ttft_p95_ms
+        return next((t for p, t, _ in self.percentiles if p == percentile), math.nan)
+
+    def itl_at_ms(self, percentile: int) -> float:
+        """ITL at a percentile: p95 always, the others where they were asked for."""
+        if percentile == 95:
+            return self.itl_p95_ms
+        return next((i for p, _, i in self.percentiles if p == percentile), math.nan)
 
 
 def check_configuration(
@@ -265,14 +278,14 @@ def estimate(
     limits: EngineLimits | None = None,
     eff: EfficiencyFactors | None = None,
     rate_per_s: float | None = None,
-    http_server: bool = True,
+    percentiles: tuple[int, ...] = (),
 ) -> Estimate:
     """Predict TTFT, ITL and throughput at ``concurrency`` requests in flight under
     ``arrival``; without a concurrency, the most the scheduler runs at once (saturated).
     ``rate_per_s`` spreads a burst over time (``sizing.performance.scheduler_model.predict_load``).
-    ``http_server``: requests pass through vLLM's OpenAI-compatible server (what plans deploy),
-    so each pays ``eff.server_overhead_s`` (``server_overhead_s``); False for in-process
-    benchmarks (static batches, offline throughput)."""
+    The figures are the engine's: the API server's own work per request (HTTP, chat template,
+    detokenising) is not added (docs/sizing-model.md, the front end). ``percentiles`` (e.g.
+    50, 99): TTFT and ITL at each as well (``Estimate.percentiles``)."""
     eff = eff or default_efficiency()
     cost, mem, limits = replica_for_lengths(
         model=model,
@@ -296,6 +309,7 @@ def estimate(
         arrival=arrival,
         concurrency=concurrency,
         rate_per_s=rate_per_s,
+        quantiles=tuple(p / 100.0 for p in percentiles),
     )
     return estimate_from_load(
         load,
@@ -303,15 +317,7 @@ def estimate(
         limits=limits,
         arrival=arrival,
         output_tokens=output_tokens,
-        server_overhead_s=server_overhead_s(eff=eff, http_server=http_server, engine=engine),
     )
-
-
-def server_overhead_s(*, eff: EfficiencyFactors, http_server: bool, engine: Engine) -> float:
-    """Seconds every request spends outside the engine's steps when it goes through vLLM's
-    OpenAI-compatible server: 0 for in-process benchmarks and for TensorRT-LLM, whose NIM
-    sweeps show no such cost (docs/sizing-model.md, the server's fixed cost per request)."""
-    return eff.server_overhead_s if http_server and engine == "vllm" else 0.0
 
 
 def estimate_from_load(
@@ -321,34 +327,25 @@ def estimate_from_load(
     limits: EngineLimits,
     arrival: Arrival,
     output_tokens: int,
-    server_overhead_s: float = 0.0,
 ) -> Estimate:
-    """An ``Estimate`` (milliseconds, tokens/s) from the scheduler model's prediction.
-
-    ``server_overhead_s`` (``d``) is the front end's fixed cost per request (HTTP, chat
-    template and tokenisation in the API server process, the hop to the engine-core process
-    and back, detokenisation and streaming): off the GPU, so it adds to TTFT (mean and
-    quantiles) and to the request's life, ``E = E_engine + d``, and a closed loop of ``C``
-    clients completes ``C / E`` requests per second. The engine seeing slightly fewer than
-    ``C`` in flight meanwhile is left out (second order: ``d / E`` of the load)."""
+    """An ``Estimate`` (milliseconds, tokens/s) from the scheduler model's prediction."""
     out = max(output_tokens, 1)
-    d = server_overhead_s
-    e2e = load.e2e_s + d
+    e2e = load.e2e_s
     total = load.request_rate_per_s * out if arrival == "burst" else load.concurrency * out / e2e
     return Estimate(
         fits=True,
         max_concurrency=load.slots,
         concurrency=load.concurrency,
         batch=load.running,
-        ttft_ms=(load.ttft_s + d) * 1e3,
-        ttft_p95_ms=(load.ttft_p95_s + d) * 1e3,
+        ttft_ms=load.ttft_s * 1e3,
+        ttft_p95_ms=load.ttft_p95_s * 1e3,
         itl_ms=load.itl_s * 1e3,
         tps_per_request=out / e2e,
         output_tps_total=total,
         e2e_latency_s=e2e,
         memory=mem,
         itl_p95_ms=load.itl_p95_s * 1e3,
-        ttft_p99_ms=(load.ttft_p99_s + d) * 1e3,
+        ttft_p99_ms=load.ttft_p99_s * 1e3,
         arrival=arrival,
         limited_by=load.limited_by,
         request_rate_per_s=load.request_rate_per_s,
@@ -357,6 +354,7 @@ def estimate_from_load(
         kv_share=load.kv_share,
         max_num_seqs=limits.max_num_seqs,
         max_num_batched_tokens=limits.max_num_batched_tokens,
+        percentiles=tuple((round(q * 100), t * 1e3, i * 1e3) for q, t, i in load.tails),
     )
 
 

@@ -18,7 +18,6 @@ from sizing.performance.engine_limits import Engine, EngineLimits
 from sizing.performance.estimator import (
     replica_for_lengths,
     scheduler_limits,
-    server_overhead_s,
 )
 from sizing.performance.scheduler_model import predict_load
 from sizing.performance.simulator import DEFAULT_REQUESTS, SimulationResult, simulate
@@ -45,10 +44,8 @@ def simulate_case(
     lengths: LengthMix | None = None,
     requests: int = DEFAULT_REQUESTS,
     seed: int = 1,
-    http_server: bool = True,
 ) -> SimulationResult:
-    """Simulate one replica at ``concurrency`` (the most it runs at once when None);
-    ``http_server`` as in ``estimate``."""
+    """Simulate one replica at ``concurrency`` (the most it runs at once when None)."""
     eff = eff or default_efficiency()
     cost, mem, limits = replica_for_lengths(
         model=model,
@@ -67,7 +64,6 @@ def simulate_case(
         cost=cost, limits=sched, lengths=mix, arrival=arrival, concurrency=concurrency
     )
     clients = fast.concurrency
-    overhead_s = server_overhead_s(eff=eff, http_server=http_server, engine=engine)
     if arrival == "poisson":
         rate = max(clients - 1, LONE_SHARE) / fast.e2e_s
         return simulate(
@@ -78,7 +74,6 @@ def simulate_case(
             rate_per_s=rate,
             requests=requests,
             seed=seed,
-            server_overhead_s=overhead_s,
         )
     return simulate(
         cost=cost,
@@ -88,7 +83,6 @@ def simulate_case(
         concurrency=clients,
         requests=requests,
         seed=seed,
-        server_overhead_s=overhead_s,
     )
 
 

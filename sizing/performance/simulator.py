@@ -91,13 +91,8 @@ def simulate(
     requests: int = DEFAULT_REQUESTS,
     warmup: int | None = None,
     seed: int = DEFAULT_SEED,
-    server_overhead_s: float = 0.0,
 ) -> SimulationResult:
     """Run ``requests`` requests (plus a tail that keeps the load on the last measured ones).
-
-    ``server_overhead_s``: the front end's fixed cost per request (``estimator.
-    estimate_from_load``): a request reaches the engine that long after it is sent, and its
-    TTFT and life count from the send.
 
     ``closed-loop``: ``concurrency`` clients, ``warmup`` first requests not measured (default:
     a tenth, at least twice the clients). ``poisson``: arrivals at ``rate_per_s``.
@@ -135,7 +130,7 @@ def simulate(
         now = 0.0
         for rid in range(total):
             now += rng.expovariate(rate_per_s)
-            arrivals.append((now + server_overhead_s, rid))  # already in time order: a valid heap
+            arrivals.append((now, rid))  # already in time order: a valid heap
         issued = total
     else:
         clients = min(int(concurrency or 1), total)
@@ -151,7 +146,7 @@ def simulate(
             )
         starts = sorted(spread * rng.random() for _ in range(clients))
         for rid in range(clients):
-            arrivals.append((starts[rid] + server_overhead_s, rid))  # in time order: a heap
+            arrivals.append((starts[rid], rid))  # in time order: a heap
         issued = clients
     closed = arrival == "closed-loop"
 
@@ -195,7 +190,6 @@ def simulate(
     time_s = cost.time_s
     push, pop = heapq.heappush, heapq.heappop
     round_trip_rate = 1.0 / CLIENT_ROUND_TRIP_S
-    front = server_overhead_s
     linear = cost.linear()
     # Decode-only steps, when the cost is linear: alpha + per_token d + per_context context.
     alpha = cost.ratio * (cost.weights_s + cost.allreduce_fixed_s + cost.fixed_s)
@@ -205,7 +199,7 @@ def simulate(
     while finished_measured < n_measured:
         while arrivals and arrivals[0][0] <= t:
             at, rid = pop(arrivals)
-            t_arrive[rid] = at - server_overhead_s
+            t_arrive[rid] = at
             todo[rid] = prompt[rid]
             waiting.append(rid)
         if not running and not waiting:
@@ -327,7 +321,7 @@ def simulate(
                 if rid >= first_measured and rid < first_measured + n_measured:
                     finished_measured += 1
                 if closed and issued < total:
-                    push(arrivals, (t + front + rng.expovariate(round_trip_rate), issued))
+                    push(arrivals, (t + rng.expovariate(round_trip_rate), issued))
                     issued += 1
                 continue
             start_step[rid] = step
@@ -347,7 +341,7 @@ def simulate(
             if first_measured <= rid < first_measured + n_measured:
                 finished_measured += 1
             if closed and issued < total:
-                push(arrivals, (t + front + rng.expovariate(round_trip_rate), issued))
+                push(arrivals, (t + rng.expovariate(round_trip_rate), issued))
                 issued += 1
         step += 1
 

@@ -112,6 +112,21 @@ def fixed_step_s(*, model: ModelSpec, eff: EfficiencyFactors) -> float:
     return eff.step_overhead_s + model.layers * eff.layer_overhead_s
 
 
+def allreduce_link(*, gpu: GpuSpec, tp: int, eff: EfficiencyFactors) -> tuple[float, float]:
+    """The link a ring all-reduce over ``tp`` GPUs is bound by: ``(bytes/s one direction,
+    latency per collective)``. Beyond the GPUs the fast link joins (``link_group_gpus``: an
+    H100 NVL bridge joins pairs) the ring crosses PCIe, whose bandwidth and latency then bound
+    every step of it."""
+    if gpu.link_group_gpus is not None and tp > gpu.link_group_gpus and gpu.pcie_bytes_per_s:
+        return gpu.pcie_bytes_per_s, eff.allreduce_latency_pcie_s
+    latency = (
+        eff.allreduce_latency_pcie_s
+        if gpu.interconnect == "pcie"
+        else eff.allreduce_latency_nvlink_s
+    )
+    return gpu.interconnect_bytes_per_s, latency
+
+
 def allreduce_time_s(
     *, model: ModelSpec, gpu: GpuSpec, tp: int, tokens: float, eff: EfficiencyFactors
 ) -> float:
@@ -123,12 +138,8 @@ def allreduce_time_s(
     if tp <= 1:
         return 0.0
     message = tokens * model.hidden_size * BYTES_16BIT
-    transfer = 2.0 * (tp - 1) / tp * message / gpu.interconnect_bytes_per_s
-    latency = (
-        eff.allreduce_latency_pcie_s
-        if gpu.interconnect == "pcie"
-        else eff.allreduce_latency_nvlink_s
-    )
+    bandwidth, latency = allreduce_link(gpu=gpu, tp=tp, eff=eff)
+    transfer = 2.0 * (tp - 1) / tp * message / bandwidth
     return 2.0 * model.layers * (latency + transfer)
 
 
@@ -343,11 +354,7 @@ def step_cost(
     bandwidth = gpu.hbm_bandwidth_bytes_per_s * eff.hbm_efficiency
     experts = expert_params(model) * precision.weight_bytes_per_param
     if tp > 1:
-        latency = (
-            eff.allreduce_latency_pcie_s
-            if gpu.interconnect == "pcie"
-            else eff.allreduce_latency_nvlink_s
-        )
+        link_bytes_per_s, latency = allreduce_link(gpu=gpu, tp=tp, eff=eff)
         ar_fixed = 2.0 * model.layers * latency
         ar_token = (
             2.0
@@ -357,7 +364,7 @@ def step_cost(
             / tp
             * model.hidden_size
             * BYTES_16BIT
-            / gpu.interconnect_bytes_per_s
+            / link_bytes_per_s
         )
     else:
         ar_fixed = ar_token = 0.0

@@ -89,6 +89,9 @@ def request_from_workload(
     peak_rpm = traffic.peak_requests_per_minute
     ratio = traffic.average_to_peak_ratio
     ttft, tps, availability = slo.ttft_p95_ms, slo.output_tokens_per_second_p50, slo.availability
+    ttft = next((t.ms for t in slo.ttft if t.percentile == 95), ttft)
+    ttft_targets = tuple((t.percentile, t.ms) for t in slo.ttft if t.percentile != 95)
+    itl_targets = tuple((t.percentile, t.ms) for t in slo.itl)
     if batch is not None:
         # Offline work as the interactive load that finishes it inside the window: the day's
         # requests spread evenly over the window, busy window/24 of the day.
@@ -122,6 +125,8 @@ def request_from_workload(
         peak_requests_per_minute=peak_rpm,
         ttft_p95_ms=ttft,
         output_tokens_per_second_p50=tps,
+        ttft_targets=ttft_targets,
+        itl_targets=itl_targets,
         availability=availability,
         regions=candidate_regions(workload, catalog=catalog, environment=environment),
         geography=residency.geography if residency else None,

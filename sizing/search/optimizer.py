@@ -41,6 +41,7 @@ from sizing.plan import (
     Alternative,
     Availability,
     Cost,
+    PercentilePrediction,
     PlanWarning,
     Predicted,
     WorkloadPlan,
@@ -53,7 +54,9 @@ from sizing.search.self_hosted import (
     AksCandidate,
     ReplicaCapacity,
     aks_candidates,
+    simulation_checked,
 )
+from sizing.search.simulated_capacity import SIMULATION_TOLERANCE
 from sizing.search.warnings import aks_warnings, shared_warnings
 from sizing.search.workload_facts import shared_fields
 from sizing.units import HOURS_PER_MONTH
@@ -98,15 +101,16 @@ def search_workload(
     """Every candidate of every allowed target, ranked, and the plan of the best one."""
     model = catalog.model(req.model)
     options: list[Option] = []
+    aks: dict[int, AksCandidate] = {}  # id of an option -> the self-hosted candidate it is
     for target in targets_for(model, req):
         if target == "aks-vllm":
-            options += [
-                _aks_option(c, req=req, model=model, catalog=catalog)
-                for c in aks_candidates(catalog=catalog, req=req, eff=eff)
-            ]
+            for c in aks_candidates(catalog=catalog, req=req, eff=eff):
+                option = _aks_option(c, req=req, model=model, catalog=catalog)
+                aks[id(option)] = c
+                options.append(option)
         else:
             options += azure_openai_options(req=req, model=model, catalog=catalog)
-    ranked = tuple(sorted(options, key=Option.sort_key))
+    ranked = _simulation_checked(options, aks, req=req, model=model, catalog=catalog, eff=eff)
     if not ranked:
         reason = (
             f"no deployment target can serve {model.id} "
@@ -130,6 +134,40 @@ def search_workload(
         chosen, alternatives=alternatives, reasons=tuple(reasons), warnings=tuple(warnings)
     )
     return Search(plan, ranked)
+
+
+SIMULATED_OPTIONS = 2  # the best-ranked feasible options simulated: the choice and runner-up
+MAX_CHECK_ROUNDS = 6  # re-rankings after a re-sized candidate drops out of the lead
+
+
+def _simulation_checked(
+    options: list[Option],
+    aks: dict[int, AksCandidate],
+    *,
+    req: SizingRequest,
+    model: ModelSpec,
+    catalog: Catalog,
+    eff: EfficiencyFactors | None,
+) -> tuple[Option, ...]:
+    """Rank the options with the chosen and the runner-up self-hosted replicas simulated at
+    their planned concurrency (``self_hosted.simulation_checked``): one the simulation re-sizes
+    costs more and may lose its place, so the ranking is redone until the leading
+    ``SIMULATED_OPTIONS`` feasible ones are all checked."""
+    checked: set[int] = set()
+    ranked = tuple(sorted(options, key=Option.sort_key))
+    for _ in range(MAX_CHECK_ROUNDS):
+        lead = [o for o in ranked if o.feasible][:SIMULATED_OPTIONS]
+        todo = [o for o in lead if id(o) in aks and id(o) not in checked]
+        if not todo:
+            break
+        for o in todo:
+            c = simulation_checked(aks[id(o)], req=req, catalog=catalog, eff=eff)
+            again = _aks_option(c, req=req, model=model, catalog=catalog)
+            aks[id(again)] = c
+            checked.add(id(again))
+            options[next(i for i, x in enumerate(options) if x is o)] = again
+        ranked = tuple(sorted(options, key=Option.sort_key))
+    return ranked
 
 
 def _alternatives(ranked: Sequence[Option], best: Option | None) -> tuple[Alternative, ...]:
@@ -388,6 +426,39 @@ def _aks_plan(
                 "answer quality matters.",
             )
         )
+    percentiles = tuple(
+        PercentilePrediction("ttft", p, est.ttft_at_ms(p), ms) for p, ms in req.ttft_targets
+    ) + tuple(PercentilePrediction("itl", p, est.itl_at_ms(p), ms) for p, ms in req.itl_targets)
+    if percentiles:
+        reasons.insert(
+            2,
+            "At the stated percentiles: "
+            + "; ".join(
+                f"{x.metric.upper()} p{x.percentile} {x.predicted_ms:,.1f} ms <= {x.target_ms:g} ms"
+                for x in percentiles
+            )
+            + ".",
+        )
+    check = cap.simulated
+    if check is not None and check.resized:
+        reasons.insert(
+            2,
+            f"Simulated at the fast model's {check.planned} per replica ({check.requests} "
+            f"Poisson requests, seed {check.seed}): TTFT p95 {check.ttft_p95_ms:,.0f} ms, "
+            f"{check.tps_per_request_p50:.1f} tokens/s per request (median), "
+            f"{check.preemptions} preemptions, KV cache peak {check.peak_kv_share:.0%}; sized "
+            f"on the simulation instead: {check.kept} per replica.",
+        )
+        warnings.append(
+            PlanWarning(
+                "simulation",
+                f"the fast load model planned {check.planned} requests per replica, but the "
+                f"simulation at that load misses the SLO by more than "
+                f"{SIMULATION_TOLERANCE:.0%} (TTFT p95 {check.ttft_p95_ms:,.0f} ms, "
+                f"{check.preemptions} preemptions); sized on the simulation: {check.kept} "
+                "per replica.",
+            )
+        )
     load_replicas = c.replicas_per_region
     plan = WorkloadPlan(
         **shared_fields(req, model),
@@ -403,6 +474,8 @@ def _aks_plan(
             binding_constraint=cap.binding_constraint,
             arrival=est.arrival,
             length_mix=f"fixed {req.avg_input_tokens}+{req.avg_output_tokens} tokens",
+            provenance=cap.provenance,
+            percentiles=percentiles,
         ),
         cost=Cost(
             monthly_usd=c.monthly_usd,

@@ -110,6 +110,10 @@ class SizingRequest:
     # Hidden reasoning tokens per request (Azure OpenAI reasoning models); None: the catalog's
     # figure for the model's default reasoning effort.
     reasoning_tokens: int | None = None
+    # Percentile SLOs beyond TTFT p95 and tokens/s p50: ``(percentile, ms)``, TTFT at 50 or 99
+    # and inter-token latency at 50 or 99 (slo.ttft, slo.itl).
+    ttft_targets: tuple[tuple[int, float], ...] = ()
+    itl_targets: tuple[tuple[int, float], ...] = ()
 
     @property
     def max_tokens_cap(self) -> int:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Literal
 
 from sizing.catalog import Catalog
 from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
 from sizing.deploy.azure_limits import AZURE_LIMIT, aks_pool_limit
 from sizing.deploy.container_images import VLLM_IMAGE_ID, planned_image
 from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION
-from sizing.performance.capacity import SloTarget, capacity_at_slo
+from sizing.performance.capacity import SloTarget, capacity_at_slo, failing
 from sizing.performance.efficiency import EfficiencyFactors, default_efficiency
 from sizing.performance.estimator import (
     Estimate,
@@ -32,6 +33,7 @@ from sizing.performance.model_support import ParallelLayout, parallel_layout, se
 from sizing.search.decisions import MayBeRejected, Rejection, cost_cap_rejection
 from sizing.search.hardware import hardware_rejection
 from sizing.search.request import SizingRequest
+from sizing.search.simulated_capacity import SimulatedCheck, simulated_check, worse_estimate
 from sizing.search.topology import (
     AKS_LADDER,
     ZONES_PER_REGION,
@@ -41,6 +43,7 @@ from sizing.search.topology import (
     spread_for,
 )
 
+Provenance = Literal["bound", "estimate", "simulated", "measured"]
 HEADROOM = 0.15  # capacity above the stated peak, for bursts and uneven load balancing
 PLANNED_ARRIVAL = "poisson"  # production traffic: random arrivals at the peak in flight
 MAX_NODES_FACTOR = 2  # a GPU pool's autoscaler ceiling: twice the planned nodes
@@ -60,6 +63,10 @@ class ReplicaCapacity:
     reason: str | None = None  # why nothing meets the SLO
     # What stops one more concurrent request: ttft, itl, kv-memory or max-num-seqs.
     binding_constraint: str | None = None
+    # How the figures at capacity were obtained: the fast model's ``estimate``, or
+    # ``simulated`` where the simulation missed the SLO and the replica was sized on it.
+    provenance: Provenance = "estimate"
+    simulated: SimulatedCheck | None = None  # the planning-time simulation, once checked
 
     @property
     def requests_per_minute(self) -> float:
@@ -110,13 +117,18 @@ class AksCandidate(MayBeRejected):
         return self.nodes_per_region * len(self.regions)
 
 
-def meets_slo(est: Estimate, req: SizingRequest) -> bool:
-    return (
-        est.fits
-        and math.isfinite(est.e2e_latency_s)
-        and est.ttft_p95_ms <= req.ttft_p95_ms
-        and est.tps_per_request >= req.output_tokens_per_second_p50
+def slo_target(req: SizingRequest) -> SloTarget:
+    """The request's SLO as the capacity search reads it, percentile targets included."""
+    return SloTarget(
+        req.ttft_p95_ms,
+        req.output_tokens_per_second_p50,
+        ttft_ms_at=req.ttft_targets,
+        itl_ms_at=req.itl_targets,
     )
+
+
+def meets_slo(est: Estimate, req: SizingRequest) -> bool:
+    return est.fits and math.isfinite(est.e2e_latency_s) and failing(est, slo_target(req)) is None
 
 
 def replica_capacity(
@@ -166,7 +178,7 @@ def replica_capacity(
         tp=tp,
         input_tokens=req.avg_input_tokens,
         output_tokens=req.avg_output_tokens,
-        target=SloTarget(req.ttft_p95_ms, req.output_tokens_per_second_p50),
+        target=slo_target(req),
         arrival=PLANNED_ARRIVAL,
         eff=eff,
     )
@@ -278,6 +290,57 @@ def aks_candidates(
                 candidate = _candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog)
                 out.append(replace(candidate, expert_parallel=layout.expert_parallel))
     return out
+
+
+def simulation_checked(
+    c: AksCandidate, *, req: SizingRequest, catalog: Catalog, eff: EfficiencyFactors | None
+) -> AksCandidate:
+    """The candidate with its replica simulated at the planned concurrency
+    (``sizing.search.simulated_capacity``): unchanged figures when the simulation meets the
+    SLO, else re-sized (replicas, nodes, cost) on the largest concurrency whose simulation
+    does, with the worse of the two models' figures."""
+    cap = c.capacity
+    if cap.simulated is not None or cap.concurrency < 1:
+        return c
+    eff = eff or default_efficiency()
+    model, gpu = catalog.model(req.model), catalog.gpu(c.gpu)
+    precision = catalog.precision(c.precision)
+    check = simulated_check(
+        model=model, gpu=gpu, precision=precision, tp=c.tp, planned=cap.concurrency, req=req,
+        eff=eff,
+    )  # fmt: skip
+    if check is None:
+        return c
+    if not check.resized:
+        return replace(c, capacity=replace(cap, simulated=check))
+    if check.kept < 1:
+        resized = replace(
+            cap,
+            concurrency=0,
+            at_capacity=None,
+            reason=f"simulated ({check.requests} requests, seed {check.seed}), not even "
+            f"one request per replica meets the SLO (at {check.planned}: TTFT p95 "
+            f"{check.ttft_p95_ms:,.0f} ms, {check.preemptions} preemptions)",
+            binding_constraint=check.binding,
+            provenance="simulated",
+            simulated=check,
+        )
+    else:
+        worse = worse_estimate(
+            check, model=model, gpu=gpu, precision=precision, tp=c.tp, req=req, eff=eff
+        )
+        resized = replace(
+            cap,
+            concurrency=check.kept,
+            at_capacity=worse,
+            binding_constraint=check.binding,
+            provenance="simulated",
+            simulated=check,
+        )
+    sku = catalog.vm_sku(c.vm_sku)
+    regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
+    again = _candidate(sku=sku, cap=resized, regions=regions, req=req, catalog=catalog)
+    return replace(again, expert_parallel=c.expert_parallel)
 
 
 def _unplaced(

@@ -37,6 +37,15 @@ def shared_warnings(plan: WorkloadPlan, req: SizingRequest) -> list[PlanWarning]
                     "term drives it (plan --candidates shows every configuration)",
                 )
             )
+    stated = [f"TTFT p{p}" for p, _ in req.ttft_targets] + [f"ITL p{p}" for p, _ in req.itl_targets]
+    if stated and plan.target == "azure-openai":
+        found.append(
+            PlanWarning(
+                "percentile-slo",
+                f"Azure OpenAI publishes no latency distribution: {', '.join(stated)} are not "
+                "predicted for this offer, which is judged on TTFT p95 and tokens/s only.",
+            )
+        )
     return found
 
 

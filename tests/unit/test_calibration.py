@@ -54,27 +54,26 @@ def test_the_harness_comes_from_the_engine_and_the_notes(
 
 
 @pytest.mark.parametrize(
-    ("engine", "concurrency", "notes", "http_server", "fitted"),
+    ("engine", "concurrency", "notes", "fitted"),
     [
-        pytest.param("vLLM 0.11.0", "1", "closed loop --max-concurrency 1", True, True,
-                     id="vllm-serve-lone-fits-the-front-end"),
-        pytest.param("vLLM 0.11.0", "8", "closed loop --max-concurrency 8", True, False,
+        pytest.param("vLLM 0.11.0", "1", "closed loop --max-concurrency 1", False,
+                     id="vllm-serve-lone-held-out"),
+        pytest.param("vLLM 0.11.0", "8", "closed loop --max-concurrency 8", False,
                      id="vllm-serve-loaded-held-out"),
-        pytest.param("NIM (TensorRT-LLM), 2024", "1", "genai-perf", False, True,
-                     id="nim-its-own-front-end"),
-        pytest.param("TensorRT-LLM 0.9.0 (static batching)", "1", "static batch 1", False, True,
+        pytest.param("NIM (TensorRT-LLM), 2024", "1", "genai-perf", True, id="nim-fitted"),
+        pytest.param("TensorRT-LLM 0.9.0 (static batching)", "1", "static batch 1", True,
                      id="in-process-static"),
     ],
 )  # fmt: skip
-def test_only_vllm_serve_rows_pay_the_front_end_and_only_lone_ones_fit_it(
-    tmp_path, engine, concurrency, notes, http_server, fitted
+def test_no_vllm_serve_row_is_fitted_so_each_is_judged_out_of_sample(
+    tmp_path, engine, concurrency, notes, fitted
 ) -> None:
     (row,) = rows_of(
         tmp_path,
         f'x,"{engine}",H100-80GB-SXM,1,Llama-3.1-8B,FP8,1000,200,{concurrency},ttft_ms,1,ms,'
         f'"{notes}"',
     )  # fmt: skip
-    assert (row.http_server, row.fitted) == (http_server, fitted)
+    assert row.fitted == fitted
 
 
 def test_dataset_lengths_and_server_settings_come_from_the_notes(tmp_path) -> None:
@@ -132,3 +131,32 @@ def test_capacity_at_slo_interpolates_where_a_sweep_crosses_the_threshold() -> N
     assert tightest.measured == pytest.approx(10 * 10**0.5)
     assert tightest.predicted == pytest.approx(10**0.5)
     assert tightest.ratio < 0.8  # under-predicted by more than 20%
+
+
+def test_a_closed_loop_row_carries_its_start_up_wave(tmp_path) -> None:
+    """8 clients that start together over 40 prompts: the first 8 requests are a burst, a fifth
+    of the run, so the predicted mean TTFT is a fifth the burst's and four fifths the steady
+    state's; without a stated request count the row is the steady state alone."""
+    from sizing.performance.calibration import predict
+    from sizing.performance.efficiency import default_efficiency
+
+    eff = default_efficiency()
+    line = (
+        "x,vLLM 0.11.0,H100-80GB-SXM,1,Llama-3.1-8B,FP8,2000,200,8,ttft_ms,1,ms,"
+        '"closed loop --max-concurrency 8{}"'
+    )
+    (waved,) = rows_of(tmp_path, line.format(", 40 prompts"))
+    (steady,) = rows_of(tmp_path, line.format(""))
+    assert (waved.requests, steady.requests) == (40, None)
+    burst = rows_of(
+        tmp_path,
+        "x,vLLM 0.11.0,H100-80GB-SXM,1,Llama-3.1-8B,FP8,2000,200,,ttft_ms,1,ms,"
+        '"request_rate=inf, 8 prompts"',
+    )[0]
+    assert burst.harness == "burst"
+    at_steady = predict(steady, catalog=CAT, eff=eff).ttft_ms
+    at_burst = predict(burst, catalog=CAT, eff=eff).ttft_ms
+    assert at_burst > at_steady
+    assert predict(waved, catalog=CAT, eff=eff).ttft_ms == pytest.approx(
+        0.2 * at_burst + 0.8 * at_steady
+    )

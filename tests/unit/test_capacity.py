@@ -129,3 +129,73 @@ def test_the_plan_states_the_scheduler_settings_its_capacity_assumed() -> None:
         "fixed 1500+300 tokens",
     )
     assert plan.predicted.binding_constraint in ("ttft", "itl", "kv-memory", "max-num-seqs")
+
+
+@pytest.mark.parametrize(
+    ("n_in", "n_out", "ttft_ms", "tps", "replica"),
+    [
+        pytest.param(1500, 300, 1000.0, None, "r70", id="70b-ttft"),
+        pytest.param(2000, 300, 800.0, 30.0, "r8", id="8b-both"),
+        pytest.param(8000, 500, 4000.0, 12.0, "r70", id="70b-long-prompts"),
+        pytest.param(500, 200, 300.0, 40.0, "r8", id="8b-tight"),
+    ],
+)
+def test_the_secant_search_finds_what_a_scan_of_every_concurrency_finds(
+    n_in, n_out, ttft_ms, tps, replica
+) -> None:
+    """The capacity search guesses from the margins instead of halving; it must still return
+    the largest concurrency that meets the target (and what fails one above it), as a scan of
+    every concurrency from 1 does."""
+    r8 = dict(model=CAT.model("llama-3.1-8b"), gpu=CAT.gpu("a100-80gb-pcie"),
+              precision=CAT.precision("bf16"), tp=1)  # fmt: skip
+    args = R70 if replica == "r70" else r8
+    cap = capacity(n_in=n_in, n_out=n_out, ttft_ms=ttft_ms, tps=tps, **args)
+    target = SloTarget(ttft_ms, tps)
+    scanned = 0
+    for c in range(1, cap.concurrency + 2):
+        est = estimate(**args, input_tokens=n_in, output_tokens=n_out, concurrency=c,
+                       arrival="poisson")  # fmt: skip
+        if failing(est, target) is not None:
+            assert cap.binding == failing(est, target) or cap.binding in (
+                "kv-memory",
+                "max-num-seqs",
+            )
+            break
+        scanned = c
+    assert cap.concurrency == scanned
+
+
+def test_a_p99_ttft_target_binds_where_the_same_value_at_p95_does_not() -> None:
+    """TTFT grows with the percentile (p50 <= p95 <= p99 at every load), so a target at p99
+    admits fewer requests than the same figure at p95, and the estimate at capacity carries
+    the p99 it was checked against."""
+    at95 = capacity_at_slo(
+        **R70, input_tokens=1500, output_tokens=300, target=SloTarget(800.0), arrival="poisson"
+    )
+    at99 = capacity_at_slo(
+        **R70, input_tokens=1500, output_tokens=300,
+        target=SloTarget(60000.0, ttft_ms_at=((99, 800.0),)), arrival="poisson",
+    )  # fmt: skip
+    assert 1 <= at99.concurrency < at95.concurrency
+    assert at99.binding == "ttft"
+    est = at99.at_capacity
+    assert est.ttft_at_ms(99) <= 800.0
+    one_more = estimate(
+        **R70, input_tokens=1500, output_tokens=300, concurrency=at99.concurrency + 1,
+        arrival="poisson", percentiles=(50, 99),
+    )  # fmt: skip
+    assert one_more.ttft_at_ms(99) > 800.0
+    assert one_more.ttft_at_ms(50) <= one_more.ttft_p95_ms <= one_more.ttft_at_ms(99)
+
+
+def test_an_itl_p99_target_binds_as_itl() -> None:
+    free = capacity_at_slo(
+        **R70, input_tokens=1500, output_tokens=300, target=SloTarget(60000.0), arrival="poisson"
+    )
+    tight = capacity_at_slo(
+        **R70, input_tokens=1500, output_tokens=300,
+        target=SloTarget(60000.0, itl_ms_at=((99, 45.0),)), arrival="poisson",
+    )  # fmt: skip
+    assert tight.concurrency < free.concurrency
+    assert tight.binding == "itl"
+    assert tight.at_capacity.itl_at_ms(99) <= 45.0

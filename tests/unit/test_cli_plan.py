@@ -111,3 +111,44 @@ def test_plan_bytes_do_not_depend_on_the_hash_seed(seed: str) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout == (GOLDEN / "plan-examples.json").read_text(encoding="utf-8")
+
+
+def test_the_plan_predicts_each_stated_percentile(tmp_path: Path) -> None:
+    """slo.ttft and slo.itl targets come back under predicted.percentiles, each predicted at
+    or inside its target, with a reason that names them."""
+    import json
+
+    text = (ROOT / "examples" / "small-open-model.yaml").read_text(encoding="utf-8")
+    stated = (
+        "    ttft_p95_ms: 1500\n"
+        "    ttft:\n      - {percentile: 50, ms: 200}\n      - {percentile: 99, ms: 900}\n"
+        "    itl:\n      - {percentile: 99, ms: 120}\n"
+    )
+    assert "    ttft_p95_ms: 1500\n" in text
+    path = tmp_path / "w.yaml"
+    path.write_text(text.replace("    ttft_p95_ms: 1500\n", stated), encoding="utf-8")
+    result = invoke("plan", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    (workload,) = json.loads(result.output)["workloads"]
+    got = {(p["metric"], p["percentile"]): p for p in workload["predicted"]["percentiles"]}
+    assert set(got) == {("ttft", 50), ("ttft", 99), ("itl", 99)}
+    for p in got.values():
+        assert 0 < p["predicted_ms"] <= p["target_ms"], p
+    assert any(r.startswith("At the stated percentiles: TTFT p50") for r in workload["reasons"])
+
+
+def test_azure_openai_plans_say_they_cannot_predict_stated_percentiles(tmp_path: Path) -> None:
+    import json
+
+    text = (ROOT / "examples" / "reasoning-managed.yaml").read_text(encoding="utf-8")
+    assert "  slo:\n" in text
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        text.replace("  slo:\n", "  slo:\n    ttft: [{percentile: 99, ms: 5000}]\n", 1),
+        encoding="utf-8",
+    )
+    result = invoke("plan", str(path), "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    (workload,) = json.loads(result.output)["workloads"]
+    assert workload["target"] == "azure-openai"
+    assert [w["kind"] for w in workload["warnings"]].count("percentile-slo") == 1

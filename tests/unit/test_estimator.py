@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from sizing.catalog import default_catalog
 from sizing.performance.calibration import compare, harness_scores, load_measurements, score
-from sizing.performance.efficiency import default_efficiency
-from sizing.performance.estimator import UnsupportedConfiguration, estimate
+from sizing.performance.efficiency import EfficiencyFactors, default_efficiency
+from sizing.performance.estimator import UnsupportedConfiguration, estimate, replica_step_cost
 from sizing.performance.timing import (
     decode_step_time_s,
     experts_touched_fraction,
@@ -247,17 +247,16 @@ def test_a_mixed_step_reduces_to_a_lone_prefill_and_to_a_decode_step(model, gpu,
     assert mixed < decodes + prefill_time_s(input_tokens=1500, **args)
 
 
-@pytest.mark.parametrize("arrival", ["closed-loop", "poisson", "burst"])
-def test_vllms_server_adds_its_fixed_cost_to_the_first_token_only(arrival: str) -> None:
-    """Through the OpenAI server (the default, what plans deploy) a request pays
-    ``server_overhead_s`` once: TTFT (mean and p95) and its life grow by it, the token gaps do
-    not, and a closed loop completes its clients over the longer life."""
-    d_ms = EFF.server_overhead_s * 1e3
-    served = run(c=8, arrival=arrival)
-    bare = run(c=8, arrival=arrival, http_server=False)
-    assert served.ttft_ms == pytest.approx(bare.ttft_ms + d_ms)
-    assert served.ttft_p95_ms == pytest.approx(bare.ttft_p95_ms + d_ms)
-    assert served.itl_ms == pytest.approx(bare.itl_ms)
-    assert served.e2e_latency_s == pytest.approx(bare.e2e_latency_s + EFF.server_overhead_s)
-    if arrival == "closed-loop":
-        assert served.output_tps_total == pytest.approx(8 * 200 / served.e2e_latency_s)
+@pytest.mark.parametrize("arrival", ["closed-loop", "poisson", "burst", "static"])
+def test_the_estimate_is_the_engines_own_with_no_fixed_cost_per_request(arrival: str) -> None:
+    """No constant per request is added to the engine's figures (the 45 ms server cost fitted
+    on one chat-endpoint row is gone): a lone request's TTFT is its prefill step alone, and
+    its life is that plus its token gaps."""
+    est = run(c=1, arrival=arrival)
+    cost = replica_step_cost(
+        model=CAT.model("llama-3-8b"), gpu=CAT.gpu("h100-sxm"), precision=CAT.precision("bf16"),
+        tp=1, eff=EFF,
+    )  # fmt: skip
+    assert est.ttft_ms == pytest.approx(cost.prompt_prefill_s(1000) * 1e3, rel=1e-6)
+    assert est.e2e_latency_s == pytest.approx(est.ttft_ms / 1e3 + 199 * est.itl_ms / 1e3, rel=1e-3)
+    assert "server_overhead_s" not in EfficiencyFactors.__dataclass_fields__

@@ -107,14 +107,14 @@ def test_the_fast_model_agrees_with_the_simulator_for_closed_loop_clients(
 
 def test_a_lone_request_under_poisson_arrivals_does_not_wait_for_itself() -> None:
     """Concurrency 1: the request is alone, so its p95 TTFT is its prefill, 24,000 tokens of
-    Llama 3.1 70B fp8 on two H100 NVL, plus the server's fixed cost per request."""
+    Llama 3.1 70B fp8 on two H100 NVL, and nothing else."""
     args = dict(model=CAT.model("llama-3.1-70b"), gpu=CAT.gpu("h100-nvl"))
     lone = estimate(
         **args, precision=CAT.precision("fp8"), tp=2, input_tokens=24000, output_tokens=800,
         concurrency=1, arrival="poisson",
     )  # fmt: skip
     cost = replica_step_cost(**args, precision=CAT.precision("fp8"), tp=2, eff=EFF)
-    alone_ms = (cost.prompt_prefill_s(24000) + EFF.server_overhead_s) * 1e3
+    alone_ms = cost.prompt_prefill_s(24000) * 1e3
     assert lone.ttft_p95_ms == pytest.approx(alone_ms)
     assert lone.ttft_ms == pytest.approx(alone_ms)
 
@@ -165,3 +165,42 @@ def test_more_load_never_lowers_ttft_or_itl(replica, n_in, n_out, low, extra, ar
     for name in ("ttft_ms", "ttft_p95_ms", "itl_ms"):
         assert getattr(more, name) >= getattr(less, name) * (1 - 1e-6), name
     assert math.isfinite(more.e2e_latency_s)
+
+
+def test_the_mixture_quantile_is_where_the_mixtures_cdf_crosses_it() -> None:
+    """The one-sweep quantile of uniforms and atoms against its definition: the CDF, summed
+    term by term, reaches 0.95 at the returned point and not before."""
+    from sizing.performance.scheduler_model import _linear_quantile
+
+    terms = [(0.0, 2.0, 0.5), (1.0, 0.0, 0.2), (1.5, 1.0, 0.25), (4.0, 0.0, 0.05)]
+
+    def cdf(x: float) -> float:
+        return sum(
+            w * (float(x >= s) if width == 0.0 else min(max((x - s) / width, 0.0), 1.0))
+            for s, width, w in terms
+        )
+
+    for q in (0.3, 0.7, 0.9, 0.95):
+        x = _linear_quantile(terms, q)
+        assert cdf(x) >= q - 1e-12, (q, x)
+        assert cdf(x - 1e-9) < q, (q, x)
+    assert _linear_quantile(terms, 0.95) == pytest.approx(2.5)  # where the third one ends
+
+
+def test_the_quantile_from_the_mean_agrees_with_the_full_sweep() -> None:
+    """Starting the sweep at the mixture's mean (terms below it summed) gives the quantile the
+    sweep from the lowest term gives, also when the mean lies above it (then it falls back)."""
+    import random
+
+    from sizing.performance.scheduler_model import _linear_quantile, _swept_quantile
+
+    rng = random.Random(3)
+    for _ in range(200):
+        terms = [
+            (rng.uniform(0, 5), rng.choice((0.0, rng.uniform(0, 3))), rng.random())
+            for _ in range(rng.randint(1, 40))
+        ]
+        total = sum(w for _, _, w in terms)
+        terms = [(s, width, w / total) for s, width, w in terms]
+        for q in (0.05, 0.5, 0.95, 0.99):
+            assert _linear_quantile(terms, q) == pytest.approx(_swept_quantile(terms, q), abs=1e-9)

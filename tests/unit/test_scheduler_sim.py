@@ -55,25 +55,6 @@ def test_a_lone_request_is_its_prefill_then_one_decode_step_per_token() -> None:
     assert sim.e2e_mean_s * 1e3 == pytest.approx(step_ms(0, 1000) + 4 * step_ms(1, 0))
 
 
-@pytest.mark.parametrize("arrival", ["closed-loop", "poisson", "burst"])
-def test_the_front_end_cost_delays_the_first_token_not_the_steps(arrival: str) -> None:
-    """A request sent at t reaches the engine at t + d: its TTFT and life grow by d, its
-    token gaps do not (d = 40 ms, one request at a time)."""
-    kw = {"concurrency": 1} if arrival != "poisson" else {"rate_per_s": 0.01}
-    sim = simulate(
-        cost=COST,
-        limits=ROOMY,
-        lengths=LengthMix(1000, 5),
-        arrival=arrival,
-        requests=20,
-        server_overhead_s=0.040,
-        **kw,
-    )
-    assert sim.ttft_mean_ms == pytest.approx(step_ms(0, 1000) + 40.0)  # 150 ms
-    assert sim.itl_mean_ms == pytest.approx(step_ms(1, 0))
-    assert sim.e2e_mean_s * 1e3 == pytest.approx(step_ms(0, 1000) + 4 * step_ms(1, 0) + 40.0)
-
-
 def test_a_prompt_longer_than_the_budget_is_prefilled_in_chunks() -> None:
     """3000 tokens through a 2048-token budget: two steps (2048 + 952), each paying the
     weights once."""

@@ -755,3 +755,72 @@ def test_load_workloads_rejects_other_kinds(tmp_path: Path) -> None:
     with pytest.raises(SpecKindError) as raised:
         load_workloads(path, CATALOG)
     assert raised.value.problems[0].message == "expected a Workload here"
+
+
+# --- percentile SLOs ----------------------------------------------------------------------------
+
+PERCENTILES = (
+    "  slo:\n"
+    "    ttft: [{percentile: 50, ms: 300}, {percentile: 99, ms: 2500}]\n"
+    "    itl: [{percentile: 99, ms: 120}]\n"
+    "  residency:"
+)
+
+
+def test_percentile_slos_are_read_beside_the_legacy_fields() -> None:
+    """slo.ttft and slo.itl carry (percentile, ms) pairs; ttft_p95_ms and
+    output_tokens_per_second_p50 keep their defaults and meaning."""
+    from sizing.catalog import default_catalog
+    from sizing.search.from_spec import request_from_workload
+
+    workload = only_workload(edit(CHAT, ("  residency:", PERCENTILES)))
+    slo = workload.spec.slo
+    assert [(t.percentile, t.ms) for t in slo.ttft] == [(50, 300.0), (99, 2500.0)]
+    assert [(t.percentile, t.ms) for t in slo.itl] == [(99, 120.0)]
+    req = request_from_workload(workload, catalog=default_catalog())
+    assert req.ttft_targets == ((50, 300.0), (99, 2500.0))
+    assert req.itl_targets == ((99, 120.0),)
+    assert (req.ttft_p95_ms, req.output_tokens_per_second_p50) == (2000.0, 20.0)
+
+
+def test_a_p95_entry_stands_for_ttft_p95_ms() -> None:
+    from sizing.catalog import default_catalog
+    from sizing.search.from_spec import request_from_workload
+
+    text = edit(
+        CHAT, ("  residency:", "  slo:\n    ttft: [{percentile: 95, ms: 800}]\n  residency:")
+    )
+    req = request_from_workload(only_workload(text), catalog=default_catalog())
+    assert (req.ttft_p95_ms, req.ttft_targets) == (800.0, ())
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        pytest.param(
+            "  slo:\n    ttft: [{percentile: 90, ms: 300}]\n  residency:",
+            "w.yaml:15:25: spec.slo.ttft[0].percentile:",
+            id="percentile-not-offered",
+        ),
+        pytest.param(
+            "  slo:\n    itl: [{percentile: 99, ms: 40}, {percentile: 99, ms: 50}]\n  residency:",
+            "w.yaml:15:50: spec.slo.itl[1].percentile: p99 is already given; one itl target per "
+            "percentile",
+            id="percentile-twice",
+        ),
+        pytest.param(
+            "  slo:\n    ttft_p95_ms: 900\n    ttft: [{percentile: 95, ms: 800}]\n  residency:",
+            "w.yaml:16:25: spec.slo.ttft[0].percentile: ttft_p95_ms already sets the p95; give it "
+            "in one place",
+            id="p95-in-two-places",
+        ),
+        pytest.param(
+            "  slo:\n    ttft: [{percentile: 99, ms: -5}]\n  residency:",
+            "w.yaml:15:33: spec.slo.ttft[0].ms: must be greater than 0, got -5",
+            id="negative-latency",
+        ),
+    ],
+)
+def test_bad_percentile_slos_name_their_place(block: str, expected: str) -> None:
+    problems = problems_of(edit(CHAT, ("  residency:", block)))
+    assert any(p.startswith(expected) for p in problems), problems

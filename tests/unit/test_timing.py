@@ -103,3 +103,21 @@ def test_windowed_layers_make_long_context_decode_cheaper() -> None:
         eff=EFF,
     )
     assert windowed < unwindowed
+
+
+def test_h100_nvl_all_reduce_beyond_its_bridged_pair_runs_over_pcie() -> None:
+    """The NVLink bridge joins two H100 NVL; at TP 4 the ring crosses PCIe Gen5 (64 GB/s one
+    way against the bridge's 300), so its all-reduce costs PCIe's latency and bandwidth. At TP 2
+    it stays on the bridge; an H100 SXM (NVSwitch) never leaves NVLink."""
+    from sizing.performance.timing import allreduce_link, allreduce_time_s
+
+    nvl, sxm = CAT.gpu("h100-nvl"), CAT.gpu("h100-sxm")
+    model = CAT.model("llama-3.1-70b")
+    assert allreduce_link(gpu=nvl, tp=2, eff=EFF) == (300.0e9, EFF.allreduce_latency_nvlink_s)
+    assert allreduce_link(gpu=nvl, tp=4, eff=EFF) == (64.0e9, EFF.allreduce_latency_pcie_s)
+    assert allreduce_link(gpu=sxm, tp=8, eff=EFF)[0] == sxm.interconnect_bytes_per_s
+    message = 4096 * model.hidden_size * 2
+    over_pcie = 2 * model.layers * (EFF.allreduce_latency_pcie_s + 1.5 * message / 64.0e9)
+    assert allreduce_time_s(model=model, gpu=nvl, tp=4, tokens=4096, eff=EFF) == pytest.approx(
+        over_pcie
+    )

@@ -1,0 +1,114 @@
+"""The plan never sizes on the optimistic model: the chosen replica and the runner-up are
+simulated at their planned load, and a replica the simulation shows missing the SLO is sized on
+the simulation (``sizing.search.simulated_capacity``)."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from inferplan.cli.main import main
+from sizing.catalog import default_catalog
+from sizing.performance.efficiency import default_efficiency
+from sizing.performance.simulation_report import simulate_case
+from sizing.search.optimizer import search_workload
+from sizing.search.request import HardwareChoice, SizingRequest
+from sizing.search.self_hosted import aks_candidates, simulation_checked
+from sizing.search.simulated_capacity import (
+    SIMULATED_REQUESTS,
+    SIMULATION_SEED,
+    SIMULATION_TOLERANCE,
+)
+
+CAT = default_catalog()
+EFF = default_efficiency()
+
+
+def request(**changes) -> SizingRequest:
+    """The 70B summariser of 20,000-token prompts on H100 NVL at fp8: the fast model says 15
+    per replica at TTFT p95 under 10 s; simulated at 15, the KV cache fills and preempts."""
+    base = dict(
+        name="summariser", model="llama-3.1-70b", precisions=("fp8",), deployment="aks-vllm",
+        max_input_tokens=24000, max_output_tokens=1000, avg_input_tokens=20000,
+        avg_output_tokens=500, peak_concurrency=30, peak_requests_per_minute=None,
+        ttft_p95_ms=10000.0, output_tokens_per_second_p50=10.0, availability=99.0,
+        regions=("swedencentral",), geography=None, strict_residency=False,
+        hardware=HardwareChoice(allow=("h100-nvl",)),
+    )  # fmt: skip
+    base.update(changes)
+    return SizingRequest(**base)
+
+
+def simulated_at(req: SizingRequest, concurrency: int, tp: int = 2):
+    return simulate_case(
+        model=CAT.model(req.model), gpu=CAT.gpu("h100-nvl"), precision=CAT.precision("fp8"),
+        tp=tp, input_tokens=req.avg_input_tokens, output_tokens=req.avg_output_tokens,
+        concurrency=concurrency, arrival="poisson", requests=SIMULATED_REQUESTS,
+        seed=SIMULATION_SEED,
+    )  # fmt: skip
+
+
+def test_the_summariser_is_sized_on_a_load_its_own_simulation_meets() -> None:
+    req = request()
+    plan = search_workload(req, catalog=CAT).plan
+    assert plan.feasible and plan.aks is not None
+    assert plan.aks.tensor_parallel == 2
+    predicted = plan.predicted
+    assert predicted.provenance == "simulated"
+    per_replica = predicted.concurrency_per_replica
+    # The fast model's own figure is more than the simulation allows ...
+    fast = next(
+        c
+        for c in aks_candidates(catalog=CAT, req=req, eff=EFF)
+        if c.tp == 2 and c.rejection is None
+    )
+    assert fast.capacity.concurrency > per_replica
+    at_fast = simulated_at(req, fast.capacity.concurrency)
+    assert at_fast.ttft_p95_ms > req.ttft_p95_ms * (1 + SIMULATION_TOLERANCE)
+    # ... and the planned load is one its simulation meets, its figures the worse of the two.
+    kept = simulated_at(req, per_replica)
+    assert kept.ttft_p95_ms <= req.ttft_p95_ms
+    assert kept.tps_per_request_p50 >= req.output_tokens_per_second_p50
+    assert predicted.ttft_p95_ms >= kept.ttft_p95_ms
+    assert [w.kind for w in plan.warnings].count("simulation") == 1
+    assert any(f"sized on the simulation instead: {per_replica} per replica" in r
+               for r in plan.reasons)  # fmt: skip
+
+
+def test_a_replica_whose_simulation_agrees_keeps_the_fast_models_figures() -> None:
+    """Short prompts far from the KV cache's limit: the simulation is attached, nothing moves."""
+    req = request(avg_input_tokens=1000, avg_output_tokens=200, ttft_p95_ms=2000.0)
+    (c,) = [
+        c
+        for c in aks_candidates(catalog=CAT, req=req, eff=EFF)
+        if c.tp == 2 and c.rejection is None
+    ][:1]
+    checked = simulation_checked(c, req=req, catalog=CAT, eff=EFF)
+    check = checked.capacity.simulated
+    assert check is not None and not check.resized
+    assert checked.capacity.concurrency == c.capacity.concurrency
+    assert checked.capacity.provenance == "estimate"
+    assert checked.monthly_usd == c.monthly_usd
+    assert check.ttft_p95_ms <= req.ttft_p95_ms * (1 + SIMULATION_TOLERANCE)
+
+
+def test_the_check_is_cached_and_deterministic() -> None:
+    req = request()
+    first = search_workload(req, catalog=CAT).plan
+    again = search_workload(req, catalog=CAT).plan
+    assert first == again
+
+
+@pytest.mark.parametrize("columns", [("sim TTFT p99", "preemptions")])
+def test_plan_simulate_shows_the_tail_and_preemptions_in_the_table(columns, monkeypatch) -> None:
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    result = CliRunner().invoke(
+        main, ["plan", "examples/small-open-model.yaml", "--simulate"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    for column in columns:
+        assert column in result.output
+    plain = CliRunner().invoke(main, ["plan", "examples/small-open-model.yaml"])
+    assert "preemptions" not in plain.output
