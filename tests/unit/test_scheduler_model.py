@@ -162,7 +162,14 @@ def test_more_load_never_lowers_ttft_or_itl(replica, n_in, n_out, low, extra, ar
     more = estimate(**args, concurrency=low + extra)
     if not less.fits:
         return
-    for name in ("ttft_ms", "ttft_p95_ms", "itl_ms"):
+    # Under a burst the ITL is a mean over requests whose few decode steps share a step with
+    # different numbers of the others' prefill chunks; one more client can add a cheap
+    # decode-only step to the mean (70B, 2x H100 NVL, 13,107-token prompts, 2-token answers:
+    # 636 ms at 5 clients, 611 ms at 6), so only its TTFT must grow.
+    names = (
+        ("ttft_ms", "ttft_p95_ms") if arrival == "burst" else ("ttft_ms", "ttft_p95_ms", "itl_ms")
+    )
+    for name in names:
         assert getattr(more, name) >= getattr(less, name) * (1 - 1e-6), name
     assert math.isfinite(more.e2e_latency_s)
 
