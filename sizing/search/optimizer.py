@@ -98,12 +98,12 @@ def search_workload(
     """Every candidate of every allowed target, ranked, and the plan of the best one."""
     model = catalog.model(req.model)
     options: list[Option] = []
+    withheld: list[PlanWarning] = []
     for target in targets_for(model, req):
         if target == "aks-vllm":
-            options += [
-                _aks_option(c, req=req, model=model, catalog=catalog)
-                for c in aks_candidates(catalog=catalog, req=req, eff=eff)
-            ]
+            aks = aks_candidates(catalog=catalog, req=req, eff=eff)
+            options += [_aks_option(c, req=req, model=model, catalog=catalog) for c in aks]
+            withheld += correction_withheld_warnings(aks)
         else:
             options += azure_openai_options(req=req, model=model, catalog=catalog)
     ranked = tuple(sorted(options, key=Option.sort_key))
@@ -125,11 +125,33 @@ def search_workload(
     runner = next((a for a in alternatives if a.kind == "runner-up"), None)
     if runner is not None:
         reasons.append(f"Runner-up: {runner.summary}, which {runner.reason}.")
-    warnings = (*chosen.warnings, *shared_warnings(chosen, req))
+    warnings = (*chosen.warnings, *shared_warnings(chosen, req), *withheld)
     plan = replace(
         chosen, alternatives=alternatives, reasons=tuple(reasons), warnings=tuple(warnings)
     )
     return Search(plan, ranked)
+
+
+def correction_withheld_warnings(candidates: Sequence[AksCandidate]) -> list[PlanWarning]:
+    """A measured correction that would flip an untested layout between meeting and missing
+    the SLO is not applied; the plan says so, so nobody mistakes silence for agreement."""
+    out = []
+    for c in candidates:
+        use = c.correction
+        if use is None or use.applied:
+            continue
+        out.append(
+            PlanWarning(
+                "correction-withheld",
+                f"measured correction {use.id} (step time x{use.step_time_ratio:.2f}, measured "
+                f"at tensor parallel {use.measured_tensor_parallel}) would change {c.vm_sku} "
+                f"{c.precision} TP {c.tp} from {use.concurrency_uncorrected} to "
+                f"{use.concurrency_corrected} concurrent requests per replica inside the SLO; "
+                "that layout was not measured, so the correction is not applied to it: "
+                "measure it with `inferplan verify` first.",
+            )
+        )
+    return out
 
 
 def _alternatives(ranked: Sequence[Option], best: Option | None) -> tuple[Alternative, ...]:
@@ -351,6 +373,20 @@ def _aks_plan(
         f"Cost: {c.nodes} node(s) x ${c.hourly_usd / max(c.nodes, 1):,.2f}/h x {hours:.1f} h = "
         f"${c.monthly_usd:,.0f}/month ({c.price_kind} prices).",
     ]
+    if c.correction is not None and c.correction.applied:
+        use = c.correction
+        layout = (
+            "measured at this layout"
+            if use.status == "applied"
+            else f"measured at tensor parallel {use.measured_tensor_parallel}; meeting the SLO "
+            "is unchanged"
+        )
+        reasons.append(
+            f"Measured correction {use.id} applied ({layout}): step time x"
+            f"{use.step_time_ratio:.2f}, {use.concurrency_uncorrected} -> "
+            f"{use.concurrency_corrected} concurrent requests per replica; from "
+            f"{', '.join(use.measurements)}."
+        )
     if c.expert_parallel:
         sliced = experts_sliceable(model=model, precision=precision, tp=c.tp)
         reasons.append(
@@ -403,6 +439,7 @@ def _aks_plan(
             binding_constraint=cap.binding_constraint,
             arrival=est.arrival,
             length_mix=f"fixed {req.avg_input_tokens}+{req.avg_output_tokens} tokens",
+            correction=c.correction,
         ),
         cost=Cost(
             monthly_usd=c.monthly_usd,
