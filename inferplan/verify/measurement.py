@@ -89,7 +89,7 @@ class Subject(_Strict):
 class Harness(_Strict):
     name: Literal["guidellm"]
     version: str
-    arrival: str  # poisson: what plans assume
+    arrival: str  # the harness's arrival process (plans assume poisson; see loadgen)
     input_tokens: Annotated[int, Field(gt=0)]
     output_tokens: Annotated[int, Field(gt=0)]
     step_duration_s: Annotated[float, Field(gt=0)]
@@ -178,5 +178,11 @@ def read_measurements(folder: Path) -> list[tuple[Path, Measurement]]:
     return found
 
 
-def measurement_schema() -> dict:
-    return Measurement.model_json_schema()
+def measurement_schema_text() -> str:
+    """``schema/measurement.schema.json``: sorted keys, so the file is stable."""
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "inferplan measurement",
+        **Measurement.model_json_schema(),
+    }
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"

@@ -96,7 +96,7 @@ def measure(
         harness=Harness(
             name="guidellm",
             version=version,
-            arrival="poisson",
+            arrival=steps[0].arrival,
             input_tokens=target.input_tokens,
             output_tokens=target.output_tokens,
             step_duration_s=step_duration_s,
