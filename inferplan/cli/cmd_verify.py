@@ -54,6 +54,27 @@ RAW_RESULTS = Path("out") / "verify"  # GuideLLM's own reports, git-ignored
     help="Tokenizer GuideLLM counts prompt tokens with (default: the plan's Hugging Face model).",
 )
 @click.option(
+    "--from-results",
+    "recorded",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read GuideLLM reports (e.g. from the verify Job, see --job) instead of loading the "
+    "endpoint; the first step is taken as the planned load (repeatable).",
+)
+@click.option(
+    "--job",
+    "job_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write a Kubernetes Job that runs the same load from inside the VNet, instead of "
+    "running it from here.",
+)
+@click.option(
+    "--registry",
+    metavar="LOGIN_SERVER",
+    help="With --job: the environment's container registry (its cache rule serves GuideLLM's "
+    "image); default: pull from ghcr.io.",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -79,6 +100,9 @@ def verify(
     max_steps: int,
     replicas: int | None,
     tokenizer: str | None,
+    recorded: tuple[Path, ...],
+    job_dir: Path | None,
+    registry: str | None,
     out_dir: Path,
     fmt: str,
 ) -> None:
@@ -130,8 +154,24 @@ def verify(
             click.echo(f"skipped: {error}", err=True)
     if not targets:
         _fail(f"stack {name}: no workload verify can measure")
-    if endpoint is not None and len(targets) > 1:
-        _fail("--endpoint names one workload's URL: give --workload too")
+    if (endpoint is not None or recorded or job_dir) and len(targets) > 1:
+        _fail("--endpoint, --from-results and --job take one workload: give --workload too")
+    if recorded:
+        _measure_recorded(targets[0], recorded, stack=name, out_dir=out_dir, fmt=fmt)
+        return
+    if job_dir is not None:
+        _write_job(
+            targets[0],
+            job_dir,
+            stack=name,
+            endpoint=endpoint,
+            key_env=key_env,
+            duration_s=duration_s,
+            max_steps=max_steps,
+            registry=registry,
+            catalog=context.catalog,
+        )
+        return
     try:
         api_key = endpoint_key(key_env, os.environ)
         executable = loadgen_executable()
@@ -188,6 +228,80 @@ def verify(
     click.echo(render(results, fmt), nl=False)
     if not all(slo_holds(m) for m, _ in results):
         raise click.exceptions.Exit(EXIT_VIOLATION)
+
+
+def _measure_recorded(
+    target, recorded: tuple[Path, ...], *, stack: str, out_dir: Path, fmt: str
+) -> None:
+    from inferplan.verify.compare import slo_holds
+    from inferplan.verify.guidellm_results import ResultsError, read_results
+    from inferplan.verify.measurement import write_measurement
+    from inferplan.verify.render import render
+    from inferplan.verify.run import judged, measurement_of
+
+    try:
+        runs = [read_results(path) for path in recorded]
+    except ResultsError as error:
+        _fail(str(error))
+    steps = judged(target, tuple(s for run in runs for s in run.steps))
+    measurement = measurement_of(
+        target,
+        runs[0].version,
+        steps,
+        stack=stack,
+        step_duration_s=max(s.duration_s for s in steps) or 1.0,
+        lengths=(runs[0].input_tokens, runs[0].output_tokens)
+        if runs[0].input_tokens and runs[0].output_tokens
+        else None,
+    )
+    stamp = measurement.started_at.replace(":", "").replace("-", "")
+    target_path = out_dir / stack / f"{target.workload}-{stamp}.json"
+    write_measurement(measurement, target_path)
+    click.echo(render([(measurement, target_path)], fmt), nl=False)
+    if not slo_holds(measurement):
+        raise click.exceptions.Exit(EXIT_VIOLATION)
+
+
+def _write_job(
+    target,
+    job_dir: Path,
+    *,
+    stack: str,
+    endpoint,
+    key_env,
+    duration_s,
+    max_steps,
+    registry,
+    catalog,
+) -> None:
+    from inferplan.verify.endpoint import EndpointError, base_url
+    from inferplan.verify.job import REPORT_MARKER, job_manifests, manifests_yaml
+
+    if endpoint is None:
+        _fail("--job needs --endpoint: the URL the Job calls from inside the VNet")
+    try:
+        url = base_url(endpoint)
+    except EndpointError as error:
+        _fail(str(error))
+    objects = job_manifests(
+        target,
+        stack=stack,
+        target_url=url,
+        key_secret=key_env,
+        duration_s=duration_s,
+        steps=max_steps,
+        registry=registry,
+        catalog=catalog,
+    )
+    job_dir.mkdir(parents=True, exist_ok=True)
+    path = job_dir / f"verify-{target.workload}.yaml"
+    path.write_text(manifests_yaml(objects), encoding="utf-8")
+    click.echo(
+        f"wrote {path}: `kubectl apply -f {path}`; when the Job completes, "
+        f"`kubectl logs job/{objects[1]['metadata']['name']} | sed '1,/^{REPORT_MARKER}$/d' > "
+        f"report.json` and `inferplan verify {stack} --workload {target.workload} "
+        "--from-results report.json`"
+    )
 
 
 def _stack_endpoint(stack: str, workload: str) -> str:

@@ -38,6 +38,9 @@ class ResultsError(Exception):
 class GuidellmRun:
     version: str  # guidellm_version
     steps: tuple[LoadStep, ...]
+    # The synthetic request lengths it was asked for (config.spec.data), when it says.
+    input_tokens: int | None = None
+    output_tokens: int | None = None
 
 
 def _get(data: Any, path: str, origin: str) -> Any:
@@ -131,8 +134,13 @@ def parse_results(data: Mapping[str, Any], origin: str = "results") -> GuidellmR
                 goodput=None if attainment is None else float(attainment),
             )
         )
+    sources = ((data.get("config") or {}).get("spec") or {}).get("data") or [{}]
+    asked = sources[0] if isinstance(sources[0], Mapping) else {}
     return GuidellmRun(
-        version=str(_get(data, "metadata.guidellm_version", origin)), steps=tuple(steps)
+        version=str(_get(data, "metadata.guidellm_version", origin)),
+        steps=tuple(steps),
+        input_tokens=asked.get("prompt_tokens"),
+        output_tokens=asked.get("output_tokens"),
     )
 
 

@@ -47,12 +47,12 @@ def table(results: list[tuple[Measurement, Path | None]]) -> str:
     for m, path in results:
         out.append(_header(m, path))
         out.append(
-            f"  {'figure':<26} {'measured':>10} {'predicted':>10} {'ratio':>7} {'SLO':>8}  verdict"
+            f"  {'figure':<34} {'measured':>10} {'predicted':>10} {'ratio':>7} {'SLO':>8}  verdict"
         )
         for r in rows(m):
             name = f"{r.term} ({r.unit})"
             out.append(
-                f"  {name:<26} {_num(r.measured, r.unit):>10} {_num(r.predicted, r.unit):>10} "
+                f"  {name:<34} {_num(r.measured, r.unit):>10} {_num(r.predicted, r.unit):>10} "
                 f"{_ratio(r):>7} {_num(r.target, r.unit):>8}  {r.verdict or ''}".rstrip()
             )
         out.append("")

@@ -46,6 +46,20 @@ def step_rates(
     return version, tuple(steps)
 
 
+def judged(target: VerifyTarget, steps: tuple[LoadStep, ...]) -> tuple[LoadStep, ...]:
+    """Recorded steps (a Job's report, ``verify --from-results``) judged against the SLO."""
+    return tuple(
+        s.model_copy(
+            update={
+                "slo_met": step_meets_slo(
+                    s, ttft_p95_ms=target.ttft_p95_ms, tps_per_request=target.tps_per_request
+                )
+            }
+        )
+        for s in steps
+    )
+
+
 def measure(
     target: VerifyTarget,
     load: LoadStepRunner,
@@ -55,6 +69,21 @@ def measure(
     max_steps: int,
 ) -> Measurement:
     version, steps = step_rates(target, load, max_steps=max_steps)
+    return measurement_of(target, version, steps, stack=stack, step_duration_s=step_duration_s)
+
+
+def measurement_of(
+    target: VerifyTarget,
+    version: str,
+    steps: tuple[LoadStep, ...],
+    *,
+    stack: str,
+    step_duration_s: float,
+    lengths: tuple[int, int] | None = None,
+) -> Measurement:
+    """The measurement of judged steps; the first is the one at the planned load.
+    ``lengths``: the input and output tokens the harness was asked for, when not the plan's
+    (recorded reports)."""
     plan = target.plan
     predicted = plan.predicted
     assert predicted is not None
@@ -97,8 +126,8 @@ def measure(
             name="guidellm",
             version=version,
             arrival=steps[0].arrival,
-            input_tokens=target.input_tokens,
-            output_tokens=target.output_tokens,
+            input_tokens=(lengths or (target.input_tokens, target.output_tokens))[0],
+            output_tokens=(lengths or (target.input_tokens, target.output_tokens))[1],
             step_duration_s=step_duration_s,
         ),
         slo=Slo(
