@@ -10,7 +10,8 @@ after the fourth with HTTP 500, for the error path.
     .venv-loadgen/bin/python scripts/record_loadgen_fixtures.py tests/fixtures/loadgen
 
 The tokenizer GuideLLM counts prompt tokens with is trained here on a few sentences (nothing is
-downloaded). Paths inside the reports are relative to the output folder.
+downloaded). Paths inside the reports are relative to the output folder; the tracebacks GuideLLM
+keeps for errored requests name this checkout's folder, which `redact` replaces with ``<repo>``.
 """
 
 from __future__ import annotations
@@ -64,8 +65,10 @@ def write_tokenizer(folder: Path) -> None:
 
 def serve(port: int, extra: tuple[str, ...]) -> subprocess.Popen:
     server = subprocess.Popen(
-        [str(GUIDELLM), "mock-server", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--model", "ticket-triage", "--output-tokens", "60", *MOCK, *extra],
+        [
+            *(str(GUIDELLM), "mock-server", "--host", "127.0.0.1", "--port", str(port)),
+            *("--model", "ticket-triage", "--output-tokens", "60", *MOCK, *extra),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -77,6 +80,12 @@ def serve(port: int, extra: tuple[str, ...]) -> subprocess.Popen:
             time.sleep(0.5)
     server.kill()
     raise SystemExit(f"mock server on port {port} did not start")
+
+
+def redact(path: Path) -> None:
+    """The report as recorded, with the checkout's absolute path replaced by ``<repo>``."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(str(ROOT), "<repo>"), encoding="utf-8")
 
 
 def main(out: Path) -> None:
@@ -106,6 +115,7 @@ def main(out: Path) -> None:
                 executable=GUIDELLM,
                 timeout_s=600,
             )
+            redact(Path(name))
             print(name, run.version, run.steps[0].requests_ok, "ok", flush=True)
     finally:
         for server in servers.values():

@@ -54,7 +54,9 @@ def measurements(tmp_path_factory, dev_plan) -> Path:
         for name in ("steady-rate-1.json", "steady-rate-3.json", "errors-rate-2.json")
     ]
     answers = iter(recorded)
-    m = measure(target, lambda rate: ("0.8.1", next(answers)), stack="dev", step_duration_s=6, max_steps=3)
+    m = measure(
+        target, lambda rate: ("0.8.1", next(answers)), stack="dev", step_duration_s=6, max_steps=3
+    )
     folder = tmp_path_factory.mktemp("measurements")
     write_measurement(m, folder / "dev" / f"{WORKLOAD}.json")
     return folder
@@ -106,8 +108,9 @@ def test_the_correction_changes_its_scope_only(overlay: Path) -> None:
     assert changed == {WORKLOAD}
     use = after[WORKLOAD]["predicted"]["correction"]
     assert use["status"] == "applied"
-    assert use["concurrency_uncorrected"] == before[WORKLOAD]["predicted"]["concurrency_per_replica"]
-    assert use["concurrency_corrected"] == after[WORKLOAD]["predicted"]["concurrency_per_replica"]
+    per_replica = "concurrency_per_replica"
+    assert use["concurrency_uncorrected"] == before[WORKLOAD]["predicted"][per_replica]
+    assert use["concurrency_corrected"] == after[WORKLOAD]["predicted"][per_replica]
     assert before[WORKLOAD]["predicted"]["correction"] is None
 
 
