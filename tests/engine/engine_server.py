@@ -60,6 +60,10 @@ def engine_environment(*, api_key: str | None = None, kv_cache_gib: float = CPU_
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false",
+            # vLLM's own CPU CI setting: dynamo with the eager backend instead of inductor's
+            # C++ compile at start-up (vllm/platforms/cpu.py, check_and_update_config, v0.32.0),
+            # which takes minutes on two cores. The scheduler and server are the same code.
+            "VLLM_CPU_CI_ENV": "1",
         }
     )
     if api_key is not None:

@@ -7,6 +7,7 @@ One module, one engine (the session fixture in conftest.py), several scenarios.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 
@@ -79,10 +80,15 @@ def test_the_dev_stacks_rendered_flags_start_the_engine(engine, dev_workload) ->
     models = requests.get(f"{engine.base_url}/v1/models", headers=engine.headers(), timeout=30)
     assert models.status_code == 200
     assert [m["id"] for m in models.json()["data"]] == [dev_workload.name]
-    log = engine.log.read_text()
-    for arg in kept:  # the engine states the non-default arguments it took
-        name = flag_name(arg).removeprefix("--").replace("-", "_")
-        assert f"'{name}'" in log, f"{arg} not among the engine's arguments"
+    # The engine logs the arguments that differ from its defaults: the scheduler limits the
+    # plan sized the replica for are among them, with the plan's values.
+    line = next(x for x in engine.log.read_text().splitlines() if "non-default args:" in x)
+    taken = ast.literal_eval(line.split("non-default args:", 1)[1].strip())
+    for arg in kept:
+        name, _, value = arg.removeprefix("--").partition("=")
+        if name in ("max-num-seqs", "max-num-batched-tokens", "max-model-len"):
+            assert taken[name.replace("-", "_")] == int(value), arg
+    assert taken["served_model_name"] == [dev_workload.name]
 
 
 # --- the API key --------------------------------------------------------------------------------
