@@ -309,3 +309,95 @@ def test_the_key_is_never_printed(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert secret not in result.output
+
+
+# --- recorded reports, the Job, the report's measured points ------------------------------------
+
+
+def test_from_results_writes_the_measurement_and_exits_by_the_verdict(tmp_path: Path) -> None:
+    args = ["verify", "dev", "--workload", "ticket-triage", "--replicas", "1"]
+    held = invoke(
+        *args,
+        "--from-results",
+        str(STEADY_1),
+        "--from-results",
+        str(STEADY_3),
+        "--out",
+        str(tmp_path / "ok"),
+    )
+    assert held.exit_code == 0, held.output
+    assert "SLO holds at the planned load" in held.output
+    ((path, m),) = read_measurements(tmp_path / "ok")
+    assert path.parent.name == "dev" and path.name.startswith("ticket-triage-")
+    assert (m.harness.input_tokens, m.harness.output_tokens) == (128, 60)  # as GuideLLM was asked
+    assert [s.slo_met for s in m.steps] == [True, True]
+    missed = invoke(*args, "--from-results", str(ERRORS), "--out", str(tmp_path / "miss"))
+    assert missed.exit_code == 1, missed.output
+    assert "SLO MISSED at the planned load" in missed.output
+
+
+def test_from_results_of_a_file_that_is_not_a_report_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "r.json"
+    bad.write_text("[]")
+    line = _one_line_error(
+        invoke("verify", "dev", "--workload", "ticket-triage", "--from-results", str(bad))
+    )
+    assert "not GuideLLM's JSON report" in line
+
+
+def test_the_job_runs_the_same_scenario_from_the_registry_without_the_key(tmp_path: Path) -> None:
+    import yaml
+
+    result = invoke(
+        "verify",
+        "dev",
+        "--workload",
+        "ticket-triage",
+        "--job",
+        str(tmp_path),
+        "--endpoint",
+        "http://gateway.internal/ticket-triage/v1",
+        "--key-env",
+        "K",
+        "--registry",
+        "acrdev.azurecr.io",
+        "--steps",
+        "3",
+        env={"K": "sk-should-not-appear"},
+    )
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "verify-ticket-triage.yaml").read_text()
+    assert "sk-should-not-appear" not in text
+    config_map, job = yaml.safe_load_all(text)
+    scenario = json.loads(config_map["data"]["scenario.json"])["spec"]
+    assert scenario["backend"]["target"] == "http://gateway.internal/ticket-triage"
+    assert scenario["profile"] == {"kind": "constant", "rate": [0.5, 0.75, 1.125]}
+    assert scenario["data"][0]["prompt_tokens"] == 800
+    pod = job["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    catalog_image = next(
+        i for i in default_catalog().document("images").images if i.id == "guidellm"
+    )
+    assert container["image"] == f"acrdev.azurecr.io/{catalog_image.repository}:{catalog_image.tag}"
+    key = next(e for e in container["env"] if e["name"] == "GUIDELLM__SPEC__BACKEND__API_KEY")
+    assert key["valueFrom"]["secretKeyRef"]["key"] == "api-key"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert job["spec"]["backoffLimit"] == 0
+
+
+def test_the_report_draws_only_measurements_of_the_planned_configuration(
+    triage_target, tmp_path: Path
+) -> None:
+    from inferplan.review.report_data import measured_points
+
+    load, _ = _recorded_loader({1: STEADY_1, 3: STEADY_3})
+    m = measure(triage_target, load, stack="dev", step_duration_s=6, max_steps=2)
+    points = measured_points(triage_target.plan, [("m.json", m)], stack="dev")
+    assert sorted((p.concurrency, p.ttft_p95_ms) for p in points) == sorted(
+        (s.concurrency_mean / m.subject.replicas, s.ttft_ms.p95) for s in m.steps
+    )
+    assert all(p.source == "m.json" for p in points)
+    other = m.model_copy(update={"subject": m.subject.model_copy(update={"engine_version": "v0"})})
+    assert measured_points(triage_target.plan, [("m.json", other)], stack="dev") == ()
+    assert measured_points(triage_target.plan, [("m.json", m)], stack="prod") == ()
