@@ -401,3 +401,35 @@ def test_the_report_draws_only_measurements_of_the_planned_configuration(
     other = m.model_copy(update={"subject": m.subject.model_copy(update={"engine_version": "v0"})})
     assert measured_points(triage_target.plan, [("m.json", other)], stack="dev") == ()
     assert measured_points(triage_target.plan, [("m.json", m)], stack="prod") == ()
+
+
+def test_diff_notes_a_changed_workload_whose_newest_measurement_disagreed(triage_target) -> None:
+    from inferplan.review.measured_notes import KIND, add_measurement_notes
+
+    def measured(files: dict[float, Path], started: str):
+        load, _ = _recorded_loader(files)
+        m = measure(triage_target, load, stack="dev", step_duration_s=6, max_steps=1)
+        return m.model_copy(update={"started_at": started})
+
+    missed = measured({2: ERRORS}, "2026-12-01T00:00:00Z")
+    held = measured({1: STEADY_1}, "2026-12-02T00:00:00Z")
+    assert not slo_holds(missed)
+
+    def report(*workloads: str) -> dict:
+        return {
+            "warnings": 0,
+            "stacks": [
+                {"stack": "dev", "workloads": [{"name": w} for w in workloads], "warnings": []}
+            ],
+        }
+
+    touched = report("ticket-triage")
+    assert add_measurement_notes(touched, [("measurements/dev/a.json", missed)]) == 1
+    (warning,) = touched["stacks"][0]["warnings"]
+    assert warning["kind"] == KIND and warning["source"] == "measurements/dev/a.json"
+    assert "SLO missed at the planned load" in warning["message"]
+    assert touched["warnings"] == 1
+    # Not touched by the change, or settled by a newer measurement that agrees: no note.
+    assert add_measurement_notes(report("hr-policy-chat"), [("a.json", missed)]) == 0
+    newer = [("a.json", missed), ("b.json", held)]
+    assert add_measurement_notes(report("ticket-triage"), newer) == 0
