@@ -433,3 +433,26 @@ def test_diff_notes_a_changed_workload_whose_newest_measurement_disagreed(triage
     assert add_measurement_notes(report("hr-policy-chat"), [("a.json", missed)]) == 0
     newer = [("a.json", missed), ("b.json", held)]
     assert add_measurement_notes(report("ticket-triage"), newer) == 0
+
+
+def test_the_default_endpoint_is_the_stacks_endpoints_output(tmp_path: Path) -> None:
+    """What `pulumi stack output endpoints --json` prints (components/environment.py exports
+    it), read through a stand-in for the Pulumi CLI."""
+    from inferplan.verify.endpoint import EndpointError, stack_endpoint
+
+    pulumi = tmp_path / "pulumi"
+    pulumi.write_text(
+        "#!/bin/sh\n"
+        '[ "$*" = "stack output endpoints --json --stack dev" ] || '
+        '{ echo "no stack" >&2; exit 1; }\n'
+        'echo \'{"ticket-triage": "https://gw.example/ticket-triage/v1"}\'\n'
+    )
+    pulumi.chmod(0o755)
+    assert (
+        stack_endpoint("dev", "ticket-triage", pulumi=str(pulumi))
+        == "https://gw.example/ticket-triage/v1"
+    )
+    with pytest.raises(EndpointError, match="has no 'other'"):
+        stack_endpoint("dev", "other", pulumi=str(pulumi))
+    with pytest.raises(EndpointError, match="--stack prod: no stack"):
+        stack_endpoint("prod", "ticket-triage", pulumi=str(pulumi))
