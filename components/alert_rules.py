@@ -112,12 +112,6 @@ def promql_number(value: float) -> str:
 
 def _selector(metric: str, *, namespace: str) -> str:
     """The series of one workload (vLLM runs in a namespace named after it)."""
-    if metric == "vllm:kv_cache_usage_perc":
-        # Renamed from vllm:gpu_cache_usage_perc; accept both so older images still alert.
-        return (
-            f'vllm:kv_cache_usage_perc{{namespace="{namespace}"}}'
-            f' or vllm:gpu_cache_usage_perc{{namespace="{namespace}"}}'
-        )
     return f'{metric}{{namespace="{namespace}"}}'
 
 

@@ -29,6 +29,7 @@ from components.alert_rules import (
     PROMQL_OPERATORS,
     promql_number,
 )
+from sizing.catalog.engines import pinned_engine
 from sizing.plan import Alert, WorkloadPlan
 
 MARKDOWN_PART = "Extension/HubsExtension/PartType/MarkdownPart"
@@ -67,33 +68,34 @@ def vllm_tile_queries(workloads: tuple[WorkloadPlan, ...]) -> list[dict[str, str
     if not names:
         return []
     ns = f'namespace=~"{"|".join(names)}"'
+    metrics = pinned_engine().metrics  # the pinned release's names (engines catalog)
     return [
         {
             "title": "TTFT p95",
             "unit": "s",
             "query": "histogram_quantile(0.95, sum by (le, namespace) "
-            f"(rate(vllm:time_to_first_token_seconds_bucket{{{ns}}}[5m])))",
+            f"(rate({metrics.time_to_first_token}_bucket{{{ns}}}[5m])))",
         },
         {
             "title": "Inter-token latency p50",
             "unit": "s",
             "query": "histogram_quantile(0.5, sum by (le, namespace) "
-            f"(rate(vllm:inter_token_latency_seconds_bucket{{{ns}}}[5m])))",
+            f"(rate({metrics.inter_token_latency}_bucket{{{ns}}}[5m])))",
         },
         {
             "title": "Generated tokens/s",
             "unit": "tokens/s",
-            "query": f"sum by (namespace) (rate(vllm:generation_tokens_total{{{ns}}}[1m]))",
+            "query": f"sum by (namespace) (rate({metrics.generation_tokens}_total{{{ns}}}[1m]))",
         },
         {
             "title": "Queue depth",
             "unit": "requests",
-            "query": f"max by (namespace) (vllm:num_requests_waiting{{{ns}}})",
+            "query": f"max by (namespace) ({metrics.requests_waiting}{{{ns}}})",
         },
         {
             "title": "KV cache use",
             "unit": "fraction",
-            "query": f"max by (namespace) (vllm:kv_cache_usage_perc{{{ns}}})",
+            "query": f"max by (namespace) ({metrics.kv_cache_usage}{{{ns}}})",
         },
     ]
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.naming import kubernetes_name
+from sizing.catalog.engines import pinned_engine
 from sizing.plan import AksPlan, EnvironmentPlan, WorkingHours, WorkloadPlan
 
 GIB = 1024**3
@@ -639,7 +640,8 @@ def queue_depth_query(workload: WorkloadPlan, *, region: str) -> str:
     """Requests waiting across the workload's replicas in one region. The workspace is shared by
     every region's cluster, hence the region label the PodMonitor adds."""
     namespace = kubernetes_name(workload.name)
-    return f'sum(vllm:num_requests_waiting{{namespace="{namespace}",{REGION_LABEL}="{region}"}})'
+    waiting = pinned_engine().metrics.requests_waiting  # the pinned release's name
+    return f'sum({waiting}{{namespace="{namespace}",{REGION_LABEL}="{region}"}})'
 
 
 def scaled_object_manifest(

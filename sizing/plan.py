@@ -32,6 +32,31 @@ class Simulated:
     preemptions: int
 
 
+CorrectionStatus = Literal[
+    "applied",  # measured at this very layout (model x VM size x precision x engine x TP)
+    "applied-untested-layout",  # measured at another TP; meeting the SLO or not is unchanged
+    "withheld-flips-feasibility",  # measured at another TP and would flip meeting the SLO
+]
+
+
+@dataclass(frozen=True)
+class CorrectionUse:
+    """A measured correction (``kind: measured_corrections``, written by ``inferplan
+    calibrate``) whose scope covers a candidate, and what sizing did with it."""
+
+    id: str
+    status: CorrectionStatus
+    step_time_ratio: float  # multiplies the fitted vLLM step time
+    measured_tensor_parallel: int
+    measurements: tuple[str, ...]  # the measurement files it was fitted on
+    concurrency_uncorrected: int  # per replica, inside the SLO, without the correction
+    concurrency_corrected: int  # the same with it
+
+    @property
+    def applied(self) -> bool:
+        return self.status != "withheld-flips-feasibility"
+
+
 @dataclass(frozen=True)
 class PercentilePrediction:
     """One percentile target the workload states (slo.ttft, slo.itl) and its prediction."""
@@ -60,6 +85,7 @@ class Predicted:
     provenance: str = "estimate"
     percentiles: tuple[PercentilePrediction, ...] = ()  # slo.ttft and slo.itl, predicted
     simulated: Simulated | None = None  # plan --simulate only
+    correction: CorrectionUse | None = None  # a measured correction in scope (plan --catalog)
 
 
 @dataclass(frozen=True)
@@ -279,6 +305,7 @@ WarningKind = Literal[
     "quantized",  # auto precision chose quantized weights
     "simulation",  # the planning-time simulation missed the SLO: sized on it instead
     "percentile-slo",  # percentile targets the chosen offer cannot predict (Azure OpenAI)
+    "correction-withheld",  # a measured correction would flip an untested layout's feasibility
 ]
 
 

@@ -88,6 +88,7 @@ def diff(
             for line in error.lines:
                 click.echo(line, err=True)
             raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
+    _note_measurements(report, Path("measurements"))
     if fmt == "json":
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     else:
@@ -99,3 +100,19 @@ def diff(
 
         write_atomically(output, text)
     raise click.exceptions.Exit(EXIT_OK)
+
+
+def _note_measurements(report: dict, folder: Path) -> None:
+    """Warn on changed workloads whose newest measurement (the working tree's measurements/,
+    written by `inferplan verify`) disagreed with the plan; a bad measurement file is exit 2."""
+    if not folder.is_dir():
+        return
+    from inferplan.review.measured_notes import add_measurement_notes
+    from inferplan.verify.measurement import MeasurementError, read_measurements
+
+    try:
+        found = read_measurements(folder)
+    except MeasurementError as error:
+        click.echo(f"error: {error}", err=True)
+        raise click.exceptions.Exit(EXIT_BAD_INPUT) from None
+    add_measurement_notes(report, [(path.as_posix(), m) for path, m in found])

@@ -6,14 +6,17 @@ from pathlib import Path
 
 import click
 
+MEASUREMENT = "measurement"
+
 
 @click.command()
 @click.option(
     "--kind",
-    type=click.Choice(["workload", "environment", "template", "all"]),
+    type=click.Choice(["workload", "environment", "template", "measurement", "all"]),
     default="all",
     show_default=True,
-    help="Which document kind; 'all' accepts either, chosen by the document's kind.",
+    help="Which document kind; 'all' accepts either spec kind, chosen by the document's kind "
+    "(measurement: the files `inferplan verify` writes).",
 )
 @click.option(
     "--output",
@@ -29,15 +32,23 @@ def schema(kind: str, output: Path | None) -> None:
     """
     from inputs.schema_export import SCHEMA_FILE_NAMES, schema_text
 
+    def text_of(name: str) -> str:
+        if name == MEASUREMENT:
+            from inferplan.verify.measurement import measurement_schema_text
+
+            return measurement_schema_text()
+        return schema_text(name)  # type: ignore[arg-type]
+
     if output is None:
-        click.echo(schema_text(kind), nl=False)  # type: ignore[arg-type]
+        click.echo(text_of(kind), nl=False)
         return
-    kinds = list(SCHEMA_FILE_NAMES) if kind == "all" else [kind]
+    files = {**SCHEMA_FILE_NAMES, MEASUREMENT: "measurement.schema.json"}
+    kinds = list(files) if kind == "all" else [kind]
     try:
         output.mkdir(parents=True, exist_ok=True)
         for name in kinds:
-            target = output / SCHEMA_FILE_NAMES[name]
-            target.write_text(schema_text(name), encoding="utf-8")  # type: ignore[arg-type]
+            target = output / files[name]
+            target.write_text(text_of(name), encoding="utf-8")
             click.echo(f"wrote {target}", err=True)
     except OSError as error:
         click.echo(f"{output}: cannot write schema: {error.strerror or error}", err=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from inferplan import __version__
+from inferplan.cli.cmd_calibrate import calibrate
 from inferplan.cli.cmd_catalog import catalog
 from inferplan.cli.cmd_check import check
 from inferplan.cli.cmd_diff import diff
@@ -27,6 +28,7 @@ from inferplan.cli.cmd_report import report
 from inferplan.cli.cmd_schema import schema
 from inferplan.cli.cmd_templates import templates
 from inferplan.cli.cmd_validate import validate
+from inferplan.cli.cmd_verify import verify
 from inferplan.cli.context import CliContext
 
 COMMANDS: tuple[click.Command, ...] = (
@@ -41,6 +43,8 @@ COMMANDS: tuple[click.Command, ...] = (
     preflight,
     templates,
     diff,
+    verify,
+    calibrate,
     catalog,
 )
 

@@ -218,6 +218,34 @@ def capacity_chart(curve: CapacityCurve, *, chart_id: str) -> str:
                 color=COLORS["chosen"],
                 zorder=3,
             )
+        for measured, hollow in ((True, False), (False, True)):
+            points = [p for p in curve.measured if p.slo_met == measured]
+            if not points:
+                continue
+            verdict = "met the SLO" if measured else "missed the SLO"
+            style = {"facecolors": "none"} if hollow else {}
+            left.scatter(
+                [p.concurrency for p in points],
+                [p.ttft_p95_ms for p in points],
+                s=36,
+                marker="o",
+                edgecolors="#1f77b4",
+                color="#1f77b4",
+                zorder=4,
+                label=f"measured TTFT p95 ({verdict})",
+                **style,
+            )
+            right.scatter(
+                [p.concurrency for p in points],
+                [p.itl_ms for p in points],
+                s=36,
+                marker="s",
+                edgecolors="#9467bd",
+                color="#9467bd",
+                zorder=4,
+                label=f"measured ITL mean ({verdict})",
+                **style,
+            )
         left.set_xlabel("concurrent requests on one replica")
         left.set_ylabel("TTFT p95 (ms)")
         right.set_ylabel("ITL (ms)")

@@ -11,9 +11,11 @@ against the cap. Pure apart from reading the stack's files; charts and HTML are 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from inferplan.verify.measurement import Measurement
 from inputs.plan_inputs import PlanInputs
 from sizing.catalog import Catalog
 from sizing.plan import Plan, WorkloadPlan
@@ -63,6 +65,17 @@ class CurvePoint:
 
 
 @dataclass(frozen=True)
+class MeasuredPoint:
+    """One load step of an ``inferplan verify`` measurement of the same configuration."""
+
+    concurrency: float  # requests in flight per replica, averaged over the step
+    ttft_p95_ms: float
+    itl_ms: float  # mean
+    slo_met: bool
+    source: str  # the measurement file
+
+
+@dataclass(frozen=True)
 class CapacityCurve:
     """One replica of the chosen configuration under growing concurrency."""
 
@@ -74,6 +87,7 @@ class CapacityCurve:
     operating_ttft_p95_ms: float | None
     operating_itl_ms: float | None
     kv_cache_concurrency: int  # sequences the KV cache holds at the average lengths
+    measured: tuple[MeasuredPoint, ...] = ()  # verify's load steps on this configuration
 
 
 @dataclass(frozen=True)
@@ -255,8 +269,50 @@ def environment_costs(plan: Plan) -> tuple[EnvironmentCost, ...]:
     return tuple(out)
 
 
-def figures_of(stack: str, inputs: PlanInputs, plan: Plan, *, catalog: Catalog) -> StackFigures:
-    """Everything the page shows, from loaded inputs and their plan."""
+def measured_points(
+    plan: WorkloadPlan, measurements: Sequence[tuple[str, Measurement]], *, stack: str
+) -> tuple[MeasuredPoint, ...]:
+    """The load steps of the stack's measurements of this workload on the plan's very
+    configuration (model, VM size, precision, TP, engine version); others are not its curve."""
+    aks = plan.aks
+    if aks is None:
+        return ()
+    points = []
+    for source, m in measurements:
+        s = m.subject
+        same = (
+            s.stack == stack
+            and s.workload == plan.name
+            and (s.model, s.vm_sku, s.precision, s.tensor_parallel, s.engine_version)
+            == (plan.model, aks.vm_sku, aks.precision, aks.tensor_parallel, aks.container_image.tag)
+        )
+        if not same:
+            continue
+        for step in m.steps:
+            if step.requests_ok == 0:
+                continue
+            points.append(
+                MeasuredPoint(
+                    concurrency=step.concurrency_mean / s.replicas,
+                    ttft_p95_ms=step.ttft_ms.p95,
+                    itl_ms=step.itl_mean_ms,
+                    slo_met=step.slo_met,
+                    source=source,
+                )
+            )
+    return tuple(sorted(points, key=lambda p: (p.concurrency, p.source)))
+
+
+def figures_of(
+    stack: str,
+    inputs: PlanInputs,
+    plan: Plan,
+    *,
+    catalog: Catalog,
+    measurements: Sequence[tuple[str, Measurement]] = (),
+) -> StackFigures:
+    """Everything the page shows, from loaded inputs and their plan (and the measurements of
+    its deployment, drawn on the capacity curves)."""
     from sizing.planner import requests_of
     from sizing.search.optimizer import search_workload
 
@@ -270,6 +326,8 @@ def figures_of(stack: str, inputs: PlanInputs, plan: Plan, *, catalog: Catalog) 
         search = search_workload(req, catalog=catalog)
         points, skipped = frontier_points(search.candidates)
         curve, note = capacity_curve(w, req, catalog=catalog)
+        if curve is not None and measurements:
+            curve = replace(curve, measured=measured_points(w, measurements, stack=stack))
         workloads.append(
             WorkloadFigures(
                 name=req.name,
@@ -292,6 +350,7 @@ def stack_figures(
     catalog: Catalog,
     template_dirs: tuple[Path, ...] = (),
     root: Path = Path(),
+    measurements: Sequence[tuple[str, Measurement]] = (),
 ) -> StackFigures:
     """Load and plan ``stack`` (a name or an environment file), then gather its figures;
     spec errors raise ``SpecError``."""
@@ -309,4 +368,4 @@ def stack_figures(
     templates = TemplateFolders.default(template_dirs)
     inputs = load_inputs([path], CatalogFacts(catalog), templates=templates)
     plan = build_plan(inputs, catalog=catalog)
-    return figures_of(name, inputs, plan, catalog=catalog)
+    return figures_of(name, inputs, plan, catalog=catalog, measurements=measurements)

@@ -611,3 +611,80 @@ class SystemVmSizes(CatalogDocument):
     @property
     def vcpus_by_name(self) -> dict[str, int]:
         return {size.name: size.vcpus for size in self.sizes}
+
+
+# --- serving engine releases --------------------------------------------------------------------
+
+
+class BatchDefault(CatalogEntry):
+    """One row of the engine's own scheduler defaults for its OpenAI-compatible server: the
+    first row whose memory floor the device reaches (and whose exclusions it avoids) applies."""
+
+    min_device_memory_gib: Annotated[float, Field(ge=0)]
+    excluded_devices: Annotated[
+        tuple[str, ...], Field(description="GPU id prefixes the row does not apply to")
+    ] = ()
+    max_num_seqs: Annotated[int, Field(gt=0)]
+    max_num_batched_tokens: Annotated[int, Field(gt=0)]
+
+    def applies(self, *, gpu_id: str, memory_bytes: int) -> bool:
+        if memory_bytes < self.min_device_memory_gib * 1024**3:
+            return False
+        return not any(gpu_id.startswith(prefix) for prefix in self.excluded_devices)
+
+
+class EngineMetricNames(CatalogEntry):
+    """The Prometheus names the deployment's alerts, autoscaler and dashboard read."""
+
+    time_to_first_token: str  # histogram, seconds
+    inter_token_latency: str  # histogram, seconds
+    requests_waiting: str  # gauge
+    requests_running: str  # gauge
+    kv_cache_usage: str  # gauge, 0..1
+    generation_tokens: str  # counter (exported with the ``_total`` suffix)
+
+
+class EngineRelease(SourcedEntry):
+    """What inferplan relies on in one release of the serving engine, read from its source.
+
+    The next upgrade is a new entry (and ``pinned``), checked by the engine tier."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]*$")]
+    engine: Literal["vllm"]
+    version: VersionText
+    image: Annotated[str, Field(description="id of the image in the images catalog")]
+    batch_defaults: Annotated[tuple[BatchDefault, ...], Field(min_length=1)]
+    gpu_memory_utilization: Annotated[float, Field(gt=0, le=1)]
+    port: Annotated[int, Field(gt=0, lt=65536)]
+    chunked_prefill_default: bool
+    async_scheduling_default: bool
+    api_key_guarded_prefixes: Annotated[tuple[str, ...], Field(min_length=1)]
+    metrics: EngineMetricNames
+    fixed_advisories: tuple[str, ...] = ()
+
+    def batch_default(self, *, gpu_id: str, memory_bytes: int) -> BatchDefault:
+        row = next(
+            (r for r in self.batch_defaults if r.applies(gpu_id=gpu_id, memory_bytes=memory_bytes)),
+            None,
+        )
+        if row is None:
+            raise ValueError(f"engine {self.id}: no batch default row applies to {gpu_id}")
+        return row
+
+
+class EngineCatalog(CatalogDocument):
+    """Serving engine releases inferplan knows, and the one the plans deploy."""
+
+    kind: Literal["engines"]
+    pinned: Annotated[str, Field(description="id of the release the plans deploy")]
+    engines: Annotated[tuple[EngineRelease, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _pinned_is_listed(self) -> EngineCatalog:
+        if all(e.id != self.pinned for e in self.engines):
+            known = ", ".join(e.id for e in self.engines)
+            raise ValueError(f"pinned engine {self.pinned!r} is not listed (engines: {known})")
+        return self
+
+    def pinned_release(self) -> EngineRelease:
+        return next(e for e in self.engines if e.id == self.pinned)

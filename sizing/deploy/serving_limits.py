@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from sizing.catalog.engines import pinned_engine
 from sizing.deploy.autoscaling import queue_depth_target
 from sizing.plan import Alert, Gateway
 from sizing.search.request import SizingRequest
@@ -99,10 +100,11 @@ def vllm_alerts(req: SizingRequest, *, concurrency_per_replica: int) -> list[Ale
     managed GPU profile, so no DCGM exporter publishes ``DCGM_FI_*`` series [aks-gpu.md section
     7] and such an alert could never fire. Saturation shows as queue depth and KV-cache use."""
     itl_budget_s = 1.0 / req.output_tokens_per_second_p50
+    metrics = pinned_engine().metrics  # the pinned release's names (engines catalog)
     return [
         Alert(
             "ttft-p95",
-            "histogram_quantile(0.95, vllm:time_to_first_token_seconds)",
+            f"histogram_quantile(0.95, {metrics.time_to_first_token})",
             req.ttft_p95_ms / 1000.0,
             "PT5M",
             severity=2,
@@ -110,7 +112,7 @@ def vllm_alerts(req: SizingRequest, *, concurrency_per_replica: int) -> list[Ale
         ),
         Alert(
             "itl-p50",
-            "histogram_quantile(0.5, vllm:inter_token_latency_seconds)",
+            f"histogram_quantile(0.5, {metrics.inter_token_latency})",
             round(itl_budget_s, 4),
             "PT5M",
             severity=2,
@@ -121,7 +123,7 @@ def vllm_alerts(req: SizingRequest, *, concurrency_per_replica: int) -> list[Ale
         ),
         Alert(
             "queue-depth",
-            "max(vllm:num_requests_waiting)",
+            f"max({metrics.requests_waiting})",
             queue_depth_target(concurrency_per_replica),
             "PT5M",
             severity=3,
@@ -129,7 +131,7 @@ def vllm_alerts(req: SizingRequest, *, concurrency_per_replica: int) -> list[Ale
         ),
         Alert(
             "kv-cache-usage",
-            "max(vllm:kv_cache_usage_perc)",
+            f"max({metrics.kv_cache_usage})",
             0.9,
             "PT10M",
             severity=3,

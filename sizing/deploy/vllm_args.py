@@ -6,14 +6,15 @@ manifests are byte-stable.
 
 from __future__ import annotations
 
+from sizing.catalog.engines import pinned_engine
 from sizing.catalog.entries import ModelSpec, PrecisionSpec
 from sizing.performance.engine_limits import VLLM_GPU_MEMORY_UTILIZATION
 from sizing.performance.model_support import base_repository, weights_source
 
 GPU_MEMORY_UTILIZATION = VLLM_GPU_MEMORY_UTILIZATION  # what the memory fit assumed
-# vLLM's own default --port (vllm/entrypoints/openai/cli_args.py, v0.11.0); stated in the flags
-# so the manifests, the network policy and the probes read one Plan field, AksPlan.port.
-VLLM_PORT = 8000
+# The pinned release's own default --port (engines catalog); stated in the flags so the
+# manifests, the network policy and the probes read one Plan field, AksPlan.port.
+VLLM_PORT = pinned_engine().port
 
 
 def hf_repository(model: ModelSpec, precision: PrecisionSpec | None = None) -> str:
@@ -43,10 +44,10 @@ def vllm_args(
 ) -> tuple[str, ...]:
     """The server flags, stating the scheduler settings the sizing model assumed rather than
     leaving them to defaults that differ by vLLM version and GPU: the sequence limit, the
-    per-step token budget (``--max-num-batched-tokens``), chunked prefill (on by default in
-    V1, ``EngineArgs._set_default_args`` in ``vllm/engine/arg_utils.py``, v0.11.0; the flag
-    ``--enable-chunked-prefill`` exists there as a ``SchedulerConfig`` boolean) and the memory
-    share (``--gpu-memory-utilization``)."""
+    per-step token budget (``--max-num-batched-tokens``), chunked prefill (on by default,
+    ``SchedulerConfig.enable_chunked_prefill``; stated anyway) and the memory share
+    (``--gpu-memory-utilization``). The engine tier parses every rendered line with the pinned
+    engine's own parser (tests/engine/test_serve_args.py)."""
     args = [
         f"--model={hf_repository(model, precision)}",
         f"--served-model-name={served_model_name}",

@@ -102,12 +102,15 @@ def search_workload(
     model = catalog.model(req.model)
     options: list[Option] = []
     aks: dict[int, AksCandidate] = {}  # id of an option -> the self-hosted candidate it is
+    withheld: list[PlanWarning] = []
     for target in targets_for(model, req):
         if target == "aks-vllm":
-            for c in aks_candidates(catalog=catalog, req=req, eff=eff):
+            candidates = aks_candidates(catalog=catalog, req=req, eff=eff)
+            for c in candidates:
                 option = _aks_option(c, req=req, model=model, catalog=catalog)
                 aks[id(option)] = c
                 options.append(option)
+            withheld += correction_withheld_warnings(candidates)
         else:
             options += azure_openai_options(req=req, model=model, catalog=catalog)
     ranked = _simulation_checked(options, aks, req=req, model=model, catalog=catalog, eff=eff)
@@ -129,7 +132,7 @@ def search_workload(
     runner = next((a for a in alternatives if a.kind == "runner-up"), None)
     if runner is not None:
         reasons.append(f"Runner-up: {runner.summary}, which {runner.reason}.")
-    warnings = (*chosen.warnings, *shared_warnings(chosen, req))
+    warnings = (*chosen.warnings, *shared_warnings(chosen, req), *withheld)
     plan = replace(
         chosen, alternatives=alternatives, reasons=tuple(reasons), warnings=tuple(warnings)
     )
@@ -168,6 +171,28 @@ def _simulation_checked(
             options[next(i for i, x in enumerate(options) if x is o)] = again
         ranked = tuple(sorted(options, key=Option.sort_key))
     return ranked
+
+
+def correction_withheld_warnings(candidates: Sequence[AksCandidate]) -> list[PlanWarning]:
+    """A measured correction that would flip an untested layout between meeting and missing
+    the SLO is not applied; the plan says so, so nobody mistakes silence for agreement."""
+    out = []
+    for c in candidates:
+        use = c.correction
+        if use is None or use.applied:
+            continue
+        out.append(
+            PlanWarning(
+                "correction-withheld",
+                f"measured correction {use.id} (step time x{use.step_time_ratio:.2f}, measured "
+                f"at tensor parallel {use.measured_tensor_parallel}) would change {c.vm_sku} "
+                f"{c.precision} TP {c.tp} from {use.concurrency_uncorrected} to "
+                f"{use.concurrency_corrected} concurrent requests per replica inside the SLO; "
+                "that layout was not measured, so the correction is not applied to it: "
+                "measure it with `inferplan verify` first.",
+            )
+        )
+    return out
 
 
 def _alternatives(ranked: Sequence[Option], best: Option | None) -> tuple[Alternative, ...]:
@@ -389,6 +414,20 @@ def _aks_plan(
         f"Cost: {c.nodes} node(s) x ${c.hourly_usd / max(c.nodes, 1):,.2f}/h x {hours:.1f} h = "
         f"${c.monthly_usd:,.0f}/month ({c.price_kind} prices).",
     ]
+    if c.correction is not None and c.correction.applied:
+        use = c.correction
+        layout = (
+            "measured at this layout"
+            if use.status == "applied"
+            else f"measured at tensor parallel {use.measured_tensor_parallel}; meeting the SLO "
+            "is unchanged"
+        )
+        reasons.append(
+            f"Measured correction {use.id} applied ({layout}): step time x"
+            f"{use.step_time_ratio:.2f}, {use.concurrency_uncorrected} -> "
+            f"{use.concurrency_corrected} concurrent requests per replica; from "
+            f"{', '.join(use.measurements)}."
+        )
     if c.expert_parallel:
         sliced = experts_sliceable(model=model, precision=precision, tp=c.tp)
         reasons.append(
@@ -476,6 +515,7 @@ def _aks_plan(
             length_mix=f"fixed {req.avg_input_tokens}+{req.avg_output_tokens} tokens",
             provenance=cap.provenance,
             percentiles=percentiles,
+            correction=c.correction,
         ),
         cost=Cost(
             monthly_usd=c.monthly_usd,

@@ -11,12 +11,14 @@ computed once and shared by every VM size of that GPU.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
 from sizing.catalog import Catalog
 from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
+from sizing.catalog.measured_corrections import MeasuredCorrection, corrections_in_scope
 from sizing.deploy.azure_limits import AZURE_LIMIT, aks_pool_limit
 from sizing.deploy.container_images import VLLM_IMAGE_ID, planned_image
 from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION
@@ -30,6 +32,7 @@ from sizing.performance.estimator import (
 )
 from sizing.performance.memory import memory_fit
 from sizing.performance.model_support import ParallelLayout, parallel_layout, serving_rejection
+from sizing.plan import CorrectionStatus, CorrectionUse
 from sizing.search.decisions import MayBeRejected, Rejection, cost_cap_rejection
 from sizing.search.hardware import hardware_rejection
 from sizing.search.request import SizingRequest
@@ -99,6 +102,7 @@ class AksCandidate(MayBeRejected):
     price_kind: str = ""
     rejection: Rejection | None = None
     expert_parallel: bool = False  # experts placed whole on the GPUs (--enable-expert-parallel)
+    correction: CorrectionUse | None = None  # a measured correction in scope, applied or not
 
     @property
     def replicas_per_region(self) -> int:
@@ -251,17 +255,20 @@ def aks_candidates(
     eff = eff or default_efficiency()
     model = catalog.model(req.model)
     capacity = lru_cache(maxsize=None)(
-        lambda gpu_id, precision_id, tp: replica_capacity(
+        lambda gpu_id, precision_id, tp, step_time_ratio=1.0: replica_capacity(
             model=model,
             gpu=catalog.gpu(gpu_id),
             precision=catalog.precision(precision_id),
             tp=tp,
             req=req,
-            eff=eff,
+            eff=eff.replace(vllm_step_time_ratio=eff.vllm_step_time_ratio * step_time_ratio)
+            if step_time_ratio != 1.0
+            else eff,
         )
     )
     out: list[AksCandidate] = []
-    vllm_image = planned_image(catalog, VLLM_IMAGE_ID).upstream_reference  # images catalog
+    planned_vllm = planned_image(catalog, VLLM_IMAGE_ID)
+    vllm_image = planned_vllm.upstream_reference  # images catalog
     for sku in sorted(catalog.vm_skus.values(), key=lambda s: s.name):
         if not sku.aks_supported or sku.gpus < 1:
             continue
@@ -287,8 +294,20 @@ def aks_candidates(
                     out.append(_unplaced(sku, precision.id, tp, rejection))
                     continue
                 cap = capacity(gpu.id, precision.id, tp)
+                use = None
+                scoped = corrections_in_scope(
+                    catalog,
+                    model=model.id,
+                    vm_sku=sku.name,
+                    precision=precision.id,
+                    engine_version=planned_vllm.tag,
+                )
+                if scoped:
+                    use, cap = _corrected(scoped, tp=tp, uncorrected=cap, capacity=capacity)
                 candidate = _candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog)
-                out.append(replace(candidate, expert_parallel=layout.expert_parallel))
+                out.append(
+                    replace(candidate, expert_parallel=layout.expert_parallel, correction=use)
+                )
     return out
 
 
@@ -301,6 +320,10 @@ def simulation_checked(
     does, with the worse of the two models' figures."""
     cap = c.capacity
     if cap.simulated is not None or cap.concurrency < 1:
+        return c
+    if c.correction is not None and c.correction.applied:
+        # figures corrected by a measurement of this deployment: the measurement, not the
+        # uncorrected simulator, is the better evidence (the simulator has no correction input)
         return c
     eff = eff or default_efficiency()
     model, gpu = catalog.model(req.model), catalog.gpu(c.gpu)
@@ -340,7 +363,39 @@ def simulation_checked(
     sku = catalog.vm_sku(c.vm_sku)
     regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
     again = _candidate(sku=sku, cap=resized, regions=regions, req=req, catalog=catalog)
-    return replace(again, expert_parallel=c.expert_parallel)
+    return replace(again, expert_parallel=c.expert_parallel, correction=c.correction)
+
+
+def _corrected(
+    scoped: list[MeasuredCorrection],
+    *,
+    tp: int,
+    uncorrected: ReplicaCapacity,
+    capacity: Callable[..., ReplicaCapacity],
+) -> tuple[CorrectionUse, ReplicaCapacity]:
+    """Apply the correction measured at this TP; one measured at another TP (an untested
+    layout of the same model x VM size x precision x engine) applies only when it does not
+    flip the candidate between meeting and missing the SLO, else it is reported, not applied."""
+    exact = [c for c in scoped if c.scope.tensor_parallel == tp]
+    chosen = exact[0] if exact else min(scoped, key=lambda c: abs(c.scope.tensor_parallel - tp))
+    corrected = capacity(uncorrected.gpu, uncorrected.precision, tp, chosen.step_time_ratio)
+    flips = (corrected.concurrency >= 1) != (uncorrected.concurrency >= 1)
+    if exact:
+        status: CorrectionStatus = "applied"
+    elif flips:
+        status = "withheld-flips-feasibility"
+    else:
+        status = "applied-untested-layout"
+    use = CorrectionUse(
+        id=chosen.id,
+        status=status,
+        step_time_ratio=chosen.step_time_ratio,
+        measured_tensor_parallel=chosen.scope.tensor_parallel,
+        measurements=chosen.measurements,
+        concurrency_uncorrected=uncorrected.concurrency,
+        concurrency_corrected=corrected.concurrency,
+    )
+    return use, (uncorrected if status == "withheld-flips-feasibility" else corrected)
 
 
 def _unplaced(

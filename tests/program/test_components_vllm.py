@@ -41,7 +41,7 @@ KUBERNETES_VERSION = "1.36"
 QUERY_URL = "https://amw-test.swedencentral.prometheus.monitor.azure.com"
 GATEWAY_CIDR = "10.29.16.0/24"
 WIRING = km.ServiceWiring(
-    image="acrtest.azurecr.io/vllm/vllm-openai:v0.11.0",
+    image="acrtest.azurecr.io/vllm/vllm-openai:v0.32.0",
     gateway_cidrs=(GATEWAY_CIDR,),
     vllm_client_id="vllm-client-id",
     key_vault_name="kv-test",
@@ -295,7 +295,7 @@ def test_image_comes_from_the_environments_registry(workload, environment):
     objects = render(workload, environment)
     image = container(objects)["image"]
     assert image == WIRING.image
-    assert image.endswith(f"/{workload.aks.container_image.repository}:v0.11.0")
+    assert image.endswith(f"/{workload.aks.container_image.repository}:v0.32.0")
     assert not image.startswith("docker.io/")
     assert container(objects)["imagePullPolicy"] == "IfNotPresent"
     skips = by_kind(objects)["Deployment"]["metadata"]["annotations"]
@@ -696,7 +696,7 @@ def test_deployment_inputs_are_the_rendered_manifest_with_the_outputs_put_back(c
     deployment = captured.get("kubernetes:apps/v1:Deployment", "vllm-test-deployment")
     expected = by_kind(render(TP2, PROD))["Deployment"]
     expected["spec"]["template"]["spec"]["containers"][0]["image"] = (
-        "acrtest.azurecr.io/vllm/vllm-openai:v0.11.0"
+        "acrtest.azurecr.io/vllm/vllm-openai:v0.32.0"
     )
     assert deployment.inputs == yaml.safe_load(yaml.safe_dump(expected))
 

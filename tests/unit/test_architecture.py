@@ -1,5 +1,5 @@
 """The layout is the import graph: a module's dotted path is its file's path from the repository
-root, and imports point one way: shell -> review -> preflight -> offline -> policies ->
+root, and imports point one way: shell -> review -> verify -> preflight -> offline -> policies ->
 components -> sizing -> inputs. A module may import its own part and the parts after it, never
 one before."""
 
@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = (
     "inferplan.cli",
     "inferplan.review",
+    "inferplan.verify",
     "inferplan.preflight",
     "inferplan.offline",
     "policies",

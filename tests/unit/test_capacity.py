@@ -108,7 +108,7 @@ def test_the_optimizer_buys_replicas_with_this_capacity() -> None:
 
 def test_the_plan_states_the_scheduler_settings_its_capacity_assumed() -> None:
     """vLLM runs with the sequence limit the plan bought, the token budget and memory share the
-    model assumed (v0.11.0's defaults for a >= 70 GiB GPU), and chunked prefill on."""
+    model assumed (the pinned release's defaults for a >= 70 GiB GPU), and chunked prefill on."""
     from sizing.search.optimizer import plan_workload
 
     req = SizingRequest(
@@ -122,7 +122,7 @@ def test_the_plan_states_the_scheduler_settings_its_capacity_assumed() -> None:
     args = plan.aks.vllm_args
     assert f"--max-num-seqs={plan.predicted.concurrency_per_replica}" in args
     assert "--max-num-batched-tokens=8192" in args
-    assert "--gpu-memory-utilization=0.9" in args
+    assert "--gpu-memory-utilization=0.92" in args
     assert "--enable-chunked-prefill" in args
     assert (plan.predicted.arrival, plan.predicted.length_mix) == (
         "poisson",

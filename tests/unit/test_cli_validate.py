@@ -139,6 +139,7 @@ def test_schema_output_writes_the_committed_files(tmp_path: Path) -> None:
     assert written == [
         "environment.schema.json",
         "inferplan.schema.json",
+        "measurement.schema.json",
         "template.schema.json",
         "workload.schema.json",
     ]

@@ -84,14 +84,14 @@ def test_the_pinned_image_serves_every_model_in_the_catalog() -> None:
 
 
 def test_a_model_newer_than_the_image_is_rejected_with_its_kind() -> None:
-    model = CAT.model("qwen3-8b").model_copy(update={"min_vllm_version": "0.12.0"})
+    model = CAT.model("qwen3-8b").model_copy(update={"min_vllm_version": "0.33.0"})
     rejection = serving_rejection(
         model=model, precision=CAT.precision("bf16"), layout=ParallelLayout(1), image=VLLM_IMAGE
     )
     assert rejection is not None and rejection.kind == "engine-version"
     assert rejection.message == (
-        "qwen3-8b needs vLLM 0.12.0 or later; the pinned image "
-        "docker.io/vllm/vllm-openai:v0.11.0 is 0.11.0"
+        "qwen3-8b needs vLLM 0.33.0 or later; the pinned image "
+        "docker.io/vllm/vllm-openai:v0.32.0 is 0.32.0"
     )
 
 

@@ -270,10 +270,10 @@ def test_gating_comes_from_the_model_then_the_model_sources_catalog(model_id, re
 
 def test_vllm_comes_through_the_registry_cache_with_docker_hub_credentials():
     image = planned_image(CATALOG, VLLM_IMAGE_ID)
-    assert image.upstream_reference == "docker.io/vllm/vllm-openai:v0.11.0"
+    assert image.upstream_reference == "docker.io/vllm/vllm-openai:v0.32.0"
     assert (image.cached, image.credential) == (True, credential_set_name("docker.io"))
     assert image.credential == "docker-io"
-    assert image.reference_in("acrprod.azurecr.io") == "acrprod.azurecr.io/vllm/vllm-openai:v0.11.0"
+    assert image.reference_in("acrprod.azurecr.io") == "acrprod.azurecr.io/vllm/vllm-openai:v0.32.0"
 
 
 def test_the_device_plugin_is_pulled_from_nvcr_which_artifact_cache_does_not_serve():

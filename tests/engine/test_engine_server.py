@@ -1,0 +1,251 @@
+"""The real engine against what the deployment assumes of it: the dev stack's rendered flags
+start it, the routes the API key covers, streaming in the gateway's request shapes, and every
+metric the alerts, the KEDA trigger and the dashboard query.
+
+One module, one engine (the session fixture in conftest.py), several scenarios.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+
+import pytest
+import requests
+
+from components.alert_rules import prometheus_rules
+from components.dashboard import vllm_tile_queries
+from components.kubernetes_manifests import REGION_LABEL, queue_depth_query
+from tests.engine.conftest import API_KEY
+from tests.engine.engine_server import DEVICE_ONLY_FLAGS, cpu_server_args, flag_name
+
+TIMEOUT_S = 120
+# Labels the scrape adds to every series (the PodMonitor's target labels and its relabeling),
+# not the engine: a query may select on them whatever the engine exports.
+SCRAPE_LABELS = {"namespace", "pod", "container", "job", "instance", REGION_LABEL}
+METRIC = re.compile(r"\bvllm:[a-z_:]+")
+
+
+def chat_body(server, **extra) -> dict:
+    """A chat request as the gateway forwards it: the model pinned, the completion length
+    capped in ``max_completion_tokens`` and the Plan's sampling defaults filled in
+    (components/apim_xml/api-policy.xml.j2)."""
+    body = {
+        "model": server.served_model_name,
+        "messages": [{"role": "user", "content": "Hello, how are you today?"}],
+        "max_completion_tokens": 12,
+        "temperature": 0.7,
+        "top_p": 0.95,
+        "frequency_penalty": 0.0,
+        "presence_penalty": 0.0,
+        "stop": ["###"],
+    }
+    return body | extra
+
+
+def sse_events(response: requests.Response) -> list[str]:
+    """The ``data:`` payloads of a server-sent event stream, checking its framing: every event
+    is one ``data: `` line followed by a blank line."""
+    text = response.content.decode("utf-8")
+    assert text.endswith("\n\n"), "the stream must end with a complete event"
+    events = []
+    for block in text.split("\n\n")[:-1]:
+        assert block.startswith("data: "), f"not an SSE data event: {block[:80]!r}"
+        assert "\n" not in block, f"an event spans several lines: {block[:80]!r}"
+        events.append(block.removeprefix("data: "))
+    return events
+
+
+def post_chat(server, body: dict, *, stream: bool) -> requests.Response:
+    response = requests.post(
+        f"{server.base_url}/v1/chat/completions",
+        json=body | {"stream": stream},
+        headers=server.headers(),
+        timeout=TIMEOUT_S,
+    )
+    assert response.status_code == 200, response.text
+    return response
+
+
+# --- the rendered command line ------------------------------------------------------------------
+
+
+def test_the_dev_stacks_rendered_flags_start_the_engine(engine, dev_workload) -> None:
+    """The server runs with the dev workload's flags less the named device-only ones, and
+    serves the workload's name (the model the gateway pins)."""
+    kept, dropped = cpu_server_args(dev_workload.aks.vllm_args)
+    assert {flag_name(a) for a in dropped} <= set(DEVICE_ONLY_FLAGS)
+    assert any(flag_name(a) == "--max-num-batched-tokens" for a in kept)
+    models = requests.get(f"{engine.base_url}/v1/models", headers=engine.headers(), timeout=30)
+    assert models.status_code == 200
+    assert [m["id"] for m in models.json()["data"]] == [dev_workload.name]
+    # The engine logs the arguments that differ from its defaults: the scheduler limits the
+    # plan sized the replica for are among them, with the plan's values.
+    line = next(x for x in engine.log.read_text().splitlines() if "non-default args:" in x)
+    taken = ast.literal_eval(line.split("non-default args:", 1)[1].strip())
+    for arg in kept:
+        name, _, value = arg.removeprefix("--").partition("=")
+        if name in ("max-num-seqs", "max-num-batched-tokens", "max-model-len"):
+            assert taken[name.replace("-", "_")] == int(value), arg
+    assert taken["served_model_name"] == [dev_workload.name]
+
+
+# --- the API key --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/v1/models", "/v1/chat/completions", "/v1/completions"])
+def test_the_api_key_guards_the_openai_routes(engine, path: str) -> None:
+    method = requests.get if path == "/v1/models" else requests.post
+    body = None if path == "/v1/models" else {"model": engine.served_model_name}
+    url = f"{engine.base_url}{path}"
+    assert method(url, json=body, timeout=30).status_code == 401
+    wrong = {"Authorization": "Bearer not-the-key"}
+    assert method(url, json=body, headers=wrong, timeout=30).status_code == 401
+    basic = {"Authorization": f"Basic {API_KEY}"}
+    assert method(url, json=body, headers=basic, timeout=30).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["localhost", "127.0.0.1:1", "evil.example/v1", "localhost/health", "", "a" * 300],
+)
+def test_no_host_header_bypasses_the_key(engine, host: str) -> None:
+    """GHSA-94f4-hr76-p5j6 (CVE-2026-48746): a crafted Host header skipped the key check
+    before 0.22. The pinned engine refuses every variant without the key."""
+    response = requests.get(f"{engine.base_url}/v1/models", headers={"Host": host}, timeout=30)
+    assert response.status_code in (400, 401), (host, response.status_code)
+
+
+@pytest.mark.parametrize("path", ["//v1/models", "/health/../v1/models", "/v1/./models"])
+def test_no_path_spelling_bypasses_the_key(engine, path: str) -> None:
+    response = requests.get(f"{engine.base_url}{path}", timeout=30)
+    assert response.status_code != 200, path
+
+
+@pytest.mark.parametrize("path", ["/health", "/metrics"])
+def test_probe_and_scrape_routes_stay_open(engine, path: str) -> None:
+    """The probes (/health) and managed Prometheus (/metrics) call without the key; the
+    NetworkPolicy, not the key, keeps everyone else out of them."""
+    assert requests.get(f"{engine.base_url}{path}", timeout=30).status_code == 200
+
+
+# --- streaming as the gateway forwards it -------------------------------------------------------
+
+
+def test_streamed_chat_ends_with_usage_then_done(engine) -> None:
+    body = chat_body(engine, stream_options={"include_usage": True})
+    response = post_chat(engine, body, stream=True)
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = sse_events(response)
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    assert all(c["model"] == engine.served_model_name for c in chunks)
+    *content, last = chunks
+    assert last["choices"] == [] and last["usage"]["completion_tokens"] >= 1
+    assert last["usage"]["completion_tokens"] <= body["max_completion_tokens"]
+    assert last["usage"]["total_tokens"] == (
+        last["usage"]["prompt_tokens"] + last["usage"]["completion_tokens"]
+    )
+    assert all(c.get("usage") is None for c in content)
+    assert content[-1]["choices"][0]["finish_reason"] in ("length", "stop")
+
+
+def test_streamed_chat_without_usage_has_no_usage_chunk(engine) -> None:
+    events = sse_events(post_chat(engine, chat_body(engine), stream=True))
+    chunks = [json.loads(e) for e in events[:-1]]
+    assert events[-1] == "[DONE]"
+    assert all(c.get("usage") is None and c["choices"] for c in chunks)
+
+
+def test_max_completion_tokens_caps_the_answer(engine) -> None:
+    """The gateway caps length in ``max_completion_tokens`` (chat); the engine honours it."""
+    body = chat_body(engine, max_completion_tokens=5, ignore_eos=True)
+    usage = post_chat(engine, body, stream=False).json()["usage"]
+    assert usage["completion_tokens"] == 5
+
+
+def test_completions_take_max_tokens(engine) -> None:
+    """The completions operation gets ``max_tokens`` from the gateway."""
+    response = requests.post(
+        f"{engine.base_url}/v1/completions",
+        json={
+            "model": engine.served_model_name,
+            "prompt": "The quick brown fox",
+            "max_tokens": 4,
+            "ignore_eos": True,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        },
+        headers=engine.headers(),
+        timeout=TIMEOUT_S,
+    )
+    assert response.status_code == 200, response.text
+    events = sse_events(response)
+    assert events[-1] == "[DONE]"
+    assert json.loads(events[-2])["usage"]["completion_tokens"] == 4
+
+
+# --- metrics ------------------------------------------------------------------------------------
+
+
+def exposition(engine) -> dict[str, set[str]]:
+    """Series name -> label names, from the engine's ``/metrics`` (Prometheus text format)."""
+    text = requests.get(f"{engine.base_url}/metrics", timeout=30).text
+    series: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s", line)
+        assert match, line
+        name, labels = match.groups()
+        names = set(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="', labels or ""))
+        series.setdefault(name, set()).update(names)
+    return series
+
+
+def deployment_queries(workload) -> list[str]:
+    """Every PromQL the deployment runs on vLLM's metrics: alert rules, the KEDA trigger and
+    the dashboard tiles."""
+    queries = [rule["expression"] for rule in prometheus_rules(workload)]
+    queries.append(queue_depth_query(workload, region=workload.regions[0]))
+    queries += [tile["query"] for tile in vllm_tile_queries((workload,))]
+    return queries
+
+
+def used_labels(query: str) -> set[str]:
+    selected = re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!=|!~|=)\s*"', query)
+    grouped = [
+        label.strip()
+        for group in re.findall(r"\bby\s*\(([^)]*)\)", query)
+        for label in group.split(",")
+    ]
+    return set(selected) | set(grouped)
+
+
+def test_every_metric_the_deployment_queries_exists(engine, dev_workload) -> None:
+    """After a few requests, each ``vllm:`` series an alert, the KEDA trigger or a dashboard
+    tile reads is on ``/metrics``, with every label the query selects or groups on (beyond
+    those the scrape adds)."""
+    for _ in range(3):
+        post_chat(engine, chat_body(engine, ignore_eos=True), stream=True)
+    series = exposition(engine)
+    queries = deployment_queries(dev_workload)
+    assert len(queries) >= 8
+    checked = set()
+    for query in queries:
+        names = METRIC.findall(query)
+        assert names, query
+        for name in names:
+            assert name in series, f"{name} (in {query}) is not on the engine's /metrics"
+            missing = used_labels(query) - SCRAPE_LABELS - series[name]
+            assert not missing, f"{name} has no label {sorted(missing)} (in {query})"
+            checked.add(name)
+    assert {"vllm:num_requests_waiting", "vllm:kv_cache_usage_perc"} <= checked
+
+
+def test_the_metric_check_catches_a_missing_series(engine) -> None:
+    """The check above fails for a name the engine does not export (the old
+    ``vllm:gpu_cache_usage_perc``, removed before the pinned version)."""
+    assert "vllm:gpu_cache_usage_perc" not in exposition(engine)
