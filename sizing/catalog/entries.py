@@ -684,3 +684,16 @@ class EngineCatalog(CatalogDocument):
 
     def pinned_release(self) -> EngineRelease:
         return next(e for e in self.engines if e.id == self.pinned)
+
+    def release_for(self, version: tuple[int, ...] | None) -> EngineRelease:
+        """The newest listed release not newer than ``version`` (the oldest listed for an older
+        or unknown one): whose defaults a measurement taken on ``version`` ran with."""
+        ordered = sorted(self.engines, key=lambda e: _version_key(e.version))
+        if version is None:
+            return ordered[0]
+        older = [e for e in ordered if _version_key(e.version) <= version]
+        return older[-1] if older else ordered[0]
+
+
+def _version_key(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))

@@ -18,11 +18,6 @@ from tests.engine.engine_server import (
 API_KEY = "engine-tier-test-key"  # a fixed test value, never a credential
 
 
-def pytest_report_header() -> str:
-    reason = engine_unavailable()
-    return reason or "engine tier: vLLM CPU build from .venv-engine"
-
-
 @pytest.fixture(scope="session")
 def engine_model(tmp_path_factory: pytest.TempPathFactory):
     reason = engine_unavailable()
