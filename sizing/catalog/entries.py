@@ -655,6 +655,12 @@ class EngineRelease(SourcedEntry):
     chunked_prefill_default: bool
     async_scheduling_default: bool
     api_key_guarded_prefixes: Annotated[tuple[str, ...], Field(min_length=1)]
+    latent_kv_cache_fp8: Annotated[
+        bool, Field(description="latent attention (MLA) backends take an 8-bit KV cache")
+    ]
+    chunked_local_kv_freed: Annotated[
+        bool, Field(description="the hybrid KV manager frees chunked local attention blocks")
+    ]
     metrics: EngineMetricNames
     fixed_advisories: tuple[str, ...] = ()
 

@@ -72,6 +72,8 @@ ENGINES = """\
         chunked_prefill_default: true
         async_scheduling_default: false
         api_key_guarded_prefixes: [/v1]
+        latent_kv_cache_fp8: false
+        chunked_local_kv_freed: false
         metrics:
           time_to_first_token: "vllm:ttft"
           inter_token_latency: "vllm:itl"
