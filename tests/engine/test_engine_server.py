@@ -224,6 +224,24 @@ def used_labels(query: str) -> set[str]:
     return set(selected) | set(grouped)
 
 
+def missing_series(queries: list[str], series: dict[str, set[str]]) -> list[str]:
+    """What the queries read that the exposition lacks: a series, or a label on one (beyond
+    the labels the scrape adds)."""
+    problems = []
+    for query in queries:
+        names = METRIC.findall(query)
+        if not names:
+            problems.append(f"no vllm: metric in {query}")
+        for name in names:
+            if name not in series:
+                problems.append(f"{name} (in {query}) is not on the engine's /metrics")
+                continue
+            missing = used_labels(query) - SCRAPE_LABELS - series[name]
+            if missing:
+                problems.append(f"{name} has no label {sorted(missing)} (in {query})")
+    return problems
+
+
 def test_every_metric_the_deployment_queries_exists(engine, dev_workload) -> None:
     """After a few requests, each ``vllm:`` series an alert, the KEDA trigger or a dashboard
     tile reads is on ``/metrics``, with every label the query selects or groups on (beyond
@@ -233,19 +251,23 @@ def test_every_metric_the_deployment_queries_exists(engine, dev_workload) -> Non
     series = exposition(engine)
     queries = deployment_queries(dev_workload)
     assert len(queries) >= 8
-    checked = set()
-    for query in queries:
-        names = METRIC.findall(query)
-        assert names, query
-        for name in names:
-            assert name in series, f"{name} (in {query}) is not on the engine's /metrics"
-            missing = used_labels(query) - SCRAPE_LABELS - series[name]
-            assert not missing, f"{name} has no label {sorted(missing)} (in {query})"
-            checked.add(name)
+    assert missing_series(queries, series) == []
+    checked = {name for query in queries for name in METRIC.findall(query)}
     assert {"vllm:num_requests_waiting", "vllm:kv_cache_usage_perc"} <= checked
 
 
-def test_the_metric_check_catches_a_missing_series(engine) -> None:
-    """The check above fails for a name the engine does not export (the old
-    ``vllm:gpu_cache_usage_perc``, removed before the pinned version)."""
-    assert "vllm:gpu_cache_usage_perc" not in exposition(engine)
+def test_the_metric_check_catches_a_missing_series_or_label(engine) -> None:
+    """The check above fails for the name the 0.11 line's alerts also read
+    (``vllm:gpu_cache_usage_perc``, gone from the pinned release) and for a label the engine
+    does not put on a series."""
+    series = exposition(engine)
+    problems = missing_series(
+        [
+            'max(vllm:gpu_cache_usage_perc{namespace="chat"})',
+            'sum by (gpu) (vllm:num_requests_waiting{namespace="chat"})',
+        ],
+        series,
+    )
+    assert len(problems) == 2
+    assert "vllm:gpu_cache_usage_perc" in problems[0]
+    assert "no label ['gpu']" in problems[1]
