@@ -2,7 +2,10 @@
 start it, the routes the API key covers, streaming in the gateway's request shapes, and every
 metric the alerts, the KEDA trigger and the dashboard query.
 
-One module, one engine (the session fixture in conftest.py), several scenarios.
+One module, one engine (the fixtures below), several scenarios: under ``--dist loadfile`` one
+worker starts it once. No conftest.py in this folder: a second module named ``conftest`` would
+shadow tests/conftest.py, which other tiers import by that name. Other tiers reuse the helper in
+``engine_server.py``.
 """
 
 from __future__ import annotations
@@ -17,14 +20,53 @@ import requests
 from components.alert_rules import prometheus_rules
 from components.dashboard import vllm_tile_queries
 from components.kubernetes_manifests import REGION_LABEL, queue_depth_query
-from tests.engine.conftest import API_KEY
-from tests.engine.engine_server import DEVICE_ONLY_FLAGS, cpu_server_args, flag_name
+from tests.engine.engine_server import (
+    DEVICE_ONLY_FLAGS,
+    cpu_server_args,
+    engine_unavailable,
+    flag_name,
+    make_tiny_model,
+    running_engine,
+)
 
 TIMEOUT_S = 120
 # Labels the scrape adds to every series (the PodMonitor's target labels and its relabeling),
 # not the engine: a query may select on them whatever the engine exports.
 SCRAPE_LABELS = {"namespace", "pod", "container", "job", "instance", REGION_LABEL}
 METRIC = re.compile(r"\bvllm:[a-z_:]+")
+
+
+API_KEY = "engine-tier-test-key"  # a fixed test value, never a credential
+
+
+@pytest.fixture(scope="session")
+def engine_model(tmp_path_factory: pytest.TempPathFactory):
+    reason = engine_unavailable()
+    if reason:
+        pytest.skip(reason)
+    return make_tiny_model(tmp_path_factory.mktemp("engine-model") / "tiny-llama")
+
+
+@pytest.fixture(scope="session")
+def dev_workload(dev_plan):
+    """The dev stack's self-hosted workload: its rendered command line is the one started."""
+    return next(w for w in dev_plan.workloads if w.aks is not None)
+
+
+@pytest.fixture(scope="session")
+def engine(engine_model, dev_workload, tmp_path_factory: pytest.TempPathFactory):
+    """The real engine serving the dev workload's flags (device-only ones dropped), with an
+    API key, on 127.0.0.1; stopped at the end of the session."""
+    args, _dropped = cpu_server_args(dev_workload.aks.vllm_args)
+    log = tmp_path_factory.mktemp("engine-log") / "engine.log"
+    with running_engine(
+        engine_model,
+        log=log,
+        served_model_name=dev_workload.name,
+        args=args,
+        api_key=API_KEY,
+    ) as server:
+        yield server
 
 
 def chat_body(server, **extra) -> dict:
