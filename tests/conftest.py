@@ -108,3 +108,29 @@ def prod_capture(prod_plan):
     """The showcase prod program under mocks (preview mode), once per session: its ~1,400
     resources take tens of seconds to register."""
     return capture_environment(prod_plan, "prod")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say whether the engine tier ran the real engine or skipped, and why (CI's log shows it)."""
+    ran = [
+        report
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if "tests/engine/" in getattr(report, "nodeid", "") and report.when == "call"
+    ]
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "tests/engine/" in getattr(report, "nodeid", "")
+    ]
+    if not ran and not skipped:
+        return
+    from tests.engine.engine_server import engine_unavailable
+
+    reason = engine_unavailable()
+    if reason:
+        terminalreporter.write_line(reason)
+    else:
+        terminalreporter.write_line(
+            f"engine tier ran the vLLM CPU build in .venv-engine ({len(ran)} checks)"
+        )

@@ -24,3 +24,9 @@ register_kind(document_kind(KIND, engines_entries, EngineCatalog, label="engines
 def pinned_engine(catalog: Catalog | None = None) -> EngineRelease:
     """The release the plans deploy (the built-in catalog's unless one is given)."""
     return (catalog or default_catalog()).document(KIND).pinned_release()
+
+
+def engine_release_for(version: tuple[int, ...] | None, catalog: Catalog | None = None):
+    """The listed release whose defaults an engine of ``version`` runs with (see
+    `EngineCatalog.release_for`)."""
+    return (catalog or default_catalog()).document(KIND).release_for(version)

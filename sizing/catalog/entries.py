@@ -659,6 +659,12 @@ class EngineRelease(SourcedEntry):
     chunked_prefill_default: bool
     async_scheduling_default: bool
     api_key_guarded_prefixes: Annotated[tuple[str, ...], Field(min_length=1)]
+    latent_kv_cache_fp8: Annotated[
+        bool, Field(description="latent attention (MLA) backends take an 8-bit KV cache")
+    ]
+    chunked_local_kv_freed: Annotated[
+        bool, Field(description="the hybrid KV manager frees chunked local attention blocks")
+    ]
     metrics: EngineMetricNames
     fixed_advisories: tuple[str, ...] = ()
 
@@ -688,3 +694,16 @@ class EngineCatalog(CatalogDocument):
 
     def pinned_release(self) -> EngineRelease:
         return next(e for e in self.engines if e.id == self.pinned)
+
+    def release_for(self, version: tuple[int, ...] | None) -> EngineRelease:
+        """The newest listed release not newer than ``version`` (the oldest listed for an older
+        or unknown one): whose defaults a measurement taken on ``version`` ran with."""
+        ordered = sorted(self.engines, key=lambda e: _version_key(e.version))
+        if version is None:
+            return ordered[0]
+        older = [e for e in ordered if _version_key(e.version) <= version]
+        return older[-1] if older else ordered[0]
+
+
+def _version_key(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sizing.catalog.engines import pinned_engine
 from sizing.catalog.entries import ModelSpec, PrecisionSpec
 from sizing.performance.engine_limits import VLLM_GPU_MEMORY_UTILIZATION
+from sizing.performance.memory import MLA_KV_FP8
 from sizing.performance.model_support import base_repository, weights_source
 
 GPU_MEMORY_UTILIZATION = VLLM_GPU_MEMORY_UTILIZATION  # what the memory fit assumed
@@ -70,8 +71,9 @@ def vllm_args(
     on_load = source is None or source[1] != precision.id
     if precision.vllm_quantization and (on_load or precision.needs_quantized_checkpoint):
         args.append(f"--quantization={precision.vllm_quantization}")
-    # Latent attention keeps a 16-bit cache in vLLM 0.11 (memory.MLA_KV_BYTES_PER_ELEMENT).
-    if precision.kv_cache_dtype != "auto" and not model.latent_attention:
+    # Latent attention takes the 8-bit cache only where the release's MLA kernels do
+    # (memory.MLA_KV_FP8, engines catalog).
+    if precision.kv_cache_dtype != "auto" and (MLA_KV_FP8 or not model.latent_attention):
         args.append(f"--kv-cache-dtype={precision.kv_cache_dtype}")
     if expert_parallel:
         # vLLM engine argument (vllm/engine/arg_utils.py ParallelConfig.enable_expert_parallel):

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 from sizing.catalog import Catalog, UnknownEntryError
+from sizing.catalog.engines import engine_release_for
 from sizing.performance.efficiency import EfficiencyFactors
 from sizing.performance.engine_limits import EngineLimits, default_engine_limits
 from sizing.performance.estimator import Engine, Estimate, UnsupportedConfiguration, estimate
@@ -307,8 +308,17 @@ class Comparison:
         return self.predicted / self.measurement.value
 
 
+def engine_version(engine: str) -> tuple[int, ...] | None:
+    """``vLLM 0.6.3.post2.dev308`` -> (0, 6, 3); None when the row names no version."""
+    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", engine)
+    return tuple(int(g) for g in match.groups() if g is not None) if match else None
+
+
 def _limits(m: Measurement, catalog: Catalog) -> EngineLimits:
-    base = default_engine_limits(gpu=catalog.gpu(m.gpu), engine=m.engine_kind)
+    """The row's stated scheduler settings, else the defaults of the engine release it ran:
+    the newest release in the engines catalog not newer than the row's vLLM."""
+    release = engine_release_for(engine_version(m.engine)) if m.engine_kind == "vllm" else None
+    base = default_engine_limits(gpu=catalog.gpu(m.gpu), engine=m.engine_kind, release=release)
     return EngineLimits(
         max_num_seqs=m.max_num_seqs or base.max_num_seqs,
         max_num_batched_tokens=m.max_num_batched_tokens or base.max_num_batched_tokens,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sizing.catalog.engines import pinned_engine
-from sizing.catalog.entries import GpuSpec
+from sizing.catalog.entries import EngineRelease, GpuSpec
 
 Engine = Literal["vllm", "trtllm"]
 GIB = 1024**3
@@ -36,13 +36,15 @@ class EngineLimits:
     gpu_memory_utilization: float
 
 
-def default_engine_limits(*, gpu: GpuSpec, engine: Engine = "vllm") -> EngineLimits:
-    """The engine's own defaults on this GPU: vLLM's from the pinned release's entry in the
-    engines catalog (the first batch-default row the GPU's memory and name match)."""
+def default_engine_limits(
+    *, gpu: GpuSpec, engine: Engine = "vllm", release: EngineRelease | None = None
+) -> EngineLimits:
+    """The engine's own defaults on this GPU: vLLM's from a release's entry in the engines
+    catalog, the pinned one unless given (the first batch-default row the GPU matches)."""
     if engine == "trtllm":
         seqs, tokens, utilization = TRTLLM_LIMITS
         return EngineLimits(seqs, tokens, utilization)
-    release = pinned_engine()
+    release = release or pinned_engine()
     row = release.batch_default(gpu_id=gpu.id, memory_bytes=gpu.memory_bytes)
     return EngineLimits(
         row.max_num_seqs, row.max_num_batched_tokens, release.gpu_memory_utilization

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+from sizing.catalog.engines import pinned_engine
 from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
 
 BYTES_16BIT = 2.0
@@ -28,15 +29,14 @@ KV_BLOCK_TOKENS = 16  # vLLM PagedAttention block size: KV is allocated in 16-to
 # vLLM's FlashMLA backend (the default for latent attention on Hopper) needs 64-token blocks
 # (vllm/platforms/cuda.py forces block_size 64 when FlashMLA is selected).
 MLA_KV_BLOCK_TOKENS = 64
-# vLLM 0.11's hybrid KV-cache manager frees the blocks a sliding-window layer no longer needs,
-# but it is switched off for chunked local attention unless
-# VLLM_ALLOW_CHUNKED_LOCAL_ATTN_WITH_HYBRID_KV_CACHE=1 ("latency regression"; vllm/config/vllm.py,
-# default False in vllm/envs.py of the v0.11 line). With it off every layer keeps a full-length
-# cache, so Llama 4's chunked layers hold the whole sequence even though they read one chunk.
-CHUNKED_LOCAL_KV_FREED = False
-# vLLM 0.11's FlashMLA kernels take a 16-bit latent cache only ("FlashMLA V1 with FP8 KV cache
-# not yet supported", vllm-project/vllm#18888; FP8 latent caches on Hopper arrived in 2026,
-# vllm-project/vllm#47090), so latent attention keeps a 16-bit cache whatever the precision.
+# The pinned release's KV-cache behaviour (engines catalog, with sources). Whether the hybrid
+# KV-cache manager frees the blocks of chunked local attention layers (off in the 0.11 line, on by
+# default in 0.32.0): with it off every layer keeps a full-length cache, so Llama 4's chunked
+# layers hold the whole sequence even though they read one chunk.
+CHUNKED_LOCAL_KV_FREED = pinned_engine().chunked_local_kv_freed
+# Whether latent attention takes an 8-bit cache (0.32.0: every MLA backend lists fp8; the 0.11
+# line's FlashMLA took a 16-bit latent only). Where it does not, the latent stays 16-bit.
+MLA_KV_FP8 = pinned_engine().latent_kv_cache_fp8
 MLA_KV_BYTES_PER_ELEMENT = BYTES_16BIT
 
 
@@ -81,9 +81,11 @@ def kv_heads_per_gpu(*, model: ModelSpec, tp: int) -> float:
 
 
 def kv_element_bytes(*, model: ModelSpec, kv_bytes_per_element: float) -> float:
-    """Element size the cache is kept in: the precision's, except for latent attention, whose
-    vLLM 0.11 kernels keep a 16-bit latent (``MLA_KV_BYTES_PER_ELEMENT``)."""
-    return MLA_KV_BYTES_PER_ELEMENT if model.latent_attention else kv_bytes_per_element
+    """Element size the cache is kept in: the precision's, except for latent attention on a
+    release whose MLA kernels keep a 16-bit latent (``MLA_KV_FP8`` false)."""
+    if model.latent_attention and not MLA_KV_FP8:
+        return MLA_KV_BYTES_PER_ELEMENT
+    return kv_bytes_per_element
 
 
 def kv_bytes_per_layer_token(*, model: ModelSpec, kv_bytes_per_element: float, tp: int) -> float:
@@ -145,12 +147,13 @@ def kv_block_tokens(model: ModelSpec) -> int:
 def kv_cache_bytes_per_sequence(
     *, model: ModelSpec, kv_bytes_per_element: float, tp: int, tokens: int
 ) -> float:
-    """KV-cache bytes one sequence of ``tokens`` tokens holds on one GPU, as vLLM 0.11 keeps it.
+    """KV-cache bytes one sequence of ``tokens`` tokens holds on one GPU, as the pinned vLLM
+    keeps it.
 
     Full layers hold every token, rounded up to whole blocks. A sliding-window layer holds its
     window plus the block being written (vLLM frees the blocks that slide out); a chunked layer
-    holds the whole sequence while vLLM keeps its hybrid manager off for chunked attention
-    (``CHUNKED_LOCAL_KV_FREED``).
+    holds its chunk too where the release's hybrid manager frees chunked attention blocks, else
+    the whole sequence (``CHUNKED_LOCAL_KV_FREED``).
     """
     block = kv_block_tokens(model)
     held = math.ceil(max(tokens, 1) / block) * block

@@ -2,7 +2,10 @@
 start it, the routes the API key covers, streaming in the gateway's request shapes, and every
 metric the alerts, the KEDA trigger and the dashboard query.
 
-One module, one engine (the session fixture in conftest.py), several scenarios.
+One module, one engine (the fixtures below), several scenarios: under ``--dist loadfile`` one
+worker starts it once. No conftest.py in this folder: a second module named ``conftest`` would
+shadow tests/conftest.py, which other tiers import by that name. Other tiers reuse the helper in
+``engine_server.py``.
 """
 
 from __future__ import annotations
@@ -17,14 +20,53 @@ import requests
 from components.alert_rules import prometheus_rules
 from components.dashboard import vllm_tile_queries
 from components.kubernetes_manifests import REGION_LABEL, queue_depth_query
-from tests.engine.conftest import API_KEY
-from tests.engine.engine_server import DEVICE_ONLY_FLAGS, cpu_server_args, flag_name
+from tests.engine.engine_server import (
+    DEVICE_ONLY_FLAGS,
+    cpu_server_args,
+    engine_unavailable,
+    flag_name,
+    make_tiny_model,
+    running_engine,
+)
 
 TIMEOUT_S = 120
 # Labels the scrape adds to every series (the PodMonitor's target labels and its relabeling),
 # not the engine: a query may select on them whatever the engine exports.
 SCRAPE_LABELS = {"namespace", "pod", "container", "job", "instance", REGION_LABEL}
 METRIC = re.compile(r"\bvllm:[a-z_:]+")
+
+
+API_KEY = "engine-tier-test-key"  # a fixed test value, never a credential
+
+
+@pytest.fixture(scope="session")
+def engine_model(tmp_path_factory: pytest.TempPathFactory):
+    reason = engine_unavailable()
+    if reason:
+        pytest.skip(reason)
+    return make_tiny_model(tmp_path_factory.mktemp("engine-model") / "tiny-llama")
+
+
+@pytest.fixture(scope="session")
+def dev_workload(dev_plan):
+    """The dev stack's self-hosted workload: its rendered command line is the one started."""
+    return next(w for w in dev_plan.workloads if w.aks is not None)
+
+
+@pytest.fixture(scope="session")
+def engine(engine_model, dev_workload, tmp_path_factory: pytest.TempPathFactory):
+    """The real engine serving the dev workload's flags (device-only ones dropped), with an
+    API key, on 127.0.0.1; stopped at the end of the session."""
+    args, _dropped = cpu_server_args(dev_workload.aks.vllm_args)
+    log = tmp_path_factory.mktemp("engine-log") / "engine.log"
+    with running_engine(
+        engine_model,
+        log=log,
+        served_model_name=dev_workload.name,
+        args=args,
+        api_key=API_KEY,
+    ) as server:
+        yield server
 
 
 def chat_body(server, **extra) -> dict:
@@ -224,6 +266,24 @@ def used_labels(query: str) -> set[str]:
     return set(selected) | set(grouped)
 
 
+def missing_series(queries: list[str], series: dict[str, set[str]]) -> list[str]:
+    """What the queries read that the exposition lacks: a series, or a label on one (beyond
+    the labels the scrape adds)."""
+    problems = []
+    for query in queries:
+        names = METRIC.findall(query)
+        if not names:
+            problems.append(f"no vllm: metric in {query}")
+        for name in names:
+            if name not in series:
+                problems.append(f"{name} (in {query}) is not on the engine's /metrics")
+                continue
+            missing = used_labels(query) - SCRAPE_LABELS - series[name]
+            if missing:
+                problems.append(f"{name} has no label {sorted(missing)} (in {query})")
+    return problems
+
+
 def test_every_metric_the_deployment_queries_exists(engine, dev_workload) -> None:
     """After a few requests, each ``vllm:`` series an alert, the KEDA trigger or a dashboard
     tile reads is on ``/metrics``, with every label the query selects or groups on (beyond
@@ -233,19 +293,23 @@ def test_every_metric_the_deployment_queries_exists(engine, dev_workload) -> Non
     series = exposition(engine)
     queries = deployment_queries(dev_workload)
     assert len(queries) >= 8
-    checked = set()
-    for query in queries:
-        names = METRIC.findall(query)
-        assert names, query
-        for name in names:
-            assert name in series, f"{name} (in {query}) is not on the engine's /metrics"
-            missing = used_labels(query) - SCRAPE_LABELS - series[name]
-            assert not missing, f"{name} has no label {sorted(missing)} (in {query})"
-            checked.add(name)
+    assert missing_series(queries, series) == []
+    checked = {name for query in queries for name in METRIC.findall(query)}
     assert {"vllm:num_requests_waiting", "vllm:kv_cache_usage_perc"} <= checked
 
 
-def test_the_metric_check_catches_a_missing_series(engine) -> None:
-    """The check above fails for a name the engine does not export (the old
-    ``vllm:gpu_cache_usage_perc``, removed before the pinned version)."""
-    assert "vllm:gpu_cache_usage_perc" not in exposition(engine)
+def test_the_metric_check_catches_a_missing_series_or_label(engine) -> None:
+    """The check above fails for the name the 0.11 line's alerts also read
+    (``vllm:gpu_cache_usage_perc``, gone from the pinned release) and for a label the engine
+    does not put on a series."""
+    series = exposition(engine)
+    problems = missing_series(
+        [
+            'max(vllm:gpu_cache_usage_perc{namespace="chat"})',
+            'sum by (gpu) (vllm:num_requests_waiting{namespace="chat"})',
+        ],
+        series,
+    )
+    assert len(problems) == 2
+    assert "vllm:gpu_cache_usage_perc" in problems[0]
+    assert "no label ['gpu']" in problems[1]

@@ -86,9 +86,8 @@ def account_id(region: str) -> str:
         ),
         pytest.param(
             Alert("kv-cache-usage", "max(vllm:kv_cache_usage_perc)", 0.9, "PT10M"),
-            'max(vllm:kv_cache_usage_perc{namespace="chat"}'
-            ' or vllm:gpu_cache_usage_perc{namespace="chat"}) > 0.9',
-            id="kv-cache-both-names",
+            'max(vllm:kv_cache_usage_perc{namespace="chat"}) > 0.9',
+            id="kv-cache-gauge",
         ),
         pytest.param(
             Alert(

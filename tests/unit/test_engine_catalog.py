@@ -4,14 +4,16 @@ names); the pinned release is the one the image catalog pulls."""
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 import pytest
 
 from sizing.catalog import CatalogError, default_catalog, load_catalog
-from sizing.catalog.engines import pinned_engine
+from sizing.catalog.engines import engine_release_for, pinned_engine
 from sizing.deploy.container_images import VLLM_IMAGE_ID, planned_image
 from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_PORT
+from sizing.performance.calibration import engine_version
 from sizing.performance.engine_limits import default_engine_limits
 
 
@@ -70,6 +72,8 @@ ENGINES = """\
         chunked_prefill_default: true
         async_scheduling_default: false
         api_key_guarded_prefixes: [/v1]
+        latent_kv_cache_fp8: false
+        chunked_local_kv_freed: false
         metrics:
           time_to_first_token: "vllm:ttft"
           inter_token_latency: "vllm:itl"
@@ -106,3 +110,34 @@ def test_a_device_no_row_covers_is_refused(tmp_path) -> None:
     release = pinned_engine(load_catalog(extra_dirs=[tmp_path]))
     with pytest.raises(ValueError, match="no batch default row applies to l4"):
         release.batch_default(gpu_id="l4", memory_bytes=24 * 1024**3)
+
+
+@pytest.mark.parametrize(
+    ("engine", "release"),
+    [
+        ("vLLM 0.6.3.post2.dev308", "vllm-0.11.0"),  # older than every entry: the oldest
+        ("vLLM 0.11.0", "vllm-0.11.0"),
+        ("vLLM 0.17.1", "vllm-0.11.0"),  # between entries: the newest not newer
+        ("vLLM 0.32.0", "vllm-0.32.0"),
+        ("vLLM 0.40", "vllm-0.32.0"),
+        ("vLLM serve", "vllm-0.11.0"),  # no version stated
+    ],
+)
+def test_calibration_rows_use_the_defaults_of_the_release_they_ran(engine, release) -> None:
+    """Rows measured on the 0.6-0.11 line keep 0.9 of memory and the old batch rows; only the
+    release a row ran (or a newer one) brings 0.92 and the >= 160 GiB row."""
+    assert engine_release_for(engine_version(engine)).id == release
+
+
+def test_a_calibration_row_on_an_old_release_keeps_its_memory_share() -> None:
+    from sizing.performance.calibration import Measurement, _limits
+
+    row = Measurement(
+        source="s", engine="vLLM 0.10.1", gpu="mi300x", tp=1, model="llama-3.1-8b",
+        precision="bf16", input_tokens=100, output_tokens=100, concurrency=1,
+        metric="ttft_ms", value=1.0, notes="",
+    )  # fmt: skip
+    limits = _limits(row, default_catalog())
+    assert (limits.gpu_memory_utilization, limits.max_num_batched_tokens) == (0.9, 8192)
+    newer = _limits(dataclasses.replace(row, engine="vLLM 0.32.0"), default_catalog())
+    assert (newer.gpu_memory_utilization, newer.max_num_batched_tokens) == (0.92, 16384)

@@ -139,8 +139,8 @@ def test_which_models_fit(model: str, gpu: str, precision: str, tp: int, fits: b
         pytest.param("deepseek-v3", 1, 2.0, 70_272, id="deepseek-v3-latent"),
         # The latent is shared by all heads, so tensor parallelism cannot split it
         pytest.param("deepseek-v3", 8, 2.0, 70_272, id="latent-not-split-by-tp"),
-        # vLLM 0.11's FlashMLA keeps a 16-bit latent even when fp8 asks for an 8-bit cache
-        pytest.param("deepseek-v3", 8, 1.0, 70_272, id="latent-stays-16-bit"),
+        # vLLM 0.32.0's MLA backends take an 8-bit latent when fp8 asks for it (0.11 kept 16-bit)
+        pytest.param("deepseek-v3", 8, 1.0, 35_136, id="latent-8-bit-in-0.32"),
         # Without a context every gpt-oss-120b layer counts in full: 36 x 2 x 8 x 64 x 2
         pytest.param("gpt-oss-120b", 1, 2.0, 73_728, id="gpt-oss-all-layers"),
     ],
@@ -177,13 +177,15 @@ def test_sliding_window_layers_hold_their_window_plus_the_block_being_written() 
     assert full == 131_072 * 4096  # a dense model holds every token in every layer
 
 
-def test_chunked_layers_read_one_chunk_but_vllm_011_holds_the_whole_sequence() -> None:
+def test_chunked_layers_read_one_chunk_and_vllm_032_holds_one_chunk() -> None:
     scout = CAT.model("llama-4-scout")  # 48 layers, 36 chunked at 8,192; 8 KV heads x 128
     per_layer = 2 * 8 * 128 * 2.0
     read = kv_cache_bytes_per_token(model=scout, kv_bytes_per_element=2.0, context_tokens=32768)
     assert read == pytest.approx(per_layer * (12 * 32768 + 36 * 8192) / 32768)
     held = kv_cache_bytes_per_sequence(model=scout, kv_bytes_per_element=2.0, tp=1, tokens=32768)
-    assert held == per_layer * 48 * 32768  # hybrid KV manager off for chunked attention
+    # 0.32.0's hybrid KV manager frees chunked-attention blocks (0.11 held all 32,768 tokens):
+    # a chunked layer holds its 8,192-token chunk plus the block being written
+    assert held == per_layer * (12 * 32768 + 36 * (8192 + 16))
 
 
 def test_windows_let_more_sequences_fit() -> None:
@@ -226,7 +228,7 @@ def test_latent_attention_sequences_round_to_64_token_blocks() -> None:
         max_num_seqs=256,
     )
     assert fit.tokens_per_sequence == 1024  # 1,001 tokens -> 16 FlashMLA blocks of 64
-    assert fit.kv_bytes_per_token_per_gpu == 70_272
+    assert fit.kv_bytes_per_token_per_gpu == 35_136  # an 8-bit latent (fp8) in vLLM 0.32.0
 
 
 def test_deepseek_routed_experts_exclude_dense_layers_and_the_shared_expert() -> None:

@@ -164,7 +164,7 @@ def test_vllm_args_for_the_new_architectures() -> None:
     assert flag_value(deepseek, "--model") == "deepseek-ai/DeepSeek-V3"
     # the checkpoint is published in block-scaled FP8: its config.json names the method
     assert flag_value(deepseek, "--quantization") is None
-    assert flag_value(deepseek, "--kv-cache-dtype") is None  # 16-bit latent cache in vLLM 0.11
+    assert flag_value(deepseek, "--kv-cache-dtype") == "fp8"  # 8-bit latent in vLLM 0.32.0
     qwen = vllm_args(
         model=CAT.model("qwen3-235b-a22b"),
         precision=CAT.precision("fp8"),
