@@ -13,6 +13,7 @@ from inputs.workload import BatchSpec, Workload
 from sizing.catalog import Catalog
 from sizing.deploy.azure_limits import environment_limits
 from sizing.deploy.container_images import DEVICE_PLUGIN_IMAGE_ID, planned_image
+from sizing.deploy.gateway_availability import gateway_link
 from sizing.deploy.gateway_placement import gateway_placements
 from sizing.deploy.kubernetes_versions import default_version, version_support
 from sizing.deploy.quota import environment_quota
@@ -154,6 +155,7 @@ def request_from_workload(
         residency_constrained=bool(residency and (residency.regions or residency.geography))
         or bool(env and env.limits.allowed_regions),
         precision_auto=spec.precision == ("auto",),
+        gateway=gateway_link(env.gateway.tier) if env else None,
     )
 
 

@@ -54,6 +54,7 @@ from sizing.search.self_hosted import (
     ReplicaCapacity,
     aks_candidates,
 )
+from sizing.search.topology import accepted_reason
 from sizing.search.warnings import aks_warnings, shared_warnings
 from sizing.search.workload_facts import shared_fields
 from sizing.units import HOURS_PER_MONTH
@@ -278,7 +279,7 @@ def _aks_option(
             nodes=c.nodes or None,
             gpus=c.nodes * catalog.vm_sku(c.vm_sku).gpus if c.nodes else None,
             regions=c.regions,
-            planned_availability=c.choice.topology.planned_availability if c.choice else None,
+            planned_availability=c.choice.planned if c.choice else None,
         ),
     )
 
@@ -333,7 +334,7 @@ def _aks_plan(
             else ""
         )
         + f" plus {HEADROOM:.0%} headroom; availability {req.availability:g}% takes "
-        f"{topology.describe()}.",
+        f"{c.choice.describe()}.",
         f"{c.replicas_per_node} replica(s) per {c.vm_sku} node ({c.tp} of its GPUs each): "
         f"{c.nodes_per_region} node(s) per region in {', '.join(c.regions)}"
         + (
@@ -364,10 +365,7 @@ def _aks_plan(
             f"{HOURS_PER_MONTH:g} hours, ${c.monthly_usd:,.0f}/month."
         )
     if not c.choice.meets_required:
-        reasons.append(
-            f"Accepted availability {topology.planned_availability:g}% < required "
-            f"{req.availability:g}% (slo.accept_availability)."
-        )
+        reasons.append(accepted_reason(c.choice))
     warnings: list[PlanWarning] = []
     implied = implied_concurrency(req, e2e_latency_s=est.e2e_latency_s)
     if implied is not None and implied > req.peak_concurrency * 1.1:
@@ -416,9 +414,9 @@ def _aks_plan(
         alerts=tuple(vllm_alerts(req, concurrency_per_replica=cap.concurrency)),
         availability=Availability(
             required=req.availability,
-            planned=topology.planned_availability,
-            topology=topology.describe(),
-            survives=topology.survives,
+            planned=c.choice.planned,
+            topology=c.choice.describe(),
+            survives=c.choice.survives,
             accepted=req.accept_availability if not c.choice.meets_required else None,
         ),
         aks=AksPlan(

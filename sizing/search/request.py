@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sizing.search.topology import GatewayLink
 from sizing.units import HOURS_PER_MONTH
 
 Deployment = Literal["auto", "azure-openai", "aks-vllm"]
@@ -110,6 +111,8 @@ class SizingRequest:
     # Hidden reasoning tokens per request (Azure OpenAI reasoning models); None: the catalog's
     # figure for the model's default reasoning effort.
     reasoning_tokens: int | None = None
+    # The environment's gateway, a link of the availability chain; None: no environment.
+    gateway: GatewayLink | None = None
 
     @property
     def max_tokens_cap(self) -> int:
