@@ -67,6 +67,8 @@ class StackInputs:
     upstream_credentials: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = field(
         default_factory=dict
     )
+    # ``inferplan:apiServerAuthorizedIpRanges``: replaces the environment file's ranges.
+    api_server_authorized_ip_ranges: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,11 @@ def build_environment(
     ``hf_token`` is a shorthand for ``StackInputs(hf_token=...)``."""
     inputs = inputs or StackInputs(hf_token=hf_token)
     env: EnvironmentPlan = plan.environment(environment)
+    ranges = inputs.api_server_authorized_ip_ranges
+    if ranges is not None and env.kubernetes is not None:
+        env = replace(
+            env, kubernetes=replace(env.kubernetes, api_server_authorized_ip_ranges=ranges)
+        )
     workloads = plan.workloads_of(environment)
     feasible = tuple(w for w in workloads if w.feasible)
     protect = pulumi.ResourceOptions(protect=env.protect)

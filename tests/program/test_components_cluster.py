@@ -198,7 +198,7 @@ def test_cluster_identity_security_and_add_ons(prod_env, prod_pools):
     }
     assert inputs["nodeResourceGroup"] == node_resource_group_name("prod", "eastus2")
     assert inputs["apiServerAccessProfile"] == {
-        "authorizedIPRanges": ["203.0.113.0/24", "198.51.100.0/24"]  # the environment's
+        "authorizedIPRanges": ["20.50.0.0/24", "52.160.0.0/24"]  # the environment's
     }
     network = inputs["networkProfile"]
     assert (network["networkPlugin"], network["networkPluginMode"]) == ("azure", "overlay")
