@@ -93,7 +93,10 @@ def test_pack_files_name_the_entry_point_and_dependencies():
     requirements = (ROOT / "policies" / "requirements.txt").read_text().splitlines()
 
     assert "runtime:" in manifest and "name: python" in manifest
-    assert {"pulumi-policy>=1.21,<2", "pulumi>=3.200,<4", "-e .."} <= set(requirements)
+    assert {"pulumi-policy>=1.21,<2", "pulumi>=3.200,<4"} <= set(requirements)
+    # The project is not installed: the pack's entry point puts the repository root on the path.
+    assert "-e .." not in requirements
+    assert "sys.path.insert(0" in (ROOT / "policies" / "__main__.py").read_text()
 
 
 def test_resource_policy_reports_message_and_fix():
