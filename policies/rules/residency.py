@@ -60,6 +60,23 @@ def attributed_workloads(view: ResourceView, views: Sequence[ResourceView]) -> s
     return siblings
 
 
+GATEWAY_TYPE = "azure-native:apimanagement:ApiManagementService"
+API_TYPE = "azure-native:apimanagement:Api"
+
+
+def gateway_apis(view: ResourceView, views: Sequence[ResourceView]) -> set[str] | None:
+    """The workloads a gateway fronts: the ``apiId`` of each API beside it (one API per
+    workload, under the same component). None for anything but a gateway with APIs."""
+    if view.type != GATEWAY_TYPE or view.parent is None:
+        return None
+    apis = {
+        str(other.inputs.get("apiId"))
+        for other in views
+        if other.type == API_TYPE and other.parent == view.parent and other.inputs.get("apiId")
+    }
+    return apis or None
+
+
 def _regions(names: Iterable[str]) -> str:
     return ", ".join(names) or "none"
 
@@ -108,7 +125,11 @@ def check_residency_regions(
                     view.urn,
                 )
         if not served and view.type in SHARED_DATA_TYPES:
-            for w in strict:
+            # A gateway carries the traffic of the workloads it fronts only (one per geography,
+            # sizing/deploy/gateway_placement.py); logs and metrics hold every workload's.
+            fronted = gateway_apis(view, views)
+            judged = strict if fronted is None else [w for w in strict if w.name in fronted]
+            for w in judged:
                 if location not in w.allowed_regions:
                     yield Violation(
                         RESIDENCY_REGIONS,

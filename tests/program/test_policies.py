@@ -34,7 +34,7 @@ from policies.view import (
 )
 from sizing.catalog import default_catalog
 from sizing.deploy.kubernetes_versions import version_support
-from tests.conftest import capture_environment
+from tests.conftest import TEST_AUTHORIZED_RANGES, capture_environment
 
 Views = list[ResourceView]
 Mutation = Callable[[Views, PolicyContext], tuple[Views, PolicyContext]]
@@ -97,7 +97,9 @@ def dev_context(dev_plan) -> PolicyContext:
 
 @pytest.fixture(scope="module")
 def prod_views(shipped_prod_plan) -> Views:
-    return views_from_capture(capture_environment(shipped_prod_plan, "prod"))
+    return views_from_capture(
+        capture_environment(shipped_prod_plan, "prod", authorized_ranges=TEST_AUTHORIZED_RANGES)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -829,3 +831,27 @@ def test_evaluate_maps_levels_and_skips_disabled_rules(dev_plan, dev_capture, tm
     assert mandatory[0].fix == RULES_BY_NAME["templates-required"].fix
     assert {f.severity for f in advisory} == {"advisory"}
     assert disabled == []
+
+
+def test_a_gateway_is_judged_by_the_workloads_it_fronts(dev_views, dev_context):
+    """Issue 23 item 12: a US gateway that fronts only a US workload passes beside a strict-EU
+    workload it does not serve; the EU gateway still answers for the strict one."""
+    parent = "urn:pulumi:dev::inferplan::inferplan:azure:LlmGateway::gateway-us"
+    us_gateway = [
+        ResourceView(APIM, "gateway-us-apim", {"location": "eastus"}, parent=parent),
+        ResourceView(
+            "azure-native:apimanagement:Api",
+            "gateway-us-us-chat",
+            {"apiId": "us-chat"},
+            parent=parent,
+        ),
+    ]
+    ctx = dataclasses.replace(dev_context, allowed_regions=())
+    views = [*dev_views, *us_gateway]
+    violations = rule_violations(RULES_BY_NAME["residency-regions"], views, ctx)
+    assert [v.message for v in violations] == []
+
+    # The same gateway fronting the strict workload crosses its residency.
+    fronting = [*views[:-1], dataclasses.replace(us_gateway[1], inputs={"apiId": "hr-policy-chat"})]
+    violations = rule_violations(RULES_BY_NAME["residency-regions"], fronting, ctx)
+    assert any("gateway-us-apim" in v.resource for v in violations)
