@@ -147,8 +147,9 @@ def _public_layers(view: ResourceView) -> list[str]:
     ),
     level="mandatory",
     fix=(
-        "Set network.api_server_authorized_ip_ranges; keep the components' private settings "
-        "(Azure Monitor Private Link Scope, local auth off, private endpoints)."
+        "Set the runners' public egress as inferplan:apiServerAuthorizedIpRanges in the stack's "
+        "Pulumi config (or network.api_server_authorized_ip_ranges); keep the components' "
+        "private settings (Azure Monitor Private Link Scope, local auth off, private endpoints)."
     ),
 )
 def check_private_layers(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:

@@ -19,6 +19,7 @@ from tests.conftest import ROOT
 # The keys a stack's Pulumi.<stack>.yaml sets once its owner has run `pulumi config set`: the
 # token is a `secure:` value, which the offline check counts as set and never decrypts.
 REGISTRY_CREDENTIALS = (
+    '  inferplan:apiServerAuthorizedIpRanges: ["20.50.0.0/24"]\n'
     "  inferplan:dockerHubUsername: platform-bot\n"
     "  inferplan:dockerHubToken:\n"
     "    secure: v1:c3RhbmQtaW4tbm90LWEtcmVhbC10b2tlbg==\n"
@@ -70,7 +71,19 @@ def test_prod_checks_clean(prod_report):
     assert "(no reason)" not in notes
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_shipped_prod_fails_until_its_stack_names_the_api_server_ranges():
+    """Issue 23 item 1: prod admits the API server only from ranges its stack config names; as
+    shipped it names none, so check fails the stack and says which key to set."""
+    report = run_check("prod", root=ROOT, checkov=False)
+
+    mandatory = [f for f in report.findings if f.severity == "mandatory"]
+    assert {f.rule for f in mandatory} == {"network-private-layers"}
+    assert all("no authorized IP ranges" in f.message for f in mandatory)
+    assert "inferplan:apiServerAuthorizedIpRanges" in mandatory[0].fix
+    assert report.exit_code == 1
+
+
+@pytest.mark.parametrize("stack", ["dev"])
 def test_the_shipped_stacks_check_clean_without_any_secret(stack):
     """Pulumi.<stack>.yaml as committed sets no Docker Hub credentials: the program runs (nodes
     pull vLLM from Docker Hub anonymously), so check passes, with an advisory that says the
