@@ -331,7 +331,7 @@ def build_environment(
                     url = services[(w.name, region)].url
                     backends.append(GatewayBackend(w.name, region, priority, "vllm", url))
                 elif w.azure_openai is not None:
-                    url = openai[region].endpoint
+                    url = openai[region].endpoint_of(w.name)
                     backends.append(GatewayBackend(w.name, region, priority, "azure-openai", url))
         regions_served = {r for w in members if w.azure_openai for r in w.regions}
         gateways[placement.geography] = LlmGateway(
@@ -341,7 +341,12 @@ def build_environment(
             resource_group_name=group.name,
             workloads=members,
             backends=tuple(backends),
-            openai_accounts={r: s.account_id for r, s in openai.items() if r in regions_served},
+            openai_accounts={
+                (r, shard): account
+                for r, s in openai.items()
+                if r in regions_served
+                for shard, account in s.account_ids.items()
+            },
             subnet_id=network.gateway_subnet_ids.get(placement.location),
             wiring=GatewayWiring(
                 subscription_id=subscription_id,
@@ -366,6 +371,9 @@ def build_environment(
         gateway_ids={name: g.service_id for name, g in served_by.items()},
         gateway_locations={name: gateway_of[name].location for name in served_by},
         openai_account_ids={r: s.account_id for r, s in openai.items()},
+        openai_account_of={
+            (w, r): s.account_id_of(w) for r, s in openai.items() for w in s.account_of
+        },
         cluster_ids={r: c.cluster_id for r, c in clusters.items()},
     )
 
@@ -380,7 +388,7 @@ def build_environment(
         },
     )
     purge = [g.purge_command for g in gateways.values()]
-    purge += [s.purge_command for s in openai.values()]
+    purge += [c for s in openai.values() for c in s.purge_commands]
     if key_vault is not None:
         purge.append(key_vault.purge_command)
     pulumi.export("softDeletePurgeCommands", pulumi.Output.all(*purge))
