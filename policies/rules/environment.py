@@ -46,17 +46,31 @@ QUOTA = "quota-requests"
     level="advisory",
     fix=(
         "File each listed increase for the deploying subscription before pulumi up (docs/"
-        "infrastructure.md, Quota), or lower the workload's traffic."
+        "infrastructure.md, Quota) and record it as granted in the stack's "
+        "inferplan:quotaGranted, or lower the workload's traffic."
     ),
 )
 def check_quota(views: Sequence[ResourceView], ctx: PolicyContext) -> Iterator[Violation]:
+    """Production stacks make this mandatory (Pulumi.prod.yaml): a new subscription has none of
+    the GPU vCPUs and little of the Azure OpenAI capacity, so ``pulumi up`` would fail midway.
+    A quota the stack records as granted, at least as much as needed, passes."""
     for q in ctx.quota:
+        key = quota_key(q.region, q.name)
+        if ctx.quota_granted.get(key, 0) >= q.needed:
+            continue
         default = f"{q.default:,} {q.unit}" if q.default is not None else "no documented default"
         yield Violation(
             QUOTA,
             f"environment:{ctx.environment}",
-            f"{q.name} in {q.region} needs {q.needed:,} {q.unit} ({default}); {q.request}.",
+            f"{q.name} in {q.region} needs {q.needed:,} {q.unit} ({default}); {q.request}. "
+            f"Once granted, record it in the stack config: inferplan:quotaGranted "
+            f'{{"{key}": {q.needed}}}.',
         )
+
+
+def quota_key(region: str, name: str) -> str:
+    """How a stack records a granted quota: ``<region>/<quota name>``."""
+    return f"{region}/{name}"
 
 
 def _environment_setting(

@@ -855,3 +855,19 @@ def test_a_gateway_is_judged_by_the_workloads_it_fronts(dev_views, dev_context):
     fronting = [*views[:-1], dataclasses.replace(us_gateway[1], inputs={"apiId": "hr-policy-chat"})]
     violations = rule_violations(RULES_BY_NAME["residency-regions"], fronting, ctx)
     assert any("gateway-us-apim" in v.resource for v in violations)
+
+
+def test_quota_recorded_as_granted_passes_only_when_enough(dev_views, dev_context):
+    """Issue 23 item 3: a stack records an approved increase (inferplan:quotaGranted); the rule
+    passes it when the grant covers what the plan needs, and fails it again when the plan grows."""
+    ctx = context_from_plan_quota(dev_context)
+    [q] = ctx.quota
+    key = f"{q.region}/{q.name}"
+    rule = RULES_BY_NAME["quota-requests"]
+    assert rule_violations(rule, dev_views, ctx)
+    enough = dataclasses.replace(ctx, quota_granted={key: q.needed})
+    assert rule_violations(rule, dev_views, enough) == []
+    short = dataclasses.replace(ctx, quota_granted={key: q.needed - 1})
+    assert rule_violations(rule, dev_views, short)
+    # The record survives the Pulumi pack's config round trip.
+    assert context_from_data(context_to_data(enough)).quota_granted == {key: q.needed}
