@@ -80,6 +80,7 @@ ORDER = (
     "environment-protect",
     "alerts-notify",
     "aks-system-pool-redundancy",
+    "aks-system-pool-minimum",
     "soft-deleted-restore",
 )
 

@@ -179,6 +179,32 @@ def check_system_pool(views: Sequence[ResourceView], ctx: PolicyContext) -> Iter
     )
 
 
+SYSTEM_POOL_MINIMUM = "aks-system-pool-minimum"
+
+
+@stack_rule(
+    SYSTEM_POOL_MINIMUM,
+    description=(
+        "The AKS system pool has at least two nodes in every environment: one node carries "
+        "CoreDNS, KEDA, the metrics server and the CSI drivers, and each node-image upgrade or "
+        "node failure takes them all down with it."
+    ),
+    level="mandatory",
+    fix="Set kubernetes.system_node_count: 2 (3 in production).",
+)
+def check_system_pool_minimum(
+    views: Sequence[ResourceView], ctx: PolicyContext
+) -> Iterator[Violation]:
+    count = ctx.system_node_count
+    yield from _environment_setting(
+        SYSTEM_POOL_MINIMUM,
+        count is not None and count < 2,
+        f"environment {ctx.environment} runs {count} system node; AKS asks for at least two "
+        "(use-system-pools.md).",
+        ctx,
+    )
+
+
 SOFT_DELETED = "soft-deleted-restore"
 
 

@@ -702,9 +702,15 @@ FAILING: list[tuple[Any, ...]] = [
     ),
     (
         "aks-system-pool-redundancy",
+        "two-nodes",
+        context(system_node_count=2),
+        "environment dev runs 2 system node(s); AKS asks for at least two",
+    ),
+    (
+        "aks-system-pool-minimum",
         "one-node",
         context(system_node_count=1),
-        "environment dev runs 1 system node(s); AKS asks for at least two",
+        "environment dev runs 1 system node; AKS asks for at least two",
     ),
     (
         "soft-deleted-restore",
