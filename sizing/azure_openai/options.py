@@ -28,6 +28,7 @@ from sizing.plan import (
     AzureOpenAIFailover,
     AzureOpenAIPlan,
     Cost,
+    Gateway,
     PlanWarning,
     Predicted,
     WorkloadPlan,
@@ -188,6 +189,15 @@ def _builder(c, secondaries, choice, *, req, model, retirement):
     )
 
 
+def aligned_with_deployment(gateway: Gateway, c: AoaiCandidate) -> Gateway:
+    """The gateway admits no more tokens a minute than the primary deployment accepts (a kTPM
+    unit is 1,000 tokens a minute): above it the deployment answers 429 to what the gateway let
+    through, instead of the gateway answering with its own limit."""
+    if c.capacity_unit != "ktpm" or not c.capacity:
+        return gateway
+    return replace(gateway, tokens_per_minute=min(gateway.tokens_per_minute, c.capacity * 1000))
+
+
 def azure_openai_plan(
     c: AoaiCandidate,
     secondaries: tuple[AoaiCandidate, ...],
@@ -221,6 +231,8 @@ def azure_openai_plan(
             f"{s.region} as the gateway's failover backend (billed per token, so it costs "
             "nothing while the primary serves)."
         )
+    if req.batch is not None and c.interactive:
+        reasons.append(req.batch.headroom_reason())
     reasons += list(c.advisories)
     if c.break_even_note:
         reasons.append(c.break_even_note)
@@ -250,7 +262,7 @@ def azure_openai_plan(
         ),
         reasons=tuple(reasons),
         alternatives=(),
-        gateway=gateway_limits(limits_req, peak_rpm=peak_rpm),
+        gateway=aligned_with_deployment(gateway_limits(limits_req, peak_rpm=peak_rpm), c),
         alerts=tuple(
             azure_openai_alerts(
                 req,

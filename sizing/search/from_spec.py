@@ -92,10 +92,10 @@ def request_from_workload(
     ratio = traffic.average_to_peak_ratio
     ttft, tps, availability = slo.ttft_p95_ms, slo.output_tokens_per_second_p50, slo.availability
     if batch is not None:
-        # Offline work as the interactive load that finishes it inside the window: the day's
-        # requests spread evenly over the window, busy window/24 of the day.
-        peak_rpm = batch.requests_per_day / (batch.completion_window_hours * 60.0)
-        ratio = batch.completion_window_hours / 24.0
+        # Offline work as the interactive load that finishes it inside the window with its
+        # headroom: the day's requests spread evenly over the sized hours.
+        peak_rpm = batch.requests_per_day / (batch.sized_hours * 60.0)
+        ratio = batch.sized_hours / 24.0  # the day's tokens are the day's work, no more
         schedule = batch_schedule(batch)
         if not workload.source.source_map.written(("spec", "slo")):
             ttft, tps, availability = BATCH_TTFT_P95_MS, BATCH_TOKENS_PER_S, BATCH_AVAILABILITY

@@ -366,6 +366,8 @@ def _aks_plan(
         )
     if not c.choice.meets_required:
         reasons.append(accepted_reason(c.choice))
+    if req.batch is not None:
+        reasons.append(req.batch.headroom_reason())
     warnings: list[PlanWarning] = []
     implied = implied_concurrency(req, e2e_latency_s=est.e2e_latency_s)
     if implied is not None and implied > req.peak_concurrency * 1.1:

@@ -36,6 +36,11 @@ class Sampling:
     stop: tuple[str, ...] = ()
 
 
+# A batch window is a hard deadline: the day's work is sized to finish in this share of it less,
+# leaving room for 429 back-off and retries, the ramp-up of the first replicas and a slow tail.
+BATCH_WINDOW_HEADROOM = 0.2
+
+
 @dataclass(frozen=True)
 class BatchTraffic:
     """Offline work: a number of requests a day, each done within a window after submission."""
@@ -44,6 +49,19 @@ class BatchTraffic:
     completion_window_hours: float
     start: str = "00:00"  # when the day's work is submitted, HH:MM in ``timezone``
     timezone: str = "UTC"
+
+    @property
+    def sized_hours(self) -> float:
+        """The hours the day's work is sized to finish in: the window less its headroom."""
+        return self.completion_window_hours * (1.0 - BATCH_WINDOW_HEADROOM)
+
+    def headroom_reason(self) -> str:
+        return (
+            f"The {self.completion_window_hours:g} h window is a deadline: the day's "
+            f"{self.requests_per_day:,.0f} requests are sized to finish in "
+            f"{self.sized_hours:g} h, leaving {BATCH_WINDOW_HEADROOM:.0%} for 429 back-off, "
+            "retries and ramp-up."
+        )
 
 
 @dataclass(frozen=True)
