@@ -123,6 +123,8 @@ class Autoscaling:
     fallback_replicas: int  # what KEDA keeps when its query fails: the planned replicas
     queue_depth_target: float  # waiting requests per replica worth one more replica
     working_hours_replicas: int | None  # held by a cron trigger when min_replicas is 0
+    # That trigger's hours: the environment's, started early by the start-up budget.
+    wake_hours: WorkingHours | None = None
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from sizing.deploy.serving_limits import (
 )
 from sizing.deploy.serving_resources import node_os_disk_gb, replica_resources, startup_budget
 from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_PORT, hf_repository, vllm_args
-from sizing.deploy.working_hours import batch_window
+from sizing.deploy.working_hours import batch_window, wake_hours
 from sizing.performance.efficiency import EfficiencyFactors
 from sizing.performance.model_support import experts_sliceable
 from sizing.plan import (
@@ -471,7 +471,23 @@ def _aks_plan(
         warnings=(*warnings, *gated_model_warnings(repository, catalog=catalog, model=model)),
     )
     if schedule.scale_to_zero and plan.aks is not None:
-        plan = replace(plan, aks=scaled_to_zero(plan.aks))
+        wake = (
+            wake_hours(schedule, startup_s=plan.aks.startup.budget_s)
+            if schedule.end_cron and req.batch is None
+            else None
+        )
+        plan = replace(plan, aks=scaled_to_zero(plan.aks, wake))
+        if wake is not None and plan.availability is not None:
+            # Outside the working hours there is no replica: the figure holds inside them.
+            plan = replace(
+                plan,
+                availability=replace(
+                    plan.availability,
+                    topology=f"{plan.availability.topology}; within working hours only "
+                    f"({schedule.description}), replicas started at cron "
+                    f"'{wake.start_cron}', a start-up budget ahead",
+                ),
+            )
     return replace(plan, warnings=(*plan.warnings, *aks_warnings(plan, req)))
 
 

@@ -76,6 +76,12 @@ class Schedule:
     scale_to_zero: bool = False
     billed_hours_per_month: float = HOURS_PER_MONTH
     description: str = ""  # "Mon-Fri 07:00-19:00 Europe/Stockholm", for the reasons
+    # Scale-to-zero: the working hours' start (minutes after midnight), cron days, end cron and
+    # time zone, from which each workload's wake-up trigger is started early.
+    start_minute: int = 0
+    cron_days: str = "*"
+    end_cron: str = ""
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True)

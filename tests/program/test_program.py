@@ -22,6 +22,7 @@ from components.program import (
     authorized_ranges,
     deployable,
     run_stack,
+    stack_plan,
 )
 from inferplan.cli.main import main
 from inferplan.offline.capture import capture
@@ -261,9 +262,16 @@ def test_scale_to_zero_workloads_wake_up_for_working_hours(tmp_path: Path) -> No
     scaled = next(d for d in docs if d["kind"] == "ScaledObject")
     assert scaled["spec"]["minReplicaCount"] == 0
     cron = next(t for t in scaled["spec"]["triggers"] if t["type"] == "cron")
+    # Issue 23 item 6: the replicas start a start-up budget (rounded up to 5 minutes) before
+    # 07:00, so they serve when the working hours begin.
+    budget = next(
+        w for w in stack_plan("dev").workloads if w.name == "ticket-triage"
+    ).aks.startup.budget_s
+    lead = -(-budget // 300) * 5
+    start = 7 * 60 - lead
     assert cron["metadata"] == {
         "timezone": "Europe/Stockholm",
-        "start": "0 7 * * 1-5",
+        "start": f"{start % 60} {start // 60} * * 1-5",
         "end": "0 19 * * 1-5",
         "desiredReplicas": str(
             next(d for d in docs if d["kind"] == "Deployment")["spec"]["replicas"]
