@@ -172,7 +172,8 @@ def check_system_pool(views: Sequence[ResourceView], ctx: PolicyContext) -> Iter
     count = ctx.system_node_count
     yield from _environment_setting(
         SYSTEM_POOL,
-        count is not None and count < 3,
+        # Below two, aks-system-pool-minimum (mandatory) says it.
+        count is not None and 2 <= count < 3,
         f"environment {ctx.environment} runs {count} system node(s); AKS asks for at least two "
         "and recommends three, spread over zones (use-system-pools.md).",
         ctx,
