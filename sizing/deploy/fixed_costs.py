@@ -15,19 +15,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sizing.catalog import Catalog
-from sizing.catalog.entries import PlatformPrices
-from sizing.plan import FixedCost, GatewayPlacement, WorkloadPlan
+from sizing.catalog.entries import PlatformPrices, SourcedEntry
+from sizing.plan import FixedCost, FixedCostItem, GatewayPlacement, WorkloadPlan
 from sizing.units import HOURS_PER_MONTH
 
 KIND = "platform_prices"
-USAGE_ITEMS = (
+USAGE_ITEMS: tuple[tuple[FixedCostItem, str], ...] = (
     ("log-analytics", "Log Analytics: gateway, cluster and workload logs"),
     ("managed-prometheus", "Azure Monitor managed Prometheus: vLLM and node metrics"),
     ("key-vault", "Key Vault operations: secret reads by the CSI driver and the registry"),
 )
 
 
-def _source(prices: PlatformPrices, entry) -> str:
+def _source(entry: SourcedEntry) -> str:
     return entry.provenance.source
 
 
@@ -58,7 +58,7 @@ def environment_fixed_costs(
                 f"{count} API Management {gateway_tier} gateway(s), one unit each",
                 tier.usd_per_month * count,
                 tier.kind,
-                _source(prices, tier),
+                _source(tier),
             )
         )
     if self_hosted:
@@ -70,7 +70,7 @@ def environment_fixed_costs(
                     f"{len(aks_regions)} AKS cluster(s), {aks_tier} tier",
                     plane.usd_per_hour * HOURS_PER_MONTH * len(aks_regions),
                     plane.kind,
-                    _source(prices, plane),
+                    _source(plane),
                 )
             )
         vm = prices.system_vm_sizes.get(system_vm_size)
@@ -82,7 +82,7 @@ def environment_fixed_costs(
                     f"{nodes} system node(s) of {system_vm_size} ({system_node_count} per cluster)",
                     vm.usd_per_hour * HOURS_PER_MONTH * nodes,
                     vm.kind,
-                    _source(prices, vm),
+                    _source(vm),
                 )
             )
         registry_tier = "Premium" if private else "Standard"
@@ -93,7 +93,7 @@ def environment_fixed_costs(
                 f"Container registry, {registry_tier}",
                 registry.usd_per_day * HOURS_PER_MONTH / 24,
                 registry.kind,
-                _source(prices, registry),
+                _source(registry),
             )
         )
     if private:
@@ -106,7 +106,7 @@ def environment_fixed_costs(
                 + (", Key Vault, registry" if self_hosted else ""),
                 pe.usd_per_hour * HOURS_PER_MONTH * endpoints,
                 pe.kind,
-                _source(prices, pe),
+                _source(pe),
             )
         )
     for item, description in USAGE_ITEMS:
@@ -115,11 +115,11 @@ def environment_fixed_costs(
         usage = prices.usage[item]
         lines.append(
             FixedCost(
-                item,  # type: ignore[arg-type]
+                item,
                 description,
                 None,
                 usage.kind,
-                _source(prices, usage),
+                _source(usage),
                 usage_price=f"${usage.usd_per_unit:g} per {usage.unit}",
             )
         )
