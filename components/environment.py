@@ -67,6 +67,8 @@ class StackInputs:
     upstream_credentials: dict[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = field(
         default_factory=dict
     )
+    # ``inferplan:apiServerAuthorizedIpRanges``: replaces the environment file's ranges.
+    api_server_authorized_ip_ranges: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,11 @@ def build_environment(
     ``hf_token`` is a shorthand for ``StackInputs(hf_token=...)``."""
     inputs = inputs or StackInputs(hf_token=hf_token)
     env: EnvironmentPlan = plan.environment(environment)
+    ranges = inputs.api_server_authorized_ip_ranges
+    if ranges is not None and env.kubernetes is not None:
+        env = replace(
+            env, kubernetes=replace(env.kubernetes, api_server_authorized_ip_ranges=ranges)
+        )
     workloads = plan.workloads_of(environment)
     feasible = tuple(w for w in workloads if w.feasible)
     protect = pulumi.ResourceOptions(protect=env.protect)
@@ -324,7 +331,7 @@ def build_environment(
                     url = services[(w.name, region)].url
                     backends.append(GatewayBackend(w.name, region, priority, "vllm", url))
                 elif w.azure_openai is not None:
-                    url = openai[region].endpoint
+                    url = openai[region].endpoint_of(w.name)
                     backends.append(GatewayBackend(w.name, region, priority, "azure-openai", url))
         regions_served = {r for w in members if w.azure_openai for r in w.regions}
         gateways[placement.geography] = LlmGateway(
@@ -334,7 +341,12 @@ def build_environment(
             resource_group_name=group.name,
             workloads=members,
             backends=tuple(backends),
-            openai_accounts={r: s.account_id for r, s in openai.items() if r in regions_served},
+            openai_accounts={
+                (r, shard): account
+                for r, s in openai.items()
+                if r in regions_served
+                for shard, account in s.account_ids.items()
+            },
             subnet_id=network.gateway_subnet_ids.get(placement.location),
             wiring=GatewayWiring(
                 subscription_id=subscription_id,
@@ -359,6 +371,9 @@ def build_environment(
         gateway_ids={name: g.service_id for name, g in served_by.items()},
         gateway_locations={name: gateway_of[name].location for name in served_by},
         openai_account_ids={r: s.account_id for r, s in openai.items()},
+        openai_account_of={
+            (w, r): s.account_id_of(w) for r, s in openai.items() for w in s.account_of
+        },
         cluster_ids={r: c.cluster_id for r, c in clusters.items()},
     )
 
@@ -373,7 +388,7 @@ def build_environment(
         },
     )
     purge = [g.purge_command for g in gateways.values()]
-    purge += [s.purge_command for s in openai.values()]
+    purge += [c for s in openai.values() for c in s.purge_commands]
     if key_vault is not None:
         purge.append(key_vault.purge_command)
     pulumi.export("softDeletePurgeCommands", pulumi.Output.all(*purge))

@@ -58,6 +58,7 @@ import yaml
 from pulumi_azure_native import containerservice, managedidentity, monitor
 
 from components import roles
+from components.federation import TOKEN_EXCHANGE_AUDIENCE, FederationChain
 from components.naming import node_resource_group_name, resource_name
 from components.network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR
 from sizing.plan import ContainerImage, EnvironmentPlan
@@ -75,7 +76,6 @@ LABEL_WORKLOAD_PREFIX = "workload.inferplan.io/"  # one label per workload: <pre
 # advertised until you deploy a device plugin" [use-gpu]. Its image is the Plan's (images
 # catalog); shape from the same page.
 KEDA_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:keda-operator"
-TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 # Container Insights through its own data collection rule (the shape `az aks enable-addons
 # --enable-msi-auth-for-monitoring` creates as MSCI-<region>-<cluster>): managed-identity
 # ingestion needs it once useAADAuth is on.
@@ -544,6 +544,10 @@ class GpuCluster(pulumi.ComponentResource):
                 opts=child,
             )
         ]
+        # Every vLLM workload's credential on that identity, one after another.
+        self.vllm_federations = FederationChain(
+            self.vllm_identity, resource_group_name=resource_group_name, issuer=issuer
+        )
 
         # KUBECONFIG equivalent for humans: `az aks get-credentials -g <rg> -n <cluster>` then
         # `kubelogin convert-kubeconfig -l azurecli`; the program does the same in memory.

@@ -164,8 +164,10 @@ def vllm_manifests(
                 region=region,
                 names=names,
                 prometheus_query_url=wiring.prometheus_query_url,
-                # Offline work runs in its own daily window; else the environment's hours.
+                # Offline work runs in its own daily window; else the environment's hours,
+                # started early by the start-up budget (the Plan's wake_hours).
                 working_hours=_aks(workload).window
+                or _aks(workload).autoscaling.wake_hours
                 or (environment.kubernetes.working_hours if environment.kubernetes else None),
             ),
         ]

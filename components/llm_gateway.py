@@ -181,7 +181,7 @@ class LlmGateway(pulumi.ComponentResource):
         resource_group_name: pulumi.Input[str],
         workloads: tuple[WorkloadPlan, ...],
         backends: tuple[GatewayBackend, ...],
-        openai_accounts: dict[str, pulumi.Output[str]],
+        openai_accounts: dict[tuple[str, int], pulumi.Output[str]],
         subnet_id: pulumi.Input[str] | None,
         wiring: GatewayWiring,
         opts: pulumi.ResourceOptions | None = None,
@@ -421,10 +421,13 @@ class LlmGateway(pulumi.ComponentResource):
             )
             self.api_paths[w.name] = api_path(w.name)
 
-        for region in sorted(openai_accounts):
-            account_id = pulumi.Output.from_input(openai_accounts[region])
+        # Per account: (region, 1) is a region's first, further ones hold deployments past the
+        # per-account limit (components/openai_service.py).
+        for region, shard in sorted(openai_accounts):
+            account_id = pulumi.Output.from_input(openai_accounts[(region, shard)])
+            tail = "" if shard == 1 else f"-{shard}"
             roles.assign_role(
-                f"{name}-openai-user-{region_code(region)}",
+                f"{name}-openai-user-{region_code(region)}{tail}",
                 role=roles.COGNITIVE_SERVICES_OPENAI_USER,
                 scope=account_id,
                 principal_id=principal_id,

@@ -242,6 +242,8 @@ class SloAlerts(pulumi.ComponentResource):
         gateway_ids: dict[str, pulumi.Output[str]],
         gateway_locations: dict[str, str],
         openai_account_ids: dict[str, pulumi.Output[str]],
+        # (workload, region) -> the account carrying that deployment, where a region has several.
+        openai_account_of: dict[tuple[str, str], pulumi.Output[str]] | None = None,
         cluster_ids: dict[str, pulumi.Output[str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -328,7 +330,9 @@ class SloAlerts(pulumi.ComponentResource):
                                 resource_group_name=resource_group_name,
                                 workload=workload.name,
                                 alert=alert,
-                                account_id=openai_account_ids[region],
+                                account_id=(openai_account_of or {}).get(
+                                    (workload.name, region), openai_account_ids[region]
+                                ),
                                 action_group_id=action_group_id,
                                 opts=child,
                             )

@@ -18,8 +18,12 @@ Shape and settings follow azure-openai.md §5 (sources [subdomain], [quota], [ap
 * public network access as the environment says; when off, the network ACL denies by default;
 * model version pinned (``NoAutoUpgrade``): a new model version is a Plan change, reviewed like
   any other, not something the service does on its own;
-* deployments created one after another: concurrent deployment writes on one account fail with
-  "another operation is in progress" (azure-openai.md §5, IaC gotchas).
+* deployments created one after another on each account: concurrent deployment writes on one
+  account fail with "another operation is in progress" (azure-openai.md §5, IaC gotchas);
+* at most 32 deployments per account ("Maximum standard deployments per resource: 32", Learn
+  "Azure OpenAI in Microsoft Foundry Models quotas and limits", ms.date 2026-08-20): a region
+  with more spreads them over further accounts (``oai-...-2``), in workload-name order, and the
+  chain of each account is its own, so no chain is longer than 32.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ MODEL_FORMAT = "OpenAI"
 # The content filter every new deployment gets by default (azure-openai.md §5).
 RAI_POLICY = "Microsoft.DefaultV2"
 VERSION_UPGRADE = "NoAutoUpgrade"
+
+
+ACCOUNT_DEPLOYMENT_LIMIT = 32  # standard deployments per resource (see the module docstring)
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,13 @@ def region_deployments(
     return tuple(specs[name] for name in sorted(specs))
 
 
+def account_shards(
+    specs: tuple[DeploymentSpec, ...], limit: int = ACCOUNT_DEPLOYMENT_LIMIT
+) -> list[tuple[DeploymentSpec, ...]]:
+    """The region's deployments in accounts of at most ``limit``, in order."""
+    return [specs[i : i + limit] for i in range(0, len(specs), limit)]
+
+
 class OpenAIService(pulumi.ComponentResource):
     """An Azure OpenAI account in ``region`` with the Plan's deployments, created in sequence."""
 
@@ -119,89 +133,108 @@ class OpenAIService(pulumi.ComponentResource):
         ``resource_group`` is the environment's resource group name (for the name hash)."""
         super().__init__("inferplan:azure:OpenAIService", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, protect=environment.protect)
-        account_name = globally_unique_output(
-            "oai",
-            environment.name,
-            region,
-            subscription_id=subscription_id,
-            resource_group=resource_group,
-        )
         public = environment.public_network_access
-
-        account = cognitiveservices.Account(
-            f"{name}-account",
-            account_name=account_name,
-            resource_group_name=resource_group_name,
-            location=region,
-            kind=ACCOUNT_KIND,
-            sku=cognitiveservices.SkuArgs(name=ACCOUNT_SKU),
-            identity=cognitiveservices.IdentityArgs(type="SystemAssigned"),
-            properties=cognitiveservices.AccountPropertiesArgs(
-                custom_sub_domain_name=account_name,
-                disable_local_auth=True,
-                public_network_access="Enabled" if public else "Disabled",
-                network_acls=None
-                if public
-                else cognitiveservices.NetworkRuleSetArgs(default_action="Deny"),
-                restore=True if environment.soft_deleted == "restore" else None,
-            ),
-            tags=environment.tags,
-            opts=child,
-        )
+        specs = region_deployments(workloads, region)
+        shards = account_shards(specs) or [()]
 
         self.deployments = {}
-        previous: pulumi.Resource | None = None
-        for spec in region_deployments(workloads, region):
-            deployment = cognitiveservices.Deployment(
-                f"{name}-{spec.workload}",
-                deployment_name=spec.workload,
-                account_name=account.name,
+        self.account_ids: dict[int, pulumi.Output[str]] = {}
+        self.account_of: dict[str, int] = {}
+        endpoints: dict[int, pulumi.Output[str]] = {}
+        purges: list[pulumi.Output[str]] = []
+        for shard, members in enumerate(shards, start=1):
+            # The first account keeps the names of a one-account region.
+            suffix = () if shard == 1 else (str(shard),)
+            tail = "" if shard == 1 else f"-{shard}"
+            account_name = globally_unique_output(
+                "oai",
+                environment.name if shard == 1 else f"{environment.name}-{shard}",
+                region,
+                subscription_id=subscription_id,
+                resource_group=resource_group,
+            )
+            account = cognitiveservices.Account(
+                f"{name}-account{tail}",
+                account_name=account_name,
                 resource_group_name=resource_group_name,
-                sku=cognitiveservices.SkuArgs(name=spec.sku_name, capacity=spec.capacity),
-                properties=cognitiveservices.DeploymentPropertiesArgs(
-                    model=cognitiveservices.DeploymentModelArgs(
-                        format=MODEL_FORMAT, name=spec.model, version=spec.model_version
+                location=region,
+                kind=ACCOUNT_KIND,
+                sku=cognitiveservices.SkuArgs(name=ACCOUNT_SKU),
+                identity=cognitiveservices.IdentityArgs(type="SystemAssigned"),
+                properties=cognitiveservices.AccountPropertiesArgs(
+                    custom_sub_domain_name=account_name,
+                    disable_local_auth=True,
+                    public_network_access="Enabled" if public else "Disabled",
+                    network_acls=None
+                    if public
+                    else cognitiveservices.NetworkRuleSetArgs(default_action="Deny"),
+                    restore=True if environment.soft_deleted == "restore" else None,
+                ),
+                tags=environment.tags,
+                opts=child,
+            )
+            # One after another on this account only: accounts do not share the lock.
+            previous: pulumi.Resource | None = None
+            for spec in members:
+                deployment = cognitiveservices.Deployment(
+                    f"{name}-{spec.workload}",
+                    deployment_name=spec.workload,
+                    account_name=account.name,
+                    resource_group_name=resource_group_name,
+                    sku=cognitiveservices.SkuArgs(name=spec.sku_name, capacity=spec.capacity),
+                    properties=cognitiveservices.DeploymentPropertiesArgs(
+                        model=cognitiveservices.DeploymentModelArgs(
+                            format=MODEL_FORMAT, name=spec.model, version=spec.model_version
+                        ),
+                        rai_policy_name=RAI_POLICY,
+                        version_upgrade_option=VERSION_UPGRADE,
                     ),
-                    rai_policy_name=RAI_POLICY,
-                    version_upgrade_option=VERSION_UPGRADE,
-                ),
-                tags={**environment.tags, **spec.tags, "role": spec.role},
-                opts=pulumi.ResourceOptions.merge(
-                    child,
-                    pulumi.ResourceOptions(depends_on=[previous] if previous else []),
-                ),
-            )
-            self.deployments[spec.workload] = deployment
-            previous = deployment
+                    tags={**environment.tags, **spec.tags, "role": spec.role},
+                    opts=pulumi.ResourceOptions.merge(
+                        child,
+                        pulumi.ResourceOptions(depends_on=[previous] if previous else []),
+                    ),
+                )
+                self.deployments[spec.workload] = deployment
+                self.account_of[spec.workload] = shard
+                previous = deployment
 
-        if private_endpoint_subnet_id is not None and private_dns_zone_id is not None:
-            private_endpoint(
-                name,
-                environment=environment,
-                resource_group_name=resource_group_name,
-                subnet_id=private_endpoint_subnet_id,
-                target_id=account.id,
-                group_id="account",
-                dns_zone_ids=[pulumi.Output.from_input(private_dns_zone_id)],
-                endpoint_name=resource_name("pep", environment.name, region, "openai"),
-                parent=self,
-                location=private_endpoint_location,
+            if private_endpoint_subnet_id is not None and private_dns_zone_id is not None:
+                private_endpoint(
+                    f"{name}{tail}",
+                    environment=environment,
+                    resource_group_name=resource_group_name,
+                    subnet_id=private_endpoint_subnet_id,
+                    target_id=account.id,
+                    group_id="account",
+                    dns_zone_ids=[pulumi.Output.from_input(private_dns_zone_id)],
+                    endpoint_name=resource_name("pep", environment.name, region, "openai", *suffix),
+                    parent=self,
+                    location=private_endpoint_location,
+                )
+            self.account_ids[shard] = account.id
+            # The endpoint the account reports; for kind OpenAI in the public cloud that is the
+            # custom subdomain under openai.azure.com [subdomain], used where a provider (or an
+            # offline mock that echoes inputs) returns none.
+            endpoints[shard] = pulumi.Output.all(account.properties, account_name).apply(
+                lambda args: _endpoint(args[0]) or f"https://{args[1]}.openai.azure.com/"
             )
+            purges.append(
+                account_name.apply(
+                    lambda n: (
+                        f"az cognitiveservices account purge --name {n} --location {region} "
+                        f"--resource-group {resource_group}"
+                    )
+                )
+            )
+            if shard == 1:
+                self.account_id = account.id
+                self.account_name = account.name
 
-        self.account_id = account.id
-        self.account_name = account.name
-        # The endpoint the account reports; for kind OpenAI in the public cloud that is the
-        # custom subdomain under openai.azure.com [subdomain], used where a provider (or an
-        # offline mock that echoes inputs) returns none.
-        self.endpoint = pulumi.Output.all(account.properties, account_name).apply(
-            lambda args: _endpoint(args[0]) or f"https://{args[1]}.openai.azure.com/"
-        )
-        self.purge_command = account_name.apply(
-            lambda n: (
-                f"az cognitiveservices account purge --name {n} --location {region} "
-                f"--resource-group {resource_group}"
-            )
-        )
+        self.endpoint = endpoints[1]
+        self.endpoints = endpoints
+        self.purge_command = purges[0]
+        self.purge_commands = purges
         self.register_outputs(
             {
                 "accountId": self.account_id,
@@ -210,6 +243,13 @@ class OpenAIService(pulumi.ComponentResource):
                 "deployments": sorted(self.deployments),
             }
         )
+
+    def endpoint_of(self, workload: str) -> pulumi.Output[str]:
+        """The endpoint of the account that carries ``workload``'s deployment."""
+        return self.endpoints[self.account_of.get(workload, 1)]
+
+    def account_id_of(self, workload: str) -> pulumi.Output[str]:
+        return self.account_ids[self.account_of.get(workload, 1)]
 
 
 def _endpoint(properties: object) -> str | None:

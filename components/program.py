@@ -49,6 +49,31 @@ HF_TOKEN_KEY = "hfToken"  # secret: Hugging Face token for gated models
 DOCKER_HUB_USERNAME_KEY = "dockerHubUsername"  # the registry's Docker Hub credential set
 DOCKER_HUB_TOKEN_KEY = "dockerHubToken"  # secret: a Docker Hub access token
 DOCKER_HUB_CREDENTIAL = "docker-io"  # credential set name (sizing.deploy.container_images)
+# The AKS API servers' authorized ranges (a list): the runners' egress belongs to the stack that
+# deploys, not to the environment file shared by every stack of it; it takes precedence.
+AUTHORIZED_RANGES_KEY = "apiServerAuthorizedIpRanges"
+
+
+class StackConfigError(ValueError):
+    """A stack config value the program cannot deploy with."""
+
+
+def authorized_ranges(value: object) -> tuple[str, ...] | None:
+    """``inferplan:apiServerAuthorizedIpRanges`` as a tuple of public IPv4 ranges; None when
+    unset. Documentation, private, reserved and 0.0.0.0/0 ranges are refused
+    (inputs/network_ranges.py), as in the environment file."""
+    from inputs.network_ranges import range_problem
+
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or not value:
+        raise StackConfigError(
+            f"inferplan:{AUTHORIZED_RANGES_KEY}: a non-empty list of CIDR ranges, got {value!r}"
+        )
+    problems = [p for p in map(range_problem, value) if p is not None]
+    if problems:
+        raise StackConfigError(f"inferplan:{AUTHORIZED_RANGES_KEY}: " + "; ".join(problems))
+    return tuple(value)
 
 
 def stack_inputs() -> object:
@@ -63,7 +88,11 @@ def stack_inputs() -> object:
     token = config.get_secret(DOCKER_HUB_TOKEN_KEY)
     if username and token is not None:
         credentials[DOCKER_HUB_CREDENTIAL] = (username, token)
-    return StackInputs(hf_token=config.get_secret(HF_TOKEN_KEY), upstream_credentials=credentials)
+    return StackInputs(
+        hf_token=config.get_secret(HF_TOKEN_KEY),
+        upstream_credentials=credentials,
+        api_server_authorized_ip_ranges=authorized_ranges(config.get_object(AUTHORIZED_RANGES_KEY)),
+    )
 
 
 def environment_program(plan: Plan, environment: str) -> Callable[[], None]:

@@ -20,7 +20,6 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi_azure_native import managedidentity
 
 from components.kubernetes_manifests import (
     HF_TOKEN_KEY,
@@ -31,7 +30,6 @@ from components.kubernetes_manifests import (
 from sizing.plan import EnvironmentPlan, WorkloadPlan
 
 HF_SECRET_NAME = "hf-token"  # in the workload's namespace; key ``token``
-TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"  # Entra workload identity federation
 
 
 @dataclass(frozen=True)
@@ -122,15 +120,11 @@ class VllmService(pulumi.ComponentResource):
 
         # The service account's tokens stand for the cluster's vLLM identity, which may read
         # the API key from Key Vault (granted once per cluster by GpuCluster).
-        federation = managedidentity.FederatedIdentityCredential(
+        federation = cluster.vllm_federations.add(
             f"{name}-federation",
-            federated_identity_credential_resource_name=workload.name,
-            resource_name_=cluster.vllm_identity.name,
-            resource_group_name=cluster.resource_group_name,
-            issuer=cluster.oidc_issuer_url,
+            credential_name=workload.name,
             subject=f"system:serviceaccount:{self.namespace}:{service_account}",
-            audiences=[TOKEN_EXCHANGE_AUDIENCE],
-            opts=pulumi.ResourceOptions(parent=self),
+            parent=self,
         )
 
         namespace = k8s.core.v1.Namespace(

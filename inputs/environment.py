@@ -6,7 +6,6 @@ workload files its globs resolved to.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -23,6 +22,7 @@ from inputs.field_types import (
     StrTuple,
     choice,
 )
+from inputs.network_ranges import range_problem
 from inputs.workload import HardwareSpec, Metadata, SpecModel
 from inputs.yaml_source import SourceRef
 
@@ -72,12 +72,9 @@ def _tags(value: dict[str, str]) -> dict[str, str]:
 
 
 def _cidr(value: str) -> str:
-    try:
-        network = ipaddress.ip_network(value, strict=True)
-    except ValueError as error:
-        raise ValueError(f"{value!r} is not a CIDR range such as 203.0.113.0/24: {error}") from None
-    if network.version != 4:
-        raise ValueError(f"{value!r}: AKS authorized IP ranges are IPv4")
+    problem = range_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -262,8 +259,10 @@ class NetworkSpec(SpecModel):
             max_length=MAX_AUTHORIZED_RANGES,
             description=(
                 "Public IPv4 ranges (CIDR) allowed to reach the AKS API servers: the egress of "
-                "whatever runs pulumi up (CI runners, operators). At most 200. Left out: any "
-                "address, which `check` fails where public_network_access is false."
+                "whatever runs pulumi up (CI runners, operators). At most 200. Documentation, "
+                "private, reserved and 0.0.0.0/0 ranges are refused. The stack's Pulumi config "
+                "inferplan:apiServerAuthorizedIpRanges (a list) takes precedence. Left out of "
+                "both: any address, which `check` fails where public_network_access is false."
             ),
         ),
     ] = None

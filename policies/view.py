@@ -136,6 +136,8 @@ class PolicyContext:
     required_credentials: tuple[str, ...] = ()
     # Pulumi config keys the stack sets (Pulumi.<stack>.yaml); None: not known (not checked).
     configured: tuple[str, ...] | None = None
+    # Quota the stack records as granted (inferplan:quotaGranted): "<region>/<quota>" -> amount.
+    quota_granted: Mapping[str, int] = field(default_factory=dict)
 
     def workload(self, name: str | None) -> WorkloadContext | None:
         return next((w for w in self.workloads if w.name == name), None)

@@ -163,6 +163,8 @@ class Autoscaling:
     fallback_replicas: int  # what KEDA keeps when its query fails: the planned replicas
     queue_depth_target: float  # waiting requests per replica worth one more replica
     working_hours_replicas: int | None  # held by a cron trigger when min_replicas is 0
+    # That trigger's hours: the environment's, started early by the start-up budget.
+    wake_hours: WorkingHours | None = None
 
 
 @dataclass(frozen=True)
@@ -466,6 +468,32 @@ class GatewayPlacement:
     primary: bool  # the environment's own location: names keep their pre-split form
 
 
+FixedCostItem = Literal[
+    "gateway",
+    "aks-control-plane",
+    "system-pool",
+    "container-registry",
+    "private-endpoints",
+    "log-analytics",
+    "managed-prometheus",
+    "key-vault",
+]
+
+
+@dataclass(frozen=True)
+class FixedCost:
+    """One line of an environment's bill beside its workloads (sizing/deploy/fixed_costs.py).
+
+    ``monthly_usd`` None: billed by use (``usage_price`` says at what), so not in the total."""
+
+    item: FixedCostItem
+    description: str
+    monthly_usd: float | None
+    price_kind: str  # observed, observed-third-party, estimate
+    source: str
+    usage_price: str | None = None
+
+
 @dataclass(frozen=True)
 class EnvironmentPlan:
     """One environment (Pulumi stack): shared infrastructure settings and its cost against the
@@ -490,6 +518,13 @@ class EnvironmentPlan:
     soft_deleted: Literal["purge", "restore"] = "purge"  # spec.soft_deleted
     gateways: tuple[GatewayPlacement, ...] = ()  # one per geography the workloads use
     region_geographies: dict[str, str] = field(default_factory=dict)  # of the regions used
+    # The bill: monthly_usd = workloads_monthly_usd + the fixed lines with a monthly figure.
+    workloads_monthly_usd: float = 0.0
+    fixed_costs: tuple[FixedCost, ...] = ()
+
+    @property
+    def fixed_monthly_usd(self) -> float:
+        return sum(c.monthly_usd for c in self.fixed_costs if c.monthly_usd is not None)
 
 
 @dataclass(frozen=True)
@@ -506,7 +541,9 @@ class Plan:
 
     @property
     def monthly_usd(self) -> float:
-        return sum(w.cost.monthly_usd for w in self.workloads if w.cost)
+        """The bill: every workload, and every environment's fixed infrastructure."""
+        workloads = sum(w.cost.monthly_usd for w in self.workloads if w.cost)
+        return workloads + sum(e.fixed_monthly_usd for e in self.environments)
 
     def environment(self, name: str) -> EnvironmentPlan:
         return next(e for e in self.environments if e.name == name)

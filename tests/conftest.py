@@ -70,10 +70,18 @@ def shipped_prod_plan():
 
 # What a stack's Pulumi config would give the program; fixed strings, never real credentials.
 TEST_CREDENTIALS = {"docker-io": ("test-docker-user", "test-docker-token")}
+# What a production stack's inferplan:apiServerAuthorizedIpRanges names: a runner's public egress.
+TEST_AUTHORIZED_RANGES = ("20.50.0.0/24",)
 
 
 def capture_environment(
-    plan, environment: str, *, preview: bool = True, hf_token=None, config=None
+    plan,
+    environment: str,
+    *,
+    preview: bool = True,
+    hf_token=None,
+    config=None,
+    authorized_ranges: tuple[str, ...] | None = None,
 ):
     """Run the real program for one environment of ``plan`` under mocks; returns a Capture.
     The stack's inputs carry stand-in registry credentials (and ``hf_token`` when given);
@@ -91,6 +99,7 @@ def capture_environment(
         inputs = StackInputs(
             hf_token=None if hf_token is None else pulumi.Output.secret(hf_token),
             upstream_credentials=credentials,
+            api_server_authorized_ip_ranges=authorized_ranges,
         )
         build_environment(plan, environment, inputs=inputs)
 

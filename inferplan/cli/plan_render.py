@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from sizing.plan import Plan, WorkloadPlan
+from sizing.plan import EnvironmentPlan, Plan, WorkloadPlan
 
 
 def configuration(w: WorkloadPlan) -> str:
@@ -38,6 +38,22 @@ def _latency(w: WorkloadPlan) -> tuple[str, str]:
     return (f"{ttft:,.0f} ms" if ttft is not None else "-"), (f"{tps:.1f}" if tps else "-")
 
 
+def bill_lines(e: EnvironmentPlan) -> list[str]:
+    """What an environment's total includes, line by line, and what it leaves out."""
+    if not e.fixed_costs:
+        return []
+    lines = [f"workloads: {money(e.workloads_monthly_usd)}/month"]
+    lines += [
+        f"{c.description}: {money(c.monthly_usd)}/month ({c.price_kind})"
+        for c in e.fixed_costs
+        if c.monthly_usd is not None
+    ]
+    usage = [f"{c.description} ({c.usage_price})" for c in e.fixed_costs if c.monthly_usd is None]
+    if usage:
+        lines.append("not in the total, billed by use: " + "; ".join(usage))
+    return lines
+
+
 def markdown(plan: Plan) -> str:
     """A compact table, then each workload's reasons folded away in <details>."""
     lines = [
@@ -59,6 +75,7 @@ def markdown(plan: Plan) -> str:
     for e in plan.environments:
         cap = f" of {money(e.max_monthly_usd)} cap" if e.max_monthly_usd else ""
         lines.append(f"- environment `{e.name}` ({e.location}): {money(e.monthly_usd)}/month{cap}")
+        lines += [f"  - {line}" for line in bill_lines(e)]
         lines += [f"  - **violation:** {v}" for v in e.violations]
     warned = [(w, x) for w in plan.workloads for x in w.warnings]
     if warned:
@@ -129,6 +146,9 @@ def print_table(plan: Plan, *, explain: bool) -> None:
     console.print(table)
     console.print(f"Total: {money(plan.monthly_usd)}/month")
     for e in plan.environments:
+        console.print(f"environment {escape(e.name)}: {money(e.monthly_usd)}/month")
+        for line in bill_lines(e):
+            console.print(f"  {escape(line)}", highlight=False)
         for v in e.violations:
             console.print(f"[red]environment {escape(e.name)}: {escape(v)}[/]")
     for w in plan.workloads:

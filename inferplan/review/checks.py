@@ -17,6 +17,7 @@ check either passes or is skipped in the manifest with a written reason.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -202,8 +203,46 @@ def policy_context(
 
     if enforcement is None:
         enforcement = stack_enforcement(environment, root=root)
-    configured = read_stack_config(environment, root=root).configured
-    return context_from_plan(plan, environment, enforcement=enforcement, configured=configured)
+    config = read_stack_config(environment, root=root)
+    ctx = context_from_plan(
+        plan, environment, enforcement=enforcement, configured=config.configured
+    )
+    granted = quota_granted(config.plain.get(QUOTA_GRANTED_KEY), stack=environment, root=root)
+    return dataclasses.replace(ctx, quota_granted=granted)
+
+
+QUOTA_GRANTED_KEY = "inferplan:quotaGranted"
+
+
+def quota_granted(text: str | None, *, stack: str, root: Path = Path()) -> dict[str, int]:
+    """``inferplan:quotaGranted``: a map of ``<region>/<quota name>`` to the amount granted,
+    recorded once the increase is approved (exit 2 on any other shape)."""
+    from inputs.errors import Problem, SpecValidationError
+
+    if text is None:
+        return {}
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError:
+        raw = None
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+        for k, v in raw.items()
+    ):
+        path = root / f"Pulumi.{Path(stack).stem}.yaml"
+        raise SpecValidationError(
+            [
+                Problem(
+                    str(path),
+                    0,
+                    0,
+                    f"config.{QUOTA_GRANTED_KEY}",
+                    "expected a map of '<region>/<quota name>' to the amount granted, e.g. "
+                    '{"swedencentral/NCads_H100_v5 family vCPUs": 1600}',
+                )
+            ]
+        )
+    return dict(sorted(raw.items()))
 
 
 def evaluate(

@@ -73,7 +73,13 @@ SUMMARY_LABELS: Mapping[str, str] = {
     "monthly_usd": "$/month",
 }
 # Workload plan fields the summary covers or that only explain (not compared path by path).
-_ENV_FIELDS_SKIPPED = {"monthly_usd", "workloads", "violations"}  # shown as totals and warnings
+_ENV_FIELDS_SKIPPED = {  # shown as totals and warnings
+    "monthly_usd",
+    "workloads_monthly_usd",
+    "fixed_costs",
+    "workloads",
+    "violations",
+}
 _PLAN_FIELDS_SKIPPED = {"reasons", "alternatives", "source", "predicted", "cost", "environment"}
 
 

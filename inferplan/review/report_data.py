@@ -103,6 +103,9 @@ class WorkloadFigures:
     curve_note: str  # why there is no curve (managed service, offline work), else ""
 
 
+SHARED_INFRASTRUCTURE = "shared infrastructure"  # the environment's fixed lines, as one share
+
+
 @dataclass(frozen=True)
 class CostShare:
     workload: str
@@ -264,6 +267,9 @@ def environment_costs(plan: Plan) -> tuple[EnvironmentCost, ...]:
             CostShare(w.name, w.target, w.cost.monthly_usd if w.cost else 0.0)
             for w in plan.workloads_of(env.name)
         ]
+        if env.fixed_monthly_usd:
+            # The bill's other part: gateways, control planes, system pools, registry, endpoints.
+            shares.append(CostShare(SHARED_INFRASTRUCTURE, None, env.fixed_monthly_usd))
         shares.sort(key=lambda s: (-s.monthly_usd, s.workload))
         out.append(EnvironmentCost(env.name, env.monthly_usd, env.max_monthly_usd, tuple(shares)))
     return tuple(out)

@@ -28,6 +28,7 @@ from sizing.plan import (
     AzureOpenAIFailover,
     AzureOpenAIPlan,
     Cost,
+    Gateway,
     PlanWarning,
     Predicted,
     WorkloadPlan,
@@ -35,7 +36,13 @@ from sizing.plan import (
 from sizing.search.decisions import Rejection, cost_cap_rejection
 from sizing.search.option import CandidateFigures, Option
 from sizing.search.request import SizingRequest
-from sizing.search.topology import AZURE_OPENAI_LADDER, TopologyChoice, choose_topology
+from sizing.search.topology import (
+    AZURE_OPENAI_LADDER,
+    WHAT_REACHES_MORE,
+    TopologyChoice,
+    accepted_reason,
+    choose_topology,
+)
 from sizing.search.workload_facts import shared_fields
 
 # The spec's cost.reservation -> the Azure OpenAI sizing's PTU billing mode.
@@ -132,19 +139,22 @@ def _option(
             accepted=req.accept_availability,
             regions_available=1 + len(pool),
             zonal=False,
+            gateway=req.gateway,
         )
         assert choice is not None  # one region always fits
         secondaries = pool[: choice.topology.regions - 1]
         if not choice.acceptable:
+            needs = (
+                f"{WHAT_REACHES_MORE}; the environment's gateway caps the chain"
+                if choice.gateway_caps
+                else f"token-billed failover deployments in more regions; {len(pool)} other "
+                "allowed region(s) offer one"
+            )
             rejection = Rejection(
                 "availability",
-                f"availability {req.availability:g}% needs token-billed failover deployments "
-                f"in more regions; {len(pool)} other allowed region(s) offer one, so "
-                f"{choice.topology.planned_availability:g}% is reachable",
-                (
-                    ("required", req.availability),
-                    ("reachable", choice.topology.planned_availability),
-                ),
+                f"availability {req.availability:g}% needs {needs}, so "
+                f"{choice.planned:g}% is reachable",
+                (("required", req.availability), ("reachable", choice.planned)),
             )
         elif limit := deployment_capacity_limit(c.capacity, c.capacity_unit):
             rejection = Rejection(AZURE_LIMIT, limit)
@@ -168,7 +178,7 @@ def _option(
             capacity=c.capacity,
             capacity_unit=c.capacity_unit,
             regions=regions,
-            planned_availability=choice.topology.planned_availability if choice else None,
+            planned_availability=choice.planned if choice else None,
         ),
     )
 
@@ -177,6 +187,15 @@ def _builder(c, secondaries, choice, *, req, model, retirement):
     return lambda: azure_openai_plan(
         c, secondaries, choice, req=req, model=model, retirement=retirement
     )
+
+
+def aligned_with_deployment(gateway: Gateway, c: AoaiCandidate) -> Gateway:
+    """The gateway admits no more tokens a minute than the primary deployment accepts (a kTPM
+    unit is 1,000 tokens a minute): above it the deployment answers 429 to what the gateway let
+    through, instead of the gateway answering with its own limit."""
+    if c.capacity_unit != "ktpm" or not c.capacity:
+        return gateway
+    return replace(gateway, tokens_per_minute=min(gateway.tokens_per_minute, c.capacity * 1000))
 
 
 def azure_openai_plan(
@@ -212,10 +231,11 @@ def azure_openai_plan(
             f"{s.region} as the gateway's failover backend (billed per token, so it costs "
             "nothing while the primary serves)."
         )
+    if req.batch is not None and c.interactive:
+        reasons.append(req.batch.headroom_reason())
     reasons += list(c.advisories)
     if c.break_even_note:
         reasons.append(c.break_even_note)
-    topology = choice.topology
     warnings = [retirement] if retirement is not None else []
     warnings += [
         shortfall_warning(d.quota_shortfall, region=d.region)
@@ -223,10 +243,7 @@ def azure_openai_plan(
         if d.quota_shortfall is not None
     ]
     if not choice.meets_required:
-        reasons.append(
-            f"Accepted availability {topology.planned_availability:g}% < required "
-            f"{req.availability:g}% (slo.accept_availability)."
-        )
+        reasons.append(accepted_reason(choice))
     return WorkloadPlan(
         **shared_fields(req, model),
         feasible=True,
@@ -245,7 +262,7 @@ def azure_openai_plan(
         ),
         reasons=tuple(reasons),
         alternatives=(),
-        gateway=gateway_limits(limits_req, peak_rpm=peak_rpm),
+        gateway=aligned_with_deployment(gateway_limits(limits_req, peak_rpm=peak_rpm), c),
         alerts=tuple(
             azure_openai_alerts(
                 req,
@@ -256,12 +273,15 @@ def azure_openai_plan(
         ),
         availability=Availability(
             required=req.availability,
-            planned=topology.planned_availability,
+            planned=choice.planned,
             topology=(
                 f"{len(regions)} region(s): {', '.join(regions)}"
                 + (" with gateway failover" if secondaries else "")
+                + (f"; {choice.gateway.describe()}" if choice.gateway else "")
             ),
-            survives=("region",) * min(len(secondaries), 1),
+            survives=("region",)
+            * min(len(secondaries), 1)
+            * (choice.gateway is None or choice.gateway.survives_region),
             accepted=req.accept_availability if not choice.meets_required else None,
         ),
         azure_openai=AzureOpenAIPlan(

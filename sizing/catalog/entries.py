@@ -707,3 +707,42 @@ class EngineCatalog(CatalogDocument):
 
 def _version_key(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split("."))
+
+
+# --- platform prices: an environment's shared infrastructure -----------------------------------
+
+Usd = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class MonthlyPrice(SourcedEntry):
+    usd_per_month: Usd
+    kind: PriceKind
+
+
+class HourlyPrice(SourcedEntry):
+    usd_per_hour: Usd
+    kind: PriceKind
+
+
+class DailyPrice(SourcedEntry):
+    usd_per_day: Usd
+    kind: PriceKind
+
+
+class UsagePrice(SourcedEntry):
+    unit: str
+    usd_per_unit: Usd
+    kind: PriceKind
+
+
+class PlatformPrices(CatalogDocument):
+    """What an environment's shared infrastructure costs: fixed prices per tier or size, and
+    the unit prices of what is billed by use."""
+
+    kind: Literal["platform_prices"]
+    gateway_tiers: dict[str, MonthlyPrice]
+    aks_control_plane: dict[str, HourlyPrice]
+    system_vm_sizes: dict[str, HourlyPrice]
+    registry_tiers: dict[str, DailyPrice]
+    private_endpoint: HourlyPrice
+    usage: dict[str, UsagePrice]

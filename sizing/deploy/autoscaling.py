@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from sizing.plan import AksPlan, Autoscaling
+from sizing.plan import AksPlan, Autoscaling, WorkingHours
 
 
 def queue_depth_target(concurrency_per_replica: int) -> float:
@@ -36,14 +36,18 @@ def autoscaling(
     )
 
 
-def scaled_to_zero(aks: AksPlan) -> AksPlan:
+def scaled_to_zero(aks: AksPlan, wake: WorkingHours | None = None) -> AksPlan:
     """The same plan in an environment whose GPU pools scale to zero: no autoscaler floor, no
     replica floor, and a cron trigger that holds the planned replicas during working hours
-    (with zero replicas there is no queue metric to wake the workload)."""
+    (with zero replicas there is no queue metric to wake the workload), over ``wake``: the
+    working hours started early by the start-up budget (working_hours.wake_hours)."""
     return replace(
         aks,
         min_nodes_per_region=0,
         autoscaling=replace(
-            aks.autoscaling, min_replicas=0, working_hours_replicas=aks.replicas_per_region
+            aks.autoscaling,
+            min_replicas=0,
+            working_hours_replicas=aks.replicas_per_region,
+            wake_hours=wake,
         ),
     )

@@ -7,6 +7,8 @@ Azure OpenAI and GPU pools see the bill the environment actually pays.
 
 from __future__ import annotations
 
+import math
+
 from inputs.environment import WorkingHoursSpec
 from sizing.plan import WorkingHours
 from sizing.search.request import BatchTraffic, Schedule
@@ -50,6 +52,27 @@ def schedule_of(hours: WorkingHoursSpec | None) -> Schedule:
             f"{weekly:g} h a week ({hours.days} {hours.start}-{hours.end} {hours.timezone}), "
             f"{weekly / HOURS_PER_WEEK:.0%} of the week"
         ),
+        start_minute=_minutes(hours.start),
+        cron_days=CRON_DAYS[hours.days],
+        end_cron=working_hours(hours).end_cron,
+        timezone=hours.timezone,
+    )
+
+
+WAKE_STEP_MIN = 5  # the early start is rounded up to whole 5 minutes
+
+
+def wake_hours(schedule: Schedule, *, startup_s: int) -> WorkingHours:
+    """The cron trigger of a scale-to-zero workload: the working hours, started early by the
+    replica's start-up budget (node provisioning, image pull, weights, load) so it serves at the
+    start of the working hours rather than 12-18 minutes after it. Clamped at midnight: a start
+    that would fall on the previous day keeps its days and starts at 00:00."""
+    lead = math.ceil(startup_s / 60 / WAKE_STEP_MIN) * WAKE_STEP_MIN
+    start = max(schedule.start_minute - lead, 0)
+    return WorkingHours(
+        schedule.timezone,
+        f"{start % 60} {start // 60} * * {schedule.cron_days}",
+        schedule.end_cron,
     )
 
 

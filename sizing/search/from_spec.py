@@ -13,6 +13,8 @@ from inputs.workload import BatchSpec, Workload
 from sizing.catalog import Catalog
 from sizing.deploy.azure_limits import environment_limits
 from sizing.deploy.container_images import DEVICE_PLUGIN_IMAGE_ID, planned_image
+from sizing.deploy.fixed_costs import environment_fixed_costs
+from sizing.deploy.gateway_availability import gateway_link
 from sizing.deploy.gateway_placement import gateway_placements
 from sizing.deploy.kubernetes_versions import default_version, version_support
 from sizing.deploy.quota import environment_quota
@@ -93,10 +95,10 @@ def request_from_workload(
     ttft_targets = tuple((t.percentile, t.ms) for t in slo.ttft if t.percentile != 95)
     itl_targets = tuple((t.percentile, t.ms) for t in slo.itl)
     if batch is not None:
-        # Offline work as the interactive load that finishes it inside the window: the day's
-        # requests spread evenly over the window, busy window/24 of the day.
-        peak_rpm = batch.requests_per_day / (batch.completion_window_hours * 60.0)
-        ratio = batch.completion_window_hours / 24.0
+        # Offline work as the interactive load that finishes it inside the window with its
+        # headroom: the day's requests spread evenly over the sized hours.
+        peak_rpm = batch.requests_per_day / (batch.sized_hours * 60.0)
+        ratio = batch.sized_hours / 24.0  # the day's tokens are the day's work, no more
         schedule = batch_schedule(batch)
         if not workload.source.source_map.written(("spec", "slo")):
             ttft, tps, availability = BATCH_TTFT_P95_MS, BATCH_TOKENS_PER_S, BATCH_AVAILABILITY
@@ -159,6 +161,7 @@ def request_from_workload(
         residency_constrained=bool(residency and (residency.regions or residency.geography))
         or bool(env and env.limits.allowed_regions),
         precision_auto=spec.precision == ("auto",),
+        gateway=gateway_link(env.gateway.tier) if env else None,
     )
 
 
@@ -172,11 +175,28 @@ def environment_plan(
     spec = environment.spec
     kubernetes_version = spec.kubernetes.version or default_version(catalog)
     mine = [w for w in workloads if w.environment == environment.name]
-    total = sum(w.cost.monthly_usd for w in mine if w.cost)
+    geographies = {name: region.geography for name, region in catalog.regions.items()}
+    gateways = gateway_placements(mine, location=spec.location, region_geographies=geographies)
+    fixed = environment_fixed_costs(
+        workloads=mine,
+        gateways=gateways,
+        gateway_tier=spec.gateway.tier,
+        aks_tier="Free" if spec.kubernetes.gpu_scale_to_zero else "Standard",
+        system_vm_size=spec.kubernetes.system_vm_size,
+        system_node_count=spec.kubernetes.system_node_count,
+        private=not spec.network.public_network_access,
+        catalog=catalog,
+    )
+    workloads_total = sum(w.cost.monthly_usd for w in mine if w.cost)
+    fixed_total = sum(c.monthly_usd for c in fixed if c.monthly_usd is not None)
+    total = workloads_total + fixed_total
     cap = spec.limits.max_monthly_usd
     violations = []
     if cap is not None and total > cap:
-        violations.append(f"planned ${total:,.0f}/month exceeds the environment cap of ${cap:,.0f}")
+        violations.append(
+            f"planned ${total:,.0f}/month (workloads ${workloads_total:,.0f} + shared "
+            f"infrastructure ${fixed_total:,.0f}) exceeds the environment cap of ${cap:,.0f}"
+        )
     if spec.gateway.tier == "Consumption" and any(w.gateway.streaming for w in mine):
         violations.append(
             "API Management Consumption tier cannot carry streaming (SSE) workloads reliably; "
@@ -184,7 +204,6 @@ def environment_plan(
         )
     violations += environment_limits(mine)  # shared GPU pools within AKS's limits
     tags = {"environment": environment.name, "managed-by": "inferplan", **spec.tags}
-    geographies = {name: region.geography for name, region in catalog.regions.items()}
     used = {spec.location, *(r for w in mine for r in w.regions)}
     return EnvironmentPlan(
         name=environment.name,
@@ -229,6 +248,8 @@ def environment_plan(
         else (),
         quota=environment_quota(mine, catalog=catalog),
         soft_deleted=spec.soft_deleted,
-        gateways=gateway_placements(mine, location=spec.location, region_geographies=geographies),
+        gateways=gateways,
         region_geographies={r: geographies[r] for r in sorted(used) if r in geographies},
+        workloads_monthly_usd=workloads_total,
+        fixed_costs=fixed,
     )

@@ -33,7 +33,7 @@ from sizing.deploy.serving_limits import (
 )
 from sizing.deploy.serving_resources import node_os_disk_gb, replica_resources, startup_budget
 from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_PORT, hf_repository, vllm_args
-from sizing.deploy.working_hours import batch_window
+from sizing.deploy.working_hours import batch_window, wake_hours
 from sizing.performance.efficiency import EfficiencyFactors
 from sizing.performance.model_support import experts_sliceable
 from sizing.plan import (
@@ -57,6 +57,7 @@ from sizing.search.self_hosted import (
     simulation_checked,
 )
 from sizing.search.simulated_capacity import SIMULATION_TOLERANCE
+from sizing.search.topology import accepted_reason
 from sizing.search.warnings import aks_warnings, shared_warnings
 from sizing.search.workload_facts import shared_fields
 from sizing.units import HOURS_PER_MONTH
@@ -341,7 +342,7 @@ def _aks_option(
             nodes=c.nodes or None,
             gpus=c.nodes * catalog.vm_sku(c.vm_sku).gpus if c.nodes else None,
             regions=c.regions,
-            planned_availability=c.choice.topology.planned_availability if c.choice else None,
+            planned_availability=c.choice.planned if c.choice else None,
         ),
     )
 
@@ -396,7 +397,7 @@ def _aks_plan(
             else ""
         )
         + f" plus {HEADROOM:.0%} headroom; availability {req.availability:g}% takes "
-        f"{topology.describe()}.",
+        f"{c.choice.describe()}.",
         f"{c.replicas_per_node} replica(s) per {c.vm_sku} node ({c.tp} of its GPUs each): "
         f"{c.nodes_per_region} node(s) per region in {', '.join(c.regions)}"
         + (
@@ -441,10 +442,9 @@ def _aks_plan(
             f"{HOURS_PER_MONTH:g} hours, ${c.monthly_usd:,.0f}/month."
         )
     if not c.choice.meets_required:
-        reasons.append(
-            f"Accepted availability {topology.planned_availability:g}% < required "
-            f"{req.availability:g}% (slo.accept_availability)."
-        )
+        reasons.append(accepted_reason(c.choice))
+    if req.batch is not None:
+        reasons.append(req.batch.headroom_reason())
     warnings: list[PlanWarning] = []
     implied = implied_concurrency(req, e2e_latency_s=est.e2e_latency_s)
     if implied is not None and implied > req.peak_concurrency * 1.1:
@@ -529,9 +529,9 @@ def _aks_plan(
         alerts=tuple(vllm_alerts(req, concurrency_per_replica=cap.concurrency)),
         availability=Availability(
             required=req.availability,
-            planned=topology.planned_availability,
-            topology=topology.describe(),
-            survives=topology.survives,
+            planned=c.choice.planned,
+            topology=c.choice.describe(),
+            survives=c.choice.survives,
             accepted=req.accept_availability if not c.choice.meets_required else None,
         ),
         aks=AksPlan(
@@ -584,7 +584,23 @@ def _aks_plan(
         warnings=(*warnings, *gated_model_warnings(repository, catalog=catalog, model=model)),
     )
     if schedule.scale_to_zero and plan.aks is not None:
-        plan = replace(plan, aks=scaled_to_zero(plan.aks))
+        wake = (
+            wake_hours(schedule, startup_s=plan.aks.startup.budget_s)
+            if schedule.end_cron and req.batch is None
+            else None
+        )
+        plan = replace(plan, aks=scaled_to_zero(plan.aks, wake))
+        if wake is not None and plan.availability is not None:
+            # Outside the working hours there is no replica: the figure holds inside them.
+            plan = replace(
+                plan,
+                availability=replace(
+                    plan.availability,
+                    topology=f"{plan.availability.topology}; within working hours only "
+                    f"({schedule.description}), replicas started at cron "
+                    f"'{wake.start_cron}', a start-up budget ahead",
+                ),
+            )
     return replace(plan, warnings=(*plan.warnings, *aks_warnings(plan, req)))
 
 

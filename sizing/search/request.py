@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sizing.search.topology import GatewayLink
 from sizing.units import HOURS_PER_MONTH
 
 Deployment = Literal["auto", "azure-openai", "aks-vllm"]
@@ -35,6 +36,11 @@ class Sampling:
     stop: tuple[str, ...] = ()
 
 
+# A batch window is a hard deadline: the day's work is sized to finish in this share of it less,
+# leaving room for 429 back-off and retries, the ramp-up of the first replicas and a slow tail.
+BATCH_WINDOW_HEADROOM = 0.2
+
+
 @dataclass(frozen=True)
 class BatchTraffic:
     """Offline work: a number of requests a day, each done within a window after submission."""
@@ -43,6 +49,19 @@ class BatchTraffic:
     completion_window_hours: float
     start: str = "00:00"  # when the day's work is submitted, HH:MM in ``timezone``
     timezone: str = "UTC"
+
+    @property
+    def sized_hours(self) -> float:
+        """The hours the day's work is sized to finish in: the window less its headroom."""
+        return self.completion_window_hours * (1.0 - BATCH_WINDOW_HEADROOM)
+
+    def headroom_reason(self) -> str:
+        return (
+            f"The {self.completion_window_hours:g} h window is a deadline: the day's "
+            f"{self.requests_per_day:,.0f} requests are sized to finish in "
+            f"{self.sized_hours:g} h, leaving {BATCH_WINDOW_HEADROOM:.0%} for 429 back-off, "
+            "retries and ramp-up."
+        )
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,12 @@ class Schedule:
     scale_to_zero: bool = False
     billed_hours_per_month: float = HOURS_PER_MONTH
     description: str = ""  # "Mon-Fri 07:00-19:00 Europe/Stockholm", for the reasons
+    # Scale-to-zero: the working hours' start (minutes after midnight), cron days, end cron and
+    # time zone, from which each workload's wake-up trigger is started early.
+    start_minute: int = 0
+    cron_days: str = "*"
+    end_cron: str = ""
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True)
@@ -114,6 +139,8 @@ class SizingRequest:
     # and inter-token latency at 50 or 99 (slo.ttft, slo.itl).
     ttft_targets: tuple[tuple[int, float], ...] = ()
     itl_targets: tuple[tuple[int, float], ...] = ()
+    # The environment's gateway, a link of the availability chain; None: no environment.
+    gateway: GatewayLink | None = None
 
     @property
     def max_tokens_cap(self) -> int:

@@ -39,9 +39,11 @@ from sizing.search.request import SizingRequest
 from sizing.search.simulated_capacity import SimulatedCheck, simulated_check, worse_estimate
 from sizing.search.topology import (
     AKS_LADDER,
+    WHAT_REACHES_MORE,
     ZONES_PER_REGION,
     Spread,
     TopologyChoice,
+    chain_target,
     placeable_rungs,
     spread_for,
 )
@@ -428,7 +430,9 @@ def _candidate(
     peak = replicas_for_load(capacity=cap, req=req, headroom=0.0)
     with_headroom = replicas_for_load(capacity=cap, req=req)
     placeable = placeable_rungs(AKS_LADDER, regions_available=len(regions), zonal=zonal)
-    reaching = [t for t in placeable if t.planned_availability >= req.availability]
+    # What the chain can carry: the required figure, or less where the gateway caps it.
+    target = chain_target(req.availability, req.gateway)
+    reaching = [t for t in placeable if t.planned_availability >= target]
     # The cheapest rung that reaches the target; at equal cost the more available one (a zone
     # spread often costs no more nodes than a spare node). None reaching: the highest one.
     rungs = reaching or [max(placeable, key=lambda t: t.planned_availability)]
@@ -449,7 +453,7 @@ def _candidate(
     )
     if limit is not None:
         return _unplaced(sku, cap.precision, cap.tp, Rejection(AZURE_LIMIT, limit), cap)
-    choice = TopologyChoice(topology, req.availability, req.accept_availability)
+    choice = TopologyChoice(topology, req.availability, req.accept_availability, req.gateway)
     chosen = tuple(regions[: topology.regions])
     hours = req.schedule.billed_hours_per_month
     monthly = hourly * hours
@@ -475,9 +479,15 @@ def _candidate(
         rejection: Rejection | None = Rejection(
             "availability",
             f"availability {req.availability:g}% needs "
-            + _what_it_needs(req.availability, zonal=zonal, regions=len(regions), sku=sku.name)
-            + f"; {topology.planned_availability:g}% is reachable",
-            (("required", req.availability), ("reachable", topology.planned_availability)),
+            + (
+                f"{WHAT_REACHES_MORE}; the environment's gateway caps the chain"
+                if choice.gateway_caps
+                else _what_it_needs(
+                    req.availability, zonal=zonal, regions=len(regions), sku=sku.name
+                )
+            )
+            + f"; {choice.planned:g}% is reachable",
+            (("required", req.availability), ("reachable", choice.planned)),
         )
     else:
         rejection = cost_cap_rejection(monthly, req.max_monthly_usd)

@@ -15,6 +15,11 @@ planning targets, not Azure SLAs (docs/optimizer.md explains them, with a worked
 
 Azure OpenAI's rungs: one deployment (Azure OpenAI's published SLA of 99.9%), a token-billed
 failover deployment in a second region, then in a third.
+
+Every request also passes the environment's API Management gateway, so the gateway is a link of
+the chain (`GatewayLink`): the chain is no more available than the gateway, and a gateway in one
+region does not survive that region, however many regions serve behind it. A rung is chosen for
+what the chain can carry; above it, the plan holds only where the team accepted the lower figure.
 """
 
 from __future__ import annotations
@@ -80,22 +85,100 @@ AZURE_OPENAI_LADDER: tuple[Topology, ...] = (
 
 
 @dataclass(frozen=True)
+class GatewayLink:
+    """The gateway every request of a workload passes: its tier, the regions it runs in, and
+    the availability its SLA states (None: the tier has none, e.g. Developer)
+    (sizing/deploy/gateway_availability.py)."""
+
+    tier: str
+    regions: int
+    sla: float | None  # percent
+
+    @property
+    def survives_region(self) -> bool:
+        return self.regions > 1
+
+    def describe(self) -> str:
+        where = "one region" if self.regions == 1 else f"{self.regions} regions"
+        figure = f"{self.sla:g}%" if self.sla is not None else "no SLA"
+        return f"behind one {self.tier} gateway in {where} ({figure})"
+
+
+# What a chain above a one-region gateway's SLA needs, in words for the plan's reasons.
+WHAT_REACHES_MORE = (
+    "a gateway that survives a region: API Management Premium with additional regions, or "
+    "gateways in two regions behind Azure Front Door (inferplan builds neither yet)"
+)
+
+
+def chain_target(required: float, gateway: GatewayLink | None) -> float:
+    """The figure a rung must reach: the required one, or less where the gateway caps it."""
+    if gateway is None or gateway.sla is None:
+        return required
+    return min(required, gateway.sla)
+
+
+@dataclass(frozen=True)
 class TopologyChoice:
     """The rung chosen for a candidate and how it relates to what was asked."""
 
     topology: Topology
     required: float
     accepted: float | None  # the lower figure the team accepts (slo.accept_availability)
+    gateway: GatewayLink | None = None  # None: no gateway known (no environment)
+
+    @property
+    def planned(self) -> float:
+        """End to end: the rung, capped by the gateway in front of it."""
+        rung = self.topology.planned_availability
+        if self.gateway is None or self.gateway.sla is None:
+            return rung
+        return min(rung, self.gateway.sla)
+
+    @property
+    def gateway_caps(self) -> bool:
+        """The gateway, not the rung, is what keeps the chain below the required figure."""
+        sla = self.gateway.sla if self.gateway is not None else None
+        return sla is not None and sla < self.required
+
+    @property
+    def survives(self) -> tuple[FailureDomain, ...]:
+        """What the chain survives: a one-region gateway does not survive its region."""
+        domains = self.topology.survives
+        if self.gateway is not None and not self.gateway.survives_region:
+            domains = tuple(d for d in domains if d != "region")
+        return domains
+
+    def describe(self) -> str:
+        text = self.topology.describe()
+        if self.gateway is None:
+            return text
+        return f"{text}; {self.gateway.describe()}"
 
     @property
     def meets_required(self) -> bool:
-        return self.topology.planned_availability >= self.required
+        return self.planned >= self.required
 
     @property
     def acceptable(self) -> bool:
         """Meets the required figure, or the one the team said it accepts."""
         floor = self.required if self.accepted is None else min(self.required, self.accepted)
-        return self.topology.planned_availability >= floor
+        return self.planned >= floor
+
+
+def accepted_reason(choice: TopologyChoice) -> str:
+    """Why the plan holds below the required figure, for the plan's reasons."""
+    text = (
+        f"Accepted availability {choice.planned:g}% < required {choice.required:g}% "
+        "(slo.accept_availability)"
+    )
+    if choice.gateway_caps and choice.gateway is not None:
+        return (
+            f"{text}: every request passes one {choice.gateway.tier} gateway in one region, "
+            f"which caps the chain at {choice.gateway.sla:g}% and does not survive its region; "
+            f"more needs {WHAT_REACHES_MORE}."
+        )
+    return text + "."
 
 
 def placeable_rungs(
@@ -113,16 +196,19 @@ def choose_topology(
     accepted: float | None,
     regions_available: int,
     zonal: bool,
+    gateway: GatewayLink | None = None,
 ) -> TopologyChoice | None:
-    """The first rung that reaches ``required`` and can be placed; if none can, the highest
-    one that can (judged by the caller against ``accepted``). None when nothing can be placed.
+    """The first rung that reaches ``required`` (or what ``gateway`` lets the chain carry) and
+    can be placed; if none can, the highest one that can (judged by the caller against
+    ``accepted``). None when nothing can be placed.
     """
     placeable = placeable_rungs(ladder, regions_available=regions_available, zonal=zonal)
     if not placeable:
         return None
-    reaching = [t for t in placeable if t.planned_availability >= required]
+    target = chain_target(required, gateway)
+    reaching = [t for t in placeable if t.planned_availability >= target]
     chosen = reaching[0] if reaching else max(placeable, key=lambda t: t.planned_availability)
-    return TopologyChoice(chosen, required, accepted)
+    return TopologyChoice(chosen, required, accepted, gateway)
 
 
 def highest_rung(ladder: tuple[Topology, ...]) -> Topology:

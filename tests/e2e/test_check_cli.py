@@ -19,20 +19,36 @@ from tests.conftest import ROOT
 # The keys a stack's Pulumi.<stack>.yaml sets once its owner has run `pulumi config set`: the
 # token is a `secure:` value, which the offline check counts as set and never decrypts.
 REGISTRY_CREDENTIALS = (
+    '  inferplan:apiServerAuthorizedIpRanges: ["20.50.0.0/24"]\n'
     "  inferplan:dockerHubUsername: platform-bot\n"
     "  inferplan:dockerHubToken:\n"
     "    secure: v1:c3RhbmQtaW4tbm90LWEtcmVhbC10b2tlbg==\n"
 )
 
 
-def configured_root(tmp_path: Path, stack: str) -> Path:
+def granted_quota(stack: str) -> str:
+    """``inferplan:quotaGranted`` as its owner records it once every increase the stack needs
+    beyond the documented defaults is granted."""
+    from sizing.catalog import default_catalog
+    from sizing.planner import plan_paths
+
+    _, plan = plan_paths([ROOT / "stacks" / f"{stack}.yaml"], catalog=default_catalog())
+    granted = {
+        f"{q.region}/{q.name}": q.needed for q in plan.environment(stack).quota if q.exceeds_default
+    }
+    return f"  inferplan:quotaGranted: {json.dumps(granted)}\n"
+
+
+def configured_root(tmp_path: Path, stack: str, *, quota: bool = True) -> Path:
     """The repository's stacks, examples and templates, with ``Pulumi.<stack>.yaml`` as the
-    shipped one plus the registry credentials its owner sets before the first ``pulumi up``."""
+    shipped one plus what its owner sets before the first ``pulumi up``: the runners' ranges,
+    the registry credentials and (``quota``) the quota increases once granted."""
     for name in ("stacks", "examples", "templates", ".venv-checkov"):
         if (ROOT / name).exists():
             (tmp_path / name).symlink_to(ROOT / name)
     shipped = (ROOT / f"Pulumi.{stack}.yaml").read_text()
-    (tmp_path / f"Pulumi.{stack}.yaml").write_text(shipped + REGISTRY_CREDENTIALS)
+    extra = REGISTRY_CREDENTIALS + (granted_quota(stack) if quota else "")
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(shipped + extra)
     return tmp_path
 
 
@@ -50,12 +66,9 @@ def _guardrail_findings(findings) -> list:
 def test_prod_checks_clean(prod_report):
     report = prod_report
 
-    # Beside the plan's own warnings, only the quota to request before the first `up`
-    # (advisory: a granted request deploys).
+    # Ranges, credentials and granted quota recorded: nothing beside the plan's own warnings.
     guardrails = _guardrail_findings(report.findings)
-    assert {(f.rule, f.severity) for f in guardrails} == {("quota-requests", "advisory")}, [
-        f"{f.rule} {f.resource}: {f.message}" for f in guardrails
-    ]
+    assert guardrails == [], [f"{f.rule} {f.resource}: {f.message}" for f in guardrails]
     warned = {(f.rule, f.resource) for f in report.findings} - {
         (f.rule, f.resource) for f in guardrails
     }
@@ -70,7 +83,39 @@ def test_prod_checks_clean(prod_report):
     assert "(no reason)" not in notes
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_prod_quota_gates_the_stack_until_recorded_as_granted(tmp_path):
+    """Issue 23 item 3: in production, quota beyond the documented defaults is mandatory until
+    the stack records it as granted (inferplan:quotaGranted), at least as much as needed."""
+    report = run_check("prod", root=configured_root(tmp_path, "prod", quota=False), checkov=False)
+    quota = [f for f in report.findings if f.rule == "quota-requests"]
+    assert quota and {f.severity for f in quota} == {"mandatory"}
+    assert any("NCads_H100_v5 family vCPUs" in f.message for f in quota)
+    assert all("inferplan:quotaGranted" in f.message for f in quota)
+    assert report.exit_code == 1
+
+
+def test_a_malformed_quota_record_is_bad_input(tmp_path):
+    root = configured_root(tmp_path, "prod", quota=False)
+    path = root / "Pulumi.prod.yaml"
+    path.write_text(path.read_text() + "  inferplan:quotaGranted: [1600]\n")
+    with pytest.raises(SpecValidationError, match="quotaGranted"):
+        run_check("prod", root=root, checkov=False)
+
+
+def test_shipped_prod_fails_until_its_stack_names_the_api_server_ranges():
+    """Issue 23 item 1: prod admits the API server only from ranges its stack config names; as
+    shipped it names none, so check fails the stack and says which key to set."""
+    report = run_check("prod", root=ROOT, checkov=False)
+
+    mandatory = [f for f in report.findings if f.severity == "mandatory"]
+    assert {f.rule for f in mandatory} == {"network-private-layers", "quota-requests"}
+    ranges = [f for f in mandatory if f.rule == "network-private-layers"]
+    assert all("no authorized IP ranges" in f.message for f in ranges)
+    assert "inferplan:apiServerAuthorizedIpRanges" in ranges[0].fix
+    assert report.exit_code == 1
+
+
+@pytest.mark.parametrize("stack", ["dev"])
 def test_the_shipped_stacks_check_clean_without_any_secret(stack):
     """Pulumi.<stack>.yaml as committed sets no Docker Hub credentials: the program runs (nodes
     pull vLLM from Docker Hub anonymously), so check passes, with an advisory that says the

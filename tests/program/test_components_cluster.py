@@ -198,7 +198,7 @@ def test_cluster_identity_security_and_add_ons(prod_env, prod_pools):
     }
     assert inputs["nodeResourceGroup"] == node_resource_group_name("prod", "eastus2")
     assert inputs["apiServerAccessProfile"] == {
-        "authorizedIPRanges": ["203.0.113.0/24", "198.51.100.0/24"]  # the environment's
+        "authorizedIPRanges": ["20.50.0.0/24", "52.160.0.0/24"]  # the environment's
     }
     network = inputs["networkProfile"]
     assert (network["networkPlugin"], network["networkPluginMode"]) == ("azure", "overlay")
@@ -539,3 +539,41 @@ def test_the_device_plugin_image_is_the_plans(prod_env, prod_pools):
     assert (
         container["image"] == image.upstream_reference == "nvcr.io/nvidia/k8s-device-plugin:v0.18.0"
     )
+
+
+def test_federated_credentials_on_one_identity_are_written_one_at_a_time():
+    """Issue 23 item 2: Entra answers 409 to concurrent federated-credential writes under one
+    user-assigned identity; each credential waits for the one before it, per identity."""
+    import pulumi
+    from pulumi_azure_native import managedidentity
+
+    from components.federation import FederationChain
+    from inferplan.offline.capture import capture
+
+    def program() -> None:
+        chains = {
+            name: FederationChain(
+                managedidentity.UserAssignedIdentity(
+                    f"id-{name}", resource_name_=f"id-{name}", resource_group_name="rg"
+                ),
+                resource_group_name="rg",
+                issuer="https://oidc.test/",
+            )
+            for name in ("a", "b")
+        }
+        parent = pulumi.ComponentResource("test:index:Parent", "parent")
+        for name, chain in chains.items():
+            for workload in ("one", "two", "three"):
+                chain.add(
+                    f"{name}-{workload}",
+                    credential_name=workload,
+                    subject=f"system:serviceaccount:{workload}:{workload}",
+                    parent=parent,
+                )
+
+    result = capture(program)
+    for name in ("a", "b"):
+        one, two, three = (result.get(FEDERATION, f"{name}-{w}") for w in ("one", "two", "three"))
+        assert one.depends_on == ()
+        assert two.depends_on == (one.urn,)
+        assert three.depends_on == (two.urn,)

@@ -272,3 +272,32 @@ def test_two_deployments_of_one_workload_in_one_region_are_refused() -> None:
     )
     with pytest.raises(ValueError, match="more than one Azure OpenAI deployment"):
         region_deployments((w,), "swedencentral")
+
+
+ACCOUNT = "azure-native:cognitiveservices:Account"
+
+
+def test_past_the_per_account_limit_deployments_spread_over_accounts_chained_per_account():
+    """Issue 23 item 15: at most 32 standard deployments per account (Learn quotas and limits);
+    70 workloads in one region take three accounts, each with its own chain of at most 32, so
+    no chain grows with the environment (1,000 workloads used to make one chain of 1,000)."""
+    names = [f"w{i:03d}" for i in range(70)]
+    result = build(
+        environment(),
+        "swedencentral",
+        tuple(managed_workload(n, ("swedencentral",)) for n in names),
+    )
+    accounts = result.of_type(ACCOUNT)
+    assert len(accounts) == 3
+    by_account: dict[str, list] = {}
+    for d in result.of_type(DEPLOYMENT):
+        by_account.setdefault(str(d.inputs["accountName"]), []).append(d)
+    sizes = sorted(len(v) for v in by_account.values())
+    assert sizes == [6, 32, 32]
+    for chain in by_account.values():
+        chain.sort(key=lambda r: r.inputs["deploymentName"])
+        assert chain[0].depends_on == ()  # each account's chain starts afresh
+        for before, after in itertools.pairwise(chain):
+            assert after.depends_on == (before.urn,)
+    # The first account keeps a one-account region's name.
+    assert account_name("test", "swedencentral") in {a.inputs["accountName"] for a in accounts}

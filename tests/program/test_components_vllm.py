@@ -591,6 +591,7 @@ def test_checkov_passes_every_built_in_kubernetes_check(tmp_path):
 def _program(workload: WorkloadPlan, *, hf_token: str | None, query_url: str | None):
     from pulumi_azure_native import containerservice, managedidentity
 
+    from components.federation import FederationChain
     from components.vllm_service import VllmService, VllmWiring
 
     def program() -> None:
@@ -613,6 +614,9 @@ def _program(workload: WorkloadPlan, *, hf_token: str | None, query_url: str | N
             resource_group_name="rg-test",
             oidc_issuer_url="https://oidc.test/aks-test/",
             vllm_identity=identity,
+            vllm_federations=FederationChain(
+                identity, resource_group_name="rg-test", issuer="https://oidc.test/aks-test/"
+            ),
             vllm_access=[],
             keda_client_id=pulumi.Output.from_input("keda-client-id"),
             keda_access=[],

@@ -34,7 +34,7 @@ from policies.view import (
 )
 from sizing.catalog import default_catalog
 from sizing.deploy.kubernetes_versions import version_support
-from tests.conftest import capture_environment
+from tests.conftest import TEST_AUTHORIZED_RANGES, capture_environment
 
 Views = list[ResourceView]
 Mutation = Callable[[Views, PolicyContext], tuple[Views, PolicyContext]]
@@ -97,7 +97,9 @@ def dev_context(dev_plan) -> PolicyContext:
 
 @pytest.fixture(scope="module")
 def prod_views(shipped_prod_plan) -> Views:
-    return views_from_capture(capture_environment(shipped_prod_plan, "prod"))
+    return views_from_capture(
+        capture_environment(shipped_prod_plan, "prod", authorized_ranges=TEST_AUTHORIZED_RANGES)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -700,9 +702,15 @@ FAILING: list[tuple[Any, ...]] = [
     ),
     (
         "aks-system-pool-redundancy",
+        "two-nodes",
+        context(system_node_count=2),
+        "environment dev runs 2 system node(s); AKS asks for at least two",
+    ),
+    (
+        "aks-system-pool-minimum",
         "one-node",
         context(system_node_count=1),
-        "environment dev runs 1 system node(s); AKS asks for at least two",
+        "environment dev runs 1 system node; AKS asks for at least two",
     ),
     (
         "soft-deleted-restore",
@@ -829,3 +837,43 @@ def test_evaluate_maps_levels_and_skips_disabled_rules(dev_plan, dev_capture, tm
     assert mandatory[0].fix == RULES_BY_NAME["templates-required"].fix
     assert {f.severity for f in advisory} == {"advisory"}
     assert disabled == []
+
+
+def test_a_gateway_is_judged_by_the_workloads_it_fronts(dev_views, dev_context):
+    """Issue 23 item 12: a US gateway that fronts only a US workload passes beside a strict-EU
+    workload it does not serve; the EU gateway still answers for the strict one."""
+    parent = "urn:pulumi:dev::inferplan::inferplan:azure:LlmGateway::gateway-us"
+    us_gateway = [
+        ResourceView(APIM, "gateway-us-apim", {"location": "eastus"}, parent=parent),
+        ResourceView(
+            "azure-native:apimanagement:Api",
+            "gateway-us-us-chat",
+            {"apiId": "us-chat"},
+            parent=parent,
+        ),
+    ]
+    ctx = dataclasses.replace(dev_context, allowed_regions=())
+    views = [*dev_views, *us_gateway]
+    violations = rule_violations(RULES_BY_NAME["residency-regions"], views, ctx)
+    assert [v.message for v in violations] == []
+
+    # The same gateway fronting the strict workload crosses its residency.
+    fronting = [*views[:-1], dataclasses.replace(us_gateway[1], inputs={"apiId": "hr-policy-chat"})]
+    violations = rule_violations(RULES_BY_NAME["residency-regions"], fronting, ctx)
+    assert any("gateway-us-apim" in v.resource for v in violations)
+
+
+def test_quota_recorded_as_granted_passes_only_when_enough(dev_views, dev_context):
+    """Issue 23 item 3: a stack records an approved increase (inferplan:quotaGranted); the rule
+    passes it when the grant covers what the plan needs, and fails it again when the plan grows."""
+    ctx = context_from_plan_quota(dev_context)
+    [q] = ctx.quota
+    key = f"{q.region}/{q.name}"
+    rule = RULES_BY_NAME["quota-requests"]
+    assert rule_violations(rule, dev_views, ctx)
+    enough = dataclasses.replace(ctx, quota_granted={key: q.needed})
+    assert rule_violations(rule, dev_views, enough) == []
+    short = dataclasses.replace(ctx, quota_granted={key: q.needed - 1})
+    assert rule_violations(rule, dev_views, short)
+    # The record survives the Pulumi pack's config round trip.
+    assert context_from_data(context_to_data(enough)).quota_granted == {key: q.needed}

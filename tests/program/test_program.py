@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -15,7 +16,14 @@ import yaml
 from click.testing import CliRunner
 from conftest import ROOT, capture_environment
 
-from components.program import InfeasiblePlanError, deployable, run_stack
+from components.program import (
+    InfeasiblePlanError,
+    StackConfigError,
+    authorized_ranges,
+    deployable,
+    run_stack,
+    stack_plan,
+)
 from inferplan.cli.main import main
 from inferplan.offline.capture import capture
 from inferplan.offline.render import render_files
@@ -254,9 +262,16 @@ def test_scale_to_zero_workloads_wake_up_for_working_hours(tmp_path: Path) -> No
     scaled = next(d for d in docs if d["kind"] == "ScaledObject")
     assert scaled["spec"]["minReplicaCount"] == 0
     cron = next(t for t in scaled["spec"]["triggers"] if t["type"] == "cron")
+    # Issue 23 item 6: the replicas start a start-up budget (rounded up to 5 minutes) before
+    # 07:00, so they serve when the working hours begin.
+    budget = next(
+        w for w in stack_plan("dev").workloads if w.name == "ticket-triage"
+    ).aks.startup.budget_s
+    lead = -(-budget // 300) * 5
+    start = 7 * 60 - lead
     assert cron["metadata"] == {
         "timezone": "Europe/Stockholm",
-        "start": "0 7 * * 1-5",
+        "start": f"{start % 60} {start // 60} * * 1-5",
         "end": "0 19 * * 1-5",
         "desiredReplicas": str(
             next(d for d in docs if d["kind"] == "Deployment")["spec"]["replicas"]
@@ -265,3 +280,32 @@ def test_scale_to_zero_workloads_wake_up_for_working_hours(tmp_path: Path) -> No
     invoke("render", "prod", "--out", str(tmp_path / "prod"))
     for path in (tmp_path / "prod" / "kubernetes").glob("*.yaml"):
         assert "type: cron" not in path.read_text()
+
+
+RANGES_KEY = "inferplan:apiServerAuthorizedIpRanges"
+CLUSTER_TYPE = "azure-native:containerservice:ManagedCluster"
+
+
+def test_the_stack_config_gives_the_api_server_its_ranges() -> None:
+    """The runners' egress is the deploying stack's, so its Pulumi config names the ranges and
+    they replace the environment file's (issue 23, item 1)."""
+    config = {RANGES_KEY: '["20.50.0.0/24", "52.160.0.0/24"]'}
+    result = capture(lambda: run_stack("prod"), stack="prod", config=config)
+    for cluster in result.of_type(CLUSTER_TYPE):
+        assert cluster.inputs["apiServerAccessProfile"] == {
+            "authorizedIPRanges": ["20.50.0.0/24", "52.160.0.0/24"]
+        }
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('["203.0.113.0/24"]', "documentation range"),
+        ('["10.0.0.0/8"]', "private or reserved"),
+        ('["0.0.0.0/0"]', "admits every address"),
+        ('"20.50.0.0/24"', "a non-empty list"),
+    ],
+)
+def test_ranges_no_runner_can_be_in_are_refused(value: str, message: str) -> None:
+    with pytest.raises(StackConfigError, match=message):
+        authorized_ranges(json.loads(value))

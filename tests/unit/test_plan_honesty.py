@@ -384,3 +384,54 @@ def test_catalog_list_shows_each_kind(kind: str) -> None:
     assert rows
     first = rows[0]
     assert ("id" in first) or ("name" in first)
+
+
+def test_a_batch_window_is_sized_with_stated_headroom(monkeypatch) -> None:
+    """Issue 23 item 14: a 6-hour window is a deadline, sized to finish early enough for 429
+    back-off, retries and ramp-up, and the plan says so; the gateway admits no more tokens a
+    minute than the deployment it fronts accepts."""
+    from sizing.search.request import BATCH_WINDOW_HEADROOM
+
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, ["plan", "examples/nightly-reindex.yaml", "--format", "json"])
+    (w,) = json.loads(result.output)["workloads"]
+    sized_hours = 6 * (1 - BATCH_WINDOW_HEADROOM)
+    assert any(f"finish in {sized_hours:g} h" in r for r in w["reasons"])
+    rpm = 1_500_000 / (sized_hours * 60)
+    capacity = w["azure_openai"]["capacity"]
+    # The deployment carries the headroom rate: its kTPM cover the sized rate's requests.
+    assert capacity * 1000 >= rpm * 1  # at least a token per request at the sized rate
+    assert w["gateway"]["tokens_per_minute"] <= capacity * 1000
+
+
+def test_the_gateway_limit_never_exceeds_the_azure_openai_deployment() -> None:
+    p = plan_workload(
+        request(model="gpt-4o", deployment="azure-openai", regions=("eastus2",)), catalog=CAT
+    )
+    assert p.azure_openai.capacity_unit == "ktpm"
+    assert p.gateway.tokens_per_minute <= p.azure_openai.capacity * 1000
+
+
+def test_scale_to_zero_wakes_a_start_up_budget_early_and_says_within_working_hours() -> None:
+    """Issue 23 item 6: GPUs take minutes to serve; the cron trigger starts them early by the
+    start-up budget, and the availability holds within the working hours only."""
+    from sizing.deploy.working_hours import wake_hours
+    from sizing.search.request import Schedule
+
+    schedule = Schedule(
+        scale_to_zero=True,
+        billed_hours_per_month=260,
+        description="mon-fri 07:00-19:00 Europe/Stockholm",
+        start_minute=7 * 60,
+        cron_days="1-5",
+        end_cron="0 19 * * 1-5",
+        timezone="Europe/Stockholm",
+    )
+    assert wake_hours(schedule, startup_s=12 * 60 + 1).start_cron == "45 6 * * 1-5"
+    assert wake_hours(schedule, startup_s=18 * 60).start_cron == "40 6 * * 1-5"
+    early = dataclasses.replace(schedule, start_minute=5)
+    assert wake_hours(early, startup_s=900).start_cron == "0 0 * * 1-5"  # clamped at midnight
+
+    p = plan_workload(request(schedule=schedule), catalog=CAT)
+    assert p.aks.autoscaling.wake_hours == wake_hours(schedule, startup_s=p.aks.startup.budget_s)
+    assert "within working hours only" in p.availability.topology

@@ -220,7 +220,7 @@ spec:
     working_hours: {timezone: Europe/Stockholm}
   network:
     public_network_access: false
-    api_server_authorized_ip_ranges: [203.0.113.0/24]
+    api_server_authorized_ip_ranges: [20.50.0.0/24]
   soft_deleted: purge
 """
 
@@ -258,11 +258,31 @@ DEPLOY_SETTING_CASES = [
         id="unknown-time-zone",
     ),
     pytest.param(
-        ("[203.0.113.0/24]", "[203.0.113.0/33]"),
+        ("[20.50.0.0/24]", "[203.0.113.0/33]"),
         "env.yaml:19:39: spec.network.api_server_authorized_ip_ranges[0]: '203.0.113.0/33' is "
-        "not a CIDR range such as 203.0.113.0/24: '203.0.113.0/33' does not appear to be an "
+        "not a CIDR range such as 20.50.0.0/24: '203.0.113.0/33' does not appear to be an "
         "IPv4 or IPv6 network",
         id="bad-cidr",
+    ),
+    pytest.param(
+        ("[20.50.0.0/24]", "[203.0.113.0/24]"),
+        "env.yaml:19:39: spec.network.api_server_authorized_ip_ranges[0]: '203.0.113.0/24' is a "
+        "documentation range (RFC 5737) no runner can be in: put the egress ranges of your CI "
+        "runners and operators here",
+        id="documentation-range",
+    ),
+    pytest.param(
+        ("[20.50.0.0/24]", "[10.20.0.0/16]"),
+        "env.yaml:19:39: spec.network.api_server_authorized_ip_ranges[0]: '10.20.0.0/16' is a "
+        "private or reserved range: AKS matches authorized ranges against public source "
+        "addresses",
+        id="private-range",
+    ),
+    pytest.param(
+        ("[20.50.0.0/24]", "[0.0.0.0/0]"),
+        "env.yaml:19:39: spec.network.api_server_authorized_ip_ranges[0]: '0.0.0.0/0' admits "
+        "every address: list the egress ranges of your runners",
+        id="every-address",
     ),
     pytest.param(
         ("soft_deleted: purge", "soft_deleted: recover"),
@@ -284,6 +304,6 @@ def test_deploy_settings_load_and_the_version_defaults_to_the_catalogs_newest(st
     (stack / "env.yaml").write_text(DEPLOY_SETTINGS, encoding="utf-8")
     spec = load_environment(stack / "env.yaml", CATALOG).spec
     assert spec.kubernetes.version is None  # the plan picks the newest GA minor (catalog)
-    assert spec.network.api_server_authorized_ip_ranges == ("203.0.113.0/24",)
+    assert spec.network.api_server_authorized_ip_ranges == ("20.50.0.0/24",)
     assert spec.soft_deleted == "purge"
     assert spec.tags == {"cost-center": "1234"}

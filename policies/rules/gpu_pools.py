@@ -1,0 +1,208 @@
+"""GPU pools and the pods on them: tainted, autoscaled and named as planned pools, pods that
+tolerate the taint and request the GPUs the plan gives them, node disks and resource group
+names that fit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from policies.rules.registry import resource_rule
+from policies.rules.resources import (
+    CLUSTER_TYPE,
+    containers_of,
+    is_vllm,
+    kind_of,
+    pod_spec,
+    workload_names,
+)
+from policies.view import PolicyContext, ResourceView
+
+GPU_TAINT_KEY = "nvidia.com/gpu"
+
+GPU_RESOURCE = "nvidia.com/gpu"
+
+GPU_POOL_LABEL = "inferplan.io/pool"  # nodeSelector of pods placed on an inferplan GPU pool
+
+NODE_RESOURCE_GROUP_MAX = 80
+
+
+def _gpus(container: Mapping[str, Any], part: str) -> int | None:
+    value = ((container.get("resources") or {}).get(part) or {}).get(GPU_RESOURCE)
+    if value is None:
+        return None
+    try:
+        return int(float(str(value)))
+    except ValueError:
+        return None
+
+
+def _is_gpu_pool(view: ResourceView) -> bool:
+    if view.type != "azure-native:containerservice:AgentPool":
+        return False
+    vm_size = str(view.inputs.get("vmSize", ""))
+    return bool(view.inputs.get("gpuProfile")) or vm_size.lower().startswith("standard_n")
+
+
+@resource_rule(
+    "gpu-pool-taint",
+    description="GPU node pools are tainted so only GPU workloads land on them.",
+    level="mandatory",
+    fix=f'Add nodeTaints=["{GPU_TAINT_KEY}=present:NoSchedule"] to the AgentPool.',
+)
+def check_gpu_pool_taint(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if not _is_gpu_pool(view):
+        return
+    taints = [str(t) for t in view.inputs.get("nodeTaints") or ()]
+    if not any(t.startswith(GPU_TAINT_KEY) and t.endswith(":NoSchedule") for t in taints):
+        yield f"{view.key} ({view.inputs.get('vmSize')}) has no {GPU_TAINT_KEY} NoSchedule taint."
+
+
+@resource_rule(
+    "gpu-pool-autoscaling",
+    description=(
+        "GPU node pools autoscale within set bounds, and Pulumi ignores the count after creation."
+    ),
+    level="mandatory",
+    fix=(
+        "Set enableAutoScaling=True with minCount <= count <= maxCount, and "
+        'ResourceOptions(ignore_changes=["count"]).'
+    ),
+)
+def check_gpu_pool_autoscaling(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if not _is_gpu_pool(view):
+        return
+    i = view.inputs
+    if i.get("enableAutoScaling") is not True:
+        yield f"{view.key} is not autoscaled (enableAutoScaling)."
+    low, count, high = i.get("minCount"), i.get("count"), i.get("maxCount")
+    if not all(isinstance(v, int | float) for v in (low, count, high)):
+        yield f"{view.key} needs minCount, count and maxCount (got {low}/{count}/{high})."
+    elif not (0 <= low <= count <= high and high >= 1):
+        yield f"{view.key}: need 0 <= minCount <= count <= maxCount, got {low}/{count}/{high}."
+    if "count" not in (view.options.get("ignoreChanges") or ()):
+        yield f"{view.key} does not ignore changes to count, so an update resets the autoscaler."
+
+
+@resource_rule(
+    "gpu-pool-named-from-sku",
+    description=(
+        "GPU node pools are named from their VM size, so a new size is a new pool (created "
+        "before the old one is deleted) instead of an in-place change AKS rejects."
+    ),
+    level="advisory",
+    fix="Name the pool as the plan does (AksPlan.pool_name, sizing.deploy.pool_names).",
+)
+def check_gpu_pool_name(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    """The pool of a VM size carries the name the Plan gave it (``AksPlan.pool_name``)."""
+    if not _is_gpu_pool(view):
+        return
+    vm_size = str(view.inputs.get("vmSize", ""))
+    expected = next(
+        (w.pool_name for w in ctx.workloads if w.vm_sku == vm_size and w.pool_name), None
+    )
+    actual = view.inputs.get("agentPoolName")
+    if expected is not None and actual != expected:
+        yield f"{view.key} is named {actual!r}; a pool of {vm_size} should be {expected!r}."
+
+
+@resource_rule(
+    "gpu-workload-tolerates-taint",
+    description="Pods that request GPUs tolerate the GPU pools' taint.",
+    level="mandatory",
+    fix=f"Add a toleration {{key: {GPU_TAINT_KEY}, operator: Exists, effect: NoSchedule}}.",
+)
+def check_gpu_toleration(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    pod = pod_spec(view)
+    if pod is None:
+        return
+    wants_gpu = any(
+        (_gpus(c, "limits") or 0) > 0 or (_gpus(c, "requests") or 0) > 0 for c in containers_of(pod)
+    )
+    if not wants_gpu:
+        return
+    tolerated = any(
+        t.get("key") == GPU_TAINT_KEY
+        and t.get("effect") in (None, "", "NoSchedule")
+        and (t.get("operator") == "Exists" or "value" in t)
+        for t in pod.get("tolerations") or ()
+    )
+    if not tolerated:
+        yield f"{view.key} requests GPUs but does not tolerate the {GPU_TAINT_KEY} taint."
+
+
+@resource_rule(
+    "gpu-workload-requests-gpus",
+    description=(
+        "GPU workloads request the GPUs they use: vLLM's nvidia.com/gpu requests = limits = "
+        "--tensor-parallel-size = the plan's tensor parallel; pods on a GPU pool request GPUs."
+    ),
+    level="mandatory",
+    fix=(
+        "Set resources.requests and resources.limits nvidia.com/gpu to the tensor-parallel "
+        "size the plan chose (AksPlan.tensor_parallel)."
+    ),
+)
+def check_gpu_requests(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    pod = pod_spec(view)
+    if pod is None:
+        return
+    containers = list(containers_of(pod))
+    on_gpu_pool = GPU_POOL_LABEL in (pod.get("nodeSelector") or {})
+    uses_gpus = any((_gpus(c, "limits") or 0) > 0 for c in containers)
+    if on_gpu_pool and kind_of(view) != "DaemonSet" and not uses_gpus:
+        yield f"{view.key} is placed on a GPU pool but requests no {GPU_RESOURCE}."
+    names = workload_names(view)
+    planned = next((ctx.workload(n) for n in sorted(names) if ctx.workload(n)), None)
+    for c in containers:
+        if not is_vllm(c):
+            continue
+        limits, requests = _gpus(c, "limits"), _gpus(c, "requests")
+        if requests is not None and requests != limits:
+            yield (
+                f"{view.key}: container {c.get('name')} requests {requests} and limits {limits} "
+                f"{GPU_RESOURCE}; GPUs cannot be overcommitted, requests must equal limits."
+            )
+        if planned is None or not planned.tensor_parallel:
+            continue
+        if limits != planned.tensor_parallel:
+            yield (
+                f"{view.key}: container {c.get('name')} has {GPU_RESOURCE} limits {limits}; "
+                f"the plan for {planned.name} runs tensor parallel {planned.tensor_parallel}."
+            )
+        args = tuple(str(a) for a in c.get("args") or ())
+        if planned.vllm_args and args != planned.vllm_args:
+            yield (
+                f"{view.key}: container {c.get('name')} runs flags other than the plan's for "
+                f"{planned.name}; the plan's vLLM flags are copied as they are."
+            )
+
+
+@resource_rule(
+    "node-disks-sized",
+    description=(
+        "GPU pools size their OS disk for the checkpoints, and clusters name their node "
+        "resource group within 80 characters."
+    ),
+    level="mandatory",
+    fix=(
+        "Set osDiskSizeGB from the Plan (AksPlan.os_disk_size_gb) and nodeResourceGroup "
+        "(components.naming.node_resource_group_name)."
+    ),
+)
+def check_node_disks(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if _is_gpu_pool(view) and not view.inputs.get("osDiskSizeGB"):
+        yield (
+            f"{view.key} leaves its OS disk at AKS's default size, which a large checkpoint "
+            "(downloaded per replica into the node's disk) overflows."
+        )
+    if view.type == CLUSTER_TYPE:
+        group = view.inputs.get("nodeResourceGroup")
+        if not group:
+            yield (
+                f"{view.key} leaves its node resource group to AKS "
+                "(MC_<group>_<cluster>_<region>), which passes "
+                f"{NODE_RESOURCE_GROUP_MAX} characters for long environment names."
+            )
+        elif isinstance(group, str) and len(group) > NODE_RESOURCE_GROUP_MAX:
+            yield f"{view.key}: node resource group {group} is over 80 characters."
