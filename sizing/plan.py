@@ -233,13 +233,53 @@ class GatewayBackends:
     retry: BackendRetry
 
 
+AlertSource = Literal[
+    "prometheus",  # vLLM's own series in the Azure Monitor workspace (PromQL rule group)
+    "azure-monitor-metric",  # an Azure OpenAI account's platform metric (metric alert)
+    "log-query",  # the gateway's ApiManagementGatewayLogs (log search alert)
+]
+AlertStatistic = Literal[
+    "percentile",  # the ``quantile`` of a histogram or log column over the window
+    "maximum",  # the largest value of a gauge across the workload's replicas
+    "average",  # the platform metric's average over the window
+    "share",  # the share of the requests that match ``requests``
+]
+AlertOperator = Literal[
+    "GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual", "Equals"
+]
+
+
+@dataclass(frozen=True)
+class StatusFilter:
+    """The requests a ``share`` alert counts: status codes ``first_code``..``last_code``, named
+    as the API Management metric dimension that carries them (``GatewayResponseCode`` 429,
+    ``GatewayResponseCodeCategory`` 5xx, written in ``value`` as that dimension writes it)."""
+
+    dimension: Literal[
+        "GatewayResponseCode",
+        "GatewayResponseCodeCategory",
+        "BackendResponseCode",
+        "BackendResponseCodeCategory",
+    ]
+    value: str  # 429, 5xx
+    first_code: int
+    last_code: int
+
+
 @dataclass(frozen=True)
 class Alert:
+    """One SLO alert: which signal, which statistic of it over ``window_s``, against which
+    threshold. Components map each source onto its Azure Monitor resource without parsing."""
+
     name: str
-    metric: str
+    source: AlertSource
+    metric: str  # vllm:time_to_first_token_seconds, TimeToResponse, Requests, BackendTime
+    statistic: AlertStatistic
     threshold: float
-    window: str  # ISO 8601 duration
-    operator: str = "GreaterThan"
+    window_s: int  # the window the statistic covers, and how long it must be broken
+    quantile: float | None = None  # statistic "percentile": 0.95 for the p95
+    requests: StatusFilter | None = None  # statistic "share": the requests it counts
+    operator: AlertOperator = "GreaterThan"
     severity: int = 2
     description: str = ""
 
