@@ -434,22 +434,46 @@ class ObservabilitySettings:
     alert_email: str | None
 
 
-@dataclass(frozen=True)
-class QuotaRequirement:
-    """Quota the environment needs in one subscription x region before ``pulumi up`` succeeds
-    (sizing/deploy/quota.py): Azure OpenAI capacity per model x deployment type, or vCPUs of a GPU
-    VM family. ``default`` is the documented default quota, None where none is documented."""
+@dataclass(frozen=True, order=True)
+class QuotaKey:
+    """What one quota counts over in a subscription: Azure OpenAI capacity per region x model x
+    deployment type (in kTPM or PTUs), or the vCPUs of a GPU VM family per region. Fields that do
+    not apply to the kind are None; requirements are ordered by their key."""
 
     kind: Literal["azure-openai", "vm-family-vcpus"]
     region: str
-    name: str  # model/deployment type, or the VM family
+    model: str | None = None
+    deployment_type: str | None = None
+    unit: str = "vcpus"  # ktpm | ptu | vcpus
+    vm_family: str | None = None
+
+
+@dataclass(frozen=True)
+class QuotaRequirement:
+    """Quota the environment needs in one subscription x region before ``pulumi up`` succeeds
+    (sizing/deploy/quota.py), counted over ``key``. ``default`` is the documented default
+    quota, None where none is documented."""
+
+    key: QuotaKey
+    name: str  # for people: "gpt-4o-mini Standard", "NCasT4_v3 family vCPUs"
     needed: int
-    unit: str  # ktpm | ptu | vcpus
     default: int | None
     exceeds_default: bool  # needed > default, or no documented default for a GPU family
     workloads: tuple[str, ...]
     source: str  # where the default comes from
     request: str  # the increase to request, with where to file it
+
+    @property
+    def kind(self) -> str:
+        return self.key.kind
+
+    @property
+    def region(self) -> str:
+        return self.key.region
+
+    @property
+    def unit(self) -> str:
+        return self.key.unit
 
 
 @dataclass(frozen=True)
@@ -463,6 +487,28 @@ class GatewayPlacement:
     primary: bool  # the environment's own location: names keep their pre-split form
 
 
+ViolationKind = Literal[
+    "cost-cap",  # the environment's workloads together cost more than its cap
+    "gateway-streaming",  # the gateway tier cannot carry the streaming workloads
+    "pool-nodes",  # a shared GPU pool may grow past AKS's nodes per pool
+    "cluster-pools",  # a region's cluster needs more node pools than AKS allows
+    "cluster-nodes",  # a region's cluster may grow past AKS's nodes per cluster
+]
+
+
+@dataclass(frozen=True)
+class EnvironmentViolation:
+    """Why an environment cannot be deployed as planned (exit 1). ``kind`` and the figures
+    (what is planned against the limit, where) are what code reads; ``message`` is for people."""
+
+    kind: ViolationKind
+    message: str
+    planned: float | None = None  # dollars a month, nodes or pools
+    limit: float | None = None
+    region: str | None = None
+    vm_sku: str | None = None
+
+
 @dataclass(frozen=True)
 class EnvironmentPlan:
     """One environment (Pulumi stack): shared infrastructure settings and its cost against the
@@ -473,7 +519,7 @@ class EnvironmentPlan:
     monthly_usd: float
     max_monthly_usd: float | None
     workloads: tuple[str, ...]
-    violations: tuple[str, ...] = ()
+    violations: tuple[EnvironmentViolation, ...] = ()
     gateway: GatewaySettings | None = None
     kubernetes: KubernetesSettings | None = None
     observability: ObservabilitySettings | None = None

@@ -59,7 +59,7 @@ def markdown(plan: Plan) -> str:
     for e in plan.environments:
         cap = f" of {money(e.max_monthly_usd)} cap" if e.max_monthly_usd else ""
         lines.append(f"- environment `{e.name}` ({e.location}): {money(e.monthly_usd)}/month{cap}")
-        lines += [f"  - **violation:** {v}" for v in e.violations]
+        lines += [f"  - **violation:** {v.message}" for v in e.violations]
     warned = [(w, x) for w in plan.workloads for x in w.warnings]
     if warned:
         lines += ["", "**Warnings**", ""]
@@ -117,7 +117,7 @@ def print_table(plan: Plan, *, explain: bool) -> None:
     console.print(f"Total: {money(plan.monthly_usd)}/month")
     for e in plan.environments:
         for v in e.violations:
-            console.print(f"[red]environment {escape(e.name)}: {escape(v)}[/]")
+            console.print(f"[red]environment {escape(e.name)}: {escape(v.message)}[/]")
     for w in plan.workloads:
         for x in w.warnings:
             console.print(

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from sizing.catalog import Catalog
 from sizing.catalog.azure_openai import AoaiCatalog
-from sizing.plan import PlanWarning, QuotaRequirement, WorkloadPlan
+from sizing.plan import PlanWarning, QuotaKey, QuotaRequirement, WorkloadPlan
 from sizing.search.decisions import Rejection
 
 AOAI_QUOTA_REQUEST = (
@@ -58,76 +58,75 @@ def shortfall_warning(shortfall: Rejection, *, region: str) -> PlanWarning:
     )
 
 
-def _aoai_deployments(w: WorkloadPlan) -> list[tuple[str, str, str, int, str]]:
+def _aoai_quota_keys(w: WorkloadPlan) -> list[tuple[QuotaKey, int]]:
+    """Each Azure OpenAI deployment of the workload (primary, then failovers) as the quota it
+    draws on and the capacity it takes."""
     plan = w.azure_openai
     if plan is None or not w.regions:
         return []
-    rows = [(w.regions[0], plan.model, plan.deployment_type, plan.capacity, plan.capacity_unit)]
-    rows += [
-        (f.region, plan.model, f.deployment_type, f.capacity, f.capacity_unit)
-        for f in plan.failover
+    placed = [(w.regions[0], plan.deployment_type, plan.capacity, plan.capacity_unit)]
+    placed += [(f.region, f.deployment_type, f.capacity, f.capacity_unit) for f in plan.failover]
+    return [
+        (QuotaKey("azure-openai", region, plan.model, deployment_type, unit), capacity)
+        for region, deployment_type, capacity, unit in placed
     ]
-    return rows
 
 
 def environment_quota(
     workloads: Iterable[WorkloadPlan], *, catalog: Catalog
 ) -> tuple[QuotaRequirement, ...]:
-    """Every quota the environment's feasible workloads need, in (kind, region, name) order."""
+    """Every quota the environment's feasible workloads need, in key order (Azure OpenAI by
+    region, model, deployment type; then GPU families by region)."""
     aoai = catalog.azure_openai
-    openai: dict[tuple[str, str, str], list[tuple[str, int]]] = defaultdict(list)
-    vcpus: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
+    users: dict[QuotaKey, list[tuple[str, int]]] = defaultdict(list)
     for w in workloads:
         if not w.feasible:
             continue
-        for region, model, deployment_type, capacity, unit in _aoai_deployments(w):
-            openai[(region, f"{model} {deployment_type}", unit)].append((w.name, capacity))
+        for key, capacity in _aoai_quota_keys(w):
+            users[key].append((w.name, capacity))
         if w.aks is not None:
             family = catalog.vm_sku(w.aks.vm_sku).family
             for region in w.regions:
-                vcpus[(region, family)].append(
-                    (w.name, w.aks.max_nodes_per_region * w.aks.vm_vcpus)
-                )
-    found: list[QuotaRequirement] = []
-    for (region, name, unit), users in sorted(openai.items()):
-        needed = sum(c for _, c in users)
-        model, deployment_type = name.split(" ", 1)
+                key = QuotaKey("vm-family-vcpus", region, vm_family=family)
+                users[key].append((w.name, w.aks.max_nodes_per_region * w.aks.vm_vcpus))
+    return tuple(_requirement(key, users[key], aoai) for key in sorted(users))
+
+
+def _requirement(
+    key: QuotaKey, users: list[tuple[str, int]], aoai: AoaiCatalog
+) -> QuotaRequirement:
+    needed = sum(c for _, c in users)
+    names = tuple(sorted({n for n, _ in users}))
+    if key.kind == "vm-family-vcpus":
+        return QuotaRequirement(
+            key=key,
+            name=f"{key.vm_family} family vCPUs",
+            needed=needed,
+            default=None,
+            exceeds_default=True,
+            workloads=names,
+            source="Azure documents no default vCPU quota per GPU family",
+            request=(
+                f"raise the {key.vm_family} family vCPU quota in {key.region} to at least "
+                f"{needed:,} vCPUs: {VM_QUOTA_REQUEST.format(region=key.region)}"
+            ),
+        )
+    assert key.model is not None and key.deployment_type is not None
+    name = f"{key.model} {key.deployment_type}"
+    if key.unit == "ktpm":
+        default, source = _default_quota(aoai, key.model, key.deployment_type)
+    else:
         default, source = (
-            _default_quota(aoai, model, deployment_type) if unit == "ktpm" else (None, "")
+            None,
+            "PTU quota is per region and deployment shape; no documented default",
         )
-        if unit != "ktpm":
-            source = "PTU quota is per region and deployment shape; no documented default"
-        found.append(
-            QuotaRequirement(
-                kind="azure-openai",
-                region=region,
-                name=name,
-                needed=needed,
-                unit=unit,
-                default=default,
-                exceeds_default=default is None or needed > default,
-                workloads=tuple(sorted({n for n, _ in users})),
-                source=source,
-                request=_aoai_request(region, name, needed, unit, default),
-            )
-        )
-    for (region, family), users in sorted(vcpus.items()):
-        needed = sum(v for _, v in users)
-        found.append(
-            QuotaRequirement(
-                kind="vm-family-vcpus",
-                region=region,
-                name=f"{family} family vCPUs",
-                needed=needed,
-                unit="vcpus",
-                default=None,
-                exceeds_default=True,
-                workloads=tuple(sorted({n for n, _ in users})),
-                source="Azure documents no default vCPU quota per GPU family",
-                request=(
-                    f"raise the {family} family vCPU quota in {region} to at least {needed:,} "
-                    f"vCPUs: {VM_QUOTA_REQUEST.format(region=region)}"
-                ),
-            )
-        )
-    return tuple(found)
+    return QuotaRequirement(
+        key=key,
+        name=name,
+        needed=needed,
+        default=default,
+        exceeds_default=default is None or needed > default,
+        workloads=names,
+        source=source,
+        request=_aoai_request(key.region, name, needed, key.unit, default),
+    )

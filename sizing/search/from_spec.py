@@ -19,6 +19,7 @@ from sizing.deploy.quota import environment_quota
 from sizing.deploy.working_hours import batch_schedule, schedule_of, working_hours
 from sizing.plan import (
     EnvironmentPlan,
+    EnvironmentViolation,
     GatewaySettings,
     KubernetesSettings,
     ObservabilitySettings,
@@ -169,13 +170,23 @@ def environment_plan(
     mine = [w for w in workloads if w.environment == environment.name]
     total = sum(w.cost.monthly_usd for w in mine if w.cost)
     cap = spec.limits.max_monthly_usd
-    violations = []
+    violations: list[EnvironmentViolation] = []
     if cap is not None and total > cap:
-        violations.append(f"planned ${total:,.0f}/month exceeds the environment cap of ${cap:,.0f}")
+        violations.append(
+            EnvironmentViolation(
+                "cost-cap",
+                f"planned ${total:,.0f}/month exceeds the environment cap of ${cap:,.0f}",
+                planned=total,
+                limit=cap,
+            )
+        )
     if spec.gateway.tier == "Consumption" and any(w.gateway.streaming for w in mine):
         violations.append(
-            "API Management Consumption tier cannot carry streaming (SSE) workloads reliably; "
-            "choose Developer, Basic/BasicV2, Standard/StandardV2 or Premium"
+            EnvironmentViolation(
+                "gateway-streaming",
+                "API Management Consumption tier cannot carry streaming (SSE) workloads "
+                "reliably; choose Developer, Basic/BasicV2, Standard/StandardV2 or Premium",
+            )
         )
     violations += environment_limits(mine)  # shared GPU pools within AKS's limits
     tags = {"environment": environment.name, "managed-by": "inferplan", **spec.tags}

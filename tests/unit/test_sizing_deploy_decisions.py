@@ -37,7 +37,7 @@ from sizing.deploy.serving_resources import (
 )
 from sizing.deploy.vllm_args import vllm_args
 from sizing.performance.model_support import weights_source
-from sizing.plan import GatewayPlacement, Residency
+from sizing.plan import GatewayPlacement, QuotaKey, Residency
 
 CATALOG = default_catalog()
 
@@ -286,13 +286,28 @@ def test_the_device_plugin_is_pulled_from_nvcr_which_artifact_cache_does_not_ser
 
 
 def test_dev_needs_more_azure_openai_quota_than_the_documented_defaults(dev_plan):
-    quota = {(q.kind, q.region, q.name): q for q in dev_plan.environments[0].quota}
-    mini = quota[("azure-openai", "swedencentral", "gpt-4o-mini Standard")]
-    assert (mini.needed, mini.default, mini.exceeds_default) == (1050, 450, True)
-    embeddings = quota[("azure-openai", "swedencentral", "text-embedding-3-large Standard")]
+    requirements = dev_plan.environments[0].quota
+    assert [q.key for q in requirements] == sorted(q.key for q in requirements)
+    quota = {q.key: q for q in requirements}
+    mini = quota[QuotaKey("azure-openai", "swedencentral", "gpt-4o-mini", "Standard", "ktpm")]
+    assert (mini.name, mini.needed, mini.default, mini.exceeds_default) == (
+        "gpt-4o-mini Standard",
+        1050,
+        450,
+        True,
+    )
+    embeddings = quota[
+        QuotaKey("azure-openai", "swedencentral", "text-embedding-3-large", "Standard", "ktpm")
+    ]
     assert (embeddings.needed, embeddings.default) == (1800, 350)
     assert "to at least 1,800 ktpm (default 350 ktpm)" in embeddings.request
-    gpus = quota[("vm-family-vcpus", "westeurope", "NCasT4_v3 family vCPUs")]
+    gpus = quota[QuotaKey("vm-family-vcpus", "westeurope", vm_family="NCasT4_v3")]
+    assert (gpus.name, gpus.kind, gpus.region, gpus.unit) == (
+        "NCasT4_v3 family vCPUs",
+        "vm-family-vcpus",
+        "westeurope",
+        "vcpus",
+    )
     ticket = next(w for w in dev_plan.workloads if w.name == "ticket-triage")
     assert gpus.needed == ticket.aks.max_nodes_per_region * ticket.aks.vm_vcpus
 
@@ -302,10 +317,24 @@ def test_deployments_in_one_region_share_its_quota(dev_plan):
     chat = next(w for w in dev_plan.workloads if w.name == "hr-policy-chat")
     twin = dataclasses.replace(chat, name="hr-policy-chat-2")
     quota = environment_quota([chat, twin], catalog=CATALOG)
-    mini = [q for q in quota if q.name == "gpt-4o-mini Standard"]
+    mini = [q for q in quota if q.key.model == "gpt-4o-mini"]
     assert [(q.needed, q.workloads) for q in mini] == [
         (2 * chat.azure_openai.capacity, ("hr-policy-chat", "hr-policy-chat-2"))
     ]
+
+
+def test_a_model_name_with_a_space_keeps_its_quota_key_whole(dev_plan):
+    """The key is typed, not a joined string split again: any model name survives it."""
+    chat = next(w for w in dev_plan.workloads if w.name == "hr-policy-chat")
+    spaced = dataclasses.replace(
+        chat, azure_openai=dataclasses.replace(chat.azure_openai, model="my model")
+    )
+    [requirement] = [
+        q for q in environment_quota([spaced], catalog=CATALOG) if q.kind == "azure-openai"
+    ]
+    assert (requirement.key.model, requirement.key.deployment_type) == ("my model", "Standard")
+    assert requirement.name == "my model Standard"
+    assert requirement.default is None  # no catalog entry of that name
 
 
 def test_a_deployment_over_its_default_quota_warns_once_with_where_to_ask(dev_plan):
