@@ -239,13 +239,13 @@ def _answers(region: str, **fields) -> Answers:
                 4,
                 ("1", "2", "3"),
                 restricted_zones=("3",),
-                reasons=("NotAvailableForSubscription",),
+                reason_codes=("NotAvailableForSubscription",),
             ),
             "zones",
         ),
         (
             VmSizeOffer(
-                "S", "r", "f", 4, (), restricted=True, reasons=("NotAvailableForSubscription",)
+                "S", "r", "f", 4, (), restricted=True, reason_codes=("NotAvailableForSubscription",)
             ),
             "restricted",
         ),
