@@ -487,6 +487,55 @@ class GatewayPlacement:
     primary: bool  # the environment's own location: names keep their pre-split form
 
 
+@dataclass(frozen=True)
+class NodePool:
+    """One GPU node pool of a region's cluster (sizing/deploy/node_pools.py): the workloads that
+    share its VM size there, their nodes summed. ``min_count`` 0 lets the pool scale to zero
+    (dev); ``os_disk_size_gb`` is the largest its workloads need (checkpoints live on the
+    node's disk)."""
+
+    region: str
+    name: str  # the AKS agent pool, named after the VM size (sizing/deploy/pool_names.py)
+    vm_sku: str
+    node_count: int
+    min_count: int
+    max_count: int
+    zones: tuple[str, ...]
+    workloads: tuple[str, ...]
+    os_disk_size_gb: int
+    vcpus_per_node: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_count <= self.node_count <= self.max_count or self.max_count < 1:
+            raise ValueError(
+                f"GPU pool {self.vm_sku}: need 0 <= min_count <= node_count <= max_count and "
+                f"max_count >= 1, got {self.min_count}/{self.node_count}/{self.max_count}"
+            )
+
+
+@dataclass(frozen=True)
+class OpenAIDeployment:
+    """One deployment on a region's Azure OpenAI account, named after its workload."""
+
+    workload: str
+    role: Literal["primary", "failover"]
+    model: str
+    model_version: str
+    deployment_type: str  # the deployment's sku name: Standard, DataZoneProvisionedManaged, ...
+    capacity: int  # 1K-TPM units for token types, PTUs for *ProvisionedManaged
+    capacity_unit: str  # ktpm | ptu
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OpenAIAccount:
+    """The Azure OpenAI account of one region and the deployments it holds, in creation order
+    (sizing/deploy/openai_accounts.py)."""
+
+    region: str
+    deployments: tuple[OpenAIDeployment, ...]
+
+
 ViolationKind = Literal[
     "cost-cap",  # the environment's workloads together cost more than its cap
     "gateway-streaming",  # the gateway tier cannot carry the streaming workloads
@@ -533,6 +582,16 @@ class EnvironmentPlan:
     soft_deleted: Literal["purge", "restore"] = "purge"  # spec.soft_deleted
     gateways: tuple[GatewayPlacement, ...] = ()  # one per geography the workloads use
     region_geographies: dict[str, str] = field(default_factory=dict)  # of the regions used
+    node_pools: tuple[NodePool, ...] = ()  # GPU pools, by region then VM size
+    openai_accounts: tuple[OpenAIAccount, ...] = ()  # by region
+
+    @property
+    def cluster_regions(self) -> tuple[str, ...]:
+        """Regions with a GPU cluster: those with a GPU pool."""
+        return tuple(sorted({p.region for p in self.node_pools}))
+
+    def pools_in(self, region: str) -> tuple[NodePool, ...]:
+        return tuple(p for p in self.node_pools if p.region == region)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sizing.plan import EnvironmentViolation, WorkloadPlan
+from sizing.plan import EnvironmentViolation, NodePool
 
 AZURE_LIMIT = "azure-limit"  # the rejection kind of a candidate past one of these limits
 
@@ -65,7 +65,7 @@ def deployment_capacity_limit(capacity: int | None, unit: str) -> str | None:
     return None
 
 
-def environment_limits(workloads: Iterable[WorkloadPlan]) -> list[EnvironmentViolation]:
+def environment_limits(node_pools: Iterable[NodePool]) -> list[EnvironmentViolation]:
     """Why one environment's GPU pools cannot be deployed together, each reason once.
 
     Workloads on the same VM size share a region's pool (`sizing.deploy.node_pools`), so
@@ -73,12 +73,8 @@ def environment_limits(workloads: Iterable[WorkloadPlan]) -> list[EnvironmentVio
     per VM size.
     """
     ceilings: dict[str, dict[str, int]] = {}
-    for w in workloads:
-        if w.aks is None:
-            continue
-        for region in w.regions:
-            pools = ceilings.setdefault(region, {})
-            pools[w.aks.vm_sku] = pools.get(w.aks.vm_sku, 0) + w.aks.max_nodes_per_region
+    for pool in node_pools:
+        ceilings.setdefault(pool.region, {})[pool.vm_sku] = pool.max_count
     reasons = []
     for region, pools in sorted(ceilings.items()):
         for sku, nodes in sorted(pools.items()):

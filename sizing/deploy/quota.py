@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from sizing.catalog import Catalog
 from sizing.catalog.azure_openai import AoaiCatalog
-from sizing.plan import PlanWarning, QuotaKey, QuotaRequirement, WorkloadPlan
+from sizing.plan import NodePool, OpenAIAccount, PlanWarning, QuotaKey, QuotaRequirement
 from sizing.search.decisions import Rejection
 
 AOAI_QUOTA_REQUEST = (
@@ -58,45 +58,34 @@ def shortfall_warning(shortfall: Rejection, *, region: str) -> PlanWarning:
     )
 
 
-def _aoai_quota_keys(w: WorkloadPlan) -> list[tuple[QuotaKey, int]]:
-    """Each Azure OpenAI deployment of the workload (primary, then failovers) as the quota it
-    draws on and the capacity it takes."""
-    plan = w.azure_openai
-    if plan is None or not w.regions:
-        return []
-    placed = [(w.regions[0], plan.deployment_type, plan.capacity, plan.capacity_unit)]
-    placed += [(f.region, f.deployment_type, f.capacity, f.capacity_unit) for f in plan.failover]
-    return [
-        (QuotaKey("azure-openai", region, plan.model, deployment_type, unit), capacity)
-        for region, deployment_type, capacity, unit in placed
-    ]
-
-
 def environment_quota(
-    workloads: Iterable[WorkloadPlan], *, catalog: Catalog
+    pools: Iterable[NodePool], accounts: Iterable[OpenAIAccount], *, catalog: Catalog
 ) -> tuple[QuotaRequirement, ...]:
-    """Every quota the environment's feasible workloads need, in key order (Azure OpenAI by
-    region, model, deployment type; then GPU families by region)."""
+    """Every quota the environment's GPU pools and Azure OpenAI deployments need, in key order
+    (Azure OpenAI by region, model, deployment type; then GPU families by region)."""
     aoai = catalog.azure_openai
-    users: dict[QuotaKey, list[tuple[str, int]]] = defaultdict(list)
-    for w in workloads:
-        if not w.feasible:
-            continue
-        for key, capacity in _aoai_quota_keys(w):
-            users[key].append((w.name, capacity))
-        if w.aks is not None:
-            family = catalog.vm_sku(w.aks.vm_sku).family
-            for region in w.regions:
-                key = QuotaKey("vm-family-vcpus", region, vm_family=family)
-                users[key].append((w.name, w.aks.max_nodes_per_region * w.aks.vm_vcpus))
-    return tuple(_requirement(key, users[key], aoai) for key in sorted(users))
+    needed: dict[QuotaKey, int] = defaultdict(int)
+    users: dict[QuotaKey, set[str]] = defaultdict(set)
+    for account in accounts:
+        for d in account.deployments:
+            key = QuotaKey(
+                "azure-openai", account.region, d.model, d.deployment_type, d.capacity_unit
+            )
+            needed[key] += d.capacity
+            users[key].add(d.workload)
+    for pool in pools:
+        family = catalog.vm_sku(pool.vm_sku).family
+        key = QuotaKey("vm-family-vcpus", pool.region, vm_family=family)
+        needed[key] += pool.max_count * pool.vcpus_per_node
+        users[key].update(pool.workloads)
+    return tuple(
+        _requirement(key, needed[key], tuple(sorted(users[key])), aoai) for key in sorted(needed)
+    )
 
 
 def _requirement(
-    key: QuotaKey, users: list[tuple[str, int]], aoai: AoaiCatalog
+    key: QuotaKey, needed: int, names: tuple[str, ...], aoai: AoaiCatalog
 ) -> QuotaRequirement:
-    needed = sum(c for _, c in users)
-    names = tuple(sorted({n for n, _ in users}))
     if key.kind == "vm-family-vcpus":
         return QuotaRequirement(
             key=key,

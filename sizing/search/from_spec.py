@@ -15,6 +15,8 @@ from sizing.deploy.azure_limits import environment_limits
 from sizing.deploy.container_images import DEVICE_PLUGIN_IMAGE_ID, planned_image
 from sizing.deploy.gateway_placement import gateway_placements
 from sizing.deploy.kubernetes_versions import default_version, version_support
+from sizing.deploy.node_pools import node_pools
+from sizing.deploy.openai_accounts import openai_accounts
 from sizing.deploy.quota import environment_quota
 from sizing.deploy.working_hours import batch_schedule, schedule_of, working_hours
 from sizing.plan import (
@@ -188,7 +190,9 @@ def environment_plan(
                 "reliably; choose Developer, Basic/BasicV2, Standard/StandardV2 or Premium",
             )
         )
-    violations += environment_limits(mine)  # shared GPU pools within AKS's limits
+    pools = node_pools(mine)
+    accounts = openai_accounts(mine)
+    violations += environment_limits(pools)  # shared GPU pools within AKS's limits
     tags = {"environment": environment.name, "managed-by": "inferplan", **spec.tags}
     geographies = {name: region.geography for name, region in catalog.regions.items()}
     used = {spec.location, *(r for w in mine for r in w.regions)}
@@ -233,8 +237,10 @@ def environment_plan(
         images=(planned_image(catalog, DEVICE_PLUGIN_IMAGE_ID),)
         if any(w.aks is not None for w in mine)
         else (),
-        quota=environment_quota(mine, catalog=catalog),
+        quota=environment_quota(pools, accounts, catalog=catalog),
         soft_deleted=spec.soft_deleted,
         gateways=gateway_placements(mine, location=spec.location, region_geographies=geographies),
         region_geographies={r: geographies[r] for r in sorted(used) if r in geographies},
+        node_pools=pools,
+        openai_accounts=accounts,
     )

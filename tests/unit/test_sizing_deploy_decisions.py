@@ -27,6 +27,8 @@ from sizing.deploy.model_weights import (
     gated_model_warnings,
     repository_gated,
 )
+from sizing.deploy.node_pools import node_pools
+from sizing.deploy.openai_accounts import openai_accounts
 from sizing.deploy.quota import AOAI_QUOTA_REQUEST, environment_quota
 from sizing.deploy.serving_resources import (
     GIB,
@@ -316,7 +318,7 @@ def test_deployments_in_one_region_share_its_quota(dev_plan):
     """Two workloads on gpt-4o-mini Standard in one region: one requirement, the sum."""
     chat = next(w for w in dev_plan.workloads if w.name == "hr-policy-chat")
     twin = dataclasses.replace(chat, name="hr-policy-chat-2")
-    quota = environment_quota([chat, twin], catalog=CATALOG)
+    quota = environment_quota((), openai_accounts([chat, twin]), catalog=CATALOG)
     mini = [q for q in quota if q.key.model == "gpt-4o-mini"]
     assert [(q.needed, q.workloads) for q in mini] == [
         (2 * chat.azure_openai.capacity, ("hr-policy-chat", "hr-policy-chat-2"))
@@ -329,9 +331,7 @@ def test_a_model_name_with_a_space_keeps_its_quota_key_whole(dev_plan):
     spaced = dataclasses.replace(
         chat, azure_openai=dataclasses.replace(chat.azure_openai, model="my model")
     )
-    [requirement] = [
-        q for q in environment_quota([spaced], catalog=CATALOG) if q.kind == "azure-openai"
-    ]
+    [requirement] = [q for q in environment_quota((), openai_accounts([spaced]), catalog=CATALOG)]
     assert (requirement.key.model, requirement.key.deployment_type) == ("my model", "Standard")
     assert requirement.name == "my model Standard"
     assert requirement.default is None  # no catalog entry of that name
@@ -371,3 +371,30 @@ def test_a_us_workload_gets_a_gateway_in_its_own_geography(dev_plan):
         ),
         GatewayPlacement(geography="us", location="eastus2", workloads=("us-chat",), primary=False),
     )
+
+
+# --- node pools -------------------------------------------------------------------------------
+
+
+def test_workloads_on_one_vm_size_share_its_pool_in_each_region(dev_plan):
+    """One pool per region and VM size: node counts summed, the largest OS disk, the plan's
+    pool name; an infeasible workload adds nothing."""
+    [gpu] = [w for w in dev_plan.workloads if w.aks is not None]
+    bigger_disk = dataclasses.replace(gpu.aks, os_disk_size_gb=gpu.aks.os_disk_size_gb + 100)
+    twin = dataclasses.replace(gpu, name="a-twin", aks=bigger_disk)
+    pools = node_pools([gpu, twin])
+    assert [(p.region, p.vm_sku) for p in pools] == [
+        (r, gpu.aks.vm_sku) for r in sorted(gpu.regions)
+    ]
+    for pool in pools:
+        assert pool.workloads == ("a-twin", gpu.name)
+        assert (pool.node_count, pool.min_count, pool.max_count) == (
+            2 * gpu.aks.nodes_per_region,
+            2 * gpu.aks.min_nodes_per_region,
+            2 * gpu.aks.max_nodes_per_region,
+        )
+        assert (pool.os_disk_size_gb, pool.name) == (bigger_disk.os_disk_size_gb, gpu.aks.pool_name)
+        assert pool.vcpus_per_node == gpu.aks.vm_vcpus
+    infeasible = dataclasses.replace(twin, feasible=False)
+    assert [p.workloads for p in node_pools([gpu, infeasible])] == [(gpu.name,)] * len(pools)
+    assert dev_plan.environments[0].node_pools == node_pools(dev_plan.workloads_of("dev"))
