@@ -73,7 +73,9 @@ SUMMARY_LABELS: Mapping[str, str] = {
     "monthly_usd": "$/month",
 }
 # Workload plan fields the summary covers or that only explain (not compared path by path).
-_ENV_FIELDS_SKIPPED = {"monthly_usd", "workloads", "violations"}  # shown as totals and warnings
+# Environment fields shown elsewhere: totals, warnings, and the pools and accounts that restate
+# the workloads' own plans (their changes show in the workload table and the resources).
+_ENV_FIELDS_SKIPPED = {"monthly_usd", "workloads", "violations", "node_pools", "openai_accounts"}
 _PLAN_FIELDS_SKIPPED = {"reasons", "alternatives", "source", "predicted", "cost", "environment"}
 
 
