@@ -30,7 +30,6 @@ azure-openai.md in the team's reference notes):
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import cache
 from xml.sax.saxutils import escape
@@ -38,6 +37,7 @@ from xml.sax.saxutils import escape
 import jinja2
 from markupsafe import Markup
 
+from components.naming import is_backend_id
 from sizing.plan import WorkloadPlan
 
 TEMPLATES_PACKAGE = "components"
@@ -55,8 +55,6 @@ AZURE_OPENAI_API_VERSION = "2024-10-21"
 # Custom-metric namespace of the token metrics in Application Insights; alert rules and
 # dashboards that chart gateway token use query this namespace.
 TOKEN_METRIC_NAMESPACE = "inferplan"
-
-_BACKEND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,79}$")
 
 
 @dataclass(frozen=True)
@@ -152,7 +150,7 @@ def render_api_policy(
     """
     if kind not in BACKEND_KINDS:
         raise ValueError(f"backend kind {kind!r} is not one of {', '.join(BACKEND_KINDS)}")
-    if not _BACKEND_ID.match(backend_id):
+    if not is_backend_id(backend_id):
         raise ValueError(f"backend id {backend_id!r}: letters, digits and hyphens, at most 80")
     if workload.gateway_backends is None:
         raise ValueError(f"workload {workload.name}: the Plan has no gateway backend settings")

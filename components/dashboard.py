@@ -27,7 +27,9 @@ from components.alert_rules import (
     APIM_NAMESPACE,
     AZURE_OPENAI_NAMESPACE,
     PROMQL_OPERATORS,
+    iso_duration,
     promql_number,
+    signal_text,
 )
 from sizing.catalog.engines import pinned_engine
 from sizing.plan import Alert, WorkloadPlan
@@ -51,8 +53,9 @@ def _namespaces(workloads: tuple[WorkloadPlan, ...]) -> list[str]:
 def _alert_line(workload: WorkloadPlan, alert: Alert) -> str:
     operator = PROMQL_OPERATORS.get(alert.operator, alert.operator)
     return (
-        f"- {workload.name} `{alert.name}`: `{alert.metric}` {operator} "
-        f"{promql_number(alert.threshold)} over {alert.window} ({alert.description})"
+        f"- {workload.name} `{alert.name}`: `{signal_text(alert)}` {operator} "
+        f"{promql_number(alert.threshold)} over {iso_duration(alert.window_s)} "
+        f"({alert.description})"
     )
 
 

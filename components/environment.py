@@ -11,10 +11,11 @@ their own regions):
   DNS zones and an endpoint subnet where services have no public access;
 * ``KeyVault``: vLLM's API key (generated) and the registry's upstream credentials;
 * ``ContainerRegistry``: an artifact cache for the images the Plan caches;
-* ``GpuCluster`` per region with self-hosted workloads, one GPU pool per VM size, its KEDA and
-  vLLM identities and the cluster admin role for whoever runs Pulumi (or the admin group);
+* ``GpuCluster`` per region of the Plan's GPU pools (``node_pools``), one pool per VM size,
+  its KEDA and vLLM identities and the cluster admin role for whoever runs Pulumi (or the admin
+  group);
 * ``VllmService`` per self-hosted workload and region;
-* ``OpenAIService`` per region with Azure OpenAI deployments;
+* ``OpenAIService`` per Azure OpenAI account of the Plan (``openai_accounts``);
 * ``LlmGateway`` per geography the workloads use (``Plan.gateways``), failing over between
   backends in the plan's region order;
 * ``SloAlerts``: the plan's alert thresholds as Azure Monitor rules, and a dashboard.
@@ -35,7 +36,7 @@ from pulumi_azure_native import authorization, resources
 
 from components import roles
 from components.container_registry import ContainerRegistry, UpstreamCredential
-from components.gpu_cluster import ClusterContext, GpuCluster, GpuPool
+from components.gpu_cluster import ClusterContext, GpuCluster
 from components.key_vault import KeyVault
 from components.llm_gateway import (
     GatewayBackend,
@@ -84,27 +85,6 @@ class EnvironmentResources:
     def gateway(self) -> LlmGateway:
         """The gateway of the environment's own geography."""
         return next(iter(self.gateways.values()))
-
-
-def gpu_pools(workloads: tuple[WorkloadPlan, ...], region: str) -> list[GpuPool]:
-    """GPU pools a region's cluster needs: one per VM size, nodes summed over its workloads."""
-    by_sku: dict[str, list[WorkloadPlan]] = {}
-    for w in workloads:
-        if w.aks is not None and region in w.regions:
-            by_sku.setdefault(w.aks.vm_sku, []).append(w)
-    return [
-        GpuPool(
-            vm_sku=sku,
-            node_count=sum(w.aks.nodes_per_region for w in users),
-            min_count=sum(w.aks.min_nodes_per_region for w in users),
-            max_count=sum(w.aks.max_nodes_per_region for w in users),
-            zones=users[0].aks.zones,
-            workloads=tuple(sorted(w.name for w in users)),
-            os_disk_size_gb=max(w.aks.os_disk_size_gb for w in users),
-            name=users[0].aks.pool_name,
-        )
-        for sku, users in sorted(by_sku.items())
-    ]
 
 
 def cached_images(
@@ -174,7 +154,7 @@ def build_environment(
 
     placements = env.gateways or ()
     gateway_of = {name: p for p in placements for name in p.workloads}
-    aks_regions = sorted({r for w in feasible if w.aks for r in w.regions})
+    aks_regions = env.cluster_regions  # the Plan's GPU pools say where clusters run
     spokes: dict[str, set[str]] = {}
     for w in feasible:
         if w.aks is not None and w.name in gateway_of:
@@ -272,7 +252,7 @@ def build_environment(
                 region=region,
                 resource_group_name=group.name,
                 subnet_id=network.aks_subnet_ids[region],
-                pools=gpu_pools(feasible, region),
+                pools=env.pools_in(region),
                 context=context,
             )
             for region in aks_regions
@@ -298,9 +278,9 @@ def build_environment(
                     hf_token=inputs.hf_token,
                 )
 
-    openai_regions = sorted({r for w in feasible if w.azure_openai for r in w.regions})
     openai = {}
-    for region in openai_regions:
+    for account in env.openai_accounts:
+        region = account.region
         users = tuple(w for w in feasible if w.azure_openai and region in w.regions)
         # The account's private endpoint sits in the hub of the gateway that calls it.
         hub = next(
@@ -309,9 +289,8 @@ def build_environment(
         openai[region] = OpenAIService(
             f"oai-{region_code(region)}",
             environment=env,
-            region=region,
+            account=account,
             resource_group_name=group.name,
-            workloads=users,
             subscription_id=subscription_id,
             resource_group=group_name,
             private_endpoint_subnet_id=network.endpoint_subnet_ids.get(hub),

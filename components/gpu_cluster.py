@@ -61,11 +61,11 @@ from components import roles
 from components.federation import TOKEN_EXCHANGE_AUDIENCE, FederationChain
 from components.naming import node_resource_group_name, resource_name
 from components.network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR
-from sizing.plan import ContainerImage, EnvironmentPlan
+from sizing.deploy.node_pools import SYSTEM_POOL_NAME, system_pool_zones
+from sizing.plan import ContainerImage, EnvironmentPlan, NodePool
 
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
-SYSTEM_POOL_NAME = "system"
 # Fixed at pool creation (changing it needs a new pool), so stated rather than left to the
 # API's default, which has changed between network plugins: the upstream Kubernetes default.
 MAX_PODS_PER_NODE = 110
@@ -85,38 +85,11 @@ CONTAINER_INSIGHTS_DESTINATION = "ciworkspace"
 SECRETS_PROVIDER_ADDON = "azureKeyvaultSecretsProvider"
 
 
-@dataclass(frozen=True)
-class GpuPool:
-    """One GPU node pool as the plan sizes it: nodes summed over the workloads that share the
-    VM size in a region. ``min_count`` 0 lets the pool scale to zero (dev). ``os_disk_size_gb``
-    is the largest the pool's workloads need (their checkpoints live on the node's disk)."""
-
-    vm_sku: str
-    node_count: int
-    min_count: int
-    max_count: int
-    zones: tuple[str, ...]
-    workloads: tuple[str, ...]
-    os_disk_size_gb: int
-    name: str
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.min_count <= self.node_count <= self.max_count or self.max_count < 1:
-            raise ValueError(
-                f"GPU pool {self.vm_sku}: need 0 <= min_count <= node_count <= max_count and "
-                f"max_count >= 1, got {self.min_count}/{self.node_count}/{self.max_count}"
-            )
-
-    def node_labels(self) -> dict[str, str]:
-        labels = {LABEL_VM_SKU: self.vm_sku, LABEL_POOL: self.name}
-        labels.update({f"{LABEL_WORKLOAD_PREFIX}{w}": "true" for w in sorted(self.workloads)})
-        return labels
-
-
-def system_pool_zones(node_count: int) -> tuple[str, ...]:
-    """Zones of the system pool: three nodes or more spread over zones 1-3; fewer are placed
-    without zones."""
-    return ("1", "2", "3") if node_count >= 3 else ()
+def pool_node_labels(pool: NodePool) -> dict[str, str]:
+    """Labels naming the pool's VM size, the pool and each workload the plan put there."""
+    labels = {LABEL_VM_SKU: pool.vm_sku, LABEL_POOL: pool.name}
+    labels.update({f"{LABEL_WORKLOAD_PREFIX}{w}": "true" for w in sorted(pool.workloads)})
+    return labels
 
 
 def kubeconfig_for_azure_cli(kubeconfig: str) -> str:
@@ -310,7 +283,7 @@ class GpuCluster(pulumi.ComponentResource):
         region: str,
         resource_group_name: pulumi.Input[str],
         subnet_id: pulumi.Input[str],
-        pools: list[GpuPool],
+        pools: tuple[NodePool, ...] | list[NodePool],
         context: ClusterContext,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -468,7 +441,7 @@ class GpuCluster(pulumi.ComponentResource):
                 os_disk_size_gb=pool.os_disk_size_gb,
                 availability_zones=list(pool.zones) or None,
                 node_taints=[GPU_TAINT],
-                node_labels=pool.node_labels(),
+                node_labels=pool_node_labels(pool),
                 max_pods=MAX_PODS_PER_NODE,
                 vnet_subnet_id=subnet_id,
                 tags=env.tags,

@@ -24,6 +24,7 @@ __all__ = [
     "agent_pool_name",
     "globally_unique_name",
     "globally_unique_output",
+    "is_backend_id",
     "kubernetes_name",
     "node_resource_group_name",
     "region_code",
@@ -87,6 +88,14 @@ def resource_name(
         parts.append(region_code(region))
     parts += [e for e in extra if e]
     return "-".join(parts)
+
+
+_BACKEND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,79}$")
+
+
+def is_backend_id(name: str) -> bool:
+    """An API Management backend (or pool) id: letters, digits and hyphens, at most 80."""
+    return bool(_BACKEND_ID.match(name))
 
 
 def globally_unique_name(

@@ -40,12 +40,12 @@ from pulumi_azure_native import (
 )
 
 from components.alert_rules import (
-    APIM,
-    AZURE_OPENAI,
-    alert_kind,
+    AZURE_MONITOR_METRIC,
+    LOG_QUERY,
     apim_log_query,
     apim_measure_column,
     azure_openai_criterion,
+    iso_duration,
     metric_alert_window,
     prometheus_rule_batches,
 )
@@ -277,8 +277,7 @@ class SloAlerts(pulumi.ComponentResource):
 
         for workload in sorted(workloads, key=lambda w: w.name):
             for alert in workload.alerts:
-                kind = alert_kind(alert)
-                if kind == APIM:
+                if alert.source == LOG_QUERY:
                     where = gateway_locations.get(workload.name, env.location)
                     rule_name = resource_name("alert", env.name, where, workload.name, alert.name)
                     self.gateway_alerts[(workload.name, alert.name)] = monitor.ScheduledQueryRule(
@@ -293,7 +292,7 @@ class SloAlerts(pulumi.ComponentResource):
                         enabled=True,
                         scopes=[gateway_ids[workload.name]],
                         evaluation_frequency=LOG_EVALUATION_FREQUENCY,
-                        window_size=alert.window,
+                        window_size=iso_duration(alert.window_s),
                         criteria=monitor.ScheduledQueryRuleCriteriaArgs(
                             all_of=[
                                 monitor.ConditionArgs(
@@ -316,7 +315,7 @@ class SloAlerts(pulumi.ComponentResource):
                         tags=env.tags,
                         opts=child,
                     )
-                elif kind == AZURE_OPENAI:
+                elif alert.source == AZURE_MONITOR_METRIC:
                     for region in workload.regions:
                         if region not in openai_account_ids:
                             continue

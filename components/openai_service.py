@@ -1,9 +1,9 @@
 """Azure OpenAI in one region: an account and the deployments the Plan puts there.
 
-A region's account carries the primary deployment of every Azure OpenAI workload whose first
-region it is, plus the failover deployment of every workload that names the region in
-``azure_openai.failover``. Each deployment is named after its workload, so the gateway reaches
-it at ``/openai/deployments/<workload>`` in every region alike.
+Which deployments a region's account holds, and in which order they are created, is the Plan's
+``EnvironmentPlan.openai_accounts`` (sizing/deploy/openai_accounts.py). Each deployment is named
+after its workload, so the gateway reaches it at ``/openai/deployments/<workload>`` in every
+region alike.
 
 Shape and settings follow azure-openai.md §5 (sources [subdomain], [quota], [apim-auth]):
 
@@ -28,14 +28,12 @@ Shape and settings follow azure-openai.md §5 (sources [subdomain], [quota], [ap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pulumi
 from pulumi_azure_native import cognitiveservices
 
 from components.naming import globally_unique_output, resource_name
 from components.network import private_endpoint
-from sizing.plan import EnvironmentPlan, WorkloadPlan
+from sizing.plan import EnvironmentPlan, OpenAIAccount, OpenAIDeployment
 
 ACCOUNT_KIND = "OpenAI"
 ACCOUNT_SKU = "S0"
@@ -48,60 +46,10 @@ VERSION_UPGRADE = "NoAutoUpgrade"
 ACCOUNT_DEPLOYMENT_LIMIT = 32  # standard deployments per resource (see the module docstring)
 
 
-@dataclass(frozen=True)
-class DeploymentSpec:
-    """One deployment on a region's account, read off a workload's Plan."""
-
-    workload: str
-    role: str  # "primary" or "failover"
-    model: str
-    model_version: str
-    sku_name: str  # deployment type: Standard, GlobalStandard, DataZoneProvisionedManaged, ...
-    capacity: int  # 1K-TPM units for token types, PTUs for *ProvisionedManaged
-    tags: dict[str, str]
-
-
-def region_deployments(
-    workloads: tuple[WorkloadPlan, ...], region: str
-) -> tuple[DeploymentSpec, ...]:
-    """The deployments ``region``'s account carries, ordered by workload name.
-
-    The order is the creation order (each deployment waits for the one before), so it must not
-    depend on the order workloads arrive in.
-    """
-    specs: dict[str, DeploymentSpec] = {}
-    for w in workloads:
-        plan = w.azure_openai
-        if plan is None:
-            continue
-        entries = []
-        if w.regions and w.regions[0] == region:
-            entries.append(("primary", plan.deployment_type, plan.capacity))
-        entries += [
-            ("failover", f.deployment_type, f.capacity) for f in plan.failover if f.region == region
-        ]
-        if len(entries) > 1 or (entries and w.name in specs):
-            raise ValueError(
-                f"workload {w.name}: more than one Azure OpenAI deployment planned in {region}; "
-                "a deployment is named after its workload, so one account holds one per workload"
-            )
-        for role, sku_name, capacity in entries:
-            specs[w.name] = DeploymentSpec(
-                workload=w.name,
-                role=role,
-                model=plan.model,
-                model_version=plan.model_version,
-                sku_name=sku_name,
-                capacity=capacity,
-                tags=dict(w.tags),
-            )
-    return tuple(specs[name] for name in sorted(specs))
-
-
 def account_shards(
-    specs: tuple[DeploymentSpec, ...], limit: int = ACCOUNT_DEPLOYMENT_LIMIT
-) -> list[tuple[DeploymentSpec, ...]]:
-    """The region's deployments in accounts of at most ``limit``, in order."""
+    specs: tuple[OpenAIDeployment, ...], limit: int = ACCOUNT_DEPLOYMENT_LIMIT
+) -> list[tuple[OpenAIDeployment, ...]]:
+    """The region's planned deployments in accounts of at most ``limit``, in order."""
     return [specs[i : i + limit] for i in range(0, len(specs), limit)]
 
 
@@ -118,9 +66,8 @@ class OpenAIService(pulumi.ComponentResource):
         name: str,
         *,
         environment: EnvironmentPlan,
-        region: str,
+        account: OpenAIAccount,
         resource_group_name: pulumi.Input[str],
-        workloads: tuple[WorkloadPlan, ...],
         subscription_id: pulumi.Input[str],
         resource_group: str,
         private_endpoint_subnet_id: pulumi.Input[str] | None = None,
@@ -132,9 +79,10 @@ class OpenAIService(pulumi.ComponentResource):
         account without public access a private endpoint the gateway resolves and reaches.
         ``resource_group`` is the environment's resource group name (for the name hash)."""
         super().__init__("inferplan:azure:OpenAIService", name, None, opts)
+        planned, region = account, account.region
         child = pulumi.ResourceOptions(parent=self, protect=environment.protect)
         public = environment.public_network_access
-        specs = region_deployments(workloads, region)
+        specs = planned.deployments
         shards = account_shards(specs) or [()]
 
         self.deployments = {}
@@ -181,7 +129,9 @@ class OpenAIService(pulumi.ComponentResource):
                     deployment_name=spec.workload,
                     account_name=account.name,
                     resource_group_name=resource_group_name,
-                    sku=cognitiveservices.SkuArgs(name=spec.sku_name, capacity=spec.capacity),
+                    sku=cognitiveservices.SkuArgs(
+                        name=spec.deployment_type, capacity=spec.capacity
+                    ),
                     properties=cognitiveservices.DeploymentPropertiesArgs(
                         model=cognitiveservices.DeploymentModelArgs(
                             format=MODEL_FORMAT, name=spec.model, version=spec.model_version

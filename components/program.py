@@ -39,7 +39,7 @@ def deployable(plan: Plan, environment: str) -> None:
     problems = [
         f"{w.name}: {w.infeasible_reason}" for w in plan.workloads_of(environment) if not w.feasible
     ]
-    problems += list(plan.environment(environment).violations)
+    problems += [v.message for v in plan.environment(environment).violations]
     if problems:
         raise InfeasiblePlanError(f"stack {environment} cannot be deployed: " + "; ".join(problems))
 

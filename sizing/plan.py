@@ -275,13 +275,53 @@ class GatewayBackends:
     retry: BackendRetry
 
 
+AlertSource = Literal[
+    "prometheus",  # vLLM's own series in the Azure Monitor workspace (PromQL rule group)
+    "azure-monitor-metric",  # an Azure OpenAI account's platform metric (metric alert)
+    "log-query",  # the gateway's ApiManagementGatewayLogs (log search alert)
+]
+AlertStatistic = Literal[
+    "percentile",  # the ``quantile`` of a histogram or log column over the window
+    "maximum",  # the largest value of a gauge across the workload's replicas
+    "average",  # the platform metric's average over the window
+    "share",  # the share of the requests that match ``requests``
+]
+AlertOperator = Literal[
+    "GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual", "Equals"
+]
+
+
+@dataclass(frozen=True)
+class StatusFilter:
+    """The requests a ``share`` alert counts: status codes ``first_code``..``last_code``, named
+    as the API Management metric dimension that carries them (``GatewayResponseCode`` 429,
+    ``GatewayResponseCodeCategory`` 5xx, written in ``value`` as that dimension writes it)."""
+
+    dimension: Literal[
+        "GatewayResponseCode",
+        "GatewayResponseCodeCategory",
+        "BackendResponseCode",
+        "BackendResponseCodeCategory",
+    ]
+    value: str  # 429, 5xx
+    first_code: int
+    last_code: int
+
+
 @dataclass(frozen=True)
 class Alert:
+    """One SLO alert: which signal, which statistic of it over ``window_s``, against which
+    threshold. Components map each source onto its Azure Monitor resource without parsing."""
+
     name: str
-    metric: str
+    source: AlertSource
+    metric: str  # vllm:time_to_first_token_seconds, TimeToResponse, Requests, BackendTime
+    statistic: AlertStatistic
     threshold: float
-    window: str  # ISO 8601 duration
-    operator: str = "GreaterThan"
+    window_s: int  # the window the statistic covers, and how long it must be broken
+    quantile: float | None = None  # statistic "percentile": 0.95 for the p95
+    requests: StatusFilter | None = None  # statistic "share": the requests it counts
+    operator: AlertOperator = "GreaterThan"
     severity: int = 2
     description: str = ""
 
@@ -439,22 +479,46 @@ class ObservabilitySettings:
     alert_email: str | None
 
 
-@dataclass(frozen=True)
-class QuotaRequirement:
-    """Quota the environment needs in one subscription x region before ``pulumi up`` succeeds
-    (sizing/deploy/quota.py): Azure OpenAI capacity per model x deployment type, or vCPUs of a GPU
-    VM family. ``default`` is the documented default quota, None where none is documented."""
+@dataclass(frozen=True, order=True)
+class QuotaKey:
+    """What one quota counts over in a subscription: Azure OpenAI capacity per region x model x
+    deployment type (in kTPM or PTUs), or the vCPUs of a GPU VM family per region. Fields that do
+    not apply to the kind are None; requirements are ordered by their key."""
 
     kind: Literal["azure-openai", "vm-family-vcpus"]
     region: str
-    name: str  # model/deployment type, or the VM family
+    model: str | None = None
+    deployment_type: str | None = None
+    unit: str = "vcpus"  # ktpm | ptu | vcpus
+    vm_family: str | None = None
+
+
+@dataclass(frozen=True)
+class QuotaRequirement:
+    """Quota the environment needs in one subscription x region before ``pulumi up`` succeeds
+    (sizing/deploy/quota.py), counted over ``key``. ``default`` is the documented default
+    quota, None where none is documented."""
+
+    key: QuotaKey
+    name: str  # for people: "gpt-4o-mini Standard", "NCasT4_v3 family vCPUs"
     needed: int
-    unit: str  # ktpm | ptu | vcpus
     default: int | None
     exceeds_default: bool  # needed > default, or no documented default for a GPU family
     workloads: tuple[str, ...]
     source: str  # where the default comes from
     request: str  # the increase to request, with where to file it
+
+    @property
+    def kind(self) -> str:
+        return self.key.kind
+
+    @property
+    def region(self) -> str:
+        return self.key.region
+
+    @property
+    def unit(self) -> str:
+        return self.key.unit
 
 
 @dataclass(frozen=True)
@@ -495,6 +559,77 @@ class FixedCost:
 
 
 @dataclass(frozen=True)
+class NodePool:
+    """One GPU node pool of a region's cluster (sizing/deploy/node_pools.py): the workloads that
+    share its VM size there, their nodes summed. ``min_count`` 0 lets the pool scale to zero
+    (dev); ``os_disk_size_gb`` is the largest its workloads need (checkpoints live on the
+    node's disk)."""
+
+    region: str
+    name: str  # the AKS agent pool, named after the VM size (sizing/deploy/pool_names.py)
+    vm_sku: str
+    node_count: int
+    min_count: int
+    max_count: int
+    zones: tuple[str, ...]
+    workloads: tuple[str, ...]
+    os_disk_size_gb: int
+    vcpus_per_node: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_count <= self.node_count <= self.max_count or self.max_count < 1:
+            raise ValueError(
+                f"GPU pool {self.vm_sku}: need 0 <= min_count <= node_count <= max_count and "
+                f"max_count >= 1, got {self.min_count}/{self.node_count}/{self.max_count}"
+            )
+
+
+@dataclass(frozen=True)
+class OpenAIDeployment:
+    """One deployment on a region's Azure OpenAI account, named after its workload."""
+
+    workload: str
+    role: Literal["primary", "failover"]
+    model: str
+    model_version: str
+    deployment_type: str  # the deployment's sku name: Standard, DataZoneProvisionedManaged, ...
+    capacity: int  # 1K-TPM units for token types, PTUs for *ProvisionedManaged
+    capacity_unit: str  # ktpm | ptu
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OpenAIAccount:
+    """The Azure OpenAI account of one region and the deployments it holds, in creation order
+    (sizing/deploy/openai_accounts.py)."""
+
+    region: str
+    deployments: tuple[OpenAIDeployment, ...]
+
+
+ViolationKind = Literal[
+    "cost-cap",  # the environment's workloads together cost more than its cap
+    "gateway-streaming",  # the gateway tier cannot carry the streaming workloads
+    "pool-nodes",  # a shared GPU pool may grow past AKS's nodes per pool
+    "cluster-pools",  # a region's cluster needs more node pools than AKS allows
+    "cluster-nodes",  # a region's cluster may grow past AKS's nodes per cluster
+]
+
+
+@dataclass(frozen=True)
+class EnvironmentViolation:
+    """Why an environment cannot be deployed as planned (exit 1). ``kind`` and the figures
+    (what is planned against the limit, where) are what code reads; ``message`` is for people."""
+
+    kind: ViolationKind
+    message: str
+    planned: float | None = None  # dollars a month, nodes or pools
+    limit: float | None = None
+    region: str | None = None
+    vm_sku: str | None = None
+
+
+@dataclass(frozen=True)
 class EnvironmentPlan:
     """One environment (Pulumi stack): shared infrastructure settings and its cost against the
     cap. ``violations`` make the plan fail (exit 1)."""
@@ -504,7 +639,7 @@ class EnvironmentPlan:
     monthly_usd: float
     max_monthly_usd: float | None
     workloads: tuple[str, ...]
-    violations: tuple[str, ...] = ()
+    violations: tuple[EnvironmentViolation, ...] = ()
     gateway: GatewaySettings | None = None
     kubernetes: KubernetesSettings | None = None
     observability: ObservabilitySettings | None = None
@@ -525,6 +660,17 @@ class EnvironmentPlan:
     @property
     def fixed_monthly_usd(self) -> float:
         return sum(c.monthly_usd for c in self.fixed_costs if c.monthly_usd is not None)
+
+    node_pools: tuple[NodePool, ...] = ()  # GPU pools, by region then VM size
+    openai_accounts: tuple[OpenAIAccount, ...] = ()  # by region
+
+    @property
+    def cluster_regions(self) -> tuple[str, ...]:
+        """Regions with a GPU cluster: those with a GPU pool."""
+        return tuple(sorted({p.region for p in self.node_pools}))
+
+    def pools_in(self, region: str) -> tuple[NodePool, ...]:
+        return tuple(p for p in self.node_pools if p.region == region)
 
 
 @dataclass(frozen=True)

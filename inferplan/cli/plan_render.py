@@ -76,7 +76,7 @@ def markdown(plan: Plan) -> str:
         cap = f" of {money(e.max_monthly_usd)} cap" if e.max_monthly_usd else ""
         lines.append(f"- environment `{e.name}` ({e.location}): {money(e.monthly_usd)}/month{cap}")
         lines += [f"  - {line}" for line in bill_lines(e)]
-        lines += [f"  - **violation:** {v}" for v in e.violations]
+        lines += [f"  - **violation:** {v.message}" for v in e.violations]
     warned = [(w, x) for w in plan.workloads for x in w.warnings]
     if warned:
         lines += ["", "**Warnings**", ""]
@@ -150,7 +150,7 @@ def print_table(plan: Plan, *, explain: bool) -> None:
         for line in bill_lines(e):
             console.print(f"  {escape(line)}", highlight=False)
         for v in e.violations:
-            console.print(f"[red]environment {escape(e.name)}: {escape(v)}[/]")
+            console.print(f"[red]environment {escape(e.name)}: {escape(v.message)}[/]")
     for w in plan.workloads:
         for x in w.warnings:
             console.print(

@@ -51,7 +51,7 @@ class VmSizeOffer:
 
     ``zones`` are the zones the size exists in there; ``restricted_zones`` those the
     subscription may not use, and ``restricted`` means the whole region is closed to it.
-    ``reasons`` are the restrictions' reason codes (``NotAvailableForSubscription``,
+    ``reason_codes`` are the restrictions' reason codes (``NotAvailableForSubscription``,
     ``QuotaId``). ``family`` is the vCPU quota family (``standardNCADSA100v4Family``).
     """
 
@@ -62,7 +62,7 @@ class VmSizeOffer:
     zones: tuple[str, ...]
     restricted: bool = False
     restricted_zones: tuple[str, ...] = ()
-    reasons: tuple[str, ...] = ()
+    reason_codes: tuple[str, ...] = ()
 
     @property
     def usable_zones(self) -> tuple[str, ...]:
@@ -102,7 +102,7 @@ def vm_size_offers(items: list[Mapping[str, Any]]) -> dict[tuple[str, str], VmSi
                 zones=zones_by_location.get(key, ()),
                 restricted=restricted,
                 restricted_zones=tuple(sorted(restricted_zones)),
-                reasons=tuple(sorted(set(filter(None, reasons)))),
+                reason_codes=tuple(sorted(set(filter(None, reasons)))),
             )
     return dict(sorted(offers.items()))
 

@@ -65,11 +65,11 @@ def check_vm_sizes(needs: Needs, answers: Answers) -> list[Finding]:
             )
             continue
         if offer.restricted:
-            reasons = join(offer.reasons, "no reason given")
+            reasons = join(offer.reason_codes, "no reason given")
             fix = (
                 "the subscription's offer type cannot use this size: plan another size or use "
                 "another subscription"
-                if "QuotaId" in offer.reasons
+                if "QuotaId" in offer.reason_codes
                 else f"ask Azure support to enable {need.vm_size} in {need.region} for the "
                 "subscription (a region access request), or plan another region"
             )

@@ -1,19 +1,16 @@
 """What one environment's plan asks of Azure, read off the Plan the way the components read it.
 
-Pure. GPU pools come from `components.environment.gpu_pools` and Azure OpenAI
-deployments from `components.openai_service.region_deployments`, the functions the
-Pulumi program itself uses, and every name from `planned_names`, so preflight checks exactly
-what ``pulumi up`` would create.
+Pure. GPU pools and Azure OpenAI deployments are the Plan's (``EnvironmentPlan.node_pools``
+and ``openai_accounts``), which the Pulumi program itself reads, and every name comes from
+`planned_names`, so preflight checks exactly what ``pulumi up`` would create.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.environment import gpu_pools
-from components.gpu_cluster import SYSTEM_POOL_NAME, system_pool_zones
-from components.naming import agent_pool_name, globally_unique_name, resource_name
-from components.openai_service import region_deployments
+from components.naming import globally_unique_name, resource_name
+from sizing.deploy.node_pools import SYSTEM_POOL_NAME, system_pool_zones
 from sizing.plan import Plan
 
 
@@ -127,10 +124,8 @@ def plan_needs(plan: Plan, environment: str, *, subscription_id: str) -> Needs:
     """What the feasible workloads of ``environment`` need in ``subscription_id``, sorted by
     region then name."""
     env = plan.environment(environment)
-    feasible = tuple(w for w in plan.workloads_of(environment) if w.feasible)
-    aks_regions = tuple(sorted({r for w in feasible if w.aks for r in w.regions}))
-    # An account in every region of an Azure OpenAI workload, as environment.py builds them.
-    openai_regions = tuple(sorted({r for w in feasible if w.azure_openai for r in w.regions}))
+    aks_regions = env.cluster_regions
+    openai_regions = tuple(a.region for a in env.openai_accounts)
     names = planned_names(
         plan,
         environment,
@@ -138,7 +133,6 @@ def plan_needs(plan: Plan, environment: str, *, subscription_id: str) -> Needs:
         aks_regions=aks_regions,
         openai_regions=openai_regions,
     )
-    vcpus = {w.aks.vm_sku: w.aks.vm_vcpus for w in feasible if w.aks}
     pools: list[PoolNeed] = []
     clusters: list[ClusterNeed] = []
     kube = env.kubernetes
@@ -158,39 +152,32 @@ def plan_needs(plan: Plan, environment: str, *, subscription_id: str) -> Needs:
                     workloads=(),
                 )
             )
-        for pool in gpu_pools(feasible, region):
+        for pool in env.pools_in(region):
             pools.append(
                 PoolNeed(
                     region=region,
-                    pool=agent_pool_name(pool.vm_sku),
+                    pool=pool.name,
                     vm_size=pool.vm_sku,
                     max_nodes=pool.max_count,
                     zones=pool.zones,
-                    vcpus_per_node=vcpus.get(pool.vm_sku, 0),
+                    vcpus_per_node=pool.vcpus_per_node,
                     workloads=pool.workloads,
                 )
             )
-    # The unit of each deployment: the primary's from the plan, a failover's from its entry.
-    units: dict[tuple[str, str, str], str] = {}
-    for w in feasible:
-        if w.azure_openai is not None:
-            units[(w.name, "primary", w.regions[0])] = w.azure_openai.capacity_unit
-            for f in w.azure_openai.failover:
-                units[(w.name, "failover", f.region)] = f.capacity_unit
     deployments = [
         DeploymentNeed(
-            region=region,
-            account=names.accounts[region],
-            workload=spec.workload,
-            role=spec.role,
-            model=spec.model,
-            version=spec.model_version,
-            deployment_type=spec.sku_name,
-            capacity=spec.capacity,
-            capacity_unit=units[(spec.workload, spec.role, region)],
+            region=account.region,
+            account=names.accounts[account.region],
+            workload=d.workload,
+            role=d.role,
+            model=d.model,
+            version=d.model_version,
+            deployment_type=d.deployment_type,
+            capacity=d.capacity,
+            capacity_unit=d.capacity_unit,
         )
-        for region in openai_regions
-        for spec in region_deployments(feasible, region)
+        for account in env.openai_accounts
+        for d in account.deployments
     ]
     gateway = GatewayNeed(env.location, names.gateway, env.gateway.tier) if env.gateway else None
     return Needs(

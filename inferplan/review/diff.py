@@ -73,12 +73,16 @@ SUMMARY_LABELS: Mapping[str, str] = {
     "monthly_usd": "$/month",
 }
 # Workload plan fields the summary covers or that only explain (not compared path by path).
-_ENV_FIELDS_SKIPPED = {  # shown as totals and warnings
+# Environment fields shown elsewhere: totals, warnings, and the pools and accounts that restate
+# the workloads' own plans (their changes show in the workload table and the resources).
+_ENV_FIELDS_SKIPPED = {
     "monthly_usd",
     "workloads_monthly_usd",
     "fixed_costs",
     "workloads",
     "violations",
+    "node_pools",
+    "openai_accounts",
 }
 _PLAN_FIELDS_SKIPPED = {"reasons", "alternatives", "source", "predicted", "cost", "environment"}
 
@@ -406,24 +410,13 @@ def _plan_warnings(
     warnings: list[dict[str, Any]] = []
     if head is None:
         return warnings
-    env = _environment(head)
-    cap = env.get("max_monthly_usd")
-    monthly = env.get("monthly_usd")
-    if cap is not None and monthly is not None and monthly > cap:
-        warnings.append(
-            {
-                "kind": "cost-cap",
-                "subject": head.stack,
-                "message": f"{_money(monthly)}/month exceeds the environment cap of {_money(cap)}",
-                "source": None,
-            }
-        )
-    for violation in env.get("violations") or []:
-        if "cap" in violation and cap is not None and monthly is not None and monthly > cap:
-            continue  # said above
-        warnings.append(
-            {"kind": "violation", "subject": head.stack, "message": violation, "source": None}
-        )
+    for violation in _environment(head).get("violations") or []:
+        if violation["kind"] == "cost-cap":  # from its figures, in the comment's money format
+            planned, cap = _money(violation["planned"]), _money(violation["limit"])
+            kind, message = "cost-cap", f"{planned}/month exceeds the environment cap of {cap}"
+        else:
+            kind, message = "violation", violation["message"]
+        warnings.append({"kind": kind, "subject": head.stack, "message": message, "source": None})
     base_warnings = {
         (w["name"], x["kind"], x["message"])
         for w in (base.plan.get("workloads", []) if base else [])

@@ -52,7 +52,7 @@ from sizing.catalog.azure_openai import (
     PtuBilling,
     ResidencyScope,
 )
-from sizing.search.decisions import Rejection, first_rejection, joined
+from sizing.search.decisions import MayBeRejected, Rejection
 from sizing.search.request import BatchTraffic
 from sizing.units import DAYS_PER_MONTH, HOURS_PER_MONTH
 
@@ -81,7 +81,7 @@ class InvalidAzureOpenAITrafficError(AzureOpenAISizingError):
 
 
 @dataclass(frozen=True)
-class AoaiCandidate:
+class AoaiCandidate(MayBeRejected):
     """One way to serve the workload: a deployment type in a region, sized and priced.
 
     ``capacity`` is the deployment's ``sku.capacity``: kTPM units (1 = 1,000 TPM) for token
@@ -110,19 +110,6 @@ class AoaiCandidate:
     estimated_figures: tuple[str, ...] = ()  # derived / estimate figures the numbers rely on
     quota_shortfall: Rejection | None = None  # needs more than the documented default quota
     reasoning_tokens: int = 0  # hidden reasoning tokens per request the sizing counted
-
-    @property
-    def feasible(self) -> bool:
-        return not self.rejections
-
-    @property
-    def rejection(self) -> Rejection | None:
-        """The rejection that names this candidate's kind (see `sizing.search.decisions`)."""
-        return first_rejection(self.rejections)
-
-    @property
-    def rejected_reason(self) -> str | None:
-        return joined(self.rejections) if self.rejections else None
 
 
 @dataclass(frozen=True)

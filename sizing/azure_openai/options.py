@@ -33,7 +33,7 @@ from sizing.plan import (
     Predicted,
     WorkloadPlan,
 )
-from sizing.search.decisions import Rejection, cost_cap_rejection
+from sizing.search.decisions import Rejection, cost_cap_rejection, only
 from sizing.search.option import CandidateFigures, Option
 from sizing.search.request import SizingRequest
 from sizing.search.topology import (
@@ -63,8 +63,10 @@ def azure_openai_options(*, req: SizingRequest, model: ModelSpec, catalog: Catal
                 summary=f"Azure OpenAI {model.azure_openai_name or model.id}",
                 monthly_usd=float("inf"),
                 region_rank=len(req.regions),
-                rejection=Rejection(
-                    "region", f"Azure OpenAI is not offered in the allowed regions ({where})"
+                rejections=(
+                    Rejection(
+                        "region", f"Azure OpenAI is not offered in the allowed regions ({where})"
+                    ),
                 ),
                 build=None,
             )
@@ -166,7 +168,7 @@ def _option(
         summary=f"{c.deployment_type} {c.capacity or 0} {c.capacity_unit} in {c.region}",
         monthly_usd=cost,
         region_rank=req.regions.index(c.region),
-        rejection=rejection,
+        rejections=only(rejection),
         build=_builder(c, tuple(secondaries), choice, req=req, model=model, retirement=retirement)
         if rejection is None
         else None,

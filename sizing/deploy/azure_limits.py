@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sizing.plan import WorkloadPlan
+from sizing.plan import EnvironmentViolation, NodePool
 
 AZURE_LIMIT = "azure-limit"  # the rejection kind of a candidate past one of these limits
 
@@ -65,36 +65,51 @@ def deployment_capacity_limit(capacity: int | None, unit: str) -> str | None:
     return None
 
 
-def environment_limits(workloads: Iterable[WorkloadPlan]) -> list[str]:
+def environment_limits(node_pools: Iterable[NodePool]) -> list[EnvironmentViolation]:
     """Why one environment's GPU pools cannot be deployed together, each reason once.
 
-    Workloads on the same VM size share a region's pool (components.environment.gpu_pools), so
+    Workloads on the same VM size share a region's pool (`sizing.deploy.node_pools`), so
     their autoscaler ceilings add up; each region's cluster holds its system pool and one pool
     per VM size.
     """
     ceilings: dict[str, dict[str, int]] = {}
-    for w in workloads:
-        if w.aks is None:
-            continue
-        for region in w.regions:
-            pools = ceilings.setdefault(region, {})
-            pools[w.aks.vm_sku] = pools.get(w.aks.vm_sku, 0) + w.aks.max_nodes_per_region
+    for pool in node_pools:
+        ceilings.setdefault(pool.region, {})[pool.vm_sku] = pool.max_count
     reasons = []
     for region, pools in sorted(ceilings.items()):
         for sku, nodes in sorted(pools.items()):
             if nodes > MAX_NODES_PER_POOL:
                 reasons.append(
-                    f"the {sku} pool in {region} may grow to {nodes:,} nodes; an AKS node pool "
-                    f"holds at most {MAX_NODES_PER_POOL:,} [aks-quotas]"
+                    EnvironmentViolation(
+                        "pool-nodes",
+                        f"the {sku} pool in {region} may grow to {nodes:,} nodes; an AKS node "
+                        f"pool holds at most {MAX_NODES_PER_POOL:,} [aks-quotas]",
+                        planned=nodes,
+                        limit=MAX_NODES_PER_POOL,
+                        region=region,
+                        vm_sku=sku,
+                    )
                 )
         if len(pools) + 1 > MAX_NODE_POOLS_PER_CLUSTER:
             reasons.append(
-                f"the cluster in {region} needs {len(pools) + 1} node pools; AKS allows "
-                f"{MAX_NODE_POOLS_PER_CLUSTER} [aks-quotas]"
+                EnvironmentViolation(
+                    "cluster-pools",
+                    f"the cluster in {region} needs {len(pools) + 1} node pools; AKS allows "
+                    f"{MAX_NODE_POOLS_PER_CLUSTER} [aks-quotas]",
+                    planned=len(pools) + 1,
+                    limit=MAX_NODE_POOLS_PER_CLUSTER,
+                    region=region,
+                )
             )
         if sum(pools.values()) > MAX_NODES_PER_CLUSTER:
             reasons.append(
-                f"the cluster in {region} may grow to {sum(pools.values()):,} GPU nodes; AKS "
-                f"allows {MAX_NODES_PER_CLUSTER:,} per cluster [aks-quotas]"
+                EnvironmentViolation(
+                    "cluster-nodes",
+                    f"the cluster in {region} may grow to {sum(pools.values()):,} GPU nodes; AKS "
+                    f"allows {MAX_NODES_PER_CLUSTER:,} per cluster [aks-quotas]",
+                    planned=sum(pools.values()),
+                    limit=MAX_NODES_PER_CLUSTER,
+                    region=region,
+                )
             )
     return reasons

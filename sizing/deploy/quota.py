@@ -20,7 +20,7 @@ from collections.abc import Iterable
 
 from sizing.catalog import Catalog
 from sizing.catalog.azure_openai import AoaiCatalog
-from sizing.plan import PlanWarning, QuotaRequirement, WorkloadPlan
+from sizing.plan import NodePool, OpenAIAccount, PlanWarning, QuotaKey, QuotaRequirement
 from sizing.search.decisions import Rejection
 
 AOAI_QUOTA_REQUEST = (
@@ -58,76 +58,64 @@ def shortfall_warning(shortfall: Rejection, *, region: str) -> PlanWarning:
     )
 
 
-def _aoai_deployments(w: WorkloadPlan) -> list[tuple[str, str, str, int, str]]:
-    plan = w.azure_openai
-    if plan is None or not w.regions:
-        return []
-    rows = [(w.regions[0], plan.model, plan.deployment_type, plan.capacity, plan.capacity_unit)]
-    rows += [
-        (f.region, plan.model, f.deployment_type, f.capacity, f.capacity_unit)
-        for f in plan.failover
-    ]
-    return rows
-
-
 def environment_quota(
-    workloads: Iterable[WorkloadPlan], *, catalog: Catalog
+    pools: Iterable[NodePool], accounts: Iterable[OpenAIAccount], *, catalog: Catalog
 ) -> tuple[QuotaRequirement, ...]:
-    """Every quota the environment's feasible workloads need, in (kind, region, name) order."""
+    """Every quota the environment's GPU pools and Azure OpenAI deployments need, in key order
+    (Azure OpenAI by region, model, deployment type; then GPU families by region)."""
     aoai = catalog.azure_openai
-    openai: dict[tuple[str, str, str], list[tuple[str, int]]] = defaultdict(list)
-    vcpus: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
-    for w in workloads:
-        if not w.feasible:
-            continue
-        for region, model, deployment_type, capacity, unit in _aoai_deployments(w):
-            openai[(region, f"{model} {deployment_type}", unit)].append((w.name, capacity))
-        if w.aks is not None:
-            family = catalog.vm_sku(w.aks.vm_sku).family
-            for region in w.regions:
-                vcpus[(region, family)].append(
-                    (w.name, w.aks.max_nodes_per_region * w.aks.vm_vcpus)
-                )
-    found: list[QuotaRequirement] = []
-    for (region, name, unit), users in sorted(openai.items()):
-        needed = sum(c for _, c in users)
-        model, deployment_type = name.split(" ", 1)
+    needed: dict[QuotaKey, int] = defaultdict(int)
+    users: dict[QuotaKey, set[str]] = defaultdict(set)
+    for account in accounts:
+        for d in account.deployments:
+            key = QuotaKey(
+                "azure-openai", account.region, d.model, d.deployment_type, d.capacity_unit
+            )
+            needed[key] += d.capacity
+            users[key].add(d.workload)
+    for pool in pools:
+        family = catalog.vm_sku(pool.vm_sku).family
+        key = QuotaKey("vm-family-vcpus", pool.region, vm_family=family)
+        needed[key] += pool.max_count * pool.vcpus_per_node
+        users[key].update(pool.workloads)
+    return tuple(
+        _requirement(key, needed[key], tuple(sorted(users[key])), aoai) for key in sorted(needed)
+    )
+
+
+def _requirement(
+    key: QuotaKey, needed: int, names: tuple[str, ...], aoai: AoaiCatalog
+) -> QuotaRequirement:
+    if key.kind == "vm-family-vcpus":
+        return QuotaRequirement(
+            key=key,
+            name=f"{key.vm_family} family vCPUs",
+            needed=needed,
+            default=None,
+            exceeds_default=True,
+            workloads=names,
+            source="Azure documents no default vCPU quota per GPU family",
+            request=(
+                f"raise the {key.vm_family} family vCPU quota in {key.region} to at least "
+                f"{needed:,} vCPUs: {VM_QUOTA_REQUEST.format(region=key.region)}"
+            ),
+        )
+    assert key.model is not None and key.deployment_type is not None
+    name = f"{key.model} {key.deployment_type}"
+    if key.unit == "ktpm":
+        default, source = _default_quota(aoai, key.model, key.deployment_type)
+    else:
         default, source = (
-            _default_quota(aoai, model, deployment_type) if unit == "ktpm" else (None, "")
+            None,
+            "PTU quota is per region and deployment shape; no documented default",
         )
-        if unit != "ktpm":
-            source = "PTU quota is per region and deployment shape; no documented default"
-        found.append(
-            QuotaRequirement(
-                kind="azure-openai",
-                region=region,
-                name=name,
-                needed=needed,
-                unit=unit,
-                default=default,
-                exceeds_default=default is None or needed > default,
-                workloads=tuple(sorted({n for n, _ in users})),
-                source=source,
-                request=_aoai_request(region, name, needed, unit, default),
-            )
-        )
-    for (region, family), users in sorted(vcpus.items()):
-        needed = sum(v for _, v in users)
-        found.append(
-            QuotaRequirement(
-                kind="vm-family-vcpus",
-                region=region,
-                name=f"{family} family vCPUs",
-                needed=needed,
-                unit="vcpus",
-                default=None,
-                exceeds_default=True,
-                workloads=tuple(sorted({n for n, _ in users})),
-                source="Azure documents no default vCPU quota per GPU family",
-                request=(
-                    f"raise the {family} family vCPU quota in {region} to at least {needed:,} "
-                    f"vCPUs: {VM_QUOTA_REQUEST.format(region=region)}"
-                ),
-            )
-        )
-    return tuple(found)
+    return QuotaRequirement(
+        key=key,
+        name=name,
+        needed=needed,
+        default=default,
+        exceeds_default=default is None or needed > default,
+        workloads=names,
+        source=source,
+        request=_aoai_request(key.region, name, needed, key.unit, default),
+    )

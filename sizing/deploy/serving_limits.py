@@ -11,13 +11,15 @@ import math
 
 from sizing.catalog.engines import pinned_engine
 from sizing.deploy.autoscaling import queue_depth_target
-from sizing.plan import Alert, Gateway
+from sizing.plan import Alert, Gateway, StatusFilter
 from sizing.search.request import SizingRequest
 
 MAX_BACKEND_TIMEOUT_S = 240  # API Management: larger values "may not be honored" (idle drop)
 MIN_BACKEND_TIMEOUT_S = 30
 SLOWEST_ACCEPTABLE_SHARE = 0.5  # slowest acceptable stream: half the p50 tokens/s target
 TPM_HEADROOM = 0.15
+FIVE_MINUTES_S = 300
+TEN_MINUTES_S = 600
 
 
 def slo_request_seconds(req: SizingRequest) -> float:
@@ -74,9 +76,12 @@ def common_alerts() -> list[Alert]:
     return [
         Alert(
             "gateway-5xx-rate",
-            "apim:Requests{GatewayResponseCodeCategory=5xx}/Requests",
+            "log-query",
+            "Requests",
+            "share",
             0.01,
-            "PT5M",
+            FIVE_MINUTES_S,
+            requests=StatusFilter("GatewayResponseCodeCategory", "5xx", 500, 599),
             severity=1,
             description="more than 1% of requests fail at or behind the gateway",
         ),
@@ -84,9 +89,12 @@ def common_alerts() -> list[Alert]:
         # backend, so BackendResponseCode would miss every throttle the gateway decides.
         Alert(
             "gateway-429-rate",
-            "apim:Requests{GatewayResponseCode=429}/Requests",
+            "log-query",
+            "Requests",
+            "share",
             0.05,
-            "PT5M",
+            FIVE_MINUTES_S,
+            requests=StatusFilter("GatewayResponseCode", "429", 429, 429),
             severity=2,
             description="more than 5% of requests are throttled (token limit or quota)",
         ),
@@ -104,17 +112,23 @@ def vllm_alerts(req: SizingRequest, *, concurrency_per_replica: int) -> list[Ale
     return [
         Alert(
             "ttft-p95",
-            f"histogram_quantile(0.95, {metrics.time_to_first_token})",
+            "prometheus",
+            metrics.time_to_first_token,
+            "percentile",
             req.ttft_p95_ms / 1000.0,
-            "PT5M",
+            FIVE_MINUTES_S,
+            quantile=0.95,
             severity=2,
             description=f"TTFT p95 above the SLO of {req.ttft_p95_ms:g} ms",
         ),
         Alert(
             "itl-p50",
-            f"histogram_quantile(0.5, {metrics.inter_token_latency})",
+            "prometheus",
+            metrics.inter_token_latency,
+            "percentile",
             round(itl_budget_s, 4),
-            "PT5M",
+            FIVE_MINUTES_S,
+            quantile=0.5,
             severity=2,
             description=(
                 f"median inter-token latency slower than {req.output_tokens_per_second_p50:g} "
@@ -123,17 +137,21 @@ def vllm_alerts(req: SizingRequest, *, concurrency_per_replica: int) -> list[Ale
         ),
         Alert(
             "queue-depth",
-            f"max({metrics.requests_waiting})",
+            "prometheus",
+            metrics.requests_waiting,
+            "maximum",
             queue_depth_target(concurrency_per_replica),
-            "PT5M",
+            FIVE_MINUTES_S,
             severity=3,
             description="requests wait for a slot: replicas are saturated",
         ),
         Alert(
             "kv-cache-usage",
-            f"max({metrics.kv_cache_usage})",
+            "prometheus",
+            metrics.kv_cache_usage,
+            "maximum",
             0.9,
-            "PT10M",
+            TEN_MINUTES_S,
             severity=3,
             description="KV cache above 90%: preemptions and latency spikes follow",
         ),
@@ -156,15 +174,20 @@ def azure_openai_alerts(
     alert reads the gateway's own log instead: the p95 of ``BackendTime`` against the longest
     response the SLO allows, ``ttft_p95 + max_tokens / tokens_per_s_p50`` (streamed responses
     take their whole generation there, so a shorter threshold would fire on long answers). It
-    never fires falsely and may fire late, like the platform metrics' averages."""
+    never fires falsely and may fire late, like the platform metrics' averages.
+
+    The platform metrics carry no percentiles: an ``average`` above a p95 target means the p95
+    is above it too, so those alerts never fire falsely either (they may fire late)."""
     has_metrics = provisioned if latency_metrics is None else latency_metrics
     if has_metrics:
         alerts = [
             Alert(
                 "ttft-p95",
-                "azure-openai:TimeToResponse",
+                "azure-monitor-metric",
+                "TimeToResponse",
+                "average",
                 req.ttft_p95_ms,
-                "PT5M",
+                FIVE_MINUTES_S,
                 severity=2,
                 description=f"time to first token above the SLO of {req.ttft_p95_ms:g} ms",
             ),
@@ -175,9 +198,12 @@ def azure_openai_alerts(
         alerts = [
             Alert(
                 "gateway-latency-p95",
-                "apim:BackendTime{percentile=95}",
+                "log-query",
+                "BackendTime",
+                "percentile",
                 round(longest_ms),
-                "PT5M",
+                FIVE_MINUTES_S,
+                quantile=0.95,
                 severity=2,
                 description=(
                     f"p95 backend time above {round(longest_ms):,} ms, the longest response "
@@ -189,9 +215,11 @@ def azure_openai_alerts(
         alerts.append(
             Alert(
                 "time-between-tokens",
-                "azure-openai:TimeBetweenTokens",
+                "azure-monitor-metric",
+                "TimeBetweenTokens",
+                "average",
                 round(1000.0 / req.output_tokens_per_second_p50, 2),
-                "PT5M",
+                FIVE_MINUTES_S,
                 severity=2,
                 description="tokens stream slower than the SLO",
             )
@@ -200,9 +228,11 @@ def azure_openai_alerts(
         alerts.append(
             Alert(
                 "ptu-utilization",
-                "azure-openai:ProvisionedManagedUtilizationV2",
+                "azure-monitor-metric",
+                "ProvisionedManagedUtilizationV2",
+                "average",
                 90.0,
-                "PT5M",
+                FIVE_MINUTES_S,
                 severity=2,
                 description="provisioned capacity above 90%: 429s and spillover follow",
             )

@@ -57,22 +57,33 @@ class Rejection:
 
 
 class MayBeRejected:
-    """What every candidate type says of its ``rejection`` field (mixed into frozen
-    dataclasses that declare it): chosen only when there is none."""
+    """The one rejection shape of every candidate type (mixed into frozen dataclasses that
+    declare ``rejections``): chosen only when there is none; the earliest kind in
+    `KIND_ORDER` names the candidate's kind, and people read every sentence."""
 
-    rejection: Rejection | None
+    rejections: tuple[Rejection, ...]
 
     @property
     def feasible(self) -> bool:
-        return self.rejection is None
+        return not self.rejections
+
+    @property
+    def rejection(self) -> Rejection | None:
+        return first_rejection(self.rejections)
 
     @property
     def rejected_reason(self) -> str | None:
-        return self.rejection.message if self.rejection else None
+        return joined(self.rejections) if self.rejections else None
 
     @property
     def rejection_kind(self) -> str:
-        return self.rejection.kind if self.rejection else ""
+        rejection = self.rejection
+        return rejection.kind if rejection else ""
+
+
+def only(rejection: Rejection | None) -> tuple[Rejection, ...]:
+    """A single decision as ``rejections``: none, or that one."""
+    return (rejection,) if rejection is not None else ()
 
 
 def first_rejection(rejections: tuple[Rejection, ...] | list[Rejection]) -> Rejection | None:

@@ -17,10 +17,13 @@ from sizing.deploy.fixed_costs import environment_fixed_costs
 from sizing.deploy.gateway_availability import gateway_link
 from sizing.deploy.gateway_placement import gateway_placements
 from sizing.deploy.kubernetes_versions import default_version, version_support
+from sizing.deploy.node_pools import node_pools
+from sizing.deploy.openai_accounts import openai_accounts
 from sizing.deploy.quota import environment_quota
 from sizing.deploy.working_hours import batch_schedule, schedule_of, working_hours
 from sizing.plan import (
     EnvironmentPlan,
+    EnvironmentViolation,
     GatewaySettings,
     KubernetesSettings,
     ObservabilitySettings,
@@ -191,18 +194,28 @@ def environment_plan(
     fixed_total = sum(c.monthly_usd for c in fixed if c.monthly_usd is not None)
     total = workloads_total + fixed_total
     cap = spec.limits.max_monthly_usd
-    violations = []
+    violations: list[EnvironmentViolation] = []
     if cap is not None and total > cap:
         violations.append(
-            f"planned ${total:,.0f}/month (workloads ${workloads_total:,.0f} + shared "
-            f"infrastructure ${fixed_total:,.0f}) exceeds the environment cap of ${cap:,.0f}"
+            EnvironmentViolation(
+                "cost-cap",
+                f"planned ${total:,.0f}/month (workloads ${workloads_total:,.0f} + shared "
+                f"infrastructure ${fixed_total:,.0f}) exceeds the environment cap of ${cap:,.0f}",
+                planned=total,
+                limit=cap,
+            )
         )
     if spec.gateway.tier == "Consumption" and any(w.gateway.streaming for w in mine):
         violations.append(
-            "API Management Consumption tier cannot carry streaming (SSE) workloads reliably; "
-            "choose Developer, Basic/BasicV2, Standard/StandardV2 or Premium"
+            EnvironmentViolation(
+                "gateway-streaming",
+                "API Management Consumption tier cannot carry streaming (SSE) workloads "
+                "reliably; choose Developer, Basic/BasicV2, Standard/StandardV2 or Premium",
+            )
         )
-    violations += environment_limits(mine)  # shared GPU pools within AKS's limits
+    pools = node_pools(mine)
+    accounts = openai_accounts(mine)
+    violations += environment_limits(pools)  # shared GPU pools within AKS's limits
     tags = {"environment": environment.name, "managed-by": "inferplan", **spec.tags}
     used = {spec.location, *(r for w in mine for r in w.regions)}
     return EnvironmentPlan(
@@ -246,10 +259,12 @@ def environment_plan(
         images=(planned_image(catalog, DEVICE_PLUGIN_IMAGE_ID),)
         if any(w.aks is not None for w in mine)
         else (),
-        quota=environment_quota(mine, catalog=catalog),
+        quota=environment_quota(pools, accounts, catalog=catalog),
         soft_deleted=spec.soft_deleted,
         gateways=gateways,
         region_geographies={r: geographies[r] for r in sorted(used) if r in geographies},
         workloads_monthly_usd=workloads_total,
         fixed_costs=fixed,
+        node_pools=pools,
+        openai_accounts=accounts,
     )

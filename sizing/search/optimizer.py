@@ -327,7 +327,7 @@ def _aks_option(
         summary=_aks_summary(c),
         monthly_usd=c.monthly_usd,
         region_rank=region_rank,
-        rejection=c.rejection,
+        rejections=c.rejections,
         build=(lambda: _aks_plan(c, req=req, model=model, catalog=catalog))
         if c.rejection is None
         else None,

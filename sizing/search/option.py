@@ -40,7 +40,7 @@ class Option(MayBeRejected):
     summary: str
     monthly_usd: float
     region_rank: int
-    rejection: Rejection | None
+    rejections: tuple[Rejection, ...]
     build: Callable[[], WorkloadPlan] | None  # the full plan if this option is chosen
     preference: int = 0
     # Best latency a lone request gets, for relaxation messages: (ttft_p95_ms, tokens/s).

@@ -102,7 +102,7 @@ class AksCandidate(MayBeRejected):
     monthly_usd: float = math.inf  # at the environment's billed hours
     billed_hours_per_month: float = 0.0
     price_kind: str = ""
-    rejection: Rejection | None = None
+    rejections: tuple[Rejection, ...] = ()
     expert_parallel: bool = False  # experts placed whole on the GPUs (--enable-expert-parallel)
     correction: CorrectionUse | None = None  # a measured correction in scope, applied or not
 
@@ -410,7 +410,12 @@ def _unplaced(
     """A candidate that cannot be placed; keeps its capacity so relaxations can be found."""
     cap = cap or ReplicaCapacity(sku.gpu, precision, tp, False, 0, None, None, rejection.message)
     return AksCandidate(
-        vm_sku=sku.name, gpu=sku.gpu, precision=precision, tp=tp, capacity=cap, rejection=rejection
+        vm_sku=sku.name,
+        gpu=sku.gpu,
+        precision=precision,
+        tp=tp,
+        capacity=cap,
+        rejections=(rejection,),
     )
 
 
@@ -493,7 +498,7 @@ def _candidate(
         rejection = cost_cap_rejection(monthly, req.max_monthly_usd)
     if rejection is None:
         return candidate
-    return replace(candidate, rejection=rejection)
+    return replace(candidate, rejections=(rejection,))
 
 
 def _what_it_needs(required: float, *, zonal: bool, regions: int, sku: str) -> str:

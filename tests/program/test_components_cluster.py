@@ -13,7 +13,6 @@ from components.gpu_cluster import (
     MAX_PODS_PER_NODE,
     ClusterContext,
     GpuCluster,
-    GpuPool,
 )
 from components.gpu_cluster import kubeconfig_for_azure_cli as for_azure_cli
 from components.naming import agent_pool_name, node_resource_group_name
@@ -28,6 +27,7 @@ from components.roles import (
 from inferplan.offline.capture import MOCK_KUBECONFIG, SECRET, Capture, capture
 from sizing.catalog import default_catalog
 from sizing.deploy.container_images import DEVICE_PLUGIN_IMAGE_ID, planned_image
+from sizing.plan import NodePool
 
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 AGENT_POOL = "azure-native:containerservice:AgentPool"
@@ -59,19 +59,28 @@ H100 = "Standard_NC40ads_H100_v5"
 H100_X2 = "Standard_NC80adis_H100_v5"
 
 
-def pool_of(plan, workload: str) -> GpuPool:
-    """The pool environment.gpu_pools makes for a workload that has its VM size to itself."""
-    aks = next(w for w in plan.workloads if w.name == workload).aks
-    return GpuPool(
-        vm_sku=aks.vm_sku,
-        node_count=aks.nodes_per_region,
-        min_count=aks.min_nodes_per_region,
-        max_count=aks.max_nodes_per_region,
-        zones=aks.zones,
+def pool_of(plan, workload: str) -> NodePool:
+    """The Plan's pool for a workload that has its VM size to itself, in its first region:
+    the workload's own figures."""
+    w = next(w for w in plan.workloads if w.name == workload)
+    [pool] = [
+        p
+        for p in plan.environment(w.environment).pools_in(w.regions[0])
+        if p.vm_sku == w.aks.vm_sku
+    ]
+    assert pool == NodePool(
+        region=w.regions[0],
+        name=w.aks.pool_name,
+        vm_sku=w.aks.vm_sku,
+        node_count=w.aks.nodes_per_region,
+        min_count=w.aks.min_nodes_per_region,
+        max_count=w.aks.max_nodes_per_region,
+        zones=w.aks.zones,
         workloads=(workload,),
-        os_disk_size_gb=aks.os_disk_size_gb,
-        name=aks.pool_name,
+        os_disk_size_gb=w.aks.os_disk_size_gb,
+        vcpus_per_node=w.aks.vm_vcpus,
     )
+    return pool
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +114,7 @@ def context(**changes) -> ClusterContext:
 
 def build(
     env,
-    pools: list[GpuPool],
+    pools: list[NodePool],
     *,
     preview: bool = True,
     region: str = "eastus2",
@@ -428,7 +437,18 @@ def agent_pool_names(result: Capture) -> set[str]:
 )
 def test_pool_bounds_are_checked(node_count, min_count, max_count):
     with pytest.raises(ValueError, match="min_count <= node_count <= max_count"):
-        GpuPool(H100, node_count, min_count, max_count, (), ("w",), 128, agent_pool_name(H100))
+        NodePool(
+            "eastus2",
+            agent_pool_name(H100),
+            H100,
+            node_count,
+            min_count,
+            max_count,
+            (),
+            ("w",),
+            128,
+            40,
+        )
 
 
 def test_one_pool_per_vm_size(prod_env, prod_pools):

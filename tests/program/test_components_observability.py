@@ -14,24 +14,25 @@ import pulumi
 import pytest
 
 from components.alert_rules import (
-    APIM,
-    AZURE_OPENAI,
+    AZURE_MONITOR_METRIC,
+    LOG_QUERY,
     PROMETHEUS,
     UnsupportedAlert,
-    alert_kind,
     apim_log_query,
     apim_measure_column,
     azure_openai_criterion,
+    iso_duration,
     metric_alert_window,
     prometheus_rule_batches,
     prometheus_rules,
     promql_duration,
     promql_for,
+    signal_text,
 )
 from components.dashboard import dashboard_properties
 from components.naming import region_code
 from inferplan.offline.capture import SECRET, capture
-from sizing.plan import Alert
+from sizing.plan import Alert, StatusFilter
 
 OBSERVABILITY = "inferplan:azure:Observability"
 SLO_ALERTS = "inferplan:azure:SloAlerts"
@@ -54,109 +55,141 @@ def account_id(region: str) -> str:
 # --- PromQL ---------------------------------------------------------------------------------
 
 
+def p_alert(name, metric, threshold, window_s=300, *, quantile=None, **kw) -> Alert:
+    statistic = "percentile" if quantile is not None else "maximum"
+    return Alert(
+        name, "prometheus", metric, statistic, threshold, window_s, quantile=quantile, **kw
+    )
+
+
+def share_alert(dimension, value, first, last) -> Alert:
+    requests = StatusFilter(dimension, value, first, last)
+    return Alert("r", "log-query", "Requests", "share", 0.01, 300, requests=requests)
+
+
+def metric_alert(metric, threshold=900.0, window_s=300) -> Alert:
+    return Alert("a", "azure-monitor-metric", metric, "average", threshold, window_s)
+
+
 @pytest.mark.parametrize(
-    ("alert", "expected"),
+    ("alert", "expected", "text"),
     [
         pytest.param(
-            Alert(
-                "ttft-p95",
-                "histogram_quantile(0.95, vllm:time_to_first_token_seconds)",
-                0.8,
-                "PT5M",
-            ),
+            p_alert("ttft-p95", "vllm:time_to_first_token_seconds", 0.8, quantile=0.95),
             "histogram_quantile(0.95, sum by (le) (rate("
             'vllm:time_to_first_token_seconds_bucket{namespace="chat"}[5m]))) > 0.8',
+            "histogram_quantile(0.95, vllm:time_to_first_token_seconds)",
             id="ttft-histogram",
         ),
         pytest.param(
-            Alert(
-                "itl-p50",
-                "histogram_quantile(0.5, vllm:inter_token_latency_seconds)",
-                0.0333,
-                "PT5M",
-            ),
+            p_alert("itl-p50", "vllm:inter_token_latency_seconds", 0.0333, quantile=0.5),
             "histogram_quantile(0.5, sum by (le) (rate("
             'vllm:inter_token_latency_seconds_bucket{namespace="chat"}[5m]))) > 0.0333',
+            "histogram_quantile(0.5, vllm:inter_token_latency_seconds)",
             id="itl-histogram",
         ),
         pytest.param(
-            Alert("queue-depth", "max(vllm:num_requests_waiting)", 31.0, "PT5M"),
+            p_alert("queue-depth", "vllm:num_requests_waiting", 31.0),
             'max(vllm:num_requests_waiting{namespace="chat"}) > 31',
+            "max(vllm:num_requests_waiting)",
             id="queue-gauge",
         ),
         pytest.param(
-            Alert("kv-cache-usage", "max(vllm:kv_cache_usage_perc)", 0.9, "PT10M"),
+            p_alert("kv-cache-usage", "vllm:kv_cache_usage_perc", 0.9, 600),
             'max(vllm:kv_cache_usage_perc{namespace="chat"}) > 0.9',
+            "max(vllm:kv_cache_usage_perc)",
             id="kv-cache-gauge",
         ),
         pytest.param(
-            Alert(
+            p_alert(
                 "slow",
-                "histogram_quantile(0.99, vllm:e2e_request_latency_seconds)",
+                "vllm:e2e_request_latency_seconds",
                 30,
-                "PT1H",
+                3600,
+                quantile=0.99,
                 operator="GreaterThanOrEqual",
             ),
             "histogram_quantile(0.99, sum by (le) (rate("
             'vllm:e2e_request_latency_seconds_bucket{namespace="chat"}[1h]))) >= 30',
+            "histogram_quantile(0.99, vllm:e2e_request_latency_seconds)",
             id="window-and-operator",
         ),
     ],
 )
-def test_promql_for_each_vllm_alert_kind(alert, expected):
-    assert alert_kind(alert) == PROMETHEUS
+def test_promql_for_each_vllm_alert_kind(alert, expected, text):
     assert promql_for(alert, workload="chat") == expected
+    assert signal_text(alert) == text
 
 
 @pytest.mark.parametrize(
-    ("window", "duration"),
+    ("seconds", "iso", "duration"),
     [
-        ("PT5M", "5m"),
-        ("PT10M", "10m"),
-        ("PT1H", "1h"),
-        ("PT1H30M", "1h30m"),
-        ("PT30S", "30s"),
-        ("P1D", "1d"),
-        ("P1DT12H", "1d12h"),
+        (300, "PT5M", "5m"),
+        (600, "PT10M", "10m"),
+        (3600, "PT1H", "1h"),
+        (5400, "PT1H30M", "1h30m"),
+        (30, "PT30S", "30s"),
+        (86400, "P1D", "1d"),
+        (129600, "P1DT12H", "1d12h"),
     ],
 )
-def test_iso_window_becomes_promql_duration(window, duration):
-    assert promql_duration(window) == duration
+def test_window_becomes_iso_and_promql_durations(seconds, iso, duration):
+    assert iso_duration(seconds) == iso
+    assert promql_duration(seconds) == duration
 
 
-@pytest.mark.parametrize("window", ["5m", "P", "PT", "PT0M", "P1DT", "PT5X"])
-def test_malformed_window_is_rejected(window):
+@pytest.mark.parametrize("seconds", [0, -60])
+def test_empty_window_is_rejected(seconds):
+    with pytest.raises(UnsupportedAlert, match="zero-length"):
+        promql_duration(seconds)
+    with pytest.raises(UnsupportedAlert, match="zero-length"):
+        iso_duration(seconds)
+
+
+@pytest.mark.parametrize(
+    "alert",
+    [
+        pytest.param(Alert("x", "prometheus", "vllm:x", "average", 1, 300), id="no-aggregation"),
+        pytest.param(Alert("x", "prometheus", "vllm:x", "percentile", 1, 300), id="no-quantile"),
+        pytest.param(p_alert("x", "vllm:x", 1, quantile=95), id="quantile-as-percent"),
+        pytest.param(metric_alert("TimeToResponse"), id="not-prometheus"),
+    ],
+)
+def test_untranslatable_prometheus_alert_fails_loudly(alert):
     with pytest.raises(UnsupportedAlert):
-        promql_duration(window)
+        promql_for(alert, workload="chat")
 
 
-def test_untranslatable_metric_fails_loudly():
-    with pytest.raises(UnsupportedAlert, match="no translation"):
-        alert_kind(Alert("x", "rate(vllm:num_preemptions_total[5m])", 1, "PT5M"))
-
-
-def test_every_alert_the_plans_emit_has_a_translation(dev_plan, prod_plan):
-    kinds = {
-        alert_kind(a) for plan in (dev_plan, prod_plan) for w in plan.workloads for a in w.alerts
-    }
-    assert kinds == {PROMETHEUS, APIM, AZURE_OPENAI}
+def test_every_alert_source_the_plans_emit_has_a_translation(dev_plan, prod_plan):
+    alerts = [a for plan in (dev_plan, prod_plan) for w in plan.workloads for a in w.alerts]
+    assert {a.source for a in alerts} == {PROMETHEUS, LOG_QUERY, AZURE_MONITOR_METRIC}
+    for alert in alerts:
+        assert signal_text(alert)
+        if alert.source == PROMETHEUS:
+            assert promql_for(alert, workload="w")
+        elif alert.source == LOG_QUERY:
+            assert apim_log_query(alert, workload="w")
+        else:
+            assert azure_openai_criterion(alert, deployment="w")
+            assert metric_alert_window(alert)
 
 
 def test_prometheus_rules_follow_the_plan_and_are_deterministic(prod_plan):
     for workload in prod_plan.workloads_of("prod"):
         rules = prometheus_rules(workload)
         assert rules == prometheus_rules(workload)
-        expected = [a for a in workload.alerts if alert_kind(a) == PROMETHEUS]
+        expected = [a for a in workload.alerts if a.source == PROMETHEUS]
         if workload.aks is None:
             assert rules == []
             continue
         assert [r["alert"] for r in rules] == [f"{workload.name}-{a.name}" for a in expected]
         for rule, alert in zip(rules, expected, strict=True):
-            assert rule["for"] == alert.window
+            assert rule["for"] == iso_duration(alert.window_s)
             assert rule["severity"] == alert.severity
             assert rule["expression"] == promql_for(alert, workload=workload.name)
             assert rule["expression"].endswith(f"> {rule['annotations']['threshold']}")
             assert float(rule["annotations"]["threshold"]) == alert.threshold
+            assert rule["annotations"]["metric"] == signal_text(alert)
             assert rule["labels"] == {
                 "workload": workload.name,
                 "slo": alert.name,
@@ -179,30 +212,41 @@ def test_no_alert_reads_a_series_nothing_exports(dev_plan, prod_plan):
     """No DCGM exporter runs on the GPU pools, so no alert may wait on DCGM_* series."""
     for plan, env in ((dev_plan, "dev"), (prod_plan, "prod")):
         for w in plan.workloads_of(env):
-            assert not any("DCGM" in a.metric for a in w.alerts), w.name
+            assert not any(a.metric.startswith("DCGM_") for a in w.alerts), w.name
 
 
 # --- API Management and Azure OpenAI -----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("metric", "condition"),
+    ("alert", "condition", "text"),
     [
         (
-            "apim:Requests{GatewayResponseCodeCategory=5xx}/Requests",
+            share_alert("GatewayResponseCodeCategory", "5xx", 500, 599),
             "ResponseCode between (500 .. 599)",
+            "apim:Requests{GatewayResponseCodeCategory=5xx}/Requests",
         ),
-        ("apim:Requests{GatewayResponseCode=429}/Requests", "ResponseCode == 429"),
-        ("apim:Requests{BackendResponseCode=429}/Requests", "BackendResponseCode == 429"),
         (
-            "apim:Requests{BackendResponseCodeCategory=4xx}/Requests",
+            share_alert("GatewayResponseCode", "429", 429, 429),
+            "ResponseCode == 429",
+            "apim:Requests{GatewayResponseCode=429}/Requests",
+        ),
+        (
+            share_alert("BackendResponseCode", "429", 429, 429),
+            "BackendResponseCode == 429",
+            "apim:Requests{BackendResponseCode=429}/Requests",
+        ),
+        (
+            share_alert("BackendResponseCodeCategory", "4xx", 400, 499),
             "BackendResponseCode between (400 .. 499)",
+            "apim:Requests{BackendResponseCodeCategory=4xx}/Requests",
         ),
     ],
 )
-def test_apim_ratio_becomes_a_log_query_computing_the_same_ratio(metric, condition):
-    query = apim_log_query(Alert("r", metric, 0.01, "PT5M"), workload="chat")
-    assert query.splitlines() == [
+def test_apim_share_becomes_a_log_query_computing_the_same_ratio(alert, condition, text):
+    assert apim_measure_column(alert) == "ratio"
+    assert signal_text(alert) == text
+    assert apim_log_query(alert, workload="chat").splitlines() == [
         "ApiManagementGatewayLogs",
         '| where tostring(parse_url(Url).Path) startswith "/chat/"',
         f"| summarize requests = count(), matching = countif({condition})",
@@ -212,9 +256,11 @@ def test_apim_ratio_becomes_a_log_query_computing_the_same_ratio(metric, conditi
 
 
 def test_a_backend_time_percentile_becomes_a_log_query_of_that_percentile():
-    alert = Alert("gateway-latency-p95", "apim:BackendTime{percentile=95}", 25_000, "PT5M")
-    assert alert_kind(alert) == APIM
+    alert = Alert(
+        "gateway-latency-p95", "log-query", "BackendTime", "percentile", 25_000, 300, quantile=0.95
+    )
     assert apim_measure_column(alert) == "value"
+    assert signal_text(alert) == "apim:BackendTime{percentile=95}"
     assert apim_log_query(alert, workload="chat").splitlines() == [
         "ApiManagementGatewayLogs",
         '| where tostring(parse_url(Url).Path) startswith "/chat/"',
@@ -228,22 +274,34 @@ def test_the_429_alert_counts_the_gateways_own_throttling(dev_plan):
     """llm-token-limit answers 429 without calling the backend: only ResponseCode sees it."""
     for w in dev_plan.workloads_of("dev"):
         (throttled,) = [a for a in w.alerts if a.name == "gateway-429-rate"]
-        assert "ResponseCode == 429" in apim_log_query(throttled, workload=w.name)
-        assert "BackendResponseCode" not in apim_log_query(throttled, workload=w.name)
+        assert throttled.requests == StatusFilter("GatewayResponseCode", "429", 429, 429)
+        assert "| summarize requests = count(), matching = countif(ResponseCode == 429)" in (
+            apim_log_query(throttled, workload=w.name).splitlines()
+        )
 
 
 @pytest.mark.parametrize(
-    "metric",
+    "alert",
     [
-        "apim:Requests{Hostname=x}/Requests",
-        "apim:Duration{percentile=95}",
-        "apim:Capacity{ApiId=a}/Requests",
-        "apim:Requests{GatewayResponseCodeCategory=5}/Requests",
+        pytest.param(share_alert("Hostname", "x", 200, 200), id="no-column"),
+        pytest.param(
+            Alert("r", "log-query", "Duration", "percentile", 1, 300, quantile=0.95),
+            id="no-duration-column",
+        ),
+        pytest.param(
+            Alert("r", "log-query", "Capacity", "share", 1, 300, requests=None), id="not-requests"
+        ),
+        pytest.param(
+            Alert("r", "log-query", "Requests", "share", 1, 300, requests=None), id="no-filter"
+        ),
+        pytest.param(share_alert("GatewayResponseCode", "5", 5, 5), id="not-a-status"),
+        pytest.param(share_alert("GatewayResponseCode", "x", 599, 500), id="backwards"),
+        pytest.param(p_alert("x", "vllm:x", 1), id="prometheus"),
     ],
 )
-def test_untranslatable_apim_metric_fails_loudly(metric):
+def test_untranslatable_apim_alert_fails_loudly(alert):
     with pytest.raises(UnsupportedAlert):
-        apim_log_query(Alert("r", metric, 0.01, "PT5M"), workload="chat")
+        apim_log_query(alert, workload="chat")
 
 
 @pytest.mark.parametrize(
@@ -255,21 +313,28 @@ def test_untranslatable_apim_metric_fails_loudly(metric):
     ],
 )
 def test_azure_openai_criterion_uses_the_rest_metric_name(plan_metric, rest_metric):
-    criterion = azure_openai_criterion(
-        Alert("a", f"azure-openai:{plan_metric}", 900.0, "PT5M"), deployment="claims"
-    )
+    alert = metric_alert(plan_metric)
+    criterion = azure_openai_criterion(alert, deployment="claims")
+    assert signal_text(alert) == f"azure-openai:{plan_metric}"
     assert criterion["metricName"] == rest_metric
     assert criterion["metricNamespace"] == "Microsoft.CognitiveServices/accounts"
+    assert criterion["timeAggregation"] == "Average"
     assert criterion["threshold"] == 900.0
     assert criterion["dimensions"] == [
         {"name": "ModelDeploymentName", "operator": "Include", "values": ["claims"]}
     ]
 
 
+def test_a_percentile_is_no_metric_alert_aggregation():
+    alert = Alert("a", "azure-monitor-metric", "TimeToResponse", "percentile", 1, 300, 0.95)
+    with pytest.raises(UnsupportedAlert, match="percentile"):
+        azure_openai_criterion(alert, deployment="claims")
+
+
 def test_metric_alert_window_must_be_one_azure_accepts():
-    assert metric_alert_window(Alert("a", "azure-openai:TimeToResponse", 1, "PT5M")) == "PT5M"
+    assert metric_alert_window(metric_alert("TimeToResponse", 1, 300)) == "PT5M"
     with pytest.raises(UnsupportedAlert, match="PT10M"):
-        metric_alert_window(Alert("a", "azure-openai:TimeToResponse", 1, "PT10M"))
+        metric_alert_window(metric_alert("TimeToResponse", 1, 600))
 
 
 # --- dashboard --------------------------------------------------------------------------------
@@ -452,11 +517,16 @@ def test_one_rule_group_per_cluster_region_with_each_workloads_vllm_alerts(prod_
         assert group.inputs["scopes"][0].endswith("/AzureMonitorWorkspace/amw-prod-swc")
         assert group.inputs["clusterName"] == f"aks-{region_code(region)}"
         expected = {
-            (f"{w.name}-{a.name}", promql_for(a, workload=w.name), a.window, a.severity)
+            (
+                f"{w.name}-{a.name}",
+                promql_for(a, workload=w.name),
+                iso_duration(a.window_s),
+                a.severity,
+            )
             for w in workloads
             if region in w.regions
             for a in w.alerts
-            if alert_kind(a) == PROMETHEUS
+            if a.source == PROMETHEUS
         }
         got = {
             (r["alert"], r["expression"], r["for"], r["severity"]) for r in group.inputs["rules"]
@@ -477,7 +547,7 @@ def test_gateway_ratio_alerts_are_log_alerts_with_the_plans_thresholds(prod_capt
         for w in prod_plan.workloads_of("prod")
         if w.feasible
         for a in w.alerts
-        if alert_kind(a) == APIM
+        if a.source == LOG_QUERY
     }
     assert sorted(rules) == sorted(expected)
     for name, (workload, alert) in expected.items():
@@ -488,7 +558,7 @@ def test_gateway_ratio_alerts_are_log_alerts_with_the_plans_thresholds(prod_capt
         assert condition["query"] == apim_log_query(alert, workload=workload)
         assert condition["metricMeasureColumn"] == apim_measure_column(alert)
         assert inputs["location"] == where[workload]  # the gateway's region
-        assert inputs["windowSize"] == alert.window
+        assert inputs["windowSize"] == iso_duration(alert.window_s)
         assert inputs["severity"] == alert.severity
         assert inputs["scopes"] == [GATEWAY_ID]
 
@@ -501,7 +571,7 @@ def test_azure_openai_alerts_on_each_account_serving_the_workload(prod_capture, 
         if w.feasible and w.azure_openai
         for r in w.regions
         for a in w.alerts
-        if alert_kind(a) == AZURE_OPENAI
+        if a.source == AZURE_MONITOR_METRIC
     }
     assert sorted(alerts) == sorted(expected)
     for name, (workload, region, alert) in expected.items():
@@ -510,7 +580,7 @@ def test_azure_openai_alerts_on_each_account_serving_the_workload(prod_capture, 
         assert criterion["threshold"] == alert.threshold
         assert criterion["dimensions"][0]["values"] == [workload]
         assert inputs["scopes"] == [account_id(region)]
-        assert inputs["windowSize"] == alert.window
+        assert inputs["windowSize"] == iso_duration(alert.window_s)
         assert inputs["severity"] == alert.severity
 
 

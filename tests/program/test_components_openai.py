@@ -13,13 +13,15 @@ import pulumi
 import pytest
 
 from components.naming import stable_hash
-from components.openai_service import OpenAIService, region_deployments
+from components.openai_service import OpenAIService
 from inferplan.offline.capture import SUBSCRIPTION_ID, capture
+from sizing.deploy.openai_accounts import openai_accounts
 from sizing.plan import (
     AzureOpenAIFailover,
     AzureOpenAIPlan,
     EnvironmentPlan,
     Gateway,
+    OpenAIAccount,
     WorkloadPlan,
 )
 
@@ -95,13 +97,16 @@ def build(
     *,
     subscription: str | None = None,
 ):
+    """The account sizing plans for ``region`` from ``workloads``, as a component."""
+    planned = {a.region: a for a in openai_accounts(workloads)}
+    account = planned.get(region, OpenAIAccount(region, ()))
+
     def program() -> None:
         service = OpenAIService(
             f"oai-{region}",
             environment=env,
-            region=region,
+            account=account,
             resource_group_name="rg-test",
-            workloads=workloads,
             subscription_id=subscription or SUBSCRIPTION_ID,
             resource_group="rg-test",
         )
@@ -261,7 +266,27 @@ def test_a_failover_region_gets_the_failover_entrys_type_and_capacity() -> None:
 def test_workloads_of_other_regions_and_self_hosted_ones_get_no_deployment(dev_plan) -> None:
     others = tuple(w for w in dev_plan.workloads_of("dev") if w.azure_openai is None)
     far = managed_workload("far", ("eastus2",))
-    assert region_deployments((*others, far), "swedencentral") == ()
+    accounts = openai_accounts((*others, far))
+    assert [(a.region, [d.workload for d in a.deployments]) for a in accounts] == [
+        ("eastus2", ["far"])
+    ]
+
+
+def test_an_account_holds_its_deployments_in_workload_order_whatever_the_input_order() -> None:
+    failover = (AzureOpenAIFailover("francecentral", "Standard", 30, "ktpm", "region"),)
+    b = managed_workload("b", ("swedencentral", "francecentral"), failover=failover)
+    a = managed_workload("a", ("francecentral",), capacity=7)
+    for order in ((a, b), (b, a)):
+        accounts = openai_accounts(order)
+        assert [a.region for a in accounts] == ["francecentral", "swedencentral"]
+        france, sweden = accounts
+        assert [
+            (d.workload, d.role, d.deployment_type, d.capacity) for d in france.deployments
+        ] == [
+            ("a", "primary", "DataZoneStandard", 7),
+            ("b", "failover", "Standard", 30),
+        ]
+        assert [(d.workload, d.role) for d in sweden.deployments] == [("b", "primary")]
 
 
 def test_two_deployments_of_one_workload_in_one_region_are_refused() -> None:
@@ -271,7 +296,7 @@ def test_two_deployments_of_one_workload_in_one_region_are_refused() -> None:
         failover=(AzureOpenAIFailover("swedencentral", "Standard", 1, "ktpm", "region"),),
     )
     with pytest.raises(ValueError, match="more than one Azure OpenAI deployment"):
-        region_deployments((w,), "swedencentral")
+        openai_accounts((w,))
 
 
 ACCOUNT = "azure-native:cognitiveservices:Account"

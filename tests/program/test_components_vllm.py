@@ -110,9 +110,12 @@ def _workload(
         alerts=(
             Alert(
                 "ttft-p95",
-                "histogram_quantile(0.95, vllm:time_to_first_token_seconds)",
+                "prometheus",
+                "vllm:time_to_first_token_seconds",
+                "percentile",
                 1.0,
-                "PT5M",
+                300,
+                quantile=0.95,
             ),
         ),
         availability=None,

@@ -426,3 +426,31 @@ def test_a_blocked_head_is_named_so_in_the_chart(trees, change, head_bar_is_tota
         "small base": round(entry["totals"]["base_monthly_usd"]),
         "small head (blocked)": head_total if head_bar_is_total else 0,
     }
+
+
+# --- environment violations ----------------------------------------------------------------------
+
+
+def test_every_environment_violation_is_one_warning_chosen_by_its_kind() -> None:
+    """The cost cap is written from the violation's figures; any other violation is shown as
+    planned, whatever words its sentence holds (a pool 'past its capacity cap' included)."""
+    from inferplan.review.diff import StackSide, _plan_warnings
+
+    violations = [
+        {"kind": "cost-cap", "message": "planned", "planned": 5120.4, "limit": 4000},
+        {
+            "kind": "pool-nodes",
+            "message": "the X pool in swedencentral may grow past its capacity cap",
+            "planned": 1001,
+            "limit": 1000,
+            "region": "swedencentral",
+            "vm_sku": "X",
+        },
+    ]
+    env = {"name": "e", "monthly_usd": 5120.4, "max_monthly_usd": 4000, "violations": violations}
+    head = StackSide("e", {"environments": [env], "workloads": []}, resources=[])
+    warnings = _plan_warnings(None, head, [])
+    assert [(w["kind"], w["message"]) for w in warnings] == [
+        ("cost-cap", "$5,120/month exceeds the environment cap of $4,000"),
+        ("violation", "the X pool in swedencentral may grow past its capacity cap"),
+    ]

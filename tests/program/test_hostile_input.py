@@ -327,25 +327,37 @@ def _on_pool(workload, *, sku: str, ceiling: int, name: str):
 
 def test_workloads_sharing_a_pool_add_up_against_the_pool_limit(dev_plan) -> None:
     from sizing.deploy.azure_limits import environment_limits
+    from sizing.deploy.node_pools import node_pools
 
     [gpu] = [w for w in dev_plan.workloads if w.aks is not None]
     region = gpu.regions[0]
     half = [_on_pool(gpu, sku="Standard_X", ceiling=500, name=f"w{n}") for n in range(2)]
-    assert environment_limits(half) == []
+    assert environment_limits(node_pools(half)) == []
     over = [*half, _on_pool(gpu, sku="Standard_X", ceiling=1, name="w3")]
-    assert environment_limits(over) == [
+    [pool] = [p for p in node_pools(over) if p.region == region]
+    assert (pool.max_count, pool.workloads) == (1001, ("w0", "w1", "w3"))
+    [violation] = environment_limits(node_pools(over))
+    assert (violation.kind, violation.planned, violation.limit) == ("pool-nodes", 1001, 1000)
+    assert (violation.region, violation.vm_sku) == (region, "Standard_X")
+    assert violation.message == (
         f"the Standard_X pool in {region} may grow to 1,001 nodes; an AKS node pool holds at "
         "most 1,000 [aks-quotas]"
-    ]
+    )
 
 
 def test_a_cluster_holds_at_most_100_pools_and_5000_nodes(dev_plan) -> None:
     from sizing.deploy.azure_limits import environment_limits
+    from sizing.deploy.node_pools import node_pools
 
     [gpu] = [w for w in dev_plan.workloads if w.aks is not None]
     region = gpu.regions[0]
     pools = [_on_pool(gpu, sku=f"Standard_{n}", ceiling=60, name=f"w{n}") for n in range(100)]
-    assert environment_limits(pools) == [
+    violations = environment_limits(node_pools(pools))
+    assert [(v.kind, v.planned, v.limit, v.region) for v in violations] == [
+        ("cluster-pools", 101, 100, region),
+        ("cluster-nodes", 6000, 5000, region),
+    ]
+    assert [v.message for v in violations] == [
         f"the cluster in {region} needs 101 node pools; AKS allows 100 [aks-quotas]",
         f"the cluster in {region} may grow to 6,000 GPU nodes; AKS allows 5,000 per cluster "
         "[aks-quotas]",

@@ -239,13 +239,13 @@ def _answers(region: str, **fields) -> Answers:
                 4,
                 ("1", "2", "3"),
                 restricted_zones=("3",),
-                reasons=("NotAvailableForSubscription",),
+                reason_codes=("NotAvailableForSubscription",),
             ),
             "zones",
         ),
         (
             VmSizeOffer(
-                "S", "r", "f", 4, (), restricted=True, reasons=("NotAvailableForSubscription",)
+                "S", "r", "f", 4, (), restricted=True, reason_codes=("NotAvailableForSubscription",)
             ),
             "restricted",
         ),
@@ -529,6 +529,8 @@ def test_a_failover_deployment_keeps_its_own_type_and_unit(dev_plan):
     its own capacity unit."""
     from dataclasses import replace
 
+    from sizing.deploy.openai_accounts import openai_accounts
+
     workload = next(w for w in dev_plan.workloads if w.azure_openai is not None)
     primary = replace(
         workload.azure_openai,
@@ -548,6 +550,15 @@ def test_a_failover_deployment_keeps_its_own_type_and_unit(dev_plan):
     changed = replace(workload, azure_openai=primary, regions=(workload.regions[0], "westeurope"))
     plan = replace(
         dev_plan, workloads=tuple(changed if w is workload else w for w in dev_plan.workloads)
+    )
+    # Sizing places the deployments; preflight reads the accounts the Plan holds.
+    accounts = openai_accounts(plan.workloads_of("dev"))
+    plan = replace(
+        plan,
+        environments=tuple(
+            replace(e, openai_accounts=accounts) if e.name == "dev" else e
+            for e in plan.environments
+        ),
     )
     mine = [
         d

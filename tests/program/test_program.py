@@ -190,11 +190,20 @@ def test_a_stack_that_cannot_be_deployed_renders_nothing(tmp_path: Path) -> None
 
 
 def _with_aks(plan, name: str, **changes):
+    """The plan with one workload's AKS decisions changed and its environment's GPU pools
+    planned again from them, as sizing would."""
+    from sizing.deploy.node_pools import node_pools
+
     workloads = tuple(
         dataclasses.replace(w, aks=dataclasses.replace(w.aks, **changes)) if w.name == name else w
         for w in plan.workloads
     )
-    return dataclasses.replace(plan, workloads=workloads)
+    changed = dataclasses.replace(plan, workloads=workloads)
+    environments = tuple(
+        dataclasses.replace(e, node_pools=node_pools(changed.workloads_of(e.name)))
+        for e in plan.environments
+    )
+    return dataclasses.replace(changed, environments=environments)
 
 
 def test_more_replicas_rename_or_replace_nothing(dev_plan, dev_capture) -> None:

@@ -47,7 +47,7 @@ def option(summary: str, cost: float, ttft: float | None, *, rejected: str | Non
         summary=summary,
         monthly_usd=cost,
         region_rank=0,
-        rejection=rejection,
+        rejections=(rejection,) if rejection else (),
         build=None,
         figures=CandidateFigures(ttft_p95_ms=ttft, tps_per_request=20.0 if ttft else None),
     )

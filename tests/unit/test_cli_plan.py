@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -67,6 +68,10 @@ def test_an_environment_over_its_cost_cap_exits_1() -> None:
     assert result.exit_code == 1
     assert "exceeds the environment cap of $100" in result.output
     assert '"environment": "capped"' in result.output
+    [env] = json.loads(result.output)["environments"]
+    [violation] = env["violations"]
+    assert (violation["kind"], violation["limit"]) == ("cost-cap", 100)
+    assert violation["planned"] == env["monthly_usd"] > 100
     # the environment's allowed regions narrow the workload's own list
     assert '"westus3"' not in result.output.split('"workloads"')[1].split('"alternatives"')[0]
 

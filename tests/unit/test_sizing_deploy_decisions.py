@@ -27,6 +27,8 @@ from sizing.deploy.model_weights import (
     gated_model_warnings,
     repository_gated,
 )
+from sizing.deploy.node_pools import node_pools
+from sizing.deploy.openai_accounts import openai_accounts
 from sizing.deploy.quota import AOAI_QUOTA_REQUEST, environment_quota
 from sizing.deploy.serving_resources import (
     GIB,
@@ -37,7 +39,7 @@ from sizing.deploy.serving_resources import (
 )
 from sizing.deploy.vllm_args import vllm_args
 from sizing.performance.model_support import weights_source
-from sizing.plan import GatewayPlacement, Residency
+from sizing.plan import GatewayPlacement, QuotaKey, Residency
 
 CATALOG = default_catalog()
 
@@ -286,13 +288,28 @@ def test_the_device_plugin_is_pulled_from_nvcr_which_artifact_cache_does_not_ser
 
 
 def test_dev_needs_more_azure_openai_quota_than_the_documented_defaults(dev_plan):
-    quota = {(q.kind, q.region, q.name): q for q in dev_plan.environments[0].quota}
-    mini = quota[("azure-openai", "swedencentral", "gpt-4o-mini Standard")]
-    assert (mini.needed, mini.default, mini.exceeds_default) == (1050, 450, True)
-    embeddings = quota[("azure-openai", "swedencentral", "text-embedding-3-large Standard")]
+    requirements = dev_plan.environments[0].quota
+    assert [q.key for q in requirements] == sorted(q.key for q in requirements)
+    quota = {q.key: q for q in requirements}
+    mini = quota[QuotaKey("azure-openai", "swedencentral", "gpt-4o-mini", "Standard", "ktpm")]
+    assert (mini.name, mini.needed, mini.default, mini.exceeds_default) == (
+        "gpt-4o-mini Standard",
+        1050,
+        450,
+        True,
+    )
+    embeddings = quota[
+        QuotaKey("azure-openai", "swedencentral", "text-embedding-3-large", "Standard", "ktpm")
+    ]
     assert (embeddings.needed, embeddings.default) == (1800, 350)
     assert "to at least 1,800 ktpm (default 350 ktpm)" in embeddings.request
-    gpus = quota[("vm-family-vcpus", "westeurope", "NCasT4_v3 family vCPUs")]
+    gpus = quota[QuotaKey("vm-family-vcpus", "westeurope", vm_family="NCasT4_v3")]
+    assert (gpus.name, gpus.kind, gpus.region, gpus.unit) == (
+        "NCasT4_v3 family vCPUs",
+        "vm-family-vcpus",
+        "westeurope",
+        "vcpus",
+    )
     ticket = next(w for w in dev_plan.workloads if w.name == "ticket-triage")
     assert gpus.needed == ticket.aks.max_nodes_per_region * ticket.aks.vm_vcpus
 
@@ -301,11 +318,23 @@ def test_deployments_in_one_region_share_its_quota(dev_plan):
     """Two workloads on gpt-4o-mini Standard in one region: one requirement, the sum."""
     chat = next(w for w in dev_plan.workloads if w.name == "hr-policy-chat")
     twin = dataclasses.replace(chat, name="hr-policy-chat-2")
-    quota = environment_quota([chat, twin], catalog=CATALOG)
-    mini = [q for q in quota if q.name == "gpt-4o-mini Standard"]
+    quota = environment_quota((), openai_accounts([chat, twin]), catalog=CATALOG)
+    mini = [q for q in quota if q.key.model == "gpt-4o-mini"]
     assert [(q.needed, q.workloads) for q in mini] == [
         (2 * chat.azure_openai.capacity, ("hr-policy-chat", "hr-policy-chat-2"))
     ]
+
+
+def test_a_model_name_with_a_space_keeps_its_quota_key_whole(dev_plan):
+    """The key is typed, not a joined string split again: any model name survives it."""
+    chat = next(w for w in dev_plan.workloads if w.name == "hr-policy-chat")
+    spaced = dataclasses.replace(
+        chat, azure_openai=dataclasses.replace(chat.azure_openai, model="my model")
+    )
+    [requirement] = [q for q in environment_quota((), openai_accounts([spaced]), catalog=CATALOG)]
+    assert (requirement.key.model, requirement.key.deployment_type) == ("my model", "Standard")
+    assert requirement.name == "my model Standard"
+    assert requirement.default is None  # no catalog entry of that name
 
 
 def test_a_deployment_over_its_default_quota_warns_once_with_where_to_ask(dev_plan):
@@ -342,3 +371,30 @@ def test_a_us_workload_gets_a_gateway_in_its_own_geography(dev_plan):
         ),
         GatewayPlacement(geography="us", location="eastus2", workloads=("us-chat",), primary=False),
     )
+
+
+# --- node pools -------------------------------------------------------------------------------
+
+
+def test_workloads_on_one_vm_size_share_its_pool_in_each_region(dev_plan):
+    """One pool per region and VM size: node counts summed, the largest OS disk, the plan's
+    pool name; an infeasible workload adds nothing."""
+    [gpu] = [w for w in dev_plan.workloads if w.aks is not None]
+    bigger_disk = dataclasses.replace(gpu.aks, os_disk_size_gb=gpu.aks.os_disk_size_gb + 100)
+    twin = dataclasses.replace(gpu, name="a-twin", aks=bigger_disk)
+    pools = node_pools([gpu, twin])
+    assert [(p.region, p.vm_sku) for p in pools] == [
+        (r, gpu.aks.vm_sku) for r in sorted(gpu.regions)
+    ]
+    for pool in pools:
+        assert pool.workloads == ("a-twin", gpu.name)
+        assert (pool.node_count, pool.min_count, pool.max_count) == (
+            2 * gpu.aks.nodes_per_region,
+            2 * gpu.aks.min_nodes_per_region,
+            2 * gpu.aks.max_nodes_per_region,
+        )
+        assert (pool.os_disk_size_gb, pool.name) == (bigger_disk.os_disk_size_gb, gpu.aks.pool_name)
+        assert pool.vcpus_per_node == gpu.aks.vm_vcpus
+    infeasible = dataclasses.replace(twin, feasible=False)
+    assert [p.workloads for p in node_pools([gpu, infeasible])] == [(gpu.name,)] * len(pools)
+    assert dev_plan.environments[0].node_pools == node_pools(dev_plan.workloads_of("dev"))

@@ -1,0 +1,53 @@
+"""GPU node pools: one per region and VM size, shared by the workloads that run on that size.
+
+Workloads on the same VM size in a region share its pool, so the pool's node counts are their
+sums and its autoscaler ceiling is what they may all grow to together (the figure AKS's
+per-pool limit is checked against, `sizing.deploy.azure_limits`). The pool keeps the first
+workload's zones and name (both follow from the VM size) and the largest OS disk any of them
+needs. The system pool is described here too: its name and zones are the cluster's, not a
+workload's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sizing.plan import NodePool, WorkloadPlan
+
+SYSTEM_POOL_NAME = "system"
+
+
+def system_pool_zones(node_count: int) -> tuple[str, ...]:
+    """Zones of the system pool: three nodes or more spread over zones 1-3; fewer are placed
+    without zones."""
+    return ("1", "2", "3") if node_count >= 3 else ()
+
+
+def node_pools(workloads: Iterable[WorkloadPlan]) -> tuple[NodePool, ...]:
+    """The GPU pools the feasible self-hosted ``workloads`` need, by region then VM size."""
+    users: dict[tuple[str, str], list[WorkloadPlan]] = {}
+    for w in workloads:
+        if w.aks is None or not w.feasible:
+            continue
+        for region in w.regions:
+            users.setdefault((region, w.aks.vm_sku), []).append(w)
+    pools = []
+    for (region, sku), sharing in sorted(users.items()):
+        first = sharing[0].aks
+        assert first is not None
+        plans = [w.aks for w in sharing if w.aks is not None]
+        pools.append(
+            NodePool(
+                region=region,
+                name=first.pool_name,
+                vm_sku=sku,
+                node_count=sum(a.nodes_per_region for a in plans),
+                min_count=sum(a.min_nodes_per_region for a in plans),
+                max_count=sum(a.max_nodes_per_region for a in plans),
+                zones=first.zones,
+                workloads=tuple(sorted(w.name for w in sharing)),
+                os_disk_size_gb=max(a.os_disk_size_gb for a in plans),
+                vcpus_per_node=first.vm_vcpus,
+            )
+        )
+    return tuple(pools)

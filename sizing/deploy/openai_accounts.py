@@ -1,0 +1,71 @@
+"""Azure OpenAI accounts: one per region an Azure OpenAI workload uses, and what each holds.
+
+A region's account carries the primary deployment of every Azure OpenAI workload whose first
+region it is, plus the failover deployment of every workload that names the region in
+``azure_openai.failover``. Each deployment is named after its workload, so one account holds at
+most one per workload; deployments are ordered by workload name, which is also the order they
+are created in (each waits for the one before), so it must not depend on input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sizing.plan import OpenAIAccount, OpenAIDeployment, WorkloadPlan
+
+
+class DuplicateDeployment(ValueError):
+    """A workload planned twice in one region: its deployments would share a name."""
+
+
+def _deployments_of(w: WorkloadPlan) -> list[tuple[str, OpenAIDeployment]]:
+    plan = w.azure_openai
+    if plan is None or not w.regions:
+        return []
+    placed = [(w.regions[0], "primary", plan.deployment_type, plan.capacity, plan.capacity_unit)]
+    placed += [
+        (f.region, "failover", f.deployment_type, f.capacity, f.capacity_unit)
+        for f in plan.failover
+    ]
+    return [
+        (
+            region,
+            OpenAIDeployment(
+                workload=w.name,
+                role=role,
+                model=plan.model,
+                model_version=plan.model_version,
+                deployment_type=deployment_type,
+                capacity=capacity,
+                capacity_unit=unit,
+                tags=dict(w.tags),
+            ),
+        )
+        for region, role, deployment_type, capacity, unit in placed
+    ]
+
+
+def openai_accounts(workloads: Iterable[WorkloadPlan]) -> tuple[OpenAIAccount, ...]:
+    """An account in every region of a feasible Azure OpenAI workload, by region, each with the
+    deployments placed there."""
+    regions: set[str] = set()
+    placed: dict[str, dict[str, OpenAIDeployment]] = {}
+    for w in workloads:
+        if w.azure_openai is None or not w.feasible:
+            continue
+        regions.update(w.regions)
+        for region, deployment in _deployments_of(w):
+            if region not in w.regions:
+                continue  # a failover outside the workload's regions has no account to go to
+            held = placed.setdefault(region, {})
+            if w.name in held:
+                raise DuplicateDeployment(
+                    f"workload {w.name}: more than one Azure OpenAI deployment planned in "
+                    f"{region}; a deployment is named after its workload, so one account holds "
+                    "one per workload"
+                )
+            held[w.name] = deployment
+    return tuple(
+        OpenAIAccount(region, tuple(d for _, d in sorted(placed.get(region, {}).items())))
+        for region in sorted(regions)
+    )
