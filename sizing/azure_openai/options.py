@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from sizing.azure_openai.lifecycle import retirement_warning
+from sizing.azure_openai.lifecycle import replacement, retirement_warning
 from sizing.azure_openai.offers import AoaiCandidate, size_azure_openai
 from sizing.catalog import Catalog
 from sizing.catalog.entries import ModelSpec
@@ -91,7 +91,10 @@ def azure_openai_options(*, req: SizingRequest, model: ModelSpec, catalog: Catal
             req=req,
             model=model,
             retirement=retirement_warning(
-                model=entry, version=c.model_version, reference_date=aoai.compiled
+                model=entry,
+                version=c.model_version,
+                reference_date=aoai.compiled,
+                instead=replacement(aoai, entry, c.model_version),
             ),
         )
         for c in candidates

@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from sizing.azure_openai.lifecycle import default_version, replacement
 from sizing.azure_openai.options import azure_openai_options
 from sizing.catalog import Catalog
 from sizing.catalog.entries import ModelSpec
@@ -115,7 +116,7 @@ def search_workload(
         return Search(_infeasible(req, model, reason, None, ()), ranked)
     feasible = [o for o in ranked if o.feasible]
     if not feasible:
-        reason, nearest = _nearest_relaxation(req, model, ranked)
+        reason, nearest = _nearest_relaxation(req, model, ranked, catalog)
         return Search(_infeasible(req, model, reason, nearest, _alternatives(ranked, None)), ranked)
     best = feasible[0]
     assert best.build is not None
@@ -162,12 +163,16 @@ def _alternatives(ranked: Sequence[Option], best: Option | None) -> tuple[Altern
 
 
 def _nearest_relaxation(
-    req: SizingRequest, model: ModelSpec, ranked: Sequence[Option]
+    req: SizingRequest, model: ModelSpec, ranked: Sequence[Option], catalog: Catalog
 ) -> tuple[str, str | None]:
     """Why nothing is feasible, and the smallest change to the workload that would fix it."""
 
     def of_kind(kind: str) -> list[Option]:
         return [o for o in ranked if o.rejection is not None and o.rejection.kind == kind]
+
+    gone = of_kind("retired") + of_kind("deprecated")
+    if gone:
+        return (gone[0].rejected_reason or "", model_relaxation(model, catalog))
 
     over_cap = of_kind("cost-cap")
     if over_cap:
@@ -222,6 +227,22 @@ def _nearest_relaxation(
         )
     first = ranked[0]
     return (first.rejected_reason or "no feasible configuration", None)
+
+
+def model_relaxation(model: ModelSpec, catalog: Catalog) -> str:
+    """The nearest relaxation of a workload whose Azure OpenAI model no new deployment can get:
+    the deployable replacement the catalog names (`lifecycle.replacement`), by the workload
+    model id that maps to it."""
+    aoai = catalog.azure_openai
+    entry = aoai.models[model.azure_openai_name or model.id]
+    instead = replacement(aoai, entry, default_version(entry, aoai.compiled))
+    if instead is None:
+        return "choose a model the Azure OpenAI catalog lists as deployable"
+    names = [m.id for m in catalog.models.values() if m.azure_openai_name == instead]
+    return (
+        f"set spec.model: {names[0] if names else instead} "
+        "(the current deployable model of the same tier)"
+    )
 
 
 def _infeasible(
