@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sizing.catalog.azure_openai import AoaiCatalog, AoaiModel, AoaiRetirement
 from sizing.plan import PlanWarning
 from sizing.search.decisions import Rejection
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog
 
 # A retirement this close to the reference date gets a warning: the six months Microsoft leaves
 # existing customers between deprecation and retirement [retirements].
@@ -176,3 +179,40 @@ def retirement_warning(
             f"{reference_date} {life.cite}; plan the move before deploying{successor}.",
         )
     return None
+
+
+@dataclass(frozen=True)
+class ModelVerdict:
+    """What the catalog says of a workload model id that maps to Azure OpenAI: the version a
+    new deployment would get, its stage, and the deployable replacement (by the workload
+    model id that maps to it) when it cannot be deployed."""
+
+    model: str
+    version: str
+    stage: Stage
+    use: str | None
+
+    @property
+    def deployable(self) -> bool:
+        return self.stage not in UNDEPLOYABLE
+
+
+def model_verdict(catalog: Catalog, model_id: str) -> ModelVerdict | None:
+    """The verdict on workload model ``model_id``, or None for a model that is not on Azure
+    OpenAI (or unknown: validation reports that)."""
+    try:
+        spec = catalog.model(model_id)
+    except LookupError:
+        return None
+    aoai = catalog.azure_openai
+    entry = aoai.models.get(spec.azure_openai_name or "")
+    if entry is None:
+        return None
+    version = default_version(entry, aoai.compiled)
+    life = version_life(entry, version, aoai.compiled)
+    use = None
+    if not life.deployable:
+        instead = replacement(aoai, entry, version)
+        names = [m.id for m in catalog.models.values() if m.azure_openai_name == instead]
+        use = names[0] if names else instead
+    return ModelVerdict(spec.id, version, life.stage, use)

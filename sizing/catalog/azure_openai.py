@@ -181,7 +181,7 @@ class AoaiPtuRules(_Entry):
         return self.global_datazone_increment_ptu
 
 
-ReasoningEffort = Literal["minimal", "low", "medium", "high"]
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high"]
 
 
 class AoaiRetirement(_Entry):

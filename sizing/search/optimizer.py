@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from sizing.azure_openai.lifecycle import default_version, replacement
+from sizing.azure_openai.lifecycle import model_verdict
 from sizing.azure_openai.options import azure_openai_options
 from sizing.catalog import Catalog
 from sizing.catalog.entries import ModelSpec
@@ -231,18 +231,11 @@ def _nearest_relaxation(
 
 def model_relaxation(model: ModelSpec, catalog: Catalog) -> str:
     """The nearest relaxation of a workload whose Azure OpenAI model no new deployment can get:
-    the deployable replacement the catalog names (`lifecycle.replacement`), by the workload
-    model id that maps to it."""
-    aoai = catalog.azure_openai
-    entry = aoai.models[model.azure_openai_name or model.id]
-    instead = replacement(aoai, entry, default_version(entry, aoai.compiled))
-    if instead is None:
+    the deployable replacement the catalog names (`lifecycle.model_verdict`)."""
+    verdict = model_verdict(catalog, model.id)
+    if verdict is None or verdict.use is None:
         return "choose a model the Azure OpenAI catalog lists as deployable"
-    names = [m.id for m in catalog.models.values() if m.azure_openai_name == instead]
-    return (
-        f"set spec.model: {names[0] if names else instead} "
-        "(the current deployable model of the same tier)"
-    )
+    return f"set spec.model: {verdict.use} (the current deployable model of the same tier)"
 
 
 def _infeasible(
