@@ -156,7 +156,7 @@ def flag_text(flag: dict[str, Any]) -> str:
     """One line for people: which template, why it cannot be deployed, what to use."""
     use = [f"use {flag['use_template']}"] if flag["use_template"] else []
     if flag["use_model"]:
-        use.append(f"or a workload on spec.model {flag['use_model']}")
+        use.append(f"{'or' if use else 'use'} a workload on spec.model {flag['use_model']}")
     return (
         f"{flag['ref']} fixes {flag['model']} {flag['version']}, which is {flag['stage']}: a new "
         f"subscription cannot deploy it; {' '.join(use) or 'no deployable replacement is known'}"
