@@ -44,6 +44,7 @@ Problem = Literal[
     "version-not-offered",
     "type-not-offered",  # the model version exists, not as this deployment type
     "capacity",  # above the deployment type's maximum capacity
+    "deprecated",  # the model version takes no new deployments (lifecycleStatus Deprecated)
     "lts-only",  # Kubernetes version offered only under long-term support
     "preview",  # Kubernetes version offered as a preview
     "soft-deleted",  # a deleted resource still holds a globally unique name

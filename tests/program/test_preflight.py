@@ -118,7 +118,7 @@ def test_prod_recording_finds_each_kind_of_problem(shipped_prod_plan):
         ("vm-size", "zones"),  # NC80adis_H100_v5 in zones 1-2 only; the pool spans 1-3
         ("vcpu-quota", "quota"),  # 4 x 40 + 18 x 80 vCPUs of one family against 320
         ("kubernetes-version", "version-not-offered"),  # the catalog's 1.36 not offered
-        ("openai-model", "type-not-offered"),  # gpt-4o-mini 2024-07-18 not as Standard
+        ("openai-model", "type-not-offered"),  # gpt-5.4-mini not as DataZoneStandard
         ("openai-quota", "quota"),  # 1,800 ktpm of embeddings against 800 free
         ("soft-deleted-name", "soft-deleted"),  # a deleted API Management holds the name
     }
@@ -558,3 +558,48 @@ def test_a_failover_deployment_keeps_its_own_type_and_unit(dev_plan):
         (workload.regions[0], "primary", "DataZoneProvisionedManaged", 15, "ptu"),
         ("westeurope", "failover", "DataZoneStandard", 300, "ktpm"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("lifecycle", "status", "problem"),
+    [
+        ("GenerallyAvailable", "ok", "none"),
+        ("Legacy", "ok", "none"),
+        ("Deprecating", "ok", "none"),
+        ("Deprecated", "blocking", "deprecated"),
+    ],
+)
+def test_an_undeployable_model_version_is_blocking(dev_plan, lifecycle, status, problem):
+    """The models API's lifecycleStatus: a Deprecated version takes no new deployments (a
+    subscription that never deployed it cannot create one), so the deployment would fail."""
+    from inferplan.preflight.apis import ModelOffer
+    from inferplan.preflight.checks import check_openai_models
+
+    needs = plan_needs(dev_plan, "dev", subscription_id=SUB)
+    (chat,) = [d for d in needs.deployments if d.model == "gpt-5.4-mini"]
+    offer = ModelOffer(
+        chat.region,
+        chat.model,
+        chat.version,
+        chat.deployment_type,
+        f"OpenAI.{chat.deployment_type}.{chat.model}",
+        100_000,
+        lifecycle,
+        "2027-04-14" if lifecycle == "Deprecated" else None,
+    )
+    others = tuple(
+        ModelOffer(d.region, d.model, d.version, d.deployment_type, "u", None, "", None)
+        for d in needs.deployments
+        if d is not chat
+    )
+    answers = Answers(
+        regions={chat.region: RegionAnswers(models=(offer, *others))},
+    )
+    (found,) = [f for f in check_openai_models(needs, answers) if chat.model in f.needs]
+    assert (found.status, found.problem) == (status, problem)
+    if status == "blocking":
+        assert found.azure == (
+            "gpt-5.4-mini 2026-03-17 is Deprecated (inference ends 2027-04-14): a subscription "
+            "that has never deployed it cannot create a deployment"
+        )
+        assert "inferplan catalog refresh models" in found.fix
