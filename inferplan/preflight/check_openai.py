@@ -107,6 +107,7 @@ def check_openai_models(needs: Needs, answers: Answers) -> list[Finding]:
                 )
             )
         elif offer.lifecycle in UNDEPLOYABLE_STATUSES:
+            ends = f" (inference ends {offer.deprecation_date})" if offer.deprecation_date else ""
             findings.append(
                 Finding(
                     "openai-model",
@@ -115,9 +116,8 @@ def check_openai_models(needs: Needs, answers: Answers) -> list[Finding]:
                     d.region,
                     resource,
                     wanted,
-                    f"{d.model} {d.version} is {offer.lifecycle}"
-                    + (f" (inference ends {offer.deprecation_date})" if offer.deprecation_date else "")
-                    + ": a subscription that has never deployed it cannot create a deployment",
+                    f"{d.model} {d.version} is {offer.lifecycle}{ends}"
+                    ": a subscription that has never deployed it cannot create a deployment",
                     "move the workload to a current model (`inferplan plan` names the catalog's "
                     "deployable replacement) and refresh the catalog: "
                     "`inferplan catalog refresh models`",
