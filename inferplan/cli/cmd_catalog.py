@@ -15,7 +15,7 @@ import click
 from inferplan.cli.context import CliContext
 from inferplan.cli.errors_output import exit_on_input_errors
 
-KINDS = ("gpus", "vm-sizes", "models", "regions", "deployment-types")
+KINDS = ("gpus", "vm-sizes", "models", "regions", "deployment-types", "azure-openai", "freshness")
 
 
 def _gpus(catalog: Any) -> list[dict[str, Any]]:
@@ -96,12 +96,50 @@ def _deployment_types(catalog: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _azure_openai(catalog: Any) -> list[dict[str, Any]]:
+    """Every Azure OpenAI model version with its lifecycle stage on the catalog's date and the
+    deployable model to use when a new deployment cannot get it."""
+    from sizing.azure_openai.lifecycle import replacement, version_life
+
+    aoai = catalog.azure_openai
+    rows = []
+    for model in aoai.models.values():
+        for version in model.versions:
+            life = version_life(model, version, aoai.compiled)
+            entry = model.retirements.get(version)
+            rows.append(
+                {
+                    "model": model.id,
+                    "version": version,
+                    "stage": life.stage,
+                    "retirement": entry.retirement if entry else None,
+                    "use": None if life.deployable else replacement(aoai, model, version),
+                    "offers": list(model.offers),
+                    "date": entry.date if entry else None,
+                }
+            )
+    return rows
+
+
+def _freshness(catalog: Any) -> list[dict[str, Any]]:
+    """The day each family of facts was last checked, and the command that refreshes it
+    (`inferplan check` and `preflight` say when one is older than 90 days)."""
+    from sizing.catalog.freshness import REFRESH_COMMAND, checked_dates
+
+    return [
+        {"family": family, "checked": checked, "refresh": REFRESH_COMMAND[family]}
+        for family, checked in checked_dates(catalog).items()
+    ]
+
+
 LISTERS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
     "gpus": _gpus,
     "vm-sizes": _vm_sizes,
     "models": _models,
     "regions": _regions,
     "deployment-types": _deployment_types,
+    "azure-openai": _azure_openai,
+    "freshness": _freshness,
 }
 
 
