@@ -16,8 +16,10 @@ Shape and settings follow azure-openai.md §5 (sources [subdomain], [quota], [ap
 * ``disableLocalAuth``: no API keys; the gateway's managed identity is the only caller
   (Cognitive Services OpenAI User, granted by ``LlmGateway``) [apim-auth];
 * public network access as the environment says; when off, the network ACL denies by default;
-* model version pinned (``NoAutoUpgrade``): a new model version is a Plan change, reviewed like
-  any other, not something the service does on its own;
+* the model version as planned, with the Plan's upgrade policy: token-billed deployments
+  upgrade when their version is retired (``OnceCurrentVersionExpired``) instead of failing;
+  provisioned ones stay pinned (``NoAutoUpgrade``), the plan warning with the date; a move to
+  a new version before then is a Plan change, reviewed like any other;
 * deployments created one after another: concurrent deployment writes on one account fail with
   "another operation is in progress" (azure-openai.md §5, IaC gotchas).
 """
@@ -38,7 +40,8 @@ ACCOUNT_SKU = "S0"
 MODEL_FORMAT = "OpenAI"
 # The content filter every new deployment gets by default (azure-openai.md §5).
 RAI_POLICY = "Microsoft.DefaultV2"
-VERSION_UPGRADE = "NoAutoUpgrade"
+# Failover deployments are token-billed: they upgrade at retirement (sizing.plan.VersionUpgrade).
+FAILOVER_VERSION_UPGRADE = "OnceCurrentVersionExpired"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class DeploymentSpec:
     sku_name: str  # deployment type: Standard, GlobalStandard, DataZoneProvisionedManaged, ...
     capacity: int  # 1K-TPM units for token types, PTUs for *ProvisionedManaged
     tags: dict[str, str]
+    version_upgrade: str = FAILOVER_VERSION_UPGRADE  # the Plan's upgrade policy
 
 
 def region_deployments(
@@ -87,6 +91,9 @@ def region_deployments(
                 sku_name=sku_name,
                 capacity=capacity,
                 tags=dict(w.tags),
+                version_upgrade=(
+                    plan.version_upgrade if role == "primary" else FAILOVER_VERSION_UPGRADE
+                ),
             )
     return tuple(specs[name] for name in sorted(specs))
 
@@ -163,7 +170,7 @@ class OpenAIService(pulumi.ComponentResource):
                         format=MODEL_FORMAT, name=spec.model, version=spec.model_version
                     ),
                     rai_policy_name=RAI_POLICY,
-                    version_upgrade_option=VERSION_UPGRADE,
+                    version_upgrade_option=spec.version_upgrade,
                 ),
                 tags={**environment.tags, **spec.tags, "role": spec.role},
                 opts=pulumi.ResourceOptions.merge(

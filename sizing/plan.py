@@ -176,6 +176,15 @@ class AzureOpenAIFailover:
     residency_scope: str  # region | datazone | global, from the catalog's deployment type
 
 
+# A deployment's versionUpgradeOption (Microsoft.CognitiveServices deployments): Learn, "Working
+# with Azure OpenAI models": OnceCurrentVersionExpired upgrades the deployment to the default
+# version when its version is retired; NoAutoUpgrade stops working at retirement; automatic
+# updates exist for Standard (token-billed) deployment types only.
+VersionUpgrade = Literal[
+    "OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade"
+]
+
+
 @dataclass(frozen=True)
 class AzureOpenAIPlan:
     model: str
@@ -186,6 +195,9 @@ class AzureOpenAIPlan:
     failover: tuple[AzureOpenAIFailover, ...]  # secondary deployments, in failover order
     residency_scope: str  # region | datazone | global: where the type processes data (catalog)
     latency_metrics: bool  # Azure Monitor publishes TimeToResponse for this deployment type
+    # The primary deployment's upgrade policy (`lifecycle.upgrade_policy`); failover deployments
+    # are token-billed and get OnceCurrentVersionExpired.
+    version_upgrade: VersionUpgrade = "OnceCurrentVersionExpired"
 
 
 @dataclass(frozen=True)

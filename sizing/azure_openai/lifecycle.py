@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from sizing.catalog.azure_openai import AoaiCatalog, AoaiModel, AoaiRetirement
-from sizing.plan import PlanWarning
+from sizing.plan import PlanWarning, VersionUpgrade
 from sizing.search.decisions import Rejection
 
 if TYPE_CHECKING:
@@ -216,3 +216,30 @@ def model_verdict(catalog: Catalog, model_id: str) -> ModelVerdict | None:
         names = [m.id for m in catalog.models.values() if m.azure_openai_name == instead]
         use = names[0] if names else instead
     return ModelVerdict(spec.id, version, life.stage, use)
+
+
+def upgrade_policy(billing: str) -> VersionUpgrade:
+    """The versionUpgradeOption a deployment gets: token-billed (Standard family) deployments
+    upgrade when their version is retired instead of failing (OnceCurrentVersionExpired);
+    provisioned deployments keep their version (NoAutoUpgrade: automatic updates are for
+    Standard types only, and a PTU deployment is sized for its version), with `pinned_warning`.
+    """
+    return "OnceCurrentVersionExpired" if billing == "token" else "NoAutoUpgrade"
+
+
+def pinned_warning(model: AoaiModel, version: str) -> PlanWarning:
+    """The dated warning of a provisioned deployment pinned to ``version``: it stops working
+    at the version's retirement unless it is moved first."""
+    entry = model.retirements.get(version)
+    when = (
+        f"retires {'no earlier than' if entry.retirement_not_before else 'on'} "
+        f"{entry.retirement} [{entry.source}, {entry.date}]"
+        if entry and entry.retirement
+        else "has no retirement date in the catalog yet"
+    )
+    return PlanWarning(
+        "retirement",
+        f"the provisioned deployment pins {model.id} {version} (NoAutoUpgrade: Azure upgrades "
+        f"Standard deployment types only), which {when}; move it to a newer version before "
+        "then, or it stops working.",
+    )

@@ -11,9 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from sizing.azure_openai.lifecycle import replacement, retirement_warning
+from sizing.azure_openai.lifecycle import (
+    pinned_warning,
+    replacement,
+    retirement_warning,
+    upgrade_policy,
+)
 from sizing.azure_openai.offers import AoaiCandidate, size_azure_openai
 from sizing.catalog import Catalog
+from sizing.catalog.azure_openai import AoaiModel
 from sizing.catalog.entries import ModelSpec
 from sizing.deploy.azure_limits import AZURE_LIMIT, deployment_capacity_limit
 from sizing.deploy.gateway_resilience import gateway_backends
@@ -90,6 +96,7 @@ def azure_openai_options(*, req: SizingRequest, model: ModelSpec, catalog: Catal
             candidates,
             req=req,
             model=model,
+            entry=entry,
             retirement=retirement_warning(
                 model=entry,
                 version=c.model_version,
@@ -121,6 +128,7 @@ def _option(
     *,
     req: SizingRequest,
     model: ModelSpec,
+    entry: AoaiModel,
     retirement: PlanWarning | None,
 ) -> Option:
     cost = c.monthly_usd if c.monthly_usd is not None else float("inf")
@@ -160,7 +168,9 @@ def _option(
         monthly_usd=cost,
         region_rank=req.regions.index(c.region),
         rejection=rejection,
-        build=_builder(c, tuple(secondaries), choice, req=req, model=model, retirement=retirement)
+        build=_builder(
+            c, tuple(secondaries), choice, req=req, model=model, entry=entry, retirement=retirement
+        )
         if rejection is None
         else None,
         preference=SCOPE_PREFERENCE.get(c.residency_scope, 3),
@@ -176,9 +186,9 @@ def _option(
     )
 
 
-def _builder(c, secondaries, choice, *, req, model, retirement):
+def _builder(c, secondaries, choice, *, req, model, entry, retirement):
     return lambda: azure_openai_plan(
-        c, secondaries, choice, req=req, model=model, retirement=retirement
+        c, secondaries, choice, req=req, model=model, entry=entry, retirement=retirement
     )
 
 
@@ -189,6 +199,7 @@ def azure_openai_plan(
     *,
     req: SizingRequest,
     model: ModelSpec,
+    entry: AoaiModel | None = None,
     retirement: PlanWarning | None = None,
 ) -> WorkloadPlan:
     """The plan for candidate ``c`` and its failover deployments; ``retirement`` is what the
@@ -219,7 +230,10 @@ def azure_openai_plan(
     if c.break_even_note:
         reasons.append(c.break_even_note)
     topology = choice.topology
+    upgrade = upgrade_policy(c.billing)
     warnings = [retirement] if retirement is not None else []
+    if upgrade == "NoAutoUpgrade" and entry is not None:
+        warnings.append(pinned_warning(entry, c.model_version))
     warnings += [
         shortfall_warning(d.quota_shortfall, region=d.region)
         for d in (c, *secondaries)
@@ -276,6 +290,7 @@ def azure_openai_plan(
             failover=failover,
             residency_scope=c.residency_scope,
             latency_metrics=latency_metrics(c),
+            version_upgrade=upgrade,
         ),
         gateway_backends=gateway_backends(backends=len(regions), peak_requests_per_minute=peak_rpm),
         warnings=tuple(warnings),

@@ -242,3 +242,35 @@ def test_a_legacy_version_plans_with_its_dated_warning() -> None:
     (warning,) = [w for w in plan.warnings if w.kind == "retirement"]
     assert "is Legacy and retires on 2027-04-14" in warning.message
     assert "the catalog's deployable successor is gpt-5.4-mini" in warning.message
+
+
+def test_token_deployments_upgrade_at_retirement_and_provisioned_stay_pinned_with_a_date() -> None:
+    """Upgrade policy as a plan decision: a Standard-family deployment gets
+    OnceCurrentVersionExpired (a retirement upgrades it instead of breaking it); a provisioned
+    one keeps NoAutoUpgrade and the plan warns with the retirement date."""
+    token = plan_workload(request("gpt-5.4-mini"), catalog=CATALOG)
+    assert token.azure_openai is not None
+    assert token.azure_openai.version_upgrade == "OnceCurrentVersionExpired"
+    assert not [w for w in token.warnings if "pins" in w.message]
+
+    steady = request(
+        "gpt-5.1",
+        regions=("eastus",),
+        geography=None,
+        peak_requests_per_minute=600,
+        peak_concurrency=100,
+        average_to_peak_ratio=0.9,
+        ttft_p95_ms=900,
+        reservation="yearly",
+    )
+    ptu = plan_workload(steady, catalog=CATALOG)
+    assert ptu.azure_openai is not None
+    assert ptu.azure_openai.capacity_unit == "ptu"
+    assert ptu.azure_openai.version_upgrade == "NoAutoUpgrade"
+    (pinned,) = [w for w in ptu.warnings if "pins" in w.message]
+    assert pinned.kind == "retirement"
+    assert pinned.message == (
+        "the provisioned deployment pins gpt-5.1 2025-11-13 (NoAutoUpgrade: Azure upgrades "
+        "Standard deployment types only), which retires on 2027-05-15 [retirement-schedule, "
+        "2026-09-02]; move it to a newer version before then, or it stops working."
+    )
