@@ -33,6 +33,7 @@ CheckName = Literal[
     "kubernetes-version",
     "gateway-tier",
     "soft-deleted-name",
+    "catalog-freshness",
 ]
 Problem = Literal[
     "none",
@@ -51,6 +52,7 @@ Problem = Literal[
     "not-listed",  # the API does not describe this at all; checked by hand
     "no-quota-entry",  # Azure reports no quota under the name the resource draws on
     "api-error",  # the answer could not be read (permission, throttling, outage)
+    "stale",  # the catalog's lifecycle or prices were checked more than 90 days ago
 ]
 BLOCKING_STATUSES: frozenset[Status] = frozenset({"blocking", "unchecked"})
 CHECK_ORDER: tuple[CheckName, ...] = (
@@ -62,6 +64,7 @@ CHECK_ORDER: tuple[CheckName, ...] = (
     "openai-quota",
     "gateway-tier",
     "soft-deleted-name",
+    "catalog-freshness",
 )
 
 

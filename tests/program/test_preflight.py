@@ -603,3 +603,26 @@ def test_an_undeployable_model_version_is_blocking(dev_plan, lifecycle, status, 
             "that has never deployed it cannot create a deployment"
         )
         assert "inferplan catalog refresh models" in found.fix
+
+
+def test_a_stale_catalog_is_a_warning_that_names_the_refresh_command(dev_plan):
+    """preflight compares the catalog's checked dates with today: lifecycle or prices older than
+    90 days is a warning (exit code unchanged), naming the command that refreshes them."""
+    import datetime as dt
+
+    from inferplan.preflight.engine import freshness_findings
+    from sizing.catalog import default_catalog
+
+    assert freshness_findings(default_catalog(), dt.date(2026, 12, 8)) == ()
+    stale = freshness_findings(default_catalog(), dt.date(2027, 6, 1))
+    assert [(f.check, f.status, f.problem, f.resource) for f in stale] == [
+        ("catalog-freshness", "warning", "stale", "catalog azure_openai.lifecycle"),
+        ("catalog-freshness", "warning", "stale", "catalog azure_openai.prices"),
+    ]
+    assert "`inferplan catalog refresh models`" in stale[0].fix
+    client = AzureClient(
+        RecordedTransport.from_file(FIXTURES / "dev-clear.json"), sleep=lambda s: None
+    )
+    report = preflight(dev_plan, "dev", client=client, subscription_id=SUB, freshness=stale)
+    assert report.findings[-2:] == stale
+    assert report.exit_code == 0 and report.counts()["warning"] == 2
