@@ -16,10 +16,12 @@ Shape and settings follow azure-openai.md §5 (sources [subdomain], [quota], [ap
 * ``disableLocalAuth``: no API keys; the gateway's managed identity is the only caller
   (Cognitive Services OpenAI User, granted by ``LlmGateway``) [apim-auth];
 * public network access as the environment says; when off, the network ACL denies by default;
-* model version pinned (``NoAutoUpgrade``): a new model version is a Plan change, reviewed like
-  any other, not something the service does on its own;
-* deployments created one after another on each account: concurrent deployment writes on one
-  account fail with "another operation is in progress" (azure-openai.md §5, IaC gotchas);
+* the model version as planned, with the Plan's upgrade policy: token-billed deployments
+  upgrade when their version is retired (``OnceCurrentVersionExpired``) instead of failing;
+  provisioned ones stay pinned (``NoAutoUpgrade``), the plan warning with the date; a move to
+  a new version before then is a Plan change, reviewed like any other;
+* deployments created one after another: concurrent deployment writes on one account fail with
+  "another operation is in progress" (azure-openai.md §5, IaC gotchas);
 * at most 32 deployments per account ("Maximum standard deployments per resource: 32", Learn
   "Azure OpenAI in Microsoft Foundry Models quotas and limits", ms.date 2026-08-20): a region
   with more spreads them over further accounts (``oai-...-2``), in workload-name order, and the
@@ -40,7 +42,6 @@ ACCOUNT_SKU = "S0"
 MODEL_FORMAT = "OpenAI"
 # The content filter every new deployment gets by default (azure-openai.md §5).
 RAI_POLICY = "Microsoft.DefaultV2"
-VERSION_UPGRADE = "NoAutoUpgrade"
 
 
 ACCOUNT_DEPLOYMENT_LIMIT = 32  # standard deployments per resource (see the module docstring)
@@ -137,7 +138,7 @@ class OpenAIService(pulumi.ComponentResource):
                             format=MODEL_FORMAT, name=spec.model, version=spec.model_version
                         ),
                         rai_policy_name=RAI_POLICY,
-                        version_upgrade_option=VERSION_UPGRADE,
+                        version_upgrade_option=spec.version_upgrade,
                     ),
                     tags={**environment.tags, **spec.tags, "role": spec.role},
                     opts=pulumi.ResourceOptions.merge(

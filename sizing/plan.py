@@ -218,6 +218,15 @@ class AzureOpenAIFailover:
     residency_scope: str  # region | datazone | global, from the catalog's deployment type
 
 
+# A deployment's versionUpgradeOption (Microsoft.CognitiveServices deployments): Learn, "Working
+# with Azure OpenAI models": OnceCurrentVersionExpired upgrades the deployment to the default
+# version when its version is retired; NoAutoUpgrade stops working at retirement; automatic
+# updates exist for Standard (token-billed) deployment types only.
+VersionUpgrade = Literal[
+    "OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade"
+]
+
+
 @dataclass(frozen=True)
 class AzureOpenAIPlan:
     model: str
@@ -228,6 +237,9 @@ class AzureOpenAIPlan:
     failover: tuple[AzureOpenAIFailover, ...]  # secondary deployments, in failover order
     residency_scope: str  # region | datazone | global: where the type processes data (catalog)
     latency_metrics: bool  # Azure Monitor publishes TimeToResponse for this deployment type
+    # The primary deployment's upgrade policy (`lifecycle.upgrade_policy`); failover deployments
+    # are token-billed and get OnceCurrentVersionExpired.
+    version_upgrade: VersionUpgrade = "OnceCurrentVersionExpired"
 
 
 @dataclass(frozen=True)
@@ -596,6 +608,9 @@ class OpenAIDeployment:
     capacity: int  # 1K-TPM units for token types, PTUs for *ProvisionedManaged
     capacity_unit: str  # ktpm | ptu
     tags: dict[str, str] = field(default_factory=dict)
+    # The workload's upgrade policy on its primary; failovers are token-billed, so they upgrade
+    # when their version is retired.
+    version_upgrade: VersionUpgrade = "OnceCurrentVersionExpired"
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,17 @@ def preflight(
     # Replayed throttling is not waited out: the recording says how long Azure asked for.
     client = AzureClient(transport, token=token, **({"sleep": _no_wait} if recorded else {}))
     try:
-        report = run_preflight(plan, environment, client=client, subscription_id=subscription_id)
+        import datetime as dt
+
+        from inferplan.preflight.engine import freshness_findings
+
+        report = run_preflight(
+            plan,
+            environment,
+            client=client,
+            subscription_id=subscription_id,
+            freshness=freshness_findings(context.catalog, dt.datetime.now(dt.UTC).date()),
+        )
     except NoCredentials as error:
         click.echo(f"error: {error}", err=True)
         raise click.exceptions.Exit(EXIT_BAD_INPUT) from None

@@ -53,6 +53,11 @@ def list_templates(context: CliContext, fmt: str) -> None:
             "versions": [t.version for t in versions],
             "owner": versions[-1].metadata.owner,
             "description": versions[-1].metadata.description,
+            "undeployable": [
+                flag
+                for t in versions
+                if (flag := undeployable_flag(context.catalog, t, versions)) is not None
+            ],
         }
         for name, versions in sorted(by_name.items())
     ]
@@ -66,6 +71,9 @@ def list_templates(context: CliContext, fmt: str) -> None:
                 for r in rows
             ],
         )
+        for r in rows:
+            for flag in r["undeployable"]:
+                click.echo(f"warning: {flag_text(flag)}")
     else:
         click.echo(f"no templates found (searched {context.templates.describe_search()})")
     if problems:
@@ -101,10 +109,58 @@ def show(context: CliContext, reference: str, fmt: str) -> None:
         template = library.template(name, version)
     versions = list(library.versions(name))
     data = template_data(template, versions)
+    siblings = [library.template(name, v) for v in versions]
+    data["undeployable"] = undeployable_flag(context.catalog, template, siblings)
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     _print_template(data)
+
+
+def undeployable_flag(
+    catalog: Any, template: WorkloadTemplate, versions: list[WorkloadTemplate]
+) -> dict[str, Any] | None:
+    """A template whose fixed model a new subscription cannot deploy (deprecated or retired on
+    the Azure OpenAI catalog's date): the model, its stage, and what to use instead (the latest
+    version of the same template whose fixed model is deployable, else the replacement model).
+    None when the template fixes no such model."""
+    from inputs.template import value_at
+    from sizing.azure_openai.lifecycle import model_verdict
+
+    found, model = value_at(template.fixed, "model")
+    verdict = model_verdict(catalog, model) if found and isinstance(model, str) else None
+    if verdict is None or verdict.deployable:
+        return None
+    newer = [
+        t.ref for t in versions if (v := _fixed_verdict(catalog, t)) is not None and v.deployable
+    ]
+    return {
+        "ref": template.ref,
+        "model": verdict.model,
+        "version": verdict.version,
+        "stage": verdict.stage,
+        "use_template": newer[-1] if newer else None,
+        "use_model": verdict.use,
+    }
+
+
+def _fixed_verdict(catalog: Any, template: WorkloadTemplate) -> Any:
+    from inputs.template import value_at
+    from sizing.azure_openai.lifecycle import model_verdict
+
+    found, model = value_at(template.fixed, "model")
+    return model_verdict(catalog, model) if found and isinstance(model, str) else None
+
+
+def flag_text(flag: dict[str, Any]) -> str:
+    """One line for people: which template, why it cannot be deployed, what to use."""
+    use = [f"use {flag['use_template']}"] if flag["use_template"] else []
+    if flag["use_model"]:
+        use.append(f"{'or' if use else 'use'} a workload on spec.model {flag['use_model']}")
+    return (
+        f"{flag['ref']} fixes {flag['model']} {flag['version']}, which is {flag['stage']}: a new "
+        f"subscription cannot deploy it; {' '.join(use) or 'no deployable replacement is known'}"
+    )
 
 
 def template_data(template: WorkloadTemplate, versions: list[str]) -> dict[str, Any]:
@@ -158,6 +214,8 @@ def _text(value: Any) -> str:
 def _print_template(data: dict[str, Any]) -> None:
     latest = " (latest)" if data["version"] == data["latest"] else f" (latest: {data['latest']})"
     click.echo(f"{data['ref']}{latest}: {data['description']}")
+    if data.get("undeployable"):
+        click.echo(f"warning: {flag_text(data['undeployable'])}")
     click.echo(f"owner: {data['owner']}")
     click.echo(f"file: {data['file']}")
     click.echo(f"versions: {', '.join(data['versions'])}")

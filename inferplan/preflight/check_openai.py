@@ -14,6 +14,10 @@ from inferplan.preflight.needs import Needs
 # --- Azure OpenAI -------------------------------------------------------------------------------
 
 MODELS_API = "Microsoft.CognitiveServices/locations/models"
+# lifecycleStatus values of the models API under which a new deployment fails: Deprecated is
+# "no longer available to new customers" (Learn, Microsoft Foundry Models lifecycle and support
+# policy). The API also answers Preview, GenerallyAvailable, Legacy and Deprecating, which deploy.
+UNDEPLOYABLE_STATUSES = frozenset({"Deprecated", "Retired"})
 COGNITIVE_USAGES_API = "Microsoft.CognitiveServices/locations/usages"
 
 
@@ -99,6 +103,24 @@ def check_openai_models(needs: Needs, answers: Answers) -> list[Finding]:
                     "plan a deployment type that is offered there (residency permitting), or "
                     "another region; the catalog's region list for this offer may be stale: "
                     "refresh it (scripts/refresh_catalog.py)",
+                    MODELS_API,
+                )
+            )
+        elif offer.lifecycle in UNDEPLOYABLE_STATUSES:
+            ends = f" (inference ends {offer.deprecation_date})" if offer.deprecation_date else ""
+            findings.append(
+                Finding(
+                    "openai-model",
+                    "blocking",
+                    "deprecated",
+                    d.region,
+                    resource,
+                    wanted,
+                    f"{d.model} {d.version} is {offer.lifecycle}{ends}"
+                    ": a subscription that has never deployed it cannot create a deployment",
+                    "move the workload to a current model (`inferplan plan` names the catalog's "
+                    "deployable replacement) and refresh the catalog: "
+                    "`inferplan catalog refresh models`",
                     MODELS_API,
                 )
             )

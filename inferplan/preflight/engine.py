@@ -7,9 +7,10 @@ leaves the other checks standing. `preflight` is `plan_needs` + `ask_azure` + `r
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from inferplan.preflight import apis
 from inferplan.preflight.checks import run_checks
@@ -23,6 +24,9 @@ from inferplan.preflight.findings import (
 )
 from inferplan.preflight.needs import Needs, plan_needs
 from sizing.plan import Plan
+
+if TYPE_CHECKING:
+    from sizing.catalog import Catalog
 
 T = TypeVar("T")
 
@@ -150,10 +154,39 @@ class PreflightReport:
 
 
 def preflight(
-    plan: Plan, environment: str, *, client: AzureClient, subscription_id: str
+    plan: Plan,
+    environment: str,
+    *,
+    client: AzureClient,
+    subscription_id: str,
+    freshness: tuple[Finding, ...] = (),
 ) -> PreflightReport:
+    """Every check of ``plan`` against Azure; ``freshness`` (`freshness_findings`) is added
+    after them."""
     needs = plan_needs(plan, environment, subscription_id=subscription_id)
     answers = ask_azure(needs, client, subscription_id=subscription_id)
     return PreflightReport(
-        stack=environment, findings=run_checks(needs, answers), waited_s=sum(client.waited_s)
+        stack=environment,
+        findings=(*run_checks(needs, answers), *freshness),
+        waited_s=sum(client.waited_s),
+    )
+
+
+def freshness_findings(catalog: Catalog, today: dt.date) -> tuple[Finding, ...]:
+    """A warning per catalog family (lifecycle, prices) not checked within 90 days of ``today``:
+    the live answers above are current, the plan's dates and prices may not be."""
+    from sizing.catalog.freshness import stale_families
+
+    return tuple(
+        Finding(
+            "catalog-freshness",
+            "warning",
+            "stale",
+            "-",
+            f"catalog {age.family}",
+            f"facts checked on {age.checked}",
+            age.message(),
+            f"run `{age.refresh}` and review the diff before committing",
+        )
+        for age in stale_families(catalog, today)
     )

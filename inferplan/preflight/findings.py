@@ -33,6 +33,7 @@ CheckName = Literal[
     "kubernetes-version",
     "gateway-tier",
     "soft-deleted-name",
+    "catalog-freshness",
 ]
 Problem = Literal[
     "none",
@@ -44,12 +45,14 @@ Problem = Literal[
     "version-not-offered",
     "type-not-offered",  # the model version exists, not as this deployment type
     "capacity",  # above the deployment type's maximum capacity
+    "deprecated",  # the model version takes no new deployments (lifecycleStatus Deprecated)
     "lts-only",  # Kubernetes version offered only under long-term support
     "preview",  # Kubernetes version offered as a preview
     "soft-deleted",  # a deleted resource still holds a globally unique name
     "not-listed",  # the API does not describe this at all; checked by hand
     "no-quota-entry",  # Azure reports no quota under the name the resource draws on
     "api-error",  # the answer could not be read (permission, throttling, outage)
+    "stale",  # the catalog's lifecycle or prices were checked more than 90 days ago
 ]
 BLOCKING_STATUSES: frozenset[Status] = frozenset({"blocking", "unchecked"})
 CHECK_ORDER: tuple[CheckName, ...] = (
@@ -61,6 +64,7 @@ CHECK_ORDER: tuple[CheckName, ...] = (
     "openai-quota",
     "gateway-tier",
     "soft-deleted-name",
+    "catalog-freshness",
 )
 
 

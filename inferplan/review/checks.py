@@ -18,6 +18,7 @@ check either passes or is skipped in the manifest with a written reason.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import shutil
@@ -620,6 +621,26 @@ def _cluster_version(plan: Plan, stack: str, catalog_dirs: tuple[Path, ...]) -> 
     return default_version(catalog_for(catalog_dirs))
 
 
+def freshness_findings(catalog_dirs: tuple[Path, ...], today: dt.date) -> list[Finding]:
+    """Advisory findings for catalog families (lifecycle, prices) not checked within
+    `STALE_AFTER_DAYS` of ``today``; the plan itself never reads the clock."""
+    from sizing.catalog import catalog_for
+    from sizing.catalog.freshness import stale_families
+
+    return [
+        Finding(
+            rule="catalog-freshness",
+            resource=f"catalog:{age.family}",
+            severity="advisory",
+            message=age.message(),
+            fix=f"Run `{age.refresh}` and review the diff it prints before committing the "
+            "catalog (docs/catalogs.md#keeping-the-catalog-fresh).",
+            source="policy",
+        )
+        for age in stale_families(catalog_for(catalog_dirs), today)
+    ]
+
+
 def run_check(
     stack: str,
     *,
@@ -628,6 +649,7 @@ def run_check(
     checkov: bool = True,
     checkov_path: Path | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    today: dt.date | None = None,
 ) -> CheckReport:
     """Plan ``stack``, capture its program offline and run every check (see the module doc).
 
@@ -657,6 +679,7 @@ def run_check(
     capture = run.capture if run.capture is not None else Capture()
     findings += evaluate(run.plan, capture, run.stack, root=root)
     findings += plan_warning_findings(run.plan, run.stack)
+    findings += freshness_findings(catalog_dirs, today or dt.datetime.now(dt.UTC).date())
     sources: list[Source] = ["policy"]
     notes: list[str] = []
     if run.capture is None:

@@ -617,8 +617,14 @@ def _number(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "-"
-    return str(value)
+        # Mappings by sorted key: a side read from the result cache (JSON) and a side planned
+        # in this process must print the same entry the same way.
+        return ", ".join(str(_sorted(v)) for v in value) or "-"
+    return str(_sorted(value))
+
+
+def _sorted(value: Any) -> Any:
+    return dict(sorted(value.items())) if isinstance(value, Mapping) else value
 
 
 def _cell(base: Mapping[str, Any] | None, head: Mapping[str, Any] | None, *keys: str) -> str:

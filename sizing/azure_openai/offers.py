@@ -40,6 +40,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from sizing.azure_openai.lifecycle import default_version, lifecycle_rejection
 from sizing.catalog.azure_openai import (
     AoaiCatalog,
     AoaiDeploymentType,
@@ -384,7 +385,7 @@ def size_azure_openai(
     """
     cat = catalog
     entry = _model(cat, model)
-    version = entry.default_version if model_version is None else model_version
+    version = default_version(entry, cat.compiled) if model_version is None else model_version
     if version not in entry.versions:
         raise UnknownAzureOpenAIModelError(
             f"{model} version {version!r} is not in the Azure OpenAI catalog "
@@ -664,6 +665,9 @@ def _placement(
 ) -> _Placement:
     """Residency, the offer and its regions for one (deployment type, region)."""
     rejections: list[Rejection] = []
+    lifecycle = lifecycle_rejection(cat, entry, version)
+    if lifecycle is not None:
+        rejections.append(lifecycle)
     residency = residency_rejection(
         residency_scope=dtype.residency_scope,
         region=region,

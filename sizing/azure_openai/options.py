@@ -11,9 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from sizing.azure_openai.lifecycle import retirement_warning
+from sizing.azure_openai.lifecycle import (
+    pinned_warning,
+    replacement,
+    retirement_warning,
+    upgrade_policy,
+)
 from sizing.azure_openai.offers import AoaiCandidate, size_azure_openai
 from sizing.catalog import Catalog
+from sizing.catalog.azure_openai import AoaiModel
 from sizing.catalog.entries import ModelSpec
 from sizing.deploy.azure_limits import AZURE_LIMIT, deployment_capacity_limit
 from sizing.deploy.gateway_resilience import gateway_backends
@@ -99,8 +105,12 @@ def azure_openai_options(*, req: SizingRequest, model: ModelSpec, catalog: Catal
             candidates,
             req=req,
             model=model,
+            entry=entry,
             retirement=retirement_warning(
-                model=entry, version=c.model_version, reference_date=aoai.compiled
+                model=entry,
+                version=c.model_version,
+                reference_date=aoai.compiled,
+                instead=replacement(aoai, entry, c.model_version),
             ),
         )
         for c in candidates
@@ -127,6 +137,7 @@ def _option(
     *,
     req: SizingRequest,
     model: ModelSpec,
+    entry: AoaiModel,
     retirement: PlanWarning | None,
 ) -> Option:
     cost = c.monthly_usd if c.monthly_usd is not None else float("inf")
@@ -169,7 +180,9 @@ def _option(
         monthly_usd=cost,
         region_rank=req.regions.index(c.region),
         rejections=only(rejection),
-        build=_builder(c, tuple(secondaries), choice, req=req, model=model, retirement=retirement)
+        build=_builder(
+            c, tuple(secondaries), choice, req=req, model=model, entry=entry, retirement=retirement
+        )
         if rejection is None
         else None,
         preference=SCOPE_PREFERENCE.get(c.residency_scope, 3),
@@ -185,9 +198,9 @@ def _option(
     )
 
 
-def _builder(c, secondaries, choice, *, req, model, retirement):
+def _builder(c, secondaries, choice, *, req, model, entry, retirement):
     return lambda: azure_openai_plan(
-        c, secondaries, choice, req=req, model=model, retirement=retirement
+        c, secondaries, choice, req=req, model=model, entry=entry, retirement=retirement
     )
 
 
@@ -207,6 +220,7 @@ def azure_openai_plan(
     *,
     req: SizingRequest,
     model: ModelSpec,
+    entry: AoaiModel | None = None,
     retirement: PlanWarning | None = None,
 ) -> WorkloadPlan:
     """The plan for candidate ``c`` and its failover deployments; ``retirement`` is what the
@@ -238,7 +252,10 @@ def azure_openai_plan(
     reasons += list(c.advisories)
     if c.break_even_note:
         reasons.append(c.break_even_note)
+    upgrade = upgrade_policy(c.billing)
     warnings = [retirement] if retirement is not None else []
+    if upgrade == "NoAutoUpgrade" and entry is not None:
+        warnings.append(pinned_warning(entry, c.model_version))
     warnings += [
         shortfall_warning(d.quota_shortfall, region=d.region)
         for d in (c, *secondaries)
@@ -295,6 +312,7 @@ def azure_openai_plan(
             failover=failover,
             residency_scope=c.residency_scope,
             latency_metrics=latency_metrics(c),
+            version_upgrade=upgrade,
         ),
         gateway_backends=gateway_backends(backends=len(regions), peak_requests_per_minute=peak_rpm),
         warnings=tuple(warnings),

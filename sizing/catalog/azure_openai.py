@@ -181,13 +181,19 @@ class AoaiPtuRules(_Entry):
         return self.global_datazone_increment_ptu
 
 
-ReasoningEffort = Literal["minimal", "low", "medium", "high"]
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high"]
 
 
 class AoaiRetirement(_Entry):
     """The lifecycle of one model version, as Microsoft's retirement table gives it."""
 
-    status: Annotated[Literal["ga", "preview"], Field(description="lifecycle status")]
+    status: Annotated[
+        Literal["preview", "ga", "legacy", "deprecated", "retired"],
+        Field(
+            description="lifecycle stage in Microsoft's retirement schedule: legacy still "
+            "deploys; deprecated takes no new deployments; retired fails every call"
+        ),
+    ]
     deprecation: Annotated[
         IsoDate | None,
         Field(description="from this date no new customer can deploy the version"),
@@ -202,6 +208,16 @@ class AoaiRetirement(_Entry):
     replacement: Annotated[str | None, Field(description="the model Microsoft names next")] = None
     source: Key
     date: IsoDate
+
+
+class AoaiChecked(_Entry):
+    """The day each family of facts was last checked against its source. ``check`` and
+    ``preflight`` compare these with today (``plan`` never does) and name the refresh command
+    when one is older than `STALE_AFTER_DAYS` (``sizing.catalog.freshness``)."""
+
+    lifecycle: Annotated[IsoDate, Field(description="lifecycle stages and retirement dates")]
+    prices: Annotated[IsoDate, Field(description="token and PTU prices")]
+    regions: Annotated[IsoDate, Field(description="where each offer exists")]
 
 
 class AoaiReasoning(_Entry):
@@ -258,6 +274,13 @@ class AoaiModel(_Entry):
         AoaiReasoning | None,
         Field(description="reasoning models only: hidden reasoning tokens per request"),
     ] = None
+    successor: Annotated[
+        str | None,
+        Field(
+            description="the current catalog model of the same tier, named when Microsoft's "
+            "schedule names no replacement (a team choice, see the file's comments)"
+        ),
+    ] = None
     limited_access: Annotated[
         bool,
         Field(description="Microsoft must approve a registration before a subscription deploys it"),
@@ -278,6 +301,7 @@ class AoaiCatalog(_Entry):
     kind: Literal["azure_openai"]
     schema_version: Literal[1]
     compiled: IsoDate
+    checked: AoaiChecked
     sources: Annotated[dict[str, AoaiSource], Field(min_length=1)]
     deployment_types: Annotated[dict[str, AoaiDeploymentType], Field(min_length=1)]
     data_zone_geographies_figure: AoaiGeographyList = Field(alias="data_zone_geographies")
@@ -413,6 +437,8 @@ def _cross_check(doc: AoaiCatalog) -> Iterable[tuple[Loc, str]]:
             dates = (retirement.deprecation, retirement.retirement)
             if all(dates) and dates[0] > dates[1]:  # ISO dates compare as text
                 yield (*rloc, "deprecation"), "deprecation comes after retirement"
+        if model.successor is not None and model.successor not in doc.models:
+            yield (*mloc, "successor"), f"unknown model {model.successor!r}"
         if model.reasoning is not None:
             for effort, figure in model.reasoning.tokens_per_request.items():
                 floc: Loc = (*mloc, "reasoning", "tokens_per_request", effort)
@@ -454,6 +480,7 @@ def _cross_check(doc: AoaiCatalog) -> Iterable[tuple[Loc, str]]:
 
 __all__ = [
     "AoaiCatalog",
+    "AoaiChecked",
     "AoaiDeploymentType",
     "AoaiFigure",
     "AoaiModel",

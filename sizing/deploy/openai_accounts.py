@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sizing.plan import OpenAIAccount, OpenAIDeployment, WorkloadPlan
+from sizing.plan import OpenAIAccount, OpenAIDeployment, VersionUpgrade, WorkloadPlan
+
+# Failover deployments are token-billed: they upgrade when their version is retired.
+FAILOVER_UPGRADE: VersionUpgrade = "OnceCurrentVersionExpired"
 
 
 class DuplicateDeployment(ValueError):
@@ -39,6 +42,7 @@ def _deployments_of(w: WorkloadPlan) -> list[tuple[str, OpenAIDeployment]]:
                 capacity=capacity,
                 capacity_unit=unit,
                 tags=dict(w.tags),
+                version_upgrade=plan.version_upgrade if role == "primary" else FAILOVER_UPGRADE,
             ),
         )
         for region, role, deployment_type, capacity, unit in placed

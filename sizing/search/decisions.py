@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 RejectionKind = Literal[
+    "retired",  # the model version is retired: every call fails
+    "deprecated",  # the model version takes no new deployments (a new subscription fails)
     "unsupported",  # the engine or GPU cannot run the configuration at all
     "memory",  # the longest request does not fit in the KV cache
     "context",  # the request does not fit the model's context or output limits
@@ -28,6 +30,8 @@ RejectionKind = Literal[
 # Order in which kinds are worth showing when several apply to one candidate: the first one
 # is the candidate's kind (a residency breach matters more than its price).
 KIND_ORDER: tuple[RejectionKind, ...] = (
+    "retired",
+    "deprecated",
     "hardware",
     "unsupported",
     "residency",

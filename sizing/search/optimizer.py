@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from sizing.azure_openai.lifecycle import model_verdict
 from sizing.azure_openai.options import azure_openai_options
 from sizing.catalog import Catalog
 from sizing.catalog.entries import ModelSpec
@@ -123,7 +124,7 @@ def search_workload(
         return Search(_infeasible(req, model, reason, None, ()), ranked)
     feasible = [o for o in ranked if o.feasible]
     if not feasible:
-        reason, nearest = _nearest_relaxation(req, model, ranked)
+        reason, nearest = _nearest_relaxation(req, model, ranked, catalog)
         return Search(_infeasible(req, model, reason, nearest, _alternatives(ranked, None)), ranked)
     best = feasible[0]
     assert best.build is not None
@@ -226,12 +227,16 @@ def _alternatives(ranked: Sequence[Option], best: Option | None) -> tuple[Altern
 
 
 def _nearest_relaxation(
-    req: SizingRequest, model: ModelSpec, ranked: Sequence[Option]
+    req: SizingRequest, model: ModelSpec, ranked: Sequence[Option], catalog: Catalog
 ) -> tuple[str, str | None]:
     """Why nothing is feasible, and the smallest change to the workload that would fix it."""
 
     def of_kind(kind: str) -> list[Option]:
         return [o for o in ranked if o.rejection is not None and o.rejection.kind == kind]
+
+    gone = of_kind("retired") + of_kind("deprecated")
+    if gone:
+        return (gone[0].rejected_reason or "", model_relaxation(model, catalog))
 
     over_cap = of_kind("cost-cap")
     if over_cap:
@@ -286,6 +291,15 @@ def _nearest_relaxation(
         )
     first = ranked[0]
     return (first.rejected_reason or "no feasible configuration", None)
+
+
+def model_relaxation(model: ModelSpec, catalog: Catalog) -> str:
+    """The nearest relaxation of a workload whose Azure OpenAI model no new deployment can get:
+    the deployable replacement the catalog names (`lifecycle.model_verdict`)."""
+    verdict = model_verdict(catalog, model.id)
+    if verdict is None or verdict.use is None:
+        return "choose a model the Azure OpenAI catalog lists as deployable"
+    return f"set spec.model: {verdict.use} (the current deployable model of the same tier)"
 
 
 def _infeasible(

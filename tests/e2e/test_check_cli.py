@@ -54,8 +54,12 @@ def configured_root(tmp_path: Path, stack: str, *, quota: bool = True) -> Path:
 
 @pytest.fixture(scope="module")
 def prod_report(tmp_path_factory):
-    """run_check of the prod stack, once (checkov takes a few seconds a run)."""
-    return run_check("prod", root=configured_root(tmp_path_factory.mktemp("prod"), "prod"))
+    """run_check of the prod stack, once (checkov takes a few seconds a run), on a day the
+    shipped catalog is fresh (its age is tested on its own)."""
+    import datetime as dt
+
+    root = configured_root(tmp_path_factory.mktemp("prod"), "prod")
+    return run_check("prod", root=root, today=dt.date(2026, 12, 8))
 
 
 def _guardrail_findings(findings) -> list:
@@ -233,3 +237,64 @@ def test_schema_errors_are_findings_and_custom_resources_notes():
         "kubernetes-validate: custom resources have no schema and were not validated: "
         "ScaledObject (keda.sh/v1alpha1)"
     ]
+
+
+def _prod_on_a_deprecated_template(tmp_path: Path) -> str:
+    """prod with its EU chat workload back on chat-eu@2, whose fixed gpt-4o-mini is deprecated
+    (no new deployments): the stack a team that never moved would check."""
+    for name in ("templates", ".venv-checkov"):
+        if (ROOT / name).exists():
+            (tmp_path / name).symlink_to(ROOT / name)
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    chat = tmp_path / "examples" / "eu-chat-managed.yaml"
+    chat.write_text(chat.read_text().replace("template: chat-eu@3", "template: chat-eu@2"))
+    (tmp_path / "stacks").mkdir()
+    shutil.copy(ROOT / "stacks" / "prod.yaml", tmp_path / "stacks")
+    (tmp_path / "Pulumi.prod.yaml").write_text(
+        (ROOT / "Pulumi.prod.yaml").read_text() + REGISTRY_CREDENTIALS
+    )
+    return "prod"
+
+
+def test_an_undeployable_model_version_fails_check_in_every_stack(tmp_path: Path):
+    """A deprecated version makes the workload infeasible, so `check` reports it as mandatory
+    (plan-deployable) even in prod, with the deployable model to move to."""
+    stack = _prod_on_a_deprecated_template(tmp_path)
+
+    report = run_check(stack, root=tmp_path, checkov=False)
+
+    assert report.exit_code == 1
+    (blocked,) = [f for f in report.findings if f.rule == "plan-deployable"]
+    assert blocked.severity == "mandatory"
+    assert "gpt-4o-mini 2024-07-18 is deprecated" in blocked.message
+    assert "use gpt-5.4-mini" in blocked.message
+
+
+def test_a_catalog_older_than_90_days_is_an_advisory_naming_the_refresh_command():
+    """check compares the catalog's checked dates with today (plan never does): lifecycle and
+    prices checked more than 90 days ago are advisory findings with the command to run."""
+    import datetime as dt
+
+    from inferplan.review.checks import freshness_findings
+
+    assert freshness_findings((), dt.date(2026, 12, 8)) == []
+    later = freshness_findings((), dt.date(2027, 3, 8))  # lifecycle 91 days old, prices 100
+    assert [(f.rule, f.resource, f.severity) for f in later] == [
+        ("catalog-freshness", "catalog:azure_openai.lifecycle", "advisory"),
+        ("catalog-freshness", "catalog:azure_openai.prices", "advisory"),
+    ]
+    assert later[0].message == (
+        "the catalog's azure_openai.lifecycle facts were checked on 2026-12-07, 91 days ago "
+        "(more than 90): retirement dates and prices move"
+    )
+    assert "`inferplan catalog refresh models`" in later[0].fix
+    assert "`inferplan catalog refresh prices`" in later[1].fix
+    edge = freshness_findings((), dt.date(2027, 3, 7))  # lifecycle exactly 90 days: fresh
+    assert [f.resource for f in edge] == ["catalog:azure_openai.prices"]
+
+    report = run_check("prod", root=ROOT, checkov=False, today=dt.date(2027, 3, 8))
+    assert {f.resource for f in report.findings if f.rule == "catalog-freshness"} == {
+        "catalog:azure_openai.lifecycle",
+        "catalog:azure_openai.prices",
+    }
+    assert report.exit_code == 0  # advisory only

@@ -74,7 +74,34 @@ def test_permissions_are_minimal(workflow: dict) -> None:
     assert workflow["permissions"] == {"contents": "read"}
     for name, job in workflow["jobs"].items():
         granted = {k for k, v in (job.get("permissions") or {}).items() if v == "write"}
-        assert granted <= {"pull-requests", "id-token"}, name
+        # only the catalog refresh pushes a branch (its pull request is what a person merges)
+        allowed = {"pull-requests", "id-token"} | (
+            {"contents"} if name == "catalog-refresh" else set()
+        )
+        assert granted <= allowed, name
+
+
+def test_the_catalog_refresh_runs_on_a_schedule_and_opens_a_pull_request(workflow: dict) -> None:
+    """The scheduled job refreshes prices (no credentials) and, with the Azure secrets, the
+    models API; it validates and plans on the result and opens a pull request, never pushes to
+    main; the other jobs do not run on the schedule."""
+    assert workflow["on"]["schedule"] and "workflow_dispatch" in workflow["on"]
+    job = workflow["jobs"]["catalog-refresh"]
+    assert (
+        job["if"] == "github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'"
+    )
+    runs = [s.get("run", "") for s in job["steps"]]
+    prices = next(r for r in runs if "catalog refresh prices" in r)
+    assert "./dev inferplan catalog refresh prices" in prices
+    models = next(s for s in job["steps"] if "catalog refresh models" in s.get("run", ""))
+    assert models["if"] == "steps.azure.outputs.configured == 'true'"
+    assert any("inferplan validate" in r for r in runs)
+    opened = next(s for s in job["steps"] if s.get("uses", "").startswith("peter-evans/"))
+    assert opened["with"]["branch"] != "main" and opened["with"]["body-path"]
+    for name, other in workflow["jobs"].items():
+        if name != "catalog-refresh":
+            assert "schedule" not in str(other.get("if", "")), name
+            assert "github.event_name ==" in str(other.get("if", "")) or name == "credentials"
 
 
 def test_the_pull_request_job_diffs_against_the_target_branch(workflow: dict) -> None:

@@ -220,7 +220,9 @@ def test_deployments_carry_the_plans_type_capacity_and_pinned_model(dev_plan) ->
             "name": w.azure_openai.model,
             "version": w.azure_openai.model_version,
         }
-        assert d["properties"]["versionUpgradeOption"] == "NoAutoUpgrade"
+        # token-billed: upgraded at retirement instead of failing (the plan's decision)
+        assert w.azure_openai.version_upgrade == "OnceCurrentVersionExpired"
+        assert d["properties"]["versionUpgradeOption"] == "OnceCurrentVersionExpired"
         assert d["properties"]["raiPolicyName"] == "Microsoft.DefaultV2"
     assert result.exports["deployments"] == sorted(expected)
 

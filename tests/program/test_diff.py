@@ -113,7 +113,8 @@ def removed_workload(head: Path) -> None:
 
 
 def template_bump(head: Path) -> None:
-    edit(head / "workloads" / "hr-chat.yaml", "template: chat-eu@1", "template: chat-eu@2")
+    """Back onto chat-eu@2, whose gpt-4o-mini is deprecated: the head cannot be deployed."""
+    edit(head / "workloads" / "hr-chat.yaml", "template: chat-eu@3", "template: chat-eu@2")
 
 
 def gateway_tier_v2(head: Path) -> None:
@@ -152,7 +153,14 @@ CASES = {
     "region-change": Case(region_change, ("westeurope → **francecentral**", "**region**")),
     "new-workload": Case(new_workload, ("| `ticket-triage` | added |",)),
     "removed-workload": Case(removed_workload, ("| ~~docs-embed~~ | removed |",)),
-    "template-bump": Case(template_bump, ("template chat-eu@1 → chat-eu@2",)),
+    "template-bump": Case(
+        template_bump,
+        (
+            "template chat-eu@3 → chat-eu@2",
+            "**infeasible**",
+            "gpt-4o-mini 2024-07-18 is deprecated",
+        ),
+    ),
     "gateway-tier-v2": Case(
         gateway_tier_v2, ("**replace**", "`sku.name` Developer → StandardV2", "[apim-tiers]")
     ),

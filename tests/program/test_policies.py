@@ -260,7 +260,16 @@ FAILING: list[tuple[Any, ...]] = [
     (
         "residency-regions",
         "gateway-outside-strict-residency",
-        edit(APIM, setter("location", "westeurope")),
+        both(
+            # a strict workload on a region-bound deployment, so only the gateway breaks it
+            workload(
+                "hr-policy-chat",
+                strict_residency=True,
+                openai_deployments=(PlannedDeployment("swedencentral", "Standard", "region"),),
+            ),
+            edit(OAI_DEPLOYMENT, setter("sku.name", "Standard"), name="hr-policy-chat"),
+            edit(APIM, setter("location", "westeurope")),
+        ),
         "is in westeurope, but workload hr-policy-chat has strict residency in swedencentral, "
         "francecentral",
     ),
@@ -269,7 +278,7 @@ FAILING: list[tuple[Any, ...]] = [
         "type-the-plan-did-not-choose",
         edit(OAI_DEPLOYMENT, setter("sku.name", "GlobalStandard"), name="hr-policy-chat"),
         "deployment type GlobalStandard of workload hr-policy-chat is not one its plan chose "
-        "(Standard)",
+        "(DataZoneStandard)",
     ),
     (
         "residency-openai-deployment-type",
@@ -277,6 +286,7 @@ FAILING: list[tuple[Any, ...]] = [
         both(
             workload(
                 "hr-policy-chat",
+                strict_residency=True,
                 openai_deployments=(
                     PlannedDeployment("swedencentral", "GlobalStandard", "global"),
                 ),
@@ -292,6 +302,7 @@ FAILING: list[tuple[Any, ...]] = [
         both(
             workload(
                 "hr-policy-chat",
+                strict_residency=True,
                 openai_deployments=(
                     PlannedDeployment("swedencentral", "DataZoneStandard", "datazone"),
                 ),
@@ -318,8 +329,8 @@ FAILING: list[tuple[Any, ...]] = [
     (
         "cost-environment-cap",
         "over-cap",
-        context(monthly_usd=15_001.0),
-        "environment dev is planned at $15,001/month, over its cap of $15,000",
+        context(monthly_usd=25_001.0),
+        "environment dev is planned at $25,001/month, over its cap of $25,000",
     ),
     (
         "cost-workload-cap",
@@ -538,8 +549,9 @@ FAILING: list[tuple[Any, ...]] = [
         "quota-requests",
         "over-default",
         lambda views, ctx: (views, context_from_plan_quota(ctx)),
-        "gpt-4o-mini Standard in swedencentral needs 1,050 ktpm (450 ktpm); raise gpt-4o-mini "
-        "Standard quota in swedencentral to at least 1,050 ktpm",
+        "gpt-5.4-mini DataZoneStandard in swedencentral needs 1,050 ktpm (no documented "
+        "default); raise gpt-5.4-mini DataZoneStandard quota in swedencentral to at least 1,050 "
+        "ktpm",
     ),
     (
         "gated-model-token",

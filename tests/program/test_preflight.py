@@ -118,7 +118,7 @@ def test_prod_recording_finds_each_kind_of_problem(shipped_prod_plan):
         ("vm-size", "zones"),  # NC80adis_H100_v5 in zones 1-2 only; the pool spans 1-3
         ("vcpu-quota", "quota"),  # 4 x 40 + 18 x 80 vCPUs of one family against 320
         ("kubernetes-version", "version-not-offered"),  # the catalog's 1.36 not offered
-        ("openai-model", "type-not-offered"),  # gpt-4o-mini 2024-07-18 not as Standard
+        ("openai-model", "type-not-offered"),  # gpt-5.4-mini not as DataZoneStandard
         ("openai-quota", "quota"),  # 1,800 ktpm of embeddings against 800 free
         ("soft-deleted-name", "soft-deleted"),  # a deleted API Management holds the name
     }
@@ -569,3 +569,71 @@ def test_a_failover_deployment_keeps_its_own_type_and_unit(dev_plan):
         (workload.regions[0], "primary", "DataZoneProvisionedManaged", 15, "ptu"),
         ("westeurope", "failover", "DataZoneStandard", 300, "ktpm"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("lifecycle", "status", "problem"),
+    [
+        ("GenerallyAvailable", "ok", "none"),
+        ("Legacy", "ok", "none"),
+        ("Deprecating", "ok", "none"),
+        ("Deprecated", "blocking", "deprecated"),
+    ],
+)
+def test_an_undeployable_model_version_is_blocking(dev_plan, lifecycle, status, problem):
+    """The models API's lifecycleStatus: a Deprecated version takes no new deployments (a
+    subscription that never deployed it cannot create one), so the deployment would fail."""
+    from inferplan.preflight.apis import ModelOffer
+    from inferplan.preflight.checks import check_openai_models
+
+    needs = plan_needs(dev_plan, "dev", subscription_id=SUB)
+    (chat,) = [d for d in needs.deployments if d.model == "gpt-5.4-mini"]
+    offer = ModelOffer(
+        chat.region,
+        chat.model,
+        chat.version,
+        chat.deployment_type,
+        f"OpenAI.{chat.deployment_type}.{chat.model}",
+        100_000,
+        lifecycle,
+        "2027-04-14" if lifecycle == "Deprecated" else None,
+    )
+    others = tuple(
+        ModelOffer(d.region, d.model, d.version, d.deployment_type, "u", None, "", None)
+        for d in needs.deployments
+        if d is not chat
+    )
+    answers = Answers(
+        regions={chat.region: RegionAnswers(models=(offer, *others))},
+    )
+    (found,) = [f for f in check_openai_models(needs, answers) if chat.model in f.needs]
+    assert (found.status, found.problem) == (status, problem)
+    if status == "blocking":
+        assert found.azure == (
+            "gpt-5.4-mini 2026-03-17 is Deprecated (inference ends 2027-04-14): a subscription "
+            "that has never deployed it cannot create a deployment"
+        )
+        assert "inferplan catalog refresh models" in found.fix
+
+
+def test_a_stale_catalog_is_a_warning_that_names_the_refresh_command(dev_plan):
+    """preflight compares the catalog's checked dates with today: lifecycle or prices older than
+    90 days is a warning (exit code unchanged), naming the command that refreshes them."""
+    import datetime as dt
+
+    from inferplan.preflight.engine import freshness_findings
+    from sizing.catalog import default_catalog
+
+    assert freshness_findings(default_catalog(), dt.date(2026, 12, 8)) == ()
+    stale = freshness_findings(default_catalog(), dt.date(2027, 6, 1))
+    assert [(f.check, f.status, f.problem, f.resource) for f in stale] == [
+        ("catalog-freshness", "warning", "stale", "catalog azure_openai.lifecycle"),
+        ("catalog-freshness", "warning", "stale", "catalog azure_openai.prices"),
+    ]
+    assert "`inferplan catalog refresh models`" in stale[0].fix
+    client = AzureClient(
+        RecordedTransport.from_file(FIXTURES / "dev-clear.json"), sleep=lambda s: None
+    )
+    report = preflight(dev_plan, "dev", client=client, subscription_id=SUB, freshness=stale)
+    assert report.findings[-2:] == stale
+    assert report.exit_code == 0 and report.counts()["warning"] == 2

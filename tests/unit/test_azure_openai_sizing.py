@@ -147,7 +147,7 @@ def test_unknown_source_key_is_reported(tmp_path: Path) -> None:
 def test_a_user_azure_openai_file_replaces_the_built_in_one(tmp_path: Path) -> None:
     text = (Path(__file__).parents[2] / "sizing/catalog/data/azure_openai.yaml").read_text()
     (tmp_path / "platform.yaml").write_text(
-        text.replace('compiled: "2026-11-28"', 'compiled: "2026-12-01"')
+        text.replace('compiled: "2026-12-07"', 'compiled: "2026-12-01"')
     )
     catalog = load_catalog([tmp_path]).azure_openai
     assert catalog.origin == str(tmp_path / "platform.yaml")

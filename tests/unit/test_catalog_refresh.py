@@ -345,3 +345,136 @@ def test_prices_only_needs_no_subscription(tmp_path, capsys):
     assert "azure-models-api" not in text and "source: azure-retail-prices" in text
     err = capsys.readouterr().err
     assert "gpt-4.1-mini Standard: no Retail Prices meter for input tokens; kept" in err
+
+
+# --- inferplan catalog refresh prices|models ----------------------------------------------------
+
+
+def _catalog_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "catalog"
+    shutil.copytree(BUILTIN_DATA_DIR, folder)
+    return folder
+
+
+def _invoke(*args: str):
+    from click.testing import CliRunner
+
+    from inferplan.cli.main import main
+
+    return CliRunner().invoke(main, ["catalog", "refresh", *args])
+
+
+def _lifecycle_recording(tmp_path: Path) -> Path:
+    """The refresh recording with gpt-4o-mini 2024-07-18 reported Deprecated in one region,
+    inference ending 2027-04-14 (the models API's documented lifecycleStatus and
+    deprecation.inference fields)."""
+    data = json.loads(RECORDING.read_text())
+    for exchange in data["exchanges"]:
+        if "/locations/westeurope/models" in exchange["url"]:
+            for item in exchange["responses"][0]["body"]["value"]:
+                if item["model"]["name"] == "gpt-4o-mini":
+                    item["model"]["lifecycleStatus"] = "Deprecated"
+                    item["model"]["deprecation"] = {"inference": "2027-04-14T00:00:00Z"}
+    path = tmp_path / "recording.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_refresh_models_rewrites_lifecycle_regions_and_checked_dates(tmp_path: Path) -> None:
+    folder = _catalog_copy(tmp_path)
+    before = (folder / "azure_openai.yaml").read_text()
+    result = _invoke(
+        "models",
+        "--data-dir",
+        str(folder),
+        "--recorded",
+        str(_lifecycle_recording(tmp_path)),
+        "--subscription",
+        SUB,
+        "--date",
+        "2026-12-08",
+    )
+    assert result.exit_code == 0, result.output
+    after = (folder / "azure_openai.yaml").read_text()
+    assert after != before
+    # the diff summary: removed and added lines of the file, and a count per file
+    assert '-      "2024-07-18": {status: deprecated, retirement: "2027-04-14", source: ' in (
+        result.stdout
+    )
+    assert (
+        '+      "2024-07-18": {status: deprecated, retirement: "2027-04-14", source: '
+        'azure-models-api, date: "2026-12-08"}' in result.stdout
+    )
+    assert f"{folder / 'azure_openai.yaml'}: " in result.stdout
+    # text-embedding-3-large is GenerallyAvailable with no date: the stage stays, the source moves
+    assert (
+        '      "1": {status: ga, retirement: "2028-02-09", source: azure-models-api, '
+        'date: "2026-12-08"}' in after
+    )
+    # versions the API does not report are kept and named
+    assert "gpt-5.4-mini 2026-03-17: not in the models API's answer; kept" in result.stderr
+    assert '  lifecycle: "2026-12-08"' in after and '  regions: "2026-12-08"' in after
+    assert '  prices: "2026-11-28"' in after  # prices are the other command's
+    catalog = load_catalog([folder]).azure_openai  # the rewritten file still loads
+    assert catalog.checked.lifecycle == "2026-12-08"
+    assert catalog.sources["azure-models-api"].date == "2026-12-08"
+
+
+def test_refresh_models_reads_the_most_severe_stage_any_region_reports() -> None:
+    from inferplan.preflight.catalog_refresh import observed_lifecycle
+
+    def offer(region: str, status: str, date: str | None) -> ModelOffer:
+        return ModelOffer(region, "m", "1", "Standard", "u", None, status, date)
+
+    seen = observed_lifecycle(
+        {
+            "a": (offer("a", "GenerallyAvailable", None),),
+            "b": (offer("b", "Deprecated", "2027-05-01T00:00:00Z"),),
+            "c": (offer("c", "Deprecating", "2027-04-01"),),
+        }
+    )
+    assert seen == {("m", "1"): ("deprecated", "2027-04-01")}
+
+
+def test_refresh_prices_needs_no_credentials_and_moves_the_prices_date(tmp_path: Path) -> None:
+    folder = _catalog_copy(tmp_path)
+    result = _invoke(
+        "prices", "--data-dir", str(folder), "--recorded", str(RECORDING), "--date", "2026-12-08"
+    )
+    assert result.exit_code == 0, result.output
+    after = (folder / "azure_openai.yaml").read_text()
+    assert '  prices: "2026-12-08"' in after and '  lifecycle: "2026-12-07"' in after
+    assert 'source: azure-retail-prices, date: "2026-12-08", basis: observed' in after
+    assert f"{folder / 'vm_skus.yaml'}: " in result.stdout
+    load_catalog([folder])
+
+
+def test_a_second_refresh_on_the_same_answers_changes_nothing(tmp_path: Path) -> None:
+    folder = _catalog_copy(tmp_path)
+    args = ["prices", "--data-dir", str(folder), "--recorded", str(RECORDING), "--date", DATE]
+    assert _invoke(*args).exit_code == 0
+    again = _invoke(*args)
+    assert again.exit_code == 0 and again.stdout == "catalog unchanged\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["models", "--subscription", "not-a-guid"], "must be a subscription id"),
+        (["prices", "--date", "yesterday"], "--date 'yesterday' is not a date"),
+    ],
+)
+def test_refresh_bad_input_exits_2(tmp_path: Path, args: list[str], message: str) -> None:
+    folder = _catalog_copy(tmp_path)
+    result = _invoke(*args, "--data-dir", str(folder), "--recorded", str(RECORDING))
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_an_answer_the_recording_lacks_exits_2(tmp_path: Path) -> None:
+    folder = _catalog_copy(tmp_path)
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"exchanges": []}))
+    result = _invoke("prices", "--data-dir", str(folder), "--recorded", str(empty))
+    assert result.exit_code == 2 and result.stderr.startswith("error: ")

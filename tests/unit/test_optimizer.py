@@ -65,7 +65,10 @@ def test_managed_only_models_go_to_azure_openai() -> None:
 
 
 def test_strict_residency_keeps_azure_openai_region_bound() -> None:
-    p = plan(model="gpt-4o-mini", regions=("swedencentral",), geography="eu", strict_residency=True)
+    # gpt-4.1-mini: Legacy, still deployable, with region-bound offers (gpt-4o-mini is deprecated)
+    p = plan(
+        model="gpt-4.1-mini", regions=("swedencentral",), geography="eu", strict_residency=True
+    )
     assert p.feasible
     assert p.azure_openai.deployment_type in ("Standard", "ProvisionedManaged")
     assert p.regions == ("swedencentral",)

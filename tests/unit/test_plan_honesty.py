@@ -242,7 +242,8 @@ def test_an_azure_openai_price_in_a_user_catalog_changes_the_plan(tmp_path, monk
 def batch(**changes) -> SizingRequest:
     work = BatchTraffic(requests_per_day=40_000, completion_window_hours=24)
     return request(
-        model="gpt-4o-mini",
+        # Legacy, still deployable, with both batch types (gpt-4o-mini is deprecated)
+        model="gpt-4.1",
         deployment="azure-openai",
         max_input_tokens=6000,
         max_output_tokens=400,

@@ -619,7 +619,7 @@ def test_examples_templates_and_stacks_validate_clean() -> None:
 @pytest.mark.parametrize(
     ("example", "template"),
     [
-        pytest.param("eu-chat-managed.yaml", "chat-eu@2", id="managed-chat"),
+        pytest.param("eu-chat-managed.yaml", "chat-eu@3", id="managed-chat"),
         pytest.param("search-embeddings.yaml", "embeddings-eu@1", id="embeddings"),
         pytest.param("support-chat.yaml", "selfhosted-chat-eu@1", id="self-hosted-chat"),
         pytest.param("code-assistant.yaml", "code-assistant@1", id="code-assistant"),
@@ -643,6 +643,7 @@ def test_every_published_template_loads() -> None:
     assert sorted(t.ref for t in templates) == [
         "chat-eu@1",
         "chat-eu@2",
+        "chat-eu@3",
         "code-assistant@1",
         "embeddings-eu@1",
         "selfhosted-chat-eu@1",
@@ -670,6 +671,10 @@ def test_list_text() -> None:
         "chat-eu  2       1, 2      platform-team  EU chat on Azure OpenAI, more regions and "
         "traffic.\n"
         "coder    1       1         platform-team  Internal code assistant, self-hosted.\n"
+        "warning: chat-eu@1 fixes gpt-4o-mini 2024-07-18, which is deprecated: a new subscription "
+        "cannot deploy it; use a workload on spec.model gpt-5.4-mini\n"
+        "warning: chat-eu@2 fixes gpt-4o-mini 2024-07-18, which is deprecated: a new subscription "
+        "cannot deploy it; use a workload on spec.model gpt-5.4-mini\n"
     )
 
 
@@ -683,6 +688,17 @@ def test_list_json() -> None:
         "versions": ["1", "2"],
         "owner": "platform-team",
         "description": "EU chat on Azure OpenAI, more regions and traffic.",
+        "undeployable": [
+            {
+                "ref": f"chat-eu@{version}",
+                "model": "gpt-4o-mini",
+                "version": "2024-07-18",
+                "stage": "deprecated",
+                "use_template": None,
+                "use_model": "gpt-5.4-mini",
+            }
+            for version in ("1", "2")
+        ],
     }
 
 
@@ -783,3 +799,26 @@ def test_templates_option_adds_a_folder(tmp_path: Path, monkeypatch: pytest.Monk
     result = run("--templates", str(FIXTURES / "library"), "templates", "show", "chat-eu@2")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("chat-eu@2 (latest): EU chat on Azure OpenAI")
+
+
+@pytest.mark.usefixtures("in_repository")
+def test_published_templates_on_a_deprecated_model_name_the_template_that_replaces_them() -> None:
+    """chat-eu@1 and @2 fix gpt-4o-mini (deprecated: no new deployments); chat-eu@3 fixes a
+    deployable model, so `templates list` and `templates show` point to it."""
+    listed = run("templates", "list", "--format", "json")
+    assert listed.exit_code == 0, listed.stderr
+    (chat,) = [row for row in json.loads(listed.stdout) if row["name"] == "chat-eu"]
+    assert [(f["ref"], f["stage"], f["use_template"]) for f in chat["undeployable"]] == [
+        ("chat-eu@1", "deprecated", "chat-eu@3"),
+        ("chat-eu@2", "deprecated", "chat-eu@3"),
+    ]
+    others = [row["undeployable"] for row in json.loads(listed.stdout) if row["name"] != "chat-eu"]
+    assert others == [[], [], []]
+    shown = run("templates", "show", "chat-eu@2")
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.stdout.splitlines()[1] == (
+        "warning: chat-eu@2 fixes gpt-4o-mini 2024-07-18, which is deprecated: a new subscription "
+        "cannot deploy it; use chat-eu@3 or a workload on spec.model gpt-5.4-mini"
+    )
+    latest = run("templates", "show", "chat-eu", "--format", "json")
+    assert json.loads(latest.stdout)["undeployable"] is None
