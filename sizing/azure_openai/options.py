@@ -27,13 +27,14 @@ from sizing.plan import (
     Availability,
     AzureOpenAIFailover,
     AzureOpenAIPlan,
+    CandidateFigures,
     Cost,
     PlanWarning,
     Predicted,
     WorkloadPlan,
 )
 from sizing.search.decisions import Rejection, cost_cap_rejection
-from sizing.search.option import CandidateFigures, Option
+from sizing.search.option import Option
 from sizing.search.request import SizingRequest
 from sizing.search.topology import AZURE_OPENAI_LADDER, TopologyChoice, choose_topology
 from sizing.search.workload_facts import shared_fields
