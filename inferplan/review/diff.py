@@ -9,7 +9,7 @@ carry the same content. Nothing here reads files, runs Pulumi or looks at a cloc
 sides always give the same bytes.
 
 Resources are matched by ``type::name`` (never by URN: URNs embed the mock stack's type chain).
-Whether a change replaces a resource comes from `inferplan.immutable_fields`, because the
+Whether a change replaces a resource comes from `inferplan.review.immutable_fields`, because the
 offline preview cannot ask the providers.
 """
 
