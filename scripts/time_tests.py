@@ -7,12 +7,16 @@
 Each tier runs as ``./dev test tests/<tier>`` (lint, then pytest with a worker per core), the
 whole suite as ``./dev test``, the README's command. Targets are measured, not asserted: the
 script says which runs were over, and exits 1 only when a run itself fails. Wall times depend
-on the machine and on what else it runs; say which machine a figure came from.
+on the machine and on what else it runs; say which machine a figure came from. The CPU column
+(user + system seconds of the run and its workers) and the load average beside it tell a slow
+test from a busy machine: on an idle 2-core machine the wall time is about CPU / 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shlex
 import subprocess
 import sys
@@ -34,6 +38,8 @@ class Timing:
     command: tuple[str, ...]
     seconds: float
     returncode: int
+    cpu_seconds: float = 0.0  # user + system, the run and every process it waited for
+    load: float = 0.0  # the machine's 1-minute load average when the run ended
 
     @property
     def target(self) -> float | None:
@@ -49,9 +55,13 @@ class Timing:
 
 def run(name: str, command: tuple[str, ...]) -> Timing:
     print(f"# {name}: {shlex.join(command)}", file=sys.stderr, flush=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     done = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, check=False)
-    return Timing(name, command, time.monotonic() - start, done.returncode)
+    seconds = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Timing(name, command, seconds, done.returncode, cpu, os.getloadavg()[0])
 
 
 def minutes(seconds: float) -> str:
@@ -65,13 +75,15 @@ def report(timings: list[Timing]) -> str:
             t.name,
             f"`{shlex.join(t.command)}`",
             minutes(t.seconds),
+            minutes(t.cpu_seconds),
+            f"{t.load:.1f}",
             minutes(t.target) if t.target is not None else "-",
             t.verdict(),
         )
         for t in timings
     ]
-    header = ("run", "command", "wall time", "target", "verdict")
-    return "\n".join(markdown_table(header, rows, align="llrrl"))
+    header = ("run", "command", "wall time", "CPU", "load", "target", "verdict")
+    return "\n".join(markdown_table(header, rows, align="llrrrrl"))
 
 
 def main(argv: list[str] | None = None) -> int:
