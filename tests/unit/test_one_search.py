@@ -38,8 +38,12 @@ def searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def test_the_plan_keeps_every_candidate_ranked_once_the_chosen_one_its_plan():
-    _, plan = plan_paths([ROOT / p for p in EXAMPLES], catalog=default_catalog())
+@pytest.fixture(scope="module")
+def plan():
+    return plan_paths([ROOT / p for p in EXAMPLES], catalog=default_catalog())[1]
+
+
+def test_the_plan_keeps_every_candidate_ranked_once_the_chosen_one_its_plan(plan):
     for w in plan.workloads:
         assert w.candidates, w.name
         assert [c.rank for c in w.candidates] == list(range(1, len(w.candidates) + 1))
@@ -49,19 +53,17 @@ def test_the_plan_keeps_every_candidate_ranked_once_the_chosen_one_its_plan():
         assert chosen[0].monthly_usd == pytest.approx(w.cost.monthly_usd)
 
 
-def test_the_plan_json_leaves_the_candidates_out():
-    _, plan = plan_paths([ROOT / EXAMPLES[0]], catalog=default_catalog())
-    assert plan.workloads[0].candidates
-    assert "candidates" not in plan_to_data(plan)["workloads"][0]
+def test_the_plan_json_leaves_the_candidates_out(plan):
+    assert all(w.candidates for w in plan.workloads)
+    assert all("candidates" not in w for w in plan_to_data(plan)["workloads"])
 
 
-def test_plan_candidates_searches_each_workload_once(searches, monkeypatch):
+def test_plan_candidates_searches_each_workload_once(plan, searches, monkeypatch):
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(main, ["plan", *EXAMPLES, "--candidates", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert sorted(searches) == sorted(set(searches)) and len(searches) == 2
     rows = json.loads(result.output)["candidates"]
-    _, plan = plan_paths([ROOT / p for p in EXAMPLES], catalog=default_catalog())
     assert rows == [row.values() for row in candidate_rows(plan)]
 
 
