@@ -8,13 +8,13 @@ Typical use (the caller supplies catalog facts through a `CatalogView`)::
     environment = load_environment("stacks/prod.yaml", catalog_view)
     stack = load_environment_workloads(environment, catalog_view)
 
-Workloads that name a template (``spec.template: chat-eu@2``) need a `TemplateLibrary`, such as
+Workloads that name a template (``inputs.template: chat-eu@2``) need a `TemplateLibrary`, such as
 ``TemplateFolders.default()``: ``load_workloads(path, catalog_view, templates=library)``.
 
 Every loader raises a `SpecError` subclass whose ``problems`` say file, line, column, field and
 message for every mistake found.
 
-The names below are imported on first use, so ``import spec.errors`` (for the CLI's error
+The names below are imported on first use, so ``import inputs.errors`` (for the CLI's error
 handling) does not pay for pydantic.
 """
 

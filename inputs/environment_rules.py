@@ -1,6 +1,6 @@
 """Environment rules that span fields or need the catalog or the file system.
 
-Like `spec.workload_rules`, each rule yields ``(field path, message)`` findings for a document
+Like `inputs.workload_rules`, each rule yields ``(field path, message)`` findings for a document
 that already passed pydantic.
 """
 

@@ -1,16 +1,16 @@
 """Load spec files into validated, immutable objects, or raise with every problem found.
 
-The steps, per ``---`` document: parse YAML with positions (`spec.yaml_source`), check
+The steps, per ``---`` document: parse YAML with positions (`inputs.yaml_source`), check
 ``apiVersion`` and ``kind``, validate fields with pydantic, then run the rules that span fields
-or need the catalog. A workload that names a template (``spec.template: chat-eu@2``) is first
-resolved against it (`spec.template_resolution`), from the `TemplateLibrary` the caller passes.
+or need the catalog. A workload that names a template (``inputs.template: chat-eu@2``) is first
+resolved against it (`inputs.template_resolution`), from the `TemplateLibrary` the caller passes.
 A document is returned only when all of that passes; otherwise the first failing document's
 error type is raised carrying the problems of every document in the file.
 
 A stage that fails does not hide the next: a duplicate key keeps its first value, a wrong
 apiVersion still validates the kind it names, and when pydantic rejects fields the rest of the
 document is validated without them and the rules that do not read them still run
-(`spec.partial_validation`), so one run reports everything it can.
+(`inputs.partial_validation`), so one run reports everything it can.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Which files to read: YAML files under folders, and an environment's workload globs.
 
-Only path logic lives here (listing and matching); reading and parsing is `spec.loader`'s job.
+Only path logic lives here (listing and matching); reading and parsing is `inputs.loader`'s job.
 Results are sorted so that every run reads files, and so reports problems, in the same order.
 """
 

@@ -1,7 +1,7 @@
 """The ``kind: WorkloadTemplate`` spec: an approved, versioned starting point for workloads.
 
 A platform team publishes a template; application teams instantiate it with
-``spec.template: name@version`` and set only what the template lets them. The template says:
+``inputs.template: name@version`` and set only what the template lets them. The template says:
 
 - ``fixed``: values every workload of this template gets and cannot change (model, deployment,
   residency, SLO, ...), written with the same field names as a workload's ``spec``;
@@ -12,7 +12,7 @@ A platform team publishes a template; application teams instantiate it with
 - ``required``: the fields a workload must set itself (spec paths, or ``metadata.owner``).
 
 `WorkloadTemplateDocument` is the file as written; `WorkloadTemplate` is what the loader hands
-to template resolution (`spec.template_resolution`): the parsed document, the fixed values and
+to template resolution (`inputs.template_resolution`): the parsed document, the fixed values and
 defaults as plain data, the bounds normalised, and where it came from.
 """
 
@@ -395,7 +395,7 @@ class WorkloadTemplate:
 
     @property
     def ref(self) -> str:
-        """``chat-eu@2``: what a workload writes in ``spec.template``."""
+        """``chat-eu@2``: what a workload writes in ``inputs.template``."""
         return f"{self.metadata.name}@{self.metadata.version}"
 
     @property
@@ -440,7 +440,7 @@ def dump_written(model: BaseModel) -> dict[str, Any]:
 
 
 class TemplateLibrary(Protocol):
-    """Where the loader finds templates; `spec.template_library.TemplateFolders` reads folders.
+    """Where the loader finds templates; `inputs.template_library.TemplateFolders` reads folders.
 
     The spec layer asks only this, so tests and other callers can supply templates any way.
     """

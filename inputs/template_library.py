@@ -45,7 +45,7 @@ def template_search_path(
 
 
 class TemplateFolders:
-    """A `spec.TemplateLibrary` over template folders; each file is read once, when used."""
+    """A `inputs.TemplateLibrary` over template folders; each file is read once, when used."""
 
     def __init__(self, folders: Sequence[Path]) -> None:
         self.folders = tuple(folders)

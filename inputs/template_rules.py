@@ -5,7 +5,7 @@ workload's own types and ranges). The rules here check what only the whole templ
 every overridable path is a real spec field and its bounds fit the field's type, nothing is both
 fixed and overridable, defaults lie inside their bounds, required fields can be set, and every
 field a workload needs can come from somewhere. Findings are ``(field path, message)`` in the
-template file, like `spec.workload_rules`.
+template file, like `inputs.workload_rules`.
 """
 
 from __future__ import annotations

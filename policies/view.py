@@ -1,9 +1,9 @@
 """What a policy rule sees: one resource as a small view, and a context derived from the Plan.
 
 Rules are plain functions over these two types, so the same rule runs in-process over an offline
-capture (``inferplan check``, ``inferplan.checks.evaluate``) and inside the Pulumi CLI's policy
-pack (``pulumi preview --policy-pack policies``), where ``policies.pack`` builds the views from
-pulumi_policy's arguments and the context from the pack's config.
+capture (``inferplan check``, ``inferplan.review.checks.evaluate``) and inside the Pulumi CLI's
+policy pack (``pulumi preview --policy-pack policies``), where ``policies.pack`` builds the views
+from pulumi_policy's arguments and the context from the pack's config.
 
 The context is plain JSON-ready data (``context_to_data`` / ``context_from_data``): that is how
 it travels to the CLI pack, written by ``inferplan check STACK --policy-config FILE``.

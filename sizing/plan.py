@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 
+from sizing.search.decisions import MayBeRejected, Rejection
+
 PLAN_API_VERSION = "inferplan/v1"
 
 
@@ -410,6 +412,48 @@ class Residency:
 
 
 @dataclass(frozen=True)
+class CandidateFigures:
+    """What a candidate is predicted to deliver, for ``plan --candidates``, ``report`` and
+    relaxations."""
+
+    ttft_p95_ms: float | None = None  # at the planned load (a lone request when none fits)
+    itl_ms: float | None = None
+    tps_per_request: float | None = None
+    concurrency_per_replica: int | None = None
+    replicas: int | None = None
+    nodes: int | None = None
+    gpus: int | None = None
+    capacity: int | None = None  # Azure OpenAI kTPM or PTU
+    capacity_unit: str | None = None
+    regions: tuple[str, ...] = ()
+    planned_availability: float | None = None
+
+
+@dataclass(frozen=True)
+class Candidate(MayBeRejected):
+    """One configuration the search considered, where its one ranking put it.
+
+    The search ranks every candidate once (``sizing.search.optimizer``) and the plan keeps them
+    all, so ``plan --candidates``, ``report`` and ``diff`` read them from the plan instead of
+    searching again.
+    """
+
+    rank: int  # 1 = ranked first: cheapest, then region preference, data scope, name
+    chosen: bool  # the first feasible one; none is chosen when nothing is feasible
+    target: str
+    summary: str
+    monthly_usd: float  # inf: no finite cost (did not fit, not placeable)
+    rejections: tuple[Rejection, ...]
+    figures: CandidateFigures = CandidateFigures()
+
+
+# Fields the plan holds for the commands that read the plan in process, but that its JSON leaves
+# out: every candidate of the examples would make the plan JSON about six times longer, and
+# ``plan --candidates --format json|csv`` already writes them.
+NOT_IN_DATA = {"data": False}
+
+
+@dataclass(frozen=True)
 class WorkloadPlan:
     name: str
     feasible: bool
@@ -436,6 +480,8 @@ class WorkloadPlan:
     template: str | None = None  # the approved template it instantiates, as name@version
     warnings: tuple[PlanWarning, ...] = ()
     gateway_backends: GatewayBackends | None = None  # None when infeasible
+    # Every candidate the search considered, best-ranked first (not in the plan's JSON).
+    candidates: tuple[Candidate, ...] = field(default=(), metadata=NOT_IN_DATA)
 
 
 @dataclass(frozen=True)
@@ -722,14 +768,15 @@ def _round(value: float) -> float | int | None:
 
 
 def to_data(obj: Any) -> Any:
-    """Dataclasses to dicts (field order kept), tuples to lists, floats rounded (but for
-    fields marked `EXACT`, such as percentages)."""
+    """Dataclasses to dicts (field order kept, fields marked `NOT_IN_DATA` left out), tuples to
+    lists, floats rounded (but for fields marked `EXACT`, such as percentages)."""
     if is_dataclass(obj) and not isinstance(obj, type):
         return {
             f.name: getattr(obj, f.name)
             if f.metadata.get("exact")
             else to_data(getattr(obj, f.name))
             for f in fields(obj)
+            if f.metadata.get("data", True)
         }
     if isinstance(obj, dict):
         return {str(k): to_data(v) for k, v in obj.items()}

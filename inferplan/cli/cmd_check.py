@@ -10,6 +10,7 @@ import click
 
 from inferplan.cli.context import CliContext
 from inferplan.cli.errors_output import exit_on_input_errors
+from inferplan.markdown import markdown_table, table_cell
 
 if TYPE_CHECKING:
     from inferplan.review.checks import CheckReport
@@ -103,26 +104,27 @@ def _text(report: CheckReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def _markdown(report: CheckReport) -> str:
     icon = "❌" if report.mandatory else "✅"
     lines = [f"### Guardrails — `{report.stack}`", "", f"{icon} {report.summary()}", ""]
     if report.findings:
-        lines += [
-            "| severity | rule | resource | finding | fix | source |",
-            "|---|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {f.severity} | `{f.rule}` | `{_cell(f.resource)}` | {_cell(f.message)} | "
-            f"{_cell(f.fix)} | {f.source} |"
-            for f in report.findings
-        ]
+        lines += markdown_table(
+            ("severity", "rule", "resource", "finding", "fix", "source"),
+            [
+                (
+                    f.severity,
+                    f"`{f.rule}`",
+                    f"`{table_cell(f.resource)}`",
+                    table_cell(f.message),
+                    table_cell(f.fix),
+                    f.source,
+                )
+                for f in report.findings
+            ],
+        )
         lines.append("")
     if report.notes:
         lines += ["<details><summary>Notes</summary>", ""]
-        lines += [f"- {_cell(note)}" for note in report.notes]
+        lines += [f"- {table_cell(note)}" for note in report.notes]
         lines += ["", "</details>", ""]
     return "\n".join(lines)

@@ -62,7 +62,7 @@ def diff(
     from contextlib import ExitStack
 
     from inferplan.cli.progress import progress_for
-    from inferplan.review.diff import render_markdown
+    from inferplan.review.diff_markdown import render_markdown
     from inferplan.review.diff_run import build_report
     from inferplan.review.git_base import BaseRevisionError, revision_tree
     from inferplan.review.stack_sides import SideInputError, SideOptions, Tree

@@ -83,16 +83,17 @@ def plan(
             shown = ", ".join(str(p) for p in (paths or DEFAULT_PATHS))
             click.echo(f"error: no workloads to plan in {shown}", err=True)
             raise click.exceptions.Exit(EXIT_BAD_INPUT)
+        result = build_plan(inputs, catalog=context.catalog)
         if list_candidates:
             from inferplan.cli.candidates_output import print_candidates
             from sizing.search.candidate_rows import candidate_rows
 
-            rows = list(candidate_rows(inputs, catalog=context.catalog))
-            text = print_candidates(rows, fmt=fmt, to_file=output is not None)
+            text = print_candidates(
+                list(candidate_rows(result)), fmt=fmt, to_file=output is not None
+            )
             if output is not None:
                 write_atomically(output, text)
             raise click.exceptions.Exit(EXIT_OK)
-        result = build_plan(inputs, catalog=context.catalog)
         if simulate:
             result = _simulated(result, inputs, context.catalog)
     if fmt == "table":

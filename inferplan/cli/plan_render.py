@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 
+from inferplan.markdown import markdown_table
 from sizing.plan import EnvironmentPlan, Plan, WorkloadPlan
 
 
@@ -54,20 +55,41 @@ def bill_lines(e: EnvironmentPlan) -> list[str]:
     return lines
 
 
+PLAN_COLUMNS = (
+    "workload",
+    "target",
+    "configuration",
+    "regions",
+    "TTFT p95",
+    "tok/s/req",
+    "$/month",
+    "status",
+)
+
+
 def markdown(plan: Plan) -> str:
     """A compact table, then each workload's reasons folded away in <details>."""
-    lines = [
-        "| workload | target | configuration | regions | TTFT p95 | tok/s/req | $/month | status |",
-        "|---|---|---|---|---:|---:|---:|---|",
-    ]
+    rows = []
     for w in plan.workloads:
         ttft, tps = _latency(w)
         name = f"{w.environment}/{w.name}" if w.environment else w.name
-        lines.append(
-            f"| {name} | {w.target or '-'} | {configuration(w)} | {', '.join(w.regions) or '-'} "
-            f"| {ttft} | {tps} | {money(w.cost.monthly_usd if w.cost else None)} "
-            f"| {_status(w)} |"
+        rows.append(
+            (
+                name,
+                w.target or "-",
+                configuration(w),
+                ", ".join(w.regions) or "-",
+                ttft,
+                tps,
+                money(w.cost.monthly_usd if w.cost else None),
+                _status(w),
+            )
         )
+    lines = markdown_table(
+        PLAN_COLUMNS,
+        rows,
+        align="llllrrrl",
+    )
     lines.append("")
     lines.append(
         f"**Total: {money(plan.monthly_usd)}/month** for {len(plan.workloads)} workload(s)."

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from inferplan.markdown import markdown_table, table_cell
 from inferplan.preflight.engine import PreflightReport
 
 REPORT_API_VERSION = "inferplan/v1"
@@ -54,10 +55,6 @@ def to_table(report: PreflightReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def to_markdown(report: PreflightReport) -> str:
     """A section for the pull-request comment, with its own marker per stack."""
     icon = "❌" if report.blocking else "✅"
@@ -70,21 +67,28 @@ def to_markdown(report: PreflightReport) -> str:
     ]
     shown = [f for f in report.findings if f.status != "ok"]
     if shown:
-        lines += [
-            "| | check | region | resource | plan needs | Azure says | fix |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {ICONS[f.status]} | `{f.check}` | {f.region} | {_cell(f.resource)} | "
-            f"{_cell(f.needs)} | {_cell(f.azure)} | {_cell(f.fix)} |"
-            for f in shown
-        ]
+        lines += markdown_table(
+            ("", "check", "region", "resource", "plan needs", "Azure says", "fix"),
+            [
+                (
+                    ICONS[f.status],
+                    f"`{f.check}`",
+                    f.region,
+                    table_cell(f.resource),
+                    table_cell(f.needs),
+                    table_cell(f.azure),
+                    table_cell(f.fix),
+                )
+                for f in shown
+            ],
+        )
         lines.append("")
     passed = [f for f in report.findings if f.status == "ok"]
     if passed:
         lines += [f"<details><summary>{len(passed)} checks passed</summary>", ""]
         lines += [
-            f"- `{f.check}` {f.region}: {_cell(f.resource)}: {_cell(f.azure)}" for f in passed
+            f"- `{f.check}` {f.region}: {table_cell(f.resource)}: {table_cell(f.azure)}"
+            for f in passed
         ]
         lines += ["", "</details>", ""]
     return "\n".join(lines)

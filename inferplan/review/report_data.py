@@ -1,11 +1,12 @@
 """The figures ``inferplan report`` draws, gathered from the sizing engine as plain values.
 
-Per workload: every candidate the optimizer considered (cost against TTFT p95 and tokens/s per
-request, the chosen one marked), the capacity curve of the chosen replica (TTFT p95 and ITL of
-one replica at several concurrencies, from ``sizing.performance.estimator.estimate`` with the
-arguments the optimizer sizes with: the average prompt and answer, Poisson arrivals), and the
-plan's reasons, warnings and alternatives. Per environment: the monthly cost of each workload
-against the cap. Pure apart from reading the stack's files; charts and HTML are elsewhere.
+Per workload: every candidate the optimizer considered, as the plan keeps them (cost against
+TTFT p95 and tokens/s per request, the chosen one marked; no second search), the capacity curve
+of the chosen replica (TTFT p95 and ITL of one replica at several concurrencies, from
+``sizing.performance.estimator.estimate`` with the arguments the optimizer sizes with: the
+average prompt and answer, Poisson arrivals), and the plan's reasons, warnings and
+alternatives. Per environment: the monthly cost of each workload against the cap. Pure apart
+from reading the stack's files; charts and HTML are elsewhere.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from pathlib import Path
 from inferplan.verify.measurement import Measurement
 from inputs.plan_inputs import PlanInputs
 from sizing.catalog import Catalog
-from sizing.plan import Plan, WorkloadPlan
-from sizing.search.option import Option
+from sizing.plan import Candidate, Plan, WorkloadPlan
 from sizing.search.request import SizingRequest
 
 # Concurrencies the capacity curve is drawn at: 1, 2, 3, 5, 8, 12, 18, ... (about 1.5x apart),
@@ -133,13 +133,14 @@ def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
 
 
-def frontier_points(candidates: tuple[Option, ...]) -> tuple[tuple[FrontierPoint, ...], int]:
-    """Every candidate with a finite cost and TTFT, the first feasible one chosen (the
-    optimizer's ranking); and how many could not be placed on the chart."""
-    chosen = next((i for i, o in enumerate(candidates) if o.feasible), None)
+def frontier_points(
+    candidates: tuple[Candidate, ...],
+) -> tuple[tuple[FrontierPoint, ...], int]:
+    """Every candidate with a finite cost and TTFT, the chosen one marked (the optimizer's
+    ranking); and how many could not be placed on the chart."""
     points: list[FrontierPoint] = []
     skipped = 0
-    for index, option in enumerate(candidates):
+    for option in candidates:
         f = option.figures
         if not (_finite(option.monthly_usd) and _finite(f.ttft_p95_ms)):
             skipped += 1
@@ -152,32 +153,31 @@ def frontier_points(candidates: tuple[Option, ...]) -> tuple[tuple[FrontierPoint
                 ttft_p95_ms=f.ttft_p95_ms,
                 tps_per_request=f.tps_per_request if _finite(f.tps_per_request) else None,
                 feasible=option.feasible,
-                chosen=index == chosen,
+                chosen=option.chosen,
                 rejection_kind=option.rejection.kind if option.rejection else None,
             )
         )
     return tuple(points), skipped
 
 
-def candidate_rows(candidates: tuple[Option, ...]) -> tuple[CandidateRow, ...]:
-    """Every candidate in the optimizer's order, the first feasible one chosen."""
-    chosen = next((i for i, o in enumerate(candidates) if o.feasible), None)
+def candidate_rows(candidates: tuple[Candidate, ...]) -> tuple[CandidateRow, ...]:
+    """Every candidate in the optimizer's order, the chosen one marked."""
 
     def known(value: float | None) -> float | None:
         return value if _finite(value) else None
 
     return tuple(
         CandidateRow(
-            rank=index + 1,
+            rank=option.rank,
             summary=option.summary,
             target=option.target,
             monthly_usd=known(option.monthly_usd),
             ttft_p95_ms=known(option.figures.ttft_p95_ms),
             tps_per_request=known(option.figures.tps_per_request),
-            status="chosen" if index == chosen else "feasible" if option.feasible else "rejected",
+            status="chosen" if option.chosen else "feasible" if option.feasible else "rejected",
             reason=option.rejection.message if option.rejection else "",
         )
-        for index, option in enumerate(candidates)
+        for option in candidates
     )
 
 
@@ -317,20 +317,17 @@ def figures_of(
     catalog: Catalog,
     measurements: Sequence[tuple[str, Measurement]] = (),
 ) -> StackFigures:
-    """Everything the page shows, from loaded inputs and their plan (and the measurements of
-    its deployment, drawn on the capacity curves)."""
+    """Everything the page shows, from loaded inputs and their plan: the candidates the plan
+    kept (the search ran once, when planning); each workload's request only for the lengths and
+    SLO its capacity curve is drawn at; the measurements of its deployment, drawn on the
+    capacity curves."""
     from sizing.planner import requests_of
-    from sizing.search.optimizer import search_workload
 
-    by_key = {(w.environment, w.name): w for w in plan.workloads}
+    requests = {(r.environment, r.name, r.source): r for r in requests_of(inputs, catalog=catalog)}
     workloads = []
-    requests = sorted(
-        requests_of(inputs, catalog=catalog), key=lambda r: (r.environment or "", r.name)
-    )
-    for req in requests:
-        w = by_key[(req.environment, req.name)]
-        search = search_workload(req, catalog=catalog)
-        points, skipped = frontier_points(search.candidates)
+    for w in plan.workloads:
+        req = requests[(w.environment, w.name, w.source)]
+        points, skipped = frontier_points(w.candidates)
         curve, note = capacity_curve(w, req, catalog=catalog)
         if curve is not None and measurements:
             curve = replace(curve, measured=measured_points(w, measurements, stack=stack))
@@ -342,7 +339,7 @@ def figures_of(
                 slo_tps_per_request=req.output_tokens_per_second_p50 or None,
                 frontier=points,
                 not_plotted=skipped,
-                candidates=candidate_rows(search.candidates),
+                candidates=candidate_rows(w.candidates),
                 curve=curve,
                 curve_note=note,
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from inferplan.markdown import markdown_table
 from inferplan.verify.compare import Row, rows, slo_holds
 from inferplan.verify.measurement import Measurement
 
@@ -65,14 +66,22 @@ def markdown(results: list[tuple[Measurement, Path | None]]) -> str:
         head, *rest = _header(m, path).splitlines()
         out.append(f"### {head}\n")
         out.extend(f"{line.strip()}  " for line in rest)
-        out.append("\n| figure | measured | predicted | ratio | SLO | verdict |")
-        out.append("|---|---:|---:|---:|---:|---|")
-        for r in rows(m):
-            out.append(
-                f"| {r.term} ({r.unit}) | {_num(r.measured, r.unit)} | "
-                f"{_num(r.predicted, r.unit)} | {_ratio(r)} | {_num(r.target, r.unit)} | "
-                f"{r.verdict or ''} |"
-            )
+        out.append("")
+        out += markdown_table(
+            ("figure", "measured", "predicted", "ratio", "SLO", "verdict"),
+            (
+                (
+                    f"{r.term} ({r.unit})",
+                    _num(r.measured, r.unit),
+                    _num(r.predicted, r.unit),
+                    _ratio(r),
+                    _num(r.target, r.unit),
+                    r.verdict or "",
+                )
+                for r in rows(m)
+            ),
+            align="lrrrrl",
+        )
         out.append("")
     return "\n".join(out)
 

@@ -33,6 +33,7 @@ from sizing.plan import (
     Availability,
     AzureOpenAIFailover,
     AzureOpenAIPlan,
+    CandidateFigures,
     Cost,
     Gateway,
     PlanWarning,
@@ -40,7 +41,7 @@ from sizing.plan import (
     WorkloadPlan,
 )
 from sizing.search.decisions import Rejection, cost_cap_rejection, only
-from sizing.search.option import CandidateFigures, Option
+from sizing.search.option import Option
 from sizing.search.request import SizingRequest
 from sizing.search.topology import (
     AZURE_OPENAI_LADDER,

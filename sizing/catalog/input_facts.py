@@ -1,4 +1,4 @@
-"""Answer the spec layer's catalog questions (`spec.CatalogView`) from the sizing catalog.
+"""Answer the spec layer's catalog questions (`inputs.CatalogView`) from the sizing catalog.
 
 The spec layer sits below sizing and cannot import it; this shell-level adapter is the bridge.
 """
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class CatalogFacts:
-    """A `spec.CatalogView` over one loaded `sizing.catalog.Catalog`."""
+    """A `inputs.CatalogView` over one loaded `sizing.catalog.Catalog`."""
 
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog

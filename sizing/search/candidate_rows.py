@@ -1,7 +1,8 @@
 """Every candidate the optimizer considered for each workload, as rows for people and tools.
 
 ``inferplan plan --candidates`` prints these: the chosen one, the runners-up and every rejected
-configuration with its rejection kind (decided where the rejection happened) and message.
+configuration with its rejection kind (decided where the rejection happened) and message. They
+are read from the plan (``WorkloadPlan.candidates``): the search ran once, when planning.
 """
 
 from __future__ import annotations
@@ -10,11 +11,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from inputs.plan_inputs import PlanInputs
-from sizing.catalog import Catalog
-from sizing.planner import requests_of
-from sizing.search.optimizer import search_workload
-from sizing.search.option import Option
+from sizing.plan import Candidate, Plan
 
 CANDIDATE_COLUMNS = (
     "environment",
@@ -44,18 +41,16 @@ CANDIDATE_COLUMNS = (
 class CandidateRow:
     environment: str | None
     workload: str
-    rank: int  # 1 = best-ranked (cheapest, then preferences)
-    chosen: bool
-    option: Option
+    candidate: Candidate
 
     def values(self) -> dict[str, object]:
         """The row by `CANDIDATE_COLUMNS`; None where a figure does not apply."""
-        o, f = self.option, self.option.figures
+        o, f = self.candidate, self.candidate.figures
         return {
             "environment": self.environment,
             "workload": self.workload,
-            "rank": self.rank,
-            "chosen": self.chosen,
+            "rank": o.rank,
+            "chosen": o.chosen,
             "target": o.target,
             "configuration": o.summary,
             "regions": list(f.regions),
@@ -79,13 +74,8 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else round(value, 2)
 
 
-def candidate_rows(inputs: PlanInputs, *, catalog: Catalog) -> Iterator[CandidateRow]:
+def candidate_rows(plan: Plan) -> Iterator[CandidateRow]:
     """Every candidate of every workload, workloads in plan order, candidates best first."""
-    requests = sorted(
-        requests_of(inputs, catalog=catalog), key=lambda r: (r.environment or "", r.name, r.source)
-    )
-    for req in requests:
-        search = search_workload(req, catalog=catalog)
-        chosen = next((i for i, o in enumerate(search.candidates) if o.feasible), None)
-        for index, option in enumerate(search.candidates):
-            yield CandidateRow(req.environment, req.name, index + 1, index == chosen, option)
+    for w in plan.workloads:
+        for candidate in w.candidates:
+            yield CandidateRow(w.environment, w.name, candidate)

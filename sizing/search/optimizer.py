@@ -41,13 +41,15 @@ from sizing.plan import (
     AksPlan,
     Alternative,
     Availability,
+    Candidate,
+    CandidateFigures,
     Cost,
     PercentilePrediction,
     PlanWarning,
     Predicted,
     WorkloadPlan,
 )
-from sizing.search.option import CandidateFigures, Option
+from sizing.search.option import Option
 from sizing.search.request import SizingRequest
 from sizing.search.self_hosted import (
     HEADROOM,
@@ -75,7 +77,8 @@ QUANTIZED = ("int8", "int4")  # weight formats that trade accuracy for memory an
 
 @dataclass(frozen=True)
 class Search:
-    """A workload's finished plan and every candidate considered, best-ranked first."""
+    """A workload's finished plan and every candidate considered, best-ranked first (the plan
+    keeps them too, as plain data: ``WorkloadPlan.candidates``)."""
 
     plan: WorkloadPlan
     candidates: tuple[Option, ...]
@@ -100,7 +103,20 @@ def plan_workload(
 def search_workload(
     req: SizingRequest, *, catalog: Catalog, eff: EfficiencyFactors | None = None
 ) -> Search:
-    """Every candidate of every allowed target, ranked, and the plan of the best one."""
+    """Every candidate of every allowed target, ranked once, and the plan of the best one; the
+    plan keeps the ranked candidates (``WorkloadPlan.candidates``) for whoever lists them."""
+    search = _search(req, catalog=catalog, eff=eff)
+    return replace(search, plan=replace(search.plan, candidates=kept_candidates(search.candidates)))
+
+
+def kept_candidates(ranked: Sequence[Option]) -> tuple[Candidate, ...]:
+    """The ranked options as the plan keeps them: ranks from 1, the first feasible one chosen
+    (the one the plan is built from)."""
+    chosen = next((i for i, o in enumerate(ranked) if o.feasible), None)
+    return tuple(o.candidate(index + 1, chosen=index == chosen) for index, o in enumerate(ranked))
+
+
+def _search(req: SizingRequest, *, catalog: Catalog, eff: EfficiencyFactors | None) -> Search:
     model = catalog.model(req.model)
     options: list[Option] = []
     aks: dict[int, AksCandidate] = {}  # id of an option -> the self-hosted candidate it is
@@ -634,4 +650,11 @@ def plan_all(
     return tuple(plan_workload(req, catalog=catalog, eff=eff) for req in ordered)
 
 
-__all__ = ["Search", "plan_all", "plan_workload", "search_workload", "targets_for"]
+__all__ = [
+    "Search",
+    "kept_candidates",
+    "plan_all",
+    "plan_workload",
+    "search_workload",
+    "targets_for",
+]

@@ -4,27 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sizing.plan import WorkloadPlan
+from sizing.plan import Candidate, CandidateFigures, WorkloadPlan
 from sizing.search.decisions import MayBeRejected, Rejection
-
-
-@dataclass(frozen=True)
-class CandidateFigures:
-    """What a candidate is predicted to deliver, for ``plan --candidates`` and relaxations."""
-
-    ttft_p95_ms: float | None = None  # at the planned load (a lone request when none fits)
-    itl_ms: float | None = None
-    tps_per_request: float | None = None
-    concurrency_per_replica: int | None = None
-    replicas: int | None = None
-    nodes: int | None = None
-    gpus: int | None = None
-    capacity: int | None = None  # Azure OpenAI kTPM or PTU
-    capacity_unit: str | None = None
-    regions: tuple[str, ...] = ()
-    planned_availability: float | None = None
 
 
 @dataclass(frozen=True)
@@ -46,7 +29,19 @@ class Option(MayBeRejected):
     # Best latency a lone request gets, for relaxation messages: (ttft_p95_ms, tokens/s).
     best_latency: tuple[float, float] | None = None
     meets_slo: bool = False  # the SLO is met; something else (cost, region) rejects it
-    figures: CandidateFigures = CandidateFigures()
+    figures: CandidateFigures = field(default_factory=CandidateFigures)
+
+    def candidate(self, rank: int, *, chosen: bool) -> Candidate:
+        """This option as the plan keeps it: plain data, ranked, without its plan builder."""
+        return Candidate(
+            rank=rank,
+            chosen=chosen,
+            target=self.target,
+            summary=self.summary,
+            monthly_usd=self.monthly_usd,
+            rejections=self.rejections,
+            figures=self.figures,
+        )
 
     def sort_key(self) -> tuple:
         cost = round(self.monthly_usd, 2) if math.isfinite(self.monthly_usd) else math.inf

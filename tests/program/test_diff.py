@@ -2,13 +2,20 @@
 
 Each case copies tests/fixtures/diff/tree (one stack, three workloads) and the repository's
 templates/ into a base and a head folder, edits the head the way a pull request would, and runs
-``inferplan diff --base-dir ../base`` from the head. The Markdown is compared with a reviewed
-golden file in tests/golden/diff/; regenerate deliberately with INFERPLAN_UPDATE_GOLDEN=1 and
-review the diff.
+``inferplan diff --base-dir ../base`` from the head. What the command reads from the two trees
+(each stack's two sides, as the subprocess protocol writes them) is saved in
+tests/fixtures/diff/sides/; the reviewed comment is tests/golden/diff/<case>.md.
+
+Every golden comment is checked from its saved sides: ``diff_report`` then ``render_markdown``,
+pure and fast. A few cases (`END_TO_END`) also run the whole command and check that it still
+reads the saved sides and writes the golden bytes. Regenerate deliberately with
+INFERPLAN_UPDATE_GOLDEN=1 (every case then runs end to end and rewrites its sides and comment)
+and review the diff.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -26,6 +33,7 @@ from inferplan.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 TREE = ROOT / "tests" / "fixtures" / "diff" / "tree"
+SIDES = ROOT / "tests" / "fixtures" / "diff" / "sides"
 GOLDEN = ROOT / "tests" / "golden" / "diff"
 UPDATE = os.environ.get("INFERPLAN_UPDATE_GOLDEN") == "1"
 
@@ -177,20 +185,115 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_golden_comment(name: str, trees: tuple[Path, Path]) -> None:
+# Cases that also run the whole command (planning, offline preview, the base's subprocess
+# protocol); the others are checked from their saved sides only.
+END_TO_END = ("concurrency-up", "no-change", "sku-change")
+
+
+def recording_reports(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """Record what each ``diff_report`` call is given (and the report it makes, which the
+    command then completes with ``base_code`` and ``notes``)."""
+    from inferplan.review import diff
+
+    calls: list[dict] = []
+    real = diff.diff_report
+
+    def recorded(pairs, *, base_label, head_label="working tree"):
+        pairs = list(pairs)
+        report = real(pairs, base_label=base_label, head_label=head_label)
+        calls.append({"pairs": pairs, "labels": (base_label, head_label), "report": report})
+        return report
+
+    monkeypatch.setattr(diff, "diff_report", recorded)
+    return calls
+
+
+def saved_sides(call: dict) -> dict:
+    """What one ``diff`` read, as saved in tests/fixtures/diff/sides/."""
+    from inferplan.review.stack_sides import side_to_data
+
+    report = call["report"]
+    return {
+        "base_label": call["labels"][0],
+        "head_label": call["labels"][1],
+        "base_code": report["base_code"],
+        "notes": report.get("notes") or [],
+        "stacks": [
+            {
+                "stack": stack,
+                "base": side_to_data(base) if base else None,
+                "head": side_to_data(head) if head else None,
+            }
+            for stack, base, head in call["pairs"]
+        ],
+    }
+
+
+def comment_from_saved(saved: dict) -> str:
+    """The comment the command writes for these sides: the report, then its Markdown."""
+    from inferplan.review.diff import diff_report
+    from inferplan.review.diff_markdown import render_markdown
+    from inferplan.review.stack_sides import side_from_data
+
+    pairs = [
+        (
+            s["stack"],
+            side_from_data(s["base"]) if s["base"] else None,
+            side_from_data(s["head"]) if s["head"] else None,
+        )
+        for s in saved["stacks"]
+    ]
+    report = diff_report(pairs, base_label=saved["base_label"], head_label=saved["head_label"])
+    report["base_code"] = saved["base_code"]
+    if saved["notes"]:
+        report["notes"] = saved["notes"]
+    return render_markdown(report)
+
+
+def _write_sides(path: Path, data: dict) -> None:
+    """Gzipped JSON (a side holds the whole offline capture: about 300 kB as text, 45 kB so);
+    no timestamp in the gzip header, so the same sides give the same bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    path.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
+
+
+def _read_sides(name: str) -> dict:
+    return json.loads(gzip.decompress((SIDES / f"{name}.json.gz").read_bytes()))
+
+
+@pytest.mark.parametrize("name", sorted(CASES) if UPDATE else END_TO_END)
+def test_golden_comment_end_to_end(name: str, trees: tuple[Path, Path], monkeypatch) -> None:
     _, head = trees
-    case = CASES[name]
-    case.edit(head)
+    CASES[name].edit(head)
+    calls = recording_reports(monkeypatch)
     result = run_diff("--base-dir", "../base")
     assert result.exit_code == 0, result.output
-    for fragment in case.expect:
-        assert fragment in result.output, f"{fragment!r} missing:\n{result.output}"
-    path = GOLDEN / f"{name}.md"
+    (call,) = calls
+    saved = saved_sides(call)
+    # what the saved inputs hold is what the command read, JSON round trip included
+    saved = json.loads(json.dumps(saved, ensure_ascii=False))
+    golden = GOLDEN / f"{name}.md"
     if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(result.output, encoding="utf-8")
-    assert result.output == path.read_text(encoding="utf-8")
+        _write_sides(SIDES / f"{name}.json.gz", saved)
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(result.output, encoding="utf-8")
+    assert saved == _read_sides(name)
+    assert result.output == golden.read_text(encoding="utf-8")
+    assert comment_from_saved(saved) == result.output
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden_comment(name: str) -> None:
+    text = comment_from_saved(_read_sides(name))
+    for fragment in CASES[name].expect:
+        assert fragment in text, f"{fragment!r} missing:\n{text}"
+    assert text == (GOLDEN / f"{name}.md").read_text(encoding="utf-8")
+
+
+def test_every_case_has_saved_sides_and_a_golden_comment() -> None:
+    assert sorted(p.name.removesuffix(".json.gz") for p in SIDES.iterdir()) == sorted(CASES)
+    assert sorted(p.stem for p in GOLDEN.glob("*.md")) == sorted(CASES)
 
 
 def test_the_comment_has_one_marker_for_itself_and_one_per_stack(trees) -> None:
@@ -356,7 +459,8 @@ def test_mandatory_policy_findings_of_the_head_become_warnings(trees, monkeypatc
 
 
 def test_a_long_comment_shortens_its_lists_to_fit() -> None:
-    from inferplan.review.diff import StackSide, diff_report, render_markdown
+    from inferplan.review.diff import StackSide, diff_report
+    from inferplan.review.diff_markdown import render_markdown
 
     plan = {"environments": [{"name": "big", "monthly_usd": 0}], "workloads": []}
     many = [

@@ -21,8 +21,10 @@ from inferplan.review.report_data import (
     stack_figures,
 )
 from sizing.catalog import default_catalog
+from sizing.plan import CandidateFigures
 from sizing.search.decisions import Rejection
-from sizing.search.option import CandidateFigures, Option
+from sizing.search.optimizer import kept_candidates
+from sizing.search.option import Option
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,7 @@ def test_every_candidate_with_a_cost_and_latency_is_plotted_the_first_feasible_c
         option("dearer, slower", 400.0, 950.0),
         option("does not fit", math.inf, None, rejected="memory"),
     )
-    points, skipped = frontier_points(ranked)
+    points, skipped = frontier_points(kept_candidates(ranked))
     assert [p.summary for p in points] == [o.summary for o in ranked[:4]]
     assert skipped == 1
     assert [p.summary for p in points if p.chosen] == ["chosen"]

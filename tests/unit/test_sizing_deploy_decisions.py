@@ -337,8 +337,11 @@ def test_a_model_name_with_a_space_keeps_its_quota_key_whole(dev_plan):
         chat, azure_openai=dataclasses.replace(chat.azure_openai, model="my model")
     )
     [requirement] = [q for q in environment_quota((), openai_accounts([spaced]), catalog=CATALOG)]
-    assert (requirement.key.model, requirement.key.deployment_type) == ("my model", "DataZoneStandard")
-    assert requirement.name == "my model Standard"
+    assert (requirement.key.model, requirement.key.deployment_type) == (
+        "my model",
+        "DataZoneStandard",
+    )
+    assert requirement.name == "my model DataZoneStandard"
     assert requirement.default is None  # no catalog entry of that name
 
 
