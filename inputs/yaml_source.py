@@ -577,6 +577,8 @@ def _parse(text: str, file: str) -> tuple[list[YamlDocument], list[Problem], lis
             fatal += builder.duplicates + builder.other
             continue
         fatal += builder.other
+        if not isinstance(data, dict):  # a tag on the root mapping (``--- !foo``): reported
+            continue
         duplicates += builder.duplicates
         header += _header_problems(builder, data)
         source_map = SourceMap(

@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from conftest import ROOT
 
 from inferplan.cli.main import main
+from inputs.paths import resolve_workload_globs
 
 SMALL = (ROOT / "examples" / "small-open-model.yaml").read_text(encoding="utf-8")
 MANAGED = """\
@@ -421,6 +422,93 @@ def test_globs_inside_the_project_still_climb_out_of_stacks(project: Path) -> No
     path = write(project, "stacks/dev.yaml", ENVIRONMENT % "'../workloads/*.yaml'")
     result = run("validate", str(path))
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("target", ["..", ".", "../.."], ids=["up", "itself", "out"])
+def test_double_star_does_not_follow_folder_links(project: Path, target: str) -> None:
+    """A link back up the tree made ``**`` loop (31 s for one, two never ended); one out of it
+    read another tree. Wildcards never enter a folder link; a file is found once."""
+    import time
+
+    write(project, "workloads/team/w.yaml", SMALL)
+    (project / "workloads" / "team" / "loop").symlink_to(target, target_is_directory=True)
+    (project / "workloads" / "again").symlink_to("team", target_is_directory=True)
+    started = time.perf_counter()
+    found = resolve_workload_globs(project / "stacks", "../workloads/**/*.yaml", root=project)
+    assert time.perf_counter() - started < 5
+    assert found == [project / "workloads" / "team" / "w.yaml"]
+    path = write(project, "stacks/dev.yaml", ENVIRONMENT % "'../**/w.yaml'")
+    assert run("validate", str(path)).exit_code == 0
+
+
+def test_a_folder_link_named_without_wildcards_is_still_followed(project: Path) -> None:
+    write(project, "shared/w.yaml", SMALL)
+    (project / "workloads").symlink_to(project / "shared", target_is_directory=True)
+    assert resolve_workload_globs(project / "stacks", "../workloads/*.yaml") == [
+        project / "workloads" / "w.yaml"
+    ]
+
+
+@pytest.mark.parametrize("folder", ["/", "..", "~"])
+def test_a_folder_outside_any_project_is_not_walked(project: Path, folder: str) -> None:
+    """``validate /`` read every YAML file on the disk. A folder on the command line must be
+    in a project (Pulumi.yaml or .git in it or above) or in the current one, as globs are."""
+    import os
+
+    result = run("validate", os.path.expanduser(folder))
+    assert result.exit_code == 2, result.output
+    assert "outside any project" in result.stderr
+    assert "file(s) checked" in result.stderr and "0 file(s)" in result.stderr
+
+
+def test_folders_in_the_project_or_another_project_are_still_walked(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    write(project, "workloads/w.yaml", SMALL)
+    other = tmp_path_factory.mktemp("other")
+    (other / ".git").mkdir()
+    write(other, "specs/w.yaml", SMALL)
+    result = run("validate", "workloads", str(other / "specs"))
+    assert result.exit_code == 0, result.output
+
+
+# --- 1: a tag on the root mapping, in every reader -----------------------------------------------
+
+
+ROOT_TAGS = ["--- !foo\n", "!bar\n", "--- !!omap\n"]
+
+
+@pytest.mark.parametrize("tag", ROOT_TAGS)
+@pytest.mark.parametrize("reader", ["workload", "template", "environment"])
+def test_a_tag_on_the_root_mapping_is_bad_input(project: Path, tag: str, reader: str) -> None:
+    texts = {
+        "workload": ("w.yaml", SMALL),
+        "template": ("templates/chat-eu@1.yaml", (ROOT / "templates/chat-eu@1.yaml").read_text()),
+        "environment": ("stacks/dev.yaml", ENVIRONMENT % "'../w.yaml'"),
+    }
+    name, text = texts[reader]
+    write(project, "w.yaml", SMALL)
+    path = write(project, name, tag + text)
+    [line] = refused(run("validate", str(path)), path)
+    assert "unsupported YAML tag" in line
+
+
+@pytest.mark.parametrize("tag", ROOT_TAGS)
+def test_a_tag_on_the_root_of_a_catalog_file_is_bad_input(tmp_path: Path, tag: str) -> None:
+    (tmp_path / "extra.yaml").write_text(tag + "kind: vm_skus\nitems: []\n", encoding="utf-8")
+    result = run("--catalog", str(tmp_path), "validate", str(ROOT / "examples"))
+    assert result.exit_code == 2, result.output
+    assert "extra.yaml:" in result.stderr and "unsupported YAML tag" in result.stderr
+
+
+@pytest.mark.parametrize("tag", ROOT_TAGS)
+def test_a_tag_on_the_root_of_a_stack_config_is_bad_input(tmp_path: Path, tag: str) -> None:
+    from inferplan.offline.stack_config import read_stack_config
+    from inputs.errors import SpecSyntaxError
+
+    (tmp_path / "Pulumi.dev.yaml").write_text(tag + "config: {}\n", encoding="utf-8")
+    with pytest.raises(SpecSyntaxError, match="unsupported YAML tag"):
+        read_stack_config("dev", root=tmp_path)
 
 
 # --- 7: check and an old Kubernetes version -----------------------------------------------------
