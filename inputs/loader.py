@@ -256,6 +256,10 @@ def _load_documents(
         # One environment is one Pulumi stack: a second document would be silently dropped.
         message = "an environment file holds exactly one document"
         failures.append(SpecKindError([d.source_map.problem((), message) for d in documents[1:]]))
+    if len(documents) > 1 and any(_header(d)[0] == "WorkloadTemplate" for d in documents):
+        # A template is one version of one file (name@version.yaml): its users read only one.
+        message = "a template file holds exactly one document"
+        failures.append(SpecKindError([d.source_map.problem((), message) for d in documents[1:]]))
     if failures:
         raise type(failures[0])(problem for error in failures for problem in error.problems)
     return tuple(loaded)

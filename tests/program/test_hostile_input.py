@@ -472,6 +472,37 @@ def test_folders_in_the_project_or_another_project_are_still_walked(
     assert result.exit_code == 0, result.output
 
 
+# --- 4: template files validate as their users read them ------------------------------------
+
+
+TEMPLATE = (ROOT / "templates" / "chat-eu@1.yaml").read_text(encoding="utf-8")
+
+
+def test_a_template_file_of_two_documents_is_refused_by_validate(project: Path) -> None:
+    path = write(project, "templates/chat-eu@1.yaml", TEMPLATE + "---\n" + TEMPLATE)
+    [line] = refused(run("validate", str(path)), path)
+    assert "a template file holds exactly one document" in line
+    assert int(LINE.match(line)["line"]) > TEMPLATE.count("\n")  # at the second document
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("      min: 1\n", "      min: -5\n", "min -5 is not a valid traffic.peak_concurrency"),
+        ("      max: 64\n", "      max: 0\n", "max 0 is not a valid traffic.peak_concurrency"),
+        ("{max: 2000}", "{min: -100}", "min -100 is not a valid context.max_output_tokens"),
+        ("      min: 500\n", "      min: 9000\n", "min 9000 is more than max 8000"),
+    ],
+    ids=["negative-min", "max-below-the-field", "negative-tokens", "inverted"],
+)
+def test_template_bounds_no_workload_value_could_meet_are_refused(
+    project: Path, old: str, new: str, expected: str
+) -> None:
+    path = write(project, "templates/chat-eu@1.yaml", edit(TEMPLATE, old, new))
+    lines = refused(run("validate", str(path)), path)
+    assert any(expected in line for line in lines), lines
+
+
 # --- 1: a tag on the root mapping, in every reader -----------------------------------------------
 
 
