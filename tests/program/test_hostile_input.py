@@ -800,3 +800,87 @@ def test_estimate_cases_never_echoes_a_formula(tmp_path: Path, monkeypatch) -> N
     assert not [c for c in cells if c[:1] in ("=", "@")]
     assert rows[1][0] == '\'=HYPERLINK("http://evil")'
     assert rows[2][1] == "'@gpu"
+
+
+# --- 5: exit codes, output links, credentials ----------------------------------------------------
+
+
+def test_preview_json_of_a_stack_that_cannot_be_deployed_is_json_at_exit_1() -> None:
+    import json
+
+    stack = ROOT / "tests" / "fixtures" / "plan" / "capped-stack" / "env.yaml"
+    result = run("preview", str(stack), "--format", "json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["resources"] == [] and data["exports"] == {}
+    assert any("exceeds the environment cap" in reason for reason in data["blocked"])
+    assert data["plan"]["feasible"] is False
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "preview", "estimate"])
+def test_ctrl_c_exits_130_not_the_code_for_an_unmet_slo(monkeypatch, command: str) -> None:
+    import inputs.yaml_source
+
+    def interrupted(*args, **kwargs):  # Ctrl-C while the command reads its first file
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(inputs.yaml_source, "_read_text", interrupted)
+    monkeypatch.setattr("sizing.performance.cases.run_case", interrupted)
+    args = {
+        "validate": ["validate", "examples"],
+        "plan": ["plan", "examples"],
+        "preview": ["preview", "dev"],
+        "estimate": [
+            *("estimate", "--model", "llama-3.1-8b-instruct", "--gpu", "h100-sxm"),
+            *("--input-tokens", "100", "--output-tokens", "10"),
+        ],
+    }[command]
+    result = run(*args)
+    assert result.exit_code == 130, result.output
+    assert "interrupted" in result.stderr and "Traceback" not in result.output
+
+
+def test_render_into_a_link_writes_through_and_keeps_the_link(tmp_path: Path) -> None:
+    from inferplan.cli.output_files import replace_rendered_tree
+
+    target = tmp_path / "real"
+    target.mkdir()
+    link = tmp_path / "out"
+    link.symlink_to(target, target_is_directory=True)
+    replace_rendered_tree(link, {"apim/p.xml": "one\n"}, stack="s")
+    replace_rendered_tree(link, {"apim/p.xml": "two\n"}, stack="s")
+    assert link.is_symlink()
+    assert (target / "apim" / "p.xml").read_text() == "two\n"
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(NotADirectoryError):
+        replace_rendered_tree(dangling, {"apim/p.xml": "x\n"}, stack="s")
+    assert dangling.is_symlink()
+
+
+def test_a_token_in_plain_pulumi_config_never_reaches_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``pulumi config set inferplan:hfToken hf_...`` without --secret: the offline run gets the
+    placeholder, marked secret, so the capture and the result cache hold no token."""
+    import shutil
+
+    from inferplan.offline.cache import ResultCache
+    from inferplan.offline.stack_run import SECURE_PLACEHOLDER, run_stack_offline
+
+    for name in ("stacks", "examples", "templates"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    token = "hf_PLAINTEXTtoken0123456789"
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        f"config:\n  inferplan:hfToken: {token}\n  inferplan:dockerHubToken: dckr_{token}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    cache = ResultCache(tmp_path / "cache")
+    stack_run = run_stack_offline("dev", root=tmp_path, cache=cache)
+    [secret] = stack_run.capture.of_type("kubernetes:core/v1:Secret")
+    assert token not in repr(secret.inputs)
+    assert SECURE_PLACEHOLDER in repr(secret.inputs)
+    stored = [p.read_text(encoding="utf-8") for p in (tmp_path / "cache").rglob("*.json")]
+    assert stored and not any(token in text for text in stored)
