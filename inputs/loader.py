@@ -15,6 +15,7 @@ document is validated without them and the rules that do not read them still run
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,7 @@ def _finish_workload(
     findings = check_workload(
         RuleInput(parsed, catalog, facts, document.source_map), untrusted=untrusted
     )
-    problems += [document.source_map.problem(*f) for f in findings]
+    problems = _fold_rule_missing(problems, [document.source_map.problem(*f) for f in findings])
     if resolution is not None:
         problems += [
             p
@@ -167,6 +168,38 @@ def _finish_workload(
         source=document.source,
         template=template.ref if template is not None else None,
     )
+
+
+_RULE_MISSING = "required field is missing"
+
+
+def _fold_rule_missing(problems: list[Problem], findings: list[Problem]) -> list[Problem]:
+    """A field a rule requires (``traffic.peak_concurrency`` unless ``traffic.batch``) that is
+    missing because it was misspelt is one problem, as for a field pydantic requires: the
+    unknown field's, saying the one it meant is required and missing."""
+    folded = list(problems)
+    kept: list[Problem] = []
+    for finding in findings:
+        parent, _, name = finding.field.rpartition(".")
+        hint = f"did you mean '{name}'?"
+        match = next(
+            (
+                i
+                for i, p in enumerate(folded)
+                if finding.message.startswith(_RULE_MISSING)
+                and p.field.rpartition(".")[0] == parent
+                and p.message.endswith(hint)
+            ),
+            None,
+        )
+        if match is None:
+            kept.append(finding)
+            continue
+        unknown = folded[match]
+        folded[match] = dataclasses.replace(
+            unknown, message=f"{unknown.message} ('{name}' is required and missing)"
+        )
+    return folded + kept
 
 
 def _finish_template(
