@@ -426,6 +426,44 @@ def load_environment_workloads(
             )
     if duplicates:
         failures.append(SpecValidationError(duplicates))
+    conflicts = [
+        problem
+        for workload in workloads
+        if (problem := _outside_allowed_regions(workload, environment, catalog)) is not None
+    ]
+    if conflicts:
+        failures.append(SpecValidationError(conflicts))
     if failures:
         raise type(failures[0])(problem for error in failures for problem in error.problems)
     return tuple(workloads)
+
+
+def _outside_allowed_regions(
+    workload: Workload, environment: Environment, catalog: CatalogView
+) -> Problem | None:
+    """A workload whose residency leaves no region the environment allows
+    (``limits.allowed_regions``): said at the workload's residency, not later by sizing as
+    "not offered in" an empty list of regions."""
+    allowed = environment.spec.limits.allowed_regions
+    residency = workload.spec.residency
+    if not allowed or residency is None:
+        return None
+    listed = ", ".join(allowed)
+    if residency.regions:
+        if set(residency.regions) & set(allowed):
+            return None
+        return workload.source.problem(
+            ("spec", "residency", "regions"),
+            f"none of these regions ({', '.join(residency.regions)}) is in environment "
+            f"'{environment.name}' limits.allowed_regions ({listed}); add one of those",
+        )
+    geographies = catalog.region_geographies()
+    if residency.geography is None or any(
+        geographies.get(r) == residency.geography for r in allowed
+    ):
+        return None
+    return workload.source.problem(
+        ("spec", "residency", "geography"),
+        f"no region of geography '{residency.geography}' is in environment "
+        f"'{environment.name}' limits.allowed_regions ({listed})",
+    )

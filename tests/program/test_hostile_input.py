@@ -884,3 +884,55 @@ def test_a_token_in_plain_pulumi_config_never_reaches_the_cache(
     assert SECURE_PLACEHOLDER in repr(secret.inputs)
     stored = [p.read_text(encoding="utf-8") for p in (tmp_path / "cache").rglob("*.json")]
     assert stored and not any(token in text for text in stored)
+
+
+# --- 7: the reason given is the one that binds ---------------------------------------------------
+
+
+FAST_MANAGED = """\
+apiVersion: inferplan/v1
+kind: Workload
+metadata: {name: fast-chat}
+spec:
+  model: gpt-4o
+  deployment: azure-openai
+  context: {max_input_tokens: 2000, max_output_tokens: 400, avg_output_tokens: 100}
+  traffic: {peak_concurrency: 8, peak_requests_per_minute: 60}
+  slo: {ttft_p95_ms: 2000, output_tokens_per_second_p50: 200, availability: 99.9}
+  residency: {geography: eu, strict: true}
+"""
+
+
+def test_an_infeasible_managed_workload_names_what_binds_among_eligible_types(
+    project: Path,
+) -> None:
+    """Strict residency rules out Global types, but tokens/s is what binds the types it
+    allows: say that, and offer the relaxation (as the AKS side does)."""
+    import json
+
+    path = write(project, "w.yaml", FAST_MANAGED)
+    result = run("plan", str(path), "--format", "json")
+    assert result.exit_code == 1, result.output
+    [workload] = json.loads(result.stdout)["workloads"]
+    assert "Global deployment types" not in workload["infeasible_reason"]
+    assert "200 tokens/s per request is not reachable for gpt-4o" in workload["infeasible_reason"]
+    assert "residency allows" in workload["infeasible_reason"]
+    assert workload["nearest_relaxation"].startswith("relax slo.output_tokens_per_second_p50 to ")
+
+
+def test_residency_outside_the_allowed_regions_is_bad_input_at_the_workload(
+    project: Path,
+) -> None:
+    workload = write(project, "workloads/w.yaml", MANAGED)  # residency: [swedencentral]
+    limits = "limits: {allowed_regions: [westeurope]}\n  gateway:"
+    environment = ENVIRONMENT.replace("gateway:", limits)
+    path = write(project, "stacks/dev.yaml", environment % "'../workloads/w.yaml'")
+    result = run("validate", str(path))
+    [line] = refused(result, workload)
+    assert line.startswith(f"{workload}:{lines_of(MANAGED, 'residency')}:")
+    assert "limits.allowed_regions (westeurope)" in line
+    assert "not offered in" not in result.output
+
+
+def lines_of(text: str, start: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.strip().startswith(start))
