@@ -936,3 +936,29 @@ def test_residency_outside_the_allowed_regions_is_bad_input_at_the_workload(
 
 def lines_of(text: str, start: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), 1) if line.strip().startswith(start))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "    peak_requests_per_minute: 30",
+            "     peak_requests_per_minute: 30",
+            "line 22 is indented 5 spaces, line 21 above it 4",
+        ),
+        (
+            "    peak_requests_per_minute: 30",
+            "   peak_requests_per_minute: 30",
+            "line 22 is indented 3 spaces, line 21 above it 4",
+        ),
+    ],
+    ids=["deeper", "between-levels"],
+)
+def test_an_indentation_error_says_which_lines_disagree(
+    project: Path, old: str, new: str, expected: str
+) -> None:
+    assert SMALL.splitlines()[21] == old  # line 22
+    path = write(project, "w.yaml", edit(SMALL, old, new))
+    [line] = refused(run("validate", str(path)), path)
+    assert line.startswith(f"{path}:22:")
+    assert expected in line
