@@ -820,7 +820,12 @@ def _workload_table(entry: Mapping[str, Any]) -> list[str]:
         )
         details = [_change_text(c) for c in row["intent_changes"]]
         other = [p for p in row["plan_paths"] if not _shown_elsewhere(p)]
-        precision = [c for c in row["changes"] if c["field"] in ("precision", "model")]
+        said = {c["label"] for c in row["intent_changes"]}  # a model change once, not twice
+        precision = [
+            c
+            for c in row["changes"]
+            if c["field"] in ("precision", "model") and c["label"] not in said
+        ]
         details += [_change_text(c) for c in precision]
         if other:
             details.append("plan also changes " + _code_list(other, 6))

@@ -426,3 +426,12 @@ def test_a_blocked_head_is_named_so_in_the_chart(trees, change, head_bar_is_tota
         "small base": round(entry["totals"]["base_monthly_usd"]),
         "small head (blocked)": head_total if head_bar_is_total else 0,
     }
+
+
+def test_a_model_change_is_said_once(trees) -> None:
+    base, head = trees
+    edit(head / "workloads" / "triage.yaml", "model: llama-3.1-8b-instruct", "model: qwen3-8b")
+    result = run_diff("--base-dir", str(base))
+    assert result.exit_code == 0, result.output
+    said = re.findall(r"model \S+ → \S+", result.output)
+    assert len(said) == 1, result.output
