@@ -32,6 +32,9 @@ class Simulated:
     preemptions: int
 
 
+TpsBasis = Literal["modelled", "ptu-latency-floor", "working-figure"]
+
+
 @dataclass(frozen=True)
 class Predicted:
     ttft_p95_ms: float | None  # None for offline (batch) work: nobody waits for a first token
@@ -46,6 +49,13 @@ class Predicted:
     arrival: str | None = None  # the arrival process the prediction assumes (poisson)
     length_mix: str | None = None  # the request lengths it assumes
     simulated: Simulated | None = None  # plan --simulate only
+    # What tps_per_request is: "modelled" (the self-hosted performance model),
+    # "ptu-latency-floor" (Microsoft's latency target for provisioned deployments: a minimum,
+    # not a typical speed) or "working-figure" (token-billed types: no published speed; the
+    # catalog's figure, often that same floor). See docs/azure-openai-sizing.md.
+    tps_basis: TpsBasis = "modelled"
+    # The model's provisioned (PTU) latency floor, shown beside a token-billed working figure.
+    ptu_latency_floor_tps: float | None = None
 
 
 @dataclass(frozen=True)
