@@ -737,12 +737,19 @@ def _stack_markdown(entry: Mapping[str, Any], cap: int) -> list[str]:
     lines.append(heading)
     lines += _warning_lines(entry["warnings"])
     lines += _workload_table(entry)
-    if entry["settings"]:
-        changes = [
-            f"`{c['path']}` {_number(c['base'])} → {_number(c['head'])}" for c in entry["settings"]
-        ]
+    quota = [c for c in entry["settings"] if c["path"].startswith("quota[")]
+    settings = [c for c in entry["settings"] if c not in quota]
+    if settings:
+        changes = [f"`{c['path']}` {_number(c['base'])} → {_number(c['head'])}" for c in settings]
         more = f"; … and {len(changes) - cap} more" if len(changes) > cap else ""
         lines += ["", "Environment settings: " + "; ".join(changes[:cap]) + more]
+    if quota:  # a table: each change's request is a sentence, a paragraph of them is unreadable
+        lines += ["", "Quota changes:", "", "| quota | base | head |", "|---|---|---|"]
+        lines += [
+            f"| `{c['path']}` | {_number(c['base'])} | {_number(c['head'])} |" for c in quota[:cap]
+        ]
+        if len(quota) > cap:
+            lines.append(f"| … and {len(quota) - cap} more | | |")
     lines += _resource_lines(entry["resources"], cap)
     return lines
 

@@ -435,3 +435,13 @@ def test_a_model_change_is_said_once(trees) -> None:
     assert result.exit_code == 0, result.output
     said = re.findall(r"model \S+ → \S+", result.output)
     assert len(said) == 1, result.output
+
+
+def test_quota_changes_are_a_table_not_a_paragraph(trees) -> None:
+    base, head = trees
+    concurrency_up(head)
+    result = run_diff("--base-dir", str(base))
+    assert result.exit_code == 0, result.output
+    assert "Environment settings: `quota[" not in result.output
+    assert "| quota | base | head |" in result.output
+    assert re.search(r"^\| `quota\[\d+\]\.needed` \| \d+ \| \d+ \|$", result.output, re.M)
