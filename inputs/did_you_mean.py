@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import itertools
+import re
 from collections.abc import Iterable, Mapping
 
 _CUTOFF = 0.6  # like difflib.get_close_matches
@@ -69,9 +71,63 @@ def closest_meant(word: str, spellings: Mapping[str, str], *, limit: int = 3) ->
     return list(dict.fromkeys(meant))[:limit]
 
 
+# Choice values people write for a fixed choice: ``days: weekdays`` means ``mon-fri``.
+CHOICE_SYNONYMS: Mapping[str, str] = {
+    "weekdays": "mon-fri",
+    "weekday": "mon-fri",
+    "week-days": "mon-fri",
+    "workdays": "mon-fri",
+    "business-days": "mon-fri",
+    "monday-friday": "mon-fri",
+    "monday-saturday": "mon-sat",
+    "daily": "every-day",
+    "everyday": "every-day",
+    "all": "every-day",
+    "always": "every-day",
+}
+
+
+def choice_hint(value: str, allowed: Iterable[str]) -> str:
+    """Did-you-mean for a choice: a known synonym (`CHOICE_SYNONYMS`), else the closest."""
+    allowed = list(allowed)
+    meant = CHOICE_SYNONYMS.get(_squash_words(value))
+    if meant in allowed:
+        return suggestion_text([meant])
+    return did_you_mean(value, allowed)
+
+
+def _squash_words(text: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+# Azure region names read as one word built from parts (west + us + 3); people write the parts
+# in another order (us-west-3, useast2), as other clouds do.
+_REGION_PART = re.compile(
+    r"north|south|east|west|central|[a-z]+?(?=north|south|east|west|central|\d|$)|\d+"
+)
+MAX_REGION_PARTS = 5
+
+
+def _reordered(region: str, names: Iterable[str]) -> list[str]:
+    """Region names made of exactly the parts of ``region`` in another order."""
+    parts = _REGION_PART.findall(_squash(region))
+    if not 1 < len(parts) <= MAX_REGION_PARTS:
+        return []
+    known = {_squash(name): name for name in names}
+    found = {
+        known["".join(order)] for order in itertools.permutations(parts) if "".join(order) in known
+    }
+    return sorted(found)
+
+
 def region_hint(region: str, regions: Iterable[str], aliases: Mapping[str, str]) -> str:
     """``"; did you mean 'germanywestcentral'?"`` for an unknown region, from the region names
-    and their aliases (city, country, other clouds' names)."""
+    (its parts in another order first: ``us-west-3`` is ``westus3``) and their aliases (city,
+    country, other clouds' names)."""
+    regions = list(regions)
+    reordered = _reordered(region, regions)
+    if reordered:
+        return suggestion_text(reordered)
     spellings = {name: name for name in regions}
     spellings.update({alias: name for alias, name in aliases.items() if name in spellings})
     return suggestion_text(closest_meant(region, spellings))

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from inputs.field_types import (
     LIST_TO_TUPLE,
     MAX_MONTHLY_USD,
+    ClockTime,
     Email,
     LowercaseStr,
     LowercaseStrTuple,
@@ -176,12 +177,12 @@ class WorkingHoursSpec(SpecModel):
         Field(description="Days the workloads run: mon-fri (default), mon-sat or every-day."),
     ] = "mon-fri"
     start: Annotated[
-        str,
-        Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="Start, HH:MM (07:00)."),
+        ClockTime,
+        Field(description="Start, HH:MM (07:00)."),
     ] = "07:00"
     end: Annotated[
-        str,
-        Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="End, HH:MM (19:00)."),
+        ClockTime,
+        Field(description="End, HH:MM (19:00)."),
     ] = "19:00"
 
 

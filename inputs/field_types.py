@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing
 from typing import Annotated, Any
 
@@ -26,6 +27,9 @@ MAX_TTFT_MS = 600_000.0  # ten minutes; API Management closes a backend call aft
 MAX_TOKENS_PER_SECOND = 10_000.0  # per request; the fastest published serving is near 2,000
 MAX_MONTHLY_USD = 1_000_000_000.0  # a billion US dollars a month
 
+# A time of day, 24-hour HH:MM. ``7:00`` is taken as ``07:00`` (`_pad_hour`).
+CLOCK_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
 # Human messages for `string_pattern_mismatch` errors, keyed by the pattern that failed.
 PATTERN_MESSAGES: dict[str, str] = {
     DNS_NAME_PATTERN: (
@@ -34,6 +38,7 @@ PATTERN_MESSAGES: dict[str, str] = {
     ),
     TEMPLATE_REF_PATTERN: "must be a template reference such as 'chat-eu@2' (name@version)",
     EMAIL_PATTERN: "must be an e-mail address such as 'platform@example.com'",
+    CLOCK_TIME_PATTERN: "must be a 24-hour time HH:MM, e.g. 07:00 or 19:30",
 }
 
 
@@ -45,11 +50,22 @@ def _list_to_tuple(value: Any) -> Any:
 LIST_TO_TUPLE = BeforeValidator(_list_to_tuple)  # for tuple fields of other item types
 
 
+def _pad_hour(value: Any) -> Any:
+    """``7:00`` -> ``07:00``: a one-digit hour is how people write times; the rest of the
+    pattern still applies."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]:[0-5][0-9]", value.strip()):
+        return "0" + value.strip()
+    return value
+
+
 DnsName = Annotated[
     str, StringConstraints(pattern=DNS_NAME_PATTERN, max_length=DNS_NAME_MAX_LENGTH)
 ]
 TemplateRef = Annotated[str, StringConstraints(pattern=TEMPLATE_REF_PATTERN)]
 Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]
+ClockTime = Annotated[
+    str, StringConstraints(pattern=CLOCK_TIME_PATTERN), BeforeValidator(_pad_hour)
+]
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
 StrTuple = Annotated[tuple[str, ...], BeforeValidator(_list_to_tuple)]
 

@@ -15,6 +15,7 @@ document is validated without them and the rules that do not read them still run
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,7 @@ def _finish_workload(
     findings = check_workload(
         RuleInput(parsed, catalog, facts, document.source_map), untrusted=untrusted
     )
-    problems += [document.source_map.problem(*f) for f in findings]
+    problems = _fold_rule_missing(problems, [document.source_map.problem(*f) for f in findings])
     if resolution is not None:
         problems += [
             p
@@ -167,6 +168,38 @@ def _finish_workload(
         source=document.source,
         template=template.ref if template is not None else None,
     )
+
+
+_RULE_MISSING = "required field is missing"
+
+
+def _fold_rule_missing(problems: list[Problem], findings: list[Problem]) -> list[Problem]:
+    """A field a rule requires (``traffic.peak_concurrency`` unless ``traffic.batch``) that is
+    missing because it was misspelt is one problem, as for a field pydantic requires: the
+    unknown field's, saying the one it meant is required and missing."""
+    folded = list(problems)
+    kept: list[Problem] = []
+    for finding in findings:
+        parent, _, name = finding.field.rpartition(".")
+        hint = f"did you mean '{name}'?"
+        match = next(
+            (
+                i
+                for i, p in enumerate(folded)
+                if finding.message.startswith(_RULE_MISSING)
+                and p.field.rpartition(".")[0] == parent
+                and p.message.endswith(hint)
+            ),
+            None,
+        )
+        if match is None:
+            kept.append(finding)
+            continue
+        unknown = folded[match]
+        folded[match] = dataclasses.replace(
+            unknown, message=f"{unknown.message} ('{name}' is required and missing)"
+        )
+    return folded + kept
 
 
 def _finish_template(
@@ -255,6 +288,10 @@ def _load_documents(
     if len(documents) > 1 and any(isinstance(item, Environment) for item in loaded):
         # One environment is one Pulumi stack: a second document would be silently dropped.
         message = "an environment file holds exactly one document"
+        failures.append(SpecKindError([d.source_map.problem((), message) for d in documents[1:]]))
+    if len(documents) > 1 and any(_header(d)[0] == "WorkloadTemplate" for d in documents):
+        # A template is one version of one file (name@version.yaml): its users read only one.
+        message = "a template file holds exactly one document"
         failures.append(SpecKindError([d.source_map.problem((), message) for d in documents[1:]]))
     if failures:
         raise type(failures[0])(problem for error in failures for problem in error.problems)
@@ -389,6 +426,44 @@ def load_environment_workloads(
             )
     if duplicates:
         failures.append(SpecValidationError(duplicates))
+    conflicts = [
+        problem
+        for workload in workloads
+        if (problem := _outside_allowed_regions(workload, environment, catalog)) is not None
+    ]
+    if conflicts:
+        failures.append(SpecValidationError(conflicts))
     if failures:
         raise type(failures[0])(problem for error in failures for problem in error.problems)
     return tuple(workloads)
+
+
+def _outside_allowed_regions(
+    workload: Workload, environment: Environment, catalog: CatalogView
+) -> Problem | None:
+    """A workload whose residency leaves no region the environment allows
+    (``limits.allowed_regions``): said at the workload's residency, not later by sizing as
+    "not offered in" an empty list of regions."""
+    allowed = environment.spec.limits.allowed_regions
+    residency = workload.spec.residency
+    if not allowed or residency is None:
+        return None
+    listed = ", ".join(allowed)
+    if residency.regions:
+        if set(residency.regions) & set(allowed):
+            return None
+        return workload.source.problem(
+            ("spec", "residency", "regions"),
+            f"none of these regions ({', '.join(residency.regions)}) is in environment "
+            f"'{environment.name}' limits.allowed_regions ({listed}); add one of those",
+        )
+    geographies = catalog.region_geographies()
+    if residency.geography is None or any(
+        geographies.get(r) == residency.geography for r in allowed
+    ):
+        return None
+    return workload.source.problem(
+        ("spec", "residency", "geography"),
+        f"no region of geography '{residency.geography}' is in environment "
+        f"'{environment.name}' limits.allowed_regions ({listed})",
+    )

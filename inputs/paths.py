@@ -6,7 +6,7 @@ Results are sorted so that every run reads files, and so reports problems, in th
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import os
 import re
 import shutil
@@ -29,9 +29,10 @@ def find_yaml_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Probl
 
     A file is taken as given, whatever its suffix. A folder is searched recursively for
     ``*.yaml`` and ``*.yml``, skipping hidden files and folders, Pulumi's own config files and,
-    inside a git work tree, what git ignores (.gitignore, .git/info/exclude).
-    Returns the files (deduplicated, in the order given; each folder's files sorted) and one
-    `Problem` per path that is missing or holds no YAML file.
+    inside a git work tree, what git ignores (.gitignore, .git/info/exclude). Like an
+    environment's globs, a folder is confined (`folder_is_confined`): ``validate /`` does not
+    walk the disk. Returns the files (deduplicated, in the order given; each folder's files
+    sorted) and one `Problem` per path that is missing or holds no YAML file.
     """
     files: list[Path] = []
     problems: list[Problem] = []
@@ -39,6 +40,9 @@ def find_yaml_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Probl
         path = Path(given)
         if path.is_file():
             found = [path]
+        elif path.is_dir() and not folder_is_confined(path):
+            problems.append(Problem(str(given), 0, 0, "", FOLDER_OUTSIDE_PROJECTS))
+            found = []
         elif path.is_dir():
             listed = _not_ignored(path)
             found = sorted(
@@ -59,6 +63,23 @@ def find_yaml_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Probl
             found = []
         files += [candidate for candidate in found if candidate not in files]
     return files, problems
+
+
+FOLDER_OUTSIDE_PROJECTS = (
+    "folder is outside any project (no Pulumi.yaml or .git in it or a folder above it) and "
+    "outside the current one; name the files, or a folder inside a project"
+)
+
+
+def folder_is_confined(folder: Path) -> bool:
+    """True when a folder named on the command line may be walked: it lies in a project (it or
+    a folder above holds ``Pulumi.yaml`` or ``.git``), or inside the current folder's project
+    (`project_root` of the working directory). ``/`` or a home folder is neither, and would
+    read every YAML file on the disk."""
+    folder = folder.resolve()
+    if any((f / marker).exists() for f in (folder, *folder.parents) for marker in PROJECT_MARKERS):
+        return True
+    return folder.is_relative_to(project_root(Path.cwd()))
 
 
 def _not_ignored(folder: Path) -> list[Path] | None:
@@ -136,14 +157,67 @@ def resolve_workload_globs(base_dir: Path, pattern: str, *, root: Path | None = 
 
     Supports ``*``, ``?``, ``[...]`` and ``**`` (any depth) and ``..``, confined to ``root``
     (default: `project_root` of ``base_dir``): a pattern that leaves it matches nothing, and a
-    match that is a symbolic link out of it is dropped. Matches are returned as
-    ``base_dir / match`` with ``..`` folded away, so messages show short, stable paths.
+    match that is a symbolic link out of it is dropped. Wildcards never follow a symbolic link
+    to a folder (`_expand`): one pointing back up would make ``**`` loop. Matches are returned
+    as ``base_dir / match`` with ``..`` folded away, so messages show short, stable paths.
     """
     root = project_root(base_dir) if root is None else root.resolve()
     if glob_leaves_root(base_dir, pattern, root):
         return []
-    matches = glob.glob(pattern, root_dir=base_dir, recursive=True)
-    resolved = {Path(os.path.normpath(base_dir / match)) for match in matches}
+    matches = _expand(base_dir, pattern)
+    resolved = {Path(os.path.normpath(match)) for match in matches}
     return sorted(
         path for path in resolved if path.is_file() and path.resolve().is_relative_to(root)
     )
+
+
+def _expand(base_dir: Path, pattern: str) -> set[Path]:
+    """Paths matching ``pattern`` below ``base_dir``, as `glob.glob` would find them (hidden
+    names only when the part names them) except that a wildcard part never enters a symbolic
+    link to a folder: a link back up the tree is a loop under ``**``, and a link elsewhere
+    leaves the walked tree. A part without wildcards is taken as written, links included."""
+    parts = [part for part in re.split(r"[/\\]", pattern) if part not in ("", ".")]
+    current = {base_dir}
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        found: set[Path] = set()
+        for folder in current:
+            if part == "**":
+                found |= _walk(folder, files=last)
+            elif _GLOB_MAGIC.search(part):
+                found |= {
+                    entry
+                    for entry in _entries(folder)
+                    if fnmatch.fnmatchcase(entry.name, part)
+                    and (part.startswith(".") or not entry.name.startswith("."))
+                    and (last or _real_folder(entry))
+                }
+            else:  # ``..`` folded as in `glob_leaves_root`, which checked the pattern
+                found.add(Path(os.path.normpath(folder / part)))
+        current = found
+    return current
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return [Path(entry.path) for entry in os.scandir(folder)]
+    except OSError:  # not a folder, gone, or unreadable: nothing below it
+        return []
+
+
+def _real_folder(path: Path) -> bool:
+    """A folder that is not a symbolic link."""
+    return path.is_dir() and not path.is_symlink()
+
+
+def _walk(folder: Path, *, files: bool) -> set[Path]:
+    """``folder`` and every non-hidden folder below it, without entering symbolic links;
+    with ``files``, the non-hidden entries of each too (``**`` as the last part)."""
+    found: set[Path] = set()
+    for top, folders, names in os.walk(folder, followlinks=False):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        here = Path(top)
+        found.add(here)
+        if files:
+            found |= {here / name for name in (*names, *folders) if not name.startswith(".")}
+    return found

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from inputs.did_you_mean import closest, did_you_mean
+from inputs.did_you_mean import choice_hint, closest, did_you_mean
 from inputs.errors import Problem
 from inputs.field_types import PATTERN_MESSAGES
 from inputs.yaml_source import FieldPath, SourceMap
@@ -114,7 +114,7 @@ def error_message(error: ErrorDetails, model: type[BaseModel], path: FieldPath) 
         expected = ctx.get("expected", "")
         allowed = [part.strip(" '") for part in expected.replace(" or ", ", ").split(",")]
         value = error.get("input")
-        hint = did_you_mean(value, allowed) if isinstance(value, str) else ""
+        hint = choice_hint(value, allowed) if isinstance(value, str) else ""
         return f"must be one of {expected}, got {got}{hint}"
     if kind == "greater_than":
         return f"must be greater than {_number(ctx['gt'])}, got {got}"

@@ -102,6 +102,11 @@ def _bound(key: str, bound: Bound | None) -> tuple[TemplateBound | None, list[Fi
         findings.append((where, "give one_of or subset_of, not both"))
     if numeric and listed:
         findings.append((where, "give min/max or a list of values, not both"))
+    for name, limit in (("min", bound.min), ("max", bound.max)):
+        if limit is not None and kind in _NUMERIC:  # a bound no workload value could equal
+            problem = normalise_value(key, limit)[1]
+            if problem is not None:
+                findings.append(((*where, name), f"{name} {limit} is not a valid {key}: {problem}"))
     if bound.min is not None and bound.max is not None and bound.min > bound.max:
         message = f"min {bound.min} is more than max {bound.max}"
         findings.append(((*where, "min"), message))

@@ -22,6 +22,7 @@ from inputs.field_types import (
     MAX_TOKENS,
     MAX_TOKENS_PER_SECOND,
     MAX_TTFT_MS,
+    ClockTime,
     DnsName,
     LowercaseStr,
     LowercaseStrTuple,
@@ -177,9 +178,8 @@ class BatchSpec(SpecModel):
         ),
     ]
     start: Annotated[
-        str,
+        ClockTime,
         Field(
-            pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
             description="When the day's work is submitted, HH:MM. Default 00:00.",
         ),
     ] = "00:00"

@@ -329,7 +329,8 @@ RULES: dict[Rule, tuple[FieldPath, ...]] = {
     deployment_matches_hosting: (_MODEL, (*_SPEC, "deployment")),
     precision_is_known: ((*_SPEC, "precision"),),
     precision_auto_when_managed: (_MODEL, (*_SPEC, "precision"), (*_SPEC, "deployment")),
-    residency_is_real: ((*_SPEC, "residency"),),
+    # Not residency.strict: a wrong ``strict: yes`` must not hide an unknown region.
+    residency_is_real: ((*_SPEC, "residency", "regions"), (*_SPEC, "residency", "geography")),
     reasoning_tokens_need_a_reasoning_model: (_MODEL, _CONTEXT),
     reasoning_models_take_no_sampling_defaults: (_MODEL, _GENERATION),
     traffic_is_interactive_or_batch: ((*_SPEC, "traffic"),),

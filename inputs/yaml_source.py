@@ -476,6 +476,37 @@ def _depth_within(root: Node) -> bool:
     return True
 
 
+# PyYAML's words for a line indented to no level the lines above it opened.
+_INDENTATION_PROBLEMS = ("mapping values are not allowed here",)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _indentation_hint(text: str, line_number: int) -> str:
+    """``"; line 22 is indented 5 spaces, line 21 above it 4: ..."`` when the line PyYAML
+    stopped at is indented differently from the content line above it, else ``""``."""
+    lines = text.splitlines()
+    if not 0 < line_number <= len(lines):
+        return ""
+    here = lines[line_number - 1]
+    for above in range(line_number - 1, 0, -1):
+        previous = lines[above - 1]
+        if previous.strip() and not previous.lstrip().startswith("#"):
+            break
+    else:
+        return ""
+    mine, theirs = _indent(here), _indent(previous)
+    if mine == theirs:
+        return ""
+    return (
+        f"; line {line_number} is indented {mine} spaces, line {above} above it {theirs}: "
+        "keys of one mapping line up, and a nested mapping is indented under a key that "
+        "ends with ':'"
+    )
+
+
 def _compose(text: str, file: str) -> list[Node]:
     """The node graph from PyYAML's pure-Python reader, with the bounds; raises
     `SpecSyntaxError`."""
@@ -503,6 +534,10 @@ def _compose(text: str, file: str) -> list[Node]:
             message += "; indent with spaces, not tabs"
         if error.context and error.problem and error.context_mark:
             message += f" ({error.context} on line {error.context_mark.line + 1})"
+        if error.problem in _INDENTATION_PROBLEMS or (error.problem or "").startswith(
+            "expected <block end>"
+        ):
+            message += _indentation_hint(text, where.line)
         raise SpecSyntaxError([Problem(file, where.line, where.col, "", message)]) from None
     except yaml.reader.ReaderError as error:
         where = _line_col(text, error.position)
@@ -577,6 +612,8 @@ def _parse(text: str, file: str) -> tuple[list[YamlDocument], list[Problem], lis
             fatal += builder.duplicates + builder.other
             continue
         fatal += builder.other
+        if not isinstance(data, dict):  # a tag on the root mapping (``--- !foo``): reported
+            continue
         duplicates += builder.duplicates
         header += _header_problems(builder, data)
         source_map = SourceMap(

@@ -3,7 +3,10 @@
 Each input is one shipped workload, template or environment file with one mutation: a field set
 to a hostile value (.inf, .nan, 1e308, 10**30, -1, 0, '', a long string, a list, a mapping, a
 path out of the repository), a key removed, renamed or added, the header's types broken, or the
-text itself broken (nested anchors, deep nesting, truncation, tabs, stray bytes). Every input
+text itself broken (nested anchors, deep nesting, truncation, tabs, stray bytes, a tag on the
+root mapping, a second document). One run in twenty validates a folder outside the project
+instead (``/``, ``..``, ``~``), one in twenty plants a folder link (back up, to itself, out)
+where an environment's ``**`` glob walks. Every input
 runs through ``inferplan validate`` and ``inferplan plan`` in-process, under a time bound per
 command, in a scratch copy of examples/, templates/ and stacks/.
 
@@ -82,6 +85,11 @@ TEMPLATE_USERS = {
     "embeddings-eu": "examples/search-embeddings.yaml",
     "selfhosted-chat-eu": "examples/support-chat.yaml",
 }
+# Folders named on the command line: none outside the project may be walked.
+HOSTILE_FOLDERS = ("/", "..", "../..", "~", "examples/..")
+# Folder links planted under examples/ for one run: back up the tree (a loop under ``**``),
+# to themselves, and out of the project.
+HOSTILE_LINKS = ("..", ".", "../..", "/")
 HOSTILE_GLOBS = ("../../../../**/*.x", "../../outside/*.yaml", "/etc/*", "**", "../*/*/*.yaml")
 
 
@@ -194,7 +202,9 @@ def alias_bomb(levels: int, width: int) -> str:
 
 
 def _text_mutation(rng: random.Random, text: str) -> str:
-    choice = rng.randrange(9)
+    choice = rng.randrange(10)
+    if choice == 9:  # a tag on the root mapping, which no reader may take for a mapping
+        return rng.choice(("--- !foo\n", "!!map\n", "--- !!omap\n", "!x\n")) + text
     if choice == 8:  # a merge key that refers to the mapping holding it, or to a scalar
         return rng.choice(("x: &s {a: 1, <<: *s}\n", "<<: 1\n", "y: &t [*t]\n")) + text
     if choice == 0:
@@ -214,7 +224,7 @@ def _text_mutation(rng: random.Random, text: str) -> str:
         position = rng.randrange(len(text))
         stray = rng.choice(("\x00", "\x07", "\ufffe", ": :", "&", "*x", "!!python/name:os.system "))
         return text[:position] + stray + text[position:]
-    if choice == 5:
+    if choice == 5:  # two documents: a template file must hold one
         return text + "---\n" + text
     if choice == 6:
         return "\ufeff" + text.replace("\n", "\r\n")
@@ -304,12 +314,26 @@ def main() -> int:
         path = repo / target
         original = path.read_bytes() if path.exists() else None
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        validated = str(target)
+        link = repo / "examples" / "fuzz-link"
+        scene = rng.random()
+        if scene < 0.05:  # a folder on the command line that is not the project's
+            validated = os.path.expanduser(rng.choice(HOSTILE_FOLDERS))
+        elif scene < 0.10:  # a folder link under a `**` glob (stacks/*.yaml read examples/**)
+            dev = (repo / "stacks" / "dev.yaml").read_text(encoding="utf-8")
+            walked = dev.replace("../examples/small-open-model.yaml", "../examples/**/small-*.yaml")
+            (repo / "stacks" / "fuzz-links.yaml").write_text(walked, encoding="utf-8")
+            link.symlink_to(rng.choice(HOSTILE_LINKS), target_is_directory=True)
+            plan_target = "stacks/fuzz-links.yaml"
         try:
             results = {
-                "validate": outcome(["validate", str(target)], options.timeout_s),
+                "validate": outcome(["validate", validated], options.timeout_s),
                 "plan": outcome(["plan", plan_target], options.timeout_s),
             }
         finally:
+            if link.is_symlink():
+                link.unlink()
+                (repo / plan_target).unlink()
             if original is None:
                 path.unlink()
             else:
@@ -319,7 +343,9 @@ def main() -> int:
             if kind != "ok":
                 details[f"{command} {kind}"][detail] += 1
                 if len(examples[f"{command} {kind}"]) < options.show:
-                    examples[f"{command} {kind}"].append(f"#{index} {seed.relative}: {detail}")
+                    examples[f"{command} {kind}"].append(
+                        f"#{index} {seed.relative} ({validated}, {plan_target}): {detail}"
+                    )
         if results["validate"] == ("ok", "0") and results["plan"][0] != "ok":
             crossed += 1
     elapsed = time.perf_counter() - started

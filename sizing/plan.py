@@ -69,6 +69,9 @@ class PercentilePrediction:
     target_ms: float
 
 
+TpsBasis = Literal["modelled", "ptu-latency-floor", "working-figure"]
+
+
 @dataclass(frozen=True)
 class Predicted:
     ttft_p95_ms: float | None  # None for offline (batch) work: nobody waits for a first token
@@ -88,6 +91,13 @@ class Predicted:
     percentiles: tuple[PercentilePrediction, ...] = ()  # slo.ttft and slo.itl, predicted
     simulated: Simulated | None = None  # plan --simulate only
     correction: CorrectionUse | None = None  # a measured correction in scope (plan --catalog)
+    # What tps_per_request is: "modelled" (the self-hosted performance model),
+    # "ptu-latency-floor" (Microsoft's latency target for provisioned deployments: a minimum,
+    # not a typical speed) or "working-figure" (token-billed types: no published speed; the
+    # catalog's figure, often that same floor). See docs/azure-openai-sizing.md.
+    tps_basis: TpsBasis = "modelled"
+    # The model's provisioned (PTU) latency floor, shown beside a token-billed working figure.
+    ptu_latency_floor_tps: float | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import io
 import json
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -170,15 +171,36 @@ def estimate(
             click.echo(f"error: {result.error}", err=True)
             raise click.exceptions.Exit(EXIT_BAD_INPUT)
         extra: dict = {}
-        if simulate and result.estimate.fits:
-            extra["simulated"] = _simulated(case, catalog, engine, arrival, seed)
         capacity = None
         if slo_ttft_p95_ms is not None:
             capacity = _capacity(case, catalog, engine, arrival, slo_ttft_p95_ms, slo_tps)
+        if simulate and result.estimate.fits:
+            # The operating point: --concurrency as given, else the capacity found at the SLO
+            # (so the tails printed are those of that capacity), else the offline maximum.
+            simulated_case, point = case, OPERATING_POINTS["given"]
+            if case.concurrency is None and capacity is not None and capacity["concurrency"] >= 1:
+                simulated_case = replace(case, concurrency=capacity["concurrency"])
+                point = OPERATING_POINTS["capacity"]
+            elif case.concurrency is None:
+                point = OPERATING_POINTS["offline"]
+            extra["simulated"] = {
+                "operating_point": point,
+                "concurrency": simulated_case.concurrency,
+                **_simulated(simulated_case, catalog, engine, arrival, seed),
+            }
+        if capacity is not None:
             extra["capacity"] = capacity
         _print_one(result, fmt or "table", extra)
         if not result.estimate.fits or (capacity is not None and capacity["concurrency"] < 1):
             raise click.exceptions.Exit(EXIT_VIOLATION)
+
+
+# What `--simulate` simulates at, as printed beside its figures.
+OPERATING_POINTS = {
+    "given": "--concurrency",
+    "capacity": "capacity at the SLO",
+    "offline": "offline maximum (no --concurrency, no --slo-ttft-p95-ms)",
+}
 
 
 def _entries(case, catalog):
@@ -304,6 +326,12 @@ def _finite(value: float, digits: int = 3) -> float | None:
     return round(value, digits) if math.isfinite(value) else None
 
 
+def _kv_cache_gib(kv_bytes: float) -> float | None:
+    """The KV cache budget per GPU; none (``-``, null) when the weights alone overflow the GPU,
+    where the difference is a shortfall, not a cache."""
+    return _finite(kv_bytes / 1024**3, 2) if kv_bytes >= 0 else None
+
+
 def _print_one(result, fmt: str, extra: dict) -> None:
     from sizing.performance.cases import RESULT_COLUMNS
 
@@ -325,7 +353,8 @@ def _print_one(result, fmt: str, extra: dict) -> None:
         "tps_per_request": _finite(est.tps_per_request),
         "output_tps_total": _finite(est.output_tps_total),
         "weights_gib_per_gpu": _finite(est.memory.weights_bytes_per_gpu / 1024**3, 2),
-        "kv_cache_gib_per_gpu": _finite(est.memory.kv_cache_bytes_per_gpu / 1024**3, 2),
+        # Negative when the weights alone overflow the GPU: no KV cache at all, not a figure.
+        "kv_cache_gib_per_gpu": _kv_cache_gib(est.memory.kv_cache_bytes_per_gpu),
         "arrival": est.arrival,
         "limited_by": est.limited_by,
         "max_num_seqs": est.max_num_seqs or None,

@@ -89,9 +89,12 @@ def preflight(
     if recorded is not None:
         transport = RecordedTransport.from_file(recorded)
     else:
+        from inferplan.cli.errors_output import debug_requested
         from inferplan.preflight.client import RequestsTransport, default_token_provider
 
-        transport, token = RequestsTransport(), default_token_provider()
+        debug = bool(click.get_current_context().find_root().params.get("debug"))
+        quiet = not debug_requested(debug)  # --debug keeps the SDK's own log lines
+        transport, token = RequestsTransport(), default_token_provider(quiet=quiet)
     recorder = None
     if record is not None:
         from inferplan.preflight.recorded import RecordingTransport

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from inferplan.cli.context import CliContext
+
+if TYPE_CHECKING:
+    from sizing.plan import Plan
 from inferplan.cli.errors_output import EXIT_VIOLATION, exit_on_input_errors
 
 
@@ -26,9 +30,9 @@ def preview(context: CliContext, stack: str, fmt: str, output: Path | None) -> N
     STACK is a name (stacks/STACK.yaml, default dev) or an environment file. The tree format
     starts with the stack's plan, then shows each resource's type, logical name, options and the
     inputs that matter; --format json lists every resource with all its inputs and options
-    (secrets masked). Exit 1 when the plan cannot be deployed.
+    (secrets masked). Exit 1 when the plan cannot be deployed; --format json then prints
+    no resources, the reasons (blocked) and the plan as `plan --format json` does.
     """
-    from inferplan.cli.output_files import write_atomically
     from inferplan.cli.progress import progress_for
     from inferplan.offline.preview_tree import tree
     from inferplan.offline.registrations import capture_json
@@ -46,6 +50,8 @@ def preview(context: CliContext, stack: str, fmt: str, output: Path | None) -> N
     if run.capture is None:
         for reason in run.blocked:
             click.echo(f"error: {reason}", err=True)
+        if fmt == "json":  # as `plan --format json` does at exit 1: the plan says why
+            _emit(blocked_json(run.plan, run.blocked), output)
         raise click.exceptions.Exit(EXIT_VIOLATION)
     if fmt == "json":
         text = capture_json(run.capture) + "\n"
@@ -54,6 +60,21 @@ def preview(context: CliContext, stack: str, fmt: str, output: Path | None) -> N
         text = f"Stack {run.stack}: {count} resources (offline preview)\n" + tree(run.capture)
         exports = json.dumps(run.capture.exports, indent=2, sort_keys=True)
         text += f"Outputs:\n{exports}\n"
+    _emit(text, output)
+
+
+def blocked_json(plan: Plan, blocked: tuple[str, ...]) -> str:
+    """The JSON of a preview the program refused to run: no resources, the reasons, and the
+    plan (as ``plan --format json`` writes it) that shows which workload cannot be met."""
+    from sizing.plan import plan_to_data
+
+    data = {"resources": [], "exports": {}, "blocked": list(blocked), "plan": plan_to_data(plan)}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _emit(text: str, output: Path | None) -> None:
+    from inferplan.cli.output_files import write_atomically
+
     if output is None:
         click.echo(text, nl=False)
     else:

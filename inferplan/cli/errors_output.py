@@ -25,6 +25,7 @@ EXIT_OK = 0
 EXIT_VIOLATION = 1  # a policy or SLA is broken: the input is fine, the plan is not
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE (sysexits.h): inferplan itself failed
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 DEBUG_ENV_VAR = "INFERPLAN_DEBUG"  # set to 1: internal errors raise with their traceback
 
 

@@ -62,6 +62,7 @@ class InferplanGroup(click.Group):
         from inferplan.cli.errors_output import (
             EXIT_BAD_INPUT,
             EXIT_INTERNAL,
+            EXIT_INTERRUPTED,
             debug_requested,
             exit_on_input_errors,
             report_internal_error,
@@ -72,6 +73,10 @@ class InferplanGroup(click.Group):
                 return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except KeyboardInterrupt:
+            # Ctrl-C: the shell's 128 + SIGINT, not click's exit 1 (which means "SLO not met").
+            click.echo("interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
         except BrokenPipeError:
             # `inferplan ... | head`: the reader left; nothing is wrong with the input.
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -119,7 +124,7 @@ def main(
     """Size and provision LLM serving on Azure from workload YAML.
 
     Exit codes: 0 ok, 1 policy or SLA violation, 2 bad input, 70 internal error (a bug in
-    inferplan; --debug shows its traceback).
+    inferplan; --debug shows its traceback), 130 interrupted (Ctrl-C).
     """
     ctx.obj = CliContext(catalog_dirs=catalog_dirs, template_dirs=template_dirs)
 

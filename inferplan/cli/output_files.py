@@ -108,9 +108,16 @@ def replace_rendered_tree(out_dir: Path, files: Mapping[str, str], *, stack: str
     the files of the previous render are dropped, the new ones written, then the two folders
     change places with two renames and the old one is deleted. A failure before the swap
     leaves ``out_dir`` as it was; a kill between the renames is repaired by the next render.
-    Readers never see new Kubernetes manifests beside old gateway policies.
+    Readers never see new Kubernetes manifests beside old gateway policies. A symbolic link
+    to a folder is written through (the link is kept, its target gets the files).
     """
     out_dir = Path(os.path.abspath(out_dir))
+    if out_dir.is_symlink():
+        # A link to a folder is written through: the files land in its target and the link
+        # stays a link (the swap would otherwise rename the link away and put a folder there).
+        if not out_dir.is_dir():
+            raise NotADirectoryError(0, "is a symbolic link to no folder", str(out_dir))
+        out_dir = out_dir.resolve()
     if Path.cwd().resolve().is_relative_to(out_dir.resolve()):
         raise OSError(0, "--out must not be the current folder or one above it", str(out_dir))
     out_dir.parent.mkdir(parents=True, exist_ok=True)

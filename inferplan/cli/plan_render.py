@@ -36,7 +36,13 @@ def _latency(w: WorkloadPlan) -> tuple[str, str]:
     if w.predicted is None:
         return "-", "-"
     tps, ttft = w.predicted.tps_per_request, w.predicted.ttft_p95_ms
-    return (f"{ttft:,.0f} ms" if ttft is not None else "-"), (f"{tps:.1f}" if tps else "-")
+    mark = TPS_MARKS[w.predicted.tps_basis]
+    return (f"{ttft:,.0f} ms" if ttft is not None else "-"), (f"{mark}{tps:.1f}" if tps else "-")
+
+
+# How the tok/s/req column marks a figure that is not the performance model's own: "≥" the
+# provisioned latency floor (a minimum), "~" a token-billed working figure (no published speed).
+TPS_MARKS = {"modelled": "", "ptu-latency-floor": "≥", "working-figure": "~"}
 
 
 def bill_lines(e: EnvironmentPlan) -> list[str]:

@@ -28,6 +28,10 @@ DOCKER_HUB_USERNAME = "inferplan:dockerHubUsername"
 DOCKER_HUB_TOKEN = "inferplan:dockerHubToken"
 # What an encrypted value stands in as: visible as such, never a real secret.
 SECURE_PLACEHOLDER = "[secure value]"
+# Keys whose value is a credential. Set in plain text (``pulumi config set`` without
+# ``--secret``) it still stands in as `SECURE_PLACEHOLDER`, so the token never reaches the
+# offline capture, the result cache or a rendered file.
+CREDENTIAL_KEYS = frozenset({HF_TOKEN, DOCKER_HUB_TOKEN})
 
 
 @dataclass(frozen=True)
@@ -83,11 +87,13 @@ def stack_config(stack: str, *, root: Path = Path()) -> dict[str, str]:
 
 def offline_config(config: StackConfig) -> tuple[dict[str, str], list[str]]:
     """Pulumi config for an offline run of the program, and which of its keys are secret:
-    the stack's own keys only (encrypted ones as `SECURE_PLACEHOLDER`), plus the subscription
+    the stack's own keys only (encrypted ones, and credentials set in plain text
+    (`CREDENTIAL_KEYS`), as `SECURE_PLACEHOLDER`), plus the subscription
     from ``ARM_SUBSCRIPTION_ID`` when the stack names none."""
+    secret = config.secure | (CREDENTIAL_KEYS & set(config.plain))
     values = dict(config.plain)
-    values.update({key: SECURE_PLACEHOLDER for key in config.secure})
+    values.update({key: SECURE_PLACEHOLDER for key in secret})
     subscription = config.subscription_id()
     if subscription:
         values[SUBSCRIPTION_KEY] = subscription
-    return dict(sorted(values.items())), sorted(config.secure)
+    return dict(sorted(values.items())), sorted(secret)

@@ -70,6 +70,9 @@ def capture_plan(
             return capture_from_data(stored), True
         except (KeyError, TypeError, ValueError):
             pass  # an entry of another shape: run the program again
+    from inferplan.offline.sdk_modules import install
+
+    install()  # before the components import the SDK: only the modules they use
     from components.program import environment_program
     from inferplan.offline.capture import capture
 

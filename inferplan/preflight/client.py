@@ -23,6 +23,7 @@ Where the answers come from is the `Transport`: `RequestsTransport` talks to Azu
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
@@ -254,14 +255,33 @@ class RequestsTransport:
         )
 
 
-def default_token_provider() -> Callable[[], str]:
+# The Azure SDK's loggers: azure-identity warns once per credential of the chain that is not
+# available (a dozen lines before preflight's own one-line answer).
+SDK_LOGGER = "azure"
+
+
+def quiet_sdk_logging() -> None:
+    """Keep the Azure SDK's log records off stderr: a handler that drops them, so Python's
+    last-resort handler (WARNING and above to stderr) never prints them. `NoCredentials`
+    says what matters in one line; ``--debug`` leaves the SDK's records as they are."""
+    sdk = logging.getLogger(SDK_LOGGER)
+    if not any(isinstance(h, logging.NullHandler) for h in sdk.handlers):
+        sdk.addHandler(logging.NullHandler())
+    sdk.propagate = False
+
+
+def default_token_provider(*, quiet: bool = True) -> Callable[[], str]:
     """Tokens from azure-identity's DefaultAzureCredential (environment, workload identity,
-    managed identity, Azure CLI, ...), cached until five minutes before they expire.
+    managed identity, Azure CLI, ...), cached until five minutes before they expire; the SDK's
+    logging silenced unless not ``quiet`` (`quiet_sdk_logging`).
 
     Raises `NoCredentials` with `LOGIN_HELP` when no credential in the chain works.
     """
     from azure.core.exceptions import ClientAuthenticationError
     from azure.identity import DefaultAzureCredential
+
+    if quiet:
+        quiet_sdk_logging()
 
     credential = DefaultAzureCredential()
     cached: dict[str, Any] = {}

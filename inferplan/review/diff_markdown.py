@@ -161,12 +161,17 @@ def _stack_markdown(entry: Mapping[str, Any], cap: int) -> list[str]:
     lines.append(heading)
     lines += _warning_lines(entry["warnings"])
     lines += _workload_table(entry)
-    if entry["settings"]:
-        changes = [
-            f"`{c['path']}` {_number(c['base'])} → {_number(c['head'])}" for c in entry["settings"]
-        ]
+    quota = [c for c in entry["settings"] if c["path"].startswith("quota[")]
+    settings = [c for c in entry["settings"] if c not in quota]
+    if settings:
+        changes = [f"`{c['path']}` {_number(c['base'])} → {_number(c['head'])}" for c in settings]
         more = f"; … and {len(changes) - cap} more" if len(changes) > cap else ""
         lines += ["", "Environment settings: " + "; ".join(changes[:cap]) + more]
+    if quota:  # a table: each change's request is a sentence, a paragraph of them is unreadable
+        rows = [(f"`{c['path']}`", _number(c["base"]), _number(c["head"])) for c in quota[:cap]]
+        if len(quota) > cap:
+            rows.append((f"… and {len(quota) - cap} more", "", ""))
+        lines += ["", "Quota changes:", "", *markdown_table(("quota", "base", "head"), rows)]
     lines += _resource_lines(entry["resources"], cap)
     return lines
 
@@ -248,7 +253,12 @@ def _workload_table(entry: Mapping[str, Any]) -> list[str]:
         )
         details = [_change_text(c) for c in row["intent_changes"]]
         other = [p for p in row["plan_paths"] if not _shown_elsewhere(p)]
-        precision = [c for c in row["changes"] if c["field"] in ("precision", "model")]
+        said = {c["label"] for c in row["intent_changes"]}  # a model change once, not twice
+        precision = [
+            c
+            for c in row["changes"]
+            if c["field"] in ("precision", "model") and c["label"] not in said
+        ]
         details += [_change_text(c) for c in precision]
         if other:
             details.append("plan also changes " + _code_list(other, 6))

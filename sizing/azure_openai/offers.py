@@ -111,6 +111,9 @@ class AoaiCandidate(MayBeRejected):
     estimated_figures: tuple[str, ...] = ()  # derived / estimate figures the numbers rely on
     quota_shortfall: Rejection | None = None  # needs more than the documented default quota
     reasoning_tokens: int = 0  # hidden reasoning tokens per request the sizing counted
+    # The model's provisioned latency target (PTU): a floor Microsoft commits to, not a typical
+    # speed; shown beside a token-billed type's working figure. None without PTU rules.
+    ptu_latency_floor_tps: float | None = None
 
 
 @dataclass(frozen=True)
@@ -689,6 +692,11 @@ def _placement(
         "model_version": version,
         "capacity_unit": dtype.capacity_unit,
         "reasoning_tokens": reasoning_tokens,
+        "ptu_latency_floor_tps": (
+            entry.provisioned.latency_target_output_tokens_per_s.value
+            if entry.provisioned is not None
+            else None
+        ),
     }
     offer = entry.offer(dtype.name)
     if offer is None:
@@ -1094,7 +1102,7 @@ def _size_token(
         f"{_num(entry.prefill_ms_per_1k_input_tokens.value)} ms per 1k prompt tokens"
         + _reasoning_text(t, tokens_per_s)
         + f" = {_num(ttft_ms)} ms"
-        + ("" if tokens_per_s is None else f"; ≈ {_num(tokens_per_s)} output tokens/s per request")
+        + _token_speed_text(entry, tokens_per_s)
     )
     return _Sized(
         capacity,
@@ -1108,6 +1116,22 @@ def _size_token(
         rejections,
         shortfall,
     )
+
+
+def _token_speed_text(entry: AoaiModel, tokens_per_s: float | None) -> str:
+    """The token-billed speed, said as what it is: a working figure (Microsoft publishes no
+    speed for token-billed types), with the provisioned latency floor beside it where the
+    model has one, so a reader sees when the two are the same number."""
+    if tokens_per_s is None:
+        return ""
+    text = (
+        f"; ≈ {_num(tokens_per_s)} output tokens/s per request (working figure, no published speed"
+    )
+    if entry.provisioned is not None:
+        floor = entry.provisioned.latency_target_output_tokens_per_s.value
+        same = ", the number used here" if floor == tokens_per_s else ""
+        text += f"; the provisioned latency floor is {_num(floor)} tokens/s{same}"
+    return text + ")"
 
 
 def _size_ptu(
@@ -1205,7 +1229,8 @@ def _size_ptu(
     )
     _note_reasoning_default(estimates, entry, t)
     reasons.append(
-        f"latency: target {_num(target.value)} output tokens/s per request {target.describe()}; "
+        f"latency: floor {_num(target.value)} output tokens/s per request (Microsoft's "
+        f"provisioned latency target: a minimum, not a typical speed) {target.describe()}; "
         f"TTFT p95 ≈ {_num(cat.ttft_p95_base_ms_ptu.value)} ms + "
         f"{_num(entry.prefill_ms_per_1k_input_tokens.value)} ms per 1k prompt tokens"
         + _reasoning_text(t, target.value)

@@ -274,6 +274,8 @@ def azure_openai_plan(
             tps_per_request=c.output_tokens_per_s_per_request or 0.0,
             max_concurrency=req.peak_concurrency,
             source="azure-openai-reference",
+            tps_basis="ptu-latency-floor" if c.latency_guaranteed else "working-figure",
+            ptu_latency_floor_tps=None if c.latency_guaranteed else c.ptu_latency_floor_tps,
         ),
         cost=Cost(
             monthly_usd=c.monthly_usd or 0.0,

@@ -48,3 +48,16 @@ class UnknownEntryError(CatalogError, LookupError):
         if self.suggestions:
             message += f"; did you mean: {', '.join(self.suggestions)}?"
         super().__init__([Problem("", 0, 0, "", message)])
+
+
+class UnknownEntriesError(UnknownEntryError):
+    """Several names of one request match nothing (a model and a GPU): each said at once, so a
+    user fixes them in one round."""
+
+    def __init__(self, errors: Sequence[UnknownEntryError]) -> None:
+        self.errors = tuple(errors)
+        first = self.errors[0]
+        self.kind, self.name, self.suggestions = first.kind, first.name, first.suggestions
+        CatalogError.__init__(
+            self, [problem for error in self.errors for problem in error.problems]
+        )

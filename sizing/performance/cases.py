@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from sizing.catalog import Catalog, UnknownEntryError
+from sizing.catalog.errors import UnknownEntriesError
 from sizing.performance.estimator import Engine, Estimate, UnsupportedConfiguration, estimate
 from sizing.performance.traffic import Arrival
 
@@ -111,7 +112,9 @@ def run_case(
             engine=engine,
             arrival=arrival,
         )
-    except (UnknownEntryError, UnsupportedConfiguration) as exc:
+    except UnknownEntryError as exc:
+        return CaseResult(case, None, "; ".join(problem.message for problem in exc.problems))
+    except UnsupportedConfiguration as exc:
         return CaseResult(case, None, str(exc))
     if case.input_tokens + case.output_tokens > model.max_context_tokens:
         window = model.max_context_tokens
@@ -130,16 +133,21 @@ def _entries(catalog: Catalog, model: str, gpu: str, precision: str) -> tuple:
     key = (id(catalog), model, gpu, precision)
     hit = _ENTRIES.get(key)
     if hit is None or hit[0] is not catalog:
-        try:
-            found: tuple = (
-                catalog,
-                catalog.model(model),
-                catalog.gpu(gpu),
-                catalog.precision(precision),
-                None,
-            )
-        except UnknownEntryError as exc:
-            found = (catalog, None, None, None, exc)
+        entries: list = []
+        unknown: list[UnknownEntryError] = []
+        for lookup, name in (
+            (catalog.model, model),
+            (catalog.gpu, gpu),
+            (catalog.precision, precision),
+        ):
+            try:
+                entries.append(lookup(name))
+            except UnknownEntryError as exc:  # every unknown name, not only the first
+                unknown.append(exc)
+        error = None
+        if unknown:
+            error = unknown[0] if len(unknown) == 1 else UnknownEntriesError(unknown)
+        found: tuple = (catalog, *(entries if not unknown else (None, None, None)), error)
         if len(_ENTRIES) > 4096:
             _ENTRIES.clear()
         _ENTRIES[key] = hit = found

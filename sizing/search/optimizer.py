@@ -305,6 +305,10 @@ def _nearest_relaxation(
             f"{model.id}; best found {tps:.1f} tokens/s on {quickest.summary}",
             f"relax slo.output_tokens_per_second_p50 to {math.floor(tps)}",
         )
+    eligible = [o for o in ranked if o.rejection is not None and o.rejection.kind not in _EXCLUDED]
+    if eligible:
+        residency = any(o.rejection_kind == "residency" for o in ranked)
+        return _eligible_binding(req, model, eligible, residency=residency)
     first = ranked[0]
     return (first.rejected_reason or "no feasible configuration", None)
 
@@ -316,6 +320,45 @@ def model_relaxation(model: ModelSpec, catalog: Catalog) -> str:
     if verdict is None or verdict.use is None:
         return "choose a model the Azure OpenAI catalog lists as deployable"
     return f"set spec.model: {verdict.use} (the current deployable model of the same tier)"
+
+
+# Kinds that rule a candidate out before its speed or size is asked: the residency of a Global
+# type, an offer the model lacks. Naming one of them as the reason hides what binds the rest.
+_EXCLUDED = frozenset({"residency", "offer", "region", "hardware", "unsupported"})
+
+
+def _eligible_binding(
+    req: SizingRequest, model: ModelSpec, eligible: Sequence[Option], *, residency: bool
+) -> tuple[str, str | None]:
+    """What binds among the candidates residency and the offers allow (Azure OpenAI types
+    with predicted figures but no `best_latency`), and the change that would admit one."""
+    among = " with the deployment types residency allows" if residency else ""
+    slo = [o for o in eligible if o.rejection is not None and o.rejection.kind == "slo"]
+    ttfts = [o for o in slo if o.figures.ttft_p95_ms is not None]
+    if ttfts:
+        fastest = min(ttfts, key=lambda o: (o.figures.ttft_p95_ms, o.sort_key()))
+        ttft = float(fastest.figures.ttft_p95_ms or 0.0)
+        if ttft > req.ttft_p95_ms:
+            return (
+                f"TTFT {req.ttft_p95_ms:g} ms is not reachable for {model.id}{among}; best "
+                f"found {ttft:.0f} ms on {fastest.summary}",
+                f"relax slo.ttft_p95_ms to {math.ceil(ttft / 10) * 10}",
+            )
+    speeds = [o for o in slo if o.figures.tps_per_request is not None]
+    if speeds:
+        quickest = max(speeds, key=lambda o: (o.figures.tps_per_request or 0.0, -o.monthly_usd))
+        tps = float(quickest.figures.tps_per_request or 0.0)
+        return (
+            f"{req.output_tokens_per_second_p50:g} tokens/s per request is not reachable for "
+            f"{model.id}{among}; best found {tps:.1f} tokens/s on {quickest.summary}",
+            f"relax slo.output_tokens_per_second_p50 to {math.floor(tps)}",
+        )
+    first = eligible[0]
+    relaxation = {
+        "quota": "request a quota increase, or lower traffic.peak_requests_per_minute",
+        "context": "shorten context.max_input_tokens or context.max_output_tokens",
+    }.get(first.rejection_kind)
+    return (f"{first.summary}: {first.rejected_reason}", relaxation)
 
 
 def _infeasible(

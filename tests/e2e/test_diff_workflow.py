@@ -125,11 +125,6 @@ def test_cloud_jobs_use_oidc_and_only_run_with_credentials(workflow: dict) -> No
     assert "refs/heads/main" in workflow["jobs"]["deploy-dev"]["if"]
 
 
-def test_the_preview_matrix_names_existing_stacks(workflow: dict) -> None:
-    stacks = workflow["jobs"]["preview"]["strategy"]["matrix"]["stack"]
-    assert sorted(stacks) == sorted(p.stem for p in (ROOT / "stacks").glob("*.yaml"))
-
-
 def test_preflight_runs_with_azure_secrets_and_joins_the_diff_comment(workflow: dict) -> None:
     offline = workflow["jobs"]["offline"]
     by_name = {s.get("name", s.get("uses")): s for s in offline["steps"]}

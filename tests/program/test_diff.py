@@ -566,3 +566,22 @@ def test_every_environment_violation_is_one_warning_chosen_by_its_kind() -> None
         ("cost-cap", "$5,120/month exceeds the environment cap of $4,000"),
         ("violation", "the X pool in swedencentral may grow past its capacity cap"),
     ]
+
+
+def test_a_model_change_is_said_once(trees) -> None:
+    base, head = trees
+    edit(head / "workloads" / "triage.yaml", "model: llama-3.1-8b-instruct", "model: qwen3-8b")
+    result = run_diff("--base-dir", str(base))
+    assert result.exit_code == 0, result.output
+    said = re.findall(r"model \S+ → \S+", result.output)
+    assert len(said) == 1, result.output
+
+
+def test_quota_changes_are_a_table_not_a_paragraph(trees) -> None:
+    base, head = trees
+    concurrency_up(head)
+    result = run_diff("--base-dir", str(base))
+    assert result.exit_code == 0, result.output
+    assert "Environment settings: `quota[" not in result.output
+    assert "| quota | base | head |" in result.output
+    assert re.search(r"^\| `quota\[\d+\]\.needed` \| \d+ \| \d+ \|$", result.output, re.M)

@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from conftest import ROOT
 
 from inferplan.cli.main import main
+from inputs.paths import resolve_workload_globs
 
 SMALL = (ROOT / "examples" / "small-open-model.yaml").read_text(encoding="utf-8")
 MANAGED = """\
@@ -435,6 +436,124 @@ def test_globs_inside_the_project_still_climb_out_of_stacks(project: Path) -> No
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.parametrize("target", ["..", ".", "../.."], ids=["up", "itself", "out"])
+def test_double_star_does_not_follow_folder_links(project: Path, target: str) -> None:
+    """A link back up the tree made ``**`` loop (31 s for one, two never ended); one out of it
+    read another tree. Wildcards never enter a folder link; a file is found once."""
+    import time
+
+    write(project, "workloads/team/w.yaml", SMALL)
+    (project / "workloads" / "team" / "loop").symlink_to(target, target_is_directory=True)
+    (project / "workloads" / "again").symlink_to("team", target_is_directory=True)
+    started = time.perf_counter()
+    found = resolve_workload_globs(project / "stacks", "../workloads/**/*.yaml", root=project)
+    assert time.perf_counter() - started < 5
+    assert found == [project / "workloads" / "team" / "w.yaml"]
+    path = write(project, "stacks/dev.yaml", ENVIRONMENT % "'../**/w.yaml'")
+    assert run("validate", str(path)).exit_code == 0
+
+
+def test_a_folder_link_named_without_wildcards_is_still_followed(project: Path) -> None:
+    write(project, "shared/w.yaml", SMALL)
+    (project / "workloads").symlink_to(project / "shared", target_is_directory=True)
+    assert resolve_workload_globs(project / "stacks", "../workloads/*.yaml") == [
+        project / "workloads" / "w.yaml"
+    ]
+
+
+@pytest.mark.parametrize("folder", ["/", "..", "~"])
+def test_a_folder_outside_any_project_is_not_walked(project: Path, folder: str) -> None:
+    """``validate /`` read every YAML file on the disk. A folder on the command line must be
+    in a project (Pulumi.yaml or .git in it or above) or in the current one, as globs are."""
+    import os
+
+    result = run("validate", os.path.expanduser(folder))
+    assert result.exit_code == 2, result.output
+    assert "outside any project" in result.stderr
+    assert "file(s) checked" in result.stderr and "0 file(s)" in result.stderr
+
+
+def test_folders_in_the_project_or_another_project_are_still_walked(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    write(project, "workloads/w.yaml", SMALL)
+    other = tmp_path_factory.mktemp("other")
+    (other / ".git").mkdir()
+    write(other, "specs/w.yaml", SMALL)
+    result = run("validate", "workloads", str(other / "specs"))
+    assert result.exit_code == 0, result.output
+
+
+# --- 4: template files validate as their users read them ------------------------------------
+
+
+TEMPLATE = (ROOT / "templates" / "chat-eu@1.yaml").read_text(encoding="utf-8")
+
+
+def test_a_template_file_of_two_documents_is_refused_by_validate(project: Path) -> None:
+    path = write(project, "templates/chat-eu@1.yaml", TEMPLATE + "---\n" + TEMPLATE)
+    [line] = refused(run("validate", str(path)), path)
+    assert "a template file holds exactly one document" in line
+    assert int(LINE.match(line)["line"]) > TEMPLATE.count("\n")  # at the second document
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("      min: 1\n", "      min: -5\n", "min -5 is not a valid traffic.peak_concurrency"),
+        ("      max: 64\n", "      max: 0\n", "max 0 is not a valid traffic.peak_concurrency"),
+        ("{max: 2000}", "{min: -100}", "min -100 is not a valid context.max_output_tokens"),
+        ("      min: 500\n", "      min: 9000\n", "min 9000 is more than max 8000"),
+    ],
+    ids=["negative-min", "max-below-the-field", "negative-tokens", "inverted"],
+)
+def test_template_bounds_no_workload_value_could_meet_are_refused(
+    project: Path, old: str, new: str, expected: str
+) -> None:
+    path = write(project, "templates/chat-eu@1.yaml", edit(TEMPLATE, old, new))
+    lines = refused(run("validate", str(path)), path)
+    assert any(expected in line for line in lines), lines
+
+
+# --- 1: a tag on the root mapping, in every reader -----------------------------------------------
+
+
+ROOT_TAGS = ["--- !foo\n", "!bar\n", "--- !!omap\n"]
+
+
+@pytest.mark.parametrize("tag", ROOT_TAGS)
+@pytest.mark.parametrize("reader", ["workload", "template", "environment"])
+def test_a_tag_on_the_root_mapping_is_bad_input(project: Path, tag: str, reader: str) -> None:
+    texts = {
+        "workload": ("w.yaml", SMALL),
+        "template": ("templates/chat-eu@1.yaml", (ROOT / "templates/chat-eu@1.yaml").read_text()),
+        "environment": ("stacks/dev.yaml", ENVIRONMENT % "'../w.yaml'"),
+    }
+    name, text = texts[reader]
+    write(project, "w.yaml", SMALL)
+    path = write(project, name, tag + text)
+    [line] = refused(run("validate", str(path)), path)
+    assert "unsupported YAML tag" in line
+
+
+@pytest.mark.parametrize("tag", ROOT_TAGS)
+def test_a_tag_on_the_root_of_a_catalog_file_is_bad_input(tmp_path: Path, tag: str) -> None:
+    (tmp_path / "extra.yaml").write_text(tag + "kind: vm_skus\nitems: []\n", encoding="utf-8")
+    result = run("--catalog", str(tmp_path), "validate", str(ROOT / "examples"))
+    assert result.exit_code == 2, result.output
+    assert "extra.yaml:" in result.stderr and "unsupported YAML tag" in result.stderr
+
+
+@pytest.mark.parametrize("tag", ROOT_TAGS)
+def test_a_tag_on_the_root_of_a_stack_config_is_bad_input(tmp_path: Path, tag: str) -> None:
+    from inferplan.offline.stack_config import read_stack_config
+    from inputs.errors import SpecSyntaxError
+
+    (tmp_path / "Pulumi.dev.yaml").write_text(tag + "config: {}\n", encoding="utf-8")
+    with pytest.raises(SpecSyntaxError, match="unsupported YAML tag"):
+        read_stack_config("dev", root=tmp_path)
+
+
 # --- 7: check and an old Kubernetes version -----------------------------------------------------
 
 
@@ -693,3 +812,165 @@ def test_estimate_cases_never_echoes_a_formula(tmp_path: Path, monkeypatch) -> N
     assert not [c for c in cells if c[:1] in ("=", "@")]
     assert rows[1][0] == '\'=HYPERLINK("http://evil")'
     assert rows[2][1] == "'@gpu"
+
+
+# --- 5: exit codes, output links, credentials ----------------------------------------------------
+
+
+def test_preview_json_of_a_stack_that_cannot_be_deployed_is_json_at_exit_1() -> None:
+    import json
+
+    stack = ROOT / "tests" / "fixtures" / "plan" / "capped-stack" / "env.yaml"
+    result = run("preview", str(stack), "--format", "json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["resources"] == [] and data["exports"] == {}
+    assert any("exceeds the environment cap" in reason for reason in data["blocked"])
+    assert data["plan"]["feasible"] is False
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "preview", "estimate"])
+def test_ctrl_c_exits_130_not_the_code_for_an_unmet_slo(monkeypatch, command: str) -> None:
+    import inputs.yaml_source
+
+    def interrupted(*args, **kwargs):  # Ctrl-C while the command reads its first file
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(inputs.yaml_source, "_read_text", interrupted)
+    monkeypatch.setattr("sizing.performance.cases.run_case", interrupted)
+    args = {
+        "validate": ["validate", "examples"],
+        "plan": ["plan", "examples"],
+        "preview": ["preview", "dev"],
+        "estimate": [
+            *("estimate", "--model", "llama-3.1-8b-instruct", "--gpu", "h100-sxm"),
+            *("--input-tokens", "100", "--output-tokens", "10"),
+        ],
+    }[command]
+    result = run(*args)
+    assert result.exit_code == 130, result.output
+    assert "interrupted" in result.stderr and "Traceback" not in result.output
+
+
+def test_render_into_a_link_writes_through_and_keeps_the_link(tmp_path: Path) -> None:
+    from inferplan.cli.output_files import replace_rendered_tree
+
+    target = tmp_path / "real"
+    target.mkdir()
+    link = tmp_path / "out"
+    link.symlink_to(target, target_is_directory=True)
+    replace_rendered_tree(link, {"apim/p.xml": "one\n"}, stack="s")
+    replace_rendered_tree(link, {"apim/p.xml": "two\n"}, stack="s")
+    assert link.is_symlink()
+    assert (target / "apim" / "p.xml").read_text() == "two\n"
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(NotADirectoryError):
+        replace_rendered_tree(dangling, {"apim/p.xml": "x\n"}, stack="s")
+    assert dangling.is_symlink()
+
+
+def test_a_token_in_plain_pulumi_config_never_reaches_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``pulumi config set inferplan:hfToken hf_...`` without --secret: the offline run gets the
+    placeholder, marked secret, so the capture and the result cache hold no token."""
+    import shutil
+
+    from inferplan.offline.cache import ResultCache
+    from inferplan.offline.stack_run import SECURE_PLACEHOLDER, run_stack_offline
+
+    for name in ("stacks", "examples", "templates"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    token = "hf_PLAINTEXTtoken0123456789"
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        f"config:\n  inferplan:hfToken: {token}\n  inferplan:dockerHubToken: dckr_{token}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    cache = ResultCache(tmp_path / "cache")
+    stack_run = run_stack_offline("dev", root=tmp_path, cache=cache)
+    [secret] = stack_run.capture.of_type("kubernetes:core/v1:Secret")
+    assert token not in repr(secret.inputs)
+    assert SECURE_PLACEHOLDER in repr(secret.inputs)
+    stored = [p.read_text(encoding="utf-8") for p in (tmp_path / "cache").rglob("*.json")]
+    assert stored and not any(token in text for text in stored)
+
+
+# --- 7: the reason given is the one that binds ---------------------------------------------------
+
+
+FAST_MANAGED = """\
+apiVersion: inferplan/v1
+kind: Workload
+metadata: {name: fast-chat}
+spec:
+  model: gpt-4o
+  deployment: azure-openai
+  context: {max_input_tokens: 2000, max_output_tokens: 400, avg_output_tokens: 100}
+  traffic: {peak_concurrency: 8, peak_requests_per_minute: 60}
+  slo: {ttft_p95_ms: 2000, output_tokens_per_second_p50: 200, availability: 99.9}
+  residency: {geography: eu, strict: true}
+"""
+
+
+def test_an_infeasible_managed_workload_names_what_binds_among_eligible_types(
+    project: Path,
+) -> None:
+    """Strict residency rules out Global types, but tokens/s is what binds the types it
+    allows: say that, and offer the relaxation (as the AKS side does)."""
+    import json
+
+    path = write(project, "w.yaml", FAST_MANAGED)
+    result = run("plan", str(path), "--format", "json")
+    assert result.exit_code == 1, result.output
+    [workload] = json.loads(result.stdout)["workloads"]
+    assert "Global deployment types" not in workload["infeasible_reason"]
+    assert "200 tokens/s per request is not reachable for gpt-4o" in workload["infeasible_reason"]
+    assert "residency allows" in workload["infeasible_reason"]
+    assert workload["nearest_relaxation"].startswith("relax slo.output_tokens_per_second_p50 to ")
+
+
+def test_residency_outside_the_allowed_regions_is_bad_input_at_the_workload(
+    project: Path,
+) -> None:
+    workload = write(project, "workloads/w.yaml", MANAGED)  # residency: [swedencentral]
+    limits = "limits: {allowed_regions: [westeurope]}\n  gateway:"
+    environment = ENVIRONMENT.replace("gateway:", limits)
+    path = write(project, "stacks/dev.yaml", environment % "'../workloads/w.yaml'")
+    result = run("validate", str(path))
+    [line] = refused(result, workload)
+    assert line.startswith(f"{workload}:{lines_of(MANAGED, 'residency')}:")
+    assert "limits.allowed_regions (westeurope)" in line
+    assert "not offered in" not in result.output
+
+
+def lines_of(text: str, start: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.strip().startswith(start))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "    peak_requests_per_minute: 30",
+            "     peak_requests_per_minute: 30",
+            "line 22 is indented 5 spaces, line 21 above it 4",
+        ),
+        (
+            "    peak_requests_per_minute: 30",
+            "   peak_requests_per_minute: 30",
+            "line 22 is indented 3 spaces, line 21 above it 4",
+        ),
+    ],
+    ids=["deeper", "between-levels"],
+)
+def test_an_indentation_error_says_which_lines_disagree(
+    project: Path, old: str, new: str, expected: str
+) -> None:
+    assert SMALL.splitlines()[21] == old  # line 22
+    path = write(project, "w.yaml", edit(SMALL, old, new))
+    [line] = refused(run("validate", str(path)), path)
+    assert line.startswith(f"{path}:22:")
+    assert expected in line

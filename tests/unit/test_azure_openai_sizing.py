@@ -739,3 +739,27 @@ def test_a_model_that_does_not_reason_takes_no_reasoning_tokens() -> None:
 def test_limited_access_models_say_so() -> None:
     c = pick(size(**{**REASONING, "model": "gpt-5"}), "DataZoneStandard", "swedencentral")
     assert any("limited-access model" in advisory for advisory in c.advisories)
+
+
+def test_managed_speed_says_whether_it_is_the_ptu_floor_or_a_working_figure() -> None:
+    """gpt-4o's 25 tokens/s is Microsoft's provisioned latency floor; token-billed types use it
+    as a working figure. The plan says which each figure is, and shows the floor beside it."""
+    import json
+
+    from click.testing import CliRunner
+
+    from inferplan.cli.main import main
+
+    paths = ["examples/steady-provisioned.yaml", "examples/managed-assistant.yaml"]
+    result = CliRunner().invoke(main, ["plan", *paths, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    by_name = {w["name"]: w for w in json.loads(result.stdout)["workloads"]}
+    ptu = by_name["claims-extraction"]["predicted"]
+    assert ptu["tps_basis"] == "ptu-latency-floor" and ptu["ptu_latency_floor_tps"] is None
+    token = by_name["internal-assistant"]["predicted"]
+    assert token["tps_basis"] == "working-figure"
+    assert token["ptu_latency_floor_tps"] == token["tps_per_request"] == 25
+    reasons = " ".join(by_name["internal-assistant"]["reasons"])
+    assert "working figure" in reasons and "provisioned latency floor is 25 tokens/s" in reasons
+    table = CliRunner().invoke(main, ["plan", *paths, "--format", "markdown"]).stdout
+    assert "| ≥25.0 |" in table and "| ~25.0 |" in table

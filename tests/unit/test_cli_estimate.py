@@ -205,3 +205,41 @@ def test_estimate_answers_every_newer_open_model(tmp_path: Path) -> None:
     assert answered[("gpt-oss-20b", "t4", "1")]["error"] == (
         "mxfp4 needs compute capability >= 8.0; t4 has 7.5"
     )
+
+
+def test_simulate_without_concurrency_simulates_at_the_capacity_it_found() -> None:
+    """The tails printed beside the capacity are those of that capacity, not of the offline
+    maximum; each simulation says which operating point it is."""
+    base = (*CASE, "--simulate", "--format", "json")
+    at_slo = json.loads(invoke(*base, "--slo-ttft-p95-ms", "1500").output)
+    assert at_slo["simulated"]["operating_point"] == "capacity at the SLO"
+    assert at_slo["simulated"]["concurrency"] == at_slo["capacity"]["concurrency"] >= 1
+    given = json.loads(
+        invoke(*base, "--concurrency", str(at_slo["capacity"]["concurrency"])).output
+    )
+    assert given["simulated"]["operating_point"] == "--concurrency"
+    assert {k: v for k, v in given["simulated"].items() if k != "operating_point"} == {
+        k: v for k, v in at_slo["simulated"].items() if k != "operating_point"
+    }
+    offline = json.loads(invoke(*base).output)["simulated"]
+    assert offline["operating_point"].startswith("offline maximum")
+
+
+def test_every_unknown_name_is_reported_at_once() -> None:
+    result = invoke(
+        "--model", "llama-3.1-8b-instrct", "--gpu", "h100-sxmm", "--precision", "fp9",
+        "--input-tokens", "100", "--output-tokens", "10",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    for name in ("model 'llama-3.1-8b-instrct'", "GPU 'h100-sxmm'", "precision 'fp9'"):
+        assert f"unknown {name}" in result.output, result.output
+
+
+def test_a_negative_kv_budget_is_shown_as_none() -> None:
+    """The weights alone overflow an A10: there is no KV cache, not -113 GiB of one."""
+    args = ("--model", "llama-3.1-70b-instruct", "--gpu", "a10", "--input-tokens", "100")
+    data = json.loads(invoke(*args, "--output-tokens", "10", "--format", "json").output)
+    assert data["fits"] is False
+    assert data["kv_cache_gib_per_gpu"] is None
+    table = invoke(*args, "--output-tokens", "10").output
+    assert "-113" not in table

@@ -71,6 +71,7 @@ def test_every_problem_in_every_file_is_reported_sorted_with_exit_2() -> None:
     ],
 )
 def test_paths_without_yaml_are_bad_input(tmp_path: Path, name: str, expected: str) -> None:
+    (tmp_path / ".git").mkdir()  # a project: folders outside any are not walked at all
     result = run("validate", str(tmp_path / name))
     assert result.exit_code == 2
     assert result.stderr.splitlines()[0].endswith(expected)

@@ -105,7 +105,12 @@ def mutated_file(draw: st.DrawFn) -> tuple[str, str]:
     relative, text = draw(st.sampled_from(SEEDS))
     how = draw(st.sampled_from(["value", "value", "value", "delete", "rename", "text"]))
     if how == "text":
-        kind = draw(st.sampled_from(["anchors", "nesting", "truncate", "insert", "merge"]))
+        kinds = ["anchors", "nesting", "truncate", "insert", "merge", "root-tag", "two-documents"]
+        kind = draw(st.sampled_from(kinds))
+        if kind == "root-tag":  # a tag on the root mapping crashed every reader (exit 70)
+            return relative, draw(st.sampled_from(["--- !foo\n", "!!map\n", "!x\n"])) + text
+        if kind == "two-documents":  # a template of two documents passed validate
+            return relative, text + "---\n" + text
         if kind == "merge":  # a merge key that refers to the mapping holding it, or a scalar
             return relative, draw(st.sampled_from(["x: &s {a: 1, <<: *s}\n", "<<: 1\n"])) + text
         if kind == "anchors":

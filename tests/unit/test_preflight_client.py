@@ -187,3 +187,24 @@ def test_recording_real_answers_replays_them_exactly():
     client = client_for(replay)
     assert apis.cognitive_usages(client, subscription_id=SUB, location="swedencentral") == first
     assert client.slept == [7.0]  # the 429 and its Retry-After were recorded too
+
+
+@pytest.mark.parametrize("quiet", [True, False], ids=["default", "debug"])
+def test_the_azure_sdk_log_lines_are_silenced_unless_debugging(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, quiet: bool
+) -> None:
+    """azure-identity warns once per unavailable credential of its chain (13 lines before
+    preflight's own one); without --debug none of it reaches a handler."""
+    import logging
+
+    from inferplan.preflight.client import default_token_provider
+
+    sdk = logging.getLogger("azure")
+    monkeypatch.setattr(sdk, "handlers", [])
+    monkeypatch.setattr(sdk, "propagate", True)
+    default_token_provider(quiet=quiet)  # builds the credential; asks Azure for nothing yet
+    with caplog.at_level(logging.WARNING):
+        logging.getLogger("azure.identity._credentials.chained").warning(
+            "EnvironmentCredential: EnvironmentCredential authentication unavailable."
+        )
+    assert bool(caplog.records) is (not quiet)

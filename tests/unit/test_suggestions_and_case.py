@@ -3,6 +3,7 @@ one case rule for every value (accepted in any case, written in the canonical fo
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,25 @@ def test_region_suggestions_use_cities_and_other_clouds_names(
     spellings = {name: name for name in regions} | aliases
     assert closest_meant(typed.lower(), spellings) == meant
     assert region_hint(typed.lower(), regions, aliases) == f"; did you mean '{meant[0]}'?"
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        pytest.param("us-west-3", "westus3", id="parts-in-another-order"),
+        pytest.param("useast2", "eastus2", id="parts-run-together"),
+        pytest.param("europe-north", "northeurope", id="two-parts-swapped"),
+    ],
+)
+def test_a_region_written_in_another_order_suggests_the_region(
+    catalog_view, typed: str, meant: str
+) -> None:
+    """Other clouds' order (us-west-3) found AWS's us-west-1 (westus) and eu-west-3 first."""
+    from inputs.did_you_mean import region_hint
+
+    regions = catalog_view.region_geographies()
+    hint = region_hint(typed, regions, catalog_view.region_aliases())
+    assert hint == f"; did you mean '{meant}'?"
 
 
 def test_every_region_alias_names_a_known_region_once(catalog_view) -> None:
@@ -141,4 +161,35 @@ def test_a_choice_that_is_not_one_in_any_case_is_still_refused(tmp_path: Path) -
     assert problem.field == "spec.deployment"
     assert (
         "must be one of 'auto', 'azure-openai' or 'aks-vllm', got string 'aks'" in problem.message
+    )
+
+
+def _working_hours(tmp_path: Path, hours: str):
+    tmp_path = tmp_path / str(len(list(tmp_path.iterdir())))
+    text = (ROOT / "stacks" / "dev.yaml").read_text(encoding="utf-8")
+    old = 'working_hours: {timezone: Europe/Stockholm, days: mon-fri, start: "07:00", end: "19:00"}'
+    assert old in text
+    (tmp_path / "stacks").mkdir(parents=True)
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n", encoding="utf-8")
+    path = tmp_path / "stacks" / "dev.yaml"
+    path.write_text(text.replace(old, f"working_hours: {hours}"), encoding="utf-8")
+    return CliRunner().invoke(main, ["validate", str(path)])
+
+
+def test_weekdays_suggests_mon_fri(tmp_path: Path) -> None:
+    result = _working_hours(tmp_path, "{days: weekdays}")
+    assert result.exit_code == 2
+    assert "got string 'weekdays'; did you mean 'mon-fri'?" in result.stderr
+
+
+def test_a_one_digit_hour_is_a_time_and_others_say_how_to_write_one(tmp_path: Path) -> None:
+    from inputs.environment import WorkingHoursSpec
+
+    assert WorkingHoursSpec.model_validate({"start": "7:00", "end": "9:30"}).start == "07:00"
+    assert _working_hours(tmp_path, "{start: '7:00', end: '19:00'}").exit_code == 0
+    result = _working_hours(tmp_path, "{start: '7:00', end: 7pm}")
+    assert result.exit_code == 2
+    assert "end: must be a 24-hour time HH:MM, e.g. 07:00 or 19:30, got string '7pm'" in (
+        result.stderr
     )

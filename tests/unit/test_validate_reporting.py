@@ -133,6 +133,42 @@ def test_a_misspelt_required_field_is_one_problem_not_two(folder: Path) -> None:
     ]
 
 
+def test_a_misspelt_field_a_rule_requires_is_also_one_problem(folder: Path) -> None:
+    """``peak_concurrency`` is required by a rule (unless traffic.batch), not by pydantic: its
+    typo was two problems where ``max_input_token`` was one."""
+    text = SMALL.replace("peak_concurrency: 4", "peak_concurency: 4")
+    (folder / "w.yaml").write_text(text, encoding="utf-8")
+    result = run("validate", "w.yaml")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:-1] == [
+        f"w.yaml:{lines_of(text)['peak_concurency: 4']}:5: spec.traffic.peak_concurency: "
+        "unknown field 'peak_concurency'; did you mean 'peak_concurrency'? "
+        "('peak_concurrency' is required and missing)"
+    ]
+
+
+def test_a_misspelt_field_hides_neither_the_model_nor_the_region(folder: Path) -> None:
+    text = (
+        SMALL.replace("max_input_tokens: 3000", "max_input_token: 3000")
+        .replace("model: llama-3.1-8b-instruct", "model: llama3-8bb")
+        .replace("regions: [westeurope]", "regions: [frankfurt]")
+    )
+    (folder / "w.yaml").write_text(text, encoding="utf-8")
+    result = run("validate", "w.yaml")
+    assert "unknown field 'max_input_token'" in result.stderr
+    assert "unknown model 'llama3-8bb'" in result.stderr
+    assert "unknown Azure region 'frankfurt'" in result.stderr
+
+
+def test_a_wrong_strict_does_not_hide_an_unknown_region(folder: Path) -> None:
+    text = SMALL.replace("regions: [westeurope]", "strict: yes\n    regions: [frankfurt]")
+    (folder / "w.yaml").write_text(text, encoding="utf-8")
+    result = run("validate", "w.yaml")
+    assert result.exit_code == 2
+    assert "spec.residency.strict: expected true or false" in result.stderr
+    assert "unknown Azure region 'frankfurt'" in result.stderr
+
+
 def test_the_folded_typo_is_still_checked_as_the_field_it_meant(folder: Path) -> None:
     """The value of the misspelt field is checked as the field it most likely meant, so the
     next round brings no new problem about it."""
