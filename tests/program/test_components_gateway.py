@@ -33,6 +33,7 @@ from components.roles import (
 )
 from inferplan.offline.capture import SUBSCRIPTION_ID, capture
 from sizing.deploy.gateway_resilience import BREAKER_MIN_FAILURES
+from sizing.deploy.openai_accounts import openai_accounts
 from sizing.plan import (
     EnvironmentPlan,
     Gateway,
@@ -303,18 +304,16 @@ def gateway_program(env: EnvironmentPlan, workloads, *, subnet_id: str | None = 
     """The environment's wiring (environment.py) with stand-in vLLM URLs."""
 
     def program() -> None:
-        regions = sorted({r for w in workloads if w.azure_openai for r in w.regions})
         openai = {
-            r: OpenAIService(
-                f"oai-{r}",
+            a.region: OpenAIService(
+                f"oai-{a.region}",
                 environment=env,
-                region=r,
+                account=a,
                 resource_group_name="rg-test",
-                workloads=tuple(w for w in workloads if w.azure_openai and r in w.regions),
                 subscription_id=SUBSCRIPTION_ID,
                 resource_group="rg-test",
             )
-            for r in regions
+            for a in openai_accounts(workloads)
         }
         backends = tuple(
             GatewayBackend(
