@@ -23,6 +23,9 @@ from pydantic import (
 )
 
 PriceKind = Literal["observed", "observed-third-party", "estimate"]
+HostArchitecture = Literal["amd64", "arm64"]
+GpuDriver = Literal["nvidia", "nvidia-grid", "amd-gpu-operator"]
+GpuStack = Literal["cuda", "rocm"]
 ComputeDtype = Literal["fp16", "bf16", "fp8", "int8", "fp4"]
 COMPUTE_DTYPES: tuple[str, ...] = ("fp16", "bf16", "fp8", "int8", "fp4")
 
@@ -437,7 +440,49 @@ class VmSku(SourcedEntry):
     regions_source: SourceKeys
     regions_date: IsoDate
     prices: dict[str, Price] = Field(default_factory=dict)  # region -> price; missing: unknown
+    gpu_fraction: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=1,
+            allow_inf_nan=False,
+            description="share of one GPU's memory and compute the VM gets (NV6ads_A10_v5: "
+            "1/6 as 0.1667); 1 for whole GPUs. A fraction below 1 needs gpus: 1",
+        ),
+    ] = 1.0
+    host_architecture: Annotated[
+        HostArchitecture,
+        Field(description="CPU architecture of the host: the images a node pulls must match"),
+    ] = "amd64"
+    gpu_driver: Annotated[
+        GpuDriver,
+        Field(
+            description="how AKS gets the GPU driver: nvidia (AKS installs the datacenter "
+            "driver), nvidia-grid (AKS installs the GRID/vGPU driver of fractional and RTX "
+            "sizes), amd-gpu-operator (pool created with gpu driver none; the AMD GPU "
+            "operator installs driver and device plugin)"
+        ),
+    ] = "nvidia"
     _regions_provenance: Provenance | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _whole_vm_for_fractions(self) -> VmSku:
+        if self.gpu_fraction < 1 and self.gpus != 1:
+            raise ValueError(
+                f"gpu_fraction {self.gpu_fraction} describes a slice of one GPU: set gpus: 1 "
+                f"(got gpus: {self.gpus})"
+            )
+        return self
+
+    @property
+    def fractional(self) -> bool:
+        """True for a VM with a slice of one GPU (vGPU): one replica, tensor parallel 1."""
+        return self.gpu_fraction < 1
+
+    @property
+    def gpu_share(self) -> float:
+        """GPUs' worth of memory and compute the VM holds (0.25 for a quarter GPU)."""
+        return self.gpus * self.gpu_fraction
 
     @field_validator("regions")
     @classmethod
@@ -548,6 +593,14 @@ class ImageEntry(SourcedEntry):
     repository: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$")]
     tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
     digest: Annotated[str | None, Field(pattern=r"^sha256:[0-9a-f]{64}$")] = None
+    architectures: Annotated[
+        tuple[HostArchitecture, ...],
+        Field(min_length=1, description="host architectures the tag has manifests for"),
+    ] = ("amd64",)
+    gpu_stack: Annotated[
+        GpuStack | None,
+        Field(description="GPU software stack the image is built for (cuda, rocm); None: any"),
+    ] = None
 
 
 class ImageCatalog(CatalogDocument):
