@@ -17,7 +17,7 @@ from functools import lru_cache
 from sizing.catalog import Catalog
 from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
 from sizing.deploy.azure_limits import AZURE_LIMIT, aks_pool_limit
-from sizing.deploy.container_images import VLLM_IMAGE_ID, planned_image
+from sizing.deploy.container_images import VLLM_IMAGE_ID, image_catalog, planned_image
 from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION
 from sizing.performance.capacity import SloTarget, capacity_at_slo
 from sizing.performance.efficiency import EfficiencyFactors, default_efficiency
@@ -27,10 +27,12 @@ from sizing.performance.estimator import (
     check_configuration,
     default_engine_limits,
 )
+from sizing.performance.gpu_share import gpu_slice
 from sizing.performance.memory import memory_fit
 from sizing.performance.model_support import ParallelLayout, parallel_layout, serving_rejection
 from sizing.search.decisions import MayBeRejected, Rejection, cost_cap_rejection
 from sizing.search.hardware import hardware_rejection
+from sizing.search.platform import platform_gap
 from sizing.search.request import SizingRequest
 from sizing.search.topology import (
     AKS_LADDER,
@@ -239,9 +241,9 @@ def aks_candidates(
     eff = eff or default_efficiency()
     model = catalog.model(req.model)
     capacity = lru_cache(maxsize=None)(
-        lambda gpu_id, precision_id, tp: replica_capacity(
+        lambda gpu_id, fraction, precision_id, tp: replica_capacity(
             model=model,
-            gpu=catalog.gpu(gpu_id),
+            gpu=gpu_slice(catalog.gpu(gpu_id), fraction),  # a fractional VM's share
             precision=catalog.precision(precision_id),
             tp=tp,
             req=req,
@@ -250,12 +252,16 @@ def aks_candidates(
     )
     out: list[AksCandidate] = []
     vllm_image = planned_image(catalog, VLLM_IMAGE_ID).upstream_reference  # images catalog
+    vllm_entry = image_catalog(catalog).image(VLLM_IMAGE_ID)
     for sku in sorted(catalog.vm_skus.values(), key=lambda s: s.name):
         if not sku.aks_supported or sku.gpus < 1:
             continue
         gpu = catalog.gpu(sku.gpu)
         regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
         excluded = hardware_rejection(req.hardware, sku=sku, gpu=gpu)
+        if excluded is None:
+            gap = platform_gap(sku=sku, gpu=gpu, image=vllm_entry)
+            excluded = gap.rejection() if gap is not None else None
         for precision in allowed_precisions(catalog=catalog, req=req):
             for layout in tensor_parallel_options(model=model, sku=sku, precision=precision):
                 tp = layout.tp
@@ -274,7 +280,7 @@ def aks_candidates(
                     rejection = Rejection("unsupported", serving.message)
                     out.append(_unplaced(sku, precision.id, tp, rejection))
                     continue
-                cap = capacity(gpu.id, precision.id, tp)
+                cap = capacity(gpu.id, sku.gpu_fraction, precision.id, tp)
                 candidate = _candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog)
                 out.append(replace(candidate, expert_parallel=layout.expert_parallel))
     return out
