@@ -19,6 +19,7 @@ class MissingImage(StrEnum):
     """What the images catalog would need for the size to be planned."""
 
     ROCM_IMAGE = "rocm-image"  # a vLLM image built for ROCm (AMD GPUs)
+    CUDA_IMAGE = "cuda-image"  # a vLLM image built for CUDA (NVIDIA GPUs)
     ARM64_IMAGE = "arm64-image"  # a vLLM image with arm64 manifests (Grace hosts)
 
 
@@ -44,7 +45,7 @@ def platform_gap(*, sku: VmSku, gpu: GpuSpec, image: ImageEntry) -> PlatformGap 
     stack = gpu_stack(gpu)
     if image.gpu_stack is not None and image.gpu_stack != stack:
         return PlatformGap(
-            MissingImage.ROCM_IMAGE if stack == "rocm" else MissingImage.ARM64_IMAGE,
+            MissingImage.ROCM_IMAGE if stack == "rocm" else MissingImage.CUDA_IMAGE,
             f"{sku.name} has {gpu.vendor} {gpu.id} GPUs, which need a {stack} build of vLLM; "
             f"the images catalog pins {reference} ({image.gpu_stack}) only",
         )
