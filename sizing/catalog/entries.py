@@ -26,6 +26,9 @@ PriceKind = Literal["observed", "observed-third-party", "estimate"]
 HostArchitecture = Literal["amd64", "arm64"]
 GpuDriver = Literal["nvidia", "nvidia-grid", "amd-gpu-operator"]
 GpuStack = Literal["cuda", "rocm"]
+# Commitment and discount terms Azure sells a VM under, beside pay-as-you-go.
+PriceTerm = Literal["reserved-1y", "reserved-3y", "savings-plan", "spot"]
+PRICE_TERMS: tuple[str, ...] = ("reserved-1y", "reserved-3y", "savings-plan", "spot")
 ComputeDtype = Literal["fp16", "bf16", "fp8", "int8", "fp4"]
 COMPUTE_DTYPES: tuple[str, ...] = ("fp16", "bf16", "fp8", "int8", "fp4")
 
@@ -660,3 +663,40 @@ class SystemVmSizes(CatalogDocument):
     @property
     def vcpus_by_name(self) -> dict[str, int]:
         return {size.name: size.vcpus for size in self.sizes}
+
+
+class TermRatio(SourcedEntry):
+    """A VM's hourly price under one term as a share of its pay-as-you-go price.
+
+    A share rather than a price per region: Azure's reservation and spot meters follow the
+    pay-as-you-go price of the same size and region closely enough for planning, and a share
+    composes with every region's price the catalog holds.
+    """
+
+    ratio: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    kind: PriceKind
+
+
+class PriceTerms(CatalogDocument):
+    """Reservation, savings-plan and spot price terms: defaults, and figures per VM size."""
+
+    kind: Literal["price_terms"]
+    defaults: Annotated[
+        dict[PriceTerm, TermRatio],
+        Field(description="every term's share of pay-as-you-go, for sizes without their own"),
+    ]
+    sizes: Annotated[
+        dict[Annotated[str, Field(pattern=r"^Standard_\w+$")], dict[PriceTerm, TermRatio]],
+        Field(description="VM size name -> its own term figures (override the defaults)"),
+    ] = {}
+
+    @model_validator(mode="after")
+    def _every_term_has_a_default(self) -> PriceTerms:
+        missing = [t for t in PRICE_TERMS if t not in self.defaults]
+        if missing:
+            raise ValueError(f"defaults lack {', '.join(missing)}")
+        return self
+
+    def term(self, vm_sku: str, term: str) -> TermRatio:
+        """The size's own figure for ``term``, else the default."""
+        return self.sizes.get(vm_sku, {}).get(term) or self.defaults[term]  # type: ignore[index]

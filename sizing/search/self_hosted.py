@@ -33,6 +33,7 @@ from sizing.performance.model_support import ParallelLayout, parallel_layout, se
 from sizing.search.decisions import MayBeRejected, Rejection, cost_cap_rejection
 from sizing.search.hardware import hardware_rejection
 from sizing.search.platform import platform_gap
+from sizing.search.price_basis import committed_term
 from sizing.search.request import SizingRequest
 from sizing.search.topology import (
     AKS_LADDER,
@@ -42,6 +43,7 @@ from sizing.search.topology import (
     placeable_rungs,
     spread_for,
 )
+from sizing.units import HOURS_PER_MONTH
 
 HEADROOM = 0.15  # capacity above the stated peak, for bursts and uneven load balancing
 PLANNED_ARRIVAL = "poisson"  # production traffic: random arrivals at the peak in flight
@@ -340,6 +342,9 @@ def _candidate(
     choice = TopologyChoice(topology, req.availability, req.accept_availability)
     chosen = tuple(regions[: topology.regions])
     hours = req.schedule.billed_hours_per_month
+    committed = committed_term(catalog, sku.name, req.pricing)
+    if committed is not None:  # a commitment bills every hour, at its share of pay-as-you-go
+        hourly, hours = hourly * committed.ratio, HOURS_PER_MONTH
     monthly = hourly * hours
     candidate = AksCandidate(
         vm_sku=sku.name,
@@ -354,7 +359,9 @@ def _candidate(
         hourly_usd=hourly,
         monthly_usd=monthly,
         billed_hours_per_month=hours,
-        price_kind=least_certain(sku.prices[r].kind for r in chosen),
+        price_kind=least_certain(
+            [*(sku.prices[r].kind for r in chosen), *([committed.kind] if committed else [])]
+        ),
         # A zonal size always spans the region's zones, whatever the spare: the pool's zones
         # are fixed when it is created, so they must not flip as the load changes.
         zones=ZONES_PER_REGION if zonal else 0,

@@ -390,3 +390,65 @@ def test_an_image_that_covers_the_platform_lets_the_size_through() -> None:
     h100 = CAT.vm_sku("Standard_ND96isr_H100_v5")
     gap = platform_gap(sku=h100, gpu=CAT.gpu("h100-sxm"), image=rocm)
     assert gap is not None and gap.missing is MissingImage.CUDA_IMAGE
+
+
+# --- price basis: pay-as-you-go or committed ----------------------------------------------------
+
+
+def test_a_reserved_environment_pays_the_committed_share_for_every_hour() -> None:
+    from sizing.search.price_basis import price_terms
+    from sizing.search.request import Schedule
+    from sizing.search.self_hosted import aks_candidates
+
+    office_hours = Schedule(scale_to_zero=True, billed_hours_per_month=260.0)
+
+    def candidates(pricing: str):
+        req = request(deployment="aks-vllm", schedule=office_hours, pricing=pricing)
+        return {
+            (c.vm_sku, c.precision, c.tp): c
+            for c in aks_candidates(catalog=CAT, req=req)
+            if c.monthly_usd is not None
+        }
+
+    payg, reserved = candidates("on-demand"), candidates("reserved-1y")
+    key = ("Standard_NC24ads_A100_v4", "bf16", 1)
+    ratio = price_terms(CAT).term(key[0], "reserved-1y").ratio
+    assert payg[key].monthly_usd == pytest.approx(payg[key].hourly_usd * 260.0)
+    # A reservation bills all 730 h at its share of pay-as-you-go, whatever the schedule.
+    assert reserved[key].billed_hours_per_month == 730.0
+    assert reserved[key].monthly_usd == pytest.approx(payg[key].hourly_usd * ratio * 730.0)
+    assert reserved[key].price_kind == "estimate"  # the reservation share is an estimate
+
+
+def test_an_always_on_workload_costs_less_reserved() -> None:
+    on_demand, three_years = (
+        plan(deployment="aks-vllm"),
+        plan(deployment="aks-vllm", pricing="reserved-3y"),
+    )
+    assert on_demand.feasible and three_years.feasible
+    assert three_years.cost.monthly_usd < 0.6 * on_demand.cost.monthly_usd
+
+
+def test_committed_prices_and_break_even() -> None:
+    from sizing.search.price_basis import committed_prices
+
+    prices = committed_prices(
+        catalog=CAT, vm_sku="Standard_NC4as_T4_v3", hourly_on_demand_usd=1.0, price_kind="observed"
+    )
+    by_term = {p.term: p for p in prices}
+    assert set(by_term) == {"reserved-1y", "reserved-3y", "savings-plan"}
+    one_year = by_term["reserved-1y"]
+    assert one_year.monthly_usd == pytest.approx(730.0 * one_year.ratio)
+    # Committing pays off when the nodes would run at least the committed share of the month.
+    assert one_year.break_even_utilisation == one_year.ratio
+    assert by_term["reserved-3y"].ratio < one_year.ratio
+    assert one_year.kind == "estimate"  # an estimated share makes the sum an estimate
+
+
+def test_a_size_figure_overrides_the_default_term() -> None:
+    from sizing.search.price_basis import price_terms
+
+    terms = price_terms(CAT)
+    rtx_spot = terms.term("Standard_NC36ds_xl_RTXPRO6000BSE_v6", "spot")
+    assert (rtx_spot.ratio, rtx_spot.kind) == (0.185, "observed-third-party")
+    assert terms.term("Standard_NC4as_T4_v3", "spot") == terms.defaults["spot"]
