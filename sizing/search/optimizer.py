@@ -46,6 +46,7 @@ from sizing.plan import (
     WorkloadPlan,
 )
 from sizing.search.option import CandidateFigures, Option
+from sizing.search.price_basis import commitment_reason
 from sizing.search.request import SizingRequest
 from sizing.search.self_hosted import (
     HEADROOM,
@@ -351,6 +352,17 @@ def _aks_plan(
         f"Cost: {c.nodes} node(s) x ${c.hourly_usd / max(c.nodes, 1):,.2f}/h x {hours:.1f} h = "
         f"${c.monthly_usd:,.0f}/month ({c.price_kind} prices).",
     ]
+    reasons.append(
+        commitment_reason(
+            catalog=catalog,
+            vm_sku=c.vm_sku,
+            nodes=c.nodes,
+            hourly_usd=c.hourly_usd,
+            billed_hours=req.schedule.billed_hours_per_month,
+            price_kind=c.price_kind,
+            pricing=req.pricing,
+        )
+    )
     if c.expert_parallel:
         sliced = experts_sliceable(model=model, precision=precision, tp=c.tp)
         reasons.append(

@@ -54,3 +54,38 @@ def committed_prices(
         monthly = hourly_on_demand_usd * terms.ratio * HOURS_PER_MONTH
         out.append(CommittedPrice(term, terms.ratio, kind, monthly, terms.ratio))
     return tuple(out)
+
+
+def commitment_reason(
+    *,
+    catalog: Catalog,
+    vm_sku: str,
+    nodes: int,
+    hourly_usd: float,
+    billed_hours: float,
+    price_kind: str,
+    pricing: str,
+) -> str:
+    """``--explain``'s sentence: the pool's always-on capacity under every commitment term and
+    the utilisation above which each pays off, against the hours this plan bills."""
+    committed = committed_term(catalog, vm_sku, pricing)
+    on_demand_hourly = hourly_usd / committed.ratio if committed else hourly_usd
+    prices = committed_prices(
+        catalog=catalog,
+        vm_sku=vm_sku,
+        hourly_on_demand_usd=on_demand_hourly,
+        price_kind=price_kind,
+    )
+    terms = ", ".join(
+        f"{p.term} ${p.monthly_usd:,.0f}/month (break-even {p.break_even_utilisation:.0%})"
+        for p in prices
+    )
+    kinds = sorted({p.kind for p in prices})
+    basis = f"priced {pricing} (spec.pricing)" if committed else "priced on-demand"
+    used = billed_hours / HOURS_PER_MONTH
+    return (
+        f"Committed for every hour, the {nodes} planned node(s) would cost: {terms} "
+        f"({', '.join(kinds)} "
+        f"prices); a term pays off when the nodes run more of the month than its break-even. "
+        f"This plan is {basis} and bills {used:.0%} of the month."
+    )

@@ -452,3 +452,21 @@ def test_a_size_figure_overrides_the_default_term() -> None:
     rtx_spot = terms.term("Standard_NC36ds_xl_RTXPRO6000BSE_v6", "spot")
     assert (rtx_spot.ratio, rtx_spot.kind) == (0.185, "observed-third-party")
     assert terms.term("Standard_NC4as_T4_v3", "spot") == terms.defaults["spot"]
+
+
+def test_explain_gives_the_committed_prices_and_break_even() -> None:
+    from sizing.search.price_basis import price_terms
+
+    p = plan(deployment="aks-vllm")
+    reason = next(r for r in p.reasons if r.startswith("Committed for every hour"))
+    nodes, monthly = p.aks.nodes, p.cost.monthly_usd  # on-demand, always on: 730 h
+    for term in ("reserved-1y", "reserved-3y", "savings-plan"):
+        ratio = price_terms(CAT).term(p.aks.vm_sku, term).ratio
+        assert f"{term} ${monthly * ratio:,.0f}/month (break-even {ratio:.0%})" in reason
+    assert f"the {nodes} planned node(s)" in reason
+    assert reason.endswith("priced on-demand and bills 100% of the month.")
+    # Priced reserved, the same sentence still gives every term from the pay-as-you-go price.
+    reserved = plan(deployment="aks-vllm", pricing="reserved-1y")
+    if reserved.aks.vm_sku == p.aks.vm_sku and reserved.aks.nodes == nodes:
+        again = next(r for r in reserved.reasons if r.startswith("Committed for every hour"))
+        assert again.replace("reserved-1y (spec.pricing)", "on-demand") == reason
