@@ -318,6 +318,18 @@ class EnvironmentSpec(SpecModel):
             )
         ),
     ] = HardwareSpec()
+    pricing: Annotated[
+        Literal["on-demand", "reserved-1y", "reserved-3y", "savings-plan"],
+        Field(
+            description=(
+                "What the environment pays for its GPU VMs: on-demand (pay-as-you-go, "
+                "default), reserved-1y or reserved-3y (Azure Reserved VM Instances) or "
+                "savings-plan (savings plan for compute). A commitment bills every hour of the "
+                "month at the catalog's share of the pay-as-you-go price, so cost caps and the "
+                "comparison with Azure OpenAI use it."
+            )
+        ),
+    ] = "on-demand"
     protect: Annotated[
         bool,
         Field(

@@ -19,6 +19,7 @@ from pathlib import Path
 from inferplan.verify.measurement import Measurement
 from inputs.plan_inputs import PlanInputs
 from sizing.catalog import Catalog
+from sizing.performance.gpu_share import vm_gpu
 from sizing.plan import Candidate, Plan, WorkloadPlan
 from sizing.search.request import SizingRequest
 
@@ -221,7 +222,7 @@ def capacity_curve(
     if req.batch is not None:
         return None, "Offline work (traffic.batch): nobody waits for a first token."
     aks = w.aks
-    model, gpu = catalog.model(req.model), catalog.gpu(aks.gpu)
+    model, gpu = catalog.model(req.model), vm_gpu(catalog, aks.vm_sku)
     precision = catalog.precision(aks.precision)
 
     def at(concurrency: int):

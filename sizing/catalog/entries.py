@@ -23,6 +23,12 @@ from pydantic import (
 )
 
 PriceKind = Literal["observed", "observed-third-party", "estimate"]
+HostArchitecture = Literal["amd64", "arm64"]
+GpuDriver = Literal["nvidia", "nvidia-grid", "amd-gpu-operator"]
+GpuStack = Literal["cuda", "rocm"]
+# Commitment and discount terms Azure sells a VM under, beside pay-as-you-go.
+PriceTerm = Literal["reserved-1y", "reserved-3y", "savings-plan", "spot"]
+PRICE_TERMS: tuple[str, ...] = ("reserved-1y", "reserved-3y", "savings-plan", "spot")
 ComputeDtype = Literal["fp16", "bf16", "fp8", "int8", "fp4"]
 COMPUTE_DTYPES: tuple[str, ...] = ("fp16", "bf16", "fp8", "int8", "fp4")
 
@@ -441,7 +447,49 @@ class VmSku(SourcedEntry):
     regions_source: SourceKeys
     regions_date: IsoDate
     prices: dict[str, Price] = Field(default_factory=dict)  # region -> price; missing: unknown
+    gpu_fraction: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=1,
+            allow_inf_nan=False,
+            description="share of one GPU's memory and compute the VM gets (NV6ads_A10_v5: "
+            "1/6 as 0.1667); 1 for whole GPUs. A fraction below 1 needs gpus: 1",
+        ),
+    ] = 1.0
+    host_architecture: Annotated[
+        HostArchitecture,
+        Field(description="CPU architecture of the host: the images a node pulls must match"),
+    ] = "amd64"
+    gpu_driver: Annotated[
+        GpuDriver,
+        Field(
+            description="how AKS gets the GPU driver: nvidia (AKS installs the datacenter "
+            "driver), nvidia-grid (AKS installs the GRID/vGPU driver of fractional and RTX "
+            "sizes), amd-gpu-operator (pool created with gpu driver none; the AMD GPU "
+            "operator installs driver and device plugin)"
+        ),
+    ] = "nvidia"
     _regions_provenance: Provenance | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _whole_vm_for_fractions(self) -> VmSku:
+        if self.gpu_fraction < 1 and self.gpus != 1:
+            raise ValueError(
+                f"gpu_fraction {self.gpu_fraction} describes a slice of one GPU: set gpus: 1 "
+                f"(got gpus: {self.gpus})"
+            )
+        return self
+
+    @property
+    def fractional(self) -> bool:
+        """True for a VM with a slice of one GPU (vGPU): one replica, tensor parallel 1."""
+        return self.gpu_fraction < 1
+
+    @property
+    def gpu_share(self) -> float:
+        """GPUs' worth of memory and compute the VM holds (0.25 for a quarter GPU)."""
+        return self.gpus * self.gpu_fraction
 
     @field_validator("regions")
     @classmethod
@@ -552,6 +600,14 @@ class ImageEntry(SourcedEntry):
     repository: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._/-]*$")]
     tag: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
     digest: Annotated[str | None, Field(pattern=r"^sha256:[0-9a-f]{64}$")] = None
+    architectures: Annotated[
+        tuple[HostArchitecture, ...],
+        Field(min_length=1, description="host architectures the tag has manifests for"),
+    ] = ("amd64",)
+    gpu_stack: Annotated[
+        GpuStack | None,
+        Field(description="GPU software stack the image is built for (cuda, rocm); None: any"),
+    ] = None
 
 
 class ImageCatalog(CatalogDocument):
@@ -746,3 +802,40 @@ class PlatformPrices(CatalogDocument):
     registry_tiers: dict[str, DailyPrice]
     private_endpoint: HourlyPrice
     usage: dict[str, UsagePrice]
+
+
+class TermRatio(SourcedEntry):
+    """A VM's hourly price under one term as a share of its pay-as-you-go price.
+
+    A share rather than a price per region: Azure's reservation and spot meters follow the
+    pay-as-you-go price of the same size and region closely enough for planning, and a share
+    composes with every region's price the catalog holds.
+    """
+
+    ratio: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    kind: PriceKind
+
+
+class PriceTerms(CatalogDocument):
+    """Reservation, savings-plan and spot price terms: defaults, and figures per VM size."""
+
+    kind: Literal["price_terms"]
+    defaults: Annotated[
+        dict[PriceTerm, TermRatio],
+        Field(description="every term's share of pay-as-you-go, for sizes without their own"),
+    ]
+    sizes: Annotated[
+        dict[Annotated[str, Field(pattern=r"^Standard_\w+$")], dict[PriceTerm, TermRatio]],
+        Field(description="VM size name -> its own term figures (override the defaults)"),
+    ] = {}
+
+    @model_validator(mode="after")
+    def _every_term_has_a_default(self) -> PriceTerms:
+        missing = [t for t in PRICE_TERMS if t not in self.defaults]
+        if missing:
+            raise ValueError(f"defaults lack {', '.join(missing)}")
+        return self
+
+    def term(self, vm_sku: str, term: str) -> TermRatio:
+        """The size's own figure for ``term``, else the default."""
+        return self.sizes.get(vm_sku, {}).get(term) or self.defaults[term]  # type: ignore[index]

@@ -19,6 +19,7 @@ from sizing.performance.estimator import (
     replica_for_lengths,
     scheduler_limits,
 )
+from sizing.performance.gpu_share import vm_gpu
 from sizing.performance.scheduler_model import predict_load
 from sizing.performance.simulator import DEFAULT_REQUESTS, SimulationResult, simulate
 from sizing.performance.traffic import Arrival, LengthMix
@@ -105,7 +106,7 @@ def simulate_plan(
             continue
         sim = simulate_case(
             model=catalog.model(w.model),
-            gpu=catalog.gpu(w.aks.gpu),
+            gpu=vm_gpu(catalog, w.aks.vm_sku),
             precision=catalog.precision(w.aks.precision),
             tp=w.aks.tensor_parallel,
             input_tokens=req.avg_input_tokens,

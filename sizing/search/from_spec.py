@@ -146,6 +146,7 @@ def request_from_workload(
         batch=batch,
         hardware=hardware,
         schedule=schedule,
+        pricing=env.pricing if env else "on-demand",
         warn_monthly_usd_per_user=(env.limits.warn_monthly_usd_per_user if env else None)
         or DEFAULT_WARN_MONTHLY_USD_PER_USER,
         source=workload.source.file,

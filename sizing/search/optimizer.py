@@ -50,6 +50,7 @@ from sizing.plan import (
     WorkloadPlan,
 )
 from sizing.search.option import Option
+from sizing.search.price_basis import commitment_reason
 from sizing.search.request import SizingRequest
 from sizing.search.self_hosted import (
     HEADROOM,
@@ -502,6 +503,17 @@ def _aks_plan(
             f"{use.concurrency_corrected} concurrent requests per replica; from "
             f"{', '.join(use.measurements)}."
         )
+    reasons.append(
+        commitment_reason(
+            catalog=catalog,
+            vm_sku=c.vm_sku,
+            nodes=c.nodes,
+            hourly_usd=c.hourly_usd,
+            billed_hours=req.schedule.billed_hours_per_month,
+            price_kind=c.price_kind,
+            pricing=req.pricing,
+        )
+    )
     if c.expert_parallel:
         sliced = experts_sliceable(model=model, precision=precision, tp=c.tp)
         reasons.append(

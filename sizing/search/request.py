@@ -18,6 +18,9 @@ from sizing.units import HOURS_PER_MONTH
 
 Deployment = Literal["auto", "azure-openai", "aks-vllm"]
 Reservation = Literal["none", "monthly", "yearly"]
+# The price basis an environment pays its GPU VMs on (spec.pricing): pay-as-you-go, or a
+# commitment that bills every hour of the month (sizing.search.price_basis).
+Pricing = Literal["on-demand", "reserved-1y", "reserved-3y", "savings-plan"]
 
 # Cost per concurrent user above which a plan warns by default (USD per month): about a whole
 # 1x H100 NVL VM (Standard_NC40ads_H100_v5, ~$7/h x 730 h) per user, far above what shared
@@ -123,6 +126,7 @@ class SizingRequest:
     batch: BatchTraffic | None = None  # offline work instead of interactive traffic
     hardware: HardwareChoice = field(default_factory=HardwareChoice)
     schedule: Schedule = field(default_factory=Schedule)
+    pricing: Pricing = "on-demand"  # the environment's price basis for GPU VMs
     warn_monthly_usd_per_user: float = DEFAULT_WARN_MONTHLY_USD_PER_USER
     # What the Plan carries for later layers, decided with the workload rather than by them.
     source: str = ""  # the workload file, for messages

@@ -13,14 +13,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Literal
 
 from sizing.catalog import Catalog
 from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
 from sizing.catalog.measured_corrections import MeasuredCorrection, corrections_in_scope
 from sizing.deploy.azure_limits import AZURE_LIMIT, aks_pool_limit
-from sizing.deploy.container_images import VLLM_IMAGE_ID, planned_image
+from sizing.deploy.container_images import VLLM_IMAGE_ID, image_catalog, planned_image
 from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION
 from sizing.performance.capacity import SloTarget, capacity_at_slo, failing
 from sizing.performance.efficiency import EfficiencyFactors, default_efficiency
@@ -30,11 +30,14 @@ from sizing.performance.estimator import (
     check_configuration,
     default_engine_limits,
 )
+from sizing.performance.gpu_share import gpu_slice
 from sizing.performance.memory import memory_fit
 from sizing.performance.model_support import ParallelLayout, parallel_layout, serving_rejection
 from sizing.plan import CorrectionStatus, CorrectionUse
 from sizing.search.decisions import MayBeRejected, Rejection, cost_cap_rejection
 from sizing.search.hardware import hardware_rejection
+from sizing.search.platform import platform_gap
+from sizing.search.price_basis import committed_term
 from sizing.search.request import SizingRequest
 from sizing.search.simulated_capacity import SimulatedCheck, simulated_check, worse_estimate
 from sizing.search.topology import (
@@ -47,6 +50,7 @@ from sizing.search.topology import (
     placeable_rungs,
     spread_for,
 )
+from sizing.units import HOURS_PER_MONTH
 
 Provenance = Literal["bound", "estimate", "simulated", "measured"]
 HEADROOM = 0.15  # capacity above the stated peak, for bursts and uneven load balancing
@@ -257,9 +261,9 @@ def aks_candidates(
     eff = eff or default_efficiency()
     model = catalog.model(req.model)
     capacity = lru_cache(maxsize=None)(
-        lambda gpu_id, precision_id, tp, step_time_ratio=1.0: replica_capacity(
+        lambda gpu_id, fraction, precision_id, tp, step_time_ratio=1.0: replica_capacity(
             model=model,
-            gpu=catalog.gpu(gpu_id),
+            gpu=gpu_slice(catalog.gpu(gpu_id), fraction),  # a fractional VM's share
             precision=catalog.precision(precision_id),
             tp=tp,
             req=req,
@@ -271,12 +275,16 @@ def aks_candidates(
     out: list[AksCandidate] = []
     planned_vllm = planned_image(catalog, VLLM_IMAGE_ID)
     vllm_image = planned_vllm.upstream_reference  # images catalog
+    vllm_entry = image_catalog(catalog).image(VLLM_IMAGE_ID)
     for sku in sorted(catalog.vm_skus.values(), key=lambda s: s.name):
         if not sku.aks_supported or sku.gpus < 1:
             continue
         gpu = catalog.gpu(sku.gpu)
         regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
         excluded = hardware_rejection(req.hardware, sku=sku, gpu=gpu)
+        if excluded is None:
+            gap = platform_gap(sku=sku, gpu=gpu, image=vllm_entry)
+            excluded = gap.rejection() if gap is not None else None
         for precision in allowed_precisions(catalog=catalog, req=req):
             for layout in tensor_parallel_options(model=model, sku=sku, precision=precision):
                 tp = layout.tp
@@ -295,7 +303,7 @@ def aks_candidates(
                     rejection = Rejection("unsupported", serving.message)
                     out.append(_unplaced(sku, precision.id, tp, rejection))
                     continue
-                cap = capacity(gpu.id, precision.id, tp)
+                cap = capacity(gpu.id, sku.gpu_fraction, precision.id, tp)
                 use = None
                 scoped = corrections_in_scope(
                     catalog,
@@ -305,7 +313,12 @@ def aks_candidates(
                     engine_version=planned_vllm.tag,
                 )
                 if scoped:
-                    use, cap = _corrected(scoped, tp=tp, uncorrected=cap, capacity=capacity)
+                    use, cap = _corrected(
+                        scoped,
+                        tp=tp,
+                        uncorrected=cap,
+                        capacity=partial(_at_fraction, capacity, sku.gpu_fraction),
+                    )
                 candidate = _candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog)
                 out.append(
                     replace(candidate, expert_parallel=layout.expert_parallel, correction=use)
@@ -366,6 +379,11 @@ def simulation_checked(
     regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
     again = _candidate(sku=sku, cap=resized, regions=regions, req=req, catalog=catalog)
     return replace(again, expert_parallel=c.expert_parallel, correction=c.correction)
+
+
+def _at_fraction(capacity, fraction, gpu_id, precision_id, tp, step_time_ratio=1.0):
+    """``capacity`` of a VM whose GPU share is ``fraction``, called as ``_corrected`` calls it."""
+    return capacity(gpu_id, fraction, precision_id, tp, step_time_ratio)
 
 
 def _corrected(
@@ -461,6 +479,9 @@ def _candidate(
     choice = TopologyChoice(topology, req.availability, req.accept_availability, req.gateway)
     chosen = tuple(regions[: topology.regions])
     hours = req.schedule.billed_hours_per_month
+    committed = committed_term(catalog, sku.name, req.pricing)
+    if committed is not None:  # a commitment bills every hour, at its share of pay-as-you-go
+        hourly, hours = hourly * committed.ratio, HOURS_PER_MONTH
     monthly = hourly * hours
     candidate = AksCandidate(
         vm_sku=sku.name,
@@ -475,7 +496,9 @@ def _candidate(
         hourly_usd=hourly,
         monthly_usd=monthly,
         billed_hours_per_month=hours,
-        price_kind=least_certain(sku.prices[r].kind for r in chosen),
+        price_kind=least_certain(
+            [*(sku.prices[r].kind for r in chosen), *([committed.kind] if committed else [])]
+        ),
         # A zonal size always spans the region's zones, whatever the spare: the pool's zones
         # are fixed when it is created, so they must not flip as the load changes.
         zones=ZONES_PER_REGION if zonal else 0,

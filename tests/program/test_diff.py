@@ -104,7 +104,7 @@ def concurrency_up(head: Path) -> None:
 
 
 def sku_change(head: Path) -> None:
-    """Only 16-bit weights: the T4 pool (int8) gives way to an A10 pool."""
+    """Only 16-bit weights: the T4 pool (int8) gives way to half an RTX PRO 6000 (48 GB)."""
     edit(head / "workloads" / "triage.yaml", "precision: auto", "precision: [bf16]")
 
 
@@ -153,7 +153,7 @@ CASES = {
     "sku-change": Case(
         sku_change,
         (
-            "Standard_NC4as_T4_v3 → **Standard_NV36ads_A10_v5**",
+            "Standard_NC4as_T4_v3 → **Standard_NC72ds_xl_RTXPRO6000BSE_v6**",
             "**pool-replaced**",
             "create before delete",
         ),
@@ -337,20 +337,23 @@ def test_json_carries_the_same_content_as_data(trees) -> None:
     (triage,) = stack["workloads"]
     assert triage["name"] == "triage"
     assert triage["base"]["vm_sku"] == "Standard_NC4as_T4_v3"
-    assert triage["head"]["vm_sku"] == "Standard_NV36ads_A10_v5"
+    assert triage["head"]["vm_sku"] == "Standard_NC72ds_xl_RTXPRO6000BSE_v6"
     assert triage["slo"] == {"ttft_p95_ms": 1500, "output_tokens_per_second_p50": 20}
     assert stack["totals"]["delta_monthly_usd"] == pytest.approx(
         stack["totals"]["head_monthly_usd"] - stack["totals"]["base_monthly_usd"], abs=0.01
     )
     resources = stack["resources"]
-    assert resources["added"] == ["azure-native:containerservice:AgentPool::aks-weu-nv36ads27bd8"]
+    assert resources["added"] == ["azure-native:containerservice:AgentPool::aks-weu-nc72ds1219d3"]
     assert resources["removed"] == ["azure-native:containerservice:AgentPool::aks-weu-nc4as0e34a10"]
     assert all("::" in c["key"] and not c["key"].startswith("urn:") for c in resources["changed"])
     # 16-bit weights come from the gated meta-llama repository, and the stack sets no token:
     # the plan warns (gated-model) and the policy says the pods would not start
-    assert [w["kind"] for w in stack["warnings"]] == ["pool-replaced", "plan", "policy"]
+    # (half an RTX PRO 6000 serves 32 concurrent requests: the peak of 4 is low utilisation)
+    kinds = [w["kind"] for w in stack["warnings"]]
+    assert kinds == ["pool-replaced", "plan", "plan", "policy"]
     assert "(gated-model)" in stack["warnings"][1]["message"]
-    assert "gated-model-token" in stack["warnings"][2]["message"]
+    assert "(low-utilization)" in stack["warnings"][2]["message"]
+    assert "gated-model-token" in stack["warnings"][3]["message"]
 
 
 def test_output_is_deterministic_and_names_no_machine_path(trees, tmp_path: Path) -> None:

@@ -371,14 +371,62 @@ def test_precision_bytes_and_vllm_flags(
 def test_vm_sku_references_and_prices(cat, sku):
     assert sku.gpu in cat.gpus
     assert set(sku.regions) <= set(cat.regions)
-    # Every listed region has a price, and only listed regions do.
-    assert set(sku.prices) == set(sku.regions)
+    # Every listed region has a price, and only listed regions do; a size no price could be
+    # sourced for (ND MI300X v5, ND GB200 v6) has none, so plans cannot cost it.
+    assert not sku.prices or set(sku.prices) == set(sku.regions)
     for price in sku.prices.values():
         assert price.usd_per_hour > 0
         assert price.kind in ("observed", "observed-third-party", "estimate")
     # Azure publishes no region list per size: the catalog must say its list is an estimate.
     assert "estimate" in sku.regions_provenance.source
     assert sku.memory_bytes % GIB == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "fraction", "gpu_memory_gb"),
+    [
+        # NVadsA10_v5 size page: Accelerators 1/6, 1/3, 1/2, 1; Accelerator-Memory 4, 8, 12, 24 GB.
+        ("Standard_NV6ads_A10_v5", 0.1667, 4),
+        ("Standard_NV12ads_A10_v5", 0.3333, 8),
+        ("Standard_NV18ads_A10_v5", 0.5, 12),
+        ("Standard_NV36ads_A10_v5", 1.0, 24),
+        # NC RTX PRO 6000 BSE v6 GA sizes: a quarter, half, one and two 96 GB GPUs.
+        ("Standard_NC36ds_xl_RTXPRO6000BSE_v6", 0.25, 24),
+        ("Standard_NC72ds_xl_RTXPRO6000BSE_v6", 0.5, 48),
+        ("Standard_NC144ds_xl_RTXPRO6000BSE_v6", 1.0, 96),
+        ("Standard_NC288ds_xl_RTXPRO6000BSE_v6", 1.0, 192),
+    ],
+)
+def test_fractional_sizes_hold_their_share_of_one_gpu(cat, name, fraction, gpu_memory_gb):
+    sku = cat.vm_sku(name)
+    assert sku.gpu_fraction == fraction
+    assert sku.fractional == (fraction < 1)
+    gpu_memory = sku.gpu_share * cat.gpu(sku.gpu).memory_bytes
+    assert gpu_memory == pytest.approx(gpu_memory_gb * 1e9, rel=0.001)
+
+
+@pytest.mark.parametrize(
+    ("name", "driver", "architecture"),
+    [
+        ("Standard_NV6ads_A10_v5", "nvidia-grid", "amd64"),
+        ("Standard_NC144ds_xl_RTXPRO6000BSE_v6", "nvidia-grid", "amd64"),
+        ("Standard_ND96isr_MI300X_v5", "amd-gpu-operator", "amd64"),
+        ("Standard_ND128isr_NDR_GB200_v6", "nvidia", "arm64"),
+        ("Standard_ND96isr_H100_v5", "nvidia", "amd64"),
+    ],
+)
+def test_vm_sizes_name_their_driver_and_host_architecture(cat, name, driver, architecture):
+    sku = cat.vm_sku(name)
+    assert (sku.gpu_driver, sku.host_architecture) == (driver, architecture)
+
+
+def test_new_gpu_families_carry_their_gpus(cat):
+    assert cat.vm_sku("Standard_ND96isr_MI300X_v5").gpus == 8
+    assert cat.vm_sku("Standard_ND96isr_MI300X_v5").gpu == "mi300x"
+    assert cat.gpu("rtx-pro-6000-bse").memory_bytes == 96 * 10**9
+    assert cat.gpu("rtx-pro-6000-bse").interconnect == "pcie"  # no NVLink on the Server Edition
+    assert cat.gpu("gb200").memory_bytes == 189471 * MIB  # driver-reported, per Blackwell GPU
+    assert cat.vm_sku("Standard_ND128isr_NDR_GB200_v6").gpus == 4
 
 
 def test_estimated_prices_follow_the_multiplier_table(cat):
@@ -594,6 +642,47 @@ def test_vm_sku_with_unknown_gpu_points_at_its_gpu_line(tmp_path):
     assert str(caught.value) == (
         f"{path}:{line_of(path, 'gpu: b300')}:10: vm_skus[0].gpu: unknown GPU id 'b300'"
     )
+
+
+FRACTION_SKU = """
+    kind: vm_skus
+    schema_version: 1
+    sources: {doc: "size page"}
+    vm_skus:
+      - name: Standard_NV6ads_A10_v5
+        family: NVadsA10_v5
+        gpu: a10
+        gpus: GPUS
+        gpu_fraction: FRACTION
+        vcpus: 6
+        memory_bytes: 59055800320
+        aks_supported: true
+        zonal: true
+        regions: [eastus]
+        regions_source: doc
+        regions_date: 2026-12
+        source: doc
+        date: 2026-12
+"""
+
+
+@pytest.mark.parametrize(
+    ("gpus", "fraction", "marker", "message"),
+    [
+        (1, "0", "gpu_fraction: 0", "vm_skus[0].gpu_fraction: must be greater than 0, got 0"),
+        (1, "1.5", "gpu_fraction: 1.5", "vm_skus[0].gpu_fraction: must be at most 1, got 1.5"),
+        (1, "a sixth", "gpu_fraction: a sixth", "expected a number, got string 'a sixth'"),
+        (2, "0.5", "- name: Standard_NV6ads", "describes a slice of one GPU: set gpus: 1"),
+    ],
+)
+def test_bad_gpu_fraction_is_reported_at_its_line(tmp_path, gpus, fraction, marker, message):
+    text = FRACTION_SKU.replace("GPUS", str(gpus)).replace("FRACTION", fraction)
+    path = write(tmp_path, "skus.yaml", text)
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(extra_dirs=[tmp_path])
+    problem = next(p for p in caught.value.problems if message in p.format())
+    assert (problem.file, problem.line) == (str(path), line_of(path, marker))
+    assert problem.format().startswith(f"{path}:{problem.line}:{problem.col}: ")
 
 
 def test_missing_catalog_folder_is_an_error(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sizing.catalog import default_catalog
+from sizing.performance.gpu_share import gpu_slice, vm_gpu
 from sizing.performance.memory import (
     expert_params,
     kv_cache_bytes_per_sequence,
@@ -328,3 +329,61 @@ def test_refitting_the_lengths_gives_the_memory_fit_of_those_lengths(
         output_tokens=n_out,
     )
     assert refit == pytest.approx(memory_fit(**args, input_tokens=n_in, output_tokens=n_out))
+
+
+# --- fractional GPUs ----------------------------------------------------------------------------
+
+
+def _fit_on(gpu, precision: str = "bf16"):
+    return memory_fit(
+        model=CAT.model("llama-3-8b"),
+        gpu=gpu,
+        precision=CAT.precision(precision),
+        tp=1,
+        input_tokens=2048,
+        output_tokens=512,
+        gpu_memory_utilization=0.9,
+        base_overhead_bytes=1.5 * GIB,
+        max_num_batched_tokens=2048,
+        max_num_seqs=256,
+    )
+
+
+@pytest.mark.parametrize(
+    ("vm_sku", "gpu_memory_gb"),
+    [
+        ("Standard_NV6ads_A10_v5", 4),  # size page: 1/6 GPU, 4 GB
+        ("Standard_NV18ads_A10_v5", 12),  # 1/2 GPU, 12 GB
+        ("Standard_NC36ds_xl_RTXPRO6000BSE_v6", 24),  # 1/4 of 96 GB
+    ],
+)
+def test_a_fractional_vm_holds_its_share_of_the_gpu(vm_sku: str, gpu_memory_gb: int) -> None:
+    sku = CAT.vm_sku(vm_sku)
+    whole, part = CAT.gpu(sku.gpu), vm_gpu(CAT, vm_sku)
+    assert part.memory_bytes == pytest.approx(gpu_memory_gb * 1e9, rel=0.001)
+    share = sku.gpu_fraction
+    assert part.hbm_bandwidth_bytes_per_s == pytest.approx(whole.hbm_bandwidth_bytes_per_s * share)
+    for dtype, flops in whole.dense_flops_per_s.items():
+        assert part.dense_flops_per_s[dtype] == pytest.approx(flops * share)
+    assert part.id == whole.id  # kernels and precisions keyed on the GPU type still apply
+
+
+def test_8b_bf16_fits_a_whole_a10_but_not_its_half_or_sixth() -> None:
+    a10 = CAT.gpu("a10")
+    assert _fit_on(a10).fits
+    assert not _fit_on(gpu_slice(a10, 0.5)).fits  # 16 GB of weights > 12 GB x 0.9
+    assert not _fit_on(gpu_slice(a10, 0.1667)).fits
+    # At 4-bit the weights (about 5.7 GB) fit half an A10, with less KV cache than the whole one.
+    half = _fit_on(gpu_slice(a10, 0.5), "int4")
+    assert half.fits
+    assert half.max_concurrency < _fit_on(a10, "int4").max_concurrency
+
+
+@pytest.mark.parametrize("fraction", [0.0, -0.5, 1.5])
+def test_a_gpu_share_outside_zero_to_one_is_refused(fraction: float) -> None:
+    with pytest.raises(ValueError, match=r"a GPU share is in \(0, 1\]"):
+        gpu_slice(CAT.gpu("a10"), fraction)
+
+
+def test_a_whole_gpu_is_the_catalog_entry_itself() -> None:
+    assert vm_gpu(CAT, "Standard_NV36ads_A10_v5") is CAT.gpu("a10")

@@ -327,3 +327,174 @@ def test_gpt_oss_is_served_from_its_mxfp4_release_only() -> None:
     assert p.feasible and p.aks is not None
     assert p.aks.precision == "mxfp4"
     assert p.aks.hf_model == "openai/gpt-oss-20b"
+
+
+# --- fractional GPUs, RTX PRO 6000, AMD and arm64 sizes -----------------------------------------
+
+
+def light_8b(**changes) -> SizingRequest:
+    """A light Llama 3.1 8B tool: a few users, short prompts."""
+    base = {
+        "deployment": "aks-vllm",
+        "peak_concurrency": 4,
+        "max_input_tokens": 3000,
+        "max_output_tokens": 200,
+        "avg_input_tokens": 800,
+        "avg_output_tokens": 60,
+    }
+    return request(**{**base, **changes})
+
+
+def test_a_light_8b_workload_lists_fractional_and_rtx_pro_6000_candidates() -> None:
+    from sizing.search.self_hosted import aks_candidates
+
+    feasible = [c for c in aks_candidates(catalog=CAT, req=light_8b()) if c.feasible]
+    sizes = {c.vm_sku for c in feasible}
+    fractional = {c.vm_sku for c in feasible if CAT.vm_sku(c.vm_sku).fractional}
+    assert "Standard_NV18ads_A10_v5" in fractional  # half an A10 at int4
+    assert "Standard_NC36ds_xl_RTXPRO6000BSE_v6" in fractional  # a quarter RTX PRO 6000
+    assert "Standard_NC144ds_xl_RTXPRO6000BSE_v6" in sizes
+    # No tensor parallelism across slices: a fractional VM has one replica at TP 1.
+    assert {c.tp for c in feasible if c.vm_sku in fractional} == {1}
+
+
+def test_a_fractional_candidate_is_sized_on_its_share_of_the_gpu() -> None:
+    from sizing.search.self_hosted import aks_candidates
+
+    caps = {
+        c.vm_sku: c.capacity
+        for c in aks_candidates(catalog=CAT, req=light_8b(precisions=("int4",)))
+        if c.vm_sku in ("Standard_NV18ads_A10_v5", "Standard_NV36ads_A10_v5")
+    }
+    half, whole = caps["Standard_NV18ads_A10_v5"], caps["Standard_NV36ads_A10_v5"]
+    # Half the memory bandwidth: a lone request decodes more slowly on the slice.
+    assert half.at_one.tps_per_request < 0.6 * whole.at_one.tps_per_request
+    assert half.concurrency <= whole.concurrency
+
+
+def test_a_sixth_of_an_a10_rejects_an_8b_model_for_memory() -> None:
+    from sizing.search.self_hosted import aks_candidates
+
+    kinds = {
+        c.precision: c.rejection_kind
+        for c in aks_candidates(catalog=CAT, req=light_8b())
+        if c.vm_sku == "Standard_NV6ads_A10_v5"
+    }
+    assert kinds["bf16"] == kinds["int4"] == "memory"  # 4 GB holds not even 4-bit weights
+
+
+@pytest.mark.parametrize(
+    ("vm_sku", "missing", "words"),
+    [
+        ("Standard_ND96isr_MI300X_v5", "rocm-image", "need a rocm build of vLLM"),
+        ("Standard_ND128isr_NDR_GB200_v6", "arm64-image", "runs on arm64 hosts"),
+    ],
+)
+def test_amd_and_arm64_sizes_are_rejected_for_the_image_they_lack(vm_sku, missing, words) -> None:
+    from sizing.deploy.container_images import VLLM_IMAGE_ID, image_catalog
+    from sizing.search.platform import platform_gap
+    from sizing.search.self_hosted import aks_candidates
+
+    sku = CAT.vm_sku(vm_sku)
+    image = image_catalog(CAT).image(VLLM_IMAGE_ID)
+    gap = platform_gap(sku=sku, gpu=CAT.gpu(sku.gpu), image=image)
+    assert gap is not None and gap.missing == missing
+    rejected = [c for c in aks_candidates(catalog=CAT, req=light_8b()) if c.vm_sku == vm_sku]
+    assert rejected and all(c.rejection_kind == "unsupported" for c in rejected)
+    assert all(words in c.rejected_reason for c in rejected)
+
+
+def test_an_image_that_covers_the_platform_lets_the_size_through() -> None:
+    from sizing.deploy.container_images import VLLM_IMAGE_ID, image_catalog
+    from sizing.search.platform import MissingImage, platform_gap
+
+    image = image_catalog(CAT).image(VLLM_IMAGE_ID)
+    gb200 = CAT.vm_sku("Standard_ND128isr_NDR_GB200_v6")
+    multi_arch = image.model_copy(update={"architectures": ("amd64", "arm64")})
+    assert platform_gap(sku=gb200, gpu=CAT.gpu(gb200.gpu), image=multi_arch) is None
+    mi300x = CAT.vm_sku("Standard_ND96isr_MI300X_v5")
+    rocm = image.model_copy(update={"gpu_stack": "rocm"})
+    assert platform_gap(sku=mi300x, gpu=CAT.gpu("mi300x"), image=rocm) is None
+    h100 = CAT.vm_sku("Standard_ND96isr_H100_v5")
+    gap = platform_gap(sku=h100, gpu=CAT.gpu("h100-sxm"), image=rocm)
+    assert gap is not None and gap.missing is MissingImage.CUDA_IMAGE
+
+
+# --- price basis: pay-as-you-go or committed ----------------------------------------------------
+
+
+def test_a_reserved_environment_pays_the_committed_share_for_every_hour() -> None:
+    from sizing.search.price_basis import price_terms
+    from sizing.search.request import Schedule
+    from sizing.search.self_hosted import aks_candidates
+
+    office_hours = Schedule(scale_to_zero=True, billed_hours_per_month=260.0)
+
+    def candidates(pricing: str):
+        req = request(deployment="aks-vllm", schedule=office_hours, pricing=pricing)
+        return {
+            (c.vm_sku, c.precision, c.tp): c
+            for c in aks_candidates(catalog=CAT, req=req)
+            if c.monthly_usd is not None
+        }
+
+    payg, reserved = candidates("on-demand"), candidates("reserved-1y")
+    key = ("Standard_NC24ads_A100_v4", "bf16", 1)
+    ratio = price_terms(CAT).term(key[0], "reserved-1y").ratio
+    assert payg[key].monthly_usd == pytest.approx(payg[key].hourly_usd * 260.0)
+    # A reservation bills all 730 h at its share of pay-as-you-go, whatever the schedule.
+    assert reserved[key].billed_hours_per_month == 730.0
+    assert reserved[key].monthly_usd == pytest.approx(payg[key].hourly_usd * ratio * 730.0)
+    assert reserved[key].price_kind == "estimate"  # the reservation share is an estimate
+
+
+def test_an_always_on_workload_costs_less_reserved() -> None:
+    on_demand, three_years = (
+        plan(deployment="aks-vllm"),
+        plan(deployment="aks-vllm", pricing="reserved-3y"),
+    )
+    assert on_demand.feasible and three_years.feasible
+    assert three_years.cost.monthly_usd < 0.6 * on_demand.cost.monthly_usd
+
+
+def test_committed_prices_and_break_even() -> None:
+    from sizing.search.price_basis import committed_prices
+
+    prices = committed_prices(
+        catalog=CAT, vm_sku="Standard_NC4as_T4_v3", hourly_on_demand_usd=1.0, price_kind="observed"
+    )
+    by_term = {p.term: p for p in prices}
+    assert set(by_term) == {"reserved-1y", "reserved-3y", "savings-plan"}
+    one_year = by_term["reserved-1y"]
+    assert one_year.monthly_usd == pytest.approx(730.0 * one_year.ratio)
+    # Committing pays off when the nodes would run at least the committed share of the month.
+    assert one_year.break_even_utilisation == one_year.ratio
+    assert by_term["reserved-3y"].ratio < one_year.ratio
+    assert one_year.kind == "estimate"  # an estimated share makes the sum an estimate
+
+
+def test_a_size_figure_overrides_the_default_term() -> None:
+    from sizing.search.price_basis import price_terms
+
+    terms = price_terms(CAT)
+    rtx_spot = terms.term("Standard_NC36ds_xl_RTXPRO6000BSE_v6", "spot")
+    assert (rtx_spot.ratio, rtx_spot.kind) == (0.185, "observed-third-party")
+    assert terms.term("Standard_NC4as_T4_v3", "spot") == terms.defaults["spot"]
+
+
+def test_explain_gives_the_committed_prices_and_break_even() -> None:
+    from sizing.search.price_basis import price_terms
+
+    p = plan(deployment="aks-vllm")
+    reason = next(r for r in p.reasons if r.startswith("Committed for every hour"))
+    nodes, monthly = p.aks.nodes, p.cost.monthly_usd  # on-demand, always on: 730 h
+    for term in ("reserved-1y", "reserved-3y", "savings-plan"):
+        ratio = price_terms(CAT).term(p.aks.vm_sku, term).ratio
+        assert f"{term} ${monthly * ratio:,.0f}/month (break-even {ratio:.0%})" in reason
+    assert f"the {nodes} planned node(s)" in reason
+    assert reason.endswith("priced on-demand and bills 100% of the month.")
+    # Priced reserved, the same sentence still gives every term from the pay-as-you-go price.
+    reserved = plan(deployment="aks-vllm", pricing="reserved-1y")
+    if reserved.aks.vm_sku == p.aks.vm_sku and reserved.aks.nodes == nodes:
+        again = next(r for r in reserved.reasons if r.startswith("Committed for every hour"))
+        assert again.replace("reserved-1y (spec.pricing)", "on-demand") == reason

@@ -307,3 +307,17 @@ def test_deploy_settings_load_and_the_version_defaults_to_the_catalogs_newest(st
     assert spec.network.api_server_authorized_ip_ranges == ("20.50.0.0/24",)
     assert spec.soft_deleted == "purge"
     assert spec.tags == {"cost-center": "1234"}
+
+
+def test_pricing_defaults_to_on_demand_and_takes_a_commitment(stack: Path) -> None:
+    assert load_environment(stack / "prod-eu.yaml", CATALOG).spec.pricing == "on-demand"
+    text = ENVIRONMENT + "  pricing: reserved-1y\n"
+    (stack / "reserved.yaml").write_text(text, encoding="utf-8")
+    assert load_environment(stack / "reserved.yaml", CATALOG).spec.pricing == "reserved-1y"
+
+
+def test_an_unknown_pricing_is_reported_at_its_line(stack: Path) -> None:
+    problems = problems_of(stack, ENVIRONMENT + "  pricing: reserved-5y\n")
+    assert len(problems) == 1
+    assert problems[0].startswith("env.yaml:16:12: spec.pricing: must be one of 'on-demand', ")
+    assert "got string 'reserved-5y'" in problems[0]
