@@ -270,7 +270,7 @@ def test_an_undeployable_model_version_fails_check_in_every_stack(tmp_path: Path
     assert "use gpt-5.4-mini" in blocked.message
 
 
-def test_a_catalog_older_than_90_days_is_an_advisory_naming_the_refresh_command():
+def test_a_catalog_older_than_90_days_is_an_advisory_naming_the_refresh_command(tmp_path):
     """check compares the catalog's checked dates with today (plan never does): lifecycle and
     prices checked more than 90 days ago are advisory findings with the command to run."""
     import datetime as dt
@@ -292,7 +292,8 @@ def test_a_catalog_older_than_90_days_is_an_advisory_naming_the_refresh_command(
     edge = freshness_findings((), dt.date(2027, 3, 7))  # lifecycle exactly 90 days: fresh
     assert [f.resource for f in edge] == ["catalog:azure_openai.prices"]
 
-    report = run_check("prod", root=ROOT, checkov=False, today=dt.date(2027, 3, 8))
+    root = configured_root(tmp_path, "prod")  # the owner's ranges and granted quota recorded
+    report = run_check("prod", root=root, checkov=False, today=dt.date(2027, 3, 8))
     assert {f.resource for f in report.findings if f.rule == "catalog-freshness"} == {
         "catalog:azure_openai.lifecycle",
         "catalog:azure_openai.prices",

@@ -55,7 +55,7 @@ DCR = "azure-native:monitor:DataCollectionRule"
 DCE = "azure-native:monitor:DataCollectionEndpoint"
 SCOPED = "azure-native:monitor:PrivateLinkScopedResource"
 
-H100 = "Standard_NC40ads_H100_v5"
+CHECKOUT_SKU = "Standard_NC144ds_xl_RTXPRO6000BSE_v6"  # checkout-assistant in the showcase
 H100_X2 = "Standard_NC80adis_H100_v5"
 
 
@@ -90,7 +90,7 @@ def prod_env(prod_plan):
 
 @pytest.fixture(scope="module")
 def prod_pools(prod_plan):
-    """eastus2 in prod: two workloads on two H100 sizes."""
+    """eastus2 in prod: two workloads on two VM sizes (RTX PRO 6000, H100)."""
     return [pool_of(prod_plan, "checkout-assistant"), pool_of(prod_plan, "contract-review")]
 
 
@@ -150,7 +150,7 @@ def test_resource_set_and_parents(prod_env, prod_pools, preview):
     assert sorted(r.key for r in result.resources if r is not component) == sorted(
         [
             f"{CLUSTER}::aks-eus2",
-            f"{AGENT_POOL}::aks-eus2-{agent_pool_name(H100)}",
+            f"{AGENT_POOL}::aks-eus2-{agent_pool_name(CHECKOUT_SKU)}",
             f"{AGENT_POOL}::aks-eus2-{agent_pool_name(H100_X2)}",
             f"{ROLE}::aks-eus2-subnet-access",
             f"{ROLE}::aks-eus2-acr-pull",
@@ -241,7 +241,7 @@ def test_system_pool_is_inline_and_sized_by_the_plan(prod_env, prod_pools, nodes
 def test_one_gpu_pool_per_vm_size(prod_env, prod_pools, preview):
     pools = pools_by_sku(build(prod_env, prod_pools, preview=preview))
 
-    assert set(pools) == {H100, H100_X2}
+    assert set(pools) == {CHECKOUT_SKU, H100_X2}
     for plan_pool in prod_pools:
         pool = pools[plan_pool.vm_sku]
         inputs = pool.inputs
@@ -271,7 +271,7 @@ def test_one_gpu_pool_per_vm_size(prod_env, prod_pools, preview):
 
 def test_gpu_pools_are_created_one_after_another(prod_env, prod_pools):
     result = build(prod_env, prod_pools)
-    first, second = (pools_by_sku(result)[sku] for sku in sorted([H100, H100_X2]))
+    first, second = (pools_by_sku(result)[sku] for sku in sorted([CHECKOUT_SKU, H100_X2]))
 
     assert first.depends_on == ()
     assert second.depends_on == (first.urn,)
@@ -321,8 +321,10 @@ def test_kubernetes_provider_has_a_secret_kubeconfig_and_waits_for_the_pools(
     assert result.get(ROLE, "aks-eus2-cluster-admin").urn in provider.depends_on
     assert result.exports["kubeconfig"] == {SECRET: MOCK_KUBECONFIG}
     if not preview:
-        assert result.exports["poolNames"] == {s: agent_pool_name(s) for s in (H100, H100_X2)}
-        assert result.exports["pools"] == {s: agent_pool_name(s) for s in (H100, H100_X2)}
+        assert result.exports["poolNames"] == {
+            s: agent_pool_name(s) for s in (CHECKOUT_SKU, H100_X2)
+        }
+        assert result.exports["pools"] == {s: agent_pool_name(s) for s in (CHECKOUT_SKU, H100_X2)}
         assert result.exports["clusterName"] == "aks-prod-eus2"
 
 
@@ -417,9 +419,9 @@ def test_new_vm_size_adds_a_pool_and_retires_the_old_one(prod_env, prod_pools, p
     after = build(prod_env, moved, preview=preview)
 
     old_keys, new_keys = {r.key for r in before.resources}, {r.key for r in after.resources}
-    assert old_keys - new_keys == {f"{AGENT_POOL}::aks-eus2-{agent_pool_name(H100)}"}
+    assert old_keys - new_keys == {f"{AGENT_POOL}::aks-eus2-{agent_pool_name(CHECKOUT_SKU)}"}
     assert new_keys - old_keys == {f"{AGENT_POOL}::aks-eus2-{agent_pool_name(a100)}"}
-    assert agent_pool_names(after) == agent_pool_names(before) - {agent_pool_name(H100)} | {
+    assert agent_pool_names(after) == agent_pool_names(before) - {agent_pool_name(CHECKOUT_SKU)} | {
         agent_pool_name(a100)
     }
     untouched = old_keys & new_keys - {r.key for r in after.of_type(AGENT_POOL)}
@@ -439,8 +441,8 @@ def test_pool_bounds_are_checked(node_count, min_count, max_count):
     with pytest.raises(ValueError, match="min_count <= node_count <= max_count"):
         NodePool(
             "eastus2",
-            agent_pool_name(H100),
-            H100,
+            agent_pool_name(CHECKOUT_SKU),
+            CHECKOUT_SKU,
             node_count,
             min_count,
             max_count,

@@ -160,12 +160,18 @@ def test_shell_completion_is_documented_and_works() -> None:
 
 
 def test_the_readme_exit_code_table_matches_the_cli() -> None:
-    from inferplan.cli.errors_output import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATION
+    from inferplan.cli.errors_output import (
+        EXIT_BAD_INPUT,
+        EXIT_INTERNAL,
+        EXIT_INTERRUPTED,
+        EXIT_OK,
+        EXIT_VIOLATION,
+    )
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| (\d+) \| (.+) \|$", readme, flags=re.M))
     assert sorted(int(code) for code in rows) == sorted(
-        [EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_INTERNAL]
+        [EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED]
     )
     assert "internal error" in rows[str(EXIT_INTERNAL)]
     assert "--debug" in rows[str(EXIT_INTERNAL)]

@@ -864,7 +864,14 @@ def test_a_gateway_is_judged_by_the_workloads_it_fronts(dev_views, dev_context):
             parent=parent,
         ),
     ]
-    ctx = dataclasses.replace(dev_context, allowed_regions=())
+    # hr-policy-chat held to strict EU residency (chat-eu@3 itself allows the EU data zone)
+    strict = tuple(
+        dataclasses.replace(w, strict_residency=True, allowed_regions=("swedencentral",))
+        if w.name == "hr-policy-chat"
+        else w
+        for w in dev_context.workloads
+    )
+    ctx = dataclasses.replace(dev_context, allowed_regions=(), workloads=strict)
     views = [*dev_views, *us_gateway]
     violations = rule_violations(RULES_BY_NAME["residency-regions"], views, ctx)
     assert [v.message for v in violations] == []
