@@ -4,9 +4,9 @@ Every step carries one decode token for each running sequence and prefill chunks
 prompts up to the token budget ``T = max_num_batched_tokens`` (chunked prefill), for at most
 ``max_num_seqs`` sequences and what the KV cache holds. A step's time is the roofline of what it
 carries (``sizing.performance.timing.StepCost``). The weights are read once per step, so a prompt
-that joins
-a step of ``n`` decodes, ``A(n) = alpha + beta n``, adds only its own work ``B`` (FLOPs, context
-reads, all-reduce traffic); a prompt longer than the budget left, ``T - n``, takes ``k`` steps.
+that joins a step of ``n`` decodes, ``A(n) = alpha + beta n``, adds only its own work ``B``
+(FLOPs, context reads, all-reduce traffic); a prompt longer than the budget left, ``T - n``,
+takes ``k`` steps.
 
 Steady state (``closed-loop``, ``poisson``). With ``C`` requests in flight a request finds the
 other ``C - 1``, which arrive at ``lambda = (C - 1) / E`` per second, ``E`` being a request's

@@ -1,6 +1,5 @@
 """The simulator (``sizing.performance.simulator``) run for a configuration or a plan: what
-``estimate
---simulate`` and ``plan --simulate`` print.
+``estimate --simulate`` and ``plan --simulate`` print.
 
 The simulator takes an arrival rate for ``poisson``; a concurrency ``C`` becomes the rate at
 which a request finds the other ``C - 1`` in flight, ``(C - 1) / E`` with ``E`` the fast model's

@@ -150,9 +150,8 @@ def replica_capacity(
     req: SizingRequest,
     eff: EfficiencyFactors,
 ) -> ReplicaCapacity:
-    """Largest concurrency meeting the SLO: ``sizing.performance.capacity.capacity_at_slo`` under
-    the
-    planned arrival process, after checking that one maximum-length sequence fits."""
+    """Largest concurrency meeting the SLO: ``sizing.performance.capacity.capacity_at_slo``
+    under the planned arrival process, after checking that one maximum-length sequence fits."""
     limits = default_engine_limits(gpu=gpu)
     longest = memory_fit(
         model=model,
