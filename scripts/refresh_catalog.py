@@ -32,6 +32,7 @@ from pathlib import Path
 import yaml
 
 from inferplan.preflight import apis
+from inferplan.preflight.catalog_refresh import models_by_region
 from inferplan.preflight.client import AzureApiError, AzureClient, NoCredentials, Transport
 from inferplan.preflight.recorded import RecordedTransport, RecordingMissing, RecordingTransport
 from inferplan.preflight.refresh_azure_openai import (
@@ -85,15 +86,10 @@ def refresh(
         offers_by_region: dict[str, tuple[apis.ModelOffer, ...]] | None = None
         failed: list[str] = []
         if subscription_id:
-            offers_by_region = {}
-            for region in sorted(yaml.safe_load(text)["region_geographies"]["regions"]):
-                try:
-                    offers_by_region[region] = apis.location_models(
-                        client, subscription_id=subscription_id, location=region
-                    )
-                except AzureApiError as error:
-                    failed.append(region)
-                    notes.append(f"models API, {region}: {error}")
+            offers_by_region, failed, more = models_by_region(
+                client, subscription_id=subscription_id, catalog_text=text
+            )
+            notes += more
         new_text, aoai_notes = refresh_azure_openai(
             text,
             offers_by_region=offers_by_region,

@@ -171,6 +171,25 @@ def refresh_prices(
     return changed, notes
 
 
+def models_by_region(
+    client: AzureClient, *, subscription_id: str, catalog_text: str
+) -> tuple[dict[str, tuple[ModelOffer, ...]], list[str], list[str]]:
+    """The models API's answer for every region ``azure_openai.yaml`` names, the regions that
+    did not answer, and a note for each of those (effectful: one API call per region)."""
+    offers_by_region: dict[str, tuple[ModelOffer, ...]] = {}
+    failed: list[str] = []
+    notes: list[str] = []
+    for region in sorted(yaml.safe_load(catalog_text)["region_geographies"]["regions"]):
+        try:
+            offers_by_region[region] = apis.location_models(
+                client, subscription_id=subscription_id, location=region
+            )
+        except AzureApiError as error:
+            failed.append(region)
+            notes.append(f"models API, {region}: {error}")
+    return offers_by_region, failed, notes
+
+
 def refresh_models(
     data_dir: Path, client: AzureClient, *, subscription_id: str, date: str
 ) -> tuple[dict[Path, str], list[str]]:
@@ -180,17 +199,9 @@ def refresh_models(
     if not path.is_file():
         return {}, [f"{path}: no azure_openai.yaml to refresh"]
     text = path.read_text(encoding="utf-8")
-    offers_by_region: dict[str, tuple[ModelOffer, ...]] = {}
-    failed: list[str] = []
-    notes: list[str] = []
-    for region in sorted(yaml.safe_load(text)["region_geographies"]["regions"]):
-        try:
-            offers_by_region[region] = apis.location_models(
-                client, subscription_id=subscription_id, location=region
-            )
-        except AzureApiError as error:
-            failed.append(region)
-            notes.append(f"models API, {region}: {error}")
+    offers_by_region, failed, notes = models_by_region(
+        client, subscription_id=subscription_id, catalog_text=text
+    )
     new, more = refresh_azure_openai(
         text, offers_by_region=offers_by_region, failed_regions=tuple(failed), date=date
     )
