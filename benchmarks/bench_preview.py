@@ -9,8 +9,10 @@ cache primed by one run before them (a second command on the same plan, or the u
 of a diff). Prints the median wall and CPU seconds (user + system of the child; on a shared
 machine CPU is the steadier figure) and ratios against ``plan`` and ``preview``.
 
-Targets: warm ``preview`` within 1.5x of ``plan`` and under 2 s; ``check`` and ``diff`` under 2x
-``preview``.
+Targets: cold ``preview`` under 4x ``plan`` (goal 2.5x); warm ``preview`` within 1.5x of
+``plan`` and under 2 s; ``check`` and ``diff`` under 2x ``preview``. The environment is passed
+on as it is: with ``PYTHONDONTWRITEBYTECODE`` set, the project's own modules are compiled from
+source in every run, which both ``plan`` and ``preview`` pay.
 """
 
 from __future__ import annotations
@@ -98,8 +100,8 @@ def main() -> None:
             line += f" / {t.cpu_s / p.cpu_s:4.2f}"
         print(line)
     print(
-        "targets: warm preview <= 1.5x plan and < 2 s; check and diff < 2x preview "
-        "(same cache state)"
+        "targets: cold preview < 4x plan (goal 2.5x); warm preview <= 1.5x plan and < 2 s; "
+        "check and diff < 2x preview (same cache state)"
     )
 
 

@@ -8,9 +8,13 @@ To add a command, write ``inferplan/cmd_<name>.py`` with a click command and lis
 
 from __future__ import annotations
 
+import atexit
+import functools
+import gc
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -49,6 +53,19 @@ COMMANDS: tuple[click.Command, ...] = (
 )
 
 
+@functools.cache
+def skip_collection_at_exit() -> None:
+    """Freeze every object left when the process ends, once per process.
+
+    The interpreter's shutdown runs the cyclic collector over all that is alive: after an
+    offline run (the SDK's classes, the program's Outputs) that walk cost 0.7 s of a cold
+    ``preview`` for memory the process is about to hand back anyway; frozen objects are not
+    walked. Registered with `atexit`, so a process that runs several commands (tests) keeps
+    its collector as it is until it ends.
+    """
+    atexit.register(gc.freeze)
+
+
 class InferplanGroup(click.Group):
     """The one place every command's failures become exit codes.
 
@@ -57,6 +74,10 @@ class InferplanGroup(click.Group):
     escaped its command ``file:line:col: message`` lines and exit 2. Anything else is a fault in
     inferplan: one line and exit 70, or the traceback with ``--debug`` / ``INFERPLAN_DEBUG=1``.
     """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        skip_collection_at_exit()
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> object:
         from inferplan.cli.errors_output import (
