@@ -67,18 +67,24 @@ def _sourced(file: CatalogFileHeader | CatalogDocument, entry: SourcedEntry, loc
     entry._provenance = provenance(file.sources, entry.source, entry.date, loc)
 
 
+def sourced_entries(file: CatalogFileHeader, field: str, key: str = "id") -> list:
+    """``(name, location, entry)`` for every entry of the file's list ``field``, each with its
+    provenance resolved against the file's sources: the shape most catalog kinds share."""
+    out = []
+    for index, entry in enumerate(getattr(file, field)):
+        loc: Loc = (field, index)
+        _sourced(file, entry, loc)
+        out.append((getattr(entry, key), loc, entry))
+    return out
+
+
 class ModelsFile(CatalogFileHeader):
     kind: Literal["models"]
     models: list[ModelSpec]
 
 
 def model_entries(file: ModelsFile) -> list[tuple[str, Loc, ModelSpec]]:
-    out = []
-    for index, entry in enumerate(file.models):
-        loc: Loc = ("models", index)
-        _sourced(file, entry, loc)
-        out.append((entry.id, loc, entry))
-    return out
+    return sourced_entries(file, "models")
 
 
 class GpusFile(CatalogFileHeader):
@@ -87,12 +93,7 @@ class GpusFile(CatalogFileHeader):
 
 
 def gpu_entries(file: GpusFile) -> list[tuple[str, Loc, GpuSpec]]:
-    out = []
-    for index, entry in enumerate(file.gpus):
-        loc: Loc = ("gpus", index)
-        _sourced(file, entry, loc)
-        out.append((entry.id, loc, entry))
-    return out
+    return sourced_entries(file, "gpus")
 
 
 class PrecisionsFile(CatalogFileHeader):
@@ -101,12 +102,7 @@ class PrecisionsFile(CatalogFileHeader):
 
 
 def precision_entries(file: PrecisionsFile) -> list[tuple[str, Loc, PrecisionSpec]]:
-    out = []
-    for index, entry in enumerate(file.precisions):
-        loc: Loc = ("precisions", index)
-        _sourced(file, entry, loc)
-        out.append((entry.id, loc, entry))
-    return out
+    return sourced_entries(file, "precisions")
 
 
 class RegionsFile(CatalogFileHeader):
@@ -115,12 +111,7 @@ class RegionsFile(CatalogFileHeader):
 
 
 def region_entries(file: RegionsFile) -> list[tuple[str, Loc, Region]]:
-    out = []
-    for index, entry in enumerate(file.regions):
-        loc: Loc = ("regions", index)
-        _sourced(file, entry, loc)
-        out.append((entry.name, loc, entry))
-    return out
+    return sourced_entries(file, "regions", key="name")
 
 
 class VmSkusFile(CatalogFileHeader):

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from sizing.catalog.entries import CatalogEntry, PositiveInt, SourcedEntry
-from sizing.catalog.file_schema import CatalogFileHeader, Loc, _sourced
+from sizing.catalog.file_schema import CatalogFileHeader, Loc, sourced_entries
 from sizing.catalog.loader import Catalog, entries_kind, normalize_name, register_kind
 
 KIND = "measured_corrections"
@@ -68,12 +68,7 @@ class MeasuredCorrectionsFile(CatalogFileHeader):
 
 
 def correction_entries(file: MeasuredCorrectionsFile) -> list[tuple[str, Loc, MeasuredCorrection]]:
-    out = []
-    for index, entry in enumerate(file.corrections):
-        loc: Loc = ("corrections", index)
-        _sourced(file, entry, loc)
-        out.append((entry.id, loc, entry))
-    return out
+    return sourced_entries(file, "corrections")
 
 
 def corrections_in_scope(
