@@ -27,7 +27,7 @@ from sizing.deploy.container_images import planned_image
 GUIDELLM_IMAGE_ID = "guidellm"
 KEY_SECRET = "inferplan-verify-key"
 REPORT_MARKER = "==inferplan-verify-report=="
-REPORT_PATH = "/tmp/verify.json"
+REPORT_PATH = "/tmp/verify.json"  # inside the Job's container, on its emptyDir volume "tmp"
 RUN_AS_USER = 1001  # the image's user (GuideLLM's Kubernetes example)
 
 
