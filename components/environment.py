@@ -45,7 +45,12 @@ from components.llm_gateway import (
     gateway_component_name,
 )
 from components.naming import region_code, resource_name
-from components.network import Network, gateway_subnet_prefix, private_endpoint
+from components.network import (
+    PROMETHEUS_GROUP_ID,
+    Network,
+    gateway_subnet_prefix,
+    private_endpoint,
+)
 from components.observability import Observability, SloAlerts
 from components.openai_service import OpenAIService
 from components.vllm_service import VllmService, VllmWiring
@@ -179,6 +184,18 @@ def build_environment(
             group_id="azuremonitor",
             dns_zone_ids=network.dns_zone_ids["azuremonitor"],
             endpoint_name=resource_name("pep", env.name, env.location, "monitor"),
+            parent=observability,
+        )
+        # The workspace's query path (KEDA's trigger reads vLLM's queue depth there).
+        private_endpoint(
+            "prometheus",
+            environment=env,
+            resource_group_name=group.name,
+            subnet_id=endpoint_subnet,
+            target_id=observability.monitor_workspace_id,
+            group_id=PROMETHEUS_GROUP_ID,
+            dns_zone_ids=network.dns_zone_ids["prometheus"],
+            endpoint_name=resource_name("pep", env.name, env.location, "prometheus"),
             parent=observability,
         )
 

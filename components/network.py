@@ -120,6 +120,22 @@ PRIVATE_DNS_ZONES: dict[str, tuple[str, ...]] = {
         "privatelink.blob.core.windows.net",
     ),
 }
+# The Azure Monitor workspace's query endpoint (managed Prometheus, what KEDA reads): its own
+# private endpoint, sub-resource prometheusMetrics, in a zone named after the workspace's region
+# (Learn, "Use private endpoints for Managed Prometheus and Azure Monitor workspace", DNS zone
+# table; MicrosoftDocs/azure-docs azure-monitor-workspace-private-endpoint.md, read 2026-12-08).
+PROMETHEUS_GROUP_ID = "prometheusMetrics"
+
+
+def prometheus_private_dns_zone(region: str) -> str:
+    """``privatelink.<region>.prometheus.monitor.azure.com``: the workspace's query endpoint
+    ``<name>-<key>.<region>.prometheus.monitor.azure.com`` resolves through it."""
+    return f"privatelink.{region}.prometheus.monitor.azure.com"
+
+
+def private_dns_zones(location: str) -> dict[str, tuple[str, ...]]:
+    """Every private DNS zone of an environment whose shared services live in ``location``."""
+    return {**PRIVATE_DNS_ZONES, "prometheus": (prometheus_private_dns_zone(location),)}
 
 
 @dataclass(frozen=True)
@@ -329,7 +345,8 @@ class Network(pulumi.ComponentResource):
 
         if private_endpoints:
             # Services without public access are reached through private endpoints: the
-            # environment's shared ones (Key Vault, the registry, Azure Monitor) in the primary
+            # environment's shared ones (Key Vault, the registry, Azure Monitor and the Azure
+            # Monitor workspace's Prometheus query endpoint) in the primary
             # hub, an Azure OpenAI account in the hub of the gateway that calls it, so prompts
             # stay in the gateway's geography; private DNS zones linked to every virtual
             # network resolve them.
@@ -346,7 +363,7 @@ class Network(pulumi.ComponentResource):
                 last_change[location] = endpoints
                 self.endpoint_subnet_ids[location] = endpoints.id
             self.endpoint_subnet_id = self.endpoint_subnet_ids[hub]
-            for target, zones in PRIVATE_DNS_ZONES.items():
+            for target, zones in private_dns_zones(hub).items():
                 ids = []
                 for zone_name in zones:
                     key = "openai" if zone_name == OPENAI_PRIVATE_DNS_ZONE else zone_name

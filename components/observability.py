@@ -9,7 +9,10 @@ agent, platform diagnostic settings). Where the environment allows no public net
 ingestion and query are private only, through an Azure Monitor Private Link Scope (AMPLS) that
 holds the workspace, Application Insights and the Azure Monitor workspace's data collection
 endpoint (Learn, "Use Azure Private Link to connect networks to Azure Monitor"); its private
-endpoint lives in the network's primary hub (``environment.py``).
+endpoint lives in the network's primary hub (``environment.py``). The Azure Monitor workspace's
+public query endpoint is closed too: KEDA (and anything else in the virtual networks) queries
+managed Prometheus through the workspace's own private endpoint (sub-resource
+``prometheusMetrics``), which the AMPLS does not cover.
 
 ``SloAlerts`` turns each workload's ``Plan.alerts`` into Azure Monitor rules, translated by
 ``components.alert_rules`` (see there for each translation and why):
@@ -132,6 +135,9 @@ class Observability(pulumi.ComponentResource):
             azure_monitor_workspace_name=monitor_name,
             resource_group_name=resource_group_name,
             location=env.location,
+            # Closes the public query endpoint; KEDA queries through the workspace's private
+            # endpoint (``environment.py``), ingestion goes through the AMPLS-linked endpoint.
+            public_network_access=access,
             tags=env.tags,
             opts=kept,
         )

@@ -42,7 +42,7 @@ ORDER = (
     "cost-environment-cap",
     "cost-workload-cap",
     "openai-local-auth-disabled",
-    "openai-public-network-access",
+    "public-network-access",
     "aks-local-accounts-disabled",
     "aks-azure-rbac",
     "aks-workload-identity",
@@ -85,6 +85,9 @@ ORDER = (
 )
 
 RULES: tuple[Rule, ...] = in_order(DECLARED, ORDER)
+# Rules that were renamed: a stack's inferplan:policyEnforcement may still name the old one, and
+# its level then applies to the rule under its new name.
+RENAMED: dict[str, str] = {"openai-public-network-access": "public-network-access"}
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
 
 
@@ -97,6 +100,7 @@ def run_rules(
 
 __all__ = [
     "ORDER",
+    "RENAMED",
     "RULES",
     "RULES_BY_NAME",
     "Rule",

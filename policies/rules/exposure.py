@@ -1,10 +1,16 @@
-"""Exposure: what public networks can reach (Azure OpenAI, load balancers, the model server's
-network policy, the cluster's API server, logs, vaults and registries)."""
+"""Exposure: what public networks can reach (every resource type with a public network access
+setting, load balancers, the model server's network policy, the cluster's API server, local
+authentication on logs)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from policies.rules.public_network_access import (
+    DISABLED,
+    public_access_keys,
+    public_access_table,
+)
 from policies.rules.registry import resource_rule
 from policies.rules.resources import (
     CLUSTER_TYPE,
@@ -15,33 +21,53 @@ from policies.view import PolicyContext, ResourceView
 
 INTERNAL_LB_ANNOTATION = "service.beta.kubernetes.io/azure-load-balancer-internal"
 
-# Log columns and settings whose value means "reachable from public networks".
-PUBLIC_NETWORK_ACCESS_KEYS = ("publicNetworkAccessForIngestion", "publicNetworkAccessForQuery")
-
 PRIVATE_RANGES_REQUIRED = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16")
 
 
+PUBLIC_NETWORK_ACCESS = "public-network-access"
+
+
 @resource_rule(
-    "openai-public-network-access",
-    description="Azure OpenAI public network access is disabled where the environment requires it.",
-    level="mandatory",
+    PUBLIC_NETWORK_ACCESS,
+    description=(
+        "Where the environment allows no public network access, every resource whose type can be "
+        "reached from public networks has each of its public network access settings Disabled "
+        "(the sourced table policies/rules/data/public_network_access.yaml: Azure OpenAI, Key "
+        "Vault, the registry, Log Analytics, Application Insights, the Azure Monitor workspace, "
+        "data collection endpoints, storage); a type with such a setting that the table does not "
+        "list is flagged too. Advisory by default; Pulumi.prod.yaml makes it mandatory."
+    ),
+    level="advisory",
     fix=(
-        'Set properties.publicNetworkAccess="Disabled" (and a default-deny network ACL), or '
-        "set spec.network.public_network_access: true if the environment really allows it."
+        "Set the named input to Disabled and reach the service through a private endpoint "
+        "(components/network.py private_endpoint), or set network.public_network_access: true if "
+        "the environment really allows it; a type missing from the table gets its paths added "
+        "there, with their source."
     ),
 )
-def check_openai_network_access(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
-    if (
-        view.type != "azure-native:cognitiveservices:Account"
-        or ctx.public_network_access is not False
-    ):
+def check_public_network_access(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if ctx.public_network_access is not False or not view.type.startswith("azure-native:"):
         return
-    access = view.get("properties.publicNetworkAccess")
-    if access != "Disabled":
-        yield (
-            f"{view.key} has publicNetworkAccess {access or 'unset (Enabled)'}; environment "
-            f"{ctx.environment} allows no public network access."
-        )
+    entry = public_access_table().get(view.type)
+    if entry is None:
+        found = [f"{path} {value}" for path, value in public_access_keys(view.inputs)]
+        if found:
+            yield (
+                f"{view.key} sets {', '.join(found)}, but {view.type} is not in the public "
+                "network access table (policies/rules/data/public_network_access.yaml), so "
+                "nothing checks it: add the type with its paths."
+            )
+        return
+    if entry.public_by_design:
+        return
+    for path in entry.paths:
+        value = view.get(path)
+        if value != DISABLED:
+            yield (
+                f"{view.key} is reachable from public networks: {path} "
+                f"{value or 'unset (Enabled)'}; environment {ctx.environment} allows no public "
+                "network access."
+            )
 
 
 @resource_rule(
@@ -117,9 +143,6 @@ def _public_layers(view: ResourceView) -> list[str]:
         "azure-native:operationalinsights:Workspace",
         "azure-native:applicationinsights:Component",
     ):
-        for key in PUBLIC_NETWORK_ACCESS_KEYS:
-            if view.inputs.get(key) != "Disabled":
-                found.append(f"{key} {view.inputs.get(key) or 'unset (Enabled)'}")
         local = (
             view.get("features.disableLocalAuth")
             if "operationalinsights" in t
@@ -127,23 +150,16 @@ def _public_layers(view: ResourceView) -> list[str]:
         )
         if local is not True:
             found.append("local (key) authentication on")
-    elif t == "azure-native:keyvault:Vault" and (
-        view.get("properties.publicNetworkAccess") != "Disabled"
-    ):
-        found.append("Key Vault public network access on")
-    elif t == "azure-native:containerregistry:Registry" and (
-        view.inputs.get("publicNetworkAccess") != "Disabled"
-    ):
-        found.append("container registry public network access on")
     return found
 
 
 @resource_rule(
     "network-private-layers",
     description=(
-        "Where the environment allows no public network access, no layer is still public: the "
-        "AKS API server, Log Analytics, Application Insights, Container Insights auth, Key "
-        "Vault, the registry."
+        "Where the environment allows no public network access, no layer is still open: the AKS "
+        "API server without authorized ranges, local (key) authentication on Log Analytics and "
+        "Application Insights, Container Insights without Entra ID auth (each service's public "
+        "network access setting is public-network-access's)."
     ),
     level="mandatory",
     fix=(

@@ -477,8 +477,17 @@ def test_a_private_environment_scopes_its_sinks_into_a_private_link_scope(prod_c
     ]
 
 
+def test_a_private_environment_closes_the_workspace_query_endpoint(prod_capture):
+    """KEDA then queries through the workspace's private endpoint (environment.py; tested in
+    test_public_network_access.py with the whole program)."""
+    (workspace,) = prod_capture.of_type("azure-native:monitor:AzureMonitorWorkspace")
+    assert workspace.inputs["publicNetworkAccess"] == "Disabled"
+
+
 def test_a_public_environment_has_no_private_link_scope(dev_capture):
     assert not dev_capture.of_type("azure-native:monitor:PrivateLinkScope")
+    (workspace,) = dev_capture.of_type("azure-native:monitor:AzureMonitorWorkspace")
+    assert workspace.inputs["publicNetworkAccess"] == "Enabled"
 
 
 def test_dev_keeps_logs_30_days_and_protects_nothing(dev_capture):

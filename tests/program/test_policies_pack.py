@@ -116,12 +116,12 @@ def test_context_comes_from_the_pack_config(prod_plan):
     """Without config nothing says public access is forbidden; prod's context does."""
     config = pack.policy_config(context_from_plan(prod_plan, "prod"))
 
-    assert validate_resource("openai-public-network-access", ACCOUNT, PUBLIC_ACCOUNT) == []
+    assert validate_resource("public-network-access", ACCOUNT, PUBLIC_ACCOUNT) == []
     (message,) = validate_resource(
-        "openai-public-network-access",
+        "public-network-access",
         ACCOUNT,
         PUBLIC_ACCOUNT,
-        config["openai-public-network-access"],
+        config["public-network-access"],
     )
     assert "environment prod allows no public network access" in message
 
@@ -231,15 +231,15 @@ def _analyze(servicer: _PolicyAnalyzerServicer, type_: str, props: dict[str, Any
 
 
 @pytest.mark.parametrize(
-    ("override", "level"), [({}, proto.MANDATORY), ({"advisory": True}, proto.ADVISORY)]
+    ("override", "level"), [({}, proto.ADVISORY), ({"mandatory": True}, proto.MANDATORY)]
 )
 def test_the_engine_path_applies_config_levels_and_context(prod_plan, override, level):
-    enforcement = {"openai-public-network-access": "advisory"} if override else {}
+    enforcement = {"public-network-access": "mandatory"} if override else {}
     config = pack.policy_config(context_from_plan(prod_plan, "prod", enforcement=enforcement))
 
     diagnostics = _analyze(_servicer(config), ACCOUNT, PUBLIC_ACCOUNT)
 
-    assert [d.policyName for d in diagnostics] == ["openai-public-network-access"]
+    assert [d.policyName for d in diagnostics] == ["public-network-access"]
     assert diagnostics[0].enforcementLevel == level
     assert "Fix: " in json_format.MessageToDict(diagnostics[0])["message"]
 
