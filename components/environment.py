@@ -38,6 +38,7 @@ from components import roles
 from components.container_registry import ContainerRegistry, UpstreamCredential
 from components.gpu_cluster import ClusterContext, GpuCluster
 from components.key_vault import KeyVault
+from components.kube_credentials import AZURE_CLI_LOGIN, KubeloginLogin
 from components.llm_gateway import (
     GatewayBackend,
     GatewayWiring,
@@ -75,6 +76,9 @@ class StackInputs:
     )
     # ``inferplan:apiServerAuthorizedIpRanges``: replaces the environment file's ranges.
     api_server_authorized_ip_ranges: tuple[str, ...] | None = None
+    # How the Kubernetes provider signs in: the kubelogin mode matching Pulumi's Azure
+    # credentials (components/kube_credentials.py), decided before any kubeconfig exists.
+    kube_login: KubeloginLogin = AZURE_CLI_LOGIN
 
 
 @dataclass(frozen=True)
@@ -261,6 +265,7 @@ def build_environment(
             registry_login_server=registry.login_server,
             ampls_id=observability.ampls_id,
             ampls_name=observability.ampls_name,
+            kube_login=inputs.kube_login,
         )
         clusters = {
             region: GpuCluster(

@@ -54,11 +54,11 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import yaml
 from pulumi_azure_native import containerservice, managedidentity, monitor
 
 from components import roles
 from components.federation import TOKEN_EXCHANGE_AUDIENCE, FederationChain
+from components.kube_credentials import AZURE_CLI_LOGIN, KubeloginLogin, convert_kubeconfig
 from components.naming import node_resource_group_name, resource_name
 from components.network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR
 from sizing.deploy.node_pools import SYSTEM_POOL_NAME, system_pool_zones
@@ -93,28 +93,9 @@ def pool_node_labels(pool: NodePool) -> dict[str, str]:
 
 
 def kubeconfig_for_azure_cli(kubeconfig: str) -> str:
-    """Point kubelogin at the Azure CLI's login instead of an interactive device code.
-
-    With Entra ID and local accounts off, AKS hands out a kubeconfig whose user runs
-    ``kubelogin get-token --login devicecode ...``, which would stop ``pulumi up`` at a prompt.
-    This gives the same user ``kubelogin get-token --login azurecli --server-id <id>`` (what
-    ``kubelogin convert-kubeconfig -l azurecli`` writes), so whoever ran ``az login`` (a person,
-    or CI with ``az login --service-principal``/federated credentials) is who Kubernetes sees.
-    Kubeconfigs without kubelogin users come back unchanged.
-    """
-    data = yaml.safe_load(kubeconfig)
-    changed = False
-    for user in (data or {}).get("users") or []:
-        exec_ = (user.get("user") or {}).get("exec") or {}
-        if "kubelogin" not in str(exec_.get("command", "")):
-            continue
-        args = [str(a) for a in exec_.get("args") or []]
-        server_id = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--server-id"), None)
-        exec_["args"] = ["get-token", "--login", "azurecli"]
-        if server_id:
-            exec_["args"] += ["--server-id", server_id]
-        changed = True
-    return yaml.safe_dump(data, sort_keys=False) if changed else kubeconfig
+    """The kubeconfig signing in with the Azure CLI's login (``kubelogin convert-kubeconfig -l
+    azurecli``); ``components.kube_credentials`` holds the other modes."""
+    return convert_kubeconfig(kubeconfig, AZURE_CLI_LOGIN)
 
 
 DEVICE_PLUGIN_NAME = "nvidia-device-plugin"
@@ -218,10 +199,10 @@ def device_plugin_network_policy_spec() -> dict[str, Any]:
     }
 
 
-def _first_kubeconfig(kubeconfigs: list[Any]) -> str:
+def _first_kubeconfig(kubeconfigs: list[Any], login: KubeloginLogin) -> str:
     first = kubeconfigs[0]
     value = first["value"] if isinstance(first, dict) else first.value
-    return kubeconfig_for_azure_cli(base64.b64decode(value).decode())
+    return convert_kubeconfig(base64.b64decode(value).decode(), login)
 
 
 @dataclass(frozen=True)
@@ -246,6 +227,8 @@ class ClusterContext:
     registry_login_server: pulumi.Input[str]
     ampls_id: pulumi.Input[str] | None = None
     ampls_name: str | None = None
+    # How the Kubernetes provider signs in (kubelogin mode), decided from Pulumi's credentials.
+    kube_login: KubeloginLogin = AZURE_CLI_LOGIN
 
 
 class GpuCluster(pulumi.ComponentResource):
@@ -254,8 +237,10 @@ class GpuCluster(pulumi.ComponentResource):
     ``provider`` is the explicit Kubernetes provider for this cluster; it depends on every GPU
     pool and on the cluster-admin role assignment, so workloads that use it are created after
     their nodes can exist and Pulumi may talk to the API server. Its kubeconfig (a secret)
-    authenticates through kubelogin with the Azure CLI login, so running the program needs
-    ``kubelogin`` on ``PATH`` and a prior ``az login``; ``pulumi`` never writes it to disk.
+    authenticates through kubelogin in the mode of ``context.kube_login`` (the Azure CLI login,
+    OIDC workload identity, a service principal or a managed identity, as Pulumi's azure-native
+    provider signs in), so running the program needs ``kubelogin`` on ``PATH``; ``pulumi``
+    never writes the kubeconfig to disk, and it holds no secret.
 
     ``vllm_identity`` and ``vllm_access`` (its role assignment) are what ``VllmService`` federates
     and waits for; ``keda_client_id`` and ``keda_access`` likewise for KEDA.
@@ -523,11 +508,17 @@ class GpuCluster(pulumi.ComponentResource):
         )
 
         # KUBECONFIG equivalent for humans: `az aks get-credentials -g <rg> -n <cluster>` then
-        # `kubelogin convert-kubeconfig -l azurecli`; the program does the same in memory.
+        # `kubelogin convert-kubeconfig -l <mode>`; the program does the same in memory, for the
+        # mode that signs in as Pulumi's own Azure identity (components/kube_credentials.py).
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=resource_group_name, resource_name=cluster.name, format="exec"
         )
-        self.kubeconfig = pulumi.Output.secret(credentials.kubeconfigs.apply(_first_kubeconfig))
+        login = context.kube_login
+        if login.gap:
+            pulumi.log.warn(f"{cluster_name}: kubelogin {login.mode}: {login.gap}", self)
+        self.kubeconfig = pulumi.Output.secret(
+            credentials.kubeconfigs.apply(lambda k: _first_kubeconfig(k, login))
+        )
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,

@@ -92,7 +92,23 @@ def stack_inputs() -> object:
         hf_token=config.get_secret(HF_TOKEN_KEY),
         upstream_credentials=credentials,
         api_server_authorized_ip_ranges=authorized_ranges(config.get_object(AUTHORIZED_RANGES_KEY)),
+        kube_login=kube_login(),
     )
+
+
+def kube_login() -> object:
+    """The kubelogin mode for the credentials Pulumi's azure-native provider runs with: its
+    ``azure-native:*`` config, else the ``ARM_*`` environment (components/kube_credentials.py).
+    Secret settings are only checked for presence; their values are not kept."""
+    import os
+
+    import pulumi
+
+    from components.kube_credentials import PROVIDER_SETTINGS, kubelogin_login, provider_settings
+
+    azure = pulumi.Config("azure-native")
+    config = {key: azure.get(key) for key in PROVIDER_SETTINGS}
+    return kubelogin_login(provider_settings(config, os.environ), os.environ)
 
 
 def environment_program(plan: Plan, environment: str) -> Callable[[], None]:
