@@ -23,8 +23,13 @@ azure-openai.md in the team's reference notes):
   circuit breaker trips [backends][aigw]; with one backend, the same backend again after the
   Retry-After it sent, when that is short [retry-policy: interval accepts a policy
   expression]. Retries happen before the first byte streams.
-* outbound and on-error: ``<base />`` only. Nothing reads the response body, which would buffer
-  the stream [sse].
+* scale-to-zero vLLM workloads (``AksPlan.autoscaling.off_hours``): outside the working hours
+  the inbound answers 503 with ``Retry-After`` = the seconds until they start (local time from
+  the zone's own rule, ``components.apim_clock``) instead of waiting out the backend timeout
+  for a load balancer without endpoints; inside them, a backend that does not answer
+  (``forward-request`` error) gets 503 with the start-up budget as ``Retry-After``.
+* outbound and on-error: ``<base />`` otherwise. Nothing reads the response body, which would
+  buffer the stream [sse].
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from xml.sax.saxutils import escape
 import jinja2
 from markupsafe import Markup
 
+from components.apim_clock import window_starts, zone_rule
 from components.naming import is_backend_id
 from sizing.plan import WorkloadPlan
 
@@ -158,6 +164,8 @@ def render_api_policy(
     operations = api_operations(workload)
     ids = {op.operation_id for op in operations}
     generation = [op for op in operations if op in (CHAT_COMPLETIONS, COMPLETIONS)]
+    off_hours = workload.aks.autoscaling.off_hours if workload.aks and kind == "vllm" else None
+    clock = zone_rule(off_hours.timezone) if off_hours else None
     models = {
         "object": "list",
         "data": [{"id": workload.name, "object": "model", "owned_by": kind}],
@@ -187,5 +195,12 @@ def render_api_policy(
             ),
             subscription_key=subscription_key,
             api_key_named_value=Markup("{{" + VLLM_API_KEY_NAMED_VALUE + "}}"),
+            off_hours=off_hours,
+            clock=clock,
+            window_starts=", ".join(
+                str(m) for m in window_starts(off_hours.weekdays, off_hours.start_minute)
+            )
+            if off_hours
+            else "",
         )
     )

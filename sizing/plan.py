@@ -167,6 +167,21 @@ class StartupBudget:
 
 
 @dataclass(frozen=True)
+class OffHoursAnswer:
+    """What the gateway answers while a scale-to-zero workload has no replica, instead of
+    waiting out its backend timeout: 503 with Retry-After. Outside the working hours the
+    Retry-After is the time until they start (the replicas were started a start-up budget
+    earlier); inside them, when no replica answers, the start-up budget of a cold replica."""
+
+    timezone: str  # IANA
+    weekdays: tuple[int, ...]  # the days the working hours start on, 1 Monday ... 7 Sunday
+    start_minute: int  # the working hours' start, minutes after local midnight
+    span_minutes: int  # how long they last (an end before the start wraps past midnight)
+    startup_s: int  # a cold replica's start-up budget (StartupBudget.budget_s)
+    description: str  # "mon-fri 07:00-19:00 Europe/Stockholm", for the gateway's messages
+
+
+@dataclass(frozen=True)
 class Autoscaling:
     """KEDA's bounds and target for one workload in one region (sizing/deploy/autoscaling.py)."""
 
@@ -177,6 +192,8 @@ class Autoscaling:
     working_hours_replicas: int | None  # held by a cron trigger when min_replicas is 0
     # That trigger's hours: the environment's, started early by the start-up budget.
     wake_hours: WorkingHours | None = None
+    # The gateway's answer while there is no replica (scale-to-zero with working hours).
+    off_hours: OffHoursAnswer | None = None
 
 
 @dataclass(frozen=True)

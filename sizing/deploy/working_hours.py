@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 
 from inputs.environment import WorkingHoursSpec
-from sizing.plan import WorkingHours
+from sizing.plan import OffHoursAnswer, WorkingHours
 from sizing.search.request import BatchTraffic, Schedule
 from sizing.units import DAYS_PER_MONTH, HOURS_PER_WEEK, WEEKS_PER_MONTH
 
 CRON_DAYS = {"mon-fri": "1-5", "mon-sat": "1-6", "every-day": "*"}
 DAYS_PER_WEEK = {"mon-fri": 5, "mon-sat": 6, "every-day": 7}
+ISO_WEEKDAYS = {d: tuple(range(1, n + 1)) for d, n in DAYS_PER_WEEK.items()}
 
 
 def _minutes(hhmm: str) -> int:
@@ -23,10 +24,14 @@ def _minutes(hhmm: str) -> int:
     return int(hour) * 60 + int(minute)
 
 
+def span_minutes(hours: WorkingHoursSpec) -> int:
+    """How long one day's working hours last (an end before the start wraps past midnight)."""
+    return (_minutes(hours.end) - _minutes(hours.start)) % (24 * 60) or 24 * 60
+
+
 def weekly_hours(hours: WorkingHoursSpec) -> float:
     """Hours a week inside the working hours (an end before the start wraps past midnight)."""
-    span = (_minutes(hours.end) - _minutes(hours.start)) % (24 * 60) or 24 * 60
-    return DAYS_PER_WEEK[hours.days] * span / 60.0
+    return DAYS_PER_WEEK[hours.days] * span_minutes(hours) / 60.0
 
 
 def working_hours(hours: WorkingHoursSpec) -> WorkingHours:
@@ -56,6 +61,22 @@ def schedule_of(hours: WorkingHoursSpec | None) -> Schedule:
         cron_days=CRON_DAYS[hours.days],
         end_cron=working_hours(hours).end_cron,
         timezone=hours.timezone,
+        span_minutes=span_minutes(hours),
+        weekdays=ISO_WEEKDAYS[hours.days],
+        hours=f"{hours.days} {hours.start}-{hours.end} {hours.timezone}",
+    )
+
+
+def off_hours_answer(schedule: Schedule, *, startup_s: int) -> OffHoursAnswer:
+    """The gateway's answer while a scale-to-zero workload has no replica: 503 with
+    Retry-After, until the working hours start or for a cold replica's start-up budget."""
+    return OffHoursAnswer(
+        timezone=schedule.timezone,
+        weekdays=schedule.weekdays,
+        start_minute=schedule.start_minute,
+        span_minutes=schedule.span_minutes,
+        startup_s=startup_s,
+        description=schedule.hours,
     )
 
 

@@ -34,7 +34,7 @@ from sizing.deploy.serving_limits import (
 )
 from sizing.deploy.serving_resources import node_os_disk_gb, replica_resources, startup_budget
 from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_PORT, hf_repository, vllm_args
-from sizing.deploy.working_hours import batch_window, wake_hours
+from sizing.deploy.working_hours import batch_window, off_hours_answer, wake_hours
 from sizing.performance.efficiency import EfficiencyFactors
 from sizing.performance.model_support import experts_sliceable
 from sizing.plan import (
@@ -675,6 +675,10 @@ def _aks_plan(
             else None
         )
         plan = replace(plan, aks=scaled_to_zero(plan.aks, wake))
+        if wake is not None:
+            answer = off_hours_answer(schedule, startup_s=plan.aks.startup.budget_s)
+            scaling = replace(plan.aks.autoscaling, off_hours=answer)
+            plan = replace(plan, aks=replace(plan.aks, autoscaling=scaling))
         if wake is not None and plan.availability is not None:
             # Outside the working hours there is no replica: the figure holds inside them.
             plan = replace(

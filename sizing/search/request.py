@@ -85,6 +85,11 @@ class Schedule:
     cron_days: str = "*"
     end_cron: str = ""
     timezone: str = "UTC"
+    # The working hours' length and the ISO weekdays they start on (the gateway's off-hours
+    # answer, sizing.deploy.working_hours.off_hours_answer).
+    span_minutes: int = 0
+    weekdays: tuple[int, ...] = ()
+    hours: str = ""  # "mon-fri 07:00-19:00 Europe/Stockholm"
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from sizing.plan import (
     Gateway,
     GatewayPlacement,
     GatewaySettings,
+    OffHoursAnswer,
     WorkloadPlan,
 )
 from tests.plan_builders import aks_plan, aoai_plan, backends_for
@@ -154,6 +155,25 @@ GOLDEN_CASES = {
         ),
     ),
 }
+
+
+def scaled_to_zero(w: WorkloadPlan, answer: OffHoursAnswer) -> WorkloadPlan:
+    assert w.aks is not None
+    autoscaling = dataclasses.replace(w.aks.autoscaling, min_replicas=0, off_hours=answer)
+    return dataclasses.replace(w, aks=dataclasses.replace(w.aks, autoscaling=autoscaling))
+
+
+STOCKHOLM_HOURS = OffHoursAnswer(
+    timezone="Europe/Stockholm",
+    weekdays=(1, 2, 3, 4, 5),
+    start_minute=7 * 60,
+    span_minutes=12 * 60,
+    startup_s=658,
+    description="mon-fri 07:00-19:00 Europe/Stockholm",
+)
+GOLDEN_CASES["vllm-chat-scale-to-zero"] = scaled_to_zero(
+    workload("ticket-triage", kind="vllm", limits=gateway(timeout_s=55)), STOCKHOLM_HOURS
+)
 
 
 @pytest.mark.parametrize("case", sorted(GOLDEN_CASES))
@@ -574,3 +594,61 @@ def test_the_environment_program_wires_the_gateway(dev_plan, dev_capture) -> Non
     assert service.inputs["sku"]["name"] == dev_plan.environment("dev").gateway.tier
     apis = {a["apiId"] for a in by_name(result, "Api").values()}
     assert apis == {w.name for w in example_workloads(dev_plan, "dev")}
+
+
+# --- scale-to-zero: 503 with Retry-After instead of the backend timeout -------------------------
+
+
+def test_a_scale_to_zero_workload_answers_503_outside_its_hours_and_while_starting() -> None:
+    """Issue 23, item 6: the inbound computes the working hours from the Plan (the zone's own
+    rule, the week's windows) and returns 503 with Retry-After outside them; on-error turns a
+    backend that does not answer into 503 with the start-up budget."""
+    doc = policy(GOLDEN_CASES["vllm-chat-scale-to-zero"])
+    wait = doc.find("./inbound/set-variable[@name='off-hours-wait-s']").get("value")
+    assert "DateTime.UtcNow.AddMinutes(60)" in wait  # CET, standard time
+    assert "new DateTime(now.Year, 3, 1)" in wait and "new DateTime(now.Year, 10, 1)" in wait
+    assert "new int[] { 420, 1860, 3300, 4740, 6180 }" in wait  # Mon-Fri 07:00
+    assert "&lt; 720)" not in wait and "< 720)" in wait  # 12 hours, XML-unescaped
+    (gate,) = [
+        c
+        for c in doc.findall("./inbound/choose")
+        if "off-hours-wait-s" in (c.find("when").get("condition") or "")
+    ]
+    answer = gate.find("when/return-response")
+    assert answer.find("set-status").get("code") == "503"
+    retry_after = answer.find("set-header[@name='Retry-After']/value").text
+    assert retry_after == '@(((int)context.Variables["off-hours-wait-s"]).ToString())'
+    # before any token is counted or the backend chosen
+    tags = [c.tag for c in doc.find("inbound")]
+    assert tags.index("set-variable") < tags.index("set-backend-service")
+    assert tags.index("set-variable") < tags.index("llm-token-limit")
+
+    on_error = doc.find("on-error")
+    when = on_error.find("choose/when")
+    assert when.get("condition") == '@(context.LastError.Source == "forward-request")'
+    starting = when.find("return-response")
+    assert starting.find("set-status").get("code") == "503"
+    assert starting.find("set-header[@name='Retry-After']/value").text == "658"
+
+
+def test_always_on_workloads_keep_the_plain_policy(prod_plan) -> None:
+    for w in example_workloads(prod_plan, "prod"):
+        doc = policy(w)
+        assert doc.find("./inbound/set-variable") is None, w.name
+        assert [c.tag for c in doc.find("on-error")] == ["base"], w.name
+
+
+def test_the_dev_stack_plans_the_off_hours_answer(dev_plan) -> None:
+    """The dev stack's scale-to-zero workload carries its hours and start-up budget to the
+    gateway; its policy renders the 503 answer."""
+    (w,) = [w for w in example_workloads(dev_plan, "dev") if w.aks is not None]
+    answer = w.aks.autoscaling.off_hours
+    assert answer == OffHoursAnswer(
+        timezone="Europe/Stockholm",
+        weekdays=(1, 2, 3, 4, 5),
+        start_minute=420,
+        span_minutes=720,
+        startup_s=w.aks.startup.budget_s,
+        description="mon-fri 07:00-19:00 Europe/Stockholm",
+    )
+    assert policy(w).find("./inbound/set-variable[@name='off-hours-wait-s']") is not None
