@@ -25,7 +25,7 @@ azure-openai.md in the team's reference notes):
   expression]. Retries happen before the first byte streams.
 * scale-to-zero vLLM workloads (``AksPlan.autoscaling.off_hours``): outside the working hours
   the inbound answers 503 with ``Retry-After`` = the seconds until they start (local time from
-  the zone's own rule, ``components.apim_clock``) instead of waiting out the backend timeout
+  the zone's own rule, ``sizing.deploy.zone_clock``) instead of waiting out the backend timeout
   for a load balancer without endpoints; inside them, a backend that does not answer
   (``forward-request`` error) gets 503 with the start-up budget as ``Retry-After``.
 * outbound and on-error: ``<base />`` otherwise. Nothing reads the response body, which would
@@ -42,8 +42,8 @@ from xml.sax.saxutils import escape
 import jinja2
 from markupsafe import Markup
 
-from components.apim_clock import window_starts, zone_rule
 from components.naming import is_backend_id
+from sizing.deploy.zone_clock import window_starts, zone_rule
 from sizing.plan import WorkloadPlan
 
 TEMPLATES_PACKAGE = "components"

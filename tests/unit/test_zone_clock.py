@@ -9,7 +9,7 @@ import zoneinfo
 
 import pytest
 
-from components.apim_clock import (
+from sizing.deploy.zone_clock import (
     Switch,
     UnsupportedZoneRule,
     local_time,

@@ -1,6 +1,6 @@
 """The working hours as the gateway computes them: local time from UTC by the time zone's own
 rule, and the week's working windows, for the off-hours answer of scale-to-zero workloads
-(``api-policy.xml.j2``).
+(``components/apim_xml/api-policy.xml.j2`` renders the same arithmetic in C#).
 
 API Management policy expressions may use ``System.DateTime``, ``TimeSpan`` and ``Math`` (Learn,
 "API Management policy expressions", .NET Framework types allowed), but whether a gateway knows an
