@@ -198,3 +198,36 @@ def test_a_private_environment_queries_prometheus_through_the_workspace_endpoint
         for r in dev_capture.of_type("azure-native:network:PrivateEndpoint")
         if r.name == "prometheus-pep"
     ]
+
+
+def _inputs(paths: tuple[str, ...], value: str) -> dict:
+    inputs: dict = {}
+    for path in paths:
+        *parents, last = path.split(".")
+        node = inputs
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return inputs
+
+
+@pytest.mark.parametrize("token", sorted(public_access_table()))
+def test_each_type_is_flagged_per_open_path_and_passes_closed(token: str):
+    """Every table entry, each of its paths: Enabled (or unset) is one finding in a private
+    environment, Disabled none; a type public by design gives none either way."""
+    entry = public_access_table()[token]
+    ctx = PolicyContext(environment="prod", public_network_access=False)
+    closed = ResourceView(token, "r", _inputs(entry.paths, "Disabled"))
+    assert rule_violations(RULE, [closed], ctx) == []
+    for path in entry.paths:
+        opened = ResourceView(
+            token, "r", {**_inputs(entry.paths, "Disabled"), **_inputs((path,), "Enabled")}
+        )
+        found = rule_violations(RULE, [opened], ctx)
+        if entry.public_by_design:
+            assert found == [], token
+        else:
+            (violation,) = found
+            assert f"{path} Enabled" in violation.message
+    unset = rule_violations(RULE, [ResourceView(token, "r", {})], ctx)
+    assert len(unset) == (0 if entry.public_by_design else len(entry.paths))
