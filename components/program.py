@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sizing.plan import Plan
+
+if TYPE_CHECKING:
+    from components.kube_credentials import KubeloginLogin
 
 
 class InfeasiblePlanError(Exception):
@@ -96,7 +100,7 @@ def stack_inputs() -> object:
     )
 
 
-def kube_login() -> object:
+def kube_login() -> KubeloginLogin:
     """The kubelogin mode for the credentials Pulumi's azure-native provider runs with: its
     ``azure-native:*`` config, else the ``ARM_*`` environment (components/kube_credentials.py).
     Secret settings are only checked for presence; their values are not kept."""
