@@ -6,7 +6,7 @@ that already passed pydantic.
 
 from __future__ import annotations
 
-import zoneinfo
+import importlib.resources
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -95,13 +95,21 @@ def system_vm_size_is_known(rule: EnvironmentRuleInput) -> Iterator[Finding]:
 
 @cache
 def _time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    """The zones of the tzdata package: the database the gateway's off-hours rule is rendered
+    from (`sizing.deploy.zone_clock`), so a zone accepted here also renders. The system's own
+    list would admit aliases such as `localtime` that name this machine's zone, not one of
+    IANA's."""
+    try:
+        listing = importlib.resources.files("tzdata").joinpath("zones").read_text()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return frozenset()
+    return frozenset(listing.split())
 
 
 def working_hours_time_zone_is_known(rule: EnvironmentRuleInput) -> Iterator[Finding]:
     """KEDA's cron scaler loads the zone from the IANA database; an unknown one leaves the
     workloads at zero replicas all day. Checked against the same database, where this machine
-    has one (Python's zoneinfo: the system's, or the tzdata package)."""
+    has one (the tzdata package)."""
     kubernetes = rule.document.spec.kubernetes
     zones = _time_zones()
     if not kubernetes.gpu_scale_to_zero or not zones:

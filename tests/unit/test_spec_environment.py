@@ -257,6 +257,14 @@ DEPLOY_SETTING_CASES = [
         "'Europe/Stokholm'; did you mean 'Europe/Stockholm'?",
         id="unknown-time-zone",
     ),
+    # `localtime` is in the system's zone list (the machine's own zone) but not IANA's: the
+    # gateway's off-hours rule could not be rendered from it.
+    pytest.param(
+        ("Europe/Stockholm", "localtime"),
+        "env.yaml:16:31: spec.kubernetes.working_hours.timezone: unknown IANA time zone "
+        "'localtime'",
+        id="system-alias-time-zone",
+    ),
     pytest.param(
         ("[20.50.0.0/24]", "[203.0.113.0/33]"),
         "env.yaml:19:39: spec.network.api_server_authorized_ip_ranges[0]: '203.0.113.0/33' is "
