@@ -144,7 +144,7 @@ def stack_enforcement(stack: str, *, root: Path = Path()) -> dict[str, Level]:
     """
     from inputs.errors import Problem, SpecValidationError
     from inputs.yaml_source import read_documents
-    from policies.rules import RULES_BY_NAME
+    from policies.rules import RENAMED, RULES_BY_NAME
     from policies.view import LEVELS
 
     path = root / f"Pulumi.{stack}.yaml"
@@ -162,15 +162,16 @@ def stack_enforcement(stack: str, *, root: Path = Path()) -> dict[str, Level]:
         )
     problems = []
     levels: dict[str, Level] = {}
-    for rule, level in raw.items():
+    for named, level in raw.items():
+        rule = RENAMED.get(named, named)
         if rule not in RULES_BY_NAME:
             problems.append(
                 Problem(
                     str(path),
                     0,
                     0,
-                    f"{field_name}.{rule}",
-                    f"no policy rule named {rule!r} (known: {', '.join(RULES_BY_NAME)})",
+                    f"{field_name}.{named}",
+                    f"no policy rule named {named!r} (known: {', '.join(RULES_BY_NAME)})",
                 )
             )
         elif level not in LEVELS:
@@ -179,7 +180,7 @@ def stack_enforcement(stack: str, *, root: Path = Path()) -> dict[str, Level]:
                     str(path),
                     0,
                     0,
-                    f"{field_name}.{rule}",
+                    f"{field_name}.{named}",
                     f"level {level!r} is not one of {', '.join(LEVELS)}",
                 )
             )

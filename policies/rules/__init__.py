@@ -72,7 +72,8 @@ ORDER = (
     "gateway-subscription-key-header",
     "gateway-portals-off",
     "network-private-layers",
-    "no-anonymous-docker-hub",
+    "image-from-registry",
+    "image-digest",
     "node-disks-sized",
     "gateway-residency-geography",
     "environment-public-network-access",
@@ -86,6 +87,8 @@ ORDER = (
 
 RULES: tuple[Rule, ...] = in_order(DECLARED, ORDER)
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
+# Rules that a wider one replaced: an override naming the old rule applies to the new one.
+RENAMED: dict[str, str] = {"no-anonymous-docker-hub": "image-from-registry"}
 
 
 def run_rules(
@@ -97,6 +100,7 @@ def run_rules(
 
 __all__ = [
     "ORDER",
+    "RENAMED",
     "RULES",
     "RULES_BY_NAME",
     "Rule",

@@ -8,6 +8,7 @@ from the catalog the plan uses.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 
 import pytest
 
@@ -278,10 +279,28 @@ def test_vllm_comes_through_the_registry_cache_with_docker_hub_credentials():
     assert image.reference_in("acrprod.azurecr.io") == "acrprod.azurecr.io/vllm/vllm-openai:v0.32.0"
 
 
-def test_the_device_plugin_is_pulled_from_nvcr_which_artifact_cache_does_not_serve():
+def test_the_device_plugin_is_imported_into_the_registry_as_nvcr_has_no_cache_rule():
     image = planned_image(CATALOG, DEVICE_PLUGIN_IMAGE_ID)
     assert (image.upstream_registry, image.cached, image.credential) == ("nvcr.io", False, None)
-    assert image.reference_in("acrprod.azurecr.io") == image.upstream_reference
+    assert image.supply == "import"
+    # Nodes pull it from the environment's registry, never from nvcr.io.
+    assert (
+        image.reference_in("acrprod.azurecr.io")
+        == "acrprod.azurecr.io/nvidia/k8s-device-plugin:v0.18.0"
+    )
+    assert image.import_command("acrprod") == (
+        "az acr import --name acrprod --source nvcr.io/nvidia/k8s-device-plugin:v0.18.0 "
+        "--image nvidia/k8s-device-plugin:v0.18.0"
+    )
+
+
+def test_an_image_with_a_digest_is_pulled_and_imported_by_digest():
+    digest = "sha256:" + "ab" * 32
+    image = replace(planned_image(CATALOG, VLLM_IMAGE_ID), digest=digest)
+    assert image.reference_in("acrprod.azurecr.io") == (
+        f"acrprod.azurecr.io/vllm/vllm-openai:v0.32.0@{digest}"
+    )
+    assert f"--source docker.io/vllm/vllm-openai@{digest} " in image.import_command("acrprod")
 
 
 # --- quota ----------------------------------------------------------------------------------
