@@ -238,6 +238,8 @@ class AksPlan:
     window: WorkingHours | None = None
     replicas_after_loss: int | None = None  # per region, after losing the spared node or zone
     expert_parallel: bool = False  # vLLM --enable-expert-parallel: experts whole on each GPU
+    # The commit of hf_model replicas load (vllm --revision); None: the catalog pins none yet.
+    hf_revision: str | None = None
 
 
 @dataclass(frozen=True)

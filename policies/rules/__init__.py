@@ -63,6 +63,7 @@ ORDER = (
     "aks-version-planned",
     "quota-requests",
     "gated-model-token",
+    "model-revision-pinned",
     "registry-credentials",
     "aks-cluster-admin",
     "keda-workload-identity",

@@ -79,6 +79,34 @@ def check_gated_model_token(
             )
 
 
+MODEL_REVISION = "model-revision-pinned"
+
+
+@stack_rule(
+    MODEL_REVISION,
+    description=(
+        "Every self-hosted workload loads a pinned commit of its Hugging Face repository "
+        "(vllm --revision): the weights cannot change under a running plan between two "
+        "replicas' starts. Advisory by default, mandatory in production stacks."
+    ),
+    level="advisory",
+    fix=(
+        "Read the commit sha from the repository's history on Hugging Face (or "
+        "`huggingface-cli`) and record it under revisions in "
+        "sizing/catalog/data/model_sources.yaml (or a --catalog overlay); never guess one."
+    ),
+)
+def check_model_revision(views: Sequence[ResourceView], ctx: PolicyContext) -> Iterator[Violation]:
+    for w in ctx.workloads:
+        if w.hf_model is not None and w.hf_revision is None:
+            yield Violation(
+                MODEL_REVISION,
+                f"workload:{w.name}",
+                f"workload {w.name} loads {w.hf_model} at whatever its main branch holds when "
+                "a replica starts: the catalog pins no revision of it.",
+            )
+
+
 REGISTRY_CREDENTIALS = "registry-credentials"
 
 

@@ -40,15 +40,28 @@ def granted_quota(stack: str) -> str:
 
 
 def digests_recorded(tmp_path: Path) -> tuple[Path, ...]:
-    """A ``--catalog`` overlay of the images catalog with every image's digest recorded, as its
-    owner records the digests read from the registry (a placeholder of the right shape: no
-    digest of these tags has been read yet, and check's image-digest fails prod without one)."""
-    images = yaml.safe_load((ROOT / "sizing/catalog/data/images.yaml").read_text())
+    """A ``--catalog`` overlay with every image's digest and every served checkpoint's commit
+    recorded, as the stack's owner records them once read from the registry and the Hub
+    (placeholders of the right shape: none has been read yet for these tags and repositories,
+    and check's image-digest and model-revision-pinned fail prod without them)."""
+    data = ROOT / "sizing/catalog/data"
+    images = yaml.safe_load((data / "images.yaml").read_text())
     for image in images["images"]:
         image["digest"] = "sha256:" + "0" * 64
-    folder = tmp_path / "catalog-digests"
+    sources = yaml.safe_load((data / "model_sources.yaml").read_text())
+    for repository in (
+        "neuralmagic/Meta-Llama-3.1-8B-Instruct-quantized.w8a8",
+        "neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8",
+    ):
+        sources["revisions"][repository] = {
+            "revision": "0" * 40,
+            "source": "team-estimate",
+            "date": "2026-12-08",
+        }
+    folder = tmp_path / "catalog-recorded"
     folder.mkdir()
     (folder / "images.yaml").write_text(yaml.safe_dump(images))
+    (folder / "model_sources.yaml").write_text(yaml.safe_dump(sources))
     return (folder,)
 
 
@@ -131,6 +144,7 @@ def test_shipped_prod_fails_until_its_stack_names_the_api_server_ranges():
         "network-private-layers",
         "quota-requests",
         "image-digest",
+        "model-revision-pinned",
     }
     ranges = [f for f in mandatory if f.rule == "network-private-layers"]
     assert all("no authorized IP ranges" in f.message for f in ranges)
@@ -138,21 +152,24 @@ def test_shipped_prod_fails_until_its_stack_names_the_api_server_ranges():
     assert report.exit_code == 1
 
 
-def test_shipped_prod_fails_until_its_images_have_digests(tmp_path):
-    """Issue 23 item 4 / issue 21: production pulls by digest only. The catalog records no
-    digest of the vLLM or device plugin tags (none read yet), so prod fails on each image, and
-    passes once the digests are recorded."""
+def test_shipped_prod_fails_until_its_images_and_weights_are_pinned(tmp_path):
+    """Issue 23 items 4 and 5 / issue 21: production pulls images by digest and weights at a
+    commit only. The catalog records no digest of the vLLM or device plugin tags and no commit
+    of the checkpoints prod serves (none read yet), so prod fails on each, and passes once they
+    are recorded."""
     root = configured_root(tmp_path, "prod")
     report = run_check("prod", root=root, checkov=False)
     mandatory = [f for f in report.findings if f.severity == "mandatory"]
-    assert {f.rule for f in mandatory} == {"image-digest"}
-    images = " ".join(f.message for f in mandatory)
+    assert {f.rule for f in mandatory} == {"image-digest", "model-revision-pinned"}
+    weights = {f.resource for f in mandatory if f.rule == "model-revision-pinned"}
+    assert weights == {"workload:support-chat", "workload:code-assistant"}
+    images = " ".join(f.message for f in mandatory if f.rule == "image-digest")
     assert "vllm/vllm-openai:v0.32.0 without a digest" in images
     assert "nvidia/k8s-device-plugin:v0.18.0 without a digest" in images
     assert report.exit_code == 1
 
     recorded = run_check("prod", root=root, catalog_dirs=digests_recorded(tmp_path), checkov=False)
-    assert [f for f in recorded.findings if f.rule == "image-digest"] == []
+    assert [f for f in recorded.findings if f.severity == "mandatory"] == []
     assert recorded.exit_code == 0
 
 

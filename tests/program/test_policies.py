@@ -95,6 +95,17 @@ def with_digests(views: Views) -> Views:
     return out
 
 
+A_REVISION = "0" * 40  # a placeholder commit, for the same reason: none pinned for these repos
+
+
+def with_revisions(ctx: PolicyContext) -> PolicyContext:
+    """Every self-hosted workload's repository pinned at a (placeholder) commit."""
+    workloads = tuple(
+        dataclasses.replace(w, hf_revision=A_REVISION) if w.hf_model else w for w in ctx.workloads
+    )
+    return dataclasses.replace(ctx, workloads=workloads)
+
+
 def neutral(ctx: PolicyContext) -> PolicyContext:
     """The context with dev's deliberate weaknesses set aside, so one mutation breaks one rule."""
     return dataclasses.replace(
@@ -115,7 +126,7 @@ def dev_views(dev_capture) -> Views:
 
 @pytest.fixture(scope="module")
 def dev_context(dev_plan) -> PolicyContext:
-    return neutral(context_from_plan(dev_plan, "dev", configured=ALL_CONFIG))
+    return with_revisions(neutral(context_from_plan(dev_plan, "dev", configured=ALL_CONFIG)))
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +142,7 @@ def prod_views(shipped_prod_plan) -> Views:
 def prod_context(shipped_prod_plan) -> PolicyContext:
     """The shipped prod stack: private, protected, with an SLA; only its quota set aside."""
     ctx = context_from_plan(shipped_prod_plan, "prod", configured=ALL_CONFIG)
-    return dataclasses.replace(ctx, quota=())
+    return with_revisions(dataclasses.replace(ctx, quota=()))
 
 
 # --- fixture builders: one change to the captured stack or its context --------------------------
@@ -589,6 +600,13 @@ FAILING: list[tuple[Any, ...]] = [
         "inferplan:hfToken",
     ),
     (
+        "model-revision-pinned",
+        "no-revision",
+        workload("ticket-triage", hf_revision=None),
+        "workload ticket-triage loads neuralmagic/Meta-Llama-3.1-8B-Instruct-quantized.w8a8 at "
+        "whatever its main branch holds",
+    ),
+    (
         "registry-credentials",
         "no-docker-hub-token",
         context(configured=("inferplan:dockerHubUsername", "inferplan:hfToken")),
@@ -809,6 +827,22 @@ def test_the_missing_digest_gates_prod(shipped_prod_plan, prod_context):
     assert "nvidia/k8s-device-plugin:v0.18.0 without a digest" in messages
 
 
+def test_unpinned_weights_gate_prod(shipped_prod_plan):
+    """The catalog pins no commit of the neuralmagic checkpoints prod serves: check names each
+    workload, and Pulumi.prod.yaml makes the rule mandatory there."""
+    from inferplan.review.checks import stack_enforcement
+
+    assert stack_enforcement("prod")["model-revision-pinned"] == "mandatory"
+    ctx = context_from_plan(shipped_prod_plan, "prod", configured=ALL_CONFIG)
+    found = rule_violations(RULES_BY_NAME["model-revision-pinned"], [], ctx)
+    assert {v.resource for v in found} == {
+        f"workload:{w.name}" for w in shipped_prod_plan.workloads if w.aks is not None
+    }
+    assert "neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8 at whatever its main branch holds" in (
+        " ".join(v.message for v in found)
+    )
+
+
 def test_an_override_of_the_replaced_docker_hub_rule_applies_to_its_successor(tmp_path):
     from inferplan.review.checks import stack_enforcement
 
@@ -820,7 +854,7 @@ def test_an_override_of_the_replaced_docker_hub_rule_applies_to_its_successor(tm
 
 def test_dev_is_weak_exactly_where_it_means_to_be(dev_plan, dev_views):
     """Unneutralised, dev breaks only the production-settings rules (advisory by default)."""
-    ctx = context_from_plan(dev_plan, "dev", configured=ALL_CONFIG)
+    ctx = with_revisions(context_from_plan(dev_plan, "dev", configured=ALL_CONFIG))
     fired = {r.name for r, _ in run_rules(dev_views, ctx)}
     assert fired == DEV_IS_WEAK
     assert {RULES_BY_NAME[name].level for name in fired} == {"advisory"}
@@ -910,7 +944,8 @@ def test_evaluate_maps_levels_and_skips_disabled_rules(dev_plan, dev_capture, tm
     def run(enforcement):
         found = evaluate(plan, dev_capture, "dev", enforcement=enforcement, root=tmp_path)
         # dev's capture as shipped: no image digest read yet (test_the_missing_digest_gates_prod)
-        return [f for f in found if f.rule not in DEV_IS_WEAK | {"image-digest"}]
+        unread = {"image-digest", "model-revision-pinned"}  # no digest or commit read yet
+        return [f for f in found if f.rule not in DEV_IS_WEAK | unread]
 
     mandatory = run({})
     advisory = run({"templates-required": "advisory"})

@@ -26,6 +26,7 @@ from sizing.deploy.kubernetes_versions import default_version, minor_of, version
 from sizing.deploy.model_weights import (
     checkpoint_bytes,
     gated_model_warnings,
+    pinned_revision,
     repository_gated,
 )
 from sizing.deploy.node_pools import node_pools
@@ -232,6 +233,19 @@ def test_fp8_downloads_the_pre_quantized_checkpoint_and_passes_no_quantization_f
     )
     assert "--model=neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8" in args
     assert not any(a.startswith("--quantization") for a in args)
+
+
+def test_a_pinned_commit_is_loaded_and_an_unpinned_repository_is_said_to_be_unpinned():
+    sha = "0e9e39f249a16976918f6564b8830bc894c89659"
+    assert pinned_revision("meta-llama/Llama-3.1-8B-Instruct", catalog=CATALOG) == sha
+    # No commit of the pre-quantized checkpoints has been read: None, never a guess.
+    assert pinned_revision("neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8", catalog=CATALOG) is None
+    model, bf16 = CATALOG.model("llama-3.1-8b"), CATALOG.precision("bf16")
+    common = dict(model=model, precision=bf16, tp=1, max_model_len=8192, max_num_seqs=16)
+    pinned = vllm_args(**common, served_model_name="m", revision=sha)
+    assert pinned[:2] == ("--model=meta-llama/Llama-3.1-8B-Instruct", f"--revision={sha}")
+    unpinned = vllm_args(**common, served_model_name="m")
+    assert not any(a.startswith("--revision") for a in unpinned)
 
 
 def test_fp8_without_a_published_checkpoint_downloads_16_bit_and_quantizes_on_load():
