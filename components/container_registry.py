@@ -1,4 +1,4 @@
-"""The environment's container registry: an artifact cache in front of public registries.
+"""The environment's container registry: the only place nodes pull images from.
 
 Nodes behind one egress address pulling multi-GB images anonymously from Docker Hub meet its
 unauthenticated pull limit on the first scale-out; the registry pulls each image once and the
@@ -7,10 +7,20 @@ rule per image the Plan caches, named after the image; upstreams that accept onl
 authenticated cache pulls (Docker Hub) get a credential set whose user name and token live in
 the environment's Key Vault, read with the credential set's own identity [acr-cache].
 
+An image no cache rule can mirror (nvcr.io is not an artifact cache upstream; Docker Hub
+without the stack's credentials) is imported once per version with ``az acr import`` [acr-import]:
+an Azure Resource Manager action (``registries/importImage``) that pulumi-azure-native 3.29 has
+no resource for (its containerregistry module has CacheRule, CredentialSet and the
+ImportPipeline of storage-account transfers, none of which copies from a public registry).
+``import_commands`` are those commands, exported by the program as ``imageImportCommands``: run
+them once after the first ``pulumi up`` creates the registry (docs/infrastructure.md). Import
+runs inside Azure, so it needs no access to the registry's public endpoint [acr-import].
+
 Settings: no admin user, no anonymous pull; Premium with public network access off and a
 private endpoint where the environment is private (private endpoints need Premium), Standard
 elsewhere. [acr-cache] is Learn "Optimize image pulls with artifact cache in Azure Container
-Registry" (artifact-cache-overview.md, 05/2025).
+Registry" (artifact-cache-overview.md, 05/2025); [acr-import] is Learn "Import container images
+to a container registry" (container-registry-import-images.md, 10/2023).
 """
 
 from __future__ import annotations
@@ -39,7 +49,9 @@ class UpstreamCredential:
 
 class ContainerRegistry(pulumi.ComponentResource):
     registry_id: pulumi.Output[str]
+    registry_name: pulumi.Output[str]
     login_server: pulumi.Output[str]
+    import_commands: pulumi.Output[list[str]]  # one per image no cache rule mirrors
 
     def __init__(
         self,
@@ -148,6 +160,17 @@ class ContainerRegistry(pulumi.ComponentResource):
                 credential_set_resource_id=credential_set.id if credential_set else None,
                 opts=child,
             )
+        imported = sorted((i for i in images if not i.cached), key=lambda i: i.id)
         self.registry_id = registry.id
+        self.registry_name = registry.name
         self.login_server = registry.login_server
-        self.register_outputs({"registryId": self.registry_id, "loginServer": self.login_server})
+        self.import_commands = registry.name.apply(
+            lambda acr: [image.import_command(acr) for image in imported]
+        )
+        self.register_outputs(
+            {
+                "registryId": self.registry_id,
+                "loginServer": self.login_server,
+                "importCommands": self.import_commands,
+            }
+        )

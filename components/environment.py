@@ -108,10 +108,10 @@ def cached_images(
 def pulled_images(
     images: tuple[ContainerImage, ...], inputs: StackInputs
 ) -> tuple[ContainerImage, ...]:
-    """The images as this stack pulls them: an image whose cache rule needs a credential set the
-    stack's config does not give (Docker Hub: "Supports authenticated pulls only" [acr-cache]) is
-    not cached; nodes pull it from its upstream anonymously, within the upstream's anonymous
-    limits (`check` says which, rule ``registry-credentials``)."""
+    """The images as this stack supplies them: an image whose cache rule needs a credential set
+    the stack's config does not give (Docker Hub: "Supports authenticated pulls only"
+    [acr-cache]) is not cached but imported once (``imageImportCommands``); nodes still pull it
+    from the environment's registry (`check` says so, rule ``registry-credentials``)."""
     return tuple(
         replace(i, cached=False, credential=None)
         if i.cached and i.credential and i.credential not in inputs.upstream_credentials
@@ -393,6 +393,8 @@ def build_environment(
     if key_vault is not None:
         purge.append(key_vault.purge_command)
     pulumi.export("softDeletePurgeCommands", pulumi.Output.all(*purge))
+    # Images no cache rule mirrors: imported once per version before the nodes pull them.
+    pulumi.export("imageImportCommands", registry.import_commands if registry else [])
     pulumi.export("monthlyCostUsd", round(env.monthly_usd, 2))
     pulumi.export(
         "workloadCostsUsd", {w.name: round(w.cost.monthly_usd, 2) for w in feasible if w.cost}

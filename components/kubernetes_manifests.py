@@ -108,7 +108,7 @@ DNS_SELECTOR = {
 class ServiceWiring:
     """What the deployed environment gives one workload's manifests (or placeholders for it).
 
-    ``image``: the reference nodes pull (the environment's registry for a cached image).
+    ``image``: the reference nodes pull, always from the environment's registry.
     ``gateway_cidrs``: the subnets of the gateways that front the workload, the only callers.
     ``vllm_client_id`` / ``key_vault_name`` / ``tenant_id``: the identity and vault the CSI
     driver reads the API key with. ``prometheus_query_url`` and ``keda_client_id``: KEDA's
@@ -329,10 +329,10 @@ def deployment_manifest(
 ) -> dict[str, Any]:
     """The vLLM Deployment.
 
-    * Image: the Plan's pinned image, pulled from the environment's registry when it caches it,
-      with ``imagePullPolicy: IfNotPresent``: the image is several GB, and a pinned tag cannot
-      drift (checkov CKV_K8S_15 skipped with that reason; CKV_K8S_43 too while the Plan pins a
-      tag rather than a digest).
+    * Image: the Plan's pinned image, pulled from the environment's registry (cache rule or
+      import), with ``imagePullPolicy: IfNotPresent``: the image is several GB, and a pinned
+      tag cannot drift (checkov CKV_K8S_15 skipped with that reason; CKV_K8S_43 too while the
+      Plan pins a tag rather than a digest).
     * Resources: ``nvidia.com/gpu`` requests = limits = tensor parallel; CPU, memory and scratch
       sizes are the Plan's ``resources`` (sizing/deploy/serving_resources.py).
     * Volumes: memory-backed ``/dev/shm`` (NCCL; the 64 MB container default breaks tensor

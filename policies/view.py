@@ -99,6 +99,8 @@ class WorkloadContext:
     vm_sku: str | None = None  # the GPU pool's VM size
     pool_name: str | None = None  # the GPU pool's name (sizing.deploy.pool_names)
     hf_gated: bool | None = None  # its checkpoint needs a Hugging Face token
+    hf_model: str | None = None  # the Hugging Face repository its replicas load
+    hf_revision: str | None = None  # the commit they load; None: the catalog pins none
     openai_deployments: tuple[PlannedDeployment, ...] = ()
     gateway_location: str | None = None  # the region of the gateway that fronts it
 
@@ -177,6 +179,8 @@ def context_from_plan(
             vm_sku=w.aks.vm_sku if w.aks else None,
             pool_name=w.aks.pool_name if w.aks else None,
             hf_gated=w.aks.hf_gated if w.aks else None,
+            hf_model=w.aks.hf_model if w.aks else None,
+            hf_revision=w.aks.hf_revision if w.aks else None,
             openai_deployments=_deployments(w),
             gateway_location=gateway_of.get(w.name),
         )

@@ -108,15 +108,23 @@ class Cost:
     hours_per_month: float = 730.0
 
 
+# How an image reaches the environment's registry: an artifact cache rule, or a one-off import.
+ImageSupply = Literal["cache-rule", "import"]
+
+
 @dataclass(frozen=True)
 class ContainerImage:
     """A container image the environment runs, as the images catalog pins it.
 
-    ``cached``: the environment's container registry caches the image through an artifact
-    cache rule (its upstream is one Azure Container Registry's artifact cache supports), so
-    nodes pull ``<registry>/<repository>:<tag>``; otherwise nodes pull the upstream reference.
+    Nodes pull every image from the environment's container registry, never from its upstream:
+    ``cached``: an artifact cache rule mirrors it (its upstream is one Azure Container
+    Registry's artifact cache supports, with the credential set it needs); otherwise it is
+    imported once per version (``az acr import``, an Azure Resource Manager operation that
+    no Pulumi resource performs) before the first pull, ``import_command``.
     ``credential``: the upstream needs a credential set (Docker Hub accepts authenticated
     cache pulls only), named after the upstream.
+    ``digest``: the manifest digest read from the registry; None while the catalog has none,
+    and ``check`` gates that in production (rule ``image-digest``).
     """
 
     id: str  # catalog id: vllm-openai, nvidia-device-plugin
@@ -132,12 +140,25 @@ class ContainerImage:
         pin = f"@{self.digest}" if self.digest else ""
         return f"{self.upstream_registry}/{self.repository}:{self.tag}{pin}"
 
+    @property
+    def supply(self) -> ImageSupply:
+        """How the image reaches the environment's registry."""
+        return "cache-rule" if self.cached else "import"
+
     def reference_in(self, login_server: str) -> str:
-        """The reference a node pulls: from the registry when cached, else the upstream."""
-        if not self.cached:
-            return self.upstream_reference
+        """The reference a node pulls: always the environment's registry, by digest when known."""
         pin = f"@{self.digest}" if self.digest else ""
         return f"{login_server}/{self.repository}:{self.tag}{pin}"
+
+    def import_command(self, registry_name: str) -> str:
+        """The one-off ``az acr import`` that copies the image into the registry (every
+        architecture of a multi-architecture tag); by digest when the catalog pins one."""
+        pin = f"@{self.digest}" if self.digest else f":{self.tag}"
+        return (
+            f"az acr import --name {registry_name} "
+            f"--source {self.upstream_registry}/{self.repository}{pin} "
+            f"--image {self.repository}:{self.tag}"
+        )
 
 
 @dataclass(frozen=True)
@@ -234,6 +255,8 @@ class AksPlan:
     window: WorkingHours | None = None
     replicas_after_loss: int | None = None  # per region, after losing the spared node or zone
     expert_parallel: bool = False  # vLLM --enable-expert-parallel: experts whole on each GPU
+    # The commit of hf_model replicas load (vllm --revision); None: the catalog pins none yet.
+    hf_revision: str | None = None
 
 
 @dataclass(frozen=True)

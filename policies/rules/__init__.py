@@ -63,6 +63,7 @@ ORDER = (
     "aks-version-planned",
     "quota-requests",
     "gated-model-token",
+    "model-revision-pinned",
     "registry-credentials",
     "aks-cluster-admin",
     "keda-workload-identity",
@@ -72,7 +73,8 @@ ORDER = (
     "gateway-subscription-key-header",
     "gateway-portals-off",
     "network-private-layers",
-    "no-anonymous-docker-hub",
+    "image-from-registry",
+    "image-digest",
     "node-disks-sized",
     "gateway-residency-geography",
     "environment-public-network-access",
@@ -89,6 +91,8 @@ RULES: tuple[Rule, ...] = in_order(DECLARED, ORDER)
 # its level then applies to the rule under its new name.
 RENAMED: dict[str, str] = {"openai-public-network-access": "public-network-access"}
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
+# Rules that a wider one replaced: an override naming the old rule applies to the new one.
+RENAMED: dict[str, str] = {"no-anonymous-docker-hub": "image-from-registry"}
 
 
 def run_rules(

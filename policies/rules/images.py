@@ -79,6 +79,34 @@ def check_gated_model_token(
             )
 
 
+MODEL_REVISION = "model-revision-pinned"
+
+
+@stack_rule(
+    MODEL_REVISION,
+    description=(
+        "Every self-hosted workload loads a pinned commit of its Hugging Face repository "
+        "(vllm --revision): the weights cannot change under a running plan between two "
+        "replicas' starts. Advisory by default, mandatory in production stacks."
+    ),
+    level="advisory",
+    fix=(
+        "Read the commit sha from the repository's history on Hugging Face (or "
+        "`huggingface-cli`) and record it under revisions in "
+        "sizing/catalog/data/model_sources.yaml (or a --catalog overlay); never guess one."
+    ),
+)
+def check_model_revision(views: Sequence[ResourceView], ctx: PolicyContext) -> Iterator[Violation]:
+    for w in ctx.workloads:
+        if w.hf_model is not None and w.hf_revision is None:
+            yield Violation(
+                MODEL_REVISION,
+                f"workload:{w.name}",
+                f"workload {w.name} loads {w.hf_model} at whatever its main branch holds when "
+                "a replica starts: the catalog pins no revision of it.",
+            )
+
+
 REGISTRY_CREDENTIALS = "registry-credentials"
 
 
@@ -87,15 +115,16 @@ REGISTRY_CREDENTIALS = "registry-credentials"
     description=(
         "The registry caches every image whose upstream artifact cache supports: Docker Hub "
         "images only with the stack's Docker Hub credentials (artifact cache pulls from Docker "
-        "Hub authenticated only); without them nodes pull anonymously, within Docker Hub's "
-        "limits."
+        "Hub authenticated only); without them each image version is imported once with "
+        "`az acr import`, a step the first `pulumi up` and every image upgrade need."
     ),
     level="advisory",
     fix=(
         "pulumi config set inferplan:dockerHubUsername <user> and pulumi config set --secret "
         "inferplan:dockerHubToken <access token> (a Docker Hub personal access token, read-only "
         "public repositories is enough); the next pulumi up adds the credential set and the "
-        "cache rule."
+        "cache rule. Or run the stack output imageImportCommands after each pulumi up that "
+        "changes an image."
     ),
 )
 def check_registry_credentials(
@@ -113,49 +142,70 @@ def check_registry_credentials(
                 f"environment:{ctx.environment}",
                 f"stack {ctx.environment} sets no {', '.join(missing)}, so the registry cannot "
                 f"cache images from the upstream of credential set {credential} (artifact cache "
-                "pulls from Docker Hub authenticated only): nodes pull them from the upstream "
-                f"directly. {limit}: a scale-out or restarts past that fail with "
-                "toomanyrequests until the hour passes.",
+                "pulls from Docker Hub authenticated only): each version is imported once with "
+                "`az acr import` (stack output imageImportCommands), which must run after the "
+                "first pulumi up creates the registry and before the pods can start. Nodes "
+                f"never pull the upstream ({limit}).",
             )
 
 
-def _docker_hub_credentials_set(ctx: PolicyContext) -> bool:
-    keys = CREDENTIAL_CONFIG["docker-io"]
-    return ctx.configured is not None and all(k in ctx.configured for k in keys)
+# Where the environment's registry answers: Azure Container Registry login servers,
+# <name>.azurecr.io in Azure's public cloud (Learn, "About registries", login server).
+REGISTRY_SUFFIX = ".azurecr.io"
+
+IMAGE_FROM_REGISTRY = "image-from-registry"
 
 
 @resource_rule(
-    "no-anonymous-docker-hub",
+    IMAGE_FROM_REGISTRY,
     description=(
-        "Where the stack sets Docker Hub credentials, no container pulls from Docker Hub "
-        "directly: every Docker Hub image comes through the registry's cache (without "
-        "credentials, `registry-credentials` reports the anonymous pulls)."
+        "Every container pulls from the environment's own registry (<registry>.azurecr.io), "
+        "never from Docker Hub, nvcr.io or another public registry: nodes behind one egress "
+        "address share the upstreams' anonymous limits, and an upstream outage stops scale-out."
     ),
     level="mandatory",
     fix=(
-        "Reference the image from the environment's registry (the Plan's ContainerImage with "
-        "cached: true, as the program pulls it once the credential set exists)."
+        "Reference the image from the environment's registry (the Plan's ContainerImage "
+        "reference_in); the registry mirrors it through a cache rule or an `az acr import` "
+        "(the stack output imageImportCommands)."
     ),
 )
-def check_anonymous_docker_hub(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
-    """Nodes behind one egress address share Docker Hub's unauthenticated pull limit. A stack
-    with Docker Hub credentials caches every Docker Hub image, so none may pull it directly;
-    without them anonymous pulls are the only way, and ``registry-credentials`` says so."""
-    if not _docker_hub_credentials_set(ctx):
-        return
+def check_image_from_registry(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
     pod = pod_spec(view)
     for c in containers_of(pod or {}):
         image = str(c.get("image", ""))
         if not image or image == COMPUTED:
             continue
-        first = image.split("/", 1)[0]
-        on_hub = (
-            first in ("docker.io", "index.docker.io")
-            or ("/" in image and "." not in first and ":" not in first and first != "localhost")
-            or "/" not in image
-        )
-        if on_hub:
+        if not image.split("/", 1)[0].endswith(REGISTRY_SUFFIX):
             yield (
-                f"{view.key}: container {c.get('name')} pulls {image} from Docker Hub "
-                "anonymously; pull it through the environment's registry cache."
+                f"{view.key}: container {c.get('name')} pulls {image} from outside the "
+                "environment's registry."
+            )
+
+
+IMAGE_DIGEST = "image-digest"
+
+
+@resource_rule(
+    IMAGE_DIGEST,
+    description=(
+        "Every container image is pinned by digest (@sha256:...), so each node runs the bytes "
+        "that were imported and reviewed; a tag can be moved upstream. Advisory by default, "
+        "mandatory in production stacks (Pulumi.prod.yaml)."
+    ),
+    level="advisory",
+    fix=(
+        "Read the digest from the registry (`docker buildx imagetools inspect <image>` or "
+        "`az acr manifest show-metadata`) and record it as the image's digest in "
+        "sizing/catalog/data/images.yaml (or a --catalog overlay); never guess one."
+    ),
+)
+def check_image_digest(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    pod = pod_spec(view)
+    for c in containers_of(pod or {}):
+        image = str(c.get("image", ""))
+        if image and image != COMPUTED and "@sha256:" not in image:
+            yield (
+                f"{view.key}: container {c.get('name')} runs {image} without a digest: the "
+                "images catalog records none for it."
             )

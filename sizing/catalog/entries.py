@@ -634,11 +634,24 @@ class ModelOrganization(SourcedEntry):
     gated: bool
 
 
+class ModelRevision(SourcedEntry):
+    """A Hugging Face repository's commit that replicas load: the weights cannot change under a
+    running plan, and staging and caches are keyed by it."""
+
+    revision: Annotated[str, Field(pattern=r"^[0-9a-f]{40}$", description="a commit sha")]
+
+
 class ModelSources(CatalogDocument):
-    """Which Hugging Face organisations gate their repositories."""
+    """Which Hugging Face organisations gate their repositories, and the commits pinned."""
 
     kind: Literal["model_sources"]
     organizations: dict[str, ModelOrganization]
+    revisions: dict[str, ModelRevision] = {}
+
+    def revision(self, repository: str) -> str | None:
+        """The pinned commit of ``repository``; None where none was read from the Hub."""
+        entry = self.revisions.get(repository)
+        return entry.revision if entry else None
 
     def gated(self, repository: str) -> bool | None:
         """True or False for a repository of a listed organisation, None for any other."""

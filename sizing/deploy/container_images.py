@@ -1,8 +1,10 @@
-"""Which image a node pulls, and from where: a Plan decision, not a component's.
+"""Which image a node pulls, and how it reaches the environment's registry: a Plan decision.
 
-The environment's registry caches an image when artifact cache supports its upstream; the
-credential set is named after the upstream (``docker-io``) so every rule for that upstream shares
-it. Facts: sizing/catalog/data/images.yaml.
+Nodes pull every image from the environment's registry. The registry caches an image when
+artifact cache supports its upstream (``ContainerImage.supply`` "cache-rule"); the credential
+set is named after the upstream (``docker-io``) so every rule for that upstream shares it. Any
+other image is imported once per version ("import", ``ContainerImage.import_command``). Facts:
+sizing/catalog/data/images.yaml.
 """
 
 from __future__ import annotations

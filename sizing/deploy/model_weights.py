@@ -33,6 +33,12 @@ def repository_gated(repository: str, *, catalog: Catalog, model: ModelSpec) -> 
     return catalog.document(MODEL_SOURCES).gated(repository)
 
 
+def pinned_revision(repository: str, *, catalog: Catalog) -> str | None:
+    """The commit replicas load (``vllm --revision``); None where the catalog pins none, which
+    `check` reports (``model-revision-pinned``, mandatory in production)."""
+    return catalog.document(MODEL_SOURCES).revision(repository)
+
+
 HF_TOKEN_CONFIG = "inferplan:hfToken"  # the Pulumi config secret the program mounts for vLLM
 
 

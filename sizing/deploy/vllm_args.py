@@ -42,6 +42,7 @@ def vllm_args(
     max_num_batched_tokens: int | None = None,
     prefix_caching: bool = True,
     expert_parallel: bool = False,
+    revision: str | None = None,
 ) -> tuple[str, ...]:
     """The server flags, stating the scheduler settings the sizing model assumed rather than
     leaving them to defaults that differ by vLLM version and GPU: the sequence limit, the
@@ -51,6 +52,10 @@ def vllm_args(
     engine's own parser (tests/engine/test_serve_args.py)."""
     args = [
         f"--model={hf_repository(model, precision)}",
+        # The commit to load (--revision; the tokenizer follows it when --tokenizer-revision is
+        # unset, vllm/config/model.py ModelConfig.__post_init__): weights that cannot change
+        # under a running plan.
+        *([f"--revision={revision}"] if revision else []),
         f"--served-model-name={served_model_name}",
         f"--tensor-parallel-size={tp}",
         f"--max-model-len={max_model_len}",

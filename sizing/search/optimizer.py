@@ -24,7 +24,7 @@ from sizing.deploy.azure_limits import AZURE_LIMIT
 from sizing.deploy.container_images import VLLM_IMAGE_ID, planned_image
 from sizing.deploy.gateway_resilience import gateway_backends
 from sizing.deploy.model_weights import checkpoint_bytes as replica_checkpoint_bytes
-from sizing.deploy.model_weights import gated_model_warnings, repository_gated
+from sizing.deploy.model_weights import gated_model_warnings, pinned_revision, repository_gated
 from sizing.deploy.pool_names import agent_pool_name
 from sizing.deploy.serving_limits import (
     gateway_limits,
@@ -433,9 +433,12 @@ def _aks_plan(
     peak_rpm = peak_requests_per_minute(req, e2e_latency_s=est.e2e_latency_s)
     out_tokens_per_s = peak_rpm * req.avg_output_tokens / 60.0
     per_million = c.hourly_usd / (out_tokens_per_s * 3600.0) * 1e6 if out_tokens_per_s else 0.0
+    repository = hf_repository(model, precision)
+    revision = pinned_revision(repository, catalog=catalog)
     args = vllm_args(
         model=model,
         precision=precision,
+        revision=revision,
         tp=c.tp,
         max_model_len=req.max_model_len,
         max_num_seqs=cap.concurrency,
@@ -445,7 +448,6 @@ def _aks_plan(
     )
     schedule = req.schedule
     hours = c.billed_hours_per_month
-    repository = hf_repository(model, precision)
     download_bytes = replica_checkpoint_bytes(model=model, precision=precision, catalog=catalog)
     resources = replica_resources(
         gpus=c.tp,
@@ -635,6 +637,7 @@ def _aks_plan(
             min_nodes_per_region=c.nodes_per_region,
             max_nodes_per_region=c.nodes_per_region * MAX_NODES_FACTOR,
             hf_model=repository,
+            hf_revision=revision,
             max_model_len=req.max_model_len,
             max_num_seqs=cap.concurrency,
             gpu_memory_utilization=GPU_MEMORY_UTILIZATION,

@@ -39,6 +39,32 @@ def granted_quota(stack: str) -> str:
     return f"  inferplan:quotaGranted: {json.dumps(granted)}\n"
 
 
+def digests_recorded(tmp_path: Path) -> tuple[Path, ...]:
+    """A ``--catalog`` overlay with every image's digest and every served checkpoint's commit
+    recorded, as the stack's owner records them once read from the registry and the Hub
+    (placeholders of the right shape: none has been read yet for these tags and repositories,
+    and check's image-digest and model-revision-pinned fail prod without them)."""
+    data = ROOT / "sizing/catalog/data"
+    images = yaml.safe_load((data / "images.yaml").read_text())
+    for image in images["images"]:
+        image["digest"] = "sha256:" + "0" * 64
+    sources = yaml.safe_load((data / "model_sources.yaml").read_text())
+    for repository in (
+        "neuralmagic/Meta-Llama-3.1-8B-Instruct-quantized.w8a8",
+        "neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8",
+    ):
+        sources["revisions"][repository] = {
+            "revision": "0" * 40,
+            "source": "team-estimate",
+            "date": "2026-12-08",
+        }
+    folder = tmp_path / "catalog-recorded"
+    folder.mkdir()
+    (folder / "images.yaml").write_text(yaml.safe_dump(images))
+    (folder / "model_sources.yaml").write_text(yaml.safe_dump(sources))
+    return (folder,)
+
+
 def configured_root(tmp_path: Path, stack: str, *, quota: bool = True) -> Path:
     """The repository's stacks, examples and templates, with ``Pulumi.<stack>.yaml`` as the
     shipped one plus what its owner sets before the first ``pulumi up``: the runners' ranges,
@@ -59,7 +85,8 @@ def prod_report(tmp_path_factory):
     import datetime as dt
 
     root = configured_root(tmp_path_factory.mktemp("prod"), "prod")
-    return run_check("prod", root=root, today=dt.date(2026, 12, 8))
+    catalog = digests_recorded(tmp_path_factory.mktemp("catalog"))
+    return run_check("prod", root=root, catalog_dirs=catalog, today=dt.date(2026, 12, 8))
 
 
 def _guardrail_findings(findings) -> list:
@@ -70,7 +97,8 @@ def _guardrail_findings(findings) -> list:
 def test_prod_checks_clean(prod_report):
     report = prod_report
 
-    # Ranges, credentials and granted quota recorded: nothing beside the plan's own warnings.
+    # Ranges, credentials, granted quota and image digests recorded: nothing beside the plan's
+    # own warnings.
     guardrails = _guardrail_findings(report.findings)
     assert guardrails == [], [f"{f.rule} {f.resource}: {f.message}" for f in guardrails]
     warned = {(f.rule, f.resource) for f in report.findings} - {
@@ -112,18 +140,44 @@ def test_shipped_prod_fails_until_its_stack_names_the_api_server_ranges():
     report = run_check("prod", root=ROOT, checkov=False)
 
     mandatory = [f for f in report.findings if f.severity == "mandatory"]
-    assert {f.rule for f in mandatory} == {"network-private-layers", "quota-requests"}
+    assert {f.rule for f in mandatory} == {
+        "network-private-layers",
+        "quota-requests",
+        "image-digest",
+        "model-revision-pinned",
+    }
     ranges = [f for f in mandatory if f.rule == "network-private-layers"]
     assert all("no authorized IP ranges" in f.message for f in ranges)
     assert "inferplan:apiServerAuthorizedIpRanges" in ranges[0].fix
     assert report.exit_code == 1
 
 
+def test_shipped_prod_fails_until_its_images_and_weights_are_pinned(tmp_path):
+    """Issue 23 items 4 and 5 / issue 21: production pulls images by digest and weights at a
+    commit only. The catalog records no digest of the vLLM or device plugin tags and no commit
+    of the checkpoints prod serves (none read yet), so prod fails on each, and passes once they
+    are recorded."""
+    root = configured_root(tmp_path, "prod")
+    report = run_check("prod", root=root, checkov=False)
+    mandatory = [f for f in report.findings if f.severity == "mandatory"]
+    assert {f.rule for f in mandatory} == {"image-digest", "model-revision-pinned"}
+    weights = {f.resource for f in mandatory if f.rule == "model-revision-pinned"}
+    assert weights == {"workload:support-chat", "workload:code-assistant"}
+    images = " ".join(f.message for f in mandatory if f.rule == "image-digest")
+    assert "vllm/vllm-openai:v0.32.0 without a digest" in images
+    assert "nvidia/k8s-device-plugin:v0.18.0 without a digest" in images
+    assert report.exit_code == 1
+
+    recorded = run_check("prod", root=root, catalog_dirs=digests_recorded(tmp_path), checkov=False)
+    assert [f for f in recorded.findings if f.severity == "mandatory"] == []
+    assert recorded.exit_code == 0
+
+
 @pytest.mark.parametrize("stack", ["dev"])
 def test_the_shipped_stacks_check_clean_without_any_secret(stack):
-    """Pulumi.<stack>.yaml as committed sets no Docker Hub credentials: the program runs (nodes
-    pull vLLM from Docker Hub anonymously), so check passes, with an advisory that says the
-    anonymous limit and which keys to set."""
+    """Pulumi.<stack>.yaml as committed sets no Docker Hub credentials: the program runs (vLLM
+    is imported into the registry, never pulled from Docker Hub by the nodes), so check passes,
+    with an advisory that says the import step and which keys to set."""
     report = run_check(stack, root=ROOT, checkov=False)
 
     assert [f for f in report.findings if f.severity == "mandatory"] == []
@@ -133,7 +187,8 @@ def test_the_shipped_stacks_check_clean_without_any_secret(stack):
     assert f"stack {stack} sets no inferplan:dockerHubUsername, inferplan:dockerHubToken" in (
         registry.message
     )
-    assert "10 per hour per IPv4 address" in registry.message
+    assert "imported once with `az acr import`" in registry.message
+    assert "imageImportCommands" in registry.message
     assert "pulumi config set --secret inferplan:dockerHubToken" in registry.fix
 
 
@@ -293,7 +348,13 @@ def test_a_catalog_older_than_90_days_is_an_advisory_naming_the_refresh_command(
     assert [f.resource for f in edge] == ["catalog:azure_openai.prices"]
 
     root = configured_root(tmp_path, "prod")  # the owner's ranges and granted quota recorded
-    report = run_check("prod", root=root, checkov=False, today=dt.date(2027, 3, 8))
+    report = run_check(
+        "prod",
+        root=root,
+        catalog_dirs=digests_recorded(tmp_path),
+        checkov=False,
+        today=dt.date(2027, 3, 8),
+    )
     assert {f.resource for f in report.findings if f.rule == "catalog-freshness"} == {
         "catalog:azure_openai.lifecycle",
         "catalog:azure_openai.prices",

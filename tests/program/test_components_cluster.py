@@ -557,10 +557,9 @@ def test_the_device_plugin_image_is_the_plans(prod_env, prod_pools):
     result = build(prod_env, prod_pools, preview=False)
     plugin = result.get(DAEMONSET, "aks-eus2-nvidia-device-plugin")
     (container,) = plugin.inputs["spec"]["template"]["spec"]["containers"]
-    # nvcr.io is not an upstream artifact cache supports: pulled from NGC directly
-    assert (
-        container["image"] == image.upstream_reference == "nvcr.io/nvidia/k8s-device-plugin:v0.18.0"
-    )
+    # nvcr.io is not an upstream artifact cache supports: imported, and pulled from the registry
+    assert container["image"] == image.reference_in("acrtest.azurecr.io")
+    assert container["image"] == "acrtest.azurecr.io/nvidia/k8s-device-plugin:v0.18.0"
 
 
 def test_federated_credentials_on_one_identity_are_written_one_at_a_time():

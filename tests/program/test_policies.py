@@ -23,6 +23,7 @@ from policies.rules import (
     rule_violations,
     run_rules,
 )
+from policies.rules.resources import containers_of, pod_spec
 from policies.view import (
     SECRET,
     PlannedDeployment,
@@ -73,6 +74,39 @@ DEV_IS_WEAK = {
 }
 
 
+# The images catalog records no digest it has not read from a registry, and none has been read
+# yet: the shipped stacks break image-digest (advisory, mandatory in Pulumi.prod.yaml) until
+# one is. The captures below give every image a digest so one mutation breaks one rule;
+# test_the_missing_digest_gates_prod checks the gap itself.
+A_DIGEST = "sha256:" + "0" * 64  # a placeholder of the right shape, for these tests only
+
+
+def with_digests(views: Views) -> Views:
+    """Every container image of the capture pinned by a (placeholder) digest."""
+    out = []
+    for v in views:
+        inputs = copy.deepcopy(dict(v.inputs))
+        probe = dataclasses.replace(v, inputs=inputs)
+        pod_ = pod_spec(probe)
+        if pod_ is not None:
+            for c in containers_of(pod_):
+                if "@" not in c.get("image", "@"):
+                    c["image"] = f"{c['image']}@{A_DIGEST}"  # type: ignore[index]
+        out.append(probe)
+    return out
+
+
+A_REVISION = "0" * 40  # a placeholder commit, for the same reason: none pinned for these repos
+
+
+def with_revisions(ctx: PolicyContext) -> PolicyContext:
+    """Every self-hosted workload's repository pinned at a (placeholder) commit."""
+    workloads = tuple(
+        dataclasses.replace(w, hf_revision=A_REVISION) if w.hf_model else w for w in ctx.workloads
+    )
+    return dataclasses.replace(ctx, workloads=workloads)
+
+
 def neutral(ctx: PolicyContext) -> PolicyContext:
     """The context with dev's deliberate weaknesses set aside, so one mutation breaks one rule."""
     return dataclasses.replace(
@@ -88,18 +122,20 @@ def neutral(ctx: PolicyContext) -> PolicyContext:
 
 @pytest.fixture(scope="module")
 def dev_views(dev_capture) -> Views:
-    return views_from_capture(dev_capture)
+    return with_digests(views_from_capture(dev_capture))
 
 
 @pytest.fixture(scope="module")
 def dev_context(dev_plan) -> PolicyContext:
-    return neutral(context_from_plan(dev_plan, "dev", configured=ALL_CONFIG))
+    return with_revisions(neutral(context_from_plan(dev_plan, "dev", configured=ALL_CONFIG)))
 
 
 @pytest.fixture(scope="module")
 def prod_views(shipped_prod_plan) -> Views:
-    return views_from_capture(
-        capture_environment(shipped_prod_plan, "prod", authorized_ranges=TEST_AUTHORIZED_RANGES)
+    return with_digests(
+        views_from_capture(
+            capture_environment(shipped_prod_plan, "prod", authorized_ranges=TEST_AUTHORIZED_RANGES)
+        )
     )
 
 
@@ -107,7 +143,7 @@ def prod_views(shipped_prod_plan) -> Views:
 def prod_context(shipped_prod_plan) -> PolicyContext:
     """The shipped prod stack: private, protected, with an SLA; only its quota set aside."""
     ctx = context_from_plan(shipped_prod_plan, "prod", configured=ALL_CONFIG)
-    return dataclasses.replace(ctx, quota=())
+    return with_revisions(dataclasses.replace(ctx, quota=()))
 
 
 # --- fixture builders: one change to the captured stack or its context --------------------------
@@ -622,11 +658,19 @@ FAILING: list[tuple[Any, ...]] = [
         "inferplan:hfToken",
     ),
     (
+        "model-revision-pinned",
+        "no-revision",
+        workload("ticket-triage", hf_revision=None),
+        "workload ticket-triage loads neuralmagic/Meta-Llama-3.1-8B-Instruct-quantized.w8a8 at "
+        "whatever its main branch holds",
+    ),
+    (
         "registry-credentials",
         "no-docker-hub-token",
         context(configured=("inferplan:dockerHubUsername", "inferplan:hfToken")),
         "stack dev sets no inferplan:dockerHubToken, so the registry cannot cache images from "
-        "the upstream of credential set docker-io",
+        "the upstream of credential set docker-io (artifact cache pulls from Docker Hub "
+        "authenticated only): each version is imported once with `az acr import`",
     ),
     (
         "aks-cluster-admin",
@@ -711,13 +755,34 @@ FAILING: list[tuple[Any, ...]] = [
         "prod",
     ),
     (
-        "no-anonymous-docker-hub",
+        "image-from-registry",
         "docker-hub-image",
         edit(
             DEPLOYMENT,
-            vllm_container(lambda c: c.update(image="docker.io/vllm/vllm-openai:v0.11.0")),
+            vllm_container(
+                lambda c: c.update(image=f"docker.io/vllm/vllm-openai:v0.32.0@{A_DIGEST}")
+            ),
         ),
-        "pulls docker.io/vllm/vllm-openai:v0.11.0 from Docker Hub anonymously",
+        "pulls docker.io/vllm/vllm-openai:v0.32.0@sha256:",
+    ),
+    (
+        "image-from-registry",
+        "device-plugin-from-nvcr",
+        edit(
+            "kubernetes:apps/v1:DaemonSet",
+            pod(
+                lambda spec: spec["containers"][0].update(
+                    image=f"nvcr.io/nvidia/k8s-device-plugin:v0.18.0@{A_DIGEST}"
+                )
+            ),
+        ),
+        "pulls nvcr.io/nvidia/k8s-device-plugin:v0.18.0@sha256:",
+    ),
+    (
+        "image-digest",
+        "tag-only",  # as the shipped catalog's images are: a tag, no digest read yet
+        edit(DEPLOYMENT, vllm_container(lambda c: c.update(image=c["image"].split("@")[0]))),
+        "/vllm/vllm-openai:v0.32.0 without a digest: the images catalog records none for it",
     ),
     (
         "node-disks-sized",
@@ -798,9 +863,49 @@ def test_rule_passes_on_the_shipped_prod_stack(rule, prod_views, prod_context):
     assert rule_violations(rule, prod_views, prod_context) == []
 
 
+def test_the_missing_digest_gates_prod(shipped_prod_plan, prod_context):
+    """No digest has been read for the vLLM image or the device plugin: prod's check names both,
+    and Pulumi.prod.yaml makes the rule mandatory there."""
+    from inferplan.review.checks import stack_enforcement
+
+    assert stack_enforcement("prod")["image-digest"] == "mandatory"
+    views = views_from_capture(
+        capture_environment(shipped_prod_plan, "prod", authorized_ranges=TEST_AUTHORIZED_RANGES)
+    )
+    found = rule_violations(RULES_BY_NAME["image-digest"], views, prod_context)
+    messages = " ".join(v.message for v in found)
+    assert "vllm/vllm-openai:v0.32.0 without a digest" in messages
+    assert "nvidia/k8s-device-plugin:v0.18.0 without a digest" in messages
+
+
+def test_unpinned_weights_gate_prod(shipped_prod_plan):
+    """The catalog pins no commit of the neuralmagic checkpoints prod serves: check names each
+    workload, and Pulumi.prod.yaml makes the rule mandatory there."""
+    from inferplan.review.checks import stack_enforcement
+
+    assert stack_enforcement("prod")["model-revision-pinned"] == "mandatory"
+    ctx = context_from_plan(shipped_prod_plan, "prod", configured=ALL_CONFIG)
+    found = rule_violations(RULES_BY_NAME["model-revision-pinned"], [], ctx)
+    assert {v.resource for v in found} == {
+        f"workload:{w.name}" for w in shipped_prod_plan.workloads if w.aks is not None
+    }
+    assert "neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8 at whatever its main branch holds" in (
+        " ".join(v.message for v in found)
+    )
+
+
+def test_an_override_of_the_replaced_docker_hub_rule_applies_to_its_successor(tmp_path):
+    from inferplan.review.checks import stack_enforcement
+
+    (tmp_path / "Pulumi.x.yaml").write_text(
+        "config:\n  inferplan:policyEnforcement:\n    no-anonymous-docker-hub: advisory\n"
+    )
+    assert stack_enforcement("x", root=tmp_path) == {"image-from-registry": "advisory"}
+
+
 def test_dev_is_weak_exactly_where_it_means_to_be(dev_plan, dev_views):
     """Unneutralised, dev breaks only the production-settings rules (advisory by default)."""
-    ctx = context_from_plan(dev_plan, "dev", configured=ALL_CONFIG)
+    ctx = with_revisions(context_from_plan(dev_plan, "dev", configured=ALL_CONFIG))
     fired = {r.name for r, _ in run_rules(dev_views, ctx)}
     assert fired == DEV_IS_WEAK
     assert {RULES_BY_NAME[name].level for name in fired} == {"advisory"}
@@ -819,8 +924,10 @@ def test_rule_fires_with_its_message(rule_name, mutate, expected, base, request)
     violations = rule_violations(RULES_BY_NAME[rule_name], views, ctx)
 
     assert any(expected in v.message for v in violations), [v.message for v in violations]
-    # the change breaks this rule, not an unrelated one by accident
-    assert {r.name for r, _ in run_rules(views, ctx)} == {rule_name}
+    # the change breaks this rule, not an unrelated one by accident (an image on `latest` has
+    # no digest either)
+    also = {"image-digest"} if rule_name == "image-pinned" else set()
+    assert {r.name for r, _ in run_rules(views, ctx)} == {rule_name} | also
 
 
 def test_streaming_rules_leave_non_streaming_workloads_alone(dev_views, dev_context):
@@ -887,7 +994,9 @@ def test_evaluate_maps_levels_and_skips_disabled_rules(dev_plan, dev_capture, tm
 
     def run(enforcement):
         found = evaluate(plan, dev_capture, "dev", enforcement=enforcement, root=tmp_path)
-        return [f for f in found if f.rule not in DEV_IS_WEAK]
+        # dev's capture as shipped: no image digest read yet (test_the_missing_digest_gates_prod)
+        unread = {"image-digest", "model-revision-pinned"}  # no digest or commit read yet
+        return [f for f in found if f.rule not in DEV_IS_WEAK | unread]
 
     mandatory = run({})
     advisory = run({"templates-required": "advisory"})

@@ -75,16 +75,21 @@ CACHE_RULE = "azure-native:containerregistry:CacheRule"
 
 
 @pytest.mark.parametrize(
-    ("config", "credential_sets", "vllm_image"),
+    ("config", "credential_sets", "imported"),
     [
         # Artifact cache pulls from Docker Hub authenticated only [acr-cache]: no credentials,
-        # no cache rule for it; the nodes pull docker.io anonymously and the program still runs.
-        pytest.param({}, 0, "docker.io/vllm/vllm-openai:", id="no-credentials-anonymous"),
-        pytest.param(DOCKER_HUB, 1, ".azurecr.io/vllm/vllm-openai:", id="credentials-cache"),
+        # no cache rule for it; vLLM is imported once (az acr import) like the device plugin.
+        pytest.param(
+            {},
+            0,
+            ["nvidia/k8s-device-plugin:v0.18.0", "vllm/vllm-openai:v0.32.0"],
+            id="no-credentials-import",
+        ),
+        pytest.param(DOCKER_HUB, 1, ["nvidia/k8s-device-plugin:v0.18.0"], id="credentials-cache"),
     ],
 )
-def test_docker_hub_credentials_decide_whether_the_registry_caches_vllm(
-    config, credential_sets, vllm_image
+def test_docker_hub_credentials_decide_whether_the_registry_caches_or_imports_vllm(
+    config, credential_sets, imported
 ) -> None:
     secret = [k for k in config if k.endswith("Token")]
     result = capture(lambda: run_stack("dev"), stack="dev", config=config, secret_keys=secret)
@@ -96,9 +101,17 @@ def test_docker_hub_credentials_decide_whether_the_registry_caches_vllm(
         [rule] = rules
         assert rule.inputs["sourceRepository"] == "docker.io/vllm/vllm-openai"
         assert rule.inputs["credentialSetResourceId"]
+    # Either way the nodes pull from the environment's registry, never from the upstream.
     [deployment] = result.of_type("kubernetes:apps/v1:Deployment")
     [container] = deployment.inputs["spec"]["template"]["spec"]["containers"]
-    assert vllm_image in str(container["image"])
+    assert ".azurecr.io/vllm/vllm-openai:v0.32.0" in str(container["image"])
+    [plugin] = result.of_type("kubernetes:apps/v1:DaemonSet")
+    [plugin_container] = plugin.inputs["spec"]["template"]["spec"]["containers"]
+    assert ".azurecr.io/nvidia/k8s-device-plugin:v0.18.0" in str(plugin_container["image"])
+    # What is not cached is imported once, by the commands the stack exports.
+    commands = result.exports["imageImportCommands"]
+    assert [c.rsplit("--image ", 1)[1] for c in commands] == imported
+    assert all(c.startswith("az acr import --name acr") for c in commands)
 
 
 def test_an_infeasible_plan_is_never_deployed(prod_plan) -> None:

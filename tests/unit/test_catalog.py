@@ -894,3 +894,40 @@ def test_inconsistent_model_entries_are_reported(tmp_path, extra, marker, messag
     where, _, said = str(caught.value).partition(" ")
     assert where.startswith(f"{path}:{line_of(path, marker)}:")  # file:line:col
     assert said == message
+
+
+# --- pins: image digests and model commits -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "marker", "message"),
+    [
+        pytest.param(
+            "model_sources.yaml",
+            "kind: model_sources\nschema_version: 1\nsources: {s: a source}\norganizations: {}\n"
+            "revisions:\n  org/repo: {revision: main, source: s, date: '2026-12-08'}\n",
+            "org/repo:",
+            "revisions.org/repo.revision",
+            id="revision-not-a-commit",
+        ),
+        pytest.param(
+            "images.yaml",
+            (Path(__file__).parents[2] / "sizing/catalog/data/images.yaml")
+            .read_text()
+            .replace("tag: v0.18.0, digest: null", "tag: v0.18.0, digest: 'sha256:abc'"),
+            "tag: v0.18.0, digest: 'sha256:abc'",
+            "digest",
+            id="digest-too-short",
+        ),
+    ],
+)
+def test_a_pin_that_is_not_a_commit_or_a_digest_is_reported_at_its_line(
+    tmp_path, file, text, marker, message
+):
+    """A revision must be a 40-hex commit (a branch name could move), a digest sha256 of 64."""
+    path = write(tmp_path, file, text)
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(extra_dirs=[tmp_path])
+    problem = next(p for p in caught.value.problems if message in p.format())
+    assert (problem.file, problem.line) == (str(path), line_of(path, marker))
+    assert problem.format().startswith(f"{path}:{problem.line}:{problem.col}: ")

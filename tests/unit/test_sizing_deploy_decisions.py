@@ -8,6 +8,7 @@ from the catalog the plan uses.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 
 import pytest
 
@@ -25,6 +26,7 @@ from sizing.deploy.kubernetes_versions import default_version, minor_of, version
 from sizing.deploy.model_weights import (
     checkpoint_bytes,
     gated_model_warnings,
+    pinned_revision,
     repository_gated,
 )
 from sizing.deploy.node_pools import node_pools
@@ -233,6 +235,19 @@ def test_fp8_downloads_the_pre_quantized_checkpoint_and_passes_no_quantization_f
     assert not any(a.startswith("--quantization") for a in args)
 
 
+def test_a_pinned_commit_is_loaded_and_an_unpinned_repository_is_said_to_be_unpinned():
+    sha = "0e9e39f249a16976918f6564b8830bc894c89659"
+    assert pinned_revision("meta-llama/Llama-3.1-8B-Instruct", catalog=CATALOG) == sha
+    # No commit of the pre-quantized checkpoints has been read: None, never a guess.
+    assert pinned_revision("neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8", catalog=CATALOG) is None
+    model, bf16 = CATALOG.model("llama-3.1-8b"), CATALOG.precision("bf16")
+    common = dict(model=model, precision=bf16, tp=1, max_model_len=8192, max_num_seqs=16)
+    pinned = vllm_args(**common, served_model_name="m", revision=sha)
+    assert pinned[:2] == ("--model=meta-llama/Llama-3.1-8B-Instruct", f"--revision={sha}")
+    unpinned = vllm_args(**common, served_model_name="m")
+    assert not any(a.startswith("--revision") for a in unpinned)
+
+
 def test_fp8_without_a_published_checkpoint_downloads_16_bit_and_quantizes_on_load():
     model, fp8 = CATALOG.model("mistral-7b"), CATALOG.precision("fp8")
     assert weights_source(model, fp8)[1] == "bf16"  # the published weights, quantized on load
@@ -278,10 +293,28 @@ def test_vllm_comes_through_the_registry_cache_with_docker_hub_credentials():
     assert image.reference_in("acrprod.azurecr.io") == "acrprod.azurecr.io/vllm/vllm-openai:v0.32.0"
 
 
-def test_the_device_plugin_is_pulled_from_nvcr_which_artifact_cache_does_not_serve():
+def test_the_device_plugin_is_imported_into_the_registry_as_nvcr_has_no_cache_rule():
     image = planned_image(CATALOG, DEVICE_PLUGIN_IMAGE_ID)
     assert (image.upstream_registry, image.cached, image.credential) == ("nvcr.io", False, None)
-    assert image.reference_in("acrprod.azurecr.io") == image.upstream_reference
+    assert image.supply == "import"
+    # Nodes pull it from the environment's registry, never from nvcr.io.
+    assert (
+        image.reference_in("acrprod.azurecr.io")
+        == "acrprod.azurecr.io/nvidia/k8s-device-plugin:v0.18.0"
+    )
+    assert image.import_command("acrprod") == (
+        "az acr import --name acrprod --source nvcr.io/nvidia/k8s-device-plugin:v0.18.0 "
+        "--image nvidia/k8s-device-plugin:v0.18.0"
+    )
+
+
+def test_an_image_with_a_digest_is_pulled_and_imported_by_digest():
+    digest = "sha256:" + "ab" * 32
+    image = replace(planned_image(CATALOG, VLLM_IMAGE_ID), digest=digest)
+    assert image.reference_in("acrprod.azurecr.io") == (
+        f"acrprod.azurecr.io/vllm/vllm-openai:v0.32.0@{digest}"
+    )
+    assert f"--source docker.io/vllm/vllm-openai@{digest} " in image.import_command("acrprod")
 
 
 # --- quota ----------------------------------------------------------------------------------
