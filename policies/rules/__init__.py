@@ -87,12 +87,13 @@ ORDER = (
 )
 
 RULES: tuple[Rule, ...] = in_order(DECLARED, ORDER)
-# Rules that were renamed: a stack's inferplan:policyEnforcement may still name the old one, and
-# its level then applies to the rule under its new name.
-RENAMED: dict[str, str] = {"openai-public-network-access": "public-network-access"}
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
-# Rules that a wider one replaced: an override naming the old rule applies to the new one.
-RENAMED: dict[str, str] = {"no-anonymous-docker-hub": "image-from-registry"}
+# Rules that a wider one replaced: a stack's inferplan:policyEnforcement may still name the old
+# one, and its level then applies to the rule under its new name.
+RENAMED: dict[str, str] = {
+    "openai-public-network-access": "public-network-access",
+    "no-anonymous-docker-hub": "image-from-registry",
+}
 
 
 def run_rules(
