@@ -50,6 +50,7 @@ def bill_lines(e: EnvironmentPlan) -> list[str]:
     if not e.fixed_costs:
         return []
     lines = [f"workloads: {money(e.workloads_monthly_usd)}/month"]
+    lines += packing_lines(e)
     lines += [
         f"{c.description}: {money(c.monthly_usd)}/month ({c.price_kind})"
         for c in e.fixed_costs
@@ -58,6 +59,19 @@ def bill_lines(e: EnvironmentPlan) -> list[str]:
     usage = [f"{c.description} ({c.usage_price})" for c in e.fixed_costs if c.monthly_usd is None]
     if usage:
         lines.append("not in the total, billed by use: " + "; ".join(usage))
+    return lines
+
+
+def packing_lines(e: EnvironmentPlan) -> list[str]:
+    """Each shared GPU pool: who shares it, nodes before and after, and what it saves."""
+    lines = []
+    for p in e.packing:
+        names = ", ".join(m.workload for m in p.members)
+        lines.append(
+            f"shared GPU pool {p.name} ({p.vm_sku}, {p.region}): {names} on {p.nodes} node(s) "
+            f"instead of {p.nodes_before}, each keeping its availability: "
+            f"-{money(p.saving_monthly_usd)}/month ({p.price_basis})"
+        )
     return lines
 
 

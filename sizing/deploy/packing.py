@@ -225,7 +225,9 @@ def after_loss(
     counts = [row[column] for row in placement]
     total = sum(counts)
     if spare == "zone" and zones:
-        per_zone = [sum(counts[i] for i in range(len(counts)) if i % zones == z) for z in range(zones)]
+        per_zone = [
+            sum(counts[i] for i in range(len(counts)) if i % zones == z) for z in range(zones)
+        ]
         return total - max(per_zone)
     return total - max(counts, default=0)
 
@@ -323,12 +325,10 @@ def _try_pack(
             if placement is None:
                 continue
             left = [
-                after_loss(placement, j, spare=m.spare, zones=zones)
-                for j, m in enumerate(members)
+                after_loss(placement, j, spare=m.spare, zones=zones) for j, m in enumerate(members)
             ]
             if any(
-                m.spare != "none" and kept < m.peak
-                for m, kept in zip(members, left, strict=True)
+                m.spare != "none" and kept < m.peak for m, kept in zip(members, left, strict=True)
             ):
                 availability_blocked = True
                 continue
