@@ -74,6 +74,7 @@ ORDER = (
     "network-private-layers",
     "no-anonymous-docker-hub",
     "node-disks-sized",
+    "shared-pool-gpus-fit",
     "gateway-residency-geography",
     "environment-public-network-access",
     "gateway-tier-sla",
