@@ -170,3 +170,19 @@ def test_share_nodes_must_be_a_boolean(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "faq-bot.yaml:12:18: spec.hardware.share_nodes" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_node_loss_is_counted_where_the_gpus_alone_would_fit_one_node(packed) -> None:
+    """Two workloads' replicas fit one 8-GPU node; sparing a node each, they get two nodes
+    (one replica of each per node), and only without a spare do they share one."""
+    a, b = list(packed.workloads)[:2]
+    hardware = {w.name: HardwareChoice() for w in (a, b)}
+    [spared] = pack([a, b], catalog=CAT, hardware=hardware).pools
+    assert (spared.nodes_before, spared.nodes) == (4, 2)
+    assert [m.replicas_after_loss for m in spared.members] == [1, 1]
+    bare = [
+        dataclasses.replace(w, availability=Availability(99.0, 99.0, "", (), None)) for w in (a, b)
+    ]
+    [alone] = pack(bare, catalog=CAT, hardware=hardware).pools
+    assert alone.nodes == 1 and [m.replicas for m in alone.members] == [1, 1]
+    assert [m.replicas_needed_after_loss for m in alone.members] == [0, 0]
