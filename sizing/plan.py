@@ -688,6 +688,7 @@ class PackedWorkload:
     replicas_needed_after_loss: int
     replicas_after_loss: int
     resources: ReplicaResources
+    max_replicas: int = 0  # KEDA's ceiling on the shared pool: twice the replicas
 
 
 @dataclass(frozen=True)

@@ -391,6 +391,7 @@ def _pool(
                 spare=m.spare,
                 replicas_needed_after_loss=m.peak if m.spare != "none" else 0,
                 replicas_after_loss=kept,
+                max_replicas=MAX_NODES_FACTOR * count,
                 resources=replica_resources(
                     gpus=m.gpus,
                     vm_gpus=sku.gpus,
@@ -400,10 +401,9 @@ def _pool(
                 ),
             )
         )
+    # The pool's ceiling: twice its nodes, or what every member at its KEDA ceiling needs.
     ceiling = sum(
-        max(m.plan.aks.autoscaling.max_replicas, count) * m.gpus
-        for m, count in zip(members, replicas, strict=True)
-        if m.plan.aks is not None
+        MAX_NODES_FACTOR * count * m.gpus for m, count in zip(members, replicas, strict=True)
     )
     scales_to_zero = all(m.plan.aks and m.plan.aks.min_nodes_per_region == 0 for m in members)
     return PackedPool(
@@ -556,7 +556,7 @@ def placed_workload(
             autoscaling=replace(
                 scaling,
                 min_replicas=member.replicas if scaling.min_replicas else 0,
-                max_replicas=max(scaling.max_replicas, member.replicas),
+                max_replicas=member.max_replicas or max(scaling.max_replicas, member.replicas),
                 fallback_replicas=member.replicas,
                 working_hours_replicas=member.replicas
                 if scaling.working_hours_replicas is not None

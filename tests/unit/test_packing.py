@@ -144,6 +144,10 @@ def test_a_packed_workload_runs_on_the_shared_pool_with_its_share_of_the_node(pa
     assert placed.aks is not None and w.aks is not None
     assert placed.aks.pool_name == pool.name and placed.aks.replicas_per_region == 2
     assert placed.aks.autoscaling.fallback_replicas == 2
+    # KEDA may double the replicas, and the pool's ceiling holds every workload doubled.
+    assert placed.aks.autoscaling.max_replicas == 4 and pool.max_count == 4
+    [quota] = [q for q in env.quota if q.kind == "vm-family-vcpus"]
+    assert quota.needed == pool.max_count * CAT.vm_sku(SKU).vcpus
     assert placed.aks.resources == pool.member("faq-bot").resources
     # elsewhere (another region) the plan is unchanged
     assert placed_workload(w, region="westeurope", packing=env.packing) is w
