@@ -24,6 +24,20 @@ def configuration(w: WorkloadPlan) -> str:
     return "-"
 
 
+def shared_note(plan: Plan, w: WorkloadPlan) -> str:
+    """Where the environment packs ``w`` onto a shared pool: the replicas it runs there instead
+    (the configuration before it is the workload's plan alone)."""
+    env = next((e for e in plan.environments if e.name == w.environment), None)
+    pools = [p for p in (env.packing if env else ()) if p.member(w.name) is not None]
+    parts = []
+    for p in pools:
+        member = p.member(w.name)
+        assert member is not None
+        where = f" ({p.region})" if len(w.regions) > 1 else ""
+        parts.append(f"{member.replicas}x on shared pool {p.name}{where}")
+    return f"; packed: {', '.join(parts)}" if parts else ""
+
+
 def money(value: float | None) -> str:
     return "-" if value is None else f"${value:,.0f}"
 
@@ -97,7 +111,7 @@ def markdown(plan: Plan) -> str:
             (
                 name,
                 w.target or "-",
-                configuration(w),
+                configuration(w) + shared_note(plan, w),
                 ", ".join(w.regions) or "-",
                 ttft,
                 tps,
@@ -168,7 +182,7 @@ def print_table(plan: Plan, *, explain: bool) -> None:
         cells: tuple[str, ...] = (
             f"{w.environment}/{w.name}" if w.environment else w.name,
             w.target or "-",
-            configuration(w),
+            configuration(w) + shared_note(plan, w),
             ", ".join(w.regions) or "-",
             ttft,
             tps,

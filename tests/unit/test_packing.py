@@ -159,6 +159,8 @@ def test_plan_prints_the_shared_pool_and_its_saving() -> None:
     text = " ".join(result.output.split())
     assert "shared GPU pool" in text and "on 2 node(s) instead of 12" in text
     assert "-$789,510/month (on-demand)" in text
+    # each packed workload's row says what it runs on the shared pool
+    assert text.count(f"packed: 2x on shared pool {shared_pool_name(SKU)}") == 6
 
 
 def test_share_nodes_must_be_a_boolean(tmp_path: Path) -> None:
