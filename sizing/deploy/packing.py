@@ -453,7 +453,9 @@ def pack(
                     PackingDeclined(w.name, region, "opted-out", "hardware.share_nodes: false")
                 )
                 continue
-            if sku.gpu_fraction < 1 or region not in sku.prices:
+            if region not in sku.prices:
+                continue  # no price to compare with: its own pool stays
+            if sku.gpu_fraction < 1:
                 declined.append(
                     PackingDeclined(
                         w.name, region, "whole-node", f"{sku.name} has less than one GPU"

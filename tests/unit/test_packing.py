@@ -192,3 +192,21 @@ def test_a_node_loss_is_counted_where_the_gpus_alone_would_fit_one_node(packed) 
     [alone] = pack(bare, catalog=CAT, hardware=hardware).pools
     assert alone.nodes == 1 and [m.replicas for m in alone.members] == [1, 1]
     assert [m.replicas_needed_after_loss for m in alone.members] == [0, 0]
+
+
+def test_a_fractional_vm_has_nothing_to_share(packed) -> None:
+    a, b = list(packed.workloads)[:2]
+    fractional = "Standard_NV18ads_A10_v5"  # half an A10
+    assert CAT.vm_sku(fractional).gpu_fraction < 1
+    half = [
+        dataclasses.replace(
+            w, regions=("swedencentral",), aks=dataclasses.replace(w.aks, vm_sku=fractional)
+        )
+        for w in (a, b)
+    ]
+    result = pack(half, catalog=CAT, hardware={w.name: HardwareChoice() for w in half})
+    assert result.pools == ()
+    assert [(d.workload, d.kind) for d in result.declined] == [
+        (a.name, "whole-node"),
+        (b.name, "whole-node"),
+    ]
