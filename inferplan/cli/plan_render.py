@@ -38,6 +38,38 @@ def shared_note(plan: Plan, w: WorkloadPlan) -> str:
     return f"; packed: {', '.join(parts)}" if parts else ""
 
 
+def packing_reasons(plan: Plan, w: WorkloadPlan) -> list[str]:
+    """``--explain``'s sentences on the environment's packing of ``w``: the shared pool it runs
+    on and what a node (zone) loss leaves it, or why it kept its own pool."""
+    env = next((e for e in plan.environments if e.name == w.environment), None)
+    if env is None:
+        return []
+    out = []
+    for p in env.packing:
+        m = p.member(w.name)
+        if m is None:
+            continue
+        others = ", ".join(o.workload for o in p.members if o.workload != w.name)
+        loss = (
+            f"after losing the worst {m.spare} it keeps {m.replicas_after_loss} (its peak needs "
+            f"{m.replicas_needed_after_loss})"
+            if m.spare != "none"
+            else "its rung spares nothing"
+        )
+        out.append(
+            f"Packed in {p.region} with {others} on shared pool {p.name} ({p.nodes}x "
+            f"{p.vm_sku} instead of {p.nodes_before} nodes of their own): {m.replicas} replicas "
+            f"of {m.gpus_per_replica} GPU(s) instead of {m.own_replicas}, spread one apart per "
+            f"node; {loss}."
+        )
+    out += [
+        f"Own pool in {d.region}, not packed ({d.kind}): {d.detail}."
+        for d in env.packing_declined
+        if d.workload == w.name
+    ]
+    return out
+
+
 def money(value: float | None) -> str:
     return "-" if value is None else f"${value:,.0f}"
 
@@ -218,6 +250,8 @@ def print_table(plan: Plan, *, explain: bool) -> None:
             continue
         console.print(f"\n[bold]{escape(w.name)}[/]")
         for r in w.reasons:
+            console.print(f"  - {escape(r)}", highlight=False)
+        for r in packing_reasons(plan, w):
             console.print(f"  - {escape(r)}", highlight=False)
         sim = w.predicted.simulated if w.predicted else None
         if sim is not None:

@@ -159,6 +159,11 @@ def test_plan_prints_the_shared_pool_and_its_saving() -> None:
     text = " ".join(result.output.split())
     assert "shared GPU pool" in text and "on 2 node(s) instead of 12" in text
     assert "-$789,510/month (on-demand)" in text
+    explained = CliRunner().invoke(main, ["plan", str(EXAMPLE), "--explain"])
+    words = " ".join(explained.output.split())
+    assert "Packed in swedencentral with code-review-hints, doc-summary," in words
+    assert "2 replicas of 1 GPU(s) instead of 16" in words
+    assert "after losing the worst node it keeps 1 (its peak needs 1)" in words
     # each packed workload's row says what it runs on the shared pool
     assert text.count(f"packed: 2x on shared pool {shared_pool_name(SKU)}") == 6
 
