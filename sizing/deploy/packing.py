@@ -21,7 +21,12 @@ What is kept, and checked:
 * **The failure domain.** A shared node holds replicas of several workloads, so a node loss
   takes out replicas of each. The Deployments spread each workload's replicas evenly (topology
   spread, at most one apart per node and per zone, ``DoNotSchedule``), so the worst node holds
-  ``ceil(R / N)`` of a workload's ``R`` replicas. Each workload whose rung spares a node (a
+  ``ceil(R / N)`` of a workload's ``R`` replicas. (Kubernetes API, TopologySpreadConstraint
+  ``maxSkew``: with ``DoNotSchedule`` it is "the maximum permitted difference between the
+  number of matching pods in the target topology and the global minimum", the global minimum
+  taken over eligible domains; as the pulumi-kubernetes 4.34.2 SDK documents it, read
+  2026-12-08. A node full of other workloads still counts, which is why ``_place`` keeps each
+  workload at most one apart on every node.) Each workload whose rung spares a node (a
   zone) must keep, after losing the worst node (zone), the replicas its peak needs, as its
   own pool did; a shared pool of one node cannot, so it is never offered for those.
 * **An even placement exists**: replicas are placed per node, each workload evenly, GPUs,
