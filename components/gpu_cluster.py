@@ -71,6 +71,7 @@ SYSTEM_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 MAX_PODS_PER_NODE = 110
 LABEL_VM_SKU = "inferplan.io/vm-sku"
 LABEL_POOL = "inferplan.io/pool"
+LABEL_SHARED = "inferplan.io/shared"  # a packed pool: its nodes hold several workloads
 LABEL_WORKLOAD_PREFIX = "workload.inferplan.io/"  # one label per workload: <prefix><name>=true
 # With the driver-only GPU profile AKS installs no device plugin: "No nvidia.com/gpu resource is
 # advertised until you deploy a device plugin" [use-gpu]. Its image is the Plan's (images
@@ -86,8 +87,11 @@ SECRETS_PROVIDER_ADDON = "azureKeyvaultSecretsProvider"
 
 
 def pool_node_labels(pool: NodePool) -> dict[str, str]:
-    """Labels naming the pool's VM size, the pool and each workload the plan put there."""
+    """Labels naming the pool's VM size, the pool and each workload the plan put there; a
+    shared pool (sizing/deploy/packing.py) says so."""
     labels = {LABEL_VM_SKU: pool.vm_sku, LABEL_POOL: pool.name}
+    if pool.shared:
+        labels[LABEL_SHARED] = "true"
     labels.update({f"{LABEL_WORKLOAD_PREFIX}{w}": "true" for w in sorted(pool.workloads)})
     return labels
 
@@ -253,8 +257,8 @@ class GpuCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     provider: k8s.Provider
     device_plugin: k8s.apps.v1.DaemonSet
-    pool_names: dict[str, str]
-    pools: dict[str, containerservice.AgentPool]
+    pool_names: dict[str, str]  # VM size ("<size> (shared)" for a shared pool) -> pool name
+    pools: dict[str, containerservice.AgentPool]  # by pool name
     vllm_identity: managedidentity.UserAssignedIdentity
     vllm_access: list[pulumi.Resource]
     keda_client_id: pulumi.Output[str]
@@ -406,7 +410,7 @@ class GpuCluster(pulumi.ComponentResource):
         self.pools = {}
         self.pool_names = {}
         previous: list[pulumi.Resource] = []
-        for pool in sorted(pools, key=lambda p: p.vm_sku):
+        for pool in sorted(pools, key=lambda p: (p.vm_sku, p.name)):
             agent_pool = containerservice.AgentPool(
                 f"{name}-{pool.name}",
                 agent_pool_name=pool.name,
@@ -437,8 +441,9 @@ class GpuCluster(pulumi.ComponentResource):
                 ),
             )
             previous = [agent_pool]
-            self.pools[pool.vm_sku] = agent_pool
-            self.pool_names[pool.vm_sku] = pool.name
+            self.pools[pool.name] = agent_pool  # by name: a shared pool may share a size
+            shared = f"{pool.vm_sku} (shared)" if pool.shared else pool.vm_sku
+            self.pool_names[shared] = pool.name
 
         monitor.DataCollectionRuleAssociation(
             f"{name}-prometheus",

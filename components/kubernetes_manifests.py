@@ -40,6 +40,7 @@ from typing import Any
 
 from components.naming import kubernetes_name
 from sizing.catalog.engines import pinned_engine
+from sizing.deploy.packing import placed_workload
 from sizing.plan import AksPlan, EnvironmentPlan, WorkingHours, WorkloadPlan
 
 GIB = 1024**3
@@ -140,6 +141,10 @@ def vllm_manifests(
     (optional: public models download without one).
     """
     _aks(workload)  # fail early, with the workload's name, for a plan not on AKS
+    # Where the environment packs it, the workload runs on the shared pool (its VM size, name,
+    # zones, replicas and share of a node: sizing/deploy/packing.py).
+    shared = environment.packed_pool(workload.name, region) is not None
+    workload = placed_workload(workload, region=region, packing=environment.packing)
     if not wiring.gateway_cidrs:
         raise ValueError(f"workload {workload.name!r}: no gateway subnet may call it")
     names = ManifestNames.of(workload, hf_secret_name=hf_secret_name)
@@ -147,7 +152,9 @@ def vllm_manifests(
         namespace_manifest(workload, environment=environment),
         service_account_manifest(workload, names=names, wiring=wiring),
         secret_provider_class_manifest(workload, names=names, wiring=wiring),
-        deployment_manifest(workload, region=region, names=names, wiring=wiring),
+        deployment_manifest(
+            workload, region=region, names=names, wiring=wiring, shared_nodes=shared
+        ),
         service_manifest(workload, names=names),
         pod_disruption_budget_manifest(workload, names=names),
         network_policy_manifest(workload, names=names, wiring=wiring),
@@ -325,7 +332,12 @@ def secret_provider_class_manifest(
 
 
 def deployment_manifest(
-    workload: WorkloadPlan, *, region: str, names: ManifestNames, wiring: ServiceWiring
+    workload: WorkloadPlan,
+    *,
+    region: str,
+    names: ManifestNames,
+    wiring: ServiceWiring,
+    shared_nodes: bool = False,
 ) -> dict[str, Any]:
     """The vLLM Deployment.
 
@@ -346,7 +358,9 @@ def deployment_manifest(
       budget; liveness is lenient so a long prefill never gets the pod killed; readiness takes
       the pod out of the load balancer within 15 s.
     * Placement: the Plan's GPU pool by label, the pool's taint tolerated, replicas spread over
-      the Plan's zones (hard) and over nodes (soft).
+      the Plan's zones (hard) and over nodes (soft). On a shared pool (``shared_nodes``) the
+      spread over nodes is hard too: packing counted each workload's replicas after a node loss
+      with them spread at most one apart per node (sizing/deploy/packing.py).
     """
     aks = _aks(workload)
     gpus = aks.tensor_parallel
@@ -418,7 +432,7 @@ def deployment_manifest(
         {
             "maxSkew": 1,
             "topologyKey": "kubernetes.io/hostname",
-            "whenUnsatisfiable": "ScheduleAnyway",
+            "whenUnsatisfiable": "DoNotSchedule" if shared_nodes else "ScheduleAnyway",
             "labelSelector": {"matchLabels": selector_labels(workload)},
         }
     ]

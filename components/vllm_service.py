@@ -27,6 +27,7 @@ from components.kubernetes_manifests import (
     ServiceWiring,
     vllm_manifests,
 )
+from sizing.deploy.packing import placed_workload
 from sizing.plan import EnvironmentPlan, WorkloadPlan
 
 HF_SECRET_NAME = "hf-token"  # in the workload's namespace; key ``token``
@@ -50,7 +51,7 @@ class VllmService(pulumi.ComponentResource):
     managed-Prometheus PodMonitor for one workload and region.
 
     ``cluster`` is the region's ``GpuCluster``: its ``provider`` deploys everything,
-    ``pools[vm_sku]`` place the pods, ``vllm_identity`` (a user-assigned identity allowed to
+    ``pools[pool_name]`` place the pods, ``vllm_identity`` (a user-assigned identity allowed to
     read the API key) and ``keda_client_id`` authenticate, ``oidc_issuer_url`` federates.
 
     ``hf_token`` (a Pulumi secret) becomes a Secret ``hf-token`` in the namespace. Without it
@@ -78,7 +79,10 @@ class VllmService(pulumi.ComponentResource):
         super().__init__("inferplan:kubernetes:VllmService", name, None, opts)
         if workload.aks is None:
             raise ValueError(f"workload {workload.name!r} is not planned onto AKS")
+        # On a shared pool where the environment packs it (sizing/deploy/packing.py).
+        workload = placed_workload(workload, region=region, packing=environment.packing)
         aks = workload.aks
+        assert aks is not None
         outputs: dict[str, pulumi.Input[str]] = {}
 
         def placeholder(key: str, value: pulumi.Input[str]) -> str:
@@ -181,7 +185,7 @@ class VllmService(pulumi.ComponentResource):
                 federation,
                 *secrets,
                 *cluster.vllm_access,
-                cluster.pools[aks.vm_sku],
+                cluster.pools[aks.pool_name],
                 custom_timeouts=timeouts,
                 # KEDA owns the replica count once the Deployment exists.
                 ignore_changes=["spec.replicas"] if autoscaled else None,

@@ -408,6 +408,18 @@ class HardwareSpec(SpecModel):
         StrTuple,
         Field(description="GPU ids or aliases, VM size names or families never to use."),
     ] = ()
+    share_nodes: Annotated[
+        bool | None,
+        Field(
+            description=(
+                "Replicas may share GPU nodes with other workloads of the environment, on one "
+                "shared pool, where that is cheaper than a pool each and every workload still "
+                "meets its availability (each replica keeps whole GPUs of its own). false on a "
+                "workload keeps it on its own pool; false on the environment turns sharing off. "
+                "Left out: true."
+            )
+        ),
+    ] = None
 
 
 class CostSpec(SpecModel):

@@ -140,6 +140,8 @@ class PolicyContext:
     configured: tuple[str, ...] | None = None
     # Quota the stack records as granted (inferplan:quotaGranted): "<region>/<quota>" -> amount.
     quota_granted: Mapping[str, int] = field(default_factory=dict)
+    # Shared GPU pools (packing): "<region>/<pool name>" -> GPUs per node.
+    shared_pool_gpus: Mapping[str, int] = field(default_factory=dict)
 
     def workload(self, name: str | None) -> WorkloadContext | None:
         return next((w for w in self.workloads if w.name == name), None)
@@ -218,6 +220,7 @@ def context_from_plan(
         region_geographies=dict(env.region_geographies),
         required_credentials=_credentials(plan, environment),
         configured=None if configured is None else tuple(sorted(configured)),
+        shared_pool_gpus={f"{p.region}/{p.name}": p.gpus_per_node for p in env.packing},
     )
 
 
@@ -280,6 +283,7 @@ def context_from_data(data: Mapping[str, Any] | None) -> PolicyContext:
     scalars["environment"] = str(data.get("environment") or "")
     scalars["require_templates"] = bool(data.get("require_templates", False))
     scalars["region_geographies"] = dict(data.get("region_geographies") or {})
+    scalars["shared_pool_gpus"] = dict(data.get("shared_pool_gpus") or {})
     return PolicyContext(
         **scalars,
         workloads=tuple(workload(w) for w in data.get("workloads") or ()),

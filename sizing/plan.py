@@ -257,6 +257,10 @@ class AksPlan:
     expert_parallel: bool = False  # vLLM --enable-expert-parallel: experts whole on each GPU
     # The commit of hf_model replicas load (vllm --revision); None: the catalog pins none yet.
     hf_revision: str | None = None
+    # Per region: replicas the peak needs, and the peak with its headroom (before whole nodes
+    # and spares round them up); packing re-spreads from these (sizing/deploy/packing.py).
+    replicas_for_peak: int = 0
+    replicas_for_headroom: int = 0
 
 
 @dataclass(frozen=True)
@@ -683,6 +687,7 @@ class NodePool:
     workloads: tuple[str, ...]
     os_disk_size_gb: int
     vcpus_per_node: int
+    shared: bool = False  # a packed pool: its nodes hold replicas of several workloads
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_count <= self.node_count <= self.max_count or self.max_count < 1:
@@ -690,6 +695,86 @@ class NodePool:
                 f"GPU pool {self.vm_sku}: need 0 <= min_count <= node_count <= max_count and "
                 f"max_count >= 1, got {self.min_count}/{self.node_count}/{self.max_count}"
             )
+
+
+SpareKind = Literal["none", "node", "zone"]
+PackingDeclinedKind = Literal[
+    "opted-out",  # hardware.share_nodes: false on the workload (or the environment)
+    "whole-node",  # a fractional VM: less than one GPU per node, nothing to share
+    "not-cheaper",  # no shared pool costs less than the workloads' own pools
+    "availability",  # no shared pool keeps every workload's replicas after a node (zone) loss
+]
+
+
+@dataclass(frozen=True)
+class PackedWorkload:
+    """One workload's replicas in one region on a shared pool (sizing/deploy/packing.py).
+
+    A replica keeps its GPUs and per-replica figures (it runs on the same GPU type, so it
+    serves the same load); ``replicas`` is re-spread from the load: at least the replicas for
+    the peak with headroom, and enough that after losing the worst node (or, for a zone spare,
+    zone) of the shared pool, with the replicas spread evenly (at most one apart per node and
+    zone), ``replicas_after_loss`` still covers ``replicas_needed_after_loss``, the peak (0:
+    its rung spares nothing). ``resources`` is a replica's share of the shared VM size."""
+
+    workload: str
+    own_vm_sku: str
+    own_nodes: int  # nodes of its own pool in this region, before packing
+    own_replicas: int
+    own_monthly_usd: float  # those nodes at the environment's price basis
+    replicas: int
+    gpus_per_replica: int
+    spare: SpareKind
+    replicas_needed_after_loss: int
+    replicas_after_loss: int
+    resources: ReplicaResources
+    max_replicas: int = 0  # KEDA's ceiling on the shared pool: twice the replicas
+
+
+@dataclass(frozen=True)
+class PackedPool:
+    """Several workloads of one environment and region on one shared GPU pool, because that is
+    cheaper than a pool each and every one still meets its availability (sizing/deploy/
+    packing.py). ``placement`` is one even placement the check proves exists: per node, the
+    replicas of each workload (in ``members`` order)."""
+
+    region: str
+    name: str  # the shared AKS agent pool (sizing/deploy/packing.py: shared_pool_name)
+    vm_sku: str
+    gpus_per_node: int
+    zones: tuple[str, ...]
+    nodes_before: int  # the members' own pools together
+    nodes: int
+    monthly_usd_before: float
+    monthly_usd: float
+    members: tuple[PackedWorkload, ...]
+    placement: tuple[tuple[int, ...], ...]
+    min_count: int
+    max_count: int
+    os_disk_size_gb: int
+    vcpus_per_node: int
+    price_basis: str  # the environment's pricing: on-demand, reserved-1y, ...
+
+    @property
+    def saving_monthly_usd(self) -> float:
+        return self.monthly_usd_before - self.monthly_usd
+
+    @property
+    def gpus_requested(self) -> int:
+        return sum(m.replicas * m.gpus_per_replica for m in self.members)
+
+    def member(self, workload: str) -> PackedWorkload | None:
+        return next((m for m in self.members if m.workload == workload), None)
+
+
+@dataclass(frozen=True)
+class PackingDeclined:
+    """A self-hosted workload in one region left on its own pool, and why (typed)."""
+
+    workload: str
+    region: str
+    kind: PackingDeclinedKind
+    detail: str  # for people
 
 
 @dataclass(frozen=True)
@@ -764,7 +849,8 @@ class EnvironmentPlan:
     soft_deleted: Literal["purge", "restore"] = "purge"  # spec.soft_deleted
     gateways: tuple[GatewayPlacement, ...] = ()  # one per geography the workloads use
     region_geographies: dict[str, str] = field(default_factory=dict)  # of the regions used
-    # The bill: monthly_usd = workloads_monthly_usd + the fixed lines with a monthly figure.
+    # The bill: monthly_usd = workloads_monthly_usd + the fixed lines with a monthly figure
+    # - packing_saving_monthly_usd (workloads are priced on their own pools).
     workloads_monthly_usd: float = 0.0
     fixed_costs: tuple[FixedCost, ...] = ()
 
@@ -774,6 +860,22 @@ class EnvironmentPlan:
 
     node_pools: tuple[NodePool, ...] = ()  # GPU pools, by region then VM size
     openai_accounts: tuple[OpenAIAccount, ...] = ()  # by region
+    # Workloads packed onto shared GPU pools (their node_pools entries are those pools), and
+    # the self-hosted workloads left on their own pools with why.
+    packing: tuple[PackedPool, ...] = ()
+    packing_declined: tuple[PackingDeclined, ...] = ()
+
+    @property
+    def packing_saving_monthly_usd(self) -> float:
+        """What the shared pools save against a pool each; already out of ``monthly_usd``."""
+        return sum(p.saving_monthly_usd for p in self.packing)
+
+    def packed_pool(self, workload: str, region: str) -> PackedPool | None:
+        """The shared pool carrying ``workload`` in ``region``; None: its own pool."""
+        return next(
+            (p for p in self.packing if p.region == region and p.member(workload) is not None),
+            None,
+        )
 
     @property
     def cluster_regions(self) -> tuple[str, ...]:
@@ -798,9 +900,12 @@ class Plan:
 
     @property
     def monthly_usd(self) -> float:
-        """The bill: every workload, and every environment's fixed infrastructure."""
+        """The bill: every workload, and every environment's fixed infrastructure, less what
+        shared GPU pools save."""
         workloads = sum(w.cost.monthly_usd for w in self.workloads if w.cost)
-        return workloads + sum(e.fixed_monthly_usd for e in self.environments)
+        return workloads + sum(
+            e.fixed_monthly_usd - e.packing_saving_monthly_usd for e in self.environments
+        )
 
     def environment(self, name: str) -> EnvironmentPlan:
         return next(e for e in self.environments if e.name == name)

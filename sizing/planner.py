@@ -20,7 +20,7 @@ from sizing.performance.estimator import UnsupportedConfiguration
 from sizing.plan import Plan, WorkloadPlan
 from sizing.search.from_spec import environment_plan, request_from_workload
 from sizing.search.optimizer import plan_workload
-from sizing.search.request import SizingRequest
+from sizing.search.request import HardwareChoice, SizingRequest
 
 # Sizing's own exceptions for an input it cannot answer: the workload's mistake, not a bug.
 INPUT_ERRORS = (AzureOpenAISizingError, UnsupportedConfiguration, CatalogError)
@@ -46,17 +46,19 @@ def build_plan(inputs: PlanInputs, *, catalog: Catalog) -> Plan:
     """
     planned: list[WorkloadPlan] = []
     problems: list[Problem] = []
+    hardware: dict[str, dict[str, HardwareChoice]] = {}  # environment -> workload -> choice
     for workload, environment in inputs.workloads:
         try:
             request = request_from_workload(workload, catalog=catalog, environment=environment)
             planned.append(plan_workload(request, catalog=catalog))
+            hardware.setdefault(request.environment or "", {})[request.name] = request.hardware
         except INPUT_ERRORS as error:
             problems.append(_sizing_problem(workload, error))
     if problems:
         raise SpecValidationError(problems)
     workloads = tuple(sorted(planned, key=lambda p: (p.environment or "", p.name, p.source)))
     environments = tuple(
-        environment_plan(env, workloads, catalog=catalog)
+        environment_plan(env, workloads, catalog=catalog, hardware=hardware.get(env.name, {}))
         for env in sorted(inputs.environments, key=lambda e: e.name)
     )
     return Plan(workloads=workloads, environments=environments)

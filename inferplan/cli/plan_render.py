@@ -24,6 +24,52 @@ def configuration(w: WorkloadPlan) -> str:
     return "-"
 
 
+def shared_note(plan: Plan, w: WorkloadPlan) -> str:
+    """Where the environment packs ``w`` onto a shared pool: the replicas it runs there instead
+    (the configuration before it is the workload's plan alone)."""
+    env = next((e for e in plan.environments if e.name == w.environment), None)
+    pools = [p for p in (env.packing if env else ()) if p.member(w.name) is not None]
+    parts = []
+    for p in pools:
+        member = p.member(w.name)
+        assert member is not None
+        where = f" ({p.region})" if len(w.regions) > 1 else ""
+        parts.append(f"{member.replicas}x on shared pool {p.name}{where}")
+    return f"; packed: {', '.join(parts)}" if parts else ""
+
+
+def packing_reasons(plan: Plan, w: WorkloadPlan) -> list[str]:
+    """``--explain``'s sentences on the environment's packing of ``w``: the shared pool it runs
+    on and what a node (zone) loss leaves it, or why it kept its own pool."""
+    env = next((e for e in plan.environments if e.name == w.environment), None)
+    if env is None:
+        return []
+    out = []
+    for p in env.packing:
+        m = p.member(w.name)
+        if m is None:
+            continue
+        others = ", ".join(o.workload for o in p.members if o.workload != w.name)
+        loss = (
+            f"after losing the worst {m.spare} it keeps {m.replicas_after_loss} (its peak needs "
+            f"{m.replicas_needed_after_loss})"
+            if m.spare != "none"
+            else "its rung spares nothing"
+        )
+        out.append(
+            f"Packed in {p.region} with {others} on shared pool {p.name} ({p.nodes}x "
+            f"{p.vm_sku} instead of {p.nodes_before} nodes of their own): {m.replicas} replicas "
+            f"of {m.gpus_per_replica} GPU(s) instead of {m.own_replicas}, spread one apart per "
+            f"node; {loss}."
+        )
+    out += [
+        f"Own pool in {d.region}, not packed ({d.kind}): {d.detail}."
+        for d in env.packing_declined
+        if d.workload == w.name
+    ]
+    return out
+
+
 def money(value: float | None) -> str:
     return "-" if value is None else f"${value:,.0f}"
 
@@ -50,6 +96,7 @@ def bill_lines(e: EnvironmentPlan) -> list[str]:
     if not e.fixed_costs:
         return []
     lines = [f"workloads: {money(e.workloads_monthly_usd)}/month"]
+    lines += packing_lines(e)
     lines += [
         f"{c.description}: {money(c.monthly_usd)}/month ({c.price_kind})"
         for c in e.fixed_costs
@@ -58,6 +105,19 @@ def bill_lines(e: EnvironmentPlan) -> list[str]:
     usage = [f"{c.description} ({c.usage_price})" for c in e.fixed_costs if c.monthly_usd is None]
     if usage:
         lines.append("not in the total, billed by use: " + "; ".join(usage))
+    return lines
+
+
+def packing_lines(e: EnvironmentPlan) -> list[str]:
+    """Each shared GPU pool: who shares it, nodes before and after, and what it saves."""
+    lines = []
+    for p in e.packing:
+        names = ", ".join(m.workload for m in p.members)
+        lines.append(
+            f"shared GPU pool {p.name} ({p.vm_sku}, {p.region}): {names} on {p.nodes} node(s) "
+            f"instead of {p.nodes_before}, each keeping its availability: "
+            f"-{money(p.saving_monthly_usd)}/month ({p.price_basis})"
+        )
     return lines
 
 
@@ -83,7 +143,7 @@ def markdown(plan: Plan) -> str:
             (
                 name,
                 w.target or "-",
-                configuration(w),
+                configuration(w) + shared_note(plan, w),
                 ", ".join(w.regions) or "-",
                 ttft,
                 tps,
@@ -154,7 +214,7 @@ def print_table(plan: Plan, *, explain: bool) -> None:
         cells: tuple[str, ...] = (
             f"{w.environment}/{w.name}" if w.environment else w.name,
             w.target or "-",
-            configuration(w),
+            configuration(w) + shared_note(plan, w),
             ", ".join(w.regions) or "-",
             ttft,
             tps,
@@ -190,6 +250,8 @@ def print_table(plan: Plan, *, explain: bool) -> None:
             continue
         console.print(f"\n[bold]{escape(w.name)}[/]")
         for r in w.reasons:
+            console.print(f"  - {escape(r)}", highlight=False)
+        for r in packing_reasons(plan, w):
             console.print(f"  - {escape(r)}", highlight=False)
         sim = w.predicted.simulated if w.predicted else None
         if sim is not None:

@@ -80,6 +80,9 @@ _ENV_FIELDS_SKIPPED = {
     "violations",
     "node_pools",
     "openai_accounts",
+    # shared GPU pools: their changes show in the totals and the agent pools (resources)
+    "packing",
+    "packing_declined",
 }
 _PLAN_FIELDS_SKIPPED = {"reasons", "alternatives", "source", "predicted", "cost", "environment"}
 

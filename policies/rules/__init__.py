@@ -76,6 +76,7 @@ ORDER = (
     "image-from-registry",
     "image-digest",
     "node-disks-sized",
+    "shared-pool-gpus-fit",
     "gateway-residency-geography",
     "environment-public-network-access",
     "gateway-tier-sla",

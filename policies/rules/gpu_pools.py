@@ -4,10 +4,10 @@ names that fit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from policies.rules.registry import resource_rule
+from policies.rules.registry import Violation, resource_rule, stack_rule
 from policies.rules.resources import (
     CLUSTER_TYPE,
     containers_of,
@@ -17,12 +17,15 @@ from policies.rules.resources import (
     workload_names,
 )
 from policies.view import PolicyContext, ResourceView
+from sizing.deploy.packing import shared_pool_name
 
 GPU_TAINT_KEY = "nvidia.com/gpu"
 
 GPU_RESOURCE = "nvidia.com/gpu"
 
 GPU_POOL_LABEL = "inferplan.io/pool"  # nodeSelector of pods placed on an inferplan GPU pool
+SHARED_POOL_LABEL = "inferplan.io/shared"  # node label of a shared (packed) pool
+SHARED_POOL_FITS = "shared-pool-gpus-fit"
 
 NODE_RESOURCE_GROUP_MAX = 80
 
@@ -102,6 +105,8 @@ def check_gpu_pool_name(view: ResourceView, ctx: PolicyContext) -> Iterator[str]
         (w.pool_name for w in ctx.workloads if w.vm_sku == vm_size and w.pool_name), None
     )
     actual = view.inputs.get("agentPoolName")
+    if actual == shared_pool_name(vm_size):  # a shared pool (packing) has a name of its own
+        return
     if expected is not None and actual != expected:
         yield f"{view.key} is named {actual!r}; a pool of {vm_size} should be {expected!r}."
 
@@ -206,3 +211,66 @@ def check_node_disks(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
             )
         elif isinstance(group, str) and len(group) > NODE_RESOURCE_GROUP_MAX:
             yield f"{view.key}: node resource group {group} is over 80 characters."
+
+
+@stack_rule(
+    SHARED_POOL_FITS,
+    description=(
+        "A shared GPU pool (several workloads packed on its nodes) has GPUs for what its "
+        "Deployments request: replicas x nvidia.com/gpu summed over the pool, within its "
+        "nodes' GPUs, and no pod asks for more GPUs than one node has."
+    ),
+    level="mandatory",
+    fix=(
+        "Re-plan (inferplan plan) so the pool's node count and the Deployments' replicas come "
+        "from the same packing decision, or move a workload off the pool "
+        "(hardware.share_nodes: false)."
+    ),
+)
+def check_shared_pool_fits(
+    views: Sequence[ResourceView], ctx: PolicyContext
+) -> Iterator[Violation]:
+    """Per shared pool: the GPUs its Deployments request at their planned replicas against the
+    planned nodes' GPUs (``count`` x GPUs per node, from the plan's packing)."""
+    pools = {}
+    for view in views:
+        labels = view.inputs.get("nodeLabels") if _is_gpu_pool(view) else None
+        if isinstance(labels, Mapping) and labels.get(SHARED_POOL_LABEL) == "true":
+            pools[str(view.inputs.get("agentPoolName"))] = view
+    requested: dict[str, list[tuple[str, int, int]]] = {name: [] for name in pools}
+    for view in views:
+        pod = pod_spec(view)
+        if pod is None or kind_of(view) == "DaemonSet":
+            continue
+        pool = (pod.get("nodeSelector") or {}).get(GPU_POOL_LABEL)
+        if pool not in requested:
+            continue
+        per_pod = sum(_gpus(c, "requests") or 0 for c in containers_of(pod))
+        replicas = int((view.inputs.get("spec") or {}).get("replicas") or 1)
+        requested[pool].append((view.key, replicas, per_pod))
+    for name, view in sorted(pools.items()):
+        region = str(view.inputs.get("location") or "")
+        per_node = ctx.shared_pool_gpus.get(f"{region}/{name}") or next(
+            (g for k, g in sorted(ctx.shared_pool_gpus.items()) if k.endswith(f"/{name}")), None
+        )
+        if per_node is None:
+            continue  # no plan context: the node's GPUs are not known here
+        nodes = int(view.inputs.get("count") or 0)
+        total = sum(replicas * gpus for _, replicas, gpus in requested[name])
+        if total > nodes * per_node:
+            yield Violation(
+                SHARED_POOL_FITS,
+                view.key,
+                f"shared pool {name}: its Deployments request {total} GPUs at their planned "
+                f"replicas, more than its {nodes} node(s) x {per_node} GPUs hold.",
+                view.urn,
+            )
+        for key, _, gpus in requested[name]:
+            if gpus > per_node:
+                yield Violation(
+                    SHARED_POOL_FITS,
+                    key,
+                    f"{key} asks {gpus} GPUs per pod on shared pool {name}, whose nodes have "
+                    f"{per_node}.",
+                    view.urn,
+                )

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sizing.plan import NodePool, WorkloadPlan
+from sizing.deploy.packing import shared_node_pools
+from sizing.plan import NodePool, PackedPool, WorkloadPlan
 
 SYSTEM_POOL_NAME = "system"
 
@@ -23,13 +24,21 @@ def system_pool_zones(node_count: int) -> tuple[str, ...]:
     return ("1", "2", "3") if node_count >= 3 else ()
 
 
-def node_pools(workloads: Iterable[WorkloadPlan]) -> tuple[NodePool, ...]:
-    """The GPU pools the feasible self-hosted ``workloads`` need, by region then VM size."""
+def node_pools(
+    workloads: Iterable[WorkloadPlan], packing: Iterable[PackedPool] = ()
+) -> tuple[NodePool, ...]:
+    """The GPU pools the feasible self-hosted ``workloads`` need, by region then VM size: the
+    shared pools of ``packing`` (sizing/deploy/packing.py) for the workloads they carry, a pool
+    per VM size for the rest."""
+    packing = tuple(packing)
+    packed = {(p.region, m.workload) for p in packing for m in p.members}
     users: dict[tuple[str, str], list[WorkloadPlan]] = {}
     for w in workloads:
         if w.aks is None or not w.feasible:
             continue
         for region in w.regions:
+            if (region, w.name) in packed:
+                continue
             users.setdefault((region, w.aks.vm_sku), []).append(w)
     pools = []
     for (region, sku), sharing in sorted(users.items()):
@@ -50,4 +59,5 @@ def node_pools(workloads: Iterable[WorkloadPlan]) -> tuple[NodePool, ...]:
                 vcpus_per_node=first.vm_vcpus,
             )
         )
-    return tuple(pools)
+    pools += shared_node_pools(packing)
+    return tuple(sorted(pools, key=lambda p: (p.region, p.vm_sku, p.shared, p.name)))

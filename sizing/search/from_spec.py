@@ -8,6 +8,8 @@ GPU and model offer) leads when the workload states no preference.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from inputs.environment import Environment
 from inputs.workload import BatchSpec, Workload
 from sizing.catalog import Catalog
@@ -19,6 +21,7 @@ from sizing.deploy.gateway_placement import gateway_placements
 from sizing.deploy.kubernetes_versions import default_version, version_support
 from sizing.deploy.node_pools import node_pools
 from sizing.deploy.openai_accounts import openai_accounts
+from sizing.deploy.packing import pack
 from sizing.deploy.quota import environment_quota
 from sizing.deploy.working_hours import batch_schedule, schedule_of, working_hours
 from sizing.plan import (
@@ -116,6 +119,10 @@ def request_from_workload(
                 ]
             )
         ),
+        share_nodes=not (
+            (env is not None and env.hardware.share_nodes is False)
+            or (spec.hardware is not None and spec.hardware.share_nodes is False)
+        ),
     )
     return SizingRequest(
         name=workload.name,
@@ -173,9 +180,14 @@ TIERS_WITHOUT_SLA = ("Developer",)  # "doesn't offer SLA" [apim-sse.md section 3
 
 
 def environment_plan(
-    environment: Environment, workloads: tuple[WorkloadPlan, ...], *, catalog: Catalog
+    environment: Environment,
+    workloads: tuple[WorkloadPlan, ...],
+    *,
+    catalog: Catalog,
+    hardware: Mapping[str, HardwareChoice] | None = None,
 ) -> EnvironmentPlan:
-    """The environment's shared settings and its planned cost against its cap."""
+    """The environment's shared settings, its shared GPU pools (``hardware``: each workload's
+    hardware choice, by name; None packs nothing) and its planned cost against its cap."""
     spec = environment.spec
     kubernetes_version = spec.kubernetes.version or default_version(catalog)
     mine = [w for w in workloads if w.environment == environment.name]
@@ -193,15 +205,25 @@ def environment_plan(
     )
     workloads_total = sum(w.cost.monthly_usd for w in mine if w.cost)
     fixed_total = sum(c.monthly_usd for c in fixed if c.monthly_usd is not None)
-    total = workloads_total + fixed_total
+    packing = pack(
+        mine,
+        catalog=catalog,
+        hardware=hardware or {},
+        pricing=spec.pricing,
+        enabled=hardware is not None and spec.hardware.share_nodes is not False,
+    )
+    saving = sum(p.saving_monthly_usd for p in packing.pools)
+    total = workloads_total - saving + fixed_total
     cap = spec.limits.max_monthly_usd
     violations: list[EnvironmentViolation] = []
     if cap is not None and total > cap:
         violations.append(
             EnvironmentViolation(
                 "cost-cap",
-                f"planned ${total:,.0f}/month (workloads ${workloads_total:,.0f} + shared "
-                f"infrastructure ${fixed_total:,.0f}) exceeds the environment cap of ${cap:,.0f}",
+                f"planned ${total:,.0f}/month (workloads ${workloads_total:,.0f}"
+                + (f" - shared GPU pools ${saving:,.0f}" if saving else "")
+                + f" + shared infrastructure ${fixed_total:,.0f}) exceeds the environment cap "
+                f"of ${cap:,.0f}",
                 planned=total,
                 limit=cap,
             )
@@ -214,7 +236,7 @@ def environment_plan(
                 "reliably; choose Developer, Basic/BasicV2, Standard/StandardV2 or Premium",
             )
         )
-    pools = node_pools(mine)
+    pools = node_pools(mine, packing.pools)
     accounts = openai_accounts(mine)
     violations += environment_limits(pools)  # shared GPU pools within AKS's limits
     tags = {"environment": environment.name, "managed-by": "inferplan", **spec.tags}
@@ -268,4 +290,6 @@ def environment_plan(
         fixed_costs=fixed,
         node_pools=pools,
         openai_accounts=accounts,
+        packing=packing.pools,
+        packing_declined=packing.declined,
     )

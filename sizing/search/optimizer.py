@@ -665,6 +665,8 @@ def _aks_plan(
             replicas_after_loss=c.spread.replicas_after_loss if topology.spare != "none" else None,
             window=batch_window(req.batch) if req.batch else None,
             expert_parallel=c.expert_parallel,
+            replicas_for_peak=c.spread.replicas_for_peak,
+            replicas_for_headroom=c.spread.replicas_for_headroom,
         ),
         gateway_backends=gateway_backends(
             backends=len(c.regions), peak_requests_per_minute=peak_rpm

@@ -101,6 +101,7 @@ class HardwareChoice:
 
     allow: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    share_nodes: bool = True  # replicas may share GPU nodes with other workloads (packing)
 
 
 @dataclass(frozen=True)

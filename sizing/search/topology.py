@@ -224,6 +224,8 @@ class Spread:
     zones: int  # zones the nodes are spread over (0: no zone spread)
     nodes_per_zone: int  # 0 without a zone spread
     replicas_after_loss: int  # what remains after losing the domain the rung spares
+    replicas_for_peak: int = 0  # the load alone, without headroom or spare (packing reads it)
+    replicas_for_headroom: int = 0  # the load with its headroom
 
 
 def spread_for(
@@ -247,14 +249,24 @@ def spread_for(
     headroom_nodes = math.ceil(replicas_for_headroom / p)
     if spare == "none":
         nodes = max(headroom_nodes, 1)
-        return Spread(nodes, nodes * p, 0, 0, 0)
+        return Spread(nodes, nodes * p, 0, 0, 0, replicas_for_peak, replicas_for_headroom)
     if spare == "node":
         nodes = max(headroom_nodes, math.ceil(replicas_for_peak / p) + 1)
-        return Spread(nodes, nodes * p, 0, 0, (nodes - 1) * p)
+        return Spread(
+            nodes, nodes * p, 0, 0, (nodes - 1) * p, replicas_for_peak, replicas_for_headroom
+        )
     per_zone = max(
         math.ceil(replicas_for_headroom / (p * zones)),
         math.ceil(replicas_for_peak / (p * (zones - 1))),
         1,
     )
     nodes = per_zone * zones
-    return Spread(nodes, nodes * p, zones, per_zone, (nodes - per_zone) * p)
+    return Spread(
+        nodes,
+        nodes * p,
+        zones,
+        per_zone,
+        (nodes - per_zone) * p,
+        replicas_for_peak,
+        replicas_for_headroom,
+    )

@@ -132,7 +132,7 @@ def build(
         )
         pulumi.export("clusterName", cluster.cluster_name)
         pulumi.export("poolNames", cluster.pool_names)
-        pulumi.export("pools", {sku: p.name for sku, p in cluster.pools.items()})
+        pulumi.export("pools", {name: p.name for name, p in cluster.pools.items()})
         pulumi.export("kubeconfig", cluster.kubeconfig)
 
     return capture(program, stack=env.name, preview=preview)
@@ -324,7 +324,8 @@ def test_kubernetes_provider_has_a_secret_kubeconfig_and_waits_for_the_pools(
         assert result.exports["poolNames"] == {
             s: agent_pool_name(s) for s in (CHECKOUT_SKU, H100_X2)
         }
-        assert result.exports["pools"] == {s: agent_pool_name(s) for s in (CHECKOUT_SKU, H100_X2)}
+        names = [agent_pool_name(s) for s in (CHECKOUT_SKU, H100_X2)]
+        assert result.exports["pools"] == {n: n for n in names}
         assert result.exports["clusterName"] == "aks-prod-eus2"
 
 

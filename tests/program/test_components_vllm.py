@@ -612,7 +612,7 @@ def _program(workload: WorkloadPlan, *, hf_token: str | None, query_url: str | N
         # Stands in for GpuCluster: the attributes VllmService reads.
         cluster = SimpleNamespace(
             provider=k8s.Provider("k8s", kubeconfig=pulumi.Output.secret(MOCK_KUBECONFIG)),
-            pools={sku: pool},
+            pools={workload.aks.pool_name: pool},
             cluster_name="aks-test",
             resource_group_name="rg-test",
             oidc_issuer_url="https://oidc.test/aks-test/",

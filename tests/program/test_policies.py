@@ -146,6 +146,31 @@ def prod_context(shipped_prod_plan) -> PolicyContext:
     return with_revisions(dataclasses.replace(ctx, quota=()))
 
 
+@pytest.fixture(scope="module")
+def packed_plan():
+    from pathlib import Path
+
+    from sizing.planner import plan_paths
+
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "shared-nodes"
+    return plan_paths([example], catalog=default_catalog())[1]
+
+
+@pytest.fixture(scope="module")
+def packed_views(packed_plan) -> Views:
+    """Six workloads packed on one shared GPU pool (docs/examples/shared-nodes)."""
+    return views_from_capture(capture_environment(packed_plan, "small-models"))
+
+
+@pytest.fixture(scope="module")
+def packed_context(packed_plan) -> PolicyContext:
+    return neutral(context_from_plan(packed_plan, "small-models", configured=ALL_CONFIG))
+
+
+def test_every_rule_passes_on_the_packed_stack(packed_views, packed_context):
+    assert [(r.name, v.message) for r, v in run_rules(packed_views, packed_context)] == []
+
+
 # --- fixture builders: one change to the captured stack or its context --------------------------
 
 
@@ -287,6 +312,32 @@ ONE_FAILURE_BREAKER = {
 
 # (rule, case, mutation, expected message[, base stack: "dev" unless given])
 FAILING: list[tuple[Any, ...]] = [
+    (
+        "shared-pool-gpus-fit",
+        "more-replicas-than-gpus",
+        edit(DEPLOYMENT, setter("spec.replicas", 9), name="faq-bot"),
+        "request 19 GPUs at their planned replicas, more than its 2 node(s) x 8 GPUs",
+        "packed",
+    ),
+    (
+        "shared-pool-gpus-fit",
+        "pod-larger-than-a-node",
+        both(
+            edit(
+                DEPLOYMENT,
+                vllm_container(
+                    setter(
+                        "resources",
+                        {"requests": {"nvidia.com/gpu": "9"}, "limits": {"nvidia.com/gpu": "9"}},
+                    )
+                ),
+                name="faq-bot",
+            ),
+            workload("faq-bot", tensor_parallel=9),
+        ),
+        "asks 9 GPUs per pod on shared pool",
+        "packed",
+    ),
     (
         "residency-regions",
         "outside-environment-regions",
