@@ -53,12 +53,15 @@ def managed_workload(
     capacity: int = 100,
     failover: tuple[AzureOpenAIFailover, ...] = (),
     task: str = "chat",
+    model: str = "gpt-4o",
+    model_version: str = "2024-11-20",
+    model_format: str = "OpenAI",
 ) -> WorkloadPlan:
     return WorkloadPlan(
         name=name,
         feasible=True,
         target="azure-openai",
-        model="gpt-4o",
+        model=model,
         regions=regions,
         predicted=None,
         cost=None,
@@ -68,14 +71,15 @@ def managed_workload(
         alerts=(),
         availability=None,
         azure_openai=AzureOpenAIPlan(
-            model="gpt-4o",
-            model_version="2024-11-20",
+            model=model,
+            model_version=model_version,
             deployment_type=deployment_type,
             capacity=capacity,
             capacity_unit="ktpm",
             failover=failover,
             residency_scope="datazone",
             latency_metrics=deployment_type.endswith("ProvisionedManaged"),
+            model_format=model_format,
         ),
         task=task,
         tags={"workload": name},
@@ -225,6 +229,34 @@ def test_deployments_carry_the_plans_type_capacity_and_pinned_model(dev_plan) ->
         assert d["properties"]["versionUpgradeOption"] == "OnceCurrentVersionExpired"
         assert d["properties"]["raiPolicyName"] == "Microsoft.DefaultV2"
     assert result.exports["deployments"] == sorted(expected)
+
+
+def test_a_foundry_model_sold_by_azure_deploys_with_its_format_on_a_foundry_account() -> None:
+    """Llama-3.3-70B-Instruct (format Meta) needs a Foundry (kind AIServices) account; the OpenAI
+    model beside it on that account keeps its OpenAI format, and a region with OpenAI models only
+    keeps its kind-OpenAI account."""
+    llama = managed_workload(
+        "open-chat",
+        ("swedencentral",),
+        deployment_type="GlobalStandard",
+        model="Llama-3.3-70B-Instruct",
+        model_version="1",
+        model_format="Meta",
+    )
+    gpt = managed_workload("assist", ("swedencentral",))
+    result = build(environment(), "swedencentral", (llama, gpt))
+    (account,) = result.of_type(ACCOUNT)
+    assert account.inputs["kind"] == "AIServices"
+    models = {
+        d.inputs["deploymentName"]: d.inputs["properties"]["model"]
+        for d in result.of_type(DEPLOYMENT)
+    }
+    assert models == {
+        "open-chat": {"format": "Meta", "name": "Llama-3.3-70B-Instruct", "version": "1"},
+        "assist": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"},
+    }
+    only_openai = build(environment(), "swedencentral", (gpt,)).of_type(ACCOUNT)
+    assert [a.inputs["kind"] for a in only_openai] == ["OpenAI"]
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["given-order", "reversed"])
