@@ -158,3 +158,18 @@ def test_pinning_either_target_keeps_the_other_out() -> None:
     assert {o.target for o in managed.candidates} == {"azure-openai"}
     hosted = search_workload(request(deployment="aks-vllm"), catalog=CAT)
     assert {o.target for o in hosted.candidates} == {"aks-vllm"}
+
+
+def test_catalog_list_names_each_models_deployment_format() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from inferplan.cli.main import main
+
+    result = CliRunner().invoke(main, ["catalog", "list", "azure-openai", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["model"]: r for r in json.loads(result.output)["azure-openai"]}
+    assert rows[LLAMA]["format"] == "Meta"
+    assert rows[LLAMA]["offers"] == ["GlobalStandard", "GlobalProvisionedManaged"]
+    assert rows["gpt-4o"]["format"] == "OpenAI"
