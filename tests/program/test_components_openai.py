@@ -139,7 +139,12 @@ def test_the_account_is_entra_only_with_a_stable_custom_subdomain(
     account = build(env, region, workloads).of_type(ACCOUNT)[0]
 
     expected_name = account_name(env_name, region)
-    assert account.inputs["kind"] == "OpenAI"
+    # kind OpenAI, or a Foundry account when the region holds another publisher's model (the
+    # showcase's open-70b-managed example puts Llama-3.3-70B-Instruct there)
+    (planned,) = [a for a in openai_accounts(workloads) if a.region == region]
+    foundry = any(d.model_format != "OpenAI" for d in planned.deployments)
+    assert account.inputs["kind"] == ("AIServices" if foundry else "OpenAI")
+    assert foundry == (env_name == "prod")
     assert account.inputs["sku"] == {"name": "S0"}
     assert account.inputs["location"] == region
     assert account.inputs["accountName"] == expected_name
@@ -360,3 +365,46 @@ def test_past_the_per_account_limit_deployments_spread_over_accounts_chained_per
             assert after.depends_on == (before.urn,)
     # The first account keeps a one-account region's name.
     assert account_name("test", "swedencentral") in {a.inputs["accountName"] for a in accounts}
+
+
+def test_a_planned_open_70b_on_azures_offer_reaches_the_program_as_format_meta() -> None:
+    """From the sizing of llama-3.3-70b (deployment auto, light load) to the deployment the
+    program registers: the plan's model, version, type, capacity and format, on a Foundry
+    account."""
+    from sizing.catalog import default_catalog
+    from sizing.search.optimizer import plan_workload
+    from sizing.search.request import SizingRequest
+
+    req = SizingRequest(
+        name="open-chat",
+        model="llama-3.3-70b",
+        precisions=(),
+        deployment="auto",
+        max_input_tokens=4000,
+        max_output_tokens=600,
+        avg_input_tokens=1000,
+        avg_output_tokens=250,
+        peak_concurrency=12,
+        peak_requests_per_minute=None,
+        ttft_p95_ms=2500,
+        output_tokens_per_second_p50=15,
+        availability=99.5,
+        regions=("swedencentral",),
+        geography=None,
+        strict_residency=False,
+    )
+    planned = plan_workload(req, catalog=default_catalog())
+    assert planned.azure_openai is not None
+    result = build(environment(), "swedencentral", (planned,))
+    (account,) = result.of_type(ACCOUNT)
+    (deployment,) = result.of_type(DEPLOYMENT)
+    assert account.inputs["kind"] == "AIServices"
+    assert deployment.inputs["sku"] == {
+        "name": planned.azure_openai.deployment_type,
+        "capacity": planned.azure_openai.capacity,
+    }
+    assert deployment.inputs["properties"]["model"] == {
+        "format": "Meta",
+        "name": "Llama-3.3-70B-Instruct",
+        "version": "1",
+    }
