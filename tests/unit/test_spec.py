@@ -140,6 +140,14 @@ def test_azure_managed_is_the_clearer_name_of_azure_openai(written: str) -> None
     assert workload.spec.deployment == "azure-openai"
 
 
+def test_a_template_bound_on_either_name_holds_the_one_value() -> None:
+    """A template's ``one_of: [azure-managed]`` admits a workload that writes azure-openai."""
+    from inputs.template_rules import normalise_value
+
+    assert normalise_value("deployment", "azure-managed") == ("azure-openai", None)
+    assert normalise_value("deployment", "azure-openai") == ("azure-openai", None)
+
+
 def test_loaded_workload_is_immutable() -> None:
     workload = only_workload(CHAT)
     with pytest.raises(pydantic.ValidationError):
