@@ -47,7 +47,7 @@ from components.llm_gateway import (
 from components.naming import region_code, resource_name
 from components.network import Network, gateway_subnet_prefix, private_endpoint
 from components.observability import Observability, SloAlerts
-from components.openai_service import OpenAIService
+from components.openai_service import FOUNDRY_ACCOUNT_KIND, OpenAIService
 from components.vllm_service import VllmService, VllmWiring
 from sizing.plan import ContainerImage, EnvironmentPlan, Plan, WorkloadPlan
 
@@ -326,6 +326,13 @@ def build_environment(
                 if r in regions_served
                 for shard, account in s.account_ids.items()
             },
+            foundry_accounts=frozenset(
+                (r, shard)
+                for r, s in openai.items()
+                if r in regions_served
+                for shard, kind in s.account_kinds.items()
+                if kind == FOUNDRY_ACCOUNT_KIND
+            ),
             subnet_id=network.gateway_subnet_ids.get(placement.location),
             wiring=GatewayWiring(
                 subscription_id=subscription_id,

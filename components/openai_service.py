@@ -106,6 +106,7 @@ class OpenAIService(pulumi.ComponentResource):
 
         self.deployments = {}
         self.account_ids: dict[int, pulumi.Output[str]] = {}
+        self.account_kinds: dict[int, str] = {}  # shard -> OpenAI | AIServices
         self.account_of: dict[str, int] = {}
         endpoints: dict[int, pulumi.Output[str]] = {}
         purges: list[pulumi.Output[str]] = []
@@ -125,7 +126,7 @@ class OpenAIService(pulumi.ComponentResource):
                 account_name=account_name,
                 resource_group_name=resource_group_name,
                 location=region,
-                kind=account_kind(members),
+                kind=self.account_kinds.setdefault(shard, account_kind(members)),
                 sku=cognitiveservices.SkuArgs(name=ACCOUNT_SKU),
                 identity=cognitiveservices.IdentityArgs(type="SystemAssigned"),
                 properties=cognitiveservices.AccountPropertiesArgs(
