@@ -408,3 +408,24 @@ def test_a_planned_open_70b_on_azures_offer_reaches_the_program_as_format_meta()
         "name": "Llama-3.3-70B-Instruct",
         "version": "1",
     }
+
+
+def test_the_showcase_wires_the_foundry_role_for_its_llama_deployment(prod_capture) -> None:
+    """The environment (components/environment.py) hands the gateway its Foundry accounts: the
+    showcase's open-70b-managed workload puts Llama-3.3-70B-Instruct in swedencentral."""
+    from components.roles import COGNITIVE_SERVICES_USER
+
+    foundry = [a for a in prod_capture.of_type(ACCOUNT) if a.inputs["kind"] == "AIServices"]
+    assert [a.inputs["location"] for a in foundry] == ["swedencentral"]
+    users = [
+        r.inputs["scope"]
+        for r in prod_capture.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["roleDefinitionId"].endswith(COGNITIVE_SERVICES_USER)
+    ]
+    assert len(users) == 1 and users[0].endswith(f"/{foundry[0].name}")
+    llama = [
+        d.inputs["properties"]["model"]
+        for d in prod_capture.of_type(DEPLOYMENT)
+        if d.inputs["properties"]["model"]["format"] != "OpenAI"
+    ]
+    assert llama == [{"format": "Meta", "name": "Llama-3.3-70B-Instruct", "version": "1"}]
