@@ -173,3 +173,31 @@ def test_catalog_list_names_each_models_deployment_format() -> None:
     assert rows[LLAMA]["format"] == "Meta"
     assert rows[LLAMA]["offers"] == ["GlobalStandard", "GlobalProvisionedManaged"]
     assert rows["gpt-4o"]["format"] == "OpenAI"
+
+
+# --- lifecycle: Azure retired DeepSeek-R1, the open weights stay ---------------------------
+
+
+def test_a_retired_managed_offer_is_rejected_as_retired_and_self_hosting_serves() -> None:
+    entry = CAT.azure_openai.models["DeepSeek-R1"]
+    life = entry.retirements["1"]
+    # Learn, Model retirement schedule (ms.date 2026-09-02): retired 2026-08-13, use V4-Pro.
+    assert (life.status, life.retirement, life.replacement) == (
+        "retired",
+        "2026-08-13",
+        "DeepSeek-V4-Pro",
+    )
+    search = search_workload(
+        request(model="deepseek-r1", peak_concurrency=8, ttft_p95_ms=3000), catalog=CAT
+    )
+    managed = by_target(search, "azure-openai")
+    assert managed and {o.rejection.kind for o in managed} == {"retired"}
+    assert search.plan.feasible and search.plan.target == "aks-vllm"
+
+
+def test_a_retired_managed_offer_does_not_mark_the_open_model_undeployable() -> None:
+    from sizing.azure_openai.lifecycle import model_verdict
+
+    assert model_verdict(CAT, "deepseek-r1") is None  # self-hosting it still works
+    verdict = model_verdict(CAT, "gpt-4o-mini")  # managed only: deprecated, so flagged
+    assert verdict is not None and not verdict.deployable
