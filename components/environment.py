@@ -53,7 +53,7 @@ from components.network import (
     private_endpoint,
 )
 from components.observability import Observability, SloAlerts
-from components.openai_service import OpenAIService
+from components.openai_service import FOUNDRY_ACCOUNT_KIND, OpenAIService
 from components.vllm_service import VllmService, VllmWiring
 from sizing.plan import ContainerImage, EnvironmentPlan, Plan, WorkloadPlan
 
@@ -348,6 +348,13 @@ def build_environment(
                 if r in regions_served
                 for shard, account in s.account_ids.items()
             },
+            foundry_accounts=frozenset(
+                (r, shard)
+                for r, s in openai.items()
+                if r in regions_served
+                for shard, kind in s.account_kinds.items()
+                if kind == FOUNDRY_ACCOUNT_KIND
+            ),
             subnet_id=network.gateway_subnet_ids.get(placement.location),
             wiring=GatewayWiring(
                 subscription_id=subscription_id,

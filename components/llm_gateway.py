@@ -185,7 +185,11 @@ class LlmGateway(pulumi.ComponentResource):
         subnet_id: pulumi.Input[str] | None,
         wiring: GatewayWiring,
         opts: pulumi.ResourceOptions | None = None,
+        foundry_accounts: frozenset[tuple[str, int]] = frozenset(),
     ) -> None:
+        """``foundry_accounts``: the keys of ``openai_accounts`` that are Foundry (AIServices)
+        accounts holding other publishers' models; the gateway also gets Cognitive Services
+        User there, which their inference needs."""
         super().__init__("inferplan:azure:LlmGateway", name, None, opts)
         if environment.gateway is None:
             raise ValueError(f"environment {environment.name}: the Plan has no gateway settings")
@@ -436,6 +440,17 @@ class LlmGateway(pulumi.ComponentResource):
                 description="API Management gateway calls Azure OpenAI with its managed identity",
                 opts=child,
             )
+            if (region, shard) in foundry_accounts:
+                roles.assign_role(
+                    f"{name}-foundry-user-{region_code(region)}{tail}",
+                    role=roles.COGNITIVE_SERVICES_USER,
+                    scope=account_id,
+                    principal_id=principal_id,
+                    subscription_id=wiring.subscription_id,
+                    principal_type="ServicePrincipal",
+                    description="API Management gateway calls Foundry Models sold by Azure",
+                    opts=child,
+                )
 
         self.service_id = service.id
         self.service_name = service.name

@@ -7,7 +7,9 @@ region alike.
 
 Shape and settings follow azure-openai.md §5 (sources [subdomain], [quota], [apim-auth]):
 
-* kind ``OpenAI``, sku ``S0``, a custom subdomain, which Entra ID authentication needs and which
+* kind ``OpenAI`` (``AIServices``, a Foundry resource, when the account holds a Foundry Model
+  sold by Azure of another publisher, such as Llama-3.3-70B-Instruct, format ``Meta``), sku
+  ``S0``, a custom subdomain, which Entra ID authentication needs and which
   can never change afterwards [subdomain]; hence a stable, globally unique name, hashed from the
   deploying subscription and resource group so another subscription never collides;
 * a soft-deleted account of the same name (kept 48 hours after a delete) is undeleted when the
@@ -38,8 +40,24 @@ from components.network import private_endpoint
 from sizing.plan import EnvironmentPlan, OpenAIAccount, OpenAIDeployment
 
 ACCOUNT_KIND = "OpenAI"
+# A Foundry resource: it serves Azure OpenAI models and the other Foundry Models sold by Azure
+# (Llama, DeepSeek, ...), which a kind-OpenAI account cannot deploy (Learn, "Deploy Microsoft
+# Foundry Models in the Foundry portal": models are deployed "in a Foundry resource"). Chat
+# completions keep the /openai/deployments/<name> route (Learn, "Endpoints for Foundry Models").
+FOUNDRY_ACCOUNT_KIND = "AIServices"
 ACCOUNT_SKU = "S0"
 MODEL_FORMAT = "OpenAI"
+
+
+def account_kind(deployments: tuple[OpenAIDeployment, ...]) -> str:
+    """``OpenAI`` while every deployment is an OpenAI-format model; ``AIServices`` (a Foundry
+    resource) once one is another publisher's. Existing Azure OpenAI accounts keep their kind:
+    a kind change replaces the account and its custom subdomain."""
+    if any(d.model_format != MODEL_FORMAT for d in deployments):
+        return FOUNDRY_ACCOUNT_KIND
+    return ACCOUNT_KIND
+
+
 # The content filter every new deployment gets by default (azure-openai.md §5).
 RAI_POLICY = "Microsoft.DefaultV2"
 
@@ -88,6 +106,7 @@ class OpenAIService(pulumi.ComponentResource):
 
         self.deployments = {}
         self.account_ids: dict[int, pulumi.Output[str]] = {}
+        self.account_kinds: dict[int, str] = {}  # shard -> OpenAI | AIServices
         self.account_of: dict[str, int] = {}
         endpoints: dict[int, pulumi.Output[str]] = {}
         purges: list[pulumi.Output[str]] = []
@@ -107,7 +126,7 @@ class OpenAIService(pulumi.ComponentResource):
                 account_name=account_name,
                 resource_group_name=resource_group_name,
                 location=region,
-                kind=ACCOUNT_KIND,
+                kind=self.account_kinds.setdefault(shard, account_kind(members)),
                 sku=cognitiveservices.SkuArgs(name=ACCOUNT_SKU),
                 identity=cognitiveservices.IdentityArgs(type="SystemAssigned"),
                 properties=cognitiveservices.AccountPropertiesArgs(
@@ -135,7 +154,7 @@ class OpenAIService(pulumi.ComponentResource):
                     ),
                     properties=cognitiveservices.DeploymentPropertiesArgs(
                         model=cognitiveservices.DeploymentModelArgs(
-                            format=MODEL_FORMAT, name=spec.model, version=spec.model_version
+                            format=spec.model_format, name=spec.model, version=spec.model_version
                         ),
                         rai_policy_name=RAI_POLICY,
                         version_upgrade_option=spec.version_upgrade,

@@ -16,6 +16,10 @@ from components.naming import role_assignment_name
 
 NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 COGNITIVE_SERVICES_OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
+# Inference on Foundry Models of other publishers (data actions Microsoft.CognitiveServices/
+# accounts/MaaS/*), which the OpenAI User role lacks (Learn, "Configure keyless authentication
+# with Microsoft Entra ID" for Foundry Models, ms.date 2026-03-19).
+COGNITIVE_SERVICES_USER = "a97b65f3-24c7-4388-baec-2e87135dc908"
 AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 MONITORING_DATA_READER = "b0d8363b-8ddd-447d-831f-62ca05bff136"
@@ -31,6 +35,7 @@ AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 ROLE_NAMES = {
     NETWORK_CONTRIBUTOR: "Network Contributor",
     COGNITIVE_SERVICES_OPENAI_USER: "Cognitive Services OpenAI User",
+    COGNITIVE_SERVICES_USER: "Cognitive Services User",
     AKS_RBAC_CLUSTER_ADMIN: "Azure Kubernetes Service RBAC Cluster Admin",
     ACR_PULL: "AcrPull",
     MONITORING_DATA_READER: "Monitoring Data Reader",

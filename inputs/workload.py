@@ -42,7 +42,20 @@ AVG_INPUT_FRACTION_OF_MAX = 0.25
 AVG_OUTPUT_FRACTION_OF_MAX = 0.5
 MAX_STOP_SEQUENCES = 4  # OpenAI chat completions API limit
 
-DeploymentTarget = choice(Literal["auto", "azure-openai", "aks-vllm"])
+# 'azure-managed' names what 'azure-openai' always meant once Azure sells other publishers' models
+# (Foundry Models sold by Azure, such as Llama-3.3-70B-Instruct) through the same deployments;
+# the spec holds the one value the sizing knows, so plans and diffs do not change with the name.
+MANAGED_ALIAS = "azure-managed"
+
+
+def _managed_alias(value: str) -> str:
+    return "azure-openai" if value == MANAGED_ALIAS else value
+
+
+DeploymentTarget = Annotated[
+    choice(Literal["auto", "azure-openai", "azure-managed", "aks-vllm"]),
+    AfterValidator(_managed_alias),
+]
 
 
 class SpecModel(BaseModel):
@@ -502,8 +515,10 @@ class WorkloadSpec(SpecModel):
         DeploymentTarget,
         Field(
             description=(
-                "Where to serve: 'azure-openai' (managed), 'aks-vllm' (self-hosted vLLM on AKS) "
-                "or 'auto' (the cheapest feasible one the model allows)."
+                "Where to serve: 'azure-managed' (a model Azure sells: Azure OpenAI or another "
+                "Foundry Model sold by Azure; 'azure-openai' is the same, its older name), "
+                "'aks-vllm' (self-hosted vLLM on AKS) or 'auto' (the cheapest feasible one the "
+                "model allows)."
             )
         ),
     ] = "auto"

@@ -174,12 +174,13 @@ def deployment_matches_hosting(rule: RuleInput) -> Iterator[Finding]:
         yield (
             (*_SPEC, "deployment"),
             f"'{model}' is only offered by Azure OpenAI (its weights are not public); "
-            "use 'azure-openai' or 'auto'",
+            "use 'azure-managed' or 'auto'",
         )
     if deployment == "azure-openai" and hosting == "open":
         yield (
             (*_SPEC, "deployment"),
-            f"'{model}' is not offered by Azure OpenAI; use 'aks-vllm' or 'auto'",
+            f"'{model}' is not sold by Azure (neither Azure OpenAI nor another Foundry Model "
+            "sold by Azure in the catalog); use 'aks-vllm' or 'auto'",
         )
 
 

@@ -296,6 +296,9 @@ class AzureOpenAIPlan:
     # The primary deployment's upgrade policy (`lifecycle.upgrade_policy`); failover deployments
     # are token-billed and get OnceCurrentVersionExpired.
     version_upgrade: VersionUpgrade = "OnceCurrentVersionExpired"
+    # The deployment's properties.model.format: OpenAI, or the publisher of another Foundry Model
+    # sold by Azure (Meta, DeepSeek, ...), which only a Foundry (kind AIServices) account serves.
+    model_format: str = "OpenAI"
 
 
 @dataclass(frozen=True)
@@ -792,6 +795,7 @@ class OpenAIDeployment:
     # The workload's upgrade policy on its primary; failovers are token-billed, so they upgrade
     # when their version is retired.
     version_upgrade: VersionUpgrade = "OnceCurrentVersionExpired"
+    model_format: str = "OpenAI"  # properties.model.format (AzureOpenAIPlan.model_format)
 
 
 @dataclass(frozen=True)

@@ -101,8 +101,9 @@ def _deployment_types(catalog: Any) -> list[dict[str, Any]]:
 
 
 def _azure_openai(catalog: Any) -> list[dict[str, Any]]:
-    """Every Azure OpenAI model version with its lifecycle stage on the catalog's date and the
-    deployable model to use when a new deployment cannot get it."""
+    """Every model version Azure sells (Azure OpenAI, and other publishers' Foundry Models with
+    their deployment format) with its lifecycle stage on the catalog's date and the deployable
+    model to use when a new deployment cannot get it."""
     from sizing.azure_openai.lifecycle import replacement, version_life
 
     aoai = catalog.azure_openai
@@ -114,6 +115,7 @@ def _azure_openai(catalog: Any) -> list[dict[str, Any]]:
             rows.append(
                 {
                     "model": model.id,
+                    "format": model.format,
                     "version": version,
                     "stage": life.stage,
                     "retirement": entry.retirement if entry else None,

@@ -31,6 +31,9 @@ CONTAINER_SERVICE_API = "2025-05-01"
 API_MANAGEMENT_API = "2024-05-01"
 
 OPENAI_KIND = "OpenAI"  # the account kind OpenAIService creates, and the models API's `kind`
+# The Foundry account kind OpenAIService creates for Foundry Models sold by Azure of another
+# publisher (format Meta, DeepSeek, ...): the models API lists those under this kind.
+FOUNDRY_KIND = "AIServices"
 
 
 def _location_key(location: str) -> str:
@@ -207,11 +210,20 @@ class ModelOffer:
     deprecation_date: str | None
 
 
+def _deployable_here(kind: object, model_format: object) -> bool:
+    """The account kind OpenAIService gives a model of this format: Azure OpenAI models as
+    listed for kind OpenAI, other publishers' Foundry Models as listed for kind AIServices (the
+    API lists OpenAI models under both kinds; reading each once keeps one offer per model)."""
+    if model_format == OPENAI_KIND:
+        return kind == OPENAI_KIND
+    return kind == FOUNDRY_KIND and bool(model_format)
+
+
 def model_offers(items: list[Mapping[str, Any]], *, location: str) -> tuple[ModelOffer, ...]:
     offers = []
     for item in items:
         model = item.get("model") or {}
-        if item.get("kind") != OPENAI_KIND or model.get("format") != OPENAI_KIND:
+        if not _deployable_here(item.get("kind"), model.get("format")):
             continue
         for sku in model.get("skus") or []:
             capacity = sku.get("capacity") or {}

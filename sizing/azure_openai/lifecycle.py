@@ -199,10 +199,13 @@ class ModelVerdict:
 
 def model_verdict(catalog: Catalog, model_id: str) -> ModelVerdict | None:
     """The verdict on workload model ``model_id``, or None for a model that is not on Azure
-    OpenAI (or unknown: validation reports that)."""
+    OpenAI (or unknown: validation reports that), or whose open weights can be self-hosted too
+    (hosting ``both``): a retired managed offer of those removes candidates, not the model."""
     try:
         spec = catalog.model(model_id)
     except LookupError:
+        return None
+    if spec.hosting != "managed":
         return None
     aoai = catalog.azure_openai
     entry = aoai.models.get(spec.azure_openai_name or "")

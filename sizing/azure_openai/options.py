@@ -19,7 +19,7 @@ from sizing.azure_openai.lifecycle import (
 )
 from sizing.azure_openai.offers import AoaiCandidate, size_azure_openai
 from sizing.catalog import Catalog
-from sizing.catalog.azure_openai import AoaiModel
+from sizing.catalog.azure_openai import OPENAI_FORMAT, AoaiModel
 from sizing.catalog.entries import ModelSpec
 from sizing.deploy.azure_limits import AZURE_LIMIT, deployment_capacity_limit
 from sizing.deploy.gateway_resilience import gateway_backends
@@ -316,6 +316,7 @@ def azure_openai_plan(
             residency_scope=c.residency_scope,
             latency_metrics=latency_metrics(c),
             version_upgrade=upgrade,
+            model_format=entry.format if entry is not None else OPENAI_FORMAT,
         ),
         gateway_backends=gateway_backends(backends=len(regions), peak_requests_per_minute=peak_rpm),
         warnings=tuple(warnings),

@@ -32,6 +32,7 @@ Basis = Literal["documented", "third_party", "derived", "estimate", "observed"]
 ModelTask = Literal["chat", "embedding"]
 PtuBilling = Literal["hourly", "monthly_reservation", "yearly_reservation"]
 Key = Annotated[str, Field(min_length=1)]
+OPENAI_FORMAT = "OpenAI"  # `properties.model.format` of every Azure OpenAI model
 
 
 def _as_tuple(value: Any) -> Any:
@@ -167,18 +168,29 @@ class AoaiPtuRules(_Entry):
     output_token_weight: AoaiFigure  # one output token counts as this many input tokens
     global_datazone_minimum_ptu: AoaiFigure
     global_datazone_increment_ptu: AoaiFigure
-    regional_minimum_ptu: AoaiFigure
-    regional_increment_ptu: AoaiFigure
+    # None where Microsoft sells no regional provisioned deployment of the model (Learn gives
+    # "NA" for Llama-3.3-70B-Instruct and DeepSeek): a ProvisionedManaged offer then is an error.
+    regional_minimum_ptu: AoaiFigure | None = None
+    regional_increment_ptu: AoaiFigure | None = None
     latency_target_output_tokens_per_s: AoaiFigure
     max_context_tokens: AoaiFigure | None = None  # when lower than the model's own limit
 
     def minimum_ptu(self, scope: ResidencyScope) -> AoaiFigure:
-        return self.regional_minimum_ptu if scope == "region" else self.global_datazone_minimum_ptu
+        if scope == "region":
+            return _regional(self.regional_minimum_ptu)
+        return self.global_datazone_minimum_ptu
 
     def increment_ptu(self, scope: ResidencyScope) -> AoaiFigure:
         if scope == "region":
-            return self.regional_increment_ptu
+            return _regional(self.regional_increment_ptu)
         return self.global_datazone_increment_ptu
+
+
+def _regional(figure: AoaiFigure | None) -> AoaiFigure:
+    """A regional PTU rule; the catalog's cross-check keeps regional offers from lacking one."""
+    if figure is None:
+        raise ValueError("the model has no regional provisioned deployment")
+    return figure
 
 
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high"]
@@ -285,7 +297,25 @@ class AoaiModel(_Entry):
         bool,
         Field(description="Microsoft must approve a registration before a subscription deploys it"),
     ] = False
+    format: Annotated[
+        Key,
+        Field(
+            description="the deployment's `properties.model.format`: the model's publisher as "
+            "Azure names it (OpenAI for Azure OpenAI models; Meta, DeepSeek, Mistral AI ... for "
+            "other Foundry Models sold by Azure)"
+        ),
+    ] = "OpenAI"
+    format_source: Annotated[
+        Key | None,
+        Field(description="source key of `format` when it is not OpenAI"),
+    ] = None
     _id: str = PrivateAttr(default="")
+
+    @property
+    def sold_by_azure(self) -> bool:
+        """A Foundry Model sold by Azure from another publisher than OpenAI: it deploys through
+        the same resource type, but only on a Foundry (kind AIServices) account."""
+        return self.format != OPENAI_FORMAT
 
     @property
     def id(self) -> str:
@@ -439,6 +469,10 @@ def _cross_check(doc: AoaiCatalog) -> Iterable[tuple[Loc, str]]:
                 yield (*rloc, "deprecation"), "deprecation comes after retirement"
         if model.successor is not None and model.successor not in doc.models:
             yield (*mloc, "successor"), f"unknown model {model.successor!r}"
+        if model.sold_by_azure and model.format_source is None:
+            yield (*mloc, "format"), "a format other than OpenAI needs a `format_source`"
+        if model.format_source is not None:
+            yield from check_source((*mloc, "format_source"), model.format_source)
         if model.reasoning is not None:
             for effort, figure in model.reasoning.tokens_per_request.items():
                 floc: Loc = (*mloc, "reasoning", "tokens_per_request", effort)
@@ -472,6 +506,11 @@ def _cross_check(doc: AoaiCatalog) -> Iterable[tuple[Loc, str]]:
             if dtype.billing == "ptu":
                 if model.provisioned is None:
                     yield oloc, "provisioned offer needs `provisioned` sizing rules"
+                elif dtype.residency_scope == "region" and (
+                    model.provisioned.regional_minimum_ptu is None
+                    or model.provisioned.regional_increment_ptu is None
+                ):
+                    yield oloc, "a regional provisioned offer needs regional PTU rules"
                 if type_name not in doc.provisioned_prices:
                     yield oloc, f"no provisioned_prices entry for {type_name}"
                 if offer.usd_per_million_input_tokens is not None:

@@ -43,6 +43,7 @@ def _deployments_of(w: WorkloadPlan) -> list[tuple[str, OpenAIDeployment]]:
                 capacity_unit=unit,
                 tags=dict(w.tags),
                 version_upgrade=plan.version_upgrade if role == "primary" else FAILOVER_UPGRADE,
+                model_format=plan.model_format,
             ),
         )
         for region, role, deployment_type, capacity, unit in placed

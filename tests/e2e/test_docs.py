@@ -7,6 +7,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
@@ -64,3 +66,31 @@ def test_optimizer_worked_example_quotes_the_current_plan(monkeypatch) -> None:
             assert re.search(pattern, excerpt), f"{section}.{key} should read {value}"
     for reason in plan["reasons"]:
         assert json.dumps(reason, ensure_ascii=False) in excerpt, reason
+
+
+FOUNDRY_DOC = ROOT / "docs" / "foundry-models.md"
+
+
+@pytest.mark.parametrize(
+    ("example", "ranks"),
+    [("open-70b-managed", (1, 2, 10)), ("open-70b-self-hosted", (1, 3, 12))],
+)
+def test_foundry_models_doc_quotes_the_candidates_the_plan_lists(example, ranks) -> None:
+    """Each row of the worked examples: its configuration, its monthly cost, and which one won."""
+    result = CliRunner().invoke(
+        main,
+        ["plan", "--candidates", "--format", "json", str(ROOT / "examples" / f"{example}.yaml")],
+    )
+    assert result.exit_code == 0, result.output
+    listed = {c["rank"]: c for c in json.loads(result.output)["candidates"]}
+    text = FOUNDRY_DOC.read_text(encoding="utf-8")
+    section = text.split(f"`examples/{example}.yaml`", 1)[1].split("\n\n|", 1)[1]
+    rows = ("|" + section.split("\n\n", 1)[0]).splitlines()[2:]  # past the header and rule
+    ranked = {int(n): row for row in rows for n in row.split("|")[1].split(",")}
+    for rank in ranks:
+        c = listed[rank]
+        row = ranked[rank]
+        assert f"{c['monthly_usd']:,.0f}" in row, (rank, row)
+        assert ("chosen" in row) == c["chosen"], (rank, row)
+        if c["rejection_kind"]:
+            assert f"`{c['rejection_kind']}`" in row or "costs" in row or "minimum" in row

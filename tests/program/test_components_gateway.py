@@ -354,6 +354,12 @@ def gateway_program(env: EnvironmentPlan, workloads, *, subnet_id: str | None = 
             workloads=tuple(workloads),
             backends=backends,
             openai_accounts={(r, 1): s.account_id for r, s in openai.items()},
+            foundry_accounts=frozenset(
+                (r, shard)
+                for r, s in openai.items()
+                for shard, kind in s.account_kinds.items()
+                if kind == "AIServices"
+            ),
             subnet_id=subnet_id,
             wiring=GatewayWiring(
                 subscription_id=SUBSCRIPTION_ID,
@@ -572,6 +578,39 @@ def test_the_gateway_identity_is_openai_user_on_every_account() -> None:
     # one name per (scope, principal, role): no two assignments share one
     names = [a["roleAssignmentName"] for a in assignments.values()]
     assert len(set(names)) == len(names)
+
+
+def test_a_foundry_account_also_gives_the_gateway_cognitive_services_user() -> None:
+    """Llama-3.3-70B-Instruct (format Meta) in swedencentral puts a Foundry account there; its
+    inference needs Cognitive Services User, which the OpenAI-only account in francecentral does
+    not get."""
+    import dataclasses
+
+    from components.roles import COGNITIVE_SERVICES_USER
+
+    llama = workload("open-chat")
+    llama = dataclasses.replace(
+        llama,
+        azure_openai=dataclasses.replace(
+            llama.azure_openai, model="Llama-3.3-70B-Instruct", model_format="Meta"
+        ),
+    )
+    workloads = [llama, workload("assist", regions=("francecentral",))]
+    result = capture_gateway(environment(), workloads)
+    accounts = {
+        r.inputs["location"]: r for r in result.of_type("azure-native:cognitiveservices:Account")
+    }
+    assert {loc: a.inputs["kind"] for loc, a in accounts.items()} == {
+        "swedencentral": "AIServices",
+        "francecentral": "OpenAI",
+    }
+    users = [
+        a.inputs
+        for a in result.of_type("azure-native:authorization:RoleAssignment")
+        if a.inputs["roleDefinitionId"].endswith(COGNITIVE_SERVICES_USER)
+    ]
+    assert [a["scope"].rsplit("/", 1)[1] for a in users] == [accounts["swedencentral"].name]
+    assert users[0]["principalType"] == "ServicePrincipal"
 
 
 def test_consumption_is_refused_for_streaming_workloads_with_a_clear_reason() -> None:

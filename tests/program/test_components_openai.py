@@ -53,12 +53,15 @@ def managed_workload(
     capacity: int = 100,
     failover: tuple[AzureOpenAIFailover, ...] = (),
     task: str = "chat",
+    model: str = "gpt-4o",
+    model_version: str = "2024-11-20",
+    model_format: str = "OpenAI",
 ) -> WorkloadPlan:
     return WorkloadPlan(
         name=name,
         feasible=True,
         target="azure-openai",
-        model="gpt-4o",
+        model=model,
         regions=regions,
         predicted=None,
         cost=None,
@@ -68,14 +71,15 @@ def managed_workload(
         alerts=(),
         availability=None,
         azure_openai=AzureOpenAIPlan(
-            model="gpt-4o",
-            model_version="2024-11-20",
+            model=model,
+            model_version=model_version,
             deployment_type=deployment_type,
             capacity=capacity,
             capacity_unit="ktpm",
             failover=failover,
             residency_scope="datazone",
             latency_metrics=deployment_type.endswith("ProvisionedManaged"),
+            model_format=model_format,
         ),
         task=task,
         tags={"workload": name},
@@ -135,7 +139,12 @@ def test_the_account_is_entra_only_with_a_stable_custom_subdomain(
     account = build(env, region, workloads).of_type(ACCOUNT)[0]
 
     expected_name = account_name(env_name, region)
-    assert account.inputs["kind"] == "OpenAI"
+    # kind OpenAI, or a Foundry account when the region holds another publisher's model (the
+    # showcase's open-70b-managed example puts Llama-3.3-70B-Instruct there)
+    (planned,) = [a for a in openai_accounts(workloads) if a.region == region]
+    foundry = any(d.model_format != "OpenAI" for d in planned.deployments)
+    assert account.inputs["kind"] == ("AIServices" if foundry else "OpenAI")
+    assert foundry == (env_name == "prod")
     assert account.inputs["sku"] == {"name": "S0"}
     assert account.inputs["location"] == region
     assert account.inputs["accountName"] == expected_name
@@ -225,6 +234,34 @@ def test_deployments_carry_the_plans_type_capacity_and_pinned_model(dev_plan) ->
         assert d["properties"]["versionUpgradeOption"] == "OnceCurrentVersionExpired"
         assert d["properties"]["raiPolicyName"] == "Microsoft.DefaultV2"
     assert result.exports["deployments"] == sorted(expected)
+
+
+def test_a_foundry_model_sold_by_azure_deploys_with_its_format_on_a_foundry_account() -> None:
+    """Llama-3.3-70B-Instruct (format Meta) needs a Foundry (kind AIServices) account; the OpenAI
+    model beside it on that account keeps its OpenAI format, and a region with OpenAI models only
+    keeps its kind-OpenAI account."""
+    llama = managed_workload(
+        "open-chat",
+        ("swedencentral",),
+        deployment_type="GlobalStandard",
+        model="Llama-3.3-70B-Instruct",
+        model_version="1",
+        model_format="Meta",
+    )
+    gpt = managed_workload("assist", ("swedencentral",))
+    result = build(environment(), "swedencentral", (llama, gpt))
+    (account,) = result.of_type(ACCOUNT)
+    assert account.inputs["kind"] == "AIServices"
+    models = {
+        d.inputs["deploymentName"]: d.inputs["properties"]["model"]
+        for d in result.of_type(DEPLOYMENT)
+    }
+    assert models == {
+        "open-chat": {"format": "Meta", "name": "Llama-3.3-70B-Instruct", "version": "1"},
+        "assist": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"},
+    }
+    only_openai = build(environment(), "swedencentral", (gpt,)).of_type(ACCOUNT)
+    assert [a.inputs["kind"] for a in only_openai] == ["OpenAI"]
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["given-order", "reversed"])
@@ -328,3 +365,67 @@ def test_past_the_per_account_limit_deployments_spread_over_accounts_chained_per
             assert after.depends_on == (before.urn,)
     # The first account keeps a one-account region's name.
     assert account_name("test", "swedencentral") in {a.inputs["accountName"] for a in accounts}
+
+
+def test_a_planned_open_70b_on_azures_offer_reaches_the_program_as_format_meta() -> None:
+    """From the sizing of llama-3.3-70b (deployment auto, light load) to the deployment the
+    program registers: the plan's model, version, type, capacity and format, on a Foundry
+    account."""
+    from sizing.catalog import default_catalog
+    from sizing.search.optimizer import plan_workload
+    from sizing.search.request import SizingRequest
+
+    req = SizingRequest(
+        name="open-chat",
+        model="llama-3.3-70b",
+        precisions=(),
+        deployment="auto",
+        max_input_tokens=4000,
+        max_output_tokens=600,
+        avg_input_tokens=1000,
+        avg_output_tokens=250,
+        peak_concurrency=12,
+        peak_requests_per_minute=None,
+        ttft_p95_ms=2500,
+        output_tokens_per_second_p50=15,
+        availability=99.5,
+        regions=("swedencentral",),
+        geography=None,
+        strict_residency=False,
+    )
+    planned = plan_workload(req, catalog=default_catalog())
+    assert planned.azure_openai is not None
+    result = build(environment(), "swedencentral", (planned,))
+    (account,) = result.of_type(ACCOUNT)
+    (deployment,) = result.of_type(DEPLOYMENT)
+    assert account.inputs["kind"] == "AIServices"
+    assert deployment.inputs["sku"] == {
+        "name": planned.azure_openai.deployment_type,
+        "capacity": planned.azure_openai.capacity,
+    }
+    assert deployment.inputs["properties"]["model"] == {
+        "format": "Meta",
+        "name": "Llama-3.3-70B-Instruct",
+        "version": "1",
+    }
+
+
+def test_the_showcase_wires_the_foundry_role_for_its_llama_deployment(prod_capture) -> None:
+    """The environment (components/environment.py) hands the gateway its Foundry accounts: the
+    showcase's open-70b-managed workload puts Llama-3.3-70B-Instruct in swedencentral."""
+    from components.roles import COGNITIVE_SERVICES_USER
+
+    foundry = [a for a in prod_capture.of_type(ACCOUNT) if a.inputs["kind"] == "AIServices"]
+    assert [a.inputs["location"] for a in foundry] == ["swedencentral"]
+    users = [
+        r.inputs["scope"]
+        for r in prod_capture.of_type("azure-native:authorization:RoleAssignment")
+        if r.inputs["roleDefinitionId"].endswith(COGNITIVE_SERVICES_USER)
+    ]
+    assert len(users) == 1 and users[0].endswith(f"/{foundry[0].name}")
+    llama = [
+        d.inputs["properties"]["model"]
+        for d in prod_capture.of_type(DEPLOYMENT)
+        if d.inputs["properties"]["model"]["format"] != "OpenAI"
+    ]
+    assert llama == [{"format": "Meta", "name": "Llama-3.3-70B-Instruct", "version": "1"}]

@@ -637,3 +637,30 @@ def test_a_stale_catalog_is_a_warning_that_names_the_refresh_command(dev_plan):
     report = preflight(dev_plan, "dev", client=client, subscription_id=SUB, freshness=stale)
     assert report.findings[-2:] == stale
     assert report.exit_code == 0 and report.counts()["warning"] == 2
+
+
+def test_the_models_api_is_read_once_per_model_for_the_account_kind_it_needs():
+    """Azure OpenAI models count as listed for kind OpenAI; another publisher's Foundry Model
+    (Llama-3.3-70B-Instruct, format Meta) as listed for kind AIServices, the Foundry account
+    OpenAIService creates for it. The other kind's copies are not counted twice."""
+    from inferplan.preflight.apis import model_offers
+
+    def item(kind: str, fmt: str, name: str, version: str) -> dict:
+        sku = {"name": "GlobalStandard", "usageName": f"{kind}.GlobalStandard.{name}"}
+        return {
+            "kind": kind,
+            "model": {"format": fmt, "name": name, "version": version, "skus": [sku]},
+        }
+
+    items = [
+        item("OpenAI", "OpenAI", "gpt-4o", "2024-11-20"),
+        item("AIServices", "OpenAI", "gpt-4o", "2024-11-20"),
+        item("AIServices", "Meta", "Llama-3.3-70B-Instruct", "1"),
+        item("OpenAI", "Meta", "Llama-3.3-70B-Instruct", "1"),  # not a kind that deploys it
+        item("AIServices", "", "unnamed", "1"),
+    ]
+    offers = model_offers(items, location="swedencentral")
+    assert [(o.model, o.usage_name) for o in offers] == [
+        ("Llama-3.3-70B-Instruct", "AIServices.GlobalStandard.Llama-3.3-70B-Instruct"),
+        ("gpt-4o", "OpenAI.GlobalStandard.gpt-4o"),
+    ]

@@ -131,6 +131,23 @@ def test_valid_chat_workload_is_resolved_and_defaulted() -> None:
     assert str(workload.source) == "w.yaml:1"
 
 
+@pytest.mark.parametrize("written", ["azure-managed", "Azure-Managed", "azure-openai"])
+def test_azure_managed_is_the_clearer_name_of_azure_openai(written: str) -> None:
+    """Both names mean a model Azure sells; the spec keeps the one value the sizing knows."""
+    text = CHAT.replace("model: llama-3.1-8b-instruct", "model: gpt-4o")
+    text = text.replace("precision: bf16", "precision: auto")
+    workload = only_workload(text.replace("deployment: auto", f"deployment: {written}"))
+    assert workload.spec.deployment == "azure-openai"
+
+
+def test_a_template_bound_on_either_name_holds_the_one_value() -> None:
+    """A template's ``one_of: [azure-managed]`` admits a workload that writes azure-openai."""
+    from inputs.template_rules import normalise_value
+
+    assert normalise_value("deployment", "azure-managed") == ("azure-openai", None)
+    assert normalise_value("deployment", "azure-openai") == ("azure-openai", None)
+
+
 def test_loaded_workload_is_immutable() -> None:
     workload = only_workload(CHAT)
     with pytest.raises(pydantic.ValidationError):
@@ -304,15 +321,22 @@ RULE_CASES = [
             ("deployment: auto", "deployment: aks-vllm"),
         ],
         "w.yaml:8:15: spec.deployment: 'gpt-4o' is only offered by Azure OpenAI (its weights are "
-        "not public); use 'azure-openai' or 'auto'",
+        "not public); use 'azure-managed' or 'auto'",
         id="managed-model-on-aks",
     ),
     pytest.param(
         CHAT,
         [("precision: bf16", "precision: auto"), ("deployment: auto", "deployment: azure-openai")],
-        "w.yaml:8:15: spec.deployment: 'llama-3.1-8b' is not offered by Azure OpenAI; "
-        "use 'aks-vllm' or 'auto'",
+        "w.yaml:8:15: spec.deployment: 'llama-3.1-8b' is not sold by Azure (neither Azure OpenAI "
+        "nor another Foundry Model sold by Azure in the catalog); use 'aks-vllm' or 'auto'",
         id="open-model-on-azure-openai",
+    ),
+    pytest.param(
+        CHAT,
+        [("precision: bf16", "precision: auto"), ("deployment: auto", "deployment: azure-managed")],
+        "w.yaml:8:15: spec.deployment: 'llama-3.1-8b' is not sold by Azure (neither Azure OpenAI "
+        "nor another Foundry Model sold by Azure in the catalog); use 'aks-vllm' or 'auto'",
+        id="open-model-on-azure-managed",
     ),
     pytest.param(
         CHAT,
@@ -480,8 +504,8 @@ FIELD_CASES = [
     ),
     pytest.param(
         [("deployment: auto", "deployment: aks")],
-        "w.yaml:8:15: spec.deployment: must be one of 'auto', 'azure-openai' or 'aks-vllm', "
-        "got string 'aks'; did you mean 'aks-vllm'?",
+        "w.yaml:8:15: spec.deployment: must be one of 'auto', 'azure-openai', 'azure-managed' or "
+        "'aks-vllm', got string 'aks'; did you mean 'aks-vllm'?",
         id="deployment-typo",
     ),
     pytest.param(

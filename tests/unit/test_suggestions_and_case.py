@@ -160,7 +160,8 @@ def test_a_choice_that_is_not_one_in_any_case_is_still_refused(tmp_path: Path) -
     [problem] = raised.value.problems
     assert problem.field == "spec.deployment"
     assert (
-        "must be one of 'auto', 'azure-openai' or 'aks-vllm', got string 'aks'" in problem.message
+        "must be one of 'auto', 'azure-openai', 'azure-managed' or 'aks-vllm', got string 'aks'"
+        in problem.message
     )
 
 

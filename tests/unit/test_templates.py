@@ -471,8 +471,8 @@ def test_a_valid_template_loads_with_normalised_bounds() -> None:
             ),
             [
                 "t.yaml:17:37: spec.overridable.deployment.one_of[1]: not a valid deployment: must "
-                "be one of 'auto', 'azure-openai' or 'aks-vllm', got string 'azur-openai'; did you "
-                "mean 'azure-openai'?"
+                "be one of 'auto', 'azure-openai', 'azure-managed' or 'aks-vllm', got string "
+                "'azur-openai'; did you mean 'azure-openai'?"
             ],
             id="one-of-value-the-field-cannot-hold",
         ),
