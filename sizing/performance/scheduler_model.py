@@ -49,7 +49,6 @@ from statistics import NormalDist
 from typing import Literal, NamedTuple
 
 from sizing.performance.engine_limits import SchedulerLimits
-from sizing.performance.memory import KV_BLOCK_TOKENS
 from sizing.performance.timing import StepCost, prefill_pairs
 from sizing.performance.traffic import Arrival, LengthMix
 
@@ -90,7 +89,7 @@ class LoadPrediction(NamedTuple):
 def kv_sequences(*, limits: SchedulerLimits, lengths: LengthMix) -> int:
     """Requests the KV cache holds on average: each its prompt and, over its life, half its
     answer (vLLM allocates blocks as tokens arrive, not the final length up front)."""
-    per_request = lengths.input_tokens + lengths.output_tokens / 2.0 + KV_BLOCK_TOKENS / 2.0
+    per_request = lengths.input_tokens + lengths.output_tokens / 2.0 + limits.kv_block_tokens / 2.0
     return max(int(limits.kv_capacity_tokens // per_request), 0)
 
 
@@ -132,7 +131,29 @@ def predict_load(
             cost, limits, lengths, arrival == "poisson", clients, running, limited_by, quantiles
         )
         tails = load.tails
-    return load._replace(slots=most, tails=tails)
+    load = load._replace(slots=most, tails=tails)
+    return _with_request_latency(load, cost.request_latency_s, steady=arrival in STEADY)
+
+
+STEADY = ("closed-loop", "poisson")
+
+
+def _with_request_latency(load: LoadPrediction, latency: float, *, steady: bool) -> LoadPrediction:
+    """A request's time outside the engine's steps (``StepCost.request_latency_s``: HTTP, the
+    API server) added to its TTFT and life; in a steady state the same requests in flight then
+    complete that much more slowly. Nothing changes where it is 0 (the roofline's devices)."""
+    if not latency:
+        return load
+    e2e = load.e2e_s + latency
+    rate = load.request_rate_per_s * load.e2e_s / e2e if steady else load.request_rate_per_s
+    return load._replace(
+        ttft_s=load.ttft_s + latency,
+        ttft_p95_s=load.ttft_p95_s + latency,
+        ttft_p99_s=load.ttft_p99_s + latency,
+        e2e_s=e2e,
+        request_rate_per_s=rate,
+        tails=tuple((q, t + latency, i) for q, t, i in load.tails),
+    )
 
 
 class _Shape(NamedTuple):
@@ -259,7 +280,9 @@ def _steady(
     n_in, n_out = lengths.input_tokens, max(lengths.output_tokens, 1)
     others = running - 1
     alone = cost.prompt_prefill_s(n_in)
-    trip = 0.0 if poisson else CLIENT_ROUND_TRIP_S
+    # A closed-loop client's next request reaches the engine a round trip plus the request
+    # latency outside the steps after its last token (the latency is 0 on the roofline).
+    trip = 0.0 if poisson else CLIENT_ROUND_TRIP_S + cost.request_latency_s
     # Most of the others decode at any time (their prompt is a small part of their life).
     shape = _shape(cost, limits, lengths, max(others * (n_out - 1) / n_out, 1.0))
     lam = 0.0
