@@ -44,14 +44,16 @@ from sizing.catalog.measured_step_costs import MeasuredStepCost, measured_device
 from sizing.performance.engine_limits import SchedulerLimits
 from sizing.performance.estimator import measured_scheduler_limits, measured_step_cost
 from sizing.performance.scheduler_model import predict_load
-from sizing.performance.simulator import simulate
+from sizing.performance.simulator import CLOSED_LOOP_ANSWER_SPREAD, simulate
 from sizing.performance.timing import StepCost
 from sizing.performance.traffic import LengthMix
 from tests.engine.engine_load import (
     Client,
-    LoadResult,
     burst,
     closed_loop,
+    histogram_counts,
+    histogram_delta,
+    histogram_quantile,
     poisson,
     summarise,
 )
@@ -64,7 +66,10 @@ MODEL = (
     "tiny Llama, 4 layers, width 256, vocab 512, bf16 dummy weights (tests/engine/tiny_model.py)"
 )
 # The engine every measurement and the first scenarios run (flags beside the model's).
-BASE_FLAGS = ("--max-model-len=2048", "--no-enable-prefix-caching")
+BASE_FLAGS = (
+    "--max-model-len=2048",
+    "--no-enable-prefix-caching",
+)
 SEQS, BUDGET = 16, 128
 KV_BLOCK_TOKENS = 128  # vLLM's CPU backend default (vllm/platforms/cpu.py, v0.32.0)
 SMALL_KV_BLOCKS = 12  # 1,536 tokens: eight 64 + 384-token requests need far more
@@ -82,6 +87,19 @@ DEVICE = (
     "{cores}-core x86 host shared with other work; the engine core's thread pinned to core 0 "
     "(VLLM_CPU_OMP_THREADS_BIND=0, OMP_NUM_THREADS=1), API server and client on the rest"
 )
+ITL = "vllm:inter_token_latency_seconds"
+TTFT = "vllm:time_to_first_token_seconds"
+COMPARED = ("ttft_p50_ms", "ttft_p95_ms", "itl_p50_ms", "itl_p95_ms", "output_tps")
+# Fine buckets (vllm/config/observability.py custom_histogram_buckets, v0.32.0) so the engine's
+# own ITL and TTFT percentiles resolve a 10 ms step: 0.5 ms up to 60 ms, then coarser.
+BUCKETS = {
+    "inter_token_latency": [i / 2000 for i in range(2, 121)]
+    + [i / 100 for i in range(7, 21)]
+    + [0.3, 0.5, 1.0, 2.0],
+    "time_to_first_token": [i / 1000 for i in range(1, 101)]
+    + [i / 200 for i in range(21, 81)]
+    + [i / 20 for i in range(9, 61)],
+}
 HISTOGRAMS = ("vllm:request_prefill_time_seconds", "vllm:time_to_first_token_seconds")
 
 
@@ -223,7 +241,7 @@ step_costs:
 class Compared:
     run: Run
     rate_per_s: float
-    engine: LoadResult
+    engine: dict[str, float]
     preemptions: float
     model: dict[str, float]
     sim: dict[str, float]
@@ -271,38 +289,55 @@ def predictions(
     return rate, model, simulated
 
 
-def median_result(results: list[LoadResult]) -> LoadResult:
-    fields = {}
-    for key in LoadResult.__dataclass_fields__:
-        values = [getattr(r, key) for r in results]
-        fields[key] = statistics.median(values) if key != "requests" else sum(values)
-    fields["requests"] = int(fields["requests"])
-    fields["errors"] = int(sum(r.errors for r in results))
-    return LoadResult(**fields)
-
-
 async def run_load(
     client: Client, base_url: str, run: Run, rate: float, repeats: int
-) -> tuple[LoadResult, float]:
-    """The engine under the run's load, ``repeats`` times: medians, preemptions per request."""
-    results = []
+) -> tuple[dict[str, float], float]:
+    """The engine under the run's load, ``repeats`` times: the medians of each figure over the
+    repeats, and preemptions per request. TTFT and throughput as the client saw them; ITL also
+    from the engine core's own timestamps (``vllm:inter_token_latency_seconds``, fine buckets),
+    free of the jitter the API server and this client add on their shared core."""
+    figures: dict[str, list[float]] = {}
     before = metric_sums(base_url)["vllm:num_preemptions"][0]
     warmup = max(run.concurrency, 4)
-    for _ in range(repeats):
+    for repeat in range(repeats):
+        start = requests.get(f"{base_url}/metrics", timeout=10).text
         if run.arrival == "poisson":
             timings = await poisson(
                 client, rate_per_s=rate, requests=run.requests, warmup=warmup,
-                prompt=run.prompt, output=run.output,
+                prompt=run.prompt, output=run.output, seed=repeat + 1,
             )  # fmt: skip
         else:
             timings = await closed_loop(
                 client, clients=run.concurrency, requests=run.requests, warmup=warmup,
-                prompt=run.prompt, output=run.output,
+                prompt=run.prompt, output=run.output, seed=repeat + 1,
+                output_spread=CLOSED_LOOP_ANSWER_SPREAD,
             )  # fmt: skip
-        results.append(summarise(timings))
+        end = requests.get(f"{base_url}/metrics", timeout=10).text
+        seen = summarise(timings)
+        core = {}
+        for key, name in (("itl", ITL), ("ttft", TTFT)):
+            delta = histogram_delta(histogram_counts(start, name), histogram_counts(end, name))
+            core[f"core_{key}_p50_ms"] = histogram_quantile(delta, 0.5) * 1e3
+            core[f"core_{key}_p95_ms"] = histogram_quantile(delta, 0.95) * 1e3
+        one = {
+            "ttft_p50_ms": seen.ttft_p50_ms,
+            "ttft_p95_ms": seen.ttft_p95_ms,
+            "client_itl_p50_ms": seen.itl_p50_ms,
+            "client_itl_p95_ms": seen.itl_p95_ms,
+            "itl_p50_ms": core["core_itl_p50_ms"],
+            "itl_p95_ms": core["core_itl_p95_ms"],
+            "core_ttft_p50_ms": core["core_ttft_p50_ms"],
+            "core_ttft_p95_ms": core["core_ttft_p95_ms"],
+            "output_tps": seen.output_tps,
+            "errors": float(seen.errors),
+        }
+        for key, value in one.items():
+            figures.setdefault(key, []).append(value)
     after = metric_sums(base_url)["vllm:num_preemptions"][0]
     total = repeats * (run.requests + warmup)
-    return median_result(results), (after - before) / total
+    medians = {k: statistics.median(v) for k, v in figures.items()}
+    medians["noise"] = max(spread(figures[k]) for k in COMPARED)
+    return medians, (after - before) / total
 
 
 def capacity(points: list[tuple[int, float]], slo: float) -> float:
@@ -318,26 +353,25 @@ def capacity(points: list[tuple[int, float]], slo: float) -> float:
 
 
 def fmt_row(c: Compared) -> str:
-    e = asdict(c.engine)
-    keys = ("ttft_p50_ms", "ttft_p95_ms", "itl_p50_ms", "itl_p95_ms", "output_tps")
+    e = c.engine
     load = f"C={c.run.concurrency}" if c.run.arrival == "closed-loop" else f"{c.rate_per_s:.1f}/s"
-    cells = [f"{e[k]:.1f}" for k in keys]
-    ratios = [f"{c.model[k] / e[k]:.2f} / {c.sim[k] / e[k]:.2f}" for k in keys]
+    cells = [f"{e[k]:.1f}" for k in (*COMPARED, "client_itl_p95_ms")]
+    ratios = [f"{c.model[k] / e[k]:.2f} / {c.sim[k] / e[k]:.2f}" for k in COMPARED]
     pre = f"{c.preemptions:.2f} / {c.sim['preemptions_per_request']:.2f}"
     return (
         f"| {c.run.scenario} | {c.run.prompt}+{c.run.output} | {c.run.arrival} {load} | "
         + " | ".join(cells)
-        + " | "
+        + f" | {e['noise']:.2f} | "
         + " | ".join(ratios)
         + f" | {pre} |"
     )
 
 
 HEADER = (
-    "| scenario | tokens | load | TTFT p50 ms | p95 | ITL p50 ms | p95 | tok/s "
-    "| model / sim ÷ engine: TTFT p50 | TTFT p95 | ITL p50 | ITL p95 | tok/s "
+    "| scenario | tokens | load | TTFT p50 ms | p95 | ITL p50 ms | p95 | tok/s | client ITL p95 "
+    "| spread | model / sim ÷ engine: TTFT p50 | TTFT p95 | ITL p50 | ITL p95 | tok/s "
     "| preemptions per request, engine / sim |\n"
-    "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
@@ -394,7 +428,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="engine-agreement-") as tmp:
         folder = Path(tmp)
         model = make_tiny_model(folder / "tiny-llama")
-        flags = [*BASE_FLAGS, f"--max-num-seqs={SEQS}", f"--max-num-batched-tokens={BUDGET}"]
+        flags = [
+            *BASE_FLAGS,
+            f"--max-num-seqs={SEQS}",
+            f"--max-num-batched-tokens={BUDGET}",
+            "--custom-histogram-buckets=" + json.dumps(BUCKETS),
+        ]
         if args.only != "small-kv":
             with running_engine(model, log=folder / "base.log", args=flags,
                                 extra_env=pinning) as server:  # fmt: skip
@@ -427,7 +466,7 @@ def main() -> None:
                                    args.repeats, emit)
                 )  # fmt: skip
     report["rows"] = [
-        {"run": asdict(c.run), "rate_per_s": c.rate_per_s, "engine": asdict(c.engine),
+        {"run": asdict(c.run), "rate_per_s": c.rate_per_s, "engine": c.engine,
          "engine_preemptions_per_request": c.preemptions, "model": c.model, "sim": c.sim}
         for c in rows
     ]  # fmt: skip
@@ -456,7 +495,7 @@ def capacity_summary(rows: list[Compared]) -> dict:
         if len(closed) < 3:
             continue
         figures = {
-            "engine": [(c.run.concurrency, c.engine.ttft_p95_ms) for c in closed],
+            "engine": [(c.run.concurrency, c.engine["ttft_p95_ms"]) for c in closed],
             "model": [(c.run.concurrency, c.model["ttft_p95_ms"]) for c in closed],
             "sim": [(c.run.concurrency, c.sim["ttft_p95_ms"]) for c in closed],
         }

@@ -34,7 +34,8 @@ server with deterministic service ``S = k A + B``: they wait ``rho S / (2 (1 - r
 average (M/D/1, half of M/M/1) with ``rho = lambda S``; the same queue describes short prompts
 whose combined load fills the budget, and the larger of the two waits applies. The request life
 ``E`` and ``lambda`` depend on each other: ``lambda (E(lambda) + delta) = C - 1`` has one root,
-found by bisection. A lone request (``C = 1``) never waits: its TTFT is its prefill alone.
+found by bisection. A lone request (``C = 1``) never waits: its TTFT is its prefill alone
+(in budget-sized chunks, one step each, when the prompt is longer than the budget).
 
 ``burst``: ``C`` prompts at t = 0 are prefilled in budget-sized steps in arrival order while the
 early ones already decode; prompts beyond the slots (``max_num_seqs``, the KV cache) start as
@@ -279,7 +280,7 @@ def _steady(
 ) -> LoadPrediction:
     n_in, n_out = lengths.input_tokens, max(lengths.output_tokens, 1)
     others = running - 1
-    alone = cost.prompt_prefill_s(n_in)
+    alone = lone_prefill_s(cost, limits, n_in)
     # A closed-loop client's next request reaches the engine a round trip plus the request
     # latency outside the steps after its last token (the latency is 0 on the roofline).
     trip = 0.0 if poisson else CLIENT_ROUND_TRIP_S + cost.request_latency_s
@@ -287,7 +288,10 @@ def _steady(
     shape = _shape(cost, limits, lengths, max(others * (n_out - 1) / n_out, 1.0))
     lam = 0.0
     if others > 0:
-        lam = _solve_rate(shape, others, trip, n_out, n_in, poisson, alone)
+        # The solver starts from the one-step prefill (where it settles does not depend on
+        # how a lone prompt is chunked: ``alone`` only answers for a request with no others).
+        one_step = cost.prompt_prefill_s(n_in)
+        lam = _solve_rate(shape, others, trip, n_out, n_in, poisson, one_step)
     ttft, mu, n, a, xp, carry, served = _means(shape, lam, others, n_out, n_in, poisson, alone)
     b = shape.prompt_s
     a_self = a + shape.beta
@@ -355,6 +359,21 @@ def _steady(
         kv_share=running * (n_in + n_out / 2.0) / limits.kv_capacity_tokens,
         limited_by=limited_by,
     )
+
+
+def lone_prefill_s(cost: StepCost, limits: SchedulerLimits, input_tokens: int) -> float:
+    """A lone prompt's prefill: one step when it fits the token budget, else chunks of
+    ``max_num_batched_tokens`` one step each, every chunk attending to those before it (the
+    scheduler chunks a prompt even on an idle engine; vllm/v1/core/sched/scheduler.py)."""
+    budget = max(limits.max_num_batched_tokens, 1)
+    if input_tokens <= budget:
+        return cost.prompt_prefill_s(input_tokens)
+    total = done = 0.0
+    while done < input_tokens:
+        chunk = min(budget, input_tokens - done)
+        total += cost.time_s(0.0, 0.0, chunk, prefill_pairs(chunk, done), done)
+        done += chunk
+    return total
 
 
 def _landing(a: float, b: float, lam: float, nu: float) -> list[tuple[int, float]]:

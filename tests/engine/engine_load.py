@@ -15,6 +15,7 @@ import asyncio
 import json
 import math
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -194,10 +195,22 @@ class Client:
 
 
 async def closed_loop(
-    client: Client, *, clients: int, requests: int, warmup: int, prompt: int, output: int
+    client: Client,
+    *,
+    clients: int,
+    requests: int,
+    warmup: int,
+    prompt: int,
+    output: int,
+    output_spread: float = 0.0,
+    seed: int = 1,
 ) -> list[RequestTiming]:
     """``clients`` clients, each sending its next request when its last one is answered, until
-    ``warmup + requests`` have been sent; the first ``warmup`` to be sent are not returned."""
+    ``warmup + requests`` have been sent; the first ``warmup`` to be sent are not returned.
+    ``output_spread``: answers drawn uniformly within that share of ``output`` (the simulator's
+    closed loop does the same: identical answers lock clients into cohorts for good)."""
+    rng = random.Random(seed)
+    spread = int(output * output_spread)
     start = time.perf_counter()
     issued = 0
     results: list[tuple[int, RequestTiming]] = []
@@ -207,7 +220,8 @@ async def closed_loop(
         while issued < warmup + requests:
             index = issued
             issued += 1
-            results.append((index, await client.run(prompt, output, start)))
+            answer = rng.randint(max(output - spread, 1), output + spread)
+            results.append((index, await client.run(prompt, answer, start)))
 
     await asyncio.gather(*(one_client() for _ in range(clients)))
     return [t for i, t in sorted(results, key=lambda r: r[0]) if i >= warmup]
@@ -243,3 +257,33 @@ async def burst(client: Client, *, requests: int, prompt: int, output: int) -> l
     """``requests`` requests sent at once (the decode-step measurement's batches)."""
     start = time.perf_counter()
     return list(await asyncio.gather(*(client.run(prompt, output, start) for _ in range(requests))))
+
+
+def histogram_counts(metrics_text: str, name: str) -> list[tuple[float, float]]:
+    """``(upper bound, cumulative count)`` of a Prometheus histogram in ``/metrics`` text."""
+    pattern = re.compile(re.escape(name) + r'_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)')
+    return sorted((float(le), float(count)) for le, count in pattern.findall(metrics_text))
+
+
+def histogram_delta(
+    before: list[tuple[float, float]], after: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """The observations made between two scrapes of one histogram."""
+    old = dict(before)
+    return [(le, count - old.get(le, 0.0)) for le, count in after]
+
+
+def histogram_quantile(buckets: list[tuple[float, float]], q: float) -> float:
+    """Prometheus's ``histogram_quantile``: linear within the bucket the rank falls in."""
+    if not buckets or buckets[-1][1] <= 0:
+        return math.nan
+    rank = q * buckets[-1][1]
+    low_le, low_count = 0.0, 0.0
+    for le, count in buckets:
+        if count >= rank:
+            if math.isinf(le):
+                return low_le
+            inside = count - low_count
+            return low_le + (le - low_le) * ((rank - low_count) / inside if inside else 0.0)
+        low_le, low_count = le, count
+    return buckets[-1][0]
