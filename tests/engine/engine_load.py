@@ -110,7 +110,16 @@ def chunk_tokens(payload: bytes) -> int:
 class Client:
     """Streams completions from one engine: ``await client.run(prompt, out, clock)``."""
 
-    def __init__(self, base_url: str, model: str, *, seed: int = 1, vocab: int = 512):
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        seed: int = 1,
+        vocab: int = 512,
+        headers: dict[str, str] | None = None,
+    ):
+        self.headers = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.model = model
@@ -135,7 +144,7 @@ class Client:
         ).encode()
         head = (
             f"POST /v1/completions HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{self.headers}"
             "Connection: close\r\n\r\n"
         ).encode()
         timing = RequestTiming(sent=time.perf_counter() - start)
