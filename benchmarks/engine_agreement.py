@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -252,12 +253,27 @@ class Compared:
     preemptions: float
     model: dict[str, float]
     sim: dict[str, float]
+    # The same predictions with every step time scaled by ``scale``, the run's own decode step
+    # (the engine core's median ITL) over the device's: what is left is the scheduler's part.
+    scale: float = math.nan
+    model_scaled: dict[str, float] | None = None
+    sim_scaled: dict[str, float] | None = None
+
+
+def rescaled(c: Compared, cost: StepCost, limits: SchedulerLimits) -> Compared:
+    """``c`` with the predictions of a device whose steps took what this run's took."""
+    scale = c.engine["itl_p50_ms"] / c.model["itl_p50_ms"]
+    faster = dataclasses.replace(cost, ratio=cost.ratio * scale)
+    _, model, sim = predictions(faster, limits, c.run, rate=c.rate_per_s)
+    return dataclasses.replace(c, scale=scale, model_scaled=model, sim_scaled=sim)
 
 
 def predictions(
-    cost: StepCost, limits: SchedulerLimits, run: Run
+    cost: StepCost, limits: SchedulerLimits, run: Run, rate: float | None = None
 ) -> tuple[float, dict[str, float], dict[str, float]]:
-    """The fast model's and the simulator's figures for a run: ``(Poisson rate, model, sim)``."""
+    """The fast model's and the simulator's figures for a run: ``(Poisson rate, model, sim)``.
+    A Poisson run's rate keeps the run's concurrency in flight by the fast model's life unless
+    given (the fast model itself is then still at the run's concurrency)."""
     lengths = LengthMix(run.prompt, run.output)
     fast = predict_load(
         cost=cost,
@@ -267,9 +283,10 @@ def predictions(
         concurrency=run.concurrency,
         quantiles=(0.5,),
     )
-    rate = math.nan
+    if run.arrival != "poisson":
+        rate = math.nan
     if run.arrival == "poisson":
-        rate = max(run.concurrency - 1, 0.5) / fast.e2e_s
+        rate = rate if rate is not None else max(run.concurrency - 1, 0.5) / fast.e2e_s
         sim = simulate(cost=cost, limits=limits, lengths=lengths, arrival="poisson",
                        rate_per_s=rate, requests=2000)  # fmt: skip
         tps_model = rate * run.output
@@ -382,6 +399,20 @@ HEADER = (
 )
 
 
+SCALED_HEADER = (
+    "| scenario | load | run's step / device's | model / sim ÷ engine: TTFT p50 | TTFT p95 "
+    "| ITL p95 | tok/s |\n|---|---|---:|---:|---:|---:|---:|"
+)
+
+
+def fmt_scaled(c: Compared) -> str:
+    e, m, sim = c.engine, c.model_scaled or {}, c.sim_scaled or {}
+    load = f"C={c.run.concurrency}" if c.run.arrival == "closed-loop" else f"{c.rate_per_s:.1f}/s"
+    keys = ("ttft_p50_ms", "ttft_p95_ms", "itl_p95_ms", "output_tps")
+    cells = " | ".join(f"{m[k] / e[k]:.2f} / {sim[k] / e[k]:.2f}" for k in keys)
+    return f"| {c.run.scenario} | {c.run.arrival} {load} | {c.scale:.2f} | {cells} |"
+
+
 def scenario_runs(quick: bool) -> dict[str, list[Run]]:
     n = 20 if quick else 40
     chunked = [Run("chunked prefill (budget 128)", 384, 32, "poisson", 3, n // 2)] + [
@@ -407,7 +438,7 @@ async def compare_engine(
     for run in runs:
         rate, model, sim = predictions(cost, limits, run)
         engine, preempted = await run_load(client, base_url, run, rate, repeats)
-        compared = Compared(run, rate, engine, preempted, model, sim)
+        compared = rescaled(Compared(run, rate, engine, preempted, model, sim), cost, limits)
         emit(compared)
         out.append(compared)
     return out
@@ -420,7 +451,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer requests per run")
     parser.add_argument("--json", type=Path, help="write every figure here too")
     parser.add_argument("--only", choices=("base", "small-kv"), help="one engine's scenarios")
+    parser.add_argument("--replay", type=Path, help="predict again against a saved --json")
     args = parser.parse_args()
+    if args.replay:
+        replay(args.replay)
+        return
     device_id = f"cpu-vllm-tiny-{os.cpu_count()}core"
     started = time.monotonic()
     rows: list[Compared] = []
@@ -476,32 +511,67 @@ def main() -> None:
                     compare_engine(server.base_url, runs["small-kv"], device, limits,
                                    args.repeats, emit)
                 )  # fmt: skip
-    report["rows"] = [
-        {"run": asdict(c.run), "rate_per_s": c.rate_per_s, "engine": c.engine,
-         "engine_preemptions_per_request": c.preemptions, "model": c.model, "sim": c.sim}
-        for c in rows
-    ]  # fmt: skip
-    summary = capacity_summary(rows)
-    report.update(summary)
     report["runtime_s"] = round(time.monotonic() - started, 1)
     report["load_average_after"] = os.getloadavg()[0]
     print(f"load average {os.getloadavg()[0]:.2f} after the run")
-    for scenario, figures in summary["capacity_at_slo"].items():
-        at, ratio = figures["capacity"], figures["ratio"]
-        print(
-            f"capacity at TTFT p95 <= {SLO_TTFT_P95_MS:g} ms, {scenario}: engine "
-            f"C={at['engine']:.1f}, model {at['model']:.1f} ({ratio['model']:.2f}), "
-            f"sim {at['sim']:.1f} ({ratio['sim']:.2f})"
+    finish(rows, report, args.json)
+
+
+def finish(rows: list[Compared], report: dict, json_path: Path | None) -> None:
+    """The rescaled table, the capacities at the SLO, and the JSON of every figure."""
+    print("\nWith the step time scaled to each run's own decode step:")
+    print(SCALED_HEADER)
+    for c in rows:
+        print(fmt_scaled(c))
+    report["rows"] = [
+        {"run": asdict(c.run), "rate_per_s": c.rate_per_s, "engine": c.engine,
+         "engine_preemptions_per_request": c.preemptions, "model": c.model, "sim": c.sim,
+         "scale": c.scale, "model_scaled": c.model_scaled, "sim_scaled": c.sim_scaled}
+        for c in rows
+    ]  # fmt: skip
+    for label, scaled in (("device's step costs", False), ("scaled to the run", True)):
+        summary = capacity_summary(rows, scaled=scaled)
+        report["capacity_at_slo" + ("_scaled" if scaled else "")] = summary
+        for scenario, figures in summary.items():
+            at, ratio = figures["capacity"], figures["ratio"]
+            print(
+                f"capacity at TTFT p95 <= {SLO_TTFT_P95_MS:g} ms, {scenario} ({label}): engine "
+                f"C={at['engine']:.1f}, model {at['model']:.1f} ({ratio['model']:.2f}), "
+                f"sim {at['sim']:.1f} ({ratio['sim']:.2f})"
+            )
+    if "runtime_s" in report:
+        print(f"runtime {report['runtime_s']} s")
+    if json_path:
+        json_path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+
+
+def replay(path: Path) -> None:
+    """The predictions of the catalog's device again, against the engine figures of a saved
+    run (``--json``): the model can change without running the engine again."""
+    saved = json.loads(path.read_text())
+    device = measured_device(saved["device"], load_catalog())
+    cost = measured_step_cost(device)
+    print(HEADER)
+    rows = []
+    for row in saved["rows"]:
+        run = Run(**row["run"])
+        small = run.scenario.startswith("KV cache")
+        limits = measured_scheduler_limits(
+            device, kv_cache_blocks=SMALL_KV_BLOCKS if small else None
         )
-    print(f"runtime {report['runtime_s']} s")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+        rate = row["rate_per_s"] if run.arrival == "poisson" else None
+        rate, model, sim = predictions(cost, limits, run, rate=rate)
+        c = Compared(run, rate, row["engine"], row["engine_preemptions_per_request"], model, sim)
+        c = rescaled(c, cost, limits)
+        print(fmt_row(c))
+        rows.append(c)
+    finish(rows, {k: v for k, v in saved.items() if k != "rows"}, None)
 
 
-def capacity_summary(rows: list[Compared]) -> dict:
+def capacity_summary(rows: list[Compared], *, scaled: bool = False) -> dict:
     """Per scenario with closed-loop runs at several concurrencies: the concurrency at which
     TTFT p95 reaches the SLO, the engine's and, over the same points, the model's and the
-    simulator's, with their ratios to the engine's."""
+    simulator's (``scaled``: their rescaled predictions), with their ratios to the engine's."""
     out = {}
     for scenario in dict.fromkeys(c.run.scenario for c in rows):
         closed = [c for c in rows if c.run.scenario == scenario and c.run.arrival == "closed-loop"]
@@ -509,8 +579,14 @@ def capacity_summary(rows: list[Compared]) -> dict:
             continue
         figures = {
             "engine": [(c.run.concurrency, c.engine["ttft_p95_ms"]) for c in closed],
-            "model": [(c.run.concurrency, c.model["ttft_p95_ms"]) for c in closed],
-            "sim": [(c.run.concurrency, c.sim["ttft_p95_ms"]) for c in closed],
+            "model": [
+                (c.run.concurrency, (c.model_scaled if scaled else c.model)["ttft_p95_ms"])
+                for c in closed
+            ],
+            "sim": [
+                (c.run.concurrency, (c.sim_scaled if scaled else c.sim)["ttft_p95_ms"])
+                for c in closed
+            ],
         }
         at = {who: capacity(points, SLO_TTFT_P95_MS) for who, points in figures.items()}
         out[scenario] = {
@@ -518,7 +594,7 @@ def capacity_summary(rows: list[Compared]) -> dict:
             "capacity": at,
             "ratio": {who: at[who] / at["engine"] for who in ("model", "sim")},
         }
-    return {"capacity_at_slo": out}
+    return out
 
 
 if __name__ == "__main__":
