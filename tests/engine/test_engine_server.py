@@ -413,10 +413,11 @@ def test_verify_loads_the_engine_and_writes_a_measurement(
 
 def test_the_load_model_agrees_with_the_engine_loosely(engine, dev_workload) -> None:
     """Four closed-loop clients of 32 + 32-token completions on the dev workload's engine: the
-    median TTFT and ITL the client sees are within x2 of what the scheduler model predicts for
+    median TTFT and ITL the client sees are within x3 of what the scheduler model predicts for
     the measured CPU device of the built-in catalog at that engine's limits. Loose on purpose:
-    the device's figures move with the host's load; ``benchmarks/engine_agreement.py`` gives
-    the close comparison (docs/sizing-model.md, "Against the real scheduler")."""
+    on a shared 2-core host the engine's steps took up to twice the measured time
+    (docs/sizing-model.md, "Against the real scheduler"); a unit or a term lost is caught all
+    the same. ``benchmarks/engine_agreement.py`` gives the close comparison."""
     device = next(iter(default_catalog().section("measured_step_costs").values()))
     args = dict(a.removeprefix("--").partition("=")[::2] for a in dev_workload.aks.vllm_args)
     tokens = re.search(r"KV cache size: ([\d,]+) tokens", engine.log.read_text())
@@ -441,5 +442,5 @@ def test_the_load_model_agrees_with_the_engine_loosely(engine, dev_workload) -> 
     seen = summarise(timings)
     assert seen.errors == 0
     _, ttft_s, itl_s = predicted.tails[0]
-    assert 0.5 <= ttft_s * 1e3 / seen.ttft_p50_ms <= 2.0, (ttft_s, seen)
-    assert 0.5 <= itl_s * 1e3 / seen.itl_p50_ms <= 2.0, (itl_s, seen)
+    assert 1 / 3 <= ttft_s * 1e3 / seen.ttft_p50_ms <= 3.0, (ttft_s, seen)
+    assert 1 / 3 <= itl_s * 1e3 / seen.itl_p50_ms <= 3.0, (itl_s, seen)
