@@ -54,8 +54,11 @@ def default_engine_limits(
 @dataclass(frozen=True)
 class SchedulerLimits:
     """What the scheduler of one replica may hold: the engine limits plus the KV cache that the
-    memory fit leaves, in tokens (whole 16-token blocks)."""
+    memory fit leaves, in tokens (whole blocks of ``kv_block_tokens``: 16 for the GPU attention
+    backends the plans size for; vLLM's CPU backend allocates 128, vllm/platforms/cpu.py
+    check_and_update_config, v0.32.0)."""
 
     max_num_seqs: int
     max_num_batched_tokens: int
     kv_capacity_tokens: int
+    kv_block_tokens: int = 16

@@ -21,6 +21,7 @@ import math
 from typing import NamedTuple
 
 from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec
+from sizing.catalog.measured_step_costs import MeasuredStepCost
 from sizing.performance.efficiency import EfficiencyFactors, default_efficiency
 from sizing.performance.engine_limits import (
     Engine,
@@ -44,6 +45,8 @@ __all__ = [
     "estimate",
     "estimate_from_load",
     "mean_context_tokens",
+    "measured_scheduler_limits",
+    "measured_step_cost",
     "replica_step_cost",
     "scheduler_limits",
 ]
@@ -261,6 +264,46 @@ def scheduler_limits(*, mem: MemoryFit, limits: EngineLimits, model: ModelSpec) 
         max_num_seqs=limits.max_num_seqs,
         max_num_batched_tokens=limits.max_num_batched_tokens,
         kv_capacity_tokens=max(blocks, 0) * block,
+    )
+
+
+def measured_step_cost(device: MeasuredStepCost) -> StepCost:
+    """A measured device's steps as a ``StepCost``, in place of a GPU's roofline: additive
+    (``linear()``), a decode step ``decode_fixed_s + decode_s_per_sequence n``, a prompt adding
+    ``prefill_s_per_token`` per token, and the request latency outside the steps."""
+    return StepCost(
+        decode_s_per_token=device.decode_s_per_sequence,
+        decode_s_per_context_token=0.0,
+        prefill_s_per_token=device.prefill_s_per_token,
+        prefill_s_per_pair=0.0,
+        weights_s=0.0,
+        expert_weights_s=0.0,
+        expert_miss=1.0,
+        kv_s_per_token=0.0,
+        allreduce_fixed_s=0.0,
+        allreduce_s_per_token=0.0,
+        fixed_s=device.decode_fixed_s,
+        sharpness=1.0,
+        ratio=1.0,
+        request_latency_s=device.request_latency_s,
+    )
+
+
+def measured_scheduler_limits(
+    device: MeasuredStepCost,
+    *,
+    max_num_seqs: int | None = None,
+    max_num_batched_tokens: int | None = None,
+    kv_cache_blocks: int | None = None,
+) -> SchedulerLimits:
+    """The limits a measured device ran with, or those a run gives its engine instead
+    (``--max-num-seqs``, ``--max-num-batched-tokens``, ``--num-gpu-blocks-override``)."""
+    blocks = kv_cache_blocks or device.kv_cache_blocks
+    return SchedulerLimits(
+        max_num_seqs=max_num_seqs or device.max_num_seqs,
+        max_num_batched_tokens=max_num_batched_tokens or device.max_num_batched_tokens,
+        kv_capacity_tokens=blocks * device.kv_block_tokens,
+        kv_block_tokens=device.kv_block_tokens,
     )
 
 

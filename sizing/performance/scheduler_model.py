@@ -34,7 +34,8 @@ server with deterministic service ``S = k A + B``: they wait ``rho S / (2 (1 - r
 average (M/D/1, half of M/M/1) with ``rho = lambda S``; the same queue describes short prompts
 whose combined load fills the budget, and the larger of the two waits applies. The request life
 ``E`` and ``lambda`` depend on each other: ``lambda (E(lambda) + delta) = C - 1`` has one root,
-found by bisection. A lone request (``C = 1``) never waits: its TTFT is its prefill alone.
+found by bisection. A lone request (``C = 1``) never waits: its TTFT is its prefill alone
+(in budget-sized chunks, one step each, when the prompt is longer than the budget).
 
 ``burst``: ``C`` prompts at t = 0 are prefilled in budget-sized steps in arrival order while the
 early ones already decode; prompts beyond the slots (``max_num_seqs``, the KV cache) start as
@@ -49,7 +50,6 @@ from statistics import NormalDist
 from typing import Literal, NamedTuple
 
 from sizing.performance.engine_limits import SchedulerLimits
-from sizing.performance.memory import KV_BLOCK_TOKENS
 from sizing.performance.timing import StepCost, prefill_pairs
 from sizing.performance.traffic import Arrival, LengthMix
 
@@ -90,7 +90,7 @@ class LoadPrediction(NamedTuple):
 def kv_sequences(*, limits: SchedulerLimits, lengths: LengthMix) -> int:
     """Requests the KV cache holds on average: each its prompt and, over its life, half its
     answer (vLLM allocates blocks as tokens arrive, not the final length up front)."""
-    per_request = lengths.input_tokens + lengths.output_tokens / 2.0 + KV_BLOCK_TOKENS / 2.0
+    per_request = lengths.input_tokens + lengths.output_tokens / 2.0 + limits.kv_block_tokens / 2.0
     return max(int(limits.kv_capacity_tokens // per_request), 0)
 
 
@@ -132,7 +132,29 @@ def predict_load(
             cost, limits, lengths, arrival == "poisson", clients, running, limited_by, quantiles
         )
         tails = load.tails
-    return load._replace(slots=most, tails=tails)
+    load = load._replace(slots=most, tails=tails)
+    return _with_request_latency(load, cost.request_latency_s, steady=arrival in STEADY)
+
+
+STEADY = ("closed-loop", "poisson")
+
+
+def _with_request_latency(load: LoadPrediction, latency: float, *, steady: bool) -> LoadPrediction:
+    """A request's time outside the engine's steps (``StepCost.request_latency_s``: HTTP, the
+    API server) added to its TTFT and life; in a steady state the same requests in flight then
+    complete that much more slowly. Nothing changes where it is 0 (the roofline's devices)."""
+    if not latency:
+        return load
+    e2e = load.e2e_s + latency
+    rate = load.request_rate_per_s * load.e2e_s / e2e if steady else load.request_rate_per_s
+    return load._replace(
+        ttft_s=load.ttft_s + latency,
+        ttft_p95_s=load.ttft_p95_s + latency,
+        ttft_p99_s=load.ttft_p99_s + latency,
+        e2e_s=e2e,
+        request_rate_per_s=rate,
+        tails=tuple((q, t + latency, i) for q, t, i in load.tails),
+    )
 
 
 class _Shape(NamedTuple):
@@ -258,13 +280,18 @@ def _steady(
 ) -> LoadPrediction:
     n_in, n_out = lengths.input_tokens, max(lengths.output_tokens, 1)
     others = running - 1
-    alone = cost.prompt_prefill_s(n_in)
-    trip = 0.0 if poisson else CLIENT_ROUND_TRIP_S
+    alone = lone_prefill_s(cost, limits, n_in)
+    # A closed-loop client's next request reaches the engine a round trip plus the request
+    # latency outside the steps after its last token (the latency is 0 on the roofline).
+    trip = 0.0 if poisson else CLIENT_ROUND_TRIP_S + cost.request_latency_s
     # Most of the others decode at any time (their prompt is a small part of their life).
     shape = _shape(cost, limits, lengths, max(others * (n_out - 1) / n_out, 1.0))
     lam = 0.0
     if others > 0:
-        lam = _solve_rate(shape, others, trip, n_out, n_in, poisson, alone)
+        # The solver starts from the one-step prefill (where it settles does not depend on
+        # how a lone prompt is chunked: ``alone`` only answers for a request with no others).
+        one_step = cost.prompt_prefill_s(n_in)
+        lam = _solve_rate(shape, others, trip, n_out, n_in, poisson, one_step)
     ttft, mu, n, a, xp, carry, served = _means(shape, lam, others, n_out, n_in, poisson, alone)
     b = shape.prompt_s
     a_self = a + shape.beta
@@ -332,6 +359,21 @@ def _steady(
         kv_share=running * (n_in + n_out / 2.0) / limits.kv_capacity_tokens,
         limited_by=limited_by,
     )
+
+
+def lone_prefill_s(cost: StepCost, limits: SchedulerLimits, input_tokens: int) -> float:
+    """A lone prompt's prefill: one step when it fits the token budget, else chunks of
+    ``max_num_batched_tokens`` one step each, every chunk attending to those before it (the
+    scheduler chunks a prompt even on an idle engine; vllm/v1/core/sched/scheduler.py)."""
+    budget = max(limits.max_num_batched_tokens, 1)
+    if input_tokens <= budget:
+        return cost.prompt_prefill_s(input_tokens)
+    total = done = 0.0
+    while done < input_tokens:
+        chunk = min(budget, input_tokens - done)
+        total += cost.time_s(0.0, 0.0, chunk, prefill_pairs(chunk, done), done)
+        done += chunk
+    return total
 
 
 def _landing(a: float, b: float, lam: float, nu: float) -> list[tuple[int, float]]:

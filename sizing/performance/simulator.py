@@ -33,7 +33,6 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from sizing.performance.engine_limits import SchedulerLimits
-from sizing.performance.memory import KV_BLOCK_TOKENS
 from sizing.performance.scheduler_model import CLIENT_ROUND_TRIP_S
 from sizing.performance.timing import StepCost
 from sizing.performance.traffic import Arrival, LengthMix
@@ -65,6 +64,7 @@ class SimulationResult:
     ttft_p95_ms: float
     ttft_p99_ms: float
     itl_mean_ms: float  # over every measured token gap
+    itl_p50_ms: float
     itl_p95_ms: float
     itl_p99_ms: float
     tps_per_request_mean: float  # output tokens / end-to-end seconds, per request
@@ -117,7 +117,7 @@ def simulate(
         out_lo, out_hi = max(out_lo - spread, 1), out_hi + spread
     prompt = [in_lo if in_lo == in_hi else rng.randint(in_lo, in_hi) for _ in range(total)]
     answer = [out_lo if out_lo == out_hi else rng.randint(out_lo, out_hi) for _ in range(total)]
-    if max(prompt) + KV_BLOCK_TOKENS > limits.kv_capacity_tokens:
+    if max(prompt) + limits.kv_block_tokens > limits.kv_capacity_tokens:
         raise SimulationError(
             f"a {max(prompt)}-token prompt does not fit in the KV cache "
             f"({limits.kv_capacity_tokens} tokens)"
@@ -156,7 +156,7 @@ def simulate(
     if static:
         seq_cap = max(seq_cap, total)  # a static batch is as large as it is
     kv_cap = limits.kv_capacity_tokens
-    half_block = KV_BLOCK_TOKENS / 2.0
+    half_block = limits.kv_block_tokens / 2.0
 
     todo = [0] * total  # prompt tokens still to compute
     done = [0] * total  # prompt tokens computed (held in KV while prefilling)
@@ -190,6 +190,9 @@ def simulate(
     time_s = cost.time_s
     push, pop = heapq.heappush, heapq.heappop
     round_trip_rate = 1.0 / CLIENT_ROUND_TRIP_S
+    # Time outside the steps (0 on the roofline): a closed-loop client's next request reaches
+    # the engine that much later, and every TTFT and life is that much longer (_summarise).
+    latency = cost.request_latency_s
     linear = cost.linear()
     # Decode-only steps, when the cost is linear: alpha + per_token d + per_context context.
     alpha = cost.ratio * (cost.weights_s + cost.allreduce_fixed_s + cost.fixed_s)
@@ -321,7 +324,7 @@ def simulate(
                 if rid >= first_measured and rid < first_measured + n_measured:
                     finished_measured += 1
                 if closed and issued < total:
-                    push(arrivals, (t + rng.expovariate(round_trip_rate), issued))
+                    push(arrivals, (t + latency + rng.expovariate(round_trip_rate), issued))
                     issued += 1
                 continue
             start_step[rid] = step
@@ -341,7 +344,7 @@ def simulate(
             if first_measured <= rid < first_measured + n_measured:
                 finished_measured += 1
             if closed and issued < total:
-                push(arrivals, (t + rng.expovariate(round_trip_rate), issued))
+                push(arrivals, (t + latency + rng.expovariate(round_trip_rate), issued))
                 issued += 1
         step += 1
 
@@ -358,6 +361,7 @@ def simulate(
         budget_cap=budget_cap,
         peak_kv_share=peak_kv / kv_cap,
         preemptions=preemptions,
+        latency=latency,
     )
 
 
@@ -374,9 +378,10 @@ def _summarise(
     budget_cap: int,
     peak_kv_share: float,
     preemptions: int,
+    latency: float = 0.0,
 ) -> SimulationResult:
-    ttft = sorted(t_first[r] - t_arrive[r] for r in measured)
-    e2e = [t_done[r] - t_arrive[r] for r in measured]
+    ttft = sorted(t_first[r] - t_arrive[r] + latency for r in measured)
+    e2e = [t_done[r] - t_arrive[r] + latency for r in measured]
     tps = sorted(answer[r] / e for r, e in zip(measured, e2e, strict=True) if e > 0)
     start = min(t_arrive[r] for r in measured)
     end = max(t_done[r] for r in measured)
@@ -419,6 +424,7 @@ def _summarise(
         ttft_p95_ms=1e3 * quantile(ttft, 0.95),
         ttft_p99_ms=1e3 * quantile(ttft, 0.99),
         itl_mean_ms=1e3 * sum(x * w for x, w in gaps) / total_gaps if total_gaps else math.nan,
+        itl_p50_ms=1e3 * weighted_quantile(gaps, 0.50, total_gaps),
         itl_p95_ms=1e3 * weighted_quantile(gaps, 0.95, total_gaps),
         itl_p99_ms=1e3 * weighted_quantile(gaps, 0.99, total_gaps),
         tps_per_request_mean=sum(tps) / len(tps) if tps else math.nan,

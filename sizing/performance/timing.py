@@ -256,6 +256,10 @@ class StepCost:
     fixed_s: float  # T_fixed
     sharpness: float  # p of the smooth maximum
     ratio: float  # engine step-time ratio (vllm_step_time_ratio for vLLM)
+    # A request's time outside the steps (HTTP, the API server, its hand-over to the engine
+    # core), added to its TTFT: 0 for the roofline, whose figures are the engine's alone; a
+    # measured device (sizing/catalog/measured_step_costs.py) states its own.
+    request_latency_s: float = 0.0
 
     def time_s(
         self,

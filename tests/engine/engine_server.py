@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +44,14 @@ def engine_unavailable() -> str | None:
     return None
 
 
-def engine_environment(*, api_key: str | None = None, kv_cache_gib: float = CPU_KV_CACHE_GIB):
-    """Environment of the engine process: CPU target, nothing fetched, no usage reports."""
+def engine_environment(
+    *,
+    api_key: str | None = None,
+    kv_cache_gib: float = CPU_KV_CACHE_GIB,
+    extra_env: Mapping[str, str] | None = None,
+):
+    """Environment of the engine process: CPU target, nothing fetched, no usage reports;
+    ``extra_env`` on top (e.g. the thread pinning of benchmarks/engine_agreement.py)."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -68,6 +74,7 @@ def engine_environment(*, api_key: str | None = None, kv_cache_gib: float = CPU_
     )
     if api_key is not None:
         env["VLLM_API_KEY"] = api_key
+    env.update(extra_env or {})
     return env
 
 
@@ -126,6 +133,7 @@ def running_engine(
     api_key: str | None = None,
     kv_cache_gib: float = CPU_KV_CACHE_GIB,
     startup_timeout_s: float = STARTUP_TIMEOUT_S,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[EngineServer]:
     """Start the engine, wait until ``/health`` answers 200, yield it, stop it.
 
@@ -140,7 +148,7 @@ def running_engine(
             command,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=engine_environment(api_key=api_key, kv_cache_gib=kv_cache_gib),
+            env=engine_environment(api_key=api_key, kv_cache_gib=kv_cache_gib, extra_env=extra_env),
             cwd=log.parent,
             start_new_session=True,
         )

@@ -107,14 +107,17 @@ def test_the_fast_model_agrees_with_the_simulator_for_closed_loop_clients(
 
 def test_a_lone_request_under_poisson_arrivals_does_not_wait_for_itself() -> None:
     """Concurrency 1: the request is alone, so its p95 TTFT is its prefill, 24,000 tokens of
-    Llama 3.1 70B fp8 on two H100 NVL, and nothing else."""
+    Llama 3.1 70B fp8 on two H100 NVL, and nothing else: three steps of the 8,192-token budget,
+    as the scheduler chunks a long prompt on an idle engine too."""
     args = dict(model=CAT.model("llama-3.1-70b"), gpu=CAT.gpu("h100-nvl"))
     lone = estimate(
         **args, precision=CAT.precision("fp8"), tp=2, input_tokens=24000, output_tokens=800,
         concurrency=1, arrival="poisson",
     )  # fmt: skip
     cost = replica_step_cost(**args, precision=CAT.precision("fp8"), tp=2, eff=EFF)
-    alone_ms = cost.prompt_prefill_s(24000) * 1e3
+    chunks = ((8192, 0), (8192, 8192), (7616, 16384))
+    alone_ms = 1e3 * sum(cost.time_s(0, 0, c, prefill_pairs(c, done), done) for c, done in chunks)
+    assert alone_ms > cost.prompt_prefill_s(24000) * 1e3  # each chunk its own step
     assert lone.ttft_p95_ms == pytest.approx(alone_ms)
     assert lone.ttft_ms == pytest.approx(alone_ms)
 

@@ -147,3 +147,32 @@ def test_the_same_seed_gives_the_same_result(arrival: str) -> None:
     )
     assert simulate(seed=3, **kwargs) == simulate(seed=3, **kwargs)
     assert simulate(seed=3, **kwargs) != simulate(seed=4, **kwargs)
+
+
+def test_a_lone_prompt_longer_than_the_budget_is_prefilled_in_chunks() -> None:
+    """vLLM chunks a prompt over budget-sized steps even on an idle engine: the fast model's
+    lone TTFT is those steps, as the simulator's is."""
+    from sizing.performance.scheduler_model import lone_prefill_s, predict_load
+
+    tight = SchedulerLimits(max_num_seqs=8, max_num_batched_tokens=128, kv_capacity_tokens=10**6)
+    assert lone_prefill_s(COST, tight, 384) == pytest.approx(3 * step_ms(0, 128) / 1e3)
+    assert lone_prefill_s(COST, tight, 100) == pytest.approx(step_ms(0, 100) / 1e3)
+    fast = predict_load(cost=COST, limits=tight, lengths=LengthMix(384, 8), arrival="closed-loop",
+                        concurrency=1)  # fmt: skip
+    assert fast.ttft_s == pytest.approx(3 * step_ms(0, 128) / 1e3)
+    sim = simulate(cost=COST, limits=tight, lengths=LengthMix(384, 8), arrival="closed-loop",
+                   concurrency=1, requests=20)  # fmt: skip
+    assert sim.ttft_p50_ms == pytest.approx(3 * step_ms(0, 128))
+
+
+def test_the_kv_block_size_sets_what_a_sequence_holds() -> None:
+    """A 128-token block (vLLM's CPU backend) rounds each sequence up further than a 16-token
+    one: fewer sequences fit the same cache."""
+    from sizing.performance.scheduler_model import kv_sequences
+
+    lengths = LengthMix(64, 64)
+    small = SchedulerLimits(max_num_seqs=256, max_num_batched_tokens=2048, kv_capacity_tokens=2048)
+    large = SchedulerLimits(max_num_seqs=256, max_num_batched_tokens=2048, kv_capacity_tokens=2048,
+                            kv_block_tokens=128)  # fmt: skip
+    assert kv_sequences(limits=small, lengths=lengths) == 2048 // (64 + 32 + 8)
+    assert kv_sequences(limits=large, lengths=lengths) == 2048 // (64 + 32 + 64)
