@@ -69,7 +69,7 @@ class PercentilePrediction:
     target_ms: float
 
 
-TpsBasis = Literal["modelled", "ptu-latency-floor", "working-figure"]
+TpsBasis = Literal["modelled", "ptu-latency-floor", "priority-latency-target", "working-figure"]
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,8 @@ class Predicted:
     correction: CorrectionUse | None = None  # a measured correction in scope (plan --catalog)
     # What tps_per_request is: "modelled" (the self-hosted performance model),
     # "ptu-latency-floor" (Microsoft's latency target for provisioned deployments: a minimum,
-    # not a typical speed) or "working-figure" (token-billed types: no published speed; the
+    # not a typical speed), "priority-latency-target" (priority processing's "99% above"
+    # target, also a minimum) or "working-figure" (token-billed types: no published speed; the
     # catalog's figure, often that same floor). See docs/azure-openai-sizing.md.
     tps_basis: TpsBasis = "modelled"
     # The model's provisioned (PTU) latency floor, shown beside a token-billed working figure.
@@ -230,6 +231,23 @@ class AzureOpenAIFailover:
     residency_scope: str  # region | datazone | global, from the catalog's deployment type
 
 
+ServiceTier = Literal["default", "priority"]
+
+
+@dataclass(frozen=True)
+class AzureOpenAISpillover:
+    """The Standard deployment a provisioned one spills to (``spilloverDeploymentName``), in
+    the same account and of the same data processing level, and what the plan assumed."""
+
+    deployment_type: str  # GlobalStandard for GlobalProvisionedManaged, DataZoneStandard ...
+    capacity: int  # kTPM, for the peak of what spills
+    capacity_unit: str  # ktpm
+    steady_share: float  # the load's floor as a share of the peak (stated or assumed)
+    steady_share_stated: bool  # traffic.steady_share was given
+    provisioned_share: float  # share of the peak rate the PTUs carry
+    spill_token_share: float  # expected share of the month's tokens served by the spillover
+
+
 # A deployment's versionUpgradeOption (Microsoft.CognitiveServices deployments): Learn, "Working
 # with Azure OpenAI models": OnceCurrentVersionExpired upgrades the deployment to the default
 # version when its version is retired; NoAutoUpgrade stops working at retirement; automatic
@@ -252,6 +270,9 @@ class AzureOpenAIPlan:
     # The primary deployment's upgrade policy (`lifecycle.upgrade_policy`); failover deployments
     # are token-billed and get OnceCurrentVersionExpired.
     version_upgrade: VersionUpgrade = "OnceCurrentVersionExpired"
+    # Priority processing: the gateway sends service_tier "priority" with every request.
+    service_tier: ServiceTier = "default"
+    spillover: AzureOpenAISpillover | None = None  # PTU + spillover: the overflow deployment
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,14 @@ def _latency(w: WorkloadPlan) -> tuple[str, str]:
 
 
 # How the tok/s/req column marks a figure that is not the performance model's own: "≥" the
-# provisioned latency floor (a minimum), "~" a token-billed working figure (no published speed).
-TPS_MARKS = {"modelled": "", "ptu-latency-floor": "≥", "working-figure": "~"}
+# provisioned latency floor or the priority-processing target (minimums), "~" a token-billed
+# working figure (no published speed).
+TPS_MARKS = {
+    "modelled": "",
+    "ptu-latency-floor": "≥",
+    "priority-latency-target": "≥",
+    "working-figure": "~",
+}
 
 
 def bill_lines(e: EnvironmentPlan) -> list[str]:
