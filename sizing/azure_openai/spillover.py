@@ -137,10 +137,11 @@ def _split(
             minimum_ptu=minimum,
             increment_ptu=increment,
         )
+        steady = _pct(t.steady_share or 0.0)
         reasons.append(
-            f"steady share {_pct(t.steady_share or 0.0)} of the peak (traffic.steady_share) on "
-            f"PTU: {_pct(t.steady_share or 0.0)} × {peak_tpm:,.0f} input-equivalent TPM ÷ {per_ptu:,.0f} TPM per PTU "
-            f"→ {ptu} PTU (minimum {minimum}, increment {increment}) {rules.input_tpm_per_ptu.describe()}"
+            f"steady share {steady} of the peak (traffic.steady_share) on PTU: {steady} × "
+            f"{peak_tpm:,.0f} input-equivalent TPM ÷ {per_ptu:,.0f} TPM per PTU → {ptu} PTU "
+            f"(minimum {minimum}, increment {increment}) {rules.input_tpm_per_ptu.describe()}"
         )
     elif levels:
         ptu = min(levels, key=lambda n: (round(cost(n), 6), n))
@@ -176,14 +177,18 @@ def _split(
     ptu_usd = ptu * usd_per_ptu
     spill_usd = spill * (s.monthly_usd or 0.0)
     monthly = ptu_usd + spill_usd
-    shape = f"evenly from {_pct(floor)} of the peak to the peak (" + (
-        "traffic.steady_share"
-        if stated and floor == t.steady_share
-        else "no traffic.steady_share stated"
-        if not stated and floor == 0
-        else f"raised to 2 × {t.average_to_peak_ratio:g} average/peak - 1, the least floor "
-        "such a load can have at that average"
-    ) + ")"
+    shape = (
+        f"evenly from {_pct(floor)} of the peak to the peak ("
+        + (
+            "traffic.steady_share"
+            if stated and floor == t.steady_share
+            else "no traffic.steady_share stated"
+            if not stated and floor == 0
+            else f"raised to 2 × {t.average_to_peak_ratio:g} average/peak - 1, the least floor "
+            "such a load can have at that average"
+        )
+        + ")"
+    )
     reasons += [
         f"PTU + spillover: {ptu} PTU {p.deployment_type} carry {_pct(covered)} of the peak "
         f"({t.peak_rpm * covered:,.1f} of {t.peak_rpm:,.1f} req/min); a request the PTUs answer "
@@ -207,16 +212,16 @@ def _split(
         f"figure of {s_tps or 0:g} tokens/s and ≈ {s.ttft_p95_ms or 0:,.0f} ms (no SLA); the plan "
         "states the slower of each"
     )
-    if t.slo_min_output_tokens_per_s is not None and tps is not None:
-        if tps < t.slo_min_output_tokens_per_s:
-            rejections.append(
-                Rejection(
-                    "slo",
-                    f"SLO needs >= {t.slo_min_output_tokens_per_s:g} output tokens/s per request; "
-                    f"the spilled requests get {tps:g} (estimate, no SLA)",
-                    (("tps", tps), ("slo_tps", t.slo_min_output_tokens_per_s)),
-                )
+    slo_tps = t.slo_min_output_tokens_per_s
+    if slo_tps is not None and tps is not None and tps < slo_tps:
+        rejections.append(
+            Rejection(
+                "slo",
+                f"SLO needs >= {slo_tps:g} output tokens/s per request; the spilled requests "
+                f"get {tps:g} (estimate, no SLA)",
+                (("tps", tps), ("slo_tps", slo_tps)),
             )
+        )
     if t.slo_ttft_p95_ms is not None and ttft is not None and ttft > t.slo_ttft_p95_ms:
         rejections.append(
             Rejection(
