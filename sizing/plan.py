@@ -273,6 +273,19 @@ class AzureOpenAIPlan:
     # Priority processing: the gateway sends service_tier "priority" with every request.
     service_tier: ServiceTier = "default"
     spillover: AzureOpenAISpillover | None = None  # PTU + spillover: the overflow deployment
+    # The data-plane api-version the gateway pins when the default one lacks a setting the plan
+    # needs (service_tier: the catalog's priority_processing.request_api_version).
+    request_api_version: str | None = None
+
+    def configuration(self) -> str:
+        """One line: type and capacity, the priority tier or the spillover, model version."""
+        text = f"{self.deployment_type} {self.capacity} {self.capacity_unit}"
+        if self.service_tier != "default":
+            text += f" {self.service_tier} processing"
+        if self.spillover is not None:
+            s = self.spillover
+            text += f" + {s.deployment_type} {s.capacity} {s.capacity_unit} spillover"
+        return f"{text} ({self.model} {self.model_version})"
 
 
 @dataclass(frozen=True)
@@ -678,7 +691,7 @@ class OpenAIDeployment:
     """One deployment on a region's Azure OpenAI account, named after its workload."""
 
     workload: str
-    role: Literal["primary", "failover"]
+    role: Literal["primary", "failover", "spillover"]
     model: str
     model_version: str
     deployment_type: str  # the deployment's sku name: Standard, DataZoneProvisionedManaged, ...
@@ -688,6 +701,14 @@ class OpenAIDeployment:
     # The workload's upgrade policy on its primary; failovers are token-billed, so they upgrade
     # when their version is retired.
     version_upgrade: VersionUpgrade = "OnceCurrentVersionExpired"
+    # The deployment's name when it is not the workload's (a PTU's spillover: <workload>-spill).
+    name: str = ""
+    # A provisioned primary's spilloverDeploymentName: the Standard deployment taking overflow.
+    spillover_deployment: str | None = None
+
+    @property
+    def deployment_name(self) -> str:
+        return self.name or self.workload
 
 
 @dataclass(frozen=True)

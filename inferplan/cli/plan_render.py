@@ -20,7 +20,7 @@ def configuration(w: WorkloadPlan) -> str:
         )
     if w.azure_openai is not None:
         o = w.azure_openai
-        return f"{o.deployment_type} {o.capacity} {o.capacity_unit} ({o.model} {o.model_version})"
+        return o.configuration()
     return "-"
 
 

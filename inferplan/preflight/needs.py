@@ -46,12 +46,13 @@ class DeploymentNeed:
     region: str
     account: str
     workload: str
-    role: str  # primary | failover
+    role: str  # primary | failover | spillover
     model: str
     version: str
     deployment_type: str
     capacity: int
     capacity_unit: str  # ktpm | ptu
+    name: str = ""  # the deployment's name when not the workload's (<workload>-spill)
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ def plan_needs(plan: Plan, environment: str, *, subscription_id: str) -> Needs:
             deployment_type=d.deployment_type,
             capacity=d.capacity,
             capacity_unit=d.capacity_unit,
+            name=d.name,
         )
         for account in env.openai_accounts
         for d in account.deployments

@@ -118,6 +118,7 @@ class AoaiCandidate(MayBeRejected):
     # Priority processing (sizing.azure_openai.priority): requests sent with service_tier
     # "priority" on this token-billed deployment.
     service_tier: ServiceTier = "default"
+    request_api_version: str | None = None  # the api-version a request's service_tier needs
     # PTU + spillover (sizing.azure_openai.spillover): the Standard deployment taking overflow.
     spillover: AzureOpenAISpillover | None = None
 

@@ -387,6 +387,7 @@ def azure_openai_plan(
             version_upgrade=upgrade,
             service_tier=c.service_tier,
             spillover=c.spillover,
+            request_api_version=c.request_api_version,
         ),
         gateway_backends=gateway_backends(backends=len(regions), peak_requests_per_minute=peak_rpm),
         warnings=tuple(warnings),

@@ -144,7 +144,8 @@ def _priority(
     ramp, minutes = rules.ramp_limit_increase.value, rules.ramp_limit_minutes.value
     reasons = [
         *c.reasons,
-        f'priority processing: requests carry service_tier "priority" (the gateway sets it); '
+        f'priority processing: requests carry service_tier "priority" (the gateway sets it, '
+        f"with api-version {rules.request_api_version}); "
         f"tokens cost {multiple.value:g} × the {c.deployment_type} price: "
         f"${_num(c.monthly_usd or 0.0)} × {multiple.value:g} = ${monthly:,.2f}/month "
         f"{multiple.describe()}",
@@ -166,6 +167,7 @@ def _priority(
     return replace(
         c,
         service_tier="priority",
+        request_api_version=rules.request_api_version,
         monthly_usd=monthly,
         usd_per_million_output_tokens_at_peak=(
             None

@@ -40,7 +40,6 @@ from sizing.search.decisions import Rejection
 
 # Provisioned scopes that take spillover [spillover]: global and data zone, not regional.
 SPILLOVER_SCOPES = ("global", "datazone")
-SPILL_SUFFIX = "-spill"  # the Standard deployment is named <workload>-spill
 
 
 @dataclass(frozen=True)
@@ -247,7 +246,8 @@ def _split(
         break_even_note="",
         rejections=tuple(dict.fromkeys(rejections)),
         reasons=tuple(reasons),
-        advisories=tuple(dict.fromkeys((*p.advisories, *s.advisories))),
+        # The Standard candidate's advisories are about carrying the whole peak: not this one.
+        advisories=p.advisories,
         estimated_figures=tuple(dict.fromkeys((*p.estimated_figures, *s.estimated_figures))),
         quota_shortfall=None,
         spillover=AzureOpenAISpillover(
