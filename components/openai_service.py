@@ -34,6 +34,8 @@ Shape and settings follow azure-openai.md §5 (sources [subdomain], [quota], [ap
 
 from __future__ import annotations
 
+import itertools
+
 import pulumi
 from pulumi_azure_native import cognitiveservices
 
@@ -57,11 +59,11 @@ def account_shards(
     """The region's planned deployments in accounts of at most ``limit``, in order; a
     workload's deployments (a PTU and its spillover) stay in one account, as spillover needs."""
     shards: list[list[OpenAIDeployment]] = []
-    for spec in specs:
-        joins = bool(shards) and shards[-1][-1].workload == spec.workload
-        if not shards or (len(shards[-1]) >= limit and not joins):
+    for _, members in itertools.groupby(specs, key=lambda d: d.workload):
+        group = list(members)
+        if not shards or len(shards[-1]) + len(group) > limit:
             shards.append([])
-        shards[-1].append(spec)
+        shards[-1].extend(group)
     return [tuple(shard) for shard in shards]
 
 
