@@ -574,3 +574,39 @@ def test_the_environment_program_wires_the_gateway(dev_plan, dev_capture) -> Non
     assert service.inputs["sku"]["name"] == dev_plan.environment("dev").gateway.tier
     apis = {a["apiId"] for a in by_name(result, "Api").values()}
     assert apis == {w.name for w in example_workloads(dev_plan, "dev")}
+
+
+# --- priority processing ---------------------------------------------------------------------
+
+
+def priority_workload(name: str = "fast-chat") -> WorkloadPlan:
+    w = workload(name)
+    plan = dataclasses.replace(
+        w.azure_openai,
+        deployment_type="GlobalStandard",
+        service_tier="priority",
+        request_api_version="2025-12-01",
+    )
+    return dataclasses.replace(w, azure_openai=plan)
+
+
+def test_priority_processing_is_asked_on_every_generation_request_with_its_api_version():
+    """[priority-how]: the request's service_tier "priority" overrides the deployment's tier;
+    the gateway sets it whatever the client sent, so every request is billed as planned."""
+    root = policy(priority_workload())
+    (body,) = [
+        e.text for e in root.findall("./inbound/choose/when/set-body") if e.text.startswith("@{")
+    ]
+    assert 'body["service_tier"] = "priority";' in body
+    (version,) = root.findall("./inbound/set-query-parameter[@name='api-version']/value")
+    assert version.text == "2025-12-01"
+
+
+def test_default_tier_workloads_leave_service_tier_alone_and_keep_the_ga_api_version():
+    root = policy(workload("hr-chat"))
+    (body,) = [
+        e.text for e in root.findall("./inbound/choose/when/set-body") if e.text.startswith("@{")
+    ]
+    assert "service_tier" not in body
+    (version,) = root.findall("./inbound/set-query-parameter[@name='api-version']/value")
+    assert version.text == AZURE_OPENAI_API_VERSION
