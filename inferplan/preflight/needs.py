@@ -54,6 +54,10 @@ class DeploymentNeed:
     capacity_unit: str  # ktpm | ptu
     name: str = ""  # the deployment's name when not the workload's (<workload>-spill)
 
+    @property
+    def deployment_name(self) -> str:
+        return self.name or self.workload
+
 
 @dataclass(frozen=True)
 class GatewayNeed:

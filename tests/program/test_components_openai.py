@@ -392,3 +392,17 @@ def test_a_ptu_and_its_spillover_never_straddle_two_accounts():
     shards = account_shards(account.deployments)
     assert [len(s) for s in shards] == [31, 2]
     assert [d.deployment_name for d in shards[1]] == ["zz-spill", "zz"]
+
+
+def test_quota_counts_the_spillover_deployment_under_its_own_type():
+    """Quota is per region x model x deployment type: the spillover's kTPM count against the
+    Standard type's quota, the PTUs against the provisioned one's."""
+    from sizing.catalog import default_catalog
+    from sizing.deploy.quota import environment_quota
+
+    accounts = openai_accounts((spillover_workload(),))
+    needed = {
+        (q.key.deployment_type, q.key.unit): q.needed
+        for q in environment_quota((), accounts, catalog=default_catalog())
+    }
+    assert needed == {("GlobalProvisionedManaged", "ptu"): 530, ("GlobalStandard", "ktpm"): 2005}
