@@ -610,3 +610,14 @@ def test_default_tier_workloads_leave_service_tier_alone_and_keep_the_ga_api_ver
     assert "service_tier" not in body
     (version,) = root.findall("./inbound/set-query-parameter[@name='api-version']/value")
     assert version.text == AZURE_OPENAI_API_VERSION
+
+
+def test_the_gateway_program_carries_the_priority_tier_into_the_apis_policy():
+    """Under mocks, the whole wiring: the priority workload's API policy asks for priority
+    processing; a default-tier workload beside it does not."""
+    fast, plain = priority_workload("fast-chat"), workload("plain-chat")
+    result = capture_gateway(environment(), [fast, plain])
+    policies = {p["apiId"]: p["value"] for p in by_name(result, "ApiPolicy").values()}
+    assert 'body["service_tier"] = "priority";' in policies["fast-chat"]
+    assert "<value>2025-12-01</value>" in policies["fast-chat"]
+    assert "service_tier" not in policies["plain-chat"]
