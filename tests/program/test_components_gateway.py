@@ -135,6 +135,15 @@ def policy(w: WorkloadPlan, *, kind: str | None = None) -> ET.Element:
 
 GOLDEN_CASES = {
     "azure-openai-chat": workload("hr-chat", limits=gateway(temperature=0.2)),
+    "azure-openai-chat-priority": dataclasses.replace(
+        workload("fast-chat"),
+        azure_openai=dataclasses.replace(
+            workload("fast-chat").azure_openai,
+            deployment_type="GlobalStandard",
+            service_tier="priority",
+            request_api_version="2025-12-01",
+        ),
+    ),
     "azure-openai-embeddings": workload(
         "doc-embeddings",
         task="embedding",
