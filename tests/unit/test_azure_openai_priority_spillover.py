@@ -281,3 +281,81 @@ def test_a_bad_steady_share_is_a_located_error(tmp_path: Path, value: str) -> No
     line = text.splitlines().index("    steady_share: 0.4") + 1
     assert f"{spec}:{line}:" in result.output and "steady_share" in result.output
     assert "Traceback" not in result.output
+
+
+# --- the plan a chosen option becomes ------------------------------------------------------------
+
+
+def options_for(model: str, **changes):
+    from sizing.azure_openai.options import azure_openai_options
+    from sizing.search.request import SizingRequest
+
+    catalog = default_catalog()
+    req = SizingRequest(
+        name="fast-chat",
+        model=model,
+        precisions=(),
+        deployment="azure-openai",
+        max_input_tokens=4000,
+        max_output_tokens=800,
+        avg_input_tokens=2000,
+        avg_output_tokens=400,
+        peak_concurrency=200,
+        peak_requests_per_minute=1200,
+        ttft_p95_ms=3000,
+        output_tokens_per_second_p50=40,
+        availability=99.9,
+        regions=("eastus2",),
+        geography=None,
+        strict_residency=False,
+        **changes,
+    )
+    return azure_openai_options(req=req, model=catalog.model(model), catalog=catalog)
+
+
+def test_a_chosen_priority_option_plans_the_tier_the_gateway_asks_for() -> None:
+    from sizing.deploy.openai_accounts import openai_accounts
+
+    (option,) = [
+        o
+        for o in options_for("gpt-5.4-mini")
+        if o.summary.startswith("GlobalStandard") and "priority processing" in o.summary
+    ]
+    plan = option.build()
+    aoai = plan.azure_openai
+    assert aoai.service_tier == "priority" and aoai.request_api_version == "2025-12-01"
+    assert aoai.spillover is None
+    assert plan.predicted.tps_basis == "priority-latency-target"
+    assert plan.predicted.tps_per_request == 100
+    assert plan.cost.monthly_usd == pytest.approx(option.monthly_usd)
+    assert "priority processing" in aoai.configuration()
+    (account,) = openai_accounts((plan,))
+    assert [(d.deployment_name, d.deployment_type) for d in account.deployments] == [
+        ("fast-chat", "GlobalStandard")
+    ]
+
+
+def test_a_chosen_spillover_option_plans_both_deployments() -> None:
+    from sizing.deploy.openai_accounts import openai_accounts
+
+    (option,) = [
+        o
+        for o in options_for(
+            "gpt-5.1", steady_share=0.4, average_to_peak_ratio=0.6, reservation="yearly"
+        )
+        if "spillover" in o.summary and o.summary.startswith("GlobalProvisionedManaged")
+    ]
+    plan = option.build()
+    aoai = plan.azure_openai
+    assert aoai.spillover is not None and aoai.service_tier == "default"
+    assert (aoai.deployment_type, aoai.capacity) == ("GlobalProvisionedManaged", 530)
+    assert plan.predicted.tps_basis == "working-figure"  # the spill has no published speed
+    assert aoai.latency_metrics  # the PTU deployment publishes latency metrics
+    (account,) = openai_accounts((plan,))
+    assert [
+        (d.deployment_name, d.role, d.deployment_type, d.capacity, d.spillover_deployment)
+        for d in account.deployments
+    ] == [
+        ("fast-chat-spill", "spillover", "GlobalStandard", aoai.spillover.capacity, None),
+        ("fast-chat", "primary", "GlobalProvisionedManaged", 530, "fast-chat-spill"),
+    ]
