@@ -161,7 +161,8 @@ def failover_pool(
 ) -> list[AoaiCandidate]:
     """One token-billed deployment per other region that can take the traffic when the
     candidate's region fails (billed per token: it costs nothing while the primary serves), in
-    region preference order; per region the narrowest data scope first."""
+    region preference order; per region the narrowest data scope first. Of the candidate's
+    service tier: a priority primary's failovers take priority requests too."""
     by_region: dict[str, AoaiCandidate] = {}
     usable = [
         c
@@ -169,7 +170,9 @@ def failover_pool(
         if c.feasible
         and c.billing == "token"
         and c.interactive
-        and c.service_tier == "default"
+        # A priority primary fails over only where priority processing is offered too: the
+        # gateway asks every backend for it.
+        and c.service_tier == candidate.service_tier
         and c.spillover is None
     ]
     for c in sorted(usable, key=lambda c: (c.region_rank, SCOPE_PREFERENCE[c.residency_scope])):

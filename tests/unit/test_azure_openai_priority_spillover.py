@@ -291,25 +291,25 @@ def options_for(model: str, **changes):
     from sizing.search.request import SizingRequest
 
     catalog = default_catalog()
-    req = SizingRequest(
-        name="fast-chat",
-        model=model,
-        precisions=(),
-        deployment="azure-openai",
-        max_input_tokens=4000,
-        max_output_tokens=800,
-        avg_input_tokens=2000,
-        avg_output_tokens=400,
-        peak_concurrency=200,
-        peak_requests_per_minute=1200,
-        ttft_p95_ms=3000,
-        output_tokens_per_second_p50=40,
-        availability=99.9,
-        regions=("eastus2",),
-        geography=None,
-        strict_residency=False,
-        **changes,
-    )
+    fields = {
+        "name": "fast-chat",
+        "model": model,
+        "precisions": (),
+        "deployment": "azure-openai",
+        "max_input_tokens": 4000,
+        "max_output_tokens": 800,
+        "avg_input_tokens": 2000,
+        "avg_output_tokens": 400,
+        "peak_concurrency": 200,
+        "peak_requests_per_minute": 1200,
+        "ttft_p95_ms": 3000,
+        "output_tokens_per_second_p50": 40,
+        "availability": 99.9,
+        "regions": ("eastus2",),
+        "geography": None,
+        "strict_residency": False,
+    }
+    req = SizingRequest(**{**fields, **changes})
     return azure_openai_options(req=req, model=catalog.model(model), catalog=catalog)
 
 
@@ -358,4 +358,21 @@ def test_a_chosen_spillover_option_plans_both_deployments() -> None:
     ] == [
         ("fast-chat-spill", "spillover", "GlobalStandard", aoai.spillover.capacity, None),
         ("fast-chat", "primary", "GlobalProvisionedManaged", 530, "fast-chat-spill"),
+    ]
+
+
+def test_a_priority_primary_fails_over_only_where_priority_is_offered() -> None:
+    """The gateway asks every backend for priority: EU Data Zone and regional Standard
+    deployments cannot serve it [priority-how], so they are no failover for a priority plan."""
+    options = options_for("gpt-4.1", regions=("eastus2", "swedencentral"), availability=99.95)
+    (option,) = [
+        o
+        for o in options
+        if o.summary.startswith("GlobalStandard")
+        and o.summary.endswith("priority processing in eastus2")
+    ]
+    plan = option.build()
+    failover = plan.azure_openai.failover
+    assert [(f.region, f.deployment_type) for f in failover] == [
+        ("swedencentral", "GlobalStandard")
     ]
