@@ -406,3 +406,12 @@ def test_quota_counts_the_spillover_deployment_under_its_own_type():
         for q in environment_quota((), accounts, catalog=default_catalog())
     }
     assert needed == {("GlobalProvisionedManaged", "ptu"): 530, ("GlobalStandard", "ktpm"): 2005}
+
+
+def test_the_preview_tree_shows_where_the_ptus_spill():
+    from inferplan.offline.preview_tree import describe
+
+    result = build(environment(), "eastus2", (spillover_workload(),))
+    lines = {d.inputs["deploymentName"]: describe(d) for d in result.of_type(DEPLOYMENT)}
+    assert "spillover=support-spill" in lines["support"]
+    assert "spillover=" not in lines["support-spill"]
