@@ -154,6 +154,11 @@ def _priority(
         "(Microsoft publishes no priority TTFT)",
     ]
     advisories.append(
+        f"priority processing's regions per model are not in the catalog: check that {c.model} "
+        f"{c.model_version} takes priority on {c.deployment_type} in {c.region} "
+        f"[{target.source}]"
+    )
+    advisories.append(
         f"traffic that rises more than {ramp:.0%} in tokens per minute within {minutes:g} "
         "minutes, and requests at times of peak priority demand, are served and billed at "
         f"standard priority [{rules.ramp_limit_increase.source}]"
