@@ -350,6 +350,10 @@ def test_a_chosen_spillover_option_plans_both_deployments() -> None:
     assert aoai.spillover is not None and aoai.service_tier == "default"
     assert (aoai.deployment_type, aoai.capacity) == ("GlobalProvisionedManaged", 530)
     assert plan.predicted.tps_basis == "working-figure"  # the spill has no published speed
+    # the gateway admits the whole peak: PTUs and spillover together carry it, so neither
+    # deployment's size caps the gateway's token limit (prompt + max_tokens per request)
+    assert plan.gateway.tokens_per_minute >= 1200 * (2000 + 800)
+    assert plan.gateway.tokens_per_minute > aoai.spillover.capacity * 1000
     assert aoai.latency_metrics  # the PTU deployment publishes latency metrics
     (account,) = openai_accounts((plan,))
     assert [
