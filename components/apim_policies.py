@@ -16,7 +16,9 @@ azure-openai.md in the team's reference notes):
   ``max_tokens`` [quota], so an uncapped request costs capacity); limit
   tokens per minute per subscription (``llm-token-limit`` [llm-tl]) and emit token metrics
   (``llm-emit-token-metric`` [aoai-em]); for Azure OpenAI, rewrite ``/<operation>`` to the
-  workload's deployment and pin the data-plane api-version.
+  workload's deployment and pin the data-plane api-version; for priority processing, set
+  ``service_tier: "priority"`` on every generation request (overriding what a client sent) with
+  the api-version that takes it [priority-how].
 * backend: ``forward-request`` with the Plan's ``timeout_s`` and ``buffer-response="false"``,
   without which API Management buffers server-sent events [sse][fwd], inside the Plan's retry
   (``WorkloadPlan.gateway_backends``): with a pool, the next region after the failing member's
@@ -166,6 +168,11 @@ def render_api_policy(
     generation = [op for op in operations if op in (CHAT_COMPLETIONS, COMPLETIONS)]
     off_hours = workload.aks.autoscaling.off_hours if workload.aks and kind == "vllm" else None
     clock = zone_rule(off_hours.timezone) if off_hours else None
+    aoai = workload.azure_openai if kind == "azure-openai" else None
+    # Priority processing is asked per request (service_tier; the deployment-level serviceTier
+    # is not in the ARM API version the Pulumi SDK types), with the api-version that takes it.
+    service_tier = aoai.service_tier if aoai is not None and aoai.service_tier != "default" else ""
+    api_version = (aoai.request_api_version if aoai else None) or AZURE_OPENAI_API_VERSION
     models = {
         "object": "list",
         "data": [{"id": workload.name, "object": "model", "owned_by": kind}],
@@ -187,7 +194,8 @@ def render_api_policy(
             defaults=_sampling_defaults(workload),
             tokens_per_minute=workload.gateway.tokens_per_minute,
             metric_namespace=TOKEN_METRIC_NAMESPACE,
-            api_version=AZURE_OPENAI_API_VERSION,
+            api_version=api_version,
+            service_tier=service_tier,
             timeout_s=workload.gateway.timeout_s,
             retry=retry,
             retry_statuses=Markup(

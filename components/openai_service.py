@@ -24,6 +24,10 @@ Shape and settings follow azure-openai.md §5 (sources [subdomain], [quota], [ap
   a new version before then is a Plan change, reviewed like any other;
 * deployments created one after another: concurrent deployment writes on one account fail with
   "another operation is in progress" (azure-openai.md §5, IaC gotchas);
+* a PTU + spillover workload's provisioned deployment names its Standard deployment
+  ``<workload>-spill`` in ``spilloverDeploymentName`` (DeploymentProperties, ARM API 2025-06-01
+  in pulumi-azure-native 3.29; Learn "Manage traffic with spillover for provisioned
+  deployments"): both in one account, the Standard one created first;
 * at most 32 deployments per account ("Maximum standard deployments per resource: 32", Learn
   "Azure OpenAI in Microsoft Foundry Models quotas and limits", ms.date 2026-08-20): a region
   with more spreads them over further accounts (``oai-...-2``), in workload-name order, and the
@@ -31,6 +35,8 @@ Shape and settings follow azure-openai.md §5 (sources [subdomain], [quota], [ap
 """
 
 from __future__ import annotations
+
+import itertools
 
 import pulumi
 from pulumi_azure_native import cognitiveservices
@@ -68,8 +74,15 @@ ACCOUNT_DEPLOYMENT_LIMIT = 32  # standard deployments per resource (see the modu
 def account_shards(
     specs: tuple[OpenAIDeployment, ...], limit: int = ACCOUNT_DEPLOYMENT_LIMIT
 ) -> list[tuple[OpenAIDeployment, ...]]:
-    """The region's planned deployments in accounts of at most ``limit``, in order."""
-    return [specs[i : i + limit] for i in range(0, len(specs), limit)]
+    """The region's planned deployments in accounts of at most ``limit``, in order; a
+    workload's deployments (a PTU and its spillover) stay in one account, as spillover needs."""
+    shards: list[list[OpenAIDeployment]] = []
+    for _, members in itertools.groupby(specs, key=lambda d: d.workload):
+        group = list(members)
+        if not shards or len(shards[-1]) + len(group) > limit:
+            shards.append([])
+        shards[-1].extend(group)
+    return [tuple(shard) for shard in shards]
 
 
 class OpenAIService(pulumi.ComponentResource):
@@ -145,8 +158,8 @@ class OpenAIService(pulumi.ComponentResource):
             previous: pulumi.Resource | None = None
             for spec in members:
                 deployment = cognitiveservices.Deployment(
-                    f"{name}-{spec.workload}",
-                    deployment_name=spec.workload,
+                    f"{name}-{spec.deployment_name}",
+                    deployment_name=spec.deployment_name,
                     account_name=account.name,
                     resource_group_name=resource_group_name,
                     sku=cognitiveservices.SkuArgs(
@@ -158,6 +171,9 @@ class OpenAIService(pulumi.ComponentResource):
                         ),
                         rai_policy_name=RAI_POLICY,
                         version_upgrade_option=spec.version_upgrade,
+                        # PTU + spillover: a request the PTUs would answer 429 goes to the
+                        # Standard deployment named here, in this account [spillover].
+                        spillover_deployment_name=spec.spillover_deployment,
                     ),
                     tags={**environment.tags, **spec.tags, "role": spec.role},
                     opts=pulumi.ResourceOptions.merge(
@@ -165,7 +181,7 @@ class OpenAIService(pulumi.ComponentResource):
                         pulumi.ResourceOptions(depends_on=[previous] if previous else []),
                     ),
                 )
-                self.deployments[spec.workload] = deployment
+                self.deployments[spec.deployment_name] = deployment
                 self.account_of[spec.workload] = shard
                 previous = deployment
 

@@ -249,6 +249,20 @@ class TrafficSpec(SpecModel):
             ),
         ),
     ] = 0.35
+    steady_share: Annotated[
+        float | None,
+        Field(
+            ge=0,
+            lt=1,
+            description=(
+                "Share of the peak rate that never goes away while the service is busy (the "
+                "load's floor), 0 to below 1. Sizes the provisioned part of a PTU + spillover "
+                "option: at least this share on PTU, the bursts above it spill to a Standard "
+                "deployment. Left out: the plan assumes the busy-hours load spreads evenly "
+                "from 0 to the peak and picks the cheapest PTU level."
+            ),
+        ),
+    ] = None
 
 
 class PercentileTarget(SpecModel):

@@ -257,6 +257,12 @@ def traffic_is_interactive_or_batch(rule: RuleInput) -> Iterator[Finding]:
                     "traffic.batch describes offline work; leave peak_concurrency and "
                     "peak_requests_per_minute out",
                 )
+        if traffic.steady_share is not None:
+            yield (
+                (*where, "steady_share"),
+                "traffic.batch describes offline work, which has no steady share of a peak; "
+                "leave steady_share out",
+            )
 
 
 def accepted_availability_is_lower(rule: RuleInput) -> Iterator[Finding]:

@@ -229,8 +229,16 @@ def _deployments(w: WorkloadPlan) -> tuple[PlannedDeployment, ...]:
     if plan is None or not w.regions:
         return ()
     primary = PlannedDeployment(w.regions[0], plan.deployment_type, plan.residency_scope)
+    # A PTU's spillover deployment has the provisioned one's data processing level [spillover].
+    spill = plan.spillover
+    spillover = (
+        (PlannedDeployment(w.regions[0], spill.deployment_type, plan.residency_scope),)
+        if spill is not None
+        else ()
+    )
     return (
         primary,
+        *spillover,
         *(PlannedDeployment(f.region, f.deployment_type, f.residency_scope) for f in plan.failover),
     )
 

@@ -69,7 +69,7 @@ class PercentilePrediction:
     target_ms: float
 
 
-TpsBasis = Literal["modelled", "ptu-latency-floor", "working-figure"]
+TpsBasis = Literal["modelled", "ptu-latency-floor", "priority-latency-target", "working-figure"]
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,8 @@ class Predicted:
     correction: CorrectionUse | None = None  # a measured correction in scope (plan --catalog)
     # What tps_per_request is: "modelled" (the self-hosted performance model),
     # "ptu-latency-floor" (Microsoft's latency target for provisioned deployments: a minimum,
-    # not a typical speed) or "working-figure" (token-billed types: no published speed; the
+    # not a typical speed), "priority-latency-target" (priority processing's "99% above"
+    # target, also a minimum) or "working-figure" (token-billed types: no published speed; the
     # catalog's figure, often that same floor). See docs/azure-openai-sizing.md.
     tps_basis: TpsBasis = "modelled"
     # The model's provisioned (PTU) latency floor, shown beside a token-billed working figure.
@@ -274,6 +275,23 @@ class AzureOpenAIFailover:
     residency_scope: str  # region | datazone | global, from the catalog's deployment type
 
 
+ServiceTier = Literal["default", "priority"]
+
+
+@dataclass(frozen=True)
+class AzureOpenAISpillover:
+    """The Standard deployment a provisioned one spills to (``spilloverDeploymentName``), in
+    the same account and of the same data processing level, and what the plan assumed."""
+
+    deployment_type: str  # GlobalStandard for GlobalProvisionedManaged, DataZoneStandard ...
+    capacity: int  # kTPM, for the peak of what spills
+    capacity_unit: str  # ktpm
+    steady_share: float  # the load's floor as a share of the peak (stated or assumed)
+    steady_share_stated: bool  # traffic.steady_share was given
+    provisioned_share: float  # share of the peak rate the PTUs carry
+    spill_token_share: float  # expected share of the month's tokens served by the spillover
+
+
 # A deployment's versionUpgradeOption (Microsoft.CognitiveServices deployments): Learn, "Working
 # with Azure OpenAI models": OnceCurrentVersionExpired upgrades the deployment to the default
 # version when its version is retired; NoAutoUpgrade stops working at retirement; automatic
@@ -299,6 +317,22 @@ class AzureOpenAIPlan:
     # The deployment's properties.model.format: OpenAI, or the publisher of another Foundry Model
     # sold by Azure (Meta, DeepSeek, ...), which only a Foundry (kind AIServices) account serves.
     model_format: str = "OpenAI"
+    # Priority processing: the gateway sends service_tier "priority" with every request.
+    service_tier: ServiceTier = "default"
+    spillover: AzureOpenAISpillover | None = None  # PTU + spillover: the overflow deployment
+    # The data-plane api-version the gateway pins when the default one lacks a setting the plan
+    # needs (service_tier: the catalog's priority_processing.request_api_version).
+    request_api_version: str | None = None
+
+    def configuration(self) -> str:
+        """One line: type and capacity, the priority tier or the spillover, model version."""
+        text = f"{self.deployment_type} {self.capacity} {self.capacity_unit}"
+        if self.service_tier != "default":
+            text += f" {self.service_tier} processing"
+        if self.spillover is not None:
+            s = self.spillover
+            text += f" + {s.deployment_type} {s.capacity} {s.capacity_unit} spillover"
+        return f"{text} ({self.model} {self.model_version})"
 
 
 @dataclass(frozen=True)
@@ -785,7 +819,7 @@ class OpenAIDeployment:
     """One deployment on a region's Azure OpenAI account, named after its workload."""
 
     workload: str
-    role: Literal["primary", "failover"]
+    role: Literal["primary", "failover", "spillover"]
     model: str
     model_version: str
     deployment_type: str  # the deployment's sku name: Standard, DataZoneProvisionedManaged, ...
@@ -796,6 +830,14 @@ class OpenAIDeployment:
     # when their version is retired.
     version_upgrade: VersionUpgrade = "OnceCurrentVersionExpired"
     model_format: str = "OpenAI"  # properties.model.format (AzureOpenAIPlan.model_format)
+    # The deployment's name when it is not the workload's (a PTU's spillover: <workload>-spill).
+    name: str = ""
+    # A provisioned primary's spilloverDeploymentName: the Standard deployment taking overflow.
+    spillover_deployment: str | None = None
+
+    @property
+    def deployment_name(self) -> str:
+        return self.name or self.workload
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ def configuration(w: WorkloadPlan) -> str:
         )
     if w.azure_openai is not None:
         o = w.azure_openai
-        return f"{o.deployment_type} {o.capacity} {o.capacity_unit} ({o.model} {o.model_version})"
+        return o.configuration()
     return "-"
 
 
@@ -87,8 +87,14 @@ def _latency(w: WorkloadPlan) -> tuple[str, str]:
 
 
 # How the tok/s/req column marks a figure that is not the performance model's own: "≥" the
-# provisioned latency floor (a minimum), "~" a token-billed working figure (no published speed).
-TPS_MARKS = {"modelled": "", "ptu-latency-floor": "≥", "working-figure": "~"}
+# provisioned latency floor or the priority-processing target (minimums), "~" a token-billed
+# working figure (no published speed).
+TPS_MARKS = {
+    "modelled": "",
+    "ptu-latency-floor": "≥",
+    "priority-latency-target": "≥",
+    "working-figure": "~",
+}
 
 
 def bill_lines(e: EnvironmentPlan) -> list[str]:

@@ -41,6 +41,7 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
         "sku.capacity",
         "properties.model.name",
         "properties.model.version",
+        "properties.spilloverDeploymentName",
     ),
     "azure-native:apimanagement:ApiManagementService": ("location", "sku.name", "sku.capacity"),
     "azure-native:apimanagement:Api": ("path",),
@@ -99,6 +100,7 @@ SHORTER = (
     ("agentPoolProfiles.0.", "system."),
     ("addressSpace.addressPrefixes", "addressPrefixes"),
     ("properties.model.", "model."),
+    ("properties.spilloverDeploymentName", "spillover"),
     ("metadata.", ""),
     ("spec.", ""),
 )

@@ -40,7 +40,7 @@ def check_openai_models(needs: Needs, answers: Answers) -> list[Finding]:
     findings = []
     for d in needs.deployments:
         offers = answers.region(d.region).models
-        resource = f"deployment {d.workload} ({d.role}) on {d.account}"
+        resource = f"deployment {d.deployment_name} ({d.role}) on {d.account}"
         wanted = f"{d.model} {d.version} as {d.deployment_type}, {d.capacity} {d.capacity_unit}"
         if offers is None:
             continue
@@ -189,9 +189,9 @@ def check_openai_quota(needs: Needs, answers: Answers) -> list[Finding]:
             running = sum(
                 e.capacity
                 for e in existing or ()
-                if e.name == d.workload and e.deployment_type == d.deployment_type
+                if e.name == d.deployment_name and e.deployment_type == d.deployment_type
             )
-            label = f"{d.workload} {d.capacity} {d.capacity_unit}"
+            label = f"{d.deployment_name} {d.capacity} {d.capacity_unit}"
             by_usage.setdefault(offer.usage_name, []).append((d.capacity, running, label))
         for usage_name, entries in sorted(by_usage.items()):
             planned = sum(c for c, _, _ in entries)

@@ -46,12 +46,17 @@ class DeploymentNeed:
     region: str
     account: str
     workload: str
-    role: str  # primary | failover
+    role: str  # primary | failover | spillover
     model: str
     version: str
     deployment_type: str
     capacity: int
     capacity_unit: str  # ktpm | ptu
+    name: str = ""  # the deployment's name when not the workload's (<workload>-spill)
+
+    @property
+    def deployment_name(self) -> str:
+        return self.name or self.workload
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,7 @@ def plan_needs(plan: Plan, environment: str, *, subscription_id: str) -> Needs:
             deployment_type=d.deployment_type,
             capacity=d.capacity,
             capacity_unit=d.capacity_unit,
+            name=d.name,
         )
         for account in env.openai_accounts
         for d in account.deployments

@@ -35,7 +35,7 @@ def _configuration(w: WorkloadFigures) -> str:
         )
     if p.azure_openai is not None:
         o = p.azure_openai
-        return f"{o.deployment_type} {o.capacity} {o.capacity_unit} ({o.model} {o.model_version})"
+        return o.configuration()
     return "-"
 
 

@@ -53,6 +53,7 @@ from sizing.catalog.azure_openai import (
     PtuBilling,
     ResidencyScope,
 )
+from sizing.plan import AzureOpenAISpillover, ServiceTier
 from sizing.search.decisions import MayBeRejected, Rejection
 from sizing.search.request import BatchTraffic
 from sizing.units import DAYS_PER_MONTH, HOURS_PER_MONTH
@@ -114,6 +115,12 @@ class AoaiCandidate(MayBeRejected):
     # The model's provisioned latency target (PTU): a floor Microsoft commits to, not a typical
     # speed; shown beside a token-billed type's working figure. None without PTU rules.
     ptu_latency_floor_tps: float | None = None
+    # Priority processing (sizing.azure_openai.priority): requests sent with service_tier
+    # "priority" on this token-billed deployment.
+    service_tier: ServiceTier = "default"
+    request_api_version: str | None = None  # the api-version a request's service_tier needs
+    # PTU + spillover (sizing.azure_openai.spillover): the Standard deployment taking overflow.
+    spillover: AzureOpenAISpillover | None = None
 
 
 @dataclass(frozen=True)

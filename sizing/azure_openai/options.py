@@ -18,6 +18,8 @@ from sizing.azure_openai.lifecycle import (
     upgrade_policy,
 )
 from sizing.azure_openai.offers import AoaiCandidate, size_azure_openai
+from sizing.azure_openai.priority import priority_candidates
+from sizing.azure_openai.spillover import SpillTraffic, spillover_candidates
 from sizing.catalog import Catalog
 from sizing.catalog.azure_openai import OPENAI_FORMAT, AoaiModel
 from sizing.catalog.entries import ModelSpec
@@ -38,6 +40,7 @@ from sizing.plan import (
     Gateway,
     PlanWarning,
     Predicted,
+    TpsBasis,
     WorkloadPlan,
 )
 from sizing.search.decisions import Rejection, cost_cap_rejection, only
@@ -99,6 +102,7 @@ def azure_openai_options(*, req: SizingRequest, model: ModelSpec, catalog: Catal
         reasoning_tokens=req.reasoning_tokens,
         catalog=aoai,
     )
+    candidates += more_candidates(candidates, req=req, model=model, catalog=catalog)
     entry = aoai.models[model.azure_openai_name or model.id]
     return [
         _option(
@@ -118,14 +122,59 @@ def azure_openai_options(*, req: SizingRequest, model: ModelSpec, catalog: Catal
     ]
 
 
+def more_candidates(
+    candidates: tuple[AoaiCandidate, ...], *, req: SizingRequest, model: ModelSpec, catalog: Catalog
+) -> tuple[AoaiCandidate, ...]:
+    """Priority processing beside each eligible Standard candidate, and PTU + spillover beside
+    each Global / Data Zone provisioned one (interactive traffic only)."""
+    if req.batch is not None:
+        return ()
+    tps = None if model.task == "embedding" else req.output_tokens_per_second_p50
+    priority = priority_candidates(
+        candidates,
+        catalog=catalog.azure_openai,
+        avg_input_tokens=req.avg_input_tokens,
+        max_input_tokens=req.max_input_tokens,
+        slo_ttft_p95_ms=req.ttft_p95_ms,
+        slo_min_output_tokens_per_s=tps,
+        average_to_peak_ratio=req.average_to_peak_ratio,
+    )
+    spill = spillover_candidates(
+        candidates,
+        catalog=catalog.azure_openai,
+        traffic=SpillTraffic(
+            peak_rpm=peak_requests_per_minute(req),
+            avg_in=req.avg_input_tokens,
+            avg_out=req.avg_output_tokens,
+            max_out=req.max_tokens_cap,
+            steady_share=req.steady_share,
+            average_to_peak_ratio=req.average_to_peak_ratio,
+            slo_ttft_p95_ms=req.ttft_p95_ms,
+            slo_min_output_tokens_per_s=tps,
+        ),
+    )
+    return priority + spill
+
+
 def failover_pool(
     candidate: AoaiCandidate, candidates: Sequence[AoaiCandidate]
 ) -> list[AoaiCandidate]:
     """One token-billed deployment per other region that can take the traffic when the
     candidate's region fails (billed per token: it costs nothing while the primary serves), in
-    region preference order; per region the narrowest data scope first."""
+    region preference order; per region the narrowest data scope first. Of the candidate's
+    service tier: a priority primary's failovers take priority requests too."""
     by_region: dict[str, AoaiCandidate] = {}
-    usable = [c for c in candidates if c.feasible and c.billing == "token" and c.interactive]
+    usable = [
+        c
+        for c in candidates
+        if c.feasible
+        and c.billing == "token"
+        and c.interactive
+        # A priority primary fails over only where priority processing is offered too: the
+        # gateway asks every backend for it.
+        and c.service_tier == candidate.service_tier
+        and c.spillover is None
+    ]
     for c in sorted(usable, key=lambda c: (c.region_rank, SCOPE_PREFERENCE[c.residency_scope])):
         if c.region != candidate.region:
             by_region.setdefault(c.region, c)
@@ -177,7 +226,7 @@ def _option(
     regions = (c.region, *(s.region for s in secondaries))
     return Option(
         target="azure-openai",
-        summary=f"{c.deployment_type} {c.capacity or 0} {c.capacity_unit} in {c.region}",
+        summary=summary(c),
         monthly_usd=cost,
         region_rank=req.regions.index(c.region),
         rejections=only(rejection),
@@ -197,6 +246,29 @@ def _option(
             planned_availability=choice.planned if choice else None,
         ),
     )
+
+
+def summary(c: AoaiCandidate) -> str:
+    """One line naming the option: type, capacity, tier or spillover, region."""
+    what = f"{c.deployment_type} {c.capacity or 0} {c.capacity_unit}"
+    if c.service_tier == "priority":
+        what += " priority processing"
+    if c.spillover is not None:
+        what += (
+            f" + {c.spillover.deployment_type} {c.spillover.capacity} "
+            f"{c.spillover.capacity_unit} spillover"
+        )
+    return f"{what} in {c.region}"
+
+
+def tps_basis(c: AoaiCandidate) -> TpsBasis:
+    """What the predicted speed is: the priority target, the PTU floor, or a working figure
+    (a PTU + spillover option's spilled requests have no published speed)."""
+    if c.service_tier == "priority":
+        return "priority-latency-target"
+    if c.latency_guaranteed and c.spillover is None:
+        return "ptu-latency-floor"
+    return "working-figure"
 
 
 def _builder(c, secondaries, choice, *, req, model, entry, retirement):
@@ -274,7 +346,7 @@ def azure_openai_plan(
             tps_per_request=c.output_tokens_per_s_per_request or 0.0,
             max_concurrency=req.peak_concurrency,
             source="azure-openai-reference",
-            tps_basis="ptu-latency-floor" if c.latency_guaranteed else "working-figure",
+            tps_basis=tps_basis(c),
             ptu_latency_floor_tps=None if c.latency_guaranteed else c.ptu_latency_floor_tps,
         ),
         cost=Cost(
@@ -317,6 +389,9 @@ def azure_openai_plan(
             latency_metrics=latency_metrics(c),
             version_upgrade=upgrade,
             model_format=entry.format if entry is not None else OPENAI_FORMAT,
+            service_tier=c.service_tier,
+            spillover=c.spillover,
+            request_api_version=c.request_api_version,
         ),
         gateway_backends=gateway_backends(backends=len(regions), peak_requests_per_minute=peak_rpm),
         warnings=tuple(warnings),

@@ -248,6 +248,29 @@ class AoaiReasoning(_Entry):
         return self.tokens_per_request[self.default_effort]
 
 
+class AoaiPriority(_Entry):
+    """A model version's priority processing tier: a pay-per-token tier with a latency target,
+    enabled on a token-billed deployment (see ``AoaiPriorityRules`` for where)."""
+
+    versions: Keys  # the model versions the latency table lists
+    latency_target_output_tokens_per_s: AoaiFigure  # 99% of 5-minute p50 windows above this
+    price_multiple: AoaiFigure  # priority token price / the deployment type's standard price
+    # Prompts estimated above this many tokens are served (and billed) at standard priority.
+    long_context_standard_above_tokens: AoaiFigure | None = None
+
+
+class AoaiPriorityRules(_Entry):
+    """Where priority processing can be enabled, and the limits that hold for every model."""
+
+    deployment_types: Keys  # token-billed types that take it
+    data_zones: Keys  # DataZoneStandard only in these data zones
+    ramp_limit_increase: AoaiFigure  # a rise in priority TPM above this share ...
+    ramp_limit_minutes: AoaiFigure  # ... within this many minutes is served at standard
+    request_api_version: Key  # the data-plane api-version a request's service_tier needs
+    source: Key
+    date: IsoDate
+
+
 class AoaiModelOffer(_Entry):
     """One model as one deployment type: regions, token prices and default quota."""
 
@@ -277,6 +300,10 @@ class AoaiModel(_Entry):
     prefill_ms_per_1k_input_tokens: AoaiFigure
     token_output_tokens_per_s_per_request: AoaiFigure | None = None
     provisioned: AoaiPtuRules | None = None
+    priority: Annotated[
+        AoaiPriority | None,
+        Field(description="priority processing tier, where Microsoft lists a latency target"),
+    ] = None
     offers: Annotated[dict[str, AoaiModelOffer], Field(min_length=1)]  # type name -> offer
     retirements: Annotated[
         dict[str, AoaiRetirement],
@@ -339,6 +366,7 @@ class AoaiCatalog(_Entry):
     limits: AoaiLimits
     provisioned_prices: dict[str, AoaiPtuPrices]
     latency_estimates: AoaiLatencyEstimates
+    priority_processing: AoaiPriorityRules | None = None
     models: Annotated[dict[str, AoaiModel], Field(min_length=1)]
     _origin: str = PrivateAttr(default="")
 
@@ -448,6 +476,16 @@ def _cross_check(doc: AoaiCatalog) -> Iterable[tuple[Loc, str]]:
     yield from check_source(("region_geographies", "source"), geographies.source)
     yield from check_figures(("limits",), doc.limits)
     yield from check_figures(("latency_estimates",), doc.latency_estimates)
+    if (rules := doc.priority_processing) is not None:
+        yield from check_source(("priority_processing", "source"), rules.source)
+        yield from check_figures(("priority_processing",), rules)
+        for index, name in enumerate(rules.deployment_types):
+            dtype = doc.deployment_types.get(name)
+            if dtype is None or dtype.billing != "token" or not dtype.interactive:
+                yield (
+                    ("priority_processing", "deployment_types", index),
+                    f"{name!r} is not an interactive token-billed deployment type",
+                )
     for name, prices in doc.provisioned_prices.items():
         loc: Loc = ("provisioned_prices", name)
         dtype = doc.deployment_types.get(name)
@@ -485,6 +523,14 @@ def _cross_check(doc: AoaiCatalog) -> Iterable[tuple[Loc, str]]:
                 yield (*mloc, "reasoning"), "only chat models reason"
         if model.provisioned is not None:
             yield from check_figures((*mloc, "provisioned"), model.provisioned)
+        if model.priority is not None:
+            ploc: Loc = (*mloc, "priority")
+            yield from check_figures(ploc, model.priority)
+            for index, version in enumerate(model.priority.versions):
+                if version not in model.versions:
+                    yield (*ploc, "versions", index), "must be one of the model's `versions`"
+            if doc.priority_processing is None:
+                yield ploc, "a priority tier needs the file's `priority_processing` rules"
         for type_name, offer in model.offers.items():
             oloc: Loc = (*mloc, "offers", type_name)
             dtype = doc.deployment_types.get(type_name)
@@ -524,6 +570,8 @@ __all__ = [
     "AoaiFigure",
     "AoaiModel",
     "AoaiModelOffer",
+    "AoaiPriority",
+    "AoaiPriorityRules",
     "AoaiPtuPrices",
     "AoaiPtuRules",
     "AoaiReasoning",

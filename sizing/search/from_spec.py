@@ -147,6 +147,7 @@ def request_from_workload(
         max_tokens=generation.max_tokens if generation else None,
         max_monthly_usd=spec.cost.max_monthly_usd if spec.cost else None,
         average_to_peak_ratio=ratio,
+        steady_share=traffic.steady_share,
         reservation=spec.cost.reservation if spec.cost else "none",
         reasoning_tokens=spec.context.reasoning_tokens,
         accept_availability=slo.accept_availability,

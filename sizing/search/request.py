@@ -126,6 +126,9 @@ class SizingRequest:
     max_tokens: int | None = None  # generation.max_tokens; defaults to max_output_tokens
     max_monthly_usd: float | None = None  # the workload's cost cap, on the billed cost
     average_to_peak_ratio: float = 0.35  # for usage-billed offers
+    # traffic.steady_share: the busy-hours load's floor as a share of the peak (None: unstated),
+    # for the PTU + spillover option (sizing/azure_openai/spillover.py).
+    steady_share: float | None = None
     reservation: Reservation = "none"  # PTU commitment allowed
     # Availability the team accepts when the required figure cannot be reached (slo.accept_...).
     accept_availability: float | None = None

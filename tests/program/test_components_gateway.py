@@ -136,6 +136,15 @@ def policy(w: WorkloadPlan, *, kind: str | None = None) -> ET.Element:
 
 GOLDEN_CASES = {
     "azure-openai-chat": workload("hr-chat", limits=gateway(temperature=0.2)),
+    "azure-openai-chat-priority": dataclasses.replace(
+        workload("fast-chat"),
+        azure_openai=dataclasses.replace(
+            workload("fast-chat").azure_openai,
+            deployment_type="GlobalStandard",
+            service_tier="priority",
+            request_api_version="2025-12-01",
+        ),
+    ),
     "azure-openai-embeddings": workload(
         "doc-embeddings",
         task="embedding",
@@ -691,3 +700,48 @@ def test_the_dev_stack_plans_the_off_hours_answer(dev_plan) -> None:
         description="mon-fri 07:00-19:00 Europe/Stockholm",
     )
     assert policy(w).find("./inbound/set-variable[@name='off-hours-wait-s']") is not None
+# --- priority processing ---------------------------------------------------------------------
+
+
+def priority_workload(name: str = "fast-chat") -> WorkloadPlan:
+    w = workload(name)
+    plan = dataclasses.replace(
+        w.azure_openai,
+        deployment_type="GlobalStandard",
+        service_tier="priority",
+        request_api_version="2025-12-01",
+    )
+    return dataclasses.replace(w, azure_openai=plan)
+
+
+def test_priority_processing_is_asked_on_every_generation_request_with_its_api_version():
+    """[priority-how]: the request's service_tier "priority" overrides the deployment's tier;
+    the gateway sets it whatever the client sent, so every request is billed as planned."""
+    root = policy(priority_workload())
+    (body,) = [
+        e.text for e in root.findall("./inbound/choose/when/set-body") if e.text.startswith("@{")
+    ]
+    assert 'body["service_tier"] = "priority";' in body
+    (version,) = root.findall("./inbound/set-query-parameter[@name='api-version']/value")
+    assert version.text == "2025-12-01"
+
+
+def test_default_tier_workloads_leave_service_tier_alone_and_keep_the_ga_api_version():
+    root = policy(workload("hr-chat"))
+    (body,) = [
+        e.text for e in root.findall("./inbound/choose/when/set-body") if e.text.startswith("@{")
+    ]
+    assert "service_tier" not in body
+    (version,) = root.findall("./inbound/set-query-parameter[@name='api-version']/value")
+    assert version.text == AZURE_OPENAI_API_VERSION
+
+
+def test_the_gateway_program_carries_the_priority_tier_into_the_apis_policy():
+    """Under mocks, the whole wiring: the priority workload's API policy asks for priority
+    processing; a default-tier workload beside it does not."""
+    fast, plain = priority_workload("fast-chat"), workload("plain-chat")
+    result = capture_gateway(environment(), [fast, plain])
+    policies = {p["apiId"]: p["value"] for p in by_name(result, "ApiPolicy").values()}
+    assert 'body["service_tier"] = "priority";' in policies["fast-chat"]
+    assert "<value>2025-12-01</value>" in policies["fast-chat"]
+    assert "service_tier" not in policies["plain-chat"]

@@ -13,12 +13,13 @@ import pulumi
 import pytest
 
 from components.naming import stable_hash
-from components.openai_service import OpenAIService
+from components.openai_service import OpenAIService, account_shards
 from inferplan.offline.capture import SUBSCRIPTION_ID, capture
 from sizing.deploy.openai_accounts import openai_accounts
 from sizing.plan import (
     AzureOpenAIFailover,
     AzureOpenAIPlan,
+    AzureOpenAISpillover,
     EnvironmentPlan,
     Gateway,
     OpenAIAccount,
@@ -429,3 +430,87 @@ def test_the_showcase_wires_the_foundry_role_for_its_llama_deployment(prod_captu
         if d.inputs["properties"]["model"]["format"] != "OpenAI"
     ]
     assert llama == [{"format": "Meta", "name": "Llama-3.3-70B-Instruct", "version": "1"}]
+# --- PTU + spillover -----------------------------------------------------------------------------
+
+
+def spillover_workload(name: str = "support") -> WorkloadPlan:
+    """A Global provisioned deployment spilling to a GlobalStandard one (sized by the plan)."""
+    w = managed_workload(name, ("eastus2",), deployment_type="GlobalProvisionedManaged")
+    spill = AzureOpenAISpillover(
+        deployment_type="GlobalStandard",
+        capacity=2005,
+        capacity_unit="ktpm",
+        steady_share=0.4,
+        steady_share_stated=True,
+        provisioned_share=0.4,
+        spill_token_share=0.42,
+    )
+    plan = dataclasses.replace(
+        w.azure_openai,
+        capacity=530,
+        capacity_unit="ptu",
+        residency_scope="global",
+        version_upgrade="NoAutoUpgrade",
+        spillover=spill,
+    )
+    return dataclasses.replace(w, azure_openai=plan)
+
+
+def test_a_spillover_plan_deploys_the_standard_deployment_first_and_names_it_on_the_ptus():
+    """[spillover]: spilloverDeploymentName on the provisioned deployment names a Standard
+    deployment in the same account; that one is created first, the PTUs wait for it."""
+    result = build(environment(), "eastus2", (spillover_workload(),))
+    chain = result.of_type(DEPLOYMENT)
+    by_name = {d.inputs["deploymentName"]: d for d in chain}
+    assert set(by_name) == {"support", "support-spill"}
+    ptu, spill = by_name["support"], by_name["support-spill"]
+    assert ptu.inputs["sku"] == {"name": "GlobalProvisionedManaged", "capacity": 530}
+    assert ptu.inputs["properties"]["spilloverDeploymentName"] == "support-spill"
+    assert ptu.inputs["properties"]["versionUpgradeOption"] == "NoAutoUpgrade"
+    assert spill.inputs["sku"] == {"name": "GlobalStandard", "capacity": 2005}
+    assert "spilloverDeploymentName" not in spill.inputs["properties"]
+    # the spillover upgrades like any token-billed deployment instead of failing at retirement
+    assert spill.inputs["properties"]["versionUpgradeOption"] == "OnceCurrentVersionExpired"
+    assert spill.inputs["tags"]["role"] == "spillover"
+    assert spill.depends_on == () and ptu.depends_on == (spill.urn,)
+    assert result.exports["deployments"] == ["support", "support-spill"]
+
+
+def test_a_workload_without_spillover_names_none():
+    result = build(environment(), "swedencentral", (managed_workload("chat", ("swedencentral",)),))
+    (d,) = result.of_type(DEPLOYMENT)
+    assert "spilloverDeploymentName" not in d.inputs["properties"]
+
+
+def test_a_ptu_and_its_spillover_never_straddle_two_accounts():
+    """Spillover needs both deployments in one resource: a pair that would cross the 32 limit
+    opens the next account together."""
+    names = [f"w{i:03d}" for i in range(31)]
+    workloads = (*(managed_workload(n, ("eastus2",)) for n in names), spillover_workload("zz"))
+    (account,) = openai_accounts(workloads)
+    shards = account_shards(account.deployments)
+    assert [len(s) for s in shards] == [31, 2]
+    assert [d.deployment_name for d in shards[1]] == ["zz-spill", "zz"]
+
+
+def test_quota_counts_the_spillover_deployment_under_its_own_type():
+    """Quota is per region x model x deployment type: the spillover's kTPM count against the
+    Standard type's quota, the PTUs against the provisioned one's."""
+    from sizing.catalog import default_catalog
+    from sizing.deploy.quota import environment_quota
+
+    accounts = openai_accounts((spillover_workload(),))
+    needed = {
+        (q.key.deployment_type, q.key.unit): q.needed
+        for q in environment_quota((), accounts, catalog=default_catalog())
+    }
+    assert needed == {("GlobalProvisionedManaged", "ptu"): 530, ("GlobalStandard", "ktpm"): 2005}
+
+
+def test_the_preview_tree_shows_where_the_ptus_spill():
+    from inferplan.offline.preview_tree import describe
+
+    result = build(environment(), "eastus2", (spillover_workload(),))
+    lines = {d.inputs["deploymentName"]: describe(d) for d in result.of_type(DEPLOYMENT)}
+    assert "spillover=support-spill" in lines["support"]
+    assert "spillover=" not in lines["support-spill"]

@@ -1107,3 +1107,24 @@ def test_quota_recorded_as_granted_passes_only_when_enough(dev_views, dev_contex
     assert rule_violations(rule, dev_views, short)
     # The record survives the Pulumi pack's config round trip.
     assert context_from_data(context_to_data(enough)).quota_granted == {key: q.needed}
+
+
+def test_a_ptus_spillover_deployment_passes_the_deployment_type_rule(prod_plan, prod_capture):
+    """The showcase carries examples/ptu-spillover.yaml: its GlobalStandard spillover deployment
+    is one the plan chose, at the provisioned deployment's data processing level [spillover];
+    renamed to a type the plan did not choose, the rule fires."""
+    rule = RULES_BY_NAME["residency-openai-deployment-type"]
+    views = views_from_capture(prod_capture)
+    ctx = context_from_plan(prod_plan, "prod", configured=ALL_CONFIG)
+    spill = [
+        v
+        for v in views
+        if v.type == OAI_DEPLOYMENT and v.get("deploymentName") == "support-assistant-spill"
+    ]
+    assert [v.get("sku.name") for v in spill] == ["GlobalStandard"]
+    assert rule_violations(rule, views, ctx) == []
+    planned = {
+        d.deployment_type: d.residency_scope
+        for d in ctx.workload("support-assistant").openai_deployments
+    }
+    assert planned == {"GlobalProvisionedManaged": "global", "GlobalStandard": "global"}

@@ -76,7 +76,7 @@ def test_needs_are_what_the_program_builds(prod_plan, prod_capture):
         for r in capture.of_type("azure-native:cognitiveservices:Deployment")
     }
     assert deployments == {
-        (d.account, d.workload, d.deployment_type, d.capacity) for d in needs.deployments
+        (d.account, d.deployment_name, d.deployment_type, d.capacity) for d in needs.deployments
     }
 
 

@@ -419,6 +419,19 @@ RULE_CASES = [
     ),
     pytest.param(
         CHAT,
+        [
+            (
+                "    peak_concurrency: 64\n",
+                "    batch: {requests_per_day: 1000, completion_window_hours: 8}\n"
+                "    steady_share: 0.3\n",
+            )
+        ],
+        "w.yaml:14:19: spec.traffic.steady_share: traffic.batch describes offline work, which "
+        "has no steady share of a peak; leave steady_share out",
+        id="batch-and-steady-share",
+    ),
+    pytest.param(
+        CHAT,
         [("    peak_concurrency: 64\n", "    peak_requests_per_minute: 60\n")],
         "w.yaml:12:3: spec.traffic.peak_concurrency: required field is missing (or give "
         "traffic.batch for offline work)",
