@@ -700,6 +700,8 @@ def test_the_dev_stack_plans_the_off_hours_answer(dev_plan) -> None:
         description="mon-fri 07:00-19:00 Europe/Stockholm",
     )
     assert policy(w).find("./inbound/set-variable[@name='off-hours-wait-s']") is not None
+
+
 # --- priority processing ---------------------------------------------------------------------
 
 

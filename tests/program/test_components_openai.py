@@ -430,6 +430,8 @@ def test_the_showcase_wires_the_foundry_role_for_its_llama_deployment(prod_captu
         if d.inputs["properties"]["model"]["format"] != "OpenAI"
     ]
     assert llama == [{"format": "Meta", "name": "Llama-3.3-70B-Instruct", "version": "1"}]
+
+
 # --- PTU + spillover -----------------------------------------------------------------------------
 
 
