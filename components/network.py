@@ -265,6 +265,7 @@ class Network(pulumi.ComponentResource):
         self.endpoint_subnet_id: pulumi.Output[str] | None = None  # the primary hub's
         self.endpoint_subnet_ids: dict[str, pulumi.Output[str]] = {}
         self.dns_zone_ids = {}
+        self.openai_dns_zone_id: pulumi.Output[str] | None = None
         self.vnet_ids = {}
         self.gateway_mode = gateway_network_mode(env)
         if not regions and not private_endpoints:

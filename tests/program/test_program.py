@@ -202,6 +202,24 @@ def test_a_stack_that_cannot_be_deployed_renders_nothing(tmp_path: Path) -> None
     assert not (tmp_path / "out").exists()
 
 
+def test_a_public_stack_of_managed_workloads_only_previews(tmp_path: Path) -> None:
+    """No GPU cluster and no private endpoint: the network makes no VNet, and the Azure OpenAI
+    account is built without a private DNS zone instead of failing on the missing one."""
+    stack = tmp_path / "env.yaml"
+    (tmp_path / "chat.yaml").write_bytes((ROOT / "examples" / "eu-chat-managed.yaml").read_bytes())
+    stack.write_text(
+        "apiVersion: inferplan/v1\nkind: Environment\nmetadata: {name: managed-only}\n"
+        "spec:\n  location: swedencentral\n"
+        "  workloads: [chat.yaml]\n"
+        "  gateway: {tier: Developer, publisher_email: p@example.com, publisher_name: P}\n"
+        "  network: {public_network_access: true}\n"
+    )
+    result = invoke("preview", str(stack))
+    assert result.exit_code == 0, result.output
+    assert "azure-native:cognitiveservices:Deployment" in result.output
+    assert "privateEndpoint" not in result.output
+
+
 def _with_aks(plan, name: str, **changes):
     """The plan with one workload's AKS decisions changed and its environment's GPU pools
     planned again from them, as sizing would."""
