@@ -125,7 +125,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
         report
         for reports in terminalreporter.stats.values()
         for report in reports
-        if "tests/engine/" in getattr(report, "nodeid", "") and report.when == "call"
+        # stats["deselected"] holds collected items, which have no phase
+        if "tests/engine/" in getattr(report, "nodeid", "")
+        and getattr(report, "when", "") == "call"
     ]
     skipped = [
         report
