@@ -217,6 +217,10 @@ class AksPlan:
     window: WorkingHours | None = None
     replicas_after_loss: int | None = None  # per region, after losing the spared node or zone
     expert_parallel: bool = False  # vLLM --enable-expert-parallel: experts whole on each GPU
+    # MIG: the pool's gpuInstanceProfile (MIG1g ...) and NVIDIA's name of one instance
+    # (1g.10gb); each replica holds one instance, advertised as nvidia.com/gpu (single strategy)
+    gpu_instance_profile: str | None = None
+    mig_instance: str | None = None
 
 
 @dataclass(frozen=True)
@@ -643,6 +647,7 @@ class NodePool:
     workloads: tuple[str, ...]
     os_disk_size_gb: int
     vcpus_per_node: int
+    gpu_instance_profile: str | None = None  # MIG pools: MIG1g ... (fixed at creation)
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_count <= self.node_count <= self.max_count or self.max_count < 1:

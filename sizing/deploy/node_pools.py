@@ -1,4 +1,4 @@
-"""GPU node pools: one per region and VM size, shared by the workloads that run on that size.
+"""GPU node pools: one per region, VM size and MIG profile, shared by the workloads on it.
 
 Workloads on the same VM size in a region share its pool, so the pool's node counts are their
 sums and its autoscaler ceiling is what they may all grow to together (the figure AKS's
@@ -30,9 +30,10 @@ def node_pools(workloads: Iterable[WorkloadPlan]) -> tuple[NodePool, ...]:
         if w.aks is None or not w.feasible:
             continue
         for region in w.regions:
-            users.setdefault((region, w.aks.vm_sku), []).append(w)
+            key = (region, w.aks.vm_sku, w.aks.gpu_instance_profile or "")
+            users.setdefault(key, []).append(w)
     pools = []
-    for (region, sku), sharing in sorted(users.items()):
+    for (region, sku, _), sharing in sorted(users.items()):
         first = sharing[0].aks
         assert first is not None
         plans = [w.aks for w in sharing if w.aks is not None]
@@ -48,6 +49,7 @@ def node_pools(workloads: Iterable[WorkloadPlan]) -> tuple[NodePool, ...]:
                 workloads=tuple(sorted(w.name for w in sharing)),
                 os_disk_size_gb=max(a.os_disk_size_gb for a in plans),
                 vcpus_per_node=first.vm_vcpus,
+                gpu_instance_profile=first.gpu_instance_profile,
             )
         )
     return tuple(pools)

@@ -387,6 +387,8 @@ def _infeasible(
 
 
 def _aks_summary(c: AksCandidate) -> str:
+    if c.mig_profile is not None:
+        return f"1x {c.gpu} {c.mig_profile} slice {c.precision} ({c.vm_sku})"
     return f"{c.tp}x {c.gpu} {c.precision} ({c.vm_sku})"
 
 
@@ -447,9 +449,11 @@ def _aks_plan(
     hours = c.billed_hours_per_month
     repository = hf_repository(model, precision)
     download_bytes = replica_checkpoint_bytes(model=model, precision=precision, catalog=catalog)
+    mig = catalog.gpu(c.gpu).mig_profile(c.mig_profile) if c.mig_profile else None
     resources = replica_resources(
         gpus=c.tp,
-        vm_gpus=vm.gpus,
+        # a MIG replica's share of the node is one of its instances
+        vm_gpus=c.replicas_per_node if mig else vm.gpus,
         vm_vcpus=vm.vcpus,
         vm_memory_bytes=vm.memory_bytes,
         checkpoint_bytes=download_bytes,
@@ -472,7 +476,14 @@ def _aks_plan(
         )
         + f" plus {HEADROOM:.0%} headroom; availability {req.availability:g}% takes "
         f"{c.choice.describe()}.",
-        f"{c.replicas_per_node} replica(s) per {c.vm_sku} node ({c.tp} of its GPUs each): "
+        f"{c.replicas_per_node} replica(s) per {c.vm_sku} node ("
+        + (
+            f"one MIG {mig.name} instance each: {mig.instances_per_gpu} per GPU, "
+            f"{mig.memory_fraction:.3g} of its memory and {mig.compute_fraction:.3g} of its SMs"
+            if mig
+            else f"{c.tp} of its GPUs each"
+        )
+        + "): "
         f"{c.nodes_per_region} node(s) per region in {', '.join(c.regions)}"
         + (
             f", {c.spread.nodes_per_zone} in each of {c.spread.zones} zones"
@@ -644,7 +655,7 @@ def _aks_plan(
             vm_memory_bytes=vm.memory_bytes,
             vm_gpus=vm.gpus,
             port=VLLM_PORT,
-            pool_name=agent_pool_name(c.vm_sku),
+            pool_name=agent_pool_name(c.vm_sku, c.mig_profile),
             container_image=vllm_image,
             resources=resources,
             startup=startup_budget(checkpoint_bytes=download_bytes),
@@ -662,6 +673,8 @@ def _aks_plan(
             replicas_after_loss=c.spread.replicas_after_loss if topology.spare != "none" else None,
             window=batch_window(req.batch) if req.batch else None,
             expert_parallel=c.expert_parallel,
+            gpu_instance_profile=c.mig_profile,
+            mig_instance=mig.name if mig else None,
         ),
         gateway_backends=gateway_backends(
             backends=len(c.regions), peak_requests_per_minute=peak_rpm

@@ -6,6 +6,12 @@ many concurrent requests one replica serves inside the SLO; the availability lad
 the regions and the spare capacity (a node, a zone, a region), and the environment's billed
 hours give the cost. Per-replica capacity depends only on (GPU type, precision, TP), so it is
 computed once and shared by every VM size of that GPU.
+
+MIG slices (A100, H100, H200 pools with a ``gpuInstanceProfile``) are candidates of their own:
+one instance per replica at tensor parallel 1, sized on the instance's memory and SM shares
+(``sizing.performance.gpu_share.mig_slice``), and a node hosts its GPUs x instances per GPU
+replicas. Profiles with one instance per GPU (MIG4g, MIG7g) are left out: a whole GPU serves
+at least as much for the same node.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from sizing.performance.estimator import (
     check_configuration,
     default_engine_limits,
 )
-from sizing.performance.gpu_share import gpu_slice
+from sizing.performance.gpu_share import gpu_slice, vm_gpu
 from sizing.performance.memory import memory_fit
 from sizing.performance.model_support import ParallelLayout, parallel_layout, serving_rejection
 from sizing.plan import CorrectionStatus, CorrectionUse
@@ -109,6 +115,7 @@ class AksCandidate(MayBeRejected):
     rejections: tuple[Rejection, ...] = ()
     expert_parallel: bool = False  # experts placed whole on the GPUs (--enable-expert-parallel)
     correction: CorrectionUse | None = None  # a measured correction in scope, applied or not
+    mig_profile: str | None = None  # the pool's gpuInstanceProfile: one MIG instance per replica
 
     @property
     def replicas_per_region(self) -> int:
@@ -259,10 +266,11 @@ def aks_candidates(
     """Every (VM size, precision, TP) candidate, feasible or with the reason it is not."""
     eff = eff or default_efficiency()
     model = catalog.model(req.model)
+    # share: (memory, compute) of one GPU a replica gets: a fractional VM's or a MIG instance's
     capacity = lru_cache(maxsize=None)(
-        lambda gpu_id, fraction, precision_id, tp, step_time_ratio=1.0: replica_capacity(
+        lambda gpu_id, share, precision_id, tp, step_time_ratio=1.0: replica_capacity(
             model=model,
-            gpu=gpu_slice(catalog.gpu(gpu_id), fraction),  # a fractional VM's share
+            gpu=gpu_slice(catalog.gpu(gpu_id), *share),
             precision=catalog.precision(precision_id),
             tp=tp,
             req=req,
@@ -280,10 +288,9 @@ def aks_candidates(
             continue
         gpu = catalog.gpu(sku.gpu)
         regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
-        excluded = hardware_rejection(req.hardware, sku=sku, gpu=gpu)
-        if excluded is None:
-            gap = platform_gap(sku=sku, gpu=gpu, image=vllm_entry)
-            excluded = gap.rejection() if gap is not None else None
+        gap = platform_gap(sku=sku, gpu=gpu, image=vllm_entry)
+        unrunnable = gap.rejection() if gap is not None else None
+        excluded = hardware_rejection(req.hardware, sku=sku, gpu=gpu) or unrunnable
         for precision in allowed_precisions(catalog=catalog, req=req):
             for layout in tensor_parallel_options(model=model, sku=sku, precision=precision):
                 tp = layout.tp
@@ -302,7 +309,8 @@ def aks_candidates(
                     rejection = Rejection("unsupported", serving.message)
                     out.append(_unplaced(sku, precision.id, tp, rejection))
                     continue
-                cap = capacity(gpu.id, sku.gpu_fraction, precision.id, tp)
+                share = (sku.gpu_fraction, sku.gpu_fraction)
+                cap = capacity(gpu.id, share, precision.id, tp)
                 use = None
                 scoped = corrections_in_scope(
                     catalog,
@@ -316,12 +324,83 @@ def aks_candidates(
                         scoped,
                         tp=tp,
                         uncorrected=cap,
-                        capacity=partial(_at_fraction, capacity, sku.gpu_fraction),
+                        capacity=partial(_at_fraction, capacity, share),
                     )
                 candidate = _candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog)
                 out.append(
                     replace(candidate, expert_parallel=layout.expert_parallel, correction=use)
                 )
+            if unrunnable is None and not sku.fractional:
+                out.extend(
+                    _mig_candidates(
+                        sku=sku,
+                        gpu=gpu,
+                        precision=precision,
+                        capacity=capacity,
+                        regions=regions,
+                        req=req,
+                        catalog=catalog,
+                        vllm_image=vllm_image,
+                    )
+                )
+    return out
+
+
+def _mig_candidates(
+    *,
+    sku: VmSku,
+    gpu: GpuSpec,
+    precision: PrecisionSpec,
+    capacity: Callable[..., ReplicaCapacity],
+    regions: list[str],
+    req: SizingRequest,
+    catalog: Catalog,
+    vllm_image: str,
+) -> list[AksCandidate]:
+    """One candidate per MIG profile of ``gpu`` with several instances per GPU: one instance
+    per replica, tensor parallel 1, the node's GPUs x instances replicas per node."""
+    model = catalog.model(req.model)
+    out: list[AksCandidate] = []
+    for profile in gpu.mig_profiles:
+        if profile.instances_per_gpu < 2:
+            continue
+        excluded = hardware_rejection(req.hardware, sku=sku, gpu=gpu, mig=profile)
+        if excluded is not None:
+            out.append(
+                replace(_unplaced(sku, precision.id, 1, excluded), mig_profile=profile.profile)
+            )
+            continue
+        layout = parallel_layout(model=model, precision=precision, tp=1)
+        try:
+            check_configuration(model=model, gpu=gpu, precision=precision, tp=1)
+        except UnsupportedConfiguration as exc:
+            rejection = Rejection("unsupported", str(exc))
+            out.append(
+                replace(_unplaced(sku, precision.id, 1, rejection), mig_profile=profile.profile)
+            )
+            continue
+        serving = serving_rejection(
+            model=model, precision=precision, layout=layout, image=vllm_image
+        )
+        if serving is not None:
+            rejection = Rejection("unsupported", serving.message)
+            out.append(
+                replace(_unplaced(sku, precision.id, 1, rejection), mig_profile=profile.profile)
+            )
+            continue
+        share = (profile.memory_fraction, profile.compute_fraction)
+        cap = capacity(gpu.id, share, precision.id, 1)
+        candidate = _candidate(
+            sku=sku,
+            cap=cap,
+            regions=regions,
+            req=req,
+            catalog=catalog,
+            replicas_per_node=sku.gpus * profile.instances_per_gpu,
+        )
+        out.append(
+            replace(candidate, mig_profile=profile.profile, expert_parallel=layout.expert_parallel)
+        )
     return out
 
 
@@ -340,7 +419,8 @@ def simulation_checked(
         # uncorrected simulator, is the better evidence (the simulator has no correction input)
         return c
     eff = eff or default_efficiency()
-    model, gpu = catalog.model(req.model), catalog.gpu(c.gpu)
+    # the GPU one replica sees: the VM's fraction or the MIG instance, as it was sized
+    model, gpu = catalog.model(req.model), vm_gpu(catalog, c.vm_sku, c.mig_profile)
     precision = catalog.precision(c.precision)
     check = simulated_check(
         model=model, gpu=gpu, precision=precision, tp=c.tp, planned=cap.concurrency, req=req,
@@ -376,13 +456,22 @@ def simulation_checked(
         )
     sku = catalog.vm_sku(c.vm_sku)
     regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
-    again = _candidate(sku=sku, cap=resized, regions=regions, req=req, catalog=catalog)
-    return replace(again, expert_parallel=c.expert_parallel, correction=c.correction)
+    again = _candidate(
+        sku=sku,
+        cap=resized,
+        regions=regions,
+        req=req,
+        catalog=catalog,
+        replicas_per_node=c.replicas_per_node or None,
+    )
+    return replace(
+        again, expert_parallel=c.expert_parallel, correction=c.correction, mig_profile=c.mig_profile
+    )
 
 
-def _at_fraction(capacity, fraction, gpu_id, precision_id, tp, step_time_ratio=1.0):
-    """``capacity`` of a VM whose GPU share is ``fraction``, called as ``_corrected`` calls it."""
-    return capacity(gpu_id, fraction, precision_id, tp, step_time_ratio)
+def _at_fraction(capacity, share, gpu_id, precision_id, tp, step_time_ratio=1.0):
+    """``capacity`` of a VM whose GPU share is ``share``, called as ``_corrected`` calls it."""
+    return capacity(gpu_id, share, precision_id, tp, step_time_ratio)
 
 
 def _corrected(
@@ -437,7 +526,13 @@ def _unplaced(
 
 
 def _candidate(
-    *, sku: VmSku, cap: ReplicaCapacity, regions: list[str], req: SizingRequest, catalog: Catalog
+    *,
+    sku: VmSku,
+    cap: ReplicaCapacity,
+    regions: list[str],
+    req: SizingRequest,
+    catalog: Catalog,
+    replicas_per_node: int | None = None,
 ) -> AksCandidate:
     if cap.concurrency < 1:
         kind = "slo" if cap.fits_max_length else "memory"
@@ -448,7 +543,7 @@ def _candidate(
         return _unplaced(sku, cap.precision, cap.tp, Rejection("region", message), cap)
     primary = catalog.region(regions[0])
     zonal = sku.zonal and primary.availability_zones
-    per_node = sku.gpus // cap.tp
+    per_node = replicas_per_node or sku.gpus // cap.tp  # MIG: the node's instances
     peak = replicas_for_load(capacity=cap, req=req, headroom=0.0)
     with_headroom = replicas_for_load(capacity=cap, req=req)
     placeable = placeable_rungs(AKS_LADDER, regions_available=len(regions), zonal=zonal)
