@@ -181,7 +181,7 @@ class VllmService(pulumi.ComponentResource):
                 federation,
                 *secrets,
                 *cluster.vllm_access,
-                cluster.pools[aks.vm_sku],
+                cluster.pools[aks.pool_name],
                 custom_timeouts=timeouts,
                 # KEDA owns the replica count once the Deployment exists.
                 ignore_changes=["spec.replicas"] if autoscaled else None,

@@ -221,6 +221,8 @@ class AksPlan:
     # (1g.10gb); each replica holds one instance, advertised as nvidia.com/gpu (single strategy)
     gpu_instance_profile: str | None = None
     mig_instance: str | None = None
+    gpu_vendor: str = "nvidia"  # sizing/deploy/gpu_platform.py: nvidia or amd
+    spot: bool = False  # on an Azure Spot pool (evictable; the environment's spot opt-in)
 
 
 @dataclass(frozen=True)
@@ -648,6 +650,8 @@ class NodePool:
     os_disk_size_gb: int
     vcpus_per_node: int
     gpu_instance_profile: str | None = None  # MIG pools: MIG1g ... (fixed at creation)
+    gpu_vendor: str = "nvidia"  # sizing/deploy/gpu_platform.py: driver, device plugin, taint
+    spot: bool = False  # Azure Spot priority (fixed at creation)
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_count <= self.node_count <= self.max_count or self.max_count < 1:

@@ -1,4 +1,5 @@
-"""GPU node pools: one per region, VM size and MIG profile, shared by the workloads on it.
+"""GPU node pools: one per region, VM size, MIG profile and priority (regular or spot), shared
+by the workloads on it.
 
 Workloads on the same VM size in a region share its pool, so the pool's node counts are their
 sums and its autoscaler ceiling is what they may all grow to together (the figure AKS's
@@ -30,10 +31,10 @@ def node_pools(workloads: Iterable[WorkloadPlan]) -> tuple[NodePool, ...]:
         if w.aks is None or not w.feasible:
             continue
         for region in w.regions:
-            key = (region, w.aks.vm_sku, w.aks.gpu_instance_profile or "")
+            key = (region, w.aks.vm_sku, w.aks.gpu_instance_profile or "", w.aks.spot)
             users.setdefault(key, []).append(w)
     pools = []
-    for (region, sku, _), sharing in sorted(users.items()):
+    for (region, sku, _, _), sharing in sorted(users.items()):
         first = sharing[0].aks
         assert first is not None
         plans = [w.aks for w in sharing if w.aks is not None]
@@ -50,6 +51,8 @@ def node_pools(workloads: Iterable[WorkloadPlan]) -> tuple[NodePool, ...]:
                 os_disk_size_gb=max(a.os_disk_size_gb for a in plans),
                 vcpus_per_node=first.vm_vcpus,
                 gpu_instance_profile=first.gpu_instance_profile,
+                gpu_vendor=first.gpu_vendor,
+                spot=first.spot,
             )
         )
     return tuple(pools)

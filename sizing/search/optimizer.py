@@ -23,6 +23,7 @@ from sizing.deploy.autoscaling import autoscaling, scaled_to_zero
 from sizing.deploy.azure_limits import AZURE_LIMIT
 from sizing.deploy.container_images import VLLM_IMAGE_ID, planned_image
 from sizing.deploy.gateway_resilience import gateway_backends
+from sizing.deploy.gpu_platform import gpu_platform
 from sizing.deploy.model_weights import checkpoint_bytes as replica_checkpoint_bytes
 from sizing.deploy.model_weights import gated_model_warnings, repository_gated
 from sizing.deploy.pool_names import agent_pool_name
@@ -675,6 +676,7 @@ def _aks_plan(
             expert_parallel=c.expert_parallel,
             gpu_instance_profile=c.mig_profile,
             mig_instance=mig.name if mig else None,
+            gpu_vendor=gpu_platform(vm.gpu_driver).vendor.value,
         ),
         gateway_backends=gateway_backends(
             backends=len(c.regions), peak_requests_per_minute=peak_rpm

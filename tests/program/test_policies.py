@@ -450,6 +450,40 @@ FAILING: list[tuple[Any, ...]] = [
         "has no nvidia.com/gpu NoSchedule taint",
     ),
     (
+        "spot-pool-settings",
+        "deallocated-on-eviction",
+        edit(
+            POOL,
+            lambda i: i.update(
+                scaleSetPriority="Spot",
+                scaleSetEvictionPolicy="Deallocate",
+                spotMaxPrice=-1,
+                nodeTaints=[
+                    *i["nodeTaints"],
+                    "kubernetes.azure.com/scalesetpriority=spot:NoSchedule",
+                ],
+            ),
+        ),
+        "is a spot pool whose evicted nodes are not deleted",
+    ),
+    (
+        "spot-pool-settings",
+        "no-spot-taint",
+        edit(
+            POOL,
+            lambda i: i.update(
+                scaleSetPriority="Spot", scaleSetEvictionPolicy="Delete", spotMaxPrice=-1
+            ),
+        ),
+        "is a spot pool without the kubernetes.azure.com/scalesetpriority=spot:NoSchedule taint",
+    ),
+    (
+        "spot-pool-settings",
+        "pod-without-toleration",
+        workload("ticket-triage", spot=True),
+        "runs on a spot pool but does not tolerate kubernetes.azure.com/scalesetpriority",
+    ),
+    (
         "gpu-pool-autoscaling",
         "count-managed-by-pulumi",
         edit_options(POOL, {}),
@@ -896,3 +930,23 @@ def test_quota_recorded_as_granted_passes_only_when_enough(dev_views, dev_contex
     assert rule_violations(rule, dev_views, short)
     # The record survives the Pulumi pack's config round trip.
     assert context_from_data(context_to_data(enough)).quota_granted == {key: q.needed}
+
+
+def test_amd_pools_and_pods_meet_the_gpu_rules_with_amd_names(dev_views, dev_context):
+    """An MI300X pool is tainted amd.com/gpu and its pods request and tolerate amd.com/gpu."""
+
+    def to_amd(spec: dict[str, Any]) -> None:
+        for part in ("requests", "limits"):
+            asked = spec["containers"][0]["resources"][part]
+            asked["amd.com/gpu"] = asked.pop("nvidia.com/gpu")
+        for t in spec["tolerations"]:
+            if t["key"] == "nvidia.com/gpu":
+                t["key"] = "amd.com/gpu"
+
+    amd = both(
+        edit(POOL, setter("nodeTaints", ["amd.com/gpu=present:NoSchedule"])),
+        edit(DEPLOYMENT, pod(to_amd), name="ticket-triage"),
+    )
+    views, ctx = amd(list(dev_views), dev_context)
+    for name in ("gpu-pool-taint", "gpu-workload-tolerates-taint", "gpu-workload-requests-gpus"):
+        assert rule_violations(RULES_BY_NAME[name], views, ctx) == [], name
