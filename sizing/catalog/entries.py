@@ -849,6 +849,20 @@ class TermRatio(SourcedEntry):
     kind: PriceKind
 
 
+class SpotEviction(SourcedEntry):
+    """How often Azure evicts a spot node, and how long a replacement takes to serve again.
+
+    Azure shows eviction-rate bands per size and region in the portal and the Resource Graph
+    ``SpotResources`` table, which inferplan does not read yet: the figure is an estimate.
+    """
+
+    evictions_per_node_hour: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
+    node_replacement_s: Annotated[
+        int, Field(gt=0, description="a new spot node joining the pool, before vLLM starts")
+    ]
+    kind: PriceKind
+
+
 class PriceTerms(CatalogDocument):
     """Reservation, savings-plan and spot price terms: defaults, and figures per VM size."""
 
@@ -861,6 +875,11 @@ class PriceTerms(CatalogDocument):
         dict[Annotated[str, Field(pattern=r"^Standard_\w+$")], dict[PriceTerm, TermRatio]],
         Field(description="VM size name -> its own term figures (override the defaults)"),
     ] = {}
+
+    spot_eviction: Annotated[
+        SpotEviction | None,
+        Field(description="spot evictions for the availability arithmetic; None: no spot pools"),
+    ] = None
 
     @model_validator(mode="after")
     def _every_term_has_a_default(self) -> PriceTerms:

@@ -388,9 +388,10 @@ def _infeasible(
 
 
 def _aks_summary(c: AksCandidate) -> str:
+    where = f"{c.vm_sku}, spot" if c.spot is not None else c.vm_sku
     if c.mig_profile is not None:
-        return f"1x {c.gpu} {c.mig_profile} slice {c.precision} ({c.vm_sku})"
-    return f"{c.tp}x {c.gpu} {c.precision} ({c.vm_sku})"
+        return f"1x {c.gpu} {c.mig_profile} slice {c.precision} ({where})"
+    return f"{c.tp}x {c.gpu} {c.precision} ({where})"
 
 
 def _aks_option(
@@ -515,17 +516,28 @@ def _aks_plan(
             f"{use.concurrency_corrected} concurrent requests per replica; from "
             f"{', '.join(use.measurements)}."
         )
-    reasons.append(
-        commitment_reason(
-            catalog=catalog,
-            vm_sku=c.vm_sku,
-            nodes=c.nodes,
-            hourly_usd=c.hourly_usd,
-            billed_hours=req.schedule.billed_hours_per_month,
-            price_kind=c.price_kind,
-            pricing=req.pricing,
+    if c.spot is not None:
+        reasons.append(
+            f"Spot nodes (environment {req.environment} allows spot): {c.spot.describe()}."
+            + (
+                f" The day's batch work is sized on the {1 - c.spot.lost_share:.2%} of each "
+                "node's hours that evictions leave."
+                if req.batch is not None
+                else ""
+            )
         )
-    )
+    else:
+        reasons.append(
+            commitment_reason(
+                catalog=catalog,
+                vm_sku=c.vm_sku,
+                nodes=c.nodes,
+                hourly_usd=c.hourly_usd,
+                billed_hours=req.schedule.billed_hours_per_month,
+                price_kind=c.price_kind,
+                pricing=req.pricing,
+            )
+        )
     if c.expert_parallel:
         sliced = experts_sliceable(model=model, precision=precision, tp=c.tp)
         reasons.append(
@@ -656,7 +668,7 @@ def _aks_plan(
             vm_memory_bytes=vm.memory_bytes,
             vm_gpus=vm.gpus,
             port=VLLM_PORT,
-            pool_name=agent_pool_name(c.vm_sku, c.mig_profile),
+            pool_name=agent_pool_name(c.vm_sku, c.mig_profile, spot=c.spot is not None),
             container_image=vllm_image,
             resources=resources,
             startup=startup_budget(checkpoint_bytes=download_bytes),
@@ -677,6 +689,7 @@ def _aks_plan(
             gpu_instance_profile=c.mig_profile,
             mig_instance=mig.name if mig else None,
             gpu_vendor=gpu_platform(vm.gpu_driver).vendor.value,
+            spot=c.spot is not None,
         ),
         gateway_backends=gateway_backends(
             backends=len(c.regions), peak_requests_per_minute=peak_rpm

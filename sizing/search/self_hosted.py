@@ -12,6 +12,10 @@ one instance per replica at tensor parallel 1, sized on the instance's memory an
 (``sizing.performance.gpu_share.mig_slice``), and a node hosts its GPUs x instances per GPU
 replicas. Profiles with one instance per GPU (MIG4g, MIG7g) are left out: a whole GPU serves
 at least as much for the same node.
+
+Where the environment allows spot pools (``spec.spot``), every placed candidate also has a spot
+variant: the same replicas at the spot share of the price, its availability capped by evictions
+and batch work sized on what evictions leave (``sizing.search.spot``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
 from sizing.catalog.measured_corrections import MeasuredCorrection, corrections_in_scope
 from sizing.deploy.azure_limits import AZURE_LIMIT, aks_pool_limit
 from sizing.deploy.container_images import VLLM_IMAGE_ID, image_catalog, planned_image
+from sizing.deploy.model_weights import checkpoint_bytes
+from sizing.deploy.serving_resources import startup_budget
 from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION
 from sizing.performance.capacity import SloTarget, capacity_at_slo, failing
 from sizing.performance.efficiency import EfficiencyFactors, default_efficiency
@@ -46,6 +52,7 @@ from sizing.search.platform import platform_gap
 from sizing.search.price_basis import committed_term
 from sizing.search.request import SizingRequest
 from sizing.search.simulated_capacity import SimulatedCheck, simulated_check, worse_estimate
+from sizing.search.spot import SpotTerms, spot_terms
 from sizing.search.topology import (
     AKS_LADDER,
     WHAT_REACHES_MORE,
@@ -116,6 +123,7 @@ class AksCandidate(MayBeRejected):
     expert_parallel: bool = False  # experts placed whole on the GPUs (--enable-expert-parallel)
     correction: CorrectionUse | None = None  # a measured correction in scope, applied or not
     mig_profile: str | None = None  # the pool's gpuInstanceProfile: one MIG instance per replica
+    spot: SpotTerms | None = None  # on an Azure Spot pool, with its price and eviction figures
 
     @property
     def replicas_per_region(self) -> int:
@@ -343,7 +351,40 @@ def aks_candidates(
                         vllm_image=vllm_image,
                     )
                 )
+    if req.spot.allowed:
+        out.extend(
+            _spot_variant(c, req=req, catalog=catalog) for c in list(out) if c.spread is not None
+        )
     return out
+
+
+def _spot_terms_of(c: AksCandidate, *, req: SizingRequest, catalog: Catalog) -> SpotTerms | None:
+    """The spot terms of ``c``'s size, with its replica's start-up after an eviction."""
+    model, precision = catalog.model(req.model), catalog.precision(c.precision)
+    size = checkpoint_bytes(model=model, precision=precision, catalog=catalog)
+    return spot_terms(catalog, c.vm_sku, startup_s=startup_budget(checkpoint_bytes=size).budget_s)
+
+
+def _spot_variant(c: AksCandidate, *, req: SizingRequest, catalog: Catalog) -> AksCandidate:
+    """``c`` on a spot pool; unplaced with the reason where the catalog has no eviction figures."""
+    sku = catalog.vm_sku(c.vm_sku)
+    terms = _spot_terms_of(c, req=req, catalog=catalog)
+    if terms is None:
+        rejection = Rejection("unsupported", "the catalog has no spot eviction figures")
+        return replace(_unplaced(sku, c.precision, c.tp, rejection, c.capacity), spot=None)
+    regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
+    spot = _candidate(
+        sku=sku,
+        cap=c.capacity,
+        regions=regions,
+        req=req,
+        catalog=catalog,
+        replicas_per_node=c.replicas_per_node,
+        spot=terms,
+    )
+    return replace(
+        spot, mig_profile=c.mig_profile, expert_parallel=c.expert_parallel, correction=c.correction
+    )
 
 
 def _mig_candidates(
@@ -463,6 +504,7 @@ def simulation_checked(
         req=req,
         catalog=catalog,
         replicas_per_node=c.replicas_per_node or None,
+        spot=c.spot,
     )
     return replace(
         again, expert_parallel=c.expert_parallel, correction=c.correction, mig_profile=c.mig_profile
@@ -533,6 +575,7 @@ def _candidate(
     req: SizingRequest,
     catalog: Catalog,
     replicas_per_node: int | None = None,
+    spot: SpotTerms | None = None,
 ) -> AksCandidate:
     if cap.concurrency < 1:
         kind = "slo" if cap.fits_max_length else "memory"
@@ -544,12 +587,21 @@ def _candidate(
     primary = catalog.region(regions[0])
     zonal = sku.zonal and primary.availability_zones
     per_node = replicas_per_node or sku.gpus // cap.tp  # MIG: the node's instances
-    peak = replicas_for_load(capacity=cap, req=req, headroom=0.0)
-    with_headroom = replicas_for_load(capacity=cap, req=req)
+    load = req
+    if spot is not None and req.batch is not None:  # evictions take node-hours from the day
+        kept = 1.0 - spot.lost_share
+        load = replace(
+            req,
+            peak_concurrency=math.ceil(req.peak_concurrency / kept),
+            peak_requests_per_minute=(req.peak_requests_per_minute or 0.0) / kept or None,
+        )
+    peak = replicas_for_load(capacity=cap, req=load, headroom=0.0)
+    with_headroom = replicas_for_load(capacity=cap, req=load)
     placeable = placeable_rungs(AKS_LADDER, regions_available=len(regions), zonal=zonal)
     # What the chain can carry: the required figure, or less where the gateway caps it.
     target = chain_target(req.availability, req.gateway)
-    reaching = [t for t in placeable if t.planned_availability >= target]
+    cap_of = spot.availability_cap if spot is not None else math.inf
+    reaching = [t for t in placeable if min(t.planned_availability, cap_of) >= target]
     # The cheapest rung that reaches the target; at equal cost the more available one (a zone
     # spread often costs no more nodes than a spare node). None reaching: the highest one.
     rungs = reaching or [max(placeable, key=lambda t: t.planned_availability)]
@@ -570,11 +622,20 @@ def _candidate(
     )
     if limit is not None:
         return _unplaced(sku, cap.precision, cap.tp, Rejection(AZURE_LIMIT, limit), cap)
-    choice = TopologyChoice(topology, req.availability, req.accept_availability, req.gateway)
+    choice = TopologyChoice(
+        topology,
+        req.availability,
+        req.accept_availability,
+        req.gateway,
+        eviction_cap=spot.availability_cap if spot is not None else None,
+    )
     chosen = tuple(regions[: topology.regions])
     hours = req.schedule.billed_hours_per_month
-    committed = committed_term(catalog, sku.name, req.pricing)
-    if committed is not None:  # a commitment bills every hour, at its share of pay-as-you-go
+    # Spot bills the hours a node runs, at its share; a commitment every hour, at its share.
+    committed = committed_term(catalog, sku.name, req.pricing) if spot is None else spot.price
+    if spot is not None:
+        hourly = hourly * spot.price.ratio
+    elif committed is not None:
         hourly, hours = hourly * committed.ratio, HOURS_PER_MONTH
     monthly = hourly * hours
     candidate = AksCandidate(
@@ -596,13 +657,25 @@ def _candidate(
         # A zonal size always spans the region's zones, whatever the spare: the pool's zones
         # are fixed when it is created, so they must not flip as the load changes.
         zones=ZONES_PER_REGION if zonal else 0,
+        spot=spot,
     )
-    if not choice.acceptable:
+    floor = req.spot.min_availability
+    if spot is not None and floor is not None and choice.planned < floor:
         rejection: Rejection | None = Rejection(
+            "availability",
+            f"on spot, {spot.describe()}; below the environment's spot.min_availability {floor:g}%",
+            (("required", floor), ("reachable", choice.planned)),
+        )
+        return replace(candidate, rejections=(rejection,))
+    if not choice.acceptable:
+        rejection = Rejection(
             "availability",
             f"availability {req.availability:g}% needs "
             + (
-                f"{WHAT_REACHES_MORE}; the environment's gateway caps the chain"
+                f"regular (not spot) nodes: {spot.describe()}"
+                if spot is not None
+                and spot.availability_cap < chain_target(req.availability, req.gateway)
+                else f"{WHAT_REACHES_MORE}; the environment's gateway caps the chain"
                 if choice.gateway_caps
                 else _what_it_needs(
                     req.availability, zonal=zonal, regions=len(regions), sku=sku.name
