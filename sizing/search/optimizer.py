@@ -21,7 +21,7 @@ from sizing.catalog.entries import ModelSpec
 from sizing.deploy import azure_limits
 from sizing.deploy.autoscaling import autoscaling, scaled_to_zero
 from sizing.deploy.azure_limits import AZURE_LIMIT
-from sizing.deploy.container_images import VLLM_IMAGE_ID, planned_image
+from sizing.deploy.container_images import planned_image, vllm_image_id
 from sizing.deploy.gateway_resilience import gateway_backends
 from sizing.deploy.gpu_platform import gpu_platform
 from sizing.deploy.model_weights import checkpoint_bytes as replica_checkpoint_bytes
@@ -460,7 +460,7 @@ def _aks_plan(
         vm_memory_bytes=vm.memory_bytes,
         checkpoint_bytes=download_bytes,
     )
-    vllm_image = planned_image(catalog, VLLM_IMAGE_ID)
+    vllm_image = planned_image(catalog, vllm_image_id(catalog, catalog.gpu(c.gpu)))
     reasons = [
         f"{model.id} at {c.precision} needs {_weights_gib(cap):.0f} GiB of weights per GPU at "
         f"tensor parallel {c.tp} on {c.gpu}; the KV cache then holds {est.max_concurrency} "

@@ -30,7 +30,7 @@ from sizing.catalog import Catalog
 from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
 from sizing.catalog.measured_corrections import MeasuredCorrection, corrections_in_scope
 from sizing.deploy.azure_limits import AZURE_LIMIT, aks_pool_limit
-from sizing.deploy.container_images import VLLM_IMAGE_ID, image_catalog, planned_image
+from sizing.deploy.container_images import image_catalog, planned_image, vllm_image_id
 from sizing.deploy.model_weights import checkpoint_bytes
 from sizing.deploy.serving_resources import startup_budget
 from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION
@@ -288,13 +288,15 @@ def aks_candidates(
         )
     )
     out: list[AksCandidate] = []
-    planned_vllm = planned_image(catalog, VLLM_IMAGE_ID)
-    vllm_image = planned_vllm.upstream_reference  # images catalog
-    vllm_entry = image_catalog(catalog).image(VLLM_IMAGE_ID)
     for sku in sorted(catalog.vm_skus.values(), key=lambda s: s.name):
         if not sku.aks_supported or sku.gpus < 1:
             continue
         gpu = catalog.gpu(sku.gpu)
+        # the vLLM build for the GPU's stack (CUDA, or ROCm on AMD), from the images catalog
+        image_id = vllm_image_id(catalog, gpu)
+        planned_vllm = planned_image(catalog, image_id)
+        vllm_image = planned_vllm.upstream_reference
+        vllm_entry = image_catalog(catalog).image(image_id)
         regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
         gap = platform_gap(sku=sku, gpu=gpu, image=vllm_entry)
         unrunnable = gap.rejection() if gap is not None else None
