@@ -405,6 +405,8 @@ def _aks_option(
         summary=_aks_summary(c),
         monthly_usd=c.monthly_usd,
         region_rank=region_rank,
+        # at equal cost a whole GPU beats a MIG slice of it: the same nodes, more headroom
+        preference=1 if c.mig_profile is not None else 0,
         rejections=c.rejections,
         build=(lambda: _aks_plan(c, req=req, model=model, catalog=catalog))
         if c.rejection is None

@@ -181,3 +181,15 @@ def test_whole_gpu_and_mig_workloads_of_one_size_get_separate_pools() -> None:
         "MIG3g": ("triage",),
         None: ("whole",),
     }
+
+
+def test_at_equal_cost_the_whole_gpu_ranks_before_its_mig_slice() -> None:
+    """Same nodes, same price: the whole GPU keeps more headroom, so it is chosen."""
+    req = light_8b(hardware=HardwareChoice(allow=("Standard_NC24ads_A100_v4",)))
+    p = plan_workload(req, catalog=CAT)
+    slices = [c for c in p.candidates if "slice" in c.summary and c.rejection is None]
+    assert slices and p.aks.gpu_instance_profile is None
+    same = [c for c in slices if round(c.monthly_usd, 2) == round(p.cost.monthly_usd, 2)]
+    assert same  # a slice costs the same here, and still ranks after the whole GPU
+    chosen = next(c for c in p.candidates if c.chosen)
+    assert all(chosen.rank < c.rank for c in same)
