@@ -559,7 +559,7 @@ class QuotaKey:
     deployment type (in kTPM or PTUs), or the vCPUs of a GPU VM family per region. Fields that do
     not apply to the kind are None; requirements are ordered by their key."""
 
-    kind: Literal["azure-openai", "vm-family-vcpus"]
+    kind: Literal["azure-openai", "vm-family-vcpus", "spot-vcpus"]
     region: str
     model: str | None = None
     deployment_type: str | None = None

@@ -115,3 +115,18 @@ def test_batch_work_on_spot_is_sized_on_the_hours_evictions_leave() -> None:
     p = plan_workload(req, catalog=CAT)
     assert p.aks.spot  # still cheaper at the spot share
     assert any("evictions leave" in r for r in p.reasons)
+
+
+def test_spot_pools_need_the_regional_spot_quota() -> None:
+    from sizing.deploy.quota import environment_quota
+    from sizing.plan import QuotaKey
+
+    p = plan_workload(light(), catalog=CAT)
+    (pool,) = node_pools([p])
+    (requirement,) = environment_quota([pool], [], catalog=CAT)
+    assert requirement.key == QuotaKey("spot-vcpus", "eastus2")
+    assert requirement.needed == pool.max_count * pool.vcpus_per_node
+    assert "lowPriorityCores" in requirement.request
+    regular = dataclasses.replace(pool, spot=False)
+    (family,) = environment_quota([regular], [], catalog=CAT)
+    assert family.key.kind == "vm-family-vcpus"
