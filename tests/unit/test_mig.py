@@ -193,3 +193,22 @@ def test_at_equal_cost_the_whole_gpu_ranks_before_its_mig_slice() -> None:
     assert same  # a slice costs the same here, and still ranks after the whole GPU
     chosen = next(c for c in p.candidates if c.chosen)
     assert all(chosen.rank < c.rank for c in same)
+
+
+def test_simulate_runs_a_mig_replica_on_its_instance() -> None:
+    """``plan --simulate`` sizes the replica it simulates as the plan did: on the MIG slice."""
+    from sizing.performance.simulation_report import simulate_plan
+    from sizing.plan import Plan
+
+    hardware = HardwareChoice(allow=("MIG1g",), exclude=("h100-nvl", "h100-sxm", "h200-sxm"))
+    req = light_8b(hardware=hardware, precisions=("int4",))
+    p = plan_workload(req, catalog=CAT)
+    assert p.aks.gpu_instance_profile == "MIG1g"
+    whole = dataclasses.replace(
+        p, aks=dataclasses.replace(p.aks, gpu_instance_profile=None, mig_instance=None)
+    )
+    key = {(p.environment, p.name): req}
+    (sliced,) = simulate_plan(Plan((p,)), requests_by_workload=key, catalog=CAT).workloads
+    (on_whole,) = simulate_plan(Plan((whole,)), requests_by_workload=key, catalog=CAT).workloads
+    # an eighth of the bandwidth and a seventh of the SMs: every step is slower on the slice
+    assert sliced.predicted.simulated.itl_p95_ms > 3 * on_whole.predicted.simulated.itl_p95_ms
