@@ -212,3 +212,19 @@ def test_simulate_runs_a_mig_replica_on_its_instance() -> None:
     (on_whole,) = simulate_plan(Plan((whole,)), requests_by_workload=key, catalog=CAT).workloads
     # an eighth of the bandwidth and a seventh of the SMs: every step is slower on the slice
     assert sliced.predicted.simulated.itl_p95_ms > 3 * on_whole.predicted.simulated.itl_p95_ms
+
+
+def test_catalog_list_gpus_shows_the_mig_profiles() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from inferplan.cli.main import main
+
+    result = CliRunner().invoke(main, ["catalog", "list", "gpus", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    rows = rows if isinstance(rows, list) else next(iter(rows.values()))
+    mig = {r["id"]: r["mig"] for r in rows}
+    assert mig["h200-sxm"][0] == "MIG1g=1g.18gb x7"
+    assert mig["t4"] == []
