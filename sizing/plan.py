@@ -224,6 +224,15 @@ class AksPlan:
     gpu_vendor: str = "nvidia"  # sizing/deploy/gpu_platform.py: nvidia or amd
     spot: bool = False  # on an Azure Spot pool (evictable; the environment's spot opt-in)
 
+    def configuration(self) -> str:
+        """What runs, in one line: ``2x (1x h100-nvl fp8) on 2x Standard_NC40ads_H100_v5``, with
+        the MIG instance of a MIG pool and ``spot`` for a spot pool."""
+        slot = f"{self.tensor_parallel}x {self.gpu}"
+        if self.mig_instance is not None:
+            slot = f"{slot} MIG {self.mig_instance}"
+        where = f"{self.nodes}x {self.vm_sku}" + (" (spot)" if self.spot else "")
+        return f"{self.replicas}x ({slot} {self.precision}) on {where}"
+
 
 @dataclass(frozen=True)
 class AzureOpenAIFailover:

@@ -130,3 +130,12 @@ def test_spot_pools_need_the_regional_spot_quota() -> None:
     regular = dataclasses.replace(pool, spot=False)
     (family,) = environment_quota([regular], [], catalog=CAT)
     assert family.key.kind == "vm-family-vcpus"
+
+
+def test_the_plan_table_says_spot_and_the_mig_instance() -> None:
+    from inferplan.cli.plan_render import configuration
+
+    p = plan_workload(light(), catalog=CAT)
+    assert configuration(p).endswith(f"on {p.aks.nodes}x {T4} (spot)")
+    mig = dataclasses.replace(p.aks, spot=False, mig_instance="1g.10gb")
+    assert f"(1x {p.aks.gpu} MIG 1g.10gb int8) on" in mig.configuration()
