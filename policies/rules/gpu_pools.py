@@ -198,6 +198,50 @@ def check_gpu_requests(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
 
 
 @resource_rule(
+    "gpu-pool-mig-profile",
+    description=(
+        "A pool the plan sized as MIG slices sets that gpuInstanceProfile (fixed at creation; "
+        "without it every replica would get a whole GPU's worth of nodes less than planned), "
+        "and the NVIDIA device plugin runs the single MIG strategy so that each instance is "
+        "advertised as one nvidia.com/gpu."
+    ),
+    level="mandatory",
+    fix=(
+        "Set gpuInstanceProfile on the AgentPool from the Plan (AksPlan.gpu_instance_profile) "
+        "and MIG_STRATEGY=single on the nvidia-device-plugin DaemonSet."
+    ),
+)
+def check_gpu_pool_mig_profile(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    mig = {w.pool_name: w.gpu_instance_profile for w in ctx.workloads if w.gpu_instance_profile}
+    if not mig:
+        return
+    if _is_gpu_pool(view):
+        name = view.inputs.get("agentPoolName")
+        wanted = mig.get(str(name))
+        actual = view.inputs.get("gpuInstanceProfile")
+        if wanted is not None and actual != wanted:
+            yield (
+                f"{view.key} ({name}) has gpuInstanceProfile {actual!r}; the plan sized it as "
+                f"{wanted} slices."
+            )
+        return
+    pod = pod_spec(view)
+    if pod is None or kind_of(view) != "DaemonSet":
+        return
+    for c in containers_of(pod):
+        if "k8s-device-plugin" not in str(c.get("image", "")) and c.get("name") != (
+            "nvidia-device-plugin"
+        ):
+            continue
+        env = {e.get("name"): e.get("value") for e in c.get("env") or ()}
+        if env.get("MIG_STRATEGY") != "single":
+            yield (
+                f"{view.key} runs the device plugin without MIG_STRATEGY=single, so the MIG "
+                "instances of the plan's MIG pools are not advertised as nvidia.com/gpu."
+            )
+
+
+@resource_rule(
     "spot-pool-settings",
     description=(
         "Spot GPU pools are what the plan priced: evicted nodes deleted (a deallocated node "

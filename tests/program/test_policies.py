@@ -450,6 +450,21 @@ FAILING: list[tuple[Any, ...]] = [
         "has no nvidia.com/gpu NoSchedule taint",
     ),
     (
+        "gpu-pool-mig-profile",
+        "pool-without-profile",
+        workload("ticket-triage", gpu_instance_profile="MIG1g"),
+        "has gpuInstanceProfile None; the plan sized it as MIG1g slices",
+    ),
+    (
+        "gpu-pool-mig-profile",
+        "plugin-without-strategy",
+        both(
+            workload("ticket-triage", gpu_instance_profile="MIG1g"),
+            edit(POOL, setter("gpuInstanceProfile", "MIG1g")),
+        ),
+        "runs the device plugin without MIG_STRATEGY=single",
+    ),
+    (
         "spot-pool-settings",
         "deallocated-on-eviction",
         edit(

@@ -113,4 +113,5 @@ def test_the_program_registers_them_and_the_policy_rules_pass(pools_stack):
         "gpu-workload-tolerates-taint",
         "gpu-workload-requests-gpus",
         "spot-pool-settings",
+        "gpu-pool-mig-profile",
     }
