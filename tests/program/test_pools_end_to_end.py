@@ -11,7 +11,7 @@ from inferplan.review.checks import views_from_capture
 from inputs.template_library import TemplateFolders
 from policies.rules import run_rules
 from policies.view import context_from_plan
-from sizing.catalog import default_catalog
+from sizing.catalog import load_catalog
 from sizing.planner import plan_paths
 from tests.conftest import capture_environment
 
@@ -49,11 +49,42 @@ spec:
 """
 
 
+# ND MI300X v5 with a test price (the built-in catalog sources none), so that it can be planned.
+PRICED_MI300X = """\
+kind: vm_skus
+schema_version: 1
+sources:
+  test-price: "test figure: an hourly price so that the size can be planned"
+vm_skus:
+  - name: Standard_ND96isr_MI300X_v5
+    family: ND_MI300X_v5
+    gpu: mi300x
+    gpus: 8
+    gpu_driver: amd-gpu-operator
+    vcpus: 96
+    memory_bytes: 1986422374400
+    aks_supported: true
+    zonal: false
+    regions: [eastus2]
+    regions_source: test-price
+    regions_date: 2026-12
+    source: [test-price]
+    date: 2026-12
+    prices:
+      eastus2: {usd_per_hour: 40.0, kind: estimate, source: test-price, date: 2026-12,
+                basis: eastus2}
+"""
+
+
 @pytest.fixture(scope="module")
 def pools_stack(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pools")
     (folder / "pools.yaml").write_text(ENVIRONMENT, encoding="utf-8")
+    overlay = tmp_path_factory.mktemp("catalog")
+    (overlay / "mi300x.yaml").write_text(PRICED_MI300X, encoding="utf-8")
     workloads = {
+        # a whole MI300X: AMD pool, ROCm image, amd.com/gpu
+        "amd": ("bf16", 99.5, "Standard_ND96isr_MI300X_v5"),
         # a MIG slice of an A100 (regular priority: 99.5% is above what spot is planned for)
         "sliced": ("int4", 99.5, "1g.10gb"),
         # a quarter RTX PRO 6000 (fractional vGPU size) on spot: 95% holds with evictions
@@ -65,7 +96,9 @@ def pools_stack(tmp_path_factory):
         )
         (folder / f"{name}.workload.yaml").write_text(text, encoding="utf-8")
     templates = TemplateFolders.default((ROOT / "templates",))
-    _, plan = plan_paths([folder / "pools.yaml"], catalog=default_catalog(), templates=templates)
+    _, plan = plan_paths(
+        [folder / "pools.yaml"], catalog=load_catalog([overlay]), templates=templates
+    )
     return plan
 
 
@@ -76,6 +109,9 @@ def test_the_plan_puts_one_workload_on_a_mig_pool_and_one_on_a_spot_pool(pools_s
     assert not sliced.aks.spot  # its 99.5% is above the spot cap
     assert quarter.feasible and quarter.aks.spot
     assert quarter.aks.vm_sku == "Standard_NC36ds_xl_RTXPRO6000BSE_v6"
+    amd = by_name["amd"]
+    assert amd.feasible and amd.aks.gpu_vendor == "amd"
+    assert amd.aks.container_image.repository == "vllm/vllm-openai-rocm"
 
 
 def test_the_program_registers_them_and_the_policy_rules_pass(pools_stack):
@@ -87,6 +123,9 @@ def test_the_program_registers_them_and_the_policy_rules_pass(pools_stack):
     assert mig["gpuInstanceProfile"] == "MIG1g" and "scaleSetPriority" not in mig
     assert (spot["scaleSetPriority"], spot["scaleSetEvictionPolicy"]) == ("Spot", "Delete")
     assert "kubernetes.azure.com/scalesetpriority=spot:NoSchedule" in spot["nodeTaints"]
+    amd = pools[by_name["amd"].pool_name]
+    assert amd["gpuProfile"] == {"driver": "None"}
+    assert amd["nodeTaints"] == ["amd.com/gpu=present:NoSchedule"]
     plugin = capture.of_type(DAEMONSET)
     env = [
         e
@@ -100,6 +139,11 @@ def test_the_program_registers_them_and_the_policy_rules_pass(pools_stack):
         for d in capture.of_type(DEPLOYMENT)
     }
     quarter = next(s for ns, s in deployments.items() if "quarter" in ns)
+    on_amd = next(s for ns, s in deployments.items() if ns.endswith("amd") or "-amd" in ns)
+    assert on_amd["containers"][0]["resources"]["limits"]["amd.com/gpu"] == str(
+        by_name["amd"].tensor_parallel
+    )
+    assert "vllm-openai-rocm" in str(on_amd["containers"][0]["image"])
     assert any(t["key"] == "kubernetes.azure.com/scalesetpriority" for t in quarter["tolerations"])
     ctx = context_from_plan(pools_stack, "pools")
     fired = {
