@@ -663,14 +663,14 @@ def _candidate(
     )
     floor = req.spot.min_availability
     if spot is not None and floor is not None and choice.planned < floor:
-        rejection: Rejection | None = Rejection(
+        below_floor = Rejection(
             "availability",
             f"on spot, {spot.describe()}; below the environment's spot.min_availability {floor:g}%",
             (("required", floor), ("reachable", choice.planned)),
         )
-        return replace(candidate, rejections=(rejection,))
+        return replace(candidate, rejections=(below_floor,))
     if not choice.acceptable:
-        rejection = Rejection(
+        rejection: Rejection | None = Rejection(
             "availability",
             f"availability {req.availability:g}% needs "
             + (
