@@ -61,6 +61,13 @@ from components.federation import TOKEN_EXCHANGE_AUDIENCE, FederationChain
 from components.kube_credentials import AZURE_CLI_LOGIN, KubeloginLogin, convert_kubeconfig
 from components.naming import node_resource_group_name, resource_name
 from components.network import DNS_SERVICE_IP, POD_CIDR, SERVICE_CIDR
+from sizing.deploy.gpu_platform import (
+    MIG_STRATEGY,
+    SPOT_MAX_PRICE,
+    SPOT_TAINT,
+    SPOT_TAINT_KEY,
+    platform_of,
+)
 from sizing.deploy.node_pools import SYSTEM_POOL_NAME, system_pool_zones
 from sizing.plan import ContainerImage, EnvironmentPlan, NodePool
 
@@ -84,6 +91,15 @@ CONTAINER_INSIGHTS_STREAM = "Microsoft-ContainerInsights-Group-Default"
 CONTAINER_INSIGHTS_DESTINATION = "ciworkspace"
 # The Key Vault provider for Secrets Store CSI; rotation re-reads the key every two minutes.
 SECRETS_PROVIDER_ADDON = "azureKeyvaultSecretsProvider"
+
+
+def pool_key(pool: NodePool) -> str:
+    """The pool's key in the ``poolNames`` output: its VM size, with its MIG profile and spot
+    priority where it has them, and "(shared)" for a packed pool (one size can have several
+    pools)."""
+    parts = [pool.vm_sku, *([pool.gpu_instance_profile] if pool.gpu_instance_profile else [])]
+    key = "/".join([*parts, *(["spot"] if pool.spot else [])])
+    return f"{key} (shared)" if pool.shared else key
 
 
 def pool_node_labels(pool: NodePool) -> dict[str, str]:
@@ -131,9 +147,20 @@ DEVICE_PLUGIN_CHECKOV_SKIPS = {
 }
 
 
-def device_plugin_spec(image: str = "") -> dict[str, Any]:
+SPOT_TOLERATION = {
+    "key": SPOT_TAINT_KEY,
+    "operator": "Equal",
+    "value": "spot",
+    "effect": "NoSchedule",
+}
+
+
+def device_plugin_spec(image: str = "", *, mig: bool = False, spot: bool = False) -> dict[str, Any]:
     """The NVIDIA device plugin DaemonSet spec, on inferplan GPU pools only (they carry the
-    pool label), tolerating their taint; the shape of the AKS docs' example [use-gpu].
+    pool label), tolerating their taint; the shape of the AKS docs' example [use-gpu]. With
+    ``mig`` (a MIG pool in the cluster) it runs the single MIG strategy, which advertises each
+    MIG instance as one ``nvidia.com/gpu`` and whole GPUs on the other pools
+    (sizing/deploy/gpu_platform.py). It tolerates spot pools' taint too.
 
     Hardened for checkov: no service-account token (the plugin never calls the Kubernetes API),
     RuntimeDefault seccomp, read-only root filesystem (it writes only its socket on the host
@@ -158,14 +185,18 @@ def device_plugin_spec(image: str = "") -> dict[str, Any]:
                     }
                 },
                 "tolerations": [
-                    {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+                    {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
+                    *([SPOT_TOLERATION] if spot else []),
                 ],
                 "containers": [
                     {
                         "name": DEVICE_PLUGIN_NAME,
                         "image": image,
                         "imagePullPolicy": "IfNotPresent",
-                        "env": [{"name": "FAIL_ON_INIT_ERROR", "value": "false"}],
+                        "env": [
+                            {"name": "FAIL_ON_INIT_ERROR", "value": "false"},
+                            *([{"name": "MIG_STRATEGY", "value": MIG_STRATEGY}] if mig else []),
+                        ],
                         "resources": {
                             "requests": {"cpu": "50m", "memory": "64Mi"},
                             "limits": {"cpu": "200m", "memory": "256Mi"},
@@ -257,7 +288,7 @@ class GpuCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     provider: k8s.Provider
     device_plugin: k8s.apps.v1.DaemonSet
-    pool_names: dict[str, str]  # VM size ("<size> (shared)" for a shared pool) -> pool name
+    pool_names: dict[str, str]  # pool_key (VM size[/MIG][/spot][ (shared)]) -> pool name
     pools: dict[str, containerservice.AgentPool]  # by pool name
     vllm_identity: managedidentity.UserAssignedIdentity
     vllm_access: list[pulumi.Resource]
@@ -282,9 +313,11 @@ class GpuCluster(pulumi.ComponentResource):
         kube = env.kubernetes
         if kube is None:
             raise ValueError(f"environment {env.name}: the plan has no Kubernetes settings")
-        skus = [p.vm_sku for p in pools]
-        if len(set(skus)) != len(skus):
-            raise ValueError(f"GPU cluster {name}: one pool per VM size, got {skus}")
+        keys = [pool_key(p) for p in pools]
+        if len(set(keys)) != len(keys):
+            raise ValueError(
+                f"GPU cluster {name}: one pool per VM size, MIG profile and priority, got {keys}"
+            )
         child = pulumi.ResourceOptions(parent=self)
         cluster_name = resource_name("aks", env.name, region)
         self.resource_group_name = resource_group_name
@@ -410,7 +443,17 @@ class GpuCluster(pulumi.ComponentResource):
         self.pools = {}
         self.pool_names = {}
         previous: list[pulumi.Resource] = []
-        for pool in sorted(pools, key=lambda p: (p.vm_sku, p.name)):
+        for pool in sorted(pools, key=pool_key):
+            platform = platform_of(pool.gpu_vendor)
+            spot = (
+                {
+                    "scale_set_priority": "Spot",
+                    "scale_set_eviction_policy": "Delete",
+                    "spot_max_price": SPOT_MAX_PRICE,
+                }
+                if pool.spot
+                else {}
+            )
             agent_pool = containerservice.AgentPool(
                 f"{name}-{pool.name}",
                 agent_pool_name=pool.name,
@@ -421,7 +464,8 @@ class GpuCluster(pulumi.ComponentResource):
                 os_type="Linux",
                 os_sku="Ubuntu",
                 vm_size=pool.vm_sku,
-                gpu_profile=containerservice.GPUProfileArgs(driver="Install"),
+                gpu_profile=containerservice.GPUProfileArgs(driver=platform.driver),
+                gpu_instance_profile=pool.gpu_instance_profile,
                 enable_auto_scaling=True,
                 count=pool.node_count,
                 min_count=pool.min_count,
@@ -430,7 +474,9 @@ class GpuCluster(pulumi.ComponentResource):
                 # ephemeral when the VM's cache disk holds this size, managed otherwise.
                 os_disk_size_gb=pool.os_disk_size_gb,
                 availability_zones=list(pool.zones) or None,
-                node_taints=[GPU_TAINT],
+                # AKS adds the spot taint itself; stated so the desired state matches it
+                node_taints=[platform.taint, *([SPOT_TAINT] if pool.spot else [])],
+                **spot,
                 node_labels=pool_node_labels(pool),
                 max_pods=MAX_PODS_PER_NODE,
                 vnet_subnet_id=subnet_id,
@@ -442,8 +488,7 @@ class GpuCluster(pulumi.ComponentResource):
             )
             previous = [agent_pool]
             self.pools[pool.name] = agent_pool  # by name: a shared pool may share a size
-            shared = f"{pool.vm_sku} (shared)" if pool.shared else pool.vm_sku
-            self.pool_names[shared] = pool.name
+            self.pool_names[pool_key(pool)] = pool.name
 
         monitor.DataCollectionRuleAssociation(
             f"{name}-prometheus",
@@ -535,7 +580,11 @@ class GpuCluster(pulumi.ComponentResource):
         plugin_image = pulumi.Output.from_input(context.registry_login_server).apply(
             context.device_plugin_image.reference_in
         )
-        plugin_spec = device_plugin_spec("<device-plugin-image>")
+        plugin_spec = device_plugin_spec(
+            "<device-plugin-image>",
+            mig=any(p.gpu_instance_profile for p in pools),
+            spot=any(p.spot for p in pools),
+        )
         plugin_spec["template"]["spec"]["containers"][0]["image"] = plugin_image
         skips = dict(DEVICE_PLUGIN_CHECKOV_SKIPS)
         if context.device_plugin_image.digest is not None:

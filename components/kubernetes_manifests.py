@@ -40,6 +40,7 @@ from typing import Any
 
 from components.naming import kubernetes_name
 from sizing.catalog.engines import pinned_engine
+from sizing.deploy.gpu_platform import SPOT_TAINT_KEY, platform_of
 from sizing.deploy.packing import placed_workload
 from sizing.plan import AksPlan, EnvironmentPlan, WorkingHours, WorkloadPlan
 
@@ -345,8 +346,9 @@ def deployment_manifest(
       import), with ``imagePullPolicy: IfNotPresent``: the image is several GB, and a pinned
       tag cannot drift (checkov CKV_K8S_15 skipped with that reason; CKV_K8S_43 too while the
       Plan pins a tag rather than a digest).
-    * Resources: ``nvidia.com/gpu`` requests = limits = tensor parallel; CPU, memory and scratch
-      sizes are the Plan's ``resources`` (sizing/deploy/serving_resources.py).
+    * Resources: the vendor's GPU resource (``nvidia.com/gpu``, ``amd.com/gpu``) requests =
+      limits = tensor parallel (one MIG instance on a MIG pool); CPU, memory and scratch sizes
+      are the Plan's ``resources`` (sizing/deploy/serving_resources.py).
     * Volumes: memory-backed ``/dev/shm`` (NCCL; the 64 MB container default breaks tensor
       parallelism [vllm-docker]), the model cache and ``/tmp`` as emptyDirs (the root filesystem
       is read-only), the HF token as a file from an optional Secret, and the Key Vault CSI
@@ -357,13 +359,15 @@ def deployment_manifest(
     * Probes on ``/health`` (outside ``/v1``, so not behind the key): the Plan's start-up
       budget; liveness is lenient so a long prefill never gets the pod killed; readiness takes
       the pod out of the load balancer within 15 s.
-    * Placement: the Plan's GPU pool by label, the pool's taint tolerated, replicas spread over
-      the Plan's zones (hard) and over nodes (soft). On a shared pool (``shared_nodes``) the
-      spread over nodes is hard too: packing counted each workload's replicas after a node loss
-      with them spread at most one apart per node (sizing/deploy/packing.py).
+    * Placement: the Plan's GPU pool by label, the pool's taints tolerated (the vendor's GPU
+      taint, and AKS's spot taint on a spot pool), replicas spread over the Plan's zones (hard)
+      and over nodes (soft). On a shared pool (``shared_nodes``) the spread over nodes is hard
+      too: packing counted each workload's replicas after a node loss with them spread at most
+      one apart per node (sizing/deploy/packing.py).
     """
     aks = _aks(workload)
     gpus = aks.tensor_parallel
+    platform = platform_of(aks.gpu_vendor)
     resources = aks.resources
     startup = aks.startup
     skips = {
@@ -394,12 +398,12 @@ def deployment_manifest(
             "requests": {
                 "cpu": str(resources.cpu_request_cores),
                 "memory": memory,
-                GPU_RESOURCE: str(gpus),
+                platform.resource: str(gpus),
             },
             "limits": {
                 "cpu": str(resources.cpu_limit_cores),
                 "memory": memory,
-                GPU_RESOURCE: str(gpus),
+                platform.resource: str(gpus),
             },
         },
         "volumeMounts": [
@@ -460,7 +464,19 @@ def deployment_manifest(
         },
         "nodeSelector": {POOL_LABEL: aks.pool_name},
         "tolerations": [
-            {"key": GPU_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"},
+            {"key": platform.taint_key, "operator": "Exists", "effect": "NoSchedule"},
+            *(
+                [
+                    {
+                        "key": SPOT_TAINT_KEY,
+                        "operator": "Equal",
+                        "value": "spot",
+                        "effect": "NoSchedule",
+                    }
+                ]
+                if aks.spot
+                else []
+            ),
         ],
         "topologySpreadConstraints": spread,
         "terminationGracePeriodSeconds": termination_grace_s(workload),

@@ -165,6 +165,32 @@ class LimitsSpec(SpecModel):
     ] = None
 
 
+class SpotSpec(SpecModel):
+    """Azure Spot GPU pools: evictable capacity at a discount, for dev and offline batch."""
+
+    allowed: Annotated[
+        bool,
+        Field(
+            description=(
+                "Let the optimizer put self-hosted workloads on Azure Spot node pools when that "
+                "is cheaper and their availability still holds with evictions counted."
+            )
+        ),
+    ] = False
+    min_availability: Annotated[
+        float | None,
+        Field(
+            ge=90,
+            le=99.999,
+            description=(
+                "The lowest availability in percent (90 to 99.999) a workload on spot may be "
+                "planned for, whatever its own slo.availability; needs allowed: true. Left out: "
+                "the workload's own figure."
+            ),
+        ),
+    ] = None
+
+
 class WorkingHoursSpec(SpecModel):
     """When GPU workloads of a scale-to-zero environment run; outside these hours they scale to
     zero replicas and their GPU nodes follow."""
@@ -318,6 +344,15 @@ class EnvironmentSpec(SpecModel):
             )
         ),
     ] = HardwareSpec()
+    spot: Annotated[
+        SpotSpec,
+        Field(
+            description=(
+                "Azure Spot GPU pools (off by default): evictions count against availability and "
+                "batch deadlines, at the catalog's spot share of the pay-as-you-go price."
+            )
+        ),
+    ] = SpotSpec()
     pricing: Annotated[
         Literal["on-demand", "reserved-1y", "reserved-3y", "savings-plan"],
         Field(

@@ -126,6 +126,16 @@ def hardware_is_known(rule: EnvironmentRuleInput) -> Iterator[Finding]:
     yield from hardware_findings(rule.document.spec.hardware, ("spec", "hardware"), rule.catalog)
 
 
+def spot_floor_needs_spot(rule: EnvironmentRuleInput) -> Iterator[Finding]:
+    """A floor for spot pools says nothing while spot is off: the author meant to allow it."""
+    spot = rule.document.spec.spot
+    if spot.min_availability is not None and not spot.allowed:
+        yield (
+            ("spec", "spot", "min_availability"),
+            "min_availability applies to spot pools; set spot.allowed: true or remove it",
+        )
+
+
 _LOCATION: FieldPath = ("spec", "location")
 _LIMITS: FieldPath = ("spec", "limits")
 
@@ -137,6 +147,7 @@ RULES: dict[Rule, tuple[FieldPath, ...]] = {
     hardware_is_known: (("spec", "hardware"),),
     system_vm_size_is_known: (("spec", "kubernetes", "system_vm_size"),),
     working_hours_time_zone_is_known: (("spec", "kubernetes"),),
+    spot_floor_needs_spot: (("spec", "spot"),),
 }
 
 

@@ -312,7 +312,8 @@ def hardware_findings(hardware, where: FieldPath, catalog: CatalogView) -> Itera
             if name.lower() not in lowered:
                 yield (
                     (*where, side, index),
-                    f"'{name}' names no GPU, VM size or VM family" + did_you_mean(name, known),
+                    f"'{name}' names no GPU, VM size, VM family or MIG profile"
+                    + did_you_mean(name, known),
                 )
 
 

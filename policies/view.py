@@ -98,6 +98,9 @@ class WorkloadContext:
     vllm_args: tuple[str, ...] = ()  # the Plan's vLLM flags, as the container must run them
     vm_sku: str | None = None  # the GPU pool's VM size
     pool_name: str | None = None  # the GPU pool's name (sizing.deploy.pool_names)
+    gpu_instance_profile: str | None = None  # the pool's MIG profile (MIG1g ...), None: whole GPUs
+    spot: bool = False  # the pool is an Azure Spot pool
+    gpu_vendor: str = "nvidia"  # nvidia | amd (sizing.deploy.gpu_platform)
     hf_gated: bool | None = None  # its checkpoint needs a Hugging Face token
     hf_model: str | None = None  # the Hugging Face repository its replicas load
     hf_revision: str | None = None  # the commit they load; None: the catalog pins none
@@ -180,6 +183,9 @@ def context_from_plan(
             vllm_args=tuple(w.aks.vllm_args) if w.aks else (),
             vm_sku=w.aks.vm_sku if w.aks else None,
             pool_name=w.aks.pool_name if w.aks else None,
+            gpu_instance_profile=w.aks.gpu_instance_profile if w.aks else None,
+            spot=w.aks.spot if w.aks else False,
+            gpu_vendor=w.aks.gpu_vendor if w.aks else "nvidia",
             hf_gated=w.aks.hf_gated if w.aks else None,
             hf_model=w.aks.hf_model if w.aks else None,
             hf_revision=w.aks.hf_revision if w.aks else None,

@@ -262,6 +262,21 @@ class AksPlan:
     # and spares round them up); packing re-spreads from these (sizing/deploy/packing.py).
     replicas_for_peak: int = 0
     replicas_for_headroom: int = 0
+    # MIG: the pool's gpuInstanceProfile (MIG1g ...) and NVIDIA's name of one instance
+    # (1g.10gb); each replica holds one instance, advertised as nvidia.com/gpu (single strategy)
+    gpu_instance_profile: str | None = None
+    mig_instance: str | None = None
+    gpu_vendor: str = "nvidia"  # sizing/deploy/gpu_platform.py: nvidia or amd
+    spot: bool = False  # on an Azure Spot pool (evictable; the environment's spot opt-in)
+
+    def configuration(self) -> str:
+        """What runs, in one line: ``2x (1x h100-nvl fp8) on 2x Standard_NC40ads_H100_v5``, with
+        the MIG instance of a MIG pool and ``spot`` for a spot pool."""
+        slot = f"{self.tensor_parallel}x {self.gpu}"
+        if self.mig_instance is not None:
+            slot = f"{slot} MIG {self.mig_instance}"
+        where = f"{self.nodes}x {self.vm_sku}" + (" (spot)" if self.spot else "")
+        return f"{self.replicas}x ({slot} {self.precision}) on {where}"
 
 
 @dataclass(frozen=True)
@@ -634,7 +649,7 @@ class QuotaKey:
     deployment type (in kTPM or PTUs), or the vCPUs of a GPU VM family per region. Fields that do
     not apply to the kind are None; requirements are ordered by their key."""
 
-    kind: Literal["azure-openai", "vm-family-vcpus"]
+    kind: Literal["azure-openai", "vm-family-vcpus", "spot-vcpus"]
     region: str
     model: str | None = None
     deployment_type: str | None = None
@@ -725,6 +740,9 @@ class NodePool:
     os_disk_size_gb: int
     vcpus_per_node: int
     shared: bool = False  # a packed pool: its nodes hold replicas of several workloads
+    gpu_instance_profile: str | None = None  # MIG pools: MIG1g ... (fixed at creation)
+    gpu_vendor: str = "nvidia"  # sizing/deploy/gpu_platform.py: driver, device plugin, taint
+    spot: bool = False  # Azure Spot priority (fixed at creation)
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_count <= self.node_count <= self.max_count or self.max_count < 1:
@@ -738,6 +756,9 @@ SpareKind = Literal["none", "node", "zone"]
 PackingDeclinedKind = Literal[
     "opted-out",  # hardware.share_nodes: false on the workload (or the environment)
     "whole-node",  # a fractional VM: less than one GPU per node, nothing to share
+    "mig-slice",  # a MIG pool: its gpuInstanceProfile is its own, fixed at creation
+    "spot",  # a spot pool: evictable, never shared with on-demand replicas
+    "gpu-vendor",  # not an NVIDIA GPU: shared pools are built with NVIDIA's device plugin
     "not-cheaper",  # no shared pool costs less than the workloads' own pools
     "availability",  # no shared pool keeps every workload's replicas after a node (zone) loss
 ]

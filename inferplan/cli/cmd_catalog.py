@@ -28,6 +28,8 @@ def _gpus(catalog: Any) -> list[dict[str, Any]]:
             "hbm_tb_per_s": round(g.hbm_bandwidth_bytes_per_s / 1e12, 2),
             "dense_tflops": {k: round(v / 1e12) for k, v in g.dense_flops_per_s.items()},
             "interconnect": g.interconnect,
+            # MIG profiles a pool of this GPU can be split into: MIG1g=1g.10gb x7 ...
+            "mig": [f"{p.profile}={p.name} x{p.instances_per_gpu}" for p in g.mig_profiles],
             "date": g.provenance.date,
         }
         for g in catalog.gpus.values()

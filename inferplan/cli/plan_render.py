@@ -14,10 +14,7 @@ from sizing.plan import EnvironmentPlan, Plan, WorkloadPlan
 def configuration(w: WorkloadPlan) -> str:
     """One line saying what runs: GPUs and replicas, or deployment type and capacity."""
     if w.aks is not None:
-        a = w.aks
-        return (
-            f"{a.replicas}x ({a.tensor_parallel}x {a.gpu} {a.precision}) on {a.nodes}x {a.vm_sku}"
-        )
+        return w.aks.configuration()
     if w.azure_openai is not None:
         o = w.azure_openai
         return o.configuration()

@@ -16,6 +16,10 @@ from inferplan.preflight.findings import Answers, Failed, Finding, join, number,
 from inferplan.preflight.needs import Needs, PoolNeed
 
 TOTAL_VCPUS = "cores"  # the Compute usages entry "Total Regional vCPUs" [computeRPCommon.json]
+# Spot VMs draw on one regional quota for every size instead of their family's and the regional
+# total (Learn, "Use Azure Spot Virtual Machines": Total Regional Spot vCPUs), listed in the
+# Compute usages as lowPriorityCores.
+SPOT_VCPUS = "lowPriorityCores"
 
 # --- VM sizes -----------------------------------------------------------------------------------
 
@@ -173,7 +177,7 @@ def check_vcpu_quota(needs: Needs, answers: Answers) -> list[Finding]:
             offer = offers.get((need.vm_size, region))
             if offer is None or offer.restricted:
                 continue
-            families.setdefault(offer.family, []).append(need)
+            families.setdefault(SPOT_VCPUS if need.spot else offer.family, []).append(need)
             vcpus[need.vm_size] = offer.vcpus or need.vcpus_per_node
         family_needs = [
             _FamilyNeed(
@@ -187,9 +191,10 @@ def check_vcpu_quota(needs: Needs, answers: Answers) -> list[Finding]:
         ]
         for family in family_needs:
             findings.append(_family_finding(region, family, usages.get(family.family)))
-        total_planned = sum(f.planned for f in family_needs)
-        total_existing = sum(f.existing for f in family_needs)
-        if family_needs:
+        regular = [f for f in family_needs if f.family != SPOT_VCPUS]
+        total_planned = sum(f.planned for f in regular)
+        total_existing = sum(f.existing for f in regular)
+        if regular:
             findings.append(
                 _total_finding(region, total_planned, total_existing, usages.get(TOTAL_VCPUS))
             )

@@ -29,6 +29,7 @@ class PoolNeed:
     zones: tuple[str, ...]
     vcpus_per_node: int
     workloads: tuple[str, ...]
+    spot: bool = False  # a spot pool counts against the regional spot quota, not its family's
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ def plan_needs(plan: Plan, environment: str, *, subscription_id: str) -> Needs:
                     zones=pool.zones,
                     vcpus_per_node=pool.vcpus_per_node,
                     workloads=pool.workloads,
+                    spot=pool.spot,
                 )
             )
     deployments = [

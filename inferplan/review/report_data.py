@@ -222,7 +222,7 @@ def capacity_curve(
     if req.batch is not None:
         return None, "Offline work (traffic.batch): nobody waits for a first token."
     aks = w.aks
-    model, gpu = catalog.model(req.model), vm_gpu(catalog, aks.vm_sku)
+    model, gpu = catalog.model(req.model), vm_gpu(catalog, aks.vm_sku, aks.gpu_instance_profile)
     precision = catalog.precision(aks.precision)
 
     def at(concurrency: int):

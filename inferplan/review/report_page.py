@@ -29,10 +29,7 @@ def _number(value: float | None, unit: str = "") -> str:
 def _configuration(w: WorkloadFigures) -> str:
     p = w.plan
     if p.aks is not None:
-        a = p.aks
-        return (
-            f"{a.replicas}x ({a.gpus_per_replica}x {a.gpu} {a.precision}) on {a.nodes}x {a.vm_sku}"
-        )
+        return p.aks.configuration()
     if p.azure_openai is not None:
         o = p.azure_openai
         return o.configuration()

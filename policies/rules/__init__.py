@@ -57,6 +57,8 @@ ORDER = (
     "gpu-pool-named-from-sku",
     "gpu-workload-tolerates-taint",
     "gpu-workload-requests-gpus",
+    "gpu-pool-mig-profile",
+    "spot-pool-settings",
     "image-pinned",
     "templates-required",
     "aks-version-supported",

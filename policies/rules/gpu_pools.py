@@ -17,11 +17,17 @@ from policies.rules.resources import (
     workload_names,
 )
 from policies.view import PolicyContext, ResourceView
+from sizing.deploy.gpu_platform import AMD, NVIDIA, SPOT_TAINT, SPOT_TAINT_KEY
 from sizing.deploy.packing import shared_pool_name
 
 GPU_TAINT_KEY = "nvidia.com/gpu"
 
 GPU_RESOURCE = "nvidia.com/gpu"
+
+# Every vendor's taint key and extended resource (sizing.deploy.gpu_platform): AMD MI300X pools
+# carry amd.com/gpu instead of nvidia.com/gpu.
+GPU_TAINT_KEYS = (NVIDIA.taint_key, AMD.taint_key)
+GPU_RESOURCES = (NVIDIA.resource, AMD.resource)
 
 GPU_POOL_LABEL = "inferplan.io/pool"  # nodeSelector of pods placed on an inferplan GPU pool
 SHARED_POOL_LABEL = "inferplan.io/shared"  # node label of a shared (packed) pool
@@ -31,7 +37,8 @@ NODE_RESOURCE_GROUP_MAX = 80
 
 
 def _gpus(container: Mapping[str, Any], part: str) -> int | None:
-    value = ((container.get("resources") or {}).get(part) or {}).get(GPU_RESOURCE)
+    asked = (container.get("resources") or {}).get(part) or {}
+    value = next((asked[r] for r in GPU_RESOURCES if r in asked), None)
     if value is None:
         return None
     try:
@@ -57,7 +64,9 @@ def check_gpu_pool_taint(view: ResourceView, ctx: PolicyContext) -> Iterator[str
     if not _is_gpu_pool(view):
         return
     taints = [str(t) for t in view.inputs.get("nodeTaints") or ()]
-    if not any(t.startswith(GPU_TAINT_KEY) and t.endswith(":NoSchedule") for t in taints):
+    if not any(
+        t.startswith(key) and t.endswith(":NoSchedule") for t in taints for key in GPU_TAINT_KEYS
+    ):
         yield f"{view.key} ({view.inputs.get('vmSize')}) has no {GPU_TAINT_KEY} NoSchedule taint."
 
 
@@ -101,8 +110,18 @@ def check_gpu_pool_name(view: ResourceView, ctx: PolicyContext) -> Iterator[str]
     if not _is_gpu_pool(view):
         return
     vm_size = str(view.inputs.get("vmSize", ""))
+    profile = view.inputs.get("gpuInstanceProfile")
+    spot = view.inputs.get("scaleSetPriority") == "Spot"
     expected = next(
-        (w.pool_name for w in ctx.workloads if w.vm_sku == vm_size and w.pool_name), None
+        (
+            w.pool_name
+            for w in ctx.workloads
+            if w.vm_sku == vm_size
+            and w.gpu_instance_profile == profile
+            and w.spot == spot
+            and w.pool_name
+        ),
+        None,
     )
     actual = view.inputs.get("agentPoolName")
     if actual == shared_pool_name(vm_size):  # a shared pool (packing) has a name of its own
@@ -127,7 +146,7 @@ def check_gpu_toleration(view: ResourceView, ctx: PolicyContext) -> Iterator[str
     if not wants_gpu:
         return
     tolerated = any(
-        t.get("key") == GPU_TAINT_KEY
+        t.get("key") in GPU_TAINT_KEYS
         and t.get("effect") in (None, "", "NoSchedule")
         and (t.get("operator") == "Exists" or "value" in t)
         for t in pod.get("tolerations") or ()
@@ -181,6 +200,83 @@ def check_gpu_requests(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
                 f"{view.key}: container {c.get('name')} runs flags other than the plan's for "
                 f"{planned.name}; the plan's vLLM flags are copied as they are."
             )
+
+
+@resource_rule(
+    "gpu-pool-mig-profile",
+    description=(
+        "A pool the plan sized as MIG slices sets that gpuInstanceProfile (fixed at creation; "
+        "without it every replica would get a whole GPU's worth of nodes less than planned), "
+        "and the NVIDIA device plugin runs the single MIG strategy so that each instance is "
+        "advertised as one nvidia.com/gpu."
+    ),
+    level="mandatory",
+    fix=(
+        "Set gpuInstanceProfile on the AgentPool from the Plan (AksPlan.gpu_instance_profile) "
+        "and MIG_STRATEGY=single on the nvidia-device-plugin DaemonSet."
+    ),
+)
+def check_gpu_pool_mig_profile(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    mig = {w.pool_name: w.gpu_instance_profile for w in ctx.workloads if w.gpu_instance_profile}
+    if not mig:
+        return
+    if _is_gpu_pool(view):
+        name = view.inputs.get("agentPoolName")
+        wanted = mig.get(str(name))
+        actual = view.inputs.get("gpuInstanceProfile")
+        if wanted is not None and actual != wanted:
+            yield (
+                f"{view.key} ({name}) has gpuInstanceProfile {actual!r}; the plan sized it as "
+                f"{wanted} slices."
+            )
+        return
+    pod = pod_spec(view)
+    if pod is None or kind_of(view) != "DaemonSet":
+        return
+    for c in containers_of(pod):
+        if "k8s-device-plugin" not in str(c.get("image", "")) and c.get("name") != (
+            "nvidia-device-plugin"
+        ):
+            continue
+        env = {e.get("name"): e.get("value") for e in c.get("env") or ()}
+        if env.get("MIG_STRATEGY") != "single":
+            yield (
+                f"{view.key} runs the device plugin without MIG_STRATEGY=single, so the MIG "
+                "instances of the plan's MIG pools are not advertised as nvidia.com/gpu."
+            )
+
+
+@resource_rule(
+    "spot-pool-settings",
+    description=(
+        "Spot GPU pools are what the plan priced: evicted nodes deleted (a deallocated node "
+        "keeps its disk and blocks the scale set's quota), paying up to the on-demand price "
+        "(-1, evicted for capacity only), with the taint AKS adds so that only pods that "
+        "accept eviction land there; pods on them tolerate it."
+    ),
+    level="mandatory",
+    fix=(
+        f"Set scaleSetEvictionPolicy=Delete, spotMaxPrice=-1 and nodeTaints including "
+        f"{SPOT_TAINT} on the pool; tolerate {SPOT_TAINT_KEY}=spot:NoSchedule in its pods."
+    ),
+)
+def check_spot_pool(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if _is_gpu_pool(view) and view.inputs.get("scaleSetPriority") == "Spot":
+        i = view.inputs
+        if i.get("scaleSetEvictionPolicy") != "Delete":
+            yield f"{view.key} is a spot pool whose evicted nodes are not deleted."
+        if i.get("spotMaxPrice") != -1:
+            yield f"{view.key} caps its spot price at {i.get('spotMaxPrice')}, not -1."
+        if SPOT_TAINT not in [str(t) for t in i.get("nodeTaints") or ()]:
+            yield f"{view.key} is a spot pool without the {SPOT_TAINT} taint."
+    pod = pod_spec(view)
+    if pod is None:
+        return
+    planned = [ctx.workload(n) for n in sorted(workload_names(view))]
+    if not any(w is not None and w.spot for w in planned) or kind_of(view) == "DaemonSet":
+        return
+    if not any(t.get("key") == SPOT_TAINT_KEY for t in pod.get("tolerations") or ()):
+        yield f"{view.key} runs on a spot pool but does not tolerate {SPOT_TAINT_KEY}."
 
 
 @resource_rule(

@@ -25,6 +25,9 @@ from pydantic import (
 PriceKind = Literal["observed", "observed-third-party", "estimate"]
 HostArchitecture = Literal["amd64", "arm64"]
 GpuDriver = Literal["nvidia", "nvidia-grid", "amd-gpu-operator"]
+# AKS agent pool gpuInstanceProfile values (pulumi-azure-native 3.29
+# containerservice.GPUInstanceProfile; Learn "Create a multi-instance GPU node pool in AKS").
+GpuInstanceProfile = Literal["MIG1g", "MIG2g", "MIG3g", "MIG4g", "MIG7g"]
 GpuStack = Literal["cuda", "rocm"]
 # Commitment and discount terms Azure sells a VM under, beside pay-as-you-go.
 PriceTerm = Literal["reserved-1y", "reserved-3y", "savings-plan", "spot"]
@@ -320,6 +323,18 @@ class ModelSpec(SourcedEntry):
 # --- GPUs ---------------------------------------------------------------------------------------
 
 
+class MigProfile(CatalogEntry):
+    """One Multi-Instance GPU profile of a GPU: the AKS pool setting that selects it, NVIDIA's
+    name for it, its share of the GPU's memory (and memory bandwidth, which comes with the
+    memory slices) and of its streaming multiprocessors, and how many fit on one GPU."""
+
+    profile: GpuInstanceProfile
+    name: Annotated[str, Field(pattern=r"^[1-7]g\.[0-9]+gb$")]  # NVIDIA's, e.g. 1g.10gb
+    memory_fraction: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    compute_fraction: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    instances_per_gpu: Annotated[int, Field(ge=1, le=7)]
+
+
 class GpuSpec(SourcedEntry):
     """One GPU type. Throughput figures are dense (no 2:4 sparsity), per GPU."""
 
@@ -345,6 +360,24 @@ class GpuSpec(SourcedEntry):
     # runs its all-reduce over PCIe at ``pcie_bytes_per_s`` (one direction). None: all of them.
     link_group_gpus: PositiveInt | None = None
     pcie_bytes_per_s: PositiveFloat | None = None
+    mig_profiles: Annotated[
+        tuple[MigProfile, ...],
+        Field(description="MIG profiles AKS can set on a pool of this GPU (none: no MIG)"),
+    ] = ()
+
+    @field_validator("mig_profiles")
+    @classmethod
+    def _profiles_once(cls, value: tuple[MigProfile, ...]) -> tuple[MigProfile, ...]:
+        if len({p.profile for p in value}) != len(value):
+            raise ValueError("a MIG profile is listed twice")
+        return tuple(sorted(value, key=lambda p: p.profile))
+
+    def mig_profile(self, profile: str) -> MigProfile:
+        """The MIG profile ``profile`` (MIG1g ...) of this GPU; KeyError if it has none such."""
+        for p in self.mig_profiles:
+            if p.profile == profile:
+                return p
+        raise KeyError(f"{self.id} has no MIG profile {profile}")
 
     @field_validator("dense_flops_per_s")
     @classmethod
@@ -829,6 +862,20 @@ class TermRatio(SourcedEntry):
     kind: PriceKind
 
 
+class SpotEviction(SourcedEntry):
+    """How often Azure evicts a spot node, and how long a replacement takes to serve again.
+
+    Azure shows eviction-rate bands per size and region in the portal and the Resource Graph
+    ``SpotResources`` table, which inferplan does not read yet: the figure is an estimate.
+    """
+
+    evictions_per_node_hour: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
+    node_replacement_s: Annotated[
+        int, Field(gt=0, description="a new spot node joining the pool, before vLLM starts")
+    ]
+    kind: PriceKind
+
+
 class PriceTerms(CatalogDocument):
     """Reservation, savings-plan and spot price terms: defaults, and figures per VM size."""
 
@@ -841,6 +888,11 @@ class PriceTerms(CatalogDocument):
         dict[Annotated[str, Field(pattern=r"^Standard_\w+$")], dict[PriceTerm, TermRatio]],
         Field(description="VM size name -> its own term figures (override the defaults)"),
     ] = {}
+
+    spot_eviction: Annotated[
+        SpotEviction | None,
+        Field(description="spot evictions for the availability arithmetic; None: no spot pools"),
+    ] = None
 
     @model_validator(mode="after")
     def _every_term_has_a_default(self) -> PriceTerms:

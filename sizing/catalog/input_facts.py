@@ -54,6 +54,12 @@ class CatalogFacts:
     def hardware_names(self) -> Sequence[str]:
         names = {n for gpu in self._catalog.gpus.values() for n in (gpu.id, *gpu.aliases)}
         names |= {n for sku in self._catalog.vm_skus.values() for n in (sku.name, sku.family)}
+        names |= {
+            n
+            for gpu in self._catalog.gpus.values()
+            for p in gpu.mig_profiles
+            for n in (p.profile, p.name)
+        }  # MIG slices: MIG1g, 1g.10gb
         return sorted(names)
 
     def region_aliases(self) -> Mapping[str, str]:

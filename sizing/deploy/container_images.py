@@ -10,16 +10,27 @@ sizing/catalog/data/images.yaml.
 from __future__ import annotations
 
 from sizing.catalog import Catalog
-from sizing.catalog.entries import ImageCatalog
+from sizing.catalog.entries import GpuSpec, ImageCatalog
 from sizing.catalog.images import KIND
 from sizing.plan import ContainerImage
 
 VLLM_IMAGE_ID = "vllm-openai"
+VLLM_ROCM_IMAGE_ID = "vllm-openai-rocm"  # the same release built for ROCm (AMD GPUs)
 DEVICE_PLUGIN_IMAGE_ID = "nvidia-device-plugin"
 
 
 def image_catalog(catalog: Catalog) -> ImageCatalog:
     return catalog.document(KIND)
+
+
+def vllm_image_id(catalog: Catalog, gpu: GpuSpec) -> str:
+    """The vLLM image a replica on ``gpu`` runs: the ROCm build on AMD GPUs where the images
+    catalog pins one, else the CUDA build (which sizing.search.platform then rejects for AMD)."""
+    if gpu.vendor.upper() == "AMD":
+        ids = {i.id for i in image_catalog(catalog).images}
+        if VLLM_ROCM_IMAGE_ID in ids:
+            return VLLM_ROCM_IMAGE_ID
+    return VLLM_IMAGE_ID
 
 
 def credential_set_name(upstream_registry: str) -> str:

@@ -1,4 +1,5 @@
-"""GPU node pools: one per region and VM size, shared by the workloads that run on that size.
+"""GPU node pools: one per region, VM size, MIG profile and priority (regular or spot), shared
+by the workloads on it.
 
 Workloads on the same VM size in a region share its pool, so the pool's node counts are their
 sums and its autoscaler ceiling is what they may all grow to together (the figure AKS's
@@ -32,16 +33,17 @@ def node_pools(
     per VM size for the rest."""
     packing = tuple(packing)
     packed = {(p.region, m.workload) for p in packing for m in p.members}
-    users: dict[tuple[str, str], list[WorkloadPlan]] = {}
+    users: dict[tuple[str, str, str, bool], list[WorkloadPlan]] = {}
     for w in workloads:
         if w.aks is None or not w.feasible:
             continue
         for region in w.regions:
             if (region, w.name) in packed:
                 continue
-            users.setdefault((region, w.aks.vm_sku), []).append(w)
+            key = (region, w.aks.vm_sku, w.aks.gpu_instance_profile or "", w.aks.spot)
+            users.setdefault(key, []).append(w)
     pools = []
-    for (region, sku), sharing in sorted(users.items()):
+    for (region, sku, _, _), sharing in sorted(users.items()):
         first = sharing[0].aks
         assert first is not None
         plans = [w.aks for w in sharing if w.aks is not None]
@@ -57,6 +59,9 @@ def node_pools(
                 workloads=tuple(sorted(w.name for w in sharing)),
                 os_disk_size_gb=max(a.os_disk_size_gb for a in plans),
                 vcpus_per_node=first.vm_vcpus,
+                gpu_instance_profile=first.gpu_instance_profile,
+                gpu_vendor=first.gpu_vendor,
+                spot=first.spot,
             )
         )
     pools += shared_node_pools(packing)

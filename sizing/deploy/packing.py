@@ -61,6 +61,7 @@ from sizing.deploy.serving_resources import (
     replica_resources,
 )
 from sizing.plan import (
+    AksPlan,
     NodePool,
     PackedPool,
     PackedWorkload,
@@ -431,6 +432,18 @@ def _pool(
     )
 
 
+def _own_pool_settings(aks: AksPlan) -> tuple[PackingDeclinedKind, str] | None:
+    """Why a replica's pool settings keep it on its own pool: a shared pool is an on-demand,
+    whole-GPU NVIDIA pool."""
+    if aks.gpu_instance_profile is not None:
+        return "mig-slice", f"MIG pool ({aks.gpu_instance_profile}): one profile per pool"
+    if aks.spot:
+        return "spot", "spot pool: evicted replicas must not take on-demand neighbours' nodes"
+    if aks.gpu_vendor != "nvidia":
+        return "gpu-vendor", f"{aks.gpu_vendor} GPUs: shared pools run NVIDIA's device plugin"
+    return None
+
+
 def pack(
     workloads: Iterable[WorkloadPlan],
     *,
@@ -466,6 +479,10 @@ def pack(
                         w.name, region, "whole-node", f"{sku.name} has less than one GPU"
                     )
                 )
+                continue
+            own = _own_pool_settings(aks)
+            if own is not None:
+                declined.append(PackingDeclined(w.name, region, *own))
                 continue
             member = _Member(
                 plan=w,

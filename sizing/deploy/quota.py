@@ -75,7 +75,11 @@ def environment_quota(
             users[key].add(d.workload)
     for pool in pools:
         family = catalog.vm_sku(pool.vm_sku).family
-        key = QuotaKey("vm-family-vcpus", pool.region, vm_family=family)
+        key = (
+            QuotaKey("spot-vcpus", pool.region)  # one regional quota for every spot size
+            if pool.spot
+            else QuotaKey("vm-family-vcpus", pool.region, vm_family=family)
+        )
         needed[key] += pool.max_count * pool.vcpus_per_node
         users[key].update(pool.workloads)
     return tuple(
@@ -86,6 +90,20 @@ def environment_quota(
 def _requirement(
     key: QuotaKey, needed: int, names: tuple[str, ...], aoai: AoaiCatalog
 ) -> QuotaRequirement:
+    if key.kind == "spot-vcpus":
+        return QuotaRequirement(
+            key=key,
+            name="Total Regional Spot vCPUs",
+            needed=needed,
+            default=None,
+            exceeds_default=True,
+            workloads=names,
+            source="Learn, 'Use Azure Spot Virtual Machines': spot VMs use a regional quota",
+            request=(
+                f"raise Total Regional Spot vCPUs (lowPriorityCores) in {key.region} to at "
+                f"least {needed:,} vCPUs: {VM_QUOTA_REQUEST.format(region=key.region)}"
+            ),
+        )
     if key.kind == "vm-family-vcpus":
         return QuotaRequirement(
             key=key,

@@ -5,33 +5,49 @@ PRO 6000) holds its share of the frame buffer and is time-sliced on the rest, so
 sees a smaller GPU: every capacity figure scaled by ``VmSku.gpu_fraction``. Whole-GPU sizes get
 the catalog's GPU unchanged. The slice keeps the GPU's id, so kernels, precisions and
 calibration keyed on the GPU type still apply.
+
+A MIG instance (a pool's ``gpuInstanceProfile``, MIG1g ... MIG7g) is a hard partition instead:
+its memory slices bring their share of the memory bandwidth, and its compute share is its SMs
+(NVIDIA MIG user guide: memory in eighths, SMs in sevenths), so the two shares differ.
 """
 
 from __future__ import annotations
 
 from sizing.catalog import Catalog
-from sizing.catalog.entries import GpuSpec
+from sizing.catalog.entries import GpuSpec, MigProfile
 
 
-def gpu_slice(gpu: GpuSpec, fraction: float) -> GpuSpec:
-    """``gpu`` with memory, memory bandwidth and dense FLOP/s scaled by ``fraction`` (0 < f <= 1).
+def gpu_slice(gpu: GpuSpec, fraction: float, compute_fraction: float | None = None) -> GpuSpec:
+    """``gpu`` with memory and memory bandwidth scaled by ``fraction`` and dense FLOP/s by
+    ``compute_fraction`` (``fraction`` when not given), each in (0, 1].
 
     The interconnect is left as it is: a slice never takes part in tensor parallelism.
     """
-    if not 0 < fraction <= 1:
-        raise ValueError(f"a GPU share is in (0, 1], got {fraction}")
-    if fraction == 1:
+    compute = fraction if compute_fraction is None else compute_fraction
+    for share in (fraction, compute):
+        if not 0 < share <= 1:
+            raise ValueError(f"a GPU share is in (0, 1], got {share}")
+    if fraction == 1 and compute == 1:
         return gpu
     return gpu.model_copy(
         update={
             "memory_bytes": int(gpu.memory_bytes * fraction),
             "hbm_bandwidth_bytes_per_s": gpu.hbm_bandwidth_bytes_per_s * fraction,
-            "dense_flops_per_s": {k: v * fraction for k, v in gpu.dense_flops_per_s.items()},
+            "dense_flops_per_s": {k: v * compute for k, v in gpu.dense_flops_per_s.items()},
         }
     )
 
 
-def vm_gpu(catalog: Catalog, vm_sku: str) -> GpuSpec:
-    """The GPU one replica on ``vm_sku`` sees: the catalog GPU, or the VM's slice of it."""
+def mig_slice(gpu: GpuSpec, profile: MigProfile) -> GpuSpec:
+    """The GPU one MIG instance of ``profile`` gives a replica."""
+    return gpu_slice(gpu, profile.memory_fraction, profile.compute_fraction)
+
+
+def vm_gpu(catalog: Catalog, vm_sku: str, mig_profile: str | None = None) -> GpuSpec:
+    """The GPU one replica on ``vm_sku`` sees: the catalog GPU, the VM's slice of it, or the
+    MIG instance ``mig_profile`` (MIG1g ...) of the pool."""
     sku = catalog.vm_sku(vm_sku)
-    return gpu_slice(catalog.gpu(sku.gpu), sku.gpu_fraction)
+    gpu = catalog.gpu(sku.gpu)
+    if mig_profile is not None:
+        return mig_slice(gpu, gpu.mig_profile(mig_profile))
+    return gpu_slice(gpu, sku.gpu_fraction)

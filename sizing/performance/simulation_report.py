@@ -105,7 +105,7 @@ def simulate_plan(
             continue
         sim = simulate_case(
             model=catalog.model(w.model),
-            gpu=vm_gpu(catalog, w.aks.vm_sku),
+            gpu=vm_gpu(catalog, w.aks.vm_sku, w.aks.gpu_instance_profile),
             precision=catalog.precision(w.aks.precision),
             tp=w.aks.tensor_parallel,
             input_tokens=req.avg_input_tokens,

@@ -38,6 +38,7 @@ from sizing.search.request import (
     HardwareChoice,
     Sampling,
     SizingRequest,
+    SpotChoice,
 )
 
 DEFAULT_LEAD_REGION = "eastus"  # leads an open region list when no environment says otherwise
@@ -155,6 +156,7 @@ def request_from_workload(
         hardware=hardware,
         schedule=schedule,
         pricing=env.pricing if env else "on-demand",
+        spot=SpotChoice(env.spot.allowed, env.spot.min_availability) if env else SpotChoice(),
         warn_monthly_usd_per_user=(env.limits.warn_monthly_usd_per_user if env else None)
         or DEFAULT_WARN_MONTHLY_USD_PER_USER,
         source=workload.source.file,

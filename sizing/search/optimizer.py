@@ -21,8 +21,9 @@ from sizing.catalog.entries import ModelSpec
 from sizing.deploy import azure_limits
 from sizing.deploy.autoscaling import autoscaling, scaled_to_zero
 from sizing.deploy.azure_limits import AZURE_LIMIT
-from sizing.deploy.container_images import VLLM_IMAGE_ID, planned_image
+from sizing.deploy.container_images import planned_image, vllm_image_id
 from sizing.deploy.gateway_resilience import gateway_backends
+from sizing.deploy.gpu_platform import gpu_platform
 from sizing.deploy.model_weights import checkpoint_bytes as replica_checkpoint_bytes
 from sizing.deploy.model_weights import gated_model_warnings, pinned_revision, repository_gated
 from sizing.deploy.pool_names import agent_pool_name
@@ -387,7 +388,10 @@ def _infeasible(
 
 
 def _aks_summary(c: AksCandidate) -> str:
-    return f"{c.tp}x {c.gpu} {c.precision} ({c.vm_sku})"
+    where = f"{c.vm_sku}, spot" if c.spot is not None else c.vm_sku
+    if c.mig_profile is not None:
+        return f"1x {c.gpu} {c.mig_profile} slice {c.precision} ({where})"
+    return f"{c.tp}x {c.gpu} {c.precision} ({where})"
 
 
 def _aks_option(
@@ -401,6 +405,8 @@ def _aks_option(
         summary=_aks_summary(c),
         monthly_usd=c.monthly_usd,
         region_rank=region_rank,
+        # at equal cost a whole GPU beats a MIG slice of it: the same nodes, more headroom
+        preference=1 if c.mig_profile is not None else 0,
         rejections=c.rejections,
         build=(lambda: _aks_plan(c, req=req, model=model, catalog=catalog))
         if c.rejection is None
@@ -449,14 +455,16 @@ def _aks_plan(
     schedule = req.schedule
     hours = c.billed_hours_per_month
     download_bytes = replica_checkpoint_bytes(model=model, precision=precision, catalog=catalog)
+    mig = catalog.gpu(c.gpu).mig_profile(c.mig_profile) if c.mig_profile else None
     resources = replica_resources(
         gpus=c.tp,
-        vm_gpus=vm.gpus,
+        # a MIG replica's share of the node is one of its instances
+        vm_gpus=c.replicas_per_node if mig else vm.gpus,
         vm_vcpus=vm.vcpus,
         vm_memory_bytes=vm.memory_bytes,
         checkpoint_bytes=download_bytes,
     )
-    vllm_image = planned_image(catalog, VLLM_IMAGE_ID)
+    vllm_image = planned_image(catalog, vllm_image_id(catalog, catalog.gpu(c.gpu)))
     reasons = [
         f"{model.id} at {c.precision} needs {_weights_gib(cap):.0f} GiB of weights per GPU at "
         f"tensor parallel {c.tp} on {c.gpu}; the KV cache then holds {est.max_concurrency} "
@@ -474,7 +482,14 @@ def _aks_plan(
         )
         + f" plus {HEADROOM:.0%} headroom; availability {req.availability:g}% takes "
         f"{c.choice.describe()}.",
-        f"{c.replicas_per_node} replica(s) per {c.vm_sku} node ({c.tp} of its GPUs each): "
+        f"{c.replicas_per_node} replica(s) per {c.vm_sku} node ("
+        + (
+            f"one MIG {mig.name} instance each: {mig.instances_per_gpu} per GPU, "
+            f"{mig.memory_fraction:.3g} of its memory and {mig.compute_fraction:.3g} of its SMs"
+            if mig
+            else f"{c.tp} of its GPUs each"
+        )
+        + "): "
         f"{c.nodes_per_region} node(s) per region in {', '.join(c.regions)}"
         + (
             f", {c.spread.nodes_per_zone} in each of {c.spread.zones} zones"
@@ -505,17 +520,28 @@ def _aks_plan(
             f"{use.concurrency_corrected} concurrent requests per replica; from "
             f"{', '.join(use.measurements)}."
         )
-    reasons.append(
-        commitment_reason(
-            catalog=catalog,
-            vm_sku=c.vm_sku,
-            nodes=c.nodes,
-            hourly_usd=c.hourly_usd,
-            billed_hours=req.schedule.billed_hours_per_month,
-            price_kind=c.price_kind,
-            pricing=req.pricing,
+    if c.spot is not None:
+        reasons.append(
+            f"Spot nodes (environment {req.environment} allows spot): {c.spot.describe()}."
+            + (
+                f" The day's batch work is sized on the {1 - c.spot.lost_share:.2%} of each "
+                "node's hours that evictions leave."
+                if req.batch is not None
+                else ""
+            )
         )
-    )
+    else:
+        reasons.append(
+            commitment_reason(
+                catalog=catalog,
+                vm_sku=c.vm_sku,
+                nodes=c.nodes,
+                hourly_usd=c.hourly_usd,
+                billed_hours=req.schedule.billed_hours_per_month,
+                price_kind=c.price_kind,
+                pricing=req.pricing,
+            )
+        )
     if c.expert_parallel:
         sliced = experts_sliceable(model=model, precision=precision, tp=c.tp)
         reasons.append(
@@ -647,7 +673,7 @@ def _aks_plan(
             vm_memory_bytes=vm.memory_bytes,
             vm_gpus=vm.gpus,
             port=VLLM_PORT,
-            pool_name=agent_pool_name(c.vm_sku),
+            pool_name=agent_pool_name(c.vm_sku, c.mig_profile, spot=c.spot is not None),
             container_image=vllm_image,
             resources=resources,
             startup=startup_budget(checkpoint_bytes=download_bytes),
@@ -667,6 +693,10 @@ def _aks_plan(
             expert_parallel=c.expert_parallel,
             replicas_for_peak=c.spread.replicas_for_peak,
             replicas_for_headroom=c.spread.replicas_for_headroom,
+            gpu_instance_profile=c.mig_profile,
+            mig_instance=mig.name if mig else None,
+            gpu_vendor=gpu_platform(vm.gpu_driver).vendor.value,
+            spot=c.spot is not None,
         ),
         gateway_backends=gateway_backends(
             backends=len(c.regions), peak_requests_per_minute=peak_rpm

@@ -45,6 +45,15 @@ BATCH_WINDOW_HEADROOM = 0.2
 
 
 @dataclass(frozen=True)
+class SpotChoice:
+    """The environment's spot opt-in (spec.spot): whether spot pools may be planned, and the
+    lowest availability a workload on them may be planned for (None: its own figure)."""
+
+    allowed: bool = False
+    min_availability: float | None = None
+
+
+@dataclass(frozen=True)
 class BatchTraffic:
     """Offline work: a number of requests a day, each done within a window after submission."""
 
@@ -136,6 +145,7 @@ class SizingRequest:
     hardware: HardwareChoice = field(default_factory=HardwareChoice)
     schedule: Schedule = field(default_factory=Schedule)
     pricing: Pricing = "on-demand"  # the environment's price basis for GPU VMs
+    spot: SpotChoice = field(default_factory=SpotChoice)  # the environment's spot opt-in
     warn_monthly_usd_per_user: float = DEFAULT_WARN_MONTHLY_USD_PER_USER
     # What the Plan carries for later layers, decided with the workload rather than by them.
     source: str = ""  # the workload file, for messages

@@ -6,6 +6,16 @@ many concurrent requests one replica serves inside the SLO; the availability lad
 the regions and the spare capacity (a node, a zone, a region), and the environment's billed
 hours give the cost. Per-replica capacity depends only on (GPU type, precision, TP), so it is
 computed once and shared by every VM size of that GPU.
+
+MIG slices (A100, H100, H200 pools with a ``gpuInstanceProfile``) are candidates of their own:
+one instance per replica at tensor parallel 1, sized on the instance's memory and SM shares
+(``sizing.performance.gpu_share.mig_slice``), and a node hosts its GPUs x instances per GPU
+replicas. Profiles with one instance per GPU (MIG4g, MIG7g) are left out: a whole GPU serves
+at least as much for the same node.
+
+Where the environment allows spot pools (``spec.spot``), every placed candidate also has a spot
+variant: the same replicas at the spot share of the price, its availability capped by evictions
+and batch work sized on what evictions leave (``sizing.search.spot``).
 """
 
 from __future__ import annotations
@@ -20,7 +30,9 @@ from sizing.catalog import Catalog
 from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
 from sizing.catalog.measured_corrections import MeasuredCorrection, corrections_in_scope
 from sizing.deploy.azure_limits import AZURE_LIMIT, aks_pool_limit
-from sizing.deploy.container_images import VLLM_IMAGE_ID, image_catalog, planned_image
+from sizing.deploy.container_images import image_catalog, planned_image, vllm_image_id
+from sizing.deploy.model_weights import checkpoint_bytes
+from sizing.deploy.serving_resources import startup_budget
 from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION
 from sizing.performance.capacity import SloTarget, capacity_at_slo, failing
 from sizing.performance.efficiency import EfficiencyFactors, default_efficiency
@@ -30,7 +42,7 @@ from sizing.performance.estimator import (
     check_configuration,
     default_engine_limits,
 )
-from sizing.performance.gpu_share import gpu_slice
+from sizing.performance.gpu_share import gpu_slice, vm_gpu
 from sizing.performance.memory import memory_fit
 from sizing.performance.model_support import ParallelLayout, parallel_layout, serving_rejection
 from sizing.plan import CorrectionStatus, CorrectionUse
@@ -40,6 +52,7 @@ from sizing.search.platform import platform_gap
 from sizing.search.price_basis import committed_term
 from sizing.search.request import SizingRequest
 from sizing.search.simulated_capacity import SimulatedCheck, simulated_check, worse_estimate
+from sizing.search.spot import SpotTerms, spot_terms
 from sizing.search.topology import (
     AKS_LADDER,
     WHAT_REACHES_MORE,
@@ -109,6 +122,8 @@ class AksCandidate(MayBeRejected):
     rejections: tuple[Rejection, ...] = ()
     expert_parallel: bool = False  # experts placed whole on the GPUs (--enable-expert-parallel)
     correction: CorrectionUse | None = None  # a measured correction in scope, applied or not
+    mig_profile: str | None = None  # the pool's gpuInstanceProfile: one MIG instance per replica
+    spot: SpotTerms | None = None  # on an Azure Spot pool, with its price and eviction figures
 
     @property
     def replicas_per_region(self) -> int:
@@ -259,10 +274,11 @@ def aks_candidates(
     """Every (VM size, precision, TP) candidate, feasible or with the reason it is not."""
     eff = eff or default_efficiency()
     model = catalog.model(req.model)
+    # share: (memory, compute) of one GPU a replica gets: a fractional VM's or a MIG instance's
     capacity = lru_cache(maxsize=None)(
-        lambda gpu_id, fraction, precision_id, tp, step_time_ratio=1.0: replica_capacity(
+        lambda gpu_id, share, precision_id, tp, step_time_ratio=1.0: replica_capacity(
             model=model,
-            gpu=gpu_slice(catalog.gpu(gpu_id), fraction),  # a fractional VM's share
+            gpu=gpu_slice(catalog.gpu(gpu_id), *share),
             precision=catalog.precision(precision_id),
             tp=tp,
             req=req,
@@ -272,18 +288,19 @@ def aks_candidates(
         )
     )
     out: list[AksCandidate] = []
-    planned_vllm = planned_image(catalog, VLLM_IMAGE_ID)
-    vllm_image = planned_vllm.upstream_reference  # images catalog
-    vllm_entry = image_catalog(catalog).image(VLLM_IMAGE_ID)
     for sku in sorted(catalog.vm_skus.values(), key=lambda s: s.name):
         if not sku.aks_supported or sku.gpus < 1:
             continue
         gpu = catalog.gpu(sku.gpu)
+        # the vLLM build for the GPU's stack (CUDA, or ROCm on AMD), from the images catalog
+        image_id = vllm_image_id(catalog, gpu)
+        planned_vllm = planned_image(catalog, image_id)
+        vllm_image = planned_vllm.upstream_reference
+        vllm_entry = image_catalog(catalog).image(image_id)
         regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
-        excluded = hardware_rejection(req.hardware, sku=sku, gpu=gpu)
-        if excluded is None:
-            gap = platform_gap(sku=sku, gpu=gpu, image=vllm_entry)
-            excluded = gap.rejection() if gap is not None else None
+        gap = platform_gap(sku=sku, gpu=gpu, image=vllm_entry)
+        unrunnable = gap.rejection() if gap is not None else None
+        excluded = hardware_rejection(req.hardware, sku=sku, gpu=gpu) or unrunnable
         for precision in allowed_precisions(catalog=catalog, req=req):
             for layout in tensor_parallel_options(model=model, sku=sku, precision=precision):
                 tp = layout.tp
@@ -302,7 +319,8 @@ def aks_candidates(
                     rejection = Rejection("unsupported", serving.message)
                     out.append(_unplaced(sku, precision.id, tp, rejection))
                     continue
-                cap = capacity(gpu.id, sku.gpu_fraction, precision.id, tp)
+                share = (sku.gpu_fraction, sku.gpu_fraction)
+                cap = capacity(gpu.id, share, precision.id, tp)
                 use = None
                 scoped = corrections_in_scope(
                     catalog,
@@ -316,12 +334,116 @@ def aks_candidates(
                         scoped,
                         tp=tp,
                         uncorrected=cap,
-                        capacity=partial(_at_fraction, capacity, sku.gpu_fraction),
+                        capacity=partial(_at_fraction, capacity, share),
                     )
                 candidate = _candidate(sku=sku, cap=cap, regions=regions, req=req, catalog=catalog)
                 out.append(
                     replace(candidate, expert_parallel=layout.expert_parallel, correction=use)
                 )
+            if unrunnable is None and not sku.fractional:
+                out.extend(
+                    _mig_candidates(
+                        sku=sku,
+                        gpu=gpu,
+                        precision=precision,
+                        capacity=capacity,
+                        regions=regions,
+                        req=req,
+                        catalog=catalog,
+                        vllm_image=vllm_image,
+                    )
+                )
+    if req.spot.allowed:
+        out.extend(
+            _spot_variant(c, req=req, catalog=catalog) for c in list(out) if c.spread is not None
+        )
+    return out
+
+
+def _spot_terms_of(c: AksCandidate, *, req: SizingRequest, catalog: Catalog) -> SpotTerms | None:
+    """The spot terms of ``c``'s size, with its replica's start-up after an eviction."""
+    model, precision = catalog.model(req.model), catalog.precision(c.precision)
+    size = checkpoint_bytes(model=model, precision=precision, catalog=catalog)
+    return spot_terms(catalog, c.vm_sku, startup_s=startup_budget(checkpoint_bytes=size).budget_s)
+
+
+def _spot_variant(c: AksCandidate, *, req: SizingRequest, catalog: Catalog) -> AksCandidate:
+    """``c`` on a spot pool; unplaced with the reason where the catalog has no eviction figures."""
+    sku = catalog.vm_sku(c.vm_sku)
+    terms = _spot_terms_of(c, req=req, catalog=catalog)
+    if terms is None:
+        rejection = Rejection("unsupported", "the catalog has no spot eviction figures")
+        return replace(_unplaced(sku, c.precision, c.tp, rejection, c.capacity), spot=None)
+    regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
+    spot = _candidate(
+        sku=sku,
+        cap=c.capacity,
+        regions=regions,
+        req=req,
+        catalog=catalog,
+        replicas_per_node=c.replicas_per_node,
+        spot=terms,
+    )
+    return replace(
+        spot, mig_profile=c.mig_profile, expert_parallel=c.expert_parallel, correction=c.correction
+    )
+
+
+def _mig_candidates(
+    *,
+    sku: VmSku,
+    gpu: GpuSpec,
+    precision: PrecisionSpec,
+    capacity: Callable[..., ReplicaCapacity],
+    regions: list[str],
+    req: SizingRequest,
+    catalog: Catalog,
+    vllm_image: str,
+) -> list[AksCandidate]:
+    """One candidate per MIG profile of ``gpu`` with several instances per GPU: one instance
+    per replica, tensor parallel 1, the node's GPUs x instances replicas per node."""
+    model = catalog.model(req.model)
+    out: list[AksCandidate] = []
+    for profile in gpu.mig_profiles:
+        if profile.instances_per_gpu < 2:
+            continue
+        excluded = hardware_rejection(req.hardware, sku=sku, gpu=gpu, mig=profile)
+        if excluded is not None:
+            out.append(
+                replace(_unplaced(sku, precision.id, 1, excluded), mig_profile=profile.profile)
+            )
+            continue
+        layout = parallel_layout(model=model, precision=precision, tp=1)
+        try:
+            check_configuration(model=model, gpu=gpu, precision=precision, tp=1)
+        except UnsupportedConfiguration as exc:
+            rejection = Rejection("unsupported", str(exc))
+            out.append(
+                replace(_unplaced(sku, precision.id, 1, rejection), mig_profile=profile.profile)
+            )
+            continue
+        serving = serving_rejection(
+            model=model, precision=precision, layout=layout, image=vllm_image
+        )
+        if serving is not None:
+            rejection = Rejection("unsupported", serving.message)
+            out.append(
+                replace(_unplaced(sku, precision.id, 1, rejection), mig_profile=profile.profile)
+            )
+            continue
+        share = (profile.memory_fraction, profile.compute_fraction)
+        cap = capacity(gpu.id, share, precision.id, 1)
+        candidate = _candidate(
+            sku=sku,
+            cap=cap,
+            regions=regions,
+            req=req,
+            catalog=catalog,
+            replicas_per_node=sku.gpus * profile.instances_per_gpu,
+        )
+        out.append(
+            replace(candidate, mig_profile=profile.profile, expert_parallel=layout.expert_parallel)
+        )
     return out
 
 
@@ -340,7 +462,8 @@ def simulation_checked(
         # uncorrected simulator, is the better evidence (the simulator has no correction input)
         return c
     eff = eff or default_efficiency()
-    model, gpu = catalog.model(req.model), catalog.gpu(c.gpu)
+    # the GPU one replica sees: the VM's fraction or the MIG instance, as it was sized
+    model, gpu = catalog.model(req.model), vm_gpu(catalog, c.vm_sku, c.mig_profile)
     precision = catalog.precision(c.precision)
     check = simulated_check(
         model=model, gpu=gpu, precision=precision, tp=c.tp, planned=cap.concurrency, req=req,
@@ -376,13 +499,23 @@ def simulation_checked(
         )
     sku = catalog.vm_sku(c.vm_sku)
     regions = [r for r in req.regions if r in sku.regions and r in sku.prices]
-    again = _candidate(sku=sku, cap=resized, regions=regions, req=req, catalog=catalog)
-    return replace(again, expert_parallel=c.expert_parallel, correction=c.correction)
+    again = _candidate(
+        sku=sku,
+        cap=resized,
+        regions=regions,
+        req=req,
+        catalog=catalog,
+        replicas_per_node=c.replicas_per_node or None,
+        spot=c.spot,
+    )
+    return replace(
+        again, expert_parallel=c.expert_parallel, correction=c.correction, mig_profile=c.mig_profile
+    )
 
 
-def _at_fraction(capacity, fraction, gpu_id, precision_id, tp, step_time_ratio=1.0):
-    """``capacity`` of a VM whose GPU share is ``fraction``, called as ``_corrected`` calls it."""
-    return capacity(gpu_id, fraction, precision_id, tp, step_time_ratio)
+def _at_fraction(capacity, share, gpu_id, precision_id, tp, step_time_ratio=1.0):
+    """``capacity`` of a VM whose GPU share is ``share``, called as ``_corrected`` calls it."""
+    return capacity(gpu_id, share, precision_id, tp, step_time_ratio)
 
 
 def _corrected(
@@ -437,7 +570,14 @@ def _unplaced(
 
 
 def _candidate(
-    *, sku: VmSku, cap: ReplicaCapacity, regions: list[str], req: SizingRequest, catalog: Catalog
+    *,
+    sku: VmSku,
+    cap: ReplicaCapacity,
+    regions: list[str],
+    req: SizingRequest,
+    catalog: Catalog,
+    replicas_per_node: int | None = None,
+    spot: SpotTerms | None = None,
 ) -> AksCandidate:
     if cap.concurrency < 1:
         kind = "slo" if cap.fits_max_length else "memory"
@@ -448,13 +588,22 @@ def _candidate(
         return _unplaced(sku, cap.precision, cap.tp, Rejection("region", message), cap)
     primary = catalog.region(regions[0])
     zonal = sku.zonal and primary.availability_zones
-    per_node = sku.gpus // cap.tp
-    peak = replicas_for_load(capacity=cap, req=req, headroom=0.0)
-    with_headroom = replicas_for_load(capacity=cap, req=req)
+    per_node = replicas_per_node or sku.gpus // cap.tp  # MIG: the node's instances
+    load = req
+    if spot is not None and req.batch is not None:  # evictions take node-hours from the day
+        kept = 1.0 - spot.lost_share
+        load = replace(
+            req,
+            peak_concurrency=math.ceil(req.peak_concurrency / kept),
+            peak_requests_per_minute=(req.peak_requests_per_minute or 0.0) / kept or None,
+        )
+    peak = replicas_for_load(capacity=cap, req=load, headroom=0.0)
+    with_headroom = replicas_for_load(capacity=cap, req=load)
     placeable = placeable_rungs(AKS_LADDER, regions_available=len(regions), zonal=zonal)
     # What the chain can carry: the required figure, or less where the gateway caps it.
     target = chain_target(req.availability, req.gateway)
-    reaching = [t for t in placeable if t.planned_availability >= target]
+    cap_of = spot.availability_cap if spot is not None else math.inf
+    reaching = [t for t in placeable if min(t.planned_availability, cap_of) >= target]
     # The cheapest rung that reaches the target; at equal cost the more available one (a zone
     # spread often costs no more nodes than a spare node). None reaching: the highest one.
     rungs = reaching or [max(placeable, key=lambda t: t.planned_availability)]
@@ -475,11 +624,20 @@ def _candidate(
     )
     if limit is not None:
         return _unplaced(sku, cap.precision, cap.tp, Rejection(AZURE_LIMIT, limit), cap)
-    choice = TopologyChoice(topology, req.availability, req.accept_availability, req.gateway)
+    choice = TopologyChoice(
+        topology,
+        req.availability,
+        req.accept_availability,
+        req.gateway,
+        eviction_cap=spot.availability_cap if spot is not None else None,
+    )
     chosen = tuple(regions[: topology.regions])
     hours = req.schedule.billed_hours_per_month
-    committed = committed_term(catalog, sku.name, req.pricing)
-    if committed is not None:  # a commitment bills every hour, at its share of pay-as-you-go
+    # Spot bills the hours a node runs, at its share; a commitment every hour, at its share.
+    committed = committed_term(catalog, sku.name, req.pricing) if spot is None else spot.price
+    if spot is not None:
+        hourly = hourly * spot.price.ratio
+    elif committed is not None:
         hourly, hours = hourly * committed.ratio, HOURS_PER_MONTH
     monthly = hourly * hours
     candidate = AksCandidate(
@@ -501,13 +659,25 @@ def _candidate(
         # A zonal size always spans the region's zones, whatever the spare: the pool's zones
         # are fixed when it is created, so they must not flip as the load changes.
         zones=ZONES_PER_REGION if zonal else 0,
+        spot=spot,
     )
+    floor = req.spot.min_availability
+    if spot is not None and floor is not None and choice.planned < floor:
+        below_floor = Rejection(
+            "availability",
+            f"on spot, {spot.describe()}; below the environment's spot.min_availability {floor:g}%",
+            (("required", floor), ("reachable", choice.planned)),
+        )
+        return replace(candidate, rejections=(below_floor,))
     if not choice.acceptable:
         rejection: Rejection | None = Rejection(
             "availability",
             f"availability {req.availability:g}% needs "
             + (
-                f"{WHAT_REACHES_MORE}; the environment's gateway caps the chain"
+                f"regular (not spot) nodes: {spot.describe()}"
+                if spot is not None
+                and spot.availability_cap < chain_target(req.availability, req.gateway)
+                else f"{WHAT_REACHES_MORE}; the environment's gateway caps the chain"
                 if choice.gateway_caps
                 else _what_it_needs(
                     req.availability, zonal=zonal, regions=len(regions), sku=sku.name

@@ -126,11 +126,15 @@ class TopologyChoice:
     required: float
     accepted: float | None  # the lower figure the team accepts (slo.accept_availability)
     gateway: GatewayLink | None = None  # None: no gateway known (no environment)
+    # Spot pools: the most evictions leave the region (sizing.search.spot); None: regular VMs.
+    eviction_cap: float | None = None
 
     @property
     def planned(self) -> float:
-        """End to end: the rung, capped by the gateway in front of it."""
+        """End to end: the rung, capped by the gateway in front of it and by spot evictions."""
         rung = self.topology.planned_availability
+        if self.eviction_cap is not None:
+            rung = min(rung, self.eviction_cap)
         if self.gateway is None or self.gateway.sla is None:
             return rung
         return min(rung, self.gateway.sla)
@@ -151,6 +155,8 @@ class TopologyChoice:
 
     def describe(self) -> str:
         text = self.topology.describe()
+        if self.eviction_cap is not None:
+            text = f"{text}; on spot nodes, evictions cap it at {self.eviction_cap:g}%"
         if self.gateway is None:
             return text
         return f"{text}; {self.gateway.describe()}"

@@ -325,7 +325,7 @@ def test_kubernetes_provider_has_a_secret_kubeconfig_and_waits_for_the_pools(
             s: agent_pool_name(s) for s in (CHECKOUT_SKU, H100_X2)
         }
         names = [agent_pool_name(s) for s in (CHECKOUT_SKU, H100_X2)]
-        assert result.exports["pools"] == {n: n for n in names}
+        assert result.exports["pools"] == {n: n for n in names}  # keyed by pool name
         assert result.exports["clusterName"] == "aks-prod-eus2"
 
 
@@ -599,3 +599,74 @@ def test_federated_credentials_on_one_identity_are_written_one_at_a_time():
         assert one.depends_on == ()
         assert two.depends_on == (one.urn,)
         assert three.depends_on == (two.urn,)
+
+
+# --- MIG, spot and AMD pools --------------------------------------------------------------------
+
+A100 = "Standard_NC24ads_A100_v4"
+MI300X = "Standard_ND96isr_MI300X_v5"
+
+
+def _pool(vm_sku: str, **changes) -> NodePool:
+    base = NodePool(
+        region="eastus2",
+        name=agent_pool_name(
+            vm_sku, changes.get("gpu_instance_profile"), spot=changes.get("spot", False)
+        ),
+        vm_sku=vm_sku,
+        node_count=2,
+        min_count=2,
+        max_count=4,
+        zones=(),
+        workloads=("triage",),
+        os_disk_size_gb=128,
+        vcpus_per_node=24,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def test_a_mig_pool_sets_its_instance_profile_and_the_plugin_runs_the_single_strategy(prod_env):
+    whole, mig = _pool(A100), _pool(A100, gpu_instance_profile="MIG1g")
+    assert whole.name != mig.name
+    result = build(prod_env, [whole, mig], preview=False)
+    pools = {r.inputs["agentPoolName"]: r.inputs for r in result.of_type(AGENT_POOL)}
+    assert pools[mig.name]["gpuInstanceProfile"] == "MIG1g"
+    assert "gpuInstanceProfile" not in pools[whole.name]
+    assert pools[mig.name]["nodeTaints"] == [GPU_TAINT]
+    env = result.get(DAEMONSET, "aks-eus2-nvidia-device-plugin").inputs["spec"]["template"]["spec"][
+        "containers"
+    ][0]["env"]
+    assert {"name": "MIG_STRATEGY", "value": "single"} in env
+    assert result.exports["poolNames"] == {A100: whole.name, f"{A100}/MIG1g": mig.name}
+    # Without a MIG pool the plugin keeps its default strategy (none).
+    plain = build(prod_env, [whole]).get(DAEMONSET, "aks-eus2-nvidia-device-plugin")
+    assert all(
+        e["name"] != "MIG_STRATEGY"
+        for e in plain.inputs["spec"]["template"]["spec"]["containers"][0]["env"]
+    )
+
+
+def test_a_spot_pool_is_spot_priority_deleted_on_eviction_at_up_to_on_demand_price(prod_env):
+    spot = _pool(A100, spot=True)
+    result = build(prod_env, [spot])
+    (inputs,) = [r.inputs for r in result.of_type(AGENT_POOL)]
+    assert (inputs["scaleSetPriority"], inputs["scaleSetEvictionPolicy"]) == ("Spot", "Delete")
+    assert inputs["spotMaxPrice"] == -1
+    assert inputs["nodeTaints"] == [
+        GPU_TAINT,
+        "kubernetes.azure.com/scalesetpriority=spot:NoSchedule",
+    ]
+    plugin = result.get(DAEMONSET, "aks-eus2-nvidia-device-plugin").inputs["spec"]["template"][
+        "spec"
+    ]
+    assert {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+            "effect": "NoSchedule"} in plugin["tolerations"]  # fmt: skip
+    regular = build(prod_env, [_pool(A100)]).of_type(AGENT_POOL)[0].inputs
+    assert "scaleSetPriority" not in regular and "spotMaxPrice" not in regular
+
+
+def test_an_amd_pool_skips_the_aks_driver_and_is_tainted_for_amd_gpus(prod_env):
+    amd = _pool(MI300X, gpu_vendor="amd", vcpus_per_node=96)
+    (inputs,) = [r.inputs for r in build(prod_env, [amd]).of_type(AGENT_POOL)]
+    assert inputs["gpuProfile"] == {"driver": "None"}  # Learn: --gpu-driver none
+    assert inputs["nodeTaints"] == ["amd.com/gpu=present:NoSchedule"]

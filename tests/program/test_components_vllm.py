@@ -612,7 +612,7 @@ def _program(workload: WorkloadPlan, *, hf_token: str | None, query_url: str | N
         # Stands in for GpuCluster: the attributes VllmService reads.
         cluster = SimpleNamespace(
             provider=k8s.Provider("k8s", kubeconfig=pulumi.Output.secret(MOCK_KUBECONFIG)),
-            pools={workload.aks.pool_name: pool},
+            pools={workload.aks.pool_name: pool},  # GpuCluster keys its pools by name
             cluster_name="aks-test",
             resource_group_name="rg-test",
             oidc_issuer_url="https://oidc.test/aks-test/",
@@ -745,3 +745,53 @@ def test_without_a_token_or_query_endpoint_the_service_still_deploys():
     assert {"secretName": "hf-token", "optional": True}.items() <= next(
         v["secret"] for v in volumes if "secret" in v
     ).items()
+
+
+# --- MIG, spot and AMD pools: what the pods ask for and tolerate -------------------------------
+
+
+def _on(workload: WorkloadPlan, **aks: Any) -> WorkloadPlan:
+    return dataclasses.replace(workload, aks=dataclasses.replace(workload.aks, **aks))
+
+
+def test_a_mig_replica_requests_one_nvidia_gpu_the_single_strategy_instance():
+    mig = _on(TP1, tensor_parallel=1, gpus_per_replica=1, gpu_instance_profile="MIG1g",
+              mig_instance="1g.10gb")  # fmt: skip
+    c = container(render(mig, PROD))
+    assert c["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert c["resources"]["requests"]["nvidia.com/gpu"] == "1"
+    assert not any(k.startswith("nvidia.com/mig-") for k in c["resources"]["limits"])
+
+
+def test_a_spot_replica_tolerates_the_taint_aks_puts_on_spot_pools():
+    spot = pod_spec(render(_on(TP1, spot=True), PROD))
+    assert {
+        "key": "kubernetes.azure.com/scalesetpriority",
+        "operator": "Equal",
+        "value": "spot",
+        "effect": "NoSchedule",
+    } in spot["tolerations"]
+    regular = pod_spec(render(TP1, PROD))
+    assert all(t["key"] != "kubernetes.azure.com/scalesetpriority" for t in regular["tolerations"])
+    assert spot["nodeSelector"] == {"inferplan.io/pool": TP1.aks.pool_name}
+
+
+def test_an_amd_replica_requests_amd_gpus_and_tolerates_the_amd_taint():
+    amd = _on(TP2, gpu_vendor="amd")
+    objects = render(amd, PROD)
+    limits = container(objects)["resources"]["limits"]
+    assert limits["amd.com/gpu"] == str(TP2.aks.tensor_parallel)
+    assert "nvidia.com/gpu" not in limits
+    tolerations = pod_spec(objects)["tolerations"]
+    assert {"key": "amd.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in tolerations
+    assert all(t["key"] != "nvidia.com/gpu" for t in tolerations)
+
+
+@pytest.mark.parametrize(
+    "aks", [{"spot": True}, {"gpu_vendor": "amd"}, {"gpu_instance_profile": "MIG2g"}]
+)
+def test_mig_spot_and_amd_deployments_validate_against_the_kubernetes_schema(aks):
+    for o in render(_on(TP2, **aks), PROD):
+        if o["kind"] in CRD_KINDS:
+            continue
+        kubernetes_validate.validate(o, KUBERNETES_VERSION, strict=True)

@@ -595,6 +595,55 @@ FAILING: list[tuple[Any, ...]] = [
         "has no nvidia.com/gpu NoSchedule taint",
     ),
     (
+        "gpu-pool-mig-profile",
+        "pool-without-profile",
+        workload("ticket-triage", gpu_instance_profile="MIG1g"),
+        "has gpuInstanceProfile None; the plan sized it as MIG1g slices",
+    ),
+    (
+        "gpu-pool-mig-profile",
+        "plugin-without-strategy",
+        both(
+            workload("ticket-triage", gpu_instance_profile="MIG1g"),
+            edit(POOL, setter("gpuInstanceProfile", "MIG1g")),
+        ),
+        "runs the device plugin without MIG_STRATEGY=single",
+    ),
+    (
+        "spot-pool-settings",
+        "deallocated-on-eviction",
+        edit(
+            POOL,
+            lambda i: i.update(
+                scaleSetPriority="Spot",
+                scaleSetEvictionPolicy="Deallocate",
+                spotMaxPrice=-1,
+                nodeTaints=[
+                    *i["nodeTaints"],
+                    "kubernetes.azure.com/scalesetpriority=spot:NoSchedule",
+                ],
+            ),
+        ),
+        "is a spot pool whose evicted nodes are not deleted",
+    ),
+    (
+        "spot-pool-settings",
+        "no-spot-taint",
+        edit(
+            POOL,
+            lambda i: i.update(
+                scaleSetPriority="Spot", scaleSetEvictionPolicy="Delete", spotMaxPrice=-1
+            ),
+        ),
+        "is a spot pool without the kubernetes.azure.com/scalesetpriority=spot:NoSchedule taint",
+    ),
+    (
+        "spot-pool-settings",
+        "pod-without-toleration",
+        workload("ticket-triage", spot=True),
+        "runs on a spot pool but does not tolerate kubernetes.azure.com/scalesetpriority",
+    ),
+    (
         "gpu-pool-autoscaling",
         "count-managed-by-pulumi",
         edit_options(POOL, {}),
@@ -1128,3 +1177,23 @@ def test_a_ptus_spillover_deployment_passes_the_deployment_type_rule(prod_plan, 
         for d in ctx.workload("support-assistant").openai_deployments
     }
     assert planned == {"GlobalProvisionedManaged": "global", "GlobalStandard": "global"}
+
+
+def test_amd_pools_and_pods_meet_the_gpu_rules_with_amd_names(dev_views, dev_context):
+    """An MI300X pool is tainted amd.com/gpu and its pods request and tolerate amd.com/gpu."""
+
+    def to_amd(spec: dict[str, Any]) -> None:
+        for part in ("requests", "limits"):
+            asked = spec["containers"][0]["resources"][part]
+            asked["amd.com/gpu"] = asked.pop("nvidia.com/gpu")
+        for t in spec["tolerations"]:
+            if t["key"] == "nvidia.com/gpu":
+                t["key"] = "amd.com/gpu"
+
+    amd = both(
+        edit(POOL, setter("nodeTaints", ["amd.com/gpu=present:NoSchedule"])),
+        edit(DEPLOYMENT, pod(to_amd), name="ticket-triage"),
+    )
+    views, ctx = amd(list(dev_views), dev_context)
+    for name in ("gpu-pool-taint", "gpu-workload-tolerates-taint", "gpu-workload-requests-gpus"):
+        assert rule_violations(RULES_BY_NAME[name], views, ctx) == [], name

@@ -664,3 +664,39 @@ def test_the_models_api_is_read_once_per_model_for_the_account_kind_it_needs():
         ("Llama-3.3-70B-Instruct", "AIServices.GlobalStandard.Llama-3.3-70B-Instruct"),
         ("gpt-4o", "OpenAI.GlobalStandard.gpt-4o"),
     ]
+
+
+def test_a_spot_pool_counts_against_the_regional_spot_quota_not_its_family(dev_plan):
+    """Spot VMs draw on Total Regional Spot vCPUs (lowPriorityCores) instead of their family's
+    quota and Total Regional vCPUs."""
+    import dataclasses
+
+    needs = plan_needs(dev_plan, "dev", subscription_id=SUB)
+    region = needs.aks_regions[0]
+    gpu = next(p for p in needs.pools if p.pool != "system")
+    spot = dataclasses.replace(gpu, spot=True)
+    needs = dataclasses.replace(needs, pools=tuple(spot if p is gpu else p for p in needs.pools))
+    offers = {
+        (p.vm_size, region): VmSizeOffer(p.vm_size, region, f"fam-{p.pool}", 4, ("1", "2", "3"))
+        for p in needs.pools
+    }
+    usages = {f"fam-{p.pool}": QuotaUsage(f"fam-{p.pool}", p.pool, 0, 0) for p in needs.pools}
+    usages[f"fam-{gpu.pool}"] = QuotaUsage(f"fam-{gpu.pool}", gpu.pool, 0, 0)  # no family quota
+    others = [p for p in needs.pools if p is not spot]
+    for p in others:
+        usages[f"fam-{p.pool}"] = QuotaUsage(f"fam-{p.pool}", p.pool, 0, 1000)
+    usages["cores"] = QuotaUsage("cores", "Total Regional vCPUs", 0, 1000)
+    usages["lowPriorityCores"] = QuotaUsage("lowPriorityCores", "Total Regional Spot vCPUs", 0, 2)
+    findings = check_vcpu_quota(
+        needs, _answers(region, vm_sizes=offers, compute_usages=usages, agent_pools=())
+    )
+    spot_finding = next(f for f in findings if f.resource.startswith("lowPriorityCores"))
+    assert (spot_finding.status, spot_finding.needed, spot_finding.available) == (
+        "blocking",
+        spot.max_nodes * 4,
+        2,
+    )
+    assert "Total Regional Spot vCPUs" in spot_finding.fix
+    assert not any(f.resource.startswith(f"fam-{gpu.pool}") for f in findings)
+    total = next(f for f in findings if f.check == "regional-vcpu-quota")
+    assert total.needed == sum(p.max_nodes * 4 for p in others)

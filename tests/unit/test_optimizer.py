@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sizing.catalog import default_catalog
 from sizing.plan import to_data
 from sizing.search.optimizer import plan_workload
-from sizing.search.request import SizingRequest
+from sizing.search.request import HardwareChoice, SizingRequest
 
 CAT = default_catalog()
 
@@ -115,7 +115,7 @@ def test_unreachable_ttft_names_the_best_configuration_found() -> None:
     assert not p.feasible
     assert p.infeasible_reason.startswith("TTFT 50 ms is not reachable for llama-3.1-405b")
     assert "best found" in p.infeasible_reason
-    assert "Standard_ND96" in p.infeasible_reason
+    assert "(Standard_ND" in p.infeasible_reason  # an 8-GPU ND size or the 4-GPU GB200
 
 
 def test_no_allowed_region_offers_the_gpus() -> None:
@@ -383,25 +383,83 @@ def test_a_sixth_of_an_a10_rejects_an_8b_model_for_memory() -> None:
     assert kinds["bf16"] == kinds["int4"] == "memory"  # 4 GB holds not even 4-bit weights
 
 
-@pytest.mark.parametrize(
-    ("vm_sku", "missing", "words"),
-    [
-        ("Standard_ND96isr_MI300X_v5", "rocm-image", "need a rocm build of vLLM"),
-        ("Standard_ND128isr_NDR_GB200_v6", "arm64-image", "runs on arm64 hosts"),
-    ],
-)
-def test_amd_and_arm64_sizes_are_rejected_for_the_image_they_lack(vm_sku, missing, words) -> None:
+def test_amd_and_arm64_sizes_are_rejected_for_the_image_they_lack() -> None:
+    """With a catalog whose vLLM image covers neither ROCm nor arm64 (the images catalog before
+    it recorded them), both sizes are rejected with the image that is missing, as a value."""
+    from sizing.catalog.entries import ImageCatalog
     from sizing.deploy.container_images import VLLM_IMAGE_ID, image_catalog
     from sizing.search.platform import platform_gap
+
+    images = image_catalog(CAT)
+    cuda_amd64 = images.image(VLLM_IMAGE_ID).model_copy(update={"architectures": ("amd64",)})
+    for vm_sku, missing, words in (
+        ("Standard_ND96isr_MI300X_v5", "rocm-image", "need a rocm build of vLLM"),
+        ("Standard_ND128isr_NDR_GB200_v6", "arm64-image", "runs on arm64 hosts"),
+    ):
+        sku = CAT.vm_sku(vm_sku)
+        gap = platform_gap(sku=sku, gpu=CAT.gpu(sku.gpu), image=cuda_amd64)
+        assert gap is not None and gap.missing == missing
+        assert words in gap.message
+    assert isinstance(images, ImageCatalog)
+
+
+PRICED = """\
+kind: vm_skus
+schema_version: 1
+sources:
+  test-price: "test figure: an hourly price so that the size can be planned"
+vm_skus:
+  - name: {name}
+    family: {family}
+    gpu: {gpu}
+    gpus: {gpus}
+    {extra}
+    vcpus: {vcpus}
+    memory_bytes: 966367641600
+    aks_supported: true
+    zonal: false
+    regions: [eastus]
+    regions_source: test-price
+    regions_date: 2026-12
+    source: [test-price]
+    date: 2026-12
+    prices:
+      eastus: {{usd_per_hour: 40.0, kind: estimate, source: test-price, date: 2026-12,
+               basis: eastus}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("vm_sku", "family", "gpu", "gpus", "extra", "image", "vendor"),
+    [
+        ("Standard_ND96isr_MI300X_v5", "ND_MI300X_v5", "mi300x", 8,
+         "gpu_driver: amd-gpu-operator", "vllm/vllm-openai-rocm:v0.32.0", "amd"),
+        ("Standard_ND128isr_NDR_GB200_v6", "ND_GB200_v6", "b200-gb200", 4,
+         "host_architecture: arm64", "vllm/vllm-openai:v0.32.0", "nvidia"),
+    ],
+)  # fmt: skip
+def test_mi300x_runs_the_rocm_build_and_gb200_the_arm64_manifest(
+    tmp_path, vm_sku, family, gpu, gpus, extra, image, vendor
+) -> None:
+    from sizing.catalog import load_catalog
     from sizing.search.self_hosted import aks_candidates
 
-    sku = CAT.vm_sku(vm_sku)
-    image = image_catalog(CAT).image(VLLM_IMAGE_ID)
-    gap = platform_gap(sku=sku, gpu=CAT.gpu(sku.gpu), image=image)
-    assert gap is not None and gap.missing == missing
-    rejected = [c for c in aks_candidates(catalog=CAT, req=light_8b()) if c.vm_sku == vm_sku]
-    assert rejected and all(c.rejection_kind == "unsupported" for c in rejected)
-    assert all(words in c.rejected_reason for c in rejected)
+    # The built-in catalog has no price for either size: the image is no longer what stops them.
+    req = light_8b(hardware=HardwareChoice(allow=(vm_sku,)), regions=("eastus",))
+    kinds = {
+        c.rejection_kind
+        for c in aks_candidates(catalog=CAT, req=req)
+        if c.precision == "bf16" and c.vm_sku == vm_sku
+    }
+    assert kinds == {"region"}
+    text = PRICED.format(name=vm_sku, family=family, gpu=gpu, gpus=gpus, extra=extra, vcpus=96)
+    (tmp_path / "priced.yaml").write_text(text, encoding="utf-8")
+    priced = load_catalog([tmp_path])
+    p = plan_workload(req, catalog=priced)
+    assert p.feasible and p.aks.vm_sku == vm_sku
+    assert p.aks.image == f"docker.io/{image}"
+    assert p.aks.container_image.repository == image.split(":")[0]
+    assert p.aks.gpu_vendor == vendor
 
 
 def test_an_image_that_covers_the_platform_lets_the_size_through() -> None:

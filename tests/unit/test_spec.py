@@ -400,9 +400,16 @@ RULE_CASES = [
     pytest.param(
         CHAT,
         [("  residency:", "  hardware: {exclude: [h100-nvi]}\n  residency:")],
-        "w.yaml:14:24: spec.hardware.exclude[0]: 'h100-nvi' names no GPU, VM size or VM family; "
-        "did you mean 'h100-nvl'?",
+        "w.yaml:14:24: spec.hardware.exclude[0]: 'h100-nvi' names no GPU, VM size, VM family or "
+        "MIG profile; did you mean 'h100-nvl'?",
         id="unknown-hardware",
+    ),
+    pytest.param(
+        CHAT,
+        [("  residency:", "  hardware: {allow: [MIG5g]}\n  residency:")],
+        "w.yaml:14:22: spec.hardware.allow[0]: 'MIG5g' names no GPU, VM size, VM family or "
+        "MIG profile",
+        id="unknown-mig-profile",
     ),
     pytest.param(
         CHAT,

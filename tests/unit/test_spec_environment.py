@@ -329,3 +329,30 @@ def test_an_unknown_pricing_is_reported_at_its_line(stack: Path) -> None:
     assert len(problems) == 1
     assert problems[0].startswith("env.yaml:16:12: spec.pricing: must be one of 'on-demand', ")
     assert "got string 'reserved-5y'" in problems[0]
+
+
+def test_spot_is_off_by_default_and_takes_a_floor(stack: Path) -> None:
+    spot = load_environment(stack / "prod-eu.yaml", CATALOG).spec.spot
+    assert (spot.allowed, spot.min_availability) == (False, None)
+    text = ENVIRONMENT + "  spot: {allowed: true, min_availability: 95}\n"
+    (stack / "spot.yaml").write_text(text, encoding="utf-8")
+    spot = load_environment(stack / "spot.yaml", CATALOG).spec.spot
+    assert (spot.allowed, spot.min_availability) == (True, 95.0)
+
+
+@pytest.mark.parametrize(
+    ("spot", "expected"),
+    [
+        (
+            "{min_availability: 95}",
+            "env.yaml:16:28: spec.spot.min_availability: min_availability applies to spot "
+            "pools; set spot.allowed: true or remove it",
+        ),
+        ("{allowed: true, min_availability: 80}", "env.yaml:16:43: spec.spot.min_availability: "),
+        ("{allowed: yes-please}", "env.yaml:16:19: spec.spot.allowed: "),
+        ("{allow: true}", "env.yaml:16:10: spec.spot.allow: "),
+    ],
+)
+def test_a_bad_spot_setting_is_reported_at_its_line(stack: Path, spot: str, expected: str) -> None:
+    problems = problems_of(stack, ENVIRONMENT + f"  spot: {spot}\n")
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
