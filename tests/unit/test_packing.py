@@ -215,3 +215,23 @@ def test_a_fractional_vm_has_nothing_to_share(packed) -> None:
         (a.name, "whole-node"),
         (b.name, "whole-node"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("change", "kind"),
+    [
+        ({"gpu_instance_profile": "MIG1g", "mig_instance": "1g.10gb"}, "mig-slice"),
+        ({"spot": True}, "spot"),
+        ({"gpu_vendor": "amd"}, "gpu-vendor"),
+    ],
+)
+def test_a_replica_with_its_own_pool_settings_keeps_its_own_pool(packed, change, kind) -> None:
+    """A shared pool is an on-demand, whole-GPU NVIDIA pool: a MIG profile, spot priority or
+    another vendor's GPU is a setting of the pool itself, so that workload is not packed and the
+    plan says why."""
+    a, b = list(packed.workloads)[:2]
+    hardware = {w.name: HardwareChoice() for w in (a, b)}
+    own = dataclasses.replace(a, aks=dataclasses.replace(a.aks, **change))
+    result = pack([own, b], catalog=CAT, hardware=hardware)
+    assert result.pools == ()
+    assert (a.name, kind) in [(d.workload, d.kind) for d in result.declined]
