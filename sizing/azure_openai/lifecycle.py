@@ -128,6 +128,9 @@ def lifecycle_rejection(catalog: AoaiCatalog, model: AoaiModel, version: str) ->
     assert entry is not None  # only a catalog entry makes a version undeployable
     instead = replacement(catalog, model, version)
     use = f"; use {instead}" if instead else "; the catalog has no deployable replacement"
+    if not instead and entry.replacement and entry.replacement not in catalog.models:
+        # Microsoft names one the catalog does not hold yet (DeepSeek-R1 -> DeepSeek-V4-Pro).
+        use += f" (Microsoft names {entry.replacement}, which the catalog does not list)"
     if life.stage == "retired":
         when = f" on {entry.retirement}" if entry.retirement else ""
         return Rejection(

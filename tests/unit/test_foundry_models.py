@@ -192,6 +192,9 @@ def test_a_retired_managed_offer_is_rejected_as_retired_and_self_hosting_serves(
     )
     managed = by_target(search, "azure-openai")
     assert managed and {o.rejection.kind for o in managed} == {"retired"}
+    assert "Microsoft names DeepSeek-V4-Pro, which the catalog does not list" in (
+        managed[0].rejection.message
+    )
     assert search.plan.feasible and search.plan.target == "aks-vllm"
 
 
