@@ -73,7 +73,7 @@ FOUNDRY_DOC = ROOT / "docs" / "foundry-models.md"
 
 @pytest.mark.parametrize(
     ("example", "ranks"),
-    [("open-70b-managed", (1, 2, 10)), ("open-70b-self-hosted", (1, 3, 12))],
+    [("open-70b-managed", (1, 2, 10, 11)), ("open-70b-self-hosted", (1, 3, 6, 14))],
 )
 def test_foundry_models_doc_quotes_the_candidates_the_plan_lists(example, ranks) -> None:
     """Each row of the worked examples: its configuration, its monthly cost, and which one won."""

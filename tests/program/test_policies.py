@@ -159,12 +159,14 @@ def packed_plan():
 @pytest.fixture(scope="module")
 def packed_views(packed_plan) -> Views:
     """Six workloads packed on one shared GPU pool (docs/examples/shared-nodes)."""
-    return views_from_capture(capture_environment(packed_plan, "small-models"))
+    return with_digests(views_from_capture(capture_environment(packed_plan, "small-models")))
 
 
 @pytest.fixture(scope="module")
 def packed_context(packed_plan) -> PolicyContext:
-    return neutral(context_from_plan(packed_plan, "small-models", configured=ALL_CONFIG))
+    return with_revisions(
+        neutral(context_from_plan(packed_plan, "small-models", configured=ALL_CONFIG))
+    )
 
 
 def test_every_rule_passes_on_the_packed_stack(packed_views, packed_context):
