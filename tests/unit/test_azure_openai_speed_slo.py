@@ -143,6 +143,9 @@ def test_the_voice_agent_example_chooses_priority_processing() -> None:
     reasons = " ".join(workload["reasons"])
     for said in ("2 × the GlobalStandard price", "99% of requests above 50", "standard priority"):
         assert said in reasons
+    (warning,) = [w for w in workload["warnings"] if w["kind"] == "percentile-slo"]
+    held = "ITL p99 was held, as tokens/s, to the offer's published latency target"
+    assert held in warning["message"]
 
 
 def test_a_tail_above_every_target_is_infeasible(tmp_path: Path) -> None:
