@@ -326,8 +326,10 @@ class SloSpec(SpecModel):
             description=(
                 "Inter-token latency (the gap between streamed tokens) at percentiles, each "
                 "{percentile: 50|95|99, ms}, beside output_tokens_per_second_p50; the plan "
-                "meets and predicts each. Self-hosted models only: Azure OpenAI publishes no "
-                "latency distribution."
+                "meets and predicts each for self-hosted models. Azure OpenAI publishes no "
+                "latency distribution: there a p95 or p99 entry is read as a speed of "
+                "1000 / ms tokens/s that only a published latency target meets (provisioned "
+                "or priority processing), so Standard types are rejected."
             ),
         ),
     ] = ()

@@ -825,8 +825,11 @@ def _candidate(
         rejections.append(
             Rejection(
                 "slo",
-                f"{dtype.name} has no latency SLA [quota]; the SLO needs a guaranteed token "
-                "rate (use a provisioned type, with spillover for bursts)",
+                f"{dtype.name} has no latency SLA [quota]: its speed is an estimate, and the "
+                "SLO states its speed at a tail percentile, which only a published latency "
+                "target meets (a provisioned type, or priority processing where the model "
+                "has it)",
+                (("slo_tps", slo.min_output_tokens_per_s or 0.0),),
             )
         )
     if slo.ttft_p95_ms is not None and ttft_ms is not None and ttft_ms > slo.ttft_p95_ms:

@@ -19,6 +19,7 @@ from sizing.azure_openai.lifecycle import (
 )
 from sizing.azure_openai.offers import AoaiCandidate, size_azure_openai
 from sizing.azure_openai.priority import priority_candidates
+from sizing.azure_openai.speed_slo import speed_slo
 from sizing.azure_openai.spillover import SpillTraffic, spillover_candidates
 from sizing.catalog import Catalog
 from sizing.catalog.azure_openai import OPENAI_FORMAT, AoaiModel
@@ -81,6 +82,7 @@ def azure_openai_options(*, req: SizingRequest, model: ModelSpec, catalog: Catal
                 build=None,
             )
         ]
+    speed = speed_slo(req, embedding=model.task == "embedding")
     candidates = size_azure_openai(
         model=model.azure_openai_name or model.id,
         regions=regions,
@@ -93,9 +95,8 @@ def azure_openai_options(*, req: SizingRequest, model: ModelSpec, catalog: Catal
         peak_concurrency=req.peak_concurrency,
         max_input_tokens=req.max_input_tokens,
         slo_ttft_p95_ms=req.ttft_p95_ms,
-        slo_min_output_tokens_per_s=(
-            None if model.task == "embedding" else req.output_tokens_per_second_p50
-        ),
+        slo_min_output_tokens_per_s=speed.min_output_tokens_per_s,
+        latency_guarantee_required=speed.guarantee_required,
         average_to_peak_ratio=req.average_to_peak_ratio,
         ptu_billing=PTU_BILLING[req.reservation],
         batch=req.batch,
@@ -129,7 +130,8 @@ def more_candidates(
     each Global / Data Zone provisioned one (interactive traffic only)."""
     if req.batch is not None:
         return ()
-    tps = None if model.task == "embedding" else req.output_tokens_per_second_p50
+    speed = speed_slo(req, embedding=model.task == "embedding")
+    tps = speed.min_output_tokens_per_s
     priority = priority_candidates(
         candidates,
         catalog=catalog.azure_openai,
@@ -151,6 +153,7 @@ def more_candidates(
             average_to_peak_ratio=req.average_to_peak_ratio,
             slo_ttft_p95_ms=req.ttft_p95_ms,
             slo_min_output_tokens_per_s=tps,
+            latency_guarantee_required=speed.guarantee_required,
         ),
     )
     return priority + spill
@@ -322,6 +325,8 @@ def azure_openai_plan(
         )
     if req.batch is not None and c.interactive:
         reasons.append(req.batch.headroom_reason())
+    if tail := speed_slo(req, embedding=model.task == "embedding").tail_reason():
+        reasons.append(tail)
     reasons += list(c.advisories)
     if c.break_even_note:
         reasons.append(c.break_even_note)

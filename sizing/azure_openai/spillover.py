@@ -54,6 +54,8 @@ class SpillTraffic:
     average_to_peak_ratio: float
     slo_ttft_p95_ms: float | None
     slo_min_output_tokens_per_s: float | None
+    # The SLO states its speed at a tail: the spilled requests, on Standard, have no SLA.
+    latency_guarantee_required: bool = False
 
 
 def spill_token_share(provisioned_share: float, floor: float) -> float:
@@ -219,6 +221,16 @@ def _split(
                 f"SLO needs >= {slo_tps:g} output tokens/s per request; the spilled requests "
                 f"get {tps:g} (estimate, no SLA)",
                 (("tps", tps), ("slo_tps", slo_tps)),
+            )
+        )
+    if t.latency_guarantee_required:
+        rejections.append(
+            Rejection(
+                "slo",
+                f"the spilled requests are served by {s.deployment_type}, which has no latency "
+                "SLA [quota], and the SLO states its speed at a tail percentile, which only a "
+                "published latency target meets",
+                (("slo_tps", slo_tps or 0.0),),
             )
         )
     if t.slo_ttft_p95_ms is not None and ttft is not None and ttft > t.slo_ttft_p95_ms:

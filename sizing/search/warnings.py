@@ -6,6 +6,7 @@ Each is a `PlanWarning` whose kind is decided here, from the plan and the reques
 
 from __future__ import annotations
 
+from sizing.azure_openai.speed_slo import TAIL_PERCENTILES
 from sizing.deploy.serving_limits import MAX_BACKEND_TIMEOUT_S, slowest_response_s
 from sizing.plan import PlanWarning, WorkloadPlan
 from sizing.search.request import SizingRequest
@@ -39,13 +40,17 @@ def shared_warnings(plan: WorkloadPlan, req: SizingRequest) -> list[PlanWarning]
             )
     stated = [f"TTFT p{p}" for p, _ in req.ttft_targets] + [f"ITL p{p}" for p, _ in req.itl_targets]
     if stated and plan.target == "azure-openai":
-        found.append(
-            PlanWarning(
-                "percentile-slo",
-                f"Azure OpenAI publishes no latency distribution: {', '.join(stated)} are not "
-                "predicted for this offer, which is judged on TTFT p95 and tokens/s only.",
-            )
+        held = [f"ITL p{p}" for p, _ in req.itl_targets if p in TAIL_PERCENTILES]
+        text = (
+            f"Azure OpenAI publishes no latency distribution: {', '.join(stated)} are not "
+            "predicted for this offer, which is judged on TTFT p95 and tokens/s only"
         )
+        if held:
+            text += (
+                f"; {', '.join(held)} was held, as tokens/s, to the offer's published latency "
+                "target (the median request of 99% of 5-minute windows), not to each token gap"
+            )
+        found.append(PlanWarning("percentile-slo", text + "."))
     return found
 
 

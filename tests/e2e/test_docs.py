@@ -94,3 +94,24 @@ def test_foundry_models_doc_quotes_the_candidates_the_plan_lists(example, ranks)
         assert ("chosen" in row) == c["chosen"], (rank, row)
         if c["rejection_kind"]:
             assert f"`{c['rejection_kind']}`" in row or "costs" in row or "minimum" in row
+
+
+AOAI_DOC = ROOT / "docs" / "azure-openai-sizing.md"
+
+
+def test_priority_worked_example_quotes_the_candidates_the_plan_lists() -> None:
+    """Each row of the tail-speed example: the option's monthly cost, its verdict, the winner."""
+    example = ROOT / "examples" / "priority-voice-agent.yaml"
+    result = CliRunner().invoke(main, ["plan", "--candidates", "--format", "json", str(example)])
+    assert result.exit_code == 0, result.output
+    listed = {c["configuration"]: c for c in json.loads(result.output)["candidates"]}
+    text = AOAI_DOC.read_text(encoding="utf-8")
+    section = text.split("`examples/priority-voice-agent.yaml`", 1)[1].split("\n\n|", 1)[1]
+    rows = ("|" + section.split("\n\n", 1)[0]).splitlines()[2:]  # past the header and rule
+    assert len(rows) == 6
+    for row in rows:
+        configuration, cost, verdict = (cell.strip() for cell in row.strip("|").split("|"))
+        c = listed[configuration.strip("`")]
+        assert cost == f"{c['monthly_usd']:,.0f}", row
+        assert ("chosen" in verdict) == c["chosen"], row
+        assert (c["rejection_kind"] is not None) == verdict.startswith(f"`{c['rejection_kind']}`")
