@@ -62,6 +62,9 @@ CLIENT_ROUND_TRIP_S = 0.002
 _NORMAL = NormalDist()
 MAX_LOAD = 0.98  # prefill load at which the queues are treated as saturated
 BISECTION_STEPS = 40
+# The wait for a KV slot re-solves the arrival rate when it is more than this share of a life.
+KV_WAIT_SETTLED = 1e-3
+KV_BISECTION_STEPS = 16
 
 
 class LoadPrediction(NamedTuple):
@@ -129,7 +132,15 @@ def predict_load(
         tails = load.tails
     else:
         load = _steady(
-            cost, limits, lengths, arrival == "poisson", clients, running, limited_by, quantiles
+            cost,
+            limits,
+            lengths,
+            arrival == "poisson",
+            clients,
+            running,
+            limited_by,
+            quantiles,
+            slots_most=most,
         )
         tails = load.tails
     return load._replace(slots=most, tails=tails)
@@ -255,6 +266,7 @@ def _steady(
     running: int,
     limited_by: LimitedBy | None,
     quantiles: tuple[float, ...] = (),
+    slots_most: int | None = None,
 ) -> LoadPrediction:
     n_in, n_out = lengths.input_tokens, max(lengths.output_tokens, 1)
     others = running - 1
@@ -271,8 +283,26 @@ def _steady(
     life = ttft + (n_out - 1) * mu
     queue = (clients - running) / running * life if clients > running else 0.0
 
-    def tails(q: float) -> tuple[float, float]:
+    # Poisson arrivals: the number in flight swings far beyond its mean, and past the slots the
+    # KV cache holds, arrivals wait for a sequence to finish (``kv_queue``).
+    # Beyond the slots that queue is the whole wait (not a fixed share of lives).
+    kvq = _NO_KV_QUEUE
+    if poisson and others > 0 and slots_most is not None:
+        queue = 0.0
+        kvq = kv_queue(shape, lam, life, slots_most, n_out)
+        if clients > running or kvq.mean_wait_s > KV_WAIT_SETTLED * life:
+            lam, kvq = _solve_rate_with_wait(
+                shape, others, clients - 1, n_out, n_in, alone, slots_most
+            )
+            ttft, mu, n, a, xp, carry, served = _means(
+                shape, lam, others, n_out, n_in, poisson, alone
+            )
+            a_self = a + shape.beta
+            life = ttft + (n_out - 1) * mu
+
+    def tails(q_all: float) -> tuple[float, float]:
         """TTFT and ITL at the quantile ``q`` (0.95 is what plans size on)."""
+        q = kvq.unsaturated_quantile(q_all)
         if others <= 0 or lam <= 0.0:
             ttft_q = ttft
         elif shape.chunks > 1:
@@ -297,6 +327,9 @@ def _steady(
             if served > 0.0:
                 # Short prompts whose load fills the budget: the queue's tail, if longer.
                 ttft_q = max(ttft_q, _serial_quantile(ttft, lam, shape, a, n_in, q))
+        if kvq.saturated > 0.0:
+            ttft_q = max(ttft_q, ttft + kvq.wait_quantile(q_all))
+        q = q_all
         # ITL: most steps carry decodes only, some carry prefill.
         if shape.chunks == 1:
             itl_q = a_self + b * poisson_quantile(lam * mu, q, continuous=False)
@@ -310,8 +343,8 @@ def _steady(
         return ttft_q, itl_q
 
     ttft_p95, itl_p95 = tails(QUANTILE)
-    ttft += queue
-    life += queue
+    ttft += queue + kvq.mean_wait_s
+    life += queue + kvq.mean_wait_s
     extra_tails = tuple((q, *tails(q)) for q in quantiles)
     tokens = n + 1.0 + lam * mu * n_in
     return LoadPrediction(
@@ -329,9 +362,127 @@ def _steady(
         decoding=n + 1.0,
         prefill_share=min(lam * b, 1.0),
         budget_share=min(tokens / limits.max_num_batched_tokens, 1.0),
-        kv_share=running * (n_in + n_out / 2.0) / limits.kv_capacity_tokens,
+        kv_share=(running if kvq is _NO_KV_QUEUE else kvq.mean_held)
+        * (n_in + n_out / 2.0)
+        / limits.kv_capacity_tokens,
         limited_by=limited_by,
     )
+
+
+class KvQueue(NamedTuple):
+    """Under Poisson arrivals, the others a request finds in flight and the wait for a slot
+    when they already fill the KV cache (``kv_queue``)."""
+
+    saturated: float  # share of arrivals that find every slot taken
+    mean_wait_s: float  # mean wait for a slot, over all arrivals
+    mean_held: float  # sequences the KV cache holds on average, the arrival's own included
+    waits: tuple[tuple[float, float], ...]  # (wait for a slot, share of arrivals), longest first
+
+    def unsaturated_quantile(self, q: float) -> float:
+        """The quantile of the admitted-at-once arrivals that leaves ``1 - q`` to both parts."""
+        if self.saturated <= 0.0:
+            return q
+        if self.saturated >= 1.0 - q:
+            return 0.0
+        return 1.0 - ((1.0 - q) - self.saturated) / (1.0 - self.saturated)
+
+    def wait_quantile(self, q: float) -> float:
+        """The wait for a slot at the quantile ``q`` of all arrivals (0 when fewer than ``1 -
+        q`` wait), interpolated between the waits so the figure grows smoothly with load."""
+        above = 0.0
+        previous = self.waits[0][0] if self.waits else 0.0
+        for wait, share in self.waits:
+            if above + share >= 1.0 - q:
+                part = (1.0 - q - above) / share
+                return previous + (wait - previous) * part
+            above += share
+            previous = wait
+        return 0.0
+
+
+_NO_KV_QUEUE = KvQueue(0.0, 0.0, 0.0, ())
+
+
+def kv_queue(shape: _Shape, lam: float, life: float, slots_most: int, n_out: int) -> KvQueue:
+    """The KV cache's queue under Poisson arrivals, the way the simulator's scheduler makes one.
+
+    Prefill goes first: while a prompt is prefilled (``B`` seconds of the engine) every decode
+    waits, so a clump of arrivals stalls the answers in flight and they pile up. A request's life
+    is its own decode steps ``c`` plus ``B`` for each prompt that arrives meanwhile, so the
+    number in flight ``N`` is the number of arrivals in a window that they themselves stretch,
+    ``N ~ Poisson(lambda (c + B N))``: Consul's generalised Poisson, with ``theta = lambda c``
+    and ``eta = lambda B``, mean ``theta / (1 - eta)`` (the ``lambda E`` of Little's law) and
+    variance ``theta / (1 - eta)^3``, far wider than a Poisson count. An arrival that finds
+    ``n >= S`` others holding the ``S`` slots (the KV cache, ``max_num_seqs``) waits for
+    ``n - S + 1`` of them to finish; with the slots full no prompt is admitted, so they finish
+    at ``S / (N_out A(S) + S B)`` per second (all decoding, one prompt per freed slot)."""
+    eta = min(lam * shape.prompt_s, MAX_LOAD)
+    mean = lam * life
+    theta = mean * (1.0 - eta)
+    if theta <= 0.0:
+        return _NO_KV_QUEUE
+    full = slots_most
+    rate = full / (n_out * shape.decode_s(full) + full * shape.prompt_s)
+    # log P(n) = log theta + (n - 1) log(theta + n eta) - theta - n eta - log n!
+    log_theta = math.log(theta)
+    held = saturated = mean_wait = 0.0
+    waits: list[tuple[float, float]] = []
+    cdf = 0.0
+    n = 0
+    while n < 50 * (full + 1):
+        if n == 0:
+            pmf = math.exp(-theta)
+        else:
+            spread = theta + n * eta
+            pmf = math.exp(log_theta + (n - 1) * math.log(spread) - spread - math.lgamma(n + 1))
+        cdf += pmf
+        if n >= full:
+            wait = (n - full + 1) / rate
+            saturated += pmf
+            mean_wait += pmf * wait
+            waits.append((wait, pmf))
+            held += pmf * full
+        else:
+            held += pmf * (n + 1)
+        if cdf > 1.0 - 1e-7 and n >= full:
+            break
+        n += 1
+    tail = max(1.0 - cdf, 0.0)  # what the loop left: beyond the last wait
+    if waits and tail > 0.0:
+        wait = waits[-1][0] + 1.0 / rate
+        waits.append((wait, tail))
+        saturated += tail
+        mean_wait += tail * wait
+        held += tail * full
+    waits.reverse()
+    return KvQueue(saturated, mean_wait, held, tuple(waits))
+
+
+def _solve_rate_with_wait(
+    shape: _Shape,
+    others: int,
+    in_flight: int,
+    n_out: int,
+    n_in: int,
+    alone: float,
+    slots_most: int,
+) -> tuple[float, KvQueue]:
+    """The Poisson rate at which ``in_flight`` others are in flight once the wait for a slot
+    counts in a request's life, ``lambda (E(lambda) + W(lambda)) = in_flight``, by bisection
+    (both sides grow with ``lambda``); ``others`` (at most the slots less one) run at once."""
+    low, high = 0.0, MAX_LOAD / (shape.prompt_s + shape.beta * (n_out - 1))
+    for _ in range(KV_BISECTION_STEPS):
+        mid = (low + high) / 2.0
+        ttft, mu = _means(shape, mid, others, n_out, n_in, True, alone)[:2]
+        life = ttft + (n_out - 1) * mu
+        queue = kv_queue(shape, mid, life, slots_most, n_out)
+        if mid * (life + queue.mean_wait_s) < in_flight:
+            low = mid
+        else:
+            high = mid
+    best = low
+    ttft, mu = _means(shape, best, others, n_out, n_in, True, alone)[:2]
+    return best, kv_queue(shape, best, ttft + (n_out - 1) * mu, slots_most, n_out)
 
 
 def _landing(a: float, b: float, lam: float, nu: float) -> list[tuple[int, float]]:
