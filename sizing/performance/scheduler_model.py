@@ -300,9 +300,8 @@ def _steady(
             a_self = a + shape.beta
             life = ttft + (n_out - 1) * mu
 
-    def tails(q_all: float) -> tuple[float, float]:
+    def tails(q: float) -> tuple[float, float]:
         """TTFT and ITL at the quantile ``q`` (0.95 is what plans size on)."""
-        q = kvq.unsaturated_quantile(q_all)
         if others <= 0 or lam <= 0.0:
             ttft_q = ttft
         elif shape.chunks > 1:
@@ -327,9 +326,8 @@ def _steady(
             if served > 0.0:
                 # Short prompts whose load fills the budget: the queue's tail, if longer.
                 ttft_q = max(ttft_q, _serial_quantile(ttft, lam, shape, a, n_in, q))
-        if kvq.saturated > 0.0:
-            ttft_q = max(ttft_q, ttft + kvq.wait_quantile(q_all))
-        q = q_all
+        if kvq.saturated > 1e-6:
+            ttft_q = kvq.ttft_quantile(ttft, ttft_q, q)
         # ITL: most steps carry decodes only, some carry prefill.
         if shape.chunks == 1:
             itl_q = a_self + b * poisson_quantile(lam * mu, q, continuous=False)
@@ -378,13 +376,34 @@ class KvQueue(NamedTuple):
     mean_held: float  # sequences the KV cache holds on average, the arrival's own included
     waits: tuple[tuple[float, float], ...]  # (wait for a slot, share of arrivals), longest first
 
-    def unsaturated_quantile(self, q: float) -> float:
-        """The quantile of the admitted-at-once arrivals that leaves ``1 - q`` to both parts."""
-        if self.saturated <= 0.0:
-            return q
-        if self.saturated >= 1.0 - q:
-            return 0.0
-        return 1.0 - ((1.0 - q) - self.saturated) / (1.0 - self.saturated)
+    def ttft_quantile(self, mean: float, alone_q: float, q: float) -> float:
+        """The ``q`` quantile of the TTFT once the wait for a slot counts, from the mean and
+        the ``q`` quantile without it: above its mean the TTFT's tail is taken as exponential
+        (through that quantile), and an arrival that waits ``w`` has the same tail ``w``
+        later; the quantile is where the two parts' tails add up to ``1 - q`` (bisection)."""
+        if alone_q <= mean:
+            return max(alone_q, mean + self.wait_quantile(q))
+        scale = (alone_q - mean) / math.log(1.0 / (1.0 - q))
+        waits = [(w, share) for w, share in self.waits if share > 1e-7]
+
+        def beyond(t: float) -> float:
+            # (1 - saturated) of arrivals wait for nothing; each wait w delays its share.
+            out = (1.0 - self.saturated) * (math.exp((mean - t) / scale) if t > mean else 1.0)
+            for w, share in waits:
+                out += share * (math.exp((mean + w - t) / scale) if t > mean + w else 1.0)
+            return out
+
+        low = alone_q
+        high = alone_q + (waits[0][0] if waits else 0.0) + scale
+        while beyond(high) > 1.0 - q:
+            high += high - mean
+        for _ in range(KV_BISECTION_STEPS):
+            mid = (low + high) / 2.0
+            if beyond(mid) > 1.0 - q:
+                low = mid
+            else:
+                high = mid
+        return high
 
     def wait_quantile(self, q: float) -> float:
         """The wait for a slot at the quantile ``q`` of all arrivals (0 when fewer than ``1 -
@@ -406,17 +425,22 @@ _NO_KV_QUEUE = KvQueue(0.0, 0.0, 0.0, ())
 def kv_queue(shape: _Shape, lam: float, life: float, slots_most: int, n_out: int) -> KvQueue:
     """The KV cache's queue under Poisson arrivals, the way the simulator's scheduler makes one.
 
-    Prefill goes first: while a prompt is prefilled (``B`` seconds of the engine) every decode
-    waits, so a clump of arrivals stalls the answers in flight and they pile up. A request's life
-    is its own decode steps ``c`` plus ``B`` for each prompt that arrives meanwhile, so the
-    number in flight ``N`` is the number of arrivals in a window that they themselves stretch,
-    ``N ~ Poisson(lambda (c + B N))``: Consul's generalised Poisson, with ``theta = lambda c``
-    and ``eta = lambda B``, mean ``theta / (1 - eta)`` (the ``lambda E`` of Little's law) and
-    variance ``theta / (1 - eta)^3``, far wider than a Poisson count. An arrival that finds
+    A request's life is its own steps ``c`` plus what the others add to them: ``B`` for each
+    prompt prefilled meanwhile (prefill goes first: every decode waits for it) and ``beta`` per
+    step for each other sequence decoding, ``K = B + beta (N_out - 1)`` per request in all, the
+    load ``lambda K`` of the mean step. So the number in flight is the number of arrivals in a
+    window that they themselves stretch, ``N ~ Poisson(lambda (c + K N))``: Consul's
+    generalised Poisson, ``theta = lambda c``, ``eta = lambda K``, mean ``theta / (1 - eta)``
+    (Little's ``lambda E``) and variance ``theta / (1 - eta)^3``, far wider than a Poisson
+    count (the variance of the number a simulated arrival finds agrees within 15% for Llama 70B
+    with 1,000- to 24,000-token prompts while the cache has room). An arrival that finds
     ``n >= S`` others holding the ``S`` slots (the KV cache, ``max_num_seqs``) waits for
-    ``n - S + 1`` of them to finish; with the slots full no prompt is admitted, so they finish
-    at ``S / (N_out A(S) + S B)`` per second (all decoding, one prompt per freed slot)."""
-    eta = min(lam * shape.prompt_s, MAX_LOAD)
+    ``n - S + 1`` of them to finish, at ``S / (N_out A(S) + S B)`` per second (all decoding, one
+    prompt per freed slot). The count keeps its stretched shape beyond ``S``: the simulator's
+    scheduler admits prompts by the chunk and preempts, so a full cache still stalls decodes
+    with prefill and recomputation (a queue that stopped stretching at ``S`` halved the
+    simulated TTFT p95 near the targets plans are sized on)."""
+    eta = min(lam * (shape.prompt_s + shape.beta * (n_out - 1) / 2.0), MAX_LOAD)
     mean = lam * life
     theta = mean * (1.0 - eta)
     if theta <= 0.0:
