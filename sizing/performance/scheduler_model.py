@@ -65,6 +65,7 @@ BISECTION_STEPS = 40
 # The wait for a KV slot re-solves the arrival rate when it is more than this share of a life.
 KV_WAIT_SETTLED = 1e-3
 KV_BISECTION_STEPS = 12
+KV_RATE_SETTLED = 1e-3  # requests in flight, as a share, the re-solved rate may miss by
 # Slots more than this many standard deviations above the mean number in flight are never
 # all taken (the generalised Poisson's tail there is below 1e-9 in the cases of the docs).
 KV_QUEUE_SPREADS = 8.0
@@ -296,7 +297,7 @@ def _steady(
         kvq = kv_queue(shape, lam, life, slots_most, n_out)
         if clients > running or kvq.mean_wait_s > KV_WAIT_SETTLED * life:
             lam, kvq = _solve_rate_with_wait(
-                shape, others, clients - 1, n_out, n_in, alone, slots_most
+                shape, others, clients - 1, n_out, n_in, alone, slots_most, lam, clients > running
             )
             ttft, mu, n, a, xp, carry, served = _means(
                 shape, lam, others, n_out, n_in, poisson, alone
@@ -495,23 +496,49 @@ def _solve_rate_with_wait(
     n_in: int,
     alone: float,
     slots_most: int,
+    no_wait: float,
+    beyond_slots: bool,
 ) -> tuple[float, KvQueue]:
     """The Poisson rate at which ``in_flight`` others are in flight once the wait for a slot
-    counts in a request's life, ``lambda (E(lambda) + W(lambda)) = in_flight``, by bisection
-    (both sides grow with ``lambda``); ``others`` (at most the slots less one) run at once."""
-    low, high = 0.0, MAX_LOAD / (shape.prompt_s + shape.beta * (n_out - 1))
-    for _ in range(KV_BISECTION_STEPS):
-        mid = (low + high) / 2.0
-        ttft, mu = _means(shape, mid, others, n_out, n_in, True, alone)[:2]
+    counts in a request's life, ``lambda (E(lambda) + W(lambda)) = in_flight`` (both sides grow
+    with ``lambda``); ``others`` (at most the slots less one) run at once. ``no_wait``: the rate
+    without the wait, the top within the slots."""
+
+    def excess(rate: float) -> tuple[float, KvQueue]:
+        ttft, mu = _means(shape, rate, others, n_out, n_in, True, alone)[:2]
         life = ttft + (n_out - 1) * mu
-        queue = kv_queue(shape, mid, life, slots_most, n_out)
-        if mid * (life + queue.mean_wait_s) < in_flight:
-            low = mid
+        queue = kv_queue(shape, rate, life, slots_most, n_out)
+        return rate * (life + queue.mean_wait_s) - in_flight, queue
+
+    # Regula falsi with the Illinois step (both ends move): a few passes where a bisection
+    # took a dozen, each pass one KV queue.
+    # Within the slots the rate without the wait is the top: the wait only lowers it.
+    top = MAX_LOAD / (shape.prompt_s + shape.beta * (n_out - 1))
+    low, high = 0.0, top if beyond_slots else min(no_wait, top)
+    f_low = -float(in_flight)
+    f_high, queue = excess(high)
+    if f_high <= 0.0:
+        return high, queue
+    best, best_queue = low, _NO_KV_QUEUE
+    side = 0
+    for _ in range(KV_BISECTION_STEPS):
+        mid = (low * f_high - high * f_low) / (f_high - f_low)
+        f_mid, queue = excess(mid)
+        if abs(f_mid) <= KV_RATE_SETTLED * in_flight:
+            return mid, queue
+        if f_mid < 0.0:
+            low, f_low, best, best_queue = mid, f_mid, mid, queue
+            if side == -1:
+                f_high /= 2.0
+            side = -1
         else:
-            high = mid
-    best = low
-    ttft, mu = _means(shape, best, others, n_out, n_in, True, alone)[:2]
-    return best, kv_queue(shape, best, ttft + (n_out - 1) * mu, slots_most, n_out)
+            high, f_high = mid, f_mid
+            if side == 1:
+                f_low /= 2.0
+            side = 1
+    if best_queue is _NO_KV_QUEUE:
+        return best, excess(best)[1]
+    return best, best_queue
 
 
 def _landing(a: float, b: float, lam: float, nu: float) -> list[tuple[int, float]]:
