@@ -69,7 +69,7 @@ KV_RATE_SETTLED = 1e-3  # requests in flight, as a share, the re-solved rate may
 # Slots more than this many standard deviations above the mean number in flight are never
 # all taken (the generalised Poisson's tail there is below 1e-9 in the cases of the docs).
 KV_QUEUE_SPREADS = 8.0
-KV_QUEUE_ATOMS = 64  # waits beyond the slots counted one by one; the rest is one atom
+KV_QUEUE_ATOMS = 24  # waits beyond the slots counted one by one; the rest is one atom
 
 
 class LoadPrediction(NamedTuple):
@@ -290,20 +290,22 @@ def _steady(
 
     # Poisson arrivals: the number in flight swings far beyond its mean, and past the slots the
     # KV cache holds, arrivals wait for a sequence to finish (``kv_queue``).
-    # Beyond the slots that queue is the whole wait (not a fixed share of lives).
+    # Requests beyond the slots wait, on top, for whole lives as in the closed loop (the queue
+    # at the slots themselves is the KV queue's, so the TTFT keeps growing with the load).
     kvq = _NO_KV_QUEUE
     if poisson and others > 0 and slots_most is not None:
-        queue = 0.0
         kvq = kv_queue(shape, lam, life, slots_most, n_out)
-        if clients > running or kvq.mean_wait_s > KV_WAIT_SETTLED * life:
+        if kvq.mean_wait_s > KV_WAIT_SETTLED * life:
             lam, kvq = _solve_rate_with_wait(
-                shape, others, clients - 1, n_out, n_in, alone, slots_most, lam, clients > running
+                shape, others, others, n_out, n_in, alone, slots_most, lam
             )
             ttft, mu, n, a, xp, carry, served = _means(
                 shape, lam, others, n_out, n_in, poisson, alone
             )
             a_self = a + shape.beta
             life = ttft + (n_out - 1) * mu
+            if clients > running:
+                queue = (clients - running) / running * (life + kvq.mean_wait_s)
 
     def tails(q: float) -> tuple[float, float]:
         """TTFT and ITL at the quantile ``q`` (0.95 is what plans size on)."""
@@ -471,7 +473,7 @@ def kv_queue(shape: _Shape, lam: float, life: float, slots_most: int, n_out: int
         mean_wait += pmf * wait
         excess += pmf * (n + 1 - full)
         waits.append((wait, pmf))
-        if pmf < 1e-9 * saturated:
+        if pmf < 1e-6 * saturated:
             break
     else:
         # Beyond the atoms counted, the tail falls geometrically by the last ratio: one atom
@@ -497,12 +499,11 @@ def _solve_rate_with_wait(
     alone: float,
     slots_most: int,
     no_wait: float,
-    beyond_slots: bool,
 ) -> tuple[float, KvQueue]:
     """The Poisson rate at which ``in_flight`` others are in flight once the wait for a slot
     counts in a request's life, ``lambda (E(lambda) + W(lambda)) = in_flight`` (both sides grow
     with ``lambda``); ``others`` (at most the slots less one) run at once. ``no_wait``: the rate
-    without the wait, the top within the slots."""
+    without the wait, the top."""
 
     def excess(rate: float) -> tuple[float, KvQueue]:
         ttft, mu = _means(shape, rate, others, n_out, n_in, True, alone)[:2]
@@ -512,9 +513,8 @@ def _solve_rate_with_wait(
 
     # Regula falsi with the Illinois step (both ends move): a few passes where a bisection
     # took a dozen, each pass one KV queue.
-    # Within the slots the rate without the wait is the top: the wait only lowers it.
-    top = MAX_LOAD / (shape.prompt_s + shape.beta * (n_out - 1))
-    low, high = 0.0, top if beyond_slots else min(no_wait, top)
+    # The rate without the wait is the top: the wait only lowers it.
+    low, high = 0.0, min(no_wait, MAX_LOAD / (shape.prompt_s + shape.beta * (n_out - 1)))
     f_low = -float(in_flight)
     f_high, queue = excess(high)
     if f_high <= 0.0:
