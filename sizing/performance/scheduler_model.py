@@ -903,12 +903,16 @@ def _burst(
     starts = list(first_token)  # each request's first token, in arrival order
     makespan = first_token[-1] + (n_out - 1) * decode_step
     if clients > running:
-        # The others wait for slots: the j-th starts after about j lives / running.
+        # The others wait for slots: the j-th starts after about j lives / running, and never
+        # before the first wave's prompts are prefilled (the waiting queue is first come, first
+        # served: vllm/v1/core/sched/scheduler.py schedules the running requests' chunks first).
         steady = _steady(cost, limits, lengths, False, running, running, None)
         waiting = clients - running
         first_free = first_token[0] + (n_out - 1) * itl
         per_slot = steady.e2e_s / running
-        starts += [first_free + j * per_slot + steady.ttft_s for j in range(waiting)]
+        starts += [
+            max(first_free + j * per_slot, first_token[-1]) + steady.ttft_s for j in range(waiting)
+        ]
         itl = (running * itl + waiting * steady.itl_s) / clients
         makespan = first_free + waiting * per_slot + steady.e2e_s
     if rate_per_s:
