@@ -8,6 +8,8 @@ have made.
 
 from __future__ import annotations
 
+import dataclasses
+
 from sizing.catalog import default_catalog
 from sizing.deploy.autoscaling import autoscaling, scaled_to_zero
 from sizing.deploy.container_images import VLLM_IMAGE_ID, planned_image
@@ -16,8 +18,33 @@ from sizing.deploy.pool_names import agent_pool_name
 from sizing.deploy.serving_resources import node_os_disk_gb, replica_resources, startup_budget
 from sizing.deploy.vllm_args import VLLM_PORT
 from sizing.plan import AksPlan, AzureOpenAIFailover, AzureOpenAIPlan, GatewayBackends
+from sizing.search.request import SizingRequest
 
 GIB = 1024**3
+
+
+def sizing_request(**changes) -> SizingRequest:
+    """A sizing request as the spec would make it: a Llama 3.1 8B chat in two US regions,
+    16 in flight, TTFT p95 1.5 s and 20 tokens/s, with ``changes`` applied."""
+    base = SizingRequest(
+        name="chat",
+        model="llama-3.1-8b",
+        precisions=(),
+        deployment="auto",
+        max_input_tokens=4000,
+        max_output_tokens=500,
+        avg_input_tokens=1000,
+        avg_output_tokens=200,
+        peak_concurrency=16,
+        peak_requests_per_minute=None,
+        ttft_p95_ms=1500,
+        output_tokens_per_second_p50=20,
+        availability=99.5,
+        regions=("eastus2", "westus3"),
+        geography="us",
+        strict_residency=False,
+    )
+    return dataclasses.replace(base, **changes)
 
 
 def aks_plan(

@@ -374,26 +374,9 @@ def test_a_planned_open_70b_on_azures_offer_reaches_the_program_as_format_meta()
     account."""
     from sizing.catalog import default_catalog
     from sizing.search.optimizer import plan_workload
-    from sizing.search.request import SizingRequest
+    from tests.unit.test_foundry_models import request
 
-    req = SizingRequest(
-        name="open-chat",
-        model="llama-3.3-70b",
-        precisions=(),
-        deployment="auto",
-        max_input_tokens=4000,
-        max_output_tokens=600,
-        avg_input_tokens=1000,
-        avg_output_tokens=250,
-        peak_concurrency=12,
-        peak_requests_per_minute=None,
-        ttft_p95_ms=2500,
-        output_tokens_per_second_p50=15,
-        availability=99.5,
-        regions=("swedencentral",),
-        geography=None,
-        strict_residency=False,
-    )
+    req = request()
     planned = plan_workload(req, catalog=default_catalog())
     assert planned.azure_openai is not None
     result = build(environment(), "swedencentral", (planned,))

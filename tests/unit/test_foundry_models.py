@@ -15,6 +15,7 @@ from sizing.catalog.file_schema import EntryProblem
 from sizing.plan import to_data
 from sizing.search.optimizer import search_workload
 from sizing.search.request import SizingRequest
+from tests.plan_builders import sizing_request
 
 CAT = default_catalog()
 LLAMA = "Llama-3.3-70B-Instruct"
@@ -22,25 +23,20 @@ CATALOG_FILE = Path(__file__).parents[2] / "sizing" / "catalog" / "data" / "azur
 
 
 def request(**changes) -> SizingRequest:
-    base = SizingRequest(
-        name="open-chat",
-        model="llama-3.3-70b",
-        precisions=(),
-        deployment="auto",
-        max_input_tokens=4000,
-        max_output_tokens=600,
-        avg_input_tokens=1000,
-        avg_output_tokens=250,
-        peak_concurrency=12,
-        peak_requests_per_minute=None,
-        ttft_p95_ms=2500,
-        output_tokens_per_second_p50=15,
-        availability=99.5,
-        regions=("swedencentral",),
-        geography=None,
-        strict_residency=False,
+    return dataclasses.replace(
+        sizing_request(
+            name="open-chat",
+            model="llama-3.3-70b",
+            max_output_tokens=600,
+            avg_output_tokens=250,
+            peak_concurrency=12,
+            ttft_p95_ms=2500,
+            output_tokens_per_second_p50=15,
+            regions=("swedencentral",),
+            geography=None,
+        ),
+        **changes,
     )
-    return dataclasses.replace(base, **changes)
 
 
 def by_target(search, target: str):

@@ -15,6 +15,7 @@ from sizing.performance.gpu_share import mig_slice, vm_gpu
 from sizing.search.optimizer import plan_workload
 from sizing.search.request import HardwareChoice, SizingRequest
 from sizing.search.self_hosted import aks_candidates
+from tests.plan_builders import sizing_request
 
 CAT = default_catalog()
 MIG_GPUS = ("a100-40gb-sxm", "a100-80gb-pcie", "a100-80gb-sxm", "h100-nvl", "h100-sxm", "h200-sxm")
@@ -22,25 +23,18 @@ MIG_GPUS = ("a100-40gb-sxm", "a100-80gb-pcie", "a100-80gb-sxm", "h100-nvl", "h10
 
 def light_8b(**changes) -> SizingRequest:
     """A light Llama 3.1 8B tool: a few users, short prompts."""
-    base = SizingRequest(
-        name="triage",
-        model="llama-3.1-8b",
-        precisions=(),
-        deployment="aks-vllm",
-        max_input_tokens=3000,
-        max_output_tokens=200,
-        avg_input_tokens=800,
-        avg_output_tokens=60,
-        peak_concurrency=4,
-        peak_requests_per_minute=None,
-        ttft_p95_ms=1500,
-        output_tokens_per_second_p50=20,
-        availability=99.5,
-        regions=("eastus2", "westus3"),
-        geography="us",
-        strict_residency=False,
+    return dataclasses.replace(
+        sizing_request(
+            name="triage",
+            deployment="aks-vllm",
+            max_input_tokens=3000,
+            max_output_tokens=200,
+            avg_input_tokens=800,
+            avg_output_tokens=60,
+            peak_concurrency=4,
+        ),
+        **changes,
     )
-    return dataclasses.replace(base, **changes)
 
 
 @pytest.mark.parametrize("gpu_id", MIG_GPUS)

@@ -15,30 +15,13 @@ from sizing.catalog import default_catalog
 from sizing.plan import to_data
 from sizing.search.optimizer import plan_workload
 from sizing.search.request import HardwareChoice, SizingRequest
+from tests.plan_builders import sizing_request
 
 CAT = default_catalog()
 
 
 def request(**changes) -> SizingRequest:
-    base = SizingRequest(
-        name="chat",
-        model="llama-3.1-8b",
-        precisions=(),
-        deployment="auto",
-        max_input_tokens=4000,
-        max_output_tokens=500,
-        avg_input_tokens=1000,
-        avg_output_tokens=200,
-        peak_concurrency=16,
-        peak_requests_per_minute=None,
-        ttft_p95_ms=1500,
-        output_tokens_per_second_p50=20,
-        availability=99.5,
-        regions=("eastus2", "westus3"),
-        geography="us",
-        strict_residency=False,
-    )
-    return dataclasses.replace(base, **changes)
+    return dataclasses.replace(sizing_request(name="chat"), **changes)
 
 
 def plan(**changes):

@@ -15,33 +15,30 @@ from sizing.search.price_basis import price_terms
 from sizing.search.request import BatchTraffic, HardwareChoice, SizingRequest, SpotChoice
 from sizing.search.self_hosted import aks_candidates
 from sizing.search.spot import spot_terms
+from tests.plan_builders import sizing_request
 
 CAT = default_catalog()
 T4 = "Standard_NC4as_T4_v3"
 
 
 def light(**changes) -> SizingRequest:
-    base = SizingRequest(
-        name="triage",
-        model="llama-3.1-8b",
-        precisions=("int8",),
-        deployment="aks-vllm",
-        max_input_tokens=3000,
-        max_output_tokens=200,
-        avg_input_tokens=800,
-        avg_output_tokens=60,
-        peak_concurrency=4,
-        peak_requests_per_minute=None,
-        ttft_p95_ms=1500,
-        output_tokens_per_second_p50=20,
-        availability=95.0,
-        regions=("eastus2",),
-        geography="us",
-        strict_residency=False,
-        hardware=HardwareChoice(allow=(T4,)),
-        spot=SpotChoice(allowed=True),
+    return dataclasses.replace(
+        sizing_request(
+            name="triage",
+            precisions=("int8",),
+            deployment="aks-vllm",
+            max_input_tokens=3000,
+            max_output_tokens=200,
+            avg_input_tokens=800,
+            avg_output_tokens=60,
+            peak_concurrency=4,
+            availability=95.0,
+            regions=("eastus2",),
+            hardware=HardwareChoice(allow=(T4,)),
+            spot=SpotChoice(allowed=True),
+        ),
+        **changes,
     )
-    return dataclasses.replace(base, **changes)
 
 
 def by_spot(req: SizingRequest):
