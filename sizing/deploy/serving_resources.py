@@ -33,6 +33,13 @@ MODEL_CACHE_SPARE = 1.1  # tokenizer, config and partial files next to the weigh
 
 IMAGE_PULL_S = 300  # the vllm-openai image is several GB compressed
 DOWNLOAD_BYTES_PER_S = 200 * MIB  # Hugging Face hub to an Azure VM, conservative
+# Weights staged in the environment's blob store, copied through its private endpoint: an
+# ESTIMATE, not a measurement. Bounds read 2026-12-08: a standard StorageV2 account's default
+# egress target is 50-200 Gbps by region, a single blob up to the account's limits (Learn,
+# "Scalability and performance targets for standard storage accounts"); GPU VM sizes list
+# tens of Gbps of network bandwidth. 500 MiB/s (4 Gbps) per replica leaves room for several
+# replicas of a node copying at once and for the copy tool's overhead; measure and replace.
+BLOB_COPY_BYTES_PER_S = 500 * MIB
 LOAD_BYTES_PER_S = 1 * GIB  # local disk to GPU memory, safetensors
 COMPILE_AND_CAPTURE_S = 300  # torch.compile plus CUDA-graph capture on first start
 STARTUP_PERIOD_S = 10  # [ps-values] startupProbe periodSeconds
@@ -67,11 +74,14 @@ def replica_resources(
     )
 
 
-def startup_budget(*, checkpoint_bytes: int) -> StartupBudget:
+def startup_budget(*, checkpoint_bytes: int, staged: bool = False) -> StartupBudget:
     """``pull + bytes / 200 MiB/s + bytes / 1 GiB/s + compile``: about 20 min for an 8B bf16
-    checkpoint, 25 min for 70B at fp8 and 40 min for 70B at bf16."""
+    checkpoint, 25 min for 70B at fp8 and 40 min for 70B at bf16. Where the weights are
+    ``staged`` in the environment's store the download is the copy from blob (500 MiB/s,
+    estimated) instead of the Hugging Face download."""
     size = model_cache_bytes(checkpoint_bytes)
-    download = math.ceil(size / DOWNLOAD_BYTES_PER_S)
+    rate = BLOB_COPY_BYTES_PER_S if staged else DOWNLOAD_BYTES_PER_S
+    download = math.ceil(size / rate)
     load = math.ceil(size / LOAD_BYTES_PER_S)
     budget = IMAGE_PULL_S + download + load + COMPILE_AND_CAPTURE_S
     return StartupBudget(
