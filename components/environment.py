@@ -55,6 +55,7 @@ from components.network import (
 from components.observability import Observability, SloAlerts
 from components.openai_service import FOUNDRY_ACCOUNT_KIND, OpenAIService
 from components.vllm_service import VllmService, VllmWiring
+from components.weights_store import WeightsStore
 from sizing.plan import ContainerImage, EnvironmentPlan, Plan, WorkloadPlan
 
 API_KEY_SECRET = "vllm-api-key"  # in the environment's Key Vault
@@ -89,6 +90,7 @@ class EnvironmentResources:
     services: dict[tuple[str, str], VllmService]
     registry: ContainerRegistry | None
     key_vault: KeyVault | None
+    weights: WeightsStore | None = None
 
     @property
     def gateway(self) -> LlmGateway:
@@ -207,7 +209,7 @@ def build_environment(
     images = pulled_images(cached_images(env, tuple(self_hosted)), inputs)
     image_by_id = {i.id: i for i in images}
 
-    key_vault = registry = None
+    key_vault = registry = store = None
     clusters: dict[str, GpuCluster] = {}
     services: dict[tuple[str, str], VllmService] = {}
     if self_hosted:
@@ -279,6 +281,22 @@ def build_environment(
             )
             for region in aks_regions
         }
+        # Pinned checkpoints are staged once in the environment's store; every cluster's vLLM
+        # identity reads it (components/weights_store.py).
+        if any(w.aks is not None and w.aks.weights is not None for w in self_hosted):
+            store = WeightsStore(
+                "weights",
+                environment=env,
+                resource_group_name=group.name,
+                resource_group=group_name,
+                subscription_id=subscription_id,
+                readers={
+                    f"vllm-{region_code(r)}": c.vllm_identity.principal_id
+                    for r, c in clusters.items()
+                },
+                private_endpoint_subnet_id=endpoint_subnet,
+                dns_zone_ids=network.dns_zone_ids.get("blob"),
+            )
         for w in self_hosted:
             placement = gateway_of[w.name]
             wiring = VllmWiring(
@@ -406,4 +424,6 @@ def build_environment(
     pulumi.export(
         "workloadCostsUsd", {w.name: round(w.cost.monthly_usd, 2) for w in feasible if w.cost}
     )
-    return EnvironmentResources(gateways, clusters, openai, services, registry, key_vault)
+    return EnvironmentResources(
+        gateways, clusters, openai, services, registry, key_vault, weights=store
+    )
