@@ -10,6 +10,8 @@ import dataclasses
 import pytest
 
 from components import roles
+from sizing.catalog import default_catalog
+from sizing.deploy.container_images import WEIGHTS_COPY_IMAGE_ID, planned_image
 from sizing.deploy.model_weights import weights_staging
 from tests.conftest import _stack_plan, capture_environment
 
@@ -36,7 +38,13 @@ def staged(plan):
         aks = dataclasses.replace(w.aks, hf_revision=SHA, weights=weights, vllm_args=args)
         return dataclasses.replace(w, aks=aks)
 
-    return dataclasses.replace(plan, workloads=tuple(pin(w) for w in plan.workloads))
+    copy_image = planned_image(default_catalog(), WEIGHTS_COPY_IMAGE_ID)
+    environments = tuple(
+        dataclasses.replace(e, images=(*e.images, copy_image)) for e in plan.environments
+    )
+    return dataclasses.replace(
+        plan, workloads=tuple(pin(w) for w in plan.workloads), environments=environments
+    )
 
 
 @pytest.fixture(scope="module")
