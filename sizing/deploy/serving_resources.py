@@ -104,3 +104,19 @@ def node_os_disk_gb(*, replicas_per_node: int, resources: ReplicaResources) -> i
     needed = NODE_IMAGE_BYTES + VLLM_IMAGE_BYTES + replicas_per_node * per_replica
     gb = math.ceil(needed / GIB / OS_DISK_STEP_GB) * OS_DISK_STEP_GB
     return min(max(gb, OS_DISK_MIN_GB), OS_DISK_MAX_GB)
+
+
+def startup_reason(startup: StartupBudget, *, staged: bool) -> str:
+    """The scale-out lead time in the plan's words: how long a new replica takes to serve, and
+    where its weights come from."""
+    source = (
+        "copied from the environment's weights store at 500 MiB/s (estimated)"
+        if staged
+        else "downloaded from Hugging Face at 200 MiB/s"
+    )
+    return (
+        f"Scale-out lead time: a new replica serves after about {math.ceil(startup.budget_s / 60)} "
+        f"min (image pull {startup.image_pull_s} s, weights {startup.download_s} s {source}, "
+        f"load {startup.load_s} s, compile {startup.compile_s} s), plus a new node's start "
+        "where the pool must grow."
+    )

@@ -38,7 +38,12 @@ from sizing.deploy.serving_limits import (
     peak_requests_per_minute,
     vllm_alerts,
 )
-from sizing.deploy.serving_resources import node_os_disk_gb, replica_resources, startup_budget
+from sizing.deploy.serving_resources import (
+    node_os_disk_gb,
+    replica_resources,
+    startup_budget,
+    startup_reason,
+)
 from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_PORT, hf_repository, vllm_args
 from sizing.deploy.working_hours import batch_window, off_hours_answer, wake_hours
 from sizing.performance.efficiency import EfficiencyFactors
@@ -618,6 +623,8 @@ def _aks_plan(
                 "per replica.",
             )
         )
+    startup = startup_budget(checkpoint_bytes=download_bytes, staged=staging is not None)
+    reasons.append(startup_reason(startup, staged=staging is not None))
     load_replicas = c.replicas_per_region
     plan = WorkloadPlan(
         **shared_fields(req, model),
@@ -684,7 +691,7 @@ def _aks_plan(
             pool_name=agent_pool_name(c.vm_sku, c.mig_profile, spot=c.spot is not None),
             container_image=vllm_image,
             resources=resources,
-            startup=startup_budget(checkpoint_bytes=download_bytes, staged=staging is not None),
+            startup=startup,
             autoscaling=autoscaling(
                 replicas_per_region=c.replicas_per_region,
                 replicas_per_node=c.replicas_per_node,

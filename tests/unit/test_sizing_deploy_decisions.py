@@ -490,3 +490,15 @@ def test_workloads_on_one_vm_size_share_its_pool_in_each_region(dev_plan):
     infeasible = dataclasses.replace(twin, feasible=False)
     assert [p.workloads for p in node_pools([gpu, infeasible])] == [(gpu.name,)] * len(pools)
     assert dev_plan.environments[0].node_pools == node_pools(dev_plan.workloads_of("dev"))
+
+
+def test_the_plan_states_the_scale_out_lead_time_and_where_weights_come_from():
+    from sizing.deploy.serving_resources import startup_reason
+
+    size = 16 * GIB
+    hub = startup_reason(startup_budget(checkpoint_bytes=size), staged=False)
+    blob = startup_reason(startup_budget(checkpoint_bytes=size, staged=True), staged=True)
+    assert "Hugging Face" in hub and "weights store" not in hub
+    assert "weights store" in blob and "estimated" in blob
+    budget = startup_budget(checkpoint_bytes=size, staged=True)
+    assert f"about {-(-budget.budget_s // 60)} min" in blob
