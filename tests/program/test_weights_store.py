@@ -287,3 +287,24 @@ def test_replicas_wait_for_their_read_access_to_the_store(prod_staged):
         if deployment.inputs["metadata"]["namespace"] in ("kube-system", "weights-staging"):
             continue
         assert readers & set(deployment.depends_on)
+
+
+def test_the_staging_job_is_neither_a_gpu_workload_nor_a_vllm_server(prod_staged):
+    from inferplan.review.checks import views_from_capture
+    from policies.rules import RULES_BY_NAME, run_rules
+    from policies.view import context_from_plan
+
+    views = views_from_capture(prod_staged)
+    ctx = context_from_plan(staged(_stack_plan("prod")), "prod")
+    rules = [RULES_BY_NAME["gpu-workload-requests-gpus"], RULES_BY_NAME["vllm-api-key"]]
+    jobs = [v for v in views if v.type == JOB]
+    assert jobs
+    assert not [v for _, v in run_rules(jobs, ctx, rules)]
+    # Another pod on a GPU pool without GPUs is still flagged, and the served vLLM too.
+    other = [
+        dataclasses.replace(
+            v, inputs={**v.inputs, "metadata": {**v.inputs["metadata"], "labels": {}}}
+        )
+        for v in jobs
+    ]
+    assert [x for r, x in run_rules(other, ctx, rules) if r.name == "gpu-workload-requests-gpus"]
