@@ -308,3 +308,15 @@ def test_the_staging_job_is_neither_a_gpu_workload_nor_a_vllm_server(prod_staged
         for v in jobs
     ]
     assert [x for r, x in run_rules(other, ctx, rules) if r.name == "gpu-workload-requests-gpus"]
+
+
+def test_staged_replicas_in_a_private_environment_pass_the_no_internet_rule(prod_staged):
+    from inferplan.review.checks import views_from_capture
+    from policies.rules import RULES_BY_NAME, rule_violations
+    from policies.view import context_from_plan
+
+    plan = staged(_stack_plan("prod"))
+    ctx = context_from_plan(plan, "prod")
+    assert all(w.weights_staged for w in ctx.workloads if w.hf_model)
+    rule = RULES_BY_NAME["vllm-no-internet-egress"]
+    assert rule_violations(rule, views_from_capture(prod_staged), ctx) == []
