@@ -149,7 +149,9 @@ VLLM_EGRESS = "vllm-no-internet-egress"
 def check_vllm_egress(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
     if kind_of(view) != "NetworkPolicy" or ctx.public_network_access is not False:
         return
-    staged = [n for n in sorted(workload_names(view)) if (w := ctx.workload(n)) and w.hf_revision]
+    staged = [
+        n for n in sorted(workload_names(view)) if (w := ctx.workload(n)) and w.weights_staged
+    ]
     if not staged:
         return
     spec = view.inputs.get("spec") or {}
