@@ -289,6 +289,7 @@ def build_environment(
         # Pinned checkpoints are staged once in the environment's store; every cluster's vLLM
         # identity reads it (components/weights_store.py).
         store_cidrs = (endpoint_subnet_prefix(env.location),) if private else ()
+        staging_jobs: dict[str, pulumi.Resource] = {}  # by Job name: what replicas wait for
         if any(w.aks is not None and w.aks.weights is not None for w in self_hosted):
             store = WeightsStore(
                 "weights",
@@ -320,7 +321,7 @@ def build_environment(
             copy_image = image_by_id[WEIGHTS_COPY_IMAGE_ID]
             for region, runs in sorted(by_region.items()):
                 download_image = runs[0].workload.aks.container_image  # type: ignore[union-attr]
-                StagingJobs(
+                staging = StagingJobs(
                     f"staging-{region_code(region)}",
                     environment=env,
                     runs=tuple(runs),
@@ -334,6 +335,7 @@ def build_environment(
                     access=store.write_access,
                     hf_token=inputs.hf_token,
                 )
+                staging_jobs.update(staging.jobs)
         for w in self_hosted:
             placement = gateway_of[w.name]
             wiring = VllmWiring(
@@ -348,7 +350,14 @@ def build_environment(
                         "weights_account_name": store.account_name,
                         "weights_image": image_by_id[WEIGHTS_COPY_IMAGE_ID],
                         "endpoint_cidrs": store_cidrs,
-                        "weights_access": tuple(store.read_access),
+                        "weights_access": (
+                            *store.read_access,
+                            *(
+                                [staging_jobs[w.aks.weights.job_name]]
+                                if w.aks.weights.job_name in staging_jobs
+                                else []
+                            ),
+                        ),
                     }
                     if store is not None and w.aks is not None and w.aks.weights is not None
                     else {}

@@ -3,10 +3,12 @@ Hugging Face once and uploaded to the weights store (components/weights_manifest
 
 The namespace, its service account (federated with the store's staging identity, the only
 writer), its network policy (the one namespace with internet egress) and one Job per repository
-and revision. Pulumi does not wait for a Job to finish (``pulumi.com/skipAwait``): a 70B
-download takes longer than a deployment should, and each replica's init container waits for the
-revision's marker instead. A completed Job is not run again; an unchanged revision keeps its
-Job's name, so later `pulumi up` runs leave it alone.
+and revision. Pulumi waits for a Job to complete (``staging_time_s``: the download, the upload
+and a margin) and the replicas of its revision wait for the Job, so the first `pulumi up` takes
+as long as the staging and no replica's start-up budget has to cover it (each replica's init
+container also waits for the revision's marker, should a Job be re-run). A completed Job is not
+run again; an unchanged revision keeps its Job's name, so later `pulumi up` runs leave it
+alone.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ from components.weights_manifests import (
     staging_service_account_manifest,
 )
 from sizing.deploy.gpu_platform import platform_of
+from sizing.deploy.serving_resources import staging_time_s
 from sizing.plan import EnvironmentPlan, WeightsStaging, WorkloadPlan
 
 HF_SECRET_NAME = "hf-token"
-SKIP_AWAIT = "pulumi.com/skipAwait"
 
 
 @dataclass(frozen=True)
@@ -158,23 +160,33 @@ class StagingJobs(pulumi.ComponentResource):
                 ),
                 outputs,
             )
-            metadata = dict(manifest["metadata"])
-            metadata["annotations"] = {**metadata["annotations"], SKIP_AWAIT: "true"}
+            aks = run.workload.aks
+            assert aks is not None
+            deadline = staging_time_s(checkpoint_bytes=aks.checkpoint_bytes)
             pool = run.workload.aks.pool_name if run.workload.aks else None
             self.jobs[run.weights.job_name] = k8s.batch.v1.Job(
                 f"{name}-{run.weights.job_name}",
-                metadata=metadata,
+                metadata=manifest["metadata"],
                 spec=manifest["spec"],
-                opts=child(
-                    namespace,
-                    account,
-                    federation,
-                    *secrets,
-                    *access,
-                    *([cluster.pools[pool]] if pool in cluster.pools else []),
+                opts=_with_timeout(
+                    deadline,
+                    child(
+                        namespace,
+                        account,
+                        federation,
+                        *secrets,
+                        *access,
+                        *([cluster.pools[pool]] if pool in cluster.pools else []),
+                    ),
                 ),
             )
         self.register_outputs({"jobs": sorted(self.jobs)})
+
+
+def _with_timeout(seconds: int, opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=f"{seconds}s"))
+    )
 
 
 def cluster_credential(name: str) -> str:

@@ -106,6 +106,19 @@ def node_os_disk_gb(*, replicas_per_node: int, resources: ReplicaResources) -> i
     return min(max(gb, OS_DISK_MIN_GB), OS_DISK_MAX_GB)
 
 
+STAGING_MARGIN_S = 900  # the Job's scheduling, a GPU node's start where its pool is at zero
+
+
+def staging_time_s(*, checkpoint_bytes: int) -> int:
+    """How long the staging Job may take, once per revision: the image pull, the Hugging Face
+    download (200 MiB/s) and the upload to blob (500 MiB/s, estimated), plus a margin. The
+    first `pulumi up` waits this long for the Job before it creates the replicas."""
+    size = model_cache_bytes(checkpoint_bytes)
+    download = math.ceil(size / DOWNLOAD_BYTES_PER_S)
+    upload = math.ceil(size / BLOB_COPY_BYTES_PER_S)
+    return IMAGE_PULL_S + download + upload + STAGING_MARGIN_S
+
+
 def startup_reason(startup: StartupBudget, *, staged: bool) -> str:
     """The scale-out lead time in the plan's words: how long a new replica takes to serve, and
     where its weights come from."""

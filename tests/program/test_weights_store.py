@@ -245,7 +245,8 @@ def test_one_staging_job_per_revision_with_internet_only_in_its_namespace(prod_s
     for job in jobs:
         weights = revisions[job.inputs["metadata"]["name"]]
         assert job.inputs["metadata"]["namespace"] == "weights-staging"
-        assert job.inputs["metadata"]["annotations"]["pulumi.com/skipAwait"] == "true"
+        # Pulumi waits for the Job (no skipAwait), and the replicas wait for it.
+        assert "pulumi.com/skipAwait" not in job.inputs["metadata"]["annotations"]
         spec = job.inputs["spec"]["template"]["spec"]
         [download] = spec["initContainers"]
         assert download["command"][:3] == ["hf", "download", weights.repository]
@@ -283,10 +284,15 @@ def test_replicas_wait_for_their_read_access_to_the_store(prod_staged):
         for r in prod_staged.of_type(ROLE)
         if r.inputs["roleDefinitionId"].endswith(roles.STORAGE_BLOB_DATA_READER)
     }
-    for deployment in prod_staged.of_type(DEPLOYMENT):
-        if deployment.inputs["metadata"]["namespace"] in ("kube-system", "weights-staging"):
-            continue
+    jobs = {j.urn for j in prod_staged.of_type(JOB)}
+    served = {w.name for w in _stack_plan("prod").workloads if w.aks}
+    deployments = [
+        d for d in prod_staged.of_type(DEPLOYMENT) if d.inputs["metadata"]["namespace"] in served
+    ]
+    assert len(deployments) == len(served)
+    for deployment in deployments:
         assert readers & set(deployment.depends_on)
+        assert jobs & set(deployment.depends_on)  # the first up stages, then starts replicas
 
 
 def test_the_staging_job_is_neither_a_gpu_workload_nor_a_vllm_server(prod_staged):

@@ -502,3 +502,15 @@ def test_the_plan_states_the_scale_out_lead_time_and_where_weights_come_from():
     assert "weights store" in blob and "estimated" in blob
     budget = startup_budget(checkpoint_bytes=size, staged=True)
     assert f"about {-(-budget.budget_s // 60)} min" in blob
+
+
+def test_the_staging_job_may_take_the_download_and_the_upload_once():
+    from sizing.deploy.serving_resources import staging_time_s
+
+    small, large = (
+        staging_time_s(checkpoint_bytes=16 * GIB),
+        staging_time_s(checkpoint_bytes=800 * GIB),
+    )
+    assert small < large
+    size = round(800 * GIB * 1.1)
+    assert large >= size / DOWNLOAD_BYTES_PER_S + size / BLOB_COPY_BYTES_PER_S
