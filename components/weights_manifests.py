@@ -57,11 +57,14 @@ PRIVATE_RANGES = (
     "169.254.0.0/16",
 )
 # Microsoft Entra ID's sign-in endpoints (login.microsoftonline.com and the other identity
-# hosts), IPv4: Microsoft 365 "URLs and IP address ranges", Microsoft 365 Common, endpoint set
-# 56 (Microsoft Entra ID authentication), as published by the Microsoft 365 IP address and URL web
-# service, read 2026-12-08. The token exchange of workload identity needs them; Entra ID has no
-# private endpoint. Microsoft changes these ranges rarely and announces it in that service's
-# change feed: re-read it when it changes.
+# hosts), IPv4: the Microsoft 365 "URLs and IP address ranges" list, Microsoft 365 Common,
+# endpoint set 56 (Microsoft Entra ID authentication), published through the Microsoft 365 IP
+# address and URL web service. NOT YET VERIFIED against that service itself: on 2026-12-08 these
+# four prefixes were read from public mirrors of its list (they appear there among the Microsoft
+# 365 ranges), not from Learn or the service. Verify them with
+# `curl "https://endpoints.office.com/endpoints/worldwide?clientrequestid=<uuid>"` (set 56)
+# before relying on the policy. The token exchange of workload identity needs them; Entra ID
+# has no private endpoint.
 ENTRA_ID_RANGES = (
     "20.20.32.0/19",
     "20.190.128.0/18",
