@@ -36,6 +36,7 @@ from pulumi_azure_native import authorization, resources
 
 from components import roles
 from components.container_registry import ContainerRegistry, UpstreamCredential
+from components.federation import FederationChain
 from components.gpu_cluster import ClusterContext, GpuCluster
 from components.key_vault import KeyVault
 from components.kube_credentials import AZURE_CLI_LOGIN, KubeloginLogin
@@ -49,12 +50,17 @@ from components.naming import region_code, resource_name
 from components.network import (
     PROMETHEUS_GROUP_ID,
     Network,
+    endpoint_subnet_prefix,
     gateway_subnet_prefix,
     private_endpoint,
 )
 from components.observability import Observability, SloAlerts
 from components.openai_service import FOUNDRY_ACCOUNT_KIND, OpenAIService
 from components.vllm_service import VllmService, VllmWiring
+from components.weights_staging import StagingJobs, StagingRun, staging_runs
+from components.weights_store import WeightsStore
+from sizing.deploy.container_images import WEIGHTS_COPY_IMAGE_ID
+from sizing.deploy.packing import placed_workload
 from sizing.plan import ContainerImage, EnvironmentPlan, Plan, WorkloadPlan
 
 API_KEY_SECRET = "vllm-api-key"  # in the environment's Key Vault
@@ -89,6 +95,7 @@ class EnvironmentResources:
     services: dict[tuple[str, str], VllmService]
     registry: ContainerRegistry | None
     key_vault: KeyVault | None
+    weights: WeightsStore | None = None
 
     @property
     def gateway(self) -> LlmGateway:
@@ -207,7 +214,7 @@ def build_environment(
     images = pulled_images(cached_images(env, tuple(self_hosted)), inputs)
     image_by_id = {i.id: i for i in images}
 
-    key_vault = registry = None
+    key_vault = registry = store = None
     clusters: dict[str, GpuCluster] = {}
     services: dict[tuple[str, str], VllmService] = {}
     if self_hosted:
@@ -279,6 +286,56 @@ def build_environment(
             )
             for region in aks_regions
         }
+        # Pinned checkpoints are staged once in the environment's store; every cluster's vLLM
+        # identity reads it (components/weights_store.py).
+        store_cidrs = (endpoint_subnet_prefix(env.location),) if private else ()
+        staging_jobs: dict[str, pulumi.Resource] = {}  # by Job name: what replicas wait for
+        if any(w.aks is not None and w.aks.weights is not None for w in self_hosted):
+            store = WeightsStore(
+                "weights",
+                environment=env,
+                resource_group_name=group.name,
+                resource_group=group_name,
+                subscription_id=subscription_id,
+                readers={
+                    f"vllm-{region_code(r)}": c.vllm_identity.principal_id
+                    for r, c in clusters.items()
+                },
+                private_endpoint_subnet_id=endpoint_subnet,
+                dns_zone_ids=network.dns_zone_ids.get("blob"),
+            )
+            # Each revision staged once, in the cluster of the first region of the first
+            # workload serving it, on that workload's pool (its disk holds the checkpoint).
+            federations = FederationChain(
+                store.staging_identity,
+                resource_group_name=group.name,
+                issuer=next(iter(clusters.values())).oidc_issuer_url,
+            )
+            by_region: dict[str, list[StagingRun]] = {}
+            for run in staging_runs(tuple(self_hosted)):
+                region = run.workload.regions[0]
+                placed = _pulling(
+                    placed_workload(run.workload, region=region, packing=env.packing), image_by_id
+                )
+                by_region.setdefault(region, []).append(StagingRun(run.weights, placed))
+            copy_image = image_by_id[WEIGHTS_COPY_IMAGE_ID]
+            for region, runs in sorted(by_region.items()):
+                download_image = runs[0].workload.aks.container_image  # type: ignore[union-attr]
+                staging = StagingJobs(
+                    f"staging-{region_code(region)}",
+                    environment=env,
+                    runs=tuple(runs),
+                    cluster=clusters[region],
+                    federations=federations,
+                    account_name=store.account_name,
+                    download_image=registry.login_server.apply(download_image.reference_in),
+                    copy_image=registry.login_server.apply(copy_image.reference_in),
+                    staging_client_id=store.staging_identity.client_id,
+                    endpoint_cidrs=store_cidrs,
+                    access=store.write_access,
+                    hf_token=inputs.hf_token,
+                )
+                staging_jobs.update(staging.jobs)
         for w in self_hosted:
             placement = gateway_of[w.name]
             wiring = VllmWiring(
@@ -288,6 +345,23 @@ def build_environment(
                 tenant_id=client.tenant_id,
                 api_key_secret_name=API_KEY_SECRET,
                 prometheus_query_url=observability.prometheus_query_url,
+                **(
+                    {
+                        "weights_account_name": store.account_name,
+                        "weights_image": image_by_id[WEIGHTS_COPY_IMAGE_ID],
+                        "endpoint_cidrs": store_cidrs,
+                        "weights_access": (
+                            *store.read_access,
+                            *(
+                                [staging_jobs[w.aks.weights.job_name]]
+                                if w.aks.weights.job_name in staging_jobs
+                                else []
+                            ),
+                        ),
+                    }
+                    if store is not None and w.aks is not None and w.aks.weights is not None
+                    else {}
+                ),
             )
             for region in w.regions:
                 services[(w.name, region)] = VllmService(
@@ -406,4 +480,6 @@ def build_environment(
     pulumi.export(
         "workloadCostsUsd", {w.name: round(w.cost.monthly_usd, 2) for w in feasible if w.cost}
     )
-    return EnvironmentResources(gateways, clusters, openai, services, registry, key_vault)
+    return EnvironmentResources(
+        gateways, clusters, openai, services, registry, key_vault, weights=store
+    )

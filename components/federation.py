@@ -31,14 +31,22 @@ class FederationChain:
         self.last: pulumi.Resource | None = None
 
     def add(
-        self, name: str, *, credential_name: str, subject: str, parent: pulumi.Resource
+        self,
+        name: str,
+        *,
+        credential_name: str,
+        subject: str,
+        parent: pulumi.Resource,
+        issuer: pulumi.Input[str] | None = None,
     ) -> managedidentity.FederatedIdentityCredential:
+        """``issuer``: another cluster's OIDC issuer than the chain's (one identity federated
+        with service accounts in several clusters)."""
         credential = managedidentity.FederatedIdentityCredential(
             name,
             federated_identity_credential_resource_name=credential_name,
             resource_name_=self.identity.name,
             resource_group_name=self.resource_group_name,
-            issuer=self.issuer,
+            issuer=issuer if issuer is not None else self.issuer,
             subject=subject,
             audiences=[TOKEN_EXCHANGE_AUDIENCE],
             opts=pulumi.ResourceOptions(

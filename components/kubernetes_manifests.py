@@ -26,7 +26,8 @@ What is rendered, in this order (``vllm_manifests``):
 5. ``Service``: an *internal* Azure load balancer.
 6. ``PodDisruptionBudget``: at most one replica down at a time through voluntary disruptions.
 7. ``NetworkPolicy``: ingress only from the gateway's subnets and managed Prometheus' scraper;
-   egress only to cluster DNS and HTTPS outside the private address ranges (the model hub).
+   egress only to cluster DNS and HTTPS: to the weights store's private endpoint and Entra ID
+   where the weights are staged, else outside the private address ranges (the model hub).
 8. ``TriggerAuthentication`` and ``ScaledObject`` (KEDA) scaling on vLLM's queue depth read from
    the Azure Monitor workspace as KEDA's own workload identity, when the endpoint is known.
 9. ``PodMonitor`` (Azure managed Prometheus's own CRD group) scraping ``/metrics``.
@@ -39,8 +40,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.naming import kubernetes_name
+from components.weights_manifests import (
+    ENTRA_ID_RANGES,
+    WORKLOAD_IDENTITY_USE,
+    weights_init_container,
+)
 from sizing.catalog.engines import pinned_engine
 from sizing.deploy.gpu_platform import SPOT_TAINT_KEY, platform_of
+from sizing.deploy.model_weights import LOCAL_WEIGHTS_ROOT
 from sizing.deploy.packing import placed_workload
 from sizing.plan import AksPlan, EnvironmentPlan, WorkingHours, WorkloadPlan
 
@@ -69,6 +76,7 @@ REGION_LABEL = "region"  # added at scrape: one Azure Monitor workspace serves e
 QUEUE_TRIGGER = "queue-depth"
 
 HF_TOKEN_KEY = "token"
+WEIGHTS_VOLUME = "model-weights"  # the staged revision's copy, at /models
 HF_TOKEN_DIR = "/var/run/secrets/huggingface"
 CACHE_DIR = "/cache"
 TMP_DIR = "/tmp"
@@ -126,6 +134,12 @@ class ServiceWiring:
     api_key_secret_name: str
     prometheus_query_url: str | None = None
     keda_client_id: str | None = None
+    # Staged weights (the Plan's ``aks.weights``): the Azure CLI image the init container
+    # copies with, the store's account, and the private endpoints' subnets it is reached in
+    # (none in a public environment: the store's public endpoint, so HTTPS stays open).
+    weights_image: str | None = None
+    weights_account: str | None = None
+    endpoint_cidrs: tuple[str, ...] = ()
 
 
 def vllm_manifests(
@@ -148,6 +162,13 @@ def vllm_manifests(
     workload = placed_workload(workload, region=region, packing=environment.packing)
     if not wiring.gateway_cidrs:
         raise ValueError(f"workload {workload.name!r}: no gateway subnet may call it")
+    if _aks(workload).weights is not None and (
+        wiring.weights_image is None or wiring.weights_account is None
+    ):
+        raise ValueError(
+            f"workload {workload.name!r}: its weights are staged, but no weights store or copy "
+            "image is wired"
+        )
     names = ManifestNames.of(workload, hf_secret_name=hf_secret_name)
     objects = [
         namespace_manifest(workload, environment=environment),
@@ -393,7 +414,7 @@ def deployment_manifest(
         "imagePullPolicy": "IfNotPresent",
         "args": list(aks.vllm_args),
         "ports": [{"name": PORT_NAME, "containerPort": aks.port, "protocol": "TCP"}],
-        "env": _environment_variables(),
+        "env": _environment_variables(offline=aks.weights is not None),
         "resources": {
             "requests": {
                 "cpu": str(resources.cpu_request_cores),
@@ -412,6 +433,11 @@ def deployment_manifest(
             {"name": "tmp", "mountPath": TMP_DIR},
             {"name": "hf-token", "mountPath": HF_TOKEN_DIR, "readOnly": True},
             {"name": "key-vault", "mountPath": SECRETS_DIR, "readOnly": True},
+            *(
+                [{"name": WEIGHTS_VOLUME, "mountPath": LOCAL_WEIGHTS_ROOT, "readOnly": True}]
+                if aks.weights is not None
+                else []
+            ),
         ],
         "startupProbe": _probe(period_s=startup.probe_period_s, timeout_s=5)
         | {"failureThreshold": startup.failure_threshold},
@@ -482,6 +508,16 @@ def deployment_manifest(
         "terminationGracePeriodSeconds": termination_grace_s(workload),
         "containers": [container],
         "volumes": [
+            *(
+                [
+                    {
+                        "name": WEIGHTS_VOLUME,
+                        "emptyDir": {"sizeLimit": _quantity_gi(resources.model_cache_bytes)},
+                    }
+                ]
+                if aks.weights is not None
+                else []
+            ),
             {
                 "name": "dshm",
                 "emptyDir": {"medium": "Memory", "sizeLimit": _quantity_gi(resources.shm_bytes)},
@@ -510,6 +546,20 @@ def deployment_manifest(
             },
         ],
     }
+    pod_labels = common_labels(workload) | {"inferplan.io/region": region}
+    if aks.weights is not None:
+        assert wiring.weights_image is not None and wiring.weights_account is not None
+        # Before vLLM starts, the staged revision is copied from the store as the workload
+        # identity the webhook projects for pods with this label.
+        pod_spec["initContainers"] = [
+            weights_init_container(
+                aks.weights,
+                image=wiring.weights_image,
+                account_name=wiring.weights_account,
+                volume=WEIGHTS_VOLUME,
+            )
+        ]
+        pod_labels[WORKLOAD_IDENTITY_USE] = "true"
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -528,17 +578,21 @@ def deployment_manifest(
             "template": {
                 # checkov reads the skips from the Deployment's metadata; kept off the pod
                 # template so rewording a reason never rolls the GPU pods.
-                "metadata": {"labels": common_labels(workload) | {"inferplan.io/region": region}},
+                "metadata": {"labels": pod_labels},
                 "spec": pod_spec,
             },
         },
     }
 
 
-def _environment_variables() -> list[dict[str, Any]]:
+def _environment_variables(*, offline: bool = False) -> list[dict[str, Any]]:
     """Point every cache at a writable mount: the root filesystem is read-only and the user
-    (10001) has no home directory or passwd entry in the image."""
+    (10001) has no home directory or passwd entry in the image. ``offline`` (staged weights):
+    the hub is never called (``HF_HUB_OFFLINE``), so nothing waits on an egress the network
+    policy denies."""
+    hub = [{"name": "HF_HUB_OFFLINE", "value": "1"}] if offline else []
     return [
+        *hub,
         {"name": "HOME", "value": TMP_DIR},
         {"name": "USER", "value": "vllm"},  # getpass.getuser() (torch.compile) needs a name
         {"name": "HF_HOME", "value": f"{CACHE_DIR}/huggingface"},
@@ -621,12 +675,26 @@ def network_policy_manifest(
 ) -> dict[str, Any]:
     """Ingress: the serving port, from the gateway subnets (the internal load balancer keeps
     their addresses) and from managed Prometheus' scraper; nothing else in the virtual network.
-    Egress: cluster DNS, and HTTPS to public addresses only, for the model hub while weights
-    download. The private ranges (virtual networks, the overlay, the metadata endpoint) are
-    excluded. A plain NetworkPolicy cannot name the hub's host names; see docs/infrastructure.md.
+    Egress: cluster DNS, and HTTPS. Where the weights are staged (a pinned revision), HTTPS only
+    to the private endpoints' subnets (the weights store) and Entra ID's sign-in ranges (the
+    init container's token exchange): no internet. Otherwise HTTPS to public addresses only, for
+    the model hub while weights download; the private ranges (virtual networks, the overlay, the
+    metadata endpoint) are excluded. A plain NetworkPolicy cannot name the hub's host names; see
+    docs/infrastructure.md.
     """
     port = _aks(workload).port
     gateways = [{"ipBlock": {"cidr": cidr}} for cidr in sorted(wiring.gateway_cidrs)]
+    if _aks(workload).weights is not None and wiring.endpoint_cidrs:
+        # Staged weights behind the store's private endpoint: no internet. HTTPS to the private
+        # endpoints' subnets (the weights store) and to Entra ID's sign-in ranges (the init
+        # container's workload identity token exchange; Entra ID has no private endpoint);
+        # vLLM itself runs offline.
+        https = [
+            *({"ipBlock": {"cidr": c}} for c in sorted(wiring.endpoint_cidrs)),
+            *({"ipBlock": {"cidr": c}} for c in ENTRA_ID_RANGES),
+        ]
+    else:
+        https = [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}]
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -645,10 +713,7 @@ def network_policy_manifest(
                     "to": [DNS_SELECTOR],
                     "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
                 },
-                {
-                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}],
-                    "ports": [{"protocol": "TCP", "port": 443}],
-                },
+                {"to": https, "ports": [{"protocol": "TCP", "port": 443}]},
             ],
         },
     }

@@ -104,6 +104,7 @@ def endpoint_subnet_prefix(region: str) -> str:
 
 
 OPENAI_PRIVATE_DNS_ZONE = "privatelink.openai.azure.com"  # Azure OpenAI private endpoints
+BLOB_PRIVATE_DNS_ZONE = "privatelink.blob.core.windows.net"
 # Private DNS zones per private-endpoint target, as Learn "Azure Private Endpoint private DNS
 # zone values" lists them; every zone is linked to every virtual network of the environment so
 # clusters and gateways resolve the private addresses through the peerings.
@@ -117,8 +118,12 @@ PRIVATE_DNS_ZONES: dict[str, tuple[str, ...]] = {
         "privatelink.oms.opinsights.azure.com",
         "privatelink.ods.opinsights.azure.com",
         "privatelink.agentsvc.azure-automation.net",
-        "privatelink.blob.core.windows.net",
+        BLOB_PRIVATE_DNS_ZONE,
     ),
+    # The weights store's blob endpoint (Learn, "Azure Private Endpoint private DNS zone
+    # values", Storage account blob: privatelink.blob.core.windows.net, read 2026-12-08). The
+    # zone is the one Azure Monitor's endpoint registers in too: created once, shared.
+    "blob": (BLOB_PRIVATE_DNS_ZONE,),
 }
 # The Azure Monitor workspace's query endpoint (managed Prometheus, what KEDA reads): its own
 # private endpoint, sub-resource prometheusMetrics, in a zone named after the workspace's region
@@ -364,9 +369,13 @@ class Network(pulumi.ComponentResource):
                 last_change[location] = endpoints
                 self.endpoint_subnet_ids[location] = endpoints.id
             self.endpoint_subnet_id = self.endpoint_subnet_ids[hub]
+            zone_ids: dict[str, pulumi.Output[str]] = {}  # one zone per name, shared by targets
             for target, zones in private_dns_zones(hub).items():
                 ids = []
                 for zone_name in zones:
+                    if zone_name in zone_ids:
+                        ids.append(zone_ids[zone_name])
+                        continue
                     key = "openai" if zone_name == OPENAI_PRIVATE_DNS_ZONE else zone_name
                     zone = privatedns.PrivateZone(
                         f"{name}-dns-{key}",
@@ -377,6 +386,7 @@ class Network(pulumi.ComponentResource):
                         opts=child,
                     )
                     ids.append(zone.id)
+                    zone_ids[zone_name] = zone.id
                     for region in all_regions:
                         suffix = "" if key == "openai" else f"{stable_hash(zone_name, length=4)}-"
                         privatedns.VirtualNetworkLink(

@@ -25,6 +25,10 @@ ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 MONITORING_DATA_READER = "b0d8363b-8ddd-447d-831f-62ca05bff136"
 MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+# Blob data plane (Learn, "Azure built-in roles for Storage", read 2026-12-08): read and list
+# blobs; and read, write and delete them.
+STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 
 # The Azure CLI's application id: get_client_config reports it as the client when Pulumi runs
 # on a person's `az login`; any other client id is a service principal (CI, OIDC, a managed
@@ -41,6 +45,8 @@ ROLE_NAMES = {
     MONITORING_DATA_READER: "Monitoring Data Reader",
     MONITORING_METRICS_PUBLISHER: "Monitoring Metrics Publisher",
     KEY_VAULT_SECRETS_USER: "Key Vault Secrets User",
+    STORAGE_BLOB_DATA_READER: "Storage Blob Data Reader",
+    STORAGE_BLOB_DATA_CONTRIBUTOR: "Storage Blob Data Contributor",
 }
 
 

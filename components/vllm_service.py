@@ -28,7 +28,7 @@ from components.kubernetes_manifests import (
     vllm_manifests,
 )
 from sizing.deploy.packing import placed_workload
-from sizing.plan import EnvironmentPlan, WorkloadPlan
+from sizing.plan import ContainerImage, EnvironmentPlan, WorkloadPlan
 
 HF_SECRET_NAME = "hf-token"  # in the workload's namespace; key ``token``
 
@@ -43,6 +43,13 @@ class VllmWiring:
     tenant_id: pulumi.Input[str]
     api_key_secret_name: str
     prometheus_query_url: pulumi.Input[str] | None = None
+    # The weights store where the workload's checkpoint is staged (components/weights_store.py):
+    # its account, the Azure CLI image to copy with, the private endpoints' subnets (none in a
+    # public environment) and the role assignments a replica waits for.
+    weights_account_name: pulumi.Input[str] | None = None
+    weights_image: ContainerImage | None = None
+    endpoint_cidrs: tuple[str, ...] = ()
+    weights_access: tuple[pulumi.Resource, ...] = ()
 
 
 class VllmService(pulumi.ComponentResource):
@@ -92,6 +99,19 @@ class VllmService(pulumi.ComponentResource):
 
         login_server = pulumi.Output.from_input(wiring.registry_login_server)
         image = login_server.apply(aks.container_image.reference_in)
+        staged = aks.weights is not None and wiring.weights_account_name is not None
+        copy_image = wiring.weights_image
+        weights = (
+            {
+                "weights_image": placeholder(
+                    "weights-image", login_server.apply(copy_image.reference_in)
+                ),
+                "weights_account": placeholder("weights-account", wiring.weights_account_name),
+                "endpoint_cidrs": wiring.endpoint_cidrs,
+            }
+            if staged and copy_image is not None and wiring.weights_account_name is not None
+            else {}
+        )
         manifests = vllm_manifests(
             workload,
             region=region,
@@ -107,6 +127,7 @@ class VllmService(pulumi.ComponentResource):
                 if wiring.prometheus_query_url is None
                 else placeholder("prometheus", wiring.prometheus_query_url),
                 keda_client_id=placeholder("keda-client-id", cluster.keda_client_id),
+                **weights,
             ),
             hf_secret_name=HF_SECRET_NAME,
         )
@@ -185,6 +206,7 @@ class VllmService(pulumi.ComponentResource):
                 federation,
                 *secrets,
                 *cluster.vllm_access,
+                *wiring.weights_access,
                 cluster.pools[aks.pool_name],
                 custom_timeouts=timeouts,
                 # KEDA owns the replica count once the Deployment exists.
@@ -235,14 +257,28 @@ class VllmService(pulumi.ComponentResource):
 
 
 def _with_outputs(value: Any, outputs: dict[str, pulumi.Input[str]]) -> Any:
-    """The manifest with every placeholder string put back as its output."""
+    """The manifest with every placeholder put back as its output: a whole string, or a part of
+    one (a shell script naming the weights store's account)."""
     if isinstance(value, str):
-        return outputs.get(value, value)
+        if value in outputs:
+            return outputs[value]
+        inner = [marker for marker in outputs if marker in value]
+        if not inner:
+            return value
+        return pulumi.Output.all(*(outputs[m] for m in inner)).apply(
+            lambda resolved, text=value, markers=inner: _filled(text, markers, resolved)
+        )
     if isinstance(value, dict):
         return {k: _with_outputs(v, outputs) for k, v in value.items()}
     if isinstance(value, list):
         return [_with_outputs(v, outputs) for v in value]
     return copy.copy(value)
+
+
+def _filled(text: str, markers: list[str], values: list[Any]) -> str:
+    for marker, resolved in zip(markers, values, strict=True):
+        text = text.replace(marker, str(resolved))
+    return text
 
 
 def _service_url(status: Any) -> str:

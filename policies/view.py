@@ -104,6 +104,7 @@ class WorkloadContext:
     hf_gated: bool | None = None  # its checkpoint needs a Hugging Face token
     hf_model: str | None = None  # the Hugging Face repository its replicas load
     hf_revision: str | None = None  # the commit they load; None: the catalog pins none
+    weights_staged: bool = False  # copied from the environment's weights store (AksPlan.weights)
     openai_deployments: tuple[PlannedDeployment, ...] = ()
     gateway_location: str | None = None  # the region of the gateway that fronts it
 
@@ -189,6 +190,7 @@ def context_from_plan(
             hf_gated=w.aks.hf_gated if w.aks else None,
             hf_model=w.aks.hf_model if w.aks else None,
             hf_revision=w.aks.hf_revision if w.aks else None,
+            weights_staged=w.aks is not None and w.aks.weights is not None,
             openai_deployments=_deployments(w),
             gateway_location=gateway_of.get(w.name),
         )

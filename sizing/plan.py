@@ -189,6 +189,20 @@ class StartupBudget:
 
 
 @dataclass(frozen=True)
+class WeightsStaging:
+    """Where a pinned checkpoint is staged once and where replicas copy it from
+    (sizing/deploy/model_weights.py): the environment's ``models`` container, under
+    ``blob_prefix``, by the Job ``job_name`` (new per repository and revision), into
+    ``local_dir``, which vLLM's ``--model`` names."""
+
+    repository: str
+    revision: str
+    blob_prefix: str  # <repository>/<revision>/ inside the models container
+    local_dir: str  # the pod's copy, what --model points at
+    job_name: str  # stage-<hash of repository and revision>
+
+
+@dataclass(frozen=True)
 class OffHoursAnswer:
     """What the gateway answers while a scale-to-zero workload has no replica, instead of
     waiting out its backend timeout: 503 with Retry-After. Outside the working hours the
@@ -258,6 +272,9 @@ class AksPlan:
     expert_parallel: bool = False  # vLLM --enable-expert-parallel: experts whole on each GPU
     # The commit of hf_model replicas load (vllm --revision); None: the catalog pins none yet.
     hf_revision: str | None = None
+    # Staged in the environment's weights store (only where a revision is pinned); None: each
+    # replica downloads from Hugging Face.
+    weights: WeightsStaging | None = None
     # Per region: replicas the peak needs, and the peak with its headroom (before whole nodes
     # and spares round them up); packing re-spreads from these (sizing/deploy/packing.py).
     replicas_for_peak: int = 0

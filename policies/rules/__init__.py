@@ -87,6 +87,7 @@ ORDER = (
     "aks-system-pool-redundancy",
     "aks-system-pool-minimum",
     "soft-deleted-restore",
+    "vllm-no-internet-egress",
 )
 
 RULES: tuple[Rule, ...] = in_order(DECLARED, ORDER)

@@ -129,6 +129,42 @@ def check_vllm_network_policy(view: ResourceView, ctx: PolicyContext) -> Iterato
             yield f"{view.key} allows egress to anywhere (an egress rule without to)."
 
 
+VLLM_EGRESS = "vllm-no-internet-egress"
+
+
+@resource_rule(
+    VLLM_EGRESS,
+    description=(
+        "Where a workload's weights are staged (a pinned revision) in a private environment, "
+        "its vLLM pods reach no public address beyond Entra ID's sign-in ranges: no egress "
+        "ipBlock 0.0.0.0/0. Advisory by default, mandatory in production stacks."
+    ),
+    level="advisory",
+    fix=(
+        "Keep the NetworkPolicy VllmService renders for staged weights (HTTPS to the private "
+        "endpoints' subnet and Entra ID only); pin the workload's revision so its weights are "
+        "staged (model-revision-pinned)."
+    ),
+)
+def check_vllm_egress(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
+    if kind_of(view) != "NetworkPolicy" or ctx.public_network_access is not False:
+        return
+    staged = [
+        n for n in sorted(workload_names(view)) if (w := ctx.workload(n)) and w.weights_staged
+    ]
+    if not staged:
+        return
+    spec = view.inputs.get("spec") or {}
+    for rule in spec.get("egress") or ():
+        for peer in rule.get("to") or ():
+            cidr = str((peer.get("ipBlock") or {}).get("cidr", ""))
+            if cidr.endswith("/0"):
+                yield (
+                    f"{view.key} lets {staged[0]}'s model server reach the internet ({cidr}) "
+                    "although its weights are staged in the environment's store."
+                )
+
+
 def _public_layers(view: ResourceView) -> list[str]:
     """Which of a resource's settings leave it reachable from public networks."""
     t, found = view.type, []

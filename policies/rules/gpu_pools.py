@@ -155,6 +155,16 @@ def check_gpu_toleration(view: ResourceView, ctx: PolicyContext) -> Iterator[str
         yield f"{view.key} requests GPUs but does not tolerate the {GPU_TAINT_KEY} taint."
 
 
+APP_NAME_LABEL = "app.kubernetes.io/name"
+STAGING_APP = "weights-staging"  # components/weights_manifests.py
+
+
+def _labels(view: ResourceView) -> Mapping[str, Any]:
+    metadata = view.inputs.get("metadata")
+    labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
+    return labels if isinstance(labels, Mapping) else {}
+
+
 @resource_rule(
     "gpu-workload-requests-gpus",
     description=(
@@ -174,7 +184,10 @@ def check_gpu_requests(view: ResourceView, ctx: PolicyContext) -> Iterator[str]:
     containers = list(containers_of(pod))
     on_gpu_pool = GPU_POOL_LABEL in (pod.get("nodeSelector") or {})
     uses_gpus = any((_gpus(c, "limits") or 0) > 0 for c in containers)
-    if on_gpu_pool and kind_of(view) != "DaemonSet" and not uses_gpus:
+    # The weights staging Job runs on the pool of a workload it stages for: that pool's disk is
+    # sized for the checkpoint, the system pool's is not; it runs once per revision.
+    staging = kind_of(view) == "Job" and _labels(view).get(APP_NAME_LABEL) == STAGING_APP
+    if on_gpu_pool and kind_of(view) != "DaemonSet" and not uses_gpus and not staging:
         yield f"{view.key} is placed on a GPU pool but requests no {GPU_RESOURCE}."
     names = workload_names(view)
     planned = next((ctx.workload(n) for n in sorted(names) if ctx.workload(n)), None)

@@ -44,8 +44,11 @@ def containers_of(pod: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 
 
 def is_vllm(container: Mapping[str, Any]) -> bool:
-    """The vLLM server, by its image's repository (``vllm/vllm-openai`` or a mirror of it)."""
-    return "vllm" in str(container.get("image", "")).split("@")[0].lower()
+    """The vLLM server, by its image's repository (``vllm/vllm-openai`` or a mirror of it),
+    run as the image's own entrypoint (the API server): a container that sets ``command`` runs
+    another program of the image (the weights staging Job's ``hf download``)."""
+    image = str(container.get("image", "")).split("@")[0].lower()
+    return "vllm" in image and not container.get("command")
 
 
 def workload_names(view: ResourceView) -> set[str]:

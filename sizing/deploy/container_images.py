@@ -17,6 +17,7 @@ from sizing.plan import ContainerImage
 VLLM_IMAGE_ID = "vllm-openai"
 VLLM_ROCM_IMAGE_ID = "vllm-openai-rocm"  # the same release built for ROCm (AMD GPUs)
 DEVICE_PLUGIN_IMAGE_ID = "nvidia-device-plugin"
+WEIGHTS_COPY_IMAGE_ID = "azure-cli"  # staged weights: blob upload and the replicas' copy
 
 
 def image_catalog(catalog: Catalog) -> ImageCatalog:

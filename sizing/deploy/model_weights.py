@@ -9,12 +9,18 @@ organisation's in sizing/catalog/data/model_sources.yaml for any other checkpoin
 
 from __future__ import annotations
 
+import hashlib
+
 from sizing.catalog import Catalog
 from sizing.catalog.entries import ModelSpec, PrecisionSpec
 from sizing.catalog.model_sources import KIND as MODEL_SOURCES
 from sizing.performance.memory import weights_bytes
 from sizing.performance.model_support import base_repository, weights_source
-from sizing.plan import PlanWarning
+from sizing.plan import PlanWarning, WeightsStaging
+
+WEIGHTS_CONTAINER = "models"  # the blob container of the environment's weights store
+LOCAL_WEIGHTS_ROOT = "/models"  # the pod's volume the init container copies the weights into
+STAGING_JOB_PREFIX = "stage-"
 
 
 def checkpoint_bytes(*, model: ModelSpec, precision: PrecisionSpec, catalog: Catalog) -> int:
@@ -55,4 +61,23 @@ def gated_model_warnings(
             f"token the stack holds (pulumi config set --secret {HF_TOKEN_CONFIG} <token>), "
             "or the pods cannot download it",
         ),
+    )
+
+
+def weights_staging(repository: str, revision: str | None) -> WeightsStaging | None:
+    """Where a pinned checkpoint is staged and read: ``models/<repository>/<revision>/``,
+    copied into ``/models/<repository>/<revision>`` in the pod, by the Job named after a hash
+    of repository and revision (a new revision is a new Job; an unchanged one keeps its Job,
+    which Kubernetes does not run again). None without a revision: a moving branch cannot be
+    staged once, so the replicas keep downloading from Hugging Face."""
+    if not revision:
+        return None
+    digest = hashlib.sha256(f"{repository}@{revision}".encode()).hexdigest()[:12]
+    prefix = f"{repository}/{revision}"
+    return WeightsStaging(
+        repository=repository,
+        revision=revision,
+        blob_prefix=f"{prefix}/",
+        local_dir=f"{LOCAL_WEIGHTS_ROOT}/{prefix}",
+        job_name=f"{STAGING_JOB_PREFIX}{digest}",
     )

@@ -33,6 +33,13 @@ MODEL_CACHE_SPARE = 1.1  # tokenizer, config and partial files next to the weigh
 
 IMAGE_PULL_S = 300  # the vllm-openai image is several GB compressed
 DOWNLOAD_BYTES_PER_S = 200 * MIB  # Hugging Face hub to an Azure VM, conservative
+# Weights staged in the environment's blob store, copied through its private endpoint: an
+# ESTIMATE, not a measurement. Bounds read 2026-12-08: a standard StorageV2 account's default
+# egress target is 50-200 Gbps by region, a single blob up to the account's limits (Learn,
+# "Scalability and performance targets for standard storage accounts"); GPU VM sizes list
+# tens of Gbps of network bandwidth. 500 MiB/s (4 Gbps) per replica leaves room for several
+# replicas of a node copying at once and for the copy tool's overhead; measure and replace.
+BLOB_COPY_BYTES_PER_S = 500 * MIB
 LOAD_BYTES_PER_S = 1 * GIB  # local disk to GPU memory, safetensors
 COMPILE_AND_CAPTURE_S = 300  # torch.compile plus CUDA-graph capture on first start
 STARTUP_PERIOD_S = 10  # [ps-values] startupProbe periodSeconds
@@ -67,11 +74,14 @@ def replica_resources(
     )
 
 
-def startup_budget(*, checkpoint_bytes: int) -> StartupBudget:
+def startup_budget(*, checkpoint_bytes: int, staged: bool = False) -> StartupBudget:
     """``pull + bytes / 200 MiB/s + bytes / 1 GiB/s + compile``: about 20 min for an 8B bf16
-    checkpoint, 25 min for 70B at fp8 and 40 min for 70B at bf16."""
+    checkpoint, 25 min for 70B at fp8 and 40 min for 70B at bf16. Where the weights are
+    ``staged`` in the environment's store the download is the copy from blob (500 MiB/s,
+    estimated) instead of the Hugging Face download."""
     size = model_cache_bytes(checkpoint_bytes)
-    download = math.ceil(size / DOWNLOAD_BYTES_PER_S)
+    rate = BLOB_COPY_BYTES_PER_S if staged else DOWNLOAD_BYTES_PER_S
+    download = math.ceil(size / rate)
     load = math.ceil(size / LOAD_BYTES_PER_S)
     budget = IMAGE_PULL_S + download + load + COMPILE_AND_CAPTURE_S
     return StartupBudget(
@@ -94,3 +104,32 @@ def node_os_disk_gb(*, replicas_per_node: int, resources: ReplicaResources) -> i
     needed = NODE_IMAGE_BYTES + VLLM_IMAGE_BYTES + replicas_per_node * per_replica
     gb = math.ceil(needed / GIB / OS_DISK_STEP_GB) * OS_DISK_STEP_GB
     return min(max(gb, OS_DISK_MIN_GB), OS_DISK_MAX_GB)
+
+
+STAGING_MARGIN_S = 900  # the Job's scheduling, a GPU node's start where its pool is at zero
+
+
+def staging_time_s(*, checkpoint_bytes: int) -> int:
+    """How long the staging Job may take, once per revision: the image pull, the Hugging Face
+    download (200 MiB/s) and the upload to blob (500 MiB/s, estimated), plus a margin. The
+    first `pulumi up` waits this long for the Job before it creates the replicas."""
+    size = model_cache_bytes(checkpoint_bytes)
+    download = math.ceil(size / DOWNLOAD_BYTES_PER_S)
+    upload = math.ceil(size / BLOB_COPY_BYTES_PER_S)
+    return IMAGE_PULL_S + download + upload + STAGING_MARGIN_S
+
+
+def startup_reason(startup: StartupBudget, *, staged: bool) -> str:
+    """The scale-out lead time in the plan's words: how long a new replica takes to serve, and
+    where its weights come from."""
+    source = (
+        "copied from the environment's weights store at 500 MiB/s (estimated)"
+        if staged
+        else "downloaded from Hugging Face at 200 MiB/s"
+    )
+    return (
+        f"Scale-out lead time: a new replica serves after about {math.ceil(startup.budget_s / 60)} "
+        f"min (image pull {startup.image_pull_s} s, weights {startup.download_s} s {source}, "
+        f"load {startup.load_s} s, compile {startup.compile_s} s), plus a new node's start "
+        "where the pool must grow."
+    )

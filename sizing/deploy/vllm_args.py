@@ -43,6 +43,7 @@ def vllm_args(
     prefix_caching: bool = True,
     expert_parallel: bool = False,
     revision: str | None = None,
+    local_dir: str | None = None,
 ) -> tuple[str, ...]:
     """The server flags, stating the scheduler settings the sizing model assumed rather than
     leaving them to defaults that differ by vLLM version and GPU: the sequence limit, the
@@ -50,12 +51,22 @@ def vllm_args(
     ``SchedulerConfig.enable_chunked_prefill``; stated anyway) and the memory share
     (``--gpu-memory-utilization``). The engine tier parses every rendered line with the pinned
     engine's own parser (tests/engine/test_serve_args.py)."""
+    # Staged weights (``local_dir``, sizing/deploy/model_weights.py): the pod's copy of the
+    # pinned commit, so vLLM loads from disk and never calls the hub; the directory is the
+    # revision, so --revision is not passed.
+    source = (
+        [f"--model={local_dir}"]
+        if local_dir
+        else [
+            f"--model={hf_repository(model, precision)}",
+            # The commit to load (--revision; the tokenizer follows it when --tokenizer-revision is
+            # unset, vllm/config/model.py ModelConfig.__post_init__): weights that cannot change
+            # under a running plan.
+            *([f"--revision={revision}"] if revision else []),
+        ]
+    )
     args = [
-        f"--model={hf_repository(model, precision)}",
-        # The commit to load (--revision; the tokenizer follows it when --tokenizer-revision is
-        # unset, vllm/config/model.py ModelConfig.__post_init__): weights that cannot change
-        # under a running plan.
-        *([f"--revision={revision}"] if revision else []),
+        *source,
         f"--served-model-name={served_model_name}",
         f"--tensor-parallel-size={tp}",
         f"--max-model-len={max_model_len}",

@@ -14,7 +14,11 @@ from inputs.environment import Environment
 from inputs.workload import BatchSpec, Workload
 from sizing.catalog import Catalog
 from sizing.deploy.azure_limits import environment_limits
-from sizing.deploy.container_images import DEVICE_PLUGIN_IMAGE_ID, planned_image
+from sizing.deploy.container_images import (
+    DEVICE_PLUGIN_IMAGE_ID,
+    WEIGHTS_COPY_IMAGE_ID,
+    planned_image,
+)
 from sizing.deploy.fixed_costs import environment_fixed_costs
 from sizing.deploy.gateway_availability import gateway_link
 from sizing.deploy.gateway_placement import gateway_placements
@@ -282,9 +286,17 @@ def environment_plan(
         require_templates=spec.require_templates,
         tags=dict(sorted(tags.items())),
         allowed_regions=tuple(spec.limits.allowed_regions or ()),
-        images=(planned_image(catalog, DEVICE_PLUGIN_IMAGE_ID),)
-        if any(w.aks is not None for w in mine)
-        else (),
+        images=(
+            (planned_image(catalog, DEVICE_PLUGIN_IMAGE_ID),)
+            if any(w.aks is not None for w in mine)
+            else ()
+        )
+        # Staged weights are copied with the Azure CLI image, from the registry too.
+        + (
+            (planned_image(catalog, WEIGHTS_COPY_IMAGE_ID),)
+            if any(w.aks is not None and w.aks.weights is not None for w in mine)
+            else ()
+        ),
         quota=environment_quota(pools, accounts, catalog=catalog),
         soft_deleted=spec.soft_deleted,
         gateways=gateways,

@@ -25,7 +25,12 @@ from sizing.deploy.container_images import planned_image, vllm_image_id
 from sizing.deploy.gateway_resilience import gateway_backends
 from sizing.deploy.gpu_platform import gpu_platform
 from sizing.deploy.model_weights import checkpoint_bytes as replica_checkpoint_bytes
-from sizing.deploy.model_weights import gated_model_warnings, pinned_revision, repository_gated
+from sizing.deploy.model_weights import (
+    gated_model_warnings,
+    pinned_revision,
+    repository_gated,
+    weights_staging,
+)
 from sizing.deploy.pool_names import agent_pool_name
 from sizing.deploy.serving_limits import (
     gateway_limits,
@@ -33,7 +38,12 @@ from sizing.deploy.serving_limits import (
     peak_requests_per_minute,
     vllm_alerts,
 )
-from sizing.deploy.serving_resources import node_os_disk_gb, replica_resources, startup_budget
+from sizing.deploy.serving_resources import (
+    node_os_disk_gb,
+    replica_resources,
+    startup_budget,
+    startup_reason,
+)
 from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION, VLLM_PORT, hf_repository, vllm_args
 from sizing.deploy.working_hours import batch_window, off_hours_answer, wake_hours
 from sizing.performance.efficiency import EfficiencyFactors
@@ -441,10 +451,12 @@ def _aks_plan(
     per_million = c.hourly_usd / (out_tokens_per_s * 3600.0) * 1e6 if out_tokens_per_s else 0.0
     repository = hf_repository(model, precision)
     revision = pinned_revision(repository, catalog=catalog)
+    staging = weights_staging(repository, revision)
     args = vllm_args(
         model=model,
         precision=precision,
         revision=revision,
+        local_dir=staging.local_dir if staging else None,
         tp=c.tp,
         max_model_len=req.max_model_len,
         max_num_seqs=cap.concurrency,
@@ -611,6 +623,8 @@ def _aks_plan(
                 "per replica.",
             )
         )
+    startup = startup_budget(checkpoint_bytes=download_bytes, staged=staging is not None)
+    reasons.append(startup_reason(startup, staged=staging is not None))
     load_replicas = c.replicas_per_region
     plan = WorkloadPlan(
         **shared_fields(req, model),
@@ -664,6 +678,7 @@ def _aks_plan(
             max_nodes_per_region=c.nodes_per_region * MAX_NODES_FACTOR,
             hf_model=repository,
             hf_revision=revision,
+            weights=staging,
             max_model_len=req.max_model_len,
             max_num_seqs=cap.concurrency,
             gpu_memory_utilization=GPU_MEMORY_UTILIZATION,
@@ -676,7 +691,7 @@ def _aks_plan(
             pool_name=agent_pool_name(c.vm_sku, c.mig_profile, spot=c.spot is not None),
             container_image=vllm_image,
             resources=resources,
-            startup=startup_budget(checkpoint_bytes=download_bytes),
+            startup=startup,
             autoscaling=autoscaling(
                 replicas_per_region=c.replicas_per_region,
                 replicas_per_node=c.replicas_per_node,

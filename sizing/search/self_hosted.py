@@ -31,9 +31,9 @@ from sizing.catalog.entries import GpuSpec, ModelSpec, PrecisionSpec, VmSku
 from sizing.catalog.measured_corrections import MeasuredCorrection, corrections_in_scope
 from sizing.deploy.azure_limits import AZURE_LIMIT, aks_pool_limit
 from sizing.deploy.container_images import image_catalog, planned_image, vllm_image_id
-from sizing.deploy.model_weights import checkpoint_bytes
+from sizing.deploy.model_weights import checkpoint_bytes, pinned_revision
 from sizing.deploy.serving_resources import startup_budget
-from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION
+from sizing.deploy.vllm_args import GPU_MEMORY_UTILIZATION, hf_repository
 from sizing.performance.capacity import SloTarget, capacity_at_slo, failing
 from sizing.performance.efficiency import EfficiencyFactors, default_efficiency
 from sizing.performance.estimator import (
@@ -364,7 +364,10 @@ def _spot_terms_of(c: AksCandidate, *, req: SizingRequest, catalog: Catalog) -> 
     """The spot terms of ``c``'s size, with its replica's start-up after an eviction."""
     model, precision = catalog.model(req.model), catalog.precision(c.precision)
     size = checkpoint_bytes(model=model, precision=precision, catalog=catalog)
-    return spot_terms(catalog, c.vm_sku, startup_s=startup_budget(checkpoint_bytes=size).budget_s)
+    # Staged where the checkpoint's revision is pinned (sizing/deploy/model_weights.py).
+    staged = pinned_revision(hf_repository(model, precision), catalog=catalog) is not None
+    startup = startup_budget(checkpoint_bytes=size, staged=staged)
+    return spot_terms(catalog, c.vm_sku, startup_s=startup.budget_s)
 
 
 def _spot_variant(c: AksCandidate, *, req: SizingRequest, catalog: Catalog) -> AksCandidate:

@@ -49,6 +49,9 @@ WIRING = km.ServiceWiring(
     api_key_secret_name="vllm-api-key",
     prometheus_query_url=QUERY_URL,
     keda_client_id="keda-client-id",
+    weights_image="acrtest.azurecr.io/azure-cli:2.91.0",
+    weights_account="sttestweights",
+    endpoint_cidrs=("10.29.17.0/24",),
 )
 CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "PodMonitor", "SecretProviderClass"}
 BUILT_IN_KINDS = [

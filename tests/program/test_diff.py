@@ -347,7 +347,13 @@ def test_json_carries_the_same_content_as_data(trees) -> None:
         stack["totals"]["head_monthly_usd"] - stack["totals"]["base_monthly_usd"], abs=0.01
     )
     resources = stack["resources"]
-    assert resources["added"] == ["azure-native:containerservice:AgentPool::aks-weu-nc72ds1219d3"]
+    # The new pool, and (the head's bf16 checkpoint is pinned, so staged) the weights store and
+    # its staging Job.
+    pool = "azure-native:containerservice:AgentPool::aks-weu-nc72ds1219d3"
+    assert pool in resources["added"]
+    staging = [k for k in resources["added"] if k != pool]
+    assert "azure-native:storage:StorageAccount::weights-account" in staging
+    assert all("weights" in k or "staging" in k or "azure-cli" in k for k in staging), staging
     assert resources["removed"] == ["azure-native:containerservice:AgentPool::aks-weu-nc4as0e34a10"]
     assert all("::" in c["key"] and not c["key"].startswith("urn:") for c in resources["changed"])
     # 16-bit weights come from the gated meta-llama repository, and the stack sets no token:

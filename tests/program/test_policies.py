@@ -948,6 +948,13 @@ FAILING: list[tuple[Any, ...]] = [
         context(soft_deleted="restore"),
         "undeletes soft-deleted services on every up (soft_deleted: restore)",
     ),
+    (
+        "vllm-no-internet-egress",
+        "staged-but-open",
+        workload("support-chat", weights_staged=True),
+        "lets support-chat's model server reach the internet (0.0.0.0/0)",
+        "prod",
+    ),
 ]
 
 

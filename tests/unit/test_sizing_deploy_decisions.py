@@ -28,11 +28,14 @@ from sizing.deploy.model_weights import (
     gated_model_warnings,
     pinned_revision,
     repository_gated,
+    weights_staging,
 )
 from sizing.deploy.node_pools import node_pools
 from sizing.deploy.openai_accounts import openai_accounts
 from sizing.deploy.quota import AOAI_QUOTA_REQUEST, environment_quota
 from sizing.deploy.serving_resources import (
+    BLOB_COPY_BYTES_PER_S,
+    DOWNLOAD_BYTES_PER_S,
     GIB,
     OS_DISK_MAX_GB,
     node_os_disk_gb,
@@ -248,6 +251,60 @@ def test_a_pinned_commit_is_loaded_and_an_unpinned_repository_is_said_to_be_unpi
     assert not any(a.startswith("--revision") for a in unpinned)
 
 
+def test_a_pinned_commit_is_staged_once_and_served_from_the_pods_copy():
+    sha = "0e9e39f249a16976918f6564b8830bc894c89659"
+    repo = "meta-llama/Llama-3.1-8B-Instruct"
+    staged = weights_staging(repo, sha)
+    assert staged is not None
+    assert staged.blob_prefix == f"{repo}/{sha}/"
+    assert staged.local_dir == f"/models/{repo}/{sha}"
+    # The Job's name is a stable function of repository and revision: the same pair keeps its
+    # Job (Kubernetes does not run it again), a new revision or checkpoint gets a new one.
+    assert staged.job_name == weights_staging(repo, sha).job_name
+    assert staged.job_name != weights_staging(repo, "1" * 40).job_name
+    assert staged.job_name != weights_staging("someone/else", sha).job_name
+    assert len(staged.job_name) <= 63 and staged.job_name.startswith("stage-")
+    # No revision, nothing to stage once: replicas keep downloading from the hub.
+    assert weights_staging(repo, None) is None
+    model, bf16 = CATALOG.model("llama-3.1-8b"), CATALOG.precision("bf16")
+    common = dict(model=model, precision=bf16, tp=1, max_model_len=8192, max_num_seqs=16)
+    args = vllm_args(**common, served_model_name="m", revision=sha, local_dir=staged.local_dir)
+    assert args[0] == f"--model={staged.local_dir}"
+    assert "--served-model-name=m" in args  # clients see the same name
+    assert not any(a.startswith("--revision") for a in args)  # the directory is the revision
+
+
+def test_the_start_up_budget_counts_the_copy_from_blob_where_weights_are_staged():
+    size = 70 * GIB
+    hub = startup_budget(checkpoint_bytes=size)
+    blob = startup_budget(checkpoint_bytes=size, staged=True)
+    assert BLOB_COPY_BYTES_PER_S > DOWNLOAD_BYTES_PER_S
+    assert blob.download_s < hub.download_s
+    assert blob.budget_s == blob.image_pull_s + blob.download_s + blob.load_s + blob.compile_s
+    assert hub.budget_s - blob.budget_s == hub.download_s - blob.download_s
+
+
+def test_a_plan_stages_the_weights_it_pins_and_only_those(dev_plan, prod_plan):
+    from pathlib import Path
+
+    from sizing.planner import plan_paths
+
+    root = Path(__file__).resolve().parents[2]
+    _, shared = plan_paths([root / "docs" / "examples" / "shared-nodes"], catalog=CATALOG)
+    workloads = [w for p in (dev_plan, prod_plan, shared) for w in p.workloads if w.aks]
+    assert any(w.aks.weights for w in workloads)  # faq-bot pins Llama-3.1-8B-Instruct
+    for w in workloads:
+        aks = w.aks
+        if aks.hf_revision is None:
+            assert aks.weights is None
+            assert f"--model={aks.hf_model}" in aks.vllm_args
+        else:
+            assert aks.weights == weights_staging(aks.hf_model, aks.hf_revision)
+            assert f"--model={aks.weights.local_dir}" in aks.vllm_args
+            staged = startup_budget(checkpoint_bytes=aks.checkpoint_bytes, staged=True)
+            assert aks.startup == staged
+
+
 def test_fp8_without_a_published_checkpoint_downloads_16_bit_and_quantizes_on_load():
     model, fp8 = CATALOG.model("mistral-7b"), CATALOG.precision("fp8")
     assert weights_source(model, fp8)[1] == "bf16"  # the published weights, quantized on load
@@ -439,3 +496,27 @@ def test_workloads_on_one_vm_size_share_its_pool_in_each_region(dev_plan):
     infeasible = dataclasses.replace(twin, feasible=False)
     assert [p.workloads for p in node_pools([gpu, infeasible])] == [(gpu.name,)] * len(pools)
     assert dev_plan.environments[0].node_pools == node_pools(dev_plan.workloads_of("dev"))
+
+
+def test_the_plan_states_the_scale_out_lead_time_and_where_weights_come_from():
+    from sizing.deploy.serving_resources import startup_reason
+
+    size = 16 * GIB
+    hub = startup_reason(startup_budget(checkpoint_bytes=size), staged=False)
+    blob = startup_reason(startup_budget(checkpoint_bytes=size, staged=True), staged=True)
+    assert "Hugging Face" in hub and "weights store" not in hub
+    assert "weights store" in blob and "estimated" in blob
+    budget = startup_budget(checkpoint_bytes=size, staged=True)
+    assert f"about {-(-budget.budget_s // 60)} min" in blob
+
+
+def test_the_staging_job_may_take_the_download_and_the_upload_once():
+    from sizing.deploy.serving_resources import staging_time_s
+
+    small, large = (
+        staging_time_s(checkpoint_bytes=16 * GIB),
+        staging_time_s(checkpoint_bytes=800 * GIB),
+    )
+    assert small < large
+    size = round(800 * GIB * 1.1)
+    assert large >= size / DOWNLOAD_BYTES_PER_S + size / BLOB_COPY_BYTES_PER_S
