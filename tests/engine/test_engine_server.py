@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -443,4 +444,8 @@ def test_the_load_model_agrees_with_the_engine_loosely(engine, dev_workload) -> 
     assert seen.errors == 0
     _, ttft_s, itl_s = predicted.tails[0]
     assert 1 / 3 <= ttft_s * 1e3 / seen.ttft_p50_ms <= 3.0, (ttft_s, seen)
-    assert 1 / 3 <= itl_s * 1e3 / seen.itl_p50_ms <= 3.0, (itl_s, seen)
+    # Each request's mean gap (its decode time over its tokens), the median over requests: on a
+    # busy host the client reads several streamed tokens at once, so single gaps of a fraction
+    # of a millisecond say more about the client than about the engine's steps.
+    itl_ms = statistics.median(sum(t.gaps) / len(t.gaps) * 1e3 for t in timings if t.gaps)
+    assert 1 / 3 <= itl_s * 1e3 / itl_ms <= 3.0, (itl_s, itl_ms, seen)
