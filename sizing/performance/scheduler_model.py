@@ -693,18 +693,7 @@ def _linear_quantile(terms: list[tuple[float, float, float]], q: float) -> float
     if cdf >= q:
         return _swept_quantile(terms, q)
     events.sort()
-    for x, jump, change in events:
-        if slope > 0.0 and x > at:
-            reach = cdf + slope * (x - at)
-            if reach >= q:
-                return at + (q - cdf) / slope
-            cdf = reach
-        at = x
-        cdf += jump
-        if cdf >= q:
-            return x
-        slope += change
-    return at
+    return _sweep(events, at, cdf, slope, q)
 
 
 def _swept_quantile(terms: list[tuple[float, float, float]], q: float) -> float:
@@ -718,8 +707,14 @@ def _swept_quantile(terms: list[tuple[float, float, float]], q: float) -> float:
             events.append((start, 0.0, rate))
             events.append((start + width, 0.0, -rate))
     events.sort()
-    cdf = slope = 0.0
-    at = events[0][0]
+    return _sweep(events, events[0][0], 0.0, 0.0, q)
+
+
+def _sweep(
+    events: list[tuple[float, float, float]], at: float, cdf: float, slope: float, q: float
+) -> float:
+    """Where a piecewise-linear CDF, ``cdf`` rising at ``slope`` from ``at``, crosses ``q``
+    over the sorted ``events`` (position, jump, change of slope)."""
     for x, jump, change in events:
         if slope > 0.0 and x > at:
             reach = cdf + slope * (x - at)
