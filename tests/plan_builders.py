@@ -47,6 +47,23 @@ def sizing_request(**changes) -> SizingRequest:
     return dataclasses.replace(base, **changes)
 
 
+def open_70b_request(**changes) -> SizingRequest:
+    """A light open 70B chat (Llama 3.3) in one EU region, residency not strict: the workload
+    where Azure's managed offer of the same weights competes with self-hosting."""
+    base = sizing_request(
+        name="open-chat",
+        model="llama-3.3-70b",
+        max_output_tokens=600,
+        avg_output_tokens=250,
+        peak_concurrency=12,
+        ttft_p95_ms=2500,
+        output_tokens_per_second_p50=15,
+        regions=("swedencentral",),
+        geography=None,
+    )
+    return dataclasses.replace(base, **changes)
+
+
 def aks_plan(
     *,
     vm_sku: str,

@@ -374,9 +374,9 @@ def test_a_planned_open_70b_on_azures_offer_reaches_the_program_as_format_meta()
     account."""
     from sizing.catalog import default_catalog
     from sizing.search.optimizer import plan_workload
-    from tests.unit.test_foundry_models import request
+    from tests.plan_builders import open_70b_request
 
-    req = request()
+    req = open_70b_request()
     planned = plan_workload(req, catalog=default_catalog())
     assert planned.azure_openai is not None
     result = build(environment(), "swedencentral", (planned,))

@@ -3,7 +3,6 @@ them, and how they compete with self-hosting the same open weights under one SLO
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -14,29 +13,14 @@ from sizing.catalog.azure_openai import azure_openai_entries
 from sizing.catalog.file_schema import EntryProblem
 from sizing.plan import to_data
 from sizing.search.optimizer import search_workload
-from sizing.search.request import SizingRequest
-from tests.plan_builders import sizing_request
+from tests.plan_builders import open_70b_request
 
 CAT = default_catalog()
 LLAMA = "Llama-3.3-70B-Instruct"
 CATALOG_FILE = Path(__file__).parents[2] / "sizing" / "catalog" / "data" / "azure_openai.yaml"
 
 
-def request(**changes) -> SizingRequest:
-    return dataclasses.replace(
-        sizing_request(
-            name="open-chat",
-            model="llama-3.3-70b",
-            max_output_tokens=600,
-            avg_output_tokens=250,
-            peak_concurrency=12,
-            ttft_p95_ms=2500,
-            output_tokens_per_second_p50=15,
-            regions=("swedencentral",),
-            geography=None,
-        ),
-        **changes,
-    )
+request = open_70b_request
 
 
 def by_target(search, target: str):

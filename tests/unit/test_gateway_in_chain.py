@@ -16,29 +16,19 @@ from sizing.deploy.gateway_availability import gateway_link
 from sizing.search.optimizer import plan_workload
 from sizing.search.request import SizingRequest
 from sizing.search.topology import AKS_LADDER, AZURE_OPENAI_LADDER, choose_topology
+from tests.plan_builders import sizing_request
 
 CAT = default_catalog()
 US = ("eastus", "eastus2", "westus3", "northcentralus")
 
 
 def request(**changes) -> SizingRequest:
-    base = SizingRequest(
-        name="chat",
+    base = sizing_request(
         model="gpt-4o",
-        precisions=(),
         deployment="azure-openai",
-        max_input_tokens=4000,
-        max_output_tokens=500,
-        avg_input_tokens=1000,
-        avg_output_tokens=200,
         peak_concurrency=40,
-        peak_requests_per_minute=None,
-        ttft_p95_ms=1500,
-        output_tokens_per_second_p50=20,
         availability=99.99,
         regions=US,
-        geography="us",
-        strict_residency=False,
         gateway=gateway_link("StandardV2"),
     )
     return dataclasses.replace(base, **changes)

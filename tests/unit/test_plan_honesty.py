@@ -19,30 +19,14 @@ from sizing.search.optimizer import plan_workload, search_workload
 from sizing.search.request import BatchTraffic, HardwareChoice, Schedule, SizingRequest
 from sizing.search.topology import AKS_LADDER, AZURE_OPENAI_LADDER, spread_for
 from sizing.units import HOURS_PER_MONTH
+from tests.plan_builders import sizing_request
 
 ROOT = Path(__file__).resolve().parents[2]
 CAT = default_catalog()
 
 
 def request(**changes) -> SizingRequest:
-    base = SizingRequest(
-        name="chat",
-        model="llama-3.1-8b",
-        precisions=(),
-        deployment="aks-vllm",
-        max_input_tokens=4000,
-        max_output_tokens=500,
-        avg_input_tokens=1000,
-        avg_output_tokens=200,
-        peak_concurrency=40,
-        peak_requests_per_minute=None,
-        ttft_p95_ms=1500,
-        output_tokens_per_second_p50=20,
-        availability=99.5,
-        regions=("eastus2", "westus3"),
-        geography="us",
-        strict_residency=False,
-    )
+    base = sizing_request(deployment="aks-vllm", peak_concurrency=40)
     return dataclasses.replace(base, **changes)
 
 
